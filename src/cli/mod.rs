@@ -1,0 +1,199 @@
+//! The command line: clap types, settings resolution, and the mapping of
+//! outcomes and errors to output and exit codes. One file per command.
+
+mod plan;
+mod policy;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::ops::{self, Context, ContextOptions};
+use crate::output::{ClosedPipe, Format, Printer, Style};
+
+const ABOUT: &str = "Place managed databases and apps on the right cloud, explain why, and commit the result to Git.";
+
+const OVERVIEW: &str = "\
+The common workflow:
+  idp init ./state                             create a state repo
+  idp plan mysql -f orders-db.yaml             where would it land, and why?
+  idp apply -f orders-db.yaml --repo ./state   commit the placement and manifests
+  idp status mysql team-alpha/orders-db        where is it, and what changed it last?
+  idp failover --cell payments --env prod      move a cell to its secondary cloud
+  idp rollback                                 revert the last idp commit
+
+Exit codes: 0 success, 1 error (nothing written), 2 changes pending (with --detailed-exitcode).";
+
+#[derive(Debug, Parser)]
+#[command(name = "idp", version, about = ABOUT, after_help = OVERVIEW, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The state repo (default: the current directory, when it is one)
+    #[arg(long, global = true, env = "IDP_REPO", value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+
+    /// A policy file to use instead of the state repo's policy/policy.yaml
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Output format of results on stdout
+    #[arg(short, long, global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+
+    /// Silence notes on stderr (warnings and errors still show)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to use colour (NO_COLOR is honoured by `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Leave out table headers, for scripts
+    #[arg(long, global = true)]
+    pub no_headers: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Plan(plan::PlanArgs),
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+}
+
+/// How a command ended, before it becomes an exit code.
+pub enum Ending {
+    Success,
+    /// Success with pending changes, under `--detailed-exitcode`.
+    Changes,
+}
+
+/// Parses the command line, runs the command and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // Usage errors exit 1 like every other error; --help and --version exit 0.
+            return if error.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
+    let printer = printer(&cli.global);
+    install_report_handler(printer.style.color);
+    let result = match cli.command {
+        Command::Plan(args) => plan::run(args, &cli.global, &printer),
+        Command::Policy(command) => policy::run(command, &cli.global, &printer),
+    };
+    match result {
+        Ok(Ending::Success) => ExitCode::SUCCESS,
+        Ok(Ending::Changes) => ExitCode::from(2),
+        Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
+        Err(Failure::Error(report)) => {
+            if printer.is_machine() {
+                // CI reads the reason from stdout; people read the report below.
+                let _ = printer.result(&ErrorOutcome::from(&report));
+            }
+            eprintln!("{report:?}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A command that did not succeed.
+pub enum Failure {
+    ClosedPipe,
+    Error(miette::Report),
+}
+
+impl From<ops::Error> for Failure {
+    fn from(error: ops::Error) -> Self {
+        Failure::Error(miette::Report::new(error))
+    }
+}
+
+impl From<ClosedPipe> for Failure {
+    fn from(_: ClosedPipe) -> Self {
+        Failure::ClosedPipe
+    }
+}
+
+/// The JSON/YAML document printed on stdout for a failure.
+#[derive(serde::Serialize)]
+struct ErrorOutcome {
+    error: serde_json::Value,
+}
+
+impl From<&miette::Report> for ErrorOutcome {
+    fn from(report: &miette::Report) -> Self {
+        let d: &dyn miette::Diagnostic = report.as_ref();
+        let related: Vec<serde_json::Value> = d
+            .related()
+            .into_iter()
+            .flatten()
+            .map(|r| json!({ "message": r.to_string(), "help": r.help().map(|h| h.to_string()) }))
+            .collect();
+        let error = json!({
+            "code": d.code().map(|c| c.to_string()),
+            "message": d.to_string(),
+            "help": d.help().map(|h| h.to_string()),
+            "issues": related,
+        });
+        Self { error }
+    }
+}
+
+impl crate::output::Outcome for ErrorOutcome {
+    fn human(&self, _: &Style) -> String {
+        String::new()
+    }
+}
+
+fn printer(global: &GlobalArgs) -> Printer {
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+        }
+    };
+    Printer { format: global.output, style: Style { color, no_headers: global.no_headers }, quiet: global.quiet }
+}
+
+fn install_report_handler(color: bool) {
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new().color(color).unicode(color).terminal_links(false).context_lines(1).build(),
+        )
+    }));
+}
+
+/// Resolves the state repo and policy for a command, and says on stderr
+/// what it resolved to when that may surprise.
+pub(crate) fn context(global: &GlobalArgs, printer: &Printer) -> Result<Context, Failure> {
+    let options = ContextOptions {
+        repo: global.repo.clone(),
+        policy: global.policy.clone(),
+        cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let ctx = Context::resolve(&options)?;
+    if ctx.state.is_none() {
+        printer.note("no state repo here (use --repo or `idp init`): planning against an empty state");
+    }
+    Ok(ctx)
+}

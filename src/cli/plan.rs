@@ -1,0 +1,51 @@
+//! `idp plan`
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Ending, Failure, GlobalArgs};
+use crate::ops::plan::{PlanOptions, plan};
+use crate::output::Printer;
+use crate::request::Kind;
+
+const EXAMPLES: &str = "\
+Examples:
+  idp plan mysql -f examples/orders-db.yaml
+  idp plan -f requests/ -o json --detailed-exitcode
+  idp plan mysql -f body.json --repo ./state";
+
+/// Validate requests, schedule them and show where they would land and why
+///
+/// Reads request files (Kubernetes form, or the flat form when KIND is given),
+/// validates them against the policy in force, places each one (an existing
+/// placement is kept: sticky) and explains every candidate. Writes nothing.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct PlanArgs {
+    /// The kind of the requests (required by the flat form): mysql
+    #[arg(value_parser = parse_kind)]
+    pub kind: Option<Kind>,
+
+    /// Request file or directory (repeatable; `-` reads stdin)
+    #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Exit 2 when the plan has changes, 0 when there are none
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+pub(super) fn parse_kind(s: &str) -> Result<Kind, String> {
+    Kind::from_cli_name(s).ok_or_else(|| {
+        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.cli_name()).collect();
+        format!("unknown kind `{s}` (idp places: {})", kinds.join(", "))
+    })
+}
+
+pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
+    let ctx = super::context(global, printer)?;
+    let outcome = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files })?;
+    printer.result(&outcome)?;
+    Ok(if args.detailed_exitcode && outcome.has_changes() { Ending::Changes } else { Ending::Success })
+}

@@ -1,0 +1,69 @@
+//! Syntax of the names idp writes into paths, labels and manifests.
+//!
+//! These checks are the first line against injection and path traversal: a
+//! name that passes cannot contain `/`, `..`, quotes, whitespace or template
+//! syntax, so it is safe in a file path and a YAML scalar alike.
+
+/// A Kubernetes DNS-1123 label: lowercase alphanumerics and '-', starting and
+/// ending alphanumeric, at most 63 characters.
+pub fn is_dns_label(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
+/// A Kubernetes label value (non-empty here): alphanumerics, '-', '_', '.',
+/// starting and ending alphanumeric, at most 63 characters.
+pub fn is_label_value(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+}
+
+/// The closest of `candidates` to `input`, if one is close enough to be a typo.
+pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = input.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (c, strsim::jaro_winkler(&lower, &c.to_ascii_lowercase())))
+        .filter(|(_, score)| *score >= 0.85)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_labels() {
+        for ok in ["a", "orders-db", "team-alpha", "x1", &"a".repeat(63)] {
+            assert!(is_dns_label(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "A", "a_b", "a.b", "../x", "a b", "a\nb", "{{x}}", "ɑ", "a\"b", &"a".repeat(64)] {
+            assert!(!is_dns_label(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn label_values() {
+        assert!(is_label_value("business_critical"));
+        assert!(is_label_value("C0"));
+        assert!(!is_label_value("_x"));
+        assert!(!is_label_value("a/b"));
+    }
+
+    #[test]
+    fn suggestions_only_for_near_misses() {
+        let tiers = ["low", "medium", "critical", "business_critical"];
+        assert_eq!(did_you_mean("meduim", tiers), Some("medium"));
+        assert_eq!(did_you_mean("storagegb", ["storageGB", "size"]), Some("storageGB"));
+        assert_eq!(did_you_mean("zzz", tiers), None);
+    }
+}

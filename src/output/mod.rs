@@ -1,0 +1,116 @@
+//! The printer: results to stdout as a table, JSON or YAML; notes and
+//! warnings to stderr. The only module besides `cli` that writes to a stream.
+//!
+//! Every outcome is one `Serialize` value, so the table and the JSON can never
+//! disagree about what happened.
+
+mod plan;
+mod policy;
+mod tables;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+pub use tables::Table;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Yaml,
+}
+
+/// What a command returns: serializable for JSON/YAML, and able to draw
+/// itself for people.
+pub trait Outcome: Serialize {
+    fn human(&self, style: &Style) -> String;
+}
+
+/// Presentation settings resolved once from flags and environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+    pub no_headers: bool,
+}
+
+impl Style {
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    pub fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn red(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub format: Format,
+    pub style: Style,
+    pub quiet: bool,
+}
+
+/// stdout was closed by the reader (`idp history | head`): stop quietly.
+#[derive(Debug)]
+pub struct ClosedPipe;
+
+impl Printer {
+    /// Writes a command's result to stdout in the chosen format.
+    pub fn result<T: Outcome>(&self, outcome: &T) -> Result<(), ClosedPipe> {
+        let text = match self.format {
+            Format::Table => outcome.human(&self.style),
+            Format::Json => serde_json::to_string_pretty(outcome).map(|s| s + "\n").unwrap_or_default(),
+            Format::Yaml => serde_saphyr::to_string(outcome).unwrap_or_default(),
+        };
+        write_stdout(&text)
+    }
+
+    /// Raw text for stdout (manifests from `render`).
+    pub fn raw(&self, text: &str) -> Result<(), ClosedPipe> {
+        write_stdout(text)
+    }
+
+    /// A note for people: stderr, silenced by `-q`.
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(io::stderr(), "{} {message}", self.style.dim("note:"));
+        }
+    }
+
+    /// A warning: stderr, always shown.
+    pub fn warn(&self, message: &str) {
+        let _ = writeln!(io::stderr(), "{} {message}", self.style.yellow("warning:"));
+    }
+
+    pub fn is_machine(&self) -> bool {
+        self.format != Format::Table
+    }
+}
+
+fn write_stdout(text: &str) -> Result<(), ClosedPipe> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(ClosedPipe),
+        // Any other stdout failure has nowhere better to be reported.
+        _ => Ok(()),
+    }
+}
+
+/// A number as policies write it: up to 4 decimals, no trailing zeros.
+pub fn number(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}

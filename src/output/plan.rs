@@ -1,0 +1,135 @@
+//! Human output of plans: per request, the ranked candidates, the rejected
+//! ones with what they lacked, then gates, weights and the policy.
+
+use std::fmt::Write;
+
+use super::{Outcome, Style, Table, number};
+use crate::ops::plan::{PlanOutcome, PlanResult, PlanStatus};
+use crate::schedule::Ranked;
+
+impl Outcome for PlanOutcome {
+    fn human(&self, style: &Style) -> String {
+        self.results.iter().map(|r| result(r, style)).collect::<Vec<_>>().join("\n")
+    }
+}
+
+fn result(r: &PlanResult, style: &Style) -> String {
+    let mut out = String::new();
+    let status = match r.status {
+        PlanStatus::Create => style.green("create"),
+        PlanStatus::Update => style.yellow("update"),
+        PlanStatus::Exists => style.dim("exists"),
+    };
+    let reason = &r.reason;
+    let _ = writeln!(
+        out,
+        "{} {}/{}: {status} {} {} ({}), total {}{}",
+        r.kind,
+        r.namespace,
+        r.name,
+        if r.sticky { "kept on" } else { "on" },
+        style.bold(&format!("{}/{}", r.placement.provider, r.placement.region)),
+        r.placement.runtime_cluster,
+        number(reason.selected.total_score),
+        if r.sticky { " (sticky: placed earlier, never moved silently)" } else { "" },
+    );
+    if let Some(s) = &r.secondary {
+        let _ = writeln!(
+            out,
+            "  secondary {} ({}) for disaster recovery",
+            style.bold(&format!("{}/{}", s.provider, s.region)),
+            s.runtime_cluster
+        );
+    }
+    let _ = writeln!(out);
+
+    // Sticky results carry only the recorded top three.
+    let ranking: &[Ranked] = if r.ranking.is_empty() { &reason.top_3_candidates } else { &r.ranking };
+    let dims: Vec<&String> = reason.weights.keys().collect();
+    let mut headers = vec!["rank", "provider/region", "cluster", "total"];
+    headers.extend(dims.iter().map(|d| d.as_str()));
+    headers.push("");
+    let mut table = Table::new(&headers, style.no_headers);
+    for c in ranking {
+        let id = format!("{}/{}", c.provider, c.region);
+        let mark = if id == format!("{}/{}", r.placement.provider, r.placement.region) {
+            style.green("← primary")
+        } else if r.secondary.as_ref().is_some_and(|s| s.provider == c.provider && s.region == c.region) {
+            style.yellow("← secondary")
+        } else {
+            String::new()
+        };
+        let mut row = vec![c.rank.to_string(), id, c.runtime_cluster.clone(), format!("{:.4}", c.total_score)];
+        row.extend(dims.iter().map(|d| format!("{:.4}", c.subscores.get(*d).copied().unwrap_or(0.0))));
+        row.push(mark);
+        table.row(row);
+    }
+    table.right(&(3..4 + dims.len()).collect::<Vec<_>>());
+    out.push_str(&table.render());
+
+    if let (Some(s), Some(sec)) = (&r.secondary, &reason.secondary)
+        && !ranking.iter().any(|c| c.provider == s.provider && c.region == s.region)
+    {
+        let _ = writeln!(
+            out,
+            "secondary {}/{} scored {} against its own gates",
+            s.provider,
+            s.region,
+            number(sec.selected.total_score)
+        );
+    }
+
+    if !reason.rejected.is_empty() {
+        let _ = writeln!(out);
+        let mut rejected = Table::new(&["rejected", "cluster", "why"], style.no_headers);
+        for x in &reason.rejected {
+            rejected.row([format!("{}/{}", x.provider, x.region), x.runtime_cluster.clone(), x.why()]);
+        }
+        out.push_str(&rejected.render());
+    }
+
+    let _ = writeln!(out);
+    let weights: Vec<String> = reason.weights.iter().map(|(d, w)| format!("{d} {}", number(*w))).collect();
+    let _ = writeln!(
+        out,
+        "tier       {} (RTO {} min, RPO {} min{})",
+        reason.tier,
+        reason.rto_minutes,
+        number(reason.rpo_minutes),
+        reason.dr_profile.as_ref().map(|d| format!(", drProfile {d}")).unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "gates      {}{}",
+        reason.gates.join(", "),
+        if reason.ha_enforced { " (multi_az from ha)" } else { "" }
+    );
+    if let Some(sec) = &reason.secondary {
+        let _ = writeln!(
+            out,
+            "secondary  {} gates: {}",
+            if sec.required { "required," } else { "requested," },
+            sec.gates.join(", ")
+        );
+    }
+    let _ = writeln!(out, "weights    {}", weights.join(", "));
+    let _ = writeln!(
+        out,
+        "evaluated  {} candidates, {} passed the gates",
+        reason.candidates_evaluated, reason.candidates_passed_gates
+    );
+    let _ = writeln!(out, "policy     {} ({})", reason.policy.version, short_digest(&reason.policy.digest));
+    if !r.changes.is_empty() {
+        let _ = writeln!(out);
+        let mut changes = Table::new(&["change", "path"], style.no_headers);
+        for c in &r.changes {
+            changes.row([format!("{:?}", c.action).to_lowercase(), c.path.clone()]);
+        }
+        out.push_str(&changes.render());
+    }
+    out
+}
+
+pub(super) fn short_digest(digest: &str) -> String {
+    digest.get(..19).unwrap_or(digest).to_owned()
+}

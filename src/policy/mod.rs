@@ -1,0 +1,527 @@
+//! The placement policy: model, loading, validation and digest.
+//!
+//! A policy is data a platform team owns. Loading never trusts it: every
+//! reference (gate, drProfile, cell candidate, traffic provider) is checked and
+//! every problem is reported at its place in the file. This module reads no
+//! files itself; callers hand it a [`Source`] (embedded, a file, or the state
+//! repo's HEAD).
+
+mod model;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use sha2::{Digest, Sha256};
+
+pub use model::*;
+
+use crate::names;
+use crate::yaml::{self, Node, PathSegment, Source, SourceError};
+
+pub const API_VERSION: &str = "idp.platform.example.org/v1alpha1";
+
+/// The default policy, embedded at build time.
+pub const DEFAULT_POLICY_YAML: &str = include_str!("../../policy/policy.yaml");
+
+/// Where the policy in force came from, shown in notes and `policy show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyOrigin {
+    Embedded,
+    File(String),
+    StateRepo(String),
+}
+
+impl std::fmt::Display for PolicyOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PolicyOrigin::Embedded => f.write_str("the built-in default policy"),
+            PolicyOrigin::File(path) => write!(f, "{path}"),
+            PolicyOrigin::StateRepo(repo) => write!(f, "policy/policy.yaml in {repo}"),
+        }
+    }
+}
+
+/// A validated policy with its identity.
+#[derive(Debug, Clone)]
+pub struct LoadedPolicy {
+    pub policy: Policy,
+    pub origin: PolicyOrigin,
+    /// `sha256:<hex>` of the file's bytes, recorded in every decision.
+    pub digest: String,
+}
+
+impl LoadedPolicy {
+    pub fn embedded() -> Self {
+        load(Source::new("policy/policy.yaml (built-in)", DEFAULT_POLICY_YAML), PolicyOrigin::Embedded)
+            .expect("the embedded default policy is validated by tests")
+    }
+}
+
+pub fn digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum PolicyError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] SourceError),
+
+    #[error("{name}: the policy has {} problem{}", issues.len(), if issues.len() == 1 { "" } else { "s" })]
+    #[diagnostic(
+        code(idp::policy::invalid),
+        help("fix each problem listed below; `idp policy validate FILE` checks a policy without planning")
+    )]
+    Invalid {
+        name: String,
+        #[related]
+        issues: Vec<PolicyIssue>,
+    },
+}
+
+/// One problem in a policy file, located.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{location}: {message}")]
+#[diagnostic(code(idp::policy::rule))]
+pub struct PolicyIssue {
+    pub message: String,
+    location: String,
+    #[help]
+    help: Option<String>,
+    #[source_code]
+    src: NamedSource<Arc<String>>,
+    #[label("{message}")]
+    span: SourceSpan,
+}
+
+/// Parses and validates a policy.
+pub fn load(source: Source, origin: PolicyOrigin) -> Result<LoadedPolicy, PolicyError> {
+    let documents = yaml::parse_documents(&source)?;
+    let mut checker = Checker { source: &source, root: &documents[0], issues: Vec::new() };
+    if documents.len() > 1 {
+        checker.issue(&[], "a policy file holds exactly one YAML document", Some("remove the extra `---` documents"));
+    }
+    let policy = match serde_saphyr::from_str::<Policy>(&source.text) {
+        Ok(policy) if documents.len() == 1 => Some(policy),
+        Ok(_) => None,
+        Err(error) => {
+            let span = error.location().map(|l| l.span().byte_offset().unwrap_or(0) as usize).unwrap_or(0);
+            let message = error.to_string();
+            let message = message.lines().next().unwrap_or_default();
+            let message = message.split_once(": ").filter(|(h, _)| h.contains("line ")).map_or(message, |(_, m)| m);
+            checker.issues.push(checker.at(
+                (span, 0).into(),
+                message.to_owned(),
+                Some("see policy/policy.yaml in the idp project for the reference shape".into()),
+            ));
+            None
+        }
+    };
+    if let Some(policy) = &policy {
+        checker.check(policy);
+    }
+    match policy {
+        Some(policy) if checker.issues.is_empty() => {
+            Ok(LoadedPolicy { policy, origin, digest: digest(source.text.as_bytes()) })
+        }
+        _ => Err(PolicyError::Invalid { name: source.name.clone(), issues: checker.issues }),
+    }
+}
+
+struct Checker<'a> {
+    source: &'a Source,
+    root: &'a Node,
+    issues: Vec<PolicyIssue>,
+}
+
+use PathSegment::{Index, Key};
+
+impl Checker<'_> {
+    fn at(&self, span: SourceSpan, message: String, help: Option<String>) -> PolicyIssue {
+        let (line, column) = self.source.line_col(span.offset());
+        PolicyIssue {
+            message,
+            location: format!("{}:{line}:{column}", self.source.name),
+            help,
+            src: self.source.named(),
+            span,
+        }
+    }
+
+    fn issue(&mut self, path: &[PathSegment<'_>], message: impl Into<String>, help: Option<&str>) {
+        let span = self.root.locate(path);
+        let issue = self.at(span, message.into(), help.map(str::to_owned));
+        self.issues.push(issue);
+    }
+
+    fn check(&mut self, p: &Policy) {
+        if p.api_version != API_VERSION {
+            self.issue(&[Key("apiVersion")], format!("apiVersion must be {API_VERSION}"), None);
+        }
+        if p.kind != "Policy" {
+            self.issue(&[Key("kind")], "kind must be Policy", None);
+        }
+        if p.version.trim().is_empty() {
+            self.issue(
+                &[Key("version")],
+                "version must not be empty",
+                Some("every decision records it; use a date or a semantic version"),
+            );
+        }
+        self.unique(&p.dimensions, &[Key("dimensions")], "dimension");
+        self.unique(&p.capabilities, &[Key("capabilities")], "capability");
+        self.unique(&p.sizes, &[Key("sizes")], "size");
+        if p.dimensions.is_empty() {
+            self.issue(&[Key("dimensions")], "at least one scoring dimension is needed", None);
+        }
+        if p.sizes.is_empty() {
+            self.issue(&[Key("sizes")], "at least one size is needed", None);
+        }
+        if p.storage_gb.min == 0 || p.storage_gb.min > p.storage_gb.max {
+            self.issue(&[Key("storageGB")], "storageGB needs 1 <= min <= max", None);
+        }
+        self.check_candidates(p);
+        self.check_tiers(p);
+        self.check_environments(p);
+        self.check_cells(p);
+        if !p.traffic.providers.contains(&p.traffic.default_provider) {
+            self.issue(
+                &[Key("traffic"), Key("defaultProvider")],
+                format!("default traffic provider `{}` is not in traffic.providers", p.traffic.default_provider),
+                None,
+            );
+        }
+        for (i, provider) in p.traffic.providers.iter().enumerate() {
+            self.label_name(provider, &[Key("traffic"), Key("providers"), Index(i)], "traffic provider");
+        }
+    }
+
+    fn check_candidates(&mut self, p: &Policy) {
+        if p.candidates.is_empty() {
+            self.issue(&[Key("candidates")], "the candidate pool is empty", None);
+        }
+        let mut seen = BTreeSet::new();
+        for (i, c) in p.candidates.iter().enumerate() {
+            let at = |field| [Key("candidates"), Index(i), Key(field)];
+            if !seen.insert(c.id()) {
+                self.issue(
+                    &at("region"),
+                    format!("candidate {} appears twice; candidates are unique by provider/region", c.id()),
+                    None,
+                );
+            }
+            self.label_name(&c.provider, &at("provider"), "provider");
+            self.label_name(&c.region, &at("region"), "region");
+            self.label_name(&c.runtime_cluster, &at("runtimeCluster"), "runtime cluster");
+            for (key, value) in &c.network {
+                if !names::is_label_value(key) || !names::is_label_value(value) {
+                    self.issue(
+                        &[Key("candidates"), Index(i), Key("network"), Key(key)],
+                        format!(
+                            "network entry `{key}: {value}` must be a plain identifier (letters, digits, '-', '_', '.')"
+                        ),
+                        None,
+                    );
+                }
+            }
+            for (j, cap) in c.capabilities.iter().enumerate() {
+                if !p.capabilities.contains(cap) {
+                    self.issue(
+                        &[Key("candidates"), Index(i), Key("capabilities"), Index(j)],
+                        unknown("capability", cap, &p.capabilities),
+                        None,
+                    );
+                }
+            }
+            self.dimension_map(p, &c.scores, &[Key("candidates"), Index(i), Key("scores")], "score");
+        }
+    }
+
+    fn check_tiers(&mut self, p: &Policy) {
+        if p.tiers.is_empty() {
+            self.issue(&[Key("tiers")], "at least one tier is needed", None);
+        }
+        for (name, tier) in &p.tiers {
+            let at = |field| [Key("tiers"), Key(name), Key(field)];
+            if !names::is_label_value(name) {
+                self.issue(
+                    &[Key("tiers"), Key(name)],
+                    format!("tier name `{name}` must be a Kubernetes label value"),
+                    None,
+                );
+            }
+            for (field, gates) in [("gates", &tier.gates), ("secondary", &tier.secondary.gates)] {
+                for gate in gates {
+                    if !p.capabilities.contains(gate) {
+                        self.issue(&at(field), unknown("gate capability", gate, &p.capabilities), None);
+                    }
+                }
+            }
+            let span = self.root.locate(&at("weights"));
+            let before = self.issues.len();
+            self.dimension_map(p, &tier.weights, &at("weights"), "weight");
+            let sum: f64 = tier.weights.values().sum();
+            if self.issues.len() == before && (sum - 1.0).abs() > 1e-9 {
+                let issue = self.at(
+                    span,
+                    format!("weights of tier {name} sum to {sum}, not 1"),
+                    Some("weights are shares of the total score; make them add up to 1".into()),
+                );
+                self.issues.push(issue);
+            }
+            if tier.rto_minutes.is_some() != tier.rpo_seconds.is_some() {
+                self.issue(
+                    &[Key("tiers"), Key(name)],
+                    format!("tier {name} sets only one of rtoMinutes and rpoSeconds"),
+                    Some("set both, or neither and take them from defaultDrProfile"),
+                );
+            }
+            match &tier.default_dr_profile {
+                Some(profile) => match p.dr_profiles.get(profile) {
+                    None => {
+                        self.issue(&at("defaultDrProfile"), unknown("drProfile", profile, &keys(&p.dr_profiles)), None)
+                    }
+                    Some(dr) => {
+                        if let Some(why) = weaker_than(dr, tier) {
+                            self.issue(
+                                &at("defaultDrProfile"),
+                                format!("drProfile {profile} is weaker than tier {name}: {why}"),
+                                Some("pick a stronger default drProfile or relax the tier's targets"),
+                            );
+                        }
+                    }
+                },
+                None if tier.rto_minutes.is_none() => {
+                    self.issue(
+                        &[Key("tiers"), Key(name)],
+                        format!("tier {name} has no rtoMinutes/rpoSeconds and no defaultDrProfile to take them from"),
+                        None,
+                    );
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn check_environments(&mut self, p: &Policy) {
+        if p.environments.is_empty() {
+            self.issue(&[Key("environments")], "at least one environment is needed", None);
+        }
+        let mut seen = BTreeSet::new();
+        for (name, env) in &p.environments {
+            for n in std::iter::once(name).chain(&env.aliases) {
+                if !seen.insert(n.clone()) {
+                    self.issue(
+                        &[Key("environments"), Key(name)],
+                        format!("environment name or alias `{n}` is used twice"),
+                        None,
+                    );
+                }
+                self.label_name(n, &[Key("environments"), Key(name)], "environment");
+            }
+        }
+    }
+
+    fn check_cells(&mut self, p: &Policy) {
+        if p.cells.is_empty() {
+            self.issue(&[Key("cells")], "at least one cell is needed", None);
+        }
+        let ids: Vec<String> = p.candidates.iter().map(Candidate::id).collect();
+        for (name, cell) in &p.cells {
+            self.label_name(name, &[Key("cells"), Key(name)], "cell");
+            for (i, id) in cell.candidates.iter().flatten().enumerate() {
+                if !ids.contains(id) {
+                    self.issue(
+                        &[Key("cells"), Key(name), Key("candidates"), Index(i)],
+                        unknown("candidate", id, &ids),
+                        None,
+                    );
+                }
+            }
+            if let Some(provider) = &cell.traffic_provider
+                && !p.traffic.providers.contains(provider)
+            {
+                self.issue(
+                    &[Key("cells"), Key(name), Key("trafficProvider")],
+                    unknown("traffic provider", provider, &p.traffic.providers),
+                    None,
+                );
+            }
+        }
+    }
+
+    /// Scores and weights: exactly the declared dimensions, each in 0..=1.
+    fn dimension_map(
+        &mut self,
+        p: &Policy,
+        map: &std::collections::BTreeMap<String, f64>,
+        path: &[PathSegment<'_>],
+        what: &str,
+    ) {
+        for dimension in &p.dimensions {
+            if !map.contains_key(dimension) {
+                self.issue(path, format!("missing {what} for dimension `{dimension}`"), None);
+            }
+        }
+        for (key, value) in map {
+            let mut at = path.to_vec();
+            at.push(Key(key));
+            if !p.dimensions.contains(key) {
+                self.issue(&at, unknown("dimension", key, &p.dimensions), None);
+            } else if !(0.0..=1.0).contains(value) {
+                self.issue(&at, format!("{what} {value} is outside 0..=1"), None);
+            }
+        }
+    }
+
+    fn unique(&mut self, values: &[String], path: &[PathSegment<'_>], what: &str) {
+        let mut seen = BTreeSet::new();
+        for (i, v) in values.iter().enumerate() {
+            if !seen.insert(v) {
+                let mut at = path.to_vec();
+                at.push(Index(i));
+                self.issue(&at, format!("{what} `{v}` is listed twice"), None);
+            }
+        }
+    }
+
+    /// Names that end up in paths, labels and manifests must be plain.
+    fn label_name(&mut self, value: &str, path: &[PathSegment<'_>], what: &str) {
+        if !names::is_dns_label(value) {
+            self.issue(
+                path,
+                format!("{what} `{value}` is not a DNS-1123 label"),
+                Some("use lowercase letters, digits and '-', at most 63 characters"),
+            );
+        }
+    }
+}
+
+/// Why a drProfile cannot meet a tier's targets, if it cannot.
+pub fn weaker_than(dr: &DrProfile, tier: &Tier) -> Option<String> {
+    let mut reasons = Vec::new();
+    if let Some(rto) = tier.rto_minutes
+        && dr.rto_minutes > rto
+    {
+        reasons.push(format!("RTO {} min > {rto} min", dr.rto_minutes));
+    }
+    if let Some(rpo) = tier.rpo_seconds
+        && dr.rpo_seconds > rpo
+    {
+        reasons.push(format!("RPO {} s > {rpo} s", dr.rpo_seconds));
+    }
+    (!reasons.is_empty()).then(|| reasons.join(", "))
+}
+
+fn keys<V>(map: &indexmap::IndexMap<String, V>) -> Vec<String> {
+    map.keys().cloned().collect()
+}
+
+fn unknown(what: &str, value: &str, valid: &[String]) -> String {
+    format!("unknown {what} `{value}` (valid: {})", valid.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<LoadedPolicy, PolicyError> {
+        load(Source::new("p.yaml", text), PolicyOrigin::File("p.yaml".into()))
+    }
+
+    fn messages(text: &str) -> Vec<String> {
+        match load_text(text) {
+            Err(PolicyError::Invalid { issues, .. }) => {
+                issues.into_iter().map(|i| format!("{}: {}", i.location, i.message)).collect()
+            }
+            other => panic!("expected an invalid policy, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn embedded_default_holds_the_product_figures() {
+        let loaded = LoadedPolicy::embedded();
+        let p = &loaded.policy;
+        assert_eq!(p.candidates.len(), 7);
+        assert_eq!(
+            p.tiers.keys().collect::<Vec<_>>(),
+            ["low", "medium", "critical", "business_critical", "C0", "C1", "C2"]
+        );
+        assert_eq!(p.resolve_environment("prod"), Some("production"));
+        assert_eq!(p.resolve_environment("production"), Some("production"));
+        assert_eq!(p.resolve_environment("qa"), None);
+        let oci = &p.candidates[5];
+        assert_eq!((oci.id().as_str(), oci.scores["cost"]), ("oci/us-ashburn-1", 0.85));
+        assert!(loaded.digest.starts_with("sha256:") && loaded.digest.len() == 71);
+        assert_eq!(p.dr_profiles["gold"].rpo_seconds, 30);
+        assert_eq!(p.traffic.default_provider, "oci-dns");
+    }
+
+    #[test]
+    fn weights_must_sum_to_one() {
+        let text = DEFAULT_POLICY_YAML.replace(
+            "weights: { latency: 0.25, dr: 0.25, maturity: 0.25, cost: 0.25 }",
+            "weights: { latency: 0.25, dr: 0.25, maturity: 0.25, cost: 0.30 }",
+        );
+        let found = messages(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("weights of tier medium sum to 1.05"), "{found:?}");
+        // Located at the `weights` key of tier medium.
+        assert!(found[0].starts_with("p.yaml:86:5:"), "{found:?}");
+    }
+
+    #[test]
+    fn unknown_references_are_located() {
+        let text = DEFAULT_POLICY_YAML
+            .replace(
+                "gates: [pitr, private_networking]\n    weights: { latency: 0.25",
+                "gates: [pitr, private_net]\n    weights: { latency: 0.25",
+            )
+            .replace("defaultDrProfile: silver", "defaultDrProfile: platinum")
+            .replace("candidates: [aws/us-east-1, gcp/us-central1", "candidates: [aws/us-east-9, gcp/us-central1");
+        let found = messages(&text).join("\n");
+        assert!(found.contains("unknown gate capability `private_net`"), "{found}");
+        assert!(found.contains("unknown drProfile `platinum`"), "{found}");
+        assert!(found.contains("unknown candidate `aws/us-east-9`"), "{found}");
+    }
+
+    #[test]
+    fn duplicate_candidates_and_out_of_range_scores() {
+        let text = DEFAULT_POLICY_YAML
+            .replace("region: eu-west-1", "region: us-east-1")
+            .replace("latency: 0.68", "latency: 1.68");
+        let found = messages(&text).join("\n");
+        assert!(found.contains("candidate aws/us-east-1 appears twice"), "{found}");
+        assert!(found.contains("score 1.68 is outside 0..=1"), "{found}");
+    }
+
+    #[test]
+    fn default_dr_profile_must_meet_tier_targets() {
+        let text = DEFAULT_POLICY_YAML.replacen("defaultDrProfile: gold", "defaultDrProfile: bronze", 1);
+        let found = messages(&text).join("\n");
+        assert!(
+            found.contains("drProfile bronze is weaker than tier low: RTO 240 min > 30 min, RPO 900 s > 300 s"),
+            "{found}"
+        );
+    }
+
+    #[test]
+    fn typed_errors_and_hazards_are_reported_not_panicked() {
+        let found =
+            messages(&DEFAULT_POLICY_YAML.replace("version: \"2026.11.0\"", "version: \"2026.11.0\"\nextra: 1"));
+        assert!(found[0].contains("extra"), "{found:?}");
+        assert!(matches!(load_text("a: 1\na: 2\n"), Err(PolicyError::Source(_))));
+        assert!(matches!(load_text(""), Err(PolicyError::Source(_))));
+    }
+
+    #[test]
+    fn hostile_names_in_a_policy_are_refused() {
+        let text = DEFAULT_POLICY_YAML
+            .replace("runtimeCluster: oci-fra-prod-01", "runtimeCluster: \"oci-fra\\n  evil: true\"");
+        let found = messages(&text).join("\n");
+        assert!(found.contains("runtime cluster") && found.contains("not a DNS-1123 label"), "{found}");
+    }
+}

@@ -1,0 +1,183 @@
+//! The policy as data: what a platform team writes in `policy/policy.yaml`.
+//!
+//! Maps keep file order (IndexMap) so listings follow the author's order and
+//! every output is deterministic.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    pub api_version: String,
+    pub kind: String,
+    pub version: String,
+    pub dimensions: Vec<String>,
+    pub capabilities: Vec<String>,
+    pub sizes: Vec<String>,
+    #[serde(rename = "storageGB")]
+    pub storage_gb: StorageRange,
+    pub candidates: Vec<Candidate>,
+    pub tiers: IndexMap<String, Tier>,
+    pub dr_profiles: IndexMap<String, DrProfile>,
+    pub environments: IndexMap<String, Environment>,
+    pub cells: IndexMap<String, Cell>,
+    pub traffic: Traffic,
+    pub gitops: Gitops,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageRange {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Candidate {
+    pub provider: String,
+    pub region: String,
+    pub runtime_cluster: String,
+    pub network: BTreeMap<String, String>,
+    pub capabilities: Vec<String>,
+    pub scores: BTreeMap<String, f64>,
+}
+
+impl Candidate {
+    /// `provider/region`, the identity of a candidate in the pool and in cells.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.provider, self.region)
+    }
+
+    pub fn has(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tier {
+    /// Absent for tiers whose targets come from their drProfile (C0..C2).
+    pub rto_minutes: Option<u32>,
+    pub rpo_seconds: Option<u32>,
+    pub gates: Vec<String>,
+    pub weights: BTreeMap<String, f64>,
+    pub secondary: SecondaryRule,
+    pub default_dr_profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecondaryRule {
+    pub required: bool,
+    pub gates: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DrProfile {
+    pub compute_mode: ComputeMode,
+    pub replication: Replication,
+    pub traffic: String,
+    pub rto_minutes: u32,
+    pub rpo_seconds: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ComputeMode {
+    Warm,
+    Pilot,
+    Cold,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Replication {
+    GoldengateCdc,
+    BackupRestore,
+}
+
+impl ComputeMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComputeMode::Warm => "warm",
+            ComputeMode::Pilot => "pilot",
+            ComputeMode::Cold => "cold",
+        }
+    }
+}
+
+impl Replication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Replication::GoldengateCdc => "goldengate-cdc",
+            Replication::BackupRestore => "backup-restore",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Environment {
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cell {
+    /// `provider/region` ids this cell may place on; absent = the whole pool.
+    pub candidates: Option<Vec<String>>,
+    /// Overrides `traffic.defaultProvider` for this cell.
+    pub traffic_provider: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Traffic {
+    pub default_provider: String,
+    pub providers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Gitops {
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    pub revision: String,
+}
+
+impl Policy {
+    /// The canonical environment name for a name or alias.
+    pub fn resolve_environment(&self, name: &str) -> Option<&str> {
+        self.environments
+            .iter()
+            .find(|(canonical, env)| *canonical == name || env.aliases.iter().any(|a| a == name))
+            .map(|(canonical, _)| canonical.as_str())
+    }
+
+    /// Every name an environment may be written as, for "valid values" lists.
+    pub fn environment_names(&self) -> Vec<String> {
+        self.environments
+            .iter()
+            .flat_map(|(name, env)| std::iter::once(name.clone()).chain(env.aliases.iter().cloned()))
+            .collect()
+    }
+
+    /// Whether a candidate may serve a cell.
+    pub fn cell_allows(&self, cell: &str, candidate: &Candidate) -> bool {
+        match self.cells.get(cell).and_then(|c| c.candidates.as_ref()) {
+            Some(allowed) => allowed.iter().any(|id| *id == candidate.id()),
+            None => true,
+        }
+    }
+
+    /// The drProfile in force for a tier when the request names none.
+    pub fn effective_dr_profile<'a>(&'a self, tier: &'a Tier, requested: Option<&'a str>) -> Option<&'a str> {
+        requested.or(tier.default_dr_profile.as_deref())
+    }
+}

@@ -1,0 +1,87 @@
+//! The placement record stored under `placements/`: the sticky source and the
+//! audit of a decision.
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::{Kind, Request};
+use crate::schedule::{Decision, Reason, Target};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlacementRecord {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: RecordMetadata,
+    pub request_kind: Kind,
+    pub primary: Target,
+    pub secondary: Option<Target>,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordMetadata {
+    pub name: String,
+    pub namespace: String,
+}
+
+impl PlacementRecord {
+    pub fn new(request: &Request, decision: &Decision) -> Self {
+        Self {
+            api_version: crate::request::API_VERSION.into(),
+            kind: "Placement".into(),
+            metadata: RecordMetadata { name: request.name.clone(), namespace: request.namespace.clone() },
+            request_kind: request.kind,
+            primary: decision.primary.clone(),
+            secondary: decision.secondary.clone(),
+            reason: decision.reason.clone(),
+        }
+    }
+
+    pub fn decision(&self) -> Decision {
+        Decision {
+            primary: self.primary.clone(),
+            secondary: self.secondary.clone(),
+            reason: self.reason.clone(),
+            ranking: Vec::new(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
+        serde_saphyr::from_str(text)
+    }
+
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).expect("a placement record always serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::LoadedPolicy;
+    use crate::request::Spec;
+    use crate::schedule::{Demand, PolicyRef, schedule};
+
+    #[test]
+    fn records_round_trip_through_yaml() {
+        let policy = LoadedPolicy::embedded().policy;
+        let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
+        let decision =
+            schedule(&policy, &pref, &Demand { cell: "payments", tier: "C0", ha: true, dr_profile: None }).unwrap();
+        let request = Request {
+            kind: Kind::MySql,
+            name: "db".into(),
+            namespace: "team".into(),
+            cell: "payments".into(),
+            tier: "C0".into(),
+            environment: "production".into(),
+            dr_profile: None,
+            spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha: true },
+            origin: "t".into(),
+        };
+        let record = PlacementRecord::new(&request, &decision);
+        let text = record.to_yaml();
+        assert_eq!(PlacementRecord::parse(&text).unwrap(), record, "{text}");
+    }
+}

@@ -1,0 +1,450 @@
+//! Validation of one request document, reporting every problem with its place.
+
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+
+use super::{API_VERSION, Kind, Request, Spec};
+use crate::names;
+use crate::policy::{self, Policy};
+use crate::yaml::{Key, Node, Source, SourceError, Value};
+
+/// Placement fields: the platform decides them, so a request may not say them
+/// anywhere, at any depth.
+pub const FORBIDDEN_FIELDS: [&str; 4] = ["provider", "region", "runtimeCluster", "network"];
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum RequestError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] SourceError),
+
+    #[error("cannot read {path}: {error}")]
+    #[diagnostic(code(idp::request::io), help("check the path given with -f"))]
+    Io { path: String, error: std::io::Error },
+
+    #[error("{path} holds no *.yaml, *.yml or *.json file")]
+    #[diagnostic(code(idp::request::empty_directory), help("point -f at a request file or a directory of them"))]
+    EmptyDirectory { path: String },
+
+    #[error("{} invalid: {} problem{} found", if issues.len() == 1 { "request" } else { "requests" }, issues.len(), if issues.len() == 1 { "" } else { "s" })]
+    #[diagnostic(code(idp::request::invalid))]
+    Invalid {
+        #[related]
+        issues: Vec<Issue>,
+    },
+}
+
+impl RequestError {
+    /// The located messages, one per problem, for JSON output and tests.
+    pub fn messages(&self) -> Vec<String> {
+        match self {
+            RequestError::Invalid { issues } => issues.iter().map(ToString::to_string).collect(),
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+/// One problem in a request, located at a key or value of its file.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{location}: {message}")]
+#[diagnostic(code(idp::request::field))]
+pub struct Issue {
+    pub message: String,
+    pub location: String,
+    #[help]
+    pub help: Option<String>,
+    #[source_code]
+    src: NamedSource<Arc<String>>,
+    #[label("{label}")]
+    span: SourceSpan,
+    label: String,
+}
+
+impl Issue {
+    /// Where in its file the problem is, for reporting in file order.
+    pub fn offset(&self) -> usize {
+        self.span.offset()
+    }
+}
+
+/// The fields each kind's spec accepts. Order is the order of error reports
+/// and of `did you mean` candidates.
+struct Field {
+    name: &'static str,
+    ty: Type,
+    required: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Type {
+    Str,
+    Int,
+    Bool,
+    Map,
+}
+
+const MYSQL_SPEC: &[Field] = &[
+    Field { name: "cell", ty: Type::Str, required: true },
+    Field { name: "tier", ty: Type::Str, required: true },
+    Field { name: "environment", ty: Type::Str, required: true },
+    Field { name: "size", ty: Type::Str, required: true },
+    Field { name: "storageGB", ty: Type::Int, required: true },
+    Field { name: "ha", ty: Type::Bool, required: false },
+    Field { name: "drProfile", ty: Type::Str, required: false },
+];
+
+const NAME_FIELDS: &[Field] = &[
+    Field { name: "name", ty: Type::Str, required: true },
+    Field { name: "namespace", ty: Type::Str, required: false },
+];
+
+const TOP_FIELDS: &[Field] = &[
+    Field { name: "apiVersion", ty: Type::Str, required: true },
+    Field { name: "kind", ty: Type::Str, required: true },
+    Field { name: "metadata", ty: Type::Map, required: true },
+    Field { name: "spec", ty: Type::Map, required: true },
+];
+
+fn spec_fields(kind: Kind) -> &'static [Field] {
+    match kind {
+        Kind::MySql => MYSQL_SPEC,
+    }
+}
+
+struct Checker<'a> {
+    source: &'a Source,
+    issues: Vec<Issue>,
+}
+
+impl Checker<'_> {
+    fn issue(&mut self, span: SourceSpan, label: &str, message: String, help: Option<String>) {
+        let (line, column) = self.source.line_col(span.offset());
+        self.issues.push(Issue {
+            message,
+            location: format!("{}:{line}:{column}", self.source.name),
+            help,
+            src: self.source.named(),
+            span,
+            label: label.to_owned(),
+        });
+    }
+
+    /// Reports every placement field at any depth.
+    fn forbidden(&mut self, node: &Node) {
+        match &node.value {
+            Value::Map(entries) => {
+                for (key, value) in entries {
+                    if FORBIDDEN_FIELDS.contains(&key.name.as_str()) {
+                        self.issue(
+                            key.span,
+                            "decided by the platform",
+                            format!("`{}` may not be set in a request", key.name),
+                            Some("the platform decides placement; remove this field (describe needs with cell, tier, environment and ha)".into()),
+                        );
+                    } else {
+                        self.forbidden(value);
+                    }
+                }
+            }
+            Value::Seq(items) => items.iter().for_each(|item| self.forbidden(item)),
+            _ => {}
+        }
+    }
+
+    /// Picks the known, well-typed fields out of a mapping; unknown ones are
+    /// reported with a suggestion, mistyped ones with the type expected, missing
+    /// required ones at `at`.
+    fn fields<'n>(
+        &mut self,
+        map: &'n [(Key, Node)],
+        allowed: &[&[Field]],
+        at: SourceSpan,
+        context: &str,
+    ) -> Vec<(&'static str, &'n Node)> {
+        let all: Vec<&Field> = allowed.iter().flat_map(|f| f.iter()).collect();
+        let mut found = Vec::new();
+        let mut present = Vec::new();
+        for (key, value) in map {
+            if let Some(field) = all.iter().find(|f| f.name == key.name) {
+                present.push(field.name);
+                if self.typed(value, field.name, field.ty) {
+                    found.push((field.name, value));
+                }
+            } else if !FORBIDDEN_FIELDS.contains(&key.name.as_str()) {
+                let suggestion = names::did_you_mean(&key.name, all.iter().map(|f| f.name));
+                let help = match suggestion {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("{context} accepts: {}", all.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")),
+                };
+                self.issue(
+                    key.span,
+                    "unknown field",
+                    format!("unknown field `{}` in {context}", shown(&key.name)),
+                    Some(help),
+                );
+            }
+        }
+        for field in all.iter().filter(|f| f.required) {
+            if !present.contains(&field.name) {
+                self.issue(at, "here", format!("{context} is missing the required field `{}`", field.name), None);
+            }
+        }
+        found
+    }
+
+    /// Reports a value of the wrong YAML type.
+    fn typed(&mut self, node: &Node, field: &str, ty: Type) -> bool {
+        let ok = matches!(
+            (ty, &node.value),
+            (Type::Str, Value::Str(_))
+                | (Type::Int, Value::Int(_))
+                | (Type::Bool, Value::Bool(_))
+                | (Type::Map, Value::Map(_))
+        );
+        if !ok {
+            let (expected, help) = match (ty, &node.value) {
+                (Type::Int, Value::Str(_)) => ("an integer", "write the number without quotes, e.g. 100"),
+                (Type::Int, Value::Float(_)) => ("an integer", "use a whole number, e.g. 100"),
+                (Type::Int, _) => ("an integer", "write a whole number, e.g. 100"),
+                (Type::Bool, _) => ("true or false", "write true or false without quotes"),
+                (Type::Str, _) => ("a string", "write a plain name, quoted if it looks like a number"),
+                (Type::Map, _) => ("a mapping", "nest its fields below it, indented"),
+            };
+            self.issue(
+                node.span,
+                "wrong type",
+                format!("`{field}` must be {expected}, not {}", node.value.type_name()),
+                Some(help.into()),
+            );
+        }
+        ok
+    }
+
+    /// A value the policy must define; the error lists what it does define.
+    fn one_of(&mut self, node: &Node, field: &str, value: &str, valid: &[String]) -> bool {
+        if valid.iter().any(|v| v == value) {
+            return true;
+        }
+        let hint = match names::did_you_mean(value, valid.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`? valid values in the policy in force: {}", valid.join(", ")),
+            None => format!("valid values in the policy in force: {}", valid.join(", ")),
+        };
+        self.issue(node.span, &format!("unknown {field}"), format!("unknown {field} `{}`", shown(value)), Some(hint));
+        false
+    }
+
+    fn dns_label(&mut self, node: &Node, field: &str, value: &str) -> bool {
+        let ok = names::is_dns_label(value);
+        if !ok {
+            self.issue(
+                node.span,
+                "not a DNS-1123 label",
+                format!("{field} `{}` is not a DNS-1123 label", shown(value)),
+                Some("use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters".into()),
+            );
+        }
+        ok
+    }
+}
+
+/// Validates one document into a request, or returns all of its problems.
+pub(super) fn document(
+    source: &Source,
+    doc: &Node,
+    cli_kind: Option<Kind>,
+    policy: &Policy,
+    origin: String,
+) -> Result<Request, Vec<Issue>> {
+    let mut c = Checker { source, issues: Vec::new() };
+    let Some(map) = doc.as_map() else {
+        c.issue(
+            doc.span,
+            "not a mapping",
+            format!("a request is a mapping of fields, not {}", doc.value.type_name()),
+            Some("see examples/orders-db.yaml".into()),
+        );
+        return Err(c.issues);
+    };
+    c.forbidden(doc);
+
+    let kubernetes_form = TOP_FIELDS.iter().any(|f| doc.get(f.name).is_some());
+    let (kind, names_map, names_at, spec_map, spec_at) = if kubernetes_form {
+        let top = c.fields(map, &[TOP_FIELDS], doc.span, "a request");
+        let get = |name: &str| top.iter().find(|(n, _)| *n == name).map(|(_, node)| *node);
+        if let Some(node) = get("apiVersion")
+            && let Some(v) = node.as_str()
+            && v != API_VERSION
+        {
+            c.issue(
+                node.span,
+                "unknown apiVersion",
+                format!("unknown apiVersion `{}`", shown(v)),
+                Some(format!("requests use apiVersion: {API_VERSION}")),
+            );
+        }
+        let kind = get("kind").and_then(|node| {
+            let name = node.as_str()?;
+            let kind = Kind::from_manifest_kind(name);
+            match (kind, cli_kind) {
+                (None, _) => {
+                    let valid: Vec<&str> = Kind::ALL.iter().map(|k| k.manifest_kind()).collect();
+                    c.issue(
+                        node.span,
+                        "unknown kind",
+                        format!("unknown kind `{}`", shown(name)),
+                        Some(format!("idp places: {}", valid.join(", "))),
+                    );
+                }
+                (Some(k), Some(cli)) if k != cli => {
+                    c.issue(
+                        node.span,
+                        "kind mismatch",
+                        format!("this is a {} request, but the command line asked for {}", k.manifest_kind(), cli),
+                        Some(format!("run `idp plan {k} -f ...`, or leave the kind off the command line")),
+                    );
+                }
+                _ => {}
+            }
+            kind
+        });
+        let section = |name: &str| get(name).and_then(|node| Some((node.as_map()?, node.span)));
+        let (metadata, spec) = (section("metadata"), section("spec"));
+        match (kind, metadata, spec) {
+            (Some(kind), Some((m, m_at)), Some((s, s_at))) => (kind, m, m_at, s, s_at),
+            _ => return Err(c.issues),
+        }
+    } else {
+        let Some(kind) = cli_kind else {
+            c.issue(doc.span, "kind unknown", "a flat request does not say its kind".into(), Some("name it on the command line, e.g. `idp plan mysql -f body.json`, or use the Kubernetes form with apiVersion and kind".into()));
+            return Err(c.issues);
+        };
+        (kind, map, doc.span, map, doc.span)
+    };
+
+    let spec_fields = spec_fields(kind);
+    let (name_nodes, spec_nodes) = if kubernetes_form {
+        (c.fields(names_map, &[NAME_FIELDS], names_at, "metadata"), c.fields(spec_map, &[spec_fields], spec_at, "spec"))
+    } else {
+        let all = c.fields(spec_map, &[NAME_FIELDS, spec_fields], spec_at, "a flat request");
+        let (names, spec) = all.into_iter().partition(|(n, _)| NAME_FIELDS.iter().any(|f| f.name == *n));
+        (names, spec)
+    };
+
+    let label = |c: &mut Checker<'_>, field: &str| -> Option<String> {
+        let node = get(&name_nodes, field)?;
+        let value = node.as_str()?;
+        c.dns_label(node, field, value).then(|| value.to_owned())
+    };
+    let name = label(&mut c, "name");
+    let namespace =
+        if get(&name_nodes, "namespace").is_some() { label(&mut c, "namespace") } else { Some("default".to_owned()) };
+
+    let p = policy;
+    let known = |c: &mut Checker<'_>, field: &str, valid: Vec<String>| -> Option<String> {
+        let node = get(&spec_nodes, field)?;
+        let value = node.as_str()?;
+        c.one_of(node, field, value, &valid).then(|| value.to_owned())
+    };
+    let cell = known(&mut c, "cell", p.cells.keys().cloned().collect());
+    let tier = known(&mut c, "tier", p.tiers.keys().cloned().collect());
+    let environment =
+        known(&mut c, "environment", p.environment_names()).and_then(|e| p.resolve_environment(&e).map(str::to_owned));
+    let dr_profile = known(&mut c, "drProfile", p.dr_profiles.keys().cloned().collect());
+    let size = known(&mut c, "size", p.sizes.clone());
+
+    let storage_gb = get(&spec_nodes, "storageGB").and_then(|node| {
+        let Value::Int(gb) = node.value else { return None };
+        let range = p.storage_gb;
+        if gb < i64::from(range.min) || gb > i64::from(range.max) {
+            c.issue(
+                node.span,
+                "out of range",
+                format!("storageGB {gb} is outside {}..={}", range.min, range.max),
+                Some(format!("ask for between {} and {} GB", range.min, range.max)),
+            );
+            return None;
+        }
+        u32::try_from(gb).ok()
+    });
+    let ha = match get(&spec_nodes, "ha") {
+        Some(node) => match node.value {
+            Value::Bool(ha) => Some(ha),
+            _ => None,
+        },
+        None if name_nodes.is_empty() && spec_nodes.is_empty() => None,
+        None => Some(false),
+    };
+
+    // A named drProfile must meet the tier's own targets.
+    if let (Some(tier_name), Some(profile)) = (&tier, &dr_profile) {
+        let tier_policy = &p.tiers[tier_name];
+        if let Some(why) = policy::weaker_than(&p.dr_profiles[profile], tier_policy) {
+            let stronger: Vec<&str> = p
+                .dr_profiles
+                .iter()
+                .filter(|(_, dr)| policy::weaker_than(dr, tier_policy).is_none())
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let node = get(&spec_nodes, "drProfile").unwrap_or(doc);
+            let help = if stronger.is_empty() {
+                "no drProfile meets this tier's targets; omit drProfile".to_owned()
+            } else {
+                format!("drProfiles that meet tier {tier_name}: {}", stronger.join(", "))
+            };
+            c.issue(
+                node.span,
+                "weaker than the tier",
+                format!("drProfile {profile} is weaker than tier {tier_name}: {why}"),
+                Some(help),
+            );
+        }
+    }
+
+    match (name, namespace, cell, tier, environment, size, storage_gb, ha) {
+        (
+            Some(name),
+            Some(namespace),
+            Some(cell),
+            Some(tier),
+            Some(environment),
+            Some(size),
+            Some(storage_gb),
+            Some(ha),
+        ) if c.issues.is_empty() => Ok(Request {
+            kind,
+            name,
+            namespace,
+            cell,
+            tier,
+            environment,
+            dr_profile,
+            spec: Spec::MySql { size, storage_gb, ha },
+            origin,
+        }),
+        _ => Err(c.issues),
+    }
+}
+
+/// The same request twice in one invocation is ambiguous: which one wins?
+pub(super) fn duplicate(source: &Source, doc: &Node, request: &Request, first: &str) -> Issue {
+    let mut c = Checker { source, issues: Vec::new() };
+    c.issue(
+        doc.span,
+        "duplicate",
+        format!("{} {} is requested twice (first in {first})", request.kind, request.id()),
+        Some("give each request once per invocation".into()),
+    );
+    c.issues.remove(0)
+}
+
+/// A developer's value as it may be shown in a message: control characters
+/// escaped, so a crafted name cannot forge output lines or terminal codes.
+fn shown(value: &str) -> String {
+    let escaped: String = value.escape_debug().collect();
+    if escaped.chars().count() > 80 { format!("{}…", escaped.chars().take(80).collect::<String>()) } else { escaped }
+}
+
+fn get<'n>(fields: &[(&str, &'n Node)], name: &str) -> Option<&'n Node> {
+    fields.iter().find(|(n, _)| *n == name).map(|(_, node)| *node)
+}

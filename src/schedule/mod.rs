@@ -1,0 +1,526 @@
+//! Placement: gates, weighted scores, ranking, the secondary, and the reason.
+//!
+//! A pure function of (policy, demand): no IO, no clock, no randomness. Every
+//! candidate is either ranked or rejected with what it lacked, so the reason
+//! record explains the whole decision. Ties keep policy order (stable sort).
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use miette::Diagnostic;
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{Candidate, Policy};
+
+/// What placement needs to know about a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Demand<'a> {
+    pub cell: &'a str,
+    pub tier: &'a str,
+    pub ha: bool,
+    /// The drProfile the request names; the tier's default applies otherwise.
+    pub dr_profile: Option<&'a str>,
+}
+
+/// The policy identity recorded with every decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    pub version: String,
+    pub digest: String,
+}
+
+/// Where one side of a request runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    pub provider: String,
+    pub region: String,
+    pub runtime_cluster: String,
+    pub network: BTreeMap<String, String>,
+}
+
+impl Target {
+    fn of(candidate: &Candidate) -> Self {
+        Self {
+            provider: candidate.provider.clone(),
+            region: candidate.region.clone(),
+            runtime_cluster: candidate.runtime_cluster.clone(),
+            network: candidate.network.clone(),
+        }
+    }
+
+    /// `provider/region`, as candidates are named in the policy.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.provider, self.region)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub primary: Target,
+    pub secondary: Option<Target>,
+    pub reason: Reason,
+    /// Every candidate that passed the gates, best first: the full table for
+    /// people. The reason keeps only the top three, so records stay small.
+    #[serde(skip)]
+    pub ranking: Vec<Ranked>,
+}
+
+/// The explanation recorded in the claim annotation and the placement record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub tier: String,
+    pub dr_profile: Option<String>,
+    pub rto_minutes: u32,
+    pub rpo_minutes: f64,
+    pub gates: Vec<String>,
+    pub ha_enforced: bool,
+    pub weights: IndexMap<String, f64>,
+    pub selected: Scored,
+    pub top_3_candidates: Vec<Ranked>,
+    pub rejected: Vec<Rejection>,
+    pub candidates_evaluated: usize,
+    pub candidates_passed_gates: usize,
+    pub secondary: Option<SecondaryReason>,
+    pub policy: PolicyRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    pub provider: String,
+    pub region: String,
+    pub runtime_cluster: String,
+    pub total_score: f64,
+    /// Each dimension's contribution, raw score × weight; they add up to the total.
+    pub subscores: IndexMap<String, f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ranked {
+    pub rank: usize,
+    pub provider: String,
+    pub region: String,
+    pub runtime_cluster: String,
+    pub total_score: f64,
+    pub subscores: IndexMap<String, f64>,
+}
+
+/// A candidate that could not be chosen, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub provider: String,
+    pub region: String,
+    pub runtime_cluster: String,
+    /// Gate capabilities it lacks.
+    pub missing: Vec<String>,
+    /// A reason other than a missing capability: outside the cell, same provider
+    /// as the primary.
+    pub excluded: Option<String>,
+}
+
+impl Rejection {
+    /// One line for humans: what kept this candidate out.
+    pub fn why(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(excluded) = &self.excluded {
+            parts.push(excluded.clone());
+        }
+        if !self.missing.is_empty() {
+            parts.push(format!("missing {}", self.missing.join(", ")));
+        }
+        parts.join("; ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondaryReason {
+    pub required: bool,
+    pub gates: Vec<String>,
+    pub selected: Scored,
+    pub rejected: Vec<Rejection>,
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum ScheduleError {
+    #[error("tier `{0}` is not defined by the policy")]
+    #[diagnostic(code(idp::schedule::tier))]
+    UnknownTier(String),
+
+    #[error("drProfile `{0}` is not defined by the policy")]
+    #[diagnostic(code(idp::schedule::dr_profile))]
+    UnknownDrProfile(String),
+
+    #[error("no candidate passes the gates of tier {tier} ({}) in cell {cell}", gates.join(", "))]
+    #[diagnostic(
+        code(idp::schedule::no_candidate),
+        help(
+            "every candidate was rejected:\n{}\nchoose another tier or cell, or ask the platform team to extend the pool",
+            list(rejected)
+        )
+    )]
+    NoCandidate { tier: String, cell: String, gates: Vec<String>, rejected: Vec<Rejection> },
+
+    #[error("tier {tier} needs a secondary in another provider than {primary}, and none passes the secondary gates ({})", gates.join(", "))]
+    #[diagnostic(
+        code(idp::schedule::no_secondary),
+        help(
+            "candidates considered for the secondary:\n{}\nchoose a tier or drProfile without a cross-cloud secondary, or ask the platform team to extend the pool",
+            list(rejected)
+        )
+    )]
+    NoSecondary { tier: String, primary: String, gates: Vec<String>, rejected: Vec<Rejection> },
+}
+
+fn list(rejected: &[Rejection]) -> String {
+    rejected.iter().map(|r| format!("  - {}/{}: {}", r.provider, r.region, r.why())).collect::<Vec<_>>().join("\n")
+}
+
+/// Places a request: the best candidate passing the tier's gates and, when the
+/// tier or drProfile calls for one, the best candidate of another provider
+/// passing the secondary gates.
+pub fn schedule(policy: &Policy, policy_ref: &PolicyRef, demand: &Demand<'_>) -> Result<Decision, ScheduleError> {
+    let tier = policy.tiers.get(demand.tier).ok_or_else(|| ScheduleError::UnknownTier(demand.tier.into()))?;
+    let dr_name = policy.effective_dr_profile(tier, demand.dr_profile);
+    let dr = match dr_name {
+        Some(name) => Some(policy.dr_profiles.get(name).ok_or_else(|| ScheduleError::UnknownDrProfile(name.into()))?),
+        None => None,
+    };
+
+    let mut gates = tier.gates.clone();
+    if demand.ha && !gates.iter().any(|g| g == "multi_az") {
+        gates.push("multi_az".into());
+    }
+    let weights: IndexMap<String, f64> =
+        policy.dimensions.iter().map(|d| (d.clone(), tier.weights.get(d).copied().unwrap_or(0.0))).collect();
+
+    let evaluated = evaluate(policy, &weights, &gates, demand.cell, |_| None);
+    let Some(winner) = evaluated.ranked.first() else {
+        return Err(ScheduleError::NoCandidate {
+            tier: demand.tier.into(),
+            cell: demand.cell.into(),
+            gates,
+            rejected: evaluated.rejected,
+        });
+    };
+    let primary = &policy.candidates[winner.index];
+
+    let wants_secondary = tier.secondary.required || demand.dr_profile.is_some();
+    let secondary = if wants_secondary {
+        let other = evaluate(policy, &weights, &tier.secondary.gates, demand.cell, |c| {
+            (c.provider == primary.provider).then(|| format!("same provider as the primary ({})", primary.provider))
+        });
+        let Some(best) = other.ranked.first() else {
+            return Err(ScheduleError::NoSecondary {
+                tier: demand.tier.into(),
+                primary: primary.id(),
+                gates: tier.secondary.gates.clone(),
+                // Same-provider candidates are not what the operator needs to fix.
+                rejected: other.rejected.into_iter().filter(|r| r.provider != primary.provider).collect(),
+            });
+        };
+        Some((best.clone(), other.rejected, &policy.candidates[best.index]))
+    } else {
+        None
+    };
+
+    let (rto_minutes, rpo_seconds) = match (tier.rto_minutes, tier.rpo_seconds, dr) {
+        (Some(rto), Some(rpo), _) => (rto, rpo),
+        (_, _, Some(dr)) => (dr.rto_minutes, dr.rpo_seconds),
+        // Policy validation guarantees targets from one of the two.
+        _ => (0, 0),
+    };
+    let ranking: Vec<Ranked> = evaluated.ranked.iter().enumerate().map(|(i, c)| c.ranked(policy, i + 1)).collect();
+    let reason = Reason {
+        tier: demand.tier.into(),
+        dr_profile: dr_name.map(str::to_owned),
+        rto_minutes,
+        rpo_minutes: round4(f64::from(rpo_seconds) / 60.0),
+        gates,
+        ha_enforced: demand.ha,
+        weights,
+        selected: winner.scored(policy),
+        top_3_candidates: ranking.iter().take(3).cloned().collect(),
+        rejected: evaluated.rejected,
+        candidates_evaluated: policy.candidates.len(),
+        candidates_passed_gates: evaluated.ranked.len(),
+        secondary: secondary.as_ref().map(|(best, rejected, _)| SecondaryReason {
+            required: tier.secondary.required,
+            gates: tier.secondary.gates.clone(),
+            selected: best.scored(policy),
+            rejected: rejected.clone(),
+        }),
+        policy: policy_ref.clone(),
+    };
+    Ok(Decision {
+        primary: Target::of(primary),
+        secondary: secondary.map(|(_, _, candidate)| Target::of(candidate)),
+        reason,
+        ranking,
+    })
+}
+
+/// Why an existing placement can no longer serve a changed request, if it
+/// cannot: its candidate lacks a gate the request now needs, or it left the
+/// request's cell. Sticky placements are only moved on an explicit
+/// `--reschedule`.
+pub fn unsatisfied(policy: &Policy, demand: &Demand<'_>, existing: &Target) -> Option<String> {
+    let tier = policy.tiers.get(demand.tier)?;
+    let Some(candidate) =
+        policy.candidates.iter().find(|c| c.provider == existing.provider && c.region == existing.region)
+    else {
+        return Some(format!("{} is no longer in the policy's candidate pool", existing.id()));
+    };
+    if !policy.cell_allows(demand.cell, candidate) {
+        return Some(format!("{} is not a candidate of cell {}", existing.id(), demand.cell));
+    }
+    let mut missing: Vec<&str> = tier.gates.iter().map(String::as_str).filter(|g| !candidate.has(g)).collect();
+    if demand.ha && !candidate.has("multi_az") && !missing.contains(&"multi_az") {
+        missing.push("multi_az");
+    }
+    (!missing.is_empty()).then(|| {
+        format!(
+            "{} lacks {} required by tier {}{}",
+            existing.id(),
+            missing.join(", "),
+            demand.tier,
+            if demand.ha { " with ha" } else { "" }
+        )
+    })
+}
+
+#[derive(Debug, Clone)]
+struct Evaluated {
+    index: usize,
+    total: f64,
+    subscores: IndexMap<String, f64>,
+}
+
+impl Evaluated {
+    fn scored(&self, policy: &Policy) -> Scored {
+        let c = &policy.candidates[self.index];
+        Scored {
+            provider: c.provider.clone(),
+            region: c.region.clone(),
+            runtime_cluster: c.runtime_cluster.clone(),
+            total_score: self.total,
+            subscores: self.subscores.clone(),
+        }
+    }
+
+    fn ranked(&self, policy: &Policy, rank: usize) -> Ranked {
+        let Scored { provider, region, runtime_cluster, total_score, subscores } = self.scored(policy);
+        Ranked { rank, provider, region, runtime_cluster, total_score, subscores }
+    }
+}
+
+struct Evaluation {
+    ranked: Vec<Evaluated>,
+    rejected: Vec<Rejection>,
+}
+
+/// Gates then scores every candidate of the pool; `exclude` rejects a
+/// candidate for a reason of the caller's (e.g. the primary's provider).
+fn evaluate(
+    policy: &Policy,
+    weights: &IndexMap<String, f64>,
+    gates: &[String],
+    cell: &str,
+    exclude: impl Fn(&Candidate) -> Option<String>,
+) -> Evaluation {
+    let mut ranked = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, candidate) in policy.candidates.iter().enumerate() {
+        let missing: Vec<String> = gates.iter().filter(|g| !candidate.has(g)).cloned().collect();
+        let excluded = if !policy.cell_allows(cell, candidate) {
+            Some(format!("not a candidate of cell {cell}"))
+        } else {
+            exclude(candidate)
+        };
+        if missing.is_empty() && excluded.is_none() {
+            let subscores: IndexMap<String, f64> = weights
+                .iter()
+                .map(|(dim, w)| (dim.clone(), round4(candidate.scores.get(dim).copied().unwrap_or(0.0) * w)))
+                .collect();
+            let total =
+                round4(weights.iter().map(|(dim, w)| candidate.scores.get(dim).copied().unwrap_or(0.0) * w).sum());
+            ranked.push(Evaluated { index, total, subscores });
+        } else {
+            rejected.push(Rejection {
+                provider: candidate.provider.clone(),
+                region: candidate.region.clone(),
+                runtime_cluster: candidate.runtime_cluster.clone(),
+                missing,
+                excluded,
+            });
+        }
+    }
+    // Stable: equal totals keep policy order.
+    ranked.sort_by(|a, b| b.total.total_cmp(&a.total));
+    Evaluation { ranked, rejected }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::LoadedPolicy;
+
+    fn policy() -> Policy {
+        LoadedPolicy::embedded().policy
+    }
+
+    fn pref() -> PolicyRef {
+        PolicyRef { version: "test".into(), digest: "sha256:0".into() }
+    }
+
+    fn place(tier: &str, ha: bool, cell: &str, dr: Option<&str>) -> Result<Decision, ScheduleError> {
+        schedule(&policy(), &pref(), &Demand { cell, tier, ha, dr_profile: dr })
+    }
+
+    #[test]
+    fn medium_lands_on_aws_use1_with_or_without_ha() {
+        for ha in [false, true] {
+            let d = place("medium", ha, "cell-us-east", None).unwrap();
+            assert_eq!(d.primary.id(), "aws/us-east-1");
+            assert_eq!(d.reason.selected.total_score, 0.825);
+            assert_eq!(d.secondary, None);
+            assert_eq!(d.reason.ha_enforced, ha);
+        }
+        let d = place("medium", false, "cell-us-east", None).unwrap();
+        assert_eq!(d.reason.candidates_evaluated, 7);
+        assert_eq!(d.reason.candidates_passed_gates, 7);
+        assert_eq!(d.reason.rto_minutes, 120);
+        assert_eq!(d.reason.rpo_minutes, 15.0);
+        let ranks: Vec<_> = d.reason.top_3_candidates.iter().map(|c| (c.rank, c.total_score)).collect();
+        assert_eq!(ranks, [(1, 0.825), (2, 0.815), (3, 0.8)]);
+    }
+
+    #[test]
+    fn medium_with_ha_rejects_oci_for_multi_az() {
+        let d = place("medium", true, "cell-us-east", None).unwrap();
+        assert_eq!(d.reason.candidates_passed_gates, 5);
+        assert!(d.reason.gates.contains(&"multi_az".to_owned()));
+        let rejected: Vec<_> = d.reason.rejected.iter().map(|r| (r.region.as_str(), r.missing.clone())).collect();
+        assert_eq!(
+            rejected,
+            [("us-ashburn-1", vec!["multi_az".to_owned()]), ("eu-frankfurt-1", vec!["multi_az".to_owned()])]
+        );
+    }
+
+    #[test]
+    fn critical_without_ha_prefers_cheap_oci() {
+        let d = place("critical", false, "cell-us-east", None).unwrap();
+        assert_eq!(d.primary.id(), "oci/us-ashburn-1");
+        assert_eq!(d.reason.selected.total_score, 0.78);
+        let s = &d.reason.selected.subscores;
+        assert_eq!((s["latency"], s["dr"], s["maturity"], s["cost"]), (0.12, 0.105, 0.13, 0.425));
+    }
+
+    #[test]
+    fn low_requires_a_secondary_in_another_provider() {
+        let d = place("low", false, "cell-us-east", None).unwrap();
+        assert_eq!(d.primary.id(), "aws/us-east-1");
+        assert_eq!(d.secondary.as_ref().unwrap().id(), "gcp/us-central1");
+        let sec = d.reason.secondary.as_ref().unwrap();
+        assert!(sec.required);
+        assert_eq!(sec.selected.total_score, 0.8365);
+        assert!(
+            sec.rejected
+                .iter()
+                .any(|r| r.provider == "aws" && r.excluded.as_deref().unwrap().contains("same provider"))
+        );
+        assert_eq!(d.reason.dr_profile.as_deref(), Some("gold"));
+    }
+
+    #[test]
+    fn business_critical_gets_a_cross_cloud_secondary_without_cross_region_replication() {
+        let d = place("business_critical", true, "cell-us-east", None).unwrap();
+        assert_eq!(d.primary.id(), "aws/us-east-1");
+        assert_eq!(d.reason.candidates_passed_gates, 2);
+        let secondary = d.secondary.unwrap();
+        assert_ne!(secondary.provider, "aws");
+        assert_eq!(secondary.id(), "gcp/us-central1");
+    }
+
+    #[test]
+    fn c0_targets_come_from_its_default_dr_profile() {
+        let d = place("C0", true, "payments", None).unwrap();
+        assert_eq!(d.reason.dr_profile.as_deref(), Some("gold"));
+        assert_eq!((d.reason.rto_minutes, d.reason.rpo_minutes), (15, 0.5));
+        assert_eq!(d.primary.id(), "aws/us-east-1");
+        assert_eq!(d.secondary.unwrap().id(), "gcp/us-central1");
+        // Outside the payments cell, four candidates are excluded.
+        let outside = d.reason.rejected.iter().filter(|r| r.excluded.is_some()).count();
+        assert_eq!(outside, 4);
+    }
+
+    #[test]
+    fn optional_secondary_only_when_a_dr_profile_is_named() {
+        assert!(place("C2", false, "cell-eu", None).unwrap().secondary.is_none());
+        let d = place("C2", false, "cell-eu", Some("bronze")).unwrap();
+        let secondary = d.secondary.unwrap();
+        assert_ne!(secondary.provider, d.primary.provider);
+        assert!(!d.reason.secondary.unwrap().required);
+        assert!(place("medium", false, "cell-eu", Some("gold")).unwrap().secondary.is_some());
+    }
+
+    #[test]
+    fn no_candidate_lists_every_rejection() {
+        let mut p = policy();
+        p.cells.get_mut("payments").unwrap().candidates = Some(vec!["oci/us-ashburn-1".into()]);
+        let err =
+            schedule(&p, &pref(), &Demand { cell: "payments", tier: "low", ha: false, dr_profile: None }).unwrap_err();
+        let ScheduleError::NoCandidate { rejected, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(rejected.len(), 7);
+        assert_eq!(rejected[5].missing, ["multi_az"]);
+    }
+
+    #[test]
+    fn impossible_secondary_explains_each_other_provider_candidate() {
+        let mut p = policy();
+        p.cells.get_mut("payments").unwrap().candidates = Some(vec!["aws/us-east-1".into(), "oci/us-ashburn-1".into()]);
+        let err =
+            schedule(&p, &pref(), &Demand { cell: "payments", tier: "low", ha: false, dr_profile: None }).unwrap_err();
+        let ScheduleError::NoSecondary { rejected, primary, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(primary, "aws/us-east-1");
+        assert!(rejected.iter().all(|r| r.provider != "aws"));
+        let oci = rejected.iter().find(|r| r.region == "us-ashburn-1").unwrap();
+        assert_eq!(oci.missing, ["multi_az"]);
+        assert!(rejected.iter().filter(|r| r.provider == "gcp").all(|r| r.excluded.is_some()));
+    }
+
+    #[test]
+    fn ties_keep_policy_order() {
+        let mut p = policy();
+        for c in &mut p.candidates {
+            c.scores.values_mut().for_each(|s| *s = 0.5);
+        }
+        let d =
+            schedule(&p, &pref(), &Demand { cell: "cell-eu", tier: "critical", ha: false, dr_profile: None }).unwrap();
+        let order: Vec<_> = d.reason.top_3_candidates.iter().map(|c| c.region.as_str()).collect();
+        assert_eq!(order, ["us-east-1", "eu-west-1", "us-west-2"]);
+    }
+
+    #[test]
+    fn unknown_names_are_errors_not_panics() {
+        assert!(matches!(place("gold-plated", false, "cell-eu", None), Err(ScheduleError::UnknownTier(_))));
+        assert!(matches!(place("medium", false, "cell-eu", Some("tin")), Err(ScheduleError::UnknownDrProfile(_))));
+    }
+
+    #[test]
+    fn existing_placements_are_checked_against_changed_requests() {
+        let p = policy();
+        let oci = place("critical", false, "cell-us-east", None).unwrap().primary;
+        let still = Demand { cell: "cell-us-east", tier: "critical", ha: false, dr_profile: None };
+        assert_eq!(unsatisfied(&p, &still, &oci), None);
+        let ha = Demand { ha: true, ..still };
+        assert!(unsatisfied(&p, &ha, &oci).unwrap().contains("lacks multi_az"));
+        let moved = Demand { cell: "payments", tier: "critical", ..still };
+        assert_eq!(unsatisfied(&p, &moved, &oci), None);
+        let gone = Target { region: "mars-1".into(), ..oci };
+        assert!(unsatisfied(&p, &still, &gone).unwrap().contains("no longer"));
+    }
+}

@@ -1,0 +1,123 @@
+//! The state repo: the only module that touches git2.
+//!
+//! Reads go straight to the object database at a commit (never the work
+//! tree), so bare and non-bare repos behave alike and what idp reads is
+//! exactly what Argo CD would reconcile. Every lookup is by path; nothing here
+//! walks the whole tree on the plan/apply path.
+
+mod layout;
+
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository};
+use miette::Diagnostic;
+
+pub use layout::*;
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum StateError {
+    #[error("{path} is not a Git repository")]
+    #[diagnostic(
+        code(idp::state::not_a_repo),
+        help("create a state repo with `idp init {path}`, or point --repo at one")
+    )]
+    NotARepo { path: String },
+
+    #[error("{path} is a Git repository but not an idp state repo (no {MARKER_PATH} at HEAD)")]
+    #[diagnostic(
+        code(idp::state::not_a_state_repo),
+        help("run `idp init --force {path}` to adopt it, or point --repo at the state repo")
+    )]
+    NotAStateRepo { path: String },
+
+    #[error("git: {context}: {source}")]
+    #[diagnostic(code(idp::state::git))]
+    Git {
+        context: String,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+pub(crate) fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> StateError {
+    let context = context.into();
+    move |source| StateError::Git { context, source }
+}
+
+/// An opened state repo.
+pub struct StateRepo {
+    repo: Repository,
+    path: PathBuf,
+}
+
+impl StateRepo {
+    /// Opens the repository at exactly `path` (bare or not).
+    pub fn open(path: &Path) -> Result<Self, StateError> {
+        let repo = Repository::open(path).map_err(|_| StateError::NotARepo { path: path.display().to_string() })?;
+        Ok(Self { repo, path: path.to_path_buf() })
+    }
+
+    /// Opens `path` and requires it to be an idp state repo.
+    pub fn open_state(path: &Path) -> Result<Self, StateError> {
+        let state = Self::open(path)?;
+        if !state.is_state_repo()? {
+            return Err(StateError::NotAStateRepo { path: path.display().to_string() });
+        }
+        Ok(state)
+    }
+
+    /// The state repo containing the current directory, if there is one.
+    pub fn discover(dir: &Path) -> Option<Self> {
+        let repo = Repository::discover(dir).ok()?;
+        let path = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+        let state = Self { repo, path };
+        state.is_state_repo().ok()?.then_some(state)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn git(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The commit HEAD points at, or None in a repo without commits.
+    pub fn head(&self) -> Result<Option<Oid>, StateError> {
+        match self.repo.head() {
+            Ok(head) => Ok(head.target()),
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(git("read HEAD")(e)),
+        }
+    }
+
+    pub fn is_state_repo(&self) -> Result<bool, StateError> {
+        match self.head()? {
+            Some(head) => Ok(self.read_at(head, MARKER_PATH)?.is_some()),
+            None => Ok(false),
+        }
+    }
+
+    /// The bytes of a file at a commit, or None if the path holds no file.
+    pub fn read_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, StateError> {
+        let tree = self.repo.find_commit(commit).and_then(|c| c.tree()).map_err(git("read commit tree"))?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(git(format!("look up {path}"))(e)),
+        };
+        if entry.kind() != Some(ObjectType::Blob) {
+            return Ok(None);
+        }
+        let blob = self.repo.find_blob(entry.id()).map_err(git(format!("read {path}")))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// The file at HEAD, or None (also in a repo without commits).
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, StateError> {
+        match self.head()? {
+            Some(head) => self.read_at(head, path),
+            None => Ok(None),
+        }
+    }
+}
