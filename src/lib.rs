@@ -13,6 +13,7 @@ pub mod ops;
 pub mod output;
 pub mod policy;
 pub mod record;
+pub mod render;
 pub mod request;
 pub mod schedule;
 pub mod state;

@@ -1,8 +1,12 @@
 //! The command line: clap types, settings resolution, and the mapping of
 //! outcomes and errors to output and exit codes. One file per command.
 
+mod apply;
+mod init;
 mod plan;
 mod policy;
+mod render;
+mod resource;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -72,7 +76,12 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Init(init::InitArgs),
     Plan(plan::PlanArgs),
+    Apply(apply::ApplyArgs),
+    Render(render::RenderArgs),
+    Status(resource::StatusArgs),
+    Delete(resource::DeleteArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
 }
@@ -97,7 +106,12 @@ pub fn run() -> ExitCode {
     let printer = printer(&cli.global);
     install_report_handler(printer.style.color);
     let result = match cli.command {
+        Command::Init(args) => init::run(args, &cli.global, &printer),
         Command::Plan(args) => plan::run(args, &cli.global, &printer),
+        Command::Apply(args) => apply::run(args, &cli.global, &printer),
+        Command::Render(args) => render::run(args, &cli.global, &printer),
+        Command::Status(args) => resource::run_status(args, &cli.global, &printer),
+        Command::Delete(args) => resource::run_delete(args, &cli.global, &printer),
         Command::Policy(command) => policy::run(command, &cli.global, &printer),
     };
     match result {
@@ -196,4 +210,17 @@ pub(crate) fn context(global: &GlobalArgs, printer: &Printer) -> Result<Context,
         printer.note("no state repo here (use --repo or `idp init`): planning against an empty state");
     }
     Ok(ctx)
+}
+
+/// Asks a yes/no question on the terminal. Without one, refuses: a script
+/// must say `--yes`, and nothing may hang waiting for input.
+pub(crate) fn confirm(prompt: &str) -> Result<bool, Failure> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Failure::Error(miette::miette!(
+            code = "idp::confirm::no_terminal",
+            help = "pass --yes to confirm from a script or CI job",
+            "refusing to write without confirmation: not on a terminal"
+        )));
+    }
+    Ok(dialoguer::Confirm::new().with_prompt(prompt).default(false).interact().unwrap_or(false))
 }

@@ -34,6 +34,14 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes, 0 when there are none
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    /// Show unified diffs of the files that would change
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Plan moving sticky placements that a changed request no longer fits
+    #[arg(long)]
+    pub reschedule: bool,
 }
 
 pub(super) fn parse_kind(s: &str) -> Result<Kind, String> {
@@ -45,7 +53,10 @@ pub(super) fn parse_kind(s: &str) -> Result<Kind, String> {
 
 pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let ctx = super::context(global, printer)?;
-    let outcome = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files })?;
-    printer.result(&outcome)?;
-    Ok(if args.detailed_exitcode && outcome.has_changes() { Ending::Changes } else { Ending::Success })
+    let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: args.reschedule })?;
+    printer.result(&prepared.outcome)?;
+    if args.diff && !printer.is_machine() {
+        printer.raw(&crate::output::diff(&prepared, &printer.style))?;
+    }
+    Ok(if args.detailed_exitcode && prepared.outcome.has_changes() { Ending::Changes } else { Ending::Success })
 }

@@ -1,19 +1,35 @@
 //! `idp plan`: validate, schedule (sticky first), and say what would change.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use super::{Context, Error};
 use crate::record::PlacementRecord;
+use crate::render::Renderer;
 use crate::request::{self, Kind, Request};
 use crate::schedule::{self, Decision, PolicyRef, Ranked, Reason, Target};
-use crate::state::{self, StateRepo};
+use crate::state::{self, FileChange};
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
     pub kind: Option<Kind>,
     pub files: Vec<PathBuf>,
+    /// Move sticky placements that a changed request no longer fits.
+    pub reschedule: bool,
+}
+
+/// A plan and the exact file changes that applying it would commit.
+pub struct Prepared {
+    pub outcome: PlanOutcome,
+    /// The validated requests, in the order of `outcome.results`.
+    pub requests: Vec<Request>,
+    /// HEAD when the plan was made; the commit must sit right on top of it.
+    pub base: Option<git2::Oid>,
+    pub files: Vec<FileChange>,
+    /// What each path held at `base`, for `--diff`.
+    pub before: BTreeMap<String, Vec<u8>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -23,7 +39,7 @@ pub struct PlanOutcome {
 
 impl PlanOutcome {
     pub fn has_changes(&self) -> bool {
-        self.results.iter().any(|r| r.status != PlanStatus::Exists)
+        self.results.iter().any(|r| !r.changes.is_empty())
     }
 }
 
@@ -32,8 +48,10 @@ pub struct PlanResult {
     pub kind: Kind,
     pub namespace: String,
     pub name: String,
-    pub status: PlanStatus,
+    pub status: ResultStatus,
     pub sticky: bool,
+    /// A sticky placement was moved on `--reschedule`.
+    pub rescheduled: bool,
     pub placement: Target,
     pub secondary: Option<Target>,
     pub reason: Reason,
@@ -43,12 +61,15 @@ pub struct PlanResult {
     pub ranking: Vec<Ranked>,
 }
 
+/// What happens (plan) or happened (apply) to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PlanStatus {
+pub enum ResultStatus {
     Create,
     Update,
     Exists,
+    Created,
+    Updated,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,26 +86,105 @@ pub enum ChangeAction {
     Delete,
 }
 
-pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<PlanOutcome, Error> {
+pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?;
-    let results = requests.iter().map(|request| plan_one(ctx, request)).collect::<Result<_, _>>()?;
-    Ok(PlanOutcome { results })
-}
-
-fn plan_one(ctx: &Context, request: &Request) -> Result<PlanResult, Error> {
-    let existing = match &ctx.state {
-        Some(state) => existing_placement(state, request)?,
+    let base = match &ctx.state {
+        Some(state) => state.head()?,
         None => None,
     };
-    let (decision, status, sticky) = match existing {
-        Some(record) => (record.decision(), PlanStatus::Exists, true),
+    let renderer = Renderer::for_state(ctx.state.as_ref())?;
+    let mut prepared = Prepared {
+        outcome: PlanOutcome { results: Vec::new() },
+        requests: Vec::new(),
+        base,
+        files: Vec::new(),
+        before: BTreeMap::new(),
+    };
+    for request in &requests {
+        let result = plan_one(ctx, &renderer, base, request, options.reschedule, &mut prepared)?;
+        prepared.outcome.results.push(result);
+    }
+    prepared.requests = requests;
+    Ok(prepared)
+}
+
+fn plan_one(
+    ctx: &Context,
+    renderer: &Renderer,
+    base: Option<git2::Oid>,
+    request: &Request,
+    reschedule: bool,
+    prepared: &mut Prepared,
+) -> Result<PlanResult, Error> {
+    let policy = &ctx.policy.policy;
+    let placement_path = state::placement_path(request.kind, &request.namespace, &request.name);
+    let existing =
+        read_at(ctx, base, &placement_path)?.map(|bytes| parse_record(&placement_path, bytes)).transpose()?;
+    let mut rescheduled = false;
+    let (decision, record_bytes) = match existing {
+        Some((record, bytes)) => match sticky_conflict(policy, request, &record) {
+            None => (record.decision(), bytes),
+            Some(why) if !reschedule => {
+                return Err(Error::StickyConflict {
+                    request: format!("{} {}", request.kind, request.id()),
+                    placement: record.primary.id(),
+                    why,
+                });
+            }
+            Some(_) => {
+                rescheduled = true;
+                let decision = decide(ctx, request)?;
+                let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+                (decision, bytes)
+            }
+        },
         None => {
-            let policy_ref =
-                PolicyRef { version: ctx.policy.policy.version.clone(), digest: ctx.policy.digest.clone() };
-            let decision = schedule::schedule(&ctx.policy.policy, &policy_ref, &request.demand())
-                .map_err(|source| Error::Schedule { request: format!("{} {}", request.kind, request.id()), source })?;
-            (decision, PlanStatus::Create, false)
+            let decision = decide(ctx, request)?;
+            let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+            (decision, bytes)
         }
+    };
+    let sticky = !rescheduled && read_at(ctx, base, &placement_path)?.is_some();
+
+    // Every file this request should have, then the difference from HEAD.
+    let mut desired: Vec<(String, Vec<u8>)> = vec![
+        (state::request_path(request.kind, &request.namespace, &request.name), request_yaml(request).into_bytes()),
+        (placement_path, record_bytes),
+    ];
+    for file in renderer.request_files(request, &decision, policy)? {
+        desired.push((file.path, file.content.into_bytes()));
+    }
+    let mut changes = Vec::new();
+    for (path, content) in &desired {
+        let current = read_at(ctx, base, path)?;
+        let action = match &current {
+            None => ChangeAction::Create,
+            Some(old) if old == content => continue,
+            Some(_) => ChangeAction::Update,
+        };
+        if let Some(old) = current {
+            prepared.before.insert(path.clone(), old);
+        }
+        changes.push(Change { action, path: path.clone() });
+        prepared.files.push(FileChange::Upsert { path: path.clone(), content: content.clone() });
+    }
+    // Files of this request that are no longer rendered (a dropped secondary).
+    if let (Some(state), Some(base)) = (&ctx.state, base) {
+        for path in state.list_dir(base, &state::platform_dir(request.kind, &request.namespace, &request.name))? {
+            if !desired.iter().any(|(p, _)| *p == path) {
+                if let Some(old) = state.read_at(base, &path)? {
+                    prepared.before.insert(path.clone(), old);
+                }
+                changes.push(Change { action: ChangeAction::Delete, path: path.clone() });
+                prepared.files.push(FileChange::Remove { path });
+            }
+        }
+    }
+
+    let status = match (sticky || rescheduled, changes.is_empty()) {
+        (false, _) => ResultStatus::Create,
+        (true, true) => ResultStatus::Exists,
+        (true, false) => ResultStatus::Update,
     };
     let Decision { primary, secondary, reason, ranking } = decision;
     Ok(PlanResult {
@@ -93,19 +193,53 @@ fn plan_one(ctx: &Context, request: &Request) -> Result<PlanResult, Error> {
         name: request.name.clone(),
         status,
         sticky,
+        rescheduled,
         placement: primary,
         secondary,
         reason,
-        changes: Vec::new(),
+        changes,
         ranking,
     })
 }
 
-/// The sticky lookup: one path, never a scan.
-fn existing_placement(state: &StateRepo, request: &Request) -> Result<Option<PlacementRecord>, Error> {
-    let path = state::placement_path(request.kind, &request.namespace, &request.name);
-    let Some(bytes) = state.read(&path)? else { return Ok(None) };
+fn decide(ctx: &Context, request: &Request) -> Result<Decision, Error> {
+    let policy_ref = PolicyRef { version: ctx.policy.policy.version.clone(), digest: ctx.policy.digest.clone() };
+    schedule::schedule(&ctx.policy.policy, &policy_ref, &request.demand())
+        .map_err(|source| Error::Schedule { request: format!("{} {}", request.kind, request.id()), source })
+}
+
+/// Why a recorded placement cannot serve the request as it now reads.
+fn sticky_conflict(policy: &crate::policy::Policy, request: &Request, record: &PlacementRecord) -> Option<String> {
+    if let Some(why) = schedule::unsatisfied(policy, &request.demand(), &record.primary) {
+        return Some(why);
+    }
+    let tier = policy.tiers.get(&request.tier)?;
+    let wants_secondary = tier.secondary.required || request.dr_profile.is_some();
+    match (wants_secondary, record.secondary.is_some()) {
+        (true, false) => {
+            Some(format!("tier {} now needs a cross-cloud secondary, which the placement lacks", request.tier))
+        }
+        (false, true) => Some("the request no longer asks for a secondary, which the placement has".into()),
+        _ => None,
+    }
+}
+
+/// The normalized request as stored under `requests/`.
+pub fn request_yaml(request: &Request) -> String {
+    serde_saphyr::to_string(&request.to_manifest()).expect("a request manifest always serializes")
+}
+
+fn read_at(ctx: &Context, base: Option<git2::Oid>, path: &str) -> Result<Option<Vec<u8>>, Error> {
+    match (&ctx.state, base) {
+        (Some(state), Some(base)) => Ok(state.read_at(base, path)?),
+        _ => Ok(None),
+    }
+}
+
+fn parse_record(path: &str, bytes: Vec<u8>) -> Result<(PlacementRecord, Vec<u8>), Error> {
     let text =
-        String::from_utf8(bytes).map_err(|e| Error::CorruptRecord { path: path.clone(), message: e.to_string() })?;
-    PlacementRecord::parse(&text).map(Some).map_err(|e| Error::CorruptRecord { path, message: e.to_string() })
+        std::str::from_utf8(&bytes).map_err(|e| Error::CorruptRecord { path: path.into(), message: e.to_string() })?;
+    let record =
+        PlacementRecord::parse(text).map_err(|e| Error::CorruptRecord { path: path.into(), message: e.to_string() })?;
+    Ok((record, bytes))
 }

@@ -4,6 +4,7 @@
 //! Every outcome is one `Serialize` value, so the table and the JSON can never
 //! disagree about what happened.
 
+mod gitops;
 mod plan;
 mod policy;
 mod tables;
@@ -12,6 +13,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+pub use gitops::diff;
 pub use tables::Table;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -81,6 +83,11 @@ impl Printer {
     /// Raw text for stdout (manifests from `render`).
     pub fn raw(&self, text: &str) -> Result<(), ClosedPipe> {
         write_stdout(text)
+    }
+
+    /// Text for people on stderr (a plan shown before a confirmation).
+    pub fn raw_stderr(&self, text: &str) {
+        let _ = io::stderr().write_all(text.as_bytes());
     }
 
     /// A note for people: stderr, silenced by `-q`.

@@ -4,21 +4,29 @@
 use std::fmt::Write;
 
 use super::{Outcome, Style, Table, number};
-use crate::ops::plan::{PlanOutcome, PlanResult, PlanStatus};
+use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, ResultStatus};
 use crate::schedule::Ranked;
 
 impl Outcome for PlanOutcome {
     fn human(&self, style: &Style) -> String {
-        self.results.iter().map(|r| result(r, style)).collect::<Vec<_>>().join("\n")
+        Self::human_of(&self.results, style)
+    }
+}
+
+impl PlanOutcome {
+    pub(super) fn human_of(results: &[PlanResult], style: &Style) -> String {
+        results.iter().map(|r| result(r, style)).collect::<Vec<_>>().join("\n")
     }
 }
 
 fn result(r: &PlanResult, style: &Style) -> String {
     let mut out = String::new();
     let status = match r.status {
-        PlanStatus::Create => style.green("create"),
-        PlanStatus::Update => style.yellow("update"),
-        PlanStatus::Exists => style.dim("exists"),
+        ResultStatus::Create => style.green("create"),
+        ResultStatus::Created => style.green("created"),
+        ResultStatus::Update => style.yellow("update"),
+        ResultStatus::Updated => style.yellow("updated"),
+        ResultStatus::Exists => style.dim("exists"),
     };
     let reason = &r.reason;
     let _ = writeln!(
@@ -33,6 +41,9 @@ fn result(r: &PlanResult, style: &Style) -> String {
         number(reason.selected.total_score),
         if r.sticky { " (sticky: placed earlier, never moved silently)" } else { "" },
     );
+    if r.rescheduled {
+        let _ = writeln!(out, "  {}", style.red("RESCHEDULED: this moves an existing placement (--reschedule)"));
+    }
     if let Some(s) = &r.secondary {
         let _ = writeln!(
             out,
@@ -123,7 +134,12 @@ fn result(r: &PlanResult, style: &Style) -> String {
         let _ = writeln!(out);
         let mut changes = Table::new(&["change", "path"], style.no_headers);
         for c in &r.changes {
-            changes.row([format!("{:?}", c.action).to_lowercase(), c.path.clone()]);
+            let action = match c.action {
+                ChangeAction::Create => style.green("create"),
+                ChangeAction::Update => style.yellow("update"),
+                ChangeAction::Delete => style.red("delete"),
+            };
+            changes.row([action, c.path.clone()]);
         }
         out.push_str(&changes.render());
     }

@@ -5,6 +5,7 @@
 //! exactly what Argo CD would reconcile. Every lookup is by path; nothing here
 //! walks the whole tree on the plan/apply path.
 
+mod commit;
 mod layout;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use git2::{ErrorCode, ObjectType, Oid, Repository};
 use miette::Diagnostic;
 
+pub use commit::{FileChange, MANAGED_PREFIXES};
 pub use layout::*;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -29,6 +31,13 @@ pub enum StateError {
         help("run `idp init --force {path}` to adopt it, or point --repo at the state repo")
     )]
     NotAStateRepo { path: String },
+
+    #[error("uncommitted changes in idp-managed paths: {}", paths.join(", "))]
+    #[diagnostic(
+        code(idp::state::dirty),
+        help("commit, stash or discard them first (`git status`); idp will not mix its commit with hand edits")
+    )]
+    Dirty { paths: Vec<String> },
 
     #[error("git: {context}: {source}")]
     #[diagnostic(code(idp::state::git))]
@@ -119,5 +128,38 @@ impl StateRepo {
             Some(head) => self.read_at(head, path),
             None => Ok(None),
         }
+    }
+}
+
+/// A commit, as the audit commands show it.
+pub struct CommitSummary {
+    pub id: String,
+    pub title: String,
+    pub author: String,
+    pub time: i64,
+}
+
+impl StateRepo {
+    /// The newest commit that changed any of `paths` (walks history from HEAD).
+    pub fn last_change(&self, paths: &[String]) -> Result<Option<CommitSummary>, StateError> {
+        let Some(head) = self.head()? else { return Ok(None) };
+        let mut walk = self.repo.revwalk().map_err(git("walk history"))?;
+        walk.push(head).map_err(git("walk history"))?;
+        let id_at = |tree: &git2::Tree<'_>, path: &str| tree.get_path(Path::new(path)).ok().map(|e| e.id());
+        for oid in walk {
+            let commit = self.repo.find_commit(oid.map_err(git("walk history"))?).map_err(git("read commit"))?;
+            let tree = commit.tree().map_err(git("read commit tree"))?;
+            let parent_tree = commit.parent(0).ok().and_then(|p| p.tree().ok());
+            let changed = paths.iter().any(|p| id_at(&tree, p) != parent_tree.as_ref().and_then(|t| id_at(t, p)));
+            if changed {
+                return Ok(Some(CommitSummary {
+                    id: commit.id().to_string(),
+                    title: commit.summary().ok().flatten().unwrap_or_default().to_owned(),
+                    author: commit.author().name().ok().unwrap_or_default().to_owned(),
+                    time: commit.time().seconds(),
+                }));
+            }
+        }
+        Ok(None)
     }
 }

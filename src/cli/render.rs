@@ -1,0 +1,37 @@
+//! `idp render`
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
+use crate::ops::plan::{PlanOptions, plan};
+use crate::output::Printer;
+use crate::request::Kind;
+
+/// Print the manifests a request renders to, as one YAML stream; writes nothing
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  idp render -f examples/orders-db.yaml\n  idp render -f examples/orders-db.yaml | kubectl apply --dry-run=client -f -"
+)]
+pub struct RenderArgs {
+    /// The kind of the requests (required by the flat form): mysql
+    #[arg(value_parser = parse_kind)]
+    pub kind: Option<Kind>,
+
+    /// Request file or directory (repeatable; `-` reads stdin)
+    #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+pub fn run(args: RenderArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
+    let ctx = super::context(global, printer)?;
+    let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: false })?;
+    let manifests = crate::ops::render::manifests(&ctx, &prepared)?;
+    let mut stream = String::new();
+    for file in manifests {
+        stream.push_str(&format!("---\n# Source: {}\n{}", file.path, file.content));
+    }
+    printer.raw(&stream)?;
+    Ok(Ending::Success)
+}

@@ -1,0 +1,75 @@
+//! `idp status` and `idp delete`: commands on one placed request.
+
+use clap::Args;
+
+use super::{Ending, Failure, GlobalArgs, confirm, plan::parse_kind};
+use crate::ops::resource::{ResourceRef, delete, prepare_delete, status};
+use crate::output::Printer;
+use crate::request::Kind;
+
+/// Show where a request is placed, why, its files and its last change
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  idp status mysql team-alpha/orders-db\n  idp status mysql team-alpha/orders-db -o json"
+)]
+pub struct StatusArgs {
+    /// The kind: mysql
+    #[arg(value_parser = parse_kind)]
+    pub kind: Kind,
+    /// NAMESPACE/NAME (namespace `default` when omitted)
+    pub target: String,
+}
+
+/// Remove a request's files in one commit (Argo CD prunes the resources)
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes"
+)]
+pub struct DeleteArgs {
+    /// The kind: mysql
+    #[arg(value_parser = parse_kind)]
+    pub kind: Kind,
+    /// NAMESPACE/NAME (namespace `default` when omitted)
+    pub target: String,
+    /// Do not ask for confirmation (required without a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure> {
+    let (namespace, name) = target.split_once('/').unwrap_or(("default", target));
+    if !crate::names::is_dns_label(namespace) || !crate::names::is_dns_label(name) {
+        return Err(Failure::Error(miette::miette!(
+            code = "idp::usage::target",
+            help = "write NAMESPACE/NAME, each a DNS-1123 label, e.g. team-alpha/orders-db",
+            "`{}` is not NAMESPACE/NAME",
+            target.escape_debug()
+        )));
+    }
+    Ok(ResourceRef { kind, namespace: namespace.into(), name: name.into() })
+}
+
+pub fn run_status(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
+    let target = resource(args.kind, &args.target)?;
+    let ctx = super::context(global, printer)?;
+    printer.result(&status(&ctx, &target)?)?;
+    Ok(Ending::Success)
+}
+
+pub fn run_delete(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
+    let target = resource(args.kind, &args.target)?;
+    let ctx = super::context(global, printer)?;
+    let prepared = prepare_delete(&ctx, &target)?;
+    if !args.yes {
+        printer.raw_stderr(&format!(
+            "will remove:\n{}\n",
+            prepared.files().iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
+        ));
+        if !confirm(&format!("Delete {} {}/{}?", target.kind, target.namespace, target.name))? {
+            printer.note("nothing written");
+            return Ok(Ending::Success);
+        }
+    }
+    printer.result(&delete(&ctx, prepared)?)?;
+    Ok(Ending::Success)
+}

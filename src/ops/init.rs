@@ -1,0 +1,91 @@
+//! `idp init`: a new state repo with the policy, the Argo CD bootstrap, a
+//! README and the layout marker, in one first commit.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Error;
+use crate::policy::DEFAULT_POLICY_YAML;
+use crate::render::Renderer;
+use crate::state::{FileChange, MARKER_PATH, POLICY_PATH, StateError, StateRepo};
+
+const STATE_README: &str = include_str!("../../templates/state-repo/README.md");
+
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    pub dir: PathBuf,
+    /// Adopt a repo that already has commits or files.
+    pub force: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InitOutcome {
+    pub path: String,
+    pub commit: Option<String>,
+    pub files: Vec<String>,
+}
+
+pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
+    let dir = &options.dir;
+    let state = match StateRepo::open(dir) {
+        Ok(state) => state,
+        Err(_) => {
+            if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false) && !options.force
+            {
+                return Err(Error::NotEmpty { path: dir.display().to_string(), why: "it holds files".into() });
+            }
+            init_repo(dir)?
+        }
+    };
+    let head = state.head()?;
+    if head.is_some() && !options.force {
+        let why = if state.is_state_repo()? { "it is already an idp state repo" } else { "it already has commits" };
+        return Err(Error::NotEmpty { path: dir.display().to_string(), why: why.into() });
+    }
+
+    let policy = crate::policy::LoadedPolicy::embedded().policy;
+    let mut files = vec![
+        (MARKER_PATH.to_owned(), marker()),
+        (POLICY_PATH.to_owned(), DEFAULT_POLICY_YAML.to_owned()),
+        ("README.md".to_owned(), STATE_README.to_owned()),
+    ];
+    for file in Renderer::embedded().bootstrap_files(&policy.gitops.repo_url, &policy.gitops.revision)? {
+        files.push((file.path, file.content));
+    }
+    // Adopting keeps what the repo already has (its own policy above all).
+    let mut changes = Vec::new();
+    for (path, content) in files {
+        if state.read(&path)?.is_none() {
+            changes.push(FileChange::Upsert { path, content: content.into_bytes() });
+        }
+    }
+    let written: Vec<String> = changes.iter().map(|c| c.path().to_owned()).collect();
+    let commit = if changes.is_empty() {
+        None
+    } else {
+        let message =
+            "idp: initialize state repo\n\nPolicy, Argo CD bootstrap and layout marker.\n\nIdp-Action: init\n";
+        Some(state.commit_changes(head, &changes, message)?.to_string())
+    };
+    Ok(InitOutcome { path: display(dir), commit, files: written })
+}
+
+fn init_repo(dir: &Path) -> Result<StateRepo, Error> {
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main").mkpath(true);
+    git2::Repository::init_opts(dir, &options)
+        .map_err(|source| StateError::Git { context: format!("create a repository in {}", dir.display()), source })?;
+    Ok(StateRepo::open(dir)?)
+}
+
+fn marker() -> String {
+    format!(
+        "# Marks this repository as an idp state repo. Do not edit.\napiVersion: idp.platform.example.org/v1alpha1\nkind: StateRepo\nlayout: 1\ncreatedBy: idp {}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
