@@ -294,6 +294,15 @@ impl Checker<'_> {
                         }
                     }
                 },
+                None if tier.secondary.required => {
+                    self.issue(
+                        &[Key("tiers"), Key(name), Key("secondary")],
+                        format!(
+                            "tier {name} requires a secondary but names no defaultDrProfile to drive its replication"
+                        ),
+                        Some("add defaultDrProfile to the tier"),
+                    );
+                }
                 None if tier.rto_minutes.is_none() => {
                     self.issue(
                         &[Key("tiers"), Key(name)],
@@ -506,6 +515,13 @@ mod tests {
             found.contains("drProfile bronze is weaker than tier low: RTO 240 min > 30 min, RPO 900 s > 300 s"),
             "{found}"
         );
+    }
+
+    #[test]
+    fn a_required_secondary_needs_a_dr_profile() {
+        let text = DEFAULT_POLICY_YAML.replacen("    defaultDrProfile: gold\n  medium:", "  medium:", 1);
+        let found = messages(&text).join("\n");
+        assert!(found.contains("tier low requires a secondary but names no defaultDrProfile"), "{found}");
     }
 
     #[test]

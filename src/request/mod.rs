@@ -190,3 +190,91 @@ pub fn parse_sources(
     }
     if issues.is_empty() { Ok(requests) } else { Err(RequestError::Invalid { issues }) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::LoadedPolicy;
+
+    fn parse(text: &str, kind: Option<Kind>) -> Result<Vec<Request>, Vec<String>> {
+        let policy = LoadedPolicy::embedded().policy;
+        parse_sources(&[Source::new("r.yaml", text)], kind, &policy).map_err(|e| e.messages())
+    }
+
+    const SEED: &str = "apiVersion: idp.platform.example.org/v1alpha1\nkind: MySQL\nmetadata:\n  name: orders-db\n  namespace: team-alpha\nspec:\n  cell: cell-us-east\n  tier: medium\n  environment: prod\n  size: large\n  storageGB: 100\n  ha: true\n";
+
+    #[test]
+    fn both_forms_normalize_to_the_same_request() {
+        let k8s = parse(SEED, None).unwrap();
+        let flat = parse(
+            r#"{"name": "orders-db", "namespace": "team-alpha", "cell": "cell-us-east", "tier": "medium", "environment": "production", "size": "large", "storageGB": 100, "ha": true}"#,
+            Some(Kind::MySql),
+        )
+        .unwrap();
+        assert_eq!(k8s[0].environment, "production");
+        assert_eq!((k8s[0].id(), &k8s[0].spec), (flat[0].id(), &flat[0].spec));
+        assert_eq!(k8s[0].demand().tier, "medium");
+    }
+
+    #[test]
+    fn each_rule_reports_a_located_message() {
+        let cases = [
+            ("  ha: true\n", "  ha: true\n  provider: aws\n", "r.yaml:13:3: `provider` may not be set"),
+            (
+                "  ha: true\n",
+                "  ha: true\n  x:\n    runtimeCluster: a\n",
+                "r.yaml:14:5: `runtimeCluster` may not be set",
+            ),
+            ("storageGB: 100", "storageGb: 100", "did you mean"),
+            ("storageGB: 100", "storageGB: 9", "storageGB 9 is outside 10..=65536"),
+            ("storageGB: 100", "storageGB: 65537", "outside"),
+            ("storageGB: 100", "storageGB: 1e3", "must be an integer, not a decimal number"),
+            ("storageGB: 100", "storageGB: \"100\"", "must be an integer, not a string"),
+            ("ha: true", "ha: \"yes\"", "`ha` must be true or false"),
+            ("name: orders-db", "name: Orders_DB", "not a DNS-1123 label"),
+            ("namespace: team-alpha", "namespace: ../etc", "namespace `../etc` is not a DNS-1123 label"),
+            ("tier: medium", "tier: meduim", "unknown tier `meduim`"),
+            ("size: large", "size: huge", "unknown size `huge`"),
+            ("cell: cell-us-east", "cell: cell-mars", "unknown cell"),
+            (
+                "  ha: true\n",
+                "  ha: true\n  drProfile: bronze\n",
+                "drProfile bronze is weaker than tier medium: RTO 240 min > 120 min",
+            ),
+            ("kind: MySQL", "kind: Postgres", "unknown kind `Postgres`"),
+            ("v1alpha1", "v9", "unknown apiVersion"),
+            ("  size: large\n", "", "missing the required field `size`"),
+            ("name: orders-db", &format!("name: {}", "a".repeat(52)), "at most 51"),
+        ];
+        for (from, to, expected) in cases {
+            let text = SEED.replace(from, to);
+            let errors = parse(&text, None).expect_err(&text).join("\n");
+            assert!(errors.contains(expected), "{to:?}: expected {expected:?} in\n{errors}");
+            assert!(errors.contains("r.yaml:"), "{errors}");
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_file_order() {
+        let text = SEED
+            .replace("tier: medium", "tier: gold")
+            .replace("size: large", "size: huge")
+            .replace("name: orders-db", "name: X");
+        let errors = parse(&text, None).unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(
+            errors[0].contains(":4:9:") && errors[1].contains(":8:9:") && errors[2].contains(":10:9:"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn flat_form_needs_a_kind_and_duplicates_are_refused() {
+        let flat = r#"{"name": "a", "cell": "cell-eu", "tier": "critical", "environment": "dev", "size": "small", "storageGB": 10}"#;
+        assert!(parse(flat, None).unwrap_err()[0].contains("does not say its kind"));
+        let twice = format!("{SEED}---\n{SEED}");
+        assert!(parse(&twice, None).unwrap_err()[0].contains("requested twice"));
+        let defaulted = parse(flat, Some(Kind::MySql)).unwrap();
+        assert_eq!((defaulted[0].namespace.as_str(), defaulted[0].ha()), ("default", false));
+    }
+}

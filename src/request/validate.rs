@@ -39,7 +39,13 @@ impl RequestError {
     /// The located messages, one per problem, for JSON output and tests.
     pub fn messages(&self) -> Vec<String> {
         match self {
-            RequestError::Invalid { issues } => issues.iter().map(ToString::to_string).collect(),
+            RequestError::Invalid { issues } => issues
+                .iter()
+                .map(|i| match &i.help {
+                    Some(help) => format!("{i} (hint: {help})"),
+                    None => i.to_string(),
+                })
+                .collect(),
             other => vec![other.to_string()],
         }
     }
@@ -83,6 +89,9 @@ enum Type {
     Bool,
     Map,
 }
+
+/// `<name>-replication` must fit a 63-character object name.
+const MAX_NAME: usize = 63 - "-replication".len();
 
 const MYSQL_SPEC: &[Field] = &[
     Field { name: "cell", ty: Type::Str, required: true },
@@ -339,6 +348,17 @@ pub(super) fn document(
     let name = label(&mut c, "name");
     let namespace =
         if get(&name_nodes, "namespace").is_some() { label(&mut c, "namespace") } else { Some("default".to_owned()) };
+
+    // Derived names must still be valid: `<name>-replication` is a claim name
+    // and `<namespace>.<kind>.<name>` a label value, both at most 63 characters.
+    if let (Some(n), Some(ns)) = (&name, &namespace) {
+        let node = get(&name_nodes, "name").unwrap_or(doc);
+        if n.len() > MAX_NAME {
+            c.issue(node.span, "too long", format!("name `{n}` is {} characters; at most {MAX_NAME} are allowed", n.len()), Some("idp derives `<name>-replication` and `<name>-secondary` claim names, which must stay within 63 characters".into()));
+        } else if ns.len() + kind.cli_name().len() + n.len() + 2 > 63 {
+            c.issue(node.span, "too long", format!("`{ns}.{kind}.{n}` is longer than 63 characters"), Some("idp labels every manifest with <namespace>.<kind>.<name>, a label value of at most 63 characters; shorten the name or namespace".into()));
+        }
+    }
 
     let p = policy;
     let known = |c: &mut Checker<'_>, field: &str, valid: Vec<String>| -> Option<String> {
