@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs, confirm, plan::parse_kind};
-use crate::ops::apply::apply;
-use crate::ops::plan::{PlanOptions, plan};
+use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, confirm, plan::parse_kind};
+use crate::ops::apply::{ApplyOptions, apply};
+use crate::ops::plan::{PlanOptions, Prepared};
 use crate::output::Printer;
 use crate::request::Kind;
 
@@ -45,27 +45,45 @@ pub struct ApplyArgs {
     /// Move sticky placements that a changed request no longer fits
     #[arg(long)]
     pub reschedule: bool,
+
+    #[command(flatten)]
+    pub push: PushArgs,
 }
 
 pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let ctx = super::context(global, printer)?;
-    if ctx.state.is_none() {
-        return Err(crate::ops::Error::NoStateRepo.into());
-    }
-    let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: args.reschedule })?;
-    if prepared.files.is_empty() {
-        printer.note("no changes: every request is already in the state repo as planned");
-    } else if !args.yes {
+    let mut ctx = super::context(global, printer)?;
+    let options = ApplyOptions {
+        plan: PlanOptions { kind: args.kind, files: args.files, reschedule: args.reschedule },
+        message: args.message,
+        push: args.push.options(),
+    };
+    let yes = args.yes;
+    let mut confirm_plan = |prepared: &Prepared| -> Result<bool, crate::ops::Error> {
+        if yes {
+            return Ok(true);
+        }
         if !printer.is_machine() {
             printer.raw_stderr(&crate::output::Outcome::human(&prepared.outcome, &printer.style));
         }
         let count = prepared.files.len();
-        if !confirm(&format!("Commit {count} file change{} to the state repo?", if count == 1 { "" } else { "s" }))? {
-            printer.note("nothing written");
-            return Ok(Ending::Success);
+        confirm(&format!("Commit {count} file change{} to the state repo?", if count == 1 { "" } else { "s" }))
+    };
+    let progress = Progress::new(printer);
+    let outcome = apply(&mut ctx, &options, &mut confirm_plan, &|m| progress.say(m))?;
+    progress.done();
+    match outcome {
+        Some(outcome) => {
+            if outcome.commit.is_none() {
+                printer.note("no changes: every request is already in the state repo as planned");
+            }
+            if let Some(landed) = &outcome.landed
+                && args.push.branch.is_some()
+            {
+                printer.note(&format!("pushed branch {}: open a pull request from it", landed.branch));
+            }
+            printer.result(&outcome)?;
         }
+        None => printer.note("nothing written"),
     }
-    let outcome = apply(&ctx, prepared, args.message.as_deref())?;
-    printer.result(&outcome)?;
     Ok(Ending::Success)
 }

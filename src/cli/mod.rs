@@ -2,6 +2,7 @@
 //! outcomes and errors to output and exit codes. One file per command.
 
 mod apply;
+mod audit;
 mod init;
 mod plan;
 mod policy;
@@ -82,6 +83,8 @@ pub enum Command {
     Render(render::RenderArgs),
     Status(resource::StatusArgs),
     Delete(resource::DeleteArgs),
+    History(audit::HistoryArgs),
+    Rollback(audit::RollbackArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
 }
@@ -112,6 +115,8 @@ pub fn run() -> ExitCode {
         Command::Render(args) => render::run(args, &cli.global, &printer),
         Command::Status(args) => resource::run_status(args, &cli.global, &printer),
         Command::Delete(args) => resource::run_delete(args, &cli.global, &printer),
+        Command::History(args) => audit::run_history(args, &cli.global, &printer),
+        Command::Rollback(args) => audit::run_rollback(args, &cli.global, &printer),
         Command::Policy(command) => policy::run(command, &cli.global, &printer),
     };
     match result {
@@ -212,15 +217,76 @@ pub(crate) fn context(global: &GlobalArgs, printer: &Printer) -> Result<Context,
     Ok(ctx)
 }
 
+/// `--push` and its companions, shared by every command that commits.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Push the commit to a remote, re-planning and retrying when another pipeline pushed first
+    #[arg(long)]
+    pub push: bool,
+
+    /// The remote (a name or a URL)
+    #[arg(long, value_name = "NAME", default_value = "origin", requires = "push")]
+    pub remote: String,
+
+    /// Commit onto this branch (created from --base) for a pull request
+    #[arg(long, value_name = "NAME", requires = "push")]
+    pub branch: Option<String>,
+
+    /// The branch to build on (default: the current branch; with --branch, the remote's default branch)
+    #[arg(long, value_name = "NAME", requires = "push")]
+    pub base: Option<String>,
+
+    /// Attempts before giving up when other pipelines keep pushing first
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "push")]
+    pub max_retries: u32,
+}
+
+impl PushArgs {
+    pub fn options(&self) -> Option<ops::publish::PushOptions> {
+        self.push.then(|| ops::publish::PushOptions {
+            remote: self.remote.clone(),
+            branch: self.branch.clone(),
+            base: self.base.clone(),
+            max_attempts: self.max_retries.max(1),
+        })
+    }
+}
+
+/// A progress line on stderr for fetch, push and retries; silent unless
+/// stderr is a terminal and the output is for people.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(printer: &Printer) -> Self {
+        let show = !printer.is_machine() && !printer.quiet && std::io::stderr().is_terminal();
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self { bar }
+    }
+
+    pub fn say(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_owned());
+        }
+    }
+
+    pub fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Asks a yes/no question on the terminal. Without one, refuses: a script
 /// must say `--yes`, and nothing may hang waiting for input.
-pub(crate) fn confirm(prompt: &str) -> Result<bool, Failure> {
+pub(crate) fn confirm(prompt: &str) -> Result<bool, ops::Error> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(Failure::Error(miette::miette!(
-            code = "idp::confirm::no_terminal",
-            help = "pass --yes to confirm from a script or CI job",
-            "refusing to write without confirmation: not on a terminal"
-        )));
+        return Err(ops::Error::NeedsConfirmation);
     }
     Ok(dialoguer::Confirm::new().with_prompt(prompt).default(false).interact().unwrap_or(false))
 }

@@ -2,8 +2,8 @@
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs, confirm, plan::parse_kind};
-use crate::ops::resource::{ResourceRef, delete, prepare_delete, status};
+use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, confirm, plan::parse_kind};
+use crate::ops::resource::{ResourceRef, delete, status};
 use crate::output::Printer;
 use crate::request::Kind;
 
@@ -34,6 +34,9 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation (required without a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
+
+    #[command(flatten)]
+    pub push: PushArgs,
 }
 
 fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure> {
@@ -58,18 +61,24 @@ pub fn run_status(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> R
 
 pub fn run_delete(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let target = resource(args.kind, &args.target)?;
-    let ctx = super::context(global, printer)?;
-    let prepared = prepare_delete(&ctx, &target)?;
-    if !args.yes {
+    let mut ctx = super::context(global, printer)?;
+    let yes = args.yes;
+    let mut ask = |files: &[String]| -> Result<bool, crate::ops::Error> {
+        if yes {
+            return Ok(true);
+        }
         printer.raw_stderr(&format!(
             "will remove:\n{}\n",
-            prepared.files().iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
+            files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
         ));
-        if !confirm(&format!("Delete {} {}/{}?", target.kind, target.namespace, target.name))? {
-            printer.note("nothing written");
-            return Ok(Ending::Success);
-        }
+        confirm(&format!("Delete {} {}/{}?", target.kind, target.namespace, target.name))
+    };
+    let progress = Progress::new(printer);
+    let outcome = delete(&mut ctx, &target, args.push.options().as_ref(), &mut ask, &|m| progress.say(m))?;
+    progress.done();
+    match outcome {
+        Some(outcome) => printer.result(&outcome)?,
+        None => printer.note("nothing written"),
     }
-    printer.result(&delete(&ctx, prepared)?)?;
     Ok(Ending::Success)
 }

@@ -2,44 +2,79 @@
 
 use serde::Serialize;
 
-use super::plan::{PlanResult, Prepared, ResultStatus};
+use super::plan::{PlanOptions, PlanResult, Prepared, ResultStatus, plan};
+use super::publish::{Build, Landed, PushOptions, land_locally, land_on_remote};
 use super::{Context, Error};
-use crate::state::StateError;
+use crate::request::Request;
 
 #[derive(Debug, Serialize)]
 pub struct ApplyOutcome {
     /// The commit made, or null when nothing changed.
     pub commit: Option<String>,
+    /// Where it landed (branch, remote, attempts), or null.
+    pub landed: Option<Landed>,
     pub results: Vec<PlanResult>,
 }
 
-/// Commits a prepared plan. Nothing is written when nothing changed; the
-/// branch moves only if it still points where the plan was made.
-pub fn apply(ctx: &Context, prepared: Prepared, message: Option<&str>) -> Result<ApplyOutcome, Error> {
-    let state = ctx.state.as_ref().ok_or(Error::NoStateRepo)?;
-    let Prepared { mut outcome, base, files, .. } = prepared;
-    if files.is_empty() {
-        return Ok(ApplyOutcome { commit: None, results: outcome.results });
+pub struct ApplyOptions {
+    pub plan: PlanOptions,
+    /// Extra text for the commit body.
+    pub message: Option<String>,
+    pub push: Option<PushOptions>,
+}
+
+/// Asked once, with the first plan, before anything is written; `false`
+/// ends the apply with nothing written.
+pub type Confirm<'a> = &'a mut dyn FnMut(&Prepared) -> Result<bool, Error>;
+
+/// Plans and commits (and pushes). Returns None when the confirmation was
+/// declined.
+pub fn apply(
+    ctx: &mut Context,
+    options: &ApplyOptions,
+    confirm: Confirm<'_>,
+    progress: &dyn Fn(&str),
+) -> Result<Option<ApplyOutcome>, Error> {
+    ctx.state()?;
+    let mut declined = false;
+    let mut asked = false;
+    let mut build = |ctx: &Context| -> Result<Build<Vec<PlanResult>>, Error> {
+        let prepared = plan(ctx, &options.plan)?;
+        if prepared.files.is_empty() {
+            return Ok(Build { value: prepared.outcome.results, commit: None });
+        }
+        if !asked {
+            asked = true;
+            if !confirm(&prepared)? {
+                declined = true;
+                return Ok(Build { value: Vec::new(), commit: None });
+            }
+        }
+        let message = commit_message(&prepared.outcome.results, &prepared.requests, options.message.as_deref());
+        Ok(Build { value: prepared.outcome.results, commit: Some((prepared.files, message)) })
+    };
+    let (mut results, landed) = match &options.push {
+        None => land_locally(ctx, &mut build)?,
+        Some(push) => land_on_remote(ctx, push, progress, |ctx, _| build(ctx))?,
+    };
+    if declined {
+        return Ok(None);
     }
-    let dirty = state.dirty_managed_paths()?;
-    if !dirty.is_empty() {
-        return Err(StateError::Dirty { paths: dirty }.into());
+    if landed.is_some() {
+        for result in &mut results {
+            result.status = match result.status {
+                ResultStatus::Create => ResultStatus::Created,
+                ResultStatus::Update => ResultStatus::Updated,
+                other => other,
+            };
+        }
     }
-    let text = commit_message(&outcome.results, message);
-    let commit = state.commit_changes(base, &files, &text)?;
-    for result in &mut outcome.results {
-        result.status = match result.status {
-            ResultStatus::Create => ResultStatus::Created,
-            ResultStatus::Update => ResultStatus::Updated,
-            other => other,
-        };
-    }
-    Ok(ApplyOutcome { commit: Some(commit.to_string()), results: outcome.results })
+    Ok(Some(ApplyOutcome { commit: landed.as_ref().map(|l| l.commit.clone()), landed, results }))
 }
 
 /// Title says what and where; the body explains; trailers make `git log`
 /// queryable (`git log --grep 'Idp-Request: mysql team-alpha/orders-db'`).
-fn commit_message(results: &[PlanResult], message: Option<&str>) -> String {
+fn commit_message(results: &[PlanResult], requests: &[Request], message: Option<&str>) -> String {
     let changed: Vec<&PlanResult> = results.iter().filter(|r| !r.changes.is_empty()).collect();
     let title = match changed.as_slice() {
         [one] => format!(
@@ -84,6 +119,9 @@ fn commit_message(results: &[PlanResult], message: Option<&str>) -> String {
             r.secondary.as_ref().map(|s| format!(" secondary={}/{}", s.provider, s.region)).unwrap_or_default();
         text.push_str(&format!("Idp-Action: {}\n", verb(r)));
         text.push_str(&format!("Idp-Request: {} {}/{}\n", r.kind, r.namespace, r.name));
+        if let Some(q) = requests.iter().find(|q| q.kind == r.kind && q.namespace == r.namespace && q.name == r.name) {
+            text.push_str(&format!("Idp-Cell: {} {}\n", q.cell, q.environment));
+        }
         text.push_str(&format!("Idp-Placement: {}/{}{secondary}\n", r.placement.provider, r.placement.region));
         text.push_str(&format!("Idp-Policy-Version: {}\n", r.reason.policy.version));
     }

@@ -1,6 +1,9 @@
-//! Which state repo and which policy a command works against.
+//! Which state repo, which commit of it, and which policy a command works
+//! against.
 
 use std::path::{Path, PathBuf};
+
+use git2::Oid;
 
 use super::Error;
 use crate::policy::{self, LoadedPolicy, PolicyOrigin};
@@ -21,35 +24,61 @@ pub struct ContextOptions {
 pub struct Context {
     pub policy: LoadedPolicy,
     pub state: Option<StateRepo>,
+    /// The commit everything is read from: HEAD, or a fetched remote head.
+    pub base: Option<Oid>,
+    policy_file: Option<PathBuf>,
 }
 
 impl Context {
-    /// Resolution order: `--policy FILE`, else the state repo's
-    /// `policy/policy.yaml` at HEAD, else the embedded default.
+    /// Resolution order for the policy: `--policy FILE`, else the state repo's
+    /// `policy/policy.yaml` at the base commit, else the embedded default.
     pub fn resolve(options: &ContextOptions) -> Result<Self, Error> {
         let state = match &options.repo {
             Some(path) => Some(StateRepo::open_state(path)?),
             None => StateRepo::discover(&options.cwd),
         };
-        let policy = match (&options.policy, &state) {
-            (Some(file), _) => policy::load(
-                Source::read(file).map_err(policy::PolicyError::from)?,
-                PolicyOrigin::File(file.display().to_string()),
-            )?,
-            (None, Some(state)) => match state.read(POLICY_PATH)? {
-                Some(bytes) => {
-                    let name = format!("{}:{POLICY_PATH}", display(state.path()));
-                    let source = Source::from_bytes(name, bytes).map_err(policy::PolicyError::from)?;
-                    policy::load(source, PolicyOrigin::StateRepo(display(state.path())))?
-                }
-                None => LoadedPolicy::embedded(),
-            },
-            (None, None) => LoadedPolicy::embedded(),
+        let base = match &state {
+            Some(state) => state.head()?,
+            None => None,
         };
-        Ok(Self { policy, state })
+        let policy = load_policy(options.policy.as_deref(), state.as_ref(), base)?;
+        Ok(Self { policy, state, base, policy_file: options.policy.clone() })
+    }
+
+    /// The same repo read at another commit (a freshly fetched remote head);
+    /// the policy is re-read there unless `--policy` named a file.
+    pub fn rebase(&mut self, base: Option<Oid>) -> Result<(), Error> {
+        self.policy = load_policy(self.policy_file.as_deref(), self.state.as_ref(), base)?;
+        self.base = base;
+        Ok(())
+    }
+
+    pub fn state(&self) -> Result<&StateRepo, Error> {
+        self.state.as_ref().ok_or(Error::NoStateRepo)
+    }
+
+    /// A file of the state repo at the base commit.
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        match (&self.state, self.base) {
+            (Some(state), Some(base)) => Ok(state.read_at(base, path)?),
+            _ => Ok(None),
+        }
     }
 }
 
-fn display(path: &Path) -> String {
-    path.display().to_string()
+fn load_policy(file: Option<&Path>, state: Option<&StateRepo>, base: Option<Oid>) -> Result<LoadedPolicy, Error> {
+    if let Some(file) = file {
+        let source = Source::read(file).map_err(policy::PolicyError::from)?;
+        return Ok(policy::load(source, PolicyOrigin::File(file.display().to_string()))?);
+    }
+    let (Some(state), Some(base)) = (state, base) else { return Ok(LoadedPolicy::embedded()) };
+    match state.read_at(base, POLICY_PATH)? {
+        Some(bytes) => {
+            let repo = state.path().display().to_string();
+            let source =
+                Source::from_bytes(format!("{repo}:{POLICY_PATH}"), bytes).map_err(policy::PolicyError::from)?;
+            Ok(policy::load(source, PolicyOrigin::StateRepo(repo))?)
+        }
+        None => Ok(LoadedPolicy::embedded()),
+    }
 }

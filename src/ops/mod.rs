@@ -3,11 +3,14 @@
 
 pub mod apply;
 mod context;
+pub mod history;
 pub mod init;
 pub mod plan;
 pub mod policy;
+pub mod publish;
 pub mod render;
 pub mod resource;
+pub mod rollback;
 
 use miette::Diagnostic;
 
@@ -58,12 +61,64 @@ pub enum Error {
     )]
     NotEmpty { path: String, why: String },
 
+    #[error("refusing to write without confirmation: not on a terminal")]
+    #[diagnostic(code(idp::confirm::no_terminal), help("pass --yes to confirm from a script or CI job"))]
+    NeedsConfirmation,
+
+    #[error("nothing to revert")]
+    #[diagnostic(code(idp::rollback::nothing), help("`idp history` lists idp's commits"))]
+    NothingToRevert,
+
+    #[error("`{revision}` is not a commit of the state repo")]
+    #[diagnostic(code(idp::rollback::revision), help("name a commit from `idp history` or `git log`"))]
+    UnknownRevision { revision: String },
+
+    #[error("{commit} was not written by idp: {title}")]
+    #[diagnostic(code(idp::rollback::not_idp), help("pass --force to revert it anyway"))]
+    NotIdpCommit { commit: String, title: String },
+
+    #[error("reverting {commit} conflicts with later changes to: {}", paths.join(", "))]
+    #[diagnostic(
+        code(idp::rollback::conflict),
+        help(
+            "a later commit changed the same files; revert that one first (newest first), or resolve by hand with `git revert`. Nothing was written"
+        )
+    )]
+    RevertConflict { commit: String, paths: Vec<String> },
+
     #[error("this command writes to a state repo, and there is none here")]
     #[diagnostic(
         code(idp::state::none),
         help("create one with `idp init DIR`, then pass --repo DIR (or set IDP_REPO)")
     )]
     NoStateRepo,
+
+    #[error("{remote} refused the push to {branch}: {message}")]
+    #[diagnostic(
+        code(idp::push::rejected),
+        help(
+            "a server hook or branch protection said no; retrying would not help. Use --branch NAME to open a pull request instead, or ask the repo owner"
+        )
+    )]
+    PushRejected { remote: String, branch: String, message: String },
+
+    #[error("cannot reach {remote} ({branch}) after {attempts} attempt(s): {message}")]
+    #[diagnostic(
+        code(idp::push::failed),
+        help(
+            "check the remote URL, the network and the credentials (IDP_SSH_KEY or ssh-agent for ssh, IDP_GIT_TOKEN or a credential helper for https); the local repo is unchanged"
+        )
+    )]
+    PushFailed { remote: String, branch: String, attempts: u32, message: String },
+
+    #[error("{branch} on {remote} kept moving: {attempts} attempts lost the race (last: {last})")]
+    #[diagnostic(
+        code(idp::push::exhausted),
+        help(
+            "many pipelines are writing at once; run again, or raise --max-retries. Nothing was pushed and the local branch is unchanged"
+        )
+    )]
+    PushExhausted { remote: String, branch: String, attempts: u32, last: String },
 
     #[error("{request} is placed on {placement}, which no longer fits the request: {why}")]
     #[diagnostic(

@@ -88,11 +88,8 @@ pub enum ChangeAction {
 
 pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?;
-    let base = match &ctx.state {
-        Some(state) => state.head()?,
-        None => None,
-    };
-    let renderer = Renderer::for_state(ctx.state.as_ref())?;
+    let base = ctx.base;
+    let renderer = Renderer::for_state(ctx)?;
     let mut prepared = Prepared {
         outcome: PlanOutcome { results: Vec::new() },
         requests: Vec::new(),
@@ -118,8 +115,7 @@ fn plan_one(
 ) -> Result<PlanResult, Error> {
     let policy = &ctx.policy.policy;
     let placement_path = state::placement_path(request.kind, &request.namespace, &request.name);
-    let existing =
-        read_at(ctx, base, &placement_path)?.map(|bytes| parse_record(&placement_path, bytes)).transpose()?;
+    let existing = ctx.read(&placement_path)?.map(|bytes| parse_record(&placement_path, bytes)).transpose()?;
     let mut rescheduled = false;
     let (decision, record_bytes) = match existing {
         Some((record, bytes)) => match sticky_conflict(policy, request, &record) {
@@ -144,7 +140,7 @@ fn plan_one(
             (decision, bytes)
         }
     };
-    let sticky = !rescheduled && read_at(ctx, base, &placement_path)?.is_some();
+    let sticky = !rescheduled && ctx.read(&placement_path)?.is_some();
 
     // Every file this request should have, then the difference from HEAD.
     let mut desired: Vec<(String, Vec<u8>)> = vec![
@@ -156,7 +152,7 @@ fn plan_one(
     }
     let mut changes = Vec::new();
     for (path, content) in &desired {
-        let current = read_at(ctx, base, path)?;
+        let current = ctx.read(path)?;
         let action = match &current {
             None => ChangeAction::Create,
             Some(old) if old == content => continue,
@@ -227,13 +223,6 @@ fn sticky_conflict(policy: &crate::policy::Policy, request: &Request, record: &P
 /// The normalized request as stored under `requests/`.
 pub fn request_yaml(request: &Request) -> String {
     serde_saphyr::to_string(&request.to_manifest()).expect("a request manifest always serializes")
-}
-
-fn read_at(ctx: &Context, base: Option<git2::Oid>, path: &str) -> Result<Option<Vec<u8>>, Error> {
-    match (&ctx.state, base) {
-        (Some(state), Some(base)) => Ok(state.read_at(base, path)?),
-        _ => Ok(None),
-    }
 }
 
 fn parse_record(path: &str, bytes: Vec<u8>) -> Result<(PlacementRecord, Vec<u8>), Error> {

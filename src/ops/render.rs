@@ -8,7 +8,7 @@ use crate::schedule::Decision;
 /// The platform manifests of every request in a plan, rendered with the state
 /// repo's templates, sticky placements included.
 pub fn manifests(ctx: &Context, prepared: &Prepared) -> Result<Vec<RenderedFile>, Error> {
-    let renderer = Renderer::for_state(ctx.state.as_ref())?;
+    let renderer = Renderer::for_state(ctx)?;
     let mut files = Vec::new();
     for (result, request) in prepared.outcome.results.iter().zip(&prepared.requests) {
         let decision = Decision {

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::publish::{Build, Landed, PushOptions, land_locally, land_on_remote};
 use super::{Context, Error};
 use crate::record::PlacementRecord;
 use crate::render;
@@ -75,7 +76,7 @@ pub struct CommitInfo {
 pub fn status(ctx: &Context, target: &ResourceRef) -> Result<StatusOutcome, Error> {
     let state = ctx.state.as_ref().ok_or(Error::NoStateRepo)?;
     let not_found = || Error::NotFound { resource: target.display() };
-    let head = state.head()?.ok_or_else(not_found)?;
+    let head = ctx.base.ok_or_else(not_found)?;
     let record = target.record(state, head)?.ok_or_else(not_found)?;
     let files = target.files(state, head)?;
     let last_change =
@@ -103,59 +104,65 @@ pub struct DeleteOutcome {
     pub namespace: String,
     pub name: String,
     pub commit: String,
+    pub landed: Landed,
     pub removed: Vec<String>,
 }
 
-/// What a delete would remove, checked before anything is asked or written.
-pub struct PreparedDelete {
-    target: ResourceRef,
-    base: git2::Oid,
-    files: Vec<String>,
-    placement: Option<Target>,
-}
+/// Asked once with the files to remove; `false` ends with nothing written.
+pub type ConfirmDelete<'a> = &'a mut dyn FnMut(&[String]) -> Result<bool, Error>;
 
-impl PreparedDelete {
-    pub fn files(&self) -> &[String] {
-        &self.files
-    }
-}
-
-pub fn prepare_delete(ctx: &Context, target: &ResourceRef) -> Result<PreparedDelete, Error> {
-    let state = ctx.state.as_ref().ok_or(Error::NoStateRepo)?;
-    let not_found = || Error::NotFound { resource: target.display() };
-    let base = state.head()?.ok_or_else(not_found)?;
-    let files = target.files(state, base)?;
-    if files.is_empty() {
-        return Err(not_found());
-    }
-    let placement = target.record(state, base).ok().flatten().map(|r| r.primary);
-    Ok(PreparedDelete { target: target.clone(), base, files, placement })
-}
-
-pub fn delete(ctx: &Context, prepared: PreparedDelete) -> Result<DeleteOutcome, Error> {
-    let state = ctx.state.as_ref().ok_or(Error::NoStateRepo)?;
-    let dirty = state.dirty_managed_paths()?;
-    if !dirty.is_empty() {
-        return Err(crate::state::StateError::Dirty { paths: dirty }.into());
-    }
-    let t = &prepared.target;
-    let was = prepared.placement.as_ref().map(|p| format!(" (was on {}/{})", p.provider, p.region)).unwrap_or_default();
-    let mut message = format!(
-        "idp: delete {} {}/{}{was}\n\nRemoves every file of the request; Argo CD prunes the claims.\n\n",
-        t.kind, t.namespace, t.name
-    );
-    for file in &prepared.files {
-        message.push_str(&format!("- {file}\n"));
-    }
-    message.push_str(&format!("\nIdp-Action: delete\nIdp-Request: {} {}/{}\n", t.kind, t.namespace, t.name));
-    let changes: Vec<FileChange> =
-        prepared.files.iter().map(|path| FileChange::Remove { path: path.clone() }).collect();
-    let commit = state.commit_changes(Some(prepared.base), &changes, &message)?;
-    Ok(DeleteOutcome {
-        kind: t.kind,
-        namespace: t.namespace.clone(),
-        name: t.name.clone(),
-        commit: commit.to_string(),
-        removed: prepared.files,
-    })
+/// One commit removing every file of the request (and a push with
+/// `--push`). None when the confirmation was declined.
+pub fn delete(
+    ctx: &mut Context,
+    target: &ResourceRef,
+    push: Option<&PushOptions>,
+    confirm: ConfirmDelete<'_>,
+    progress: &dyn Fn(&str),
+) -> Result<Option<DeleteOutcome>, Error> {
+    ctx.state()?;
+    let mut asked = false;
+    let build = |ctx: &Context| -> Result<Build<Vec<String>>, Error> {
+        let state = ctx.state()?;
+        let not_found = || Error::NotFound { resource: target.display() };
+        let base = ctx.base.ok_or_else(not_found)?;
+        let files = target.files(state, base)?;
+        if files.is_empty() {
+            return Err(not_found());
+        }
+        if !asked {
+            asked = true;
+            if !confirm(&files)? {
+                return Ok(Build { value: Vec::new(), commit: None });
+            }
+        }
+        let placement = target.record(state, base).ok().flatten().map(|r| r.primary);
+        let was = placement.map(|p| format!(" (was on {}/{})", p.provider, p.region)).unwrap_or_default();
+        let t = target;
+        let mut message = format!(
+            "idp: delete {} {}/{}{was}\n\nRemoves every file of the request; Argo CD prunes the claims.\n\n",
+            t.kind, t.namespace, t.name
+        );
+        for file in &files {
+            message.push_str(&format!("- {file}\n"));
+        }
+        message.push_str(&format!("\nIdp-Action: delete\nIdp-Request: {} {}/{}\n", t.kind, t.namespace, t.name));
+        let changes = files.iter().map(|path| FileChange::Remove { path: path.clone() }).collect();
+        Ok(Build { value: files, commit: Some((changes, message)) })
+    };
+    let (removed, landed) = match push {
+        None => land_locally(ctx, build)?,
+        Some(push) => {
+            let mut build = build;
+            land_on_remote(ctx, push, progress, |ctx, _| build(ctx))?
+        }
+    };
+    Ok(landed.map(|landed| DeleteOutcome {
+        kind: target.kind,
+        namespace: target.namespace.clone(),
+        name: target.name.clone(),
+        commit: landed.commit.clone(),
+        landed,
+        removed,
+    }))
 }

@@ -4,6 +4,7 @@
 //! Every outcome is one `Serialize` value, so the table and the JSON can never
 //! disagree about what happened.
 
+mod audit;
 mod gitops;
 mod plan;
 mod policy;

@@ -88,12 +88,12 @@ impl Renderer {
         Self::new(|_| None).expect("embedded templates compile (tested)")
     }
 
-    /// Renders a state repo's templates overrides from `templates/` at HEAD.
-    pub fn for_state(state: Option<&state::StateRepo>) -> Result<Self, crate::ops::Error> {
-        let Some(state) = state else { return Ok(Self::embedded()) };
+    /// The embedded templates with the state repo's overrides from
+    /// `templates/` at the context's base commit (one path lookup each).
+    pub fn for_state(ctx: &crate::ops::Context) -> Result<Self, crate::ops::Error> {
         let mut custom = BTreeMap::new();
         for (name, _) in EMBEDDED_TEMPLATES {
-            if let Some(bytes) = state.read(&format!("templates/{name}"))? {
+            if let Some(bytes) = ctx.read(&format!("templates/{name}"))? {
                 custom.insert(*name, String::from_utf8_lossy(&bytes).into_owned());
             }
         }

@@ -78,8 +78,25 @@ impl StateRepo {
         changes: &[FileChange],
         message: &str,
     ) -> Result<Oid, StateError> {
+        let commit = self.create_commit(parent, changes, message)?;
+        let branch = self.branch_ref()?;
+        let log = format!("idp: {}", message.lines().next().unwrap_or_default());
+        match parent {
+            Some(old) => self.repo.reference_matching(&branch, commit, true, old, &log),
+            None => self.repo.reference(&branch, commit, false, &log),
+        }
+        .map_err(git(format!("move {branch} (did another process commit meanwhile?)")))?;
+        if !self.repo.is_bare() {
+            self.sync_work_tree(changes)?;
+        }
+        Ok(commit)
+    }
+
+    /// Writes a commit object for `changes` on top of `parent` without moving
+    /// any branch: until a ref points at it, it is invisible and harmless.
+    pub fn create_commit(&self, parent: Option<Oid>, changes: &[FileChange], message: &str) -> Result<Oid, StateError> {
         let base = match parent {
-            Some(oid) => self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(git("read HEAD tree"))?,
+            Some(oid) => self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(git("read the base tree"))?,
             None => {
                 let empty = self.repo.treebuilder(None).and_then(|b| b.write()).map_err(git("write empty tree"))?;
                 self.repo.find_tree(empty).map_err(git("read empty tree"))?
@@ -101,27 +118,11 @@ impl StateRepo {
         let tree = self.repo.find_tree(tree_id).map_err(git("read the new tree"))?;
         let signature = self.signature()?;
         let parents = match parent {
-            Some(oid) => vec![self.repo.find_commit(oid).map_err(git("read HEAD commit"))?],
+            Some(oid) => vec![self.repo.find_commit(oid).map_err(git("read the base commit"))?],
             None => Vec::new(),
         };
         let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        let commit = self
-            .repo
-            .commit(None, &signature, &signature, message, &tree, &parent_refs)
-            .map_err(git("write the commit"))?;
-
-        let branch = self.branch_ref()?;
-        let log = format!("idp: {}", message.lines().next().unwrap_or_default());
-        match parent {
-            Some(old) => self.repo.reference_matching(&branch, commit, true, old, &log),
-            None => self.repo.reference(&branch, commit, false, &log),
-        }
-        .map_err(git(format!("move {branch} (did another process commit meanwhile?)")))?;
-
-        if !self.repo.is_bare() {
-            self.sync_work_tree(changes)?;
-        }
-        Ok(commit)
+        self.repo.commit(None, &signature, &signature, message, &tree, &parent_refs).map_err(git("write the commit"))
     }
 
     /// The branch HEAD names (also when it has no commit yet).

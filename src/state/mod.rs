@@ -7,6 +7,8 @@
 
 mod commit;
 mod layout;
+mod lock;
+mod remote;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,8 @@ use miette::Diagnostic;
 
 pub use commit::{FileChange, MANAGED_PREFIXES};
 pub use layout::*;
+pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
+pub use remote::{PushFailure, host_key_known, tracking_ref};
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum StateError {
@@ -38,6 +42,13 @@ pub enum StateError {
         help("commit, stash or discard them first (`git status`); idp will not mix its commit with hand edits")
     )]
     Dirty { paths: Vec<String> },
+
+    #[error("another idp process is writing this repo: {holder}")]
+    #[diagnostic(
+        code(idp::state::locked),
+        help("wait for it to finish and run again; the lock is released when that process exits, even if it crashes")
+    )]
+    Lock { holder: String },
 
     #[error("git: {context}: {source}")]
     #[diagnostic(code(idp::state::git))]

@@ -1,0 +1,172 @@
+//! Landing one commit, locally or on a remote shared by many pipelines.
+//!
+//! Local: take the repo lock, re-read HEAD, build, compare-and-swap the
+//! branch. Remote (`--push`): fetch the target branch, build against the
+//! fetched head, push fast-forward only; when another pipeline won the race,
+//! fetch again and rebuild from scratch (so sticky checks see its placements),
+//! with jittered exponential backoff. History stays linear: no force, no merge.
+
+use std::time::Duration;
+
+use git2::Oid;
+use serde::Serialize;
+
+use super::{Context, Error};
+use crate::state::{DEFAULT_LOCK_WAIT, FileChange, PushFailure};
+
+/// `--push` and its companions.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// A remote name or URL; default `origin`.
+    pub remote: String,
+    /// Commit onto this new (or existing) branch instead of the base, for a
+    /// pull-request flow.
+    pub branch: Option<String>,
+    /// The branch `--branch` starts from; default the remote's default branch.
+    pub base: Option<String>,
+    /// Attempts before giving up on a contended branch.
+    pub max_attempts: u32,
+}
+
+/// Where a commit landed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Landed {
+    pub commit: String,
+    /// The branch moved, on the remote when pushed.
+    pub branch: String,
+    pub remote: Option<String>,
+    pub attempts: u32,
+}
+
+/// What a caller builds on a base: the commit's files and message, and a
+/// value to return (the plan), or None when there is nothing to commit.
+pub struct Build<T> {
+    pub value: T,
+    pub commit: Option<(Vec<FileChange>, String)>,
+}
+
+/// Builds against the local HEAD and commits under the repo lock.
+pub fn land_locally<T>(
+    ctx: &mut Context,
+    mut build: impl FnMut(&Context) -> Result<Build<T>, Error>,
+) -> Result<(T, Option<Landed>), Error> {
+    let state = ctx.state()?;
+    let _lock = state.lock(DEFAULT_LOCK_WAIT)?;
+    // Another process may have committed between resolving and locking.
+    let head = state.head()?;
+    let branch = state.branch_ref()?;
+    ctx.rebase(head)?;
+    let built = build(ctx)?;
+    let Some((files, message)) = built.commit else { return Ok((built.value, None)) };
+    let state = ctx.state()?;
+    let dirty = state.dirty_managed_paths()?;
+    if !dirty.is_empty() {
+        return Err(crate::state::StateError::Dirty { paths: dirty }.into());
+    }
+    let commit = state.commit_changes(head, &files, &message)?;
+    let branch = branch.trim_start_matches("refs/heads/").to_owned();
+    Ok((built.value, Some(Landed { commit: commit.to_string(), branch, remote: None, attempts: 1 })))
+}
+
+/// Builds against the remote's head and pushes, retrying lost races.
+pub fn land_on_remote<T>(
+    ctx: &mut Context,
+    options: &PushOptions,
+    progress: &dyn Fn(&str),
+    mut build: impl FnMut(&Context, u32) -> Result<Build<T>, Error>,
+) -> Result<(T, Option<Landed>), Error> {
+    let state = ctx.state()?;
+    let _lock = state.lock(DEFAULT_LOCK_WAIT)?;
+    let remote = options.remote.clone();
+    let local_branch = state.branch_ref()?.trim_start_matches("refs/heads/").to_owned();
+    let (target, base_branch) = match &options.branch {
+        Some(branch) => {
+            let base = match &options.base {
+                Some(base) => base.clone(),
+                None => state.remote_default_branch(&remote)?,
+            };
+            (branch.clone(), Some(base))
+        }
+        None => (options.base.clone().unwrap_or_else(|| local_branch.clone()), None),
+    };
+
+    let mut last = String::new();
+    for attempt in 1..=options.max_attempts.max(1) {
+        let state = ctx.state()?;
+        progress(&format!("fetch {target} from {remote} (attempt {attempt})"));
+        let fetch = |branch: &str| {
+            state.fetch_branch(&remote, branch, progress).map_err(|e| unreachable(&remote, branch, attempt, e))
+        };
+        let mut head = fetch(&target)?;
+        // What the target branch must still point at for the push to land.
+        let head_on_remote = head;
+        if head.is_none()
+            && let Some(base) = &base_branch
+        {
+            head = fetch(base)?;
+        }
+        // A remote without the branch gets the local history plus the commit.
+        let head = match head {
+            Some(head) => Some(head),
+            None => state.head()?,
+        };
+        ctx.rebase(head)?;
+        let built = build(ctx, attempt)?;
+        let Some((files, message)) = built.commit else { return Ok((built.value, None)) };
+        let state = ctx.state()?;
+        let commit = state.create_commit(head, &files, &message)?;
+        progress(&format!("push {} to {remote} {target}", short(commit)));
+        match state.push_commit(&remote, commit, &target, head_on_remote, progress) {
+            Ok(()) => {
+                if target == local_branch {
+                    state.fast_forward(&target, commit, &files)?;
+                }
+                let landed =
+                    Landed { commit: commit.to_string(), branch: target, remote: Some(remote), attempts: attempt };
+                return Ok((built.value, Some(landed)));
+            }
+            Err(PushFailure::Stale(message)) => {
+                last = message;
+                if attempt < options.max_attempts {
+                    let wait = backoff(attempt);
+                    progress(&format!("{target} moved on {remote}; retrying in {} ms", wait.as_millis()));
+                    std::thread::sleep(wait);
+                }
+            }
+            Err(PushFailure::Rejected(message)) => {
+                return Err(Error::PushRejected { remote, branch: target, message });
+            }
+            Err(PushFailure::Failed(error)) => return Err(unreachable(&remote, &target, attempt, error)),
+        }
+    }
+    Err(Error::PushExhausted { remote, branch: target, attempts: options.max_attempts, last })
+}
+
+fn unreachable(remote: &str, branch: &str, attempt: u32, error: crate::state::StateError) -> Error {
+    Error::PushFailed { remote: remote.into(), branch: branch.into(), attempts: attempt, message: error.to_string() }
+}
+
+/// Exponential from 100 ms, capped at 5 s, with full jitter so that
+/// pipelines that collided once do not collide again in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = (100u64 << attempt.min(6)).min(5_000);
+    Duration::from_millis(fastrand::u64(ceiling / 4..=ceiling))
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string()[..12].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        for attempt in 1..20 {
+            let wait = backoff(attempt).as_millis() as u64;
+            let ceiling = (100u64 << attempt.min(6)).min(5_000);
+            assert!(wait >= ceiling / 4 && wait <= ceiling, "attempt {attempt}: {wait}");
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Fetch and push against the remote state repo, with credentials and SSH
+//! host-key verification.
+//!
+//! A push is never forced. A rejected push is reported as what it is: a stale
+//! base (someone else pushed first: fetch, re-plan, retry) or a refusal by
+//! the server (hook, protected branch: do not retry).
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use git2::{CertificateCheckStatus, Cred, CredentialType, ErrorCode, FetchOptions, Oid, PushOptions, RemoteCallbacks};
+
+use super::{StateError, StateRepo, git};
+
+/// A temporary ref through which a commit is pushed (libgit2 pushes refs,
+/// not bare object ids). Removed after every push attempt.
+const PUSH_REF: &str = "refs/idp/push";
+
+/// Progress of a transfer, for the caller's progress line.
+pub type Progress<'a> = &'a dyn Fn(&str);
+
+/// Why a push did not land.
+#[derive(Debug)]
+pub enum PushFailure {
+    /// The branch moved on the remote since the fetch: re-plan and retry.
+    Stale(String),
+    /// The server refused the update (pre-receive hook, protected branch).
+    Rejected(String),
+    /// Transport, authentication or repository trouble.
+    Failed(StateError),
+}
+
+impl StateRepo {
+    /// The URL of a named remote, or the name itself when it is a URL or
+    /// path (so `--remote file:///srv/state.git` works without `git remote add`).
+    fn remote(&self, name: &str) -> Result<git2::Remote<'_>, StateError> {
+        match self.repo.find_remote(name) {
+            Ok(remote) => Ok(remote),
+            Err(_) if name.contains("://") || name.contains('/') || Path::new(name).exists() => {
+                self.repo.remote_anonymous(name).map_err(git(format!("open remote {name}")))
+            }
+            Err(e) => Err(git(format!("find remote {name} (add it with `git remote add {name} URL`)"))(e)),
+        }
+    }
+
+    /// Fetches `branch` from the remote; the commit it points at there, or
+    /// None when the remote has no such branch.
+    pub fn fetch_branch(
+        &self,
+        remote_name: &str,
+        branch: &str,
+        progress: Progress<'_>,
+    ) -> Result<Option<Oid>, StateError> {
+        let mut remote = self.remote(remote_name)?;
+        let tracking = tracking_ref(remote_name, branch);
+        let mut options = FetchOptions::new();
+        options.remote_callbacks(callbacks(progress));
+        let refspec = format!("+refs/heads/{branch}:{tracking}");
+        // A branch the remote lacks is not an error: the first push creates it.
+        match remote.fetch(&[&refspec], Some(&mut options), None) {
+            Ok(()) => {}
+            Err(e) => return Err(git(format!("fetch {branch} from {remote_name}"))(e)),
+        }
+        let advertised = remote
+            .list()
+            .map_err(git("read the remote's refs"))?
+            .iter()
+            .any(|h| h.name() == format!("refs/heads/{branch}"));
+        if !advertised {
+            let _ = self.repo.find_reference(&tracking).and_then(|mut r| r.delete());
+            return Ok(None);
+        }
+        match self.repo.refname_to_id(&tracking) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(git("read the fetched branch")(e)),
+        }
+    }
+
+    /// The remote's default branch (what its HEAD names), for `--branch`.
+    pub fn remote_default_branch(&self, remote_name: &str) -> Result<String, StateError> {
+        let mut remote = self.remote(remote_name)?;
+        remote
+            .connect_auth(git2::Direction::Fetch, Some(callbacks(&|_| {})), None)
+            .map_err(git(format!("connect to {remote_name}")))?;
+        let head = remote.default_branch().map_err(git("read the remote's default branch"))?;
+        let name = head.as_str().unwrap_or("refs/heads/main").trim_start_matches("refs/heads/").to_owned();
+        Ok(name)
+    }
+
+    /// Pushes `commit` to `branch` on the remote, only if the branch still
+    /// points at `expected` (what the caller fetched and built on).
+    pub fn push_commit(
+        &self,
+        remote_name: &str,
+        commit: Oid,
+        branch: &str,
+        expected: Option<Oid>,
+        progress: Progress<'_>,
+    ) -> Result<(), PushFailure> {
+        let remote = self.remote(remote_name).map_err(PushFailure::Failed)?;
+        // A relative path is relative to the repo, as git reads it.
+        let local_path = remote.url().ok().and_then(local_repo_path).map(|p| self.path.join(p));
+        drop(remote);
+        let result = match &local_path {
+            // libgit2's local transport updates refs without checking their old
+            // value under a lock, so two pushes can both "succeed" and one be
+            // lost. Send the objects under a private ref, then move the branch
+            // with a compare-and-swap in the remote repo itself.
+            Some(path) => self.push_to_local(remote_name, path, commit, branch, expected, progress),
+            // Network servers (git receive-pack) check the old value under a lock.
+            None => self.push_refspec(remote_name, commit, &format!("refs/heads/{branch}"), progress),
+        };
+        if result.is_ok() {
+            let _ = self.repo.reference(&tracking_ref(remote_name, branch), commit, true, "idp: pushed");
+        }
+        result
+    }
+
+    fn push_to_local(
+        &self,
+        remote_name: &str,
+        path: &Path,
+        commit: Oid,
+        branch: &str,
+        expected: Option<Oid>,
+        progress: Progress<'_>,
+    ) -> Result<(), PushFailure> {
+        let incoming = format!("refs/idp/incoming/{}-{}", std::process::id(), fastrand::u64(..));
+        self.push_refspec(remote_name, commit, &incoming, progress)?;
+        let target =
+            git2::Repository::open(path).map_err(|e| PushFailure::Failed(git(format!("open {}", path.display()))(e)));
+        target.and_then(|target| {
+            let refname = format!("refs/heads/{branch}");
+            let moved = match expected {
+                Some(old) => target.reference_matching(&refname, commit, true, old, "idp: push"),
+                None => target.reference(&refname, commit, false, "idp: push"),
+            };
+            let _ = target.find_reference(&incoming).and_then(|mut r| r.delete());
+            match moved {
+                Ok(_) => Ok(()),
+                Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked) => {
+                    Err(PushFailure::Stale(e.message().to_owned()))
+                }
+                Err(e) => Err(PushFailure::Failed(git(format!("update {refname} in {}", path.display()))(e))),
+            }
+        })
+    }
+
+    /// A plain push of `commit` to `refname` on the remote, fast-forward only.
+    fn push_refspec(
+        &self,
+        remote_name: &str,
+        commit: Oid,
+        refname: &str,
+        progress: Progress<'_>,
+    ) -> Result<(), PushFailure> {
+        let mut remote = self.remote(remote_name).map_err(PushFailure::Failed)?;
+        self.repo
+            .reference(PUSH_REF, commit, true, "idp: push")
+            .map_err(|e| PushFailure::Failed(git("prepare the push")(e)))?;
+        let refused = std::cell::RefCell::new(None::<String>);
+        let result = {
+            let mut cb = callbacks(progress);
+            cb.push_update_reference(|_, status| {
+                if let Some(status) = status {
+                    *refused.borrow_mut() = Some(status.to_owned());
+                }
+                Ok(())
+            });
+            let mut options = PushOptions::new();
+            options.remote_callbacks(cb);
+            remote.push(&[format!("{PUSH_REF}:{refname}")], Some(&mut options))
+        };
+        let _ = self.repo.find_reference(PUSH_REF).and_then(|mut r| r.delete());
+        match result {
+            Err(e) if e.code() == ErrorCode::NotFastForward => Err(PushFailure::Stale(e.message().to_owned())),
+            Err(e) => Err(PushFailure::Failed(git(format!("push to {remote_name}"))(e))),
+            // A server refusal arrives as Ok with a status per ref.
+            Ok(()) => match refused.into_inner() {
+                Some(status) if is_stale_status(&status) => Err(PushFailure::Stale(status)),
+                Some(status) => Err(PushFailure::Rejected(status)),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Moves the local branch to a pushed commit when that is a fast-forward,
+    /// updating a non-bare repo's work tree; otherwise leaves it alone.
+    pub fn fast_forward(
+        &self,
+        branch: &str,
+        commit: Oid,
+        changes_hint: &[super::FileChange],
+    ) -> Result<bool, StateError> {
+        let local = format!("refs/heads/{branch}");
+        let current = self.repo.refname_to_id(&local).ok();
+        if let Some(current) = current
+            && current != commit
+            && !self.repo.graph_descendant_of(commit, current).unwrap_or(false)
+        {
+            return Ok(false);
+        }
+        let checked_out = self.branch_ref().ok().as_deref() == Some(local.as_str());
+        if checked_out && !self.repo.is_bare() {
+            if !self.dirty_managed_paths()?.is_empty() {
+                return Ok(false);
+            }
+            let tree = self.repo.find_commit(commit).and_then(|c| c.tree()).map_err(git("read the pushed tree"))?;
+            let mut checkout = git2::build::CheckoutBuilder::new();
+            checkout.safe();
+            self.repo.checkout_tree(tree.as_object(), Some(&mut checkout)).map_err(git("update the work tree"))?;
+            let _ = changes_hint;
+        }
+        self.repo
+            .reference(&local, commit, true, "idp: fast-forward to the pushed commit")
+            .map_err(git(format!("move {local}")))?;
+        Ok(true)
+    }
+}
+
+/// The repository path of a local remote (`file://` URL or a plain path);
+/// None for network remotes (`ssh://`, `https://`, `git://`, `user@host:path`).
+fn local_repo_path(url: &str) -> Option<PathBuf> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Some(PathBuf::from(path));
+    }
+    let scp_like = url.split_once(':').is_some_and(|(host, _)| !host.contains('/') && host.len() > 1);
+    (!url.contains("://") && !scp_like).then(|| PathBuf::from(url))
+}
+
+/// Where a remote branch is tracked locally.
+pub fn tracking_ref(remote_name: &str, branch: &str) -> String {
+    // Anonymous remotes (URLs) get a stable, path-safe name.
+    let name: String =
+        remote_name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    format!("refs/remotes/{name}/{branch}")
+}
+
+/// Some servers report a lost race as a per-ref status rather than an error.
+fn is_stale_status(status: &str) -> bool {
+    let s = status.to_ascii_lowercase();
+    s.contains("non-fast-forward") || s.contains("fetch first") || s.contains("stale") || s.contains("cannot lock ref")
+}
+
+/// Credentials and host verification for every transport.
+///
+/// - ssh: the key in `IDP_SSH_KEY` (passphrase `IDP_SSH_KEY_PASSPHRASE`), else
+///   the ssh-agent; the host key must be in `IDP_SSH_KNOWN_HOSTS` or
+///   `~/.ssh/known_hosts` (libssh2 reads neither on its own).
+/// - https: the token in `IDP_GIT_TOKEN`, else git's credential helper.
+fn callbacks<'a>(progress: Progress<'a>) -> RemoteCallbacks<'a> {
+    let mut cb = RemoteCallbacks::new();
+    let mut attempts = 0;
+    cb.credentials(move |url, username, allowed| {
+        attempts += 1;
+        if attempts > 4 {
+            return Err(git2::Error::from_str(&format!(
+                "authentication to {url} failed (tried IDP_SSH_KEY / ssh-agent / IDP_GIT_TOKEN / credential helper)"
+            )));
+        }
+        if allowed.contains(CredentialType::USERNAME) {
+            return Cred::username(username.unwrap_or("git"));
+        }
+        if allowed.contains(CredentialType::SSH_KEY) {
+            let user = username.unwrap_or("git");
+            if let Some(key) = std::env::var_os("IDP_SSH_KEY") {
+                let passphrase = std::env::var("IDP_SSH_KEY_PASSPHRASE").ok();
+                return Cred::ssh_key(user, None, Path::new(&key), passphrase.as_deref());
+            }
+            return Cred::ssh_key_from_agent(user);
+        }
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            if let Ok(token) = std::env::var("IDP_GIT_TOKEN") {
+                return Cred::userpass_plaintext(username.unwrap_or("x-access-token"), &token);
+            }
+            let config = git2::Config::open_default()?;
+            return Cred::credential_helper(&config, url, username);
+        }
+        Cred::default()
+    });
+    cb.certificate_check(|cert, host| match cert.as_hostkey() {
+        Some(hostkey) => {
+            let (Some(key), Some(kind)) = (hostkey.hostkey(), hostkey.hostkey_type()) else {
+                return Err(git2::Error::from_str(&format!("{host} offered no host key")));
+            };
+            let known = known_hosts_file();
+            let text = std::fs::read_to_string(&known).unwrap_or_default();
+            if host_key_known(&text, host, kind.name(), key) {
+                Ok(CertificateCheckStatus::CertificateOk)
+            } else {
+                Err(git2::Error::from_str(&format!(
+                    "the SSH host key of {host} is not in {} (add it with `ssh-keyscan {host} >> {}` after checking its fingerprint)",
+                    known.display(),
+                    known.display()
+                )))
+            }
+        }
+        // TLS: libgit2 verifies against the system trust store.
+        None => Ok(CertificateCheckStatus::CertificatePassthrough),
+    });
+    cb.transfer_progress(move |stats| {
+        progress(&format!("fetch: {}/{} objects", stats.received_objects(), stats.total_objects()));
+        true
+    });
+    cb.push_transfer_progress(move |current, total, _| progress(&format!("push: {current}/{total} objects")));
+    cb
+}
+
+fn known_hosts_file() -> PathBuf {
+    if let Some(path) = std::env::var_os("IDP_SSH_KNOWN_HOSTS") {
+        return PathBuf::from(path);
+    }
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".ssh/known_hosts")
+}
+
+/// Whether a `known_hosts` text lists `host` with exactly this key. Plain host
+/// patterns (`host`, `[host]:port`, comma lists) are understood; hashed
+/// entries (`|1|...`) are not, so a host only there is treated as unknown.
+pub fn host_key_known(known_hosts: &str, host: &str, key_type: &str, key: &[u8]) -> bool {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+    known_hosts.lines().any(|line| {
+        let mut fields = line.split_whitespace();
+        let (Some(hosts), Some(kind), Some(value)) = (fields.next(), fields.next(), fields.next()) else {
+            return false;
+        };
+        if hosts.starts_with('#') || hosts.starts_with('@') {
+            return false;
+        }
+        let host_matches = hosts
+            .split(',')
+            .any(|h| h == host || h.strip_prefix('[').and_then(|h| h.split_once("]:")).is_some_and(|(h, _)| h == host));
+        host_matches && kind == key_type && value == encoded
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_hosts_matching_is_exact() {
+        let key = b"\x00\x00\x00\x0bssh-ed25519 fake key bytes";
+        let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+        let text = format!(
+            "# comment\ngit.example.org,10.0.0.1 ssh-ed25519 {encoded}\n[other.example.org]:2222 ssh-ed25519 {encoded}\n"
+        );
+        assert!(host_key_known(&text, "git.example.org", "ssh-ed25519", key));
+        assert!(host_key_known(&text, "10.0.0.1", "ssh-ed25519", key));
+        assert!(host_key_known(&text, "other.example.org", "ssh-ed25519", key));
+        assert!(!host_key_known(&text, "git.example.org", "ssh-rsa", key));
+        assert!(!host_key_known(&text, "git.example.org", "ssh-ed25519", b"another key"));
+        assert!(!host_key_known(&text, "evil.example.org", "ssh-ed25519", key));
+        assert!(!host_key_known("|1|c2FsdA==|aGFzaA== ssh-ed25519 AAAA", "git.example.org", "ssh-ed25519", key));
+    }
+
+    #[test]
+    fn local_remotes_are_recognised() {
+        assert_eq!(local_repo_path("file:///srv/state.git"), Some(PathBuf::from("/srv/state.git")));
+        assert_eq!(local_repo_path("/srv/state.git"), Some(PathBuf::from("/srv/state.git")));
+        assert_eq!(local_repo_path("../state.git"), Some(PathBuf::from("../state.git")));
+        assert_eq!(local_repo_path("ssh://git@host/state.git"), None);
+        assert_eq!(local_repo_path("https://host/state.git"), None);
+        assert_eq!(local_repo_path("git@github.com:org/state.git"), None);
+    }
+
+    #[test]
+    fn tracking_refs_are_path_safe() {
+        assert_eq!(tracking_ref("origin", "main"), "refs/remotes/origin/main");
+        assert_eq!(tracking_ref("file:///srv/state.git", "main"), "refs/remotes/file____srv_state_git/main");
+    }
+}
