@@ -51,7 +51,7 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let mut ctx = super::context(global, printer)?;
+    let mut ctx = super::context(global)?;
     let options = ApplyOptions {
         plan: PlanOptions { kind: args.kind, files: args.files, reschedule: args.reschedule },
         message: args.message,

@@ -48,14 +48,14 @@ pub struct RollbackArgs {
 }
 
 pub fn run_history(args: HistoryArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let ctx = super::context(global, printer)?;
+    let ctx = super::context(global)?;
     let options = HistoryOptions { namespace: args.namespace, name: args.name, cell: args.cell, limit: args.limit };
     printer.result(&history(&ctx, &options)?)?;
     Ok(Ending::Success)
 }
 
 pub fn run_rollback(args: RollbackArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let mut ctx = super::context(global, printer)?;
+    let mut ctx = super::context(global)?;
     let yes = args.yes;
     let mut ask = |title: &str, paths: &[String]| -> Result<bool, crate::ops::Error> {
         if yes {

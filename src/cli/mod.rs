@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
 use crate::ops::{self, Context, ContextOptions};
-use crate::output::{ClosedPipe, Format, Printer, Style};
+use crate::output::{Format, Printer, Style, WriteError};
 
 const ABOUT: &str = "Place managed databases and apps on the right cloud, explain why, and commit the result to Git.";
 
@@ -146,9 +146,16 @@ impl From<ops::Error> for Failure {
     }
 }
 
-impl From<ClosedPipe> for Failure {
-    fn from(_: ClosedPipe) -> Self {
-        Failure::ClosedPipe
+impl From<WriteError> for Failure {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::ClosedPipe => Failure::ClosedPipe,
+            WriteError::Failed(e) => Failure::Error(miette::miette!(
+                code = "idp::output::write",
+                help = "check where stdout goes (a full disk?); a commit, if any, was made: `idp history` shows it",
+                "cannot write the result to stdout: {e}"
+            )),
+        }
     }
 }
 
@@ -202,19 +209,21 @@ fn install_report_handler(color: bool) {
     }));
 }
 
-/// Resolves the state repo and policy for a command, and says on stderr
-/// what it resolved to when that may surprise.
-pub(crate) fn context(global: &GlobalArgs, printer: &Printer) -> Result<Context, Failure> {
+/// Resolves the state repo and policy for a command.
+pub(crate) fn context(global: &GlobalArgs) -> Result<Context, Failure> {
     let options = ContextOptions {
         repo: global.repo.clone(),
         policy: global.policy.clone(),
         cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     };
-    let ctx = Context::resolve(&options)?;
+    Ok(Context::resolve(&options)?)
+}
+
+/// Plans without a state repo are valid (straight after a clone), but say so.
+pub(crate) fn note_if_stateless(ctx: &Context, printer: &Printer) {
     if ctx.state.is_none() {
-        printer.note("no state repo here (use --repo or `idp init`): planning against an empty state");
+        printer.note("no state repo here (use --repo, IDP_REPO or `idp init`): planning against an empty state");
     }
-    Ok(ctx)
 }
 
 /// `--push` and its companions, shared by every command that commits.

@@ -52,7 +52,8 @@ pub(super) fn parse_kind(s: &str) -> Result<Kind, String> {
 }
 
 pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let ctx = super::context(global, printer)?;
+    let ctx = super::context(global)?;
+    super::note_if_stateless(&ctx, printer);
     let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: args.reschedule })?;
     printer.result(&prepared.outcome)?;
     if args.diff && !printer.is_machine() {

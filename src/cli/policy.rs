@@ -27,7 +27,7 @@ pub enum PolicyCommand {
 pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     match command {
         PolicyCommand::Show => {
-            let ctx = super::context(global, printer)?;
+            let ctx = super::context(global)?;
             printer.result(&PolicyOutcome::new(&ctx.policy))?;
         }
         PolicyCommand::Validate { file } => {
@@ -38,7 +38,7 @@ pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Re
                     policy::load(source, PolicyOrigin::File(file.display().to_string()))
                         .map_err(crate::ops::Error::from)?
                 }
-                None => super::context(global, printer)?.policy,
+                None => super::context(global)?.policy,
             };
             printer.result(&ValidateOutcome {
                 valid: true,

@@ -25,7 +25,8 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: RenderArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let ctx = super::context(global, printer)?;
+    let ctx = super::context(global)?;
+    super::note_if_stateless(&ctx, printer);
     let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: false })?;
     let manifests = crate::ops::render::manifests(&ctx, &prepared)?;
     let mut stream = String::new();

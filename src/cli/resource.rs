@@ -54,14 +54,14 @@ fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure> {
 
 pub fn run_status(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let target = resource(args.kind, &args.target)?;
-    let ctx = super::context(global, printer)?;
+    let ctx = super::context(global)?;
     printer.result(&status(&ctx, &target)?)?;
     Ok(Ending::Success)
 }
 
 pub fn run_delete(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let target = resource(args.kind, &args.target)?;
-    let mut ctx = super::context(global, printer)?;
+    let mut ctx = super::context(global)?;
     let yes = args.yes;
     let mut ask = |files: &[String]| -> Result<bool, crate::ops::Error> {
         if yes {

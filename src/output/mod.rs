@@ -66,13 +66,18 @@ pub struct Printer {
     pub quiet: bool,
 }
 
-/// stdout was closed by the reader (`idp history | head`): stop quietly.
+/// stdout could not take the result.
 #[derive(Debug)]
-pub struct ClosedPipe;
+pub enum WriteError {
+    /// The reader went away (`idp history | head`): stop quietly.
+    ClosedPipe,
+    /// Anything else (a full disk): the result was lost, so it is an error.
+    Failed(io::Error),
+}
 
 impl Printer {
     /// Writes a command's result to stdout in the chosen format.
-    pub fn result<T: Outcome>(&self, outcome: &T) -> Result<(), ClosedPipe> {
+    pub fn result<T: Outcome>(&self, outcome: &T) -> Result<(), WriteError> {
         let text = match self.format {
             Format::Table => outcome.human(&self.style),
             Format::Json => serde_json::to_string_pretty(outcome).map(|s| s + "\n").unwrap_or_default(),
@@ -82,7 +87,7 @@ impl Printer {
     }
 
     /// Raw text for stdout (manifests from `render`).
-    pub fn raw(&self, text: &str) -> Result<(), ClosedPipe> {
+    pub fn raw(&self, text: &str) -> Result<(), WriteError> {
         write_stdout(text)
     }
 
@@ -108,12 +113,12 @@ impl Printer {
     }
 }
 
-fn write_stdout(text: &str) -> Result<(), ClosedPipe> {
+fn write_stdout(text: &str) -> Result<(), WriteError> {
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(ClosedPipe),
-        // Any other stdout failure has nowhere better to be reported.
-        _ => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(WriteError::ClosedPipe),
+        Err(e) => Err(WriteError::Failed(e)),
+        Ok(()) => Ok(()),
     }
 }
 

@@ -125,10 +125,14 @@ impl StateRepo {
         self.repo.commit(None, &signature, &signature, message, &tree, &parent_refs).map_err(git("write the commit"))
     }
 
-    /// The branch HEAD names (also when it has no commit yet).
+    /// The branch HEAD names (also when it has no commit yet). A detached
+    /// HEAD names none, and idp will not guess which branch to move.
     pub fn branch_ref(&self) -> Result<String, StateError> {
         let head = self.repo.find_reference("HEAD").map_err(git("read HEAD"))?;
-        Ok(head.symbolic_target().ok().flatten().unwrap_or("refs/heads/main").to_owned())
+        match head.symbolic_target() {
+            Ok(Some(branch)) => Ok(branch.to_owned()),
+            _ => Err(StateError::DetachedHead { path: self.path.display().to_string() }),
+        }
     }
 
     /// Brings the work tree and index in line with a commit for the given

@@ -43,6 +43,13 @@ pub enum StateError {
     )]
     Dirty { paths: Vec<String> },
 
+    #[error("HEAD of {path} is detached: idp commits onto a branch")]
+    #[diagnostic(
+        code(idp::state::detached),
+        help("check out the state repo's branch first (`git -C {path} switch main`)")
+    )]
+    DetachedHead { path: String },
+
     #[error("another idp process is writing this repo: {holder}")]
     #[diagnostic(
         code(idp::state::locked),
