@@ -26,14 +26,16 @@ pub fn is_label_value(s: &str) -> bool {
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
 }
 
-/// The closest of `candidates` to `input`, if one is close enough to be a typo.
+/// The closest of `candidates` to `input`, if it is close enough to be a
+/// typo: a few edits (a third of the length), ignoring case. A shared prefix
+/// alone (`cell-ap-south` vs `cell-us-east`) is not a typo.
 pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = input.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| (c, strsim::jaro_winkler(&lower, &c.to_ascii_lowercase())))
-        .filter(|(_, score)| *score >= 0.85)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|c| (c, strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase())))
+        .filter(|(c, distance)| *distance <= (c.len().max(input.len()) / 3).max(1))
+        .min_by_key(|(_, distance)| *distance)
         .map(|(c, _)| c)
 }
 
@@ -65,5 +67,7 @@ mod tests {
         assert_eq!(did_you_mean("meduim", tiers), Some("medium"));
         assert_eq!(did_you_mean("storagegb", ["storageGB", "size"]), Some("storageGB"));
         assert_eq!(did_you_mean("zzz", tiers), None);
+        assert_eq!(did_you_mean("prodution", ["dev", "staging", "production", "prod"]), Some("production"));
+        assert_eq!(did_you_mean("cell-ap-south", ["cell-us-east", "cell-eu", "payments"]), None);
     }
 }

@@ -60,14 +60,20 @@ impl Source {
                 // Show the readable prefix so the label lands on the first bad byte.
                 let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
                 let at = text.char_indices().nth(valid_chars(error.as_bytes(), valid)).map_or(text.len(), |(i, _)| i);
-                let source = Self::new(name.clone(), text);
-                Err(SourceError::NotUtf8 { src: source.named(), span: (at, 1).into(), name })
+                let source = Self::new(name, text);
+                Err(SourceError::NotUtf8 { src: source.named(), span: (at, 1).into(), location: source.location(at) })
             }
         }
     }
 
     pub fn named(&self) -> NamedSource<Arc<String>> {
         NamedSource::new(&self.name, Arc::clone(&self.text)).with_language("yaml")
+    }
+
+    /// `file:line:column` of a byte offset, as every located message starts.
+    pub fn location(&self, offset: usize) -> String {
+        let (line, column) = self.line_col(offset);
+        format!("{}:{line}:{column}", self.name)
     }
 
     /// 1-based line and column of a byte offset, for messages that are read
@@ -79,7 +85,7 @@ impl Source {
         (line, column)
     }
 
-    fn span_of(&self, location: &Location) -> SourceSpan {
+    pub fn span_of(&self, location: &Location) -> SourceSpan {
         let span = location.span();
         let (offset, len) = match (span.byte_offset(), span.byte_len()) {
             (Some(offset), Some(len)) => (offset as usize, len as usize),
@@ -217,20 +223,20 @@ pub enum SourceError {
     )]
     TooLarge { name: String, bytes: u64 },
 
-    #[error("{name} is not UTF-8 text")]
+    #[error("{location}: not UTF-8 text")]
     #[diagnostic(code(idp::input::encoding), help("save the file as UTF-8; binary files are not requests"))]
     NotUtf8 {
-        name: String,
+        location: String,
         #[source_code]
         src: NamedSource<Arc<String>>,
         #[label("first invalid byte here")]
         span: SourceSpan,
     },
 
-    #[error("{name}: {message}")]
+    #[error("{location}: {message}")]
     #[diagnostic(code(idp::input::yaml), help("{help}"))]
     Syntax {
-        name: String,
+        location: String,
         message: String,
         help: String,
         #[source_code]
@@ -266,34 +272,41 @@ pub fn parse_documents(source: &Source) -> Result<Vec<Node>, SourceError> {
 }
 
 fn syntax_error(source: &Source, error: &serde_saphyr::Error) -> SourceError {
-    let span = error.location().map_or((0, 0).into(), |l| source.span_of(&l));
-    // saphyr's own message names the line and column; keep only what it says.
-    let full = error.to_string();
-    let first = full.lines().next().unwrap_or_default();
-    let message = first
-        .strip_prefix("error: ")
-        .unwrap_or(first)
-        .split_once(": ")
-        .filter(|(head, _)| head.starts_with("line "))
-        .map_or(first, |(_, rest)| rest)
-        .to_owned();
-    let (line, column) = source.line_col(span.offset());
+    let mut span = error.location().map_or((0, 0).into(), |l| source.span_of(&l));
+    let message = parser_message(error);
+    // The scanner reports a stray tab at the end of the token before it; point
+    // at the tab itself.
+    if message.contains("tab")
+        && let Some(at) = source.text[span.offset()..].find('\t')
+    {
+        span = (span.offset() + at, 1).into();
+    }
     let help = if message.contains("budget") || message.contains("recursion") {
-        "the file nests or repeats too deeply to be a request; aliases and deep nesting are limited".to_owned()
+        "the file nests or repeats too deeply to be a request; aliases and deep nesting are limited"
     } else if message.contains("duplicate") {
-        "each key may appear once in a mapping; remove the repeated key".to_owned()
+        "each key may appear once in a mapping; remove the repeated key"
     } else if message.contains("tab") {
-        "indent YAML with spaces, not tabs".to_owned()
+        "indent YAML with spaces, not tabs"
     } else {
-        "fix the YAML syntax at this position".to_owned()
+        "fix the YAML syntax at this position"
     };
     SourceError::Syntax {
-        name: source.name.clone(),
-        message: format!("{message} (line {line}, column {column})"),
-        help,
+        location: source.location(span.offset()),
+        message,
+        help: help.into(),
         src: source.named(),
         span,
     }
+}
+
+/// The parser's message without its own position prefix and without hints
+/// about parser options the user cannot set.
+pub fn parser_message(error: &serde_saphyr::Error) -> String {
+    let full = error.to_string();
+    let first = full.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let message = first.split_once(": ").filter(|(head, _)| head.starts_with("line ")).map_or(first, |(_, rest)| rest);
+    message.split(", set DuplicateKeyPolicy").next().unwrap_or(message).to_owned()
 }
 
 fn convert(source: &Source, node: Spanned<RawValue>) -> Node {
@@ -347,9 +360,11 @@ impl<'de> Deserialize<'de> for RawKey {
             RawValue::Float(f) => f.to_string(),
             RawValue::Bool(b) => b.to_string(),
             RawValue::Null => "null".to_owned(),
-            RawValue::Seq(_) | RawValue::Map(_) => {
-                return Err(de::Error::custom("mapping keys must be plain strings"));
-            }
+            // Only plain keys are meaningful; a complex one (`{{ x }}` is a
+            // mapping used as a key) is kept as a placeholder so validation
+            // reports the field it sits in, at its place.
+            RawValue::Seq(_) => "[…]".to_owned(),
+            RawValue::Map(_) => "{…}".to_owned(),
         }))
     }
 }
@@ -458,12 +473,25 @@ mod tests {
             (&format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)), "recursion"),
         ] {
             match parse(text) {
-                Err(SourceError::Syntax { message, .. }) => {
+                Err(SourceError::Syntax { message, location, .. }) => {
                     assert!(message.contains(expected), "{message}");
-                    assert!(message.contains("line "), "{message}");
+                    assert!(!message.contains("DuplicateKeyPolicy"), "{message}");
+                    assert!(location.starts_with("t.yaml:"), "{location}");
                 }
                 other => panic!("expected a syntax error, got {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_stray_tab_is_located_on_its_own_line() {
+        let text = "a: b\n\tc: d\n";
+        match parse(text) {
+            Err(SourceError::Syntax { location, span, .. }) => {
+                assert_eq!(span.offset(), 5, "{location}");
+                assert_eq!(location, "t.yaml:2:1");
+            }
+            other => panic!("{other:?}"),
         }
     }
 

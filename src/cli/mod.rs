@@ -168,12 +168,16 @@ struct ErrorOutcome {
 impl From<&miette::Report> for ErrorOutcome {
     fn from(report: &miette::Report) -> Self {
         let d: &dyn miette::Diagnostic = report.as_ref();
-        let related: Vec<serde_json::Value> = d
+        let mut related: Vec<serde_json::Value> = d
             .related()
             .into_iter()
             .flatten()
             .map(|r| json!({ "message": r.to_string(), "help": r.help().map(|h| h.to_string()) }))
             .collect();
+        // A single problem is its own issue, so CI always finds them in one place.
+        if related.is_empty() {
+            related.push(json!({ "message": d.to_string(), "help": d.help().map(|h| h.to_string()) }));
+        }
         let error = json!({
             "code": d.code().map(|c| c.to_string()),
             "message": d.to_string(),

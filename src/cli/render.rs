@@ -6,10 +6,11 @@ use clap::Args;
 
 use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
 use crate::ops::plan::{PlanOptions, plan};
+use crate::ops::render::RenderOutcome;
 use crate::output::Printer;
 use crate::request::Kind;
 
-/// Print the manifests a request renders to, as one YAML stream; writes nothing
+/// Print the manifests a request renders to, as one YAML stream (or JSON with -o json); writes nothing
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp render -f examples/orders-db.yaml\n  idp render -f examples/orders-db.yaml | kubectl apply --dry-run=client -f -"
@@ -28,11 +29,7 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     let ctx = super::context(global)?;
     super::note_if_stateless(&ctx, printer);
     let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: false })?;
-    let manifests = crate::ops::render::manifests(&ctx, &prepared)?;
-    let mut stream = String::new();
-    for file in manifests {
-        stream.push_str(&format!("---\n# Source: {}\n{}", file.path, file.content));
-    }
-    printer.raw(&stream)?;
+    let outcome = RenderOutcome::from(crate::ops::render::manifests(&ctx, &prepared)?);
+    printer.result(&outcome)?;
     Ok(Ending::Success)
 }

@@ -50,7 +50,10 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
         (POLICY_PATH.to_owned(), DEFAULT_POLICY_YAML.to_owned()),
         ("README.md".to_owned(), STATE_README.to_owned()),
     ];
-    for file in Renderer::embedded().bootstrap_files(&policy.gitops.repo_url, &policy.gitops.revision)? {
+    // Argo CD follows the branch idp commits to, whatever the repo calls it.
+    let branch = state.branch_ref()?;
+    let revision = branch.strip_prefix("refs/heads/").unwrap_or(&policy.gitops.revision);
+    for file in Renderer::embedded().bootstrap_files(&policy.gitops.repo_url, revision)? {
         files.push((file.path, file.content));
     }
     // Adopting keeps what the repo already has (its own policy above all).

@@ -8,6 +8,7 @@ use super::{Outcome, Style, Table, number};
 use crate::ops::apply::ApplyOutcome;
 use crate::ops::init::InitOutcome;
 use crate::ops::plan::{PlanOutcome, Prepared};
+use crate::ops::render::RenderOutcome;
 use crate::ops::resource::{DeleteOutcome, StatusOutcome};
 use crate::state::FileChange;
 
@@ -23,6 +24,13 @@ impl Outcome for ApplyOutcome {
             }
         }
         out
+    }
+}
+
+/// The manifests as one multi-document YAML stream, ready for kubectl.
+impl Outcome for RenderOutcome {
+    fn human(&self, _: &Style) -> String {
+        self.manifests.iter().map(|m| format!("---\n# Source: {}\n{}", m.path, m.content)).collect()
     }
 }
 

@@ -86,7 +86,7 @@ impl Printer {
         write_stdout(&text)
     }
 
-    /// Raw text for stdout (manifests from `render`).
+    /// Raw text for stdout (diffs after a plan).
     pub fn raw(&self, text: &str) -> Result<(), WriteError> {
         write_stdout(text)
     }

@@ -71,10 +71,7 @@ pub enum PolicyError {
     Source(#[from] SourceError),
 
     #[error("{name}: the policy has {} problem{}", issues.len(), if issues.len() == 1 { "" } else { "s" })]
-    #[diagnostic(
-        code(idp::policy::invalid),
-        help("fix each problem listed below; `idp policy validate FILE` checks a policy without planning")
-    )]
+    #[diagnostic(code(idp::policy::invalid), help("fix each problem listed below"))]
     Invalid {
         name: String,
         #[related]
@@ -108,15 +105,10 @@ pub fn load(source: Source, origin: PolicyOrigin) -> Result<LoadedPolicy, Policy
         Ok(policy) if documents.len() == 1 => Some(policy),
         Ok(_) => None,
         Err(error) => {
-            let span = error.location().map(|l| l.span().byte_offset().unwrap_or(0) as usize).unwrap_or(0);
-            let message = error.to_string();
-            let message = message.lines().next().unwrap_or_default();
-            let message = message.split_once(": ").filter(|(h, _)| h.contains("line ")).map_or(message, |(_, m)| m);
-            checker.issues.push(checker.at(
-                (span, 0).into(),
-                message.to_owned(),
-                Some("see policy/policy.yaml in the idp project for the reference shape".into()),
-            ));
+            let span = error.location().map_or((0, 0).into(), |l| source.span_of(&l));
+            let message = yaml::parser_message(&error);
+            let help = "see policy/policy.yaml in the idp project for the reference shape".to_owned();
+            checker.issues.push(checker.at(span, message, Some(help)));
             None
         }
     };

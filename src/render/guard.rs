@@ -48,10 +48,8 @@ pub fn check_request_manifest(text: &str, request: &Request) -> Result<(), Strin
         }
         let namespace = str_at(&doc, "/metadata/namespace");
         if namespace != Some(request.namespace.as_str()) {
-            return Err(format!(
-                "{kind} {name} is in namespace {namespace:?}, not the request's {:?}",
-                request.namespace
-            ));
+            let found = namespace.map_or("no namespace".to_owned(), |ns| format!("namespace {ns:?}"));
+            return Err(format!("{kind} {name} is in {found}, not the request's {:?}", request.namespace));
         }
         let labels = doc.pointer("/metadata/labels").and_then(Value::as_object);
         for (key, value) in &expected {

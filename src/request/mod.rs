@@ -113,6 +113,9 @@ pub struct ManifestSpec {
 /// `*.yml` and `*.json` files in name order, `-` to standard input.
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
     let mut files = Vec::new();
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(RequestError::StdinTwice);
+    }
     for path in paths {
         if path.is_dir() {
             let entries = std::fs::read_dir(path)
@@ -120,7 +123,9 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
             let mut found: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
-                    p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+                    p.is_file()
+                        && !is_hidden(p)
+                        && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
                 })
                 .collect();
             if found.is_empty() {
@@ -133,6 +138,11 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
         }
     }
     Ok(files)
+}
+
+/// Editor backups and dotfiles (`.x.yaml`) in a request directory are not requests.
+fn is_hidden(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
 }
 
 /// Reads and validates every request in the given files. `cli_kind` is the

@@ -23,6 +23,10 @@ pub enum RequestError {
     #[diagnostic(code(idp::request::io), help("check the path given with -f"))]
     Io { path: String, error: std::io::Error },
 
+    #[error("`-f -` is given twice; standard input can be read once")]
+    #[diagnostic(code(idp::request::stdin_twice), help("give `-f -` once, or put the requests in files"))]
+    StdinTwice,
+
     #[error("{path} holds no *.yaml, *.yml or *.json file")]
     #[diagnostic(code(idp::request::empty_directory), help("point -f at a request file or a directory of them"))]
     EmptyDirectory { path: String },
@@ -196,7 +200,13 @@ impl Checker<'_> {
         }
         for field in all.iter().filter(|f| f.required) {
             if !present.contains(&field.name) {
-                self.issue(at, "here", format!("{context} is missing the required field `{}`", field.name), None);
+                let help = format!("add `{}:` to {context}; examples/orders-db.yaml shows every field", field.name);
+                self.issue(
+                    at,
+                    "missing a field",
+                    format!("{context} is missing the required field `{}`", field.name),
+                    Some(help),
+                );
             }
         }
         found

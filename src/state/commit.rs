@@ -25,8 +25,17 @@ impl FileChange {
 }
 
 /// Paths idp owns; uncommitted edits there block a write.
-pub const MANAGED_PREFIXES: &[&str] =
-    &["requests/", "placements/", "platform/", "workloads/", "cells/", "policy/", "bootstrap/", "catalog/"];
+pub const MANAGED_PREFIXES: &[&str] = &[
+    "requests/",
+    "placements/",
+    "platform/",
+    "workloads/",
+    "cells/",
+    "policy/",
+    "bootstrap/",
+    "catalog/",
+    "templates/",
+];
 
 impl StateRepo {
     /// The files below a directory at a commit (that directory only, recursively;

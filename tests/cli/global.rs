@@ -1,0 +1,148 @@
+//! What every command shares: usage errors, --help and --version, and how idp ends when
+//! its stdout goes away.
+
+use std::process::Stdio;
+
+use crate::common::TestEnv;
+
+#[test]
+fn help_and_version_exit_0_on_stdout() {
+    let env = TestEnv::new();
+    for args in [&["--help"][..], &["-h"], &["plan", "--help"], &["policy", "--help"], &["help", "plan"]] {
+        let run = env.idp(args);
+        run.code(0);
+        assert!(run.stdout.contains("Usage: idp"), "idp {}:\n{}", run.args, run.stdout);
+        assert_eq!(run.stderr, "", "idp {}", run.args);
+    }
+    for args in [&["--version"][..], &["-V"]] {
+        let run = env.idp(args);
+        run.code(0);
+        assert_eq!(run.stdout, format!("idp {}\n", env!("CARGO_PKG_VERSION")));
+    }
+}
+
+#[test]
+fn plan_help_documents_the_kind_and_the_exit_codes() {
+    let env = TestEnv::new();
+    let run = env.idp(&["plan", "--help"]);
+    run.code(0);
+    assert!(run.stdout.contains("Usage: idp plan [OPTIONS] --file <PATH> [KIND]"), "{}", run.stdout);
+    assert!(run.stdout.contains("--detailed-exitcode"), "{}", run.stdout);
+    let top = env.idp(&["--help"]);
+    assert!(top.stdout.contains("Exit codes: 0 success, 1 error"), "{}", top.stdout);
+}
+
+#[test]
+fn usage_errors_exit_1_with_nothing_on_stdout() {
+    let env = TestEnv::new();
+    let file = env.fixture("orders-db.yaml");
+    let cases: [(&[&str], &str); 7] = [
+        (&["plan", "-f", &file, "--bogus"], "error: unexpected argument '--bogus' found"),
+        (&["--bogus"], "error: unexpected argument '--bogus' found"),
+        (&["plan"], "error: the following required arguments were not provided:"),
+        (&["plan", "mysql"], "--file <PATH>"),
+        (&["plan", "-f"], "error: a value is required for '--file <PATH>' but none was supplied"),
+        (&["plan", "-f", &file, "-o", "xml"], "error: invalid value 'xml' for '--output <OUTPUT>'"),
+        (&["policy", "frob"], "error: unrecognized subcommand 'frob'"),
+    ];
+    for (args, says) in cases {
+        let run = env.idp(args);
+        run.code(1);
+        assert_eq!(run.stdout, "", "idp {}", run.args);
+        run.stderr_says(says);
+    }
+}
+
+#[test]
+fn no_arguments_prints_help_and_exits_1() {
+    let env = TestEnv::new();
+    let run = env.idp(&[]);
+    run.code(1);
+    run.stderr_says("Usage: idp [OPTIONS] <COMMAND>");
+}
+
+/// Runs idp with stdout connected to a pipe whose reading end is already closed, so its
+/// first write fails with EPIPE, deterministically.
+fn run_into_closed_pipe(env: &TestEnv, args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().expect("create a pipe");
+    drop(reader);
+    let output = env
+        .std_command()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run idp");
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_0() {
+    let env = TestEnv::new();
+    let file = env.fixture("orders-db.yaml");
+    for args in [&["policy", "show"][..], &["policy", "show", "-o", "json"], &["plan", "-q", "-f", &file]] {
+        let (code, stderr) = run_into_closed_pipe(&env, args);
+        assert_eq!(code, 0, "idp {}: exit code; stderr:\n{stderr}", args.join(" "));
+        assert!(!stderr.contains("panicked"), "idp {}: {stderr}", args.join(" "));
+        assert!(!stderr.to_lowercase().contains("broken pipe"), "idp {}: {stderr}", args.join(" "));
+    }
+}
+
+#[test]
+fn a_closed_pipe_through_head_ends_quietly_with_0() {
+    let env = TestEnv::new();
+    // The shell form of the test above, as people hit it. Whether idp's write lands before
+    // or after `head` exits is up to the scheduler; both must end in 0. idp's own exit
+    // status is passed out on fd 3, since the pipeline's is head's.
+    let script = r#"{ "$IDP" policy show 2>stderr.txt; echo $? >&3; } 3>status.txt | head -c 1 >/dev/null"#;
+    let status = std::process::Command::new("sh")
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.work_dir())
+        .env("IDP", env!("CARGO_BIN_EXE_idp"))
+        .env("NO_COLOR", "1")
+        .current_dir(env.work_dir())
+        .status()
+        .expect("run sh");
+    assert!(status.success());
+    let code = std::fs::read_to_string(env.work_dir().join("status.txt")).unwrap();
+    let stderr = std::fs::read_to_string(env.work_dir().join("stderr.txt")).unwrap();
+    assert_eq!(code.trim(), "0", "stderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A full disk is not a closed pipe: the result was lost, so the command failed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stdout_write_error_other_than_a_closed_pipe_exits_1() {
+    let env = TestEnv::new();
+    let file = env.fixture("orders-db.yaml");
+    for args in [&["plan", "-f", &file, "-o", "json"][..], &["policy", "show"]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("open /dev/full");
+        let output = env.std_command().args(args).stdout(full).output().expect("run idp");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(output.status.code(), Some(1), "idp {} > /dev/full: stderr:\n{stderr}", args.join(" "));
+    }
+}
+
+#[test]
+fn colour_is_off_with_no_color_and_never_in_json() {
+    let env = TestEnv::new();
+    let bad = env.write("req.yaml", crate::common::request_with("tier: medium", "tier: meduim"));
+    // NO_COLOR is set by TestEnv: no escapes in the report.
+    let run = env.idp(&["plan", "-f", &bad]);
+    run.code(1);
+    assert!(!run.stderr.contains('\x1b'), "{:?}", run.stderr);
+    // --color always colours the report, but JSON on stdout stays plain.
+    let run = env.idp(&["plan", "-f", &bad, "-o", "json", "--color", "always"]);
+    run.code(1);
+    assert!(!run.stdout.contains('\x1b'), "{:?}", run.stdout);
+    run.json();
+    let orders = env.fixture("orders-db.yaml");
+    let run = env.idp(&["plan", "-f", &orders, "-o", "json", "--color", "always"]);
+    run.code(0);
+    assert!(!run.stdout.contains('\x1b'), "{:?}", run.stdout);
+}

@@ -1,0 +1,226 @@
+//! `idp policy show` and `idp policy validate`, on the built-in policy and on files.
+
+use serde_json::json;
+
+use crate::common::{POLICY_VERSION, TestEnv, default_policy_text, digest, edit};
+
+const MEDIUM_WEIGHTS: &str = "    weights: { latency: 0.25, dr: 0.25, maturity: 0.25, cost: 0.25 }";
+
+/// The default policy with the medium tier's weights summing to 1.05, and the line they are on.
+fn policy_with_bad_weights() -> (String, usize) {
+    let text = edit(
+        &default_policy_text(),
+        MEDIUM_WEIGHTS,
+        "    weights: { latency: 0.25, dr: 0.25, maturity: 0.25, cost: 0.30 }",
+    );
+    let line = text.lines().position(|l| l.contains("cost: 0.30")).unwrap() + 1;
+    (text, line)
+}
+
+/// The whitespace-separated cells of the table row starting with `first_cell`.
+fn cells<'a>(table: &'a str, first_cell: &str) -> Vec<&'a str> {
+    let rows: Vec<&str> = table.lines().filter(|l| l.split_whitespace().next() == Some(first_cell)).collect();
+    assert_eq!(rows.len(), 1, "expected one row starting with {first_cell}:\n{table}");
+    rows[0].split_whitespace().collect()
+}
+
+#[test]
+fn show_lists_tiers_candidates_and_profiles() {
+    let env = TestEnv::new();
+    let run = env.idp(&["policy", "show"]);
+    run.code(0);
+    let out = &run.stdout;
+    let short_digest = &digest(default_policy_text().as_bytes())[..19];
+    assert_eq!(
+        out.lines().next().unwrap(),
+        format!("policy {POLICY_VERSION} ({short_digest}) from the built-in default policy")
+    );
+    assert_eq!(cells(out, "TIER")[..3], ["TIER", "RTO", "RPO"]);
+    for tier in ["low", "medium", "critical", "business_critical", "C0", "C1", "C2"] {
+        cells(out, tier);
+    }
+    assert_eq!(
+        cells(out, "medium"),
+        [
+            "medium",
+            "120",
+            "min",
+            "900",
+            "s",
+            "pitr,private_networking",
+            "0.25",
+            "0.25",
+            "0.25",
+            "0.25",
+            "optional",
+            "(pitr,private_networking)",
+            "-"
+        ]
+    );
+    assert_eq!(cells(out, "PROVIDER/REGION")[..3], ["PROVIDER/REGION", "CLUSTER", "CAPABILITIES"]);
+    for candidate in [
+        "aws/us-east-1",
+        "aws/eu-west-1",
+        "aws/us-west-2",
+        "gcp/us-central1",
+        "gcp/europe-west1",
+        "oci/us-ashburn-1",
+        "oci/eu-frankfurt-1",
+    ] {
+        cells(out, candidate);
+    }
+    assert_eq!(
+        cells(out, "oci/us-ashburn-1"),
+        ["oci/us-ashburn-1", "oci-iad-prod-01", "pitr,private_networking", "0.8", "0.7", "0.65", "0.85"]
+    );
+    assert_eq!(cells(out, "gold"), ["gold", "warm", "goldengate-cdc", "dns-failover", "15", "min", "30", "s"]);
+    assert_eq!(cells(out, "environments").join(" "), "environments dev, staging, production (alias prod)");
+}
+
+#[test]
+fn show_json_carries_the_policy_with_its_tiers_in_policy_order() {
+    let env = TestEnv::new();
+    let run = env.idp(&["policy", "show", "-o", "json"]);
+    run.code(0);
+    let doc = run.json();
+    assert_eq!(doc["version"], POLICY_VERSION);
+    assert_eq!(doc["digest"], digest(default_policy_text().as_bytes()).as_str());
+    assert_eq!(doc["origin"], "the built-in default policy");
+    let tiers = doc["policy"]["tiers"].as_object().expect("policy.tiers is an object");
+    assert_eq!(tiers.keys().collect::<Vec<_>>(), ["low", "medium", "critical", "business_critical", "C0", "C1", "C2"]);
+    assert_eq!(tiers["medium"]["rtoMinutes"], 120);
+    assert_eq!(tiers["medium"]["weights"], json!({ "latency": 0.25, "dr": 0.25, "maturity": 0.25, "cost": 0.25 }));
+    let candidates = doc["policy"]["candidates"].as_array().expect("policy.candidates is an array");
+    assert_eq!(candidates.len(), 7);
+    assert_eq!(candidates[0]["runtimeCluster"], "aws-use1-prod-01");
+}
+
+#[test]
+fn show_with_a_policy_file_shows_that_file() {
+    let env = TestEnv::new();
+    let text = edit(
+        &default_policy_text(),
+        MEDIUM_WEIGHTS,
+        "    weights: { latency: 0.20, dr: 0.20, maturity: 0.20, cost: 0.40 }",
+    );
+    let file = env.write("cost-first.yaml", &text);
+    let run = env.idp(&["policy", "show", "--policy", &file, "-o", "json"]);
+    run.code(0);
+    let doc = run.json();
+    assert_eq!(doc["digest"], digest(text.as_bytes()).as_str());
+    assert_eq!(doc["policy"]["tiers"]["medium"]["weights"]["cost"], 0.4);
+    assert!(doc["origin"].as_str().unwrap().contains("cost-first.yaml"), "{}", doc["origin"]);
+}
+
+#[test]
+fn show_snapshot() {
+    let env = TestEnv::new();
+    let run = env.idp(&["policy", "show"]);
+    run.code(0);
+    insta::with_settings!({ filters => vec![(r"sha256:[0-9a-f]+", "sha256:[DIGEST]")] }, {
+        insta::assert_snapshot!(run.stdout);
+    });
+}
+
+#[test]
+fn validate_accepts_the_built_in_policy() {
+    let env = TestEnv::new();
+    let run = env.idp(&["policy", "validate"]);
+    run.code(0);
+    let expected_digest = digest(default_policy_text().as_bytes());
+    assert_eq!(
+        run.stdout,
+        format!("✓ the built-in default policy is valid: version {POLICY_VERSION}, {expected_digest}\n")
+    );
+    let doc = env.idp(&["policy", "validate", "-o", "json"]).code(0).json();
+    assert_eq!(
+        doc,
+        json!({
+            "valid": true,
+            "origin": "the built-in default policy",
+            "version": POLICY_VERSION,
+            "digest": expected_digest,
+        })
+    );
+}
+
+#[test]
+fn validate_accepts_a_valid_file() {
+    let env = TestEnv::new();
+    let file = env.write("policy.yaml", default_policy_text());
+    let run = env.idp(&["policy", "validate", &file]);
+    run.code(0);
+    assert!(run.stdout.starts_with("✓ policy.yaml is valid: version 2026.11.0, sha256:"), "{}", run.stdout);
+}
+
+#[test]
+fn validate_refuses_weights_that_do_not_sum_to_one_at_their_location() {
+    let env = TestEnv::new();
+    let (text, line) = policy_with_bad_weights();
+    let file = env.write("policy.yaml", text);
+    let run = env.idp(&["policy", "validate", &file, "-o", "json"]);
+    run.code(1);
+    let expected = format!("policy.yaml:{line}:5: weights of tier medium sum to 1.05, not 1");
+    assert_eq!(
+        run.issues(),
+        vec![(expected.clone(), Some("weights are shares of the total score; make them add up to 1".to_owned()))]
+    );
+    run.stderr_says(&expected).stderr_says("help: weights are shares of the total score; make them add up to 1");
+    // Without -o json, the same in the report and nothing on stdout.
+    let run = env.idp(&["policy", "validate", &file]);
+    run.code(1);
+    assert_eq!(run.stdout, "");
+    run.stderr_says(&expected);
+}
+
+#[test]
+fn validate_reports_every_problem_in_file_order() {
+    let env = TestEnv::new();
+    let (text, weights_line) = policy_with_bad_weights();
+    let text = edit(
+        &text,
+        "    gates: [pitr, multi_az, private_networking]\n    weights: { latency: 0.30",
+        "    gates: [pitr, multi_az, private_network]\n    weights: { latency: 0.30",
+    );
+    let gates_line = text.lines().position(|l| l.contains("private_network]")).unwrap() + 1;
+    let file = env.write("policy.yaml", text);
+    let run = env.idp(&["policy", "validate", &file, "-o", "json"]);
+    run.code(1);
+    let messages: Vec<String> = run.issues().into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "policy.yaml:{gates_line}:5: unknown gate capability `private_network` (valid: pitr, multi_az, \
+                 private_networking, cross_region_replication)"
+            ),
+            format!("policy.yaml:{weights_line}:5: weights of tier medium sum to 1.05, not 1"),
+        ]
+    );
+    assert_eq!(run.json()["error"]["message"], "policy.yaml: the policy has 2 problems");
+}
+
+#[test]
+fn validate_refuses_a_file_that_is_not_a_policy_with_a_clean_located_message() {
+    let env = TestEnv::new();
+    let file = env.write("policy.yaml", "version: \"1\"\n");
+    let run = env.idp(&["policy", "validate", &file, "-o", "json"]);
+    run.code(1);
+    let issues = run.issues();
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let message = &issues[0].0;
+    assert!(message.starts_with("policy.yaml:1:1: "), "{message}");
+    assert!(message.contains("apiVersion"), "{message}");
+    // The location is said once, and the parser's own "error:" prefix is not passed on.
+    assert!(!message.contains("line 1 column 1"), "location said twice: {message}");
+    assert!(!message.contains("error:"), "parser prefix leaked: {message}");
+}
+
+#[test]
+fn validate_of_a_missing_file_is_an_error() {
+    let env = TestEnv::new();
+    let run = env.idp(&["policy", "validate", "nope.yaml", "-o", "json"]);
+    run.code(1);
+    assert_eq!(run.json()["error"]["message"], "cannot read nope.yaml: No such file or directory (os error 2)");
+    run.stderr_says("cannot read nope.yaml");
+}
