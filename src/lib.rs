@@ -7,7 +7,9 @@
 // they are built once, on the way out, so boxing them would buy nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod cell;
 pub mod cli;
+pub mod cost;
 pub mod names;
 pub mod ops;
 pub mod output;
@@ -15,6 +17,7 @@ pub mod policy;
 pub mod record;
 pub mod render;
 pub mod request;
+pub mod rules;
 pub mod schedule;
 pub mod state;
 pub mod yaml;

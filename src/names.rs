@@ -15,6 +15,12 @@ pub fn is_dns_label(s: &str) -> bool {
         && bytes[bytes.len() - 1] != b'-'
 }
 
+/// A DNS name (a subdomain): DNS-1123 labels joined by dots, at most 253
+/// characters, at least two labels (a public host, not a bare word).
+pub fn is_dns_name(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').count() >= 2 && s.split('.').all(is_dns_label)
+}
+
 /// A Kubernetes label value (non-empty here): alphanumerics, '-', '_', '.',
 /// starting and ending alphanumeric, at most 63 characters.
 pub fn is_label_value(s: &str) -> bool {
@@ -51,6 +57,15 @@ mod tests {
         for bad in ["", "-a", "a-", "A", "a_b", "a.b", "../x", "a b", "a\nb", "{{x}}", "ɑ", "a\"b", &"a".repeat(64)] {
             assert!(!is_dns_label(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn dns_names() {
+        assert!(is_dns_name("orders.example.org"));
+        assert!(!is_dns_name("orders"));
+        assert!(!is_dns_name("orders..example.org"));
+        assert!(!is_dns_name("Orders.example.org"));
+        assert!(!is_dns_name("*.example.org"));
     }
 
     #[test]

@@ -13,6 +13,10 @@ pub struct PlacementRecord {
     pub kind: String,
     pub metadata: RecordMetadata,
     pub request_kind: Kind,
+    /// Where the request lives, so a request that changes cell can leave
+    /// the old cell's member list.
+    pub cell: String,
+    pub environment: String,
     pub primary: Target,
     pub secondary: Option<Target>,
     pub reason: Reason,
@@ -32,9 +36,24 @@ impl PlacementRecord {
             kind: "Placement".into(),
             metadata: RecordMetadata { name: request.name.clone(), namespace: request.namespace.clone() },
             request_kind: request.kind,
+            cell: request.cell.clone(),
+            environment: request.environment.clone(),
             primary: decision.primary.clone(),
             secondary: decision.secondary.clone(),
             reason: decision.reason.clone(),
+        }
+    }
+
+    /// The cell member this placement makes.
+    pub fn member(&self) -> crate::cell::Member {
+        crate::cell::Member {
+            kind: self.request_kind,
+            namespace: self.metadata.namespace.clone(),
+            name: self.metadata.name.clone(),
+            primary: self.primary.clone(),
+            secondary: self.secondary.clone(),
+            dr_profile: self.reason.dr_profile.clone(),
+            monthly_usd: None,
         }
     }
 

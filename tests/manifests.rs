@@ -1,5 +1,6 @@
 //! Checks what idp ships for the management cluster: the Crossplane definitions in
-//! manifests/crossplane/ and the Argo CD bootstrap templates in templates/bootstrap/.
+//! manifests/crossplane/, the Argo CD bootstrap templates in templates/bootstrap/, and the
+//! per-request templates for apps (templates/app/) and their DNS failover (templates/traffic/).
 //!
 //! Objects are validated against the upstream CRDs in ../shared/schemas, the schemas a real
 //! API server enforces, with the stricter walk in support/crd_schema.rs that also reports
@@ -126,15 +127,19 @@ fn xrd_named<'a>(docs: &'a [(String, Value)], composite_kind: &str) -> &'a Value
         .1
 }
 
-/// Renders a bootstrap template the way `idp init` does. Strict undefined behaviour makes
-/// a template that reads a variable idp does not pass fail here rather than render "".
-fn render_bootstrap(name: &str, ctx: minijinja::Value) -> String {
-    let path = crate_dir().join("templates/bootstrap").join(name);
+/// Renders `templates/<name>` the way idp does. Strict undefined behaviour makes a
+/// template that reads a variable idp does not pass fail here rather than render "".
+fn render_template(name: &str, ctx: minijinja::Value) -> Result<String, minijinja::Error> {
+    let path = crate_dir().join("templates").join(name);
     let source = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_template_owned(name.to_owned(), source).expect("template compiles");
-    env.get_template(name).unwrap().render(ctx).unwrap_or_else(|e| panic!("render {name}: {e:#}"))
+    env.get_template(name).unwrap().render(ctx)
+}
+
+fn render_bootstrap(name: &str, ctx: minijinja::Value) -> String {
+    render_template(&format!("bootstrap/{name}"), ctx).unwrap_or_else(|e| panic!("render {name}: {e:#}"))
 }
 
 fn bootstrap_docs(ctx: minijinja::Value) -> Vec<(String, Value)> {
@@ -186,8 +191,8 @@ fn crossplane_manifests_match_upstream_crds() {
         }
     }
     report(&problems);
-    // Two XRDs and three Compositions; a silent zero would mean the loader broke.
-    assert!(validated >= 5, "only {validated} documents were validated against upstream CRDs");
+    // Two XRDs and five Compositions; a silent zero would mean the loader broke.
+    assert!(validated >= 7, "only {validated} documents were validated against upstream CRDs");
 }
 
 #[test]
@@ -444,7 +449,8 @@ fn replication_claim() -> Value {
                     "claimName": "orders-db-secondary",
                     "connectionSecretRef": {"name": "orders-db-secondary-conn"}
                 }
-            }
+            },
+            "compositionSelector": {"matchLabels": {"tool": "oci-goldengate"}}
         }
     })
 }
@@ -695,18 +701,28 @@ fn expanded_patches<'a>(resource: &'a Value, patch_sets: &'a Value) -> Vec<&'a V
     out
 }
 
+/// What a Composition's managed resources are checked against.
+struct CompositeApi<'a> {
+    /// The XRD's composite kind, e.g. XMySQLInstance.
+    kind: &'a str,
+    /// The XRD's `openAPIV3Schema`: every fromFieldPath must resolve in it.
+    schema: &'a Value,
+    /// The managed-resource API group suffixes this Composition may compose from.
+    group_suffixes: &'a [&'a str],
+}
+
 /// Checks one composed resource of a P&T step; returns the connection keys it publishes.
 fn check_composed_resource(
     resource: &Value,
     patch_sets: &Value,
-    xrd_schema: &Value,
-    group_suffix: &str,
+    api: &CompositeApi<'_>,
     problem: &mut dyn FnMut(String),
 ) -> Vec<String> {
     let base = &resource["base"];
     let api_version = base["apiVersion"].as_str().unwrap_or_default();
-    if !api_version.split('/').next().unwrap_or_default().ends_with(group_suffix) {
-        problem(format!("{api_version} is not in a *{group_suffix} API group"));
+    let group = api_version.split('/').next().unwrap_or_default();
+    if !api.group_suffixes.iter().any(|suffix| group.ends_with(suffix)) {
+        problem(format!("{api_version} is not in a {} API group", api.group_suffixes.join(" or *")));
     }
     if resource["patches"].as_array().into_iter().flatten().any(|p| {
         p["type"] == "PatchSet" && !patch_sets.as_array().into_iter().flatten().any(|s| s["name"] == p["patchSetName"])
@@ -727,8 +743,8 @@ fn check_composed_resource(
             _ => Vec::new(),
         };
         for path in from {
-            if !resolves_on_composite(xrd_schema, path) {
-                problem(format!("fromFieldPath {path:?} is not a field of XMySQLInstance"));
+            if !resolves_on_composite(api.schema, path) {
+                problem(format!("fromFieldPath {path:?} is not a field of {}", api.kind));
             }
         }
         if let Some(to) = patch["toFieldPath"].as_str()
@@ -751,21 +767,106 @@ fn check_composed_resource(
     details.iter().filter_map(|d| d["name"].as_str()).map(str::to_owned).collect()
 }
 
+/// The Compositions whose compositeTypeRef is the `composite_kind` XRD of this folder.
+fn compositions_for<'a>(docs: &'a [(String, Value)], composite_kind: &str) -> Vec<&'a (String, Value)> {
+    let type_ref = composite_type_ref(composite_kind);
+    of_kind(docs, "Composition").into_iter().filter(|(_, c)| c["spec"]["compositeTypeRef"] == type_ref).collect()
+}
+
+fn composite_type_ref(composite_kind: &str) -> Value {
+    json!({"apiVersion": format!("platform.example.org/{XRD_VERSION}"), "kind": composite_kind})
+}
+
+/// Checks what every Composition here shares: Pipeline mode, installed functions, each
+/// P&T step against the function's input schema and each composed resource against the
+/// XRD. Returns the connection secret keys the Composition publishes.
+fn check_pipeline(
+    composition: &Value,
+    functions: &BTreeSet<&str>,
+    api: &CompositeApi<'_>,
+    problem: &mut dyn FnMut(String),
+) -> BTreeSet<String> {
+    let spec = &composition["spec"];
+    if spec["mode"] != "Pipeline" {
+        problem("mode must be Pipeline (Crossplane 2 has no Resources mode)".to_owned());
+    }
+    let pt_schema = patch_and_transform_input_schema();
+    let mut published = BTreeSet::new();
+    for (s, step) in spec["pipeline"].as_array().into_iter().flatten().enumerate() {
+        let function = step["functionRef"]["name"].as_str().unwrap_or_default();
+        if !functions.contains(function) {
+            problem(format!("pipeline[{s}] uses function {function:?}, which functions.yaml does not install"));
+        }
+        let input = &step["input"];
+        if input["apiVersion"] != "pt.fn.crossplane.io/v1beta1" || input["kind"] != "Resources" {
+            continue;
+        }
+        for v in crd_schema::validate(&pt_schema, input) {
+            problem(format!("pipeline[{s}].input.{v}"));
+        }
+        for (r, resource) in input["resources"].as_array().into_iter().flatten().enumerate() {
+            let at = format!("pipeline[{s}].input.resources[{r}] ({})", resource["name"]);
+            let mut resource_problem = |message: String| problem(format!("{at}: {message}"));
+            published.extend(check_composed_resource(resource, &input["patchSets"], api, &mut resource_problem));
+        }
+    }
+    published
+}
+
+fn installed_functions(docs: &[(String, Value)]) -> BTreeSet<&str> {
+    of_kind(docs, "Function").iter().filter_map(|(_, f)| f["metadata"]["name"].as_str()).collect()
+}
+
+fn connection_secret_keys(xrd: &Value) -> BTreeSet<String> {
+    xrd["spec"]["connectionSecretKeys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The values an XRD's schema allows for `spec.parameters.<parameter>`.
+fn parameter_enum<'a>(xrd_schema: &'a Value, parameter: &str) -> Vec<&'a str> {
+    xrd_schema
+        .pointer(&format!("/properties/spec/properties/parameters/properties/{parameter}/enum"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+#[test]
+fn every_composition_implements_an_xrd_shipped_here() {
+    let docs = crossplane_manifests();
+    let composites: Vec<&str> = of_kind(&docs, "CompositeResourceDefinition")
+        .iter()
+        .filter_map(|(_, xrd)| xrd["spec"]["names"]["kind"].as_str())
+        .collect();
+    let mut problems = Vec::new();
+    for (origin, composition) in of_kind(&docs, "Composition") {
+        let type_ref = &composition["spec"]["compositeTypeRef"];
+        let known = composites.iter().any(|kind| *type_ref == composite_type_ref(kind));
+        if !known {
+            problems.push(format!("{origin}: compositeTypeRef {type_ref} is none of the XRDs {composites:?}"));
+        }
+    }
+    report(&problems);
+}
+
 #[test]
 fn compositions_implement_the_mysql_xrd_on_every_provider() {
     let docs = crossplane_manifests();
     let xrd = xrd_named(&docs, "XMySQLInstance");
     let xrd_schema = &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
-    let connection_keys: BTreeSet<&str> =
-        xrd["spec"]["connectionSecretKeys"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    let functions: BTreeSet<&str> =
-        of_kind(&docs, "Function").iter().filter_map(|(_, f)| f["metadata"]["name"].as_str()).collect();
-    let pt_schema = patch_and_transform_input_schema();
+    let connection_keys = connection_secret_keys(xrd);
+    let functions = installed_functions(&docs);
 
     let mut problems = Vec::new();
     let mut by_provider: BTreeMap<String, usize> = BTreeMap::new();
-    for (origin, composition) in of_kind(&docs, "Composition") {
-        let spec = &composition["spec"];
+    for (origin, composition) in compositions_for(&docs, "XMySQLInstance") {
         let labels = &composition["metadata"]["labels"];
         let provider = labels["provider"].as_str().unwrap_or_default();
         *by_provider.entry(provider.to_owned()).or_default() += 1;
@@ -774,59 +875,21 @@ fn compositions_implement_the_mysql_xrd_on_every_provider() {
         if labels["class"] != "mysql" {
             problem("label class must be \"mysql\" for the claim's compositionSelector".to_owned());
         }
-        if spec["compositeTypeRef"] != json!({"apiVersion": "platform.example.org/v1alpha1", "kind": "XMySQLInstance"})
-        {
-            problem(format!("compositeTypeRef {} is not the XMySQLInstance XRD", spec["compositeTypeRef"]));
-        }
-        if spec["mode"] != "Pipeline" {
-            problem("mode must be Pipeline (Crossplane 2 has no Resources mode)".to_owned());
-        }
-        if !spec["writeConnectionSecretsToNamespace"].is_string() {
+        if !composition["spec"]["writeConnectionSecretsToNamespace"].is_string() {
             problem("writeConnectionSecretsToNamespace is needed for claims to receive a secret".to_owned());
         }
         let Some(&(_, group_suffix)) = PROVIDER_GROUPS.iter().find(|(p, _)| *p == provider) else {
             problem(format!("label provider={provider:?} is not one of aws, gcp, oci"));
             continue;
         };
-
-        let mut published = BTreeSet::new();
-        for (s, step) in spec["pipeline"].as_array().into_iter().flatten().enumerate() {
-            let function = step["functionRef"]["name"].as_str().unwrap_or_default();
-            if !functions.contains(function) {
-                problem(format!("pipeline[{s}] uses function {function:?}, which functions.yaml does not install"));
-            }
-            let input = &step["input"];
-            if input["apiVersion"] != "pt.fn.crossplane.io/v1beta1" || input["kind"] != "Resources" {
-                continue;
-            }
-            for v in crd_schema::validate(&pt_schema, input) {
-                problem(format!("pipeline[{s}].input.{v}"));
-            }
-            for (r, resource) in input["resources"].as_array().into_iter().flatten().enumerate() {
-                let at = format!("pipeline[{s}].input.resources[{r}] ({})", resource["name"]);
-                let mut resource_problem = |message: String| problem(format!("{at}: {message}"));
-                published.extend(check_composed_resource(
-                    resource,
-                    &input["patchSets"],
-                    xrd_schema,
-                    group_suffix,
-                    &mut resource_problem,
-                ));
-            }
-        }
-        let published: BTreeSet<&str> = published.iter().map(String::as_str).collect();
+        let api = CompositeApi { kind: "XMySQLInstance", schema: xrd_schema, group_suffixes: &[group_suffix] };
+        let published = check_pipeline(composition, &functions, &api, &mut problem);
         if published != connection_keys {
             problem(format!("publishes connection keys {published:?}, the XRD declares {connection_keys:?}"));
         }
     }
 
-    let offered = xrd_schema
-        .pointer("/properties/spec/properties/parameters/properties/provider/enum")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str);
-    for provider in offered {
+    for provider in parameter_enum(xrd_schema, "provider") {
         match by_provider.get(provider) {
             Some(1) => {}
             Some(n) => problems.push(format!(
@@ -836,6 +899,67 @@ fn compositions_implement_the_mysql_xrd_on_every_provider() {
         }
     }
     report(&problems);
+}
+
+/// Where each replication tool's managed resources may come from.
+const REPLICATION_TOOL_GROUPS: &[(&str, &[&str])] =
+    &[("oci-goldengate", &[".oci.upbound.io"]), ("backup-restore", &[".aws.upbound.io", ".oci.upbound.io"])];
+
+#[test]
+fn compositions_implement_the_replication_xrd_for_every_tool() {
+    let docs = crossplane_manifests();
+    let xrd = xrd_named(&docs, "XReplication");
+    let xrd_schema = &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    let connection_keys = connection_secret_keys(xrd);
+    let functions = installed_functions(&docs);
+
+    let mut problems = Vec::new();
+    let mut by_tool: BTreeMap<String, usize> = BTreeMap::new();
+    for (origin, composition) in compositions_for(&docs, "XReplication") {
+        let tool = composition["metadata"]["labels"]["tool"].as_str().unwrap_or_default();
+        *by_tool.entry(tool.to_owned()).or_default() += 1;
+        let mut problem = |message: String| problems.push(format!("{origin}: {message}"));
+        let Some(&(_, group_suffixes)) = REPLICATION_TOOL_GROUPS.iter().find(|(t, _)| *t == tool) else {
+            problem(format!("label tool={tool:?} is not a tool this test knows"));
+            continue;
+        };
+        let api = CompositeApi { kind: "XReplication", schema: xrd_schema, group_suffixes };
+        let published = check_pipeline(composition, &functions, &api, &mut problem);
+        if published != connection_keys {
+            problem(format!("publishes connection keys {published:?}, the XRD declares {connection_keys:?}"));
+        }
+    }
+
+    for tool in parameter_enum(xrd_schema, "tool") {
+        match by_tool.get(tool) {
+            Some(1) => {}
+            Some(n) => {
+                problems
+                    .push(format!("{n} Compositions are labelled tool={tool}; a claim's selector would be ambiguous"));
+            }
+            None => problems.push(format!("the XRD offers tool {tool} but no Composition implements it")),
+        }
+    }
+    report(&problems);
+}
+
+/// Composite annotations a Composition reads are an interface for operators: each must be
+/// documented where operators look.
+#[test]
+fn annotations_read_by_compositions_are_documented() {
+    let readme = fs::read_to_string(crate_dir().join("manifests/README.md")).expect("read manifests/README.md");
+    let mut problems = BTreeSet::new();
+    for (origin, composition) in of_kind(&crossplane_manifests(), "Composition") {
+        let text = serde_json::to_string(composition).unwrap();
+        for (i, _) in text.match_indices("\"fromFieldPath\":\"metadata.annotations[") {
+            let key: String = text[i..].split_once('[').unwrap().1.chars().take_while(|&c| c != ']').collect();
+            if !readme.contains(&format!("`{key}`")) {
+                problems
+                    .insert(format!("{origin}: annotation {key} is read but not documented in manifests/README.md"));
+            }
+        }
+    }
+    report(&problems.into_iter().collect::<Vec<_>>());
 }
 
 #[test]
@@ -924,4 +1048,535 @@ fn bootstrap_templates_quote_every_value() {
     assert_eq!(docs[1].1["spec"]["source"]["targetRevision"], revision);
     assert_eq!(docs[1].1["spec"]["project"], project);
     assert_eq!(docs[1].1["metadata"]["name"], format!("{project}-root"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Traffic templates (templates/traffic/<provider>/record.yaml.j2)
+// ---------------------------------------------------------------------------------------
+
+/// Every traffic provider idp ships a template for, with the (apiVersion, kind) pairs its
+/// template writes. All are cluster-scoped managed resources. Keep in step with the
+/// policy's `traffic.providers.<name>.kinds` and templates/traffic/README.md.
+const TRAFFIC_PROVIDERS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "cloudflare",
+        &[
+            ("loadbalancer.cloudflare.upbound.io/v1alpha1", "Monitor"),
+            ("loadbalancer.cloudflare.upbound.io/v1alpha1", "Pool"),
+            ("loadbalancer.cloudflare.upbound.io/v1alpha1", "LoadBalancer"),
+        ],
+    ),
+    (
+        "oci-dns",
+        &[
+            ("healthchecks.oci.upbound.io/v1alpha1", "HTTPMonitor"),
+            ("dns.oci.upbound.io/v1alpha1", "SteeringPolicy"),
+            ("dns.oci.upbound.io/v1alpha1", "SteeringPolicyAttachment"),
+        ],
+    ),
+    ("route53", &[("route53.aws.upbound.io/v1beta1", "HealthCheck"), ("route53.aws.upbound.io/v1beta1", "Record")]),
+];
+
+const RESOURCE_NAME: &str = "team-alpha-orders-app";
+const PRIMARY_TARGET: &str = "aws-use1-prod-01.apps.example.org";
+const SECONDARY_TARGET: &str = "gcp-usc1-prod-01.apps.example.org";
+
+/// The labels idp puts on every manifest of the sample App request (PRODUCT.md section 5).
+fn app_labels() -> Value {
+    json!({
+        "app.kubernetes.io/managed-by": "idp",
+        "platform.example.org/cell": "cell-us-east",
+        "platform.example.org/environment": "production",
+        "platform.example.org/tier": "C0",
+        "platform.example.org/request": "team-alpha.app.orders"
+    })
+}
+
+fn app_request() -> Value {
+    json!({
+        "namespace": "team-alpha",
+        "name": "orders",
+        "cell": "cell-us-east",
+        "environment": "production",
+        "tier": "C0",
+        "image": "registry.example.org/team-alpha/orders:1.4.2",
+        "port": 8080
+    })
+}
+
+/// The context idp passes to a traffic template (templates/traffic/README.md).
+fn traffic_context(active_side: &str) -> Value {
+    json!({
+        "request": app_request(),
+        "labels": app_labels(),
+        "traffic": {
+            "publicHost": "orders.example.org",
+            "zone": "example.org",
+            "ttl": 60,
+            "activeSide": active_side,
+            "primary": {
+                "provider": "aws",
+                "region": "us-east-1",
+                "runtimeCluster": "aws-use1-prod-01",
+                "target": PRIMARY_TARGET
+            },
+            "secondary": {
+                "provider": "gcp",
+                "region": "us-central1",
+                "runtimeCluster": "gcp-usc1-prod-01",
+                "target": SECONDARY_TARGET
+            },
+            "healthCheck": {"path": "/healthz", "port": 443}
+        },
+        "sync_wave": "2",
+        "resource_name": RESOURCE_NAME
+    })
+}
+
+fn render_traffic(provider: &str, ctx: &Value) -> Result<Vec<Value>, minijinja::Error> {
+    let name = format!("traffic/{provider}/record.yaml.j2");
+    let rendered = render_template(&name, minijinja::Value::from(minijinja::value::Serde(ctx)))?;
+    Ok(parse_yaml_str(&rendered, &name))
+}
+
+fn traffic_docs(provider: &str, active_side: &str) -> Vec<Value> {
+    render_traffic(provider, &traffic_context(active_side))
+        .unwrap_or_else(|e| panic!("render traffic/{provider} with activeSide {active_side}: {e:#}"))
+}
+
+fn named<'a>(docs: &'a [Value], name: &str) -> &'a Value {
+    docs.iter()
+        .find(|doc| doc["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no document named {name} in {docs:#?}"))
+}
+
+fn of_doc_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|doc| doc["kind"] == kind).collect()
+}
+
+fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// Every `name` under a `...Ref` or `...Refs` key, with the path where it was found.
+fn reference_names(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                let at = format!("{path}.{key}");
+                let refs: Vec<&Value> = if key.ends_with("Ref") {
+                    vec![field]
+                } else if key.ends_with("Refs") {
+                    field.as_array().into_iter().flatten().collect()
+                } else {
+                    reference_names(field, &at, out);
+                    continue;
+                };
+                out.extend(refs.iter().filter_map(|r| r["name"].as_str()).map(|n| (at.clone(), n.to_owned())));
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| reference_names(item, path, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn traffic_templates_exist_for_every_policy_provider() {
+    let policy = parse_yaml(&crate_dir().join("policy/policy.yaml")).remove(0);
+    let in_policy: BTreeSet<&str> = policy["traffic"]["providers"]
+        .as_object()
+        .expect("policy traffic.providers")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let tested: BTreeSet<&str> = TRAFFIC_PROVIDERS.iter().map(|(p, _)| *p).collect();
+    let dir = crate_dir().join("templates/traffic");
+    let shipped: BTreeSet<String> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.is_dir())
+        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let shipped: BTreeSet<&str> = shipped.iter().map(String::as_str).collect();
+    assert_eq!(in_policy, shipped, "every policy traffic provider needs templates/traffic/<name>/, and only those");
+    assert_eq!(tested, shipped, "TRAFFIC_PROVIDERS must list every template directory");
+    for provider in shipped {
+        assert!(dir.join(provider).join("record.yaml.j2").is_file(), "templates/traffic/{provider}/record.yaml.j2");
+    }
+
+    // The parse-back guard allows a provider's dns.yaml only the kinds the policy lists.
+    for &(provider, kinds) in TRAFFIC_PROVIDERS {
+        let listed = policy["traffic"]["providers"][provider]["kinds"].as_array().cloned().unwrap_or_default();
+        if listed.is_empty() {
+            eprintln!(
+                "note: policy/policy.yaml lists no kinds for traffic provider {provider}; idp's guard refuses its dns.yaml"
+            );
+            continue;
+        }
+        let listed: BTreeSet<(String, String, bool)> = listed
+            .iter()
+            .map(|k| {
+                let text = |key: &str| k[key].as_str().unwrap_or_default().to_owned();
+                (text("apiVersion"), text("kind"), k["namespaced"].as_bool().unwrap_or(true))
+            })
+            .collect();
+        let rendered: BTreeSet<(String, String, bool)> =
+            kinds.iter().map(|(api_version, kind)| ((*api_version).to_owned(), (*kind).to_owned(), false)).collect();
+        assert_eq!(
+            listed, rendered,
+            "policy traffic.providers.{provider}.kinds must be exactly what its template writes"
+        );
+    }
+}
+
+#[test]
+fn traffic_templates_write_only_their_kinds_with_idp_metadata() {
+    let labels = app_labels();
+    let mut problems = Vec::new();
+    for &(provider, kinds) in TRAFFIC_PROVIDERS {
+        for active_side in ["primary", "secondary"] {
+            let docs = traffic_docs(provider, active_side);
+            let origin = format!("{provider} (activeSide {active_side})");
+            let mut problem = |message: String| problems.push(format!("{origin}: {message}"));
+            let mut names = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            for doc in &docs {
+                let pair = (doc["apiVersion"].as_str().unwrap_or_default(), doc["kind"].as_str().unwrap_or_default());
+                if !kinds.contains(&pair) {
+                    problem(format!("{} {} is not one of the provider's kinds", pair.0, pair.1));
+                }
+                seen.insert(pair);
+                let meta = &doc["metadata"];
+                let name = meta["name"].as_str().unwrap_or_default();
+                if !is_dns_label(name) || !name.starts_with(&format!("{RESOURCE_NAME}-")) {
+                    problem(format!("name {name:?} must be a DNS-1123 label that starts with {RESOURCE_NAME}-"));
+                }
+                if !names.insert(name) {
+                    problem(format!("two documents are named {name}"));
+                }
+                if meta.get("namespace").is_some() {
+                    problem(format!("{name}: managed resources are cluster-scoped, but it has a namespace"));
+                }
+                for (key, value) in labels.as_object().unwrap() {
+                    if meta["labels"][key] != *value {
+                        problem(format!("{name}: label {key} is {}, not {value}", meta["labels"][key]));
+                    }
+                }
+                if meta["annotations"]["argocd.argoproj.io/sync-wave"] != "2" {
+                    problem(format!("{name}: no sync-wave annotation \"2\""));
+                }
+                if !doc["spec"]["forProvider"].is_object() {
+                    problem(format!("{name}: a managed resource needs spec.forProvider"));
+                }
+            }
+            // A reference to one of this request's objects must name one in the same file.
+            for doc in &docs {
+                let mut refs = Vec::new();
+                reference_names(&doc["spec"], "spec", &mut refs);
+                for (at, target) in refs {
+                    if target.starts_with(RESOURCE_NAME) && !names.contains(target.as_str()) {
+                        problem(format!(
+                            "{}: {at} names {target}, which the file does not define",
+                            doc["metadata"]["name"]
+                        ));
+                    }
+                }
+            }
+            for pair in kinds {
+                if !seen.contains(pair) {
+                    problem(format!("renders no {} {}", pair.0, pair.1));
+                }
+            }
+        }
+    }
+    report(&problems);
+}
+
+/// The targets a provider's rendered failover sends traffic to, most preferred first.
+fn failover_order(provider: &str, docs: &[Value]) -> Vec<String> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    match provider {
+        "route53" => {
+            let mut records: Vec<(String, String)> = of_doc_kind(docs, "Record")
+                .into_iter()
+                .map(|record| {
+                    let spec = &record["spec"]["forProvider"];
+                    assert_eq!(spec["records"].as_array().map(Vec::len), Some(1), "{record:#}");
+                    let target = text(&spec["records"][0]);
+                    // The record's health check probes the target the record answers with.
+                    let check = named(docs, spec["healthCheckIdRef"]["name"].as_str().unwrap_or_default());
+                    assert_eq!(check["spec"]["forProvider"]["fqdn"], target.as_str(), "{record:#}");
+                    assert_eq!(spec["name"], "orders.example.org");
+                    assert_eq!(spec["zoneIdRef"]["name"], "example.org");
+                    (text(&spec["failoverRoutingPolicy"][0]["type"]), target)
+                })
+                .collect();
+            records.sort();
+            assert_eq!(records.iter().map(|(role, _)| role.as_str()).collect::<Vec<_>>(), ["PRIMARY", "SECONDARY"]);
+            records.into_iter().map(|(_, target)| target).collect()
+        }
+        "oci-dns" => {
+            let policy = &of_doc_kind(docs, "SteeringPolicy")[0]["spec"]["forProvider"];
+            assert_eq!(policy["template"], "FAILOVER");
+            let rules: Vec<&str> =
+                policy["rules"].as_array().unwrap().iter().map(|r| r["ruleType"].as_str().unwrap()).collect();
+            assert_eq!(rules, ["FILTER", "HEALTH", "PRIORITY", "LIMIT"]);
+            let priority = &policy["rules"][2]["defaultAnswerData"];
+            let rank = |pool: &str| {
+                priority
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|d| d["answerCondition"] == format!("answer.pool == '{pool}'"))
+                    .and_then(|d| d["value"].as_i64())
+                    .unwrap_or_else(|| panic!("no PRIORITY rank for pool {pool}"))
+            };
+            let mut answers: Vec<(i64, String)> = policy["answers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| (rank(a["pool"].as_str().unwrap()), text(&a["rdata"])))
+                .collect();
+            answers.sort();
+            // Every answer is health-checked by the monitor the policy uses.
+            let monitor = named(docs, policy["healthCheckMonitorIdRef"]["name"].as_str().unwrap());
+            for (_, target) in &answers {
+                assert!(monitor["spec"]["forProvider"]["targets"].as_array().unwrap().contains(&json!(target)));
+            }
+            let attachment = &of_doc_kind(docs, "SteeringPolicyAttachment")[0]["spec"]["forProvider"];
+            assert_eq!(attachment["domainName"], "orders.example.org");
+            assert_eq!(attachment["zoneIdRef"]["name"], "example.org");
+            answers.into_iter().map(|(_, target)| target).collect()
+        }
+        "cloudflare" => {
+            let lb = &of_doc_kind(docs, "LoadBalancer")[0]["spec"]["forProvider"];
+            assert_eq!(lb["steeringPolicy"], "off", "failover order needs steering off");
+            assert_eq!(lb["name"], "orders.example.org");
+            let origin_of = |pool: &Value| {
+                let pool = named(docs, pool["name"].as_str().unwrap());
+                let origins = pool["spec"]["forProvider"]["origins"].as_array().unwrap();
+                assert_eq!(origins.len(), 1, "{pool:#}");
+                text(&origins[0]["address"])
+            };
+            let order: Vec<String> = lb["defaultPoolIdsRefs"].as_array().unwrap().iter().map(origin_of).collect();
+            assert_eq!(origin_of(&lb["fallbackPoolIdRef"]), order[1], "the standby is the fallback");
+            order
+        }
+        other => panic!("no failover reader for traffic provider {other}"),
+    }
+}
+
+#[test]
+fn traffic_templates_keep_both_targets_and_put_the_active_side_first() {
+    for &(provider, _) in TRAFFIC_PROVIDERS {
+        let order = failover_order(provider, &traffic_docs(provider, "primary"));
+        assert_eq!(order, [PRIMARY_TARGET, SECONDARY_TARGET], "{provider} with the primary active");
+        let order = failover_order(provider, &traffic_docs(provider, "secondary"));
+        assert_eq!(order, [SECONDARY_TARGET, PRIMARY_TARGET], "{provider} after a failover");
+    }
+}
+
+#[test]
+fn traffic_templates_quote_every_value() {
+    // Each of these would break or change the YAML if it were pasted in unquoted.
+    let host = "orders.example.org: {x} # y\n- z";
+    let label = "a: 'b' \"c\" &anchor *alias";
+    for &(provider, _) in TRAFFIC_PROVIDERS {
+        let mut ctx = traffic_context("primary");
+        ctx["traffic"]["publicHost"] = json!(host);
+        ctx["traffic"]["zone"] = json!("example.org\n  injected: true");
+        ctx["traffic"]["primary"]["target"] = json!("primary.example.org\n---\nkind: Secret");
+        ctx["labels"]["platform.example.org/request"] = json!(label);
+        ctx["request"]["cell"] = json!("cell: [1, 2]");
+        let docs = render_traffic(provider, &ctx).unwrap_or_else(|e| panic!("{provider}: {e:#}"));
+        let expected_kinds = TRAFFIC_PROVIDERS.iter().find(|(p, _)| *p == provider).unwrap().1;
+        for doc in &docs {
+            let pair = (doc["apiVersion"].as_str().unwrap_or_default(), doc["kind"].as_str().unwrap_or_default());
+            assert!(expected_kinds.contains(&pair), "{provider}: a value turned into a document: {doc:#}");
+            assert_eq!(doc["metadata"]["labels"]["platform.example.org/request"], label, "{provider}");
+        }
+        let text = serde_json::to_string(&docs).unwrap();
+        for value in [host, "primary.example.org\n---\nkind: Secret", "example.org\n  injected: true"] {
+            assert!(text.contains(&serde_json::to_string(value).unwrap()), "{provider}: {value:?} did not survive");
+        }
+    }
+}
+
+#[test]
+fn traffic_templates_refuse_what_idp_would_never_pass() {
+    for &(provider, _) in TRAFFIC_PROVIDERS {
+        let result = render_traffic(provider, &traffic_context("both"));
+        assert!(result.is_err(), "{provider} rendered activeSide \"both\": {result:#?}");
+        let mut ctx = traffic_context("primary");
+        ctx["traffic"].as_object_mut().unwrap().remove("healthCheck");
+        assert!(render_traffic(provider, &ctx).is_err(), "{provider} rendered without traffic.healthCheck");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// App templates (templates/app/)
+// ---------------------------------------------------------------------------------------
+
+fn application_context(automated: bool) -> Value {
+    json!({
+        "request": app_request(),
+        "labels": app_labels(),
+        "resource_name": "team-alpha-orders-primary",
+        "repo_url": REPO_URL,
+        "revision": "main",
+        "workload_path": "workloads/team-alpha/orders/primary",
+        "runtime_cluster": "aws-use1-prod-01",
+        "automated": automated,
+        "sync_wave": "1"
+    })
+}
+
+fn render_docs(name: &str, ctx: &Value) -> Vec<Value> {
+    let rendered = render_template(name, minijinja::Value::from(minijinja::value::Serde(ctx)))
+        .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+    parse_yaml_str(&rendered, name)
+}
+
+#[test]
+fn application_template_matches_the_upstream_crd() {
+    for automated in [true, false] {
+        let docs = render_docs("app/application.yaml.j2", &application_context(automated));
+        assert_eq!(docs.len(), 1, "{docs:#?}");
+        let app = &docs[0];
+        if let Some(upstream) = upstream() {
+            let crd = upstream.crd("argoproj.io", "Application").expect("Application CRD");
+            let found: Vec<String> =
+                crd_schema::validate_against_crd(crd, app).iter().map(ToString::to_string).collect();
+            assert_eq!(found, Vec::<String>::new(), "automated={automated}");
+        }
+        assert_eq!(app["apiVersion"], "argoproj.io/v1alpha1");
+        assert_eq!(app["kind"], "Application");
+        assert_eq!(app["metadata"]["name"], "team-alpha-orders-primary");
+        assert_eq!(app["metadata"]["namespace"], "argocd");
+        for (key, value) in app_labels().as_object().unwrap() {
+            assert_eq!(app["metadata"]["labels"][key], *value, "label {key}");
+        }
+        assert_eq!(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "1");
+        let spec = &app["spec"];
+        assert_eq!(spec["project"], "idp-platform");
+        assert_eq!(
+            spec["source"],
+            json!({"repoURL": REPO_URL, "targetRevision": "main", "path": "workloads/team-alpha/orders/primary"})
+        );
+        assert_eq!(spec["destination"], json!({"name": "aws-use1-prod-01", "namespace": "team-alpha"}));
+        assert_eq!(spec["syncPolicy"]["syncOptions"], json!(["CreateNamespace=true"]));
+        if automated {
+            assert_eq!(spec["syncPolicy"]["automated"], json!({"prune": true, "selfHeal": true}));
+        } else {
+            assert!(spec["syncPolicy"].get("automated").is_none(), "a cold standby must not sync by itself");
+        }
+    }
+}
+
+#[test]
+fn application_template_quotes_every_value() {
+    let mut ctx = application_context(true);
+    ctx["repo_url"] = json!("https://git.example.org/a b.git#x: 'y'\n- z");
+    ctx["workload_path"] = json!("workloads/{a}: [b]");
+    ctx["runtime_cluster"] = json!("cluster # not a comment");
+    let docs = render_docs("app/application.yaml.j2", &ctx);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["spec"]["source"]["repoURL"], ctx["repo_url"]);
+    assert_eq!(docs[0]["spec"]["source"]["path"], ctx["workload_path"]);
+    assert_eq!(docs[0]["spec"]["destination"]["name"], ctx["runtime_cluster"]);
+}
+
+fn deployment_context(database_secret: Option<&str>) -> Value {
+    json!({
+        "request": app_request(),
+        "side": "secondary",
+        "replicas": 3,
+        "labels": app_labels(),
+        "database_secret": database_secret,
+        "sync_wave": "1"
+    })
+}
+
+#[test]
+fn deployment_template_renders_a_hardened_deployment_and_its_service() {
+    let docs = render_docs("app/deployment.yaml.j2", &deployment_context(Some("orders-db-secondary-conn")));
+    assert_eq!(docs.len(), 2, "a Deployment and a Service: {docs:#?}");
+    let (deployment, service) = (&docs[0], &docs[1]);
+
+    assert_eq!((&deployment["apiVersion"], &deployment["kind"]), (&json!("apps/v1"), &json!("Deployment")));
+    assert_eq!((&service["apiVersion"], &service["kind"]), (&json!("v1"), &json!("Service")));
+    for doc in &docs {
+        let meta = &doc["metadata"];
+        assert_eq!(meta["name"], "orders");
+        assert_eq!(meta["namespace"], "team-alpha");
+        for (key, value) in app_labels().as_object().unwrap() {
+            assert_eq!(meta["labels"][key], *value, "{} label {key}", doc["kind"]);
+        }
+        assert_eq!(meta["annotations"]["argocd.argoproj.io/sync-wave"], "1");
+    }
+
+    let spec = &deployment["spec"];
+    assert_eq!(spec["replicas"], 3);
+    let selector = &spec["selector"]["matchLabels"];
+    assert_eq!(*selector, json!({"app.kubernetes.io/name": "orders", "platform.example.org/role": "secondary"}));
+    for (key, value) in selector.as_object().unwrap() {
+        assert_eq!(spec["template"]["metadata"]["labels"][key], *value, "the pod template must match the selector");
+    }
+    let pod = &spec["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1);
+    let container = &containers[0];
+    assert_eq!(container["image"], "registry.example.org/team-alpha/orders:1.4.2");
+    assert_eq!(container["ports"][0]["containerPort"], 8080);
+    assert_eq!(container["ports"][0]["name"], "http");
+    assert_eq!(
+        container["resources"],
+        json!({"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}})
+    );
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert_eq!(container[probe]["httpGet"], json!({"path": "/healthz", "port": "http"}), "{probe}");
+    }
+    let security = &container["securityContext"];
+    assert_eq!(security["runAsNonRoot"], true);
+    assert_eq!(security["allowPrivilegeEscalation"], false);
+    assert_eq!(security["readOnlyRootFilesystem"], true);
+    assert_eq!(security["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(container["envFrom"], json!([{"secretRef": {"name": "orders-db-secondary-conn", "optional": true}}]));
+
+    let spec = &service["spec"];
+    assert_eq!(spec["type"], "ClusterIP");
+    assert_eq!(spec["selector"], *selector);
+    assert_eq!(spec["ports"], json!([{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]));
+    // The Service's named targetPort resolves to the container port.
+    assert_eq!(container["ports"][0]["name"], spec["ports"][0]["targetPort"]);
+}
+
+#[test]
+fn deployment_template_without_a_database_has_no_secret() {
+    let docs = render_docs("app/deployment.yaml.j2", &deployment_context(None));
+    assert_eq!(docs.len(), 2);
+    let container = &docs[0]["spec"]["template"]["spec"]["containers"][0];
+    assert!(container.get("envFrom").is_none(), "{container:#}");
+}
+
+#[test]
+fn deployment_template_quotes_every_value() {
+    let mut ctx = deployment_context(Some("db: {x}\n- y"));
+    ctx["request"]["image"] = json!("registry.example.org/app:1 # tag\nkind: Secret");
+    // A label with a selector key must not clash with (or override) the template's own.
+    ctx["labels"]["platform.example.org/role"] = json!("primary");
+    let docs = render_docs("app/deployment.yaml.j2", &ctx);
+    assert_eq!(docs.len(), 2, "{docs:#?}");
+    for doc in &docs {
+        assert_eq!(doc["metadata"]["labels"]["platform.example.org/role"], "secondary", "{}", doc["kind"]);
+    }
+    assert_eq!(docs[0]["spec"]["template"]["metadata"]["labels"]["platform.example.org/role"], "secondary");
+    let container = &docs[0]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], ctx["request"]["image"]);
+    assert_eq!(container["envFrom"][0]["secretRef"]["name"], "db: {x}\n- y");
 }

@@ -3,11 +3,13 @@
 
 mod apply;
 mod audit;
+mod failover;
 mod init;
 mod plan;
 mod policy;
 mod render;
 mod resource;
+mod verify;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -83,8 +85,11 @@ pub enum Command {
     Render(render::RenderArgs),
     Status(resource::StatusArgs),
     Delete(resource::DeleteArgs),
+    Failover(failover::FailoverArgs),
+    Failback(failover::FailbackArgs),
     History(audit::HistoryArgs),
     Rollback(audit::RollbackArgs),
+    Verify(verify::VerifyArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
 }
@@ -115,14 +120,19 @@ pub fn run() -> ExitCode {
         Command::Render(args) => render::run(args, &cli.global, &printer),
         Command::Status(args) => resource::run_status(args, &cli.global, &printer),
         Command::Delete(args) => resource::run_delete(args, &cli.global, &printer),
+        Command::Failover(args) => failover::run(args.run, crate::cell::Side::Secondary, &cli.global, &printer),
+        Command::Failback(args) => failover::run(args.run, crate::cell::Side::Primary, &cli.global, &printer),
         Command::History(args) => audit::run_history(args, &cli.global, &printer),
         Command::Rollback(args) => audit::run_rollback(args, &cli.global, &printer),
+        Command::Verify(args) => verify::run(args, &cli.global, &printer),
         Command::Policy(command) => policy::run(command, &cli.global, &printer),
     };
     match result {
         Ok(Ending::Success) => ExitCode::SUCCESS,
         Ok(Ending::Changes) => ExitCode::from(2),
         Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
+        // The outcome on stdout already says what failed.
+        Err(Failure::Silent) => ExitCode::from(1),
         Err(Failure::Error(report)) => {
             if printer.is_machine() {
                 // CI reads the reason from stdout; people read the report below.
@@ -137,6 +147,8 @@ pub fn run() -> ExitCode {
 /// A command that did not succeed.
 pub enum Failure {
     ClosedPipe,
+    /// Failed, and the printed result already explains why (verify findings).
+    Silent,
     Error(miette::Report),
 }
 
@@ -302,4 +314,15 @@ pub(crate) fn confirm(prompt: &str) -> Result<bool, ops::Error> {
         return Err(ops::Error::NeedsConfirmation);
     }
     Ok(dialoguer::Confirm::new().with_prompt(prompt).default(false).interact().unwrap_or(false))
+}
+
+/// Asks for a typed answer (the cell name before a failover), so a stray
+/// Enter cannot move a cell. Without a terminal, refuses like `confirm`.
+pub(crate) fn confirm_typed(prompt: &str, expected: &str) -> Result<bool, ops::Error> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(ops::Error::NeedsConfirmation);
+    }
+    let answer: String =
+        dialoguer::Input::new().with_prompt(prompt).allow_empty(true).interact_text().unwrap_or_default();
+    Ok(answer.trim() == expected)
 }

@@ -1,11 +1,11 @@
-//! `idp policy show|validate`
+//! `idp policy show|validate|explain|diff|test`
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
 use super::{Ending, Failure, GlobalArgs};
-use crate::ops::policy::{PolicyOutcome, ValidateOutcome};
+use crate::ops::policy::{PolicyOutcome, PricingOutcome, ValidateOutcome, diff, explain, load_named};
 use crate::output::Printer;
 use crate::policy::{self, PolicyOrigin};
 use crate::yaml::Source;
@@ -14,8 +14,46 @@ use crate::yaml::Source;
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Show the policy in force: tiers, gates, weights and candidates
-    #[command(after_help = "Examples:\n  idp policy show\n  idp policy show --repo ./state -o yaml")]
-    Show,
+    #[command(
+        after_help = "Examples:\n  idp policy show\n  idp policy show --costs\n  idp policy show --repo ./state -o yaml"
+    )]
+    Show {
+        /// Show the price table used for cost estimates instead
+        #[arg(long)]
+        costs: bool,
+    },
+    /// Show what a request of a tier would get, and why, without a request file
+    #[command(
+        after_help = "Examples:\n  idp policy explain medium\n  idp policy explain C0 --cell payments --ha\n  idp policy explain critical -o json"
+    )]
+    Explain {
+        /// The tier
+        tier: String,
+        /// Plan within this cell's candidates (default: the whole pool)
+        #[arg(long)]
+        cell: Option<String>,
+        /// As for a request with ha: true (adds the multi_az gate)
+        #[arg(long)]
+        ha: bool,
+        /// As for a request naming this drProfile
+        #[arg(long, value_name = "PROFILE")]
+        dr_profile: Option<String>,
+    },
+    /// Run the Rego tests (`*_test.rego`) of the policy rules
+    #[command(
+        after_help = "Examples:\n  idp policy test --repo ./state\n  idp policy test --policy policy/examples/policy.yaml   # rules/ beside the file"
+    )]
+    Test,
+    /// Show which placements in the state repo a policy change would decide differently
+    #[command(
+        after_help = "Examples:\n  idp policy diff HEAD policy/policy.yaml     # the committed policy vs your edit\n  idp policy diff HEAD~3 HEAD --repo ./state\n  idp policy diff old.yaml new.yaml -o json"
+    )]
+    Diff {
+        /// The policy before: a file, or a revision of the state repo
+        old: String,
+        /// The policy after: a file, or a revision of the state repo
+        new: String,
+    },
     /// Check a policy file (default: the policy in force) and report every problem
     #[command(after_help = "Examples:\n  idp policy validate policy/policy.yaml\n  idp policy validate --repo ./state")]
     Validate {
@@ -26,9 +64,31 @@ pub enum PolicyCommand {
 
 pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     match command {
-        PolicyCommand::Show => {
+        PolicyCommand::Show { costs } => {
             let ctx = super::context(global)?;
-            printer.result(&PolicyOutcome::new(&ctx.policy))?;
+            if costs {
+                printer.result(&PricingOutcome::new(&ctx.policy))?;
+            } else {
+                printer.result(&PolicyOutcome::new(&ctx.policy))?;
+            }
+        }
+        PolicyCommand::Explain { tier, cell, ha, dr_profile } => {
+            let ctx = super::context(global)?;
+            printer.result(&explain(&ctx.policy, &tier, cell.as_deref(), ha, dr_profile.as_deref())?)?;
+        }
+        PolicyCommand::Test => {
+            let ctx = super::context(global)?;
+            let (rules, tests) = crate::ops::rules::files(&ctx)?;
+            let report = crate::rules::run_tests(rules, tests).map_err(crate::ops::Error::from)?;
+            printer.result(&report)?;
+            if !report.passed() {
+                return Err(Failure::Silent);
+            }
+        }
+        PolicyCommand::Diff { old, new } => {
+            let ctx = super::context(global)?;
+            let (old, new) = (load_named(&ctx, &old)?, load_named(&ctx, &new)?);
+            printer.result(&diff(&ctx, &old, &new)?)?;
         }
         PolicyCommand::Validate { file } => {
             let loaded = match file {

@@ -29,7 +29,7 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     let ctx = super::context(global)?;
     super::note_if_stateless(&ctx, printer);
     let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: false })?;
-    let outcome = RenderOutcome::from(crate::ops::render::manifests(&ctx, &prepared)?);
+    let outcome = RenderOutcome::from(prepared.rendered);
     printer.result(&outcome)?;
     Ok(Ending::Success)
 }

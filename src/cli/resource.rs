@@ -1,23 +1,29 @@
-//! `idp status` and `idp delete`: commands on one placed request.
+//! `idp status` and `idp delete`: commands on one placed request (or cell).
 
 use clap::Args;
 
 use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, confirm, plan::parse_kind};
-use crate::ops::resource::{ResourceRef, delete, status};
+use crate::ops::resource::{ResourceRef, cell_status, delete, status};
 use crate::output::Printer;
 use crate::request::Kind;
 
-/// Show where a request is placed, why, its files and its last change
+/// Show where a request is placed and why, or what a cell runs and on which side
+///
+/// `idp status KIND NAMESPACE/NAME` shows a request's placement, secondary,
+/// reason, files, last change and connection secret name. `idp status cell
+/// CELL ENV` shows a cell's databases and apps with their placements, the
+/// active side, drProfiles, traffic and the last failover events.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp status mysql team-alpha/orders-db\n  idp status mysql team-alpha/orders-db -o json"
+    after_help = "Examples:\n  idp status mysql team-alpha/orders-db\n  idp status app team-payments/checkout -o json\n  idp status cell payments prod"
 )]
 pub struct StatusArgs {
-    /// The kind: mysql
-    #[arg(value_parser = parse_kind)]
-    pub kind: Kind,
-    /// NAMESPACE/NAME (namespace `default` when omitted)
+    /// mysql, app, or cell
+    pub what: String,
+    /// NAMESPACE/NAME of a request (namespace `default` when omitted), or the CELL
     pub target: String,
+    /// The environment (with `cell`)
+    pub environment: Option<String>,
 }
 
 /// Remove a request's files in one commit (Argo CD prunes the resources)
@@ -53,7 +59,20 @@ fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure> {
 }
 
 pub fn run_status(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let target = resource(args.kind, &args.target)?;
+    if args.what == "cell" {
+        let Some(environment) = &args.environment else {
+            return Err(Failure::Error(miette::miette!(
+                code = "idp::usage::environment",
+                help = "e.g. `idp status cell payments prod`",
+                "`idp status cell` needs the cell and its environment"
+            )));
+        };
+        let ctx = super::context(global)?;
+        printer.result(&cell_status(&ctx, &args.target, environment)?)?;
+        return Ok(Ending::Success);
+    }
+    let kind = parse_kind(&args.what).map_err(|e| Failure::Error(miette::miette!(code = "idp::usage::kind", "{e}")))?;
+    let target = resource(kind, &args.target)?;
     let ctx = super::context(global)?;
     printer.result(&status(&ctx, &target)?)?;
     Ok(Ending::Success)

@@ -53,6 +53,11 @@ impl Context {
         Ok(())
     }
 
+    /// The file named by `--policy`, if any (its `rules/` sit beside it).
+    pub fn policy_file(&self) -> Option<&Path> {
+        self.policy_file.as_deref()
+    }
+
     pub fn state(&self) -> Result<&StateRepo, Error> {
         self.state.as_ref().ok_or(Error::NoStateRepo)
     }

@@ -2,15 +2,21 @@
 //! schedule, render and state, and returns an outcome. Nothing here prints.
 
 pub mod apply;
+pub mod budget;
+pub mod cells;
 mod context;
+pub mod failover;
 pub mod history;
 pub mod init;
+pub mod lag;
 pub mod plan;
 pub mod policy;
 pub mod publish;
 pub mod render;
 pub mod resource;
 pub mod rollback;
+pub mod rules;
+pub mod verify;
 
 use miette::Diagnostic;
 
@@ -64,6 +70,78 @@ pub enum Error {
     #[error("refusing to write without confirmation: not on a terminal")]
     #[diagnostic(code(idp::confirm::no_terminal), help("pass --yes to confirm from a script or CI job"))]
     NeedsConfirmation,
+
+    #[error("unknown environment `{environment}`")]
+    #[diagnostic(code(idp::failover::environment), help("`idp policy show` lists the environments and their aliases"))]
+    UnknownEnvironment { environment: String },
+
+    #[error("cell {cell}/{environment} has nothing placed in it")]
+    #[diagnostic(code(idp::failover::empty), help("`idp status cell {cell} {environment}` shows what the cell holds"))]
+    EmptyCell { cell: String, environment: String },
+
+    #[error("cell {cell}/{environment} cannot move: {}", missing.join("; "))]
+    #[diagnostic(
+        code(idp::failover::no_standby),
+        help(
+            "every database needs a secondary claim and a replication claim, every app a secondary Application; give them a drProfile (or a tier with a required secondary) and apply with --reschedule. Nothing was written"
+        )
+    )]
+    NoStandby { cell: String, environment: String, missing: Vec<String> },
+
+    #[error("replication lag {lag}s is above the RPO of {rpo}s")]
+    #[diagnostic(
+        code(idp::failover::lag),
+        help(
+            "wait for replication to catch up and read the lag again; --force proceeds anyway and records that it was forced. Nothing was written"
+        )
+    )]
+    LagAboveRpo { lag: f64, rpo: u32 },
+
+    #[error("the replication lag is unknown")]
+    #[diagnostic(
+        code(idp::failover::lag_unknown),
+        help(
+            "pass --replication-lag SECONDS (your reading) or --lag-url URL (a Prometheus API); --force proceeds without one and records that it was forced"
+        )
+    )]
+    LagUnknown,
+
+    #[error("cannot read the replication lag from {url}: {message}")]
+    #[diagnostic(
+        code(idp::failover::lag_query),
+        help("check the URL and the query (--lag-query), or pass --replication-lag SECONDS")
+    )]
+    LagQuery { url: String, message: String },
+
+    #[error("{scope} would exceed its budget: ${current} now + ${planned} planned > ${limit} a month (estimates)")]
+    #[diagnostic(
+        code(idp::budget::exceeded),
+        help(
+            "choose a smaller size, a cheaper tier or fewer replicas, or ask the platform team to raise `budgets` in the policy. Nothing was written"
+        )
+    )]
+    OverBudget { scope: String, current: f64, planned: f64, limit: f64 },
+
+    #[error("unknown {what} `{name}`")]
+    #[diagnostic(code(idp::usage::unknown), help("valid values in the policy in force: {}", valid.join(", ")))]
+    UnknownName { what: &'static str, name: String, valid: Vec<String> },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Rules(#[from] crate::rules::RulesError),
+
+    #[error("cannot read rule file {path}: {message}")]
+    #[diagnostic(code(idp::rules::io))]
+    RulesIo { path: String, message: String },
+
+    #[error("{request} is refused by the policy rules: {}", denials.join("; "))]
+    #[diagnostic(
+        code(idp::rules::deny),
+        help(
+            "each message names the rule file that refused it; change the request, or ask the platform team about the rule"
+        )
+    )]
+    Denied { request: String, denials: Vec<String> },
 
     #[error("nothing to revert")]
     #[diagnostic(code(idp::rollback::nothing), help("`idp history` lists idp's commits"))]

@@ -5,10 +5,16 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::budget::{self, Spend};
+use super::cells;
+use super::rules;
 use super::{Context, Error};
+use crate::cell::{self, Member, Side};
+use crate::cost::Cost;
 use crate::record::PlacementRecord;
-use crate::render::Renderer;
+use crate::render::{RenderInput, RenderedFile, Renderer};
 use crate::request::{self, Kind, Request};
+use crate::rules::Rules;
 use crate::schedule::{self, Decision, PolicyRef, Ranked, Reason, Target};
 use crate::state::{self, FileChange};
 
@@ -30,11 +36,15 @@ pub struct Prepared {
     pub files: Vec<FileChange>,
     /// What each path held at `base`, for `--diff`.
     pub before: BTreeMap<String, Vec<u8>>,
+    /// Every manifest the requests render to (changed or not), for `render`.
+    pub rendered: Vec<RenderedFile>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct PlanOutcome {
     pub results: Vec<PlanResult>,
+    /// Estimated spend of each cell (and budgeted namespace) the plan touches.
+    pub spend: Vec<Spend>,
 }
 
 impl PlanOutcome {
@@ -55,6 +65,10 @@ pub struct PlanResult {
     pub placement: Target,
     pub secondary: Option<Target>,
     pub reason: Reason,
+    /// Estimated monthly cost; null when the policy has no prices.
+    pub cost: Option<Cost>,
+    /// Warnings of the policy rules (`warn`), each naming its rule file.
+    pub warnings: Vec<String>,
     pub changes: Vec<Change>,
     /// The full ranking when this run scheduled; empty for sticky results.
     #[serde(skip)]
@@ -90,118 +104,259 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?;
     let base = ctx.base;
     let renderer = Renderer::for_state(ctx)?;
+    let rules = rules::load(ctx)?;
     let mut prepared = Prepared {
-        outcome: PlanOutcome { results: Vec::new() },
+        outcome: PlanOutcome { results: Vec::new(), spend: Vec::new() },
         requests: Vec::new(),
         base,
         files: Vec::new(),
         before: BTreeMap::new(),
+        rendered: Vec::new(),
     };
-    for request in &requests {
-        let result = plan_one(ctx, &renderer, base, request, options.reschedule, &mut prepared)?;
-        prepared.outcome.results.push(result);
+    let mut cells = Cells::new(ctx);
+    // Databases first, so that apps in the same invocation follow them;
+    // results keep the order of the files.
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&i| requests[i].kind == Kind::App);
+    let mut results: Vec<Option<PlanResult>> = (0..requests.len()).map(|_| None).collect();
+    for i in order {
+        let planner = Planner { ctx, renderer: &renderer, rules: &rules, reschedule: options.reschedule };
+        results[i] = Some(planner.plan_one(&mut cells, &requests[i], &mut prepared)?);
     }
+    prepared.outcome.results = results.into_iter().flatten().collect();
+    prepared.outcome.spend = budget::check(ctx, &requests, &prepared.outcome.results)?;
     prepared.requests = requests;
     Ok(prepared)
 }
 
-fn plan_one(
-    ctx: &Context,
-    renderer: &Renderer,
-    base: Option<git2::Oid>,
-    request: &Request,
+/// What a plan knows about cells: the members at the base commit plus those
+/// this plan places, and each cell's active side. Read once per cell.
+struct Cells<'a> {
+    ctx: &'a Context,
+    members: BTreeMap<(String, String), Vec<Member>>,
+}
+
+impl<'a> Cells<'a> {
+    fn new(ctx: &'a Context) -> Self {
+        Self { ctx, members: BTreeMap::new() }
+    }
+
+    fn members(&mut self, cell: &str, environment: &str) -> Result<&mut Vec<Member>, Error> {
+        let key = (cell.to_owned(), environment.to_owned());
+        if !self.members.contains_key(&key) {
+            self.members.insert(key.clone(), cells::members(self.ctx, cell, environment)?);
+        }
+        Ok(self.members.get_mut(&key).expect("just loaded"))
+    }
+
+    /// Records a member placed by this plan, for apps planned after it.
+    fn place(&mut self, cell: &str, environment: &str, member: Member) -> Result<(), Error> {
+        let members = self.members(cell, environment)?;
+        members.retain(|m| !(m.kind == member.kind && m.namespace == member.namespace && m.name == member.name));
+        members.push(member);
+        members.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        Ok(())
+    }
+
+    fn active_side(&self, cell: &str, environment: &str) -> Result<Side, Error> {
+        Ok(cells::state(self.ctx, cell, environment)?.active_side)
+    }
+}
+
+/// What planning one request needs besides the request itself.
+struct Planner<'a> {
+    ctx: &'a Context,
+    renderer: &'a Renderer,
+    rules: &'a Rules,
     reschedule: bool,
-    prepared: &mut Prepared,
-) -> Result<PlanResult, Error> {
-    let policy = &ctx.policy.policy;
-    let placement_path = state::placement_path(request.kind, &request.namespace, &request.name);
-    let existing = ctx.read(&placement_path)?.map(|bytes| parse_record(&placement_path, bytes)).transpose()?;
-    let mut rescheduled = false;
-    let (decision, record_bytes) = match existing {
-        Some((record, bytes)) => match sticky_conflict(policy, request, &record) {
-            None => (record.decision(), bytes),
-            Some(why) if !reschedule => {
-                return Err(Error::StickyConflict {
-                    request: format!("{} {}", request.kind, request.id()),
-                    placement: record.primary.id(),
-                    why,
-                });
-            }
-            Some(_) => {
-                rescheduled = true;
-                let decision = decide(ctx, request)?;
+}
+
+impl Planner<'_> {
+    fn plan_one(&self, cells: &mut Cells<'_>, request: &Request, prepared: &mut Prepared) -> Result<PlanResult, Error> {
+        let Planner { ctx, renderer, rules, reschedule } = *self;
+        let base = ctx.base;
+        let policy = &ctx.policy.policy;
+        let placement_path = state::placement_path(request.kind, &request.namespace, &request.name);
+        let existing = ctx.read(&placement_path)?.map(|bytes| parse_record(&placement_path, bytes)).transpose()?;
+        let existing_record = existing.as_ref().map(|(record, _)| record.clone());
+        let admission = rules.admit(&rules::admission_input(policy, request, existing_record.as_ref()))?;
+        if !admission.deny.is_empty() {
+            let denials = admission.deny.iter().map(|v| format!("{} ({})", v.message, v.file)).collect();
+            return Err(Error::Denied { request: format!("{} {}", request.kind, request.id()), denials });
+        }
+        let warnings: Vec<String> = admission.warn.iter().map(|v| format!("{} ({})", v.message, v.file)).collect();
+        let mut rescheduled = false;
+        let (decision, record_bytes) = match existing {
+            Some((record, bytes)) => match sticky_conflict(policy, request, &record) {
+                None if record.cell == request.cell && record.environment == request.environment => {
+                    (record.decision(), bytes)
+                }
+                None => {
+                    // Same placement, new cell: the record says where it lives.
+                    let decision = record.decision();
+                    let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+                    (decision, bytes)
+                }
+                Some(why) if !reschedule => {
+                    return Err(Error::StickyConflict {
+                        request: format!("{} {}", request.kind, request.id()),
+                        placement: record.primary.id(),
+                        why,
+                    });
+                }
+                Some(_) => {
+                    rescheduled = true;
+                    let decision = decide(ctx, rules, cells, request, &warnings)?;
+                    let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+                    (decision, bytes)
+                }
+            },
+            None => {
+                let decision = decide(ctx, rules, cells, request, &warnings)?;
                 let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
                 (decision, bytes)
             }
-        },
-        None => {
-            let decision = decide(ctx, request)?;
-            let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
-            (decision, bytes)
-        }
-    };
-    let sticky = !rescheduled && ctx.read(&placement_path)?.is_some();
-
-    // Every file this request should have, then the difference from HEAD.
-    let mut desired: Vec<(String, Vec<u8>)> = vec![
-        (state::request_path(request.kind, &request.namespace, &request.name), request_yaml(request).into_bytes()),
-        (placement_path, record_bytes),
-    ];
-    for file in renderer.request_files(request, &decision, policy)? {
-        desired.push((file.path, file.content.into_bytes()));
-    }
-    let mut changes = Vec::new();
-    for (path, content) in &desired {
-        let current = ctx.read(path)?;
-        let action = match &current {
-            None => ChangeAction::Create,
-            Some(old) if old == content => continue,
-            Some(_) => ChangeAction::Update,
         };
-        if let Some(old) = current {
-            prepared.before.insert(path.clone(), old);
+        let cost = crate::cost::estimate(policy, request, &decision);
+        let mut member = PlacementRecord::new(request, &decision).member();
+        member.monthly_usd = cost.as_ref().map(|c| c.monthly_usd);
+        cells.place(&request.cell, &request.environment, member.clone())?;
+        let active = cells.active_side(&request.cell, &request.environment)?;
+        let sticky = !rescheduled && ctx.read(&placement_path)?.is_some();
+
+        // Every file this request should have, then the difference from HEAD.
+        let member_path =
+            Member::path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
+        let mut desired: Vec<(String, Vec<u8>)> = vec![
+            (state::request_path(request.kind, &request.namespace, &request.name), request_yaml(request).into_bytes()),
+            (placement_path, record_bytes),
+            (member_path, member.to_yaml().into_bytes()),
+        ];
+        let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
+        let input = RenderInput { request, decision: &decision, policy, active, database };
+        for file in renderer.request_files(&input)? {
+            desired.push((file.path.clone(), file.content.clone().into_bytes()));
+            prepared.rendered.push(file);
         }
-        changes.push(Change { action, path: path.clone() });
-        prepared.files.push(FileChange::Upsert { path: path.clone(), content: content.clone() });
-    }
-    // Files of this request that are no longer rendered (a dropped secondary).
-    if let (Some(state), Some(base)) = (&ctx.state, base) {
-        for path in state.list_dir(base, &state::platform_dir(request.kind, &request.namespace, &request.name))? {
-            if !desired.iter().any(|(p, _)| *p == path) {
-                if let Some(old) = state.read_at(base, &path)? {
-                    prepared.before.insert(path.clone(), old);
+        let mut changes = Vec::new();
+        for (path, content) in &desired {
+            let current = ctx.read(path)?;
+            let action = match &current {
+                None => ChangeAction::Create,
+                Some(old) if old == content => continue,
+                Some(_) => ChangeAction::Update,
+            };
+            if let Some(old) = current {
+                prepared.before.insert(path.clone(), old);
+            }
+            changes.push(Change { action, path: path.clone() });
+            prepared.files.push(FileChange::Upsert { path: path.clone(), content: content.clone() });
+        }
+        // Files of this request that are no longer rendered (a dropped secondary).
+        if let (Some(state), Some(base)) = (&ctx.state, base) {
+            let mut owned =
+                state.list_dir(base, &state::platform_dir(request.kind, &request.namespace, &request.name))?;
+            if request.kind == Kind::App {
+                owned.extend(state.list_dir(base, &state::workload_dir(&request.namespace, &request.name))?);
+            }
+            // The membership of the cell it left, if the request moved.
+            if let Some(record) = &existing_record {
+                let old =
+                    Member::path(&record.cell, &record.environment, request.kind, &request.namespace, &request.name);
+                if state.read_at(base, &old)?.is_some() {
+                    owned.push(old);
                 }
-                changes.push(Change { action: ChangeAction::Delete, path: path.clone() });
-                prepared.files.push(FileChange::Remove { path });
+            }
+            for path in owned {
+                if !desired.iter().any(|(p, _)| *p == path) {
+                    if let Some(old) = state.read_at(base, &path)? {
+                        prepared.before.insert(path.clone(), old);
+                    }
+                    changes.push(Change { action: ChangeAction::Delete, path: path.clone() });
+                    prepared.files.push(FileChange::Remove { path });
+                }
+            }
+        }
+
+        let status = match (sticky || rescheduled, changes.is_empty()) {
+            (false, _) => ResultStatus::Create,
+            (true, true) => ResultStatus::Exists,
+            (true, false) => ResultStatus::Update,
+        };
+        let Decision { primary, secondary, reason, ranking } = decision;
+        Ok(PlanResult {
+            kind: request.kind,
+            namespace: request.namespace.clone(),
+            name: request.name.clone(),
+            status,
+            sticky,
+            rescheduled,
+            placement: primary,
+            secondary,
+            reason,
+            cost,
+            warnings,
+            changes,
+            ranking,
+        })
+    }
+}
+
+/// A fresh decision: apps follow the database of their cell when it has
+/// one; everything else is scheduled.
+fn decide(
+    ctx: &Context,
+    rules: &Rules,
+    cells: &mut Cells<'_>,
+    request: &Request,
+    warnings: &[String],
+) -> Result<Decision, Error> {
+    let policy_ref = PolicyRef { version: ctx.policy.policy.version.clone(), digest: ctx.policy.digest.clone() };
+    let policy = &ctx.policy.policy;
+    let demand = request.demand();
+    let followed = match request.kind {
+        Kind::App => {
+            cell::database_for(cells.members(&request.cell, &request.environment)?, &request.namespace).cloned()
+        }
+        Kind::MySql => None,
+    };
+    // Candidates the rules refuse, asked once each before scheduling.
+    let mut refused = BTreeMap::new();
+    if !rules.is_empty() {
+        let request_input = rules::request_input(request);
+        for candidate in &policy.candidates {
+            let input = serde_json::json!({
+                "request": request_input,
+                "candidate": {
+                    "provider": candidate.provider,
+                    "region": candidate.region,
+                    "runtimeCluster": candidate.runtime_cluster,
+                    "capabilities": candidate.capabilities,
+                    "scores": candidate.scores,
+                },
+            });
+            let verdicts = rules.deny_candidate(&input)?;
+            if !verdicts.is_empty() {
+                let why = verdicts
+                    .iter()
+                    .map(|v| format!("denied by {}: {}", v.file, v.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                refused.insert(candidate.id(), why);
             }
         }
     }
-
-    let status = match (sticky || rescheduled, changes.is_empty()) {
-        (false, _) => ResultStatus::Create,
-        (true, true) => ResultStatus::Exists,
-        (true, false) => ResultStatus::Update,
-    };
-    let Decision { primary, secondary, reason, ranking } = decision;
-    Ok(PlanResult {
-        kind: request.kind,
-        namespace: request.namespace.clone(),
-        name: request.name.clone(),
-        status,
-        sticky,
-        rescheduled,
-        placement: primary,
-        secondary,
-        reason,
-        changes,
-        ranking,
-    })
-}
-
-fn decide(ctx: &Context, request: &Request) -> Result<Decision, Error> {
-    let policy_ref = PolicyRef { version: ctx.policy.policy.version.clone(), digest: ctx.policy.digest.clone() };
-    schedule::schedule(&ctx.policy.policy, &policy_ref, &request.demand())
-        .map_err(|source| Error::Schedule { request: format!("{} {}", request.kind, request.id()), source })
+    let refuse = |c: &crate::policy::Candidate| refused.get(&c.id()).cloned();
+    let mut decision = match followed {
+        Some(db) => {
+            let source = format!("{} {}/{}", db.kind, db.namespace, db.name);
+            schedule::follow(policy, &policy_ref, &demand, (&db.primary, db.secondary.as_ref()), &source, &refuse)
+        }
+        None => schedule::schedule_with(policy, &policy_ref, &demand, &refuse),
+    }
+    .map_err(|source| Error::Schedule { request: format!("{} {}", request.kind, request.id()), source })?;
+    decision.reason.warnings = warnings.to_vec();
+    Ok(decision)
 }
 
 /// Why a recorded placement cannot serve the request as it now reads.

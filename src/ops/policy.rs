@@ -1,8 +1,14 @@
-//! `idp policy show|validate`: the policy in force, as data.
+//! `idp policy show|validate|explain|diff`: the policy in force, as data,
+//! and what it decides.
 
 use serde::Serialize;
 
-use crate::policy::{LoadedPolicy, Policy};
+use super::{Context, Error};
+use crate::policy::{LoadedPolicy, Policy, PolicyOrigin};
+use crate::request::Kind;
+use crate::schedule::{Demand, PolicyRef, Ranked, Reason, Target, schedule};
+use crate::state::POLICY_PATH;
+use crate::yaml::Source;
 
 #[derive(Debug, Serialize)]
 pub struct PolicyOutcome {
@@ -23,10 +29,164 @@ impl PolicyOutcome {
     }
 }
 
+/// `idp policy show --costs`: the price table behind every estimate.
+#[derive(Debug, Serialize)]
+pub struct PricingOutcome {
+    pub version: String,
+    pub pricing: Option<crate::policy::Pricing>,
+    pub budgets: crate::policy::Budgets,
+}
+
+impl PricingOutcome {
+    pub fn new(loaded: &LoadedPolicy) -> Self {
+        Self {
+            version: loaded.policy.version.clone(),
+            pricing: loaded.policy.pricing.clone(),
+            budgets: loaded.policy.budgets.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct ValidateOutcome {
     pub valid: bool,
     pub origin: String,
     pub version: String,
     pub digest: String,
+}
+
+/// `idp policy explain`: what a request of a tier would get, and why.
+#[derive(Debug, Serialize)]
+pub struct ExplainOutcome {
+    pub tier: String,
+    /// Null: the whole pool, as for a cell without restrictions.
+    pub cell: Option<String>,
+    pub ha: bool,
+    pub placement: Target,
+    pub secondary: Option<Target>,
+    pub reason: Reason,
+    #[serde(skip)]
+    pub ranking: Vec<Ranked>,
+}
+
+pub fn explain(
+    loaded: &LoadedPolicy,
+    tier: &str,
+    cell: Option<&str>,
+    ha: bool,
+    dr_profile: Option<&str>,
+) -> Result<ExplainOutcome, Error> {
+    let policy = &loaded.policy;
+    if let Some(cell) = cell
+        && !policy.cells.contains_key(cell)
+    {
+        return Err(Error::UnknownName {
+            what: "cell",
+            name: cell.into(),
+            valid: policy.cells.keys().cloned().collect(),
+        });
+    }
+    if !policy.tiers.contains_key(tier) {
+        return Err(Error::UnknownName {
+            what: "tier",
+            name: tier.into(),
+            valid: policy.tiers.keys().cloned().collect(),
+        });
+    }
+    let demand = Demand { cell: cell.unwrap_or(""), tier, ha, dr_profile };
+    let decision = schedule(policy, &policy_ref(loaded), &demand)
+        .map_err(|source| Error::Schedule { request: format!("tier {tier}"), source })?;
+    Ok(ExplainOutcome {
+        tier: tier.into(),
+        cell: cell.map(str::to_owned),
+        ha,
+        placement: decision.primary,
+        secondary: decision.secondary,
+        reason: decision.reason,
+        ranking: decision.ranking,
+    })
+}
+
+/// `idp policy diff OLD NEW`: which placements in the state repo the new
+/// policy would decide differently. Placements are sticky, so nothing moves;
+/// this is for reviewing a policy change before it merges.
+#[derive(Debug, Serialize)]
+pub struct PolicyDiffOutcome {
+    pub old: PolicyRef,
+    pub new: PolicyRef,
+    pub evaluated: usize,
+    pub changed: Vec<DecisionChange>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DecisionChange {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    /// `provider/region` (+ secondary), or the error the policy gives.
+    pub old: String,
+    pub new: String,
+}
+
+pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<PolicyDiffOutcome, Error> {
+    let state = ctx.state()?;
+    let mut changed = Vec::new();
+    let mut evaluated = 0;
+    if let Some(base) = ctx.base {
+        // A review command may read every request; plan and apply never do.
+        for path in state.list_dir(base, "requests")? {
+            let Some(bytes) = state.read_at(base, &path)? else { continue };
+            // A request either policy accepts; one neither accepts is verify's business.
+            let parse = |loaded: &LoadedPolicy| {
+                let source = Source::from_bytes(path.clone(), bytes.clone()).ok()?;
+                crate::request::parse_sources(&[source], None, &loaded.policy).ok()?.pop()
+            };
+            let Some(request) = parse(new).or_else(|| parse(old)) else { continue };
+            evaluated += 1;
+            let place = |loaded: &LoadedPolicy| match schedule(&loaded.policy, &policy_ref(loaded), &request.demand()) {
+                Ok(d) => match d.secondary {
+                    Some(s) => format!("{} + {}", d.primary.id(), s.id()),
+                    None => d.primary.id(),
+                },
+                Err(e) => format!("unplaceable: {e}"),
+            };
+            let (before, after) = (place(old), place(new));
+            if before != after {
+                changed.push(DecisionChange {
+                    kind: request.kind,
+                    namespace: request.namespace,
+                    name: request.name,
+                    old: before,
+                    new: after,
+                });
+            }
+        }
+    }
+    Ok(PolicyDiffOutcome { old: policy_ref(old), new: policy_ref(new), evaluated, changed })
+}
+
+fn policy_ref(loaded: &LoadedPolicy) -> PolicyRef {
+    PolicyRef { version: loaded.policy.version.clone(), digest: loaded.digest.clone() }
+}
+
+/// A policy named on the command line: a file, or a revision of the state
+/// repo (`HEAD~1`, `main`) whose `policy/policy.yaml` is read.
+pub fn load_named(ctx: &Context, name: &str) -> Result<LoadedPolicy, Error> {
+    let path = std::path::Path::new(name);
+    if path.is_file() {
+        let source = Source::read(path).map_err(crate::policy::PolicyError::from)?;
+        return Ok(crate::policy::load(source, PolicyOrigin::File(name.into()))?);
+    }
+    let state = ctx.state()?;
+    let commit = state
+        .git()
+        .revparse_single(name)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|_| Error::UnknownRevision { revision: name.into() })?;
+    let bytes = state
+        .read_at(commit.id(), POLICY_PATH)?
+        .ok_or_else(|| Error::UnknownRevision { revision: format!("{name} (no {POLICY_PATH} there)") })?;
+    let source =
+        Source::from_bytes(format!("{name}:{POLICY_PATH}"), bytes).map_err(crate::policy::PolicyError::from)?;
+    Ok(crate::policy::load(source, PolicyOrigin::StateRepo(format!("{} at {name}", state.path().display())))?)
 }

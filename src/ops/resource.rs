@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::publish::{Build, Landed, PushOptions, land_locally, land_on_remote};
 use super::{Context, Error};
+use crate::cell::Member;
 use crate::record::PlacementRecord;
 use crate::render;
 use crate::request::Kind;
@@ -36,6 +37,15 @@ impl ResourceRef {
             }
         }
         files.extend(state.list_dir(commit, &state::platform_dir(self.kind, &self.namespace, &self.name))?);
+        if self.kind == Kind::App {
+            files.extend(state.list_dir(commit, &state::workload_dir(&self.namespace, &self.name))?);
+        }
+        if let Ok(Some(record)) = self.record(state, commit) {
+            let member = Member::path(&record.cell, &record.environment, self.kind, &self.namespace, &self.name);
+            if state.read_at(commit, &member)?.is_some() {
+                files.push(member);
+            }
+        }
         Ok(files)
     }
 
@@ -58,8 +68,9 @@ pub struct StatusOutcome {
     pub dr_profile: Option<String>,
     pub total_score: f64,
     pub policy_version: String,
-    /// Names only: the values live in the cluster, never in Git.
-    pub connection_secret: String,
+    /// Names only: the values live in the cluster, never in Git. Databases
+    /// only; an app shows the database it follows in its reason.
+    pub connection_secret: Option<String>,
     pub secondary_connection_secret: Option<String>,
     pub files: Vec<String>,
     pub last_change: Option<CommitInfo>,
@@ -85,8 +96,12 @@ pub fn status(ctx: &Context, target: &ResourceRef) -> Result<StatusOutcome, Erro
         kind: target.kind,
         namespace: target.namespace.clone(),
         name: target.name.clone(),
-        connection_secret: render::secret_name(&target.name, "primary"),
-        secondary_connection_secret: record.secondary.as_ref().map(|_| render::secret_name(&target.name, "secondary")),
+        connection_secret: (target.kind == Kind::MySql).then(|| render::secret_name(&target.name, "primary")),
+        secondary_connection_secret: record
+            .secondary
+            .as_ref()
+            .filter(|_| target.kind == Kind::MySql)
+            .map(|_| render::secret_name(&target.name, "secondary")),
         tier: record.reason.tier.clone(),
         dr_profile: record.reason.dr_profile.clone(),
         total_score: record.reason.selected.total_score,
@@ -136,8 +151,11 @@ pub fn delete(
                 return Ok(Build { value: Vec::new(), commit: None });
             }
         }
-        let placement = target.record(state, base).ok().flatten().map(|r| r.primary);
-        let was = placement.map(|p| format!(" (was on {}/{})", p.provider, p.region)).unwrap_or_default();
+        let record = target.record(state, base).ok().flatten();
+        let was = record
+            .as_ref()
+            .map(|r| format!(" (was on {}/{})", r.primary.provider, r.primary.region))
+            .unwrap_or_default();
         let t = target;
         let mut message = format!(
             "idp: delete {} {}/{}{was}\n\nRemoves every file of the request; Argo CD prunes the claims.\n\n",
@@ -147,7 +165,7 @@ pub fn delete(
             message.push_str(&format!("- {file}\n"));
         }
         message.push_str(&format!("\nIdp-Action: delete\nIdp-Request: {} {}/{}\n", t.kind, t.namespace, t.name));
-        let changes = files.iter().map(|path| FileChange::Remove { path: path.clone() }).collect();
+        let changes: Vec<FileChange> = files.iter().map(|path| FileChange::Remove { path: path.clone() }).collect();
         Ok(Build { value: files, commit: Some((changes, message)) })
     };
     let (removed, landed) = match push {
@@ -165,4 +183,74 @@ pub fn delete(
         landed,
         removed,
     }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct CellStatusOutcome {
+    pub cell: String,
+    pub environment: String,
+    pub active_side: crate::cell::Side,
+    pub traffic_provider: String,
+    pub members: Vec<CellMemberStatus>,
+    /// Newest first.
+    pub events: Vec<crate::cell::Event>,
+}
+
+/// A member as its cell file records it (camelCase, like every record),
+/// with what the policy says of its drProfile.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CellMemberStatus {
+    #[serde(flatten)]
+    pub member: Member,
+    pub rto_minutes: Option<u32>,
+    pub rpo_seconds: Option<u32>,
+    /// Where traffic goes now (apps with a public host).
+    pub traffic_target: Option<String>,
+}
+
+/// `idp status cell CELL ENV`: what runs in a cell, on which side, and its
+/// failover history.
+pub fn cell_status(ctx: &Context, cell: &str, environment: &str) -> Result<CellStatusOutcome, Error> {
+    let policy = &ctx.policy.policy;
+    let environment = policy
+        .resolve_environment(environment)
+        .ok_or_else(|| Error::UnknownEnvironment { environment: environment.into() })?;
+    let state = super::cells::state(ctx, cell, environment)?;
+    let members = super::cells::members(ctx, cell, environment)?;
+    if members.is_empty() && state.events.is_empty() {
+        return Err(Error::EmptyCell { cell: cell.into(), environment: environment.into() });
+    }
+    let active = state.active_side;
+    let members = members
+        .iter()
+        .map(|m| {
+            let profile = m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p));
+            let serving = match (active, &m.secondary) {
+                (crate::cell::Side::Secondary, Some(secondary)) => secondary,
+                _ => &m.primary,
+            };
+            let has_host = m.kind == Kind::App
+                && ctx
+                    .read(&format!("{}/dns.yaml", state::platform_dir(m.kind, &m.namespace, &m.name)))
+                    .ok()
+                    .flatten()
+                    .is_some();
+            CellMemberStatus {
+                member: m.clone(),
+                rto_minutes: profile.map(|p| p.rto_minutes),
+                rpo_seconds: profile.map(|p| p.rpo_seconds),
+                traffic_target: has_host
+                    .then(|| format!("{}.{}", serving.runtime_cluster, policy.traffic.ingress_domain)),
+            }
+        })
+        .collect();
+    Ok(CellStatusOutcome {
+        cell: cell.into(),
+        environment: environment.into(),
+        active_side: active,
+        traffic_provider: policy.traffic_provider(cell).into(),
+        members,
+        events: state.events.into_iter().rev().collect(),
+    })
 }

@@ -5,11 +5,11 @@ use std::fmt::Write;
 
 use super::{Outcome, Style, Table, number};
 use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, ResultStatus};
-use crate::schedule::Ranked;
+use crate::schedule::{Ranked, Reason, Target};
 
 impl Outcome for PlanOutcome {
     fn human(&self, style: &Style) -> String {
-        Self::human_of(&self.results, style)
+        Self::human_of(&self.results, style) + &spend_table(&self.spend, style)
     }
 }
 
@@ -17,6 +17,26 @@ impl PlanOutcome {
     pub(super) fn human_of(results: &[PlanResult], style: &Style) -> String {
         results.iter().map(|r| result(r, style)).collect::<Vec<_>>().join("\n")
     }
+}
+
+/// Estimated spend per cell and budgeted namespace.
+pub(super) fn spend_table(spend: &[crate::ops::budget::Spend], style: &Style) -> String {
+    if spend.is_empty() {
+        return String::new();
+    }
+    let mut table =
+        Table::new(&["spend (estimated USD/month)", "current", "this plan", "total", "budget"], style.no_headers);
+    for s in spend {
+        table.row([
+            s.scope.clone(),
+            format!("{:.2}", s.current_usd),
+            format!("{:.2}", s.planned_usd),
+            format!("{:.2}", s.current_usd + s.planned_usd),
+            s.limit_usd.map_or("-".into(), |l| format!("{l:.2}")),
+        ]);
+    }
+    table.right(&[1, 2, 3, 4]);
+    format!("\n{}", table.render())
 }
 
 fn result(r: &PlanResult, style: &Style) -> String {
@@ -41,6 +61,9 @@ fn result(r: &PlanResult, style: &Style) -> String {
         number(reason.selected.total_score),
         if r.sticky { " (sticky: placed earlier, never moved silently)" } else { "" },
     );
+    for warning in &r.warnings {
+        let _ = writeln!(out, "  {} {warning}", style.yellow("warning:"));
+    }
     if r.rescheduled {
         let _ = writeln!(out, "  {}", style.red("RESCHEDULED: this moves an existing placement (--reschedule)"));
     }
@@ -53,9 +76,39 @@ fn result(r: &PlanResult, style: &Style) -> String {
         );
     }
     let _ = writeln!(out);
-
     // Sticky results carry only the recorded top three.
     let ranking: &[Ranked] = if r.ranking.is_empty() { &reason.top_3_candidates } else { &r.ranking };
+    explanation(&mut out, reason, ranking, &r.placement, r.secondary.as_ref(), style);
+    if let Some(cost) = &r.cost {
+        let parts: Vec<String> = cost.breakdown.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
+        let _ = writeln!(out, "cost       ~{:.2} USD/month, estimated ({})", cost.monthly_usd, parts.join(", "));
+    }
+    if !r.changes.is_empty() {
+        let _ = writeln!(out);
+        let mut changes = Table::new(&["change", "path"], style.no_headers);
+        for c in &r.changes {
+            let action = match c.action {
+                ChangeAction::Create => style.green("create"),
+                ChangeAction::Update => style.yellow("update"),
+                ChangeAction::Delete => style.red("delete"),
+            };
+            changes.row([action, c.path.clone()]);
+        }
+        out.push_str(&changes.render());
+    }
+    out
+}
+
+/// The ranked candidates, the rejected ones with what they lacked, then
+/// gates, weights and the policy: why a decision is what it is.
+pub(super) fn explanation(
+    out: &mut String,
+    reason: &Reason,
+    ranking: &[Ranked],
+    placement: &Target,
+    secondary: Option<&Target>,
+    style: &Style,
+) {
     let dims: Vec<&String> = reason.weights.keys().collect();
     let mut headers = vec!["rank", "provider/region", "cluster", "total"];
     headers.extend(dims.iter().map(|d| d.as_str()));
@@ -63,9 +116,9 @@ fn result(r: &PlanResult, style: &Style) -> String {
     let mut table = Table::new(&headers, style.no_headers);
     for c in ranking {
         let id = format!("{}/{}", c.provider, c.region);
-        let mark = if id == format!("{}/{}", r.placement.provider, r.placement.region) {
+        let mark = if id == placement.id() {
             style.green("← primary")
-        } else if r.secondary.as_ref().is_some_and(|s| s.provider == c.provider && s.region == c.region) {
+        } else if secondary.is_some_and(|s| s.provider == c.provider && s.region == c.region) {
             style.yellow("← secondary")
         } else {
             String::new()
@@ -78,7 +131,7 @@ fn result(r: &PlanResult, style: &Style) -> String {
     table.right(&(3..4 + dims.len()).collect::<Vec<_>>());
     out.push_str(&table.render());
 
-    if let (Some(s), Some(sec)) = (&r.secondary, &reason.secondary)
+    if let (Some(s), Some(sec)) = (secondary, &reason.secondary)
         && !ranking.iter().any(|c| c.provider == s.provider && c.region == s.region)
     {
         let _ = writeln!(
@@ -130,20 +183,9 @@ fn result(r: &PlanResult, style: &Style) -> String {
         reason.candidates_evaluated, reason.candidates_passed_gates
     );
     let _ = writeln!(out, "policy     {} ({})", reason.policy.version, short_digest(&reason.policy.digest));
-    if !r.changes.is_empty() {
-        let _ = writeln!(out);
-        let mut changes = Table::new(&["change", "path"], style.no_headers);
-        for c in &r.changes {
-            let action = match c.action {
-                ChangeAction::Create => style.green("create"),
-                ChangeAction::Update => style.yellow("update"),
-                ChangeAction::Delete => style.red("delete"),
-            };
-            changes.row([action, c.path.clone()]);
-        }
-        out.push_str(&changes.render());
+    if let Some(follows) = &reason.follows {
+        let _ = writeln!(out, "follows    {follows} (placed with its data)");
     }
-    out
 }
 
 pub(super) fn short_digest(digest: &str) -> String {

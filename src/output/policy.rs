@@ -79,8 +79,12 @@ impl Outcome for PolicyOutcome {
         let _ = writeln!(out, "cells         {}", cells.join(", "));
         let _ = writeln!(out, "sizes         {}", p.sizes.join(", "));
         let _ = writeln!(out, "storageGB     {}..={}", p.storage_gb.min, p.storage_gb.max);
-        let _ =
-            writeln!(out, "traffic       {} (default {})", p.traffic.providers.join(", "), p.traffic.default_provider);
+        let _ = writeln!(
+            out,
+            "traffic       {} (default {})",
+            p.traffic.providers.keys().cloned().collect::<Vec<_>>().join(", "),
+            p.traffic.default_provider
+        );
         out
     }
 }
@@ -88,5 +92,115 @@ impl Outcome for PolicyOutcome {
 impl Outcome for ValidateOutcome {
     fn human(&self, style: &Style) -> String {
         format!("{} {} is valid: version {}, {}\n", style.green("✓"), self.origin, self.version, self.digest)
+    }
+}
+
+impl Outcome for crate::ops::policy::PricingOutcome {
+    fn human(&self, style: &Style) -> String {
+        let Some(pricing) = &self.pricing else {
+            return format!("policy {} has no price table: costs are not estimated\n", self.version);
+        };
+        let sizes: Vec<&String> =
+            pricing.providers.values().flat_map(|p| p.sizes.keys()).fold(Vec::new(), |mut v, s| {
+                if !v.contains(&s) {
+                    v.push(s);
+                }
+                v
+            });
+        let mut headers = vec!["provider"];
+        headers.extend(sizes.iter().map(|s| s.as_str()));
+        headers.extend(["per gb", "per replica"]);
+        let mut table = Table::new(&headers, style.no_headers);
+        for (provider, prices) in &pricing.providers {
+            let mut row = vec![provider.clone()];
+            row.extend(sizes.iter().map(|s| prices.sizes.get(*s).map_or("-".into(), |v| format!("{v:.2}"))));
+            row.extend([format!("{:.4}", prices.per_gb), format!("{:.2}", prices.per_replica)]);
+            table.row(row);
+        }
+        table.right(&(1..headers.len()).collect::<Vec<_>>());
+        let mut out =
+            format!("estimated monthly list prices, USD (policy {}); estimates, not invoices\n\n", self.version);
+        out.push_str(&table.render());
+        out.push_str(&format!(
+            "\nha multiplies instance + storage by {}; a secondary costs {} x the same database where it runs\n",
+            number(pricing.ha_multiplier),
+            number(pricing.secondary_multiplier)
+        ));
+        let budgets: Vec<String> = self
+            .budgets
+            .cells
+            .iter()
+            .map(|(c, b)| format!("cell {c} {:.2}", b.monthly_usd))
+            .chain(self.budgets.namespaces.iter().map(|(n, b)| format!("namespace {n} {:.2}", b.monthly_usd)))
+            .collect();
+        out.push_str(&format!(
+            "budgets: {}\n",
+            if budgets.is_empty() { "none".to_owned() } else { budgets.join(", ") }
+        ));
+        out
+    }
+}
+
+impl Outcome for crate::ops::policy::ExplainOutcome {
+    fn human(&self, style: &Style) -> String {
+        let mut out = format!(
+            "a {} request{}{} would land on {} ({}), total {}\n",
+            self.tier,
+            self.cell.as_ref().map(|c| format!(" in cell {c}")).unwrap_or_else(|| " (whole pool)".into()),
+            if self.ha { " with ha" } else { "" },
+            style.bold(&self.placement.id()),
+            self.placement.runtime_cluster,
+            number(self.reason.selected.total_score)
+        );
+        if let Some(s) = &self.secondary {
+            out.push_str(&format!("  secondary {} ({})\n", style.bold(&s.id()), s.runtime_cluster));
+        }
+        out.push('\n');
+        super::plan::explanation(
+            &mut out,
+            &self.reason,
+            &self.ranking,
+            &self.placement,
+            self.secondary.as_ref(),
+            style,
+        );
+        out
+    }
+}
+
+impl Outcome for crate::ops::policy::PolicyDiffOutcome {
+    fn human(&self, style: &Style) -> String {
+        let mut out = format!(
+            "policy {} → {}: {} of {} placements would be decided differently (placements are sticky: nothing moves)\n",
+            self.old.version,
+            self.new.version,
+            self.changed.len(),
+            self.evaluated
+        );
+        if !self.changed.is_empty() {
+            out.push('\n');
+            let mut table = Table::new(&["request", "old decision", "new decision"], style.no_headers);
+            for c in &self.changed {
+                table.row([format!("{} {}/{}", c.kind, c.namespace, c.name), c.old.clone(), c.new.clone()]);
+            }
+            out.push_str(&table.render());
+        }
+        out
+    }
+}
+
+impl Outcome for crate::rules::TestReport {
+    fn human(&self, style: &Style) -> String {
+        let mut table = Table::new(&["result", "test", "file"], style.no_headers);
+        for r in &self.results {
+            let result = if r.passed { style.green("pass") } else { style.red("FAIL") };
+            let name = match &r.message {
+                Some(m) => format!("{} ({m})", r.name),
+                None => r.name.clone(),
+            };
+            table.row([result, name, r.file.clone()]);
+        }
+        let passed = self.results.iter().filter(|r| r.passed).count();
+        format!("{}{} passed, {} failed\n", table.render(), passed, self.results.len() - passed)
     }
 }

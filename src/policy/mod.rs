@@ -179,15 +179,30 @@ impl Checker<'_> {
         self.check_tiers(p);
         self.check_environments(p);
         self.check_cells(p);
-        if !p.traffic.providers.contains(&p.traffic.default_provider) {
+        self.check_governance(p);
+        if !p.traffic.providers.contains_key(&p.traffic.default_provider) {
             self.issue(
                 &[Key("traffic"), Key("defaultProvider")],
                 format!("default traffic provider `{}` is not in traffic.providers", p.traffic.default_provider),
                 None,
             );
         }
-        for (i, provider) in p.traffic.providers.iter().enumerate() {
-            self.label_name(provider, &[Key("traffic"), Key("providers"), Index(i)], "traffic provider");
+        for (name, provider) in &p.traffic.providers {
+            self.label_name(name, &[Key("traffic"), Key("providers"), Key(name)], "traffic provider");
+            if provider.kinds.is_empty() {
+                self.issue(
+                    &[Key("traffic"), Key("providers"), Key(name)],
+                    format!("traffic provider {name} lists no kinds"),
+                    Some("list the apiVersion/kind pairs its template renders"),
+                );
+            }
+        }
+        if !crate::names::is_dns_name(&p.traffic.ingress_domain) {
+            self.issue(
+                &[Key("traffic"), Key("ingressDomain")],
+                format!("ingressDomain `{}` is not a DNS name", p.traffic.ingress_domain),
+                None,
+            );
         }
     }
 
@@ -343,11 +358,83 @@ impl Checker<'_> {
                 }
             }
             if let Some(provider) = &cell.traffic_provider
-                && !p.traffic.providers.contains(provider)
+                && !p.traffic.providers.contains_key(provider)
             {
+                let known: Vec<String> = p.traffic.providers.keys().cloned().collect();
                 self.issue(
                     &[Key("cells"), Key(name), Key("trafficProvider")],
-                    unknown("traffic provider", provider, &p.traffic.providers),
+                    unknown("traffic provider", provider, &known),
+                    None,
+                );
+            }
+        }
+    }
+
+    /// Teams, prices and budgets may only name what the policy defines.
+    fn check_governance(&mut self, p: &Policy) {
+        let cells: Vec<String> = p.cells.keys().cloned().collect();
+        let tiers: Vec<String> = p.tiers.keys().cloned().collect();
+        let environments: Vec<String> = p.environments.keys().cloned().collect();
+        for (team, rule) in &p.teams {
+            for (field, values, known) in [
+                ("cells", &rule.cells, &cells),
+                ("tiers", &rule.tiers, &tiers),
+                ("environments", &rule.environments, &environments),
+            ] {
+                for (i, value) in values.iter().flatten().enumerate() {
+                    if !known.contains(value) {
+                        let what = field.trim_end_matches('s');
+                        self.issue(&[Key("teams"), Key(team), Key(field), Index(i)], unknown(what, value, known), None);
+                    }
+                }
+            }
+        }
+        if let Some(pricing) = &p.pricing {
+            for provider in p.candidates.iter().map(|c| &c.provider) {
+                if !pricing.providers.contains_key(provider) {
+                    self.issue(&[Key("pricing"), Key("providers")], format!("no prices for provider {provider}"), None);
+                }
+            }
+            for (provider, prices) in &pricing.providers {
+                for size in &p.sizes {
+                    if !prices.sizes.contains_key(size) {
+                        self.issue(
+                            &[Key("pricing"), Key("providers"), Key(provider), Key("sizes")],
+                            format!("no price for size {size} on {provider}"),
+                            None,
+                        );
+                    }
+                }
+                let all = prices.sizes.values().chain([&prices.per_gb, &prices.per_replica]);
+                if all.into_iter().any(|v| !v.is_finite() || *v < 0.0) {
+                    self.issue(
+                        &[Key("pricing"), Key("providers"), Key(provider)],
+                        format!("prices of {provider} must be non-negative numbers"),
+                        None,
+                    );
+                }
+            }
+            for (field, value) in
+                [("haMultiplier", pricing.ha_multiplier), ("secondaryMultiplier", pricing.secondary_multiplier)]
+            {
+                if !value.is_finite() || value < 0.0 {
+                    self.issue(&[Key("pricing"), Key(field)], format!("{field} must be a non-negative number"), None);
+                }
+            }
+        }
+        for (cell, budget) in &p.budgets.cells {
+            if !cells.contains(cell) {
+                self.issue(&[Key("budgets"), Key("cells"), Key(cell)], unknown("cell", cell, &cells), None);
+            }
+            if !budget.monthly_usd.is_finite() || budget.monthly_usd < 0.0 {
+                self.issue(&[Key("budgets"), Key("cells"), Key(cell)], "a budget must be a non-negative number", None);
+            }
+        }
+        for (namespace, budget) in &p.budgets.namespaces {
+            if !names::is_dns_label(namespace) || !budget.monthly_usd.is_finite() || budget.monthly_usd < 0.0 {
+                self.issue(
+                    &[Key("budgets"), Key("namespaces"), Key(namespace)],
+                    format!("budget for `{namespace}` needs a DNS-1123 namespace and a non-negative monthlyUSD"),
                     None,
                 );
             }

@@ -26,6 +26,61 @@ pub struct Policy {
     pub cells: IndexMap<String, Cell>,
     pub traffic: Traffic,
     pub gitops: Gitops,
+    /// Which cells, tiers and environments each namespace (team) may use.
+    #[serde(default)]
+    pub teams: IndexMap<String, TeamRule>,
+    /// Monthly price estimates; without them costs are not estimated.
+    #[serde(default)]
+    pub pricing: Option<Pricing>,
+    #[serde(default)]
+    pub budgets: Budgets,
+}
+
+/// What a team may use; an absent list allows everything.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TeamRule {
+    pub cells: Option<Vec<String>>,
+    pub tiers: Option<Vec<String>>,
+    pub environments: Option<Vec<String>>,
+}
+
+/// Monthly list prices in USD, per provider. Estimates, not invoices.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Pricing {
+    pub providers: IndexMap<String, ProviderPrices>,
+    /// `ha: true` multiplies the instance and storage price.
+    pub ha_multiplier: f64,
+    /// A secondary costs this share of what the same database costs there.
+    pub secondary_multiplier: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderPrices {
+    /// Per instance size.
+    pub sizes: IndexMap<String, f64>,
+    #[serde(rename = "perGB")]
+    pub per_gb: f64,
+    /// One app replica.
+    pub per_replica: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Budgets {
+    #[serde(default)]
+    pub cells: IndexMap<String, Budget>,
+    #[serde(default)]
+    pub namespaces: IndexMap<String, Budget>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Budget {
+    #[serde(rename = "monthlyUSD")]
+    pub monthly_usd: f64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -44,6 +99,10 @@ pub struct Candidate {
     pub network: BTreeMap<String, String>,
     pub capabilities: Vec<String>,
     pub scores: BTreeMap<String, f64>,
+    /// Skipped for new placements (outage, drain, deprecation); existing
+    /// placements stay and `verify` reports them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cordoned: bool,
 }
 
 impl Candidate {
@@ -140,7 +199,27 @@ pub struct Cell {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Traffic {
     pub default_provider: String,
-    pub providers: Vec<String>,
+    /// Apps on runtime cluster `C` are reached at `C.<ingressDomain>`.
+    pub ingress_domain: String,
+    /// Each provider renders from `templates/traffic/<name>/record.yaml.j2`
+    /// and may write only the kinds listed here.
+    pub providers: IndexMap<String, TrafficProvider>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrafficProvider {
+    pub kinds: Vec<AllowedKind>,
+}
+
+/// A kind a template may produce, and where it lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AllowedKind {
+    pub api_version: String,
+    pub kind: String,
+    /// Namespaced kinds go in the request's namespace; others have none.
+    pub namespaced: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +253,25 @@ impl Policy {
             Some(allowed) => allowed.iter().any(|id| *id == candidate.id()),
             None => true,
         }
+    }
+
+    /// Why a namespace may not use a cell, tier or environment, if it may not.
+    /// A namespace without its own rule follows `teams.default`, if any.
+    pub fn team_refusal(&self, namespace: &str, field: &str, value: &str) -> Option<(String, Vec<String>)> {
+        let rule = self.teams.get(namespace).or_else(|| self.teams.get("default"))?;
+        let allowed = match field {
+            "cell" => rule.cells.as_ref(),
+            "tier" => rule.tiers.as_ref(),
+            "environment" => rule.environments.as_ref(),
+            _ => None,
+        }?;
+        (!allowed.iter().any(|a| a == value))
+            .then(|| (format!("namespace {namespace} may not use {field} {value}"), allowed.clone()))
+    }
+
+    /// The traffic provider of a cell: its own, else the default.
+    pub fn traffic_provider(&self, cell: &str) -> &str {
+        self.cells.get(cell).and_then(|c| c.traffic_provider.as_deref()).unwrap_or(&self.traffic.default_provider)
     }
 
     /// The drProfile in force for a tier when the request names none.

@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
 
-use crate::policy::{Policy, Replication};
+use crate::cell::Side;
+use crate::policy::{ComputeMode, Policy, Replication};
 use crate::request::{Request, Spec};
 use crate::schedule::{Decision, Target};
 use crate::state;
@@ -27,6 +28,11 @@ use crate::state;
 pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ("mysql/claim.yaml.j2", include_str!("../../templates/mysql/claim.yaml.j2")),
     ("mysql/replication.yaml.j2", include_str!("../../templates/mysql/replication.yaml.j2")),
+    ("app/deployment.yaml.j2", include_str!("../../templates/app/deployment.yaml.j2")),
+    ("app/application.yaml.j2", include_str!("../../templates/app/application.yaml.j2")),
+    ("traffic/oci-dns/record.yaml.j2", include_str!("../../templates/traffic/oci-dns/record.yaml.j2")),
+    ("traffic/route53/record.yaml.j2", include_str!("../../templates/traffic/route53/record.yaml.j2")),
+    ("traffic/cloudflare/record.yaml.j2", include_str!("../../templates/traffic/cloudflare/record.yaml.j2")),
     ("bootstrap/appproject.yaml.j2", include_str!("../../templates/bootstrap/appproject.yaml.j2")),
     ("bootstrap/root-application.yaml.j2", include_str!("../../templates/bootstrap/root-application.yaml.j2")),
 ];
@@ -114,44 +120,48 @@ impl Renderer {
         Ok(text)
     }
 
-    /// Every file under `platform/` for one request, checked.
-    pub fn request_files(
-        &self,
-        request: &Request,
-        decision: &Decision,
-        policy: &Policy,
-    ) -> Result<Vec<RenderedFile>, RenderError> {
+    /// Every file of one request (under `platform/` and, for apps,
+    /// `workloads/`), checked by the guard.
+    pub fn request_files(&self, input: &RenderInput<'_>) -> Result<Vec<RenderedFile>, RenderError> {
+        match &input.request.spec {
+            Spec::MySql { size, storage_gb, ha } => {
+                self.mysql_files(input, json!({ "size": size, "storageGB": storage_gb, "ha": ha }))
+            }
+            Spec::App { image, port, replicas, public_host } => {
+                self.app_files(input, image, *port, *replicas, public_host.as_deref())
+            }
+        }
+    }
+
+    fn mysql_files(&self, input: &RenderInput<'_>, sizing: Value) -> Result<Vec<RenderedFile>, RenderError> {
+        let RenderInput { request, decision, policy, active, .. } = *input;
         let dir = state::platform_dir(request.kind, &request.namespace, &request.name);
         let labels = labels(request);
         let reason_json = serde_json::to_string(&decision.reason).unwrap_or_default();
-        let Spec::MySql { size, storage_gb, ha } = &request.spec;
-        let request_ctx = json!({
-            "kind": request.kind.cli_name(),
-            "name": request.name,
-            "namespace": request.namespace,
-            "cell": request.cell,
-            "tier": request.tier,
-            "environment": request.environment,
-            "drProfile": decision.reason.dr_profile,
-            "size": size,
-            "storageGB": storage_gb,
-            "ha": ha,
-        });
+        let mut request_ctx = request_json(request, decision);
+        if let (Some(fields), Value::Object(sizing)) = (request_ctx.as_object_mut(), sizing) {
+            fields.extend(sizing);
+        }
 
         let mut files = Vec::new();
-        let sides = std::iter::once(("primary", &decision.primary))
-            .chain(decision.secondary.as_ref().map(|s| ("secondary", s)));
+        let sides = std::iter::once((Side::Primary, &decision.primary))
+            .chain(decision.secondary.as_ref().map(|s| (Side::Secondary, s)));
         for (side, target) in sides {
+            // After a failover the old primary is fenced read-only: one writer.
+            let fenced = side == Side::Primary && active == Side::Secondary;
             let ctx = json!({
                 "request": request_ctx,
-                "side": side,
+                "side": side.as_str(),
                 "target": target_json(target),
-                "claim_name": claim_name(&request.name, side),
-                "secret_name": secret_name(&request.name, side),
+                "claim_name": claim_name(&request.name, side.as_str()),
+                "secret_name": secret_name(&request.name, side.as_str()),
                 "labels": labels,
                 "reason_json": reason_json,
+                "write_fence": fenced,
+                "sync_wave": SyncWave::Data.as_str(),
             });
-            files.push(self.checked("mysql/claim.yaml.j2", format!("{dir}/{side}.yaml"), &ctx, request)?);
+            let path = format!("{dir}/{}.yaml", side.as_str());
+            files.push(self.checked("mysql/claim.yaml.j2", path, &ctx, request, policy)?);
         }
         if let Some(secondary) = &decision.secondary {
             let profile = decision.reason.dr_profile.as_deref().and_then(|name| policy.dr_profiles.get(name));
@@ -160,27 +170,123 @@ impl Renderer {
                 _ => ("oci-goldengate", "cdc"),
             };
             let rpo = profile.map_or((decision.reason.rpo_minutes * 60.0).round() as u32, |p| p.rpo_seconds);
-            let end = |side: &str, t: &Target| {
+            // Replication runs from the active side to the standby.
+            let (from, to) = match active {
+                Side::Primary => ((Side::Primary, &decision.primary), (Side::Secondary, secondary)),
+                Side::Secondary => ((Side::Secondary, secondary), (Side::Primary, &decision.primary)),
+            };
+            let end = |(side, t): (Side, &Target)| {
                 json!({
                     "provider": t.provider,
                     "region": t.region,
-                    "claimName": claim_name(&request.name, side),
-                    "secretName": secret_name(&request.name, side),
+                    "claimName": claim_name(&request.name, side.as_str()),
+                    "secretName": secret_name(&request.name, side.as_str()),
                 })
             };
             let ctx = json!({
                 "request": request_ctx,
                 "labels": labels,
+                "sync_wave": SyncWave::Data.as_str(),
                 "replication": {
                     "name": format!("{}-replication", request.name),
                     "tool": tool,
                     "mode": mode,
                     "expectedRpoSeconds": rpo,
-                    "source": end("primary", &decision.primary),
-                    "target": end("secondary", secondary),
+                    "source": end(from),
+                    "target": end(to),
                 },
             });
-            files.push(self.checked("mysql/replication.yaml.j2", format!("{dir}/replication.yaml"), &ctx, request)?);
+            let path = format!("{dir}/replication.yaml");
+            files.push(self.checked("mysql/replication.yaml.j2", path, &ctx, request, policy)?);
+        }
+        Ok(files)
+    }
+
+    fn app_files(
+        &self,
+        input: &RenderInput<'_>,
+        image: &str,
+        port: u32,
+        replicas: u32,
+        public_host: Option<&str>,
+    ) -> Result<Vec<RenderedFile>, RenderError> {
+        let RenderInput { request, decision, policy, active, .. } = *input;
+        let dir = state::platform_dir(request.kind, &request.namespace, &request.name);
+        let labels = labels(request);
+        let mut request_ctx = request_json(request, decision);
+        if let Some(fields) = request_ctx.as_object_mut() {
+            fields.insert("image".into(), image.into());
+            fields.insert("port".into(), port.into());
+        }
+        let compute =
+            decision.reason.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)).map(|p| p.compute_mode);
+
+        let mut files = Vec::new();
+        let sides = std::iter::once((Side::Primary, &decision.primary))
+            .chain(decision.secondary.as_ref().map(|s| (Side::Secondary, s)));
+        for (side, target) in sides {
+            // The active side runs the app; the standby runs what its compute
+            // mode keeps warm, and a cold standby is not even synced.
+            let side_replicas = crate::cost::side_replicas(side, active, compute, replicas);
+            let automated = side == active || side == Side::Primary || compute != Some(ComputeMode::Cold);
+            let workload_path = format!("workloads/{}/{}/{}", request.namespace, request.name, side.as_str());
+            let ctx = json!({
+                "request": request_ctx,
+                "side": side.as_str(),
+                "replicas": side_replicas,
+                "labels": labels,
+                "database_secret": input.database.map(|db| secret_name(db, side.as_str())),
+                "sync_wave": SyncWave::Compute.as_str(),
+            });
+            files.push(self.checked(
+                "app/deployment.yaml.j2",
+                format!("{workload_path}/deployment.yaml"),
+                &ctx,
+                request,
+                policy,
+            )?);
+            let ctx = json!({
+                "request": request_ctx,
+                "labels": labels,
+                "resource_name": format!("{}-{}-{}", request.namespace, request.name, side.as_str()),
+                "repo_url": policy.gitops.repo_url,
+                "revision": policy.gitops.revision,
+                "workload_path": workload_path,
+                "runtime_cluster": target.runtime_cluster,
+                "automated": automated,
+                "sync_wave": SyncWave::Compute.as_str(),
+            });
+            let path = format!("{dir}/application-{}.yaml", side.as_str());
+            files.push(self.checked("app/application.yaml.j2", path, &ctx, request, policy)?);
+        }
+        if let (Some(host), Some(secondary)) = (public_host, &decision.secondary) {
+            let provider = policy.traffic_provider(&request.cell);
+            let endpoint = |t: &Target| {
+                json!({
+                    "provider": t.provider,
+                    "region": t.region,
+                    "runtimeCluster": t.runtime_cluster,
+                    "target": format!("{}.{}", t.runtime_cluster, policy.traffic.ingress_domain),
+                })
+            };
+            let zone = host.split_once('.').map_or(host, |(_, zone)| zone);
+            let ctx = json!({
+                "request": request_ctx,
+                "labels": labels,
+                "resource_name": format!("{}-{}", request.namespace, request.name),
+                "sync_wave": SyncWave::Traffic.as_str(),
+                "traffic": {
+                    "publicHost": host,
+                    "zone": zone,
+                    "ttl": 60,
+                    "activeSide": active.as_str(),
+                    "primary": endpoint(&decision.primary),
+                    "secondary": endpoint(secondary),
+                    "healthCheck": { "path": "/healthz", "port": 443 },
+                },
+            });
+            let template = format!("traffic/{provider}/record.yaml.j2");
+            files.push(self.checked(&template, format!("{dir}/dns.yaml"), &ctx, request, policy)?);
         }
         Ok(files)
     }
@@ -208,12 +314,57 @@ impl Renderer {
         path: String,
         ctx: &Value,
         request: &Request,
+        policy: &Policy,
     ) -> Result<RenderedFile, RenderError> {
         let content = self.render_template(template, ctx)?;
-        guard::check_request_manifest(&content, request)
+        guard::check_request_manifest(&content, request, policy)
             .map_err(|message| RenderError::Unsafe { template: template.into(), message })?;
         Ok(RenderedFile { path, content, template: template.into() })
     }
+}
+
+/// What a request's files are rendered from.
+#[derive(Clone, Copy)]
+pub struct RenderInput<'a> {
+    pub request: &'a Request,
+    pub decision: &'a Decision,
+    pub policy: &'a Policy,
+    /// The side of the cell that serves traffic (from the cell state).
+    pub active: Side,
+    /// The database an app uses (its request name): the app gets the name
+    /// of that database's connection secret on its own side, never a value.
+    pub database: Option<&'a str>,
+}
+
+/// Argo CD sync waves: data first (claims, the write fence), then compute,
+/// then traffic, so that a failover never has two writers.
+#[derive(Clone, Copy)]
+pub enum SyncWave {
+    Data,
+    Compute,
+    Traffic,
+}
+
+impl SyncWave {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncWave::Data => "0",
+            SyncWave::Compute => "1",
+            SyncWave::Traffic => "2",
+        }
+    }
+}
+
+fn request_json(request: &Request, decision: &Decision) -> Value {
+    json!({
+        "kind": request.kind.cli_name(),
+        "name": request.name,
+        "namespace": request.namespace,
+        "cell": request.cell,
+        "tier": request.tier,
+        "environment": request.environment,
+        "drProfile": decision.reason.dr_profile,
+    })
 }
 
 /// The labels every manifest of a request carries (PRODUCT.md section 5).

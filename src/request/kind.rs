@@ -10,20 +10,24 @@ use std::fmt;
 pub enum Kind {
     #[serde(rename = "mysql")]
     MySql,
+    #[serde(rename = "app")]
+    App,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 1] = [Kind::MySql];
+    pub const ALL: [Kind; 2] = [Kind::MySql, Kind::App];
 
     pub fn cli_name(self) -> &'static str {
         match self {
             Kind::MySql => "mysql",
+            Kind::App => "app",
         }
     }
 
     pub fn manifest_kind(self) -> &'static str {
         match self {
             Kind::MySql => "MySQL",
+            Kind::App => "App",
         }
     }
 

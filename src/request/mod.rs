@@ -11,8 +11,6 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 pub use kind::Kind;
 pub use validate::{Issue, RequestError};
 
@@ -42,6 +40,7 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Spec {
     MySql { size: String, storage_gb: u32, ha: bool },
+    App { image: String, port: u32, replicas: u32, public_host: Option<String> },
 }
 
 impl Request {
@@ -50,9 +49,12 @@ impl Request {
         format!("{}/{}", self.namespace, self.name)
     }
 
+    /// High availability within a region: a gate for databases; apps get
+    /// theirs from replicas.
     pub fn ha(&self) -> bool {
         match self.spec {
             Spec::MySql { ha, .. } => ha,
+            Spec::App { .. } => false,
         }
     }
 
@@ -61,52 +63,39 @@ impl Request {
     }
 
     /// The canonical Kubernetes-style form, as stored under `requests/`.
-    pub fn to_manifest(&self) -> RequestManifest {
-        let Spec::MySql { size, storage_gb, ha } = &self.spec;
-        RequestManifest {
-            api_version: API_VERSION,
-            kind: self.kind.manifest_kind(),
-            metadata: Metadata { name: self.name.clone(), namespace: self.namespace.clone() },
-            spec: ManifestSpec {
-                cell: self.cell.clone(),
-                tier: self.tier.clone(),
-                environment: self.environment.clone(),
-                size: size.clone(),
-                storage_gb: *storage_gb,
-                ha: *ha,
-                dr_profile: self.dr_profile.clone(),
-            },
+    pub fn to_manifest(&self) -> serde_json::Value {
+        let mut spec = serde_json::json!({
+            "cell": self.cell,
+            "tier": self.tier,
+            "environment": self.environment,
+        });
+        let fields = spec.as_object_mut().expect("an object");
+        if let Some(dr) = &self.dr_profile {
+            fields.insert("drProfile".into(), dr.clone().into());
         }
+        match &self.spec {
+            Spec::MySql { size, storage_gb, ha } => {
+                fields.insert("size".into(), size.clone().into());
+                fields.insert("storageGB".into(), (*storage_gb).into());
+                fields.insert("ha".into(), (*ha).into());
+            }
+            Spec::App { image, port, replicas, public_host } => {
+                fields.insert("image".into(), image.clone().into());
+                fields.insert("port".into(), (*port).into());
+                fields.insert("replicas".into(), (*replicas).into());
+                if let Some(host) = public_host {
+                    fields
+                        .insert("traffic".into(), serde_json::json!({ "publicHost": host, "mode": "active-passive" }));
+                }
+            }
+        }
+        serde_json::json!({
+            "apiVersion": API_VERSION,
+            "kind": self.kind.manifest_kind(),
+            "metadata": { "name": self.name, "namespace": self.namespace },
+            "spec": spec,
+        })
     }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RequestManifest {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: Metadata,
-    pub spec: ManifestSpec,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Metadata {
-    pub name: String,
-    pub namespace: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ManifestSpec {
-    pub cell: String,
-    pub tier: String,
-    pub environment: String,
-    pub size: String,
-    #[serde(rename = "storageGB")]
-    pub storage_gb: u32,
-    pub ha: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dr_profile: Option<String>,
 }
 
 /// Expands `-f` arguments: files as given, directories to their `*.yaml`,

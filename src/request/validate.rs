@@ -107,6 +107,22 @@ const MYSQL_SPEC: &[Field] = &[
     Field { name: "drProfile", ty: Type::Str, required: false },
 ];
 
+const APP_SPEC: &[Field] = &[
+    Field { name: "cell", ty: Type::Str, required: true },
+    Field { name: "tier", ty: Type::Str, required: true },
+    Field { name: "environment", ty: Type::Str, required: true },
+    Field { name: "drProfile", ty: Type::Str, required: false },
+    Field { name: "image", ty: Type::Str, required: true },
+    Field { name: "port", ty: Type::Int, required: false },
+    Field { name: "replicas", ty: Type::Int, required: false },
+    Field { name: "traffic", ty: Type::Map, required: false },
+];
+
+const TRAFFIC_FIELDS: &[Field] = &[
+    Field { name: "publicHost", ty: Type::Str, required: true },
+    Field { name: "mode", ty: Type::Str, required: false },
+];
+
 const NAME_FIELDS: &[Field] = &[
     Field { name: "name", ty: Type::Str, required: true },
     Field { name: "namespace", ty: Type::Str, required: false },
@@ -122,6 +138,7 @@ const TOP_FIELDS: &[Field] = &[
 fn spec_fields(kind: Kind) -> &'static [Field] {
     match kind {
         Kind::MySql => MYSQL_SPEC,
+        Kind::App => APP_SPEC,
     }
 }
 
@@ -253,6 +270,22 @@ impl Checker<'_> {
         false
     }
 
+    /// An integer field within bounds.
+    fn int_in(&mut self, node: &Node, field: &str, min: u32, max: u32, unit: &str) -> Option<u32> {
+        let Value::Int(value) = node.value else { return None };
+        if value < i64::from(min) || value > i64::from(max) {
+            let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
+            self.issue(
+                node.span,
+                "out of range",
+                format!("{field} {value} is outside {min}..={max}"),
+                Some(format!("ask for between {min} and {max}{unit}")),
+            );
+            return None;
+        }
+        u32::try_from(value).ok()
+    }
+
     fn dns_label(&mut self, node: &Node, field: &str, value: &str) -> bool {
         let ok = names::is_dns_label(value);
         if !ok {
@@ -381,29 +414,24 @@ pub(super) fn document(
     let environment =
         known(&mut c, "environment", p.environment_names()).and_then(|e| p.resolve_environment(&e).map(str::to_owned));
     let dr_profile = known(&mut c, "drProfile", p.dr_profiles.keys().cloned().collect());
-    let size = known(&mut c, "size", p.sizes.clone());
-
-    let storage_gb = get(&spec_nodes, "storageGB").and_then(|node| {
-        let Value::Int(gb) = node.value else { return None };
-        let range = p.storage_gb;
-        if gb < i64::from(range.min) || gb > i64::from(range.max) {
-            c.issue(
-                node.span,
-                "out of range",
-                format!("storageGB {gb} is outside {}..={}", range.min, range.max),
-                Some(format!("ask for between {} and {} GB", range.min, range.max)),
-            );
-            return None;
+    // Team permissions: what this namespace may use.
+    if let Some(ns) = &namespace {
+        for (field, value) in [("cell", &cell), ("tier", &tier), ("environment", &environment)] {
+            let Some(value) = value else { continue };
+            if let Some((message, allowed)) = p.team_refusal(ns, field, value) {
+                let node = get(&spec_nodes, field).unwrap_or(doc);
+                let help = format!(
+                    "{ns} may use {field}s: {}; ask the platform team to change `teams` in the policy",
+                    allowed.join(", ")
+                );
+                c.issue(node.span, "not allowed for this team", message, Some(help));
+            }
         }
-        u32::try_from(gb).ok()
-    });
-    let ha = match get(&spec_nodes, "ha") {
-        Some(node) => match node.value {
-            Value::Bool(ha) => Some(ha),
-            _ => None,
-        },
-        None if name_nodes.is_empty() && spec_nodes.is_empty() => None,
-        None => Some(false),
+    }
+
+    let spec = match kind {
+        Kind::MySql => mysql_spec(&mut c, &spec_nodes, p),
+        Kind::App => app_spec(&mut c, &spec_nodes),
     };
 
     // A named drProfile must meet the tier's own targets.
@@ -431,28 +459,93 @@ pub(super) fn document(
         }
     }
 
-    match (name, namespace, cell, tier, environment, size, storage_gb, ha) {
-        (
-            Some(name),
-            Some(namespace),
-            Some(cell),
-            Some(tier),
-            Some(environment),
-            Some(size),
-            Some(storage_gb),
-            Some(ha),
-        ) if c.issues.is_empty() => Ok(Request {
-            kind,
-            name,
-            namespace,
-            cell,
-            tier,
-            environment,
-            dr_profile,
-            spec: Spec::MySql { size, storage_gb, ha },
-            origin,
-        }),
+    match (name, namespace, cell, tier, environment, spec) {
+        (Some(name), Some(namespace), Some(cell), Some(tier), Some(environment), Some(spec)) if c.issues.is_empty() => {
+            Ok(Request { kind, name, namespace, cell, tier, environment, dr_profile, spec, origin })
+        }
         _ => Err(c.issues),
+    }
+}
+
+fn mysql_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], p: &Policy) -> Option<Spec> {
+    let size = get(spec, "size").and_then(|node| {
+        let value = node.as_str()?;
+        c.one_of(node, "size", value, &p.sizes).then(|| value.to_owned())
+    });
+    let range = p.storage_gb;
+    let storage_gb = get(spec, "storageGB").and_then(|node| c.int_in(node, "storageGB", range.min, range.max, "GB"));
+    let ha = get(spec, "ha").map_or(Some(false), |node| match node.value {
+        Value::Bool(ha) => Some(ha),
+        _ => None,
+    });
+    Some(Spec::MySql { size: size?, storage_gb: storage_gb?, ha: ha? })
+}
+
+fn app_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)]) -> Option<Spec> {
+    let image = get(spec, "image").and_then(|node| {
+        let image = node.as_str()?;
+        match image_problem(image) {
+            None => Some(image.to_owned()),
+            Some(problem) => {
+                c.issue(
+                    node.span,
+                    "not a pinned image",
+                    format!("image `{}` {problem}", shown(image)),
+                    Some(
+                        "name a pinned image, e.g. registry.example.org/orders/api:1.4.2 or ...@sha256:<digest>".into(),
+                    ),
+                );
+                None
+            }
+        }
+    });
+    let port = get(spec, "port").map_or(Some(8080), |node| c.int_in(node, "port", 1, 65535, ""));
+    let replicas = get(spec, "replicas").map_or(Some(2), |node| c.int_in(node, "replicas", 0, 100, ""));
+    let traffic = match get(spec, "traffic") {
+        None => Some(None),
+        Some(node) => {
+            let map = node.as_map()?;
+            let fields = c.fields(map, &[TRAFFIC_FIELDS], node.span, "traffic");
+            let host = get(&fields, "publicHost").and_then(|n| {
+                let host = n.as_str()?;
+                let ok = names::is_dns_name(host);
+                if !ok {
+                    c.issue(
+                        n.span,
+                        "not a DNS name",
+                        format!("publicHost `{}` is not a DNS name", shown(host)),
+                        Some("use a lowercase host name such as orders.example.org".into()),
+                    );
+                }
+                ok.then(|| host.to_owned())
+            });
+            let mode = get(&fields, "mode").map_or(Some(()), |n| {
+                let mode = n.as_str()?;
+                c.one_of(n, "traffic mode", mode, &["active-passive".to_owned()]).then_some(())
+            });
+            mode.and(host).map(Some)
+        }
+    };
+    Some(Spec::App { image: image?, port: port?, replicas: replicas?, public_host: traffic? })
+}
+
+/// Why an image reference is not acceptable, if it is not: it must be a
+/// plain reference pinned by a tag or a digest.
+fn image_problem(image: &str) -> Option<&'static str> {
+    let plain = !image.is_empty()
+        && image.len() <= 255
+        && image.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':' | b'@'));
+    if !plain {
+        return Some("is not a container image reference");
+    }
+    if let Some((_, digest)) = image.split_once('@') {
+        let hex = digest.strip_prefix("sha256:").unwrap_or_default();
+        return (hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some("has a malformed digest");
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) if !tag.is_empty() => None,
+        _ => Some("carries no tag or digest"),
     }
 }
 

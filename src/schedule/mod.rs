@@ -82,6 +82,12 @@ pub struct Reason {
     pub candidates_evaluated: usize,
     pub candidates_passed_gates: usize,
     pub secondary: Option<SecondaryReason>,
+    /// For an app that follows its data: the database it was co-located with.
+    #[serde(default)]
+    pub follows: Option<String>,
+    /// Warnings of the policy rules when the decision was made.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub policy: PolicyRef,
 }
 
@@ -142,6 +148,13 @@ pub struct SecondaryReason {
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum ScheduleError {
+    #[error("the data this app follows sits on {placement}, which fails the app's gates: {why}")]
+    #[diagnostic(
+        code(idp::schedule::follow),
+        help("give the app a tier whose gates the database's placement meets, or move the database")
+    )]
+    CannotFollow { placement: String, why: String },
+
     #[error("tier `{0}` is not defined by the policy")]
     #[diagnostic(code(idp::schedule::tier))]
     UnknownTier(String),
@@ -179,6 +192,17 @@ fn list(rejected: &[Rejection]) -> String {
 /// tier or drProfile calls for one, the best candidate of another provider
 /// passing the secondary gates.
 pub fn schedule(policy: &Policy, policy_ref: &PolicyRef, demand: &Demand<'_>) -> Result<Decision, ScheduleError> {
+    schedule_with(policy, policy_ref, demand, &|_| None)
+}
+
+/// [`schedule`], with candidates a caller refuses (policy rules): a refused
+/// candidate is rejected like a gate failure, with the caller's reason.
+pub fn schedule_with(
+    policy: &Policy,
+    policy_ref: &PolicyRef,
+    demand: &Demand<'_>,
+    refuse: &dyn Fn(&Candidate) -> Option<String>,
+) -> Result<Decision, ScheduleError> {
     let tier = policy.tiers.get(demand.tier).ok_or_else(|| ScheduleError::UnknownTier(demand.tier.into()))?;
     let dr_name = policy.effective_dr_profile(tier, demand.dr_profile);
     let dr = match dr_name {
@@ -193,7 +217,7 @@ pub fn schedule(policy: &Policy, policy_ref: &PolicyRef, demand: &Demand<'_>) ->
     let weights: IndexMap<String, f64> =
         policy.dimensions.iter().map(|d| (d.clone(), tier.weights.get(d).copied().unwrap_or(0.0))).collect();
 
-    let evaluated = evaluate(policy, &weights, &gates, demand.cell, |_| None);
+    let evaluated = evaluate(policy, &weights, &gates, demand.cell, refuse);
     let Some(winner) = evaluated.ranked.first() else {
         return Err(ScheduleError::NoCandidate {
             tier: demand.tier.into(),
@@ -206,8 +230,10 @@ pub fn schedule(policy: &Policy, policy_ref: &PolicyRef, demand: &Demand<'_>) ->
 
     let wants_secondary = tier.secondary.required || demand.dr_profile.is_some();
     let secondary = if wants_secondary {
-        let other = evaluate(policy, &weights, &tier.secondary.gates, demand.cell, |c| {
-            (c.provider == primary.provider).then(|| format!("same provider as the primary ({})", primary.provider))
+        let other = evaluate(policy, &weights, &tier.secondary.gates, demand.cell, &|c| {
+            (c.provider == primary.provider)
+                .then(|| format!("same provider as the primary ({})", primary.provider))
+                .or_else(|| refuse(c))
         });
         let Some(best) = other.ranked.first() else {
             return Err(ScheduleError::NoSecondary {
@@ -249,6 +275,8 @@ pub fn schedule(policy: &Policy, policy_ref: &PolicyRef, demand: &Demand<'_>) ->
             selected: best.scored(policy),
             rejected: rejected.clone(),
         }),
+        follows: None,
+        warnings: Vec::new(),
         policy: policy_ref.clone(),
     };
     Ok(Decision {
@@ -257,6 +285,54 @@ pub fn schedule(policy: &Policy, policy_ref: &PolicyRef, demand: &Demand<'_>) ->
         reason,
         ranking,
     })
+}
+
+/// Places an app with the data it uses: its primary on the database's
+/// primary, its secondary on the database's secondary (when the database has
+/// one), so that a failover moves both together. The ranking and rejections
+/// still explain every candidate; the reason says what was followed.
+pub fn follow(
+    policy: &Policy,
+    policy_ref: &PolicyRef,
+    demand: &Demand<'_>,
+    data: (&Target, Option<&Target>),
+    source: &str,
+    refuse: &dyn Fn(&Candidate) -> Option<String>,
+) -> Result<Decision, ScheduleError> {
+    let (primary, data_secondary) = data;
+    if let Some(why) = unsatisfied(policy, demand, primary) {
+        return Err(ScheduleError::CannotFollow { placement: primary.id(), why });
+    }
+    let mut decision = schedule_with(policy, policy_ref, demand, refuse)?;
+    let weights = decision.reason.weights.clone();
+    let scored = |target: &Target| {
+        let index =
+            policy.candidates.iter().position(|c| c.provider == target.provider && c.region == target.region)?;
+        Some(score(policy, index, &weights).scored(policy))
+    };
+    if let Some(selected) = scored(primary) {
+        decision.reason.selected = selected;
+    }
+    decision.primary = primary.clone();
+    if let Some(secondary) = data_secondary {
+        decision.secondary = Some(secondary.clone());
+        let selected = scored(secondary);
+        match (&mut decision.reason.secondary, selected) {
+            (Some(reason), Some(selected)) => reason.selected = selected,
+            (None, Some(selected)) => {
+                let tier = &policy.tiers[demand.tier];
+                decision.reason.secondary = Some(SecondaryReason {
+                    required: false,
+                    gates: tier.secondary.gates.clone(),
+                    selected,
+                    rejected: Vec::new(),
+                });
+            }
+            _ => {}
+        }
+    }
+    decision.reason.follows = Some(source.to_owned());
+    Ok(decision)
 }
 
 /// Why an existing placement can no longer serve a changed request, if it
@@ -325,7 +401,7 @@ fn evaluate(
     weights: &IndexMap<String, f64>,
     gates: &[String],
     cell: &str,
-    exclude: impl Fn(&Candidate) -> Option<String>,
+    exclude: &dyn Fn(&Candidate) -> Option<String>,
 ) -> Evaluation {
     let mut ranked = Vec::new();
     let mut rejected = Vec::new();
@@ -333,17 +409,13 @@ fn evaluate(
         let missing: Vec<String> = gates.iter().filter(|g| !candidate.has(g)).cloned().collect();
         let excluded = if !policy.cell_allows(cell, candidate) {
             Some(format!("not a candidate of cell {cell}"))
+        } else if candidate.cordoned {
+            Some("cordoned".to_owned())
         } else {
             exclude(candidate)
         };
         if missing.is_empty() && excluded.is_none() {
-            let subscores: IndexMap<String, f64> = weights
-                .iter()
-                .map(|(dim, w)| (dim.clone(), round4(candidate.scores.get(dim).copied().unwrap_or(0.0) * w)))
-                .collect();
-            let total =
-                round4(weights.iter().map(|(dim, w)| candidate.scores.get(dim).copied().unwrap_or(0.0) * w).sum());
-            ranked.push(Evaluated { index, total, subscores });
+            ranked.push(score(policy, index, weights));
         } else {
             rejected.push(Rejection {
                 provider: candidate.provider.clone(),
@@ -357,6 +429,15 @@ fn evaluate(
     // Stable: equal totals keep policy order.
     ranked.sort_by(|a, b| b.total.total_cmp(&a.total));
     Evaluation { ranked, rejected }
+}
+
+/// A candidate's weighted total and per-dimension contributions.
+fn score(policy: &Policy, index: usize, weights: &IndexMap<String, f64>) -> Evaluated {
+    let candidate = &policy.candidates[index];
+    let raw = |dim: &str| candidate.scores.get(dim).copied().unwrap_or(0.0);
+    let subscores = weights.iter().map(|(dim, w)| (dim.clone(), round4(raw(dim) * w))).collect();
+    let total = round4(weights.iter().map(|(dim, w)| raw(dim) * w).sum());
+    Evaluated { index, total, subscores }
 }
 
 fn round4(x: f64) -> f64 {
@@ -493,6 +574,23 @@ mod tests {
     }
 
     #[test]
+    fn cordoned_candidates_take_no_new_placements() {
+        let mut p = policy();
+        p.candidates[0].cordoned = true;
+        let d = schedule(&p, &pref(), &Demand { cell: "cell-us-east", tier: "medium", ha: false, dr_profile: None })
+            .unwrap();
+        assert_eq!(d.primary.id(), "gcp/us-central1");
+        let aws = d.reason.rejected.iter().find(|r| r.region == "us-east-1").unwrap();
+        assert_eq!(aws.excluded.as_deref(), Some("cordoned"));
+        // An existing placement there still fits: sticky placements stay.
+        let existing = place("medium", false, "cell-us-east", None).unwrap().primary;
+        assert_eq!(
+            unsatisfied(&p, &Demand { cell: "cell-us-east", tier: "medium", ha: false, dr_profile: None }, &existing),
+            None
+        );
+    }
+
+    #[test]
     fn ties_keep_policy_order() {
         let mut p = policy();
         for c in &mut p.candidates {
@@ -508,6 +606,24 @@ mod tests {
     fn unknown_names_are_errors_not_panics() {
         assert!(matches!(place("gold-plated", false, "cell-eu", None), Err(ScheduleError::UnknownTier(_))));
         assert!(matches!(place("medium", false, "cell-eu", Some("tin")), Err(ScheduleError::UnknownDrProfile(_))));
+    }
+
+    #[test]
+    fn apps_follow_their_data() {
+        let p = policy();
+        let db = place("C0", true, "payments", None).unwrap();
+        let app = Demand { cell: "payments", tier: "C1", ha: false, dr_profile: None };
+        let d = follow(&p, &pref(), &app, (&db.primary, db.secondary.as_ref()), "mysql team/db", &|_| None).unwrap();
+        assert_eq!((d.primary.id(), d.secondary.as_ref().unwrap().id()), (db.primary.id(), db.secondary.unwrap().id()));
+        assert_eq!(d.reason.follows.as_deref(), Some("mysql team/db"));
+        assert_eq!(d.reason.selected.provider, "aws");
+        // A database on a candidate that fails the app's gates cannot be followed.
+        let oci = place("critical", false, "cell-us-east", None).unwrap();
+        let strict = Demand { cell: "cell-us-east", tier: "low", ha: false, dr_profile: None };
+        assert!(matches!(
+            follow(&p, &pref(), &strict, (&oci.primary, None), "x", &|_| None),
+            Err(ScheduleError::CannotFollow { .. })
+        ));
     }
 
     #[test]

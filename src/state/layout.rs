@@ -21,3 +21,9 @@ pub fn placement_path(kind: Kind, namespace: &str, name: &str) -> String {
 pub fn platform_dir(kind: Kind, namespace: &str, name: &str) -> String {
     format!("platform/{namespace}/{kind}-{name}")
 }
+
+/// `workloads/<namespace>/<name>/`: an app's workload manifests, one folder
+/// per side.
+pub fn workload_dir(namespace: &str, name: &str) -> String {
+    format!("workloads/{namespace}/{name}")
+}

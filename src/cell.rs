@@ -1,0 +1,177 @@
+//! Cells: which side of a cell is active and its failover events
+//! (`cells/<cell>/<environment>.yaml`, written only by failover/failback),
+//! and what runs in it: one member file per request
+//! (`cells/<cell>/<environment>/members/<namespace>/<kind>-<name>.yaml`),
+//! written with the request's own files.
+//!
+//! A file per member keeps every apply independently revertable (no file is
+//! shared between two requests' commits) while "what is in this cell" stays
+//! one small directory, never a scan of the state repo.
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::Kind;
+use crate::schedule::Target;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    #[default]
+    Primary,
+    Secondary,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Primary => "primary",
+            Side::Secondary => "secondary",
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::Primary => Side::Secondary,
+            Side::Secondary => Side::Primary,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CellState {
+    pub api_version: String,
+    pub kind: String,
+    pub cell: String,
+    pub environment: String,
+    pub active_side: Side,
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Member {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    pub primary: Target,
+    pub secondary: Option<Target>,
+    pub dr_profile: Option<String>,
+    /// The estimated monthly cost, summed for budgets.
+    #[serde(rename = "monthlyUSD", default, skip_serializing_if = "Option::is_none")]
+    pub monthly_usd: Option<f64>,
+}
+
+/// A failover or failback, as recorded for the audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Event {
+    pub action: String,
+    pub from: Side,
+    pub to: Side,
+    pub at: String,
+    pub by: String,
+    pub observed_lag_seconds: Option<f64>,
+    pub lag_source: Option<String>,
+    pub rpo_seconds: u32,
+    pub forced: bool,
+    pub reason: Option<String>,
+}
+
+impl CellState {
+    pub fn new(cell: &str, environment: &str) -> Self {
+        Self {
+            api_version: crate::request::API_VERSION.into(),
+            kind: "CellState".into(),
+            cell: cell.into(),
+            environment: environment.into(),
+            active_side: Side::Primary,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn path(cell: &str, environment: &str) -> String {
+        format!("cells/{cell}/{environment}.yaml")
+    }
+
+    pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
+        serde_saphyr::from_str(text)
+    }
+
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).expect("a cell state always serializes")
+    }
+}
+
+impl Member {
+    /// Where a request's membership of a cell is recorded.
+    pub fn path(cell: &str, environment: &str, kind: Kind, namespace: &str, name: &str) -> String {
+        format!("{}/{namespace}/{kind}-{name}.yaml", members_dir(cell, environment))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
+        serde_saphyr::from_str(text)
+    }
+
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).expect("a member always serializes")
+    }
+}
+
+/// The folder holding a cell's member files.
+pub fn members_dir(cell: &str, environment: &str) -> String {
+    format!("cells/{cell}/{environment}/members")
+}
+
+/// The database an app in a cell follows: one in the app's own namespace
+/// first, else the first of the cell (members sorted by namespace, name).
+pub fn database_for<'a>(members: &'a [Member], namespace: &str) -> Option<&'a Member> {
+    let databases = || members.iter().filter(|m| m.kind == Kind::MySql);
+    databases().find(|m| m.namespace == namespace).or_else(|| databases().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(provider: &str) -> Target {
+        Target {
+            provider: provider.into(),
+            region: "r".into(),
+            runtime_cluster: "c".into(),
+            network: Default::default(),
+        }
+    }
+
+    fn member(kind: Kind, namespace: &str, name: &str) -> Member {
+        Member {
+            kind,
+            namespace: namespace.into(),
+            name: name.into(),
+            primary: target("aws"),
+            secondary: None,
+            dr_profile: None,
+            monthly_usd: None,
+        }
+    }
+
+    #[test]
+    fn apps_follow_a_database_of_their_namespace_first() {
+        let members = [member(Kind::MySql, "a", "db"), member(Kind::MySql, "b", "db"), member(Kind::App, "b", "web")];
+        assert_eq!(database_for(&members, "b").unwrap().namespace, "b");
+        assert_eq!(database_for(&members, "z").unwrap().namespace, "a");
+        assert!(database_for(&members[2..], "b").is_none());
+        assert_eq!(Member::parse(&members[0].to_yaml()).unwrap(), members[0]);
+        assert_eq!(
+            Member::path("payments", "production", Kind::App, "b", "web"),
+            "cells/payments/production/members/b/app-web.yaml"
+        );
+    }
+
+    #[test]
+    fn cell_state_round_trips() {
+        let mut cell = CellState::new("payments", "production");
+        cell.active_side = Side::Secondary;
+        assert_eq!(CellState::parse(&cell.to_yaml()).unwrap(), cell);
+    }
+}

@@ -1,0 +1,113 @@
+//! `idp failover` and `idp failback`: the cell runbook.
+
+use clap::Args;
+
+use super::{Ending, Failure, GlobalArgs, Progress, PushArgs};
+use crate::cell::Side;
+use crate::ops::failover::{FailoverOptions, FailoverOutcome, failover};
+use crate::ops::lag::LagSource;
+use crate::output::{Outcome, Printer};
+
+/// Move a cell's data, compute and traffic to its secondary cloud, as one commit
+///
+/// Checks that every database has a secondary and a replication claim and
+/// every app a secondary Application, checks replication lag against the
+/// drProfile's RPO, then fences the primary databases, scales the secondary
+/// apps up and the primary apps down, and switches the DNS records, ordered
+/// with Argo CD sync waves (data, compute, traffic). Idempotent.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  idp failover --cell payments --env prod --replication-lag 4 --reason 'us-east-1 outage'\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --yes --push\n  idp failover --cell payments --env prod --dry-run"
+)]
+pub struct FailoverArgs {
+    #[command(flatten)]
+    pub run: RunbookArgs,
+}
+
+/// Return a failed-over cell to its primary cloud, as one commit
+///
+/// The reverse of `idp failover`, with the same checks in the other direction:
+/// replication from the secondary back to the primary must be within RPO.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  idp failback --cell payments --env prod --replication-lag 2\n  idp failback --cell payments --env prod --dry-run"
+)]
+pub struct FailbackArgs {
+    #[command(flatten)]
+    pub run: RunbookArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    /// The cell to move
+    #[arg(long, value_name = "CELL")]
+    pub cell: String,
+    /// Its environment (aliases such as prod work)
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: String,
+    /// Observed replication lag in seconds (your reading)
+    #[arg(long, value_name = "SECONDS", conflicts_with = "lag_url")]
+    pub replication_lag: Option<f64>,
+    /// A Prometheus-compatible API to read the lag from (instant query)
+    #[arg(long, value_name = "URL")]
+    pub lag_url: Option<String>,
+    /// The query to send to --lag-url ($cell and $environment are substituted)
+    #[arg(long, value_name = "PROMQL", requires = "lag_url")]
+    pub lag_query: Option<String>,
+    /// Proceed without a lag reading or above RPO; recorded in the commit
+    #[arg(long)]
+    pub force: bool,
+    /// Why: recorded in the cell's state file and the commit
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Show the runbook and the changes; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for the cell name (required without a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+/// The default lag query: the worst GoldenGate lag of the cell.
+const DEFAULT_LAG_QUERY: &str = r#"max(idp_replication_lag_seconds{cell="$cell",environment="$environment"})"#;
+
+pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
+    let mut ctx = super::context(global)?;
+    let lag = match (args.replication_lag, &args.lag_url) {
+        (Some(seconds), _) => LagSource::Reading(seconds),
+        (None, Some(url)) => {
+            let query = args.lag_query.clone().unwrap_or_else(|| DEFAULT_LAG_QUERY.to_owned());
+            let query = query.replace("$cell", &args.cell).replace("$environment", &args.environment);
+            LagSource::Prometheus { url: url.clone(), query }
+        }
+        (None, None) => LagSource::Unknown,
+    };
+    let options = FailoverOptions {
+        cell: args.cell.clone(),
+        environment: args.environment.clone(),
+        to,
+        lag,
+        force: args.force,
+        reason: args.reason.clone(),
+        dry_run: args.dry_run,
+    };
+    let yes = args.yes;
+    let cell = args.cell.clone();
+    let mut ask = |plan: &FailoverOutcome| -> Result<bool, crate::ops::Error> {
+        if yes {
+            return Ok(true);
+        }
+        printer.raw_stderr(&plan.human(&printer.style));
+        super::confirm_typed(&format!("Type the cell name ({cell}) to {} it", plan.action), &cell)
+    };
+    let progress = Progress::new(printer);
+    let outcome = failover(&mut ctx, &options, args.push.options().as_ref(), &mut ask, &|m| progress.say(m))?;
+    progress.done();
+    match outcome {
+        Some(outcome) => printer.result(&outcome)?,
+        None => printer.note("nothing written"),
+    }
+    Ok(Ending::Success)
+}

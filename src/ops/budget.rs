@@ -1,0 +1,132 @@
+//! Budgets: what a cell or namespace already costs, what a plan adds, and
+//! the limit the policy sets. Read from member files by path: one folder per
+//! cell, one per namespace, never the whole repo.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::plan::PlanResult;
+use super::{Context, Error};
+use crate::cell::Member;
+use crate::cost::cents;
+use crate::record::PlacementRecord;
+use crate::request::Request;
+
+/// Spend of one cell or namespace, in estimated USD per month.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spend {
+    /// `cell payments` or `namespace team-beta`.
+    pub scope: String,
+    /// What the state repo already holds, without the requests of this plan.
+    #[serde(rename = "currentUSD")]
+    pub current_usd: f64,
+    /// What this plan's requests cost there.
+    #[serde(rename = "plannedUSD")]
+    pub planned_usd: f64,
+    #[serde(rename = "limitUSD")]
+    pub limit_usd: Option<f64>,
+}
+
+/// The spend of every cell the plan touches (and of every namespace with a
+/// budget); an error when a budget would be exceeded.
+pub fn check(ctx: &Context, requests: &[Request], results: &[PlanResult]) -> Result<Vec<Spend>, Error> {
+    let policy = &ctx.policy.policy;
+    if policy.pricing.is_none() {
+        return Ok(Vec::new());
+    }
+    let planned = |matches: &dyn Fn(&Request) -> bool| -> f64 {
+        requests
+            .iter()
+            .zip(results)
+            .filter(|(r, _)| matches(r))
+            .filter_map(|(_, p)| p.cost.as_ref())
+            .map(|c| c.monthly_usd)
+            .sum()
+    };
+    let in_plan = |kind, namespace: &str, name: &str| {
+        requests.iter().any(|r| r.kind == kind && r.namespace == namespace && r.name == name)
+    };
+
+    let mut spends = Vec::new();
+    let cells: BTreeMap<&str, ()> = requests.iter().map(|r| (r.cell.as_str(), ())).collect();
+    for cell in cells.keys() {
+        let current: f64 = members_of_cell(ctx, cell)?
+            .iter()
+            .filter(|m| !in_plan(m.kind, &m.namespace, &m.name))
+            .filter_map(|m| m.monthly_usd)
+            .sum();
+        let limit = policy.budgets.cells.get(*cell).map(|b| b.monthly_usd);
+        spends.push(Spend {
+            scope: format!("cell {cell}"),
+            current_usd: cents(current),
+            planned_usd: cents(planned(&|r| r.cell == *cell)),
+            limit_usd: limit,
+        });
+    }
+    let namespaces: BTreeMap<&str, ()> = requests
+        .iter()
+        .filter(|r| policy.budgets.namespaces.contains_key(&r.namespace))
+        .map(|r| (r.namespace.as_str(), ()))
+        .collect();
+    for namespace in namespaces.keys() {
+        let mut current = 0.0;
+        for member in members_of_namespace(ctx, namespace)? {
+            if !in_plan(member.kind, &member.namespace, &member.name) {
+                current += member.monthly_usd.unwrap_or(0.0);
+            }
+        }
+        let limit = policy.budgets.namespaces.get(*namespace).map(|b| b.monthly_usd);
+        spends.push(Spend {
+            scope: format!("namespace {namespace}"),
+            current_usd: cents(current),
+            planned_usd: cents(planned(&|r| r.namespace == *namespace)),
+            limit_usd: limit,
+        });
+    }
+    for spend in &spends {
+        if let Some(limit) = spend.limit_usd
+            && spend.current_usd + spend.planned_usd > limit
+        {
+            return Err(Error::OverBudget {
+                scope: spend.scope.clone(),
+                current: spend.current_usd,
+                planned: spend.planned_usd,
+                limit,
+            });
+        }
+    }
+    Ok(spends)
+}
+
+/// Every member file of a cell, in all its environments.
+fn members_of_cell(ctx: &Context, cell: &str) -> Result<Vec<Member>, Error> {
+    let (Some(repo), Some(base)) = (&ctx.state, ctx.base) else { return Ok(Vec::new()) };
+    let mut members = Vec::new();
+    for path in repo.list_dir(base, &format!("cells/{cell}"))?.into_iter().filter(|p| p.contains("/members/")) {
+        if let Some(bytes) = repo.read_at(base, &path)?
+            && let Ok(member) = Member::parse(&String::from_utf8_lossy(&bytes))
+        {
+            members.push(member);
+        }
+    }
+    Ok(members)
+}
+
+/// Every member of a namespace, found through its placement records.
+fn members_of_namespace(ctx: &Context, namespace: &str) -> Result<Vec<Member>, Error> {
+    let (Some(repo), Some(base)) = (&ctx.state, ctx.base) else { return Ok(Vec::new()) };
+    let mut members = Vec::new();
+    for path in repo.list_dir(base, &format!("placements/{namespace}"))? {
+        let Some(bytes) = repo.read_at(base, &path)? else { continue };
+        let Ok(record) = PlacementRecord::parse(&String::from_utf8_lossy(&bytes)) else { continue };
+        let member_path =
+            Member::path(&record.cell, &record.environment, record.request_kind, namespace, &record.metadata.name);
+        if let Some(bytes) = repo.read_at(base, &member_path)?
+            && let Ok(member) = Member::parse(&String::from_utf8_lossy(&bytes))
+        {
+            members.push(member);
+        }
+    }
+    Ok(members)
+}

@@ -1,0 +1,284 @@
+//! `idp failover` / `idp failback`: move a cell's data, compute and traffic
+//! to its other side as one reviewed, revertable commit.
+//!
+//! The commit fences the old writer (its claim turns read-only), brings the
+//! new side's compute up and the old side's down, and switches the traffic
+//! records; Argo CD applies them in sync waves in that order (data 0,
+//! compute 1, traffic 2), so there is never a moment with two writers.
+
+use serde::Serialize;
+
+use super::cells;
+use super::lag::LagSource;
+use super::plan::{Change, ChangeAction};
+use super::publish::{Build, Landed, PushOptions, land_locally, land_on_remote};
+use super::{Context, Error};
+use crate::cell::{CellState, Event, Member, Side};
+use crate::record::PlacementRecord;
+use crate::render::{RenderInput, Renderer};
+use crate::request::{self, Kind};
+use crate::state::{self, FileChange};
+use crate::yaml::Source;
+
+#[derive(Debug, Clone)]
+pub struct FailoverOptions {
+    pub cell: String,
+    /// A name or alias; resolved against the policy.
+    pub environment: String,
+    /// The side to move to: secondary for failover, primary for failback.
+    pub to: Side,
+    pub lag: LagSource,
+    pub force: bool,
+    pub reason: Option<String>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailoverOutcome {
+    pub action: &'static str,
+    pub cell: String,
+    pub environment: String,
+    pub from: Side,
+    pub to: Side,
+    /// The cell was already on `to`: nothing to do.
+    pub noop: bool,
+    pub dry_run: bool,
+    pub forced: bool,
+    pub observed_lag_seconds: Option<f64>,
+    pub rpo_seconds: u32,
+    /// The runbook, in the order Argo CD applies it.
+    pub steps: Vec<String>,
+    pub changes: Vec<Change>,
+    pub commit: Option<String>,
+    pub landed: Option<Landed>,
+}
+
+pub fn failover(
+    ctx: &mut Context,
+    options: &FailoverOptions,
+    push: Option<&PushOptions>,
+    confirm: &mut dyn FnMut(&FailoverOutcome) -> Result<bool, Error>,
+    progress: &dyn Fn(&str),
+) -> Result<Option<FailoverOutcome>, Error> {
+    let environment = ctx
+        .policy
+        .policy
+        .resolve_environment(&options.environment)
+        .ok_or_else(|| Error::UnknownEnvironment { environment: options.environment.clone() })?
+        .to_owned();
+    ctx.state()?;
+    let mut asked = false;
+    let mut declined = false;
+    let mut build = |ctx: &Context| -> Result<Build<Option<FailoverOutcome>>, Error> {
+        let (mut outcome, files, message) = prepare(ctx, options, &environment)?;
+        if outcome.noop || options.dry_run || files.is_empty() {
+            return Ok(Build { value: Some(outcome), commit: None });
+        }
+        if !asked {
+            asked = true;
+            if !confirm(&outcome)? {
+                declined = true;
+                return Ok(Build { value: None, commit: None });
+            }
+        }
+        outcome.changes = changes_of(ctx, &files)?;
+        Ok(Build { value: Some(outcome), commit: Some((files, message)) })
+    };
+    let (outcome, landed) = match push {
+        None => land_locally(ctx, &mut build)?,
+        Some(push) => land_on_remote(ctx, push, progress, |ctx, _| build(ctx))?,
+    };
+    if declined {
+        return Ok(None);
+    }
+    Ok(outcome.map(|mut o| {
+        o.commit = landed.as_ref().map(|l| l.commit.clone());
+        o.landed = landed;
+        o
+    }))
+}
+
+/// Checks, lag, re-rendering and the new cell state: everything but writing.
+fn prepare(
+    ctx: &Context,
+    options: &FailoverOptions,
+    environment: &str,
+) -> Result<(FailoverOutcome, Vec<FileChange>, String), Error> {
+    let policy = &ctx.policy.policy;
+    let cell_path = CellState::path(&options.cell, environment);
+    let mut cell = cells::state(ctx, &options.cell, environment)?;
+    let members = cells::members(ctx, &options.cell, environment)?;
+    if members.is_empty() {
+        return Err(Error::EmptyCell { cell: options.cell.clone(), environment: environment.into() });
+    }
+    let from = cell.active_side;
+    let to = options.to;
+    let action = if to == Side::Secondary { "failover" } else { "failback" };
+
+    // The tightest RPO among the cell's databases bounds the acceptable lag.
+    let rpo_seconds = members
+        .iter()
+        .filter(|m| m.kind == Kind::MySql)
+        .filter_map(|m| m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)))
+        .map(|p| p.rpo_seconds)
+        .min()
+        .unwrap_or(0);
+    let steps = runbook(action, &cell, &members, to);
+    let mut outcome = FailoverOutcome {
+        action,
+        cell: options.cell.clone(),
+        environment: environment.into(),
+        from,
+        to,
+        noop: from == to,
+        dry_run: options.dry_run,
+        forced: options.force,
+        observed_lag_seconds: None,
+        rpo_seconds,
+        steps,
+        changes: Vec::new(),
+        commit: None,
+        landed: None,
+    };
+    if outcome.noop {
+        return Ok((outcome, Vec::new(), String::new()));
+    }
+
+    // Every member must have a standby to move to.
+    let renderer = Renderer::for_state(ctx)?;
+    let mut missing = Vec::new();
+    let mut files = Vec::new();
+    for member in &members {
+        let id = format!("{} {}/{}", member.kind, member.namespace, member.name);
+        let record_path = state::placement_path(member.kind, &member.namespace, &member.name);
+        let record = match ctx.read(&record_path)? {
+            Some(b) => PlacementRecord::parse(&String::from_utf8_lossy(&b))
+                .map_err(|e| Error::CorruptRecord { path: record_path.clone(), message: e.to_string() })?,
+            None => {
+                missing.push(format!("{id}: no placement record"));
+                continue;
+            }
+        };
+        let dir = state::platform_dir(member.kind, &member.namespace, &member.name);
+        let needed: &[&str] = match member.kind {
+            Kind::MySql => &["secondary.yaml", "replication.yaml"],
+            Kind::App => &["application-secondary.yaml"],
+        };
+        for file in needed {
+            if ctx.read(&format!("{dir}/{file}"))?.is_none() {
+                missing.push(format!("{id}: no {}", file.trim_end_matches(".yaml").replace('-', " ")));
+            }
+        }
+        if record.secondary.is_none() {
+            missing.push(format!("{id}: placed without a secondary"));
+            continue;
+        }
+        let request_path = state::request_path(member.kind, &member.namespace, &member.name);
+        let Some(request_bytes) = ctx.read(&request_path)? else {
+            missing.push(format!("{id}: no request file"));
+            continue;
+        };
+        let source = Source::from_bytes(request_path.clone(), request_bytes).map_err(request::RequestError::from)?;
+        let request = request::parse_sources(&[source], Some(member.kind), policy)?.remove(0);
+        let decision = record.decision();
+        let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
+        let input = RenderInput { request: &request, decision: &decision, policy, active: to, database };
+        for file in renderer.request_files(&input)? {
+            if ctx.read(&file.path)?.as_deref() != Some(file.content.as_bytes()) {
+                files.push(FileChange::Upsert { path: file.path, content: file.content.into_bytes() });
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::NoStandby { cell: options.cell.clone(), environment: environment.into(), missing });
+    }
+
+    // Lag within RPO, or an explicit, recorded --force.
+    let observed = options.lag.observe()?;
+    outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
+    match &observed {
+        Some((lag, _)) if *lag > f64::from(rpo_seconds) && !options.force => {
+            return Err(Error::LagAboveRpo { lag: *lag, rpo: rpo_seconds });
+        }
+        None if !options.force => return Err(Error::LagUnknown),
+        _ => {}
+    }
+
+    let by = ctx
+        .state()?
+        .signature()
+        .map(|s| format!("{} <{}>", s.name().unwrap_or("?"), s.email().unwrap_or("?")))
+        .unwrap_or_default();
+    cell.active_side = to;
+    cell.events.push(Event {
+        action: action.into(),
+        from,
+        to,
+        at: jiff::Timestamp::now().to_string(),
+        by,
+        observed_lag_seconds: outcome.observed_lag_seconds,
+        lag_source: observed.map(|(_, source)| source),
+        rpo_seconds,
+        forced: options.force,
+        reason: options.reason.clone(),
+    });
+    files.push(FileChange::Upsert { path: cell_path, content: cell.to_yaml().into_bytes() });
+
+    let lag = outcome.observed_lag_seconds.map_or("unknown".to_owned(), |l| format!("{l}s"));
+    let mut message = format!("idp: {action} cell {}/{environment} to {}\n\n", options.cell, to.as_str());
+    for (i, step) in outcome.steps.iter().enumerate() {
+        message.push_str(&format!("{}. {step}\n", i + 1));
+    }
+    if let Some(reason) = &options.reason {
+        message.push_str(&format!("\nReason: {}\n", reason.trim()));
+    }
+    message.push_str(&format!(
+        "\nIdp-Action: {action}\nIdp-Cell: {} {environment}\nIdp-Active-Side: {}\nIdp-Observed-Lag: {lag}\nIdp-RPO: {rpo_seconds}s\nIdp-Forced: {}\n",
+        options.cell,
+        to.as_str(),
+        options.force
+    ));
+    Ok((outcome, files, message))
+}
+
+/// The runbook steps, in sync-wave order.
+fn runbook(action: &str, cell: &CellState, members: &[Member], to: Side) -> Vec<String> {
+    let from = to.other();
+    let of = |kind: Kind| {
+        members
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| format!("{}/{}", m.namespace, m.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (dbs, apps) = (of(Kind::MySql), of(Kind::App));
+    let mut steps = vec![format!("check every member has a {} standby and replication lag is within RPO", to.as_str())];
+    if !dbs.is_empty() {
+        steps.push(format!(
+            "wave 0 (data): fence the {} databases read-only and reverse replication to {}: {dbs}",
+            from.as_str(),
+            to.as_str()
+        ));
+    }
+    if !apps.is_empty() {
+        steps.push(format!(
+            "wave 1 (compute): scale the {} apps up with automated sync, the {} apps to 0: {apps}",
+            to.as_str(),
+            from.as_str()
+        ));
+        steps.push(format!("wave 2 (traffic): point the DNS failover records at the {} side", to.as_str()));
+    }
+    steps.push(format!("record the {action} in cells/{}/{}.yaml", cell.cell, cell.environment));
+    steps
+}
+
+fn changes_of(ctx: &Context, files: &[FileChange]) -> Result<Vec<Change>, Error> {
+    files
+        .iter()
+        .map(|f| {
+            let action = if ctx.read(f.path())?.is_some() { ChangeAction::Update } else { ChangeAction::Create };
+            Ok(Change { action, path: f.path().to_owned() })
+        })
+        .collect()
+}

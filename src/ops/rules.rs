@@ -1,0 +1,91 @@
+//! Where a state repo's Rego rules come from, and how they take part in a
+//! plan: admission (`deny`/`warn`) per request, `deny_candidate` per
+//! candidate.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::{Context, Error};
+use crate::policy::Policy;
+use crate::record::PlacementRecord;
+use crate::request::{Request, Spec};
+use crate::rules::{RuleFile, Rules};
+
+/// Rule and test files: `rules/*.rego` beside a `--policy` file, else
+/// `policy/rules/*.rego` in the state repo at the base commit.
+pub fn files(ctx: &Context) -> Result<(Vec<RuleFile>, Vec<RuleFile>), Error> {
+    let mut all = Vec::new();
+    match ctx.policy_file() {
+        Some(file) => {
+            let dir = file.parent().unwrap_or(Path::new(".")).join("rules");
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                paths.sort();
+                for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "rego")) {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| Error::RulesIo { path: path.display().to_string(), message: e.to_string() })?;
+                    all.push(RuleFile { path: path.display().to_string(), text });
+                }
+            }
+        }
+        None => {
+            if let (Some(state), Some(base)) = (&ctx.state, ctx.base) {
+                for path in state.list_dir(base, "policy/rules")?.into_iter().filter(|p| p.ends_with(".rego")) {
+                    let bytes = state.read_at(base, &path)?.unwrap_or_default();
+                    all.push(RuleFile { path, text: String::from_utf8_lossy(&bytes).into_owned() });
+                }
+            }
+        }
+    }
+    Ok(all.into_iter().partition(|f| !f.path.ends_with("_test.rego")))
+}
+
+/// The compiled rules in force (possibly none).
+pub fn load(ctx: &Context) -> Result<Rules, Error> {
+    let (rules, _) = files(ctx)?;
+    Ok(Rules::compile(rules)?)
+}
+
+/// `input.request`: the normalized request as flat keys.
+pub fn request_input(request: &Request) -> Value {
+    let mut input = json!({
+        "kind": request.kind.cli_name(),
+        "name": request.name,
+        "namespace": request.namespace,
+        "cell": request.cell,
+        "tier": request.tier,
+        "environment": request.environment,
+        "drProfile": request.dr_profile,
+    });
+    let fields = input.as_object_mut().expect("an object");
+    match &request.spec {
+        Spec::MySql { size, storage_gb, ha } => {
+            fields.insert("size".into(), size.clone().into());
+            fields.insert("storageGB".into(), (*storage_gb).into());
+            fields.insert("ha".into(), (*ha).into());
+        }
+        Spec::App { image, port, replicas, public_host } => {
+            fields.insert("image".into(), image.clone().into());
+            fields.insert("port".into(), (*port).into());
+            fields.insert("replicas".into(), (*replicas).into());
+            fields.insert("publicHost".into(), public_host.clone().into());
+        }
+    }
+    input
+}
+
+/// The admission input: the request, its tier and drProfile entries, and
+/// the current placement.
+pub fn admission_input(policy: &Policy, request: &Request, existing: Option<&PlacementRecord>) -> Value {
+    let tier = policy.tiers.get(&request.tier);
+    let dr = tier
+        .and_then(|t| policy.effective_dr_profile(t, request.dr_profile.as_deref()))
+        .and_then(|d| policy.dr_profiles.get(d));
+    json!({
+        "request": request_input(request),
+        "tier": tier,
+        "drProfile": dr,
+        "existing": existing.map(|r| json!({ "primary": r.primary, "secondary": r.secondary })),
+    })
+}

@@ -1,0 +1,278 @@
+//! `idp verify`: the CI gate for a whole state repo. It reads everything at
+//! HEAD (the one command that may walk the whole tree), re-renders every
+//! request from its recorded placement and compares byte for byte, and never
+//! moves anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::plan::request_yaml;
+use super::{Context, Error, cells};
+use crate::cell::Member;
+use crate::record::PlacementRecord;
+use crate::render::{RenderInput, Renderer};
+use crate::request::{self, Request};
+use crate::schedule::{self, PolicyRef};
+use crate::state::{self, git};
+use crate::yaml::Source;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub file: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerifyOutcome {
+    pub ok: bool,
+    pub strict: bool,
+    pub requests: usize,
+    pub files: usize,
+    pub findings: Vec<Finding>,
+}
+
+/// Paths idp writes for requests; anything there that no request explains
+/// is an orphan.
+const OWNED_PREFIXES: &[&str] = &["requests/", "placements/", "platform/", "workloads/"];
+
+pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
+    let repo = ctx.state()?;
+    let policy = &ctx.policy.policy;
+    let mut findings = Vec::new();
+    let mut error =
+        |file: &str, message: String| findings.push(Finding { severity: Severity::Error, file: file.into(), message });
+    let Some(base) = ctx.base else {
+        return Ok(VerifyOutcome { ok: true, strict, requests: 0, files: 0, findings: Vec::new() });
+    };
+    let files = all_files(repo, base)?;
+
+    // Rules must compile.
+    if let Err(e) = super::rules::load(ctx) {
+        error("policy/rules", e.to_string());
+    }
+
+    let renderer = Renderer::for_state(ctx)?;
+    let policy_ref = PolicyRef { version: policy.version.clone(), digest: ctx.policy.digest.clone() };
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    let mut warnings = Vec::new();
+    let mut requests = 0;
+    for path in files.keys().filter(|p| p.starts_with("requests/")) {
+        let bytes = repo.read_at(base, path)?.unwrap_or_default();
+        expected.insert(path.clone());
+        let parsed = Source::from_bytes(path.clone(), bytes.clone())
+            .map_err(request::RequestError::from)
+            .and_then(|source| request::parse_sources(&[source], None, policy));
+        let request: Request = match parsed {
+            Ok(mut list) if list.len() == 1 => list.remove(0),
+            Ok(_) => {
+                error(path, "a stored request holds exactly one document".into());
+                continue;
+            }
+            Err(e) => {
+                for message in e.messages() {
+                    error(path, message);
+                }
+                continue;
+            }
+        };
+        requests += 1;
+        if state::request_path(request.kind, &request.namespace, &request.name) != *path {
+            error(path, format!("holds {} {}, which belongs in another file", request.kind, request.id()));
+            continue;
+        }
+        if request_yaml(&request).as_bytes() != bytes {
+            error(path, "is not in idp's normalized form (edited by hand?)".into());
+        }
+        let record_path = state::placement_path(request.kind, &request.namespace, &request.name);
+        expected.insert(record_path.clone());
+        let Some(record_bytes) = repo.read_at(base, &record_path)? else {
+            error(path, format!("has no placement record ({record_path})"));
+            continue;
+        };
+        let record = match PlacementRecord::parse(&String::from_utf8_lossy(&record_bytes)) {
+            Ok(record) => record,
+            Err(e) => {
+                error(&record_path, format!("is not a placement record: {e}"));
+                continue;
+            }
+        };
+        let decision = record.decision();
+
+        // Re-render from the recorded placement: any difference is a hand edit
+        // (or a policy/template change not yet applied).
+        let active = cells::state(ctx, &request.cell, &request.environment)?.active_side;
+        let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, n)| n);
+        let input = RenderInput { request: &request, decision: &decision, policy, active, database };
+        let mut member = record.member();
+        member.monthly_usd = crate::cost::estimate(policy, &request, &decision).map(|c| c.monthly_usd);
+        let member_path =
+            Member::path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
+        let mut wanted = vec![(member_path, member.to_yaml())];
+        match renderer.request_files(&input) {
+            Ok(rendered) => wanted.extend(rendered.into_iter().map(|f| (f.path, f.content))),
+            Err(e) => error(path, e.to_string()),
+        }
+        for (file, content) in wanted {
+            expected.insert(file.clone());
+            match repo.read_at(base, &file)? {
+                None => error(&file, format!("is missing: {} {} renders it", request.kind, request.id())),
+                Some(committed) if committed != content.as_bytes() => error(
+                    &file,
+                    format!(
+                        "differs from what idp renders for {} {} (a hand edit, or a policy or template change not yet applied: re-apply the request)",
+                        request.kind,
+                        request.id()
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+
+        // Placements that the policy of today would not make: reported, never moved.
+        let on = |target: &schedule::Target| {
+            policy.candidates.iter().find(|c| c.provider == target.provider && c.region == target.region)
+        };
+        for target in std::iter::once(&record.primary).chain(record.secondary.as_ref()) {
+            if on(target).is_some_and(|c| c.cordoned) {
+                warnings.push(Finding {
+                    severity: Severity::Warning,
+                    file: record_path.clone(),
+                    message: format!("placed on cordoned candidate {}", target.id()),
+                });
+            }
+        }
+        if record.reason.follows.is_none()
+            && let Ok(now) = schedule::schedule(policy, &policy_ref, &request.demand())
+            && (now.primary.id() != record.primary.id()
+                || now.secondary.as_ref().map(|s| s.id()) != record.secondary.as_ref().map(|s| s.id()))
+        {
+            warnings.push(Finding {
+                severity: Severity::Warning,
+                file: record_path.clone(),
+                message: format!(
+                    "policy drift: the current policy would place it on {} (it stays on {})",
+                    now.primary.id(),
+                    record.primary.id()
+                ),
+            });
+        }
+    }
+
+    for path in files.keys() {
+        let owned = OWNED_PREFIXES.iter().any(|p| path.starts_with(p))
+            || (path.starts_with("cells/") && path.contains("/members/"));
+        if owned && !expected.contains(path) {
+            error(path, "is an orphan: no request renders it (remove it, or restore its request)".into());
+        }
+        if path.ends_with(".yaml") || path.ends_with(".yml") {
+            let bytes = repo.read_at(base, path)?.unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            check_manifest(path, &text, &mut error);
+        }
+    }
+
+    findings.extend(warnings.into_iter().map(|mut w| {
+        if strict {
+            w.severity = Severity::Error;
+        }
+        w
+    }));
+    findings.sort();
+    findings.dedup();
+    let ok = findings.iter().all(|f| f.severity == Severity::Warning);
+    Ok(VerifyOutcome { ok, strict, requests, files: files.len(), findings })
+}
+
+/// Labels on manifests, and no secret material anywhere.
+fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
+    for (line, message) in secret_looking(text) {
+        error(path, format!("line {line}: {message}; secrets are referenced by name, never stored in the state repo"));
+    }
+    let Ok(documents) = serde_saphyr::from_multiple::<serde_json::Value>(text) else {
+        if path.starts_with("platform/") || path.starts_with("workloads/") {
+            error(path, "is not valid YAML".into());
+        }
+        return;
+    };
+    for doc in documents.iter().filter(|d| !d.is_null()) {
+        if doc.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
+            error(path, "holds a kind: Secret".into());
+        }
+        let manifest = path.starts_with("platform/") || path.starts_with("workloads/");
+        let managed =
+            doc.pointer("/metadata/labels/app.kubernetes.io~1managed-by").and_then(|v| v.as_str()) == Some("idp");
+        if manifest && !managed {
+            let name = doc.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("?");
+            error(path, format!("{name} lacks the label app.kubernetes.io/managed-by: idp"));
+        }
+    }
+}
+
+/// Values that look like secrets: private keys, cloud access keys, and
+/// password/token fields with literal values (names and refs are fine).
+pub fn secret_looking(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.contains("-----BEGIN") && trimmed.contains("PRIVATE KEY") {
+            found.push((i + 1, "a private key".to_owned()));
+        }
+        if let Some(at) = trimmed.find("AKIA")
+            && trimmed[at..].chars().take(20).filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit()).count() == 20
+        {
+            found.push((i + 1, "an AWS access key id".to_owned()));
+        }
+        let Some((key, value)) = trimmed.trim_start_matches("- ").split_once(':') else { continue };
+        let key = key.trim().trim_matches('"').to_ascii_lowercase();
+        let value = value.trim().trim_matches('"').trim_matches('\'');
+        let sensitive = ["password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "privatekey"]
+            .iter()
+            .any(|s| key.contains(s));
+        let reference = ["name", "ref", "key", "keys"].iter().any(|s| key.ends_with(s))
+            || key.contains("secretref")
+            || key.contains("secretname");
+        let literal = !value.is_empty()
+            && !value.starts_with('{')
+            && !value.starts_with('[')
+            && !matches!(value, "true" | "false" | "null" | "~")
+            && value.parse::<f64>().is_err();
+        if sensitive && !reference && literal {
+            found.push((i + 1, format!("`{}` holds a literal value", key)));
+        }
+    }
+    found
+}
+
+fn all_files(repo: &state::StateRepo, base: git2::Oid) -> Result<BTreeMap<String, git2::Oid>, Error> {
+    let tree = repo.git().find_commit(base).and_then(|c| c.tree()).map_err(git("read HEAD tree"))?;
+    let mut files = BTreeMap::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            files.insert(format!("{dir}{}", entry.name().unwrap_or_default()), entry.id());
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(git("walk HEAD tree"))?;
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_looking_values_are_found_and_references_are_not() {
+        let text = "password: hunter2\nautomountServiceAccountToken: false\nwriteConnectionSecretToRef:\n  name: db-conn\npasswordSecretRef:\n  key: password\nsecretName: db-conn\ntoken: \"\"\nkey: |\n  -----BEGIN RSA PRIVATE KEY-----\naws: AKIAABCDEFGHIJKLMNOP\n";
+        let found: Vec<usize> = secret_looking(text).into_iter().map(|(line, _)| line).collect();
+        assert_eq!(found, [1, 10, 11]);
+    }
+}
