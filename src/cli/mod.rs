@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+pub mod completions;
 mod failover;
 mod init;
 mod plan;
@@ -92,6 +93,7 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    Completions(completions::CompletionsArgs),
 }
 
 /// How a command ended, before it becomes an exit code.
@@ -126,6 +128,7 @@ pub fn run() -> ExitCode {
         Command::Rollback(args) => audit::run_rollback(args, &cli.global, &printer),
         Command::Verify(args) => verify::run(args, &cli.global, &printer),
         Command::Policy(command) => policy::run(command, &cli.global, &printer),
+        Command::Completions(args) => completions::run(args, &printer),
     };
     match result {
         Ok(Ending::Success) => ExitCode::SUCCESS,
