@@ -52,9 +52,15 @@ pub struct LoadedPolicy {
 }
 
 impl LoadedPolicy {
+    /// The built-in default policy, parsed once per process.
     pub fn embedded() -> Self {
-        load(Source::new("policy/policy.yaml (built-in)", DEFAULT_POLICY_YAML), PolicyOrigin::Embedded)
-            .expect("the embedded default policy is validated by tests")
+        static EMBEDDED: std::sync::OnceLock<LoadedPolicy> = std::sync::OnceLock::new();
+        EMBEDDED
+            .get_or_init(|| {
+                load(Source::new("policy/policy.yaml (built-in)", DEFAULT_POLICY_YAML), PolicyOrigin::Embedded)
+                    .expect("the embedded default policy is validated by tests")
+            })
+            .clone()
     }
 }
 
