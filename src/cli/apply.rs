@@ -81,6 +81,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
             {
                 printer.note(&format!("pushed branch {}: open a pull request from it", landed.branch));
             }
+            super::plan::warn_rules(printer, &outcome.results);
             printer.result(&outcome)?;
         }
         None => printer.note("nothing written"),

@@ -46,7 +46,7 @@ pub struct RunbookArgs {
     #[arg(long = "env", value_name = "ENV")]
     pub environment: String,
     /// Observed replication lag in seconds (your reading)
-    #[arg(long, value_name = "SECONDS", conflicts_with = "lag_url")]
+    #[arg(long, value_name = "SECONDS", conflicts_with = "lag_url", value_parser = parse_lag)]
     pub replication_lag: Option<f64>,
     /// A Prometheus-compatible API to read the lag from (instant query)
     #[arg(long, value_name = "URL")]
@@ -75,11 +75,13 @@ const DEFAULT_LAG_QUERY: &str = r#"max(idp_replication_lag_seconds{cell="$cell",
 
 pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let mut ctx = super::context(global)?;
+    // The query names the environment as the cell's files do, not as typed.
+    let environment = ctx.policy.policy.resolve_environment(&args.environment).unwrap_or(&args.environment).to_owned();
     let lag = match (args.replication_lag, &args.lag_url) {
         (Some(seconds), _) => LagSource::Reading(seconds),
         (None, Some(url)) => {
             let query = args.lag_query.clone().unwrap_or_else(|| DEFAULT_LAG_QUERY.to_owned());
-            let query = query.replace("$cell", &args.cell).replace("$environment", &args.environment);
+            let query = query.replace("$cell", &args.cell).replace("$environment", &environment);
             LagSource::Prometheus { url: url.clone(), query }
         }
         (None, None) => LagSource::Unknown,
@@ -110,4 +112,12 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
         None => printer.note("nothing written"),
     }
     Ok(Ending::Success)
+}
+
+/// A lag reading is a finite, non-negative number of seconds.
+fn parse_lag(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(lag) if lag.is_finite() && lag >= 0.0 => Ok(lag),
+        _ => Err(format!("`{s}` is not a number of seconds (a finite number, 0 or more)")),
+    }
 }

@@ -55,9 +55,19 @@ pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
     let ctx = super::context(global)?;
     super::note_if_stateless(&ctx, printer);
     let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: args.reschedule })?;
+    warn_rules(printer, &prepared.outcome.results);
     printer.result(&prepared.outcome)?;
     if args.diff && !printer.is_machine() {
         printer.raw(&crate::output::diff(&prepared, &printer.style))?;
     }
     Ok(if args.detailed_exitcode && prepared.outcome.has_changes() { Ending::Changes } else { Ending::Success })
+}
+
+/// Rule warnings go to stderr too, so they reach people even with `-o json`.
+pub(super) fn warn_rules(printer: &Printer, results: &[crate::ops::plan::PlanResult]) {
+    for result in results {
+        for warning in &result.warnings {
+            printer.warn(&format!("{} {}/{}: {warning}", result.kind, result.namespace, result.name));
+        }
+    }
 }

@@ -71,6 +71,7 @@ pub fn failover(
     let mut declined = false;
     let mut build = |ctx: &Context| -> Result<Build<Option<FailoverOutcome>>, Error> {
         let (mut outcome, files, message) = prepare(ctx, options, &environment)?;
+        outcome.changes = changes_of(ctx, &files)?;
         if outcome.noop || options.dry_run || files.is_empty() {
             return Ok(Build { value: Some(outcome), commit: None });
         }
@@ -81,7 +82,6 @@ pub fn failover(
                 return Ok(Build { value: None, commit: None });
             }
         }
-        outcome.changes = changes_of(ctx, &files)?;
         Ok(Build { value: Some(outcome), commit: Some((files, message)) })
     };
     let (outcome, landed) = match push {
@@ -115,14 +115,17 @@ fn prepare(
     let to = options.to;
     let action = if to == Side::Secondary { "failover" } else { "failback" };
 
-    // The tightest RPO among the cell's databases bounds the acceptable lag.
-    let rpo_seconds = members
-        .iter()
-        .filter(|m| m.kind == Kind::MySql)
-        .filter_map(|m| m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)))
-        .map(|p| p.rpo_seconds)
-        .min()
-        .unwrap_or(0);
+    // The tightest RPO among the cell's databases bounds the acceptable lag;
+    // a cell of apps only takes its apps' drProfiles.
+    let rpo_of = |databases_only: bool| {
+        members
+            .iter()
+            .filter(|m| !databases_only || m.kind == Kind::MySql)
+            .filter_map(|m| m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)))
+            .map(|p| p.rpo_seconds)
+            .min()
+    };
+    let rpo_seconds = rpo_of(true).or_else(|| rpo_of(false)).unwrap_or(0);
     let steps = runbook(action, &cell, &members, to);
     let mut outcome = FailoverOutcome {
         action,
@@ -196,11 +199,12 @@ fn prepare(
     // Lag within RPO, or an explicit, recorded --force.
     let observed = options.lag.observe()?;
     outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
+    // A dry run shows the move whatever the lag; the real one checks it.
     match &observed {
-        Some((lag, _)) if *lag > f64::from(rpo_seconds) && !options.force => {
+        Some((lag, _)) if *lag > f64::from(rpo_seconds) && !options.force && !options.dry_run => {
             return Err(Error::LagAboveRpo { lag: *lag, rpo: rpo_seconds });
         }
-        None if !options.force => return Err(Error::LagUnknown),
+        None if !options.force && !options.dry_run => return Err(Error::LagUnknown),
         _ => {}
     }
 
@@ -255,10 +259,11 @@ fn runbook(action: &str, cell: &CellState, members: &[Member], to: Side) -> Vec<
     let (dbs, apps) = (of(Kind::MySql), of(Kind::App));
     let mut steps = vec![format!("check every member has a {} standby and replication lag is within RPO", to.as_str())];
     if !dbs.is_empty() {
+        steps.push(format!("wave -1 (fence): fence the {} databases read-only: {dbs}", from.as_str()));
         steps.push(format!(
-            "wave 0 (data): fence the {} databases read-only and reverse replication to {}: {dbs}",
-            from.as_str(),
-            to.as_str()
+            "wave 0 (data): make the {} databases writable and replicate from them to the {} side",
+            to.as_str(),
+            from.as_str()
         ));
     }
     if !apps.is_empty() {

@@ -66,6 +66,9 @@ pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome
         let author = String::from_utf8_lossy(commit.author().name_bytes()).into_owned();
         let title = message.lines().next().unwrap_or_default().to_owned();
         for entry in entries_of(&message) {
+            if options.limit.is_some_and(|limit| entries.len() >= limit) {
+                return Ok(HistoryOutcome { entries });
+            }
             let entry = HistoryEntry {
                 time: time.clone(),
                 author: author.clone(),
@@ -78,9 +81,6 @@ pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome
                 && options.cell.as_ref().is_none_or(|c| entry.cell.as_ref() == Some(c));
             if keep {
                 entries.push(entry);
-            }
-            if options.limit.is_some_and(|limit| entries.len() >= limit) {
-                return Ok(HistoryOutcome { entries });
             }
         }
     }

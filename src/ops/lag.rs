@@ -77,7 +77,7 @@ fn query_prometheus(url: &str, query: &str) -> Result<f64, Error> {
         .unwrap_or_default()
         .iter()
         .filter_map(|s| s.value.1.parse::<f64>().ok())
-        .filter(|v| v.is_finite())
+        .filter(|v| v.is_finite() && *v >= 0.0)
         .collect();
     values.into_iter().reduce(f64::max).ok_or_else(|| fail("the query returned no samples".into()))
 }

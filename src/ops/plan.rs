@@ -321,31 +321,7 @@ fn decide(
         Kind::MySql => None,
     };
     // Candidates the rules refuse, asked once each before scheduling.
-    let mut refused = BTreeMap::new();
-    if !rules.is_empty() {
-        let request_input = rules::request_input(request);
-        for candidate in &policy.candidates {
-            let input = serde_json::json!({
-                "request": request_input,
-                "candidate": {
-                    "provider": candidate.provider,
-                    "region": candidate.region,
-                    "runtimeCluster": candidate.runtime_cluster,
-                    "capabilities": candidate.capabilities,
-                    "scores": candidate.scores,
-                },
-            });
-            let verdicts = rules.deny_candidate(&input)?;
-            if !verdicts.is_empty() {
-                let why = verdicts
-                    .iter()
-                    .map(|v| format!("denied by {}: {}", v.file, v.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                refused.insert(candidate.id(), why);
-            }
-        }
-    }
+    let refused = rules::refusals(rules, policy, request)?;
     let refuse = |c: &crate::policy::Candidate| refused.get(&c.id()).cloned();
     let mut decision = match followed {
         Some(db) => {

@@ -134,7 +134,16 @@ pub fn land_on_remote<T>(
                 }
             }
             Err(PushFailure::Rejected(message)) => {
-                return Err(Error::PushRejected { remote, branch: target, message });
+                // A refusal while the branch moved is a lost race in disguise;
+                // on an unmoved branch it is the server saying no.
+                let now = state
+                    .fetch_branch(&remote, &target, progress)
+                    .map_err(|e| unreachable(&remote, &target, attempt, e))?;
+                if now == head_on_remote || attempt == options.max_attempts {
+                    return Err(Error::PushRejected { remote, branch: target, message });
+                }
+                last = message;
+                std::thread::sleep(backoff(attempt));
             }
             Err(PushFailure::Failed(error)) => return Err(unreachable(&remote, &target, attempt, error)),
         }

@@ -110,9 +110,10 @@ pub fn rollback(
         let short_title = title.strip_prefix("idp: ").unwrap_or(&title);
         let mut text = format!("idp: revert {short_title}\n\nThis reverts commit {reverted}.\n\n");
         text.push_str(&format!("Idp-Action: revert\nIdp-Reverts: {reverted}\n"));
+        // The requests (and cells) it touches, so history filters find it.
         for (key, value) in trailers(&message) {
-            if key == "Idp-Request" {
-                text.push_str(&format!("Idp-Request: {value}\n"));
+            if matches!(key, "Idp-Request" | "Idp-Cell") {
+                text.push_str(&format!("{key}: {value}\n"));
             }
         }
         Ok(Build { value: Some(Reverted { commit: reverted, title, changed }), commit: Some((changes, text)) })

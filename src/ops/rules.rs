@@ -89,3 +89,36 @@ pub fn admission_input(policy: &Policy, request: &Request, existing: Option<&Pla
         "existing": existing.map(|r| json!({ "primary": r.primary, "secondary": r.secondary })),
     })
 }
+
+/// Every candidate the rules refuse for a request, with the rule's words,
+/// keyed by `provider/region`. Asked once per candidate.
+pub fn refusals(
+    rules: &Rules,
+    policy: &Policy,
+    request: &Request,
+) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    let mut refused = std::collections::BTreeMap::new();
+    if rules.is_empty() {
+        return Ok(refused);
+    }
+    let request_input = request_input(request);
+    for candidate in &policy.candidates {
+        let input = json!({
+            "request": request_input,
+            "candidate": {
+                "provider": candidate.provider,
+                "region": candidate.region,
+                "runtimeCluster": candidate.runtime_cluster,
+                "capabilities": candidate.capabilities,
+                "scores": candidate.scores,
+            },
+        });
+        let verdicts = rules.deny_candidate(&input)?;
+        if !verdicts.is_empty() {
+            let why =
+                verdicts.iter().map(|v| format!("denied by {}: {}", v.file, v.message)).collect::<Vec<_>>().join("; ");
+            refused.insert(candidate.id(), why);
+        }
+    }
+    Ok(refused)
+}

@@ -56,9 +56,13 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let files = all_files(repo, base)?;
 
     // Rules must compile.
-    if let Err(e) = super::rules::load(ctx) {
-        error("policy/rules", e.to_string());
-    }
+    let rules = match super::rules::load(ctx) {
+        Ok(rules) => rules,
+        Err(e) => {
+            error("policy/rules", e.to_string());
+            crate::rules::Rules::default()
+        }
+    };
 
     let renderer = Renderer::for_state(ctx)?;
     let policy_ref = PolicyRef { version: policy.version.clone(), digest: ctx.policy.digest.clone() };
@@ -81,6 +85,9 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 for message in e.messages() {
                     error(path, message);
                 }
+                // Its files are still its own: never advise deleting a live
+                // database because its request stopped validating.
+                expected.extend(owned_by(&files, path));
                 continue;
             }
         };
@@ -106,6 +113,14 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             }
         };
         let decision = record.decision();
+        match rules.admit(&super::rules::admission_input(policy, &request, Some(&record))) {
+            Ok(admission) => {
+                for verdict in admission.deny {
+                    error(path, format!("refused by {}: {}", verdict.file, verdict.message));
+                }
+            }
+            Err(e) => error(path, e.to_string()),
+        }
 
         // Re-render from the recorded placement: any difference is a hand edit
         // (or a policy/template change not yet applied).
@@ -150,8 +165,10 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 });
             }
         }
+        let refused = super::rules::refusals(&rules, policy, &request).unwrap_or_default();
         if record.reason.follows.is_none()
-            && let Ok(now) = schedule::schedule(policy, &policy_ref, &request.demand())
+            && let Ok(now) =
+                schedule::schedule_with(policy, &policy_ref, &request.demand(), &|c| refused.get(&c.id()).cloned())
             && (now.primary.id() != record.primary.id()
                 || now.secondary.as_ref().map(|s| s.id()) != record.secondary.as_ref().map(|s| s.id()))
         {
@@ -250,6 +267,31 @@ pub fn secret_looking(text: &str) -> Vec<(usize, String)> {
         }
     }
     found
+}
+
+/// The files a request file's path says belong to it, whatever its content:
+/// `requests/<ns>/<kind>-<name>.yaml` owns its placement record, its
+/// platform folder, an app's workloads and its cell membership.
+fn owned_by(files: &BTreeMap<String, git2::Oid>, request_path: &str) -> Vec<String> {
+    let Some(rest) = request_path.strip_prefix("requests/").and_then(|r| r.strip_suffix(".yaml")) else {
+        return Vec::new();
+    };
+    let Some((namespace, stem)) = rest.split_once('/') else { return Vec::new() };
+    let name = stem.split_once('-').map_or(stem, |(_, name)| name);
+    let platform = format!("platform/{namespace}/{stem}/");
+    let workloads = format!("workloads/{namespace}/{name}/");
+    let member = format!("/members/{namespace}/{stem}.yaml");
+    let placement = format!("placements/{namespace}/{stem}.yaml");
+    files
+        .keys()
+        .filter(|f| {
+            **f == placement
+                || f.starts_with(&platform)
+                || (stem.starts_with("app-") && f.starts_with(&workloads))
+                || (f.starts_with("cells/") && f.ends_with(&member))
+        })
+        .cloned()
+        .collect()
 }
 
 fn all_files(repo: &state::StateRepo, base: git2::Oid) -> Result<BTreeMap<String, git2::Oid>, Error> {

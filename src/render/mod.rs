@@ -147,8 +147,10 @@ impl Renderer {
         let sides = std::iter::once((Side::Primary, &decision.primary))
             .chain(decision.secondary.as_ref().map(|s| (Side::Secondary, s)));
         for (side, target) in sides {
-            // After a failover the old primary is fenced read-only: one writer.
-            let fenced = side == Side::Primary && active == Side::Secondary;
+            // Only the active side takes writes: the standby is fenced read-only.
+            // Fencing comes a wave before unfencing, so a move never has two
+            // writers: the side losing the role is fenced first.
+            let fenced = side != active;
             let ctx = json!({
                 "request": request_ctx,
                 "side": side.as_str(),
@@ -158,7 +160,7 @@ impl Renderer {
                 "labels": labels,
                 "reason_json": reason_json,
                 "write_fence": fenced,
-                "sync_wave": SyncWave::Data.as_str(),
+                "sync_wave": if fenced { SyncWave::Fence.as_str() } else { SyncWave::Data.as_str() },
             });
             let path = format!("{dir}/{}.yaml", side.as_str());
             files.push(self.checked("mysql/claim.yaml.j2", path, &ctx, request, policy)?);
@@ -336,10 +338,12 @@ pub struct RenderInput<'a> {
     pub database: Option<&'a str>,
 }
 
-/// Argo CD sync waves: data first (claims, the write fence), then compute,
-/// then traffic, so that a failover never has two writers.
+/// Argo CD sync waves: the fence first, then the data (the writable
+/// database, replication), then compute, then traffic, so that a failover
+/// never has two writers.
 #[derive(Clone, Copy)]
 pub enum SyncWave {
+    Fence,
     Data,
     Compute,
     Traffic,
@@ -348,6 +352,7 @@ pub enum SyncWave {
 impl SyncWave {
     pub fn as_str(self) -> &'static str {
         match self {
+            SyncWave::Fence => "-1",
             SyncWave::Data => "0",
             SyncWave::Compute => "1",
             SyncWave::Traffic => "2",

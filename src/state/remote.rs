@@ -105,9 +105,9 @@ impl StateRepo {
         let result = match &local_path {
             // libgit2's local transport updates refs without checking their old
             // value under a lock, so two pushes can both "succeed" and one be
-            // lost. Send the objects under a private ref, then move the branch
-            // with a compare-and-swap in the remote repo itself.
-            Some(path) => self.push_to_local(remote_name, path, commit, branch, expected, progress),
+            // lost. Pack the new objects into the remote's object store, then
+            // move the branch with a compare-and-swap in the remote repo itself.
+            Some(path) => self.push_to_local(path, commit, branch, expected, progress),
             // Network servers (git receive-pack) check the old value under a lock.
             None => self.push_refspec(remote_name, commit, &format!("refs/heads/{branch}"), progress),
         };
@@ -119,32 +119,52 @@ impl StateRepo {
 
     fn push_to_local(
         &self,
-        remote_name: &str,
         path: &Path,
         commit: Oid,
         branch: &str,
         expected: Option<Oid>,
         progress: Progress<'_>,
     ) -> Result<(), PushFailure> {
-        let incoming = format!("refs/idp/incoming/{}-{}", std::process::id(), fastrand::u64(..));
-        self.push_refspec(remote_name, commit, &incoming, progress)?;
-        let target =
-            git2::Repository::open(path).map_err(|e| PushFailure::Failed(git(format!("open {}", path.display()))(e)));
-        target.and_then(|target| {
-            let refname = format!("refs/heads/{branch}");
-            let moved = match expected {
-                Some(old) => target.reference_matching(&refname, commit, true, old, "idp: push"),
-                None => target.reference(&refname, commit, false, "idp: push"),
-            };
-            let _ = target.find_reference(&incoming).and_then(|mut r| r.delete());
-            match moved {
-                Ok(_) => Ok(()),
-                Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked) => {
-                    Err(PushFailure::Stale(e.message().to_owned()))
-                }
-                Err(e) => Err(PushFailure::Failed(git(format!("update {refname} in {}", path.display()))(e))),
-            }
+        let failed = |context: String| move |e: git2::Error| PushFailure::Failed(git(context)(e));
+        let target = git2::Repository::open(path).map_err(failed(format!("open {}", path.display())))?;
+        // Only the objects the remote lacks: the new commit minus what the
+        // branch already has, packed straight into the remote's object store.
+        let mut walk = self.repo.revwalk().map_err(failed("walk the new commit".into()))?;
+        walk.push(commit).map_err(failed("walk the new commit".into()))?;
+        if let Some(old) = expected.filter(|old| self.repo.find_commit(*old).is_ok()) {
+            walk.hide(old).map_err(failed("walk the new commit".into()))?;
+        }
+        let mut pack = self.repo.packbuilder().map_err(failed("pack the new objects".into()))?;
+        pack.insert_walk(&mut walk).map_err(failed("pack the new objects".into()))?;
+        progress(&format!("push: {} objects", pack.object_count()));
+        let odb = target.odb().map_err(failed(format!("open the objects of {}", path.display())))?;
+        let mut writer = odb.packwriter().map_err(failed(format!("write objects into {}", path.display())))?;
+        let mut written = Ok(());
+        pack.foreach(|chunk| {
+            written = std::io::Write::write_all(&mut writer, chunk);
+            written.is_ok()
         })
+        .map_err(failed("pack the new objects".into()))?;
+        written.map_err(|e| {
+            PushFailure::Failed(StateError::Git {
+                context: format!("write objects into {}", path.display()),
+                source: git2::Error::from_str(&e.to_string()),
+            })
+        })?;
+        writer.commit().map_err(failed(format!("write objects into {}", path.display())))?;
+
+        let refname = format!("refs/heads/{branch}");
+        let moved = match expected {
+            Some(old) => target.reference_matching(&refname, commit, true, old, "idp: push"),
+            None => target.reference(&refname, commit, false, "idp: push"),
+        };
+        match moved {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked) => {
+                Err(PushFailure::Stale(e.message().to_owned()))
+            }
+            Err(e) => Err(PushFailure::Failed(git(format!("update {refname} in {}", path.display()))(e))),
+        }
     }
 
     /// A plain push of `commit` to `refname` on the remote, fast-forward only.
@@ -240,7 +260,12 @@ pub fn tracking_ref(remote_name: &str, branch: &str) -> String {
 /// Some servers report a lost race as a per-ref status rather than an error.
 fn is_stale_status(status: &str) -> bool {
     let s = status.to_ascii_lowercase();
-    s.contains("non-fast-forward") || s.contains("fetch first") || s.contains("stale") || s.contains("cannot lock ref")
+    s.contains("non-fast-forward")
+        || s.contains("fetch first")
+        || s.contains("stale")
+        || s.contains("cannot lock ref")
+        // receive-pack's answer when the branch moved between its check and its update
+        || s.contains("failed to update ref")
 }
 
 /// Credentials and host verification for every transport.
