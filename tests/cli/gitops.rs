@@ -3,15 +3,13 @@
 //! `git` CLI (log, show, status --porcelain, ls-files, ls-tree, fsck), never with idp's
 //! own reader, so a commit that only idp can make sense of fails here.
 
-#[path = "../support/crd_schema.rs"]
-mod crd_schema;
-
 use std::path::PathBuf;
 use std::process::Output;
 
 use serde_json::{Value, json};
 
 use crate::common::{POLICY_VERSION, REQUEST, Run, TestEnv, crate_dir, default_policy_text, digest, edit};
+use crate::crd_schema;
 
 // ---------------------------------------------------------------------------------------
 // The sandbox: a TestEnv plus a hermetic git identity for idp and for the git CLI
@@ -32,7 +30,10 @@ const STATE: &str = "state";
 const ORDERS_REQUEST: &str = "requests/team-alpha/mysql-orders-db.yaml";
 const ORDERS_PLACEMENT: &str = "placements/team-alpha/mysql-orders-db.yaml";
 const ORDERS_PRIMARY: &str = "platform/team-alpha/mysql-orders-db/primary.yaml";
-const ORDERS_FILES: [&str; 3] = [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_PRIMARY];
+/// Its membership of cell-us-east/production, written and removed with the request's files.
+const ORDERS_MEMBER: &str = "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml";
+/// Every file of the request, in the order plan and apply list their `changes`.
+const ORDERS_FILES: [&str; 4] = [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_PRIMARY];
 
 /// The files `idp init` commits.
 const INIT_FILES: [&str; 5] = [
@@ -291,6 +292,14 @@ fn render_sources(stream: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The keys of a YAML mapping's top level, in file order.
+fn top_level_keys(yaml: &str) -> Vec<String> {
+    yaml.lines()
+        .filter(|l| !l.starts_with([' ', '-', '#']) && !l.is_empty())
+        .filter_map(|l| l.split_once(':').map(|(key, _)| key.to_owned()))
+        .collect()
+}
+
 /// The one line of `text` that starts with `prefix`.
 fn line_starting<'a>(text: &'a str, prefix: &str) -> &'a str {
     let found: Vec<&str> = text.lines().filter(|l| l.starts_with(prefix)).collect();
@@ -469,7 +478,7 @@ fn apply_writes_one_commit_in_the_layout_with_trailers() {
     assert_eq!(result["sticky"], false);
     assert_eq!(at(&result["placement"]), "aws/us-east-1");
 
-    // One commit, exactly the request's three files, committed as the repo's user.
+    // One commit, exactly the request's four files, committed as the repo's user.
     assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FILES));
     assert_eq!(s.git_in(STATE, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"]).trim(), {
         format!("{GIT_NAME} <{GIT_EMAIL}>|{GIT_NAME} <{GIT_EMAIL}>")
@@ -497,10 +506,17 @@ fn apply_writes_one_commit_in_the_layout_with_trailers() {
     assert_eq!(s.read(&format!("state/{ORDERS_REQUEST}")), REQUEST);
 
     // The placement record: the decision and why, with the policy's version and digest.
-    let placement = yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_PLACEMENT}")));
+    let placement_text = s.show(STATE, &format!("HEAD:{ORDERS_PLACEMENT}"));
+    assert_eq!(
+        top_level_keys(&placement_text),
+        ["apiVersion", "kind", "metadata", "requestKind", "cell", "environment", "primary", "secondary", "reason"]
+    );
+    let placement = yaml_document(&placement_text);
     assert_eq!(placement["kind"], "Placement");
     assert_eq!(placement["metadata"], json!({"name": "orders-db", "namespace": "team-alpha"}));
     assert_eq!(placement["requestKind"], "mysql");
+    assert_eq!(placement["cell"], "cell-us-east");
+    assert_eq!(placement["environment"], "production");
     assert_eq!(
         placement["primary"],
         json!({
@@ -537,9 +553,34 @@ fn apply_writes_one_commit_in_the_layout_with_trailers() {
     )
     .expect("the placement-reason annotation is JSON");
     assert_eq!(reason, placement["reason"], "the annotation and the record must tell the same reason");
+    assert_eq!(reason["follows"], Value::Null, "a database follows nothing");
+    assert_eq!(claim["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "0");
     assert_eq!(claim["spec"]["compositionSelector"]["matchLabels"], json!({"provider": "aws", "class": "mysql"}));
     assert_eq!(claim["spec"]["parameters"]["size"], "large");
+    assert_eq!(claim["spec"]["parameters"]["writeFence"], false, "a cell that never failed over fences nothing");
     assert_eq!(claim["spec"]["writeConnectionSecretToRef"], json!({"name": "orders-db-conn"}));
+
+    // The cell member file: the request's membership of its cell, with both placements.
+    let member_text = s.show(STATE, &format!("HEAD:{ORDERS_MEMBER}"));
+    assert_eq!(
+        top_level_keys(&member_text),
+        ["kind", "namespace", "name", "primary", "secondary", "drProfile", "monthlyUSD"]
+    );
+    assert_eq!(
+        yaml_document(&member_text),
+        json!({
+            "kind": "mysql",
+            "namespace": "team-alpha",
+            "name": "orders-db",
+            "primary": placement["primary"],
+            "secondary": null,
+            "drProfile": null,
+            // The policy's estimate: aws large 600 + 100 GB x 0.115, doubled for ha.
+            "monthlyUSD": 1223.0
+        })
+    );
+    // Apply never writes the cell's state file: only failover and failback do.
+    assert!(!s.ls_files(STATE).iter().any(|f| f == "cells/cell-us-east/production.yaml"));
 }
 
 #[test]
@@ -559,6 +600,7 @@ fn apply_of_the_flat_form_writes_secondary_and_replication() {
         sorted(&[
             "requests/team-payments/mysql-payments-db.yaml",
             "placements/team-payments/mysql-payments-db.yaml",
+            "cells/payments/production/members/team-payments/mysql-payments-db.yaml",
             "platform/team-payments/mysql-payments-db/primary.yaml",
             "platform/team-payments/mysql-payments-db/secondary.yaml",
             "platform/team-payments/mysql-payments-db/replication.yaml",
@@ -580,15 +622,31 @@ fn apply_of_the_flat_form_writes_secondary_and_replication() {
     assert_eq!(request["metadata"], json!({"name": "payments-db", "namespace": "team-payments"}));
     assert_eq!(request["spec"]["environment"], "production");
     assert_eq!(request["spec"]["drProfile"], "gold");
+    let primary = yaml_document(&s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/primary.yaml"));
+    assert_eq!(primary["spec"]["parameters"]["writeFence"], false);
     let secondary = yaml_document(&s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/secondary.yaml"));
     assert_eq!(secondary["metadata"]["name"], "payments-db-secondary");
+    // The standby is fenced read-only, a wave ahead of the writable side.
+    assert_eq!(secondary["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "-1");
     assert_eq!(secondary["spec"]["parameters"]["provider"], "gcp");
+    assert_eq!(secondary["spec"]["parameters"]["writeFence"], true);
     assert_eq!(secondary["spec"]["writeConnectionSecretToRef"]["name"], "payments-db-secondary-conn");
     let replication = yaml_document(&s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/replication.yaml"));
     assert_eq!(replication["kind"], "ReplicationClaim");
+    assert_eq!(replication["metadata"]["annotations"], json!({"argocd.argoproj.io/sync-wave": "0"}));
+    assert_eq!(replication["spec"]["parameters"]["tool"], "oci-goldengate");
+    assert_eq!(replication["spec"]["compositionSelector"], json!({"matchLabels": {"tool": "oci-goldengate"}}));
     assert_eq!(replication["spec"]["parameters"]["source"]["claimName"], "payments-db");
     assert_eq!(replication["spec"]["parameters"]["target"]["claimName"], "payments-db-secondary");
     assert_eq!(replication["spec"]["parameters"]["expectedRpoSeconds"], 30);
+    // The member file names both placements and the drProfile.
+    let member =
+        yaml_document(&s.show(STATE, "HEAD:cells/payments/production/members/team-payments/mysql-payments-db.yaml"));
+    assert_eq!(member["kind"], "mysql");
+    assert_eq!((at(&member["primary"]), at(&member["secondary"])), ("aws/us-east-1".into(), "gcp/us-central1".into()));
+    assert_eq!(member["secondary"]["runtimeCluster"], "gcp-usc1-prod-01");
+    assert_eq!(member["drProfile"], "gold");
+    assert!(!s.ls_files(STATE).iter().any(|f| f == "cells/payments/production.yaml"));
     s.assert_clean(STATE);
 }
 
@@ -604,7 +662,8 @@ fn apply_of_several_requests_is_one_commit() {
         s.trailers(STATE, "HEAD").into_iter().filter(|t| t.starts_with("Idp-Request:")).collect();
     assert_eq!(requests, ["Idp-Request: mysql team-gamma/inventory-db", "Idp-Request: mysql team-gamma/ledger-db"]);
     let changed = s.changed_paths(STATE, "HEAD");
-    assert_eq!(changed.len(), 10, "{changed:#?}");
+    // Per request: request, placement, member, primary, secondary, replication.
+    assert_eq!(changed.len(), 12, "{changed:#?}");
     assert!(
         changed.iter().all(|p| p.contains("team-gamma/mysql-inventory-db") || p.contains("team-gamma/mysql-ledger-db"))
     );
@@ -683,9 +742,12 @@ fn a_changed_request_keeps_its_placement_and_updates_request_and_claim_only() {
     assert_eq!(at(&result["placement"]), "aws/us-east-1");
 
     assert_eq!(s.git_in(STATE, &["rev-parse", "HEAD~1"]).trim(), created);
-    assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&[ORDERS_REQUEST, ORDERS_PRIMARY]));
+    // The request, the claim, and the member file's cost estimate (a bigger instance).
+    assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&[ORDERS_REQUEST, ORDERS_MEMBER, ORDERS_PRIMARY]));
     let stat = s.stat(STATE, "HEAD");
-    assert!(stat.ends_with(" 2 files changed, 2 insertions(+), 2 deletions(-)\n"), "{stat}");
+    assert!(stat.ends_with(" 3 files changed, 3 insertions(+), 3 deletions(-)\n"), "{stat}");
+    // aws xlarge 1200 + 100 GB x 0.115, doubled for ha.
+    assert_eq!(yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_MEMBER}")))["monthlyUSD"], 2423.0);
     assert_eq!(s.title(STATE, "HEAD"), "idp: update mysql team-alpha/orders-db on aws/us-east-1");
     assert_eq!(s.trailers(STATE, "HEAD")[0], "Idp-Action: update");
     assert_eq!(s.trailers(STATE, "HEAD")[2], "Idp-Placement: aws/us-east-1");
@@ -698,6 +760,56 @@ fn a_changed_request_keeps_its_placement_and_updates_request_and_claim_only() {
     // The work tree has the new claim too.
     assert_eq!(s.read(&format!("state/{ORDERS_PRIMARY}")), s.show(STATE, &format!("HEAD:{ORDERS_PRIMARY}")));
     s.assert_clean(STATE);
+}
+
+#[test]
+fn a_request_that_changes_cell_moves_its_member_file() {
+    let s = Sandbox::with_state_repo();
+    let file = s.write("orders-db.yaml", REQUEST);
+    s.apply(&[&file], &[]);
+    let placed = s.head(STATE);
+
+    // cell-eu admits every candidate, so aws/us-east-1 still fits: no --reschedule needed.
+    let moved = s.write("orders-db-eu.yaml", edit(REQUEST, "cell: cell-us-east", "cell: cell-eu"));
+    let doc = s.apply(&[&moved], &[]);
+    let result = &doc["results"][0];
+    assert_eq!(result["status"], "updated");
+    assert_eq!(result["rescheduled"], false);
+    assert_eq!(at(&result["placement"]), "aws/us-east-1");
+    let new_member = "cells/cell-eu/production/members/team-alpha/mysql-orders-db.yaml";
+    let mut expected = vec![
+        ("update".to_owned(), ORDERS_REQUEST.to_owned()),
+        ("update".to_owned(), ORDERS_PLACEMENT.to_owned()),
+        ("create".to_owned(), new_member.to_owned()),
+        ("update".to_owned(), ORDERS_PRIMARY.to_owned()),
+        ("delete".to_owned(), ORDERS_MEMBER.to_owned()),
+    ];
+    let mut got = changes(result);
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+
+    assert_eq!(s.git_in(STATE, &["rev-parse", "HEAD~1"]).trim(), placed);
+    let deleted =
+        lines(&s.git_in(STATE, &["show", "--no-renames", "--diff-filter=D", "--name-only", "--format=", "HEAD"]));
+    assert_eq!(deleted, [ORDERS_MEMBER]);
+    let added =
+        lines(&s.git_in(STATE, &["show", "--no-renames", "--diff-filter=A", "--name-only", "--format=", "HEAD"]));
+    assert_eq!(added, [new_member]);
+    // The member moves unchanged; the record says where the request now lives.
+    assert_eq!(s.show(STATE, &format!("HEAD:{new_member}")), s.show(STATE, &format!("HEAD~1:{ORDERS_MEMBER}")));
+    let placement = yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_PLACEMENT}")));
+    assert_eq!((placement["cell"].as_str(), placement["environment"].as_str()), (Some("cell-eu"), Some("production")));
+    let claim = yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_PRIMARY}")));
+    assert_eq!(claim["metadata"]["labels"]["platform.example.org/cell"], "cell-eu");
+    assert!(!s.path(&format!("state/{ORDERS_MEMBER}")).exists());
+    s.assert_clean(STATE);
+
+    // status and delete find the member file in its new cell.
+    let status = s.idp(&["status", "mysql", "team-alpha/orders-db", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert!(status["files"].as_array().unwrap().iter().any(|f| f == new_member), "{status:#}");
+    s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes"]).code(0);
+    assert!(!s.ls_files(STATE).iter().any(|f| f.starts_with("cells/")), "{:?}", s.ls_files(STATE));
 }
 
 #[test]
@@ -758,9 +870,12 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
         sorted(&[
             "requests/team-beta/mysql-analytics-db.yaml",
             "placements/team-beta/mysql-analytics-db.yaml",
+            "cells/cell-eu/dev/members/team-beta/mysql-analytics-db.yaml",
             "platform/team-beta/mysql-analytics-db/primary.yaml",
         ])
     );
+    let member = yaml_document(&s.show(STATE, "HEAD:cells/cell-eu/dev/members/team-beta/mysql-analytics-db.yaml"));
+    assert_eq!(at(&member["primary"]), "gcp/us-central1", "the member file follows the new placement");
     let placement = yaml_document(&s.show(STATE, "HEAD:placements/team-beta/mysql-analytics-db.yaml"));
     assert_eq!(at(&placement["primary"]), "gcp/us-central1");
     let claim = yaml_document(&s.show(STATE, "HEAD:platform/team-beta/mysql-analytics-db/primary.yaml"));
@@ -784,7 +899,7 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
     let replication = "platform/team-alpha/mysql-orders-db/replication.yaml";
     assert_eq!(
         s.changed_paths(STATE, "HEAD"),
-        sorted(&[ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_PRIMARY, secondary, replication])
+        sorted(&[ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_PRIMARY, secondary, replication])
     );
     let with_secondary = s.head(STATE);
 
@@ -806,11 +921,13 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
     assert_eq!(deleted, sorted(&[replication, secondary]));
     assert_eq!(
         s.changed_paths(STATE, "HEAD"),
-        sorted(&[ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_PRIMARY, secondary, replication])
+        sorted(&[ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_PRIMARY, secondary, replication])
     );
     assert!(!s.path(&format!("state/{secondary}")).exists());
     assert!(!s.path(&format!("state/{replication}")).exists());
     assert_eq!(yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_PLACEMENT}")))["secondary"], Value::Null);
+    let member = yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_MEMBER}")));
+    assert_eq!((&member["secondary"], &member["drProfile"]), (&Value::Null, &Value::Null));
     assert_eq!(s.show(STATE, &format!("HEAD:{ORDERS_REQUEST}")), REQUEST);
     s.assert_clean(STATE);
 }
@@ -982,7 +1099,7 @@ fn without_a_terminal_apply_and_delete_refuse_unless_yes() {
     run.stderr_says("refusing to write without confirmation: not on a terminal");
     run.stderr_says("help: pass --yes to confirm from a script or CI job");
     assert_eq!(s.head(STATE), applied);
-    assert_eq!(s.ls_files(STATE).iter().filter(|f| f.contains("orders-db")).count(), 3);
+    assert_eq!(s.ls_files(STATE).iter().filter(|f| f.contains("orders-db")).count(), ORDERS_FILES.len());
     s.assert_clean(STATE);
 }
 
@@ -996,13 +1113,13 @@ fn plan_against_the_repo_shows_creates_then_nothing_then_a_diff() {
     let orders = s.write("orders-db.yaml", REQUEST);
     let head = s.head(STATE);
 
-    // Before apply: three creates, exit 2 with --detailed-exitcode.
+    // Before apply: four creates, exit 2 with --detailed-exitcode.
     let run = s.idp(&["plan", "-f", &orders, "--repo", STATE, "-o", "json", "--detailed-exitcode"]);
     run.code(2);
     let result = &run.json()["results"][0];
     assert_eq!(result["status"], "create");
     assert_eq!(result["sticky"], false);
-    assert_eq!(changes(result), creates(&[ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_PRIMARY]));
+    assert_eq!(changes(result), creates(&ORDERS_FILES));
     let table = s.idp(&["plan", "-f", &orders, "--repo", STATE]);
     table.code(0);
     assert_eq!(line_starting(&table.stdout, "CHANGE").split_whitespace().collect::<Vec<_>>(), ["CHANGE", "PATH"]);
@@ -1032,7 +1149,11 @@ fn plan_against_the_repo_shows_creates_then_nothing_then_a_diff() {
     assert_eq!(result["sticky"], true);
     assert_eq!(
         changes(result),
-        [("update".to_owned(), ORDERS_REQUEST.to_owned()), ("update".to_owned(), ORDERS_PRIMARY.to_owned())]
+        [
+            ("update".to_owned(), ORDERS_REQUEST.to_owned()),
+            ("update".to_owned(), ORDERS_MEMBER.to_owned()),
+            ("update".to_owned(), ORDERS_PRIMARY.to_owned())
+        ]
     );
     let diff = s.idp(&["plan", "-f", &bigger, "--repo", STATE, "--diff"]);
     diff.code(0);
@@ -1046,16 +1167,20 @@ fn plan_against_the_repo_shows_creates_then_nothing_then_a_diff() {
         format!("+++ b/{ORDERS_PRIMARY}"),
         "-    size: \"large\"".to_owned(),
         "+    size: \"xlarge\"".to_owned(),
+        format!("--- a/{ORDERS_MEMBER}"),
+        format!("+++ b/{ORDERS_MEMBER}"),
+        "-monthlyUSD: 1223.0".to_owned(),
+        "+monthlyUSD: 2423.0".to_owned(),
     ] {
         assert_eq!(out.lines().filter(|l| *l == expected).count(), 1, "expected the line {expected:?} once:\n{out}");
     }
     assert!(!out.contains(&format!("a/{ORDERS_PLACEMENT}")), "the placement does not change:\n{out}");
-    // Only the size lines change.
+    // Only the size lines and the cost estimate change.
     let changed: Vec<&str> = out
         .lines()
         .filter(|l| (l.starts_with('-') && !l.starts_with("---")) || (l.starts_with('+') && !l.starts_with("+++")))
         .collect();
-    assert_eq!(changed.len(), 4, "{out}");
+    assert_eq!(changed.len(), 6, "{out}");
     assert_eq!(s.head(STATE), applied);
     s.assert_clean(STATE);
 }
@@ -1204,6 +1329,14 @@ fn render_of_one_request_per_tier() {
             assert_eq!(labels["platform.example.org/environment"], "production", "{tier}");
             assert_eq!(labels["platform.example.org/tier"], tier, "{tier}");
             assert_eq!(labels["platform.example.org/request"], format!("team-tiers.mysql.{name}"), "{tier}");
+            // Only the active (primary) side is writable: the standby claim is fenced,
+            // on the fence wave before the data wave.
+            let standby = doc["spec"]["parameters"]["role"] == "secondary";
+            let wave = if standby { "-1" } else { "0" };
+            assert_eq!(doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], wave, "{tier}");
+            if doc["kind"] == "MySQLInstanceClaim" {
+                assert_eq!(doc["spec"]["parameters"]["writeFence"], standby, "{tier}");
+            }
         }
         let side = |doc: &Value| {
             let p = &doc["spec"]["parameters"];
@@ -1224,7 +1357,10 @@ fn render_of_one_request_per_tier() {
                 docs[1]["spec"]["compositionSelector"]["matchLabels"]["provider"],
                 secondary.split('/').next().unwrap()
             );
+            // Every tier here with a secondary uses gold or silver: GoldenGate CDC.
+            assert_eq!(docs[2]["spec"]["compositionSelector"]["matchLabels"]["tool"], "oci-goldengate", "{tier}");
             let replication = &docs[2]["spec"]["parameters"];
+            assert_eq!(replication["tool"], "oci-goldengate", "{tier}");
             assert_eq!(replication["source"]["claimName"], name, "{tier}");
             assert_eq!(replication["target"]["claimName"], format!("{name}-secondary"), "{tier}");
         }
@@ -1445,7 +1581,7 @@ fn status_shows_placement_files_secret_and_last_change() {
     assert_eq!(doc["policy_version"], POLICY_VERSION);
     assert_eq!(doc["connection_secret"], "orders-db-conn");
     assert_eq!(doc["secondary_connection_secret"], Value::Null);
-    assert_eq!(doc["files"], json!(ORDERS_FILES));
+    assert_eq!(doc["files"], json!([ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_PRIMARY, ORDERS_MEMBER]));
     let last = &doc["last_change"];
     assert_eq!(last["commit"], applied.as_str());
     assert_eq!(last["title"], "idp: create mysql team-alpha/orders-db on aws/us-east-1");
@@ -1512,10 +1648,10 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
     assert_eq!(s.trailers(STATE, "HEAD"), ["Idp-Action: delete", "Idp-Request: mysql team-alpha/orders-db"]);
     assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FILES));
     let deleted = lines(&s.git_in(STATE, &["show", "--diff-filter=D", "--name-only", "--format=", "HEAD"]));
-    assert_eq!(deleted.len(), 3, "every change is a deletion");
+    assert_eq!(deleted.len(), ORDERS_FILES.len(), "every change is a deletion");
     let removed_lines: usize = ORDERS_FILES.iter().map(|f| s.show(STATE, &format!("HEAD~1:{f}")).lines().count()).sum();
     let stat = s.stat(STATE, "HEAD");
-    assert!(stat.ends_with(&format!(" 3 files changed, {removed_lines} deletions(-)\n")), "{stat}");
+    assert!(stat.ends_with(&format!(" 4 files changed, {removed_lines} deletions(-)\n")), "{stat}");
 
     // The other request and the init files stay; the work tree follows.
     let mut remaining: Vec<&str> = INIT_FILES.to_vec();
@@ -1523,9 +1659,11 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
         "requests/team-alpha/mysql-other-db.yaml",
         "placements/team-alpha/mysql-other-db.yaml",
         "platform/team-alpha/mysql-other-db/primary.yaml",
+        "cells/cell-us-east/production/members/team-alpha/mysql-other-db.yaml",
     ]);
     assert_eq!(s.ls_files(STATE), sorted(&remaining));
     assert!(!s.path("state/platform/team-alpha/mysql-orders-db").exists());
+    assert!(!s.path(&format!("state/{ORDERS_MEMBER}")).exists());
     s.assert_clean(STATE);
     s.assert_fsck(STATE);
 
@@ -1552,7 +1690,7 @@ fn git_revert_of_an_apply_forgets_the_placement() {
     let result = &run.json()["results"][0];
     assert_eq!(result["status"], "create");
     assert_eq!(result["sticky"], false);
-    assert_eq!(changes(result), creates(&[ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_PRIMARY]));
+    assert_eq!(changes(result), creates(&ORDERS_FILES));
 
     let status = s.idp(&["status", "mysql", "team-alpha/orders-db", "--repo", STATE, "-o", "json"]);
     status.code(1);

@@ -8,7 +8,16 @@ use crate::common::TestEnv;
 #[test]
 fn help_and_version_exit_0_on_stdout() {
     let env = TestEnv::new();
-    for args in [&["--help"][..], &["-h"], &["plan", "--help"], &["policy", "--help"], &["help", "plan"]] {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["plan", "--help"],
+        &["policy", "--help"],
+        &["help", "plan"],
+        &["failover", "--help"],
+        &["failback", "--help"],
+        &["status", "--help"],
+    ] {
         let run = env.idp(args);
         run.code(0);
         assert!(run.stdout.contains("Usage: idp"), "idp {}:\n{}", run.args, run.stdout);
@@ -33,10 +42,36 @@ fn plan_help_documents_the_kind_and_the_exit_codes() {
 }
 
 #[test]
+fn failover_help_documents_the_lag_sources_and_status_the_cell_form() {
+    let env = TestEnv::new();
+    for command in ["failover", "failback"] {
+        let run = env.idp(&[command, "--help"]);
+        run.code(0);
+        assert!(
+            run.stdout.contains(&format!("Usage: idp {command} [OPTIONS] --cell <CELL> --env <ENV>")),
+            "{}",
+            run.stdout
+        );
+        for flag in
+            ["--replication-lag <SECONDS>", "--lag-url <URL>", "--lag-query <PROMQL>", "--force", "--reason <TEXT>"]
+        {
+            assert!(run.stdout.contains(flag), "idp {command} --help lacks {flag}:\n{}", run.stdout);
+        }
+        for flag in ["--dry-run", "--yes", "--push"] {
+            assert!(run.stdout.contains(flag), "idp {command} --help lacks {flag}:\n{}", run.stdout);
+        }
+    }
+    let run = env.idp(&["status", "--help"]);
+    run.code(0);
+    assert!(run.stdout.contains("Usage: idp status [OPTIONS] <WHAT> <TARGET> [ENVIRONMENT]"), "{}", run.stdout);
+    assert!(run.stdout.contains("mysql, app, or cell"), "{}", run.stdout);
+}
+
+#[test]
 fn usage_errors_exit_1_with_nothing_on_stdout() {
     let env = TestEnv::new();
     let file = env.fixture("orders-db.yaml");
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 13] = [
         (&["plan", "-f", &file, "--bogus"], "error: unexpected argument '--bogus' found"),
         (&["--bogus"], "error: unexpected argument '--bogus' found"),
         (&["plan"], "error: the following required arguments were not provided:"),
@@ -44,6 +79,28 @@ fn usage_errors_exit_1_with_nothing_on_stdout() {
         (&["plan", "-f"], "error: a value is required for '--file <PATH>' but none was supplied"),
         (&["plan", "-f", &file, "-o", "xml"], "error: invalid value 'xml' for '--output <OUTPUT>'"),
         (&["policy", "frob"], "error: unrecognized subcommand 'frob'"),
+        (&["failover", "--env", "prod"], "--cell <CELL>"),
+        (&["failback", "--cell", "payments"], "--env <ENV>"),
+        (
+            &[
+                "failover",
+                "--cell",
+                "payments",
+                "--env",
+                "prod",
+                "--replication-lag",
+                "3",
+                "--lag-url",
+                "http://127.0.0.1:9",
+            ],
+            "error: the argument '--replication-lag <SECONDS>' cannot be used with '--lag-url <URL>'",
+        ),
+        (&["failover", "--cell", "payments", "--env", "prod", "--lag-query", "up"], "--lag-url <URL>"),
+        (
+            &["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "soon"],
+            "error: invalid value 'soon' for '--replication-lag <SECONDS>'",
+        ),
+        (&["status", "postgres", "team-alpha/orders-db"], "unknown kind `postgres` (idp places: mysql, app)"),
     ];
     for (args, says) in cases {
         let run = env.idp(args);

@@ -3,8 +3,14 @@
 //! contract, which `plan` enforces, has its own.
 
 mod common;
+/// The CRD schema walk shared with tests/manifests.rs, loaded once for every module here.
+#[path = "../support/crd_schema.rs"]
+mod crd_schema;
+mod dr;
 mod gitops;
 mod global;
+mod governance;
 mod plan;
 mod plan_contract;
 mod policy;
+mod remote;

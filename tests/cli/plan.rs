@@ -54,6 +54,7 @@ fn kubernetes_form_is_placed_on_the_best_candidate_that_passes_the_gates() {
         json!([
             { "action": "create", "path": "requests/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "placements/team-alpha/mysql-orders-db.yaml" },
+            { "action": "create", "path": "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "platform/team-alpha/mysql-orders-db/primary.yaml" },
         ])
     );
@@ -102,7 +103,41 @@ fn kubernetes_form_is_placed_on_the_best_candidate_that_passes_the_gates() {
     assert_eq!(reason["candidates_evaluated"], 7);
     assert_eq!(reason["candidates_passed_gates"], 5);
     assert_eq!(reason["secondary"], Value::Null);
+    assert_eq!(reason["follows"], Value::Null, "a database follows nothing");
+    assert_eq!(reason["warnings"], json!([]), "the default policy has no rules");
     assert_eq!(reason["policy"]["version"], POLICY_VERSION);
+    let keys: Vec<&String> = reason.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "tier",
+            "dr_profile",
+            "rto_minutes",
+            "rpo_minutes",
+            "gates",
+            "ha_enforced",
+            "weights",
+            "selected",
+            "top_3_candidates",
+            "rejected",
+            "candidates_evaluated",
+            "candidates_passed_gates",
+            "secondary",
+            "follows",
+            "warnings",
+            "policy"
+        ]
+    );
+    // The policy's estimate: aws large 600 + 100 GB x 0.115, doubled for ha.
+    assert_eq!(
+        r["cost"],
+        json!({"monthlyUSD": 1223.0, "breakdown": {"instance": 600.0, "storage": 11.5, "ha": 611.5}, "estimate": true})
+    );
+    assert_eq!(r["warnings"], json!([]));
+    assert_eq!(
+        doc["spend"],
+        json!([{"scope": "cell cell-us-east", "currentUSD": 0.0, "plannedUSD": 1223.0, "limitUSD": null}])
+    );
 }
 
 #[test]
@@ -187,7 +222,7 @@ fn a_kind_idp_does_not_place_is_a_usage_error() {
     let run = env.idp(&["plan", "postgres", "-f", &file, "-o", "json"]);
     run.code(1);
     assert_eq!(run.stdout, "");
-    run.stderr_says("error: invalid value 'postgres' for '[KIND]': unknown kind `postgres` (idp places: mysql)");
+    run.stderr_says("error: invalid value 'postgres' for '[KIND]': unknown kind `postgres` (idp places: mysql, app)");
 }
 
 #[test]
@@ -325,6 +360,47 @@ fn json_output_has_the_documented_shape_with_and_without_a_secondary() {
     assert_eq!(doc["results"][0]["secondary"], Value::Null);
     assert!(doc["results"][1]["secondary"].is_object());
     assert!(doc["results"][1]["reason"]["secondary"].is_object());
+}
+
+/// An App in orders-db's cell and environment, which it follows.
+const WEB_APP: &str = "\
+apiVersion: idp.platform.example.org/v1alpha1
+kind: App
+metadata:
+  name: web
+  namespace: team-alpha
+spec:
+  cell: cell-us-east
+  tier: medium
+  environment: production
+  image: registry.example.org/alpha/web:1.0.0
+";
+
+#[test]
+fn json_output_of_an_app_has_the_documented_shape_and_says_what_it_follows() {
+    let env = TestEnv::new();
+    let orders = env.fixture("orders-db.yaml");
+    let web = env.write("web.yaml", WEB_APP);
+    // The app comes first on the command line; it still follows the database planned with it.
+    let doc = env.idp(&["plan", "-f", &web, "-f", &orders, "-o", "json"]).code(0).json();
+    assert_matches_schema(&doc);
+    assert_eq!(ids(&doc), ["team-alpha/web", "team-alpha/orders-db"]);
+    let (app, db) = (&doc["results"][0], &doc["results"][1]);
+    assert_eq!(app["kind"], "app");
+    assert_eq!(app["reason"]["follows"], "mysql team-alpha/orders-db");
+    assert_eq!(app["placement"], db["placement"]);
+    assert_eq!(db["reason"]["follows"], Value::Null);
+    let paths: Vec<&str> = app["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "requests/team-alpha/app-web.yaml",
+            "placements/team-alpha/app-web.yaml",
+            "cells/cell-us-east/production/members/team-alpha/app-web.yaml",
+            "workloads/team-alpha/web/primary/deployment.yaml",
+            "platform/team-alpha/app-web/application-primary.yaml",
+        ]
+    );
 }
 
 #[test]

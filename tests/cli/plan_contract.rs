@@ -479,7 +479,7 @@ fn an_unknown_kind_names_the_kinds_idp_places() {
         &request_with("kind: MySQL", "kind: Postgres"),
         "2:7",
         "unknown kind `Postgres`",
-        Some("idp places: MySQL"),
+        Some("idp places: MySQL, App"),
     );
 }
 

@@ -93,6 +93,73 @@ fn show_json_carries_the_policy_with_its_tiers_in_policy_order() {
     let candidates = doc["policy"]["candidates"].as_array().expect("policy.candidates is an array");
     assert_eq!(candidates.len(), 7);
     assert_eq!(candidates[0]["runtimeCluster"], "aws-use1-prod-01");
+
+    // Traffic: a default provider, the ingress domain, and per provider the kinds it may write.
+    let traffic = &doc["policy"]["traffic"];
+    let keys: Vec<&String> = traffic.as_object().expect("policy.traffic is an object").keys().collect();
+    assert_eq!(keys, ["defaultProvider", "ingressDomain", "providers"]);
+    assert_eq!(traffic["defaultProvider"], "oci-dns");
+    assert_eq!(traffic["ingressDomain"], "apps.example.org");
+    let kinds = |provider: &str| -> Vec<(String, String, bool)> {
+        traffic["providers"][provider]["kinds"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no kinds for {provider}: {traffic:#}"))
+            .iter()
+            .map(|k| {
+                (k["apiVersion"].as_str().unwrap().to_owned(), k["kind"].as_str().unwrap().to_owned(), {
+                    k["namespaced"].as_bool().unwrap()
+                })
+            })
+            .collect()
+    };
+    let providers: Vec<&String> = traffic["providers"].as_object().unwrap().keys().collect();
+    assert_eq!(providers, ["oci-dns", "route53", "cloudflare"]);
+    let own = |group: &str, names: &[&str]| -> Vec<(String, String, bool)> {
+        names.iter().map(|k| (group.to_owned(), (*k).to_owned(), false)).collect()
+    };
+    let mut oci = own("healthchecks.oci.upbound.io/v1alpha1", &["HTTPMonitor"]);
+    oci.extend(own("dns.oci.upbound.io/v1alpha1", &["SteeringPolicy", "SteeringPolicyAttachment"]));
+    assert_eq!(kinds("oci-dns"), oci);
+    assert_eq!(kinds("route53"), own("route53.aws.upbound.io/v1beta1", &["HealthCheck", "Record"]));
+    assert_eq!(
+        kinds("cloudflare"),
+        own("loadbalancer.cloudflare.upbound.io/v1alpha1", &["Monitor", "Pool", "LoadBalancer"])
+    );
+    assert_eq!(doc["policy"]["gitops"]["repoURL"], "https://git.example.org/platform/idp-state.git");
+}
+
+#[test]
+fn validate_checks_the_traffic_providers_a_policy_names() {
+    let env = TestEnv::new();
+    // A cell may pick another known provider.
+    let route53 = edit(&default_policy_text(), "  cell-eu: {}\n", "  cell-eu: { trafficProvider: route53 }\n");
+    let file = env.write("route53.yaml", &route53);
+    env.idp(&["policy", "validate", &file]).code(0);
+    let doc = env.idp(&["policy", "show", "--policy", &file, "-o", "json"]).code(0).json();
+    assert_eq!(doc["policy"]["cells"]["cell-eu"]["trafficProvider"], "route53");
+
+    // An unknown one, in a cell or as the default, is refused where it is written.
+    let unknown = edit(&default_policy_text(), "  cell-eu: {}\n", "  cell-eu: { trafficProvider: akamai }\n");
+    let line = unknown.lines().position(|l| l.contains("akamai")).unwrap() + 1;
+    let file = env.write("unknown.yaml", &unknown);
+    let run = env.idp(&["policy", "validate", &file, "-o", "json"]);
+    run.code(1);
+    let messages: Vec<String> = run.issues().into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        messages,
+        [format!("unknown.yaml:{line}:31: unknown traffic provider `akamai` (valid: oci-dns, route53, cloudflare)")]
+    );
+
+    let default = edit(&default_policy_text(), "  defaultProvider: oci-dns\n", "  defaultProvider: akamai\n");
+    let line = default.lines().position(|l| l.contains("akamai")).unwrap() + 1;
+    let file = env.write("default.yaml", &default);
+    let run = env.idp(&["policy", "validate", &file, "-o", "json"]);
+    run.code(1);
+    let messages: Vec<String> = run.issues().into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        messages,
+        [format!("default.yaml:{line}:20: default traffic provider `akamai` is not in traffic.providers")]
+    );
 }
 
 #[test]

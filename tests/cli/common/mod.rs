@@ -137,6 +137,29 @@ impl TestEnv {
         let output = self.command().args(args).write_stdin(stdin.into()).output().expect("run idp");
         Run::from_output(args, output)
     }
+
+    /// `git ARGS` in the work dir with the same hermetic environment as idp (no user or
+    /// system config, no prompts, C locale).
+    pub fn git_output(&self, args: &[&str]) -> Output {
+        std::process::Command::new("git")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root.path().join("home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("LC_ALL", "C")
+            .current_dir(self.work_dir())
+            .args(args)
+            .output()
+            .expect("run git")
+    }
+
+    /// `git ARGS`, which must succeed; its stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let output = self.git_output(args);
+        assert!(output.status.success(), "git {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("git stdout is UTF-8")
+    }
 }
 
 /// One finished run of idp. Construction already checks that it did not panic.

@@ -1,0 +1,1694 @@
+//! Disaster recovery end to end: apps that follow their database, the standby each
+//! drProfile keeps (warm, pilot, cold), and `idp failover` / `idp failback` /
+//! `idp status cell` on real state repos in temp dirs (docs/disaster-recovery.md,
+//! PRODUCT.md §7). Every result is read back with the `git` CLI, never with idp's reader.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{PLACEMENT_HELP, Run, TestEnv, crate_dir, default_policy_text, edit};
+use crate::crd_schema;
+
+// ---------------------------------------------------------------------------------------
+// The seed example and its files
+// ---------------------------------------------------------------------------------------
+
+const STATE: &str = "state";
+const GIT_NAME: &str = "Idp Tester";
+const GIT_EMAIL: &str = "tester@example.org";
+/// `by` of every event: the identity in the state repo's config.
+const BY: &str = "Idp Tester <tester@example.org>";
+const REASON: &str = "us-east-1 degraded";
+
+const DB_PRIMARY: &str = "platform/team-payments/mysql-payments-db/primary.yaml";
+const DB_SECONDARY: &str = "platform/team-payments/mysql-payments-db/secondary.yaml";
+const DB_REPLICATION: &str = "platform/team-payments/mysql-payments-db/replication.yaml";
+const APP_PRIMARY: &str = "platform/team-payments/app-checkout/application-primary.yaml";
+const APP_SECONDARY: &str = "platform/team-payments/app-checkout/application-secondary.yaml";
+const APP_DNS: &str = "platform/team-payments/app-checkout/dns.yaml";
+const DEPLOY_PRIMARY: &str = "workloads/team-payments/checkout/primary/deployment.yaml";
+const DEPLOY_SECONDARY: &str = "workloads/team-payments/checkout/secondary/deployment.yaml";
+const CELL_FILE: &str = "cells/payments/production.yaml";
+
+/// What a failover (or failback) of the seed cell changes: the fenced claim, the
+/// replication direction, both deployments, the DNS record and the cell state.
+const MOVE_FILES: [&str; 7] =
+    [DB_PRIMARY, DB_SECONDARY, DB_REPLICATION, DEPLOY_PRIMARY, DEPLOY_SECONDARY, APP_DNS, CELL_FILE];
+
+const PRIMARY_TARGET: &str = "aws-use1-prod-01.apps.example.org";
+const SECONDARY_TARGET: &str = "gcp-usc1-prod-01.apps.example.org";
+
+/// A silver (pilot) database and its app in cell-us-east/dev.
+const SILVER: &str = "\
+apiVersion: idp.platform.example.org/v1alpha1
+kind: MySQL
+metadata:
+  name: ledger-db
+  namespace: team-silver
+spec:
+  cell: cell-us-east
+  tier: C1
+  environment: dev
+  drProfile: silver
+  size: small
+  storageGB: 20
+---
+apiVersion: idp.platform.example.org/v1alpha1
+kind: App
+metadata:
+  name: ledger-web
+  namespace: team-silver
+spec:
+  cell: cell-us-east
+  tier: C1
+  environment: dev
+  drProfile: silver
+  image: registry.example.org/silver/ledger-web:2.0.1
+  replicas: 4
+  traffic:
+    publicHost: ledger.silver.example.org
+    mode: active-passive
+";
+
+/// A bronze (cold, backup-restore) database and its app in cell-eu/dev; the app takes
+/// the default port and replicas and pins its image by digest.
+const BRONZE: &str = "\
+apiVersion: idp.platform.example.org/v1alpha1
+kind: MySQL
+metadata:
+  name: archive-db
+  namespace: team-bronze
+spec:
+  cell: cell-eu
+  tier: C2
+  environment: dev
+  drProfile: bronze
+  size: small
+  storageGB: 20
+---
+apiVersion: idp.platform.example.org/v1alpha1
+kind: App
+metadata:
+  name: archive-web
+  namespace: team-bronze
+spec:
+  cell: cell-eu
+  tier: C2
+  environment: dev
+  drProfile: bronze
+  image: registry.example.org/bronze/archive-web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  traffic:
+    publicHost: archive.bronze.example.org
+";
+
+// ---------------------------------------------------------------------------------------
+// The sandbox: a TestEnv with an initialized state repo
+// ---------------------------------------------------------------------------------------
+
+struct Dr {
+    env: TestEnv,
+}
+
+/// The two seed applies (examples/payments-c0.json, then examples/payments-app.yaml).
+struct Seed {
+    db: Value,
+    app: Value,
+    db_commit: String,
+    app_commit: String,
+}
+
+impl Dr {
+    fn new() -> Self {
+        let env = TestEnv::new();
+        env.idp(&["init", STATE]).code(0);
+        // libgit2, and so idp, signs with the repo's configured identity.
+        env.git(&["-C", STATE, "config", "user.name", GIT_NAME]);
+        env.git(&["-C", STATE, "config", "user.email", GIT_EMAIL]);
+        Self { env }
+    }
+
+    fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> String {
+        self.env.write(rel, contents)
+    }
+
+    /// examples/<name> copied into the work dir.
+    fn example(&self, name: &str) -> String {
+        let bytes = std::fs::read(crate_dir().join("examples").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        self.write(name, bytes)
+    }
+
+    fn idp(&self, args: &[&str]) -> Run {
+        self.env.idp(args)
+    }
+
+    /// `git -C state ARGS`, which must succeed; its stdout.
+    fn git(&self, args: &[&str]) -> String {
+        let mut all = vec!["-C", STATE];
+        all.extend_from_slice(args);
+        self.env.git(&all)
+    }
+
+    fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
+    fn commit_count(&self) -> usize {
+        self.git(&["rev-list", "--count", "HEAD"]).trim().parse().expect("a count")
+    }
+
+    /// The paths a commit touched, sorted, renames shown as delete + add.
+    fn changed_paths(&self, commit: &str) -> Vec<String> {
+        let mut paths = lines(&self.git(&["show", "--no-renames", "--name-only", "--format=", commit]));
+        paths.sort();
+        paths
+    }
+
+    fn title(&self, commit: &str) -> String {
+        self.git(&["log", "-1", "--format=%s", commit]).trim_end().to_owned()
+    }
+
+    /// Every trailer of a commit, as git itself parses them.
+    fn trailers(&self, commit: &str) -> Vec<String> {
+        lines(&self.git(&["log", "-1", "--format=%(trailers:only,unfold)", commit]))
+    }
+
+    fn show(&self, rev: &str, path: &str) -> String {
+        self.git(&["show", &format!("{rev}:{path}")])
+    }
+
+    fn exists(&self, rev: &str, path: &str) -> bool {
+        self.env.git_output(&["-C", STATE, "cat-file", "-e", &format!("{rev}:{path}")]).status.success()
+    }
+
+    fn docs(&self, rev: &str, path: &str) -> Vec<Value> {
+        yaml_documents(&self.show(rev, path))
+    }
+
+    fn doc(&self, rev: &str, path: &str) -> Value {
+        let mut docs = self.docs(rev, path);
+        assert_eq!(docs.len(), 1, "{rev}:{path} should hold one document");
+        docs.remove(0)
+    }
+
+    /// The files under `dir` at a revision.
+    fn ls(&self, rev: &str, dir: &str) -> Vec<String> {
+        lines(&self.git(&["ls-tree", "-r", "--name-only", rev, dir]))
+    }
+
+    fn assert_clean(&self) {
+        let status = self.git(&["status", "--porcelain", "--untracked-files=all"]);
+        assert_eq!(status, "", "the state repo's work tree or index is not clean");
+    }
+
+    /// `idp apply [KIND] -f FILE... --yes -o json`, which must succeed; its results.
+    fn apply(&self, kind: Option<&str>, files: &[&str]) -> Vec<Value> {
+        let mut args = vec!["apply"];
+        args.extend(kind);
+        for f in files {
+            args.extend(["-f", f]);
+        }
+        args.extend(["--repo", STATE, "--yes", "-o", "json"]);
+        let doc = self.idp(&args).code(0).json();
+        assert_eq!(doc["commit"], self.head().as_str(), "apply names its commit");
+        doc["results"].as_array().expect("results").clone()
+    }
+
+    /// The seed DR example, as docs/disaster-recovery.md applies it.
+    fn seed(&self) -> Seed {
+        let db_file = self.example("payments-c0.json");
+        let app_file = self.example("payments-app.yaml");
+        let db = self.apply(Some("mysql"), &[&db_file]).remove(0);
+        let db_commit = self.head();
+        let app = self.apply(None, &[&app_file]).remove(0);
+        let app_commit = self.head();
+        Seed { db, app, db_commit, app_commit }
+    }
+
+    /// `idp ACTION --cell CELL --env ENV --repo state --yes EXTRA...`.
+    fn run_book(&self, action: &str, cell: &str, environment: &str, extra: &[&str]) -> Run {
+        let mut args = vec![action, "--cell", cell, "--env", environment, "--repo", STATE, "--yes"];
+        args.extend_from_slice(extra);
+        self.idp(&args)
+    }
+
+    /// A failover or failback that must succeed and commit; its JSON outcome.
+    fn moved(&self, action: &str, cell: &str, environment: &str, extra: &[&str]) -> Value {
+        let before = self.head();
+        let mut args = extra.to_vec();
+        args.extend(["-o", "json"]);
+        let doc = self.run_book(action, cell, environment, &args).code(0).json();
+        let head = self.head();
+        assert_ne!(head, before, "{action} of {cell}/{environment} made no commit:\n{doc:#}");
+        assert_eq!(self.git(&["rev-parse", "HEAD~1"]).trim(), before, "{action} is exactly one commit");
+        assert_eq!(doc["commit"], head.as_str());
+        self.assert_clean();
+        doc
+    }
+
+    /// The JSON error of a refused run, after checking that nothing was written.
+    fn refused(&self, run: &Run, head: &str) -> (String, String) {
+        run.code(1);
+        assert_eq!(self.head(), head, "idp {}: a refusal must not commit", run.args);
+        self.assert_clean();
+        let doc = run.json();
+        (
+            doc["error"]["message"].as_str().unwrap_or_else(|| panic!("no error.message: {doc:#}")).to_owned(),
+            doc["error"]["help"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+fn sorted(paths: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = paths.iter().map(|p| (*p).to_owned()).collect();
+    v.sort();
+    v
+}
+
+fn yaml_documents(text: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(text)
+        .unwrap_or_else(|e| panic!("not a valid YAML stream: {e}\n{text}"))
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .collect()
+}
+
+/// `provider/region` of a placement object.
+fn at(placement: &Value) -> String {
+    format!("{}/{}", placement["provider"].as_str().unwrap(), placement["region"].as_str().unwrap())
+}
+
+/// `(action, path)` of an outcome's `changes`, sorted by path.
+fn changes(outcome: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = outcome["changes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("changes is not an array: {outcome:#}"))
+        .iter()
+        .map(|c| (c["action"].as_str().unwrap().to_owned(), c["path"].as_str().unwrap().to_owned()))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+/// The Deployment's replicas in a workload file (Deployment + Service).
+fn replicas(docs: &[Value]) -> u64 {
+    let deployment = docs.iter().find(|d| d["kind"] == "Deployment").expect("a Deployment");
+    deployment["spec"]["replicas"].as_u64().expect("replicas is a number")
+}
+
+/// `spec.syncPolicy.automated` of an Argo CD Application (null when it is not synced).
+fn automated(application: &Value) -> &Value {
+    &application["spec"]["syncPolicy"]["automated"]
+}
+
+/// The OCI steering policy's PRIORITY rule: (answer condition, rank), active side 1.
+fn priorities(dns: &[Value]) -> Vec<(String, i64)> {
+    let steering = dns.iter().find(|d| d["kind"] == "SteeringPolicy").expect("a SteeringPolicy");
+    let rule = steering["spec"]["forProvider"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleType"] == "PRIORITY")
+        .expect("a PRIORITY rule");
+    rule["defaultAnswerData"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["answerCondition"].as_str().unwrap().to_owned(), a["value"].as_i64().unwrap()))
+        .collect()
+}
+
+/// The events of a cell state file.
+fn events(cell: &Value) -> &Vec<Value> {
+    cell["events"].as_array().unwrap_or_else(|| panic!("no events array in {cell:#}"))
+}
+
+const EVENT_KEYS: [&str; 10] =
+    ["action", "from", "to", "at", "by", "observedLagSeconds", "lagSource", "rpoSeconds", "forced", "reason"];
+
+fn keys(value: &Value) -> Vec<&str> {
+    value.as_object().unwrap_or_else(|| panic!("not a mapping: {value:#}")).keys().map(String::as_str).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. The seed example end to end
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn the_seed_example_fails_over_and_back_in_one_commit_each() {
+    let dr = Dr::new();
+    let seed = dr.seed();
+
+    // The app follows its database: the same clusters on both sides.
+    assert_eq!(at(&seed.db["placement"]), "aws/us-east-1");
+    assert_eq!(at(&seed.db["secondary"]), "gcp/us-central1");
+    assert_eq!(seed.app["kind"], "app");
+    assert_eq!(seed.app["placement"], seed.db["placement"]);
+    assert_eq!(seed.app["secondary"], seed.db["secondary"]);
+    assert_eq!(seed.app["reason"]["follows"], "mysql team-payments/payments-db");
+    assert_eq!(seed.db["reason"]["follows"], Value::Null);
+    let record = dr.doc("HEAD", "placements/team-payments/app-checkout.yaml");
+    assert_eq!(record["requestKind"], "app");
+    assert_eq!((record["cell"].as_str(), record["environment"].as_str()), (Some("payments"), Some("production")));
+    assert_eq!(record["reason"]["follows"], "mysql team-payments/payments-db");
+    assert_eq!(dr.git(&["rev-parse", "HEAD~1"]).trim(), seed.db_commit);
+    assert_eq!(
+        dr.changed_paths(&seed.app_commit),
+        sorted(&[
+            "requests/team-payments/app-checkout.yaml",
+            "placements/team-payments/app-checkout.yaml",
+            "cells/payments/production/members/team-payments/app-checkout.yaml",
+            APP_PRIMARY,
+            APP_SECONDARY,
+            APP_DNS,
+            DEPLOY_PRIMARY,
+            DEPLOY_SECONDARY,
+        ])
+    );
+    assert!(!dr.exists("HEAD", CELL_FILE), "apply never writes the cell state file");
+
+    // Before: the primary serves, the gold standby is warm (1 replica, synced).
+    assert_eq!(replicas(&dr.docs("HEAD", DEPLOY_PRIMARY)), 3);
+    assert_eq!(replicas(&dr.docs("HEAD", DEPLOY_SECONDARY)), 1);
+    // Only the active side takes writes: the standby is fenced, a wave ahead.
+    assert_eq!(dr.doc("HEAD", DB_PRIMARY)["spec"]["parameters"]["writeFence"], false);
+    assert_eq!(dr.doc("HEAD", DB_SECONDARY)["spec"]["parameters"]["writeFence"], true);
+    assert_eq!(dr.doc("HEAD", DB_PRIMARY)["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "0");
+    assert_eq!(dr.doc("HEAD", DB_SECONDARY)["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "-1");
+    assert_eq!(
+        priorities(&dr.docs("HEAD", APP_DNS)),
+        [("answer.pool == 'primary'".to_owned(), 1), ("answer.pool == 'secondary'".to_owned(), 2)]
+    );
+    let count = dr.commit_count();
+
+    // Failover: one commit with exactly the seven files.
+    let outcome = dr.moved("failover", "payments", "prod", &["--replication-lag", "4", "--reason", REASON]);
+    let failover = dr.head();
+    assert_eq!(dr.commit_count(), count + 1);
+    assert_eq!(dr.changed_paths("HEAD"), sorted(&MOVE_FILES));
+    assert_eq!(outcome["action"], "failover");
+    assert_eq!((outcome["from"].as_str(), outcome["to"].as_str()), (Some("primary"), Some("secondary")));
+    assert_eq!(
+        (&outcome["noop"], &outcome["dry_run"], &outcome["forced"]),
+        (&json!(false), &json!(false), &json!(false))
+    );
+    assert_eq!(outcome["observed_lag_seconds"], 4.0);
+    assert_eq!(outcome["rpo_seconds"], 30);
+    let mut expected_changes: Vec<(String, String)> = MOVE_FILES
+        .iter()
+        .map(|p| ((if *p == CELL_FILE { "create" } else { "update" }).to_owned(), (*p).to_owned()))
+        .collect();
+    expected_changes.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(changes(&outcome), expected_changes);
+
+    // Wave -1: the primary claim is fenced, and nothing else of it changes; wave 0: the
+    // secondary claim loses its fence.
+    let mut fenced = dr.doc(&seed.app_commit, DB_PRIMARY);
+    fenced["spec"]["parameters"]["writeFence"] = json!(true);
+    fenced["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = json!("-1");
+    assert_eq!(dr.doc("HEAD", DB_PRIMARY), fenced);
+    let mut unfenced = dr.doc(&seed.app_commit, DB_SECONDARY);
+    unfenced["spec"]["parameters"]["writeFence"] = json!(false);
+    unfenced["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = json!("0");
+    assert_eq!(dr.doc("HEAD", DB_SECONDARY), unfenced);
+    // ... and replication runs from the new active side to the old one.
+    let before = dr.doc(&seed.app_commit, DB_REPLICATION);
+    assert_eq!(before["spec"]["parameters"]["source"]["claimName"], "payments-db");
+    let mut reversed = before.clone();
+    reversed["spec"]["parameters"]["source"] = before["spec"]["parameters"]["target"].clone();
+    reversed["spec"]["parameters"]["target"] = before["spec"]["parameters"]["source"].clone();
+    assert_eq!(dr.doc("HEAD", DB_REPLICATION), reversed);
+    assert_eq!(dr.doc("HEAD", DB_REPLICATION)["spec"]["parameters"]["source"]["provider"], "gcp");
+
+    // Wave 1: the secondary app takes the full replica count, the primary goes to 0;
+    // nothing else in the workloads changes.
+    for (path, from, to) in [(DEPLOY_PRIMARY, 3, 0), (DEPLOY_SECONDARY, 1, 3)] {
+        let mut expected = dr.docs(&seed.app_commit, path);
+        assert_eq!(replicas(&expected), from, "{path} before");
+        expected[0]["spec"]["replicas"] = json!(to);
+        assert_eq!(dr.docs("HEAD", path), expected, "{path}");
+    }
+
+    // Wave 2: the DNS failover answers with the secondary first; both targets stay.
+    let mut expected_dns = dr.docs(&seed.app_commit, APP_DNS);
+    for doc in &mut expected_dns {
+        if doc["kind"] == "SteeringPolicy" {
+            for rule in doc["spec"]["forProvider"]["rules"].as_array_mut().unwrap() {
+                if rule["ruleType"] == "PRIORITY" {
+                    for answer in rule["defaultAnswerData"].as_array_mut().unwrap() {
+                        answer["value"] = json!(3 - answer["value"].as_i64().unwrap());
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(dr.docs("HEAD", APP_DNS), expected_dns);
+    assert_eq!(
+        priorities(&dr.docs("HEAD", APP_DNS)),
+        [("answer.pool == 'primary'".to_owned(), 2), ("answer.pool == 'secondary'".to_owned(), 1)]
+    );
+
+    // The cell state file records the move.
+    let cell = dr.doc("HEAD", CELL_FILE);
+    assert_eq!(keys(&cell), ["apiVersion", "kind", "cell", "environment", "activeSide", "events"]);
+    assert_eq!(cell["apiVersion"], "idp.platform.example.org/v1alpha1");
+    assert_eq!(cell["kind"], "CellState");
+    assert_eq!((cell["cell"].as_str(), cell["environment"].as_str()), (Some("payments"), Some("production")));
+    assert_eq!(cell["activeSide"], "secondary");
+    assert_eq!(events(&cell).len(), 1);
+    let event = &events(&cell)[0];
+    assert_eq!(keys(event), EVENT_KEYS);
+    assert_eq!(
+        (&event["action"], &event["from"], &event["to"], &event["by"]),
+        (&json!("failover"), &json!("primary"), &json!("secondary"), &json!(BY))
+    );
+    assert_eq!(event["observedLagSeconds"].as_f64(), Some(4.0));
+    assert_eq!(event["lagSource"], "operator reading");
+    assert_eq!(event["rpoSeconds"], 30);
+    assert_eq!(event["forced"], false);
+    assert_eq!(event["reason"], REASON);
+    let event_time: jiff::Timestamp = event["at"].as_str().unwrap().parse().expect("`at` is an RFC 3339 time");
+    let commit_time: i64 = dr.git(&["log", "-1", "--format=%ct"]).trim().parse().unwrap();
+    assert!((event_time.as_second() - commit_time).abs() <= 60, "at {event_time} vs commit time {commit_time}");
+
+    // The commit says what and why, in its title, body and trailers, as the repo's user.
+    assert_eq!(dr.title("HEAD"), "idp: failover cell payments/production to secondary");
+    assert_eq!(dr.git(&["log", "-1", "--format=%an <%ae>"]).trim(), BY);
+    let message = dr.git(&["log", "-1", "--format=%B"]);
+    assert!(message.contains(&format!("Reason: {REASON}")), "{message}");
+    assert_eq!(
+        dr.trailers("HEAD"),
+        [
+            "Idp-Action: failover",
+            "Idp-Cell: payments production",
+            "Idp-Active-Side: secondary",
+            "Idp-Observed-Lag: 4s",
+            "Idp-RPO: 30s",
+            "Idp-Forced: false",
+        ]
+    );
+
+    // Failback: one commit, the same seven files, and platform/ and workloads/ exactly as
+    // before the failover.
+    let outcome = dr.moved("failback", "payments", "prod", &["--replication-lag", "2"]);
+    assert_eq!(dr.git(&["rev-parse", "HEAD~1"]).trim(), failover);
+    assert_eq!(dr.changed_paths("HEAD"), sorted(&MOVE_FILES));
+    assert_eq!((outcome["from"].as_str(), outcome["to"].as_str()), (Some("secondary"), Some("primary")));
+    assert_eq!(dr.git(&["diff", "--stat", &seed.app_commit, "HEAD", "--", "platform", "workloads"]), "");
+    assert_eq!(lines(&dr.git(&["diff", "--name-only", &seed.app_commit, "HEAD"])), [CELL_FILE]);
+    let cell = dr.doc("HEAD", CELL_FILE);
+    assert_eq!(cell["activeSide"], "primary");
+    let events = events(&cell);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0], dr.doc(&failover, CELL_FILE)["events"][0], "the failover event is kept as it was");
+    let back = &events[1];
+    assert_eq!(keys(back), EVENT_KEYS);
+    assert_eq!(
+        (&back["action"], &back["from"], &back["to"], &back["by"]),
+        (&json!("failback"), &json!("secondary"), &json!("primary"), &json!(BY))
+    );
+    assert_eq!(back["observedLagSeconds"].as_f64(), Some(2.0));
+    assert_eq!((&back["rpoSeconds"], &back["forced"], &back["reason"]), (&json!(30), &json!(false), &Value::Null));
+    assert_eq!(dr.title("HEAD"), "idp: failback cell payments/production to primary");
+    assert_eq!(
+        dr.trailers("HEAD"),
+        [
+            "Idp-Action: failback",
+            "Idp-Cell: payments production",
+            "Idp-Active-Side: primary",
+            "Idp-Observed-Lag: 2s",
+            "Idp-RPO: 30s",
+            "Idp-Forced: false",
+        ]
+    );
+
+    // `idp history --cell payments` is the audit log of all four commits.
+    let history = dr.idp(&["history", "--cell", "payments", "--repo", STATE, "-o", "json"]).code(0).json();
+    let entries: Vec<(&str, &str)> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["commit"].as_str().unwrap()))
+        .collect();
+    let head = dr.head();
+    assert_eq!(
+        entries,
+        [
+            ("failback", head.as_str()),
+            ("failover", failover.as_str()),
+            ("create", seed.app_commit.as_str()),
+            ("create", seed.db_commit.as_str())
+        ]
+    );
+}
+
+#[test]
+fn the_seed_app_renders_applications_workloads_and_dns_from_the_policy() {
+    let dr = Dr::new();
+    dr.seed();
+    for (side, path, cluster, secret) in [
+        ("primary", APP_PRIMARY, "aws-use1-prod-01", "payments-db-conn"),
+        ("secondary", APP_SECONDARY, "gcp-usc1-prod-01", "payments-db-secondary-conn"),
+    ] {
+        let application = dr.doc("HEAD", path);
+        assert_eq!(application["apiVersion"], "argoproj.io/v1alpha1", "{side}");
+        assert_eq!(application["kind"], "Application", "{side}");
+        assert_eq!(application["metadata"]["name"], format!("team-payments-checkout-{side}"));
+        assert_eq!(application["metadata"]["namespace"], "argocd", "{side}");
+        assert_eq!(application["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "1", "{side}");
+        assert_eq!(application["metadata"]["labels"]["platform.example.org/request"], "team-payments.app.checkout");
+        assert_eq!(
+            application["spec"]["source"],
+            json!({
+                "repoURL": "https://git.example.org/platform/idp-state.git",
+                "targetRevision": "main",
+                "path": format!("workloads/team-payments/checkout/{side}")
+            })
+        );
+        assert_eq!(application["spec"]["destination"], json!({"name": cluster, "namespace": "team-payments"}));
+        assert_eq!(automated(&application), &json!({"prune": true, "selfHeal": true}), "{side}: gold is warm");
+
+        let workload = dr.docs("HEAD", &format!("workloads/team-payments/checkout/{side}/deployment.yaml"));
+        let kinds: Vec<&str> = workload.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["Deployment", "Service"], "{side}");
+        let container = &workload[0]["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["image"], "registry.example.org/payments/checkout:1.8.3");
+        assert_eq!(container["ports"][0]["containerPort"], 8080);
+        // The app gets the name of its database's connection secret on its own side.
+        assert_eq!(container["envFrom"][0]["secretRef"]["name"], secret, "{side}");
+        for doc in &workload {
+            assert_eq!(doc["metadata"]["namespace"], "team-payments");
+            assert_eq!(doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "1");
+            assert_eq!(doc["metadata"]["labels"]["platform.example.org/role"], side);
+        }
+    }
+
+    // The DNS failover comes from the default provider, oci-dns, in the last wave.
+    let dns = dr.docs("HEAD", APP_DNS);
+    let kinds: Vec<(&str, &str)> =
+        dns.iter().map(|d| (d["apiVersion"].as_str().unwrap(), d["kind"].as_str().unwrap())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("healthchecks.oci.upbound.io/v1alpha1", "HTTPMonitor"),
+            ("dns.oci.upbound.io/v1alpha1", "SteeringPolicy"),
+            ("dns.oci.upbound.io/v1alpha1", "SteeringPolicyAttachment"),
+        ]
+    );
+    for doc in &dns {
+        assert_eq!(doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "2");
+        assert_eq!(doc["metadata"]["namespace"], Value::Null, "DNS records are cluster-scoped");
+        assert_eq!(doc["metadata"]["labels"]["app.kubernetes.io/managed-by"], "idp");
+    }
+    assert_eq!(dns[0]["spec"]["forProvider"]["targets"], json!([PRIMARY_TARGET, SECONDARY_TARGET]));
+    let answers: Vec<&Value> =
+        dns[1]["spec"]["forProvider"]["answers"].as_array().unwrap().iter().map(|a| &a["rdata"]).collect();
+    assert_eq!(answers, [&json!(PRIMARY_TARGET), &json!(SECONDARY_TARGET)]);
+    assert_eq!(dns[2]["spec"]["forProvider"]["domainName"], "checkout.payments.example.org");
+    assert_eq!(dns[2]["spec"]["forProvider"]["zoneIdRef"]["name"], "payments.example.org");
+
+    // status of an app: no connection secret of its own.
+    let status = dr.idp(&["status", "app", "team-payments/checkout", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(status["kind"], "app");
+    assert_eq!((&status["connection_secret"], &status["secondary_connection_secret"]), (&Value::Null, &Value::Null));
+    assert_eq!(at(&status["secondary"]), "gcp/us-central1");
+    let status =
+        dr.idp(&["status", "mysql", "team-payments/payments-db", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(status["connection_secret"], "payments-db-conn");
+    assert_eq!(status["secondary_connection_secret"], "payments-db-secondary-conn");
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Idempotency
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn failover_and_failback_are_idempotent() {
+    let dr = Dr::new();
+    dr.seed();
+
+    // A cell that never failed over is on its primary: failback has nothing to do.
+    let head = dr.head();
+    let run = dr.run_book("failback", "payments", "prod", &["--replication-lag", "1"]);
+    run.code(0);
+    assert_eq!(run.stdout, "failback cell payments/production: already on primary, nothing to do\n");
+    assert_eq!(dr.head(), head);
+    assert!(!dr.exists("HEAD", CELL_FILE));
+
+    dr.moved("failover", "payments", "prod", &["--replication-lag", "4"]);
+    let failed_over = dr.head();
+    let count = dr.commit_count();
+    for extra in [&["--replication-lag", "4"][..], &[]] {
+        // Already on the secondary: no commit, and no lag reading needed to say so.
+        let run = dr.run_book("failover", "payments", "prod", extra);
+        run.code(0);
+        assert_eq!(run.stdout, "failover cell payments/production: already on secondary, nothing to do\n");
+        let mut json_args = extra.to_vec();
+        json_args.extend(["-o", "json"]);
+        let doc = dr.run_book("failover", "payments", "prod", &json_args).code(0).json();
+        assert_eq!(doc["noop"], true);
+        assert_eq!((&doc["from"], &doc["to"]), (&json!("secondary"), &json!("secondary")));
+        assert_eq!((&doc["commit"], &doc["changes"]), (&Value::Null, &json!([])));
+        assert_eq!(dr.head(), failed_over);
+        assert_eq!(dr.commit_count(), count);
+        dr.assert_clean();
+    }
+
+    dr.moved("failback", "payments", "prod", &["--replication-lag", "2"]);
+    let back = dr.head();
+    let doc = dr.run_book("failback", "payments", "prod", &["--replication-lag", "2", "-o", "json"]).code(0).json();
+    assert_eq!(doc["noop"], true);
+    assert_eq!(doc["commit"], Value::Null);
+    assert_eq!(dr.head(), back);
+    assert_eq!(events(&dr.doc("HEAD", CELL_FILE)).len(), 2, "a no-op records no event");
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Silver (pilot) and bronze (cold) standbys
+// ---------------------------------------------------------------------------------------
+
+/// What a drProfile's standby looks like, per docs/disaster-recovery.md.
+struct Standby {
+    namespace: &'static str,
+    db: &'static str,
+    app: &'static str,
+    cell: &'static str,
+    replicas: u64,
+    secondary_automated: bool,
+    tool: &'static str,
+    mode: &'static str,
+    rpo_seconds: u64,
+}
+
+const SILVER_STANDBY: Standby = Standby {
+    namespace: "team-silver",
+    db: "ledger-db",
+    app: "ledger-web",
+    cell: "cell-us-east",
+    replicas: 4,
+    secondary_automated: true,
+    tool: "oci-goldengate",
+    mode: "cdc",
+    rpo_seconds: 120,
+};
+
+const BRONZE_STANDBY: Standby = Standby {
+    namespace: "team-bronze",
+    db: "archive-db",
+    app: "archive-web",
+    cell: "cell-eu",
+    replicas: 2,
+    secondary_automated: false,
+    tool: "backup-restore",
+    mode: "backup-restore",
+    rpo_seconds: 900,
+};
+
+impl Standby {
+    fn platform(&self, kind: &str, file: &str) -> String {
+        let name = if kind == "mysql" { self.db } else { self.app };
+        format!("platform/{}/{kind}-{name}/{file}", self.namespace)
+    }
+
+    fn deployment(&self, side: &str) -> String {
+        format!("workloads/{}/{}/{side}/deployment.yaml", self.namespace, self.app)
+    }
+}
+
+#[test]
+fn silver_and_bronze_keep_the_standby_their_compute_mode_says() {
+    let dr = Dr::new();
+    let silver = dr.write("silver.yaml", SILVER);
+    let bronze = dr.write("bronze.yaml", BRONZE);
+    let results = dr.apply(None, &[&silver, &bronze]);
+    assert_eq!(results.len(), 4);
+
+    for (standby, results) in [(&SILVER_STANDBY, &results[..2]), (&BRONZE_STANDBY, &results[2..])] {
+        let label = standby.namespace;
+        let (db, app) = (&results[0], &results[1]);
+        assert_eq!((db["name"].as_str(), app["name"].as_str()), (Some(standby.db), Some(standby.app)));
+        assert!(db["secondary"].is_object(), "{label}: the database has a standby");
+        assert_eq!(app["placement"], db["placement"], "{label}");
+        assert_eq!(app["secondary"], db["secondary"], "{label}");
+        assert_eq!(app["reason"]["follows"], format!("mysql {}/{}", standby.namespace, standby.db));
+
+        // Data: the replication tool and RPO of the profile, also selecting the Composition.
+        let replication = dr.doc("HEAD", &standby.platform("mysql", "replication.yaml"));
+        let parameters = &replication["spec"]["parameters"];
+        assert_eq!(parameters["tool"], standby.tool, "{label}");
+        assert_eq!(parameters["mode"], standby.mode, "{label}");
+        assert_eq!(parameters["expectedRpoSeconds"], standby.rpo_seconds, "{label}");
+        assert_eq!(replication["spec"]["compositionSelector"], json!({"matchLabels": {"tool": standby.tool}}));
+        assert_eq!(replication["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "0");
+
+        // Compute: the primary runs the app, the standby runs 0 replicas, synced or not.
+        let primary = dr.doc("HEAD", &standby.platform("app", "application-primary.yaml"));
+        assert_eq!(automated(&primary), &json!({"prune": true, "selfHeal": true}), "{label}");
+        let secondary = dr.doc("HEAD", &standby.platform("app", "application-secondary.yaml"));
+        if standby.secondary_automated {
+            assert_eq!(automated(&secondary), &json!({"prune": true, "selfHeal": true}), "{label}");
+        } else {
+            assert_eq!(automated(&secondary), &Value::Null, "{label}: a cold standby is not synced");
+            assert_eq!(secondary["spec"]["syncPolicy"]["syncOptions"], json!(["CreateNamespace=true"]));
+        }
+        assert_eq!(replicas(&dr.docs("HEAD", &standby.deployment("primary"))), standby.replicas, "{label}");
+        assert_eq!(replicas(&dr.docs("HEAD", &standby.deployment("secondary"))), 0, "{label}");
+        assert!(dr.exists("HEAD", &standby.platform("app", "dns.yaml")), "{label}");
+    }
+    let workload = dr.docs("HEAD", &BRONZE_STANDBY.deployment("primary"));
+    let container = &workload[0]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["image"],
+        "registry.example.org/bronze/archive-web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(container["ports"][0]["containerPort"], 8080, "port defaults to 8080");
+
+    // Each cell's bound is its own profile's RPO.
+    let head = dr.head();
+    let (message, _) =
+        dr.refused(&dr.run_book("failover", "cell-us-east", "dev", &["--replication-lag", "121", "-o", "json"]), &head);
+    assert_eq!(message, "replication lag 121s is above the RPO of 120s");
+
+    // A failover of the bronze cell starts the cold standby: synced, at full size.
+    let b = &BRONZE_STANDBY;
+    let outcome = dr.moved("failover", b.cell, "dev", &["--replication-lag", "600"]);
+    assert_eq!(outcome["rpo_seconds"], 900);
+    let secondary = dr.doc("HEAD", &b.platform("app", "application-secondary.yaml"));
+    assert_eq!(automated(&secondary), &json!({"prune": true, "selfHeal": true}));
+    assert_eq!(replicas(&dr.docs("HEAD", &b.deployment("secondary"))), 2);
+    assert_eq!(replicas(&dr.docs("HEAD", &b.deployment("primary"))), 0);
+    assert_eq!(dr.doc("HEAD", &b.platform("mysql", "primary.yaml"))["spec"]["parameters"]["writeFence"], true);
+    let replication = dr.doc("HEAD", &b.platform("mysql", "replication.yaml"));
+    assert_eq!(replication["spec"]["parameters"]["source"]["claimName"], "archive-db-secondary");
+    assert_eq!(replication["spec"]["parameters"]["tool"], "backup-restore");
+    let mut moved = vec![
+        b.platform("mysql", "primary.yaml"),
+        b.platform("mysql", "secondary.yaml"),
+        b.platform("mysql", "replication.yaml"),
+        b.platform("app", "application-secondary.yaml"),
+        b.platform("app", "dns.yaml"),
+        b.deployment("primary"),
+        b.deployment("secondary"),
+        "cells/cell-eu/dev.yaml".to_owned(),
+    ];
+    moved.sort();
+    assert_eq!(dr.changed_paths("HEAD"), moved);
+    assert!(!dr.exists("HEAD", &format!("cells/{}/dev.yaml", SILVER_STANDBY.cell)), "the silver cell did not move");
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. Lag checks and --force
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn lag_above_the_rpo_or_unknown_is_refused_and_writes_nothing() {
+    let dr = Dr::new();
+    dr.seed();
+    let head = dr.head();
+
+    let run = dr.run_book("failover", "payments", "prod", &["--replication-lag", "45", "-o", "json"]);
+    let (message, help) = dr.refused(&run, &head);
+    assert_eq!(message, "replication lag 45s is above the RPO of 30s");
+    assert!(help.contains("--force"), "{help}");
+    run.stderr_says("replication lag 45s is above the RPO of 30s");
+
+    let run = dr.run_book("failover", "payments", "prod", &["-o", "json"]);
+    let (message, help) = dr.refused(&run, &head);
+    assert_eq!(message, "the replication lag is unknown");
+    for flag in ["--replication-lag", "--lag-url", "--force"] {
+        assert!(help.contains(flag), "the help should name {flag}: {help}");
+    }
+
+    // Not on a terminal and no --yes: the runbook is shown, nothing is written.
+    let run = dr.env.idp_stdin(
+        &["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--repo", STATE],
+        "payments\n",
+    );
+    run.code(1);
+    run.stderr_says("refusing to write without confirmation: not on a terminal");
+    assert_eq!(dr.head(), head);
+    dr.assert_clean();
+    assert!(!dr.exists("HEAD", CELL_FILE));
+}
+
+#[test]
+fn a_lag_reading_that_is_not_a_number_of_seconds_is_refused() {
+    // NaN compares false with everything, so "NaN > RPO" must not read as "within RPO";
+    // a negative lag is not a reading either.
+    let dr = Dr::new();
+    dr.seed();
+    let head = dr.head();
+    for lag in ["NaN", "-5"] {
+        let flag = format!("--replication-lag={lag}");
+        let run = dr.run_book("failover", "payments", "prod", &[flag.as_str(), "-o", "json"]);
+        assert_eq!(run.code, 1, "--replication-lag {lag} was accepted:\n{}", run.stdout);
+        assert_eq!(dr.head(), head);
+        assert!(!dr.exists("HEAD", CELL_FILE));
+    }
+}
+
+#[test]
+fn force_proceeds_without_a_reading_or_above_the_rpo_and_is_recorded() {
+    let dr = Dr::new();
+    dr.seed();
+    let outcome = dr.moved("failover", "payments", "prod", &["--force", "--reason", "drill"]);
+    assert_eq!(outcome["forced"], true);
+    assert_eq!(outcome["observed_lag_seconds"], Value::Null);
+    let event = events(&dr.doc("HEAD", CELL_FILE))[0].clone();
+    assert_eq!(event["forced"], true);
+    assert_eq!(event["observedLagSeconds"], Value::Null);
+    assert_eq!(event["lagSource"], Value::Null);
+    assert_eq!(event["reason"], "drill");
+    let trailers = dr.trailers("HEAD");
+    assert!(trailers.contains(&"Idp-Forced: true".to_owned()), "{trailers:?}");
+    assert!(trailers.contains(&"Idp-Observed-Lag: unknown".to_owned()), "{trailers:?}");
+    assert_eq!(dr.changed_paths("HEAD"), sorted(&MOVE_FILES));
+
+    // Above the RPO with --force: moves, and says what the lag was.
+    dr.moved("failback", "payments", "prod", &["--replication-lag", "45", "--force"]);
+    let event = events(&dr.doc("HEAD", CELL_FILE))[1].clone();
+    assert_eq!((&event["action"], &event["forced"]), (&json!("failback"), &json!(true)));
+    assert_eq!(event["observedLagSeconds"].as_f64(), Some(45.0));
+    let trailers = dr.trailers("HEAD");
+    assert!(trailers.contains(&"Idp-Forced: true".to_owned()), "{trailers:?}");
+    assert!(trailers.contains(&"Idp-Observed-Lag: 45s".to_owned()), "{trailers:?}");
+}
+
+#[test]
+fn the_rpo_bound_is_the_tightest_of_the_cells_databases() {
+    // A silver database (RPO 120 s) joins the gold seed cell (RPO 30 s), and an app of
+    // another namespace, which follows a database of the cell since its own has none.
+    let dr = Dr::new();
+    dr.seed();
+    let more = dr.write(
+        "more.yaml",
+        "\
+apiVersion: idp.platform.example.org/v1alpha1
+kind: MySQL
+metadata:
+  name: ledger-db
+  namespace: team-ledger
+spec:
+  cell: payments
+  tier: C1
+  environment: production
+  drProfile: silver
+  size: small
+  storageGB: 20
+---
+apiVersion: idp.platform.example.org/v1alpha1
+kind: App
+metadata:
+  name: reports
+  namespace: team-reports
+spec:
+  cell: payments
+  tier: C1
+  environment: production
+  image: registry.example.org/reports/web:0.3.0
+",
+    );
+    let results = dr.apply(None, &[&more]);
+    // No database in its own namespace: the first of the cell, by namespace and name.
+    assert_eq!(results[1]["reason"]["follows"], "mysql team-ledger/ledger-db");
+    let head = dr.head();
+    let run = dr.run_book("failover", "payments", "prod", &["--replication-lag", "31", "-o", "json"]);
+    assert_eq!(dr.refused(&run, &head).0, "replication lag 31s is above the RPO of 30s");
+    let outcome = dr.moved("failover", "payments", "prod", &["--replication-lag", "30"]);
+    assert_eq!(outcome["rpo_seconds"], 30, "a lag equal to the RPO is within it");
+    // Both databases are fenced in the same commit.
+    for claim in [DB_PRIMARY, "platform/team-ledger/mysql-ledger-db/primary.yaml"] {
+        assert_eq!(dr.doc("HEAD", claim)["spec"]["parameters"]["writeFence"], true, "{claim}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. A cell without a standby
+// ---------------------------------------------------------------------------------------
+
+const PLAIN: &str = "\
+apiVersion: idp.platform.example.org/v1alpha1
+kind: MySQL
+metadata:
+  name: plain-db
+  namespace: team-plain
+spec:
+  cell: cell-eu
+  tier: medium
+  environment: staging
+  size: small
+  storageGB: 20
+---
+apiVersion: idp.platform.example.org/v1alpha1
+kind: App
+metadata:
+  name: plain-web
+  namespace: team-plain
+spec:
+  cell: cell-eu
+  tier: medium
+  environment: staging
+  image: registry.example.org/plain/web:1.0.0
+";
+
+#[test]
+fn a_cell_without_a_standby_cannot_fail_over() {
+    let dr = Dr::new();
+    let file = dr.write("plain.yaml", PLAIN);
+    let results = dr.apply(None, &[&file]);
+    assert_eq!(results[0]["secondary"], Value::Null, "medium without a drProfile has no secondary");
+    assert_eq!(results[1]["secondary"], Value::Null);
+    assert_eq!(results[1]["reason"]["follows"], "mysql team-plain/plain-db");
+    assert!(!dr.exists("HEAD", "platform/team-plain/app-plain-web/application-secondary.yaml"));
+    let head = dr.head();
+
+    for extra in [&["--replication-lag", "1"][..], &["--force"]] {
+        let mut args = extra.to_vec();
+        args.extend(["-o", "json"]);
+        let run = dr.run_book("failover", "cell-eu", "staging", &args);
+        let (message, help) = dr.refused(&run, &head);
+        assert!(message.starts_with("cell cell-eu/staging cannot move: "), "{message}");
+        for missing in [
+            "mysql team-plain/plain-db: no secondary",
+            "mysql team-plain/plain-db: no replication",
+            "app team-plain/plain-web: no application secondary",
+        ] {
+            assert!(message.contains(missing), "the refusal should say `{missing}`: {message}");
+        }
+        assert!(help.contains("drProfile"), "{help}");
+        assert!(!dr.exists("HEAD", "cells/cell-eu/staging.yaml"));
+    }
+
+    // A cell with nothing in it has nothing to move.
+    let run = dr.run_book("failover", "payments", "dev", &["--force", "-o", "json"]);
+    assert_eq!(dr.refused(&run, &head).0, "cell payments/dev has nothing placed in it");
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Lag from a Prometheus-compatible API
+// ---------------------------------------------------------------------------------------
+
+const ONE_SAMPLE: &str =
+    r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"12.5"]}]}}"#;
+const NO_SAMPLES: &str = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+
+/// A Prometheus query API on 127.0.0.1 that answers every `GET /api/v1/query` with one
+/// fixed body and records the (decoded) `query` parameters it received.
+struct LagServer {
+    url: String,
+    addr: SocketAddr,
+    queries: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LagServer {
+    fn start(body: &'static str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().unwrap();
+        let queries = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (queries, stop) = (queries.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if let Ok(stream) = stream {
+                        serve(stream, body, &queries);
+                    }
+                }
+            })
+        };
+        Self { url: format!("http://{addr}"), addr, queries, stop, thread: Some(thread) }
+    }
+
+    fn queries(&self) -> Vec<String> {
+        self.queries.lock().unwrap().clone()
+    }
+}
+
+impl Drop for LagServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // wakes the accept loop
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(stream: TcpStream, body: &str, queries: &Mutex<Vec<String>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    // Headers up to the blank line; a GET has no body.
+    loop {
+        let mut header = String::new();
+        match reader.read_line(&mut header) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if header == "\r\n" || header == "\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or_default();
+    let (path, query_string) = target.split_once('?').unwrap_or((target, ""));
+    let (status, body) = if request_line.starts_with("GET ") && path == "/api/v1/query" {
+        let query = query_string.split('&').find_map(|pair| pair.strip_prefix("query=")).map(percent_decode);
+        queries.lock().unwrap().push(query.unwrap_or_default());
+        ("200 OK", body)
+    } else {
+        queries.lock().unwrap().push(format!("unexpected request: {}", request_line.trim_end()));
+        ("404 Not Found", r#"{"status":"error","error":"not found"}"#)
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = &stream;
+    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.flush();
+}
+
+/// Decodes a URL query value (`%XX` escapes and `+` for space).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).expect("the query is UTF-8")
+}
+
+#[test]
+fn lag_is_read_from_a_prometheus_api() {
+    let dr = Dr::new();
+    dr.seed();
+    let server = LagServer::start(ONE_SAMPLE);
+    let outcome = dr.moved("failover", "payments", "prod", &["--lag-url", &server.url]);
+    assert_eq!(outcome["observed_lag_seconds"], 12.5);
+    let event = events(&dr.doc("HEAD", CELL_FILE))[0].clone();
+    assert_eq!(event["observedLagSeconds"].as_f64(), Some(12.5));
+    assert_eq!(event["forced"], false);
+    let source = event["lagSource"].as_str().expect("lagSource is a string");
+    assert!(source.contains(&server.url), "lagSource should name the URL: {source}");
+    assert!(dr.trailers("HEAD").contains(&"Idp-Observed-Lag: 12.5s".to_owned()));
+
+    let queries = server.queries();
+    assert_eq!(queries.len(), 1, "{queries:?}");
+    assert!(queries[0].starts_with("max(idp_replication_lag_seconds{"), "{queries:?}");
+    assert!(queries[0].contains(r#"cell="payments""#), "{queries:?}");
+    assert!(source.contains(&queries[0]), "lagSource should carry the query: {source}");
+}
+
+#[test]
+fn the_default_lag_query_names_the_environment_idp_records() {
+    // `--env prod` is an alias; the cell, its state file and every label say `production`,
+    // so the metric selector must too, whichever spelling the operator typed.
+    let dr = Dr::new();
+    dr.seed();
+    let server = LagServer::start(ONE_SAMPLE);
+    dr.run_book("failover", "payments", "prod", &["--lag-url", &server.url, "--dry-run"]).code(0);
+    assert_eq!(server.queries(), [r#"max(idp_replication_lag_seconds{cell="payments",environment="production"})"#]);
+}
+
+#[test]
+fn a_lag_query_override_is_sent_with_cell_and_environment_substituted() {
+    let dr = Dr::new();
+    dr.seed();
+    let server = LagServer::start(ONE_SAMPLE);
+    let query = r#"max by (cell) (goldengate_lag_seconds{cell="$cell", env="$environment"} + 0)"#;
+    let outcome = dr.moved("failover", "payments", "production", &["--lag-url", &server.url, "--lag-query", query]);
+    assert_eq!(outcome["observed_lag_seconds"], 12.5);
+    assert_eq!(server.queries(), [r#"max by (cell) (goldengate_lag_seconds{cell="payments", env="production"} + 0)"#]);
+}
+
+#[test]
+fn a_prometheus_answer_without_samples_is_not_zero_lag() {
+    let dr = Dr::new();
+    dr.seed();
+    let head = dr.head();
+    let server = LagServer::start(NO_SAMPLES);
+    let run = dr.run_book("failover", "payments", "prod", &["--lag-url", &server.url, "-o", "json"]);
+    let (message, _) = dr.refused(&run, &head);
+    assert_eq!(message, format!("cannot read the replication lag from {}: the query returned no samples", server.url));
+    assert_eq!(server.queries().len(), 1);
+    assert!(!dr.exists("HEAD", CELL_FILE));
+
+    // Nothing listening: an error too, never a move.
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let run = dr.run_book("failover", "payments", "prod", &["--lag-url", &closed, "-o", "json"]);
+    let (message, _) = dr.refused(&run, &head);
+    assert!(message.starts_with(&format!("cannot read the replication lag from {closed}: ")), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. --dry-run
+// ---------------------------------------------------------------------------------------
+
+/// The runbook steps the seed cell's failover prints, in order.
+fn assert_runbook_waves(steps: &[String]) {
+    let position = |needle: &str| {
+        steps
+            .iter()
+            .position(|s| s.contains(needle))
+            .unwrap_or_else(|| panic!("no step mentions {needle:?}: {steps:#?}"))
+    };
+    let (fence, data, compute, traffic) = (
+        position("wave -1 (fence)"),
+        position("wave 0 (data)"),
+        position("wave 1 (compute)"),
+        position("wave 2 (traffic)"),
+    );
+    assert!(fence < data && data < compute && compute < traffic, "{steps:#?}");
+    assert!(steps[fence].contains("team-payments/payments-db"), "{steps:#?}");
+    assert!(steps[compute].contains("team-payments/checkout"), "{steps:#?}");
+}
+
+#[test]
+fn dry_run_prints_the_runbook_and_writes_nothing() {
+    let dr = Dr::new();
+    dr.seed();
+    let head = dr.head();
+    let run = dr.run_book("failover", "payments", "prod", &["--replication-lag", "4", "--dry-run"]);
+    run.code(0);
+    let steps: Vec<String> = run.stdout.lines().map(str::to_owned).collect();
+    assert_runbook_waves(&steps);
+    assert!(run.stdout.starts_with("failover cell payments/production: primary → secondary\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("lag 4s (RPO 30s)"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("dry run: nothing written\n"), "{}", run.stdout);
+    assert_eq!(dr.head(), head);
+    dr.assert_clean();
+
+    let doc = dr.run_book("failover", "payments", "prod", &["--replication-lag", "4", "--dry-run", "-o", "json"]);
+    let doc = doc.code(0).json();
+    assert_eq!((&doc["dry_run"], &doc["noop"], &doc["commit"]), (&json!(true), &json!(false), &Value::Null));
+    let steps: Vec<String> = doc["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+    assert_runbook_waves(&steps);
+    assert_eq!(dr.head(), head);
+    assert!(!dr.exists("HEAD", CELL_FILE));
+}
+
+#[test]
+fn dry_run_lists_the_file_changes_it_would_commit() {
+    // docs/disaster-recovery.md: "--dry-run prints the runbook and the file changes".
+    let dr = Dr::new();
+    dr.seed();
+    let doc = dr.run_book("failover", "payments", "prod", &["--replication-lag", "4", "--dry-run", "-o", "json"]);
+    let doc = doc.code(0).json();
+    let paths: Vec<String> = changes(&doc).into_iter().map(|(_, path)| path).collect();
+    assert_eq!(paths, sorted(&MOVE_FILES), "{doc:#}");
+}
+
+#[test]
+fn dry_run_without_a_lag_reading_shows_the_runbook() {
+    // The example in `idp failover --help`: a preview needs no lag reading.
+    let dr = Dr::new();
+    dr.seed();
+    let head = dr.head();
+    let run = dr.idp(&["failover", "--cell", "payments", "--env", "prod", "--dry-run", "--repo", STATE]);
+    run.code(0);
+    assert_runbook_waves(&run.stdout.lines().map(str::to_owned).collect::<Vec<_>>());
+    assert_eq!(dr.head(), head);
+    dr.assert_clean();
+}
+
+#[test]
+fn the_failback_runbook_says_what_its_commit_does() {
+    // The runbook is recorded in the commit message: every step it claims must be in the
+    // files, and the files must not do what it does not say.
+    let dr = Dr::new();
+    dr.seed();
+    dr.moved("failover", "payments", "prod", &["--replication-lag", "4"]);
+    dr.moved("failback", "payments", "prod", &["--replication-lag", "2"]);
+    let message = dr.git(&["log", "-1", "--format=%B"]);
+    let claims_fence = message.contains("fence the secondary databases");
+    let fenced = dr.doc("HEAD", DB_SECONDARY)["spec"]["parameters"]["writeFence"] == true;
+    assert_eq!(
+        claims_fence, fenced,
+        "the failback commit says it fences the secondary: {claims_fence}; the secondary claim's writeFence: {fenced}\n{message}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. idp status cell
+// ---------------------------------------------------------------------------------------
+
+/// The whitespace-separated cells of the one table row whose first cell is `first`.
+fn row<'a>(table: &'a str, first: &str, second: &str) -> Vec<&'a str> {
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| {
+            let mut cells = l.split_whitespace();
+            cells.next() == Some(first) && cells.next() == Some(second)
+        })
+        .collect();
+    assert_eq!(rows.len(), 1, "expected one row starting with {first} {second}:\n{table}");
+    rows[0].split_whitespace().collect()
+}
+
+#[test]
+fn status_cell_shows_members_sides_and_events_before_and_after_failover() {
+    let dr = Dr::new();
+    dr.seed();
+    let status = |dr: &Dr| dr.idp(&["status", "cell", "payments", "prod", "--repo", STATE]).code(0).stdout.clone();
+    let status_json =
+        |dr: &Dr| dr.idp(&["status", "cell", "payments", "prod", "--repo", STATE, "-o", "json"]).code(0).json();
+
+    let out = status(&dr);
+    assert_eq!(out.lines().next(), Some("cell payments/production: active side primary, traffic via oci-dns"));
+    let header: Vec<&str> = out.lines().find(|l| l.starts_with("KIND")).expect("a header").split_whitespace().collect();
+    assert_eq!(header, ["KIND", "REQUEST", "PRIMARY", "SECONDARY", "DRPROFILE", "RTO", "RPO", "TRAFFIC"]);
+    assert_eq!(
+        row(&out, "app", "team-payments/checkout"),
+        [
+            "app",
+            "team-payments/checkout",
+            "aws/us-east-1",
+            "gcp/us-central1",
+            "gold",
+            "15",
+            "min",
+            "30",
+            "s",
+            PRIMARY_TARGET
+        ]
+    );
+    assert_eq!(
+        row(&out, "mysql", "team-payments/payments-db"),
+        ["mysql", "team-payments/payments-db", "aws/us-east-1", "gcp/us-central1", "gold", "15", "min", "30", "s", "-"]
+    );
+    assert!(!out.contains("ACTION"), "no events yet:\n{out}");
+
+    let doc = status_json(&dr);
+    assert_eq!((doc["cell"].as_str(), doc["environment"].as_str()), (Some("payments"), Some("production")));
+    assert_eq!(doc["active_side"], "primary");
+    assert_eq!(doc["traffic_provider"], "oci-dns");
+    assert_eq!(doc["events"], json!([]));
+    let members = doc["members"].as_array().unwrap();
+    let ids: Vec<String> = members
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}/{}",
+                m["kind"].as_str().unwrap(),
+                m["namespace"].as_str().unwrap(),
+                m["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(ids, ["app team-payments/checkout", "mysql team-payments/payments-db"]);
+    for m in members {
+        assert_eq!(
+            (at(&m["primary"]), at(&m["secondary"])),
+            ("aws/us-east-1".to_owned(), "gcp/us-central1".to_owned())
+        );
+        assert_eq!(m["primary"]["runtimeCluster"], "aws-use1-prod-01");
+        assert_eq!(m["drProfile"], "gold");
+        assert_eq!((&m["rtoMinutes"], &m["rpoSeconds"]), (&json!(15), &json!(30)));
+    }
+    assert_eq!(members[0]["trafficTarget"], PRIMARY_TARGET);
+    assert_eq!(members[1]["trafficTarget"], Value::Null);
+
+    // After the failover: the secondary is active and traffic goes to its cluster.
+    dr.moved("failover", "payments", "prod", &["--replication-lag", "4", "--reason", REASON]);
+    let out = status(&dr);
+    assert_eq!(out.lines().next(), Some("cell payments/production: active side secondary, traffic via oci-dns"));
+    assert_eq!(row(&out, "app", "team-payments/checkout").last(), Some(&SECONDARY_TARGET));
+    let event_row = out.lines().find(|l| l.contains("failover (primary → secondary)")).expect("the event row");
+    for cell in [BY, "4s", "30s", "false", REASON] {
+        assert!(event_row.contains(cell), "event row lacks {cell:?}: {event_row}");
+    }
+    let doc = status_json(&dr);
+    assert_eq!(doc["active_side"], "secondary");
+    assert_eq!(doc["members"][0]["trafficTarget"], SECONDARY_TARGET);
+    assert_eq!(doc["events"], dr.doc("HEAD", CELL_FILE)["events"]);
+
+    // After the failback: two events, newest first, in both forms.
+    dr.moved("failback", "payments", "prod", &["--replication-lag", "2"]);
+    let out = status(&dr);
+    assert_eq!(out.lines().next(), Some("cell payments/production: active side primary, traffic via oci-dns"));
+    assert_eq!(row(&out, "app", "team-payments/checkout").last(), Some(&PRIMARY_TARGET));
+    let back = out.find("failback (secondary → primary)").expect("the failback row");
+    let over = out.find("failover (primary → secondary)").expect("the failover row");
+    assert!(back < over, "events newest first:\n{out}");
+    let doc = status_json(&dr);
+    let actions: Vec<&str> = events(&doc).iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["failback", "failover"]);
+    assert_eq!(doc["members"][0]["trafficTarget"], PRIMARY_TARGET);
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. Rendered Applications against the upstream Argo CD CRD
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn every_rendered_application_validates_against_the_argo_cd_crd() {
+    let path = crate_dir().join("../shared/schemas/argo-cd/application-crd.yaml");
+    if !path.exists() {
+        eprintln!("skipped: {} not found; Argo CD Application validation did not run", path.display());
+        return;
+    }
+    let crd = yaml_documents(&std::fs::read_to_string(&path).unwrap()).remove(0);
+    assert_eq!(crd["spec"]["names"]["kind"], "Application");
+
+    // Gold, silver and bronze, before and after each cell's failover.
+    let dr = Dr::new();
+    dr.seed();
+    let silver = dr.write("silver.yaml", SILVER);
+    let bronze = dr.write("bronze.yaml", BRONZE);
+    dr.apply(None, &[&silver, &bronze]);
+    let mut revisions = vec![dr.head()];
+    for (cell, environment) in [("payments", "prod"), ("cell-us-east", "dev"), ("cell-eu", "dev")] {
+        dr.moved("failover", cell, environment, &["--replication-lag", "1"]);
+    }
+    revisions.push(dr.head());
+
+    let mut validated = 0;
+    let mut problems = Vec::new();
+    let mut automated_seen = Vec::new();
+    for revision in &revisions {
+        let files: Vec<String> =
+            dr.ls(revision, "platform").into_iter().filter(|f| f.contains("/application-")).collect();
+        assert_eq!(files.len(), 6, "three apps, two sides each: {files:?}");
+        for file in files {
+            let application = dr.doc(revision, &file);
+            automated_seen.push(!automated(&application).is_null());
+            problems.extend(
+                crd_schema::validate_against_crd(&crd, &application)
+                    .into_iter()
+                    .map(|v| format!("{revision}:{file}: {v}")),
+            );
+            validated += 1;
+        }
+    }
+    assert_eq!(problems, Vec::<String>::new());
+    assert_eq!(validated, 12);
+    // Both shapes of syncPolicy were among them: with automated and without (cold standby).
+    assert!(automated_seen.contains(&true) && automated_seen.contains(&false));
+
+    // The validator is strict: a field the CRD does not declare is reported.
+    let mut application = dr.doc("HEAD", APP_SECONDARY);
+    application["spec"]["destination"]["clusterName"] = json!("x");
+    let found: Vec<String> =
+        crd_schema::validate_against_crd(&crd, &application).iter().map(ToString::to_string).collect();
+    assert!(found.iter().any(|v| v.starts_with("spec.destination.clusterName")), "{found:#?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 10. App validation
+// ---------------------------------------------------------------------------------------
+
+/// A valid App request. Tests edit single lines; the locations below are its lines.
+const APP: &str = "\
+apiVersion: idp.platform.example.org/v1alpha1
+kind: App
+metadata:
+  name: web
+  namespace: team-web
+spec:
+  cell: cell-eu
+  tier: C2
+  environment: dev
+  image: registry.example.org/web/site:1.0.0
+  port: 8080
+  replicas: 2
+  traffic:
+    publicHost: web.example.org
+    mode: active-passive
+";
+// Lines: 10 image (value at column 10), 11 port (col 9), 12 replicas (col 13),
+//        13 traffic, 14 publicHost (col 17), 15 mode (key col 5, value col 11).
+
+/// `idp plan -f req.yaml -o json` on `contents`, which must fail with exactly one issue;
+/// (message, help). Also checks that the report on stderr says the same.
+fn single_issue(contents: &str) -> (String, String) {
+    let env = TestEnv::new();
+    let file = env.write("req.yaml", contents);
+    let run = env.idp(&["plan", "-f", &file, "-o", "json"]);
+    run.code(1);
+    let issues = run.issues();
+    assert_eq!(issues.len(), 1, "for request:\n{contents}\n{issues:#?}");
+    let (message, help) = issues.into_iter().next().unwrap();
+    run.stderr_says(&message);
+    (message, help.unwrap_or_default())
+}
+
+#[test]
+fn app_validation_errors_are_located() {
+    // The unedited request is valid.
+    let env = TestEnv::new();
+    let file = env.write("web.yaml", APP);
+    env.idp(&["plan", "-f", &file, "-o", "json"]).code(0);
+
+    let pinned = "name a pinned image, e.g. registry.example.org/orders/api:1.4.2 or ...@sha256:<digest>";
+    let cases: [(&str, &str, &str, &str); 9] = [
+        (
+            "image: registry.example.org/web/site:1.0.0",
+            "image: registry.example.org/x/y",
+            "req.yaml:10:10: image `registry.example.org/x/y` carries no tag or digest",
+            pinned,
+        ),
+        (
+            "image: registry.example.org/web/site:1.0.0",
+            "image: registry.example.org/x/y@sha256:abc",
+            "req.yaml:10:10: image `registry.example.org/x/y@sha256:abc` has a malformed digest",
+            pinned,
+        ),
+        (
+            "publicHost: web.example.org",
+            "publicHost: Web_Example",
+            "req.yaml:14:17: publicHost `Web_Example` is not a DNS name",
+            "use a lowercase host name such as orders.example.org",
+        ),
+        ("port: 8080", "port: 0", "req.yaml:11:9: port 0 is outside 1..=65535", "ask for between 1 and 65535"),
+        ("port: 8080", "port: 70000", "req.yaml:11:9: port 70000 is outside 1..=65535", "ask for between 1 and 65535"),
+        ("replicas: 2", "replicas: -1", "req.yaml:12:13: replicas -1 is outside 0..=100", "ask for between 0 and 100"),
+        (
+            "    mode: active-passive\n",
+            "    mode: active-active\n",
+            "req.yaml:15:11: unknown traffic mode `active-active`",
+            "active-passive",
+        ),
+        (
+            "    mode: active-passive\n",
+            "    mode: active-passive\n    weight: 3\n",
+            "req.yaml:16:5: unknown field `weight` in traffic",
+            "traffic accepts: publicHost, mode",
+        ),
+        (
+            "    mode: active-passive\n",
+            "    mdoe: active-passive\n",
+            "req.yaml:15:5: unknown field `mdoe` in traffic",
+            "did you mean `mode`?",
+        ),
+    ];
+    for (from, to, message, help) in cases {
+        let (got, got_help) = single_issue(&edit(APP, from, to));
+        assert_eq!(got, message, "{from} -> {to}");
+        assert!(got_help.contains(help), "{from} -> {to}: help {got_help:?} should say {help:?}");
+    }
+
+    // Placement fields are refused in an App too, at any depth.
+    let (message, help) =
+        single_issue(&edit(APP, "    mode: active-passive\n", "    mode: active-passive\n    region: x\n"));
+    assert_eq!(message, "req.yaml:16:5: `region` may not be set in a request");
+    assert_eq!(help, PLACEMENT_HELP);
+    let (message, _) = single_issue(&edit(APP, "  replicas: 2\n", "  replicas: 2\n  runtimeCluster: x\n"));
+    assert_eq!(message, "req.yaml:13:3: `runtimeCluster` may not be set in a request");
+}
+
+#[test]
+fn an_app_takes_the_documented_defaults() {
+    let dr = Dr::new();
+    let minimal = edit(&edit(APP, "  port: 8080\n  replicas: 2\n", ""), "    mode: active-passive\n", "");
+    let file = dr.write("web.yaml", &minimal);
+    dr.apply(None, &[&file]);
+    let request = dr.doc("HEAD", "requests/team-web/app-web.yaml");
+    assert_eq!(request["spec"]["port"], 8080);
+    assert_eq!(request["spec"]["replicas"], 2);
+    assert_eq!(request["spec"]["traffic"], json!({"publicHost": "web.example.org", "mode": "active-passive"}));
+    // No database in the cell: the app is scheduled on its own and follows nothing.
+    let record = dr.doc("HEAD", "placements/team-web/app-web.yaml");
+    assert_eq!(record["reason"]["follows"], Value::Null);
+    assert_eq!(replicas(&dr.docs("HEAD", "workloads/team-web/web/primary/deployment.yaml")), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// 11. A cell with its own traffic provider
+// ---------------------------------------------------------------------------------------
+
+const EU_APP: &str = "\
+apiVersion: idp.platform.example.org/v1alpha1
+kind: MySQL
+metadata:
+  name: eu-db
+  namespace: team-eu
+spec:
+  cell: cell-eu
+  tier: C1
+  environment: staging
+  size: small
+  storageGB: 20
+---
+apiVersion: idp.platform.example.org/v1alpha1
+kind: App
+metadata:
+  name: eu-web
+  namespace: team-eu
+spec:
+  cell: cell-eu
+  tier: C1
+  environment: staging
+  image: registry.example.org/eu/web:3.1.4
+  traffic:
+    publicHost: web.eu.example.org
+";
+
+#[test]
+fn a_cell_with_a_route53_override_renders_route53_records() {
+    let dr = Dr::new();
+    let policy = edit(&default_policy_text(), "  cell-eu: {}\n", "  cell-eu:\n    trafficProvider: route53\n");
+    dr.write("state/policy/policy.yaml", &policy);
+    dr.git(&["commit", "--quiet", "-am", "cell-eu: route53"]);
+    let file = dr.write("eu.yaml", EU_APP);
+    let results = dr.apply(None, &[&file]);
+    let member = dr.doc("HEAD", "cells/cell-eu/staging/members/team-eu/app-eu-web.yaml");
+    let primary = format!("{}.apps.example.org", member["primary"]["runtimeCluster"].as_str().unwrap());
+    let secondary = format!("{}.apps.example.org", member["secondary"]["runtimeCluster"].as_str().unwrap());
+    assert_eq!(results[1]["reason"]["follows"], "mysql team-eu/eu-db");
+
+    let dns_path = "platform/team-eu/app-eu-web/dns.yaml";
+    let check = |dr: &Dr, active: &str, standby: &str| {
+        let dns = dr.docs("HEAD", dns_path);
+        let kinds: Vec<(&str, &str, &str)> = dns
+            .iter()
+            .map(|d| {
+                (
+                    d["apiVersion"].as_str().unwrap(),
+                    d["kind"].as_str().unwrap(),
+                    d["metadata"]["name"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let route53 = "route53.aws.upbound.io/v1beta1";
+        assert_eq!(
+            kinds,
+            [
+                (route53, "HealthCheck", "team-eu-eu-web-primary-health"),
+                (route53, "HealthCheck", "team-eu-eu-web-secondary-health"),
+                (route53, "Record", "team-eu-eu-web-active"),
+                (route53, "Record", "team-eu-eu-web-standby"),
+            ]
+        );
+        for doc in &dns {
+            assert_eq!(doc["metadata"]["namespace"], Value::Null);
+            assert_eq!(doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "2");
+            assert_eq!(doc["metadata"]["labels"]["platform.example.org/cell"], "cell-eu");
+        }
+        assert_eq!(dns[0]["spec"]["forProvider"]["fqdn"], primary.as_str());
+        assert_eq!(dns[1]["spec"]["forProvider"]["fqdn"], secondary.as_str());
+        for (doc, target, role) in [(&dns[2], active, "PRIMARY"), (&dns[3], standby, "SECONDARY")] {
+            let record = &doc["spec"]["forProvider"];
+            assert_eq!(record["name"], "web.eu.example.org");
+            assert_eq!(record["zoneIdRef"]["name"], "eu.example.org");
+            assert_eq!(record["records"], json!([target]));
+            assert_eq!(record["failoverRoutingPolicy"], json!([{"type": role}]));
+        }
+    };
+    check(&dr, &primary, &secondary);
+    let status = dr.idp(&["status", "cell", "cell-eu", "staging", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(status["traffic_provider"], "route53");
+
+    // A failover swaps the targets of the two records.
+    dr.moved("failover", "cell-eu", "staging", &["--replication-lag", "10"]);
+    check(&dr, &secondary, &primary);
+
+    // Other cells keep the default provider.
+    let silver = dr.write("silver.yaml", SILVER);
+    dr.apply(None, &[&silver]);
+    let dns = dr.docs("HEAD", "platform/team-silver/app-ledger-web/dns.yaml");
+    assert_eq!(dns[0]["apiVersion"], "healthchecks.oci.upbound.io/v1alpha1");
+}
+
+// ---------------------------------------------------------------------------------------
+// A failed-over cell stays failed over
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn apply_in_a_failed_over_cell_renders_the_active_side() {
+    let dr = Dr::new();
+    dr.seed();
+    dr.moved("failover", "payments", "prod", &["--replication-lag", "4"]);
+    let cell_before = dr.show("HEAD", CELL_FILE);
+
+    // A new image: the deployments change their image only; the secondary keeps serving.
+    let app = dr.write(
+        "checkout.yaml",
+        edit(
+            &std::fs::read_to_string(crate_dir().join("examples/payments-app.yaml")).unwrap(),
+            "checkout:1.8.3",
+            "checkout:1.9.0",
+        ),
+    );
+    dr.apply(None, &[&app]);
+    assert_eq!(
+        dr.changed_paths("HEAD"),
+        sorted(&["requests/team-payments/app-checkout.yaml", DEPLOY_PRIMARY, DEPLOY_SECONDARY])
+    );
+    assert_eq!(replicas(&dr.docs("HEAD", DEPLOY_PRIMARY)), 0);
+    assert_eq!(replicas(&dr.docs("HEAD", DEPLOY_SECONDARY)), 3);
+    assert_eq!(dr.show("HEAD", CELL_FILE), cell_before, "apply never writes the cell state");
+    let image = &dr.docs("HEAD", DEPLOY_SECONDARY)[0]["spec"]["template"]["spec"]["containers"][0]["image"];
+    assert_eq!(image, "registry.example.org/payments/checkout:1.9.0");
+    // The new side stays fenced: the apply rendered the claims for the active side too.
+    assert_eq!(dr.doc("HEAD", DB_PRIMARY)["spec"]["parameters"]["writeFence"], true);
+}
+
+#[test]
+fn rollback_of_a_failover_restores_the_files_and_the_cell_state() {
+    // docs/disaster-recovery.md: `idp rollback` of the failover commit restores the files
+    // exactly, including the cell state.
+    let dr = Dr::new();
+    let seed = dr.seed();
+    dr.moved("failover", "payments", "prod", &["--replication-lag", "4"]);
+    let failed_over = dr.head();
+    dr.idp(&["rollback", &failed_over, "--repo", STATE, "--yes"]).code(0);
+    assert_eq!(dr.git(&["rev-parse", "HEAD~1"]).trim(), failed_over);
+    dr.assert_clean();
+    assert_eq!(dr.git(&["diff", "--stat", &seed.app_commit, "HEAD"]), "", "the tree is the one before the failover");
+    assert!(!dr.exists("HEAD", CELL_FILE));
+    let status = dr.idp(&["status", "cell", "payments", "prod", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(status["active_side"], "primary");
+}

@@ -1,0 +1,1379 @@
+//! The remote and CI features end to end: `apply --push` racing other pipelines on one
+//! shared remote, `--branch` for pull requests, unreachable and refusing remotes,
+//! `rollback`, `history`, the local writer lock, and `delete`/`rollback --push`.
+//!
+//! Every test builds real repositories in a temp dir (`idp init seed`, a bare clone as
+//! the remote, one clone per pipeline) and reads the results back with the `git` CLI.
+//! Pipelines are separate `idp` processes spawned together and then waited for, so the
+//! races are real ones. Hooks only run when a real `git receive-pack` serves the push,
+//! so the refusal tests serve the remote with `git daemon` over `git://`.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{POLICY_VERSION, Run, TestEnv, crate_dir, edit};
+
+// ---------------------------------------------------------------------------------------
+// The sandbox: a TestEnv, a hermetic git identity, and helpers to read repos with git
+// ---------------------------------------------------------------------------------------
+
+const GIT_NAME: &str = "Idp Pipeline";
+const GIT_EMAIL: &str = "pipeline@example.org";
+
+/// The seed repo (`idp init`) and its bare clone, the shared remote.
+const SEED: &str = "seed";
+const REMOTE: &str = "remote.git";
+/// A purely local state repo, for the tests that need no remote.
+const STATE: &str = "state";
+
+/// How long a spawned pipeline may run before the test kills it and fails.
+const PIPELINE_DEADLINE: Duration = Duration::from_secs(120);
+
+/// The example request (team-alpha/orders-db, cell-us-east, medium, ha → aws/us-east-1).
+fn example_request() -> String {
+    std::fs::read_to_string(crate_dir().join("examples/orders-db.yaml")).expect("read examples/orders-db.yaml")
+}
+
+/// The example request renamed to `name`.
+fn request_named(name: &str) -> String {
+    edit(&example_request(), "name: orders-db", &format!("name: {name}"))
+}
+
+/// The example request renamed, in another namespace and cell.
+fn request_in(namespace: &str, name: &str, cell: &str) -> String {
+    let text = request_named(name);
+    let text = edit(&text, "namespace: team-alpha", &format!("namespace: {namespace}"));
+    edit(&text, "cell: cell-us-east", &format!("cell: {cell}"))
+}
+
+/// Where the cell state of the example request's cell lives.
+const US_EAST: &str = "cells/cell-us-east/";
+
+/// `(status, path)` of a request's three files, sorted like `name_status`.
+fn request_status(status: &str, namespace: &str, name: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> =
+        request_files(namespace, name).into_iter().map(|p| (status.to_owned(), p)).collect();
+    v.sort();
+    v
+}
+
+/// The request names the rollback, history and delete tests use.
+const ABC: [&str; 3] = ["db-a", "db-b", "db-c"];
+
+fn ids(names: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().map(|n| format!("team-alpha/{n}")).collect();
+    v.sort();
+    v
+}
+
+/// The three files a mysql request owns in the state repo.
+fn request_files(namespace: &str, name: &str) -> [String; 3] {
+    [
+        format!("requests/{namespace}/mysql-{name}.yaml"),
+        format!("placements/{namespace}/mysql-{name}.yaml"),
+        format!("platform/{namespace}/mysql-{name}/primary.yaml"),
+    ]
+}
+
+struct Sandbox {
+    env: TestEnv,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        Self { env: TestEnv::new() }
+    }
+
+    /// `seed/` made by `idp init` and `remote.git`, its bare clone.
+    fn with_remote() -> Self {
+        let s = Self::new();
+        s.idp(&["init", SEED]).code(0);
+        s.git(&["clone", "--quiet", "--bare", SEED, REMOTE]);
+        s
+    }
+
+    /// A local state repo `state/` with the test identity.
+    fn with_state_repo() -> Self {
+        let s = Self::new();
+        s.idp(&["init", STATE]).code(0);
+        s.configure_identity(STATE);
+        s
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.env.work_dir().join(rel)
+    }
+
+    fn home(&self) -> PathBuf {
+        self.env.work_dir().parent().expect("work dir has a parent").join("home")
+    }
+
+    /// A pipeline's working clone of the remote, with the test identity in its config
+    /// (libgit2 reads the repo config, not the GIT_AUTHOR_* variables).
+    fn clone_remote(&self, name: &str) {
+        self.git(&["clone", "--quiet", REMOTE, name]);
+        self.configure_identity(name);
+    }
+
+    fn configure_identity(&self, repo: &str) {
+        self.git_in(repo, &["config", "user.name", GIT_NAME]);
+        self.git_in(repo, &["config", "user.email", GIT_EMAIL]);
+    }
+
+    /// Writes a request file under the work dir; its relative path.
+    fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> String {
+        self.env.write(rel, contents)
+    }
+
+    /// `<name>.yaml`: the example request renamed to `name`.
+    fn request(&self, name: &str) -> String {
+        self.write(&format!("{name}.yaml"), request_named(name))
+    }
+
+    // --- idp -----------------------------------------------------------------------------
+
+    /// idp with the hermetic environment plus the git identity, stdin empty.
+    fn idp_command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.env.std_command();
+        cmd.envs(git_identity()).env("GIT_TERMINAL_PROMPT", "0").args(args).stdin(Stdio::null());
+        cmd
+    }
+
+    fn idp(&self, args: &[&str]) -> Run {
+        let mut cmd = assert_cmd::Command::from_std(self.idp_command(args));
+        cmd.timeout(Duration::from_secs(90));
+        run_of(args, &cmd.output().expect("run idp"))
+    }
+
+    /// Starts idp without waiting; stdout and stderr go to files (no pipe can fill up).
+    fn spawn_idp(&self, args: &[&str]) -> Pipeline {
+        let id = fastrand::u64(..);
+        let out = self.env.work_dir().parent().unwrap().join(format!("out-{id}"));
+        let err = self.env.work_dir().parent().unwrap().join(format!("err-{id}"));
+        let child = self
+            .idp_command(args)
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .expect("spawn idp");
+        Pipeline { args: args.iter().map(|a| (*a).to_owned()).collect(), child, out, err }
+    }
+
+    // --- git -----------------------------------------------------------------------------
+
+    /// The git CLI with a hermetic environment, run in the work dir.
+    fn git_command(&self, args: &[&str]) -> Command {
+        self.git_program("git", args)
+    }
+
+    /// `program` (git or one of its helpers) with the hermetic environment.
+    fn git_program(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("LC_ALL", "C")
+            .env("TZ", "UTC")
+            .envs(git_identity())
+            .current_dir(self.env.work_dir())
+            .args(args)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn git_output(&self, args: &[&str]) -> Output {
+        self.git_command(args).output().expect("run git")
+    }
+
+    /// `git ARGS`, which must succeed; its stdout.
+    fn git(&self, args: &[&str]) -> String {
+        let output = self.git_output(args);
+        assert!(output.status.success(), "git {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("git stdout is UTF-8")
+    }
+
+    /// `git -C REPO ARGS`, which must succeed; its stdout.
+    fn git_in(&self, repo: &str, args: &[&str]) -> String {
+        let mut all = vec!["-C", repo];
+        all.extend_from_slice(args);
+        self.git(&all)
+    }
+
+    fn rev(&self, repo: &str, spec: &str) -> String {
+        self.git_in(repo, &["rev-parse", "--verify", spec]).trim().to_owned()
+    }
+
+    fn head(&self, repo: &str) -> String {
+        self.rev(repo, "HEAD")
+    }
+
+    fn count(&self, repo: &str, range: &str) -> usize {
+        self.git_in(repo, &["rev-list", "--count", range]).trim().parse().expect("a count")
+    }
+
+    fn title(&self, repo: &str, commit: &str) -> String {
+        self.git_in(repo, &["log", "-1", "--format=%s", commit]).trim_end().to_owned()
+    }
+
+    /// One trailer's values as git parses them out of a commit message.
+    fn trailer(&self, repo: &str, commit: &str, key: &str) -> Vec<String> {
+        lines(&self.git_in(repo, &["log", "-1", &format!("--format=%(trailers:key={key},valueonly)"), commit]))
+    }
+
+    /// `(status letter, path)` of what a commit changed against its parent.
+    fn name_status(&self, repo: &str, commit: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> =
+            lines(&self.git_in(repo, &["diff-tree", "--no-commit-id", "--name-status", "-r", commit]))
+                .into_iter()
+                .map(|l| {
+                    let (status, path) = l.split_once('\t').unwrap_or_else(|| panic!("name-status line: {l}"));
+                    (status.to_owned(), path.to_owned())
+                })
+                .collect();
+        out.sort();
+        out
+    }
+
+    /// `name_status` without the cell-state files (`cells/...`), which applies, deletes
+    /// and reverts also update; `assert_cell_changes` and `cell_members` check those.
+    fn request_changes(&self, repo: &str, commit: &str) -> Vec<(String, String)> {
+        self.name_status(repo, commit).into_iter().filter(|(_, path)| !path.starts_with("cells/")).collect()
+    }
+
+    /// A commit changed no cell state but under `cell_dir` (its request's cell).
+    fn assert_cell_changes(&self, repo: &str, commit: &str, cell_dir: &str) {
+        for (status, path) in self.name_status(repo, commit) {
+            if path.starts_with("cells/") {
+                assert!(path.starts_with(cell_dir), "{commit}: {status} {path} is not under {cell_dir}");
+            }
+        }
+    }
+
+    /// Which of the mysql requests `team-alpha/<name>` for `names` the cell state under
+    /// `cell_dir` lists at `rev` (sorted `team-alpha/<name>`): a member file named
+    /// `mysql-<name>.yaml`, or a `namespace: team-alpha` + `name: <name>` entry in a
+    /// member list. None when the repo keeps no cell state there, so the check works
+    /// whichever of the two layouts the cell state uses.
+    fn cell_members(&self, repo: &str, rev: &str, cell_dir: &str, names: &[&str]) -> Option<Vec<String>> {
+        let files = self.ls_tree(repo, rev, cell_dir);
+        if files.is_empty() {
+            return None;
+        }
+        let mut found = BTreeSet::new();
+        for file in &files {
+            let text = self.git_in(repo, &["show", &format!("{rev}:{file}")]);
+            let lines: Vec<&str> = text.lines().map(|l| l.trim_start_matches(['-', ' '])).collect();
+            for name in names {
+                let member_file = file.ends_with(&format!("/team-alpha/mysql-{name}.yaml"));
+                let listed = lines.windows(2).any(|w| {
+                    let pair = [w[0], w[1]];
+                    pair.contains(&"namespace: team-alpha") && pair.contains(&format!("name: {name}").as_str())
+                });
+                if member_file || listed {
+                    found.insert(format!("team-alpha/{name}"));
+                }
+            }
+        }
+        Some(found.into_iter().collect())
+    }
+
+    /// The files of a tree under `dir`, sorted.
+    fn ls_tree(&self, repo: &str, rev: &str, dir: &str) -> Vec<String> {
+        let mut files = lines(&self.git_in(repo, &["ls-tree", "-r", "--name-only", rev, dir]));
+        files.sort();
+        files
+    }
+
+    /// Every ref with what it points at (`git for-each-ref`), for before/after checks.
+    fn refs(&self, repo: &str) -> String {
+        self.git_in(repo, &["for-each-ref", "--format=%(refname) %(objectname)"])
+    }
+
+    fn assert_clean(&self, repo: &str) {
+        let status = self.git_in(repo, &["status", "--porcelain", "--untracked-files=all"]);
+        assert_eq!(status, "", "{repo}: work tree or index not clean");
+    }
+
+    /// No temporary push refs left in a repo.
+    fn assert_no_idp_refs(&self, repo: &str) {
+        assert_eq!(self.git_in(repo, &["for-each-ref", "refs/idp"]), "", "{repo}: refs/idp/* left behind");
+    }
+
+    /// `git fsck --strict` finds nothing wrong (dangling objects are not errors).
+    fn assert_fsck(&self, repo: &str) {
+        let output = self.git_output(&["-C", repo, "fsck", "--strict", "--no-dangling", "--no-progress"]);
+        assert!(
+            output.status.success() && output.stdout.is_empty(),
+            "{repo}: git fsck:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// `branch` of `repo` is one straight line of single-parent commits from the root.
+    fn assert_linear(&self, repo: &str, branch: &str) {
+        assert_eq!(self.git_in(repo, &["rev-list", "--merges", branch]), "", "{repo}: merge commits on {branch}");
+        let parents = lines(&self.git_in(repo, &["rev-list", "--parents", branch]));
+        let roots = parents.iter().filter(|l| l.split_whitespace().count() == 1).count();
+        assert_eq!(roots, 1, "{repo}: {branch} must have exactly one root:\n{}", parents.join("\n"));
+        assert!(
+            parents.iter().all(|l| l.split_whitespace().count() <= 2),
+            "{repo}: {branch} is not linear:\n{}",
+            parents.join("\n")
+        );
+    }
+
+    /// Applies files (already written) with `--yes -o json` to a repo; asserts success.
+    fn apply(&self, repo: &str, files: &[&str], extra: &[&str]) -> Value {
+        let mut args = vec!["apply"];
+        for f in files {
+            args.extend(["-f", f]);
+        }
+        args.extend(["--repo", repo, "--yes", "-o", "json"]);
+        args.extend_from_slice(extra);
+        let run = self.idp(&args);
+        run.code(0);
+        run.json()
+    }
+}
+
+fn git_identity() -> [(&'static str, &'static str); 4] {
+    [
+        ("GIT_AUTHOR_NAME", GIT_NAME),
+        ("GIT_AUTHOR_EMAIL", GIT_EMAIL),
+        ("GIT_COMMITTER_NAME", GIT_NAME),
+        ("GIT_COMMITTER_EMAIL", GIT_EMAIL),
+    ]
+}
+
+/// A finished idp process as a `Run`, checked for panics and kills like `TestEnv::idp`.
+fn run_of(args: &[&str], output: &Output) -> Run {
+    let run = Run {
+        args: args.join(" "),
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8"),
+    };
+    assert_not_crashed(&run);
+    run
+}
+
+fn assert_not_crashed(run: &Run) {
+    assert!(
+        !run.stderr.contains("panicked") && run.code != 101 && run.code != -1,
+        "idp {} panicked or was killed (exit {}):\n{}",
+        run.args,
+        run.code,
+        run.stderr
+    );
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+/// `results[].status` of an apply or plan result.
+fn statuses(result: &Value) -> Vec<String> {
+    result["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results array in {result:#}"))
+        .iter()
+        .map(|r| r["status"].as_str().expect("status is a string").to_owned())
+        .collect()
+}
+
+/// An idp process started by `Sandbox::spawn_idp`.
+struct Pipeline {
+    args: Vec<String>,
+    child: Child,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Pipeline {
+    /// Waits for the process (killing it past the deadline, which fails the test).
+    fn finish(mut self, deadline: Instant) -> Run {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for idp") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "idp {} still running after {PIPELINE_DEADLINE:?}; killed\n--- stderr\n{}",
+                    self.args.join(" "),
+                    std::fs::read_to_string(&self.err).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let run = Run {
+            args: self.args.join(" "),
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(&self.out).expect("read stdout"),
+            stderr: std::fs::read_to_string(&self.err).expect("read stderr"),
+        };
+        assert_not_crashed(&run);
+        run
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        // A test that panicked before finish() must not leave pipelines running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Spawns every command at once, then waits for all of them.
+fn race(s: &Sandbox, commands: &[Vec<String>]) -> Vec<Run> {
+    let pipelines: Vec<Pipeline> =
+        commands.iter().map(|args| s.spawn_idp(&args.iter().map(String::as_str).collect::<Vec<_>>())).collect();
+    let deadline = Instant::now() + PIPELINE_DEADLINE;
+    pipelines.into_iter().map(|p| p.finish(deadline)).collect()
+}
+
+/// The `landed` object of a pushed apply, checked for shape; (commit, attempts).
+fn landed(result: &Value, branch: &str, remote: &str) -> (String, u64) {
+    let landed = &result["landed"];
+    let commit = result["commit"].as_str().unwrap_or_else(|| panic!("no commit in {result:#}")).to_owned();
+    assert_eq!(landed["commit"], commit.as_str(), "landed.commit is the commit: {result:#}");
+    assert_eq!(landed["branch"], branch, "landed.branch: {landed:#}");
+    assert_eq!(landed["remote"], remote, "landed.remote: {landed:#}");
+    let attempts = landed["attempts"].as_u64().unwrap_or_else(|| panic!("landed.attempts: {landed:#}"));
+    assert!(attempts >= 1, "at least one attempt: {landed:#}");
+    (commit, attempts)
+}
+
+// ---------------------------------------------------------------------------------------
+// Concurrent pipelines pushing to one remote
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn concurrent_pushes_of_distinct_requests_all_land_on_a_linear_history() {
+    const PIPELINES: usize = 8;
+    let s = Sandbox::with_remote();
+    let init = s.rev(REMOTE, "main");
+    let mut commands = Vec::new();
+    for i in 1..=PIPELINES {
+        let clone = format!("w{i}");
+        s.clone_remote(&clone);
+        let file = s.request(&format!("db-{i}"));
+        commands.push(
+            ["apply", "-f", &file, "--repo", &clone, "--yes", "--push", "-o", "json"].map(str::to_owned).to_vec(),
+        );
+    }
+
+    let runs = race(&s, &commands);
+
+    let mut total_attempts = 0;
+    let mut landed_commits = BTreeSet::new();
+    for (i, run) in runs.iter().enumerate() {
+        run.code(0);
+        let result = run.json();
+        assert_eq!(statuses(&result), ["created"], "pipeline {}: {result:#}", i + 1);
+        let (commit, attempts) = landed(&result, "main", "origin");
+        total_attempts += attempts;
+        // The pipeline's own clone was fast-forwarded to what it pushed, work tree included.
+        let clone = format!("w{}", i + 1);
+        assert_eq!(s.head(&clone), commit, "{clone}: HEAD is the pushed commit");
+        s.assert_clean(&clone);
+        s.assert_no_idp_refs(&clone);
+        assert!(landed_commits.insert(commit), "two pipelines report the same commit");
+    }
+    assert!(total_attempts >= PIPELINES as u64, "attempts: {total_attempts}");
+
+    // The remote: init plus exactly one commit per pipeline, in one straight line.
+    assert_eq!(s.count(REMOTE, "main"), PIPELINES + 1, "{}", s.git_in(REMOTE, &["log", "--oneline", "main"]));
+    s.assert_linear(REMOTE, "main");
+    let on_main: BTreeSet<String> =
+        lines(&s.git_in(REMOTE, &["rev-list", "main", &format!("^{init}")])).into_iter().collect();
+    assert_eq!(on_main, landed_commits, "the commits on main are exactly the ones the pipelines report");
+
+    // Each commit adds exactly one request's files and removes nothing: a retry rebuilt
+    // its commit on the new head rather than replaying a stale tree.
+    for commit in &on_main {
+        let title = s.title(REMOTE, commit);
+        let name = (1..=PIPELINES)
+            .map(|i| format!("db-{i}"))
+            .find(|n| title.contains(&format!("team-alpha/{n} ")))
+            .unwrap_or_else(|| panic!("{commit}: title names no request: {title}"));
+        assert_eq!(s.request_changes(REMOTE, commit), request_status("A", "team-alpha", &name), "{commit} ({title})");
+        s.assert_cell_changes(REMOTE, commit, US_EAST);
+    }
+    // The cell state, which every pipeline updated, lists all of them.
+    let all: Vec<String> = (1..=PIPELINES).map(|i| format!("team-alpha/db-{i}")).collect();
+    let names: Vec<String> = (1..=PIPELINES).map(|i| format!("db-{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    if let Some(members) = s.cell_members(REMOTE, "main", US_EAST, &names) {
+        assert_eq!(members, all, "{US_EAST} on main");
+    }
+
+    let expected: Vec<String> = {
+        let mut v: Vec<String> = (1..=PIPELINES).map(|i| format!("placements/team-alpha/mysql-db-{i}.yaml")).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(s.ls_tree(REMOTE, "main", "placements/"), expected);
+    assert_eq!(s.ls_tree(REMOTE, "main", "requests/").len(), PIPELINES);
+    s.assert_fsck(REMOTE);
+    s.assert_no_idp_refs(REMOTE);
+}
+
+#[test]
+fn concurrent_pushes_of_the_same_request_create_it_exactly_once() {
+    let s = Sandbox::with_remote();
+    let file = s.request("db-same");
+    let mut commands = Vec::new();
+    for clone in ["w1", "w2"] {
+        s.clone_remote(clone);
+        commands
+            .push(["apply", "-f", &file, "--repo", clone, "--yes", "--push", "-o", "json"].map(str::to_owned).to_vec());
+    }
+
+    let runs = race(&s, &commands);
+
+    let mut all: Vec<String> = Vec::new();
+    for run in &runs {
+        run.code(0);
+        let result = run.json();
+        let status = statuses(&result);
+        assert_eq!(status.len(), 1, "{result:#}");
+        if status[0] == "created" {
+            landed(&result, "main", "origin");
+        } else {
+            assert_eq!(result["commit"], Value::Null, "an `exists` result commits nothing: {result:#}");
+        }
+        all.extend(status);
+    }
+    all.sort();
+    assert_eq!(all, ["created", "exists"]);
+
+    assert_eq!(s.count(REMOTE, "main"), 2, "{}", s.git_in(REMOTE, &["log", "--oneline", "main"]));
+    assert_eq!(s.ls_tree(REMOTE, "main", "placements/"), ["placements/team-alpha/mysql-db-same.yaml"]);
+    s.assert_linear(REMOTE, "main");
+    s.assert_fsck(REMOTE);
+}
+
+// ---------------------------------------------------------------------------------------
+// Unreachable remotes
+// ---------------------------------------------------------------------------------------
+
+/// Pushes a new request to a remote that cannot be reached and checks that it fails
+/// naming the remote and the branch, and that the pipeline's clone is untouched.
+fn assert_unreachable_push_changes_nothing(s: &Sandbox, clone: &str, remote_args: &[&str], remote_named: &str) {
+    let file = s.request("db-lost");
+    let head = s.head(clone);
+    let refs = s.refs(clone);
+    let mut args = vec!["apply", "-f", &file, "--repo", clone, "--yes", "--push"];
+    args.extend_from_slice(remote_args);
+
+    let run = s.idp(&args);
+    run.code(1);
+    run.stderr_says(remote_named).stderr_says("main").stderr_says("attempt");
+
+    // The same in JSON: one error document on stdout.
+    args.extend(["-o", "json"]);
+    let run = s.idp(&args);
+    run.code(1);
+    let message = run.json()["error"]["message"].as_str().expect("error.message").to_owned();
+    assert!(message.contains(remote_named) && message.contains("main"), "error.message: {message}");
+
+    assert_eq!(s.head(clone), head, "{clone}: HEAD moved");
+    assert_eq!(s.refs(clone), refs, "{clone}: refs changed");
+    assert_eq!(s.git_in(clone, &["symbolic-ref", "HEAD"]).trim(), "refs/heads/main");
+    s.assert_clean(clone);
+    s.assert_no_idp_refs(clone);
+}
+
+#[test]
+fn push_to_an_unreachable_url_fails_and_leaves_the_clone_unchanged() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let url = "file:///nonexistent/x.git";
+    assert_unreachable_push_changes_nothing(&s, "w1", &["--remote", url], url);
+}
+
+#[test]
+fn push_to_an_origin_that_is_missing_fails_and_leaves_the_clone_unchanged() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let missing = s.path("gone.git");
+    s.git_in("w1", &["remote", "set-url", "origin", missing.to_str().unwrap()]);
+    assert_unreachable_push_changes_nothing(&s, "w1", &[], "origin");
+}
+
+// ---------------------------------------------------------------------------------------
+// A remote served by `git daemon`, where receive-pack runs hooks
+// ---------------------------------------------------------------------------------------
+
+/// `git daemon` serving `<work>/srv` on a free local port; killed on drop.
+struct GitDaemon {
+    child: Child,
+    port: u16,
+}
+
+impl GitDaemon {
+    /// Starts the daemon, or None (after saying why) when this git has no daemon.
+    fn start(s: &Sandbox, base: &str) -> Option<Self> {
+        // The daemon itself, not `git daemon`: git runs it as a child, and killing git
+        // would leave the daemon running.
+        let exec_path = s.git(&["--exec-path"]);
+        let program = Path::new(exec_path.trim()).join("git-daemon");
+        if !program.exists() {
+            eprintln!("SKIPPED: `git daemon` is not installed (no {}); install it to run this test", program.display());
+            return None;
+        }
+        let base = s.path(base);
+        let base = base.to_str().expect("UTF-8 temp path");
+        let port = free_port();
+        let log = std::fs::File::create(s.path("daemon.log")).unwrap();
+        let mut child = s
+            .git_program(
+                &program,
+                &[
+                    "--export-all",
+                    "--enable=receive-pack",
+                    "--informative-errors",
+                    &format!("--base-path={base}"),
+                    &format!("--port={port}"),
+                    "--reuseaddr",
+                    "--listen=127.0.0.1",
+                    base,
+                ],
+            )
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn git daemon");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "git daemon exited ({status}) before listening:\n{}",
+                    std::fs::read_to_string(s.path("daemon.log")).unwrap_or_default()
+                );
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("git daemon did not listen on port {port} within 15 s");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Some(Self { child, port })
+    }
+
+    fn url(&self, repo: &str) -> String {
+        format!("git://127.0.0.1:{}/{repo}", self.port)
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().unwrap().port()
+}
+
+/// `srv/remote.git` (served by a daemon) cloned from a fresh seed, and clones of it.
+fn served_remote(clones: &[&str]) -> Option<(Sandbox, GitDaemon)> {
+    let s = Sandbox::new();
+    s.idp(&["init", SEED]).code(0);
+    s.git(&["clone", "--quiet", "--bare", SEED, "srv/remote.git"]);
+    let daemon = GitDaemon::start(&s, "srv")?;
+    for clone in clones {
+        s.git(&["clone", "--quiet", "srv/remote.git", clone]);
+        s.configure_identity(clone);
+    }
+    Some((s, daemon))
+}
+
+const SERVED: &str = "srv/remote.git";
+
+#[test]
+fn daemon_push_lands() {
+    let Some((s, daemon)) = served_remote(&["w1"]) else { return };
+    let url = daemon.url("remote.git");
+    let file = s.request("db-net");
+
+    let result = s.apply("w1", &[&file], &["--push", "--remote", &url]);
+
+    let (commit, _) = landed(&result, "main", &url);
+    assert_eq!(s.rev(SERVED, "main"), commit);
+    assert_eq!(
+        lines(&s.git_in(SERVED, &["log", "--format=%s", "main"])),
+        ["idp: create mysql team-alpha/db-net on aws/us-east-1", "idp: initialize state repo"]
+    );
+    assert_eq!(s.head("w1"), commit, "the clone was fast-forwarded to the pushed commit");
+    s.assert_clean("w1");
+    s.assert_no_idp_refs("w1");
+    s.assert_fsck(SERVED);
+}
+
+#[test]
+fn daemon_concurrent_pushes_all_land() {
+    const PIPELINES: usize = 4;
+    let clones: Vec<String> = (1..=PIPELINES).map(|i| format!("w{i}")).collect();
+    let Some((s, daemon)) = served_remote(&clones.iter().map(String::as_str).collect::<Vec<_>>()) else { return };
+    let url = daemon.url("remote.git");
+    let commands: Vec<Vec<String>> = clones
+        .iter()
+        .enumerate()
+        .map(|(i, clone)| {
+            let file = s.request(&format!("db-{}", i + 1));
+            ["apply", "-f", &file, "--repo", clone, "--yes", "--push", "--remote", &url, "-o", "json"]
+                .map(str::to_owned)
+                .to_vec()
+        })
+        .collect();
+
+    let runs = race(&s, &commands);
+
+    let mut attempts = 0;
+    for run in &runs {
+        run.code(0);
+        attempts += landed(&run.json(), "main", &url).1;
+    }
+    assert!(attempts >= PIPELINES as u64);
+    assert_eq!(s.count(SERVED, "main"), PIPELINES + 1, "{}", s.git_in(SERVED, &["log", "--oneline", "main"]));
+    s.assert_linear(SERVED, "main");
+    assert_eq!(s.ls_tree(SERVED, "main", "placements/").len(), PIPELINES);
+    s.assert_fsck(SERVED);
+}
+
+#[test]
+fn daemon_push_refused_by_a_pre_receive_hook_fails_without_retrying() {
+    let Some((s, daemon)) = served_remote(&["w1"]) else { return };
+    let url = daemon.url("remote.git");
+    // The hook counts its runs, so a retry would show as a second line.
+    let runs_log = s.path("hook-runs.log");
+    let hook = s.path(&format!("{SERVED}/hooks/pre-receive"));
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\necho run >> '{}'\necho 'main is frozen' >&2\nexit 1\n", runs_log.display()),
+    )
+    .unwrap();
+    set_executable(&hook);
+    let file = s.request("db-refused");
+    let head = s.head("w1");
+    let branches = s.git_in("w1", &["for-each-ref", "refs/heads"]);
+    let remote_main = s.rev(SERVED, "main");
+
+    let started = Instant::now();
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "--remote", &url]);
+    let elapsed = started.elapsed();
+
+    run.code(1);
+    run.stderr_says("refused");
+    assert!(run.stderr.contains("main"), "the message names the branch:\n{}", run.stderr);
+    let hook_runs = std::fs::read_to_string(&runs_log).unwrap_or_default();
+    assert_eq!(hook_runs.lines().count(), 1, "the hook ran more than once (a retry):\n{hook_runs}");
+    assert!(elapsed < Duration::from_secs(10), "a refusal should fail fast, took {elapsed:?}");
+    assert_eq!(s.rev(SERVED, "main"), remote_main, "the remote's main moved");
+    assert_eq!(s.head("w1"), head, "the clone's HEAD moved");
+    assert_eq!(s.git_in("w1", &["for-each-ref", "refs/heads"]), branches, "the clone's branches changed");
+    s.assert_clean("w1");
+    s.assert_no_idp_refs("w1");
+}
+
+fn set_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// --branch: a pull-request branch instead of main
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn push_to_a_new_branch_leaves_main_alone() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let main_before = s.rev(REMOTE, "main");
+    let local_before = s.head("w1");
+    let file = s.request("db-pr");
+
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "--branch", "feature-x"]);
+
+    run.code(0);
+    assert!(
+        run.stdout.contains("feature-x") || run.stderr.contains("feature-x"),
+        "the output names the branch\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(s.rev(REMOTE, "main"), main_before, "the remote's main moved");
+    assert_eq!(s.count(REMOTE, "main..feature-x"), 1);
+    assert_eq!(s.rev(REMOTE, "feature-x^"), main_before, "feature-x starts at main");
+    assert_eq!(s.request_changes(REMOTE, "feature-x"), request_status("A", "team-alpha", "db-pr"));
+    s.assert_cell_changes(REMOTE, "feature-x", US_EAST);
+    assert_eq!(s.head("w1"), local_before, "the clone's main is not the pushed branch");
+    s.assert_clean("w1");
+    s.assert_no_idp_refs("w1");
+}
+
+#[test]
+fn push_to_a_branch_from_another_base() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let first = s.request("db-one");
+    let second = s.request("db-two");
+    let feature = s.apply("w1", &[&first], &["--push", "--branch", "feature-x"]);
+    let (feature_commit, _) = landed(&feature, "feature-x", "origin");
+
+    let result = s.apply("w1", &[&second], &["--push", "--branch", "feature-y", "--base", "feature-x"]);
+
+    let (commit, _) = landed(&result, "feature-y", "origin");
+    assert_eq!(s.rev(REMOTE, "feature-y"), commit);
+    assert_eq!(s.rev(REMOTE, "feature-y^"), feature_commit, "feature-y is built on feature-x");
+    assert_eq!(s.count(REMOTE, "main"), 1, "main still holds only the init commit");
+    assert_eq!(
+        s.ls_tree(REMOTE, "feature-y", "placements/"),
+        ["placements/team-alpha/mysql-db-one.yaml", "placements/team-alpha/mysql-db-two.yaml"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// rollback
+// ---------------------------------------------------------------------------------------
+
+/// Applies db-a, db-b, db-c to the local state repo, one commit each; their commits.
+fn three_commits(s: &Sandbox) -> [String; 3] {
+    ["db-a", "db-b", "db-c"].map(|name| {
+        let file = s.request(name);
+        let result = s.apply(STATE, &[&file], &[]);
+        result["commit"].as_str().expect("commit").to_owned()
+    })
+}
+
+#[test]
+fn rollback_of_a_middle_commit_removes_only_its_files() {
+    let s = Sandbox::with_state_repo();
+    let [_, b, c] = three_commits(&s);
+    assert_eq!(s.head(STATE), c);
+    let b_title = s.title(STATE, &b);
+
+    let run = s.idp(&["rollback", &b, "--repo", STATE, "--yes"]);
+
+    run.code(0);
+    let revert = s.head(STATE);
+    assert_eq!(s.rev(STATE, "HEAD^"), c, "the revert is a new commit on top");
+    assert_eq!(
+        s.title(STATE, &revert),
+        format!("idp: revert {}", b_title.strip_prefix("idp: ").expect("an idp title"))
+    );
+    assert_eq!(s.title(STATE, &revert), "idp: revert create mysql team-alpha/db-b on aws/us-east-1");
+    assert_eq!(s.trailer(STATE, &revert, "Idp-Reverts"), [b]);
+    assert_eq!(s.request_changes(STATE, &revert), request_status("D", "team-alpha", "db-b"));
+    s.assert_cell_changes(STATE, &revert, US_EAST);
+    let stat = s.git_in(STATE, &["show", "--stat=200", "--format=", &revert]);
+    for file in request_files("team-alpha", "db-b") {
+        assert!(stat.contains(&file), "git show --stat does not list {file}:\n{stat}");
+    }
+    if let Some(members) = s.cell_members(STATE, "HEAD", US_EAST, &ABC) {
+        assert_eq!(members, ids(&["db-a", "db-c"]), "{US_EAST} after the revert");
+    }
+    for name in ["db-a", "db-c"] {
+        for file in request_files("team-alpha", name) {
+            assert!(s.path(&format!("{STATE}/{file}")).is_file(), "{file} is gone");
+        }
+    }
+    for file in request_files("team-alpha", "db-b") {
+        assert!(!s.path(&format!("{STATE}/{file}")).exists(), "{file} is still in the work tree");
+    }
+    s.assert_clean(STATE);
+    assert_eq!(s.count(STATE, "HEAD"), 5);
+}
+
+#[test]
+fn rollback_without_a_commit_reverts_the_newest_idp_commit() {
+    let s = Sandbox::with_state_repo();
+    let init = s.head(STATE);
+    // Nothing but the init commit: nothing to revert.
+    let run = s.idp(&["rollback", "--repo", STATE, "--yes"]);
+    run.code(1);
+    assert_eq!(s.head(STATE), init);
+
+    let [_, _, c] = three_commits(&s);
+    // A plain git commit on top is not an idp commit; the default skips it.
+    s.write(&format!("{STATE}/README2"), "notes\n");
+    s.git_in(STATE, &["add", "README2"]);
+    s.git_in(STATE, &["commit", "--quiet", "-m", "add README2"]);
+    let plain = s.head(STATE);
+
+    let run = s.idp(&["rollback", "--repo", STATE, "--yes", "-o", "json"]);
+
+    run.code(0);
+    let revert = s.head(STATE);
+    assert_eq!(s.rev(STATE, "HEAD^"), plain);
+    assert_eq!(s.trailer(STATE, &revert, "Idp-Reverts"), [c.as_str()]);
+    assert_eq!(s.title(STATE, &revert), "idp: revert create mysql team-alpha/db-c on aws/us-east-1");
+    let result = run.json();
+    assert_eq!(result["commit"], revert.as_str(), "{result:#}");
+    assert_eq!(result["reverted"], c.as_str(), "{result:#}");
+    assert!(s.path(&format!("{STATE}/README2")).is_file(), "the plain commit's file stays");
+    assert_eq!(s.request_changes(STATE, &revert), request_status("D", "team-alpha", "db-c"));
+    s.assert_cell_changes(STATE, &revert, US_EAST);
+    if let Some(members) = s.cell_members(STATE, "HEAD", US_EAST, &ABC) {
+        assert_eq!(members, ids(&["db-a", "db-b"]), "{US_EAST} after the revert");
+    }
+    s.assert_clean(STATE);
+}
+
+#[test]
+fn rollback_that_conflicts_with_a_later_update_writes_nothing() {
+    let s = Sandbox::with_state_repo();
+    let file = s.request("db-x");
+    let first = s.apply(STATE, &[&file], &[])["commit"].as_str().unwrap().to_owned();
+    let text = std::fs::read_to_string(s.path(&file)).unwrap();
+    s.write(&file, edit(&text, "size: large", "size: xlarge"));
+    let update = s.apply(STATE, &[&file], &[]);
+    assert_eq!(statuses(&update), ["updated"], "{update:#}");
+    let head = s.head(STATE);
+    assert_ne!(head, first);
+
+    let run = s.idp(&["rollback", &first, "--repo", STATE, "--yes"]);
+
+    run.code(1);
+    let changed_later: Vec<String> = s
+        .name_status(STATE, &head)
+        .into_iter()
+        .map(|(_, path)| path)
+        .filter(|p| p.starts_with("placements/") || p.starts_with("platform/") || p.starts_with("requests/"))
+        .collect();
+    assert!(!changed_later.is_empty());
+    for path in &changed_later {
+        run.stderr_says(path);
+    }
+    assert_eq!(s.head(STATE), head, "HEAD moved");
+    assert_eq!(s.count(STATE, "HEAD"), 3);
+    s.assert_clean(STATE);
+}
+
+#[test]
+fn rollback_of_a_commit_idp_did_not_write_needs_force() {
+    let s = Sandbox::with_state_repo();
+    let file = s.request("db-a");
+    s.apply(STATE, &[&file], &[]);
+    s.write(&format!("{STATE}/README2"), "notes\n");
+    s.git_in(STATE, &["add", "README2"]);
+    s.git_in(STATE, &["commit", "--quiet", "-m", "add README2"]);
+    let plain = s.head(STATE);
+
+    let run = s.idp(&["rollback", &plain, "--repo", STATE, "--yes"]);
+    run.code(1);
+    run.stderr_says("--force");
+    assert_eq!(s.head(STATE), plain, "HEAD moved");
+    s.assert_clean(STATE);
+
+    let run = s.idp(&["rollback", &plain, "--repo", STATE, "--yes", "--force"]);
+    run.code(0);
+    let revert = s.head(STATE);
+    assert_eq!(s.rev(STATE, "HEAD^"), plain);
+    assert_eq!(s.name_status(STATE, &revert), [("D".to_owned(), "README2".to_owned())]);
+    assert_eq!(s.title(STATE, &revert), "idp: revert add README2");
+    assert_eq!(s.trailer(STATE, &revert, "Idp-Reverts"), [plain]);
+    assert!(s.path(&format!("{STATE}/requests/team-alpha/mysql-db-a.yaml")).is_file());
+    s.assert_clean(STATE);
+}
+
+// ---------------------------------------------------------------------------------------
+// A plain `git revert` keeps the repo consistent
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_git_revert_made_with_git_undoes_an_apply_for_idp_too() {
+    let s = Sandbox::with_state_repo();
+    let file = s.request("db-a");
+    let applied = s.apply(STATE, &[&file], &[])["commit"].as_str().unwrap().to_owned();
+
+    s.git_in(STATE, &["revert", "--no-edit", &applied]);
+    let reverted = s.head(STATE);
+    assert!(s.ls_tree(STATE, "HEAD", "placements/").is_empty());
+    if let Some(members) = s.cell_members(STATE, "HEAD", US_EAST, &ABC) {
+        assert!(members.is_empty(), "the cell state still lists {members:?} after git revert");
+    }
+
+    let plan = s.idp(&["plan", "-f", &file, "--repo", STATE, "-o", "json"]);
+    plan.code(0);
+    let plan = plan.json();
+    assert_eq!(statuses(&plan), ["create"], "{plan:#}");
+    let status = s.idp(&["status", "mysql", "team-alpha/db-a", "--repo", STATE]);
+    status.code(1);
+    status.stderr_says("not in the state repo");
+
+    let again = s.apply(STATE, &[&file], &[]);
+    assert_eq!(statuses(&again), ["created"], "{again:#}");
+    let commit = again["commit"].as_str().unwrap();
+    assert_eq!(s.rev(STATE, "HEAD^"), reverted);
+    assert_eq!(s.request_changes(STATE, commit), request_status("A", "team-alpha", "db-a"));
+    s.assert_cell_changes(STATE, commit, US_EAST);
+    if let Some(members) = s.cell_members(STATE, "HEAD", US_EAST, &ABC) {
+        assert_eq!(members, ids(&["db-a"]), "{US_EAST} after the second apply");
+    }
+    s.idp(&["status", "mysql", "team-alpha/db-a", "--repo", STATE]).code(0);
+    s.assert_clean(STATE);
+}
+
+// ---------------------------------------------------------------------------------------
+// history
+// ---------------------------------------------------------------------------------------
+
+const HISTORY_KEYS: [&str; 12] = [
+    "action",
+    "author",
+    "cell",
+    "commit",
+    "environment",
+    "kind",
+    "name",
+    "namespace",
+    "placement",
+    "policy_version",
+    "time",
+    "title",
+];
+
+fn history(s: &Sandbox, filters: &[&str]) -> Vec<Value> {
+    let mut args = vec!["history", "--repo", STATE, "-o", "json"];
+    args.extend_from_slice(filters);
+    let run = s.idp(&args);
+    run.code(0);
+    let doc = run.json();
+    doc["entries"].as_array().unwrap_or_else(|| panic!("no entries array: {doc:#}")).clone()
+}
+
+/// `(action, namespace/name)` of each entry, in order.
+fn who(entries: &[Value]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .map(|e| {
+            let action = e["action"].as_str().unwrap().to_owned();
+            let id = match (e["namespace"].as_str(), e["name"].as_str()) {
+                (Some(ns), Some(name)) => format!("{ns}/{name}"),
+                _ => "-".to_owned(),
+            };
+            (action, id)
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+}
+
+/// Four requests over two namespaces and two cells (the middle two in one commit),
+/// then a rollback of the newest, team-beta/db-b.
+fn history_repo() -> Sandbox {
+    let s = Sandbox::with_state_repo();
+    let alpha_a = s.write("alpha-a.yaml", request_in("team-alpha", "db-a", "cell-us-east"));
+    let alpha_c = s.write("alpha-c.yaml", request_in("team-alpha", "db-c", "cell-eu"));
+    let beta_a = s.write("beta-a.yaml", request_in("team-beta", "db-a", "cell-us-east"));
+    let beta_b = s.write("beta-b.yaml", request_in("team-beta", "db-b", "cell-eu"));
+    s.apply(STATE, &[&alpha_a], &[]);
+    let both = s.apply(STATE, &[&alpha_c, &beta_a], &[]);
+    assert_eq!(statuses(&both), ["created", "created"], "{both:#}");
+    let b = s.apply(STATE, &[&beta_b], &[])["commit"].as_str().unwrap().to_owned();
+    s.idp(&["rollback", "--repo", STATE, "--yes"]).code(0);
+    assert_eq!(s.trailer(STATE, "HEAD", "Idp-Reverts"), [b]);
+    s
+}
+
+#[test]
+fn history_lists_every_action_newest_first_with_its_fields() {
+    let s = history_repo();
+
+    let entries = history(&s, &[]);
+
+    let actions = who(&entries);
+    assert_eq!(actions.len(), 6, "{actions:?}");
+    assert_eq!(actions[..2], pairs(&[("revert", "team-beta/db-b"), ("create", "team-beta/db-b")])[..]);
+    // One commit applied two requests: two entries with that one commit.
+    let mut pair = vec![actions[2].clone(), actions[3].clone()];
+    pair.sort();
+    assert_eq!(pair, pairs(&[("create", "team-alpha/db-c"), ("create", "team-beta/db-a")]));
+    assert_eq!(entries[2]["commit"], entries[3]["commit"]);
+    assert_eq!(actions[4..], pairs(&[("create", "team-alpha/db-a"), ("init", "-")])[..]);
+
+    // Commits, titles and times as git reads them, newest first.
+    let log = lines(&s.git_in(STATE, &["log", "--format=%H%x09%s%x09%cd", "--date=format-local:%Y-%m-%dT%H:%M:%SZ"]));
+    let git_commits: Vec<(String, String, String)> = log
+        .iter()
+        .map(|l| {
+            let mut f = l.split('\t');
+            (f.next().unwrap().to_owned(), f.next().unwrap().to_owned(), f.next().unwrap().to_owned())
+        })
+        .collect();
+    let mut seen: Vec<(String, String, String)> = Vec::new();
+    for entry in &entries {
+        let object = entry.as_object().expect("an entry is an object");
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, HISTORY_KEYS, "{entry:#}");
+        let triple = (
+            entry["commit"].as_str().unwrap().to_owned(),
+            entry["title"].as_str().unwrap().to_owned(),
+            entry["time"].as_str().unwrap().to_owned(),
+        );
+        if seen.last() != Some(&triple) {
+            seen.push(triple);
+        }
+    }
+    assert_eq!(seen, git_commits, "history's commits, titles and times are git's, newest first");
+
+    for entry in entries.iter().filter(|e| e["action"] == "create") {
+        assert_eq!(entry["author"], GIT_NAME, "{entry:#}");
+        assert_eq!(entry["kind"], "mysql", "{entry:#}");
+        assert_eq!(entry["environment"], "production", "{entry:#}");
+        assert_eq!(entry["policy_version"], POLICY_VERSION, "{entry:#}");
+        let placement = entry["placement"].as_str().unwrap_or_else(|| panic!("no placement: {entry:#}"));
+        // The placement and cell history names are the ones in the placement record
+        // that commit wrote.
+        let ns = entry["namespace"].as_str().unwrap();
+        let name = entry["name"].as_str().unwrap();
+        let commit = entry["commit"].as_str().unwrap();
+        let text = s.git_in(STATE, &["show", &format!("{commit}:placements/{ns}/mysql-{name}.yaml")]);
+        let record: Value = serde_saphyr::from_str(&text).expect("a YAML placement record");
+        let primary = format!(
+            "{}/{}",
+            record["primary"]["provider"].as_str().unwrap(),
+            record["primary"]["region"].as_str().unwrap()
+        );
+        assert_eq!(placement.split_whitespace().next(), Some(primary.as_str()), "{entry:#}");
+        assert_eq!(entry["cell"], record["cell"], "{entry:#}");
+    }
+    assert_eq!(entries[1]["cell"], "cell-eu");
+    assert_eq!(entries[4]["cell"], "cell-us-east");
+    assert_eq!(entries[4]["placement"], "aws/us-east-1");
+    assert_eq!(entries[0]["kind"], "mysql");
+    assert_eq!(entries[0]["commit"], s.head(STATE).as_str());
+}
+
+#[test]
+fn history_filters_by_namespace_name_cell_and_limit() {
+    let s = history_repo();
+    let all = history(&s, &[]);
+
+    assert_eq!(
+        who(&history(&s, &["--namespace", "team-beta"])),
+        who(&all).into_iter().filter(|(_, id)| id.starts_with("team-beta/")).collect::<Vec<_>>()
+    );
+    assert_eq!(who(&history(&s, &["--namespace", "team-beta"])).len(), 3);
+    assert_eq!(
+        who(&history(&s, &["--name", "db-a"])),
+        who(&all).into_iter().filter(|(_, id)| id.ends_with("/db-a")).collect::<Vec<_>>()
+    );
+    assert_eq!(who(&history(&s, &["--name", "db-a"])).len(), 2);
+    assert_eq!(
+        who(&history(&s, &["--namespace", "team-alpha", "--name", "db-a"])),
+        pairs(&[("create", "team-alpha/db-a")])
+    );
+
+    let eu = history(&s, &["--cell", "cell-eu"]);
+    assert!(eu.iter().all(|e| e["cell"] == "cell-eu"), "{eu:#?}");
+    let eu_creates: Vec<(String, String)> = who(&eu).into_iter().filter(|(a, _)| a == "create").collect();
+    assert_eq!(eu_creates, pairs(&[("create", "team-beta/db-b"), ("create", "team-alpha/db-c")]));
+    let us: Vec<(String, String)> = who(&history(&s, &["--cell", "cell-us-east"]));
+    assert_eq!(us, pairs(&[("create", "team-beta/db-a"), ("create", "team-alpha/db-a")]));
+    assert!(history(&s, &["--cell", "cell-nowhere"]).is_empty());
+
+    for n in [1, 2, 4] {
+        let limited = history(&s, &["-n", &n.to_string()]);
+        assert_eq!(limited, all[..n].to_vec(), "-n {n}");
+    }
+    let beta_one = history(&s, &["--namespace", "team-beta", "-n", "1"]);
+    assert_eq!(who(&beta_one), pairs(&[("revert", "team-beta/db-b")]));
+}
+
+#[test]
+fn history_with_a_limit_of_zero_lists_nothing() {
+    let s = history_repo();
+    let run = s.idp(&["history", "--repo", STATE, "-o", "json", "-n", "0"]);
+    // Either refused as a usage error or an empty list; never "at most 0" meaning one.
+    if run.code == 0 {
+        let doc = run.json();
+        assert_eq!(doc["entries"], Value::Array(Vec::new()), "-n 0 listed entries:\n{doc:#}");
+    } else {
+        assert!(run.code == 1 || run.code == 2, "exit {}: {}", run.code, run.stderr);
+    }
+}
+
+#[test]
+fn history_table_has_the_audit_columns_and_shows_reverts() {
+    let s = history_repo();
+
+    let run = s.idp(&["history", "--repo", STATE]);
+
+    run.code(0);
+    let rows = lines(&run.stdout);
+    assert_eq!(
+        rows[0].split_whitespace().collect::<Vec<_>>(),
+        ["TIME", "AUTHOR", "ACTION", "REQUEST", "PLACEMENT", "POLICY", "COMMIT"]
+    );
+    assert_eq!(rows.len(), 1 + history(&s, &[]).len(), "{}", run.stdout);
+    let revert = &rows[1];
+    assert!(revert.contains(" revert ") && revert.contains("team-beta/db-b"), "first row: {revert}");
+    let short = &s.head(STATE)[..12];
+    assert!(revert.contains(short), "the row names the commit {short}: {revert}");
+    assert!(
+        rows.iter().any(|r| r.contains(" create ") && r.contains("team-alpha/db-a") && r.contains("aws/us-east-1"))
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The local writer lock
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_held_lock_makes_apply_wait_then_fail_naming_the_holder() {
+    let s = Sandbox::with_state_repo();
+    let file = s.request("db-a");
+    let head = s.head(STATE);
+    let lock_path = s.path(&format!("{STATE}/.git/idp.lock"));
+    let mut lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&lock_path)
+        .expect("open idp.lock");
+    lock.lock().expect("lock idp.lock");
+    lock.write_all(b"pid 1 on testhost").unwrap();
+    lock.flush().unwrap();
+
+    let started = Instant::now();
+    let run = s.idp(&["apply", "-f", &file, "--repo", STATE, "--yes"]);
+    let waited = started.elapsed();
+
+    run.code(1);
+    run.stderr_says("pid 1 on testhost");
+    assert!(waited >= Duration::from_secs(9), "gave up after {waited:?}, before the 10 s wait");
+    assert!(waited < Duration::from_secs(20), "waited {waited:?}");
+    assert_eq!(s.head(STATE), head);
+    s.assert_clean(STATE);
+
+    // Releasing the lock is all it takes: no stale lock file blocks the next writer.
+    drop(lock);
+    assert!(lock_path.exists(), "the lock file itself stays (it is just a file)");
+    let result = s.apply(STATE, &[&file], &[]);
+    assert_eq!(statuses(&result), ["created"]);
+    assert_eq!(s.rev(STATE, "HEAD^"), head);
+}
+
+#[test]
+fn a_writer_waits_for_a_lock_released_within_the_wait() {
+    let s = Sandbox::with_state_repo();
+    let file = s.request("db-a");
+    let lock_path = s.path(&format!("{STATE}/.git/idp.lock"));
+    let lock =
+        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock_path).unwrap();
+    lock.lock().expect("lock idp.lock");
+
+    let pipeline = s.spawn_idp(&["apply", "-f", &file, "--repo", STATE, "--yes", "-o", "json"]);
+    std::thread::sleep(Duration::from_secs(2));
+    drop(lock);
+    let run = pipeline.finish(Instant::now() + PIPELINE_DEADLINE);
+
+    run.code(0);
+    assert_eq!(statuses(&run.json()), ["created"]);
+    assert_eq!(s.count(STATE, "HEAD"), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// delete and rollback with --push
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn delete_and_rollback_with_push_land_on_the_remote() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    s.clone_remote("stale");
+    let a = s.request("db-a");
+    let b = s.request("db-b");
+    s.apply("w1", &[&a], &["--push"]);
+    s.apply("w1", &[&b], &["--push"]);
+    assert_eq!(s.count(REMOTE, "main"), 3);
+
+    // delete from a clone that has never seen db-a: it plans against the fetched head.
+    let run = s.idp(&["delete", "mysql", "team-alpha/db-a", "--repo", "stale", "--yes", "--push", "-o", "json"]);
+    run.code(0);
+    let deleted = run.json();
+    let (delete_commit, _) = landed(&deleted, "main", "origin");
+    assert_eq!(s.rev(REMOTE, "main"), delete_commit);
+    assert_eq!(s.request_changes(REMOTE, &delete_commit), request_status("D", "team-alpha", "db-a"));
+    s.assert_cell_changes(REMOTE, &delete_commit, US_EAST);
+    if let Some(members) = s.cell_members(REMOTE, "main", US_EAST, &ABC) {
+        assert_eq!(members, ids(&["db-b"]), "{US_EAST} after the delete");
+    }
+    assert_eq!(s.ls_tree(REMOTE, "main", "placements/"), ["placements/team-alpha/mysql-db-b.yaml"]);
+    assert_eq!(s.head("stale"), delete_commit, "the stale clone was fast-forwarded");
+    s.assert_clean("stale");
+
+    // rollback (the newest idp commit, the delete) from the other clone, now behind.
+    let run = s.idp(&["rollback", "--repo", "w1", "--yes", "--push", "-o", "json"]);
+    run.code(0);
+    let result = run.json();
+    let revert = result["commit"].as_str().unwrap_or_else(|| panic!("no commit: {result:#}")).to_owned();
+    assert_eq!(result["landed"]["remote"], "origin", "{result:#}");
+    assert_eq!(result["landed"]["branch"], "main", "{result:#}");
+    assert_eq!(s.rev(REMOTE, "main"), revert);
+    assert_eq!(s.rev(REMOTE, "main^"), delete_commit);
+    assert_eq!(s.trailer(REMOTE, &revert, "Idp-Reverts"), [delete_commit.as_str()]);
+    assert!(
+        s.title(REMOTE, &revert).starts_with("idp: revert delete mysql team-alpha/db-a"),
+        "{}",
+        s.title(REMOTE, &revert)
+    );
+    assert_eq!(
+        s.ls_tree(REMOTE, "main", "placements/"),
+        ["placements/team-alpha/mysql-db-a.yaml", "placements/team-alpha/mysql-db-b.yaml"]
+    );
+    assert_eq!(s.request_changes(REMOTE, &revert), request_status("A", "team-alpha", "db-a"));
+    if let Some(members) = s.cell_members(REMOTE, "main", US_EAST, &ABC) {
+        assert_eq!(members, ids(&["db-a", "db-b"]), "{US_EAST} after the rollback");
+    }
+    assert_eq!(s.head("w1"), revert);
+    s.assert_clean("w1");
+    s.assert_linear(REMOTE, "main");
+    s.assert_fsck(REMOTE);
+    s.assert_no_idp_refs(REMOTE);
+}
+
+#[test]
+fn rollback_with_push_of_a_commit_only_the_remote_has() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    s.clone_remote("stale");
+    let a = s.request("db-a");
+    let applied = s.apply("w1", &[&a], &["--push"]);
+    let (commit, _) = landed(&applied, "main", "origin");
+
+    let run = s.idp(&["rollback", &commit, "--repo", "stale", "--yes", "--push"]);
+
+    run.code(0);
+    let revert = s.rev(REMOTE, "main");
+    assert_eq!(s.rev(REMOTE, "main^"), commit);
+    assert_eq!(s.trailer(REMOTE, &revert, "Idp-Reverts"), [commit]);
+    assert!(s.ls_tree(REMOTE, "main", "placements/").is_empty());
+}
