@@ -18,9 +18,10 @@ use crate::request::Request;
 pub struct Spend {
     /// `cell payments` or `namespace team-beta`.
     pub scope: String,
-    /// What the state repo already holds, without the requests of this plan.
+    /// What the state repo already holds, without the requests of this plan;
+    /// totalled only where a budget applies (it reads the scope's members).
     #[serde(rename = "currentUSD")]
-    pub current_usd: f64,
+    pub current_usd: Option<f64>,
     /// What this plan's requests cost there.
     #[serde(rename = "plannedUSD")]
     pub planned_usd: f64,
@@ -54,11 +55,14 @@ pub fn check(ctx: &Context, requests: &[Request], results: &[PlanResult]) -> Res
     let mut spends = Vec::new();
     let cells: BTreeMap<&str, ()> = requests.iter().map(|r| (r.cell.as_str(), ())).collect();
     for cell in cells.keys() {
-        let (replaced, current) = split(&members_of_cell(ctx, cell)?, &in_plan);
         let limit = policy.budgets.cells.get(*cell).map(|b| b.monthly_usd);
+        let (replaced, current) = match limit {
+            Some(_) => split(&members_of_cell(ctx, cell)?, &in_plan),
+            None => (0.0, 0.0),
+        };
         spends.push(Spend {
             scope: format!("cell {cell}"),
-            current_usd: cents(current),
+            current_usd: limit.map(|_| cents(current)),
             planned_usd: cents(planned(&|r| r.cell == *cell)),
             limit_usd: limit,
             replaced_usd: replaced,
@@ -74,7 +78,7 @@ pub fn check(ctx: &Context, requests: &[Request], results: &[PlanResult]) -> Res
         let limit = policy.budgets.namespaces.get(*namespace).map(|b| b.monthly_usd);
         spends.push(Spend {
             scope: format!("namespace {namespace}"),
-            current_usd: cents(current),
+            current_usd: Some(cents(current)),
             planned_usd: cents(planned(&|r| r.namespace == *namespace)),
             limit_usd: limit,
             replaced_usd: replaced,
@@ -83,16 +87,11 @@ pub fn check(ctx: &Context, requests: &[Request], results: &[PlanResult]) -> Res
     for spend in &spends {
         // A plan that adds nothing (sticky requests re-planned in CI) never
         // fails on a budget the repo already exceeds.
-        if let Some(limit) = spend.limit_usd
-            && spend.current_usd + spend.planned_usd > limit
+        if let (Some(limit), Some(current)) = (spend.limit_usd, spend.current_usd)
+            && current + spend.planned_usd > limit
             && spend.planned_usd > spend.replaced_usd
         {
-            return Err(Error::OverBudget {
-                scope: spend.scope.clone(),
-                current: spend.current_usd,
-                planned: spend.planned_usd,
-                limit,
-            });
+            return Err(Error::OverBudget { scope: spend.scope.clone(), current, planned: spend.planned_usd, limit });
         }
     }
     Ok(spends)

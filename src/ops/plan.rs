@@ -133,29 +133,37 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
 /// this plan places, and each cell's active side. Read once per cell.
 struct Cells<'a> {
     ctx: &'a Context,
-    members: BTreeMap<(String, String), Vec<Member>>,
+    /// Members this plan places, per (cell, environment), in plan order.
+    placed: BTreeMap<(String, String), Vec<Member>>,
 }
 
 impl<'a> Cells<'a> {
     fn new(ctx: &'a Context) -> Self {
-        Self { ctx, members: BTreeMap::new() }
-    }
-
-    fn members(&mut self, cell: &str, environment: &str) -> Result<&mut Vec<Member>, Error> {
-        let key = (cell.to_owned(), environment.to_owned());
-        if !self.members.contains_key(&key) {
-            self.members.insert(key.clone(), cells::members(self.ctx, cell, environment)?);
-        }
-        Ok(self.members.get_mut(&key).expect("just loaded"))
+        Self { ctx, placed: BTreeMap::new() }
     }
 
     /// Records a member placed by this plan, for apps planned after it.
-    fn place(&mut self, cell: &str, environment: &str, member: Member) -> Result<(), Error> {
-        let members = self.members(cell, environment)?;
-        members.retain(|m| !(m.kind == member.kind && m.namespace == member.namespace && m.name == member.name));
-        members.push(member);
-        members.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        Ok(())
+    fn place(&mut self, cell: &str, environment: &str, member: Member) {
+        self.placed.entry((cell.to_owned(), environment.to_owned())).or_default().push(member);
+    }
+
+    /// The database an app follows: one of this plan's first, then one in
+    /// the state repo, preferring the app's namespace (one small folder)
+    /// before the rest of the cell.
+    fn database_for(&self, cell: &str, environment: &str, namespace: &str) -> Result<Option<Member>, Error> {
+        let key = (cell.to_owned(), environment.to_owned());
+        let placed = self.placed.get(&key).map(Vec::as_slice).unwrap_or_default();
+        if let Some(db) = placed.iter().find(|m| m.kind == Kind::MySql && m.namespace == namespace) {
+            return Ok(Some(db.clone()));
+        }
+        let in_namespace = cells::members_in(self.ctx, cell, environment, Some(namespace))?;
+        if let Some(db) = cell::database_for(&in_namespace, namespace) {
+            return Ok(Some(db.clone()));
+        }
+        if let Some(db) = placed.iter().find(|m| m.kind == Kind::MySql) {
+            return Ok(Some(db.clone()));
+        }
+        Ok(cell::database_for(&cells::members_in(self.ctx, cell, environment, None)?, namespace).cloned())
     }
 
     fn active_side(&self, cell: &str, environment: &str) -> Result<Side, Error> {
@@ -220,7 +228,7 @@ impl Planner<'_> {
         let cost = crate::cost::estimate(policy, request, &decision);
         let mut member = PlacementRecord::new(request, &decision).member();
         member.monthly_usd = cost.as_ref().map(|c| c.monthly_usd);
-        cells.place(&request.cell, &request.environment, member.clone())?;
+        cells.place(&request.cell, &request.environment, member.clone());
         let active = cells.active_side(&request.cell, &request.environment)?;
         let sticky = !rescheduled && ctx.read(&placement_path)?.is_some();
 
@@ -315,9 +323,7 @@ fn decide(
     let policy = &ctx.policy.policy;
     let demand = request.demand();
     let followed = match request.kind {
-        Kind::App => {
-            cell::database_for(cells.members(&request.cell, &request.environment)?, &request.namespace).cloned()
-        }
+        Kind::App => cells.database_for(&request.cell, &request.environment, &request.namespace)?,
         Kind::MySql => None,
     };
     // Candidates the rules refuse, asked once each before scheduling.

@@ -29,9 +29,9 @@ pub(super) fn spend_table(spend: &[crate::ops::budget::Spend], style: &Style) ->
     for s in spend {
         table.row([
             s.scope.clone(),
-            format!("{:.2}", s.current_usd),
+            s.current_usd.map_or("-".into(), |c| format!("{c:.2}")),
             format!("{:.2}", s.planned_usd),
-            format!("{:.2}", s.current_usd + s.planned_usd),
+            s.current_usd.map_or("-".into(), |c| format!("{:.2}", c + s.planned_usd)),
             s.limit_usd.map_or("-".into(), |l| format!("{l:.2}")),
         ]);
     }
