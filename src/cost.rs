@@ -87,27 +87,10 @@ pub fn cents(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::LoadedPolicy;
-    use crate::request::Kind;
-    use crate::schedule::{Demand, PolicyRef, schedule};
 
     #[test]
     fn a_database_costs_instance_storage_ha_and_secondary() {
-        let policy = LoadedPolicy::embedded().policy;
-        let pref = PolicyRef { version: "v".into(), digest: "d".into() };
-        let decision =
-            schedule(&policy, &pref, &Demand { cell: "payments", tier: "C0", ha: true, dr_profile: None }).unwrap();
-        let request = Request {
-            kind: Kind::MySql,
-            name: "db".into(),
-            namespace: "ns".into(),
-            cell: "payments".into(),
-            tier: "C0".into(),
-            environment: "production".into(),
-            dr_profile: None,
-            spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha: true },
-            origin: "t".into(),
-        };
+        let (policy, request, decision) = crate::test_support::payments_c0();
         let cost = estimate(&policy, &request, &decision).unwrap();
         // aws small 150 + 50 GB x 0.115; ha doubles; secondary on gcp: 140 + 50 x 0.17.
         assert_eq!(cost.breakdown["instance"], 150.0);

@@ -23,3 +23,32 @@ pub mod state;
 pub mod yaml;
 
 pub use cli::run;
+
+/// Fixtures shared by the unit tests of several modules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::policy::{LoadedPolicy, Policy};
+    use crate::request::{Kind, Request, Spec};
+    use crate::schedule::{Decision, Demand, PolicyRef, schedule};
+
+    /// The seed's payments database (C0, ha, small, 50 GB) placed on the
+    /// default policy: aws/us-east-1 with a gcp/us-central1 secondary.
+    pub fn payments_c0() -> (Policy, Request, Decision) {
+        let policy = LoadedPolicy::embedded().policy;
+        let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
+        let demand = Demand { cell: "payments", tier: "C0", ha: true, dr_profile: None };
+        let decision = schedule(&policy, &pref, &demand).expect("the seed places");
+        let request = Request {
+            kind: Kind::MySql,
+            name: "db".into(),
+            namespace: "team".into(),
+            cell: "payments".into(),
+            tier: "C0".into(),
+            environment: "production".into(),
+            dr_profile: None,
+            spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha: true },
+            origin: "t".into(),
+        };
+        (policy, request, decision)
+    }
+}

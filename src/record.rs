@@ -78,27 +78,10 @@ impl PlacementRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::LoadedPolicy;
-    use crate::request::Spec;
-    use crate::schedule::{Demand, PolicyRef, schedule};
 
     #[test]
     fn records_round_trip_through_yaml() {
-        let policy = LoadedPolicy::embedded().policy;
-        let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
-        let decision =
-            schedule(&policy, &pref, &Demand { cell: "payments", tier: "C0", ha: true, dr_profile: None }).unwrap();
-        let request = Request {
-            kind: Kind::MySql,
-            name: "db".into(),
-            namespace: "team".into(),
-            cell: "payments".into(),
-            tier: "C0".into(),
-            environment: "production".into(),
-            dr_profile: None,
-            spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha: true },
-            origin: "t".into(),
-        };
+        let (_, request, decision) = crate::test_support::payments_c0();
         let record = PlacementRecord::new(&request, &decision);
         let text = record.to_yaml();
         assert_eq!(PlacementRecord::parse(&text).unwrap(), record, "{text}");
