@@ -73,6 +73,10 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=$WORK/gitconfig
 git config --file "$GIT_CONFIG_GLOBAL" user.name bench
 git config --file "$GIT_CONFIG_GLOBAL" user.email bench@localhost
 git config --file "$GIT_CONFIG_GLOBAL" init.defaultBranch main
+# No background `git gc --auto` after the floor's big commit: it would race
+# the next run's clean-up and steal CPU from the next measurement.
+git config --file "$GIT_CONFIG_GLOBAL" gc.auto 0
+git config --file "$GIT_CONFIG_GLOBAL" maintenance.auto false
 export NO_COLOR=1
 unset IDP_REPO
 
@@ -309,7 +313,7 @@ if wants push; then
     fails=0
     for pid in "${pids[@]}"; do wait "$pid" || fails=$((fails + 1)); done
     end=$(date +%s.%N)
-    walls+=("$(python3 -c "print($end - $start)")")
+    walls+=("$(python3 -c "print(f'{$end - $start:.2f}')")")
     commits=$(git -C "$d/remote.git" rev-list --count main)
     landed=$((commits - 1))
     landed_all=$((landed_all + landed))
