@@ -53,7 +53,13 @@ pub struct ApplyArgs {
 pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let mut ctx = super::context(global)?;
     let options = ApplyOptions {
-        plan: PlanOptions { kind: args.kind, files: args.files, reschedule: args.reschedule },
+        plan: PlanOptions {
+            kind: args.kind,
+            files: args.files,
+            reschedule: args.reschedule,
+            keep_rendered: false,
+            explain: !printer.is_machine(),
+        },
         message: args.message,
         push: args.push.options(),
     };

@@ -54,7 +54,16 @@ pub(super) fn parse_kind(s: &str) -> Result<Kind, String> {
 pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let ctx = super::context(global)?;
     super::note_if_stateless(&ctx, printer);
-    let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: args.reschedule })?;
+    let prepared = plan(
+        &ctx,
+        &PlanOptions {
+            kind: args.kind,
+            files: args.files,
+            reschedule: args.reschedule,
+            keep_rendered: false,
+            explain: !printer.is_machine(),
+        },
+    )?;
     warn_rules(printer, &prepared.outcome.results);
     printer.result(&prepared.outcome)?;
     if args.diff && !printer.is_machine() {

@@ -28,7 +28,10 @@ pub struct RenderArgs {
 pub fn run(args: RenderArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let ctx = super::context(global)?;
     super::note_if_stateless(&ctx, printer);
-    let prepared = plan(&ctx, &PlanOptions { kind: args.kind, files: args.files, reschedule: false })?;
+    let prepared = plan(
+        &ctx,
+        &PlanOptions { kind: args.kind, files: args.files, reschedule: false, keep_rendered: true, explain: false },
+    )?;
     let outcome = RenderOutcome::from(prepared.rendered);
     printer.result(&outcome)?;
     Ok(Ending::Success)

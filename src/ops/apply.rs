@@ -1,11 +1,13 @@
 //! `idp apply`: a prepared plan becomes one commit on the state repo.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::plan::{PlanOptions, PlanResult, Prepared, ResultStatus, plan};
 use super::publish::{Build, Landed, PushOptions, land_locally, land_on_remote};
 use super::{Context, Error};
-use crate::request::Request;
+use crate::request::{Kind, Request};
 
 #[derive(Debug, Serialize)]
 pub struct ApplyOutcome {
@@ -114,12 +116,14 @@ fn commit_message(results: &[PlanResult], requests: &[Request], message: Option<
         ));
     }
     text.push('\n');
+    let cells: HashMap<(Kind, &str, &str), &Request> =
+        requests.iter().map(|q| ((q.kind, q.namespace.as_str(), q.name.as_str()), q)).collect();
     for r in &changed {
         let secondary =
             r.secondary.as_ref().map(|s| format!(" secondary={}/{}", s.provider, s.region)).unwrap_or_default();
         text.push_str(&format!("Idp-Action: {}\n", verb(r)));
         text.push_str(&format!("Idp-Request: {} {}/{}\n", r.kind, r.namespace, r.name));
-        if let Some(q) = requests.iter().find(|q| q.kind == r.kind && q.namespace == r.namespace && q.name == r.name) {
+        if let Some(q) = cells.get(&(r.kind, r.namespace.as_str(), r.name.as_str())) {
             text.push_str(&format!("Idp-Cell: {} {}\n", q.cell, q.environment));
         }
         text.push_str(&format!("Idp-Placement: {}/{}{secondary}\n", r.placement.provider, r.placement.region));

@@ -188,7 +188,7 @@ fn prepare(
         let input = RenderInput { request: &request, decision: &decision, policy, active: to, database };
         for file in renderer.request_files(&input)? {
             if ctx.read(&file.path)?.as_deref() != Some(file.content.as_bytes()) {
-                files.push(FileChange::Upsert { path: file.path, content: file.content.into_bytes() });
+                files.push(FileChange::upsert(file.path, file.content.as_bytes()));
             }
         }
     }
@@ -226,7 +226,7 @@ fn prepare(
         forced: options.force,
         reason: options.reason.clone(),
     });
-    files.push(FileChange::Upsert { path: cell_path, content: cell.to_yaml().into_bytes() });
+    files.push(FileChange::upsert(cell_path, cell.to_yaml().as_bytes()));
 
     let lag = outcome.observed_lag_seconds.map_or("unknown".to_owned(), |l| format!("{l}s"));
     let mut message = format!("idp: {action} cell {}/{environment} to {}\n\n", options.cell, to.as_str());

@@ -60,7 +60,7 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
     let mut changes = Vec::new();
     for (path, content) in files {
         if state.read(&path)?.is_none() {
-            changes.push(FileChange::Upsert { path, content: content.into_bytes() });
+            changes.push(FileChange::upsert(path, content.as_bytes()));
         }
     }
     let written: Vec<String> = changes.iter().map(|c| c.path().to_owned()).collect();

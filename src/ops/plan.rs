@@ -24,6 +24,12 @@ pub struct PlanOptions {
     pub files: Vec<PathBuf>,
     /// Move sticky placements that a changed request no longer fits.
     pub reschedule: bool,
+    /// Keep every rendered manifest in `Prepared::rendered` (for `render`);
+    /// a bulk apply would otherwise hold each one twice.
+    pub keep_rendered: bool,
+    /// Keep each fresh decision's full ranking for the human explanation
+    /// (JSON and YAML carry the top three only).
+    pub explain: bool,
 }
 
 /// A plan and the exact file changes that applying it would commit.
@@ -36,7 +42,8 @@ pub struct Prepared {
     pub files: Vec<FileChange>,
     /// What each path held at `base`, for `--diff`.
     pub before: BTreeMap<String, Vec<u8>>,
-    /// Every manifest the requests render to (changed or not), for `render`.
+    /// Every manifest the requests render to (changed or not), when
+    /// `keep_rendered` asked for them.
     pub rendered: Vec<RenderedFile>,
 }
 
@@ -120,7 +127,7 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     order.sort_by_key(|&i| requests[i].kind == Kind::App);
     let mut results: Vec<Option<PlanResult>> = (0..requests.len()).map(|_| None).collect();
     for i in order {
-        let planner = Planner { ctx, renderer: &renderer, rules: &rules, reschedule: options.reschedule };
+        let planner = Planner { ctx, renderer: &renderer, rules: &rules, options };
         results[i] = Some(planner.plan_one(&mut cells, &requests[i], &mut prepared)?);
     }
     prepared.outcome.results = results.into_iter().flatten().collect();
@@ -176,12 +183,13 @@ struct Planner<'a> {
     ctx: &'a Context,
     renderer: &'a Renderer,
     rules: &'a Rules,
-    reschedule: bool,
+    options: &'a PlanOptions,
 }
 
 impl Planner<'_> {
     fn plan_one(&self, cells: &mut Cells<'_>, request: &Request, prepared: &mut Prepared) -> Result<PlanResult, Error> {
-        let Planner { ctx, renderer, rules, reschedule } = *self;
+        let Planner { ctx, renderer, rules, options } = *self;
+        let reschedule = options.reschedule;
         let base = ctx.base;
         let policy = &ctx.policy.policy;
         let placement_path = state::placement_path(request.kind, &request.namespace, &request.name);
@@ -243,8 +251,12 @@ impl Planner<'_> {
         let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
         let input = RenderInput { request, decision: &decision, policy, active, database };
         for file in renderer.request_files(&input)? {
-            desired.push((file.path.clone(), file.content.clone().into_bytes()));
-            prepared.rendered.push(file);
+            if options.keep_rendered {
+                desired.push((file.path.clone(), file.content.clone().into_bytes()));
+                prepared.rendered.push(file);
+            } else {
+                desired.push((file.path, file.content.into_bytes()));
+            }
         }
         let mut changes = Vec::new();
         for (path, content) in &desired {
@@ -258,7 +270,7 @@ impl Planner<'_> {
                 prepared.before.insert(path.clone(), old);
             }
             changes.push(Change { action, path: path.clone() });
-            prepared.files.push(FileChange::Upsert { path: path.clone(), content: content.clone() });
+            prepared.files.push(FileChange::upsert(path.clone(), content));
         }
         // Files of this request that are no longer rendered (a dropped secondary).
         if let (Some(state), Some(base)) = (&ctx.state, base) {
@@ -305,7 +317,7 @@ impl Planner<'_> {
             cost,
             warnings,
             changes,
-            ranking,
+            ranking: if options.explain { ranking } else { Vec::new() },
         })
     }
 }

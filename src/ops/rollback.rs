@@ -91,7 +91,7 @@ pub fn rollback(
                 new.path().or(delta.old_file().path()).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
             if new.exists() {
                 let blob = repo.find_blob(new.id()).map_err(git(format!("read {path}")))?;
-                changes.push(FileChange::Upsert { path, content: blob.content().to_vec() });
+                changes.push(FileChange::upsert(path, blob.content()));
             } else {
                 changes.push(FileChange::Remove { path });
             }

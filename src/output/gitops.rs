@@ -10,7 +10,6 @@ use crate::ops::init::InitOutcome;
 use crate::ops::plan::{PlanOutcome, Prepared};
 use crate::ops::render::RenderOutcome;
 use crate::ops::resource::{DeleteOutcome, StatusOutcome};
-use crate::state::FileChange;
 
 impl Outcome for ApplyOutcome {
     fn human(&self, style: &Style) -> String {
@@ -107,10 +106,7 @@ pub fn diff(prepared: &Prepared, style: &Style) -> String {
     for change in &prepared.files {
         let path = change.path();
         let old = prepared.before.get(path).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-        let new = match change {
-            FileChange::Upsert { content, .. } => String::from_utf8_lossy(content).into_owned(),
-            FileChange::Remove { .. } => String::new(),
-        };
+        let new = change.content().map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default();
         let diff = TextDiff::from_lines(&old, &new);
         let text = diff.unified_diff().header(&format!("a/{path}"), &format!("b/{path}")).to_string();
         for line in text.lines() {

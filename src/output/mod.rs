@@ -80,7 +80,8 @@ impl Printer {
     pub fn result<T: Outcome>(&self, outcome: &T) -> Result<(), WriteError> {
         let text = match self.format {
             Format::Table => outcome.human(&self.style),
-            Format::Json => serde_json::to_string_pretty(outcome).map(|s| s + "\n").unwrap_or_default(),
+            // Streamed: a bulk apply's JSON runs to tens of megabytes.
+            Format::Json => return write_json(outcome),
             Format::Yaml => serde_saphyr::to_string(outcome).unwrap_or_default(),
         };
         write_stdout(&text)
@@ -115,7 +116,17 @@ impl Printer {
 
 fn write_stdout(text: &str) -> Result<(), WriteError> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+fn write_json<T: Serialize>(value: &T) -> Result<(), WriteError> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let result = serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from);
+    written(result.and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()))
+}
+
+fn written(result: io::Result<()>) -> Result<(), WriteError> {
+    match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(WriteError::ClosedPipe),
         Err(e) => Err(WriteError::Failed(e)),
         Ok(()) => Ok(()),

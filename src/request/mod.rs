@@ -9,6 +9,8 @@
 mod kind;
 mod validate;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 pub use kind::Kind;
@@ -166,6 +168,8 @@ pub fn parse_sources(
     policy: &Policy,
 ) -> Result<Vec<Request>, RequestError> {
     let mut requests: Vec<Request> = Vec::new();
+    // (kind, namespace, name) -> index in `requests`, to find duplicates.
+    let mut seen: HashMap<(Kind, String, String), usize> = HashMap::new();
     let mut issues = Vec::new();
     for source in sources {
         let documents = yaml::parse_documents(source)?;
@@ -173,13 +177,15 @@ pub fn parse_sources(
         for (index, document) in documents.iter().enumerate() {
             let origin = if many { format!("{}#{}", source.name, index + 1) } else { source.name.clone() };
             match validate::document(source, document, cli_kind, policy, origin) {
-                Ok(request) => {
-                    if let Some(first) = requests.iter().find(|r| r.kind == request.kind && r.id() == request.id()) {
-                        issues.push(validate::duplicate(source, document, &request, &first.origin));
-                    } else {
+                Ok(request) => match seen.entry((request.kind, request.namespace.clone(), request.name.clone())) {
+                    Entry::Occupied(first) => {
+                        issues.push(validate::duplicate(source, document, &request, &requests[*first.get()].origin));
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert(requests.len());
                         requests.push(request);
                     }
-                }
+                },
                 Err(mut found) => {
                     found.sort_by_key(Issue::offset);
                     issues.extend(found);

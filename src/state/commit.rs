@@ -5,21 +5,75 @@
 
 use std::path::Path;
 
-use git2::{FileMode, Oid, Signature, Status, StatusOptions, build::TreeUpdateBuilder};
+use std::collections::HashSet;
 
+use git2::build::TreeUpdateBuilder;
+use git2::{FileMode, IndexEntry, IndexTime, Oid, Repository, Signature, Status, StatusOptions};
+
+use super::pack::{Blob, PACK_THRESHOLD, PackEntry, write_pack};
 use super::{StateError, StateRepo, git};
+
+/// libgit2 checks that every object a tree names exists; a packed commit's
+/// blobs are written after its trees, so the check is off while they are built.
+struct RelaxedObjectCreation;
+
+impl RelaxedObjectCreation {
+    fn start() -> Self {
+        git2::opts::strict_object_creation(false);
+        Self
+    }
+}
+
+impl Drop for RelaxedObjectCreation {
+    fn drop(&mut self) {
+        git2::opts::strict_object_creation(true);
+    }
+}
+
+/// The index entry `git add` would make for a file just written, from its
+/// blob id and stat data, so the file is not read and hashed a second time.
+fn index_entry(path: &str, id: Oid, metadata: &std::fs::Metadata) -> IndexEntry {
+    use std::os::unix::fs::MetadataExt;
+    let time = |secs: i64, nanos: i64| IndexTime::new(secs as i32, nanos as u32);
+    IndexEntry {
+        ctime: time(metadata.ctime(), metadata.ctime_nsec()),
+        mtime: time(metadata.mtime(), metadata.mtime_nsec()),
+        dev: metadata.dev() as u32,
+        ino: metadata.ino() as u32,
+        mode: 0o100644,
+        uid: metadata.uid(),
+        gid: metadata.gid(),
+        file_size: metadata.size() as u32,
+        id,
+        flags: path.len().min(0xfff) as u16,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
+}
 
 /// One file to write or remove, by repo-relative path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileChange {
-    Upsert { path: String, content: Vec<u8> },
+    Upsert { path: String, blob: Blob },
     Remove { path: String },
 }
 
 impl FileChange {
+    pub fn upsert(path: impl Into<String>, content: &[u8]) -> Self {
+        FileChange::Upsert { path: path.into(), blob: Blob::new(content) }
+    }
+
     pub fn path(&self) -> &str {
         match self {
             FileChange::Upsert { path, .. } | FileChange::Remove { path } => path,
+        }
+    }
+
+    /// The new content, or None for a removal.
+    pub fn content(&self) -> Option<Vec<u8>> {
+        match self {
+            FileChange::Upsert { blob, .. } => Some(blob.content()),
+            FileChange::Remove { .. } => None,
         }
     }
 }
@@ -41,7 +95,7 @@ impl StateRepo {
     /// The files below a directory at a commit (that directory only, recursively;
     /// never the whole tree).
     pub fn list_dir(&self, commit: Oid, dir: &str) -> Result<Vec<String>, StateError> {
-        let tree = self.repo.find_commit(commit).and_then(|c| c.tree()).map_err(git("read commit tree"))?;
+        let tree = self.tree_at(commit)?;
         let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(Vec::new()) };
         let Ok(subtree) = self.repo.find_tree(entry.id()) else { return Ok(Vec::new()) };
         let mut files = Vec::new();
@@ -87,7 +141,7 @@ impl StateRepo {
         changes: &[FileChange],
         message: &str,
     ) -> Result<Oid, StateError> {
-        let commit = self.create_commit(parent, changes, message)?;
+        let commit = self.write_commit(parent, changes, message)?;
         let branch = self.branch_ref()?;
         let log = format!("idp: {}", message.lines().next().unwrap_or_default());
         match parent {
@@ -104,34 +158,101 @@ impl StateRepo {
     /// Writes a commit object for `changes` on top of `parent` without moving
     /// any branch: until a ref points at it, it is invisible and harmless.
     pub fn create_commit(&self, parent: Option<Oid>, changes: &[FileChange], message: &str) -> Result<Oid, StateError> {
+        self.write_commit(parent, changes, message)
+    }
+
+    fn write_commit(&self, parent: Option<Oid>, changes: &[FileChange], message: &str) -> Result<Oid, StateError> {
+        if changes.len() < PACK_THRESHOLD {
+            return self.write_loose(&self.repo, parent, changes, message, |blob| self.repo.blob(&blob.content()));
+        }
+        // Trees and the commit are built in memory over the repo's objects;
+        // then every new object goes to disk in one pack.
+        let odb = git2::Odb::new().map_err(git("open an in-memory object store"))?;
+        let _memory = odb.add_new_mempack_backend(2).map_err(git("open an in-memory object store"))?;
+        odb.add_disk_alternate(&self.repo.path().join("objects").to_string_lossy())
+            .map_err(git("read the object store"))?;
+        let scratch = Repository::from_odb(odb).map_err(git("open an in-memory object store"))?;
+        let commit = {
+            // The blobs reach the object store with the pack, after the trees
+            // that name them are built.
+            let _relaxed = RelaxedObjectCreation::start();
+            self.write_loose(&scratch, parent, changes, message, |blob| Ok(blob.id()))?
+        };
+        let scratch_odb = scratch.odb().map_err(git("read the in-memory object store"))?;
+        let disk = self.repo.odb().map_err(git("open the object store"))?;
+        let mut seen = HashSet::new();
+        // Without NO_REFRESH every miss (most of them here) rescans the pack folder.
+        let mut new = |id: Oid| seen.insert(id) && !disk.exists_ext(id, git2::OdbLookupFlags::NO_REFRESH);
+        let mut built = Vec::new();
+        if new(commit) {
+            built.push(commit);
+        }
+        let root = scratch.find_commit(commit).and_then(|c| c.tree()).map_err(git("read the new tree"))?;
+        let mut dirs: Vec<&str> = vec![""];
+        for change in changes {
+            let path = change.path();
+            dirs.extend(path.char_indices().filter(|(_, c)| *c == '/').map(|(at, _)| &path[..at]));
+        }
+        for dir in dirs {
+            let id = if dir.is_empty() { Some(root.id()) } else { root.get_path(Path::new(dir)).ok().map(|e| e.id()) };
+            if let Some(id) = id.filter(|id| new(*id)) {
+                built.push(id);
+            }
+        }
+        let built: Vec<git2::OdbObject<'_>> = built
+            .into_iter()
+            .map(|id| scratch_odb.read(id))
+            .collect::<Result<_, _>>()
+            .map_err(git("read a new tree"))?;
+        let mut objects: Vec<PackEntry<'_>> = built.iter().map(|o| PackEntry::object(o.kind(), o.data())).collect();
+        for change in changes {
+            if let FileChange::Upsert { blob, .. } = change
+                && new(blob.id())
+            {
+                objects.push(PackEntry::blob(blob));
+            }
+        }
+        write_pack(&disk, &objects)?;
+        Ok(commit)
+    }
+
+    /// Blobs (by `blob`), trees and the commit, written through `repo`.
+    fn write_loose(
+        &self,
+        repo: &Repository,
+        parent: Option<Oid>,
+        changes: &[FileChange],
+        message: &str,
+        write_blob: impl Fn(&Blob) -> Result<Oid, git2::Error>,
+    ) -> Result<Oid, StateError> {
         let base = match parent {
-            Some(oid) => self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(git("read the base tree"))?,
+            Some(oid) => repo.find_commit(oid).and_then(|c| c.tree()).map_err(git("read the base tree"))?,
             None => {
-                let empty = self.repo.treebuilder(None).and_then(|b| b.write()).map_err(git("write empty tree"))?;
-                self.repo.find_tree(empty).map_err(git("read empty tree"))?
+                let empty = repo.treebuilder(None).and_then(|b| b.write()).map_err(git("write empty tree"))?;
+                repo.find_tree(empty).map_err(git("read empty tree"))?
             }
         };
         let mut update = TreeUpdateBuilder::new();
         for change in changes {
             match change {
-                FileChange::Upsert { path, content } => {
-                    let blob = self.repo.blob(content).map_err(git(format!("write {path}")))?;
-                    update.upsert(path.as_str(), blob, FileMode::Blob);
+                FileChange::Upsert { path, blob } => {
+                    let id = write_blob(blob).map_err(git(format!("write {path}")))?;
+                    update.upsert(path.as_str(), id, FileMode::Blob);
                 }
                 FileChange::Remove { path } => {
                     update.remove(path.as_str());
                 }
             }
         }
-        let tree_id = update.create_updated(&self.repo, &base).map_err(git("build the new tree"))?;
-        let tree = self.repo.find_tree(tree_id).map_err(git("read the new tree"))?;
+        let tree_id = update.create_updated(repo, &base).map_err(git("build the new tree"))?;
+        let tree = repo.find_tree(tree_id).map_err(git("read the new tree"))?;
         let signature = self.signature()?;
         let parents = match parent {
-            Some(oid) => vec![self.repo.find_commit(oid).map_err(git("read the base commit"))?],
+            Some(oid) => vec![repo.find_commit(oid).map_err(git("read the base commit"))?],
             None => Vec::new(),
         };
         let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        self.repo.commit(None, &signature, &signature, message, &tree, &parent_refs).map_err(git("write the commit"))
+        repo.commit(None, &signature, &signature, message, &tree, &parent_refs).map_err(git("write the commit"))
     }
 
     /// The branch HEAD names (also when it has no commit yet). A detached
@@ -153,6 +274,7 @@ impl StateRepo {
             .ok_or_else(|| StateError::NotARepo { path: self.path.display().to_string() })?
             .to_path_buf();
         let mut index = self.repo.index().map_err(git("open the index"))?;
+        let mut made_dirs = HashSet::new();
         for change in changes {
             let path = Path::new(change.path());
             let full = root.join(path);
@@ -161,12 +283,18 @@ impl StateRepo {
                 source: git2::Error::from_str(&e.to_string()),
             };
             match change {
-                FileChange::Upsert { content, .. } => {
-                    if let Some(dir) = full.parent() {
+                FileChange::Upsert { blob, .. } => {
+                    if let Some(dir) = full.parent()
+                        && !made_dirs.contains(dir)
+                    {
                         std::fs::create_dir_all(dir).map_err(io)?;
+                        made_dirs.insert(dir.to_path_buf());
                     }
-                    std::fs::write(&full, content).map_err(io)?;
-                    index.add_path(path).map_err(git(format!("stage {}", path.display())))?;
+                    std::fs::write(&full, blob.content()).map_err(io)?;
+                    let metadata = std::fs::metadata(&full).map_err(io)?;
+                    index
+                        .add(&index_entry(change.path(), blob.id(), &metadata))
+                        .map_err(git(format!("stage {}", path.display())))?;
                 }
                 FileChange::Remove { .. } => {
                     match std::fs::remove_file(&full) {

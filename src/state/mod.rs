@@ -8,11 +8,14 @@
 mod commit;
 mod layout;
 mod lock;
+mod pack;
 mod remote;
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 
-use git2::{ErrorCode, ObjectType, Oid, Repository};
+use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
 use miette::Diagnostic;
 
 pub use commit::{FileChange, MANAGED_PREFIXES};
@@ -71,17 +74,42 @@ pub(crate) fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> Sta
     move |source| StateError::Git { context, source }
 }
 
+/// Process-wide libgit2 settings for a tool that reads many paths at one
+/// commit. libgit2's object cache skips commits and trees above 4 KiB, so a
+/// bulk commit's long message or a folder of thousands of entries would be
+/// inflated again on every lookup; and like the git CLI, reads trust object
+/// ids instead of re-hashing every object read (`git fsck` is the check).
+pub fn tune_libgit2() {
+    static TUNED: Once = Once::new();
+    TUNED.call_once(|| {
+        const LIMIT: usize = 64 << 20;
+        for kind in [ObjectType::Commit, ObjectType::Tree] {
+            // SAFETY: set once, before this process reads any object.
+            let _ = unsafe { git2::opts::set_cache_object_limit(kind, LIMIT) };
+        }
+        git2::opts::strict_hash_verification(false);
+    });
+}
+
 /// An opened state repo.
 pub struct StateRepo {
     repo: Repository,
     path: PathBuf,
+    /// The root tree of the commit last read: resolving it is the one step
+    /// every path lookup shares.
+    root: Cell<Option<(Oid, Oid)>>,
 }
 
 impl StateRepo {
+    fn new(repo: Repository, path: PathBuf) -> Self {
+        Self { repo, path, root: Cell::new(None) }
+    }
+
     /// Opens the repository at exactly `path` (bare or not).
     pub fn open(path: &Path) -> Result<Self, StateError> {
+        tune_libgit2();
         let repo = Repository::open(path).map_err(|_| StateError::NotARepo { path: path.display().to_string() })?;
-        Ok(Self { repo, path: path.to_path_buf() })
+        Ok(Self::new(repo, path.to_path_buf()))
     }
 
     /// Opens `path` and requires it to be an idp state repo.
@@ -95,9 +123,10 @@ impl StateRepo {
 
     /// The state repo containing the current directory, if there is one.
     pub fn discover(dir: &Path) -> Option<Self> {
+        tune_libgit2();
         let repo = Repository::discover(dir).ok()?;
         let path = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-        let state = Self { repo, path };
+        let state = Self::new(repo, path);
         state.is_state_repo().ok()?.then_some(state)
     }
 
@@ -125,9 +154,22 @@ impl StateRepo {
         }
     }
 
+    /// The root tree of a commit.
+    pub fn tree_at(&self, commit: Oid) -> Result<Tree<'_>, StateError> {
+        let tree_id = match self.root.get() {
+            Some((known, tree)) if known == commit => tree,
+            _ => {
+                let tree = self.repo.find_commit(commit).map_err(git("read commit"))?.tree_id();
+                self.root.set(Some((commit, tree)));
+                tree
+            }
+        };
+        self.repo.find_tree(tree_id).map_err(git("read commit tree"))
+    }
+
     /// The bytes of a file at a commit, or None if the path holds no file.
     pub fn read_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, StateError> {
-        let tree = self.repo.find_commit(commit).and_then(|c| c.tree()).map_err(git("read commit tree"))?;
+        let tree = self.tree_at(commit)?;
         let entry = match tree.get_path(Path::new(path)) {
             Ok(entry) => entry,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
@@ -138,6 +180,11 @@ impl StateRepo {
         }
         let blob = self.repo.find_blob(entry.id()).map_err(git(format!("read {path}")))?;
         Ok(Some(blob.content().to_vec()))
+    }
+
+    /// The bytes of a blob found by a tree walk.
+    pub fn blob(&self, id: Oid) -> Result<Vec<u8>, StateError> {
+        Ok(self.repo.find_blob(id).map_err(git(format!("read blob {id}")))?.content().to_vec())
     }
 
     /// The file at HEAD, or None (also in a repo without commits).
