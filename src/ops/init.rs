@@ -49,6 +49,7 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
         (MARKER_PATH.to_owned(), marker()),
         (POLICY_PATH.to_owned(), DEFAULT_POLICY_YAML.to_owned()),
         ("README.md".to_owned(), STATE_README.to_owned()),
+        (crate::catalog::LOCATION_PATH.to_owned(), crate::catalog::location()),
     ];
     // Argo CD follows the branch idp commits to, whatever the repo calls it.
     let branch = state.branch_ref()?;

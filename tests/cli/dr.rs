@@ -367,6 +367,7 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
             "requests/team-payments/app-checkout.yaml",
             "placements/team-payments/app-checkout.yaml",
             "cells/payments/production/members/team-payments/app-checkout.yaml",
+            "catalog/team-payments/app-checkout.yaml",
             APP_PRIMARY,
             APP_SECONDARY,
             APP_DNS,

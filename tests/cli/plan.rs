@@ -55,6 +55,7 @@ fn kubernetes_form_is_placed_on_the_best_candidate_that_passes_the_gates() {
             { "action": "create", "path": "requests/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "placements/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml" },
+            { "action": "create", "path": "catalog/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "platform/team-alpha/mysql-orders-db/primary.yaml" },
         ])
     );
@@ -398,6 +399,7 @@ fn json_output_of_an_app_has_the_documented_shape_and_says_what_it_follows() {
             "requests/team-alpha/app-web.yaml",
             "placements/team-alpha/app-web.yaml",
             "cells/cell-us-east/production/members/team-alpha/app-web.yaml",
+            "catalog/team-alpha/app-web.yaml",
             "workloads/team-alpha/web/primary/deployment.yaml",
             "platform/team-alpha/app-web/application-primary.yaml",
         ]
