@@ -1,6 +1,7 @@
 //! `idp history` and `idp rollback`: the audit log and the undo button.
 
 use clap::Args;
+use clap_complete::ArgValueCandidates;
 
 use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, confirm};
 use crate::ops::history::{HistoryOptions, history};
@@ -14,13 +15,13 @@ use crate::output::Printer;
 )]
 pub struct HistoryArgs {
     /// Only requests in this namespace
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(super::complete::namespaces))]
     pub namespace: Option<String>,
     /// Only requests with this name
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(super::complete::names))]
     pub name: Option<String>,
     /// Only requests in this cell
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(super::complete::cells))]
     pub cell: Option<String>,
     /// At most N entries, newest first
     #[arg(short = 'n', long = "limit", value_name = "N")]

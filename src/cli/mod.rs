@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+pub mod complete;
 pub mod completions;
 mod failover;
 mod init;
@@ -105,6 +106,7 @@ pub enum Ending {
 
 /// Parses the command line, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
+    complete::answer_shell();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

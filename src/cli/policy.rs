@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use clap_complete::ArgValueCandidates;
 
 use super::{Ending, Failure, GlobalArgs};
 use crate::ops::policy::{PolicyOutcome, PricingOutcome, ValidateOutcome, diff, explain, load_named};
@@ -28,15 +29,16 @@ pub enum PolicyCommand {
     )]
     Explain {
         /// The tier
+        #[arg(add = ArgValueCandidates::new(super::complete::tiers))]
         tier: String,
         /// Plan within this cell's candidates (default: the whole pool)
-        #[arg(long)]
+        #[arg(long, add = ArgValueCandidates::new(super::complete::cells))]
         cell: Option<String>,
         /// As for a request with ha: true (adds the multi_az gate)
         #[arg(long)]
         ha: bool,
         /// As for a request naming this drProfile
-        #[arg(long, value_name = "PROFILE")]
+        #[arg(long, value_name = "PROFILE", add = ArgValueCandidates::new(super::complete::dr_profiles))]
         dr_profile: Option<String>,
     },
     /// Run the Rego tests (`*_test.rego`) of the policy rules
