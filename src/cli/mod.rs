@@ -5,6 +5,7 @@ mod apply;
 mod audit;
 pub mod complete;
 pub mod completions;
+mod doctor;
 mod failover;
 mod init;
 mod plan;
@@ -94,6 +95,7 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    Doctor(doctor::DoctorArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -133,6 +135,7 @@ pub fn run() -> ExitCode {
         Command::Rollback(args) => audit::run_rollback(args, &cli.global, &printer),
         Command::Verify(args) => verify::run(args, &cli.global, &printer),
         Command::Policy(command) => policy::run(command, &cli.global, &printer),
+        Command::Doctor(args) => doctor::run(args, &cli.global, &printer),
         Command::Completions(args) => completions::run(args, &printer),
     };
     match result {
@@ -161,6 +164,7 @@ impl Command {
             Command::Rollback(a) => a.push.push,
             Command::Failover(a) => a.run.push.push,
             Command::Failback(a) => a.run.push.push,
+            Command::Doctor(a) => a.remote.is_some(),
             _ => false,
         }
     }

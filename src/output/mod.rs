@@ -5,6 +5,7 @@
 //! disagree about what happened.
 
 mod audit;
+mod doctor;
 mod gitops;
 mod plan;
 mod policy;

@@ -24,6 +24,9 @@ impl FileChange {
     }
 }
 
+/// The trailer naming the idp version that wrote a commit.
+pub const VERSION_TRAILER: &str = "Idp-Version";
+
 /// Paths idp owns; uncommitted edits there block a write.
 pub const MANAGED_PREFIXES: &[&str] = &[
     "requests/",
@@ -104,6 +107,9 @@ impl StateRepo {
     /// Writes a commit object for `changes` on top of `parent` without moving
     /// any branch: until a ref points at it, it is invisible and harmless.
     pub fn create_commit(&self, parent: Option<Oid>, changes: &[FileChange], message: &str) -> Result<Oid, StateError> {
+        // idp's commits say which idp wrote them (`idp doctor` compares).
+        let stamped = format!("{message}{VERSION_TRAILER}: {}\n", env!("CARGO_PKG_VERSION"));
+        let message = if message.contains("\nIdp-Action: ") { stamped.as_str() } else { message };
         let base = match parent {
             Some(oid) => self.repo.find_commit(oid).and_then(|c| c.tree()).map_err(git("read the base tree"))?,
             None => {
