@@ -9,6 +9,11 @@ use crate::ops::rollback::{RollbackOptions, rollback};
 use crate::output::Printer;
 
 /// Show idp's commits as an audit log: who placed what, where, and when
+///
+/// Reads the `Idp-*` trailers of the state repo's commits, newest first: one
+/// row per action on a request (create, update, reschedule, delete, revert,
+/// failover, failback), with its placement and the policy version in force.
+/// Commits that idp did not write are left out.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp history\n  idp history --namespace team-alpha --name orders-db\n  idp history --cell payments -n 20 -o json"

@@ -102,7 +102,7 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
         if yes {
             return Ok(true);
         }
-        printer.raw_stderr(&plan.human(&printer.style));
+        printer.raw_stderr(&plan.human(&printer.err_style));
         super::confirm_typed(&format!("Type the cell name ({cell}) to {} it", plan.action), &cell)
     };
     let progress = Progress::new(printer);

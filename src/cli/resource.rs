@@ -31,6 +31,11 @@ pub struct StatusArgs {
 }
 
 /// Remove a request's files in one commit (Argo CD prunes the resources)
+///
+/// Removes the request, its placement record, its manifests under platform/
+/// (and workloads/ for an app), its cell membership and its Backstage entity,
+/// after showing the list and asking on a terminal. `idp rollback` of that
+/// commit brings everything back, placement included.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes"

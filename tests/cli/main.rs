@@ -12,6 +12,7 @@ mod dr;
 mod gitops;
 mod global;
 mod governance;
+mod help;
 mod plan;
 mod plan_contract;
 mod policy;
