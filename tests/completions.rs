@@ -1,5 +1,9 @@
 //! Generated files checked into the project must be what the code generates
-//! today. Regenerate them with `IDP_REGENERATE=1 cargo test --test completions`.
+//! today: a stale completion script completes flags that no longer exist, a
+//! stale man page documents them. Regenerate both with
+//! `IDP_REGENERATE=1 cargo test --test completions`.
+
+use clap::CommandFactory;
 
 fn regenerate() -> bool {
     std::env::var_os("IDP_REGENERATE").is_some_and(|v| v == "1")
@@ -25,6 +29,49 @@ fn checked_in_completion_scripts_are_fresh() {
         check(&dir.join(format!("idp.{shell}")), script.as_bytes(), &mut stale);
     }
     assert!(stale.is_empty(), "stale: {stale:?}; regenerate (see the top of tests/completions.rs)");
+}
+
+/// One page per command and subcommand: `idp.1`, `idp-plan.1`, `idp-policy-show.1`.
+fn man_pages() -> Vec<(String, Vec<u8>)> {
+    fn walk(cmd: &clap::Command, name: &str, pages: &mut Vec<(String, Vec<u8>)>) {
+        // clap names are `&'static str` without its `string` feature; a test may leak.
+        let page = cmd.clone().name(name.to_owned().leak() as &str).bin_name(name.replace('-', " "));
+        let mut out = Vec::new();
+        clap_mangen::Man::new(page).render(&mut out).expect("render a man page into memory");
+        pages.push((format!("{name}.1"), out));
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            walk(sub, &format!("{name}-{}", sub.get_name()), pages);
+        }
+    }
+    let mut cmd = idp::cli::Cli::command();
+    cmd.build();
+    let mut pages = Vec::new();
+    walk(&cmd, "idp", &mut pages);
+    pages
+}
+
+#[test]
+fn checked_in_man_pages_are_fresh() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/man");
+    let pages = man_pages();
+    let mut stale = Vec::new();
+    for (file, page) in &pages {
+        check(&dir.join(file), page, &mut stale);
+    }
+    // A page of a command that no longer exists is stale too.
+    let expected: Vec<&str> = pages.iter().map(|(f, _)| f.as_str()).collect();
+    for entry in std::fs::read_dir(&dir).expect("docs/man exists").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".1") && !expected.contains(&name.as_str()) {
+            if regenerate() {
+                std::fs::remove_file(entry.path()).unwrap();
+            } else {
+                stale.push(format!("{name} (no such command)"));
+            }
+        }
+    }
+    assert!(stale.is_empty(), "stale: {stale:?}; regenerate (see the top of tests/completions.rs)");
+    assert!(pages.iter().any(|(f, _)| f == "idp-policy-explain.1"), "subcommands get pages");
 }
 
 /// The checked-in bash script, sourced by a real bash, completes cells from
