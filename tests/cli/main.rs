@@ -13,6 +13,8 @@ mod gitops;
 mod global;
 mod governance;
 mod help;
+mod init;
+mod output;
 mod plan;
 mod plan_contract;
 mod policy;

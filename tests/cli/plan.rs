@@ -346,7 +346,8 @@ fn problems_in_stdin_are_located_in_stdin() {
 
 fn assert_matches_schema(doc: &Value) {
     // The documented shape of a successful `plan -o json` (PRODUCT.md section 4).
-    let schema: Value = serde_json::from_str(include_str!("plan-output.schema.json")).expect("schema is JSON");
+    let schema: Value =
+        serde_json::from_str(include_str!("../../docs/schemas/plan.schema.json")).expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the plan schema compiles");
     let errors: Vec<String> = validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "plan JSON does not have the documented shape:\n{}\n{doc:#}", errors.join("\n"));
