@@ -7,6 +7,7 @@ mod common;
 /// The CRD schema walk shared with tests/manifests.rs, loaded once for every module here.
 #[path = "../support/crd_schema.rs"]
 mod crd_schema;
+mod docs;
 mod doctor;
 mod dr;
 mod gitops;
