@@ -17,7 +17,7 @@ _clap_complete_idp() {
         _CLAP_COMPLETE_INDEX="$_CLAP_COMPLETE_INDEX" \
         _CLAP_COMPLETE_COMP_TYPE="$_CLAP_COMPLETE_COMP_TYPE" \
         _CLAP_COMPLETE_SPACE="$_CLAP_COMPLETE_SPACE" \
-        COMPLETE="bash" \
+        IDP_COMPLETE="bash" \
         "idp" -- "${words[@]}" \
     ) )
     if [[ $? != 0 ]]; then

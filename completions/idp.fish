@@ -1,1 +1,1 @@
-complete --keep-order --exclusive --command idp --arguments "(COMPLETE=fish idp -- (commandline --current-process --tokenize --cut-at-cursor) (commandline --current-token))"
+complete --keep-order --exclusive --command idp --arguments "(IDP_COMPLETE=fish idp -- (commandline --current-process --tokenize --cut-at-cursor) (commandline --current-token))"

@@ -6,7 +6,7 @@ function _clap_dynamic_completer_idp() {
     local completions=("${(@f)$( \
         _CLAP_IFS="$_CLAP_IFS" \
         _CLAP_COMPLETE_INDEX="$_CLAP_COMPLETE_INDEX" \
-        COMPLETE="zsh" \
+        IDP_COMPLETE="zsh" \
         idp -- "${words[@]}" 2>/dev/null \
     )}")
 

@@ -25,7 +25,7 @@ fn checked_in_completion_scripts_are_fresh() {
     let mut stale = Vec::new();
     for shell in idp::cli::completions::SHELLS {
         let script = idp::cli::completions::script(shell);
-        assert!(script.contains("COMPLETE"), "{shell}: the script calls back into idp");
+        assert!(script.contains("IDP_COMPLETE"), "{shell}: the script calls back into idp");
         check(&dir.join(format!("idp.{shell}")), script.as_bytes(), &mut stale);
     }
     assert!(stale.is_empty(), "stale: {stale:?}; regenerate (see the top of tests/completions.rs)");

@@ -12,8 +12,9 @@ use clap_complete::engine::CompletionCandidate;
 use crate::ops::{Context, ContextOptions};
 use crate::state::StateRepo;
 
-/// The environment variable through which the shell asks idp to complete.
-pub const VAR: &str = "COMPLETE";
+/// The environment variable through which the shell asks idp to complete;
+/// not clap's default `COMPLETE`, which is too common a name to own.
+pub const VAR: &str = "IDP_COMPLETE";
 
 /// Answers a completion request from the shell and exits, when `COMPLETE`
 /// is set; otherwise returns at once.
