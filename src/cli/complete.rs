@@ -16,7 +16,7 @@ use crate::state::StateRepo;
 /// not clap's default `COMPLETE`, which is too common a name to own.
 pub const VAR: &str = "IDP_COMPLETE";
 
-/// Answers a completion request from the shell and exits, when `COMPLETE`
+/// Answers a completion request from the shell and exits, when `IDP_COMPLETE`
 /// is set; otherwise returns at once.
 pub fn answer_shell() {
     clap_complete::CompleteEnv::with_factory(<super::Cli as clap::CommandFactory>::command)
