@@ -7,6 +7,7 @@
 // they are built once, on the way out, so boxing them would buy nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod catalog;
 pub mod cell;
 pub mod cli;
 pub mod cost;

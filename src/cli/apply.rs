@@ -69,7 +69,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
             return Ok(true);
         }
         if !printer.is_machine() {
-            printer.raw_stderr(&crate::output::Outcome::human(&prepared.outcome, &printer.style));
+            printer.raw_stderr(&crate::output::Outcome::human(&prepared.outcome, &printer.err_style));
         }
         let count = prepared.files.len();
         confirm(&format!("Commit {count} file change{} to the state repo?", if count == 1 { "" } else { "s" }))

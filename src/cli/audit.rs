@@ -1,6 +1,7 @@
 //! `idp history` and `idp rollback`: the audit log and the undo button.
 
 use clap::Args;
+use clap_complete::ArgValueCandidates;
 
 use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, confirm};
 use crate::ops::history::{HistoryOptions, history};
@@ -8,19 +9,24 @@ use crate::ops::rollback::{RollbackOptions, rollback};
 use crate::output::Printer;
 
 /// Show idp's commits as an audit log: who placed what, where, and when
+///
+/// Reads the `Idp-*` trailers of the state repo's commits, newest first: one
+/// row per action on a request (create, update, reschedule, delete, revert,
+/// failover, failback), with its placement and the policy version in force.
+/// Commits that idp did not write are left out.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp history\n  idp history --namespace team-alpha --name orders-db\n  idp history --cell payments -n 20 -o json"
 )]
 pub struct HistoryArgs {
     /// Only requests in this namespace
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(super::complete::namespaces))]
     pub namespace: Option<String>,
     /// Only requests with this name
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(super::complete::names))]
     pub name: Option<String>,
     /// Only requests in this cell
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(super::complete::cells))]
     pub cell: Option<String>,
     /// At most N entries, newest first
     #[arg(short = 'n', long = "limit", value_name = "N")]

@@ -1,31 +1,42 @@
 //! `idp completions SHELL`
 
-use clap::{Args, CommandFactory};
-use clap_complete::Shell;
+use clap::Args;
+use clap_complete::env::Shells;
 
-use super::{Cli, Ending, Failure};
+use super::{Ending, Failure};
 use crate::output::Printer;
+
+/// The shells `idp completions` supports, as clap_complete names them.
+pub const SHELLS: [&str; 5] = ["bash", "zsh", "fish", "powershell", "elvish"];
 
 /// Print a shell completion script
 ///
-/// The scripts are also checked in under completions/ in the idp project.
+/// The script asks idp itself for completions as you type (so it must find
+/// `idp` on PATH): subcommands and flags, and values read from the policy and
+/// the state repo (IDP_REPO, else the current directory): tiers, cells,
+/// environments, drProfiles and NAMESPACE/NAME of placed requests. The same
+/// scripts are checked in under completions/ in the idp project.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp completions bash > ~/.local/share/bash-completion/completions/idp\n  idp completions zsh > \"${fpath[1]}/_idp\"\n  idp completions fish > ~/.config/fish/completions/idp.fish"
 )]
 pub struct CompletionsArgs {
     /// bash, zsh, fish, powershell or elvish
-    pub shell: Shell,
+    #[arg(value_parser = SHELLS)]
+    pub shell: String,
 }
 
 /// The completion script of a shell, as `idp completions` prints it.
-pub fn script(shell: Shell) -> String {
+pub fn script(shell: &str) -> String {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "idp", &mut out);
+    if let Some(completer) = Shells::builtins().completer(shell) {
+        // Written to memory; cannot fail.
+        let _ = completer.write_registration(super::complete::VAR, "idp", "idp", "idp", &mut out);
+    }
     String::from_utf8_lossy(&out).into_owned()
 }
 
 pub fn run(args: CompletionsArgs, printer: &Printer) -> Result<Ending, Failure> {
-    printer.raw(&script(args.shell))?;
+    printer.raw(&script(&args.shell))?;
     Ok(Ending::Success)
 }

@@ -1,6 +1,7 @@
 //! `idp failover` and `idp failback`: the cell runbook.
 
 use clap::Args;
+use clap_complete::ArgValueCandidates;
 
 use super::{Ending, Failure, GlobalArgs, Progress, PushArgs};
 use crate::cell::Side;
@@ -40,10 +41,10 @@ pub struct FailbackArgs {
 #[derive(Debug, Args)]
 pub struct RunbookArgs {
     /// The cell to move
-    #[arg(long, value_name = "CELL")]
+    #[arg(long, value_name = "CELL", add = ArgValueCandidates::new(super::complete::cells))]
     pub cell: String,
     /// Its environment (aliases such as prod work)
-    #[arg(long = "env", value_name = "ENV")]
+    #[arg(long = "env", value_name = "ENV", add = ArgValueCandidates::new(super::complete::environments))]
     pub environment: String,
     /// Observed replication lag in seconds (your reading)
     #[arg(long, value_name = "SECONDS", conflicts_with = "lag_url", value_parser = parse_lag)]
@@ -101,7 +102,7 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
         if yes {
             return Ok(true);
         }
-        printer.raw_stderr(&plan.human(&printer.style));
+        printer.raw_stderr(&plan.human(&printer.err_style));
         super::confirm_typed(&format!("Type the cell name ({cell}) to {} it", plan.action), &cell)
     };
     let progress = Progress::new(printer);

@@ -1,25 +1,31 @@
 //! `idp init`
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::{Ending, Failure, GlobalArgs};
-use crate::ops::init::{InitOptions, init};
+use crate::ops::init::{InitOptions, init, traffic_providers};
 use crate::output::Printer;
 
-/// Create a state repo: policy, Argo CD bootstrap, README, first commit
+/// Create a state repo: policy, Argo CD bootstrap, Backstage location, README, first commit
 ///
-/// Creates DIR (default: the current directory) as a Git repository, or adopts
-/// an empty one, and commits the default policy, the Argo CD bootstrap and a
-/// README explaining the layout.
+/// Creates DIR as a Git repository, or adopts an empty one, and commits the
+/// default policy, the Argo CD bootstrap, the Backstage catalog location and
+/// a README explaining the layout. Without DIR, on a terminal, asks for the
+/// directory and the traffic provider; without a terminal DIR is required.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp init ./state\n  idp init --force .   # adopt an existing repository, keeping its files"
+    after_help = "Examples:\n  idp init ./state\n  idp init ./state --traffic-provider route53\n  idp init --force .   # adopt an existing repository, keeping its files"
 )]
 pub struct InitArgs {
-    /// Where to create the state repo
+    /// Where to create the state repo (asked for on a terminal when omitted)
     pub dir: Option<PathBuf>,
+
+    /// The DNS provider for failover records: oci-dns (default), route53 or cloudflare
+    #[arg(long, value_name = "NAME")]
+    pub traffic_provider: Option<String>,
 
     /// Adopt a repository that already has commits or files (existing files are kept)
     #[arg(long)]
@@ -27,8 +33,42 @@ pub struct InitArgs {
 }
 
 pub fn run(args: InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let dir = args.dir.or_else(|| global.repo.clone()).unwrap_or_else(|| PathBuf::from("."));
-    let outcome = init(&InitOptions { dir, force: args.force })?;
+    let (dir, traffic_provider) = match args.dir.or_else(|| global.repo.clone()) {
+        Some(dir) => (dir, args.traffic_provider),
+        None => ask(args.traffic_provider)?,
+    };
+    let outcome = init(&InitOptions { dir, force: args.force, traffic_provider })?;
     printer.result(&outcome)?;
     Ok(Ending::Success)
+}
+
+/// The questions `idp init` asks on a terminal; each has a flag.
+fn ask(provider: Option<String>) -> Result<(PathBuf, Option<String>), Failure> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Failure::Error(miette::miette!(
+            code = "idp::init::no_dir",
+            help = "pass the directory, e.g. `idp init ./state` (and --traffic-provider NAME to choose DNS)",
+            "`idp init` needs DIR when it is not run on a terminal"
+        )));
+    }
+    let interrupted = |e: dialoguer::Error| Failure::Error(miette::miette!(code = "idp::init::prompt", "{e}"));
+    let dir: String = dialoguer::Input::new()
+        .with_prompt("Where should the state repo be created?")
+        .default("./state".to_owned())
+        .interact_text()
+        .map_err(interrupted)?;
+    let provider = match provider {
+        Some(p) => p,
+        None => {
+            let providers = traffic_providers();
+            let choice = dialoguer::Select::new()
+                .with_prompt("Which DNS provider switches traffic on failover?")
+                .items(&providers)
+                .default(0)
+                .interact()
+                .map_err(interrupted)?;
+            providers[choice].clone()
+        }
+    };
+    Ok((PathBuf::from(dir.trim()), Some(provider)))
 }

@@ -3,7 +3,9 @@
 
 mod apply;
 mod audit;
+pub mod complete;
 pub mod completions;
+mod doctor;
 mod failover;
 mod init;
 mod plan;
@@ -24,6 +26,23 @@ use crate::output::{Format, Printer, Style, WriteError};
 
 const ABOUT: &str = "Place managed databases and apps on the right cloud, explain why, and commit the result to Git.";
 
+/// What `idp` alone prints: enough to start, and where to look next.
+const SHORT_OVERVIEW: &str = "\
+idp places managed databases and apps on the right cloud, explains why, and
+commits the result to a Git state repo that Argo CD reconciles.
+
+The common workflow:
+  idp init ./state                                  create a state repo
+  idp plan -f orders-db.yaml --repo ./state         where would it land, and why?
+  idp apply -f orders-db.yaml --repo ./state        commit the placement and manifests
+  idp status mysql team-alpha/orders-db             where is it, and what changed it last?
+  idp failover --cell payments --env prod           move a cell to its secondary cloud
+  idp rollback                                      revert the last idp commit
+
+More: `idp help` lists every command, `idp COMMAND --help` shows examples,
+`idp doctor` checks your setup. Docs: docs/getting-started.md
+";
+
 const OVERVIEW: &str = "\
 The common workflow:
   idp init ./state                             create a state repo
@@ -36,7 +55,7 @@ The common workflow:
 Exit codes: 0 success, 1 error (nothing written), 2 changes pending (with --detailed-exitcode).";
 
 #[derive(Debug, Parser)]
-#[command(name = "idp", version, about = ABOUT, after_help = OVERVIEW, arg_required_else_help = true)]
+#[command(name = "idp", version, about = ABOUT, after_help = OVERVIEW)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -93,6 +112,7 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    Doctor(doctor::DoctorArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -105,6 +125,11 @@ pub enum Ending {
 
 /// Parses the command line, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
+    complete::answer_shell();
+    if std::env::args_os().len() == 1 {
+        print!("{SHORT_OVERVIEW}");
+        return ExitCode::SUCCESS;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -117,7 +142,7 @@ pub fn run() -> ExitCode {
         start_git_without_tls();
     }
     let printer = printer(&cli.global);
-    install_report_handler(printer.style.color);
+    install_report_handler(printer.err_style.color);
     let result = match cli.command {
         Command::Init(args) => init::run(args, &cli.global, &printer),
         Command::Plan(args) => plan::run(args, &cli.global, &printer),
@@ -131,6 +156,7 @@ pub fn run() -> ExitCode {
         Command::Rollback(args) => audit::run_rollback(args, &cli.global, &printer),
         Command::Verify(args) => verify::run(args, &cli.global, &printer),
         Command::Policy(command) => policy::run(command, &cli.global, &printer),
+        Command::Doctor(args) => doctor::run(args, &cli.global, &printer),
         Command::Completions(args) => completions::run(args, &printer),
     };
     match result {
@@ -159,6 +185,7 @@ impl Command {
             Command::Rollback(a) => a.push.push,
             Command::Failover(a) => a.run.push.push,
             Command::Failback(a) => a.run.push.push,
+            Command::Doctor(a) => a.remote.is_some(),
             _ => false,
         }
     }
@@ -245,14 +272,19 @@ impl crate::output::Outcome for ErrorOutcome {
 }
 
 fn printer(global: &GlobalArgs) -> Printer {
-    let color = match global.color {
+    // Each stream gets colour only when it is a terminal itself: `idp plan | less`
+    // keeps colour in the notes on stderr and none in the pipe.
+    let color = |terminal: bool| match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-        }
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
     };
-    Printer { format: global.output, style: Style { color, no_headers: global.no_headers }, quiet: global.quiet }
+    Printer {
+        format: global.output,
+        style: Style { color: color(std::io::stdout().is_terminal()), no_headers: global.no_headers },
+        err_style: Style { color: color(std::io::stderr().is_terminal()), no_headers: global.no_headers },
+        quiet: global.quiet,
+    }
 }
 
 fn install_report_handler(color: bool) {

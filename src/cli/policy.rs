@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use clap_complete::ArgValueCandidates;
 
 use super::{Ending, Failure, GlobalArgs};
 use crate::ops::policy::{PolicyOutcome, PricingOutcome, ValidateOutcome, diff, explain, load_named};
@@ -11,9 +12,16 @@ use crate::policy::{self, PolicyOrigin};
 use crate::yaml::Source;
 
 /// Inspect and check the placement policy
+///
+/// The policy in force is `--policy FILE`, else policy/policy.yaml of the
+/// state repo, else the default built into idp.
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Show the policy in force: tiers, gates, weights and candidates
+    ///
+    /// Prints the candidate pool with capabilities and raw scores, the tiers with
+    /// their targets, gates, weights and secondary rules, the DR profiles,
+    /// environments, cells and traffic providers.
     #[command(
         after_help = "Examples:\n  idp policy show\n  idp policy show --costs\n  idp policy show --repo ./state -o yaml"
     )]
@@ -23,28 +31,40 @@ pub enum PolicyCommand {
         costs: bool,
     },
     /// Show what a request of a tier would get, and why, without a request file
+    ///
+    /// Runs the scheduler for an imaginary request of TIER (in a cell, with ha or
+    /// a drProfile if given) and shows the same ranking, rejections, gates and
+    /// weights as `idp plan`. Reads no state repo placements; writes nothing.
     #[command(
         after_help = "Examples:\n  idp policy explain medium\n  idp policy explain C0 --cell payments --ha\n  idp policy explain critical -o json"
     )]
     Explain {
         /// The tier
+        #[arg(add = ArgValueCandidates::new(super::complete::tiers))]
         tier: String,
         /// Plan within this cell's candidates (default: the whole pool)
-        #[arg(long)]
+        #[arg(long, add = ArgValueCandidates::new(super::complete::cells))]
         cell: Option<String>,
         /// As for a request with ha: true (adds the multi_az gate)
         #[arg(long)]
         ha: bool,
         /// As for a request naming this drProfile
-        #[arg(long, value_name = "PROFILE")]
+        #[arg(long, value_name = "PROFILE", add = ArgValueCandidates::new(super::complete::dr_profiles))]
         dr_profile: Option<String>,
     },
     /// Run the Rego tests (`*_test.rego`) of the policy rules
+    ///
+    /// Evaluates every `test_*` rule of the `*_test.rego` files under
+    /// policy/rules/ (or rules/ beside --policy FILE). Exits 1 when one fails.
     #[command(
         after_help = "Examples:\n  idp policy test --repo ./state\n  idp policy test --policy policy/examples/policy.yaml   # rules/ beside the file"
     )]
     Test,
     /// Show which placements in the state repo a policy change would decide differently
+    ///
+    /// Schedules every request of the state repo under OLD and NEW and lists
+    /// those whose primary or secondary would differ (or that NEW refuses).
+    /// Placements are sticky, so nothing moves: this is for reviewing a change.
     #[command(
         after_help = "Examples:\n  idp policy diff HEAD policy/policy.yaml     # the committed policy vs your edit\n  idp policy diff HEAD~3 HEAD --repo ./state\n  idp policy diff old.yaml new.yaml -o json"
     )]
@@ -55,6 +75,10 @@ pub enum PolicyCommand {
         new: String,
     },
     /// Check a policy file (default: the policy in force) and report every problem
+    ///
+    /// Reports every problem at once, each with its line and column: unknown
+    /// fields and values, scores outside 0..=1, weights that do not add up to
+    /// 1, drProfiles weaker than their tier, duplicate candidates, and more.
     #[command(after_help = "Examples:\n  idp policy validate policy/policy.yaml\n  idp policy validate --repo ./state")]
     Validate {
         /// The policy file to check

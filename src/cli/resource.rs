@@ -1,6 +1,7 @@
 //! `idp status` and `idp delete`: commands on one placed request (or cell).
 
 use clap::Args;
+use clap_complete::{ArgValueCandidates, engine::CompletionCandidate};
 
 use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, confirm, plan::parse_kind};
 use crate::ops::resource::{ResourceRef, cell_status, delete, status};
@@ -19,14 +20,22 @@ use crate::request::Kind;
 )]
 pub struct StatusArgs {
     /// mysql, app, or cell
+    #[arg(add = ArgValueCandidates::new(|| ["mysql", "app", "cell"].into_iter().map(CompletionCandidate::new).collect::<Vec<_>>()))]
     pub what: String,
     /// NAMESPACE/NAME of a request (namespace `default` when omitted), or the CELL
+    #[arg(add = ArgValueCandidates::new(super::complete::status_targets))]
     pub target: String,
     /// The environment (with `cell`)
+    #[arg(add = ArgValueCandidates::new(super::complete::environments))]
     pub environment: Option<String>,
 }
 
 /// Remove a request's files in one commit (Argo CD prunes the resources)
+///
+/// Removes the request, its placement record, its manifests under platform/
+/// (and workloads/ for an app), its cell membership and its Backstage entity,
+/// after showing the list and asking on a terminal. `idp rollback` of that
+/// commit brings everything back, placement included.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes"
@@ -36,6 +45,7 @@ pub struct DeleteArgs {
     #[arg(value_parser = parse_kind)]
     pub kind: Kind,
     /// NAMESPACE/NAME (namespace `default` when omitted)
+    #[arg(add = ArgValueCandidates::new(super::complete::placed))]
     pub target: String,
     /// Do not ask for confirmation (required without a terminal)
     #[arg(short = 'y', long)]

@@ -17,6 +17,8 @@ pub struct InitOptions {
     pub dir: PathBuf,
     /// Adopt a repo that already has commits or files.
     pub force: bool,
+    /// The policy's `traffic.defaultProvider` (default: the embedded policy's).
+    pub traffic_provider: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -28,6 +30,7 @@ pub struct InitOutcome {
 
 pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
     let dir = &options.dir;
+    let policy_text = policy_text(options.traffic_provider.as_deref())?;
     let state = match StateRepo::open(dir) {
         Ok(state) => state,
         Err(_) => {
@@ -47,8 +50,9 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
     let policy = crate::policy::LoadedPolicy::embedded().policy;
     let mut files = vec![
         (MARKER_PATH.to_owned(), marker()),
-        (POLICY_PATH.to_owned(), DEFAULT_POLICY_YAML.to_owned()),
+        (POLICY_PATH.to_owned(), policy_text),
         ("README.md".to_owned(), STATE_README.to_owned()),
+        (crate::catalog::LOCATION_PATH.to_owned(), crate::catalog::location()),
     ];
     // Argo CD follows the branch idp commits to, whatever the repo calls it.
     let branch = state.branch_ref()?;
@@ -72,6 +76,28 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
         Some(state.commit_changes(head, &changes, message)?.to_string())
     };
     Ok(InitOutcome { path: display(dir), commit, files: written })
+}
+
+/// The traffic providers a new state repo may choose from, default first.
+pub fn traffic_providers() -> Vec<String> {
+    let traffic = crate::policy::LoadedPolicy::embedded().policy.traffic;
+    let mut names: Vec<String> = traffic.providers.keys().cloned().collect();
+    names.sort_by_key(|n| *n != traffic.default_provider);
+    names
+}
+
+/// The default policy, with another default traffic provider if asked.
+fn policy_text(provider: Option<&str>) -> Result<String, Error> {
+    let Some(provider) = provider else { return Ok(DEFAULT_POLICY_YAML.to_owned()) };
+    let valid = traffic_providers();
+    if !valid.iter().any(|p| p == provider) {
+        return Err(Error::UnknownName { what: "traffic provider", name: provider.into(), valid });
+    }
+    let default = &crate::policy::LoadedPolicy::embedded().policy.traffic.default_provider;
+    let line = format!("\n  defaultProvider: {default}\n");
+    debug_assert_eq!(DEFAULT_POLICY_YAML.matches(&line).count(), 1, "the default policy names its provider once");
+    // A name from the policy's own list: a plain YAML word, safe to splice.
+    Ok(DEFAULT_POLICY_YAML.replacen(&line, &format!("\n  defaultProvider: {provider}\n"), 1))
 }
 
 fn init_repo(dir: &Path) -> Result<StateRepo, Error> {

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod budget;
 pub mod cells;
 mod context;
+pub mod doctor;
 pub mod failover;
 pub mod history;
 pub mod init;

@@ -131,6 +131,18 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
         results[i] = Some(planner.plan_one(&mut cells, &requests[i], &mut prepared)?);
     }
     prepared.outcome.results = results.into_iter().flatten().collect();
+    // Backstage finds the entities through one Location (state repos older than the catalog lack it).
+    if let Some(first) = prepared.outcome.results.first_mut()
+        && ctx.state.is_some()
+        && ctx.read(crate::catalog::LOCATION_PATH)?.is_none()
+    {
+        let path = crate::catalog::LOCATION_PATH.to_owned();
+        if first.status == ResultStatus::Exists {
+            first.status = ResultStatus::Update;
+        }
+        first.changes.push(Change { action: ChangeAction::Create, path: path.clone() });
+        prepared.files.push(FileChange::upsert(path, crate::catalog::location().as_bytes()));
+    }
     prepared.outcome.spend = budget::check(ctx, &requests, &prepared.outcome.results)?;
     prepared.requests = requests;
     Ok(prepared)
@@ -248,6 +260,7 @@ impl Planner<'_> {
             (placement_path, record_bytes),
             (member_path, member.to_yaml().into_bytes()),
         ];
+        desired.push(crate::catalog::entity(request, &decision).map(|(path, text)| (path, text.into_bytes()))?);
         let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
         let input = RenderInput { request, decision: &decision, policy, active, database };
         for file in renderer.request_files(&input)? {

@@ -31,6 +31,7 @@ impl ResourceRef {
         for path in [
             state::request_path(self.kind, &self.namespace, &self.name),
             state::placement_path(self.kind, &self.namespace, &self.name),
+            state::catalog_path(self.kind, &self.namespace, &self.name),
         ] {
             if state.read_at(commit, &path)?.is_some() {
                 files.push(path);

@@ -42,7 +42,7 @@ pub struct VerifyOutcome {
 
 /// Paths idp writes for requests; anything there that no request explains
 /// is an orphan.
-const OWNED_PREFIXES: &[&str] = &["requests/", "placements/", "platform/", "workloads/"];
+const OWNED_PREFIXES: &[&str] = &["requests/", "placements/", "platform/", "workloads/", "catalog/"];
 
 pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let repo = ctx.state()?;
@@ -136,6 +136,10 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         let member_path =
             Member::path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
         let mut wanted = vec![(member_path, member.to_yaml())];
+        match crate::catalog::entity(&request, &decision) {
+            Ok(entity) => wanted.push(entity),
+            Err(e) => error(path, e.to_string()),
+        }
         match renderer.request_files(&input) {
             Ok(rendered) => wanted.extend(rendered.into_iter().map(|f| (f.path, f.content))),
             Err(e) => error(path, e.to_string()),
@@ -190,6 +194,11 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         }
     }
 
+    let location = crate::catalog::LOCATION_PATH;
+    expected.insert(location.to_owned());
+    if requests > 0 && repo.read_at(base, location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {
+        error(location, "is missing or edited: Backstage finds the catalog through it (re-apply any request)".into());
+    }
     for path in files.keys() {
         let owned = OWNED_PREFIXES.iter().any(|p| path.starts_with(p))
             || (path.starts_with("cells/") && path.contains("/members/"));
@@ -296,10 +305,12 @@ fn owned_by(files: &BTreeMap<String, git2::Oid>, request_path: &str) -> Vec<Stri
     let workloads = format!("workloads/{namespace}/{name}/");
     let member = format!("/members/{namespace}/{stem}.yaml");
     let placement = format!("placements/{namespace}/{stem}.yaml");
+    let catalog = format!("catalog/{namespace}/{stem}.yaml");
     files
         .keys()
         .filter(|f| {
             **f == placement
+                || **f == catalog
                 || f.starts_with(&platform)
                 || (stem.starts_with("app-") && f.starts_with(&workloads))
                 || (f.starts_with("cells/") && f.ends_with(&member))

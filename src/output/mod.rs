@@ -5,6 +5,7 @@
 //! disagree about what happened.
 
 mod audit;
+mod doctor;
 mod gitops;
 mod plan;
 mod policy;
@@ -62,7 +63,10 @@ impl Style {
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
     pub format: Format,
+    /// How results look on stdout.
     pub style: Style,
+    /// How notes, warnings and confirmations look on stderr.
+    pub err_style: Style,
     pub quiet: bool,
 }
 
@@ -100,13 +104,13 @@ impl Printer {
     /// A note for people: stderr, silenced by `-q`.
     pub fn note(&self, message: &str) {
         if !self.quiet {
-            let _ = writeln!(io::stderr(), "{} {message}", self.style.dim("note:"));
+            let _ = writeln!(io::stderr(), "{} {message}", self.err_style.dim("note:"));
         }
     }
 
     /// A warning: stderr, always shown.
     pub fn warn(&self, message: &str) {
-        let _ = writeln!(io::stderr(), "{} {message}", self.style.yellow("warning:"));
+        let _ = writeln!(io::stderr(), "{} {message}", self.err_style.yellow("warning:"));
     }
 
     pub fn is_machine(&self) -> bool {

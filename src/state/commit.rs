@@ -78,6 +78,9 @@ impl FileChange {
     }
 }
 
+/// The trailer naming the idp version that wrote a commit.
+pub const VERSION_TRAILER: &str = "Idp-Version";
+
 /// Paths idp owns; uncommitted edits there block a write.
 pub const MANAGED_PREFIXES: &[&str] = &[
     "requests/",
@@ -162,6 +165,9 @@ impl StateRepo {
     }
 
     fn write_commit(&self, parent: Option<Oid>, changes: &[FileChange], message: &str) -> Result<Oid, StateError> {
+        // idp's commits say which idp wrote them (`idp doctor` compares).
+        let stamped = format!("{message}{VERSION_TRAILER}: {}\n", env!("CARGO_PKG_VERSION"));
+        let message = if message.contains("\nIdp-Action: ") { stamped.as_str() } else { message };
         if changes.len() < PACK_THRESHOLD {
             return self.write_loose(&self.repo, parent, changes, message, |blob| self.repo.blob(&blob.content()));
         }

@@ -27,3 +27,11 @@ pub fn platform_dir(kind: Kind, namespace: &str, name: &str) -> String {
 pub fn workload_dir(namespace: &str, name: &str) -> String {
     format!("workloads/{namespace}/{name}")
 }
+
+/// `catalog/<namespace>/<kind>-<name>.yaml`: the request's Backstage entity.
+pub fn catalog_path(kind: Kind, namespace: &str, name: &str) -> String {
+    format!("catalog/{namespace}/{kind}-{name}.yaml")
+}
+
+/// The Backstage `Location` that lists every entity under `catalog/`.
+pub const CATALOG_LOCATION_PATH: &str = "catalog/location.yaml";

@@ -18,7 +18,7 @@ use std::sync::Once;
 use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
 use miette::Diagnostic;
 
-pub use commit::{FileChange, MANAGED_PREFIXES};
+pub use commit::{FileChange, MANAGED_PREFIXES, VERSION_TRAILER};
 pub use layout::*;
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
 pub use remote::{PushFailure, host_key_known, tracking_ref};

@@ -367,6 +367,7 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
             "requests/team-payments/app-checkout.yaml",
             "placements/team-payments/app-checkout.yaml",
             "cells/payments/production/members/team-payments/app-checkout.yaml",
+            "catalog/team-payments/app-checkout.yaml",
             APP_PRIMARY,
             APP_SECONDARY,
             APP_DNS,
@@ -494,6 +495,7 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
             "Idp-Observed-Lag: 4s",
             "Idp-RPO: 30s",
             "Idp-Forced: false",
+            concat!("Idp-Version: ", env!("CARGO_PKG_VERSION")),
         ]
     );
 
@@ -528,6 +530,7 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
             "Idp-Observed-Lag: 2s",
             "Idp-RPO: 30s",
             "Idp-Forced: false",
+            concat!("Idp-Version: ", env!("CARGO_PKG_VERSION")),
         ]
     );
 

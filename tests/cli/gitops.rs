@@ -33,14 +33,17 @@ const ORDERS_PRIMARY: &str = "platform/team-alpha/mysql-orders-db/primary.yaml";
 /// Its membership of cell-us-east/production, written and removed with the request's files.
 const ORDERS_MEMBER: &str = "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml";
 /// Every file of the request, in the order plan and apply list their `changes`.
-const ORDERS_FILES: [&str; 4] = [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_PRIMARY];
+/// orders-db's Backstage entity.
+const ORDERS_CATALOG: &str = "catalog/team-alpha/mysql-orders-db.yaml";
+const ORDERS_FILES: [&str; 5] = [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_CATALOG, ORDERS_PRIMARY];
 
 /// The files `idp init` commits.
-const INIT_FILES: [&str; 5] = [
+const INIT_FILES: [&str; 6] = [
     ".idp/state.yaml",
     "README.md",
     "bootstrap/argocd/appproject.yaml",
     "bootstrap/argocd/root-application.yaml",
+    "catalog/location.yaml",
     "policy/policy.yaml",
 ];
 
@@ -601,6 +604,7 @@ fn apply_of_the_flat_form_writes_secondary_and_replication() {
             "requests/team-payments/mysql-payments-db.yaml",
             "placements/team-payments/mysql-payments-db.yaml",
             "cells/payments/production/members/team-payments/mysql-payments-db.yaml",
+            "catalog/team-payments/mysql-payments-db.yaml",
             "platform/team-payments/mysql-payments-db/primary.yaml",
             "platform/team-payments/mysql-payments-db/secondary.yaml",
             "platform/team-payments/mysql-payments-db/replication.yaml",
@@ -662,8 +666,8 @@ fn apply_of_several_requests_is_one_commit() {
         s.trailers(STATE, "HEAD").into_iter().filter(|t| t.starts_with("Idp-Request:")).collect();
     assert_eq!(requests, ["Idp-Request: mysql team-gamma/inventory-db", "Idp-Request: mysql team-gamma/ledger-db"]);
     let changed = s.changed_paths(STATE, "HEAD");
-    // Per request: request, placement, member, primary, secondary, replication.
-    assert_eq!(changed.len(), 12, "{changed:#?}");
+    // Per request: request, placement, member, catalog entity, primary, secondary, replication.
+    assert_eq!(changed.len(), 14, "{changed:#?}");
     assert!(
         changed.iter().all(|p| p.contains("team-gamma/mysql-inventory-db") || p.contains("team-gamma/mysql-ledger-db"))
     );
@@ -781,6 +785,7 @@ fn a_request_that_changes_cell_moves_its_member_file() {
         ("update".to_owned(), ORDERS_REQUEST.to_owned()),
         ("update".to_owned(), ORDERS_PLACEMENT.to_owned()),
         ("create".to_owned(), new_member.to_owned()),
+        ("update".to_owned(), ORDERS_CATALOG.to_owned()),
         ("update".to_owned(), ORDERS_PRIMARY.to_owned()),
         ("delete".to_owned(), ORDERS_MEMBER.to_owned()),
     ];
@@ -871,6 +876,7 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
             "requests/team-beta/mysql-analytics-db.yaml",
             "placements/team-beta/mysql-analytics-db.yaml",
             "cells/cell-eu/dev/members/team-beta/mysql-analytics-db.yaml",
+            "catalog/team-beta/mysql-analytics-db.yaml",
             "platform/team-beta/mysql-analytics-db/primary.yaml",
         ])
     );
@@ -899,7 +905,15 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
     let replication = "platform/team-alpha/mysql-orders-db/replication.yaml";
     assert_eq!(
         s.changed_paths(STATE, "HEAD"),
-        sorted(&[ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_PRIMARY, secondary, replication])
+        sorted(&[
+            ORDERS_REQUEST,
+            ORDERS_PLACEMENT,
+            ORDERS_MEMBER,
+            ORDERS_CATALOG,
+            ORDERS_PRIMARY,
+            secondary,
+            replication
+        ])
     );
     let with_secondary = s.head(STATE);
 
@@ -921,7 +935,15 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
     assert_eq!(deleted, sorted(&[replication, secondary]));
     assert_eq!(
         s.changed_paths(STATE, "HEAD"),
-        sorted(&[ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_PRIMARY, secondary, replication])
+        sorted(&[
+            ORDERS_REQUEST,
+            ORDERS_PLACEMENT,
+            ORDERS_MEMBER,
+            ORDERS_CATALOG,
+            ORDERS_PRIMARY,
+            secondary,
+            replication
+        ])
     );
     assert!(!s.path(&format!("state/{secondary}")).exists());
     assert!(!s.path(&format!("state/{replication}")).exists());
@@ -1581,7 +1603,7 @@ fn status_shows_placement_files_secret_and_last_change() {
     assert_eq!(doc["policy_version"], POLICY_VERSION);
     assert_eq!(doc["connection_secret"], "orders-db-conn");
     assert_eq!(doc["secondary_connection_secret"], Value::Null);
-    assert_eq!(doc["files"], json!([ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_PRIMARY, ORDERS_MEMBER]));
+    assert_eq!(doc["files"], json!([ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_CATALOG, ORDERS_PRIMARY, ORDERS_MEMBER]));
     let last = &doc["last_change"];
     assert_eq!(last["commit"], applied.as_str());
     assert_eq!(last["title"], "idp: create mysql team-alpha/orders-db on aws/us-east-1");
@@ -1651,7 +1673,7 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
     assert_eq!(deleted.len(), ORDERS_FILES.len(), "every change is a deletion");
     let removed_lines: usize = ORDERS_FILES.iter().map(|f| s.show(STATE, &format!("HEAD~1:{f}")).lines().count()).sum();
     let stat = s.stat(STATE, "HEAD");
-    assert!(stat.ends_with(&format!(" 4 files changed, {removed_lines} deletions(-)\n")), "{stat}");
+    assert!(stat.ends_with(&format!(" 5 files changed, {removed_lines} deletions(-)\n")), "{stat}");
 
     // The other request and the init files stay; the work tree follows.
     let mut remaining: Vec<&str> = INIT_FILES.to_vec();
@@ -1660,6 +1682,7 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
         "placements/team-alpha/mysql-other-db.yaml",
         "platform/team-alpha/mysql-other-db/primary.yaml",
         "cells/cell-us-east/production/members/team-alpha/mysql-other-db.yaml",
+        "catalog/team-alpha/mysql-other-db.yaml",
     ]);
     assert_eq!(s.ls_files(STATE), sorted(&remaining));
     assert!(!s.path("state/platform/team-alpha/mysql-orders-db").exists());

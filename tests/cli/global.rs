@@ -111,11 +111,19 @@ fn usage_errors_exit_1_with_nothing_on_stdout() {
 }
 
 #[test]
-fn no_arguments_prints_help_and_exits_1() {
+fn no_arguments_print_a_short_overview_of_the_workflow() {
     let env = TestEnv::new();
     let run = env.idp(&[]);
-    run.code(1);
-    run.stderr_says("Usage: idp [OPTIONS] <COMMAND>");
+    run.code(0);
+    assert_eq!(run.stderr, "");
+    let order: Vec<usize> = ["idp init", "idp plan", "idp apply", "idp status", "idp failover", "idp rollback"]
+        .iter()
+        .map(|step| run.stdout.find(step).unwrap_or_else(|| panic!("the overview shows {step}:\n{}", run.stdout)))
+        .collect();
+    assert!(order.is_sorted(), "in workflow order:\n{}", run.stdout);
+    assert!(run.stdout.lines().count() < 20, "short:\n{}", run.stdout);
+    // Global flags without a command are still a usage error.
+    env.idp(&["-q"]).code(1).stderr_says("Usage: idp [OPTIONS] <COMMAND>");
 }
 
 /// Runs idp with stdout connected to a pipe whose reading end is already closed, so its

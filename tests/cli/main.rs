@@ -3,14 +3,20 @@
 //! contract, which `plan` enforces, has its own.
 
 mod bulk;
+mod catalog;
 mod common;
 /// The CRD schema walk shared with tests/manifests.rs, loaded once for every module here.
 #[path = "../support/crd_schema.rs"]
 mod crd_schema;
+mod docs;
+mod doctor;
 mod dr;
 mod gitops;
 mod global;
 mod governance;
+mod help;
+mod init;
+mod output;
 mod plan;
 mod plan_contract;
 mod policy;

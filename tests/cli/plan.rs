@@ -55,6 +55,7 @@ fn kubernetes_form_is_placed_on_the_best_candidate_that_passes_the_gates() {
             { "action": "create", "path": "requests/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "placements/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml" },
+            { "action": "create", "path": "catalog/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "platform/team-alpha/mysql-orders-db/primary.yaml" },
         ])
     );
@@ -345,7 +346,8 @@ fn problems_in_stdin_are_located_in_stdin() {
 
 fn assert_matches_schema(doc: &Value) {
     // The documented shape of a successful `plan -o json` (PRODUCT.md section 4).
-    let schema: Value = serde_json::from_str(include_str!("plan-output.schema.json")).expect("schema is JSON");
+    let schema: Value =
+        serde_json::from_str(include_str!("../../docs/schemas/plan.schema.json")).expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the plan schema compiles");
     let errors: Vec<String> = validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "plan JSON does not have the documented shape:\n{}\n{doc:#}", errors.join("\n"));
@@ -398,6 +400,7 @@ fn json_output_of_an_app_has_the_documented_shape_and_says_what_it_follows() {
             "requests/team-alpha/app-web.yaml",
             "placements/team-alpha/app-web.yaml",
             "cells/cell-us-east/production/members/team-alpha/app-web.yaml",
+            "catalog/team-alpha/app-web.yaml",
             "workloads/team-alpha/web/primary/deployment.yaml",
             "platform/team-alpha/app-web/application-primary.yaml",
         ]

@@ -55,7 +55,7 @@ fn request_in(namespace: &str, name: &str, cell: &str) -> String {
 /// Where the cell state of the example request's cell lives.
 const US_EAST: &str = "cells/cell-us-east/";
 
-/// `(status, path)` of a request's three files, sorted like `name_status`.
+/// `(status, path)` of a request's four files outside cells/, sorted like `name_status`.
 fn request_status(status: &str, namespace: &str, name: &str) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> =
         request_files(namespace, name).into_iter().map(|p| (status.to_owned(), p)).collect();
@@ -72,12 +72,13 @@ fn ids(names: &[&str]) -> Vec<String> {
     v
 }
 
-/// The three files a mysql request owns in the state repo.
-fn request_files(namespace: &str, name: &str) -> [String; 3] {
+/// The files a mysql request owns in the state repo, outside cells/.
+fn request_files(namespace: &str, name: &str) -> [String; 4] {
     [
         format!("requests/{namespace}/mysql-{name}.yaml"),
         format!("placements/{namespace}/mysql-{name}.yaml"),
         format!("platform/{namespace}/mysql-{name}/primary.yaml"),
+        format!("catalog/{namespace}/mysql-{name}.yaml"),
     ]
 }
 

@@ -1,0 +1,119 @@
+//! Dynamic completion: values the shell offers for tiers, cells,
+//! environments, drProfiles and `namespace/name`, read at completion time
+//! from the policy in force and the state repo (`IDP_REPO`, else the current
+//! directory). Any failure completes nothing: a completion must never print
+//! an error into the user's prompt.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+
+use clap_complete::engine::CompletionCandidate;
+
+use crate::ops::{Context, ContextOptions};
+use crate::state::StateRepo;
+
+/// The environment variable through which the shell asks idp to complete;
+/// not clap's default `COMPLETE`, which is too common a name to own.
+pub const VAR: &str = "IDP_COMPLETE";
+
+/// Answers a completion request from the shell and exits, when `IDP_COMPLETE`
+/// is set; otherwise returns at once.
+pub fn answer_shell() {
+    clap_complete::CompleteEnv::with_factory(<super::Cli as clap::CommandFactory>::command)
+        .var(VAR)
+        .bin("idp")
+        // The checked-in scripts call `idp` on PATH, wherever it is installed.
+        .completer("idp")
+        .complete();
+}
+
+fn context() -> Option<Context> {
+    let options = ContextOptions {
+        repo: std::env::var_os("IDP_REPO").filter(|v| !v.is_empty()).map(Into::into),
+        policy: None,
+        cwd: std::env::current_dir().ok()?,
+    };
+    Context::resolve(&options).ok()
+}
+
+fn candidates(values: impl IntoIterator<Item = (String, Option<String>)>) -> Vec<CompletionCandidate> {
+    values
+        .into_iter()
+        .map(|(value, help)| CompletionCandidate::new(OsString::from(value)).help(help.map(Into::into)))
+        .collect()
+}
+
+pub fn tiers() -> Vec<CompletionCandidate> {
+    let Some(ctx) = context() else { return Vec::new() };
+    candidates(ctx.policy.policy.tiers.keys().map(|t| (t.clone(), None)))
+}
+
+pub fn cells() -> Vec<CompletionCandidate> {
+    let Some(ctx) = context() else { return Vec::new() };
+    candidates(ctx.policy.policy.cells.keys().map(|c| (c.clone(), None)))
+}
+
+pub fn environments() -> Vec<CompletionCandidate> {
+    let Some(ctx) = context() else { return Vec::new() };
+    let policy = &ctx.policy.policy;
+    let mut values: Vec<(String, Option<String>)> = policy.environments.keys().map(|e| (e.clone(), None)).collect();
+    for (name, e) in &policy.environments {
+        values.extend(e.aliases.iter().map(|a| (a.clone(), Some(format!("alias of {name}")))));
+    }
+    candidates(values)
+}
+
+pub fn dr_profiles() -> Vec<CompletionCandidate> {
+    let Some(ctx) = context() else { return Vec::new() };
+    candidates(ctx.policy.policy.dr_profiles.keys().map(|p| (p.clone(), None)))
+}
+
+/// `namespace/name` of every placed request: one listing of `placements/`.
+pub fn placed() -> Vec<CompletionCandidate> {
+    candidates(placements().into_iter().map(|(kind, namespace, name)| (format!("{namespace}/{name}"), Some(kind))))
+}
+
+/// The target of `idp status`: a placed `namespace/name`, or a cell.
+pub fn status_targets() -> Vec<CompletionCandidate> {
+    let mut all = placed();
+    all.extend(cells());
+    all
+}
+
+pub fn namespaces() -> Vec<CompletionCandidate> {
+    let set: BTreeSet<String> = placements().into_iter().map(|(_, namespace, _)| namespace).collect();
+    candidates(set.into_iter().map(|n| (n, None)))
+}
+
+pub fn names() -> Vec<CompletionCandidate> {
+    let set: BTreeSet<String> = placements().into_iter().map(|(_, _, name)| name).collect();
+    candidates(set.into_iter().map(|n| (n, None)))
+}
+
+/// `(kind, namespace, name)` from `placements/<namespace>/<kind>-<name>.yaml`.
+fn placements() -> Vec<(String, String, String)> {
+    let Some(ctx) = context() else { return Vec::new() };
+    let (Some(state), Some(base)) = (ctx.state.as_ref(), ctx.base) else { return Vec::new() };
+    let mut found = Vec::new();
+    for namespace in dirs(state, base, "placements") {
+        for path in state.list_dir(base, &format!("placements/{namespace}")).unwrap_or_default() {
+            let Some(stem) = path.rsplit('/').next().and_then(|f| f.strip_suffix(".yaml")) else { continue };
+            if let Some((kind, name)) = stem.split_once('-') {
+                found.push((kind.to_owned(), namespace.clone(), name.to_owned()));
+            }
+        }
+    }
+    found
+}
+
+/// The folders directly under `dir` at a commit.
+fn dirs(state: &StateRepo, base: git2::Oid, dir: &str) -> Vec<String> {
+    let tree = state.git().find_commit(base).and_then(|c| c.tree());
+    let Ok(tree) = tree else { return Vec::new() };
+    let Ok(entry) = tree.get_path(std::path::Path::new(dir)) else { return Vec::new() };
+    let Ok(sub) = state.git().find_tree(entry.id()) else { return Vec::new() };
+    sub.iter()
+        .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+        .filter_map(|e| e.name().ok().map(str::to_owned))
+        .collect()
+}

@@ -1,0 +1,202 @@
+//! Every command behaves the same way: one JSON document per outcome, with the
+//! shape documented in docs/json-output.md and docs/schemas/; `-o yaml` says
+//! what `-o json` says; tables drop their headers with `--no-headers`; nothing
+//! prompts without a terminal; and the human output of the everyday commands
+//! is snapshotted against a fixed state repo.
+
+use serde_json::Value;
+
+use crate::common::{TestEnv, crate_dir};
+
+const STATE: &str = "state";
+
+/// A state repo holding orders-db (medium), the payments C0 database and the
+/// checkout app that follows it.
+fn populated() -> TestEnv {
+    let env = TestEnv::new();
+    for example in ["orders-db.yaml", "payments-c0.json", "payments-app.yaml"] {
+        let bytes = std::fs::read(crate_dir().join("examples").join(example)).unwrap();
+        env.write(example, bytes);
+    }
+    env.idp(&["init", STATE]).code(0);
+    env.idp(&["apply", "-f", "orders-db.yaml", "--repo", STATE, "--yes"]).code(0);
+    env.idp(&["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]).code(0);
+    env.idp(&["apply", "-f", "payments-app.yaml", "--repo", STATE, "--yes"]).code(0);
+    env
+}
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let path = crate_dir().join(format!("docs/schemas/{name}.schema.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
+}
+
+fn assert_shape(name: &str, args: &str, doc: &Value) {
+    let errors: Vec<String> = schema(name).iter_errors(doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(
+        errors.is_empty(),
+        "idp {args}: not the shape of docs/schemas/{name}.schema.json:\n{}\n{doc:#}",
+        errors.join("\n")
+    );
+}
+
+/// `(schema, arguments, exit code)`, in an order that leaves every command
+/// something to act on.
+const OUTCOMES: &[(&str, &str, i32)] = &[
+    ("plan", "plan -f orders-db.yaml --repo state", 0),
+    ("apply", "apply -f orders-db.yaml --repo state --yes", 0),
+    ("render", "render -f orders-db.yaml --repo state", 0),
+    ("status", "status mysql team-alpha/orders-db --repo state", 0),
+    ("status", "status app team-payments/checkout --repo state", 0),
+    ("status-cell", "status cell payments prod --repo state", 0),
+    ("history", "history --repo state", 0),
+    ("verify", "verify --repo state", 0),
+    ("policy-show", "policy show --repo state", 0),
+    ("policy-costs", "policy show --costs --repo state", 0),
+    ("policy-explain", "policy explain C0 --cell payments --repo state", 0),
+    ("policy-validate", "policy validate --repo state", 0),
+    ("policy-test", "policy test --repo state", 0),
+    ("policy-diff", "policy diff HEAD HEAD --repo state", 0),
+    ("doctor", "doctor --repo state", 0),
+    ("failover", "failover --cell payments --env prod --replication-lag 3 --yes --repo state", 0),
+    ("failover", "failback --cell payments --env prod --replication-lag 3 --dry-run --repo state", 0),
+    ("rollback", "rollback --yes --repo state", 0),
+    ("delete", "delete mysql team-alpha/orders-db --yes --repo state", 0),
+    ("init", "init fresh", 0),
+    ("error", "plan -f missing.yaml", 1),
+    ("error", "status mysql team-alpha/nothing --repo state", 1),
+];
+
+#[test]
+fn every_outcome_prints_one_json_document_of_its_documented_shape() {
+    let env = populated();
+    for (name, args, code) in OUTCOMES {
+        let mut argv: Vec<&str> = args.split(' ').collect();
+        argv.extend(["-o", "json"]);
+        let doc = env.idp(&argv).code(*code).json();
+        assert_shape(name, args, &doc);
+    }
+}
+
+#[test]
+fn every_schema_is_used_and_documented() {
+    let docs = std::fs::read_to_string(crate_dir().join("docs/json-output.md")).unwrap();
+    let used: Vec<&str> = OUTCOMES.iter().map(|(name, _, _)| *name).collect();
+    for entry in std::fs::read_dir(crate_dir().join("docs/schemas")).unwrap().flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let name = file.strip_suffix(".schema.json").unwrap_or_else(|| panic!("docs/schemas/{file}: not a schema"));
+        assert!(used.contains(&name) || name == "plan", "docs/schemas/{file} is checked by no test");
+        assert!(docs.contains(&format!("schemas/{file}")), "docs/json-output.md does not document {file}");
+    }
+}
+
+#[test]
+fn yaml_says_what_json_says() {
+    let env = populated();
+    for args in [
+        "status mysql team-alpha/orders-db",
+        "status cell payments prod",
+        "history",
+        "policy explain medium",
+        "verify",
+        "doctor",
+    ] {
+        let mut argv: Vec<&str> = args.split(' ').collect();
+        argv.extend(["--repo", STATE, "-o"]);
+        let json = env.idp(&[argv.as_slice(), &["json"]].concat()).code(0).json();
+        let run = env.idp(&[argv.as_slice(), &["yaml"]].concat());
+        let yaml = run.code(0);
+        let yaml: Value = serde_saphyr::from_str(&yaml.stdout).unwrap_or_else(|e| panic!("idp {args} -o yaml: {e}"));
+        assert_eq!(yaml, json, "idp {args}: -o yaml and -o json disagree");
+    }
+}
+
+#[test]
+fn tables_have_uppercase_headers_that_no_headers_removes() {
+    let env = populated();
+    for args in ["history", "doctor", "status cell payments prod"] {
+        let mut argv: Vec<&str> = args.split(' ').collect();
+        argv.extend(["--repo", STATE]);
+        let with = env.idp(&argv).code(0).stdout.clone();
+        let header = with.lines().find(|l| !l.trim().is_empty() && l.chars().any(char::is_alphabetic)).unwrap();
+        let header = if args.starts_with("status") {
+            with.lines().find(|l| l.starts_with("KIND")).expect("status cell has a member table").to_owned()
+        } else {
+            header.to_owned()
+        };
+        assert_eq!(header, header.to_uppercase(), "idp {args}: headers are UPPERCASE");
+        argv.push("--no-headers");
+        let without = env.idp(&argv).code(0).stdout.clone();
+        assert!(!without.contains(&header), "idp {args} --no-headers still prints {header:?}");
+        assert!(!with.contains('│') && !with.contains("+--"), "idp {args}: tables have no borders");
+    }
+}
+
+/// Commands that would ask refuse without a terminal (stdin is a pipe here
+/// that even holds an answer), immediately and without writing.
+#[test]
+fn nothing_prompts_without_a_terminal() {
+    let env = populated();
+    let head = || env.git(&["-C", STATE, "rev-parse", "HEAD"]);
+    let refuses = |args: &str| {
+        let before = head();
+        let argv: Vec<&str> = args.split(' ').collect();
+        let started = std::time::Instant::now();
+        let run = env.idp_stdin(&argv, "y\npayments\n");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "idp {args} waited for input");
+        run.code(1);
+        assert!(
+            run.stderr.contains("not on a terminal") || run.stderr.contains("not run on a terminal"),
+            "idp {args}: says why it refused\n{}",
+            run.stderr
+        );
+        assert_eq!(head(), before, "idp {args} wrote without confirmation");
+    };
+    let changed = env.write(
+        "orders-db.yaml",
+        std::fs::read_to_string(crate_dir().join("examples/orders-db.yaml"))
+            .unwrap()
+            .replace("storageGB: 100", "storageGB: 200"),
+    );
+    refuses(&format!("apply -f {changed} --repo state"));
+    refuses("delete mysql team-alpha/orders-db --repo state");
+    refuses("rollback --repo state");
+    refuses("failover --cell payments --env prod --replication-lag 3 --repo state");
+    refuses("init");
+    env.idp(&["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "3", "--repo", STATE, "--yes"])
+        .code(0);
+    refuses("failback --cell payments --env prod --replication-lag 3 --repo state");
+}
+
+/// The everyday human output, against a fixed repo. Commit ids, times and
+/// digests vary; everything else is reviewed.
+#[test]
+fn human_output_of_plan_apply_status_history() {
+    let env = TestEnv::new();
+    for example in ["orders-db.yaml", "payments-c0.json"] {
+        env.write(example, std::fs::read(crate_dir().join("examples").join(example)).unwrap());
+    }
+    env.idp(&["init", STATE]).code(0);
+    let filters = vec![
+        (r"sha256:[0-9a-f]+", "sha256:[DIGEST]"),
+        (r"\b[0-9a-f]{40}\b", "[COMMIT]"),
+        (r"\b[0-9a-f]{12}\b", "[SHORT]"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+        (r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", "[TIME]"),
+    ];
+    let runs = [
+        ("plan", vec!["plan", "mysql", "-f", "payments-c0.json", "--repo", STATE]),
+        ("apply", vec!["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]),
+        ("apply_again", vec!["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]),
+        ("status", vec!["status", "mysql", "team-payments/payments-db", "--repo", STATE]),
+        ("history", vec!["history", "--repo", STATE]),
+    ];
+    for (name, args) in runs {
+        let run = env.idp(&args);
+        run.code(0);
+        insta::with_settings!({ filters => filters.clone(), description => format!("idp {}", args.join(" ")), omit_expression => true }, {
+            insta::assert_snapshot!(format!("human_{name}"), format!("--- stdout\n{}--- stderr\n{}", run.stdout, run.stderr));
+        });
+    }
+}
