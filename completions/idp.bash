@@ -192,7 +192,7 @@ _idp() {
             return 0
             ;;
         idp__subcmd__apply)
-            opts="-f -y -m -o -q -h --file --yes --message --reschedule --push --remote --branch --base --max-retries --repo --policy --output --quiet --color --no-headers --help"
+            opts="-f -y -m -o -q -h --file --yes --message --reschedule --push --remote --branch --base --max-retries --timeout --repo --policy --output --quiet --color --no-headers --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,6 +227,10 @@ _idp() {
                     return 0
                     ;;
                 --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -292,7 +296,7 @@ _idp() {
             return 0
             ;;
         idp__subcmd__delete)
-            opts="-y -o -q -h --yes --push --remote --branch --base --max-retries --repo --policy --output --quiet --color --no-headers --help"
+            opts="-y -o -q -h --yes --push --remote --branch --base --max-retries --timeout --repo --policy --output --quiet --color --no-headers --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +315,10 @@ _idp() {
                     return 0
                     ;;
                 --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -342,7 +350,7 @@ _idp() {
             return 0
             ;;
         idp__subcmd__failback)
-            opts="-y -o -q -h --cell --env --replication-lag --lag-url --lag-query --force --reason --dry-run --yes --push --remote --branch --base --max-retries --repo --policy --output --quiet --color --no-headers --help"
+            opts="-y -o -q -h --cell --env --replication-lag --lag-url --lag-query --force --reason --dry-run --yes --push --remote --branch --base --max-retries --timeout --repo --policy --output --quiet --color --no-headers --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,6 +393,10 @@ _idp() {
                     return 0
                     ;;
                 --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -416,7 +428,7 @@ _idp() {
             return 0
             ;;
         idp__subcmd__failover)
-            opts="-y -o -q -h --cell --env --replication-lag --lag-url --lag-query --force --reason --dry-run --yes --push --remote --branch --base --max-retries --repo --policy --output --quiet --color --no-headers --help"
+            opts="-y -o -q -h --cell --env --replication-lag --lag-url --lag-query --force --reason --dry-run --yes --push --remote --branch --base --max-retries --timeout --repo --policy --output --quiet --color --no-headers --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -459,6 +471,10 @@ _idp() {
                     return 0
                     ;;
                 --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1252,7 +1268,7 @@ _idp() {
             return 0
             ;;
         idp__subcmd__rollback)
-            opts="-y -o -q -h --force --yes --push --remote --branch --base --max-retries --repo --policy --output --quiet --color --no-headers --help"
+            opts="-y -o -q -h --force --yes --push --remote --branch --base --max-retries --timeout --repo --policy --output --quiet --color --no-headers --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1271,6 +1287,10 @@ _idp() {
                     return 0
                     ;;
                 --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -83,6 +83,7 @@ complete -c idp -n "__fish_idp_using_subcommand apply" -l remote -d 'The remote 
 complete -c idp -n "__fish_idp_using_subcommand apply" -l branch -d 'Commit onto this branch (created from --base) for a pull request' -r
 complete -c idp -n "__fish_idp_using_subcommand apply" -l base -d 'The branch to build on (default: the current branch; with --branch, the remote\'s default branch)' -r
 complete -c idp -n "__fish_idp_using_subcommand apply" -l max-retries -d 'Attempts before giving up when other pipelines keep pushing first' -r
+complete -c idp -n "__fish_idp_using_subcommand apply" -l timeout -d 'Give up when a network remote stays silent this long (connecting, or between two reads or writes)' -r
 complete -c idp -n "__fish_idp_using_subcommand apply" -l repo -d 'The state repo (default: the current directory, when it is one)' -r -F
 complete -c idp -n "__fish_idp_using_subcommand apply" -l policy -d 'A policy file to use instead of the state repo\'s policy/policy.yaml' -r -F
 complete -c idp -n "__fish_idp_using_subcommand apply" -s o -l output -d 'Output format of results on stdout' -r -f -a "table\t''
@@ -124,6 +125,7 @@ complete -c idp -n "__fish_idp_using_subcommand delete" -l remote -d 'The remote
 complete -c idp -n "__fish_idp_using_subcommand delete" -l branch -d 'Commit onto this branch (created from --base) for a pull request' -r
 complete -c idp -n "__fish_idp_using_subcommand delete" -l base -d 'The branch to build on (default: the current branch; with --branch, the remote\'s default branch)' -r
 complete -c idp -n "__fish_idp_using_subcommand delete" -l max-retries -d 'Attempts before giving up when other pipelines keep pushing first' -r
+complete -c idp -n "__fish_idp_using_subcommand delete" -l timeout -d 'Give up when a network remote stays silent this long (connecting, or between two reads or writes)' -r
 complete -c idp -n "__fish_idp_using_subcommand delete" -l repo -d 'The state repo (default: the current directory, when it is one)' -r -F
 complete -c idp -n "__fish_idp_using_subcommand delete" -l policy -d 'A policy file to use instead of the state repo\'s policy/policy.yaml' -r -F
 complete -c idp -n "__fish_idp_using_subcommand delete" -s o -l output -d 'Output format of results on stdout' -r -f -a "table\t''
@@ -147,6 +149,7 @@ complete -c idp -n "__fish_idp_using_subcommand failover" -l remote -d 'The remo
 complete -c idp -n "__fish_idp_using_subcommand failover" -l branch -d 'Commit onto this branch (created from --base) for a pull request' -r
 complete -c idp -n "__fish_idp_using_subcommand failover" -l base -d 'The branch to build on (default: the current branch; with --branch, the remote\'s default branch)' -r
 complete -c idp -n "__fish_idp_using_subcommand failover" -l max-retries -d 'Attempts before giving up when other pipelines keep pushing first' -r
+complete -c idp -n "__fish_idp_using_subcommand failover" -l timeout -d 'Give up when a network remote stays silent this long (connecting, or between two reads or writes)' -r
 complete -c idp -n "__fish_idp_using_subcommand failover" -l repo -d 'The state repo (default: the current directory, when it is one)' -r -F
 complete -c idp -n "__fish_idp_using_subcommand failover" -l policy -d 'A policy file to use instead of the state repo\'s policy/policy.yaml' -r -F
 complete -c idp -n "__fish_idp_using_subcommand failover" -s o -l output -d 'Output format of results on stdout' -r -f -a "table\t''
@@ -172,6 +175,7 @@ complete -c idp -n "__fish_idp_using_subcommand failback" -l remote -d 'The remo
 complete -c idp -n "__fish_idp_using_subcommand failback" -l branch -d 'Commit onto this branch (created from --base) for a pull request' -r
 complete -c idp -n "__fish_idp_using_subcommand failback" -l base -d 'The branch to build on (default: the current branch; with --branch, the remote\'s default branch)' -r
 complete -c idp -n "__fish_idp_using_subcommand failback" -l max-retries -d 'Attempts before giving up when other pipelines keep pushing first' -r
+complete -c idp -n "__fish_idp_using_subcommand failback" -l timeout -d 'Give up when a network remote stays silent this long (connecting, or between two reads or writes)' -r
 complete -c idp -n "__fish_idp_using_subcommand failback" -l repo -d 'The state repo (default: the current directory, when it is one)' -r -F
 complete -c idp -n "__fish_idp_using_subcommand failback" -l policy -d 'A policy file to use instead of the state repo\'s policy/policy.yaml' -r -F
 complete -c idp -n "__fish_idp_using_subcommand failback" -s o -l output -d 'Output format of results on stdout' -r -f -a "table\t''
@@ -206,6 +210,7 @@ complete -c idp -n "__fish_idp_using_subcommand rollback" -l remote -d 'The remo
 complete -c idp -n "__fish_idp_using_subcommand rollback" -l branch -d 'Commit onto this branch (created from --base) for a pull request' -r
 complete -c idp -n "__fish_idp_using_subcommand rollback" -l base -d 'The branch to build on (default: the current branch; with --branch, the remote\'s default branch)' -r
 complete -c idp -n "__fish_idp_using_subcommand rollback" -l max-retries -d 'Attempts before giving up when other pipelines keep pushing first' -r
+complete -c idp -n "__fish_idp_using_subcommand rollback" -l timeout -d 'Give up when a network remote stays silent this long (connecting, or between two reads or writes)' -r
 complete -c idp -n "__fish_idp_using_subcommand rollback" -l repo -d 'The state repo (default: the current directory, when it is one)' -r -F
 complete -c idp -n "__fish_idp_using_subcommand rollback" -l policy -d 'A policy file to use instead of the state repo\'s policy/policy.yaml' -r -F
 complete -c idp -n "__fish_idp_using_subcommand rollback" -s o -l output -d 'Output format of results on stdout' -r -f -a "table\t''

@@ -82,6 +82,7 @@ _arguments "${_arguments_options[@]}" : \
 '--branch=[Commit onto this branch (created from --base) for a pull request]:NAME:_default' \
 '--base=[The branch to build on (default\: the current branch; with --branch, the remote'\''s default branch)]:NAME:_default' \
 '--max-retries=[Attempts before giving up when other pipelines keep pushing first]:N:_default' \
+'--timeout=[Give up when a network remote stays silent this long (connecting, or between two reads or writes)]:SECONDS:_default' \
 '--repo=[The state repo (default\: the current directory, when it is one)]:PATH:_files' \
 '--policy=[A policy file to use instead of the state repo'\''s policy/policy.yaml]:FILE:_files' \
 '-o+[Output format of results on stdout]:OUTPUT:(table json yaml)' \
@@ -139,6 +140,7 @@ _arguments "${_arguments_options[@]}" : \
 '--branch=[Commit onto this branch (created from --base) for a pull request]:NAME:_default' \
 '--base=[The branch to build on (default\: the current branch; with --branch, the remote'\''s default branch)]:NAME:_default' \
 '--max-retries=[Attempts before giving up when other pipelines keep pushing first]:N:_default' \
+'--timeout=[Give up when a network remote stays silent this long (connecting, or between two reads or writes)]:SECONDS:_default' \
 '--repo=[The state repo (default\: the current directory, when it is one)]:PATH:_files' \
 '--policy=[A policy file to use instead of the state repo'\''s policy/policy.yaml]:FILE:_files' \
 '-o+[Output format of results on stdout]:OUTPUT:(table json yaml)' \
@@ -168,6 +170,7 @@ _arguments "${_arguments_options[@]}" : \
 '--branch=[Commit onto this branch (created from --base) for a pull request]:NAME:_default' \
 '--base=[The branch to build on (default\: the current branch; with --branch, the remote'\''s default branch)]:NAME:_default' \
 '--max-retries=[Attempts before giving up when other pipelines keep pushing first]:N:_default' \
+'--timeout=[Give up when a network remote stays silent this long (connecting, or between two reads or writes)]:SECONDS:_default' \
 '--repo=[The state repo (default\: the current directory, when it is one)]:PATH:_files' \
 '--policy=[A policy file to use instead of the state repo'\''s policy/policy.yaml]:FILE:_files' \
 '-o+[Output format of results on stdout]:OUTPUT:(table json yaml)' \
@@ -197,6 +200,7 @@ _arguments "${_arguments_options[@]}" : \
 '--branch=[Commit onto this branch (created from --base) for a pull request]:NAME:_default' \
 '--base=[The branch to build on (default\: the current branch; with --branch, the remote'\''s default branch)]:NAME:_default' \
 '--max-retries=[Attempts before giving up when other pipelines keep pushing first]:N:_default' \
+'--timeout=[Give up when a network remote stays silent this long (connecting, or between two reads or writes)]:SECONDS:_default' \
 '--repo=[The state repo (default\: the current directory, when it is one)]:PATH:_files' \
 '--policy=[A policy file to use instead of the state repo'\''s policy/policy.yaml]:FILE:_files' \
 '-o+[Output format of results on stdout]:OUTPUT:(table json yaml)' \
@@ -239,6 +243,7 @@ _arguments "${_arguments_options[@]}" : \
 '--branch=[Commit onto this branch (created from --base) for a pull request]:NAME:_default' \
 '--base=[The branch to build on (default\: the current branch; with --branch, the remote'\''s default branch)]:NAME:_default' \
 '--max-retries=[Attempts before giving up when other pipelines keep pushing first]:N:_default' \
+'--timeout=[Give up when a network remote stays silent this long (connecting, or between two reads or writes)]:SECONDS:_default' \
 '--repo=[The state repo (default\: the current directory, when it is one)]:PATH:_files' \
 '--policy=[A policy file to use instead of the state repo'\''s policy/policy.yaml]:FILE:_files' \
 '-o+[Output format of results on stdout]:OUTPUT:(table json yaml)' \

@@ -18,7 +18,7 @@ use miette::Diagnostic;
 pub use commit::{FileChange, MANAGED_PREFIXES};
 pub use layout::*;
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
-pub use remote::{PushFailure, host_key_known, tracking_ref};
+pub use remote::{DEFAULT_NETWORK_TIMEOUT, PushFailure, host_key_known, set_network_timeout, tracking_ref};
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum StateError {
