@@ -2,6 +2,7 @@
 //! cleared environment (see `common::TestEnv`). One module per command; the request
 //! contract, which `plan` enforces, has its own.
 
+mod bad_inputs;
 mod common;
 /// The CRD schema walk shared with tests/manifests.rs, loaded once for every module here.
 #[path = "../support/crd_schema.rs"]
@@ -14,3 +15,4 @@ mod plan;
 mod plan_contract;
 mod policy;
 mod remote;
+mod secrets;
