@@ -4,6 +4,7 @@
 
 mod bad_inputs;
 mod common;
+mod crash;
 /// The CRD schema walk shared with tests/manifests.rs, loaded once for every module here.
 #[path = "../support/crd_schema.rs"]
 mod crd_schema;
