@@ -57,6 +57,15 @@ pub enum StateError {
     )]
     Lock { holder: String },
 
+    #[error("committed {commit}, but updating the work tree failed: {message}")]
+    #[diagnostic(
+        code(idp::state::checkout),
+        help(
+            "the commit is in place; fix the cause (disk space?) and run idp again: the next apply finishes the checkout"
+        )
+    )]
+    CheckoutIncomplete { commit: String, message: String },
+
     #[error("git: {context}: {source}")]
     #[diagnostic(code(idp::state::git))]
     Git {

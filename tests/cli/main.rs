@@ -9,6 +9,7 @@ mod crash;
 #[path = "../support/crd_schema.rs"]
 mod crd_schema;
 mod dr;
+mod faults;
 mod gitops;
 mod global;
 mod governance;
