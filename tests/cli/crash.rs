@@ -106,13 +106,15 @@ impl Soak {
         self.git(name, &["config", "user.email", "crash@example.org"]);
     }
 
-    /// Starts `args`, waits `delay`, then SIGKILLs it (unless it finished first);
-    /// whether it was killed.
-    fn kill_after(&self, args: &[&str], delay: Duration) -> bool {
+    /// Starts `args`, waits `delay`, then SIGKILLs it unless it finished first.
+    /// Whether it was killed; a run that finished updates `full`, the duration of a
+    /// whole run on this machine right now (other jobs make it vary).
+    fn kill_after(&self, args: &[&str], delay: Duration, full: &mut Duration) -> bool {
         let mut child: Child = self.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let deadline = Instant::now() + delay;
-        while Instant::now() < deadline {
+        let started = Instant::now();
+        while started.elapsed() < delay {
             if child.try_wait().unwrap().is_some() {
+                *full = started.elapsed();
                 return false;
             }
             std::thread::sleep(Duration::from_millis(1));
@@ -176,7 +178,7 @@ fn apply_killed_at_random_moments_leaves_the_state_repo_whole() {
     let batch = s.write_batch(0);
     let started = Instant::now();
     s.must(&["apply", "-f", &batch, "--repo", "scratch", "--yes", "-q"]);
-    let full = started.elapsed();
+    let mut full = started.elapsed();
     eprintln!("crash test: a full apply of {} requests takes {full:?}", s.requests);
 
     let (mut killed, mut landed) = (0, 0);
@@ -184,10 +186,12 @@ fn apply_killed_at_random_moments_leaves_the_state_repo_whole() {
         let batch = s.write_batch(round);
         let old = s.git("state", &["rev-parse", "HEAD"]);
         let delay = s.moment(full);
-        killed += u64::from(s.kill_after(&["apply", "-f", &batch, "--repo", "state", "--yes", "-q"], delay));
+        let was_killed = s.kill_after(&["apply", "-f", &batch, "--repo", "state", "--yes", "-q"], delay, &mut full);
 
         s.assert_fsck("state", round);
-        landed += u64::from(s.assert_old_or_new("state", "HEAD", &old, round));
+        let moved = s.assert_old_or_new("state", "HEAD", &old, round);
+        killed += u64::from(was_killed);
+        landed += u64::from(was_killed && moved);
         s.must(&["verify", "--repo", "state", "-q"]);
         // A re-run completes the apply (or finds it complete) and leaves a clean checkout.
         s.must(&["apply", "-f", &batch, "--repo", "state", "--yes", "-q"]);
@@ -201,7 +205,7 @@ fn apply_killed_at_random_moments_leaves_the_state_repo_whole() {
         let base = s.git("state", &["rev-list", "--max-parents=0", "HEAD"]);
         s.git("state", &["reset", "--quiet", "--hard", &base]);
     }
-    eprintln!("crash test: {} rounds, {killed} killed mid-run, {landed} of those had already landed", rounds());
+    eprintln!("crash test: {} rounds, {killed} killed mid-run, {landed} of them after the branch moved", rounds());
 }
 
 #[test]
@@ -216,10 +220,10 @@ fn apply_push_killed_at_random_moments_leaves_both_repos_whole() {
     let batch = s.write_batch(0);
     let started = Instant::now();
     s.must(&["apply", "-f", &batch, "--repo", "w1", "--yes", "--push", "-q"]);
-    let full = started.elapsed();
+    let mut full = started.elapsed();
     eprintln!("crash test: a full apply --push of {} requests takes {full:?}", s.requests);
 
-    let mut killed = 0;
+    let (mut killed, mut landed) = (0, 0);
     for round in 1..=rounds() {
         // Both repos back at the base, so every round pushes a batch of the same size.
         s.env.git(&["-C", "remote.git", "update-ref", "refs/heads/main", &base]);
@@ -227,11 +231,14 @@ fn apply_push_killed_at_random_moments_leaves_both_repos_whole() {
         s.git("w1", &["reset", "--quiet", "--hard", &base]);
         let batch = s.write_batch(round);
         let delay = s.moment(full);
-        killed += u64::from(s.kill_after(&["apply", "-f", &batch, "--repo", "w1", "--yes", "--push", "-q"], delay));
+        let args = ["apply", "-f", &batch, "--repo", "w1", "--yes", "--push", "-q"];
+        let was_killed = s.kill_after(&args, delay, &mut full);
 
         s.assert_fsck("remote.git", round);
         s.assert_fsck("w1", round);
-        s.assert_old_or_new("remote.git", "main", &base, round);
+        let moved = s.assert_old_or_new("remote.git", "main", &base, round);
+        killed += u64::from(was_killed);
+        landed += u64::from(was_killed && moved);
         let local = s.git("w1", &["rev-parse", "HEAD"]);
         let remote = s.git("remote.git", &["rev-parse", "main"]);
         assert!(local == base || local == remote, "seed {} round {round}: the clone moved elsewhere", s.seed);
@@ -243,6 +250,6 @@ fn apply_push_killed_at_random_moments_leaves_both_repos_whole() {
         s.assert_fsck("remote.git", round);
         std::fs::remove_dir_all(s.path(&batch)).unwrap();
     }
-    eprintln!("crash test: {} push rounds, {killed} killed mid-run", rounds());
+    eprintln!("crash test: {} push rounds, {killed} killed mid-run, {landed} of them after the remote moved", rounds());
     assert!(Path::new(&s.path("remote.git")).exists());
 }
