@@ -104,6 +104,15 @@ impl Soak {
         self.must(&["init", name]);
         self.git(name, &["config", "user.name", "Idp Crash"]);
         self.git(name, &["config", "user.email", "crash@example.org"]);
+        self.no_auto_gc(name);
+    }
+
+    /// The git CLI's `gc --auto` (after fetch, reset, ...) repacks and prunes loose
+    /// objects in the background, which `git fsck` then finds missing mid-walk; idp
+    /// never runs gc, so the test's own git calls must not either.
+    fn no_auto_gc(&self, repo: &str) {
+        self.git(repo, &["config", "gc.auto", "0"]);
+        self.git(repo, &["config", "gc.autoDetach", "false"]);
     }
 
     /// Starts `args`, waits `delay`, then SIGKILLs it unless it finished first.
@@ -214,6 +223,8 @@ fn apply_push_killed_at_random_moments_leaves_both_repos_whole() {
     s.init_repo("seed");
     s.env.git(&["clone", "--quiet", "--bare", "seed", "remote.git"]);
     s.env.git(&["clone", "--quiet", "remote.git", "w1"]);
+    s.no_auto_gc("remote.git");
+    s.no_auto_gc("w1");
     s.git("w1", &["config", "user.name", "Idp Crash"]);
     s.git("w1", &["config", "user.email", "crash@example.org"]);
     let base = s.git("remote.git", &["rev-parse", "main"]);
