@@ -262,6 +262,12 @@ pub fn parse_documents(source: &Source) -> Result<Vec<Node>, SourceError> {
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: 20_000,
         },
+        // Requests nest four levels, a policy six. Each level is a recursive
+        // call; 32 keeps a hostile file far from any thread's stack limit (64,
+        // the default, overflowed a 2 MiB test thread in a debug build).
+        budget: serde_saphyr::budget! {
+            max_depth: 32,
+        },
     };
     let raw: Vec<Spanned<RawValue>> = serde_saphyr::from_multiple_with_options(&source.text, options)
         .map_err(|error| syntax_error(source, &error))?;
