@@ -32,6 +32,22 @@ pub fn is_label_value(s: &str) -> bool {
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
 }
 
+/// `s` with every control or invisible character (newline, tab, escape,
+/// zero-width and bidi marks) written as a Rust escape, so a crafted value
+/// cannot forge lines, colour codes or reordered text in a message.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let escaped = c.escape_debug();
+        if matches!(c, '"' | '\'' | '\\') || escaped.len() == 1 {
+            out.push(c);
+        } else {
+            out.extend(escaped);
+        }
+    }
+    out
+}
+
 /// The closest of `candidates` to `input`, if it is close enough to be a
 /// typo: a few edits (a third of the length), ignoring case. A shared prefix
 /// alone (`cell-ap-south` vs `cell-us-east`) is not a typo.
@@ -74,6 +90,15 @@ mod tests {
         assert!(is_label_value("C0"));
         assert!(!is_label_value("_x"));
         assert!(!is_label_value("a/b"));
+    }
+
+    #[test]
+    fn printable_escapes_what_could_forge_output() {
+        assert_eq!(printable("plain `x` \"q\" it's"), "plain `x` \"q\" it's");
+        assert_eq!(printable("a\nb\tc\u{1b}[31m"), "a\\nb\\tc\\u{1b}[31m");
+        assert_eq!(printable("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(printable("zero\u{200b}width"), "zero\\u{200b}width");
+        assert_eq!(printable("café ü"), "café ü");
     }
 
     #[test]

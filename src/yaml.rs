@@ -256,6 +256,18 @@ pub enum SourceError {
 pub fn parse_documents(source: &Source) -> Result<Vec<Node>, SourceError> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
+        // A request or policy uses an alias for a shared block now and then; an
+        // alias bomb replays millions of events. The default allows a million,
+        // which costs seconds; a tenth of a second's worth is plenty.
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 20_000,
+        },
+        // Requests nest four levels, a policy six. Each level is a recursive
+        // call; 32 keeps a hostile file far from any thread's stack limit (64,
+        // the default, overflowed a 2 MiB test thread in a debug build).
+        budget: serde_saphyr::budget! {
+            max_depth: 32,
+        },
     };
     let raw: Vec<Spanned<RawValue>> = serde_saphyr::from_multiple_with_options(&source.text, options)
         .map_err(|error| syntax_error(source, &error))?;
@@ -281,10 +293,18 @@ fn syntax_error(source: &Source, error: &serde_saphyr::Error) -> SourceError {
     {
         span = (span.offset() + at, 1).into();
     }
-    let help = if message.contains("budget") || message.contains("recursion") {
-        "the file nests or repeats too deeply to be a request; aliases and deep nesting are limited"
+    let help = if message.contains("nested")
+        || message.contains("aliases")
+        || message.contains("alias expansions")
+        || message.contains("alias replay")
+        || message.contains("parser limit")
+        || message.contains("recursion")
+    {
+        "the file nests or repeats too deeply to be a request or policy; aliases and deep nesting are limited"
     } else if message.contains("duplicate") {
         "each key may appear once in a mapping; remove the repeated key"
+    } else if message.contains("finite number") {
+        "write a plain number"
     } else if message.contains("tab") {
         "indent YAML with spaces, not tabs"
     } else {
@@ -306,7 +326,26 @@ pub fn parser_message(error: &serde_saphyr::Error) -> String {
     let first = full.lines().next().unwrap_or_default();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     let message = first.split_once(": ").filter(|(head, _)| head.starts_with("line ")).map_or(first, |(_, rest)| rest);
-    message.split(", set DuplicateKeyPolicy").next().unwrap_or(message).to_owned()
+    let message = message.split(", set DuplicateKeyPolicy").next().unwrap_or(message);
+    // Budget and float refusals name parser internals; say what they mean.
+    let number = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    if let Some(detail) = message.strip_prefix("budget breached: ") {
+        return match detail.split_once(' ').map_or(detail, |(variant, _)| variant) {
+            "Depth" => format!("nested too deeply ({} levels)", number(detail)),
+            "Nodes" => format!("too many values once aliases are expanded ({} nodes)", number(detail)),
+            "Aliases" | "AliasExpansions" => format!("too many alias expansions ({})", number(detail)),
+            _ => format!("over a parser limit ({detail})"),
+        };
+    }
+    if message.starts_with("alias replay limit exceeded") {
+        let limit = message.rsplit('>').next().map(number).unwrap_or_default();
+        return format!("too many values once aliases are expanded (over {limit} replayed)");
+    }
+    if let Some(rest) = message.strip_prefix("non-finite float ") {
+        let value = rest.split(' ').next().unwrap_or(rest);
+        return format!("{value} is not a finite number");
+    }
+    message.to_owned()
 }
 
 fn convert(source: &Source, node: Spanned<RawValue>) -> Node {
@@ -471,6 +510,8 @@ mod tests {
             ("a: 1\na: 2\n", "duplicate"),
             ("a:\n\tb: 1\n", "tab"),
             (&format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)), "recursion"),
+            (&(0..100).map(|i| format!("{}a:\n", " ".repeat(i))).collect::<String>(), "nested too deeply"),
+            ("a: .nan\n", ".nan` is not a finite number"),
         ] {
             match parse(text) {
                 Err(SourceError::Syntax { message, location, .. }) => {
@@ -504,7 +545,10 @@ mod tests {
             text.push_str(&format!("{c}: &{c} [{refs}]\n"));
             prev = c;
         }
-        assert!(matches!(parse(&text), Err(SourceError::Syntax { .. })));
+        match parse(&text) {
+            Err(SourceError::Syntax { message, .. }) => assert!(message.starts_with("too many values"), "{message}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -334,10 +334,25 @@ pub struct PushArgs {
     /// Attempts before giving up when other pipelines keep pushing first
     #[arg(long, value_name = "N", default_value_t = 10, requires = "push")]
     pub max_retries: u32,
+
+    /// Give up when a network remote stays silent this long (connecting, or between two reads or writes)
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = crate::state::DEFAULT_NETWORK_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        requires = "push"
+    )]
+    pub timeout: u64,
 }
 
 impl PushArgs {
+    /// The resolved push settings. libgit2's network timeout is process-wide,
+    /// so it is set here, before anything is fetched or pushed.
     pub fn options(&self) -> Option<ops::publish::PushOptions> {
+        if self.push {
+            crate::state::set_network_timeout(std::time::Duration::from_secs(self.timeout));
+        }
         self.push.then(|| ops::publish::PushOptions {
             remote: self.remote.clone(),
             branch: self.branch.clone(),

@@ -52,6 +52,7 @@ pub fn land_locally<T>(
 ) -> Result<(T, Option<Landed>), Error> {
     let state = ctx.state()?;
     let _lock = state.lock(DEFAULT_LOCK_WAIT)?;
+    state.finish_interrupted_checkout()?;
     // Another process may have committed between resolving and locking.
     let head = state.head()?;
     let branch = state.branch_ref()?;

@@ -107,18 +107,22 @@ pub fn load(source: Source, origin: PolicyOrigin) -> Result<LoadedPolicy, Policy
     if documents.len() > 1 {
         checker.issue(&[], "a policy file holds exactly one YAML document", Some("remove the extra `---` documents"));
     }
-    let policy = match serde_saphyr::from_str::<Policy>(&source.text) {
-        Ok(policy) if documents.len() == 1 => Some(policy),
-        Ok(_) => None,
-        Err(error) => {
+    let typed = if documents.len() == 1 { Some(serde_saphyr::from_str::<Policy>(&source.text)) } else { None };
+    let policy = match typed {
+        Some(Ok(policy)) => Some(policy),
+        None => None,
+        Some(Err(error)) => {
             let span = error.location().map_or((0, 0).into(), |l| source.span_of(&l));
-            let message = yaml::parser_message(&error);
+            let message = typed_message(&yaml::parser_message(&error));
             let help = "see policy/policy.yaml in the idp project for the reference shape".to_owned();
             checker.issues.push(checker.at(span, message, Some(help)));
             None
         }
     };
     if let Some(policy) = &policy {
+        if let Ok(typed) = serde_json::to_value(policy) {
+            checker.scalar_types(&documents[0], &typed, "policy");
+        }
         checker.check(policy);
     }
     match policy {
@@ -126,6 +130,33 @@ pub fn load(source: Source, origin: PolicyOrigin) -> Result<LoadedPolicy, Policy
             Ok(LoadedPolicy { policy, origin, digest: digest(source.text.as_bytes()) })
         }
         _ => Err(PolicyError::Invalid { name: source.name.clone(), issues: checker.issues }),
+    }
+}
+
+/// The typed parser's words for a number that does not fit, in the words of
+/// someone editing the file.
+fn typed_message(message: &str) -> String {
+    match message {
+        m if m.starts_with("invalid u") => "must be a whole number, not negative and not a decimal".into(),
+        m if m.starts_with("invalid i") => "must be a whole number".into(),
+        m if m.starts_with("invalid floating point") => "must be a number".into(),
+        m => m.to_owned(),
+    }
+}
+
+/// Kubernetes API groups a traffic provider may never write: core objects
+/// (Secrets, ServiceAccounts, ...), workloads, RBAC, admission webhooks and
+/// CRDs. Traffic records are provider CRDs (`<group>.<domain>/<version>`).
+fn forbidden_traffic_kind(api_version: &str, kind: &str) -> Option<&'static str> {
+    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    if kind == "Secret" {
+        Some("idp never writes Secrets; connection secrets are referenced by name")
+    } else if !group.contains('.') {
+        Some("core and built-in API groups are not traffic records")
+    } else if group == "k8s.io" || group.ends_with(".k8s.io") {
+        Some("Kubernetes' own API groups (RBAC, admission, CRDs, ...) are not traffic records")
+    } else {
+        None
     }
 }
 
@@ -141,7 +172,8 @@ impl Checker<'_> {
     fn at(&self, span: SourceSpan, message: String, help: Option<String>) -> PolicyIssue {
         let (line, column) = self.source.line_col(span.offset());
         PolicyIssue {
-            message,
+            // Messages quote the file's names and values, which may hold anything.
+            message: names::printable(&message),
             location: format!("{}:{line}:{column}", self.source.name),
             help,
             src: self.source.named(),
@@ -153,6 +185,45 @@ impl Checker<'_> {
         let span = self.root.locate(path);
         let issue = self.at(span, message.into(), help.map(str::to_owned));
         self.issues.push(issue);
+    }
+
+    /// The typed parser reads a quoted `"0.25"` as a number and `"yes"` as
+    /// true. A policy says what it means: walk the file's tree beside the
+    /// parsed policy and refuse every string that the model holds as a
+    /// number or a boolean.
+    fn scalar_types(&mut self, node: &Node, typed: &serde_json::Value, field: &str) {
+        use serde_json::Value as Json;
+        match (&node.value, typed) {
+            (yaml::Value::Map(entries), Json::Object(fields)) => {
+                for (key, value) in entries {
+                    if let Some(typed) = fields.get(&key.name) {
+                        self.scalar_types(value, typed, &key.name);
+                    }
+                }
+            }
+            (yaml::Value::Seq(items), Json::Array(typed)) => {
+                for (item, typed) in items.iter().zip(typed) {
+                    self.scalar_types(item, typed, field);
+                }
+            }
+            (yaml::Value::Str(_), Json::Number(_)) => {
+                let issue = self.at(
+                    node.span,
+                    format!("`{field}` must be a number, not a string"),
+                    Some("write the number without quotes".into()),
+                );
+                self.issues.push(issue);
+            }
+            (yaml::Value::Str(_), Json::Bool(_)) => {
+                let issue = self.at(
+                    node.span,
+                    format!("`{field}` must be true or false, not a string"),
+                    Some("write true or false without quotes".into()),
+                );
+                self.issues.push(issue);
+            }
+            _ => {}
+        }
     }
 
     fn check(&mut self, p: &Policy) {
@@ -200,6 +271,31 @@ impl Checker<'_> {
                     &[Key("traffic"), Key("providers"), Key(name)],
                     format!("traffic provider {name} lists no kinds"),
                     Some("list the apiVersion/kind pairs its template renders"),
+                );
+            }
+        }
+        for (name, provider) in &p.traffic.providers {
+            for (i, k) in provider.kinds.iter().enumerate() {
+                if let Some(why) = forbidden_traffic_kind(&k.api_version, &k.kind) {
+                    self.issue(
+                        &[Key("traffic"), Key("providers"), Key(name), Key("kinds"), Index(i)],
+                        format!("traffic provider {name} may not write {} {}: {why}", k.api_version, k.kind),
+                        Some("list only the provider's DNS and health-check kinds"),
+                    );
+                }
+            }
+        }
+        for (field, value) in [("repoURL", &p.gitops.repo_url), ("revision", &p.gitops.revision)] {
+            let plain = !value.is_empty()
+                && value.len() <= 2048
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+                && !value.contains("{{")
+                && !value.contains("{%");
+            if !plain {
+                self.issue(
+                    &[Key("gitops"), Key(field)],
+                    format!("gitops.{field} `{value}` must be a plain URL or ref: no spaces, control characters or template syntax"),
+                    None,
                 );
             }
         }

@@ -67,6 +67,59 @@ fn str_at<'a>(doc: &'a Value, pointer: &str) -> Option<&'a str> {
     doc.pointer(pointer).and_then(Value::as_str)
 }
 
+/// Words that make a key (or an env var's name) hold a secret.
+const SENSITIVE: [&str; 8] =
+    ["password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "privatekey"];
+
+/// A key that names or points at a secret rather than holding one
+/// (`writeConnectionSecretToRef`, `secretName`, `secretKeyRef`, ...).
+fn is_reference(key: &str) -> bool {
+    ["name", "ref", "key", "keys"].iter().any(|s| key.ends_with(s)) || key.contains("secretref")
+}
+
+/// Where in a rendered document a secret value sits, if anywhere: private
+/// keys, AWS access key ids, literal values of password/token-like keys and
+/// of env vars named like one. Names of and references to secrets are fine.
+pub fn secret_value(doc: &Value) -> Option<String> {
+    fn walk(value: &Value, path: &str) -> Option<String> {
+        match value {
+            Value::String(s) => {
+                if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
+                    return Some(format!("{path} holds a private key"));
+                }
+                let aws = s
+                    .as_bytes()
+                    .windows(20)
+                    .any(|w| w.starts_with(b"AKIA") && w.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+                aws.then(|| format!("{path} holds an AWS access key id"))
+            }
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| walk(v, &format!("{path}[{i}]"))),
+            Value::Object(map) => {
+                // `env: [{name: DB_PASSWORD, value: ...}]` holds a secret under a harmless key.
+                if let (Some(Value::String(name)), Some(Value::String(v))) = (map.get("name"), map.get("value"))
+                    && !v.is_empty()
+                    && SENSITIVE.iter().any(|w| name.to_ascii_lowercase().contains(w))
+                {
+                    return Some(format!("{path}.value sets {name} to a literal value"));
+                }
+                map.iter().find_map(|(key, v)| {
+                    let at = format!("{path}.{key}");
+                    let lower = key.to_ascii_lowercase();
+                    let sensitive = SENSITIVE.iter().any(|w| lower.contains(w)) && !is_reference(&lower);
+                    match v {
+                        Value::String(literal) if sensitive && !literal.is_empty() => {
+                            Some(format!("{at} holds a literal value"))
+                        }
+                        _ => walk(v, &at),
+                    }
+                })
+            }
+            _ => None,
+        }
+    }
+    walk(doc, "")
+}
+
 /// Checks the manifests rendered for a request.
 pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) -> Result<(), String> {
     let expected = super::labels(request);
@@ -76,6 +129,13 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
         let Some(scope) = scope_of(api_version, kind, policy) else {
             return Err(format!("{api_version} {kind} is not on idp's allowlist"));
         };
+        // Whatever a policy lists: idp references secrets, it never writes one.
+        if kind == "Secret" {
+            return Err(format!("{api_version} Secret: idp never writes Secrets; reference them by name"));
+        }
+        if let Some(found) = secret_value(&doc) {
+            return Err(format!("{kind}: {found}; secrets are referenced by name, never written"));
+        }
         let name = str_at(&doc, "/metadata/name").ok_or_else(|| format!("{kind} has no metadata.name"))?;
         if !names::is_dns_label(name) {
             return Err(format!("{kind} name {name:?} is not a DNS-1123 label"));
@@ -97,6 +157,11 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
         }
         let labels = doc.pointer("/metadata/labels").and_then(Value::as_object);
         for (key, value) in &expected {
+            // Validation makes these plain; a request built any other way must not
+            // carry newlines or quotes into a label.
+            if !names::is_label_value(value) {
+                return Err(format!("{kind} {name}: label {key} value {value:?} is not a Kubernetes label value"));
+            }
             let found = labels.and_then(|l| l.get(*key)).and_then(Value::as_str);
             if found != Some(value.as_str()) {
                 return Err(format!("{kind} {name} lacks label {key}: {value}"));
@@ -109,6 +174,9 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
 /// Checks the Argo CD bootstrap written by `idp init`.
 pub fn check_bootstrap(text: &str) -> Result<(), String> {
     for doc in documents(text)? {
+        if let Some(found) = secret_value(&doc) {
+            return Err(format!("{found}; secrets are referenced by name, never written"));
+        }
         let pair = (str_at(&doc, "/apiVersion").unwrap_or_default(), str_at(&doc, "/kind").unwrap_or_default());
         if !matches!(pair, ("argoproj.io/v1alpha1", "AppProject" | "Application")) {
             return Err(format!("{} {} is not an Argo CD AppProject or Application", pair.0, pair.1));
@@ -118,4 +186,100 @@ pub fn check_bootstrap(text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{RenderInput, Renderer};
+    use crate::request::Spec;
+
+    /// Every JSON pointer of a document's keys: its structure, without the values.
+    fn shape(value: &Value, at: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => map.iter().for_each(|(k, v)| shape(v, format!("{at}/{k}"), out)),
+            Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| shape(v, format!("{at}/{i}"), out)),
+            _ => out.push(at),
+        }
+    }
+
+    fn render(request: &Request) -> Result<Vec<Vec<Value>>, super::super::RenderError> {
+        let (policy, _, decision) = crate::test_support::payments_c0();
+        let input =
+            RenderInput { request, decision: &decision, policy: &policy, active: Default::default(), database: None };
+        let files = Renderer::embedded().request_files(&input)?;
+        Ok(files.iter().map(|f| documents(&f.content).unwrap()).collect())
+    }
+
+    const HOSTILE: [&str; 6] =
+        ["a\nkind: Secret", "a\" injected: \"x", "{{ 7*7 }}", "../../etc", "\u{43e}rders", "a'b: [c]"];
+
+    /// Requests are validated before they are rendered; rendering one that was
+    /// not (a bug elsewhere) still cannot put a crafted value into a name, a
+    /// namespace or a label.
+    #[test]
+    fn hostile_names_that_skipped_validation_are_refused_by_the_guard() {
+        let (_, base, _) = crate::test_support::payments_c0();
+        for hostile in HOSTILE {
+            for field in ["name", "namespace", "cell", "tier", "environment"] {
+                let mut request = base.clone();
+                let slot = match field {
+                    "name" => &mut request.name,
+                    "namespace" => &mut request.namespace,
+                    "cell" => &mut request.cell,
+                    "tier" => &mut request.tier,
+                    _ => &mut request.environment,
+                };
+                *slot = hostile.to_owned();
+                assert!(render(&request).is_err(), "{field} = {hostile:?} was rendered");
+            }
+        }
+    }
+
+    /// A value that is not a name (an image reference) is written as a quoted
+    /// scalar: whatever it holds, the documents keep their shape and the value
+    /// reads back unchanged.
+    #[test]
+    fn request_values_cannot_change_a_manifests_structure() {
+        let (_, mut app, _) = crate::test_support::payments_c0();
+        app.kind = crate::request::Kind::App;
+        app.spec = Spec::App { image: "registry.example.org/a:1".into(), port: 8080, replicas: 2, public_host: None };
+        let benign = render(&app).unwrap();
+        let shapes = |docs: &[Vec<Value>]| -> Vec<String> {
+            let mut out = Vec::new();
+            docs.iter().flatten().for_each(|d| shape(d, String::new(), &mut out));
+            out
+        };
+        for hostile in HOSTILE {
+            let image = format!("registry.example.org/a:1{hostile}");
+            app.spec = Spec::App { image: image.clone(), port: 8080, replicas: 2, public_host: None };
+            let docs = render(&app).unwrap();
+            assert_eq!(shapes(&docs), shapes(&benign), "{hostile:?} changed the structure");
+            let images: Vec<&str> = docs
+                .iter()
+                .flatten()
+                .filter_map(|d| d.pointer("/spec/template/spec/containers/0/image").and_then(Value::as_str))
+                .collect();
+            assert!(!images.is_empty() && images.iter().all(|i| *i == image), "{images:?}");
+        }
+    }
+
+    fn yaml(text: &str) -> Value {
+        serde_saphyr::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn secret_values_are_found_and_references_are_not() {
+        let clean = "spec:\n  writeConnectionSecretToRef: {name: db-conn}\n  template:\n    spec:\n      automountServiceAccountToken: false\n      containers:\n        - envFrom: [{secretRef: {name: db-conn}}]\n          env: [{name: DB_PASSWORD_FILE_NAME, valueFrom: {secretKeyRef: {name: db-conn, key: password}}}]\n";
+        assert_eq!(secret_value(&yaml(clean)), None);
+        for (text, expected) in [
+            ("spec: {password: hunter2}", ".spec.password holds a literal value"),
+            ("spec: {apiToken: abc}", ".spec.apiToken holds a literal value"),
+            ("data: {tls.key: \"-----BEGIN RSA PRIVATE KEY-----\\nMII\"}", ".data.tls.key holds a private key"),
+            ("a: [x, \"id AKIAABCDEFGHIJKLMNOP\"]", ".a[1] holds an AWS access key id"),
+            ("env: [{name: DB_PASSWORD, value: hunter2}]", ".env[0].value sets DB_PASSWORD to a literal value"),
+        ] {
+            assert_eq!(secret_value(&yaml(text)).as_deref(), Some(expected), "{text}");
+        }
+    }
 }

@@ -51,6 +51,10 @@ fn index_entry(path: &str, id: Oid, metadata: &std::fs::Metadata) -> IndexEntry 
     }
 }
 
+fn io_error(context: String, error: std::io::Error) -> StateError {
+    StateError::Git { context, source: git2::Error::from_str(&error.to_string()) }
+}
+
 /// One file to write or remove, by repo-relative path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileChange {
@@ -93,6 +97,11 @@ pub const MANAGED_PREFIXES: &[&str] = &[
     "catalog/",
     "templates/",
 ];
+
+/// In a non-bare repo, names the commit whose checkout is under way: written
+/// before the branch moves, removed once the work tree and index match it. If
+/// idp dies (or the disk fills) in between, the next write finishes the job.
+const CHECKOUT_MARK: &str = "idp-checkout";
 
 impl StateRepo {
     /// The files below a directory at a commit (that directory only, recursively;
@@ -147,15 +156,53 @@ impl StateRepo {
         let commit = self.write_commit(parent, changes, message)?;
         let branch = self.branch_ref()?;
         let log = format!("idp: {}", message.lines().next().unwrap_or_default());
+        let mark = self.repo.path().join(CHECKOUT_MARK);
+        if !self.repo.is_bare() {
+            std::fs::write(&mark, commit.to_string()).map_err(|e| io_error(format!("write {}", mark.display()), e))?;
+        }
         match parent {
             Some(old) => self.repo.reference_matching(&branch, commit, true, old, &log),
             None => self.repo.reference(&branch, commit, false, &log),
         }
         .map_err(git(format!("move {branch} (did another process commit meanwhile?)")))?;
         if !self.repo.is_bare() {
-            self.sync_work_tree(changes)?;
+            self.sync_work_tree(changes)
+                .map_err(|e| StateError::CheckoutIncomplete { commit: commit.to_string(), message: e.to_string() })?;
+            let _ = std::fs::remove_file(&mark);
         }
         Ok(commit)
+    }
+
+    /// Finishes the checkout of HEAD that an earlier idp process started and
+    /// did not complete (killed, disk full): the paths HEAD changed are written
+    /// to the work tree and index. A mark for another commit is stale (the
+    /// process died before moving the branch, which it does before touching
+    /// the work tree) and is dropped. Call under the writer lock.
+    pub fn finish_interrupted_checkout(&self) -> Result<(), StateError> {
+        let mark = self.repo.path().join(CHECKOUT_MARK);
+        let Ok(text) = std::fs::read_to_string(&mark) else { return Ok(()) };
+        let head = self.head()?;
+        if let (Ok(marked), Some(head)) = (Oid::from_str(text.trim()), head)
+            && marked == head
+        {
+            let commit = self.repo.find_commit(head).map_err(git("read HEAD"))?;
+            let tree = commit.tree().map_err(git("read HEAD's tree"))?;
+            let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+            let diff = self.repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None).map_err(git("diff HEAD"))?;
+            let mut changes = Vec::new();
+            for delta in diff.deltas() {
+                let file = delta.new_file();
+                let path = file.path().or(delta.old_file().path()).and_then(Path::to_str).unwrap_or_default();
+                changes.push(if delta.status() == git2::Delta::Deleted {
+                    FileChange::Remove { path: path.to_owned() }
+                } else {
+                    let blob = self.repo.find_blob(file.id()).map_err(git(format!("read {path}")))?;
+                    FileChange::upsert(path, blob.content())
+                });
+            }
+            self.sync_work_tree(&changes)?;
+        }
+        std::fs::remove_file(&mark).map_err(|e| io_error(format!("remove {}", mark.display()), e))
     }
 
     /// Writes a commit object for `changes` on top of `parent` without moving

@@ -21,7 +21,7 @@ use miette::Diagnostic;
 pub use commit::{FileChange, MANAGED_PREFIXES, VERSION_TRAILER};
 pub use layout::*;
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
-pub use remote::{PushFailure, host_key_known, tracking_ref};
+pub use remote::{DEFAULT_NETWORK_TIMEOUT, PushFailure, host_key_known, set_network_timeout, tracking_ref};
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum StateError {
@@ -59,6 +59,15 @@ pub enum StateError {
         help("wait for it to finish and run again; the lock is released when that process exits, even if it crashes")
     )]
     Lock { holder: String },
+
+    #[error("committed {commit}, but updating the work tree failed: {message}")]
+    #[diagnostic(
+        code(idp::state::checkout),
+        help(
+            "the commit is in place; fix the cause (disk space?) and run idp again: the next apply finishes the checkout"
+        )
+    )]
+    CheckoutIncomplete { commit: String, message: String },
 
     #[error("git: {context}: {source}")]
     #[diagnostic(code(idp::state::git))]

@@ -6,6 +6,8 @@
 //! the server (hook, protected branch: do not retry).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use base64::Engine;
 use git2::{CertificateCheckStatus, Cred, CredentialType, ErrorCode, FetchOptions, Oid, PushOptions, RemoteCallbacks};
@@ -15,6 +17,41 @@ use super::{StateError, StateRepo, git};
 /// A temporary ref through which a commit is pushed (libgit2 pushes refs,
 /// not bare object ids). Removed after every push attempt.
 const PUSH_REF: &str = "refs/idp/push";
+
+/// The default of `--timeout`: how long a remote may stay silent (while
+/// connecting, or between two reads or writes) before idp gives up.
+pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The timeout in force, in seconds, for the message when it fires.
+static TIMEOUT_SECS: AtomicU64 = AtomicU64::new(0);
+
+/// Bounds every connect, read and write on a network remote (git://, ssh://,
+/// https://) by `timeout`, so a server that accepts and never answers cannot
+/// hold a pipeline forever. libgit2 keeps these settings process-wide, so
+/// this is set once, before any transfer starts.
+pub fn set_network_timeout(timeout: Duration) {
+    let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX).max(1);
+    // SAFETY: libgit2 reads these two ints when it opens a socket; idp sets them
+    // while resolving its flags, before any remote is opened on any thread.
+    unsafe {
+        let _ = git2::opts::set_server_connect_timeout_in_milliseconds(millis);
+        let _ = git2::opts::set_server_timeout_in_milliseconds(millis);
+    }
+    TIMEOUT_SECS.store(timeout.as_secs().max(1), Ordering::Relaxed);
+}
+
+/// A transport error, with what to do when it was the timeout that fired.
+fn network(context: String) -> impl FnOnce(git2::Error) -> StateError {
+    move |e| {
+        let secs = TIMEOUT_SECS.load(Ordering::Relaxed);
+        let context = if e.message().contains("timed out") && secs > 0 {
+            format!("{context}: the remote did not answer within {secs} s (--timeout)")
+        } else {
+            context
+        };
+        git(context)(e)
+    }
+}
 
 /// Progress of a transfer, for the caller's progress line.
 pub type Progress<'a> = &'a dyn Fn(&str);
@@ -59,7 +96,7 @@ impl StateRepo {
         // A branch the remote lacks is not an error: the first push creates it.
         match remote.fetch(&[&refspec], Some(&mut options), None) {
             Ok(()) => {}
-            Err(e) => return Err(git(format!("fetch {branch} from {remote_name}"))(e)),
+            Err(e) => return Err(network(format!("fetch {branch} from {remote_name}"))(e)),
         }
         let advertised = remote
             .list()
@@ -82,7 +119,7 @@ impl StateRepo {
         let mut remote = self.remote(remote_name)?;
         remote
             .connect_auth(git2::Direction::Fetch, Some(callbacks(&|_| {})), None)
-            .map_err(git(format!("connect to {remote_name}")))?;
+            .map_err(network(format!("connect to {remote_name}")))?;
         let head = remote.default_branch().map_err(git("read the remote's default branch"))?;
         let name = head.as_str().unwrap_or("refs/heads/main").trim_start_matches("refs/heads/").to_owned();
         Ok(name)
@@ -195,7 +232,7 @@ impl StateRepo {
         let _ = self.repo.find_reference(PUSH_REF).and_then(|mut r| r.delete());
         match result {
             Err(e) if e.code() == ErrorCode::NotFastForward => Err(PushFailure::Stale(e.message().to_owned())),
-            Err(e) => Err(PushFailure::Failed(git(format!("push to {remote_name}"))(e))),
+            Err(e) => Err(PushFailure::Failed(network(format!("push to {remote_name}"))(e))),
             // A server refusal arrives as Ok with a status per ref.
             Ok(()) => match refused.into_inner() {
                 Some(status) if is_stale_status(&status) => Err(PushFailure::Stale(status)),

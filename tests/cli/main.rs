@@ -2,15 +2,18 @@
 //! cleared environment (see `common::TestEnv`). One module per command; the request
 //! contract, which `plan` enforces, has its own.
 
+mod bad_inputs;
 mod bulk;
 mod catalog;
 mod common;
+mod crash;
 /// The CRD schema walk shared with tests/manifests.rs, loaded once for every module here.
 #[path = "../support/crd_schema.rs"]
 mod crd_schema;
 mod docs;
 mod doctor;
 mod dr;
+mod faults;
 mod gitops;
 mod global;
 mod governance;
@@ -21,3 +24,4 @@ mod plan;
 mod plan_contract;
 mod policy;
 mod remote;
+mod secrets;

@@ -605,6 +605,10 @@ fn push_to_an_unreachable_url_fails_and_leaves_the_clone_unchanged() {
     s.clone_remote("w1");
     let url = "file:///nonexistent/x.git";
     assert_unreachable_push_changes_nothing(&s, "w1", &["--remote", url], url);
+    // Nothing was lost: the same apply against the real remote lands.
+    let result = s.apply("w1", &["db-lost.yaml"], &["--push"]);
+    let (commit, _) = landed(&result, "main", "origin");
+    assert_eq!(s.rev(REMOTE, "main"), commit);
 }
 
 #[test]
@@ -614,6 +618,100 @@ fn push_to_an_origin_that_is_missing_fails_and_leaves_the_clone_unchanged() {
     let missing = s.path("gone.git");
     s.git_in("w1", &["remote", "set-url", "origin", missing.to_str().unwrap()]);
     assert_unreachable_push_changes_nothing(&s, "w1", &[], "origin");
+    // Once the remote is back, the next run lands.
+    s.git_in("w1", &["remote", "set-url", "origin", s.path(REMOTE).to_str().unwrap()]);
+    let result = s.apply("w1", &["db-lost.yaml"], &["--push"]);
+    let (commit, _) = landed(&result, "main", "origin");
+    assert_eq!(s.rev(REMOTE, "main"), commit);
+}
+
+/// A TCP server that accepts connections and never says a word: a hung remote.
+struct SilentServer {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SilentServer {
+    fn start() -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            // Accepted connections are held open, unanswered, until the test ends.
+            let mut held = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => held.push(stream),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Self { port, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn push_to_a_remote_that_never_answers_times_out_and_the_next_run_lands() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let hung = SilentServer::start();
+    let url = format!("git://127.0.0.1:{}/remote.git", hung.port);
+    let file = s.request("db-hung");
+    let (head, refs) = (s.head("w1"), s.refs("w1"));
+
+    let started = Instant::now();
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "--remote", &url, "--timeout", "2"]);
+    let elapsed = started.elapsed();
+
+    run.code(1);
+    run.stderr_says(&url).stderr_says("did not answer within 2 s (--timeout)");
+    assert!(elapsed >= Duration::from_secs(2), "gave up before the timeout: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(20), "a 2 s timeout took {elapsed:?}");
+    assert_eq!(s.head("w1"), head, "HEAD moved");
+    assert_eq!(s.refs("w1"), refs, "refs changed");
+    s.assert_clean("w1");
+    s.assert_no_idp_refs("w1");
+
+    // Nothing was lost: the same apply against the real remote lands.
+    let result = s.apply("w1", &[&file], &["--push"]);
+    let (commit, _) = landed(&result, "main", "origin");
+    assert_eq!(s.rev(REMOTE, "main"), commit);
+    s.assert_fsck(REMOTE);
+}
+
+#[test]
+fn the_network_timeout_has_a_documented_default_and_bounds() {
+    let s = Sandbox::new();
+    let help = s.idp(&["apply", "--help"]);
+    help.code(0);
+    assert!(
+        unwrapped_help(&help.stdout).contains("--timeout<SECONDS>"),
+        "apply --help documents --timeout:\n{}",
+        help.stdout
+    );
+    assert!(unwrapped_help(&help.stdout).contains("[default:60]"), "{}", help.stdout);
+    for bad in ["0", "3601", "soon"] {
+        let run = s.idp(&["apply", "-f", "x.yaml", "--yes", "--push", "--timeout", bad]);
+        run.code(1);
+        run.stderr_says("--timeout");
+    }
+}
+
+fn unwrapped_help(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -796,6 +894,13 @@ fn daemon_push_refused_by_a_pre_receive_hook_fails_without_retrying() {
     assert_eq!(s.git_in("w1", &["for-each-ref", "refs/heads"]), branches, "the clone's branches changed");
     s.assert_clean("w1");
     s.assert_no_idp_refs("w1");
+
+    // Nothing was lost: once the server accepts again, the same apply lands.
+    std::fs::remove_file(&hook).unwrap();
+    let result = s.apply("w1", &[&file], &["--push", "--remote", &url]);
+    let (commit, _) = landed(&result, "main", &url);
+    assert_eq!(s.rev(SERVED, "main"), commit);
+    s.assert_fsck(SERVED);
 }
 
 fn set_executable(path: &Path) {
