@@ -101,6 +101,8 @@ ROWS=()
 NOTES=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 
+# -N (no shell) for the millisecond commands: the shell-startup correction
+# is noisier than git rev-parse itself on a loaded machine.
 hf() { hyperfine --style basic --warmup "${WARMUP:-0}" "$@" >&2; }
 
 say "generator check: every (cell, tier, ha, drProfile) against $IDP"
@@ -112,7 +114,7 @@ if wants plan; then
   new_state "$WORK/plan-repo"
   "$GEN" "$WORK/plan-req" 1 --start 9000000
   req=$(ls "$WORK"/plan-req/*.yaml)
-  WARMUP=3 hf --runs "$RUNS" --export-json "$WORK/plan.json" \
+  WARMUP=3 hf -N --runs "$RUNS" --export-json "$WORK/plan.json" \
     -n "idp plan" "$IDP plan -f $req --repo $WORK/plan-repo -o json" \
     -n "git rev-parse HEAD" "git -C $WORK/plan-repo rev-parse HEAD"
   a=$(median "$WORK/plan.json" 0) b=$(median "$WORK/plan.json" 1) r=$(ratio "$a" "$b")
@@ -211,7 +213,7 @@ if wants big; then
   "$GEN" "$WORK/big-req" 1 --start 9000001
   req=$(ls "$WORK"/big-req/*.yaml)
   say "2. idp plan of one new request: $N_BIG-placement repo vs fresh repo"
-  WARMUP=2 hf --runs "$BIG_RUNS" --export-json "$WORK/big.json" \
+  WARMUP=2 hf -N --runs "$BIG_RUNS" --export-json "$WORK/big.json" \
     -n "idp plan (big repo)" "$IDP plan -f $req --repo $big -o json" \
     -n "idp plan (fresh repo)" "$IDP plan -f $req --repo $WORK/fresh.git -o json"
   a=$(median "$WORK/big.json" 0) b=$(median "$WORK/big.json" 1) r=$(ratio "$a" "$b")
