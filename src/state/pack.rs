@@ -99,7 +99,15 @@ impl<'a> PackEntry<'a> {
 
 /// Writes `objects` into the object database as one pack.
 pub fn write_pack(odb: &Odb<'_>, objects: &[PackEntry<'_>]) -> Result<(), StateError> {
-    let io = |e: std::io::Error| git("write a pack")(git2::Error::from_str(&e.to_string()));
+    // The packwriter's io::Error only says "Write error"; libgit2 keeps the
+    // cause (a full disk, say) as its last error.
+    let io = |e: std::io::Error| {
+        let cause = match e.to_string().as_str() {
+            "Write error" => git2::Error::last_error(-1),
+            other => git2::Error::from_str(other),
+        };
+        git("write a pack")(cause)
+    };
     let count = u32::try_from(objects.len()).map_err(|_| io(std::io::Error::other("too many objects for one pack")))?;
     let mut writer = odb.packwriter().map_err(git("start a pack"))?;
     let mut pack = HashingWriter { inner: &mut writer, hash: Sha1::new() };
