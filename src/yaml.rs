@@ -13,6 +13,9 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
+mod typed;
+pub use typed::{TypedError, from_node};
+
 /// Files larger than this are refused before parsing: a request or policy is a
 /// few kilobytes, and a parser fed 50 MB is a denial of service, not a request.
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;

@@ -172,7 +172,7 @@ fn policy(ctx: &Context) -> Check {
 /// up changes to them when idp is upgraded.
 fn templates(ctx: &Context) -> Check {
     const NAME: &str = "templates";
-    match Renderer::for_state(ctx) {
+    match Renderer::for_state(ctx).and_then(|renderer| Ok(renderer.compile_all().map(|()| renderer)?)) {
         Ok(renderer) if renderer.overridden.is_empty() => ok(NAME, "idp's defaults (no overrides under templates/)"),
         Ok(renderer) => warn(
             NAME,

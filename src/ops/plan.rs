@@ -126,9 +126,16 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let mut order: Vec<usize> = (0..requests.len()).collect();
     order.sort_by_key(|&i| requests[i].kind == Kind::App);
     let mut results: Vec<Option<PlanResult>> = (0..requests.len()).map(|_| None).collect();
+    let mut deflated = 0;
     for i in order {
         let planner = Planner { ctx, renderer: &renderer, rules: &rules, options };
         results[i] = Some(planner.plan_one(&mut cells, &requests[i], &mut prepared)?);
+        // A bulk plan's files wait in memory for one packed commit: hold
+        // them deflated, as the pack will.
+        if prepared.files.len() >= state::PACK_THRESHOLD {
+            prepared.files[deflated..].iter_mut().for_each(FileChange::deflate);
+            deflated = prepared.files.len();
+        }
     }
     prepared.outcome.results = results.into_iter().flatten().collect();
     // Backstage finds the entities through one Location (state repos older than the catalog lack it).
@@ -272,18 +279,19 @@ impl Planner<'_> {
             }
         }
         let mut changes = Vec::new();
-        for (path, content) in &desired {
-            let current = ctx.read(path)?;
+        let desired_paths: Vec<String> = desired.iter().map(|(path, _)| path.clone()).collect();
+        for (path, content) in desired {
+            let current = ctx.read(&path)?;
             let action = match &current {
                 None => ChangeAction::Create,
-                Some(old) if old == content => continue,
+                Some(old) if *old == content => continue,
                 Some(_) => ChangeAction::Update,
             };
             if let Some(old) = current {
                 prepared.before.insert(path.clone(), old);
             }
             changes.push(Change { action, path: path.clone() });
-            prepared.files.push(FileChange::upsert(path.clone(), content));
+            prepared.files.push(FileChange::upsert(path, content));
         }
         // Files of this request that are no longer rendered (a dropped secondary).
         if let (Some(state), Some(base)) = (&ctx.state, base) {
@@ -301,7 +309,7 @@ impl Planner<'_> {
                 }
             }
             for path in owned {
-                if !desired.iter().any(|(p, _)| *p == path) {
+                if !desired_paths.contains(&path) {
                     if let Some(old) = state.read_at(base, &path)? {
                         prepared.before.insert(path.clone(), old);
                     }

@@ -107,22 +107,18 @@ pub fn load(source: Source, origin: PolicyOrigin) -> Result<LoadedPolicy, Policy
     if documents.len() > 1 {
         checker.issue(&[], "a policy file holds exactly one YAML document", Some("remove the extra `---` documents"));
     }
-    let typed = if documents.len() == 1 { Some(serde_saphyr::from_str::<Policy>(&source.text)) } else { None };
+    let typed = (documents.len() == 1).then(|| yaml::from_node::<Policy>(&documents[0]));
     let policy = match typed {
         Some(Ok(policy)) => Some(policy),
         None => None,
         Some(Err(error)) => {
-            let span = error.location().map_or((0, 0).into(), |l| source.span_of(&l));
-            let message = typed_message(&yaml::parser_message(&error));
+            let span = error.span.unwrap_or(documents[0].span);
             let help = "see policy/policy.yaml in the idp project for the reference shape".to_owned();
-            checker.issues.push(checker.at(span, message, Some(help)));
+            checker.issues.push(checker.at(span, error.message(), Some(help)));
             None
         }
     };
     if let Some(policy) = &policy {
-        if let Ok(typed) = serde_json::to_value(policy) {
-            checker.scalar_types(&documents[0], &typed, "policy");
-        }
         checker.check(policy);
     }
     match policy {
@@ -130,17 +126,6 @@ pub fn load(source: Source, origin: PolicyOrigin) -> Result<LoadedPolicy, Policy
             Ok(LoadedPolicy { policy, origin, digest: digest(source.text.as_bytes()) })
         }
         _ => Err(PolicyError::Invalid { name: source.name.clone(), issues: checker.issues }),
-    }
-}
-
-/// The typed parser's words for a number that does not fit, in the words of
-/// someone editing the file.
-fn typed_message(message: &str) -> String {
-    match message {
-        m if m.starts_with("invalid u") => "must be a whole number, not negative and not a decimal".into(),
-        m if m.starts_with("invalid i") => "must be a whole number".into(),
-        m if m.starts_with("invalid floating point") => "must be a number".into(),
-        m => m.to_owned(),
     }
 }
 
@@ -185,45 +170,6 @@ impl Checker<'_> {
         let span = self.root.locate(path);
         let issue = self.at(span, message.into(), help.map(str::to_owned));
         self.issues.push(issue);
-    }
-
-    /// The typed parser reads a quoted `"0.25"` as a number and `"yes"` as
-    /// true. A policy says what it means: walk the file's tree beside the
-    /// parsed policy and refuse every string that the model holds as a
-    /// number or a boolean.
-    fn scalar_types(&mut self, node: &Node, typed: &serde_json::Value, field: &str) {
-        use serde_json::Value as Json;
-        match (&node.value, typed) {
-            (yaml::Value::Map(entries), Json::Object(fields)) => {
-                for (key, value) in entries {
-                    if let Some(typed) = fields.get(&key.name) {
-                        self.scalar_types(value, typed, &key.name);
-                    }
-                }
-            }
-            (yaml::Value::Seq(items), Json::Array(typed)) => {
-                for (item, typed) in items.iter().zip(typed) {
-                    self.scalar_types(item, typed, field);
-                }
-            }
-            (yaml::Value::Str(_), Json::Number(_)) => {
-                let issue = self.at(
-                    node.span,
-                    format!("`{field}` must be a number, not a string"),
-                    Some("write the number without quotes".into()),
-                );
-                self.issues.push(issue);
-            }
-            (yaml::Value::Str(_), Json::Bool(_)) => {
-                let issue = self.at(
-                    node.span,
-                    format!("`{field}` must be true or false, not a string"),
-                    Some("write true or false without quotes".into()),
-                );
-                self.issues.push(issue);
-            }
-            _ => {}
-        }
     }
 
     fn check(&mut self, p: &Policy) {

@@ -61,7 +61,9 @@ pub struct RenderedFile {
     pub template: String,
 }
 
-/// The compiled templates; build once, render many requests.
+/// The templates; build once, render many requests. Each template is
+/// compiled on first use (a MySQL request needs one or two of the nine) and
+/// kept compiled for every later request.
 pub struct Renderer {
     env: Environment<'static>,
     /// Templates a state repo overrides, for notes and `doctor`.
@@ -69,29 +71,33 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// Compiles the embedded templates, replacing each one for which
-    /// `override_of` returns the text of a state repo's own version.
-    pub fn new(override_of: impl Fn(&str) -> Option<String>) -> Result<Self, RenderError> {
+    /// The embedded templates, with a state repo's own versions (by
+    /// template name) in place of theirs.
+    pub fn new(custom: BTreeMap<&'static str, String>) -> Self {
+        let overridden = custom.keys().map(|name| (*name).to_owned()).collect();
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        let mut overridden = Vec::new();
-        for (name, text) in EMBEDDED_TEMPLATES {
-            let text = match override_of(name) {
-                Some(custom) => {
-                    overridden.push((*name).to_owned());
-                    custom
-                }
-                None => (*text).to_owned(),
-            };
-            env.add_template_owned(*name, text)
+        env.set_loader(move |name| {
+            let embedded = EMBEDDED_TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, text)| *text);
+            Ok(custom.get(name).cloned().or_else(|| embedded.map(str::to_owned)))
+        });
+        Self { env, overridden }
+    }
+
+    /// Compiles every template now, for checks that must see a broken
+    /// override before a request happens to use it.
+    pub fn compile_all(&self) -> Result<(), RenderError> {
+        for (name, _) in EMBEDDED_TEMPLATES {
+            self.env
+                .get_template(name)
                 .map_err(|e| RenderError::Template { template: (*name).into(), message: e.to_string() })?;
         }
-        Ok(Self { env, overridden })
+        Ok(())
     }
 
     /// The embedded templates only.
     pub fn embedded() -> Self {
-        Self::new(|_| None).expect("embedded templates compile (tested)")
+        Self::new(BTreeMap::new())
     }
 
     /// The embedded templates with the state repo's overrides from
@@ -103,7 +109,7 @@ impl Renderer {
                 custom.insert(*name, String::from_utf8_lossy(&bytes).into_owned());
             }
         }
-        Ok(Self::new(|name| custom.get(name).cloned())?)
+        Ok(Self::new(custom))
     }
 
     fn render_template(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {

@@ -63,8 +63,15 @@ pub enum FileChange {
 }
 
 impl FileChange {
-    pub fn upsert(path: impl Into<String>, content: &[u8]) -> Self {
-        FileChange::Upsert { path: path.into(), blob: Blob::new(content) }
+    pub fn upsert(path: impl Into<String>, content: impl Into<Vec<u8>>) -> Self {
+        FileChange::Upsert { path: path.into(), blob: Blob::new(content.into()) }
+    }
+
+    /// Holds the new content deflated from now on (see [`Blob::deflate`]).
+    pub fn deflate(&mut self) {
+        if let FileChange::Upsert { blob, .. } = self {
+            blob.deflate();
+        }
     }
 
     pub fn path(&self) -> &str {
@@ -74,7 +81,7 @@ impl FileChange {
     }
 
     /// The new content, or None for a removal.
-    pub fn content(&self) -> Option<Vec<u8>> {
+    pub fn content(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
         match self {
             FileChange::Upsert { blob, .. } => Some(blob.content()),
             FileChange::Remove { .. } => None,

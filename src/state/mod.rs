@@ -21,6 +21,7 @@ use miette::Diagnostic;
 pub use commit::{FileChange, MANAGED_PREFIXES, VERSION_TRAILER};
 pub use layout::*;
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
+pub use pack::PACK_THRESHOLD;
 pub use remote::{DEFAULT_NETWORK_TIMEOUT, PushFailure, host_key_known, set_network_timeout, tracking_ref};
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

@@ -21,33 +21,60 @@ use super::{StateError, git};
 /// Objects in one write above which they are packed rather than loose.
 pub const PACK_THRESHOLD: usize = 100;
 
-/// A file's content as it waits to be committed: its blob id and the zlib
-/// stream a pack entry holds, about a quarter of the text, so a bulk apply
-/// of 10,000 requests keeps tens of megabytes in memory rather than hundreds.
+/// A file's content as it waits to be committed, with its blob id. A bulk
+/// plan deflates what it holds ([`Blob::deflate`]) into the zlib stream a
+/// pack entry carries, about a quarter of the text, so 10,000 requests keep
+/// tens of megabytes in memory rather than hundreds; a small plan never pays
+/// for compression it will not use.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Blob {
     id: Oid,
     size: usize,
-    zlib: Vec<u8>,
+    data: Data,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Data {
+    Raw(Vec<u8>),
+    Zlib(Vec<u8>),
 }
 
 impl Blob {
-    pub fn new(content: &[u8]) -> Self {
-        let id = Oid::hash_object(ObjectType::Blob, content).expect("hashing bytes in memory cannot fail");
-        Self { id, size: content.len(), zlib: deflate(content) }
+    pub fn new(content: Vec<u8>) -> Self {
+        let id = Oid::hash_object(ObjectType::Blob, &content).expect("hashing bytes in memory cannot fail");
+        Self { id, size: content.len(), data: Data::Raw(content) }
     }
 
     pub fn id(&self) -> Oid {
         self.id
     }
 
-    /// The content, inflated again.
-    pub fn content(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.size);
-        let mut zlib = flate2::Decompress::new(true);
-        zlib.decompress_vec(&self.zlib, &mut out, flate2::FlushDecompress::Finish)
-            .expect("a blob inflates what it deflated");
-        out
+    /// Keeps the content deflated from now on.
+    pub fn deflate(&mut self) {
+        if let Data::Raw(raw) = &self.data {
+            self.data = Data::Zlib(deflate(raw));
+        }
+    }
+
+    pub fn content(&self) -> Cow<'_, [u8]> {
+        match &self.data {
+            Data::Raw(raw) => Cow::Borrowed(raw),
+            Data::Zlib(zlib) => {
+                let mut out = Vec::with_capacity(self.size);
+                let mut inflate = flate2::Decompress::new(true);
+                inflate
+                    .decompress_vec(zlib, &mut out, flate2::FlushDecompress::Finish)
+                    .expect("a blob inflates what it deflated");
+                Cow::Owned(out)
+            }
+        }
+    }
+
+    fn zlib(&self) -> Cow<'_, [u8]> {
+        match &self.data {
+            Data::Raw(raw) => Cow::Owned(deflate(raw)),
+            Data::Zlib(zlib) => Cow::Borrowed(zlib),
+        }
     }
 }
 
@@ -89,7 +116,7 @@ pub struct PackEntry<'a> {
 
 impl<'a> PackEntry<'a> {
     pub fn blob(blob: &'a Blob) -> Self {
-        Self { kind: ObjectType::Blob, size: blob.size, zlib: Cow::Borrowed(&blob.zlib) }
+        Self { kind: ObjectType::Blob, size: blob.size, zlib: blob.zlib() }
     }
 
     pub fn object(kind: ObjectType, data: &[u8]) -> Self {
@@ -177,13 +204,19 @@ mod tests {
     }
 
     #[test]
-    fn a_blob_keeps_git_s_id_and_its_content() {
+    fn a_blob_keeps_git_s_id_and_its_content_deflated_or_not() {
         let text = "kind: MySQLInstanceClaim\n".repeat(100);
-        let blob = Blob::new(text.as_bytes());
+        let mut blob = Blob::new(text.clone().into_bytes());
         // `git hash-object` of the same bytes.
         assert_eq!(blob.id(), Oid::hash_object(ObjectType::Blob, text.as_bytes()).unwrap());
-        assert_eq!(blob.content(), text.as_bytes());
-        assert!(blob.zlib.len() < text.len() / 4);
-        assert_eq!(Blob::new(b"").content(), b"");
+        assert_eq!(*blob.content(), *text.as_bytes());
+        let zlib = blob.zlib().into_owned();
+        blob.deflate();
+        assert!(matches!(&blob.data, Data::Zlib(z) if *z == zlib && z.len() < text.len() / 4));
+        assert_eq!(
+            (blob.id(), &*blob.content()),
+            (Oid::hash_object(ObjectType::Blob, text.as_bytes()).unwrap(), text.as_bytes())
+        );
+        assert_eq!(*Blob::new(Vec::new()).content(), *b"");
     }
 }
