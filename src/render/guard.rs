@@ -81,43 +81,63 @@ fn is_reference(key: &str) -> bool {
 /// keys, AWS access key ids, literal values of password/token-like keys and
 /// of env vars named like one. Names of and references to secrets are fine.
 pub fn secret_value(doc: &Value) -> Option<String> {
-    fn walk(value: &Value, path: &str) -> Option<String> {
+    /// The way down to a value; spelled out only when something is found.
+    enum Step<'a> {
+        Key(&'a str),
+        Index(usize),
+    }
+    fn spelled(path: &[Step<'_>]) -> String {
+        path.iter()
+            .map(|step| match step {
+                Step::Key(key) => format!(".{key}"),
+                Step::Index(i) => format!("[{i}]"),
+            })
+            .collect()
+    }
+    fn walk<'a>(value: &'a Value, path: &mut Vec<Step<'a>>) -> Option<String> {
         match value {
             Value::String(s) => {
                 if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
-                    return Some(format!("{path} holds a private key"));
+                    return Some(format!("{} holds a private key", spelled(path)));
                 }
                 let aws = s
                     .as_bytes()
                     .windows(20)
                     .any(|w| w.starts_with(b"AKIA") && w.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
-                aws.then(|| format!("{path} holds an AWS access key id"))
+                aws.then(|| format!("{} holds an AWS access key id", spelled(path)))
             }
-            Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| walk(v, &format!("{path}[{i}]"))),
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+                path.push(Step::Index(i));
+                let found = walk(v, path);
+                path.pop();
+                found
+            }),
             Value::Object(map) => {
                 // `env: [{name: DB_PASSWORD, value: ...}]` holds a secret under a harmless key.
                 if let (Some(Value::String(name)), Some(Value::String(v))) = (map.get("name"), map.get("value"))
                     && !v.is_empty()
                     && SENSITIVE.iter().any(|w| name.to_ascii_lowercase().contains(w))
                 {
-                    return Some(format!("{path}.value sets {name} to a literal value"));
+                    return Some(format!("{}.value sets {name} to a literal value", spelled(path)));
                 }
                 map.iter().find_map(|(key, v)| {
-                    let at = format!("{path}.{key}");
+                    path.push(Step::Key(key));
                     let lower = key.to_ascii_lowercase();
                     let sensitive = SENSITIVE.iter().any(|w| lower.contains(w)) && !is_reference(&lower);
-                    match v {
+                    let found = match v {
                         Value::String(literal) if sensitive && !literal.is_empty() => {
-                            Some(format!("{at} holds a literal value"))
+                            Some(format!("{} holds a literal value", spelled(path)))
                         }
-                        _ => walk(v, &at),
-                    }
+                        _ => walk(v, path),
+                    };
+                    path.pop();
+                    found
                 })
             }
             _ => None,
         }
     }
-    walk(doc, "")
+    walk(doc, &mut Vec::new())
 }
 
 /// Checks the manifests rendered for a request.
