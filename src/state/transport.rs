@@ -417,7 +417,7 @@ impl SshStream {
 
 /// What to do about a failure ssh explained on stderr.
 fn ssh_hint(stderr: &str, target: &SshTarget) -> Option<String> {
-    if stderr.contains("Host key verification failed") || stderr.contains("host key for") {
+    if stderr.contains("Host key verification failed") {
         let port = target.port.map(|p| format!("-p {p} ")).unwrap_or_default();
         return Some(format!(
             "the host key of {} is not the one in IDP_SSH_KNOWN_HOSTS or ~/.ssh/known_hosts: add it with \
@@ -729,17 +729,15 @@ impl HttpSession {
     fn helper_request(&self, credential: Option<&Credential>) -> Option<String> {
         let (protocol, rest) = self.base.split_once("://")?;
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let mut text = format!("protocol={protocol}\nhost={host}\npath={path}\n");
+        let mut fields = vec![("protocol", protocol), ("host", host), ("path", path)];
         match credential {
-            Some(c) => text.push_str(&format!("username={}\npassword={}\n", c.user, c.password)),
-            None => {
-                if let Some(user) = &self.url_user {
-                    text.push_str(&format!("username={user}\n"));
-                }
-            }
+            Some(c) => fields.extend([("username", c.user.as_str()), ("password", c.password.as_str())]),
+            None => fields.extend(self.url_user.as_deref().map(|user| ("username", user))),
         }
-        let lines = text.lines().count();
-        (lines == text.matches('\n').count() && !text.contains('\0') && lines >= 3).then_some(text)
+        if fields.iter().any(|(_, value)| value.contains(['\n', '\0'])) {
+            return None;
+        }
+        Some(fields.iter().map(|(key, value)| format!("{key}={value}\n")).collect())
     }
 
     /// Tells the credential helper that its credential worked (once).
@@ -974,6 +972,8 @@ mod tests {
         let s = HttpSession::new("http://[::1]:8080/x.git").unwrap();
         assert_eq!((s.base.as_str(), s.url_user.as_deref()), ("http://[::1]:8080/x.git", None));
         assert!(HttpSession::new("https:///x.git").is_err());
+        let s = HttpSession::new("https://bad%0Auser@host/x.git").unwrap();
+        assert_eq!(s.helper_request(None), None, "a newline would forge a line of git credential's input");
     }
 
     #[test]
