@@ -138,9 +138,6 @@ pub fn run() -> ExitCode {
             return if error.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
         }
     };
-    if !cli.command.pushes() {
-        start_git_without_tls();
-    }
     let printer = printer(&cli.global);
     install_report_handler(printer.err_style.color);
     let result = match cli.command {
@@ -173,39 +170,6 @@ pub fn run() -> ExitCode {
             eprintln!("{report:?}");
             ExitCode::from(1)
         }
-    }
-}
-
-impl Command {
-    /// Whether the command may talk to a remote over TLS (`--push`).
-    fn pushes(&self) -> bool {
-        match self {
-            Command::Apply(a) => a.push.push,
-            Command::Delete(a) => a.push.push,
-            Command::Rollback(a) => a.push.push,
-            Command::Failover(a) => a.run.push.push,
-            Command::Failback(a) => a.run.push.push,
-            Command::Doctor(a) => a.remote.is_some(),
-            _ => false,
-        }
-    }
-}
-
-/// libgit2 loads the system's whole CA bundle into OpenSSL when it starts,
-/// which is ~90% of a local `idp plan` (measured with callgrind). A command
-/// that never pushes needs no TLS from libgit2, so libgit2 starts with an
-/// empty bundle and the variable is put back at once: TLS clients created
-/// later (the Prometheus query) read the real one.
-fn start_git_without_tls() {
-    let previous = std::env::var_os("SSL_CERT_FILE");
-    // SAFETY: runs first thing in `run`, before any thread is spawned, so no
-    // other thread can read the environment while it changes.
-    unsafe { std::env::set_var("SSL_CERT_FILE", "/dev/null") };
-    let _ = git2::Config::new();
-    match previous {
-        // SAFETY: as above.
-        Some(value) => unsafe { std::env::set_var("SSL_CERT_FILE", value) },
-        None => unsafe { std::env::remove_var("SSL_CERT_FILE") },
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::history::trailers;
 use super::{Context, ContextOptions};
 use crate::render::Renderer;
-use crate::state::{MARKER_PATH, StateRepo, VERSION_TRAILER};
+use crate::state::{MARKER_PATH, StateRepo, VERSION_TRAILER, redact_url};
 
 #[derive(Debug, Clone)]
 pub struct DoctorOptions {
@@ -232,7 +232,9 @@ fn compare(a: &str, b: &str) -> std::cmp::Ordering {
     parts(a).cmp(&parts(b))
 }
 
-/// What idp would authenticate with, for the remote's transport.
+/// What idp would authenticate with, for the remote's transport: for
+/// http(s) a token, the URL or git's credential helper; for ssh the OpenSSH
+/// client with IDP_SSH_KEY, the ssh-agent or its own configuration.
 fn credentials(state: &StateRepo, remote: &str) -> Check {
     const NAME: &str = "credentials";
     let url = match state.git().find_remote(remote) {
@@ -240,44 +242,68 @@ fn credentials(state: &StateRepo, remote: &str) -> Check {
         Err(_) if remote.contains(':') || remote.contains('/') => remote.to_owned(),
         Err(_) => return ok(NAME, format!("no remote `{remote}`: nothing to push to (add one for --push)")),
     };
+    let shown = redact_url(&url).into_owned();
     let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
-    if url.starts_with("https://") || url.starts_with("http://") {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
+    if matches!(scheme.as_deref(), Some("https" | "http")) {
         if env("IDP_GIT_TOKEN").is_some() {
-            return ok(NAME, format!("{url}: a token in IDP_GIT_TOKEN"));
+            return ok(NAME, format!("{shown}: a token in IDP_GIT_TOKEN"));
+        }
+        if shown != url {
+            return ok(NAME, format!("{shown}: the user and password in the URL"));
         }
         let helper = state.git().config().ok().and_then(|c| c.get_string("credential.helper").ok());
         return match helper {
-            Some(helper) => ok(NAME, format!("{url}: git's credential helper `{helper}`")),
+            Some(helper) if on_path("git") => ok(NAME, format!("{shown}: git's credential helper `{helper}`")),
+            Some(helper) => warn(
+                NAME,
+                format!("{shown}: a credential helper (`{helper}`) is configured, but git is not installed to run it"),
+                "install git, or export IDP_GIT_TOKEN=<a token with write access>",
+            ),
             None => warn(
                 NAME,
-                format!("{url}: no IDP_GIT_TOKEN and no git credential helper"),
+                format!("{shown}: no IDP_GIT_TOKEN and no git credential helper"),
                 "export IDP_GIT_TOKEN=<a token with write access>, or configure `git config credential.helper`",
             ),
         };
     }
-    let is_ssh = url.starts_with("ssh://") || (url.contains('@') && url.contains(':') && !url.contains("://"));
-    if !is_ssh {
-        return ok(NAME, format!("{url}: a local path, no credentials needed"));
+    let scp_like = scheme.is_none() && url.split_once(':').is_some_and(|(host, _)| !host.contains('/'));
+    if !(scp_like || matches!(scheme.as_deref(), Some("ssh" | "ssh+git" | "git+ssh"))) {
+        return ok(NAME, format!("{shown}: git:// or a local path, no credentials needed"));
     }
-    if let Some(key) = env("IDP_SSH_KEY") {
-        return if Path::new(&key).is_file() {
-            ok(NAME, format!("{url}: the key in IDP_SSH_KEY"))
-        } else {
-            fail(
-                NAME,
-                format!("{url}: IDP_SSH_KEY names {}, which is not a file", Path::new(&key).display()),
-                "point IDP_SSH_KEY at a private key file",
-            )
-        };
-    }
-    match env("SSH_AUTH_SOCK") {
-        Some(_) => ok(NAME, format!("{url}: the ssh-agent")),
-        None => warn(
+    let client = if env("GIT_SSH_COMMAND").is_some() {
+        "GIT_SSH_COMMAND"
+    } else if on_path("ssh") {
+        "OpenSSH (`ssh`)"
+    } else {
+        return fail(
             NAME,
-            format!("{url}: no IDP_SSH_KEY and no ssh-agent (SSH_AUTH_SOCK)"),
-            "export IDP_SSH_KEY=~/.ssh/id_ed25519, or start an agent and `ssh-add` the key",
-        ),
+            format!("{shown}: no `ssh` on PATH"),
+            "install the OpenSSH client (Debian: openssh-client), or set GIT_SSH_COMMAND",
+        );
+    };
+    if let Some(file) = env("IDP_SSH_KNOWN_HOSTS").filter(|f| !Path::new(f).is_file()) {
+        return fail(
+            NAME,
+            format!("{shown}: IDP_SSH_KNOWN_HOSTS names {}, which is not a file", Path::new(&file).display()),
+            "point IDP_SSH_KNOWN_HOSTS at a known_hosts file that lists the server's host key",
+        );
     }
+    match env("IDP_SSH_KEY") {
+        Some(key) if Path::new(&key).is_file() => ok(NAME, format!("{shown}: {client} with the key in IDP_SSH_KEY")),
+        Some(key) => fail(
+            NAME,
+            format!("{shown}: IDP_SSH_KEY names {}, which is not a file", Path::new(&key).display()),
+            "point IDP_SSH_KEY at a private key file",
+        ),
+        None if env("SSH_AUTH_SOCK").is_some() => ok(NAME, format!("{shown}: {client} with the ssh-agent")),
+        None => ok(NAME, format!("{shown}: {client} with its own keys and ~/.ssh/config")),
+    }
+}
+
+/// Whether `program` is an executable file in a PATH directory.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// Connects to the remote and reads its default branch, as `--push` would.

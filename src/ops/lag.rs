@@ -54,7 +54,7 @@ struct Sample {
 fn query_prometheus(url: &str, query: &str) -> Result<f64, Error> {
     let fail = |message: String| Error::LagQuery { url: url.into(), message };
     let tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::NativeTls)
+        .provider(ureq::tls::TlsProvider::Rustls)
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
     let agent: ureq::Agent =

@@ -185,7 +185,7 @@ pub enum Error {
     #[diagnostic(
         code(idp::push::failed),
         help(
-            "check the remote URL, the network and the credentials (IDP_SSH_KEY or ssh-agent for ssh, IDP_GIT_TOKEN or a credential helper for https); the local repo is unchanged"
+            "check the remote URL, the network and the credentials (ssh: IDP_SSH_KEY, ssh-agent or ~/.ssh/config, and the host key in IDP_SSH_KNOWN_HOSTS or ~/.ssh/known_hosts; https: IDP_GIT_TOKEN or a git credential helper); the local repo is unchanged"
         )
     )]
     PushFailed { remote: String, branch: String, attempts: u32, message: String },

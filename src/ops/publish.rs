@@ -79,6 +79,8 @@ pub fn land_on_remote<T>(
     let state = ctx.state()?;
     let _lock = state.lock(DEFAULT_LOCK_WAIT)?;
     let remote = options.remote.clone();
+    // What messages and the result name: the URL without a password in it.
+    let shown = crate::state::redact_url(&remote).into_owned();
     let local_branch = state.branch_ref()?.trim_start_matches("refs/heads/").to_owned();
     let (target, base_branch) = match &options.branch {
         Some(branch) => {
@@ -94,9 +96,9 @@ pub fn land_on_remote<T>(
     let mut last = String::new();
     for attempt in 1..=options.max_attempts.max(1) {
         let state = ctx.state()?;
-        progress(&format!("fetch {target} from {remote} (attempt {attempt})"));
+        progress(&format!("fetch {target} from {shown} (attempt {attempt})"));
         let fetch = |branch: &str| {
-            state.fetch_branch(&remote, branch, progress).map_err(|e| unreachable(&remote, branch, attempt, e))
+            state.fetch_branch(&remote, branch, progress).map_err(|e| unreachable(&shown, branch, attempt, e))
         };
         let mut head = fetch(&target)?;
         // What the target branch must still point at for the push to land.
@@ -116,21 +118,21 @@ pub fn land_on_remote<T>(
         let Some((files, message)) = built.commit else { return Ok((built.value, None)) };
         let state = ctx.state()?;
         let commit = state.create_commit(head, &files, &message)?;
-        progress(&format!("push {} to {remote} {target}", short(commit)));
+        progress(&format!("push {} to {shown} {target}", short(commit)));
         match state.push_commit(&remote, commit, &target, head_on_remote, progress) {
             Ok(()) => {
                 if target == local_branch {
                     state.fast_forward(&target, commit, &files)?;
                 }
                 let landed =
-                    Landed { commit: commit.to_string(), branch: target, remote: Some(remote), attempts: attempt };
+                    Landed { commit: commit.to_string(), branch: target, remote: Some(shown), attempts: attempt };
                 return Ok((built.value, Some(landed)));
             }
             Err(PushFailure::Stale(message)) => {
                 last = message;
                 if attempt < options.max_attempts {
                     let wait = backoff(attempt);
-                    progress(&format!("{target} moved on {remote}; retrying in {} ms", wait.as_millis()));
+                    progress(&format!("{target} moved on {shown}; retrying in {} ms", wait.as_millis()));
                     std::thread::sleep(wait);
                 }
             }
@@ -139,17 +141,17 @@ pub fn land_on_remote<T>(
                 // on an unmoved branch it is the server saying no.
                 let now = state
                     .fetch_branch(&remote, &target, progress)
-                    .map_err(|e| unreachable(&remote, &target, attempt, e))?;
+                    .map_err(|e| unreachable(&shown, &target, attempt, e))?;
                 if now == head_on_remote || attempt == options.max_attempts {
-                    return Err(Error::PushRejected { remote, branch: target, message });
+                    return Err(Error::PushRejected { remote: shown, branch: target, message });
                 }
                 last = message;
                 std::thread::sleep(backoff(attempt));
             }
-            Err(PushFailure::Failed(error)) => return Err(unreachable(&remote, &target, attempt, error)),
+            Err(PushFailure::Failed(error)) => return Err(unreachable(&shown, &target, attempt, error)),
         }
     }
-    Err(Error::PushExhausted { remote, branch: target, attempts: options.max_attempts, last })
+    Err(Error::PushExhausted { remote: shown, branch: target, attempts: options.max_attempts, last })
 }
 
 fn unreachable(remote: &str, branch: &str, attempt: u32, error: crate::state::StateError) -> Error {

@@ -10,6 +10,7 @@ mod layout;
 mod lock;
 mod pack;
 mod remote;
+mod transport;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,8 @@ pub use commit::{FileChange, MANAGED_PREFIXES, VERSION_TRAILER};
 pub use layout::*;
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
 pub use pack::PACK_THRESHOLD;
-pub use remote::{DEFAULT_NETWORK_TIMEOUT, PushFailure, host_key_known, set_network_timeout, tracking_ref};
+pub use remote::{DEFAULT_NETWORK_TIMEOUT, PushFailure, set_network_timeout, tracking_ref};
+pub use transport::{redact_url, ssh_askpass};
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum StateError {

@@ -1,5 +1,5 @@
-//! Fetch and push against the remote state repo, with credentials and SSH
-//! host-key verification.
+//! Fetch and push against the remote state repo (the ssh and http(s)
+//! transports, with their credentials, are in `transport`).
 //!
 //! A push is never forced. A rejected push is reported as what it is: a stale
 //! base (someone else pushed first: fetch, re-plan, retry) or a refusal by
@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use base64::Engine;
-use git2::{CertificateCheckStatus, Cred, CredentialType, ErrorCode, FetchOptions, Oid, PushOptions, RemoteCallbacks};
+use git2::{ErrorCode, FetchOptions, Oid, PushOptions, RemoteCallbacks};
 
+use super::transport::{self, redact_url};
 use super::{StateError, StateRepo, git};
 
 /// A temporary ref through which a commit is pushed (libgit2 pushes refs,
@@ -22,13 +22,14 @@ const PUSH_REF: &str = "refs/idp/push";
 /// connecting, or between two reads or writes) before idp gives up.
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The timeout in force, in seconds, for the message when it fires.
-static TIMEOUT_SECS: AtomicU64 = AtomicU64::new(0);
+/// The timeout in force, in seconds.
+static TIMEOUT_SECS: AtomicU64 = AtomicU64::new(DEFAULT_NETWORK_TIMEOUT.as_secs());
 
 /// Bounds every connect, read and write on a network remote (git://, ssh://,
 /// https://) by `timeout`, so a server that accepts and never answers cannot
 /// hold a pipeline forever. libgit2 keeps these settings process-wide, so
-/// this is set once, before any transfer starts.
+/// this is set once, before any transfer starts; idp's own ssh and http(s)
+/// transports read it when they connect.
 pub fn set_network_timeout(timeout: Duration) {
     let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX).max(1);
     // SAFETY: libgit2 reads these two ints when it opens a socket; idp sets them
@@ -40,11 +41,18 @@ pub fn set_network_timeout(timeout: Duration) {
     TIMEOUT_SECS.store(timeout.as_secs().max(1), Ordering::Relaxed);
 }
 
-/// A transport error, with what to do when it was the timeout that fired.
+/// The timeout in force (`--timeout`, else the default).
+pub(super) fn network_timeout() -> Duration {
+    Duration::from_secs(TIMEOUT_SECS.load(Ordering::Relaxed))
+}
+
+/// A transport error, with what to do when it was the timeout that fired
+/// (ssh says "not responding" when its keep-alives go unanswered).
 fn network(context: String) -> impl FnOnce(git2::Error) -> StateError {
     move |e| {
         let secs = TIMEOUT_SECS.load(Ordering::Relaxed);
-        let context = if e.message().contains("timed out") && secs > 0 {
+        let timed_out = e.message().contains("timed out") || e.message().contains("not responding");
+        let context = if timed_out {
             format!("{context}: the remote did not answer within {secs} s (--timeout)")
         } else {
             context
@@ -69,12 +77,16 @@ pub enum PushFailure {
 
 impl StateRepo {
     /// The URL of a named remote, or the name itself when it is a URL or
-    /// path (so `--remote file:///srv/state.git` works without `git remote add`).
+    /// path (so `--remote file:///srv/state.git` works without `git remote add`;
+    /// a remote's name cannot hold ':', so `git@host:state.git` is a URL too).
+    /// Every fetch and push starts here, so this is where idp's transports
+    /// are registered.
     fn remote(&self, name: &str) -> Result<git2::Remote<'_>, StateError> {
+        transport::register();
         match self.repo.find_remote(name) {
             Ok(remote) => Ok(remote),
-            Err(_) if name.contains("://") || name.contains('/') || Path::new(name).exists() => {
-                self.repo.remote_anonymous(name).map_err(git(format!("open remote {name}")))
+            Err(_) if name.contains(':') || name.contains('/') || Path::new(name).exists() => {
+                self.repo.remote_anonymous(name).map_err(git(format!("open remote {}", redact_url(name))))
             }
             Err(e) => Err(git(format!("find remote {name} (add it with `git remote add {name} URL`)"))(e)),
         }
@@ -96,7 +108,7 @@ impl StateRepo {
         // A branch the remote lacks is not an error: the first push creates it.
         match remote.fetch(&[&refspec], Some(&mut options), None) {
             Ok(()) => {}
-            Err(e) => return Err(network(format!("fetch {branch} from {remote_name}"))(e)),
+            Err(e) => return Err(network(format!("fetch {branch} from {}", redact_url(remote_name)))(e)),
         }
         let advertised = remote
             .list()
@@ -119,7 +131,7 @@ impl StateRepo {
         let mut remote = self.remote(remote_name)?;
         remote
             .connect_auth(git2::Direction::Fetch, Some(callbacks(&|_| {})), None)
-            .map_err(network(format!("connect to {remote_name}")))?;
+            .map_err(network(format!("connect to {}", redact_url(remote_name))))?;
         let head = remote.default_branch().map_err(git("read the remote's default branch"))?;
         let name = head.as_str().unwrap_or("refs/heads/main").trim_start_matches("refs/heads/").to_owned();
         Ok(name)
@@ -232,7 +244,7 @@ impl StateRepo {
         let _ = self.repo.find_reference(PUSH_REF).and_then(|mut r| r.delete());
         match result {
             Err(e) if e.code() == ErrorCode::NotFastForward => Err(PushFailure::Stale(e.message().to_owned())),
-            Err(e) => Err(PushFailure::Failed(network(format!("push to {remote_name}"))(e))),
+            Err(e) => Err(PushFailure::Failed(network(format!("push to {}", redact_url(remote_name)))(e))),
             // A server refusal arrives as Ok with a status per ref.
             Ok(()) => match refused.into_inner() {
                 Some(status) if is_stale_status(&status) => Err(PushFailure::Stale(status)),
@@ -288,9 +300,9 @@ fn local_repo_path(url: &str) -> Option<PathBuf> {
 
 /// Where a remote branch is tracked locally.
 pub fn tracking_ref(remote_name: &str, branch: &str) -> String {
-    // Anonymous remotes (URLs) get a stable, path-safe name.
+    // Anonymous remotes (URLs) get a stable, path-safe name, without a password.
     let name: String =
-        remote_name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        redact_url(remote_name).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     format!("refs/remotes/{name}/{branch}")
 }
 
@@ -305,62 +317,10 @@ fn is_stale_status(status: &str) -> bool {
         || s.contains("failed to update ref")
 }
 
-/// Credentials and host verification for every transport.
-///
-/// - ssh: the key in `IDP_SSH_KEY` (passphrase `IDP_SSH_KEY_PASSPHRASE`), else
-///   the ssh-agent; the host key must be in `IDP_SSH_KNOWN_HOSTS` or
-///   `~/.ssh/known_hosts` (libssh2 reads neither on its own).
-/// - https: the token in `IDP_GIT_TOKEN`, else git's credential helper.
+/// Progress for fetch and push. Credentials are the transports' business:
+/// libgit2's git:// and local transports need none.
 fn callbacks<'a>(progress: Progress<'a>) -> RemoteCallbacks<'a> {
     let mut cb = RemoteCallbacks::new();
-    let mut attempts = 0;
-    cb.credentials(move |url, username, allowed| {
-        attempts += 1;
-        if attempts > 4 {
-            return Err(git2::Error::from_str(&format!(
-                "authentication to {url} failed (tried IDP_SSH_KEY / ssh-agent / IDP_GIT_TOKEN / credential helper)"
-            )));
-        }
-        if allowed.contains(CredentialType::USERNAME) {
-            return Cred::username(username.unwrap_or("git"));
-        }
-        if allowed.contains(CredentialType::SSH_KEY) {
-            let user = username.unwrap_or("git");
-            if let Some(key) = std::env::var_os("IDP_SSH_KEY") {
-                let passphrase = std::env::var("IDP_SSH_KEY_PASSPHRASE").ok();
-                return Cred::ssh_key(user, None, Path::new(&key), passphrase.as_deref());
-            }
-            return Cred::ssh_key_from_agent(user);
-        }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            if let Ok(token) = std::env::var("IDP_GIT_TOKEN") {
-                return Cred::userpass_plaintext(username.unwrap_or("x-access-token"), &token);
-            }
-            let config = git2::Config::open_default()?;
-            return Cred::credential_helper(&config, url, username);
-        }
-        Cred::default()
-    });
-    cb.certificate_check(|cert, host| match cert.as_hostkey() {
-        Some(hostkey) => {
-            let (Some(key), Some(kind)) = (hostkey.hostkey(), hostkey.hostkey_type()) else {
-                return Err(git2::Error::from_str(&format!("{host} offered no host key")));
-            };
-            let known = known_hosts_file();
-            let text = std::fs::read_to_string(&known).unwrap_or_default();
-            if host_key_known(&text, host, kind.name(), key) {
-                Ok(CertificateCheckStatus::CertificateOk)
-            } else {
-                Err(git2::Error::from_str(&format!(
-                    "the SSH host key of {host} is not in {} (add it with `ssh-keyscan {host} >> {}` after checking its fingerprint)",
-                    known.display(),
-                    known.display()
-                )))
-            }
-        }
-        // TLS: libgit2 verifies against the system trust store.
-        None => Ok(CertificateCheckStatus::CertificatePassthrough),
-    });
     cb.transfer_progress(move |stats| {
         progress(&format!("fetch: {}/{} objects", stats.received_objects(), stats.total_objects()));
         true
@@ -369,52 +329,9 @@ fn callbacks<'a>(progress: Progress<'a>) -> RemoteCallbacks<'a> {
     cb
 }
 
-fn known_hosts_file() -> PathBuf {
-    if let Some(path) = std::env::var_os("IDP_SSH_KNOWN_HOSTS") {
-        return PathBuf::from(path);
-    }
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".ssh/known_hosts")
-}
-
-/// Whether a `known_hosts` text lists `host` with exactly this key. Plain host
-/// patterns (`host`, `[host]:port`, comma lists) are understood; hashed
-/// entries (`|1|...`) are not, so a host only there is treated as unknown.
-pub fn host_key_known(known_hosts: &str, host: &str, key_type: &str, key: &[u8]) -> bool {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(key);
-    known_hosts.lines().any(|line| {
-        let mut fields = line.split_whitespace();
-        let (Some(hosts), Some(kind), Some(value)) = (fields.next(), fields.next(), fields.next()) else {
-            return false;
-        };
-        if hosts.starts_with('#') || hosts.starts_with('@') {
-            return false;
-        }
-        let host_matches = hosts
-            .split(',')
-            .any(|h| h == host || h.strip_prefix('[').and_then(|h| h.split_once("]:")).is_some_and(|(h, _)| h == host));
-        host_matches && kind == key_type && value == encoded
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn known_hosts_matching_is_exact() {
-        let key = b"\x00\x00\x00\x0bssh-ed25519 fake key bytes";
-        let encoded = base64::engine::general_purpose::STANDARD.encode(key);
-        let text = format!(
-            "# comment\ngit.example.org,10.0.0.1 ssh-ed25519 {encoded}\n[other.example.org]:2222 ssh-ed25519 {encoded}\n"
-        );
-        assert!(host_key_known(&text, "git.example.org", "ssh-ed25519", key));
-        assert!(host_key_known(&text, "10.0.0.1", "ssh-ed25519", key));
-        assert!(host_key_known(&text, "other.example.org", "ssh-ed25519", key));
-        assert!(!host_key_known(&text, "git.example.org", "ssh-rsa", key));
-        assert!(!host_key_known(&text, "git.example.org", "ssh-ed25519", b"another key"));
-        assert!(!host_key_known(&text, "evil.example.org", "ssh-ed25519", key));
-        assert!(!host_key_known("|1|c2FsdA==|aGFzaA== ssh-ed25519 AAAA", "git.example.org", "ssh-ed25519", key));
-    }
 
     #[test]
     fn local_remotes_are_recognised() {

@@ -86,3 +86,25 @@ fn the_remote_check_connects() {
     let doc = env.idp(&["doctor", "--repo", STATE, "--remote", "-o", "json"]).code(1).json();
     assert_eq!(check(&doc, "remote"), ("fail".to_owned(), true));
 }
+
+#[test]
+fn the_credentials_check_names_the_mechanism_and_never_a_password() {
+    let env = state_repo();
+    env.git(&["-C", STATE, "remote", "add", "origin", "https://bob:s3cret@git.example.org/state.git"]);
+    let run = env.idp(&["doctor", "--repo", STATE, "-o", "json"]);
+    let doc = run.json();
+    assert_eq!(check(&doc, "credentials"), ("ok".to_owned(), false), "{doc:#}");
+    let message = doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == "credentials").unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(message, "https://bob:***@git.example.org/state.git: the user and password in the URL");
+    assert!(!run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"));
+
+    // ssh: a key that is not there fails, with the fix.
+    env.git(&["-C", STATE, "remote", "set-url", "origin", "git@git.example.org:state.git"]);
+    let output =
+        env.command().env("IDP_SSH_KEY", "/nonexistent/key").args(["doctor", "--repo", STATE, "-o", "json"]).output();
+    let doc: Value = serde_json::from_slice(&output.unwrap().stdout).unwrap();
+    assert_eq!(check(&doc, "credentials"), ("fail".to_owned(), true), "{doc:#}");
+}

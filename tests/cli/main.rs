@@ -25,3 +25,4 @@ mod plan_contract;
 mod policy;
 mod remote;
 mod secrets;
+mod transport;

@@ -27,7 +27,7 @@ const GIT_NAME: &str = "Idp Pipeline";
 const GIT_EMAIL: &str = "pipeline@example.org";
 
 /// The seed repo (`idp init`) and its bare clone, the shared remote.
-const SEED: &str = "seed";
+pub(crate) const SEED: &str = "seed";
 const REMOTE: &str = "remote.git";
 /// A purely local state repo, for the tests that need no remote.
 const STATE: &str = "state";
@@ -82,12 +82,12 @@ fn request_files(namespace: &str, name: &str) -> [String; 4] {
     ]
 }
 
-struct Sandbox {
+pub(crate) struct Sandbox {
     env: TestEnv,
 }
 
 impl Sandbox {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { env: TestEnv::new() }
     }
 
@@ -107,11 +107,11 @@ impl Sandbox {
         s
     }
 
-    fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.env.work_dir().join(rel)
     }
 
-    fn home(&self) -> PathBuf {
+    pub(crate) fn home(&self) -> PathBuf {
         self.env.work_dir().parent().expect("work dir has a parent").join("home")
     }
 
@@ -122,7 +122,7 @@ impl Sandbox {
         self.configure_identity(name);
     }
 
-    fn configure_identity(&self, repo: &str) {
+    pub(crate) fn configure_identity(&self, repo: &str) {
         self.git_in(repo, &["config", "user.name", GIT_NAME]);
         self.git_in(repo, &["config", "user.email", GIT_EMAIL]);
     }
@@ -133,20 +133,20 @@ impl Sandbox {
     }
 
     /// `<name>.yaml`: the example request renamed to `name`.
-    fn request(&self, name: &str) -> String {
+    pub(crate) fn request(&self, name: &str) -> String {
         self.write(&format!("{name}.yaml"), request_named(name))
     }
 
     // --- idp -----------------------------------------------------------------------------
 
     /// idp with the hermetic environment plus the git identity, stdin empty.
-    fn idp_command(&self, args: &[&str]) -> Command {
+    pub(crate) fn idp_command(&self, args: &[&str]) -> Command {
         let mut cmd = self.env.std_command();
         cmd.envs(git_identity()).env("GIT_TERMINAL_PROMPT", "0").args(args).stdin(Stdio::null());
         cmd
     }
 
-    fn idp(&self, args: &[&str]) -> Run {
+    pub(crate) fn idp(&self, args: &[&str]) -> Run {
         let mut cmd = assert_cmd::Command::from_std(self.idp_command(args));
         cmd.timeout(Duration::from_secs(90));
         run_of(args, &cmd.output().expect("run idp"))
@@ -195,28 +195,28 @@ impl Sandbox {
     }
 
     /// `git ARGS`, which must succeed; its stdout.
-    fn git(&self, args: &[&str]) -> String {
+    pub(crate) fn git(&self, args: &[&str]) -> String {
         let output = self.git_output(args);
         assert!(output.status.success(), "git {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).expect("git stdout is UTF-8")
     }
 
     /// `git -C REPO ARGS`, which must succeed; its stdout.
-    fn git_in(&self, repo: &str, args: &[&str]) -> String {
+    pub(crate) fn git_in(&self, repo: &str, args: &[&str]) -> String {
         let mut all = vec!["-C", repo];
         all.extend_from_slice(args);
         self.git(&all)
     }
 
-    fn rev(&self, repo: &str, spec: &str) -> String {
+    pub(crate) fn rev(&self, repo: &str, spec: &str) -> String {
         self.git_in(repo, &["rev-parse", "--verify", spec]).trim().to_owned()
     }
 
-    fn head(&self, repo: &str) -> String {
+    pub(crate) fn head(&self, repo: &str) -> String {
         self.rev(repo, "HEAD")
     }
 
-    fn count(&self, repo: &str, range: &str) -> usize {
+    pub(crate) fn count(&self, repo: &str, range: &str) -> usize {
         self.git_in(repo, &["rev-list", "--count", range]).trim().parse().expect("a count")
     }
 
@@ -294,22 +294,22 @@ impl Sandbox {
     }
 
     /// Every ref with what it points at (`git for-each-ref`), for before/after checks.
-    fn refs(&self, repo: &str) -> String {
+    pub(crate) fn refs(&self, repo: &str) -> String {
         self.git_in(repo, &["for-each-ref", "--format=%(refname) %(objectname)"])
     }
 
-    fn assert_clean(&self, repo: &str) {
+    pub(crate) fn assert_clean(&self, repo: &str) {
         let status = self.git_in(repo, &["status", "--porcelain", "--untracked-files=all"]);
         assert_eq!(status, "", "{repo}: work tree or index not clean");
     }
 
     /// No temporary push refs left in a repo.
-    fn assert_no_idp_refs(&self, repo: &str) {
+    pub(crate) fn assert_no_idp_refs(&self, repo: &str) {
         assert_eq!(self.git_in(repo, &["for-each-ref", "refs/idp"]), "", "{repo}: refs/idp/* left behind");
     }
 
     /// `git fsck --strict` finds nothing wrong (dangling objects are not errors).
-    fn assert_fsck(&self, repo: &str) {
+    pub(crate) fn assert_fsck(&self, repo: &str) {
         let output = self.git_output(&["-C", repo, "fsck", "--strict", "--no-dangling", "--no-progress"]);
         assert!(
             output.status.success() && output.stdout.is_empty(),
@@ -356,7 +356,7 @@ fn git_identity() -> [(&'static str, &'static str); 4] {
 }
 
 /// A finished idp process as a `Run`, checked for panics and kills like `TestEnv::idp`.
-fn run_of(args: &[&str], output: &Output) -> Run {
+pub(crate) fn run_of(args: &[&str], output: &Output) -> Run {
     let run = Run {
         args: args.join(" "),
         code: output.status.code().unwrap_or(-1),
@@ -447,7 +447,7 @@ fn race(s: &Sandbox, commands: &[Vec<String>]) -> Vec<Run> {
 }
 
 /// The `landed` object of a pushed apply, checked for shape; (commit, attempts).
-fn landed(result: &Value, branch: &str, remote: &str) -> (String, u64) {
+pub(crate) fn landed(result: &Value, branch: &str, remote: &str) -> (String, u64) {
     let landed = &result["landed"];
     let commit = result["commit"].as_str().unwrap_or_else(|| panic!("no commit in {result:#}")).to_owned();
     assert_eq!(landed["commit"], commit.as_str(), "landed.commit is the commit: {result:#}");
@@ -626,14 +626,14 @@ fn push_to_an_origin_that_is_missing_fails_and_leaves_the_clone_unchanged() {
 }
 
 /// A TCP server that accepts connections and never says a word: a hung remote.
-struct SilentServer {
-    port: u16,
+pub(crate) struct SilentServer {
+    pub(crate) port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl SilentServer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         use std::sync::atomic::{AtomicBool, Ordering};
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
         listener.set_nonblocking(true).unwrap();
@@ -903,7 +903,7 @@ fn daemon_push_refused_by_a_pre_receive_hook_fails_without_retrying() {
     s.assert_fsck(SERVED);
 }
 
-fn set_executable(path: &Path) {
+pub(crate) fn set_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
