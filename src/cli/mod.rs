@@ -125,6 +125,7 @@ pub enum Ending {
 
 /// Parses the command line, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
+    fix_mmap_threshold();
     complete::answer_shell();
     if std::env::args_os().len() == 1 {
         print!("{SHORT_OVERVIEW}");
@@ -170,6 +171,20 @@ pub fn run() -> ExitCode {
             eprintln!("{report:?}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// glibc raises its mmap threshold each time a large block is freed (up to
+/// 32 MiB), after which multi-megabyte buffers (a bulk apply's file list,
+/// commit message, tree buffers) come from the heap and leave holes that
+/// count as resident memory. A fixed threshold keeps them in their own
+/// mappings, returned whole when freed: a 10,000-request apply peaks ~23 MB
+/// lower (docs/performance.md).
+fn fix_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; glibc serializes it.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
