@@ -196,7 +196,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
 
     let location = crate::catalog::LOCATION_PATH;
     expected.insert(location.to_owned());
-    if requests > 0 && repo.read_at(base, location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {
+    if requests > 0 && read(location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {
         error(location, "is missing or edited: Backstage finds the catalog through it (re-apply any request)".into());
     }
     for path in files.keys() {

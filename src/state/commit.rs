@@ -338,10 +338,7 @@ impl StateRepo {
         for change in changes {
             let path = Path::new(change.path());
             let full = root.join(path);
-            let io = |e: std::io::Error| StateError::Git {
-                context: format!("update {}", full.display()),
-                source: git2::Error::from_str(&e.to_string()),
-            };
+            let io = |e| io_error(format!("update {}", full.display()), e);
             match change {
                 FileChange::Upsert { blob, .. } => {
                     if let Some(dir) = full.parent()
