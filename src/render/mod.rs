@@ -403,3 +403,26 @@ pub fn secret_name(name: &str, side: &str) -> String {
 fn target_json(t: &Target) -> Value {
     json!({ "provider": t.provider, "region": t.region, "runtimeCluster": t.runtime_cluster, "network": t.network })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Templates compile on first use; every embedded one must compile, even
+    /// those no test request happens to render.
+    #[test]
+    fn every_embedded_template_compiles() {
+        Renderer::embedded().compile_all().unwrap();
+    }
+
+    #[test]
+    fn a_broken_override_is_named_by_compile_all() {
+        let renderer = Renderer::new(BTreeMap::from([("mysql/claim.yaml.j2", "{% if %}".to_owned())]));
+        assert_eq!(renderer.overridden, ["mysql/claim.yaml.j2"]);
+        let error = renderer.compile_all().unwrap_err();
+        assert!(
+            matches!(&error, RenderError::Template { template, .. } if template == "mysql/claim.yaml.j2"),
+            "{error}"
+        );
+    }
+}
