@@ -663,6 +663,19 @@ impl Drop for SilentServer {
     }
 }
 
+/// `apply --push` of `file` from clone `w1` to `url`, a server that never
+/// answers, with `--timeout 2`: refused with the timeout message, no sooner
+/// than the timeout and long before 20 s.
+pub(crate) fn assert_push_times_out(s: &Sandbox, file: &str, url: &str) {
+    let started = Instant::now();
+    let run = s.idp(&["apply", "-f", file, "--repo", "w1", "--yes", "--push", "--remote", url, "--timeout", "2"]);
+    let elapsed = started.elapsed();
+    run.code(1);
+    run.stderr_says(url).stderr_says("did not answer within 2 s (--timeout)");
+    assert!(elapsed >= Duration::from_secs(2), "gave up before the timeout: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(20), "a 2 s timeout took {elapsed:?}");
+}
+
 #[test]
 fn push_to_a_remote_that_never_answers_times_out_and_the_next_run_lands() {
     let s = Sandbox::with_remote();
@@ -672,14 +685,7 @@ fn push_to_a_remote_that_never_answers_times_out_and_the_next_run_lands() {
     let file = s.request("db-hung");
     let (head, refs) = (s.head("w1"), s.refs("w1"));
 
-    let started = Instant::now();
-    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "--remote", &url, "--timeout", "2"]);
-    let elapsed = started.elapsed();
-
-    run.code(1);
-    run.stderr_says(&url).stderr_says("did not answer within 2 s (--timeout)");
-    assert!(elapsed >= Duration::from_secs(2), "gave up before the timeout: {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(20), "a 2 s timeout took {elapsed:?}");
+    assert_push_times_out(&s, &file, &url);
     assert_eq!(s.head("w1"), head, "HEAD moved");
     assert_eq!(s.refs("w1"), refs, "refs changed");
     s.assert_clean("w1");
