@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::names;
 use crate::render::RenderError;
@@ -148,16 +147,20 @@ pub fn location() -> String {
 
 /// Reads an entity back: the kinds idp writes, with names Backstage accepts.
 pub fn check(text: &str) -> Result<(), String> {
-    let doc: Value = serde_saphyr::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
-    let field = |pointer: &str| doc.pointer(pointer).and_then(Value::as_str);
-    if field("/apiVersion") != Some(API_VERSION) || !matches!(field("/kind"), Some("Resource" | "Location")) {
+    let documents =
+        crate::yaml::non_empty_documents(text).map_err(|e| format!("not valid YAML: {}", e.in_text(text)))?;
+    let [doc] = documents.as_slice() else {
+        return Err(format!("{} documents where an entity is one", documents.len()));
+    };
+    let field = |path: &[&str]| doc.at(path).and_then(crate::yaml::Node::as_str);
+    if field(&["apiVersion"]) != Some(API_VERSION) || !matches!(field(&["kind"]), Some("Resource" | "Location")) {
         return Err("not a Backstage Resource or Location".into());
     }
-    for pointer in ["/metadata/name", "/metadata/namespace"] {
-        if let Some(value) = field(pointer)
+    for key in ["name", "namespace"] {
+        if let Some(value) = field(&["metadata", key])
             && !names::is_dns_label(value)
         {
-            return Err(format!("{pointer} {value:?} is not a valid entity name"));
+            return Err(format!("metadata.{key} {value:?} is not a valid entity name"));
         }
     }
     Ok(())
@@ -172,7 +175,7 @@ mod tests {
         let (_, request, decision) = crate::test_support::payments_c0();
         let (path, text) = entity(&request, &decision).unwrap();
         assert_eq!(path, "catalog/team/mysql-db.yaml");
-        let doc: Value = serde_saphyr::from_str(&text).unwrap();
+        let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["apiVersion"], "backstage.io/v1alpha1");
         assert_eq!(doc["kind"], "Resource");
         assert_eq!(doc["metadata"]["name"], "mysql-db");
@@ -197,7 +200,7 @@ mod tests {
         decision.reason.follows = Some("mysql team-data/db".into());
         let (path, text) = entity(&request, &decision).unwrap();
         assert_eq!(path, "catalog/team/app-checkout.yaml");
-        let doc: Value = serde_saphyr::from_str(&text).unwrap();
+        let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["spec"]["type"], "service");
         assert_eq!(doc["spec"]["dependsOn"], serde_json::json!(["resource:team-data/mysql-db"]));
     }
@@ -208,7 +211,7 @@ mod tests {
         let (_, request, mut decision) = crate::test_support::payments_c0();
         decision.primary.runtime_cluster = "x\nkind: Secret\n#".into();
         let (_, text) = entity(&request, &decision).unwrap();
-        let doc: Value = serde_saphyr::from_str(&text).unwrap();
+        let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["kind"], "Resource");
         assert_eq!(doc["metadata"]["annotations"]["idp.platform.example.org/runtime-cluster"], "x\nkind: Secret\n#");
     }
@@ -217,7 +220,7 @@ mod tests {
     fn the_location_finds_every_entity_and_passes_the_check() {
         let text = location();
         check(&text).unwrap();
-        let doc: Value = serde_saphyr::from_str(&text).unwrap();
+        let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["kind"], "Location");
         assert_eq!(doc["spec"]["targets"], serde_json::json!(["./*/*.yaml"]));
         assert!(check("apiVersion: v1\nkind: Secret\n").is_err());

@@ -10,10 +10,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Location, Spanned};
 
+mod parse;
 mod typed;
+pub use parse::{ErrorKind, MAX_ALIAS_NODES, MAX_DEPTH, ParseError, parse};
 pub use typed::{TypedError, from_node};
 
 /// Files larger than this are refused before parsing: a request or policy is a
@@ -82,26 +82,16 @@ impl Source {
     /// 1-based line and column of a byte offset, for messages that are read
     /// without the graphical report (JSON output, logs).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, column)
+        line_col(&self.text, offset)
     }
+}
 
-    pub fn span_of(&self, location: &Location) -> SourceSpan {
-        let span = location.span();
-        let (offset, len) = match (span.byte_offset(), span.byte_len()) {
-            (Some(offset), Some(len)) => (offset as usize, len as usize),
-            // saphyr counts characters when it has no byte position.
-            _ => {
-                let chars = span.offset() as usize;
-                let offset = self.text.char_indices().nth(chars).map_or(self.text.len(), |(i, _)| i);
-                (offset, span.len() as usize)
-            }
-        };
-        let offset = offset.min(self.text.len());
-        (offset, len.min(self.text.len() - offset)).into()
-    }
+/// 1-based line and column of a byte offset of `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 fn valid_chars(bytes: &[u8], valid_up_to: usize) -> usize {
@@ -163,6 +153,11 @@ impl Node {
         }
     }
 
+    /// The node at a path of mapping keys, if there is one.
+    pub fn at(&self, path: &[&str]) -> Option<&Node> {
+        path.iter().try_fold(self, |node, key| node.get(key).map(|(_, value)| value))
+    }
+
     /// The entry of a mapping by key, if this is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&(Key, Node)> {
         self.as_map()?.iter().find(|(k, _)| k.name == key)
@@ -196,6 +191,22 @@ impl Node {
             }
         }
         span
+    }
+}
+
+/// Every document of a text idp rendered, read back for checking; empty
+/// documents are left out.
+pub fn non_empty_documents(text: &str) -> Result<Vec<Node>, ParseError> {
+    let mut documents = parse(text)?;
+    documents.retain(|doc| !matches!(doc.value, Value::Null));
+    Ok(documents)
+}
+
+impl ParseError {
+    /// `message at line L column C`, for text that has no file name.
+    pub fn in_text(&self, text: &str) -> String {
+        let (line, column) = line_col(text, self.span.offset());
+        format!("{} at line {line} column {column}", self.message)
     }
 }
 
@@ -254,29 +265,12 @@ pub enum SourceError {
 }
 
 /// Parses every document of a source into spanned nodes. Duplicate keys, tabs
-/// in indentation, alias bombs and runaway nesting are refused by the parser's
-/// budget before they cost anything.
+/// in indentation, alias bombs and runaway nesting are refused before they
+/// cost anything (see [`parse`]).
 pub fn parse_documents(source: &Source) -> Result<Vec<Node>, SourceError> {
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        // A request or policy uses an alias for a shared block now and then; an
-        // alias bomb replays millions of events. The default allows a million,
-        // which costs seconds; a tenth of a second's worth is plenty.
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 20_000,
-        },
-        // Requests nest four levels, a policy six. Each level is a recursive
-        // call; 32 keeps a hostile file far from any thread's stack limit (64,
-        // the default, overflowed a 2 MiB test thread in a debug build).
-        budget: serde_saphyr::budget! {
-            max_depth: 32,
-        },
-    };
-    let raw: Vec<Spanned<RawValue>> = serde_saphyr::from_multiple_with_options(&source.text, options)
-        .map_err(|error| syntax_error(source, &error))?;
-    let documents: Vec<Node> = raw
+    let documents: Vec<Node> = parse(&source.text)
+        .map_err(|error| source.syntax_error(error))?
         .into_iter()
-        .map(|node| convert(source, node))
         // An empty document (`---` with nothing after it) is not a request.
         .filter(|node| !matches!(node.value, Value::Null))
         .collect();
@@ -286,195 +280,26 @@ pub fn parse_documents(source: &Source) -> Result<Vec<Node>, SourceError> {
     Ok(documents)
 }
 
-fn syntax_error(source: &Source, error: &serde_saphyr::Error) -> SourceError {
-    let mut span = error.location().map_or((0, 0).into(), |l| source.span_of(&l));
-    let message = parser_message(error);
-    // The scanner reports a stray tab at the end of the token before it; point
-    // at the tab itself.
-    if message.contains("tab")
-        && let Some(at) = source.text[span.offset()..].find('\t')
-    {
-        span = (span.offset() + at, 1).into();
-    }
-    let help = if message.contains("nested")
-        || message.contains("aliases")
-        || message.contains("alias expansions")
-        || message.contains("alias replay")
-        || message.contains("parser limit")
-        || message.contains("recursion")
-    {
-        "the file nests or repeats too deeply to be a request or policy; aliases and deep nesting are limited"
-    } else if message.contains("duplicate") {
-        "each key may appear once in a mapping; remove the repeated key"
-    } else if message.contains("finite number") {
-        "write a plain number"
-    } else if message.contains("tab") {
-        "indent YAML with spaces, not tabs"
-    } else {
-        "fix the YAML syntax at this position"
-    };
-    SourceError::Syntax {
-        location: source.location(span.offset()),
-        message,
-        help: help.into(),
-        src: source.named(),
-        span,
-    }
-}
-
-/// The parser's message without its own position prefix and without hints
-/// about parser options the user cannot set.
-pub fn parser_message(error: &serde_saphyr::Error) -> String {
-    let full = error.to_string();
-    let first = full.lines().next().unwrap_or_default();
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    let message = first.split_once(": ").filter(|(head, _)| head.starts_with("line ")).map_or(first, |(_, rest)| rest);
-    let message = message.split(", set DuplicateKeyPolicy").next().unwrap_or(message);
-    // Budget and float refusals name parser internals; say what they mean.
-    let number = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    if let Some(detail) = message.strip_prefix("budget breached: ") {
-        return match detail.split_once(' ').map_or(detail, |(variant, _)| variant) {
-            "Depth" => format!("nested too deeply ({} levels)", number(detail)),
-            "Nodes" => format!("too many values once aliases are expanded ({} nodes)", number(detail)),
-            "Aliases" | "AliasExpansions" => format!("too many alias expansions ({})", number(detail)),
-            _ => format!("over a parser limit ({detail})"),
+impl Source {
+    fn syntax_error(&self, error: ParseError) -> SourceError {
+        let help = match error.kind {
+            ErrorKind::Limit => {
+                "the file nests or repeats too deeply to be a request or policy; aliases and deep nesting are limited"
+            }
+            ErrorKind::DuplicateKey => "each key may appear once in a mapping; remove the repeated key",
+            ErrorKind::NotFinite => "write a plain number",
+            ErrorKind::Tab => "indent YAML with spaces, not tabs",
+            ErrorKind::Tag => "remove the tag: idp reads plain YAML values",
+            ErrorKind::Merge => "point `<<` at an anchored mapping (`<<: *defaults`), or remove it",
+            ErrorKind::Syntax => "fix the YAML syntax at this position",
         };
-    }
-    if message.starts_with("alias replay limit exceeded") {
-        let limit = message.rsplit('>').next().map(number).unwrap_or_default();
-        return format!("too many values once aliases are expanded (over {limit} replayed)");
-    }
-    if let Some(rest) = message.strip_prefix("non-finite float ") {
-        let value = rest.split(' ').next().unwrap_or(rest);
-        return format!("{value} is not a finite number");
-    }
-    message.to_owned()
-}
-
-fn convert(source: &Source, node: Spanned<RawValue>) -> Node {
-    let span = source.span_of(&node.referenced);
-    let value = match node.value {
-        RawValue::Null => Value::Null,
-        RawValue::Bool(b) => Value::Bool(b),
-        RawValue::Int(i) => Value::Int(i),
-        RawValue::Float(f) => Value::Float(f),
-        RawValue::Str(s) => Value::Str(s),
-        RawValue::Seq(items) => Value::Seq(items.into_iter().map(|n| convert(source, n)).collect()),
-        RawValue::Map(entries) => Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| {
-                    let key = Key { name: k.value.into_string(), span: source.span_of(&k.referenced) };
-                    (key, convert(source, v))
-                })
-                .collect(),
-        ),
-    };
-    Node { value, span }
-}
-
-/// What saphyr hands over before spans are turned into byte ranges.
-enum RawValue {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Spanned<RawValue>>),
-    Map(Vec<(Spanned<RawKey>, Spanned<RawValue>)>),
-}
-
-/// Keys are usually strings; numbers and booleans are kept as their text so the
-/// unknown-field check can name them.
-struct RawKey(String);
-
-impl RawKey {
-    fn into_string(self) -> String {
-        self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for RawKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(RawKey(match RawValue::deserialize(deserializer)? {
-            RawValue::Str(s) => s,
-            RawValue::Int(i) => i.to_string(),
-            RawValue::Float(f) => f.to_string(),
-            RawValue::Bool(b) => b.to_string(),
-            RawValue::Null => "null".to_owned(),
-            // Only plain keys are meaningful; a complex one (`{{ x }}` is a
-            // mapping used as a key) is kept as a placeholder so validation
-            // reports the field it sits in, at its place.
-            RawValue::Seq(_) => "[…]".to_owned(),
-            RawValue::Map(_) => "{…}".to_owned(),
-        }))
-    }
-}
-
-impl<'de> Deserialize<'de> for RawValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(RawVisitor)
-    }
-}
-
-struct RawVisitor;
-
-impl<'de> Visitor<'de> for RawVisitor {
-    type Value = RawValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a YAML value")
-    }
-    fn visit_unit<E>(self) -> Result<RawValue, E> {
-        Ok(RawValue::Null)
-    }
-    fn visit_none<E>(self) -> Result<RawValue, E> {
-        Ok(RawValue::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawValue, D::Error> {
-        RawValue::deserialize(d)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<RawValue, E> {
-        Ok(RawValue::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<RawValue, E> {
-        Ok(RawValue::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
-        // Larger than any field accepts; keep it as a number the range check refuses.
-        Ok(i64::try_from(v).map_or(RawValue::Float(v as f64), RawValue::Int))
-    }
-    fn visit_i128<E>(self, v: i128) -> Result<RawValue, E> {
-        Ok(i64::try_from(v).map_or(RawValue::Float(v as f64), RawValue::Int))
-    }
-    fn visit_u128<E>(self, v: u128) -> Result<RawValue, E> {
-        Ok(i64::try_from(v).map_or(RawValue::Float(v as f64), RawValue::Int))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
-        Ok(RawValue::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<RawValue, E> {
-        Ok(RawValue::Str(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<RawValue, E> {
-        Ok(RawValue::Str(v))
-    }
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<RawValue, E> {
-        Err(E::custom("binary values are not accepted"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+        SourceError::Syntax {
+            location: self.location(error.span.offset()),
+            message: error.message,
+            help: help.into(),
+            src: self.named(),
+            span: error.span,
         }
-        Ok(RawValue::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawValue, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = map.next_entry()? {
-            entries.push(entry);
-        }
-        Ok(RawValue::Map(entries))
     }
 }
 

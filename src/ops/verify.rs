@@ -15,7 +15,7 @@ use crate::render::{RenderInput, Renderer};
 use crate::request::{self, Request};
 use crate::schedule::{self, PolicyRef};
 use crate::state::{self, git};
-use crate::yaml::Source;
+use crate::yaml::{Node, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -237,21 +237,21 @@ fn check_secrets(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
 /// Labels on manifests and no `kind: Secret`, for files idp did not render
 /// as they stand.
 fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
-    let Ok(documents) = serde_saphyr::from_multiple::<serde_json::Value>(text) else {
+    let Ok(documents) = crate::yaml::non_empty_documents(text) else {
         if path.starts_with("platform/") || path.starts_with("workloads/") {
             error(path, "is not valid YAML".into());
         }
         return;
     };
-    for doc in documents.iter().filter(|d| !d.is_null()) {
-        if doc.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
+    for doc in &documents {
+        let field = |path: &[&str]| doc.at(path).and_then(Node::as_str);
+        if field(&["kind"]) == Some("Secret") {
             error(path, "holds a kind: Secret".into());
         }
         let manifest = path.starts_with("platform/") || path.starts_with("workloads/");
-        let managed =
-            doc.pointer("/metadata/labels/app.kubernetes.io~1managed-by").and_then(|v| v.as_str()) == Some("idp");
+        let managed = field(&["metadata", "labels", "app.kubernetes.io/managed-by"]) == Some("idp");
         if manifest && !managed {
-            let name = doc.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("?");
+            let name = field(&["metadata", "name"]).unwrap_or("?");
             error(path, format!("{name} lacks the label app.kubernetes.io/managed-by: idp"));
         }
     }

@@ -1,11 +1,10 @@
 //! The parse-back guard: rendered text is read again as YAML and checked
 //! before it can be written. It trusts nothing about the template.
 
-use serde_json::Value;
-
 use crate::names;
 use crate::policy::Policy;
 use crate::request::Request;
+use crate::yaml::{self, Node, Value};
 
 /// Where Argo CD runs; its Applications live there.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
@@ -53,18 +52,17 @@ pub const STANDARD_LABELS: [&str; 5] = [
     "platform.example.org/request",
 ];
 
-fn documents(text: &str) -> Result<Vec<Value>, String> {
-    let docs: Vec<Value> =
-        serde_saphyr::from_multiple(text).map_err(|e| format!("the output is not valid YAML: {e}"))?;
-    let docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+fn documents(text: &str) -> Result<Vec<Node>, String> {
+    let docs =
+        yaml::non_empty_documents(text).map_err(|e| format!("the output is not valid YAML: {}", e.in_text(text)))?;
     if docs.is_empty() {
         return Err("the output holds no document".into());
     }
     Ok(docs)
 }
 
-fn str_at<'a>(doc: &'a Value, pointer: &str) -> Option<&'a str> {
-    doc.pointer(pointer).and_then(Value::as_str)
+fn str_at<'a>(doc: &'a Node, path: &[&str]) -> Option<&'a str> {
+    doc.at(path).and_then(Node::as_str)
 }
 
 /// Words that make a key (or an env var's name) hold a secret.
@@ -80,7 +78,7 @@ fn is_reference(key: &str) -> bool {
 /// Where in a rendered document a secret value sits, if anywhere: private
 /// keys, AWS access key ids, literal values of password/token-like keys and
 /// of env vars named like one. Names of and references to secrets are fine.
-pub fn secret_value(doc: &Value) -> Option<String> {
+pub fn secret_value(doc: &Node) -> Option<String> {
     /// The way down to a value; spelled out only when something is found.
     enum Step<'a> {
         Key(&'a str),
@@ -94,9 +92,9 @@ pub fn secret_value(doc: &Value) -> Option<String> {
             })
             .collect()
     }
-    fn walk<'a>(value: &'a Value, path: &mut Vec<Step<'a>>) -> Option<String> {
-        match value {
-            Value::String(s) => {
+    fn walk<'a>(node: &'a Node, path: &mut Vec<Step<'a>>) -> Option<String> {
+        match &node.value {
+            Value::Str(s) => {
                 if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
                     return Some(format!("{} holds a private key", spelled(path)));
                 }
@@ -106,26 +104,27 @@ pub fn secret_value(doc: &Value) -> Option<String> {
                     .any(|w| w.starts_with(b"AKIA") && w.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
                 aws.then(|| format!("{} holds an AWS access key id", spelled(path)))
             }
-            Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            Value::Seq(items) => items.iter().enumerate().find_map(|(i, v)| {
                 path.push(Step::Index(i));
                 let found = walk(v, path);
                 path.pop();
                 found
             }),
-            Value::Object(map) => {
+            Value::Map(entries) => {
                 // `env: [{name: DB_PASSWORD, value: ...}]` holds a secret under a harmless key.
-                if let (Some(Value::String(name)), Some(Value::String(v))) = (map.get("name"), map.get("value"))
+                if let (Some(name), Some(v)) = (str_at(node, &["name"]), str_at(node, &["value"]))
                     && !v.is_empty()
                     && SENSITIVE.iter().any(|w| name.to_ascii_lowercase().contains(w))
                 {
                     return Some(format!("{}.value sets {name} to a literal value", spelled(path)));
                 }
-                map.iter().find_map(|(key, v)| {
+                entries.iter().find_map(|(key, v)| {
+                    let key = key.name.as_str();
                     path.push(Step::Key(key));
                     let lower = key.to_ascii_lowercase();
                     let sensitive = SENSITIVE.iter().any(|w| lower.contains(w)) && !is_reference(&lower);
-                    let found = match v {
-                        Value::String(literal) if sensitive && !literal.is_empty() => {
+                    let found = match &v.value {
+                        Value::Str(literal) if sensitive && !literal.is_empty() => {
                             Some(format!("{} holds a literal value", spelled(path)))
                         }
                         _ => walk(v, path),
@@ -144,8 +143,8 @@ pub fn secret_value(doc: &Value) -> Option<String> {
 pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) -> Result<(), String> {
     let expected = super::labels(request);
     for doc in documents(text)? {
-        let api_version = str_at(&doc, "/apiVersion").ok_or("a document has no apiVersion")?;
-        let kind = str_at(&doc, "/kind").ok_or("a document has no kind")?;
+        let api_version = str_at(&doc, &["apiVersion"]).ok_or("a document has no apiVersion")?;
+        let kind = str_at(&doc, &["kind"]).ok_or("a document has no kind")?;
         let Some(scope) = scope_of(api_version, kind, policy) else {
             return Err(format!("{api_version} {kind} is not on idp's allowlist"));
         };
@@ -156,11 +155,11 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
         if let Some(found) = secret_value(&doc) {
             return Err(format!("{kind}: {found}; secrets are referenced by name, never written"));
         }
-        let name = str_at(&doc, "/metadata/name").ok_or_else(|| format!("{kind} has no metadata.name"))?;
+        let name = str_at(&doc, &["metadata", "name"]).ok_or_else(|| format!("{kind} has no metadata.name"))?;
         if !names::is_dns_label(name) {
             return Err(format!("{kind} name {name:?} is not a DNS-1123 label"));
         }
-        let namespace = str_at(&doc, "/metadata/namespace");
+        let namespace = str_at(&doc, &["metadata", "namespace"]);
         let expected_namespace = match scope {
             Scope::Request => Some(request.namespace.as_str()),
             Scope::ArgoCd => Some(ARGOCD_NAMESPACE),
@@ -172,17 +171,19 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
             return Err(format!("{kind} {name} is in {found}, not the request's {wanted}"));
         }
         // An Application may only deploy into the request's namespace.
-        if scope == Scope::ArgoCd && str_at(&doc, "/spec/destination/namespace") != Some(request.namespace.as_str()) {
+        if scope == Scope::ArgoCd
+            && str_at(&doc, &["spec", "destination", "namespace"]) != Some(request.namespace.as_str())
+        {
             return Err(format!("Application {name} deploys outside the request's namespace {:?}", request.namespace));
         }
-        let labels = doc.pointer("/metadata/labels").and_then(Value::as_object);
+        let labels = doc.at(&["metadata", "labels"]);
         for (key, value) in &expected {
             // Validation makes these plain; a request built any other way must not
             // carry newlines or quotes into a label.
             if !names::is_label_value(value) {
                 return Err(format!("{kind} {name}: label {key} value {value:?} is not a Kubernetes label value"));
             }
-            let found = labels.and_then(|l| l.get(*key)).and_then(Value::as_str);
+            let found = labels.and_then(|l| str_at(l, &[key]));
             if found != Some(value.as_str()) {
                 return Err(format!("{kind} {name} lacks label {key}: {value}"));
             }
@@ -197,11 +198,11 @@ pub fn check_bootstrap(text: &str) -> Result<(), String> {
         if let Some(found) = secret_value(&doc) {
             return Err(format!("{found}; secrets are referenced by name, never written"));
         }
-        let pair = (str_at(&doc, "/apiVersion").unwrap_or_default(), str_at(&doc, "/kind").unwrap_or_default());
+        let pair = (str_at(&doc, &["apiVersion"]).unwrap_or_default(), str_at(&doc, &["kind"]).unwrap_or_default());
         if !matches!(pair, ("argoproj.io/v1alpha1", "AppProject" | "Application")) {
             return Err(format!("{} {} is not an Argo CD AppProject or Application", pair.0, pair.1));
         }
-        if str_at(&doc, "/metadata/name").is_none() {
+        if str_at(&doc, &["metadata", "name"]).is_none() {
             return Err(format!("{} has no metadata.name", pair.1));
         }
     }
@@ -214,16 +215,16 @@ mod tests {
     use crate::render::{RenderInput, Renderer};
     use crate::request::Spec;
 
-    /// Every JSON pointer of a document's keys: its structure, without the values.
-    fn shape(value: &Value, at: String, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => map.iter().for_each(|(k, v)| shape(v, format!("{at}/{k}"), out)),
-            Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| shape(v, format!("{at}/{i}"), out)),
+    /// Every path of a document's keys: its structure, without the values.
+    fn shape(node: &Node, at: String, out: &mut Vec<String>) {
+        match &node.value {
+            Value::Map(entries) => entries.iter().for_each(|(k, v)| shape(v, format!("{at}/{}", k.name), out)),
+            Value::Seq(items) => items.iter().enumerate().for_each(|(i, v)| shape(v, format!("{at}/{i}"), out)),
             _ => out.push(at),
         }
     }
 
-    fn render(request: &Request) -> Result<Vec<Vec<Value>>, super::super::RenderError> {
+    fn render(request: &Request) -> Result<Vec<Vec<Node>>, super::super::RenderError> {
         let (policy, _, decision) = crate::test_support::payments_c0();
         let input =
             RenderInput { request, decision: &decision, policy: &policy, active: Default::default(), database: None };
@@ -265,7 +266,7 @@ mod tests {
         app.kind = crate::request::Kind::App;
         app.spec = Spec::App { image: "registry.example.org/a:1".into(), port: 8080, replicas: 2, public_host: None };
         let benign = render(&app).unwrap();
-        let shapes = |docs: &[Vec<Value>]| -> Vec<String> {
+        let shapes = |docs: &[Vec<Node>]| -> Vec<String> {
             let mut out = Vec::new();
             docs.iter().flatten().for_each(|d| shape(d, String::new(), &mut out));
             out
@@ -278,14 +279,20 @@ mod tests {
             let images: Vec<&str> = docs
                 .iter()
                 .flatten()
-                .filter_map(|d| d.pointer("/spec/template/spec/containers/0/image").and_then(Value::as_str))
+                .filter_map(|d| {
+                    let containers = d.at(&["spec", "template", "spec", "containers"])?;
+                    match &containers.value {
+                        Value::Seq(items) => str_at(items.first()?, &["image"]),
+                        _ => None,
+                    }
+                })
                 .collect();
             assert!(!images.is_empty() && images.iter().all(|i| *i == image), "{images:?}");
         }
     }
 
-    fn yaml(text: &str) -> Value {
-        serde_saphyr::from_str(text).unwrap()
+    fn yaml(text: &str) -> Node {
+        documents(text).unwrap().remove(0)
     }
 
     #[test]
