@@ -9,7 +9,7 @@
 //! killed process leaves at most a temporary file behind.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::io::Write;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
@@ -25,10 +25,11 @@ pub const PACK_THRESHOLD: usize = 100;
 /// plan deflates what it holds ([`Blob::deflate`]) into the zlib stream a
 /// pack entry carries, about a quarter of the text, so 10,000 requests keep
 /// tens of megabytes in memory rather than hundreds; a small plan never pays
-/// for compression it will not use.
-#[derive(Clone, PartialEq, Eq)]
+/// for compression it will not use, nor for a hash: `idp plan` compares
+/// contents and never writes, so the id is worked out when first asked for.
+#[derive(Clone)]
 pub struct Blob {
-    id: Oid,
+    id: OnceCell<Oid>,
     size: usize,
     data: Data,
 }
@@ -41,17 +42,20 @@ enum Data {
 
 impl Blob {
     pub fn new(content: Vec<u8>) -> Self {
-        let id = Oid::hash_object(ObjectType::Blob, &content).expect("hashing bytes in memory cannot fail");
-        Self { id, size: content.len(), data: Data::Raw(content) }
+        Self { id: OnceCell::new(), size: content.len(), data: Data::Raw(content) }
     }
 
     pub fn id(&self) -> Oid {
-        self.id
+        *self.id.get_or_init(|| {
+            Oid::hash_object(ObjectType::Blob, &self.content()).expect("hashing bytes in memory cannot fail")
+        })
     }
 
-    /// Keeps the content deflated from now on.
+    /// Keeps the content deflated from now on, its id worked out while the
+    /// text is at hand (a commit will ask for it).
     pub fn deflate(&mut self) {
         if let Data::Raw(raw) = &self.data {
+            self.id();
             self.data = Data::Zlib(deflate(raw));
         }
     }
@@ -78,9 +82,18 @@ impl Blob {
     }
 }
 
+/// Same content, same blob, however each is held.
+impl PartialEq for Blob {
+    fn eq(&self, other: &Self) -> bool {
+        self.size == other.size && self.content() == other.content()
+    }
+}
+
+impl Eq for Blob {}
+
 impl std::fmt::Debug for Blob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Blob({}, {} bytes)", self.id, self.size)
+        write!(f, "Blob({}, {} bytes)", self.id(), self.size)
     }
 }
 
