@@ -69,6 +69,19 @@ fn str_at<'a>(doc: &'a Node, path: &[&str]) -> Option<&'a str> {
 const SENSITIVE: [&str; 8] =
     ["password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "privatekey"];
 
+/// Whether a key or name holds one of the [`SENSITIVE`] words, in any case:
+/// one pass over its bytes, as a plan checks hundreds of keys.
+fn names_a_secret(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).any(|at| {
+        let first = bytes[at].to_ascii_lowercase();
+        SENSITIVE.iter().any(|word| {
+            word.as_bytes()[0] == first
+                && bytes[at..].get(..word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+        })
+    })
+}
+
 /// A key that names or points at a secret rather than holding one
 /// (`writeConnectionSecretToRef`, `secretName`, `secretKeyRef`, ...).
 fn is_reference(key: &str) -> bool {
@@ -98,10 +111,11 @@ pub fn secret_value(doc: &Node) -> Option<String> {
                 if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
                     return Some(format!("{} holds a private key", spelled(path)));
                 }
-                let aws = s
-                    .as_bytes()
-                    .windows(20)
-                    .any(|w| w.starts_with(b"AKIA") && w.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+                let aws = s.match_indices("AKIA").any(|(at, _)| {
+                    s.as_bytes()
+                        .get(at..at + 20)
+                        .is_some_and(|w| w.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+                });
                 aws.then(|| format!("{} holds an AWS access key id", spelled(path)))
             }
             Value::Seq(items) => items.iter().enumerate().find_map(|(i, v)| {
@@ -114,15 +128,14 @@ pub fn secret_value(doc: &Node) -> Option<String> {
                 // `env: [{name: DB_PASSWORD, value: ...}]` holds a secret under a harmless key.
                 if let (Some(name), Some(v)) = (str_at(node, &["name"]), str_at(node, &["value"]))
                     && !v.is_empty()
-                    && SENSITIVE.iter().any(|w| name.to_ascii_lowercase().contains(w))
+                    && names_a_secret(name)
                 {
                     return Some(format!("{}.value sets {name} to a literal value", spelled(path)));
                 }
                 entries.iter().find_map(|(key, v)| {
                     let key = key.name.as_str();
                     path.push(Step::Key(key));
-                    let lower = key.to_ascii_lowercase();
-                    let sensitive = SENSITIVE.iter().any(|w| lower.contains(w)) && !is_reference(&lower);
+                    let sensitive = names_a_secret(key) && !is_reference(&key.to_ascii_lowercase());
                     let found = match &v.value {
                         Value::Str(literal) if sensitive && !literal.is_empty() => {
                             Some(format!("{} holds a literal value", spelled(path)))

@@ -244,7 +244,7 @@ impl<'t> Builder<'t> {
         };
         match map.key.take() {
             None => {
-                let key = Key { name: key_name(&node.value), span: node.span };
+                let key = Key { span: node.span, name: key_name(node.value) };
                 let repeated =
                     if merge_key { std::mem::replace(&mut map.saw_merge, true) } else { map.contains(&key.name) };
                 if repeated {
@@ -368,9 +368,9 @@ impl Node {
 /// A mapping key's name: its text for scalars, a placeholder for a
 /// collection used as a key (`{{ x }}` unquoted is one), so validation names
 /// the field it sits in, at its place.
-fn key_name(value: &Value) -> String {
+fn key_name(value: Value) -> String {
     match value {
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => s,
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
