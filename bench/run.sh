@@ -11,7 +11,8 @@
 #   N_BULK [10000]   requests in the bulk apply / verify benchmarks
 #   N_BIG [100000]   placements in the big state repo (cached in bench/.cache/)
 #   N_PIPELINES [16] concurrent `apply --push` pipelines
-#   RUNS [10]        hyperfine runs of the fast benchmarks (plan)
+#   RUNS [100]       hyperfine runs of the fast benchmarks (plan): a few ms each, so
+#                    medians of many runs, which a noisy VM needs
 #   BULK_RUNS [3]    hyperfine runs of the bulk benchmarks (apply, git)
 #   VERIFY_RUNS [BULK_RUNS] hyperfine runs of verify
 #   VERIFY_TIMEOUT [7200] seconds before the verify benchmark is given up
@@ -29,7 +30,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N_BULK=${N_BULK:-10000}
 N_BIG=${N_BIG:-100000}
 N_PIPELINES=${N_PIPELINES:-16}
-RUNS=${RUNS:-10}
+RUNS=${RUNS:-100}
 BULK_RUNS=${BULK_RUNS:-3}
 VERIFY_RUNS=${VERIFY_RUNS:-$BULK_RUNS}
 VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-7200}
@@ -114,7 +115,7 @@ if wants plan; then
   new_state "$WORK/plan-repo"
   "$GEN" "$WORK/plan-req" 1 --start 9000000
   req=$(ls "$WORK"/plan-req/*.yaml)
-  WARMUP=3 hf -N --runs "$RUNS" --export-json "$WORK/plan.json" \
+  WARMUP=10 hf -N --runs "$RUNS" --export-json "$WORK/plan.json" \
     -n "idp plan" "$IDP plan -f $req --repo $WORK/plan-repo -o json" \
     -n "git rev-parse HEAD" "git -C $WORK/plan-repo rev-parse HEAD"
   a=$(median "$WORK/plan.json" 0) b=$(median "$WORK/plan.json" 1) r=$(ratio "$a" "$b")
@@ -213,7 +214,7 @@ if wants big; then
   "$GEN" "$WORK/big-req" 1 --start 9000001
   req=$(ls "$WORK"/big-req/*.yaml)
   say "2. idp plan of one new request: $N_BIG-placement repo vs fresh repo"
-  WARMUP=2 hf -N --runs "$BIG_RUNS" --export-json "$WORK/big.json" \
+  WARMUP=10 hf -N --runs "$BIG_RUNS" --export-json "$WORK/big.json" \
     -n "idp plan (big repo)" "$IDP plan -f $req --repo $big -o json" \
     -n "idp plan (fresh repo)" "$IDP plan -f $req --repo $WORK/fresh.git -o json"
   a=$(median "$WORK/big.json" 0) b=$(median "$WORK/big.json" 1) r=$(ratio "$a" "$b")
