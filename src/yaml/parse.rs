@@ -226,6 +226,9 @@ impl<'t> Builder<'t> {
     /// Places a finished node: a document, an item, a key or a value.
     fn complete(&mut self, node: Node, anchor: usize, merge_key: bool) -> Result<(), ParseError> {
         if anchor != 0 {
+            // The copy kept for aliases counts as values: anchors nested in
+            // anchors would otherwise copy a file's values once per level.
+            self.count(node.size(), node.span)?;
             *self.anchor_slot(anchor) = Some(node.clone());
         }
         let Some(frame) = self.stack.last_mut() else {
@@ -638,5 +641,13 @@ mod tests {
         let many = format!("[{}]", "1,".repeat(MAX_NODES));
         assert_eq!(refusal(&many).message, format!("more than {MAX_NODES} values"));
         assert_eq!(refusal("a: &a [*a]\n").message, "an alias may not refer to a value that contains it");
+        // Each anchor keeps a copy: 32 nested anchors around 10,000 values would be 320,000.
+        let nested = format!(
+            "{}{}{}",
+            (0..MAX_DEPTH).map(|i| format!("&a{i} [")).collect::<String>(),
+            "1,".repeat(10_000),
+            "]".repeat(MAX_DEPTH)
+        );
+        assert_eq!(refusal(&nested).message, format!("more than {MAX_NODES} values"));
     }
 }
