@@ -194,8 +194,8 @@ impl Node {
     }
 }
 
-/// Every document of a text idp rendered, read back for checking; empty
-/// documents are left out.
+/// Every document of a text but the empty ones (`---` with nothing after
+/// it), as a request file or rendered output is read.
 pub fn non_empty_documents(text: &str) -> Result<Vec<Node>, ParseError> {
     let mut documents = parse(text)?;
     documents.retain(|doc| !matches!(doc.value, Value::Null));
@@ -268,12 +268,8 @@ pub enum SourceError {
 /// in indentation, alias bombs and runaway nesting are refused before they
 /// cost anything (see [`parse`]).
 pub fn parse_documents(source: &Source) -> Result<Vec<Node>, SourceError> {
-    let documents: Vec<Node> = parse(&source.text)
-        .map_err(|error| source.syntax_error(error))?
-        .into_iter()
-        // An empty document (`---` with nothing after it) is not a request.
-        .filter(|node| !matches!(node.value, Value::Null))
-        .collect();
+    // An empty document (`---` with nothing after it) is not a request.
+    let documents = non_empty_documents(&source.text).map_err(|error| source.syntax_error(error))?;
     if documents.is_empty() {
         return Err(SourceError::Empty { name: source.name.clone() });
     }
