@@ -152,7 +152,7 @@ pub fn check(text: &str) -> Result<(), String> {
     let [doc] = documents.as_slice() else {
         return Err(format!("{} documents where an entity is one", documents.len()));
     };
-    let field = |path: &[&str]| doc.at(path).and_then(crate::yaml::Node::as_str);
+    let field = |path: &[&str]| doc.str_at(path);
     if field(&["apiVersion"]) != Some(API_VERSION) || !matches!(field(&["kind"]), Some("Resource" | "Location")) {
         return Err("not a Backstage Resource or Location".into());
     }

@@ -158,6 +158,11 @@ impl Node {
         path.iter().try_fold(self, |node, key| node.get(key).map(|(_, value)| value))
     }
 
+    /// The string at a path of mapping keys, if that is what is there.
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        self.at(path).and_then(Node::as_str)
+    }
+
     /// The entry of a mapping by key, if this is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&(Key, Node)> {
         self.as_map()?.iter().find(|(k, _)| k.name == key)

@@ -15,7 +15,7 @@ use crate::render::{RenderInput, Renderer};
 use crate::request::{self, Request};
 use crate::schedule::{self, PolicyRef};
 use crate::state::{self, git};
-use crate::yaml::{Node, Source};
+use crate::yaml::Source;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -244,7 +244,7 @@ fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) 
         return;
     };
     for doc in &documents {
-        let field = |path: &[&str]| doc.at(path).and_then(Node::as_str);
+        let field = |path: &[&str]| doc.str_at(path);
         if field(&["kind"]) == Some("Secret") {
             error(path, "holds a kind: Secret".into());
         }
@@ -274,9 +274,7 @@ pub fn secret_looking(text: &str) -> Vec<(usize, String)> {
         let Some((key, value)) = trimmed.trim_start_matches("- ").split_once(':') else { continue };
         let key = key.trim().trim_matches('"').to_ascii_lowercase();
         let value = value.trim().trim_matches('"').trim_matches('\'');
-        let sensitive = ["password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "privatekey"]
-            .iter()
-            .any(|s| key.contains(s));
+        let sensitive = crate::render::names_a_secret(&key);
         let reference = ["name", "ref", "key", "keys"].iter().any(|s| key.ends_with(s))
             || key.contains("secretref")
             || key.contains("secretname");

@@ -61,17 +61,13 @@ fn documents(text: &str) -> Result<Vec<Node>, String> {
     Ok(docs)
 }
 
-fn str_at<'a>(doc: &'a Node, path: &[&str]) -> Option<&'a str> {
-    doc.at(path).and_then(Node::as_str)
-}
-
 /// Words that make a key (or an env var's name) hold a secret.
 const SENSITIVE: [&str; 8] =
     ["password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "privatekey"];
 
 /// Whether a key or name holds one of the [`SENSITIVE`] words, in any case:
 /// one pass over its bytes, as a plan checks hundreds of keys.
-fn names_a_secret(text: &str) -> bool {
+pub(crate) fn names_a_secret(text: &str) -> bool {
     let bytes = text.as_bytes();
     (0..bytes.len()).any(|at| {
         let first = bytes[at].to_ascii_lowercase();
@@ -126,7 +122,7 @@ pub fn secret_value(doc: &Node) -> Option<String> {
             }),
             Value::Map(entries) => {
                 // `env: [{name: DB_PASSWORD, value: ...}]` holds a secret under a harmless key.
-                if let (Some(name), Some(v)) = (str_at(node, &["name"]), str_at(node, &["value"]))
+                if let (Some(name), Some(v)) = (node.str_at(&["name"]), node.str_at(&["value"]))
                     && !v.is_empty()
                     && names_a_secret(name)
                 {
@@ -156,8 +152,8 @@ pub fn secret_value(doc: &Node) -> Option<String> {
 pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) -> Result<(), String> {
     let expected = super::labels(request);
     for doc in documents(text)? {
-        let api_version = str_at(&doc, &["apiVersion"]).ok_or("a document has no apiVersion")?;
-        let kind = str_at(&doc, &["kind"]).ok_or("a document has no kind")?;
+        let api_version = doc.str_at(&["apiVersion"]).ok_or("a document has no apiVersion")?;
+        let kind = doc.str_at(&["kind"]).ok_or("a document has no kind")?;
         let Some(scope) = scope_of(api_version, kind, policy) else {
             return Err(format!("{api_version} {kind} is not on idp's allowlist"));
         };
@@ -168,11 +164,11 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
         if let Some(found) = secret_value(&doc) {
             return Err(format!("{kind}: {found}; secrets are referenced by name, never written"));
         }
-        let name = str_at(&doc, &["metadata", "name"]).ok_or_else(|| format!("{kind} has no metadata.name"))?;
+        let name = doc.str_at(&["metadata", "name"]).ok_or_else(|| format!("{kind} has no metadata.name"))?;
         if !names::is_dns_label(name) {
             return Err(format!("{kind} name {name:?} is not a DNS-1123 label"));
         }
-        let namespace = str_at(&doc, &["metadata", "namespace"]);
+        let namespace = doc.str_at(&["metadata", "namespace"]);
         let expected_namespace = match scope {
             Scope::Request => Some(request.namespace.as_str()),
             Scope::ArgoCd => Some(ARGOCD_NAMESPACE),
@@ -185,7 +181,7 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
         }
         // An Application may only deploy into the request's namespace.
         if scope == Scope::ArgoCd
-            && str_at(&doc, &["spec", "destination", "namespace"]) != Some(request.namespace.as_str())
+            && doc.str_at(&["spec", "destination", "namespace"]) != Some(request.namespace.as_str())
         {
             return Err(format!("Application {name} deploys outside the request's namespace {:?}", request.namespace));
         }
@@ -196,7 +192,7 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
             if !names::is_label_value(value) {
                 return Err(format!("{kind} {name}: label {key} value {value:?} is not a Kubernetes label value"));
             }
-            let found = labels.and_then(|l| str_at(l, &[key]));
+            let found = labels.and_then(|l| l.str_at(&[key]));
             if found != Some(value.as_str()) {
                 return Err(format!("{kind} {name} lacks label {key}: {value}"));
             }
@@ -211,11 +207,11 @@ pub fn check_bootstrap(text: &str) -> Result<(), String> {
         if let Some(found) = secret_value(&doc) {
             return Err(format!("{found}; secrets are referenced by name, never written"));
         }
-        let pair = (str_at(&doc, &["apiVersion"]).unwrap_or_default(), str_at(&doc, &["kind"]).unwrap_or_default());
+        let pair = (doc.str_at(&["apiVersion"]).unwrap_or_default(), doc.str_at(&["kind"]).unwrap_or_default());
         if !matches!(pair, ("argoproj.io/v1alpha1", "AppProject" | "Application")) {
             return Err(format!("{} {} is not an Argo CD AppProject or Application", pair.0, pair.1));
         }
-        if str_at(&doc, &["metadata", "name"]).is_none() {
+        if doc.str_at(&["metadata", "name"]).is_none() {
             return Err(format!("{} has no metadata.name", pair.1));
         }
     }
@@ -295,7 +291,7 @@ mod tests {
                 .filter_map(|d| {
                     let containers = d.at(&["spec", "template", "spec", "containers"])?;
                     match &containers.value {
-                        Value::Seq(items) => str_at(items.first()?, &["image"]),
+                        Value::Seq(items) => items.first()?.str_at(&["image"]),
                         _ => None,
                     }
                 })

@@ -15,6 +15,7 @@ use miette::Diagnostic;
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::{Value, json};
 
+pub(crate) use guard::names_a_secret;
 pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
 
 use crate::cell::Side;
