@@ -16,13 +16,6 @@ Examples:
   idp apply -f requests/ --yes -o json
   idp apply mysql -f body.json --yes -m 'JIRA-123: orders database'";
 
-/// Plan requests and commit the result to the state repo as one commit
-///
-/// Plans exactly as `idp plan` does against the state repo's HEAD and policy,
-/// shows the plan, asks for confirmation on a terminal (`--yes` skips it), then
-/// writes requests/, placements/ and platform/ in a single commit. Applying the
-/// same request again changes nothing; existing placements never move unless
-/// `--reschedule` is given.
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct ApplyArgs {

@@ -8,12 +8,6 @@ use crate::ops::history::{HistoryOptions, history};
 use crate::ops::rollback::{RollbackOptions, rollback};
 use crate::output::Printer;
 
-/// Show idp's commits as an audit log: who placed what, where, and when
-///
-/// Reads the `Idp-*` trailers of the state repo's commits, newest first: one
-/// row per action on a request (create, update, reschedule, delete, revert,
-/// failover, failback), with its placement and the policy version in force.
-/// Commits that idp did not write are left out.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp history\n  idp history --namespace team-alpha --name orders-db\n  idp history --cell payments -n 20 -o json"
@@ -33,11 +27,6 @@ pub struct HistoryArgs {
     pub limit: Option<usize>,
 }
 
-/// Revert one idp commit as a new commit (default: the newest)
-///
-/// Computes `git revert` in memory: a conflict with a later commit is an error
-/// that names the paths, and nothing is written. Argo CD then reconciles the
-/// cluster back (pruning what the reverted commit added).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  idp rollback\n  idp rollback 3f2a9c1 --yes\n  idp rollback --yes --push")]
 pub struct RollbackArgs {

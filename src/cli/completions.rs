@@ -9,13 +9,6 @@ use crate::output::Printer;
 /// The shells `idp completions` supports, as clap_complete names them.
 pub const SHELLS: [&str; 5] = ["bash", "zsh", "fish", "powershell", "elvish"];
 
-/// Print a shell completion script
-///
-/// The script asks idp itself for completions as you type (so it must find
-/// `idp` on PATH): subcommands and flags, and values read from the policy and
-/// the state repo (IDP_REPO, else the current directory): tiers, cells,
-/// environments, drProfiles and NAMESPACE/NAME of placed requests. The same
-/// scripts are checked in under completions/ in the idp project.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp completions bash > ~/.local/share/bash-completion/completions/idp\n  idp completions zsh > \"${fpath[1]}/_idp\"\n  idp completions fish > ~/.config/fish/completions/idp.fish"

@@ -7,14 +7,6 @@ use crate::ops::ContextOptions;
 use crate::ops::doctor::{DoctorOptions, doctor};
 use crate::output::Printer;
 
-/// Check the environment idp runs in, and say how to fix what is wrong
-///
-/// Checks the git identity idp's commits will carry, that a state repo is
-/// found (on a branch, without uncommitted edits under idp's paths), that the
-/// policy validates and its rules compile, which templates the state repo
-/// overrides, the credentials for its remote, that this idp is not older than
-/// the one that last wrote the state repo and, with --remote, that the remote
-/// answers. Exits 1 when a check fails; warnings do not fail. Writes nothing.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp doctor\n  idp doctor --repo ./state --remote\n  idp doctor -o json | jq '.checks[] | select(.status != \"ok\")'"

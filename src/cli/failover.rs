@@ -9,13 +9,6 @@ use crate::ops::failover::{FailoverOptions, FailoverOutcome, failover};
 use crate::ops::lag::LagSource;
 use crate::output::{Outcome, Printer};
 
-/// Move a cell's data, compute and traffic to its secondary cloud, as one commit
-///
-/// Checks that every database has a secondary and a replication claim and
-/// every app a secondary Application, checks replication lag against the
-/// drProfile's RPO, then fences the primary databases, scales the secondary
-/// apps up and the primary apps down, and switches the DNS records, ordered
-/// with Argo CD sync waves (data, compute, traffic). Idempotent.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp failover --cell payments --env prod --replication-lag 4 --reason 'us-east-1 outage'\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --yes --push\n  idp failover --cell payments --env prod --dry-run"
@@ -25,10 +18,6 @@ pub struct FailoverArgs {
     pub run: RunbookArgs,
 }
 
-/// Return a failed-over cell to its primary cloud, as one commit
-///
-/// The reverse of `idp failover`, with the same checks in the other direction:
-/// replication from the secondary back to the primary must be within RPO.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp failback --cell payments --env prod --replication-lag 2\n  idp failback --cell payments --env prod --dry-run"

@@ -9,12 +9,6 @@ use super::{Ending, Failure, GlobalArgs};
 use crate::ops::init::{InitOptions, init, traffic_providers};
 use crate::output::Printer;
 
-/// Create a state repo: policy, Argo CD bootstrap, Backstage location, README, first commit
-///
-/// Creates DIR as a Git repository, or adopts an empty one, and commits the
-/// default policy, the Argo CD bootstrap, the Backstage catalog location and
-/// a README explaining the layout. Without DIR, on a terminal, asks for the
-/// directory and the traffic provider; without a terminal DIR is required.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp init ./state\n  idp init ./state --traffic-provider route53\n  idp init --force .   # adopt an existing repository, keeping its files"

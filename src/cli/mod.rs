@@ -97,22 +97,108 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The commands. Each is built only when invoked (`defer`), so a run pays
+/// for one command's arguments, not every command's; the summaries live
+/// here because the command list in `idp --help` shows them unbuilt.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
+    /// Create a state repo: policy, Argo CD bootstrap, Backstage location, README, first commit
+    ///
+    /// Creates DIR as a Git repository, or adopts an empty one, and commits the
+    /// default policy, the Argo CD bootstrap, the Backstage catalog location and
+    /// a README explaining the layout. Without DIR, on a terminal, asks for the
+    /// directory and the traffic provider; without a terminal DIR is required.
     Init(init::InitArgs),
+    /// Validate requests, schedule them and show where they would land and why
+    ///
+    /// Reads request files (Kubernetes form, or the flat form when KIND is given),
+    /// validates them against the policy in force, places each one (an existing
+    /// placement is kept: sticky) and explains every candidate. Writes nothing.
     Plan(plan::PlanArgs),
+    /// Plan requests and commit the result to the state repo as one commit
+    ///
+    /// Plans exactly as `idp plan` does against the state repo's HEAD and policy,
+    /// shows the plan, asks for confirmation on a terminal (`--yes` skips it), then
+    /// writes requests/, placements/ and platform/ in a single commit. Applying the
+    /// same request again changes nothing; existing placements never move unless
+    /// `--reschedule` is given.
     Apply(apply::ApplyArgs),
+    /// Print the manifests a request renders to, as one YAML stream (or JSON with -o json); writes nothing
+    ///
+    /// Plans the requests like `idp plan` (sticky placements from the state repo,
+    /// if there is one) and prints every manifest under platform/ and workloads/
+    /// exactly as `idp apply` would commit it, each preceded by a `# Source:`
+    /// comment naming its path.
     Render(render::RenderArgs),
+    /// Show where a request is placed and why, or what a cell runs and on which side
+    ///
+    /// `idp status KIND NAMESPACE/NAME` shows a request's placement, secondary,
+    /// reason, files, last change and connection secret name. `idp status cell
+    /// CELL ENV` shows a cell's databases and apps with their placements, the
+    /// active side, drProfiles, traffic and the last failover events.
     Status(resource::StatusArgs),
+    /// Remove a request's files in one commit (Argo CD prunes the resources)
+    ///
+    /// Removes the request, its placement record, its manifests under platform/
+    /// (and workloads/ for an app), its cell membership and its Backstage entity,
+    /// after showing the list and asking on a terminal. `idp rollback` of that
+    /// commit brings everything back, placement included.
     Delete(resource::DeleteArgs),
+    /// Move a cell's data, compute and traffic to its secondary cloud, as one commit
+    ///
+    /// Checks that every database has a secondary and a replication claim and
+    /// every app a secondary Application, checks replication lag against the
+    /// drProfile's RPO, then fences the primary databases, scales the secondary
+    /// apps up and the primary apps down, and switches the DNS records, ordered
+    /// with Argo CD sync waves (data, compute, traffic). Idempotent.
     Failover(failover::FailoverArgs),
+    /// Return a failed-over cell to its primary cloud, as one commit
+    ///
+    /// The reverse of `idp failover`, with the same checks in the other direction:
+    /// replication from the secondary back to the primary must be within RPO.
     Failback(failover::FailbackArgs),
+    /// Show idp's commits as an audit log: who placed what, where, and when
+    ///
+    /// Reads the `Idp-*` trailers of the state repo's commits, newest first: one
+    /// row per action on a request (create, update, reschedule, delete, revert,
+    /// failover, failback), with its placement and the policy version in force.
+    /// Commits that idp did not write are left out.
     History(audit::HistoryArgs),
+    /// Revert one idp commit as a new commit (default: the newest)
+    ///
+    /// Computes `git revert` in memory: a conflict with a later commit is an error
+    /// that names the paths, and nothing is written. Argo CD then reconciles the
+    /// cluster back (pruning what the reverted commit added).
     Rollback(audit::RollbackArgs),
+    /// Check a whole state repo: the CI gate (exit 1 on any finding)
+    ///
+    /// The policy validates and the rules compile; every request has its
+    /// placement record and files, and re-rendering reproduces the committed
+    /// files byte for byte (hand edits are caught); nothing is orphaned under
+    /// platform/ or workloads/; every manifest carries idp's labels; no Secret or
+    /// secret-looking value is anywhere. Placements on cordoned candidates, or
+    /// that the current policy would make elsewhere, are warnings (`--strict`
+    /// makes them errors). Nothing is ever moved.
     Verify(verify::VerifyArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Check the environment idp runs in, and say how to fix what is wrong
+    ///
+    /// Checks the git identity idp's commits will carry, that a state repo is
+    /// found (on a branch, without uncommitted edits under idp's paths), that the
+    /// policy validates and its rules compile, which templates the state repo
+    /// overrides, the credentials for its remote, that this idp is not older than
+    /// the one that last wrote the state repo and, with --remote, that the remote
+    /// answers. Exits 1 when a check fails; warnings do not fail. Writes nothing.
     Doctor(doctor::DoctorArgs),
+    /// Print a shell completion script
+    ///
+    /// The script asks idp itself for completions as you type (so it must find
+    /// `idp` on PATH): subcommands and flags, and values read from the policy and
+    /// the state repo (IDP_REPO, else the current directory): tiers, cells,
+    /// environments, drProfiles and NAMESPACE/NAME of placed requests. The same
+    /// scripts are checked in under completions/ in the idp project.
     Completions(completions::CompletionsArgs),
 }
 
@@ -291,7 +377,8 @@ pub(crate) fn note_if_stateless(ctx: &Context, printer: &Printer) {
     }
 }
 
-/// `--push` and its companions, shared by every command that commits.
+// `--push` and its companions, shared by every command that commits (a plain
+// comment: a doc comment here would become those commands' summary).
 #[derive(Debug, Args)]
 pub struct PushArgs {
     /// Push the commit to a remote, re-planning and retrying when another pipeline pushed first

@@ -15,11 +15,6 @@ Examples:
   idp plan -f requests/ -o json --detailed-exitcode
   idp plan mysql -f body.json --repo ./state";
 
-/// Validate requests, schedule them and show where they would land and why
-///
-/// Reads request files (Kubernetes form, or the flat form when KIND is given),
-/// validates them against the policy in force, places each one (an existing
-/// placement is kept: sticky) and explains every candidate. Writes nothing.
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct PlanArgs {

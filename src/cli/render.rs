@@ -10,12 +10,6 @@ use crate::ops::render::RenderOutcome;
 use crate::output::Printer;
 use crate::request::Kind;
 
-/// Print the manifests a request renders to, as one YAML stream (or JSON with -o json); writes nothing
-///
-/// Plans the requests like `idp plan` (sticky placements from the state repo,
-/// if there is one) and prints every manifest under platform/ and workloads/
-/// exactly as `idp apply` would commit it, each preceded by a `# Source:`
-/// comment naming its path.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp render -f examples/orders-db.yaml\n  idp render -f examples/orders-db.yaml | kubectl apply --dry-run=client -f -"

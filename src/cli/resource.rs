@@ -8,12 +8,6 @@ use crate::ops::resource::{ResourceRef, cell_status, delete, status};
 use crate::output::Printer;
 use crate::request::Kind;
 
-/// Show where a request is placed and why, or what a cell runs and on which side
-///
-/// `idp status KIND NAMESPACE/NAME` shows a request's placement, secondary,
-/// reason, files, last change and connection secret name. `idp status cell
-/// CELL ENV` shows a cell's databases and apps with their placements, the
-/// active side, drProfiles, traffic and the last failover events.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp status mysql team-alpha/orders-db\n  idp status app team-payments/checkout -o json\n  idp status cell payments prod"
@@ -30,12 +24,6 @@ pub struct StatusArgs {
     pub environment: Option<String>,
 }
 
-/// Remove a request's files in one commit (Argo CD prunes the resources)
-///
-/// Removes the request, its placement record, its manifests under platform/
-/// (and workloads/ for an app), its cell membership and its Backstage entity,
-/// after showing the list and asking on a terminal. `idp rollback` of that
-/// commit brings everything back, placement included.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes"

@@ -6,15 +6,6 @@ use super::{Ending, Failure, GlobalArgs};
 use crate::ops::verify::verify;
 use crate::output::Printer;
 
-/// Check a whole state repo: the CI gate (exit 1 on any finding)
-///
-/// The policy validates and the rules compile; every request has its
-/// placement record and files, and re-rendering reproduces the committed
-/// files byte for byte (hand edits are caught); nothing is orphaned under
-/// platform/ or workloads/; every manifest carries idp's labels; no Secret or
-/// secret-looking value is anywhere. Placements on cordoned candidates, or
-/// that the current policy would make elsewhere, are warnings (`--strict`
-/// makes them errors). Nothing is ever moved.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  idp verify --repo ./state\n  idp verify --strict -o json")]
 pub struct VerifyArgs {

@@ -15,8 +15,11 @@ fn command_paths() -> Vec<Vec<String>> {
             walk(sub, &path, out);
         }
     }
+    // Built, so that deferred subcommands (`idp policy show`) are listed too.
+    let mut cmd = idp::cli::Cli::command();
+    cmd.build();
     let mut out = Vec::new();
-    walk(&idp::cli::Cli::command(), &[], &mut out);
+    walk(&cmd, &[], &mut out);
     out
 }
 
