@@ -125,8 +125,11 @@ pub fn entity(request: &Request, decision: &Decision) -> Result<(String, String)
         },
     };
     let unsafe_ = |message: String| RenderError::Unsafe { template: "catalog entity".into(), message };
+    // The names are what `check` reads back; the serializer quotes the rest.
+    check_name("name", &entity.metadata.name)
+        .and(check_name("namespace", &entity.metadata.namespace))
+        .map_err(unsafe_)?;
     let text = serde_saphyr::to_string(&entity).map_err(|e| unsafe_(e.to_string()))?;
-    check(&text).map_err(unsafe_)?;
     Ok((entity_path(request.kind, &request.namespace, &request.name), text))
 }
 
@@ -157,13 +160,20 @@ pub fn check(text: &str) -> Result<(), String> {
         return Err("not a Backstage Resource or Location".into());
     }
     for key in ["name", "namespace"] {
-        if let Some(value) = field(&["metadata", key])
-            && !names::is_dns_label(value)
-        {
-            return Err(format!("metadata.{key} {value:?} is not a valid entity name"));
+        if let Some(value) = field(&["metadata", key]) {
+            check_name(key, value)?;
         }
     }
     Ok(())
+}
+
+/// Backstage accepts an entity name or namespace that is a DNS label.
+fn check_name(key: &str, value: &str) -> Result<(), String> {
+    if names::is_dns_label(value) {
+        Ok(())
+    } else {
+        Err(format!("metadata.{key} {value:?} is not a valid entity name"))
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +200,15 @@ mod tests {
         assert_eq!(annotations["idp.platform.example.org/secondary"], "gcp/us-central1");
         assert_eq!(annotations["idp.platform.example.org/tier"], "C0");
         assert_eq!(doc["metadata"]["labels"]["app.kubernetes.io/managed-by"], "idp");
+    }
+
+    #[test]
+    fn an_entity_name_backstage_would_refuse_is_not_written() {
+        let (_, mut request, decision) = crate::test_support::payments_c0();
+        request.name = "n".repeat(60);
+        let error = entity(&request, &decision).unwrap_err().to_string();
+        assert!(error.contains("is not a valid entity name"), "{error}");
+        assert!(check(&entity(&crate::test_support::payments_c0().1, &decision).unwrap().1).is_ok());
     }
 
     #[test]

@@ -257,7 +257,7 @@ impl Planner<'_> {
         member.monthly_usd = cost.as_ref().map(|c| c.monthly_usd);
         cells.place(&request.cell, &request.environment, member.clone());
         let active = cells.active_side(&request.cell, &request.environment)?;
-        let sticky = !rescheduled && ctx.read(&placement_path)?.is_some();
+        let sticky = !rescheduled && existing_record.is_some();
 
         // Every file this request should have, then the difference from HEAD.
         let member_path =

@@ -65,16 +65,26 @@ fn documents(text: &str) -> Result<Vec<Node>, String> {
 const SENSITIVE: [&str; 8] =
     ["password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "privatekey"];
 
+/// The first letters of the [`SENSITIVE`] words: most bytes start none.
+const STARTS_A_WORD: [bool; 256] = {
+    let mut starts = [false; 256];
+    let mut i = 0;
+    while i < SENSITIVE.len() {
+        starts[SENSITIVE[i].as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    starts
+};
+
 /// Whether a key or name holds one of the [`SENSITIVE`] words, in any case:
 /// one pass over its bytes, as a plan checks hundreds of keys.
 pub(crate) fn names_a_secret(text: &str) -> bool {
     let bytes = text.as_bytes();
     (0..bytes.len()).any(|at| {
-        let first = bytes[at].to_ascii_lowercase();
-        SENSITIVE.iter().any(|word| {
-            word.as_bytes()[0] == first
-                && bytes[at..].get(..word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
-        })
+        STARTS_A_WORD[usize::from(bytes[at].to_ascii_lowercase())]
+            && SENSITIVE
+                .iter()
+                .any(|word| bytes[at..].get(..word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes())))
     })
 }
 

@@ -102,11 +102,19 @@ impl Renderer {
     }
 
     /// The embedded templates with the state repo's overrides from
-    /// `templates/` at the context's base commit (one path lookup each).
+    /// `templates/` at the context's base commit: one listing of the folder
+    /// (most repos have none), then a read of each override.
     pub fn for_state(ctx: &crate::ops::Context) -> Result<Self, crate::ops::Error> {
+        let present = match (&ctx.state, ctx.base) {
+            (Some(state), Some(base)) => state.list_dir(base, "templates")?,
+            _ => Vec::new(),
+        };
         let mut custom = BTreeMap::new();
         for (name, _) in EMBEDDED_TEMPLATES {
-            if let Some(bytes) = ctx.read(&format!("templates/{name}"))? {
+            let path = format!("templates/{name}");
+            if present.contains(&path)
+                && let Some(bytes) = ctx.read(&path)?
+            {
                 custom.insert(*name, String::from_utf8_lossy(&bytes).into_owned());
             }
         }
