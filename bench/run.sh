@@ -114,14 +114,15 @@ hf() { hyperfine --style basic --warmup "${WARMUP:-0}" "$@" >&2; }
 # every run's time pooled into OUT (hyperfine's export shape). One hyperfine
 # call runs all of one command, then all of the other, so a slow spell of a
 # shared VM lands on one of them and moves the ratio; interleaved, it slows
-# both alike.
+# both alike. Each round warms up 10 runs: the first command of a hyperfine
+# call runs slow for longer than 3.
 side_by_side() {
   local out=$1 runs=$2 n1=$3 c1=$4 n2=$5 c2=$6 per=$(($2 / ROUNDS > 0 ? $2 / ROUNDS : 1)) r
   for ((r = 0; r < ROUNDS; r++)); do
     if ((r % 2 == 0)); then
-      WARMUP=3 hf -N --runs "$per" --export-json "$out.$r" -n "$n1" "$c1" -n "$n2" "$c2"
+      WARMUP=10 hf -N --runs "$per" --export-json "$out.$r" -n "$n1" "$c1" -n "$n2" "$c2"
     else
-      WARMUP=3 hf -N --runs "$per" --export-json "$out.$r" -n "$n2" "$c2" -n "$n1" "$c1"
+      WARMUP=10 hf -N --runs "$per" --export-json "$out.$r" -n "$n2" "$c2" -n "$n1" "$c1"
     fi
   done
   python3 - "$out" "$ROUNDS" "$n1" "$n2" <<'PY'
