@@ -117,7 +117,8 @@ hf() { hyperfine --style basic --warmup "${WARMUP:-0}" "$@" >&2; }
 # both alike. Each round warms up 10 runs: the first command of a hyperfine
 # call runs slow for longer than 3.
 side_by_side() {
-  local out=$1 runs=$2 n1=$3 c1=$4 n2=$5 c2=$6 per=$(($2 / ROUNDS > 0 ? $2 / ROUNDS : 1)) r
+  local out=$1 runs=$2 n1=$3 c1=$4 n2=$5 c2=$6 r
+  local per=$((runs / ROUNDS > 0 ? runs / ROUNDS : 1))
   for ((r = 0; r < ROUNDS; r++)); do
     if ((r % 2 == 0)); then
       WARMUP=10 hf -N --runs "$per" --export-json "$out.$r" -n "$n1" "$c1" -n "$n2" "$c2"
