@@ -275,9 +275,8 @@ pub fn secret_looking(text: &str) -> Vec<(usize, String)> {
         let key = key.trim().trim_matches('"').to_ascii_lowercase();
         let value = value.trim().trim_matches('"').trim_matches('\'');
         let sensitive = crate::render::names_a_secret(&key);
-        let reference = ["name", "ref", "key", "keys"].iter().any(|s| key.ends_with(s))
-            || key.contains("secretref")
-            || key.contains("secretname");
+        // The guard's rule, plus `secretname` anywhere in the key.
+        let reference = crate::render::is_reference(&key) || key.contains("secretname");
         let literal = !value.is_empty()
             && !value.starts_with('{')
             && !value.starts_with('[')

@@ -89,8 +89,9 @@ pub(crate) fn names_a_secret(text: &str) -> bool {
 }
 
 /// A key that names or points at a secret rather than holding one
-/// (`writeConnectionSecretToRef`, `secretName`, `secretKeyRef`, ...).
-fn is_reference(key: &str) -> bool {
+/// (`writeConnectionSecretToRef`, `secretName`, `secretKeyRef`, ...), given
+/// in lower case.
+pub(crate) fn is_reference(key: &str) -> bool {
     ["name", "ref", "key", "keys"].iter().any(|s| key.ends_with(s)) || key.contains("secretref")
 }
 

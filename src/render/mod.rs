@@ -15,8 +15,8 @@ use miette::Diagnostic;
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::{Value, json};
 
-pub(crate) use guard::names_a_secret;
 pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
+pub(crate) use guard::{is_reference, names_a_secret};
 
 use crate::cell::Side;
 use crate::policy::{ComputeMode, Policy, Replication};
