@@ -15,7 +15,7 @@ use crate::render::RenderError;
 use crate::request::{Kind, Request};
 use crate::schedule::Decision;
 
-pub use crate::state::{CATALOG_LOCATION_PATH as LOCATION_PATH, catalog_path as entity_path};
+use crate::layout;
 
 const API_VERSION: &str = "backstage.io/v1alpha1";
 /// The prefix of idp's annotations on catalog entities.
@@ -74,7 +74,7 @@ pub fn entity(request: &Request, decision: &Decision) -> Result<(String, String)
         (annotation("region"), decision.primary.region.clone()),
         (annotation("runtime-cluster"), decision.primary.runtime_cluster.clone()),
         (annotation("policy-version"), reason.policy.version.clone()),
-        (annotation("request-path"), crate::state::request_path(request.kind, &request.namespace, &request.name)),
+        (annotation("request-path"), crate::layout::request_path(request.kind, &request.namespace, &request.name)),
     ]);
     if let Some(secondary) = &decision.secondary {
         annotations.insert(annotation("secondary"), format!("{}/{}", secondary.provider, secondary.region));
@@ -130,7 +130,7 @@ pub fn entity(request: &Request, decision: &Decision) -> Result<(String, String)
         .and(check_name("namespace", &entity.metadata.namespace))
         .map_err(unsafe_)?;
     let text = serde_saphyr::to_string(&entity).map_err(|e| unsafe_(e.to_string()))?;
-    Ok((entity_path(request.kind, &request.namespace, &request.name), text))
+    Ok((layout::catalog_path(request.kind, &request.namespace, &request.name), text))
 }
 
 /// `catalog/location.yaml`: registering the state repo's file in Backstage

@@ -90,10 +90,6 @@ impl CellState {
         }
     }
 
-    pub fn path(cell: &str, environment: &str) -> String {
-        format!("cells/{cell}/{environment}.yaml")
-    }
-
     pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
         serde_saphyr::from_str(text)
     }
@@ -104,11 +100,6 @@ impl CellState {
 }
 
 impl Member {
-    /// Where a request's membership of a cell is recorded.
-    pub fn path(cell: &str, environment: &str, kind: Kind, namespace: &str, name: &str) -> String {
-        format!("{}/{namespace}/{kind}-{name}.yaml", members_dir(cell, environment))
-    }
-
     pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
         serde_saphyr::from_str(text)
     }
@@ -116,11 +107,6 @@ impl Member {
     pub fn to_yaml(&self) -> String {
         serde_saphyr::to_string(self).expect("a member always serializes")
     }
-}
-
-/// The folder holding a cell's member files.
-pub fn members_dir(cell: &str, environment: &str) -> String {
-    format!("cells/{cell}/{environment}/members")
 }
 
 /// The database an app in a cell follows: one in the app's own namespace
@@ -162,10 +148,6 @@ mod tests {
         assert_eq!(database_for(&members, "z").unwrap().namespace, "a");
         assert!(database_for(&members[2..], "b").is_none());
         assert_eq!(Member::parse(&members[0].to_yaml()).unwrap(), members[0]);
-        assert_eq!(
-            Member::path("payments", "production", Kind::App, "b", "web"),
-            "cells/payments/production/members/b/app-web.yaml"
-        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cell;
 pub mod cli;
 pub mod cost;
+pub mod layout;
 pub mod names;
 pub mod ops;
 pub mod output;

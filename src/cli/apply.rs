@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, confirm, plan::parse_kind};
+use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, Question, confirm_write, plan::parse_kind};
 use crate::ops::apply::{ApplyOptions, apply};
-use crate::ops::plan::{PlanOptions, Prepared};
+use crate::ops::plan::{PlanOptions, PlanOutcome};
 use crate::output::Printer;
 use crate::request::Kind;
+use crate::state::FileChange;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -56,16 +57,12 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
         message: args.message,
         push: args.push.options(),
     };
-    let yes = args.yes;
-    let mut confirm_plan = |prepared: &Prepared| -> Result<bool, crate::ops::Error> {
-        if yes {
-            return Ok(true);
-        }
-        if !printer.is_machine() {
-            printer.raw_stderr(&crate::output::Outcome::human(&prepared.outcome, &printer.err_style));
-        }
-        let count = prepared.files.len();
-        confirm(&format!("Commit {count} file change{} to the state repo?", if count == 1 { "" } else { "s" }))
+    let mut confirm_plan = |plan: &PlanOutcome, files: &[FileChange]| {
+        // Under -o json the plan is the result, not a note on stderr.
+        let summary = (!printer.is_machine()).then(|| crate::output::Outcome::human(plan, &printer.err_style));
+        let count = files.len();
+        let prompt = format!("Commit {count} file change{} to the state repo?", if count == 1 { "" } else { "s" });
+        confirm_write(args.yes, printer, summary.as_deref(), Question::YesNo(prompt))
     };
     let progress = Progress::new(printer);
     let outcome = apply(&mut ctx, &options, &mut confirm_plan, &|m| progress.say(m))?;

@@ -9,6 +9,7 @@ use std::ffi::OsString;
 
 use clap_complete::engine::CompletionCandidate;
 
+use crate::layout;
 use crate::ops::{Context, ContextOptions};
 use crate::state::StateRepo;
 
@@ -95,11 +96,10 @@ fn placements() -> Vec<(String, String, String)> {
     let Some(ctx) = context() else { return Vec::new() };
     let (Some(state), Some(base)) = (ctx.state.as_ref(), ctx.base) else { return Vec::new() };
     let mut found = Vec::new();
-    for namespace in dirs(state, base, "placements") {
-        for path in state.list_dir(base, &format!("placements/{namespace}")).unwrap_or_default() {
-            let Some(stem) = path.rsplit('/').next().and_then(|f| f.strip_suffix(".yaml")) else { continue };
-            if let Some((kind, name)) = stem.split_once('-') {
-                found.push((kind.to_owned(), namespace.clone(), name.to_owned()));
+    for namespace in dirs(state, base, layout::PLACEMENTS_DIR) {
+        for path in state.list_dir(base, &layout::placements_dir(&namespace)).unwrap_or_default() {
+            if let Some(file) = layout::RequestFileName::parse(&path) {
+                found.push((file.kind, file.namespace, file.name));
             }
         }
     }

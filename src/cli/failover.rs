@@ -3,11 +3,12 @@
 use clap::Args;
 use clap_complete::ArgValueCandidates;
 
-use super::{Ending, Failure, GlobalArgs, Progress, PushArgs};
+use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, Question, confirm_write};
 use crate::cell::Side;
 use crate::ops::failover::{FailoverOptions, FailoverOutcome, failover};
 use crate::ops::lag::LagSource;
 use crate::output::{Outcome, Printer};
+use crate::state::FileChange;
 
 #[derive(Debug, Args)]
 #[command(
@@ -85,14 +86,10 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
         reason: args.reason.clone(),
         dry_run: args.dry_run,
     };
-    let yes = args.yes;
-    let cell = args.cell.clone();
-    let mut ask = |plan: &FailoverOutcome| -> Result<bool, crate::ops::Error> {
-        if yes {
-            return Ok(true);
-        }
-        printer.raw_stderr(&plan.human(&printer.err_style));
-        super::confirm_typed(&format!("Type the cell name ({cell}) to {} it", plan.action), &cell)
+    let mut ask = |plan: &FailoverOutcome, _: &[FileChange]| {
+        let prompt = format!("Type the cell name ({}) to {} it", args.cell, plan.action);
+        let question = Question::Typed { prompt, expected: &args.cell };
+        confirm_write(args.yes, printer, Some(&plan.human(&printer.err_style)), question)
     };
     let progress = Progress::new(printer);
     let outcome = failover(&mut ctx, &options, args.push.options().as_ref(), &mut ask, &|m| progress.say(m))?;

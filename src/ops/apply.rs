@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::plan::{PlanOptions, PlanResult, Prepared, ResultStatus, plan};
-use super::publish::{Build, Landed, PushOptions, land_locally, land_on_remote};
+use super::land::{Confirm, Landed, Landing, Proposal, PushOptions, land};
+use super::plan::{PlanOptions, PlanOutcome, PlanResult, ResultStatus, plan};
 use super::{Context, Error};
 use crate::request::{Kind, Request};
 
@@ -25,53 +25,35 @@ pub struct ApplyOptions {
     pub push: Option<PushOptions>,
 }
 
-/// Asked once, with the first plan, before anything is written; `false`
-/// ends the apply with nothing written.
-pub type Confirm<'a> = &'a mut dyn FnMut(&Prepared) -> Result<bool, Error>;
-
-/// Plans and commits (and pushes). Returns None when the confirmation was
-/// declined.
+/// Plans and commits (and pushes). None when the confirmation was declined.
 pub fn apply(
     ctx: &mut Context,
     options: &ApplyOptions,
-    confirm: Confirm<'_>,
+    confirm: Confirm<'_, PlanOutcome>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<ApplyOutcome>, Error> {
-    ctx.state()?;
-    let mut declined = false;
-    let mut asked = false;
-    let mut build = |ctx: &Context| -> Result<Build<Vec<PlanResult>>, Error> {
+    let landing = land(ctx, options.push.as_ref(), confirm, progress, |ctx| {
         let prepared = plan(ctx, &options.plan)?;
         if prepared.files.is_empty() {
-            return Ok(Build { value: prepared.outcome.results, commit: None });
-        }
-        if !asked {
-            asked = true;
-            if !confirm(&prepared)? {
-                declined = true;
-                return Ok(Build { value: Vec::new(), commit: None });
-            }
+            return Ok(Proposal::unchanged(prepared.outcome));
         }
         let message = commit_message(&prepared.outcome.results, &prepared.requests, options.message.as_deref());
-        Ok(Build { value: prepared.outcome.results, commit: Some((prepared.files, message)) })
-    };
-    let (mut results, landed) = match &options.push {
-        None => land_locally(ctx, &mut build)?,
-        Some(push) => land_on_remote(ctx, push, progress, |ctx, _| build(ctx))?,
-    };
-    if declined {
-        return Ok(None);
-    }
-    if landed.is_some() {
-        for result in &mut results {
-            result.status = match result.status {
-                ResultStatus::Create => ResultStatus::Created,
-                ResultStatus::Update => ResultStatus::Updated,
-                other => other,
-            };
+        Ok(Proposal::commit(prepared.outcome, prepared.files, message))
+    })?;
+    Ok(match landing {
+        Landing::Declined => None,
+        Landing::Unchanged(plan) => Some(ApplyOutcome { commit: None, landed: None, results: plan.results }),
+        Landing::Landed(mut plan, landed) => {
+            for result in &mut plan.results {
+                result.status = match result.status {
+                    ResultStatus::Create => ResultStatus::Created,
+                    ResultStatus::Update => ResultStatus::Updated,
+                    other => other,
+                };
+            }
+            Some(ApplyOutcome { commit: Some(landed.commit.clone()), landed: Some(landed), results: plan.results })
         }
-    }
-    Ok(Some(ApplyOutcome { commit: landed.as_ref().map(|l| l.commit.clone()), landed, results }))
+    })
 }
 
 /// Title says what and where; the body explains; trailers make `git log`

@@ -6,11 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::plan::PlanResult;
 use super::{Context, Error};
 use crate::cell::Member;
 use crate::cost::cents;
-use crate::record::PlacementRecord;
 use crate::request::Request;
 
 /// Spend of one cell or namespace, in estimated USD per month.
@@ -33,20 +31,15 @@ pub struct Spend {
 }
 
 /// The spend of every cell the plan touches (and of every namespace with a
-/// budget); an error when a budget would be exceeded.
-pub fn check(ctx: &Context, requests: &[Request], results: &[PlanResult]) -> Result<Vec<Spend>, Error> {
+/// budget); an error when a budget would be exceeded. `monthly_usd` is each
+/// planned request's estimate, in the order of `requests`.
+pub fn check(ctx: &Context, requests: &[Request], monthly_usd: &[Option<f64>]) -> Result<Vec<Spend>, Error> {
     let policy = &ctx.policy.policy;
     if policy.pricing.is_none() {
         return Ok(Vec::new());
     }
     let planned = |matches: &dyn Fn(&Request) -> bool| -> f64 {
-        requests
-            .iter()
-            .zip(results)
-            .filter(|(r, _)| matches(r))
-            .filter_map(|(_, p)| p.cost.as_ref())
-            .map(|c| c.monthly_usd)
-            .sum()
+        requests.iter().zip(monthly_usd).filter(|(r, _)| matches(r)).filter_map(|(_, cost)| *cost).sum()
     };
     let in_plan = |kind, namespace: &str, name: &str| {
         requests.iter().any(|r| r.kind == kind && r.namespace == namespace && r.name == name)
@@ -57,7 +50,7 @@ pub fn check(ctx: &Context, requests: &[Request], results: &[PlanResult]) -> Res
     for cell in cells.keys() {
         let limit = policy.budgets.cells.get(*cell).map(|b| b.monthly_usd);
         let (replaced, current) = match limit {
-            Some(_) => split(&members_of_cell(ctx, cell)?, &in_plan),
+            Some(_) => split(&ctx.members_of_cell(cell)?, &in_plan),
             None => (0.0, 0.0),
         };
         spends.push(Spend {
@@ -74,7 +67,7 @@ pub fn check(ctx: &Context, requests: &[Request], results: &[PlanResult]) -> Res
         .map(|r| (r.namespace.as_str(), ()))
         .collect();
     for namespace in namespaces.keys() {
-        let (replaced, current) = split(&members_of_namespace(ctx, namespace)?, &in_plan);
+        let (replaced, current) = split(&ctx.members_of_namespace(namespace)?, &in_plan);
         let limit = policy.budgets.namespaces.get(*namespace).map(|b| b.monthly_usd);
         spends.push(Spend {
             scope: format!("namespace {namespace}"),
@@ -103,36 +96,4 @@ fn split(members: &[Member], in_plan: &dyn Fn(crate::request::Kind, &str, &str) 
         let cost = m.monthly_usd.unwrap_or(0.0);
         if in_plan(m.kind, &m.namespace, &m.name) { (replaced + cost, others) } else { (replaced, others + cost) }
     })
-}
-
-/// Every member file of a cell, in all its environments.
-fn members_of_cell(ctx: &Context, cell: &str) -> Result<Vec<Member>, Error> {
-    let (Some(repo), Some(base)) = (&ctx.state, ctx.base) else { return Ok(Vec::new()) };
-    let mut members = Vec::new();
-    for path in repo.list_dir(base, &format!("cells/{cell}"))?.into_iter().filter(|p| p.contains("/members/")) {
-        if let Some(bytes) = repo.read_at(base, &path)?
-            && let Ok(member) = Member::parse(&String::from_utf8_lossy(&bytes))
-        {
-            members.push(member);
-        }
-    }
-    Ok(members)
-}
-
-/// Every member of a namespace, found through its placement records.
-fn members_of_namespace(ctx: &Context, namespace: &str) -> Result<Vec<Member>, Error> {
-    let (Some(repo), Some(base)) = (&ctx.state, ctx.base) else { return Ok(Vec::new()) };
-    let mut members = Vec::new();
-    for path in repo.list_dir(base, &format!("placements/{namespace}"))? {
-        let Some(bytes) = repo.read_at(base, &path)? else { continue };
-        let Ok(record) = PlacementRecord::parse(&String::from_utf8_lossy(&bytes)) else { continue };
-        let member_path =
-            Member::path(&record.cell, &record.environment, record.request_kind, namespace, &record.metadata.name);
-        if let Some(bytes) = repo.read_at(base, &member_path)?
-            && let Ok(member) = Member::parse(&String::from_utf8_lossy(&bytes))
-        {
-            members.push(member);
-        }
-    }
-    Ok(members)
 }

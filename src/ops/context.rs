@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use git2::Oid;
 
 use super::Error;
+use crate::layout::{self, POLICY_PATH};
 use crate::policy::{self, LoadedPolicy, PolicyOrigin};
-use crate::state::{POLICY_PATH, StateRepo};
+use crate::render::Renderer;
+use crate::state::StateRepo;
 use crate::yaml::Source;
 
 #[derive(Debug, Clone, Default)]
@@ -60,6 +62,28 @@ impl Context {
 
     pub fn state(&self) -> Result<&StateRepo, Error> {
         self.state.as_ref().ok_or(Error::NoStateRepo)
+    }
+
+    /// The files below a folder of the state repo at the base commit.
+    pub fn list(&self, dir: &str) -> Result<Vec<String>, Error> {
+        match (&self.state, self.base) {
+            (Some(state), Some(base)) => Ok(state.list_dir(base, dir)?),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The templates in force: the embedded ones, with the state repo's
+    /// overrides from `templates/` at the base commit (one listing of the
+    /// folder, most repos have none, then a read of each override).
+    pub fn renderer(&self) -> Result<Renderer, Error> {
+        let present = self.list(layout::TEMPLATES_DIR)?;
+        Renderer::with_overrides(|name| {
+            let path = layout::template_path(name);
+            if !present.contains(&path) {
+                return Ok(None);
+            }
+            Ok(self.read(&path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        })
     }
 
     /// A file of the state repo at the base commit.

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::history::trailers;
 use super::{Context, ContextOptions};
-use crate::render::Renderer;
-use crate::state::{MARKER_PATH, StateRepo, VERSION_TRAILER, redact_url};
+use crate::layout::MARKER_PATH;
+use crate::state::{StateRepo, VERSION_TRAILER, redact_url};
 
 #[derive(Debug, Clone)]
 pub struct DoctorOptions {
@@ -172,7 +172,7 @@ fn policy(ctx: &Context) -> Check {
 /// up changes to them when idp is upgraded.
 fn templates(ctx: &Context) -> Check {
     const NAME: &str = "templates";
-    match Renderer::for_state(ctx).and_then(|renderer| Ok(renderer.compile_all().map(|()| renderer)?)) {
+    match ctx.renderer().and_then(|renderer| Ok(renderer.compile_all().map(|()| renderer)?)) {
         Ok(renderer) if renderer.overridden.is_empty() => ok(NAME, "idp's defaults (no overrides under templates/)"),
         Ok(renderer) => warn(
             NAME,

@@ -3,22 +3,21 @@
 //!
 //! The commit fences the old writer (its claim turns read-only), brings the
 //! new side's compute up and the old side's down, and switches the traffic
-//! records; Argo CD applies them in sync waves in that order (data 0,
-//! compute 1, traffic 2), so there is never a moment with two writers.
+//! records; Argo CD applies them in sync waves in that order (fence -1,
+//! data 0, compute 1, traffic 2), so there is never a moment with two
+//! writers.
 
 use serde::Serialize;
 
-use super::cells;
 use super::lag::LagSource;
+use super::land::{Confirm, Landed, Landing, Proposal, PushOptions, land};
 use super::plan::{Change, ChangeAction};
-use super::publish::{Build, Landed, PushOptions, land_locally, land_on_remote};
 use super::{Context, Error};
 use crate::cell::{CellState, Event, Member, Side};
-use crate::record::PlacementRecord;
-use crate::render::{RenderInput, Renderer};
-use crate::request::{self, Kind};
-use crate::state::{self, FileChange};
-use crate::yaml::Source;
+use crate::layout;
+use crate::render::RenderInput;
+use crate::request::Kind;
+use crate::state::FileChange;
 
 #[derive(Debug, Clone)]
 pub struct FailoverOptions {
@@ -57,7 +56,7 @@ pub fn failover(
     ctx: &mut Context,
     options: &FailoverOptions,
     push: Option<&PushOptions>,
-    confirm: &mut dyn FnMut(&FailoverOutcome) -> Result<bool, Error>,
+    confirm: Confirm<'_, FailoverOutcome>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<FailoverOutcome>, Error> {
     let environment = ctx
@@ -66,36 +65,23 @@ pub fn failover(
         .resolve_environment(&options.environment)
         .ok_or_else(|| Error::UnknownEnvironment { environment: options.environment.clone() })?
         .to_owned();
-    ctx.state()?;
-    let mut asked = false;
-    let mut declined = false;
-    let mut build = |ctx: &Context| -> Result<Build<Option<FailoverOutcome>>, Error> {
+    let landing = land(ctx, push, confirm, progress, |ctx| {
         let (mut outcome, files, message) = prepare(ctx, options, &environment)?;
         outcome.changes = changes_of(ctx, &files)?;
         if outcome.noop || options.dry_run || files.is_empty() {
-            return Ok(Build { value: Some(outcome), commit: None });
+            return Ok(Proposal::unchanged(outcome));
         }
-        if !asked {
-            asked = true;
-            if !confirm(&outcome)? {
-                declined = true;
-                return Ok(Build { value: None, commit: None });
-            }
+        Ok(Proposal::commit(outcome, files, message))
+    })?;
+    Ok(match landing {
+        Landing::Declined => None,
+        Landing::Unchanged(outcome) => Some(outcome),
+        Landing::Landed(mut outcome, landed) => {
+            outcome.commit = Some(landed.commit.clone());
+            outcome.landed = Some(landed);
+            Some(outcome)
         }
-        Ok(Build { value: Some(outcome), commit: Some((files, message)) })
-    };
-    let (outcome, landed) = match push {
-        None => land_locally(ctx, &mut build)?,
-        Some(push) => land_on_remote(ctx, push, progress, |ctx, _| build(ctx))?,
-    };
-    if declined {
-        return Ok(None);
-    }
-    Ok(outcome.map(|mut o| {
-        o.commit = landed.as_ref().map(|l| l.commit.clone());
-        o.landed = landed;
-        o
-    }))
+    })
 }
 
 /// Checks, lag, re-rendering and the new cell state: everything but writing.
@@ -105,9 +91,9 @@ fn prepare(
     environment: &str,
 ) -> Result<(FailoverOutcome, Vec<FileChange>, String), Error> {
     let policy = &ctx.policy.policy;
-    let cell_path = CellState::path(&options.cell, environment);
-    let mut cell = cells::state(ctx, &options.cell, environment)?;
-    let members = cells::members(ctx, &options.cell, environment)?;
+    let cell_path = layout::cell_state_path(&options.cell, environment);
+    let mut cell = ctx.cell_state(&options.cell, environment)?;
+    let members = ctx.cell_members(&options.cell, environment)?;
     if members.is_empty() {
         return Err(Error::EmptyCell { cell: options.cell.clone(), environment: environment.into() });
     }
@@ -148,41 +134,36 @@ fn prepare(
     }
 
     // Every member must have a standby to move to.
-    let renderer = Renderer::for_state(ctx)?;
+    let renderer = ctx.renderer()?;
     let mut missing = Vec::new();
     let mut files = Vec::new();
     for member in &members {
         let id = format!("{} {}/{}", member.kind, member.namespace, member.name);
-        let record_path = state::placement_path(member.kind, &member.namespace, &member.name);
-        let record = match ctx.read(&record_path)? {
-            Some(b) => PlacementRecord::parse(&String::from_utf8_lossy(&b))
-                .map_err(|e| Error::CorruptRecord { path: record_path.clone(), message: e.to_string() })?,
-            None => {
-                missing.push(format!("{id}: no placement record"));
-                continue;
-            }
+        let Some(record) = ctx.placement(member.kind, &member.namespace, &member.name)? else {
+            missing.push(format!("{id}: no placement record"));
+            continue;
         };
-        let dir = state::platform_dir(member.kind, &member.namespace, &member.name);
-        let needed: &[&str] = match member.kind {
-            Kind::MySql => &["secondary.yaml", "replication.yaml"],
-            Kind::App => &["application-secondary.yaml"],
+        let (namespace, name) = (member.namespace.as_str(), member.name.as_str());
+        let standby = match member.kind {
+            Kind::MySql => vec![
+                ("secondary", layout::claim_path(namespace, name, Side::Secondary)),
+                ("replication", layout::replication_path(namespace, name)),
+            ],
+            Kind::App => vec![("application secondary", layout::application_path(namespace, name, Side::Secondary))],
         };
-        for file in needed {
-            if ctx.read(&format!("{dir}/{file}"))?.is_none() {
-                missing.push(format!("{id}: no {}", file.trim_end_matches(".yaml").replace('-', " ")));
+        for (what, path) in standby {
+            if ctx.read(&path)?.is_none() {
+                missing.push(format!("{id}: no {what}"));
             }
         }
         if record.secondary.is_none() {
             missing.push(format!("{id}: placed without a secondary"));
             continue;
         }
-        let request_path = state::request_path(member.kind, &member.namespace, &member.name);
-        let Some(request_bytes) = ctx.read(&request_path)? else {
+        let Some(request) = ctx.stored_request(member.kind, namespace, name)? else {
             missing.push(format!("{id}: no request file"));
             continue;
         };
-        let source = Source::from_bytes(request_path.clone(), request_bytes).map_err(request::RequestError::from)?;
-        let request = request::parse_sources(&[source], Some(member.kind), policy)?.remove(0);
         let decision = record.decision();
         let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
         let input = RenderInput { request: &request, decision: &decision, policy, active: to, database };

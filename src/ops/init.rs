@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Error;
+use crate::layout::{self, MARKER_PATH, POLICY_PATH};
 use crate::policy::DEFAULT_POLICY_YAML;
 use crate::render::Renderer;
-use crate::state::{FileChange, MARKER_PATH, POLICY_PATH, StateError, StateRepo};
+use crate::state::{FileChange, StateError, StateRepo};
 
 const STATE_README: &str = include_str!("../../templates/state-repo/README.md");
 
@@ -51,8 +52,8 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
     let mut files = vec![
         (MARKER_PATH.to_owned(), marker()),
         (POLICY_PATH.to_owned(), policy_text),
-        ("README.md".to_owned(), STATE_README.to_owned()),
-        (crate::catalog::LOCATION_PATH.to_owned(), crate::catalog::location()),
+        (layout::README_PATH.to_owned(), STATE_README.to_owned()),
+        (layout::CATALOG_LOCATION_PATH.to_owned(), crate::catalog::location()),
     ];
     // Argo CD follows the branch idp commits to, whatever the repo calls it.
     let branch = state.branch_ref()?;

@@ -3,20 +3,22 @@
 
 pub mod apply;
 pub mod budget;
-pub mod cells;
 mod context;
+pub mod delete;
 pub mod doctor;
 pub mod failover;
 pub mod history;
 pub mod init;
 pub mod lag;
+pub mod land;
 pub mod plan;
 pub mod policy;
-pub mod publish;
+pub mod records;
 pub mod render;
 pub mod resource;
 pub mod rollback;
 pub mod rules;
+pub mod status;
 pub mod verify;
 
 use miette::Diagnostic;

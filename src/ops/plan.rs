@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::budget::{self, Spend};
-use super::cells;
+use super::records::parse_record;
+use super::resource::ResourceRef;
 use super::rules;
 use super::{Context, Error};
 use crate::cell::{self, Member, Side};
 use crate::cost::Cost;
+use crate::layout;
 use crate::record::PlacementRecord;
 use crate::render::{RenderInput, RenderedFile, Renderer};
 use crate::request::{self, Kind, Request};
@@ -37,8 +39,6 @@ pub struct Prepared {
     pub outcome: PlanOutcome,
     /// The validated requests, in the order of `outcome.results`.
     pub requests: Vec<Request>,
-    /// HEAD when the plan was made; the commit must sit right on top of it.
-    pub base: Option<git2::Oid>,
     pub files: Vec<FileChange>,
     /// What each path held at `base`, for `--diff`.
     pub before: BTreeMap<String, Vec<u8>>,
@@ -109,13 +109,11 @@ pub enum ChangeAction {
 
 pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?;
-    let base = ctx.base;
-    let renderer = Renderer::for_state(ctx)?;
+    let renderer = ctx.renderer()?;
     let rules = rules::load(ctx)?;
     let mut prepared = Prepared {
         outcome: PlanOutcome { results: Vec::new(), spend: Vec::new() },
         requests: Vec::new(),
-        base,
         files: Vec::new(),
         before: BTreeMap::new(),
         rendered: Vec::new(),
@@ -141,16 +139,18 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     // Backstage finds the entities through one Location (state repos older than the catalog lack it).
     if let Some(first) = prepared.outcome.results.first_mut()
         && ctx.state.is_some()
-        && ctx.read(crate::catalog::LOCATION_PATH)?.is_none()
+        && ctx.read(layout::CATALOG_LOCATION_PATH)?.is_none()
     {
-        let path = crate::catalog::LOCATION_PATH.to_owned();
+        let path = layout::CATALOG_LOCATION_PATH.to_owned();
         if first.status == ResultStatus::Exists {
             first.status = ResultStatus::Update;
         }
         first.changes.push(Change { action: ChangeAction::Create, path: path.clone() });
         prepared.files.push(FileChange::upsert(path, crate::catalog::location().as_bytes()));
     }
-    prepared.outcome.spend = budget::check(ctx, &requests, &prepared.outcome.results)?;
+    let costs: Vec<Option<f64>> =
+        prepared.outcome.results.iter().map(|r| r.cost.as_ref().map(|c| c.monthly_usd)).collect();
+    prepared.outcome.spend = budget::check(ctx, &requests, &costs)?;
     prepared.requests = requests;
     Ok(prepared)
 }
@@ -182,18 +182,18 @@ impl<'a> Cells<'a> {
         if let Some(db) = placed.iter().find(|m| m.kind == Kind::MySql && m.namespace == namespace) {
             return Ok(Some(db.clone()));
         }
-        let in_namespace = cells::members_in(self.ctx, cell, environment, Some(namespace))?;
+        let in_namespace = self.ctx.namespace_members(cell, environment, namespace)?;
         if let Some(db) = cell::database_for(&in_namespace, namespace) {
             return Ok(Some(db.clone()));
         }
         if let Some(db) = placed.iter().find(|m| m.kind == Kind::MySql) {
             return Ok(Some(db.clone()));
         }
-        Ok(cell::database_for(&cells::members_in(self.ctx, cell, environment, None)?, namespace).cloned())
+        Ok(cell::database_for(&self.ctx.cell_members(cell, environment)?, namespace).cloned())
     }
 
     fn active_side(&self, cell: &str, environment: &str) -> Result<Side, Error> {
-        Ok(cells::state(self.ctx, cell, environment)?.active_side)
+        Ok(self.ctx.cell_state(cell, environment)?.active_side)
     }
 }
 
@@ -209,10 +209,13 @@ impl Planner<'_> {
     fn plan_one(&self, cells: &mut Cells<'_>, request: &Request, prepared: &mut Prepared) -> Result<PlanResult, Error> {
         let Planner { ctx, renderer, rules, options } = *self;
         let reschedule = options.reschedule;
-        let base = ctx.base;
         let policy = &ctx.policy.policy;
-        let placement_path = state::placement_path(request.kind, &request.namespace, &request.name);
-        let existing = ctx.read(&placement_path)?.map(|bytes| parse_record(&placement_path, bytes)).transpose()?;
+        let placement_path = layout::placement_path(request.kind, &request.namespace, &request.name);
+        // The record's bytes are kept as they are while it stays put.
+        let existing = match ctx.read(&placement_path)? {
+            Some(bytes) => Some((parse_record::<PlacementRecord>(&placement_path, &bytes)?, bytes)),
+            None => None,
+        };
         let existing_record = existing.as_ref().map(|(record, _)| record.clone());
         let admission = rules.admit(&rules::admission_input(policy, request, existing_record.as_ref()))?;
         if !admission.deny.is_empty() {
@@ -261,9 +264,9 @@ impl Planner<'_> {
 
         // Every file this request should have, then the difference from HEAD.
         let member_path =
-            Member::path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
+            layout::member_path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
         let mut desired: Vec<(String, Vec<u8>)> = vec![
-            (state::request_path(request.kind, &request.namespace, &request.name), request_yaml(request).into_bytes()),
+            (layout::request_path(request.kind, &request.namespace, &request.name), request_yaml(request).into_bytes()),
             (placement_path, record_bytes),
             (member_path, member.to_yaml().into_bytes()),
         ];
@@ -293,29 +296,15 @@ impl Planner<'_> {
             changes.push(Change { action, path: path.clone() });
             prepared.files.push(FileChange::upsert(path, content));
         }
-        // Files of this request that are no longer rendered (a dropped secondary).
-        if let (Some(state), Some(base)) = (&ctx.state, base) {
-            let mut owned =
-                state.list_dir(base, &state::platform_dir(request.kind, &request.namespace, &request.name))?;
-            if request.kind == Kind::App {
-                owned.extend(state.list_dir(base, &state::workload_dir(&request.namespace, &request.name))?);
-            }
-            // The membership of the cell it left, if the request moved.
-            if let Some(record) = &existing_record {
-                let old =
-                    Member::path(&record.cell, &record.environment, request.kind, &request.namespace, &request.name);
-                if state.read_at(base, &old)?.is_some() {
-                    owned.push(old);
+        // Files of this request that it no longer renders (a dropped
+        // secondary), and the membership of a cell it left.
+        for path in ResourceRef::of(request).rendered_files(ctx, existing_record.as_ref())? {
+            if !desired_paths.contains(&path) {
+                if let Some(old) = ctx.read(&path)? {
+                    prepared.before.insert(path.clone(), old);
                 }
-            }
-            for path in owned {
-                if !desired_paths.contains(&path) {
-                    if let Some(old) = state.read_at(base, &path)? {
-                        prepared.before.insert(path.clone(), old);
-                    }
-                    changes.push(Change { action: ChangeAction::Delete, path: path.clone() });
-                    prepared.files.push(FileChange::Remove { path });
-                }
+                changes.push(Change { action: ChangeAction::Delete, path: path.clone() });
+                prepared.files.push(FileChange::Remove { path });
             }
         }
 
@@ -393,12 +382,4 @@ fn sticky_conflict(policy: &crate::policy::Policy, request: &Request, record: &P
 /// The normalized request as stored under `requests/`.
 pub fn request_yaml(request: &Request) -> String {
     serde_saphyr::to_string(&request.to_manifest()).expect("a request manifest always serializes")
-}
-
-fn parse_record(path: &str, bytes: Vec<u8>) -> Result<(PlacementRecord, Vec<u8>), Error> {
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| Error::CorruptRecord { path: path.into(), message: e.to_string() })?;
-    let record =
-        PlacementRecord::parse(text).map_err(|e| Error::CorruptRecord { path: path.into(), message: e.to_string() })?;
-    Ok((record, bytes))
 }

@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::{Context, Error};
+use crate::layout::{self, POLICY_PATH};
 use crate::policy::{LoadedPolicy, Policy, PolicyOrigin};
 use crate::request::Kind;
 use crate::schedule::{Demand, PolicyRef, Ranked, Reason, Target, schedule};
-use crate::state::POLICY_PATH;
 use crate::yaml::Source;
 
 #[derive(Debug, Serialize)]
@@ -134,7 +134,7 @@ pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<Pol
     let mut evaluated = 0;
     if let Some(base) = ctx.base {
         // A review command may read every request; plan and apply never do.
-        for path in state.list_dir(base, "requests")? {
+        for path in state.list_dir(base, layout::REQUESTS_DIR)? {
             let Some(bytes) = state.read_at(base, &path)? else { continue };
             // A request either policy accepts; one neither accepts is verify's business.
             let parse = |loaded: &LoadedPolicy| {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::history::{is_idp_commit, trailers};
-use super::publish::{Build, Landed, PushOptions, land_locally, land_on_remote};
+use super::land::{Confirm, Landed, Landing, Proposal, PushOptions, land};
 use super::{Context, Error};
 use crate::state::{FileChange, git};
 
@@ -25,14 +25,11 @@ pub struct RollbackOutcome {
     pub changed: Vec<String>,
 }
 
-/// Asked once with the reverted commit's title and the paths it changes.
-pub type ConfirmRevert<'a> = &'a mut dyn FnMut(&str, &[String]) -> Result<bool, Error>;
-
 /// What one attempt reverts: the commit, its title, the changed paths.
-struct Reverted {
-    commit: String,
-    title: String,
-    changed: Vec<String>,
+pub struct Reverted {
+    pub commit: String,
+    pub title: String,
+    pub changed: Vec<String>,
 }
 
 /// Reverts a commit; None when the confirmation was declined.
@@ -40,12 +37,10 @@ pub fn rollback(
     ctx: &mut Context,
     options: &RollbackOptions,
     push: Option<&PushOptions>,
-    confirm: ConfirmRevert<'_>,
+    confirm: Confirm<'_, Reverted>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<RollbackOutcome>, Error> {
-    ctx.state()?;
-    let mut asked = false;
-    let mut build = |ctx: &Context| -> Result<Build<Option<Reverted>>, Error> {
+    let landing = land(ctx, push, confirm, progress, |ctx| {
         let state = ctx.state()?;
         let repo = state.git();
         let base = ctx.base.ok_or(Error::NothingToRevert)?;
@@ -100,12 +95,6 @@ pub fn rollback(
         if changes.is_empty() {
             return Err(Error::NothingToRevert);
         }
-        if !asked {
-            asked = true;
-            if !confirm(&title, &changed)? {
-                return Ok(Build { value: None, commit: None });
-            }
-        }
         let reverted = target.id().to_string();
         let short_title = title.strip_prefix("idp: ").unwrap_or(&title);
         let mut text = format!("idp: revert {short_title}\n\nThis reverts commit {reverted}.\n\n");
@@ -116,21 +105,17 @@ pub fn rollback(
                 text.push_str(&format!("{key}: {value}\n"));
             }
         }
-        Ok(Build { value: Some(Reverted { commit: reverted, title, changed }), commit: Some((changes, text)) })
-    };
-    let (value, landed) = match push {
-        None => land_locally(ctx, &mut build)?,
-        Some(push) => land_on_remote(ctx, push, progress, |ctx, _| build(ctx))?,
-    };
-    Ok(match (value, landed) {
-        (Some(r), Some(landed)) => Some(RollbackOutcome {
+        Ok(Proposal::commit(Reverted { commit: reverted, title, changed }, changes, text))
+    })?;
+    Ok(match landing {
+        Landing::Landed(r, landed) => Some(RollbackOutcome {
             reverted: r.commit,
             reverted_title: r.title,
             commit: landed.commit.clone(),
             landed,
             changed: r.changed,
         }),
-        _ => None,
+        Landing::Unchanged(_) | Landing::Declined => None,
     })
 }
 

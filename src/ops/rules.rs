@@ -31,7 +31,8 @@ pub fn files(ctx: &Context) -> Result<(Vec<RuleFile>, Vec<RuleFile>), Error> {
         }
         None => {
             if let (Some(state), Some(base)) = (&ctx.state, ctx.base) {
-                for path in state.list_dir(base, "policy/rules")?.into_iter().filter(|p| p.ends_with(".rego")) {
+                for path in state.list_dir(base, crate::layout::RULES_DIR)?.into_iter().filter(|p| p.ends_with(".rego"))
+                {
                     let bytes = state.read_at(base, &path)?.unwrap_or_default();
                     all.push(RuleFile { path, text: String::from_utf8_lossy(&bytes).into_owned() });
                 }

@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::plan::request_yaml;
-use super::{Context, Error, cells};
-use crate::cell::Member;
+use super::records::parse_record;
+use super::{Context, Error};
+use crate::layout;
 use crate::record::PlacementRecord;
-use crate::render::{RenderInput, Renderer};
+use crate::render::RenderInput;
 use crate::request::{self, Request};
 use crate::schedule::{self, PolicyRef};
 use crate::state::{self, git};
@@ -40,10 +41,6 @@ pub struct VerifyOutcome {
     pub findings: Vec<Finding>,
 }
 
-/// Paths idp writes for requests; anything there that no request explains
-/// is an orphan.
-const OWNED_PREFIXES: &[&str] = &["requests/", "placements/", "platform/", "workloads/", "catalog/"];
-
 pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let repo = ctx.state()?;
     let policy = &ctx.policy.policy;
@@ -60,12 +57,12 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let rules = match super::rules::load(ctx) {
         Ok(rules) => rules,
         Err(e) => {
-            error("policy/rules", e.to_string());
+            error(layout::RULES_DIR, e.to_string());
             crate::rules::Rules::default()
         }
     };
 
-    let renderer = Renderer::for_state(ctx)?;
+    let renderer = ctx.renderer()?;
     let policy_ref = PolicyRef { version: policy.version.clone(), digest: ctx.policy.digest.clone() };
     let mut expected: BTreeSet<String> = BTreeSet::new();
     // Files byte-identical to what idp renders today: the render guard has
@@ -73,7 +70,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let mut as_rendered: BTreeSet<String> = BTreeSet::new();
     let mut warnings = Vec::new();
     let mut requests = 0;
-    for path in files.keys().filter(|p| p.starts_with("requests/")) {
+    for path in files.keys().filter(|p| layout::is_request_path(p)) {
         let bytes = read(path)?.unwrap_or_default();
         expected.insert(path.clone());
         let parsed = Source::from_bytes(path.clone(), bytes.clone())
@@ -96,23 +93,23 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             }
         };
         requests += 1;
-        if state::request_path(request.kind, &request.namespace, &request.name) != *path {
+        if layout::request_path(request.kind, &request.namespace, &request.name) != *path {
             error(path, format!("holds {} {}, which belongs in another file", request.kind, request.id()));
             continue;
         }
         if request_yaml(&request).as_bytes() != bytes {
             error(path, "is not in idp's normalized form (edited by hand?)".into());
         }
-        let record_path = state::placement_path(request.kind, &request.namespace, &request.name);
+        let record_path = layout::placement_path(request.kind, &request.namespace, &request.name);
         expected.insert(record_path.clone());
         let Some(record_bytes) = read(&record_path)? else {
             error(path, format!("has no placement record ({record_path})"));
             continue;
         };
-        let record = match PlacementRecord::parse(&String::from_utf8_lossy(&record_bytes)) {
+        let record: PlacementRecord = match parse_record(&record_path, &record_bytes) {
             Ok(record) => record,
             Err(e) => {
-                error(&record_path, format!("is not a placement record: {e}"));
+                error(&record_path, e.to_string());
                 continue;
             }
         };
@@ -128,13 +125,13 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
 
         // Re-render from the recorded placement: any difference is a hand edit
         // (or a policy/template change not yet applied).
-        let active = cells::state(ctx, &request.cell, &request.environment)?.active_side;
+        let active = ctx.cell_state(&request.cell, &request.environment)?.active_side;
         let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, n)| n);
         let input = RenderInput { request: &request, decision: &decision, policy, active, database };
         let mut member = record.member();
         member.monthly_usd = crate::cost::estimate(policy, &request, &decision).map(|c| c.monthly_usd);
         let member_path =
-            Member::path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
+            layout::member_path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
         let mut wanted = vec![(member_path, member.to_yaml())];
         match crate::catalog::entity(&request, &decision) {
             Ok(entity) => wanted.push(entity),
@@ -194,14 +191,13 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         }
     }
 
-    let location = crate::catalog::LOCATION_PATH;
+    let location = layout::CATALOG_LOCATION_PATH;
     expected.insert(location.to_owned());
     if requests > 0 && read(location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {
         error(location, "is missing or edited: Backstage finds the catalog through it (re-apply any request)".into());
     }
     for path in files.keys() {
-        let owned = OWNED_PREFIXES.iter().any(|p| path.starts_with(p))
-            || (path.starts_with("cells/") && path.contains("/members/"));
+        let owned = layout::REQUEST_PREFIXES.iter().any(|p| path.starts_with(p)) || layout::is_member_path(path);
         if owned && !expected.contains(path) {
             error(path, "is an orphan: no request renders it (remove it, or restore its request)".into());
         }
@@ -238,7 +234,7 @@ fn check_secrets(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
 /// as they stand.
 fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
     let Ok(documents) = crate::yaml::non_empty_documents(text) else {
-        if path.starts_with("platform/") || path.starts_with("workloads/") {
+        if layout::is_manifest_path(path) {
             error(path, "is not valid YAML".into());
         }
         return;
@@ -248,7 +244,7 @@ fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) 
         if field(&["kind"]) == Some("Secret") {
             error(path, "holds a kind: Secret".into());
         }
-        let manifest = path.starts_with("platform/") || path.starts_with("workloads/");
+        let manifest = layout::is_manifest_path(path);
         let managed = field(&["metadata", "labels", "app.kubernetes.io/managed-by"]) == Some("idp");
         if manifest && !managed {
             let name = field(&["metadata", "name"]).unwrap_or("?");
@@ -289,31 +285,10 @@ pub fn secret_looking(text: &str) -> Vec<(usize, String)> {
     found
 }
 
-/// The files a request file's path says belong to it, whatever its content:
-/// `requests/<ns>/<kind>-<name>.yaml` owns its placement record, its
-/// platform folder, an app's workloads and its cell membership.
+/// The files a request file's path says belong to it, whatever its content.
 fn owned_by(files: &BTreeMap<String, git2::Oid>, request_path: &str) -> Vec<String> {
-    let Some(rest) = request_path.strip_prefix("requests/").and_then(|r| r.strip_suffix(".yaml")) else {
-        return Vec::new();
-    };
-    let Some((namespace, stem)) = rest.split_once('/') else { return Vec::new() };
-    let name = stem.split_once('-').map_or(stem, |(_, name)| name);
-    let platform = format!("platform/{namespace}/{stem}/");
-    let workloads = format!("workloads/{namespace}/{name}/");
-    let member = format!("/members/{namespace}/{stem}.yaml");
-    let placement = format!("placements/{namespace}/{stem}.yaml");
-    let catalog = format!("catalog/{namespace}/{stem}.yaml");
-    files
-        .keys()
-        .filter(|f| {
-            **f == placement
-                || **f == catalog
-                || f.starts_with(&platform)
-                || (stem.starts_with("app-") && f.starts_with(&workloads))
-                || (f.starts_with("cells/") && f.ends_with(&member))
-        })
-        .cloned()
-        .collect()
+    let Some(owner) = layout::RequestFileName::parse(request_path) else { return Vec::new() };
+    files.keys().filter(|f| owner.owns(f)).cloned().collect()
 }
 
 fn all_files(repo: &state::StateRepo, base: git2::Oid) -> Result<BTreeMap<String, git2::Oid>, Error> {

@@ -4,18 +4,25 @@
 //! Every outcome is one `Serialize` value, so the table and the JSON can never
 //! disagree about what happened.
 
-mod audit;
+mod apply;
+mod delete;
 mod doctor;
-mod gitops;
+mod failover;
+mod history;
+mod init;
 mod plan;
 mod policy;
+mod render;
+mod rollback;
+mod status;
 mod tables;
+mod verify;
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-pub use gitops::diff;
+pub use plan::diff;
 pub use tables::Table;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -3,8 +3,10 @@
 
 use std::fmt::Write;
 
+use similar::TextDiff;
+
 use super::{Outcome, Style, Table, number};
-use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, ResultStatus};
+use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, Prepared, ResultStatus};
 use crate::schedule::{Ranked, Reason, Target};
 
 impl Outcome for PlanOutcome {
@@ -190,4 +192,26 @@ pub(super) fn explanation(
 
 pub(super) fn short_digest(digest: &str) -> String {
     digest.get(..19).unwrap_or(digest).to_owned()
+}
+
+/// Unified diffs of a prepared plan's file changes, for `plan --diff`.
+pub fn diff(prepared: &Prepared, style: &Style) -> String {
+    let mut out = String::new();
+    for change in &prepared.files {
+        let path = change.path();
+        let old = prepared.before.get(path).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        let new = change.content().map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default();
+        let diff = TextDiff::from_lines(&old, &new);
+        let text = diff.unified_diff().header(&format!("a/{path}"), &format!("b/{path}")).to_string();
+        for line in text.lines() {
+            let line = match line.chars().next() {
+                Some('+') if !line.starts_with("+++") => style.green(line),
+                Some('-') if !line.starts_with("---") => style.red(line),
+                _ => line.to_owned(),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -19,10 +19,10 @@ pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
 pub(crate) use guard::{is_reference, names_a_secret};
 
 use crate::cell::Side;
+use crate::layout;
 use crate::policy::{ComputeMode, Policy, Replication};
 use crate::request::{Request, Spec};
 use crate::schedule::{Decision, Target};
-use crate::state;
 
 /// Templates shipped in the binary. A state repo may override any of them
 /// with a file of the same name under `templates/`.
@@ -101,21 +101,15 @@ impl Renderer {
         Self::new(BTreeMap::new())
     }
 
-    /// The embedded templates with the state repo's overrides from
-    /// `templates/` at the context's base commit: one listing of the folder
-    /// (most repos have none), then a read of each override.
-    pub fn for_state(ctx: &crate::ops::Context) -> Result<Self, crate::ops::Error> {
-        let present = match (&ctx.state, ctx.base) {
-            (Some(state), Some(base)) => state.list_dir(base, "templates")?,
-            _ => Vec::new(),
-        };
+    /// The embedded templates with overrides read by `read_override`
+    /// (template name to its text, None when not overridden).
+    pub fn with_overrides<E>(
+        mut read_override: impl FnMut(&'static str) -> Result<Option<String>, E>,
+    ) -> Result<Self, E> {
         let mut custom = BTreeMap::new();
         for (name, _) in EMBEDDED_TEMPLATES {
-            let path = format!("templates/{name}");
-            if present.contains(&path)
-                && let Some(bytes) = ctx.read(&path)?
-            {
-                custom.insert(*name, String::from_utf8_lossy(&bytes).into_owned());
+            if let Some(text) = read_override(name)? {
+                custom.insert(*name, text);
             }
         }
         Ok(Self::new(custom))
@@ -150,7 +144,6 @@ impl Renderer {
 
     fn mysql_files(&self, input: &RenderInput<'_>, sizing: Value) -> Result<Vec<RenderedFile>, RenderError> {
         let RenderInput { request, decision, policy, active, .. } = *input;
-        let dir = state::platform_dir(request.kind, &request.namespace, &request.name);
         let labels = labels(request);
         let reason_json = serde_json::to_string(&decision.reason).unwrap_or_default();
         let mut request_ctx = request_json(request, decision);
@@ -170,14 +163,14 @@ impl Renderer {
                 "request": request_ctx,
                 "side": side.as_str(),
                 "target": target_json(target),
-                "claim_name": claim_name(&request.name, side.as_str()),
-                "secret_name": secret_name(&request.name, side.as_str()),
+                "claim_name": layout::claim_name(&request.name, side),
+                "secret_name": layout::secret_name(&request.name, side),
                 "labels": labels,
                 "reason_json": reason_json,
                 "write_fence": fenced,
                 "sync_wave": if fenced { SyncWave::Fence.as_str() } else { SyncWave::Data.as_str() },
             });
-            let path = format!("{dir}/{}.yaml", side.as_str());
+            let path = layout::claim_path(&request.namespace, &request.name, side);
             files.push(self.checked("mysql/claim.yaml.j2", path, &ctx, request, policy)?);
         }
         if let Some(secondary) = &decision.secondary {
@@ -196,8 +189,8 @@ impl Renderer {
                 json!({
                     "provider": t.provider,
                     "region": t.region,
-                    "claimName": claim_name(&request.name, side.as_str()),
-                    "secretName": secret_name(&request.name, side.as_str()),
+                    "claimName": layout::claim_name(&request.name, side),
+                    "secretName": layout::secret_name(&request.name, side),
                 })
             };
             let ctx = json!({
@@ -205,7 +198,7 @@ impl Renderer {
                 "labels": labels,
                 "sync_wave": SyncWave::Data.as_str(),
                 "replication": {
-                    "name": format!("{}-replication", request.name),
+                    "name": layout::replication_name(&request.name),
                     "tool": tool,
                     "mode": mode,
                     "expectedRpoSeconds": rpo,
@@ -213,7 +206,7 @@ impl Renderer {
                     "target": end(to),
                 },
             });
-            let path = format!("{dir}/replication.yaml");
+            let path = layout::replication_path(&request.namespace, &request.name);
             files.push(self.checked("mysql/replication.yaml.j2", path, &ctx, request, policy)?);
         }
         Ok(files)
@@ -228,7 +221,6 @@ impl Renderer {
         public_host: Option<&str>,
     ) -> Result<Vec<RenderedFile>, RenderError> {
         let RenderInput { request, decision, policy, active, .. } = *input;
-        let dir = state::platform_dir(request.kind, &request.namespace, &request.name);
         let labels = labels(request);
         let mut request_ctx = request_json(request, decision);
         if let Some(fields) = request_ctx.as_object_mut() {
@@ -246,13 +238,13 @@ impl Renderer {
             // mode keeps warm, and a cold standby is not even synced.
             let side_replicas = crate::cost::side_replicas(side, active, compute, replicas);
             let automated = side == active || side == Side::Primary || compute != Some(ComputeMode::Cold);
-            let workload_path = format!("workloads/{}/{}/{}", request.namespace, request.name, side.as_str());
+            let workload_path = layout::workload_side_dir(&request.namespace, &request.name, side);
             let ctx = json!({
                 "request": request_ctx,
                 "side": side.as_str(),
                 "replicas": side_replicas,
                 "labels": labels,
-                "database_secret": input.database.map(|db| secret_name(db, side.as_str())),
+                "database_secret": input.database.map(|db| layout::secret_name(db, side)),
                 "sync_wave": SyncWave::Compute.as_str(),
             });
             files.push(self.checked(
@@ -265,7 +257,7 @@ impl Renderer {
             let ctx = json!({
                 "request": request_ctx,
                 "labels": labels,
-                "resource_name": format!("{}-{}-{}", request.namespace, request.name, side.as_str()),
+                "resource_name": layout::application_name(&request.namespace, &request.name, side),
                 "repo_url": policy.gitops.repo_url,
                 "revision": policy.gitops.revision,
                 "workload_path": workload_path,
@@ -273,7 +265,7 @@ impl Renderer {
                 "automated": automated,
                 "sync_wave": SyncWave::Compute.as_str(),
             });
-            let path = format!("{dir}/application-{}.yaml", side.as_str());
+            let path = layout::application_path(&request.namespace, &request.name, side);
             files.push(self.checked("app/application.yaml.j2", path, &ctx, request, policy)?);
         }
         if let (Some(host), Some(secondary)) = (public_host, &decision.secondary) {
@@ -290,7 +282,7 @@ impl Renderer {
             let ctx = json!({
                 "request": request_ctx,
                 "labels": labels,
-                "resource_name": format!("{}-{}", request.namespace, request.name),
+                "resource_name": layout::traffic_name(&request.namespace, &request.name),
                 "sync_wave": SyncWave::Traffic.as_str(),
                 "traffic": {
                     "publicHost": host,
@@ -303,7 +295,8 @@ impl Renderer {
                 },
             });
             let template = format!("traffic/{provider}/record.yaml.j2");
-            files.push(self.checked(&template, format!("{dir}/dns.yaml"), &ctx, request, policy)?);
+            let path = layout::dns_path(&request.namespace, &request.name);
+            files.push(self.checked(&template, path, &ctx, request, policy)?);
         }
         Ok(files)
     }
@@ -320,7 +313,7 @@ impl Renderer {
             let content = self.render_template(template, &ctx)?;
             guard::check_bootstrap(&content)
                 .map_err(|message| RenderError::Unsafe { template: template.into(), message })?;
-            Ok(RenderedFile { path: format!("bootstrap/argocd/{file}"), content, template: template.into() })
+            Ok(RenderedFile { path: layout::bootstrap_path(file), content, template: template.into() })
         })
         .collect()
     }
@@ -396,17 +389,6 @@ pub fn labels(request: &Request) -> BTreeMap<&'static str, String> {
         ("platform.example.org/tier", request.tier.clone()),
         ("platform.example.org/request", format!("{}.{}.{}", request.namespace, request.kind, request.name)),
     ])
-}
-
-/// The claim of one side: the primary keeps the request's name.
-pub fn claim_name(name: &str, side: &str) -> String {
-    if side == "primary" { name.to_owned() } else { format!("{name}-{side}") }
-}
-
-/// The connection secret Crossplane writes for a side; only its name is ever
-/// known to idp.
-pub fn secret_name(name: &str, side: &str) -> String {
-    format!("{}-conn", claim_name(name, side))
 }
 
 fn target_json(t: &Target) -> Value {

@@ -92,19 +92,6 @@ impl FileChange {
 /// The trailer naming the idp version that wrote a commit.
 pub const VERSION_TRAILER: &str = "Idp-Version";
 
-/// Paths idp owns; uncommitted edits there block a write.
-pub const MANAGED_PREFIXES: &[&str] = &[
-    "requests/",
-    "placements/",
-    "platform/",
-    "workloads/",
-    "cells/",
-    "policy/",
-    "bootstrap/",
-    "catalog/",
-    "templates/",
-];
-
 /// In a non-bare repo, names the commit whose checkout is under way: written
 /// before the branch moves, removed once the work tree and index match it. If
 /// idp dies (or the disk fills) in between, the next write finishes the job.
@@ -136,7 +123,7 @@ impl StateRepo {
         }
         let mut options = StatusOptions::new();
         options.include_untracked(true).recurse_untracked_dirs(true);
-        for prefix in MANAGED_PREFIXES {
+        for prefix in crate::layout::MANAGED_PREFIXES {
             options.pathspec(prefix);
         }
         let statuses = self.repo.statuses(Some(&mut options)).map_err(git("read work tree status"))?;

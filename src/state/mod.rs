@@ -6,7 +6,6 @@
 //! walks the whole tree on the plan/apply path.
 
 mod commit;
-mod layout;
 mod lock;
 mod pack;
 mod remote;
@@ -17,10 +16,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
+
+use crate::layout::MARKER_PATH;
 use miette::Diagnostic;
 
-pub use commit::{FileChange, MANAGED_PREFIXES, VERSION_TRAILER};
-pub use layout::*;
+pub use commit::{FileChange, VERSION_TRAILER};
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
 pub use pack::PACK_THRESHOLD;
 pub use remote::{DEFAULT_NETWORK_TIMEOUT, PushFailure, set_network_timeout, tracking_ref};

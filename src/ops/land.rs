@@ -1,4 +1,6 @@
-//! Landing one commit, locally or on a remote shared by many pipelines.
+//! Landing one commit, locally or on a remote shared by many pipelines: the
+//! one path every command that writes the state repo takes (`land`), with
+//! its one confirmation.
 //!
 //! Local: take the repo lock, re-read HEAD, build, compare-and-swap the
 //! branch. Remote (`--push`): fetch the target branch, build against the
@@ -38,18 +40,80 @@ pub struct Landed {
     pub attempts: u32,
 }
 
-/// What a caller builds on a base: the commit's files and message, and a
-/// value to return (the plan), or None when there is nothing to commit.
-pub struct Build<T> {
+/// What a writing command proposes against a base commit: the value it
+/// reports, and the commit to make (None when there is nothing to write).
+pub struct Proposal<T> {
     pub value: T,
-    pub commit: Option<(Vec<FileChange>, String)>,
+    pub commit: Option<NewCommit>,
 }
 
-/// Builds against the local HEAD and commits under the repo lock.
-pub fn land_locally<T>(
+pub struct NewCommit {
+    pub files: Vec<FileChange>,
+    pub message: String,
+}
+
+impl<T> Proposal<T> {
+    /// Nothing to write: the value is the whole result.
+    pub fn unchanged(value: T) -> Self {
+        Self { value, commit: None }
+    }
+
+    pub fn commit(value: T, files: Vec<FileChange>, message: String) -> Self {
+        Self { value, commit: Some(NewCommit { files, message }) }
+    }
+}
+
+/// The one confirmation of every writing command: asked once, with the
+/// first proposal that would write, before anything is written. `false`
+/// ends the command with nothing written.
+pub type Confirm<'a, T> = &'a mut dyn FnMut(&T, &[FileChange]) -> Result<bool, Error>;
+
+/// How a writing command ended.
+pub enum Landing<T> {
+    /// There was nothing to write.
+    Unchanged(T),
+    /// The commit landed; the value is the one built for it.
+    Landed(T, Landed),
+    /// The confirmation was declined: nothing written.
+    Declined,
+}
+
+/// Builds a proposal against the newest base, confirms it once, and lands
+/// its commit: under the repo lock on the local branch, or with `--push` on
+/// the remote, rebuilding from scratch after every lost race. Every command
+/// that writes the state repo goes through here.
+pub fn land<T>(
     ctx: &mut Context,
-    mut build: impl FnMut(&Context) -> Result<Build<T>, Error>,
-) -> Result<(T, Option<Landed>), Error> {
+    push: Option<&PushOptions>,
+    confirm: Confirm<'_, T>,
+    progress: &dyn Fn(&str),
+    mut build: impl FnMut(&Context) -> Result<Proposal<T>, Error>,
+) -> Result<Landing<T>, Error> {
+    ctx.state()?;
+    let mut asked = false;
+    let mut attempt = |ctx: &Context| -> Result<Option<Proposal<T>>, Error> {
+        let proposal = build(ctx)?;
+        if let Some(commit) = &proposal.commit
+            && !asked
+        {
+            asked = true;
+            if !confirm(&proposal.value, &commit.files)? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(proposal))
+    };
+    match push {
+        None => land_locally(ctx, &mut attempt),
+        Some(push) => land_on_remote(ctx, push, progress, &mut attempt),
+    }
+}
+
+/// What one attempt yields: a proposal, or None when it was declined.
+type Attempt<'a, T> = &'a mut dyn FnMut(&Context) -> Result<Option<Proposal<T>>, Error>;
+
+/// Builds against the local HEAD and commits under the repo lock.
+fn land_locally<T>(ctx: &mut Context, attempt: Attempt<'_, T>) -> Result<Landing<T>, Error> {
     let state = ctx.state()?;
     let _lock = state.lock(DEFAULT_LOCK_WAIT)?;
     state.finish_interrupted_checkout()?;
@@ -57,8 +121,8 @@ pub fn land_locally<T>(
     let head = state.head()?;
     let branch = state.branch_ref()?;
     ctx.rebase(head)?;
-    let built = build(ctx)?;
-    let Some((files, message)) = built.commit else { return Ok((built.value, None)) };
+    let Some(Proposal { value, commit }) = attempt(ctx)? else { return Ok(Landing::Declined) };
+    let Some(NewCommit { files, message }) = commit else { return Ok(Landing::Unchanged(value)) };
     let state = ctx.state()?;
     let dirty = state.dirty_managed_paths()?;
     if !dirty.is_empty() {
@@ -66,16 +130,16 @@ pub fn land_locally<T>(
     }
     let commit = state.commit_changes(head, &files, &message)?;
     let branch = branch.trim_start_matches("refs/heads/").to_owned();
-    Ok((built.value, Some(Landed { commit: commit.to_string(), branch, remote: None, attempts: 1 })))
+    Ok(Landing::Landed(value, Landed { commit: commit.to_string(), branch, remote: None, attempts: 1 }))
 }
 
 /// Builds against the remote's head and pushes, retrying lost races.
-pub fn land_on_remote<T>(
+fn land_on_remote<T>(
     ctx: &mut Context,
     options: &PushOptions,
     progress: &dyn Fn(&str),
-    mut build: impl FnMut(&Context, u32) -> Result<Build<T>, Error>,
-) -> Result<(T, Option<Landed>), Error> {
+    attempt_on: Attempt<'_, T>,
+) -> Result<Landing<T>, Error> {
     let state = ctx.state()?;
     let _lock = state.lock(DEFAULT_LOCK_WAIT)?;
     let remote = options.remote.clone();
@@ -114,8 +178,8 @@ pub fn land_on_remote<T>(
             None => state.head()?,
         };
         ctx.rebase(head)?;
-        let built = build(ctx, attempt)?;
-        let Some((files, message)) = built.commit else { return Ok((built.value, None)) };
+        let Some(Proposal { value, commit }) = attempt_on(ctx)? else { return Ok(Landing::Declined) };
+        let Some(NewCommit { files, message }) = commit else { return Ok(Landing::Unchanged(value)) };
         let state = ctx.state()?;
         let commit = state.create_commit(head, &files, &message)?;
         progress(&format!("push {} to {shown} {target}", short(commit)));
@@ -126,7 +190,7 @@ pub fn land_on_remote<T>(
                 }
                 let landed =
                     Landed { commit: commit.to_string(), branch: target, remote: Some(shown), attempts: attempt };
-                return Ok((built.value, Some(landed)));
+                return Ok(Landing::Landed(value, landed));
             }
             Err(PushFailure::Stale(message)) => {
                 last = message;

@@ -9,13 +9,19 @@
 //! cannot use a helper defined in another rule file (keep helpers beside the
 //! rules that use them). Tests, like `opa test`, see all files at once.
 
+mod locate;
+mod test_runner;
+
+pub use test_runner::{TestReport, TestResult, run_tests};
+
 use std::cell::LazyCell;
-use std::fmt::Display;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use regorus::{Engine, Value};
 use serde::Serialize;
+
+use locate::{compile_error, locate, located, named, package_span};
 
 /// A Rego file handed over by the caller; `path` is only used in messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,174 +273,16 @@ fn describe(value: &Value, decision: Decision) -> String {
     }
 }
 
-/// Runs every `test_*` rule of the test files against the rule files (OPA `opa test` semantics).
-///
-/// The rule files are first compiled as [`Rules::compile`] would, so a rule set
-/// that passes its tests also loads for `plan`. Tests then run in one engine
-/// holding every file, as `opa test` loads them; a test passes when it
-/// evaluates to `true`.
-pub fn run_tests(rules: Vec<RuleFile>, mut tests: Vec<RuleFile>) -> Result<TestReport, RulesError> {
-    Rules::compile(rules.clone())?;
-    tests.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut engine = new_engine();
-    let mut packages = Vec::new();
-    for file in rules.iter().chain(&tests) {
-        let package = engine
-            .add_policy(file.path.clone(), file.text.clone())
-            .map_err(|e| compile_error(&e, &file.path, &file.text))?;
-        packages.push(package);
-    }
-    let mut results = Vec::new();
-    for (file, package) in tests.iter().zip(&packages[rules.len()..]) {
-        for name in test_names(&file.text) {
-            let declared = engine
-                .has_declared_rule_rooted_at(&file.path, &name)
-                .map_err(|e| compile_error(&e, &file.path, &file.text))?;
-            if !declared {
-                continue;
-            }
-            let outcome = engine.eval_rule(format!("{package}.{name}"));
-            let prints = engine.take_prints().unwrap_or_default();
-            let failure = match outcome {
-                Ok(Value::Bool(true)) => None,
-                Ok(Value::Undefined) => Some("undefined: a condition of the test did not hold".to_owned()),
-                Ok(value) => Some(format!("evaluated to {value}, not true")),
-                Err(error) => {
-                    let (location, message, _) = locate(&error, &file.path, &file.text);
-                    Some(format!("error at {location}: {message}"))
-                }
-            };
-            let message = failure.map(|failure| prints.iter().fold(failure, |m, p| format!("{m}\nprint: {p}")));
-            results.push(TestResult { file: file.path.clone(), name, passed: message.is_none(), message });
-        }
-    }
-    Ok(TestReport { results })
-}
-
-#[derive(Debug, Serialize)]
-pub struct TestReport {
-    pub results: Vec<TestResult>,
-}
-
-impl TestReport {
-    /// True when no test failed (also when there were none).
-    pub fn passed(&self) -> bool {
-        self.results.iter().all(|r| r.passed)
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct TestResult {
-    pub file: String,
-    pub name: String,
-    pub passed: bool,
-    pub message: Option<String>,
-}
-
-/// Identifiers starting with `test_` that are not calls, in order of first
-/// appearance; the engine then confirms which are rules of the file.
-fn test_names(text: &str) -> Vec<String> {
-    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let mut names: Vec<String> = Vec::new();
-    let mut functions = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find(|c: char| is_ident(c) || c == '.') {
-        let after_dot = rest[start..].starts_with('.');
-        let word_start = if after_dot { start + 1 } else { start };
-        let len = rest[word_start..].find(|c: char| !is_ident(c)).unwrap_or(rest.len() - word_start);
-        let word = &rest[word_start..word_start + len];
-        let next = rest[word_start + len..].trim_start().chars().next();
-        if !after_dot && word.starts_with("test_") {
-            if next == Some('(') {
-                functions.push(word.to_owned());
-            } else if !names.iter().any(|n| n == word) {
-                names.push(word.to_owned());
-            }
-        }
-        rest = &rest[(word_start + len).max(start + 1)..];
-    }
-    names.retain(|n| !functions.contains(n));
-    names
-}
-
-fn named(path: &str, text: &Arc<String>) -> NamedSource<Arc<String>> {
-    NamedSource::new(path, Arc::clone(text))
-}
-
-fn compile_error(error: &impl Display, path: &str, text: &str) -> RulesError {
-    let text = Arc::new(text.to_owned());
-    let (location, message, span) = locate(error, path, &text);
-    RulesError::Compile { location, message, src: named(path, &text), span }
-}
-
-/// Splits a regorus error (`--> file:line:col`, a snippet, `error: message`)
-/// into a location, the message and a span in `text`.
-fn locate(error: &impl Display, path: &str, text: &str) -> (String, String, Option<SourceSpan>) {
-    let rendered = format!("{error:#}");
-    let message = rendered
-        .lines()
-        .find_map(|l| l.strip_prefix("error: "))
-        .unwrap_or(rendered.trim())
-        .trim_end_matches(':')
-        .to_owned();
-    let position = rendered.lines().find_map(|l| l.trim().strip_prefix("--> ")).and_then(|at| {
-        let mut parts = at.rsplitn(3, ':');
-        let column: usize = parts.next()?.parse().ok()?;
-        let line: usize = parts.next()?.parse().ok()?;
-        (parts.next()? == path).then_some((line, column))
-    });
-    match position.and_then(|(line, column)| offset_of(text, line, column)) {
-        Some(offset) => {
-            let len = text[offset..].chars().next().map_or(0, char::len_utf8);
-            (located(path, text, offset), message, Some(SourceSpan::new(offset.into(), len)))
-        }
-        None => (path.to_owned(), message, None),
-    }
-}
-
-/// Byte offset of a 1-based line and column, if it is inside `text`. Kept on a
-/// character boundary whatever unit the column counts in.
-fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
-    let line_start = if line <= 1 { 0 } else { text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)? };
-    let line_len = text[line_start..].find('\n').unwrap_or(text.len() - line_start);
-    let mut offset = line_start + column.saturating_sub(1).min(line_len);
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    (offset < text.len()).then_some(offset)
-}
-
-fn located(path: &str, text: &str, offset: usize) -> String {
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    format!("{path}:{line}:{column}")
-}
-
-/// The span of the `package` clause, for the wrong-package label.
-fn package_span(text: &str) -> Option<SourceSpan> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("package ") {
-            let start = offset + (line.len() - trimmed.len());
-            return Some(SourceSpan::new(start.into(), trimmed.trim_end().len()));
-        }
-        offset += line.len();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
 
-    const TEAM_BETA: &str = include_str!("../policy/examples/rules/team_beta.rego");
-    const TEAM_BETA_TEST: &str = include_str!("../policy/examples/rules/team_beta_test.rego");
-    const EU_NO_OCI: &str = include_str!("../policy/examples/rules/eu_no_oci.rego");
-    const EU_NO_OCI_TEST: &str = include_str!("../policy/examples/rules/eu_no_oci_test.rego");
+    const TEAM_BETA: &str = include_str!("../../policy/examples/rules/team_beta.rego");
+    const TEAM_BETA_TEST: &str = include_str!("../../policy/examples/rules/team_beta_test.rego");
+    const EU_NO_OCI: &str = include_str!("../../policy/examples/rules/eu_no_oci.rego");
+    const EU_NO_OCI_TEST: &str = include_str!("../../policy/examples/rules/eu_no_oci_test.rego");
 
     fn file(path: &str, text: &str) -> RuleFile {
         RuleFile { path: path.to_owned(), text: text.to_owned() }
@@ -683,16 +531,6 @@ test_error if {
         let tests = vec![file("policy/rules/broken_test.rego", "package t\n\ntest_x if {\n")];
         let error = run_tests(examples(), tests).unwrap_err();
         assert!(error.to_string().starts_with("policy/rules/broken_test.rego:"), "{error}");
-    }
-
-    #[test]
-    fn locations_stay_inside_the_text_and_on_character_boundaries() {
-        let text = "package idp\n# é\nx";
-        assert_eq!(offset_of(text, 2, 3), Some(14));
-        assert_eq!(offset_of(text, 2, 4), Some(14), "inside é, moved back to its start");
-        assert_eq!(offset_of(text, 2, 99), Some(16), "clamped to the end of the line");
-        assert_eq!(offset_of(text, 9, 1), None);
-        assert_eq!(located("f.rego", text, 14), "f.rego:2:3");
     }
 
     #[test]

@@ -1,10 +1,7 @@
-//! Human output of `idp history` and `idp rollback`.
-
-use std::fmt::Write;
+//! Human output of `idp history`.
 
 use super::{Outcome, Style, Table};
 use crate::ops::history::HistoryOutcome;
-use crate::ops::rollback::RollbackOutcome;
 
 impl Outcome for HistoryOutcome {
     fn human(&self, style: &Style) -> String {
@@ -26,21 +23,5 @@ impl Outcome for HistoryOutcome {
             ]);
         }
         table.render()
-    }
-}
-
-impl Outcome for RollbackOutcome {
-    fn human(&self, style: &Style) -> String {
-        let mut out = format!(
-            "{} {} ({})\n",
-            style.yellow("reverted"),
-            self.reverted_title,
-            &self.reverted[..12.min(self.reverted.len())]
-        );
-        for path in &self.changed {
-            let _ = writeln!(out, "  {path}");
-        }
-        let _ = writeln!(out, "{} {}", style.green("committed"), self.commit);
-        out
     }
 }

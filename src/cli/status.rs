@@ -1,10 +1,11 @@
-//! `idp status` and `idp delete`: commands on one placed request (or cell).
+//! `idp status`: where a request is placed and why, or what a cell runs.
 
 use clap::Args;
 use clap_complete::{ArgValueCandidates, engine::CompletionCandidate};
 
-use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, confirm, plan::parse_kind};
-use crate::ops::resource::{ResourceRef, cell_status, delete, status};
+use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
+use crate::ops::resource::ResourceRef;
+use crate::ops::status::{cell_status, status};
 use crate::output::Printer;
 use crate::request::Kind;
 
@@ -24,26 +25,7 @@ pub struct StatusArgs {
     pub environment: Option<String>,
 }
 
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes"
-)]
-pub struct DeleteArgs {
-    /// The kind: mysql
-    #[arg(value_parser = parse_kind)]
-    pub kind: Kind,
-    /// NAMESPACE/NAME (namespace `default` when omitted)
-    #[arg(add = ArgValueCandidates::new(super::complete::placed))]
-    pub target: String,
-    /// Do not ask for confirmation (required without a terminal)
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-
-    #[command(flatten)]
-    pub push: PushArgs,
-}
-
-fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure> {
+pub(super) fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure> {
     let (namespace, name) = target.split_once('/').unwrap_or(("default", target));
     if !crate::names::is_dns_label(namespace) || !crate::names::is_dns_label(name) {
         return Err(Failure::Error(miette::miette!(
@@ -56,7 +38,7 @@ fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure> {
     Ok(ResourceRef { kind, namespace: namespace.into(), name: name.into() })
 }
 
-pub fn run_status(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
+pub fn run(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     if args.what == "cell" {
         let Some(environment) = &args.environment else {
             return Err(Failure::Error(miette::miette!(
@@ -73,29 +55,5 @@ pub fn run_status(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> R
     let target = resource(kind, &args.target)?;
     let ctx = super::context(global)?;
     printer.result(&status(&ctx, &target)?)?;
-    Ok(Ending::Success)
-}
-
-pub fn run_delete(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let target = resource(args.kind, &args.target)?;
-    let mut ctx = super::context(global)?;
-    let yes = args.yes;
-    let mut ask = |files: &[String]| -> Result<bool, crate::ops::Error> {
-        if yes {
-            return Ok(true);
-        }
-        printer.raw_stderr(&format!(
-            "will remove:\n{}\n",
-            files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
-        ));
-        confirm(&format!("Delete {} {}/{}?", target.kind, target.namespace, target.name))
-    };
-    let progress = Progress::new(printer);
-    let outcome = delete(&mut ctx, &target, args.push.options().as_ref(), &mut ask, &|m| progress.say(m))?;
-    progress.done();
-    match outcome {
-        Some(outcome) => printer.result(&outcome)?,
-        None => printer.note("nothing written"),
-    }
     Ok(Ending::Success)
 }

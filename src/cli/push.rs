@@ -1,0 +1,56 @@
+//! `--push` and its companions, shared by every command that writes.
+
+use clap::Args;
+
+use crate::ops;
+
+// `--push` and its companions, shared by every command that commits (a plain
+// comment: a doc comment here would become those commands' summary).
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Push the commit to a remote, re-planning and retrying when another pipeline pushed first
+    #[arg(long)]
+    pub push: bool,
+
+    /// The remote (a name or a URL)
+    #[arg(long, value_name = "NAME", default_value = "origin", requires = "push")]
+    pub remote: String,
+
+    /// Commit onto this branch (created from --base) for a pull request
+    #[arg(long, value_name = "NAME", requires = "push")]
+    pub branch: Option<String>,
+
+    /// The branch to build on (default: the current branch; with --branch, the remote's default branch)
+    #[arg(long, value_name = "NAME", requires = "push")]
+    pub base: Option<String>,
+
+    /// Attempts before giving up when other pipelines keep pushing first
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "push")]
+    pub max_retries: u32,
+
+    /// Give up when a network remote stays silent this long (connecting, or between two reads or writes)
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = crate::state::DEFAULT_NETWORK_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        requires = "push"
+    )]
+    pub timeout: u64,
+}
+
+impl PushArgs {
+    /// The resolved push settings. libgit2's network timeout is process-wide,
+    /// so it is set here, before anything is fetched or pushed.
+    pub fn options(&self) -> Option<ops::land::PushOptions> {
+        if self.push {
+            crate::state::set_network_timeout(std::time::Duration::from_secs(self.timeout));
+        }
+        self.push.then(|| ops::land::PushOptions {
+            remote: self.remote.clone(),
+            branch: self.branch.clone(),
+            base: self.base.clone(),
+            max_attempts: self.max_retries.max(1),
+        })
+    }
+}

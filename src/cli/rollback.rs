@@ -1,0 +1,41 @@
+//! `idp rollback`: the undo button.
+
+use clap::Args;
+
+use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, Question, confirm_write};
+use crate::ops::rollback::{Reverted, RollbackOptions, rollback};
+use crate::output::Printer;
+use crate::state::FileChange;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  idp rollback\n  idp rollback 3f2a9c1 --yes\n  idp rollback --yes --push")]
+pub struct RollbackArgs {
+    /// The commit to revert (default: the newest idp commit)
+    pub commit: Option<String>,
+    /// Revert a commit that idp did not write
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for confirmation (required without a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+pub fn run(args: RollbackArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
+    let mut ctx = super::context(global)?;
+    let mut ask = |reverted: &Reverted, _: &[FileChange]| {
+        let changes = reverted.changed.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n");
+        let summary = format!("revert: {}\nchanges:\n{changes}\n", reverted.title);
+        confirm_write(args.yes, printer, Some(&summary), Question::YesNo("Commit this revert?".into()))
+    };
+    let options = RollbackOptions { commit: args.commit, force: args.force };
+    let progress = Progress::new(printer);
+    let outcome = rollback(&mut ctx, &options, args.push.options().as_ref(), &mut ask, &|m| progress.say(m))?;
+    progress.done();
+    match outcome {
+        Some(outcome) => printer.result(&outcome)?,
+        None => printer.note("nothing written"),
+    }
+    Ok(Ending::Success)
+}

@@ -1,0 +1,86 @@
+//! Global flags resolved once into plain values: the printer (format,
+//! colour per stream, quiet) and the context (state repo, policy).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::Failure;
+use crate::ops::{Context, ContextOptions};
+use crate::output::{Format, Printer, Style};
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The state repo (default: the current directory, when it is one)
+    #[arg(long, global = true, env = "IDP_REPO", value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+
+    /// A policy file to use instead of the state repo's policy/policy.yaml
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Output format of results on stdout
+    #[arg(short, long, global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+
+    /// Silence notes on stderr (warnings and errors still show)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to use colour (NO_COLOR is honoured by `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Leave out table headers, for scripts
+    #[arg(long, global = true)]
+    pub no_headers: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+pub(super) fn printer(global: &GlobalArgs) -> Printer {
+    // Each stream gets colour only when it is a terminal itself: `idp plan | less`
+    // keeps colour in the notes on stderr and none in the pipe.
+    let color = |terminal: bool| match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
+    };
+    Printer {
+        format: global.output,
+        style: Style { color: color(std::io::stdout().is_terminal()), no_headers: global.no_headers },
+        err_style: Style { color: color(std::io::stderr().is_terminal()), no_headers: global.no_headers },
+        quiet: global.quiet,
+    }
+}
+
+pub(super) fn install_report_handler(color: bool) {
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new().color(color).unicode(color).terminal_links(false).context_lines(1).build(),
+        )
+    }));
+}
+
+/// Resolves the state repo and policy for a command.
+pub(crate) fn context(global: &GlobalArgs) -> Result<Context, Failure> {
+    let options = ContextOptions {
+        repo: global.repo.clone(),
+        policy: global.policy.clone(),
+        cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    Ok(Context::resolve(&options)?)
+}
+
+/// Plans without a state repo are valid (straight after a clone), but say so.
+pub(crate) fn note_if_stateless(ctx: &Context, printer: &Printer) {
+    if ctx.state.is_none() {
+        printer.note("no state repo here (use --repo, IDP_REPO or `idp init`): planning against an empty state");
+    }
+}

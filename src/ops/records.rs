@@ -1,0 +1,103 @@
+//! Reading idp's own records back from the state repo at the context's base
+//! commit: placement records, cell member files, cell states and stored
+//! requests. One policy for all of them: a record that is missing is None,
+//! and a record that cannot be read (not UTF-8, not its shape) is an error
+//! naming the file, because idp never acts on (or counts) a record it cannot
+//! read. `verify` turns the same errors into findings.
+
+use serde::de::DeserializeOwned;
+
+use super::{Context, Error};
+use crate::cell::{CellState, Member};
+use crate::layout;
+use crate::record::PlacementRecord;
+use crate::request::{self, Kind, Request};
+use crate::yaml::Source;
+
+/// Parses a record's bytes; the error names the file.
+pub fn parse_record<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, Error> {
+    let corrupt = |message: String| Error::CorruptRecord { path: path.into(), message };
+    let text = std::str::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))?;
+    serde_saphyr::from_str(text).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Parses a stored request (exactly one document, in either form).
+pub fn parse_stored_request(path: &str, bytes: Vec<u8>, context: &Context) -> Result<Request, Error> {
+    let source = Source::from_bytes(path.to_owned(), bytes).map_err(request::RequestError::from)?;
+    let mut requests = request::parse_sources(&[source], None, &context.policy.policy)?;
+    match requests.len() {
+        1 => Ok(requests.remove(0)),
+        _ => Err(Error::CorruptRecord {
+            path: path.into(),
+            message: "a stored request holds exactly one document".into(),
+        }),
+    }
+}
+
+impl Context {
+    fn record<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, Error> {
+        self.read(path)?.map(|bytes| parse_record(path, &bytes)).transpose()
+    }
+
+    /// The placement record of a request.
+    pub fn placement(&self, kind: Kind, namespace: &str, name: &str) -> Result<Option<PlacementRecord>, Error> {
+        self.record(&layout::placement_path(kind, namespace, name))
+    }
+
+    /// The request as stored under `requests/`.
+    pub fn stored_request(&self, kind: Kind, namespace: &str, name: &str) -> Result<Option<Request>, Error> {
+        let path = layout::request_path(kind, namespace, name);
+        self.read(&path)?.map(|bytes| parse_stored_request(&path, bytes, self)).transpose()
+    }
+
+    /// The cell's state file; a cell that never failed over has none and is
+    /// active on its primary side.
+    pub fn cell_state(&self, cell: &str, environment: &str) -> Result<CellState, Error> {
+        Ok(self
+            .record(&layout::cell_state_path(cell, environment))?
+            .unwrap_or_else(|| CellState::new(cell, environment)))
+    }
+
+    /// Every member of a cell in one environment, sorted by path. Failover
+    /// and status read them all; planning reads one namespace's folder.
+    pub fn cell_members(&self, cell: &str, environment: &str) -> Result<Vec<Member>, Error> {
+        self.members_under(&layout::members_dir(cell, environment))
+    }
+
+    /// The members of one namespace in a cell's environment.
+    pub fn namespace_members(&self, cell: &str, environment: &str, namespace: &str) -> Result<Vec<Member>, Error> {
+        self.members_under(&layout::namespace_members_dir(cell, environment, namespace))
+    }
+
+    /// Every member of a cell, in all its environments.
+    pub fn members_of_cell(&self, cell: &str) -> Result<Vec<Member>, Error> {
+        self.members_under(&layout::cell_dir(cell))
+    }
+
+    /// Every member of a namespace, in any cell, found through its placement
+    /// records (a namespace's requests may live in several cells).
+    pub fn members_of_namespace(&self, namespace: &str) -> Result<Vec<Member>, Error> {
+        let mut members = Vec::new();
+        for path in self.list(&layout::placements_dir(namespace))? {
+            let Some(record) = self.record::<PlacementRecord>(&path)? else { continue };
+            let member_path = layout::member_path(
+                &record.cell,
+                &record.environment,
+                record.request_kind,
+                namespace,
+                &record.metadata.name,
+            );
+            members.extend(self.record::<Member>(&member_path)?);
+        }
+        Ok(members)
+    }
+
+    /// The member files anywhere under `dir`.
+    fn members_under(&self, dir: &str) -> Result<Vec<Member>, Error> {
+        let mut members = Vec::new();
+        for path in self.list(dir)?.into_iter().filter(|p| layout::is_member_path(p)) {
+            members.extend(self.record::<Member>(&path)?);
+        }
+        Ok(members)
+    }
+}

@@ -1,0 +1,91 @@
+//! Human output of `idp status` (a request, or a cell).
+
+use std::fmt::Write;
+
+use super::{Outcome, Style, Table, number};
+use crate::ops::status::{CellStatusOutcome, StatusOutcome};
+
+impl Outcome for StatusOutcome {
+    fn human(&self, style: &Style) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{} {}/{}", self.kind, self.namespace, self.name);
+        let mut table = Table::new(&["field", "value"], true);
+        let p = &self.placement;
+        table.row(["primary".into(), style.bold(&format!("{}/{} ({})", p.provider, p.region, p.runtime_cluster))]);
+        if let Some(s) = &self.secondary {
+            table.row(["secondary".into(), format!("{}/{} ({})", s.provider, s.region, s.runtime_cluster)]);
+        }
+        table.row(["tier".into(), self.tier.clone()]);
+        if let Some(dr) = &self.dr_profile {
+            table.row(["drProfile".into(), dr.clone()]);
+        }
+        table.row(["score".into(), number(self.total_score)]);
+        table.row(["policy".into(), self.policy_version.clone()]);
+        if let Some(secret) = &self.connection_secret {
+            table.row(["secret".into(), secret.clone()]);
+        }
+        if let Some(s) = &self.secondary_connection_secret {
+            table.row(["secret (dr)".into(), s.clone()]);
+        }
+        if let Some(c) = &self.last_change {
+            table.row([
+                "last change".into(),
+                format!("{} {} ({})", &c.commit[..12.min(c.commit.len())], c.title, c.author),
+            ]);
+        }
+        out.push_str(&table.render());
+        let _ = writeln!(out, "\nfiles:");
+        for f in &self.files {
+            let _ = writeln!(out, "  {f}");
+        }
+        out
+    }
+}
+
+impl Outcome for CellStatusOutcome {
+    fn human(&self, style: &Style) -> String {
+        let mut out = format!(
+            "cell {}/{}: active side {}, traffic via {}\n\n",
+            self.cell,
+            self.environment,
+            style.bold(self.active_side.as_str()),
+            self.traffic_provider
+        );
+        let mut table = Table::new(
+            &["kind", "request", "primary", "secondary", "drprofile", "rto", "rpo", "traffic"],
+            style.no_headers,
+        );
+        for status in &self.members {
+            let m = &status.member;
+            let place = |t: &crate::schedule::Target| format!("{}/{}", t.provider, t.region);
+            table.row([
+                m.kind.to_string(),
+                format!("{}/{}", m.namespace, m.name),
+                place(&m.primary),
+                m.secondary.as_ref().map_or("-".into(), place),
+                m.dr_profile.clone().unwrap_or_else(|| "-".into()),
+                status.rto_minutes.map_or("-".into(), |v| format!("{v} min")),
+                status.rpo_seconds.map_or("-".into(), |v| format!("{v} s")),
+                status.traffic_target.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        out.push_str(&table.render());
+        if !self.events.is_empty() {
+            out.push('\n');
+            let mut events = Table::new(&["time", "action", "by", "lag", "rpo", "forced", "reason"], style.no_headers);
+            for e in self.events.iter().take(5) {
+                events.row([
+                    e.at.clone(),
+                    format!("{} ({} → {})", e.action, e.from.as_str(), e.to.as_str()),
+                    e.by.clone(),
+                    e.observed_lag_seconds.map_or("unknown".into(), |l| format!("{l}s")),
+                    format!("{}s", e.rpo_seconds),
+                    e.forced.to_string(),
+                    e.reason.clone().unwrap_or_default(),
+                ]);
+            }
+            out.push_str(&events.render());
+        }
+        out
+    }
+}
