@@ -48,32 +48,14 @@ pub fn load(ctx: &Context) -> Result<Rules, Error> {
     Ok(Rules::compile(rules)?)
 }
 
-/// `input.request`: the normalized request as flat keys.
+/// `input.request`: the normalized request as flat keys, an app's public
+/// host (or null) among them.
 pub fn request_input(request: &Request) -> Value {
-    let mut input = json!({
-        "kind": request.kind.cli_name(),
-        "name": request.name,
-        "namespace": request.namespace,
-        "cell": request.cell,
-        "tier": request.tier,
-        "environment": request.environment,
-        "drProfile": request.dr_profile,
-    });
-    let fields = input.as_object_mut().expect("an object");
-    match &request.spec {
-        Spec::MySql { size, storage_gb, ha } => {
-            fields.insert("size".into(), size.clone().into());
-            fields.insert("storageGB".into(), (*storage_gb).into());
-            fields.insert("ha".into(), (*ha).into());
-        }
-        Spec::App { image, port, replicas, public_host } => {
-            fields.insert("image".into(), image.clone().into());
-            fields.insert("port".into(), (*port).into());
-            fields.insert("replicas".into(), (*replicas).into());
-            fields.insert("publicHost".into(), public_host.clone().into());
-        }
+    let mut input = request.flat();
+    if let Spec::App { public_host, .. } = &request.spec {
+        input.insert("publicHost".into(), public_host.clone().into());
     }
-    input
+    Value::Object(input)
 }
 
 /// The admission input: the request, its tier and drProfile entries, and

@@ -133,23 +133,16 @@ impl Renderer {
     /// `workloads/`), checked by the guard.
     pub fn request_files(&self, input: &RenderInput<'_>) -> Result<Vec<RenderedFile>, RenderError> {
         match &input.request.spec {
-            Spec::MySql { size, storage_gb, ha } => {
-                self.mysql_files(input, json!({ "size": size, "storageGB": storage_gb, "ha": ha }))
-            }
-            Spec::App { image, port, replicas, public_host } => {
-                self.app_files(input, image, *port, *replicas, public_host.as_deref())
-            }
+            Spec::MySql { .. } => self.mysql_files(input),
+            Spec::App { replicas, public_host, .. } => self.app_files(input, *replicas, public_host.as_deref()),
         }
     }
 
-    fn mysql_files(&self, input: &RenderInput<'_>, sizing: Value) -> Result<Vec<RenderedFile>, RenderError> {
+    fn mysql_files(&self, input: &RenderInput<'_>) -> Result<Vec<RenderedFile>, RenderError> {
         let RenderInput { request, decision, policy, active, .. } = *input;
         let labels = labels(request);
         let reason_json = serde_json::to_string(&decision.reason).unwrap_or_default();
-        let mut request_ctx = request_json(request, decision);
-        if let (Some(fields), Value::Object(sizing)) = (request_ctx.as_object_mut(), sizing) {
-            fields.extend(sizing);
-        }
+        let request_ctx = request_json(request, decision);
 
         let mut files = Vec::new();
         let sides = std::iter::once((Side::Primary, &decision.primary))
@@ -215,18 +208,12 @@ impl Renderer {
     fn app_files(
         &self,
         input: &RenderInput<'_>,
-        image: &str,
-        port: u32,
         replicas: u32,
         public_host: Option<&str>,
     ) -> Result<Vec<RenderedFile>, RenderError> {
         let RenderInput { request, decision, policy, active, .. } = *input;
         let labels = labels(request);
-        let mut request_ctx = request_json(request, decision);
-        if let Some(fields) = request_ctx.as_object_mut() {
-            fields.insert("image".into(), image.into());
-            fields.insert("port".into(), port.into());
-        }
+        let request_ctx = request_json(request, decision);
         let compute =
             decision.reason.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)).map(|p| p.compute_mode);
 
@@ -368,16 +355,12 @@ impl SyncWave {
     }
 }
 
+/// `request` in every template's context: the request's flat fields, with
+/// the drProfile the placement was made for.
 fn request_json(request: &Request, decision: &Decision) -> Value {
-    json!({
-        "kind": request.kind.cli_name(),
-        "name": request.name,
-        "namespace": request.namespace,
-        "cell": request.cell,
-        "tier": request.tier,
-        "environment": request.environment,
-        "drProfile": decision.reason.dr_profile,
-    })
+    let mut fields = request.flat();
+    fields.insert("drProfile".into(), decision.reason.dr_profile.clone().into());
+    Value::Object(fields)
 }
 
 /// The labels every manifest of a request carries (PRODUCT.md section 5).

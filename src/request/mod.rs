@@ -45,6 +45,28 @@ pub enum Spec {
     App { image: String, port: u32, replicas: u32, public_host: Option<String> },
 }
 
+impl Spec {
+    /// The sizing fields under the names requests use (`size`, `storageGB`,
+    /// `ha`; `image`, `port`, `replicas`). An app's public host is not among
+    /// them: the stored request nests it under `traffic`.
+    pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut fields = serde_json::Map::new();
+        match self {
+            Spec::MySql { size, storage_gb, ha } => {
+                fields.insert("size".into(), size.clone().into());
+                fields.insert("storageGB".into(), (*storage_gb).into());
+                fields.insert("ha".into(), (*ha).into());
+            }
+            Spec::App { image, port, replicas, .. } => {
+                fields.insert("image".into(), image.clone().into());
+                fields.insert("port".into(), (*port).into());
+                fields.insert("replicas".into(), (*replicas).into());
+            }
+        }
+        fields
+    }
+}
+
 impl Request {
     /// `<namespace>/<name>`, how commands and messages name a request.
     pub fn id(&self) -> String {
@@ -64,6 +86,21 @@ impl Request {
         Demand { cell: &self.cell, tier: &self.tier, ha: self.ha(), dr_profile: self.dr_profile.as_deref() }
     }
 
+    /// The request as flat keys (identity, placement inputs, then the spec's
+    /// fields), as policy rules and templates see it.
+    pub fn flat(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut fields = serde_json::Map::new();
+        fields.insert("kind".into(), self.kind.cli_name().into());
+        fields.insert("name".into(), self.name.clone().into());
+        fields.insert("namespace".into(), self.namespace.clone().into());
+        fields.insert("cell".into(), self.cell.clone().into());
+        fields.insert("tier".into(), self.tier.clone().into());
+        fields.insert("environment".into(), self.environment.clone().into());
+        fields.insert("drProfile".into(), self.dr_profile.clone().into());
+        fields.extend(self.spec.fields());
+        fields
+    }
+
     /// The canonical Kubernetes-style form, as stored under `requests/`.
     pub fn to_manifest(&self) -> serde_json::Value {
         let mut spec = serde_json::json!({
@@ -75,21 +112,9 @@ impl Request {
         if let Some(dr) = &self.dr_profile {
             fields.insert("drProfile".into(), dr.clone().into());
         }
-        match &self.spec {
-            Spec::MySql { size, storage_gb, ha } => {
-                fields.insert("size".into(), size.clone().into());
-                fields.insert("storageGB".into(), (*storage_gb).into());
-                fields.insert("ha".into(), (*ha).into());
-            }
-            Spec::App { image, port, replicas, public_host } => {
-                fields.insert("image".into(), image.clone().into());
-                fields.insert("port".into(), (*port).into());
-                fields.insert("replicas".into(), (*replicas).into());
-                if let Some(host) = public_host {
-                    fields
-                        .insert("traffic".into(), serde_json::json!({ "publicHost": host, "mode": "active-passive" }));
-                }
-            }
+        fields.extend(self.spec.fields());
+        if let Spec::App { public_host: Some(host), .. } = &self.spec {
+            fields.insert("traffic".into(), serde_json::json!({ "publicHost": host, "mode": "active-passive" }));
         }
         serde_json::json!({
             "apiVersion": API_VERSION,
