@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, Question, confirm_write, plan::parse_kind};
+use super::{Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, plan::parse_kind, with_progress};
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::plan::{PlanOptions, PlanOutcome};
 use crate::output::Printer;
@@ -64,9 +64,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
         let prompt = format!("Commit {count} file change{} to the state repo?", if count == 1 { "" } else { "s" });
         confirm_write(args.yes, printer, summary.as_deref(), Question::YesNo(prompt))
     };
-    let progress = Progress::new(printer);
-    let outcome = apply(&mut ctx, &options, &mut confirm_plan, &|m| progress.say(m))?;
-    progress.done();
+    let outcome = with_progress(printer, |progress| apply(&mut ctx, &options, &mut confirm_plan, progress))?;
     match outcome {
         Some(outcome) => {
             if outcome.commit.is_none() {

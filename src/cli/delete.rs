@@ -3,7 +3,9 @@
 use clap::Args;
 use clap_complete::ArgValueCandidates;
 
-use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, Question, confirm_write, plan::parse_kind};
+use super::{
+    Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, plan::parse_kind, print_written, with_progress,
+};
 use crate::ops::delete::delete;
 use crate::output::Printer;
 use crate::request::Kind;
@@ -37,12 +39,7 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
         let question = Question::YesNo(format!("Delete {} {}/{}?", target.kind, target.namespace, target.name));
         confirm_write(args.yes, printer, Some(&summary), question)
     };
-    let progress = Progress::new(printer);
-    let outcome = delete(&mut ctx, &target, args.push.options().as_ref(), &mut ask, &|m| progress.say(m))?;
-    progress.done();
-    match outcome {
-        Some(outcome) => printer.result(&outcome)?,
-        None => printer.note("nothing written"),
-    }
-    Ok(Ending::Success)
+    let push = args.push.options();
+    let outcome = with_progress(printer, |progress| delete(&mut ctx, &target, push.as_ref(), &mut ask, progress))?;
+    print_written(printer, outcome)
 }

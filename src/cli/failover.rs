@@ -3,7 +3,7 @@
 use clap::Args;
 use clap_complete::ArgValueCandidates;
 
-use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, Question, confirm_write};
+use super::{Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, print_written, with_progress};
 use crate::cell::Side;
 use crate::ops::failover::{FailoverOptions, FailoverOutcome, failover};
 use crate::ops::lag::LagSource;
@@ -91,14 +91,9 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
         let question = Question::Typed { prompt, expected: &args.cell };
         confirm_write(args.yes, printer, Some(&plan.human(&printer.err_style)), question)
     };
-    let progress = Progress::new(printer);
-    let outcome = failover(&mut ctx, &options, args.push.options().as_ref(), &mut ask, &|m| progress.say(m))?;
-    progress.done();
-    match outcome {
-        Some(outcome) => printer.result(&outcome)?,
-        None => printer.note("nothing written"),
-    }
-    Ok(Ending::Success)
+    let push = args.push.options();
+    let outcome = with_progress(printer, |progress| failover(&mut ctx, &options, push.as_ref(), &mut ask, progress))?;
+    print_written(printer, outcome)
 }
 
 /// A lag reading is a finite, non-negative number of seconds.

@@ -3,8 +3,9 @@
 
 use std::io::IsTerminal;
 
+use super::{Ending, Failure};
 use crate::ops;
-use crate::output::Printer;
+use crate::output::{Outcome, Printer};
 
 /// A progress line on stderr for fetch, push and retries; silent unless
 /// stderr is a terminal and the output is for people.
@@ -34,6 +35,28 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// Runs an operation with the progress line of its fetches and pushes, and
+/// clears the line however it ends.
+pub(crate) fn with_progress<T>(
+    printer: &Printer,
+    operation: impl FnOnce(&dyn Fn(&str)) -> Result<T, ops::Error>,
+) -> Result<T, ops::Error> {
+    let progress = Progress::new(printer);
+    let result = operation(&|message| progress.say(message));
+    progress.done();
+    result
+}
+
+/// Prints what a writing command wrote, or that it wrote nothing because
+/// the confirmation was declined.
+pub(crate) fn print_written<T: Outcome>(printer: &Printer, outcome: Option<T>) -> Result<Ending, Failure> {
+    match outcome {
+        Some(outcome) => printer.result(&outcome)?,
+        None => printer.note("nothing written"),
+    }
+    Ok(Ending::Success)
 }
 
 /// What a writing command asks before it writes.

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs, Progress, PushArgs, Question, confirm_write};
+use super::{Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, print_written, with_progress};
 use crate::ops::rollback::{Reverted, RollbackOptions, rollback};
 use crate::output::Printer;
 use crate::state::FileChange;
@@ -30,12 +30,7 @@ pub fn run(args: RollbackArgs, global: &GlobalArgs, printer: &Printer) -> Result
         confirm_write(args.yes, printer, Some(&summary), Question::YesNo("Commit this revert?".into()))
     };
     let options = RollbackOptions { commit: args.commit, force: args.force };
-    let progress = Progress::new(printer);
-    let outcome = rollback(&mut ctx, &options, args.push.options().as_ref(), &mut ask, &|m| progress.say(m))?;
-    progress.done();
-    match outcome {
-        Some(outcome) => printer.result(&outcome)?,
-        None => printer.note("nothing written"),
-    }
-    Ok(Ending::Success)
+    let push = args.push.options();
+    let outcome = with_progress(printer, |progress| rollback(&mut ctx, &options, push.as_ref(), &mut ask, progress))?;
+    print_written(printer, outcome)
 }

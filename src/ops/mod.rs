@@ -210,10 +210,12 @@ pub enum Error {
     )]
     StickyConflict { request: String, placement: String, why: String },
 
-    #[error("{path} in the state repo is not a valid placement record: {message}")]
+    #[error("{path} in the state repo is not a record idp can read: {message}")]
     #[diagnostic(
         code(idp::state::record),
-        help("restore it with `git checkout -- {path}` or `idp rollback`; idp never edits a record it cannot read")
+        help(
+            "restore it from the commit before it broke (`git log -- {path}`), or `idp rollback` that commit; idp never acts on a record it cannot read. Nothing was written"
+        )
     )]
     CorruptRecord { path: String, message: String },
 }

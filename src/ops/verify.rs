@@ -8,15 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::plan::request_yaml;
-use super::records::parse_record;
+use super::records::{parse_record, parse_stored_request};
 use super::{Context, Error};
 use crate::layout;
 use crate::record::PlacementRecord;
 use crate::render::RenderInput;
-use crate::request::{self, Request};
+use crate::request::Request;
 use crate::schedule::{self, PolicyRef};
 use crate::state::{self, git};
-use crate::yaml::Source;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -73,18 +72,12 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     for path in files.keys().filter(|p| layout::is_request_path(p)) {
         let bytes = read(path)?.unwrap_or_default();
         expected.insert(path.clone());
-        let parsed = Source::from_bytes(path.clone(), bytes.clone())
-            .map_err(request::RequestError::from)
-            .and_then(|source| request::parse_sources(&[source], None, policy));
-        let request: Request = match parsed {
-            Ok(mut list) if list.len() == 1 => list.remove(0),
-            Ok(_) => {
-                error(path, "a stored request holds exactly one document".into());
-                continue;
-            }
+        let request: Request = match parse_stored_request(path, bytes.clone(), ctx) {
+            Ok(request) => request,
             Err(e) => {
-                for message in e.messages() {
-                    error(path, message);
+                match e {
+                    Error::Request(e) => e.messages().into_iter().for_each(|message| error(path, message)),
+                    other => error(path, other.to_string()),
                 }
                 // Its files are still its own: never advise deleting a live
                 // database because its request stopped validating.
