@@ -1,0 +1,106 @@
+//! The ssh and http(s) transports under libgit2, without OpenSSL: ssh runs the
+//! system's OpenSSH client the way git does, http(s) speaks git's smart HTTP
+//! protocol over ureq (rustls). libgit2 keeps its own git:// and local ones.
+//!
+//! This module owns reaching a network remote and authenticating to it. It
+//! never touches refs or objects: libgit2 speaks the git protocol over the
+//! streams it gets from here.
+//!
+//! `ssh` and `http` hold one transport each; this file registers them and
+//! holds what both read from a URL.
+
+mod http;
+mod ssh;
+
+use std::borrow::Cow;
+use std::ffi::OsString;
+use std::sync::Once;
+
+use git2::transport::{Service, Transport};
+
+use http::Http;
+use ssh::Ssh;
+pub use ssh::ssh_askpass;
+
+/// Makes libgit2 use these transports for ssh (also scp-like `host:path`,
+/// which libgit2 hands to whatever serves `ssh://`) and http(s).
+pub(super) fn register() {
+    static REGISTERED: Once = Once::new();
+    REGISTERED.call_once(|| {
+        // SAFETY: registering appends to a process-wide list that libgit2 reads,
+        // unlocked, whenever it creates a transport. Every idp code path that
+        // creates a remote calls `register` first (`StateRepo::remote`), and Once
+        // holds any concurrent caller until the registration is complete, so the
+        // list is never read while it is written, and never written again.
+        unsafe {
+            for scheme in ["ssh", "ssh+git", "git+ssh"] {
+                let _ = git2::transport::register(scheme, |remote| Transport::smart(remote, false, Ssh));
+            }
+            for scheme in ["http", "https"] {
+                let _ = git2::transport::register(scheme, |remote| Transport::smart(remote, true, Http::default()));
+            }
+        }
+    });
+}
+
+/// A remote's URL as idp may show it: a password in it replaced by `***`.
+pub fn redact_url(url: &str) -> Cow<'_, str> {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.into() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((info, host)) if info.contains(':') => {
+            let user = info.split_once(':').map_or(info, |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}{}", &rest[end..]).into()
+        }
+        _ => url.into(),
+    }
+}
+
+/// The program a service runs on the server.
+fn program(action: Service) -> &'static str {
+    match action {
+        Service::UploadPackLs | Service::UploadPack => "git-upload-pack",
+        Service::ReceivePackLs | Service::ReceivePack => "git-receive-pack",
+    }
+}
+
+/// An environment variable, unless it is unset or empty.
+fn env(key: &str) -> Option<OsString> {
+    std::env::var_os(key).filter(|v| !v.is_empty())
+}
+
+/// `[user@]host`: the user is what comes before the last '@'.
+fn split_user(authority: &str) -> (Option<&str>, &str) {
+    match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, authority),
+    }
+}
+
+/// `%XX` escapes decoded, as git decodes a URL's parts; anything else kept.
+fn percent_decoded(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_never_shown() {
+        assert_eq!(redact_url("https://bob:s3cret@host/x.git"), "https://bob:***@host/x.git");
+        assert_eq!(redact_url("https://x:a@b@host:8443/x?y"), "https://x:***@host:8443/x?y");
+        assert_eq!(redact_url("https://bob@host/x.git"), "https://bob@host/x.git");
+        assert_eq!(redact_url("git@host:org/x.git"), "git@host:org/x.git");
+        assert_eq!(redact_url("origin"), "origin");
+    }
+
+    #[test]
+    fn only_whole_escapes_are_decoded() {
+        assert_eq!(percent_decoded("a%20b%2Fc%40"), "a b/c@");
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
+        assert_eq!(percent_decoded("%+a"), "%+a");
+        assert_eq!(percent_decoded("%ff"), "\u{fffd}");
+    }
+}
