@@ -126,44 +126,103 @@ fn only_state_touches_git2() {
     assert!(outside.is_empty(), "git2 outside src/state/: {outside:?}");
 }
 
-/// Within one folder, `super::x` names a sibling file; those arrows must not
-/// form a cycle (a cycle means two files own one thing).
-#[test]
-fn the_files_of_a_module_do_not_import_each_other_in_a_cycle() {
-    let mut folders: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
-    for file in rust_files(&src()) {
-        folders.entry(file.parent().unwrap().to_path_buf()).or_default().push(file);
+/// The module path of a file: `src/ops/plan.rs` is `[ops, plan]`,
+/// `src/state/transport/mod.rs` is `[state, transport]`.
+fn module_path(file: &Path) -> Vec<String> {
+    let relative = file.strip_prefix(src()).unwrap().with_extension("");
+    let mut path: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    if path.last().is_some_and(|last| last == "mod" || last == "lib") {
+        path.pop();
     }
-    for (folder, files) in folders {
-        let stem = |f: &Path| f.file_stem().unwrap().to_string_lossy().into_owned();
-        let siblings: BTreeSet<String> = files.iter().map(|f| stem(f)).filter(|s| s != "mod").collect();
-        let edges: BTreeMap<String, BTreeSet<String>> = files
-            .iter()
-            .filter(|f| stem(f) != "mod")
-            .map(|f| {
-                let code = code(f);
-                let used = names_after(&code, "super::")
-                    .into_iter()
-                    .chain(names_after(&code, "self::"))
-                    .filter(|n| siblings.contains(*n) && *n != stem(f))
-                    .map(str::to_owned)
-                    .collect();
-                (stem(f), used)
-            })
-            .collect();
-        for start in edges.keys() {
-            // Depth-first from each file; reaching it again is a cycle.
+    path
+}
+
+/// The paths written after `prefix` (`crate::` or `super::`), as
+/// identifier chains; `super::{land::x, Context}` gives both.
+fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
+    fn chains(text: &str) -> Vec<Vec<String>> {
+        let text = text.trim_start();
+        if let Some(inner) = text.strip_prefix('{') {
+            // The items of a group, split at its own commas.
+            let (mut depth, mut start, mut items) = (0, 0, Vec::new());
+            for (at, c) in inner.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        items.extend(chains(&inner[start..at]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        items.extend(chains(&inner[start..at]));
+                        start = at + 1;
+                    }
+                    _ => {}
+                }
+            }
+            return items;
+        }
+        let end = text.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(text.len());
+        let head = &text[..end];
+        if head.is_empty() {
+            return Vec::new();
+        }
+        match text[end..].strip_prefix("::") {
+            Some(rest) => chains(rest)
+                .into_iter()
+                .map(|tail| [vec![head.to_owned()], tail].concat())
+                .chain(
+                    // `a::b::{c, d}` and `a::b::c` both name `a` at least.
+                    std::iter::once(vec![head.to_owned()]),
+                )
+                .collect(),
+            None => vec![vec![head.to_owned()]],
+        }
+    }
+    code.match_indices(prefix)
+        .filter(|(at, _)| !code[..*at].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+        .flat_map(|(at, _)| chains(&code[at + prefix.len()..]))
+        .collect()
+}
+
+/// Within one module, the modules it holds use each other without a cycle
+/// (a cycle means two files own one thing). A use of `crate::state::remote`
+/// from `state/transport/ssh.rs` is an arrow from `transport` to `remote`
+/// inside `state`, wherever it is written.
+#[test]
+fn the_modules_inside_a_module_do_not_use_each_other_in_a_cycle() {
+    let files = rust_files(&src());
+    let known: BTreeSet<Vec<String>> = files.iter().map(|f| module_path(f)).collect();
+    // The longest known module that a path names.
+    let resolve = |path: Vec<String>| (0..=path.len()).rev().map(|n| path[..n].to_vec()).find(|p| known.contains(p));
+    let mut arrows: BTreeMap<Vec<String>, BTreeSet<(String, String)>> = BTreeMap::new();
+    for file in &files {
+        let from = module_path(file);
+        let code = code(file);
+        let parent = from[..from.len().saturating_sub(1)].to_vec();
+        let used = paths_after(&code, "crate::")
+            .into_iter()
+            .chain(paths_after(&code, "super::").into_iter().map(|p| [parent.clone(), p].concat()));
+        for to in used.filter_map(resolve) {
+            let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+            // Uses of an ancestor (`super::Error`) or a descendant are not sideways arrows.
+            if common < from.len() && common < to.len() {
+                arrows.entry(from[..common].to_vec()).or_default().insert((from[common].clone(), to[common].clone()));
+            }
+        }
+    }
+    for (inside, edges) in arrows {
+        let next_of = |node: &String| -> Vec<String> {
+            edges.iter().filter(|(a, _)| a == node).map(|(_, b)| b.clone()).collect()
+        };
+        for (start, _) in &edges {
+            // Depth-first from each module; reaching it again is a cycle.
             let mut stack: Vec<Vec<String>> = vec![vec![start.clone()]];
             while let Some(path) = stack.pop() {
-                for next in &edges[path.last().unwrap()] {
-                    assert!(
-                        next != start,
-                        "a cycle in {}: {} -> {next}",
-                        folder.strip_prefix(src()).unwrap_or(&folder).display(),
-                        path.join(" -> ")
-                    );
-                    if !path.contains(next) {
-                        stack.push([path.clone(), vec![next.clone()]].concat());
+                for next in next_of(path.last().unwrap()) {
+                    assert!(&next != start, "a cycle in crate::{}: {} -> {next}", inside.join("::"), path.join(" -> "));
+                    if !path.contains(&next) {
+                        stack.push([path.clone(), vec![next]].concat());
                     }
                 }
             }
@@ -174,9 +233,14 @@ fn the_files_of_a_module_do_not_import_each_other_in_a_cycle() {
 #[test]
 fn the_checker_sees_what_it_must() {
     // The scanner itself: a path in a comment is not an import, a path in code is.
-    let code = "use crate::ops::plan; // crate::cli\nlet x = crate::state::read(super::land::x);";
+    let code = "use crate::ops::plan; // crate::cli\nlet x = crate::state::read(super::land::x);\nuse super::{records::parse, Context};";
     let code: String = code.lines().map(|l| l.split("//").next().unwrap()).collect::<Vec<_>>().join("\n");
     assert_eq!(names_after(&code, "crate::"), BTreeSet::from(["ops", "state"]));
-    assert_eq!(names_after(&code, "super::"), BTreeSet::from(["land"]));
+    let supers: BTreeSet<Vec<String>> = paths_after(&code, "super::").into_iter().collect();
+    for expected in [&["land"][..], &["land", "x"], &["records", "parse"], &["Context"]] {
+        let expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        assert!(supers.contains(&expected), "{expected:?} in {supers:?}");
+    }
+    assert_eq!(module_path(&src().join("state/transport/mod.rs")), ["state", "transport"]);
     assert!(layer_of("cli") < layer_of("ops") && layer_of("ops") < layer_of("state"));
 }
