@@ -101,10 +101,11 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         };
         let record: PlacementRecord = match parse_record(&record_path, &record_bytes) {
             Ok(record) => record,
-            Err(e) => {
-                error(&record_path, e.to_string());
+            Err(Error::CorruptRecord { message, .. }) => {
+                error(&record_path, format!("is not a record idp can read: {message}"));
                 continue;
             }
+            Err(other) => return Err(other),
         };
         let decision = record.decision();
         match rules.admit(&super::rules::admission_input(policy, &request, Some(&record))) {

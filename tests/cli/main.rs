@@ -23,6 +23,7 @@ mod output;
 mod plan;
 mod plan_contract;
 mod policy;
+mod records;
 mod remote;
 mod secrets;
 mod transport;
