@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::history::trailers;
 use super::{Context, ContextOptions};
 use crate::render::Renderer;
-use crate::state::{MARKER_PATH, StateRepo, VERSION_TRAILER, redact_url};
+use crate::state::{DEFAULT_NETWORK_TIMEOUT, MARKER_PATH, StateRepo, VERSION_TRAILER, redact_url};
 
 #[derive(Debug, Clone)]
 pub struct DoctorOptions {
@@ -306,10 +306,11 @@ fn on_path(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
-/// Connects to the remote and reads its default branch, as `--push` would.
+/// Connects to the remote and reads its default branch, as `--push` would
+/// with its default `--timeout`.
 fn reachable(state: &StateRepo, remote: &str) -> Check {
     const NAME: &str = "remote";
-    match state.remote_default_branch(remote) {
+    match state.remote_default_branch(remote, DEFAULT_NETWORK_TIMEOUT) {
         Ok(branch) => ok(NAME, format!("`{remote}` answers; its default branch is {branch}")),
         Err(e) => fail(
             NAME,

@@ -23,8 +23,8 @@ pub use commit::{FileChange, MANAGED_PREFIXES, VERSION_TRAILER};
 pub use layout::*;
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
 pub use pack::PACK_THRESHOLD;
-pub use remote::{DEFAULT_NETWORK_TIMEOUT, PushFailure, set_network_timeout, tracking_ref};
-pub use transport::{redact_url, ssh_askpass};
+pub use remote::{PushFailure, tracking_ref};
+pub use transport::{DEFAULT_NETWORK_TIMEOUT, redact_url, ssh_askpass};
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum StateError {
