@@ -38,7 +38,7 @@ pub struct Prepared {
     /// The validated requests, in the order of `outcome.results`.
     pub requests: Vec<Request>,
     /// HEAD when the plan was made; the commit must sit right on top of it.
-    pub base: Option<git2::Oid>,
+    pub base: Option<state::ObjectId>,
     pub files: Vec<FileChange>,
     /// What each path held at `base`, for `--diff`.
     pub before: BTreeMap<String, Vec<u8>>,

@@ -8,11 +8,10 @@
 
 use std::time::Duration;
 
-use git2::Oid;
 use serde::Serialize;
 
 use super::{Context, Error};
-use crate::state::{DEFAULT_LOCK_WAIT, FileChange, PushFailure};
+use crate::state::{DEFAULT_LOCK_WAIT, FileChange, ObjectId, PushFailure};
 
 /// `--push` and its companions.
 #[derive(Debug, Clone)]
@@ -170,7 +169,7 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(fastrand::u64(ceiling / 4..=ceiling))
 }
 
-fn short(oid: Oid) -> String {
+fn short(oid: ObjectId) -> String {
     oid.to_string()[..12].to_owned()
 }
 

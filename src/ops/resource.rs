@@ -26,7 +26,7 @@ impl ResourceRef {
     }
 
     /// Every file idp keeps for the request at a commit.
-    fn files(&self, state: &StateRepo, commit: git2::Oid) -> Result<Vec<String>, Error> {
+    fn files(&self, state: &StateRepo, commit: state::ObjectId) -> Result<Vec<String>, Error> {
         let mut files = Vec::new();
         for path in [
             state::request_path(self.kind, &self.namespace, &self.name),
@@ -50,7 +50,7 @@ impl ResourceRef {
         Ok(files)
     }
 
-    fn record(&self, state: &StateRepo, commit: git2::Oid) -> Result<Option<PlacementRecord>, Error> {
+    fn record(&self, state: &StateRepo, commit: state::ObjectId) -> Result<Option<PlacementRecord>, Error> {
         let path = state::placement_path(self.kind, &self.namespace, &self.name);
         let Some(bytes) = state.read_at(commit, &path)? else { return Ok(None) };
         let text = String::from_utf8_lossy(&bytes);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use git2::{ErrorCode, FetchOptions, Oid, PushOptions, RemoteCallbacks};
 
 use super::transport::{Transfer, redact_url};
-use super::{StateError, StateRepo, git};
+use super::{ObjectId, StateError, StateRepo, git};
 
 /// A temporary ref through which a commit is pushed (libgit2 pushes refs,
 /// not bare object ids). Removed after every push attempt.
@@ -71,7 +71,7 @@ impl StateRepo {
         branch: &str,
         timeout: Duration,
         progress: Progress<'_>,
-    ) -> Result<Option<Oid>, StateError> {
+    ) -> Result<Option<ObjectId>, StateError> {
         let transfer = Transfer::start(timeout);
         let mut remote = self.remote(remote_name, &transfer)?;
         let tracking = tracking_ref(remote_name, branch);
@@ -93,7 +93,7 @@ impl StateRepo {
             return Ok(None);
         }
         match self.repo.refname_to_id(&tracking) {
-            Ok(oid) => Ok(Some(oid)),
+            Ok(oid) => Ok(Some(ObjectId(oid))),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
             Err(e) => Err(git("read the fetched branch")(e)),
         }
@@ -117,12 +117,13 @@ impl StateRepo {
     pub fn push_commit(
         &self,
         remote_name: &str,
-        commit: Oid,
+        commit: ObjectId,
         branch: &str,
-        expected: Option<Oid>,
+        expected: Option<ObjectId>,
         timeout: Duration,
         progress: Progress<'_>,
     ) -> Result<(), PushFailure> {
+        let (commit, expected) = (commit.0, expected.map(|e| e.0));
         let transfer = Transfer::start(timeout);
         let remote = self.remote(remote_name, &transfer).map_err(PushFailure::Failed)?;
         // A relative path is relative to the repo, as git reads it.
@@ -239,9 +240,10 @@ impl StateRepo {
     pub fn fast_forward(
         &self,
         branch: &str,
-        commit: Oid,
+        commit: ObjectId,
         changes_hint: &[super::FileChange],
     ) -> Result<bool, StateError> {
+        let commit = commit.0;
         let local = format!("refs/heads/{branch}");
         let current = self.repo.refname_to_id(&local).ok();
         if let Some(current) = current
