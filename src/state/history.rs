@@ -114,3 +114,27 @@ impl StateRepo {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::FileChange;
+
+    #[test]
+    fn the_log_reads_commits_newest_first_and_revisions_resolve_to_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateRepo::init(dir.path()).unwrap();
+        let first = state.commit_changes(None, &[FileChange::upsert("a", "1")], "first\n\nbody\n").unwrap();
+        let second = state.commit_changes(Some(first), &[FileChange::upsert("a", "2")], "second\n").unwrap();
+        let log: Vec<Commit> = state.log(second).unwrap().collect::<Result<_, _>>().unwrap();
+        assert_eq!(log.iter().map(|c| c.id).collect::<Vec<_>>(), [second, first]);
+        assert_eq!(log[0].parents, [first]);
+        assert!(log[1].parents.is_empty());
+        assert_eq!((log[1].title(), log[1].message.as_str()), ("first", "first\n\nbody\n"));
+        assert_eq!(state.first_parent_log(second).unwrap().count(), 2);
+        assert_eq!(state.revparse("HEAD~1").unwrap(), first);
+        assert_eq!(state.revparse(&second.to_string()).unwrap(), second);
+        assert!(state.revparse("no-such-branch").is_err());
+        assert_eq!(state.commit(first).unwrap().title(), "first");
+    }
+}

@@ -52,3 +52,33 @@ impl StateRepo {
         Ok(Revert::Changes(changes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(state: &StateRepo, changes: &[FileChange], message: &str) -> ObjectId {
+        state.commit_changes(state.head().unwrap(), changes, message).unwrap()
+    }
+
+    #[test]
+    fn a_revert_gives_the_changes_that_undo_a_commit_or_the_paths_in_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateRepo::init(dir.path()).unwrap();
+        commit(&state, &[FileChange::upsert("a.yaml", "one\n")], "first");
+        let second = commit(
+            &state,
+            &[FileChange::upsert("a.yaml", "two\n"), FileChange::upsert("dir/b.yaml", "new\n")],
+            "second",
+        );
+        let Revert::Changes(mut changes) = state.revert(second, second).unwrap() else { panic!("a conflict") };
+        changes.sort_by(|a, b| a.path().cmp(b.path()));
+        assert_eq!(changes, [FileChange::upsert("a.yaml", "one\n"), FileChange::Remove { path: "dir/b.yaml".into() }]);
+
+        let third = commit(&state, &[FileChange::upsert("a.yaml", "three\n")], "third");
+        match state.revert(second, third).unwrap() {
+            Revert::Conflicts(paths) => assert_eq!(paths, ["a.yaml"]),
+            Revert::Changes(changes) => panic!("reverted over a later change: {changes:?}"),
+        }
+    }
+}

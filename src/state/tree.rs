@@ -56,3 +56,29 @@ impl StateRepo {
         Ok(files)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::FileChange;
+
+    #[test]
+    fn folders_and_files_are_listed_at_a_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateRepo::init(dir.path()).unwrap();
+        let files = ["p/ns-a/x.yaml", "p/ns-a/deep/y.yaml", "p/ns-b/z.yaml", "p/file.yaml", "top.yaml"];
+        let changes: Vec<FileChange> = files.iter().map(|f| FileChange::upsert(*f, f.as_bytes())).collect();
+        let commit = state.commit_changes(None, &changes, "files\n").unwrap();
+        assert_eq!(state.subdirs(commit, "p").unwrap(), ["ns-a", "ns-b"]);
+        assert!(state.subdirs(commit, "missing").unwrap().is_empty());
+        assert!(state.subdirs(commit, "top.yaml").unwrap().is_empty());
+        let all = state.all_files(commit).unwrap();
+        let mut expected = files.map(str::to_owned).to_vec();
+        expected.sort();
+        assert_eq!(all.keys().cloned().collect::<Vec<_>>(), expected);
+        assert_eq!(state.blob(all["p/ns-b/z.yaml"]).unwrap(), b"p/ns-b/z.yaml");
+        let mut listed = state.list_dir(commit, "p/ns-a").unwrap();
+        listed.sort();
+        assert_eq!(listed, ["p/ns-a/deep/y.yaml", "p/ns-a/x.yaml"]);
+    }
+}

@@ -163,6 +163,37 @@ mod tests {
         assert_eq!(redact_url("origin"), "origin");
     }
 
+    /// libgit2's two socket timeouts, read while no transfer runs.
+    fn libgit2_timeouts() -> (i32, i32) {
+        let _turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
+        // SAFETY: holding the turn, as a transfer does.
+        unsafe {
+            (
+                git2::opts::get_server_connect_timeout_in_milliseconds().unwrap(),
+                git2::opts::get_server_timeout_in_milliseconds().unwrap(),
+            )
+        }
+    }
+
+    #[test]
+    fn a_transfer_installs_its_timeout_and_puts_back_the_previous_one() {
+        let before = libgit2_timeouts();
+        {
+            let transfer = Transfer::start(Duration::from_secs(7));
+            assert_eq!((transfer.timeout, timeout_in_force()), (Duration::from_secs(7), Duration::from_secs(7)));
+            // SAFETY: this thread holds the turn (`transfer`).
+            let installed = unsafe {
+                (
+                    git2::opts::get_server_connect_timeout_in_milliseconds().unwrap(),
+                    git2::opts::get_server_timeout_in_milliseconds().unwrap(),
+                )
+            };
+            assert_eq!(installed, (7000, 7000));
+        }
+        assert_eq!(libgit2_timeouts(), before);
+        assert_eq!(timeout_in_force(), DEFAULT_NETWORK_TIMEOUT);
+    }
+
     #[test]
     fn only_whole_escapes_are_decoded() {
         assert_eq!(percent_decoded("a%20b%2Fc%40"), "a b/c@");
