@@ -11,7 +11,6 @@ use clap_complete::engine::CompletionCandidate;
 
 use crate::layout;
 use crate::ops::{Context, ContextOptions};
-use crate::state::StateRepo;
 
 /// The environment variable through which the shell asks idp to complete;
 /// not clap's default `COMPLETE`, which is too common a name to own.
@@ -96,7 +95,7 @@ fn placements() -> Vec<(String, String, String)> {
     let Some(ctx) = context() else { return Vec::new() };
     let (Some(state), Some(base)) = (ctx.state.as_ref(), ctx.base) else { return Vec::new() };
     let mut found = Vec::new();
-    for namespace in dirs(state, base, layout::PLACEMENTS_DIR) {
+    for namespace in state.subdirs(base, layout::PLACEMENTS_DIR).unwrap_or_default() {
         for path in state.list_dir(base, &layout::placements_dir(&namespace)).unwrap_or_default() {
             if let Some(file) = layout::RequestFileName::parse(&path) {
                 found.push((file.kind, file.namespace, file.name));
@@ -104,16 +103,4 @@ fn placements() -> Vec<(String, String, String)> {
         }
     }
     found
-}
-
-/// The folders directly under `dir` at a commit.
-fn dirs(state: &StateRepo, base: git2::Oid, dir: &str) -> Vec<String> {
-    let tree = state.git().find_commit(base).and_then(|c| c.tree());
-    let Ok(tree) = tree else { return Vec::new() };
-    let Ok(entry) = tree.get_path(std::path::Path::new(dir)) else { return Vec::new() };
-    let Ok(sub) = state.git().find_tree(entry.id()) else { return Vec::new() };
-    sub.iter()
-        .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
-        .filter_map(|e| e.name().ok().map(str::to_owned))
-        .collect()
 }

@@ -40,17 +40,14 @@ pub struct PushArgs {
 }
 
 impl PushArgs {
-    /// The resolved push settings. libgit2's network timeout is process-wide,
-    /// so it is set here, before anything is fetched or pushed.
+    /// The resolved push settings.
     pub fn options(&self) -> Option<ops::land::PushOptions> {
-        if self.push {
-            crate::state::set_network_timeout(std::time::Duration::from_secs(self.timeout));
-        }
         self.push.then(|| ops::land::PushOptions {
             remote: self.remote.clone(),
             branch: self.branch.clone(),
             base: self.base.clone(),
             max_attempts: self.max_retries.max(1),
+            timeout: std::time::Duration::from_secs(self.timeout),
         })
     }
 }

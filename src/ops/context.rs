@@ -3,13 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::Oid;
-
 use super::Error;
 use crate::layout::{self, POLICY_PATH};
 use crate::policy::{self, LoadedPolicy, PolicyOrigin};
 use crate::render::Renderer;
-use crate::state::StateRepo;
+use crate::state::{ObjectId, StateRepo};
 use crate::yaml::Source;
 
 #[derive(Debug, Clone, Default)]
@@ -27,7 +25,7 @@ pub struct Context {
     pub policy: LoadedPolicy,
     pub state: Option<StateRepo>,
     /// The commit everything is read from: HEAD, or a fetched remote head.
-    pub base: Option<Oid>,
+    pub base: Option<ObjectId>,
     policy_file: Option<PathBuf>,
 }
 
@@ -49,7 +47,7 @@ impl Context {
 
     /// The same repo read at another commit (a freshly fetched remote head);
     /// the policy is re-read there unless `--policy` named a file.
-    pub fn rebase(&mut self, base: Option<Oid>) -> Result<(), Error> {
+    pub fn rebase(&mut self, base: Option<ObjectId>) -> Result<(), Error> {
         self.policy = load_policy(self.policy_file.as_deref(), self.state.as_ref(), base)?;
         self.base = base;
         Ok(())
@@ -95,7 +93,7 @@ impl Context {
     }
 }
 
-fn load_policy(file: Option<&Path>, state: Option<&StateRepo>, base: Option<Oid>) -> Result<LoadedPolicy, Error> {
+fn load_policy(file: Option<&Path>, state: Option<&StateRepo>, base: Option<ObjectId>) -> Result<LoadedPolicy, Error> {
     if let Some(file) = file {
         let source = Source::read(file).map_err(policy::PolicyError::from)?;
         return Ok(policy::load(source, PolicyOrigin::File(file.display().to_string()))?);

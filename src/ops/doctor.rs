@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::history::trailers;
 use super::{Context, ContextOptions};
 use crate::layout::MARKER_PATH;
-use crate::state::{StateRepo, VERSION_TRAILER, redact_url};
+use crate::state::{DEFAULT_NETWORK_TIMEOUT, StateRepo, VERSION_TRAILER, global_config_string, redact_url};
 
 #[derive(Debug, Clone)]
 pub struct DoctorOptions {
@@ -141,11 +141,13 @@ fn state_repo(options: &DoctorOptions, checks: &mut Vec<Check>) -> Option<StateR
 /// Who idp's commits name as author (the audit log).
 fn git_identity(state: Option<&StateRepo>) -> Check {
     const NAME: &str = "git identity";
-    let config = match state {
-        Some(state) => state.git().config(),
-        None => git2::Config::open_default(),
+    let get = |key: &str| {
+        match state {
+            Some(state) => state.config_string(key),
+            None => global_config_string(key),
+        }
+        .filter(|v| !v.trim().is_empty())
     };
-    let get = |key: &str| config.as_ref().ok().and_then(|c| c.get_string(key).ok()).filter(|v| !v.trim().is_empty());
     match (get("user.name"), get("user.email")) {
         (Some(name), Some(email)) => ok(NAME, format!("{name} <{email}>")),
         _ => warn(
@@ -207,14 +209,8 @@ fn version(ctx: &Context) -> Check {
 /// `createdBy`. Reads at most a few hundred commits.
 fn last_writer(ctx: &Context) -> Option<String> {
     let state = ctx.state.as_ref()?;
-    let repo = state.git();
-    let mut walk = repo.revwalk().ok()?;
-    walk.push(ctx.base?).ok()?;
-    walk.simplify_first_parent().ok()?;
-    for oid in walk.take(500).flatten() {
-        let Ok(commit) = repo.find_commit(oid) else { continue };
-        let message = commit.message().unwrap_or_default();
-        if let Some((_, version)) = trailers(message).into_iter().rev().find(|(k, _)| *k == VERSION_TRAILER) {
+    for commit in state.first_parent_log(ctx.base?).ok()?.take(500).flatten() {
+        if let Some((_, version)) = trailers(&commit.message).into_iter().rev().find(|(k, _)| *k == VERSION_TRAILER) {
             return Some(version.to_owned());
         }
     }
@@ -237,10 +233,10 @@ fn compare(a: &str, b: &str) -> std::cmp::Ordering {
 /// client with IDP_SSH_KEY, the ssh-agent or its own configuration.
 fn credentials(state: &StateRepo, remote: &str) -> Check {
     const NAME: &str = "credentials";
-    let url = match state.git().find_remote(remote) {
-        Ok(r) => r.url().unwrap_or_default().to_owned(),
-        Err(_) if remote.contains(':') || remote.contains('/') => remote.to_owned(),
-        Err(_) => return ok(NAME, format!("no remote `{remote}`: nothing to push to (add one for --push)")),
+    let url = match state.remote_url(remote) {
+        Some(url) => url,
+        None if remote.contains(':') || remote.contains('/') => remote.to_owned(),
+        None => return ok(NAME, format!("no remote `{remote}`: nothing to push to (add one for --push)")),
     };
     let shown = redact_url(&url).into_owned();
     let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
@@ -252,7 +248,7 @@ fn credentials(state: &StateRepo, remote: &str) -> Check {
         if shown != url {
             return ok(NAME, format!("{shown}: the user and password in the URL"));
         }
-        let helper = state.git().config().ok().and_then(|c| c.get_string("credential.helper").ok());
+        let helper = state.config_string("credential.helper");
         return match helper {
             Some(helper) if on_path("git") => ok(NAME, format!("{shown}: git's credential helper `{helper}`")),
             Some(helper) => warn(
@@ -306,10 +302,11 @@ fn on_path(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
-/// Connects to the remote and reads its default branch, as `--push` would.
+/// Connects to the remote and reads its default branch, as `--push` would
+/// with its default `--timeout`.
 fn reachable(state: &StateRepo, remote: &str) -> Check {
     const NAME: &str = "remote";
-    match state.remote_default_branch(remote) {
+    match state.remote_default_branch(remote, DEFAULT_NETWORK_TIMEOUT) {
         Ok(branch) => ok(NAME, format!("`{remote}` answers; its default branch is {branch}")),
         Err(e) => fail(
             NAME,

@@ -189,11 +189,7 @@ fn prepare(
         _ => {}
     }
 
-    let by = ctx
-        .state()?
-        .signature()
-        .map(|s| format!("{} <{}>", s.name().unwrap_or("?"), s.email().unwrap_or("?")))
-        .unwrap_or_default();
+    let by = ctx.state()?.identity().unwrap_or_default();
     cell.active_side = to;
     cell.events.push(Event {
         action: action.into(),

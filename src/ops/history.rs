@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use super::{Context, Error};
-use crate::state::git;
 
 #[derive(Debug, Clone, Default)]
 pub struct HistoryOptions {
@@ -55,24 +54,19 @@ pub fn is_idp_commit(message: &str) -> bool {
 pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome, Error> {
     let state = ctx.state()?;
     let Some(base) = ctx.base else { return Ok(HistoryOutcome { entries: Vec::new() }) };
-    let repo = state.git();
-    let mut walk = repo.revwalk().map_err(git("walk history"))?;
-    walk.push(base).map_err(git("walk history"))?;
     let mut entries = Vec::new();
-    for oid in walk {
-        let commit = repo.find_commit(oid.map_err(git("walk history"))?).map_err(git("read a commit"))?;
-        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        let time = jiff::Timestamp::from_second(commit.time().seconds()).map(|t| t.to_string()).unwrap_or_default();
-        let author = String::from_utf8_lossy(commit.author().name_bytes()).into_owned();
-        let title = message.lines().next().unwrap_or_default().to_owned();
-        for entry in entries_of(&message) {
+    for commit in state.log(base)? {
+        let commit = commit?;
+        let time = jiff::Timestamp::from_second(commit.time).map(|t| t.to_string()).unwrap_or_default();
+        let title = commit.title().to_owned();
+        for entry in entries_of(&commit.message) {
             if options.limit.is_some_and(|limit| entries.len() >= limit) {
                 return Ok(HistoryOutcome { entries });
             }
             let entry = HistoryEntry {
                 time: time.clone(),
-                author: author.clone(),
-                commit: commit.id().to_string(),
+                author: commit.author.clone(),
+                commit: commit.id.to_string(),
                 title: title.clone(),
                 ..entry
             };

@@ -9,7 +9,7 @@ use super::Error;
 use crate::layout::{self, MARKER_PATH, POLICY_PATH};
 use crate::policy::DEFAULT_POLICY_YAML;
 use crate::render::Renderer;
-use crate::state::{FileChange, StateError, StateRepo};
+use crate::state::{FileChange, StateRepo};
 
 const STATE_README: &str = include_str!("../../templates/state-repo/README.md");
 
@@ -39,7 +39,7 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
             {
                 return Err(Error::NotEmpty { path: dir.display().to_string(), why: "it holds files".into() });
             }
-            init_repo(dir)?
+            StateRepo::init(dir)?
         }
     };
     let head = state.head()?;
@@ -99,14 +99,6 @@ fn policy_text(provider: Option<&str>) -> Result<String, Error> {
     debug_assert_eq!(DEFAULT_POLICY_YAML.matches(&line).count(), 1, "the default policy names its provider once");
     // A name from the policy's own list: a plain YAML word, safe to splice.
     Ok(DEFAULT_POLICY_YAML.replacen(&line, &format!("\n  defaultProvider: {provider}\n"), 1))
-}
-
-fn init_repo(dir: &Path) -> Result<StateRepo, Error> {
-    let mut options = git2::RepositoryInitOptions::new();
-    options.initial_head("main").mkpath(true);
-    git2::Repository::init_opts(dir, &options)
-        .map_err(|source| StateError::Git { context: format!("create a repository in {}", dir.display()), source })?;
-    Ok(StateRepo::open(dir)?)
 }
 
 fn marker() -> String {

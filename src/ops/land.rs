@@ -10,11 +10,10 @@
 
 use std::time::Duration;
 
-use git2::Oid;
 use serde::Serialize;
 
 use super::{Context, Error};
-use crate::state::{DEFAULT_LOCK_WAIT, FileChange, PushFailure};
+use crate::state::{DEFAULT_LOCK_WAIT, FileChange, ObjectId, PushFailure};
 
 /// `--push` and its companions.
 #[derive(Debug, Clone)]
@@ -28,6 +27,9 @@ pub struct PushOptions {
     pub base: Option<String>,
     /// Attempts before giving up on a contended branch.
     pub max_attempts: u32,
+    /// How long the remote may stay silent (connecting, or between two reads
+    /// or writes) before a fetch or push gives up.
+    pub timeout: Duration,
 }
 
 /// Where a commit landed.
@@ -150,7 +152,7 @@ fn land_on_remote<T>(
         Some(branch) => {
             let base = match &options.base {
                 Some(base) => base.clone(),
-                None => state.remote_default_branch(&remote)?,
+                None => state.remote_default_branch(&remote, options.timeout)?,
             };
             (branch.clone(), Some(base))
         }
@@ -162,7 +164,9 @@ fn land_on_remote<T>(
         let state = ctx.state()?;
         progress(&format!("fetch {target} from {shown} (attempt {attempt})"));
         let fetch = |branch: &str| {
-            state.fetch_branch(&remote, branch, progress).map_err(|e| unreachable(&shown, branch, attempt, e))
+            state
+                .fetch_branch(&remote, branch, options.timeout, progress)
+                .map_err(|e| unreachable(&shown, branch, attempt, e))
         };
         let mut head = fetch(&target)?;
         // What the target branch must still point at for the push to land.
@@ -183,7 +187,7 @@ fn land_on_remote<T>(
         let state = ctx.state()?;
         let commit = state.create_commit(head, &files, &message)?;
         progress(&format!("push {} to {shown} {target}", short(commit)));
-        match state.push_commit(&remote, commit, &target, head_on_remote, progress) {
+        match state.push_commit(&remote, commit, &target, head_on_remote, options.timeout, progress) {
             Ok(()) => {
                 if target == local_branch {
                     state.fast_forward(&target, commit, &files)?;
@@ -204,7 +208,7 @@ fn land_on_remote<T>(
                 // A refusal while the branch moved is a lost race in disguise;
                 // on an unmoved branch it is the server saying no.
                 let now = state
-                    .fetch_branch(&remote, &target, progress)
+                    .fetch_branch(&remote, &target, options.timeout, progress)
                     .map_err(|e| unreachable(&shown, &target, attempt, e))?;
                 if now == head_on_remote || attempt == options.max_attempts {
                     return Err(Error::PushRejected { remote: shown, branch: target, message });
@@ -229,7 +233,7 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(fastrand::u64(ceiling / 4..=ceiling))
 }
 
-fn short(oid: Oid) -> String {
+fn short(oid: ObjectId) -> String {
     oid.to_string()[..12].to_owned()
 }
 

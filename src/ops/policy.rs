@@ -178,13 +178,9 @@ pub fn load_named(ctx: &Context, name: &str) -> Result<LoadedPolicy, Error> {
         return Ok(crate::policy::load(source, PolicyOrigin::File(name.into()))?);
     }
     let state = ctx.state()?;
-    let commit = state
-        .git()
-        .revparse_single(name)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(|_| Error::UnknownRevision { revision: name.into() })?;
+    let commit = state.revparse(name).map_err(|_| Error::UnknownRevision { revision: name.into() })?;
     let bytes = state
-        .read_at(commit.id(), POLICY_PATH)?
+        .read_at(commit, POLICY_PATH)?
         .ok_or_else(|| Error::UnknownRevision { revision: format!("{name} (no {POLICY_PATH} there)") })?;
     let source =
         Source::from_bytes(format!("{name}:{POLICY_PATH}"), bytes).map_err(crate::policy::PolicyError::from)?;

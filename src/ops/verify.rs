@@ -15,7 +15,7 @@ use crate::record::PlacementRecord;
 use crate::render::RenderInput;
 use crate::request::Request;
 use crate::schedule::{self, PolicyRef};
-use crate::state::{self, git};
+use crate::state;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,7 +49,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let Some(base) = ctx.base else {
         return Ok(VerifyOutcome { ok: true, strict, requests: 0, files: 0, findings: Vec::new() });
     };
-    let files = all_files(repo, base)?;
+    let files = repo.all_files(base)?;
     let read = |path: &str| files.get(path).map(|id| repo.blob(*id)).transpose();
 
     // Rules must compile.
@@ -280,22 +280,9 @@ pub fn secret_looking(text: &str) -> Vec<(usize, String)> {
 }
 
 /// The files a request file's path says belong to it, whatever its content.
-fn owned_by(files: &BTreeMap<String, git2::Oid>, request_path: &str) -> Vec<String> {
+fn owned_by(files: &BTreeMap<String, state::ObjectId>, request_path: &str) -> Vec<String> {
     let Some(owner) = layout::RequestFileName::parse(request_path) else { return Vec::new() };
     files.keys().filter(|f| owner.owns(f)).cloned().collect()
-}
-
-fn all_files(repo: &state::StateRepo, base: git2::Oid) -> Result<BTreeMap<String, git2::Oid>, Error> {
-    let tree = repo.git().find_commit(base).and_then(|c| c.tree()).map_err(git("read HEAD tree"))?;
-    let mut files = BTreeMap::new();
-    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-        if entry.kind() == Some(git2::ObjectType::Blob) {
-            files.insert(format!("{dir}{}", entry.name().unwrap_or_default()), entry.id());
-        }
-        git2::TreeWalkResult::Ok
-    })
-    .map_err(git("walk HEAD tree"))?;
-    Ok(files)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use git2::build::TreeUpdateBuilder;
 use git2::{FileMode, IndexEntry, IndexTime, Oid, Repository, Signature, Status, StatusOptions};
 
 use super::pack::{Blob, PACK_THRESHOLD, PackEntry, write_pack};
-use super::{StateError, StateRepo, git};
+use super::{ObjectId, StateError, StateRepo, git};
 
 /// libgit2 checks that every object a tree names exists; a packed commit's
 /// blobs are written after its trees, so the check is off while they are built.
@@ -98,24 +98,6 @@ pub const VERSION_TRAILER: &str = "Idp-Version";
 const CHECKOUT_MARK: &str = "idp-checkout";
 
 impl StateRepo {
-    /// The files below a directory at a commit (that directory only, recursively;
-    /// never the whole tree).
-    pub fn list_dir(&self, commit: Oid, dir: &str) -> Result<Vec<String>, StateError> {
-        let tree = self.tree_at(commit)?;
-        let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(Vec::new()) };
-        let Ok(subtree) = self.repo.find_tree(entry.id()) else { return Ok(Vec::new()) };
-        let mut files = Vec::new();
-        subtree
-            .walk(git2::TreeWalkMode::PreOrder, |parent, e| {
-                if e.kind() == Some(git2::ObjectType::Blob) {
-                    files.push(format!("{dir}/{parent}{}", e.name().unwrap_or_default()));
-                }
-                git2::TreeWalkResult::Ok
-            })
-            .map_err(git(format!("list {dir}")))?;
-        Ok(files)
-    }
-
     /// Managed paths with uncommitted changes in the work tree or index.
     pub fn dirty_managed_paths(&self) -> Result<Vec<String>, StateError> {
         if self.repo.is_bare() {
@@ -135,18 +117,26 @@ impl StateRepo {
     }
 
     /// The author of idp's commits: the repo's git identity, else `idp`.
-    pub fn signature(&self) -> Result<Signature<'static>, StateError> {
+    fn signature(&self) -> Result<Signature<'static>, StateError> {
         self.repo.signature().or_else(|_| Signature::now("idp", "idp@localhost")).map_err(git("make a signature"))
+    }
+
+    /// Who idp's commits name as author, as `Name <email>` (`?` for a part
+    /// that is not UTF-8).
+    pub fn identity(&self) -> Result<String, StateError> {
+        let s = self.signature()?;
+        Ok(format!("{} <{}>", s.name().unwrap_or("?"), s.email().unwrap_or("?")))
     }
 
     /// Commits `changes` on top of `parent` (HEAD as read when planning) and
     /// moves the current branch there only if it still points at `parent`.
     pub fn commit_changes(
         &self,
-        parent: Option<Oid>,
+        parent: Option<ObjectId>,
         changes: &[FileChange],
         message: &str,
-    ) -> Result<Oid, StateError> {
+    ) -> Result<ObjectId, StateError> {
+        let parent = parent.map(|p| p.0);
         let commit = self.write_commit(parent, changes, message)?;
         let branch = self.branch_ref()?;
         let log = format!("idp: {}", message.lines().next().unwrap_or_default());
@@ -164,7 +154,7 @@ impl StateRepo {
                 .map_err(|e| StateError::CheckoutIncomplete { commit: commit.to_string(), message: e.to_string() })?;
             let _ = std::fs::remove_file(&mark);
         }
-        Ok(commit)
+        Ok(ObjectId(commit))
     }
 
     /// Finishes the checkout of HEAD that an earlier idp process started and
@@ -176,7 +166,7 @@ impl StateRepo {
         let mark = self.repo.path().join(CHECKOUT_MARK);
         let Ok(text) = std::fs::read_to_string(&mark) else { return Ok(()) };
         let head = self.head()?;
-        if let (Ok(marked), Some(head)) = (Oid::from_str(text.trim()), head)
+        if let (Ok(marked), Some(ObjectId(head))) = (Oid::from_str(text.trim()), head)
             && marked == head
         {
             let commit = self.repo.find_commit(head).map_err(git("read HEAD"))?;
@@ -201,8 +191,13 @@ impl StateRepo {
 
     /// Writes a commit object for `changes` on top of `parent` without moving
     /// any branch: until a ref points at it, it is invisible and harmless.
-    pub fn create_commit(&self, parent: Option<Oid>, changes: &[FileChange], message: &str) -> Result<Oid, StateError> {
-        self.write_commit(parent, changes, message)
+    pub fn create_commit(
+        &self,
+        parent: Option<ObjectId>,
+        changes: &[FileChange],
+        message: &str,
+    ) -> Result<ObjectId, StateError> {
+        self.write_commit(parent.map(|p| p.0), changes, message).map(ObjectId)
     }
 
     fn write_commit(&self, parent: Option<Oid>, changes: &[FileChange], message: &str) -> Result<Oid, StateError> {

@@ -6,25 +6,33 @@
 //! walks the whole tree on the plan/apply path.
 
 mod commit;
+mod config;
+mod history;
 mod lock;
 mod pack;
 mod remote;
+mod revert;
 mod transport;
+mod tree;
 
 use std::cell::Cell;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
-
-use crate::layout::MARKER_PATH;
 use miette::Diagnostic;
 
+use crate::layout::MARKER_PATH;
+
 pub use commit::{FileChange, VERSION_TRAILER};
+pub use config::global_config_string;
+pub use history::{Commit, CommitSummary};
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
 pub use pack::PACK_THRESHOLD;
-pub use remote::{DEFAULT_NETWORK_TIMEOUT, PushFailure, set_network_timeout, tracking_ref};
-pub use transport::{redact_url, ssh_askpass};
+pub use remote::{PushFailure, tracking_ref};
+pub use revert::Revert;
+pub use transport::{DEFAULT_NETWORK_TIMEOUT, redact_url, ssh_askpass};
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum StateError {
@@ -81,7 +89,7 @@ pub enum StateError {
     },
 }
 
-pub(crate) fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> StateError {
+fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> StateError {
     let context = context.into();
     move |source| StateError::Git { context, source }
 }
@@ -103,6 +111,24 @@ pub fn tune_libgit2() {
     });
 }
 
+/// The id of a commit or a file's blob. Callers compare it, show it (the
+/// full hex hash) and hand it back to `StateRepo`; only `state` turns it into
+/// a git object.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(Oid);
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
 /// An opened state repo.
 pub struct StateRepo {
     repo: Repository,
@@ -122,6 +148,18 @@ impl StateRepo {
         tune_libgit2();
         let repo = Repository::open(path).map_err(|_| StateError::NotARepo { path: path.display().to_string() })?;
         Ok(Self::new(repo, path.to_path_buf()))
+    }
+
+    /// Creates a repository at `dir` (and the folders to it) whose first
+    /// branch is `main`, and opens it.
+    pub fn init(dir: &Path) -> Result<Self, StateError> {
+        let mut options = git2::RepositoryInitOptions::new();
+        options.initial_head("main").mkpath(true);
+        Repository::init_opts(dir, &options).map_err(|source| StateError::Git {
+            context: format!("create a repository in {}", dir.display()),
+            source,
+        })?;
+        Self::open(dir)
     }
 
     /// Opens `path` and requires it to be an idp state repo.
@@ -146,14 +184,10 @@ impl StateRepo {
         &self.path
     }
 
-    pub fn git(&self) -> &Repository {
-        &self.repo
-    }
-
     /// The commit HEAD points at, or None in a repo without commits.
-    pub fn head(&self) -> Result<Option<Oid>, StateError> {
+    pub fn head(&self) -> Result<Option<ObjectId>, StateError> {
         match self.repo.head() {
-            Ok(head) => Ok(head.target()),
+            Ok(head) => Ok(head.target().map(ObjectId)),
             Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
             Err(e) => Err(git("read HEAD")(e)),
         }
@@ -167,7 +201,7 @@ impl StateRepo {
     }
 
     /// The root tree of a commit.
-    pub fn tree_at(&self, commit: Oid) -> Result<Tree<'_>, StateError> {
+    fn tree_at(&self, commit: Oid) -> Result<Tree<'_>, StateError> {
         let tree_id = match self.root.get() {
             Some((known, tree)) if known == commit => tree,
             _ => {
@@ -180,8 +214,8 @@ impl StateRepo {
     }
 
     /// The bytes of a file at a commit, or None if the path holds no file.
-    pub fn read_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, StateError> {
-        let tree = self.tree_at(commit)?;
+    pub fn read_at(&self, commit: ObjectId, path: &str) -> Result<Option<Vec<u8>>, StateError> {
+        let tree = self.tree_at(commit.0)?;
         let entry = match tree.get_path(Path::new(path)) {
             Ok(entry) => entry,
             Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
@@ -195,8 +229,8 @@ impl StateRepo {
     }
 
     /// The bytes of a blob found by a tree walk.
-    pub fn blob(&self, id: Oid) -> Result<Vec<u8>, StateError> {
-        Ok(self.repo.find_blob(id).map_err(git(format!("read blob {id}")))?.content().to_vec())
+    pub fn blob(&self, id: ObjectId) -> Result<Vec<u8>, StateError> {
+        Ok(self.repo.find_blob(id.0).map_err(git(format!("read blob {id}")))?.content().to_vec())
     }
 
     /// The file at HEAD, or None (also in a repo without commits).
@@ -205,38 +239,5 @@ impl StateRepo {
             Some(head) => self.read_at(head, path),
             None => Ok(None),
         }
-    }
-}
-
-/// A commit, as the audit commands show it.
-pub struct CommitSummary {
-    pub id: String,
-    pub title: String,
-    pub author: String,
-    pub time: i64,
-}
-
-impl StateRepo {
-    /// The newest commit that changed any of `paths` (walks history from HEAD).
-    pub fn last_change(&self, paths: &[String]) -> Result<Option<CommitSummary>, StateError> {
-        let Some(head) = self.head()? else { return Ok(None) };
-        let mut walk = self.repo.revwalk().map_err(git("walk history"))?;
-        walk.push(head).map_err(git("walk history"))?;
-        let id_at = |tree: &git2::Tree<'_>, path: &str| tree.get_path(Path::new(path)).ok().map(|e| e.id());
-        for oid in walk {
-            let commit = self.repo.find_commit(oid.map_err(git("walk history"))?).map_err(git("read commit"))?;
-            let tree = commit.tree().map_err(git("read commit tree"))?;
-            let parent_tree = commit.parent(0).ok().and_then(|p| p.tree().ok());
-            let changed = paths.iter().any(|p| id_at(&tree, p) != parent_tree.as_ref().and_then(|t| id_at(t, p)));
-            if changed {
-                return Ok(Some(CommitSummary {
-                    id: commit.id().to_string(),
-                    title: commit.summary().ok().flatten().unwrap_or_default().to_owned(),
-                    author: commit.author().name().ok().unwrap_or_default().to_owned(),
-                    time: commit.time().seconds(),
-                }));
-            }
-        }
-        Ok(None)
     }
 }

@@ -45,7 +45,7 @@ impl Blob {
         Self { id: OnceCell::new(), size: content.len(), data: Data::Raw(content) }
     }
 
-    pub fn id(&self) -> Oid {
+    pub(super) fn id(&self) -> Oid {
         *self.id.get_or_init(|| {
             Oid::hash_object(ObjectType::Blob, &self.content()).expect("hashing bytes in memory cannot fail")
         })

@@ -6,51 +6,22 @@
 //! the server (hook, protected branch: do not retry).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use git2::{ErrorCode, FetchOptions, Oid, PushOptions, RemoteCallbacks};
 
-use super::transport::{self, redact_url};
-use super::{StateError, StateRepo, git};
+use super::transport::{Transfer, redact_url};
+use super::{ObjectId, StateError, StateRepo, git};
 
 /// A temporary ref through which a commit is pushed (libgit2 pushes refs,
 /// not bare object ids). Removed after every push attempt.
 const PUSH_REF: &str = "refs/idp/push";
 
-/// The default of `--timeout`: how long a remote may stay silent (while
-/// connecting, or between two reads or writes) before idp gives up.
-pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The timeout in force, in seconds.
-static TIMEOUT_SECS: AtomicU64 = AtomicU64::new(DEFAULT_NETWORK_TIMEOUT.as_secs());
-
-/// Bounds every connect, read and write on a network remote (git://, ssh://,
-/// https://) by `timeout`, so a server that accepts and never answers cannot
-/// hold a pipeline forever. libgit2 keeps these settings process-wide, so
-/// this is set once, before any transfer starts; idp's own ssh and http(s)
-/// transports read it when they connect.
-pub fn set_network_timeout(timeout: Duration) {
-    let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX).max(1);
-    // SAFETY: libgit2 reads these two ints when it opens a socket; idp sets them
-    // while resolving its flags, before any remote is opened on any thread.
-    unsafe {
-        let _ = git2::opts::set_server_connect_timeout_in_milliseconds(millis);
-        let _ = git2::opts::set_server_timeout_in_milliseconds(millis);
-    }
-    TIMEOUT_SECS.store(timeout.as_secs().max(1), Ordering::Relaxed);
-}
-
-/// The timeout in force (`--timeout`, else the default).
-pub(super) fn network_timeout() -> Duration {
-    Duration::from_secs(TIMEOUT_SECS.load(Ordering::Relaxed))
-}
-
 /// A transport error, with what to do when it was the timeout that fired
 /// (ssh says "not responding" when its keep-alives go unanswered).
-fn network(context: String) -> impl FnOnce(git2::Error) -> StateError {
+fn network(context: String, timeout: Duration) -> impl FnOnce(git2::Error) -> StateError {
     move |e| {
-        let secs = TIMEOUT_SECS.load(Ordering::Relaxed);
+        let secs = timeout.as_secs().max(1);
         let timed_out = e.message().contains("timed out") || e.message().contains("not responding");
         let context = if timed_out {
             format!("{context}: the remote did not answer within {secs} s (--timeout)")
@@ -79,10 +50,9 @@ impl StateRepo {
     /// The URL of a named remote, or the name itself when it is a URL or
     /// path (so `--remote file:///srv/state.git` works without `git remote add`;
     /// a remote's name cannot hold ':', so `git@host:state.git` is a URL too).
-    /// Every fetch and push starts here, so this is where idp's transports
-    /// are registered.
-    fn remote(&self, name: &str) -> Result<git2::Remote<'_>, StateError> {
-        transport::register();
+    /// Every fetch and push starts here, within its `Transfer` (which
+    /// registers idp's transports and installs the timeout).
+    fn remote(&self, name: &str, _transfer: &Transfer) -> Result<git2::Remote<'_>, StateError> {
         match self.repo.find_remote(name) {
             Ok(remote) => Ok(remote),
             Err(_) if name.contains(':') || name.contains('/') || Path::new(name).exists() => {
@@ -93,14 +63,17 @@ impl StateRepo {
     }
 
     /// Fetches `branch` from the remote; the commit it points at there, or
-    /// None when the remote has no such branch.
+    /// None when the remote has no such branch. A remote silent for `timeout`
+    /// fails the fetch.
     pub fn fetch_branch(
         &self,
         remote_name: &str,
         branch: &str,
+        timeout: Duration,
         progress: Progress<'_>,
-    ) -> Result<Option<Oid>, StateError> {
-        let mut remote = self.remote(remote_name)?;
+    ) -> Result<Option<ObjectId>, StateError> {
+        let transfer = Transfer::start(timeout);
+        let mut remote = self.remote(remote_name, &transfer)?;
         let tracking = tracking_ref(remote_name, branch);
         let mut options = FetchOptions::new();
         options.remote_callbacks(callbacks(progress));
@@ -108,7 +81,7 @@ impl StateRepo {
         // A branch the remote lacks is not an error: the first push creates it.
         match remote.fetch(&[&refspec], Some(&mut options), None) {
             Ok(()) => {}
-            Err(e) => return Err(network(format!("fetch {branch} from {}", redact_url(remote_name)))(e)),
+            Err(e) => return Err(network(format!("fetch {branch} from {}", redact_url(remote_name)), timeout)(e)),
         }
         let advertised = remote
             .list()
@@ -120,34 +93,39 @@ impl StateRepo {
             return Ok(None);
         }
         match self.repo.refname_to_id(&tracking) {
-            Ok(oid) => Ok(Some(oid)),
+            Ok(oid) => Ok(Some(ObjectId(oid))),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
             Err(e) => Err(git("read the fetched branch")(e)),
         }
     }
 
     /// The remote's default branch (what its HEAD names), for `--branch`.
-    pub fn remote_default_branch(&self, remote_name: &str) -> Result<String, StateError> {
-        let mut remote = self.remote(remote_name)?;
+    pub fn remote_default_branch(&self, remote_name: &str, timeout: Duration) -> Result<String, StateError> {
+        let transfer = Transfer::start(timeout);
+        let mut remote = self.remote(remote_name, &transfer)?;
         remote
             .connect_auth(git2::Direction::Fetch, Some(callbacks(&|_| {})), None)
-            .map_err(network(format!("connect to {}", redact_url(remote_name))))?;
+            .map_err(network(format!("connect to {}", redact_url(remote_name)), timeout))?;
         let head = remote.default_branch().map_err(git("read the remote's default branch"))?;
         let name = head.as_str().unwrap_or("refs/heads/main").trim_start_matches("refs/heads/").to_owned();
         Ok(name)
     }
 
     /// Pushes `commit` to `branch` on the remote, only if the branch still
-    /// points at `expected` (what the caller fetched and built on).
+    /// points at `expected` (what the caller fetched and built on). A remote
+    /// silent for `timeout` fails the push.
     pub fn push_commit(
         &self,
         remote_name: &str,
-        commit: Oid,
+        commit: ObjectId,
         branch: &str,
-        expected: Option<Oid>,
+        expected: Option<ObjectId>,
+        timeout: Duration,
         progress: Progress<'_>,
     ) -> Result<(), PushFailure> {
-        let remote = self.remote(remote_name).map_err(PushFailure::Failed)?;
+        let (commit, expected) = (commit.0, expected.map(|e| e.0));
+        let transfer = Transfer::start(timeout);
+        let remote = self.remote(remote_name, &transfer).map_err(PushFailure::Failed)?;
         // A relative path is relative to the repo, as git reads it.
         let local_path = remote.url().ok().and_then(local_repo_path).map(|p| self.path.join(p));
         drop(remote);
@@ -158,7 +136,7 @@ impl StateRepo {
             // move the branch with a compare-and-swap in the remote repo itself.
             Some(path) => self.push_to_local(path, commit, branch, expected, progress),
             // Network servers (git receive-pack) check the old value under a lock.
-            None => self.push_refspec(remote_name, commit, &format!("refs/heads/{branch}"), progress),
+            None => self.push_refspec(remote_name, commit, &format!("refs/heads/{branch}"), &transfer, progress),
         };
         if result.is_ok() {
             let _ = self.repo.reference(&tracking_ref(remote_name, branch), commit, true, "idp: pushed");
@@ -222,9 +200,10 @@ impl StateRepo {
         remote_name: &str,
         commit: Oid,
         refname: &str,
+        transfer: &Transfer,
         progress: Progress<'_>,
     ) -> Result<(), PushFailure> {
-        let mut remote = self.remote(remote_name).map_err(PushFailure::Failed)?;
+        let mut remote = self.remote(remote_name, transfer).map_err(PushFailure::Failed)?;
         self.repo
             .reference(PUSH_REF, commit, true, "idp: push")
             .map_err(|e| PushFailure::Failed(git("prepare the push")(e)))?;
@@ -244,7 +223,9 @@ impl StateRepo {
         let _ = self.repo.find_reference(PUSH_REF).and_then(|mut r| r.delete());
         match result {
             Err(e) if e.code() == ErrorCode::NotFastForward => Err(PushFailure::Stale(e.message().to_owned())),
-            Err(e) => Err(PushFailure::Failed(network(format!("push to {}", redact_url(remote_name)))(e))),
+            Err(e) => {
+                Err(PushFailure::Failed(network(format!("push to {}", redact_url(remote_name)), transfer.timeout)(e)))
+            }
             // A server refusal arrives as Ok with a status per ref.
             Ok(()) => match refused.into_inner() {
                 Some(status) if is_stale_status(&status) => Err(PushFailure::Stale(status)),
@@ -259,9 +240,10 @@ impl StateRepo {
     pub fn fast_forward(
         &self,
         branch: &str,
-        commit: Oid,
+        commit: ObjectId,
         changes_hint: &[super::FileChange],
     ) -> Result<bool, StateError> {
+        let commit = commit.0;
         let local = format!("refs/heads/{branch}");
         let current = self.repo.refname_to_id(&local).ok();
         if let Some(current) = current

@@ -10,8 +10,7 @@ use base64::Engine;
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream};
 use ureq::ResponseExt;
 
-use super::{env, percent_decoded, program, split_user};
-use crate::state::remote::network_timeout;
+use super::{env, percent_decoded, program, split_user, timeout_in_force};
 
 /// libgit2's stateless http subtransport: one request per action, sharing
 /// the agent, the redirected URL and the credentials of one connection.
@@ -98,7 +97,7 @@ impl HttpSession {
         if host.is_empty() {
             return Err(format!("`{base}` names no host"));
         }
-        let timeout = Some(network_timeout());
+        let timeout = Some(timeout_in_force());
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .root_certs(ureq::tls::RootCerts::PlatformVerifier)
@@ -308,7 +307,7 @@ fn git_credential(action: &str, request: &str) -> Option<String> {
 /// caller turns into the `--timeout` message.
 fn describe(error: &ureq::Error) -> String {
     let message = match error {
-        ureq::Error::Timeout(_) => format!("timed out (no answer within {} s)", network_timeout().as_secs()),
+        ureq::Error::Timeout(_) => format!("timed out (no answer within {} s)", timeout_in_force().as_secs()),
         ureq::Error::HostNotFound => "host not found".into(),
         ureq::Error::Io(e) => e.to_string(),
         other => other.to_string(),

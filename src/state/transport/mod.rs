@@ -14,7 +14,9 @@ mod ssh;
 
 use std::borrow::Cow;
 use std::ffi::OsString;
-use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::time::Duration;
 
 use git2::transport::{Service, Transport};
 
@@ -22,16 +24,82 @@ use http::Http;
 use ssh::Ssh;
 pub use ssh::ssh_askpass;
 
+/// The default of `--timeout`: how long a remote may stay silent (while
+/// connecting, or between two reads or writes) before idp gives up.
+pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The timeout of the transfer under way, in seconds, for idp's transports.
+static TIMEOUT_SECS: AtomicU64 = AtomicU64::new(DEFAULT_NETWORK_TIMEOUT.as_secs());
+
+/// Held by the transfer under way: transfers take turns.
+static TURN: Mutex<()> = Mutex::new(());
+
+/// One fetch or push, and the timeout it runs with. While it lives, every
+/// connect, read and write on a network remote (git://, ssh://, https://) is
+/// bounded by that timeout, so a server that accepts and never answers cannot
+/// hold a pipeline forever.
+///
+/// libgit2 creates transports through a process-wide registry and keeps its
+/// own socket timeouts (for git://) process-wide, so a call's timeout cannot
+/// travel with the call: it is installed for the call and what was there is
+/// put back after. Transfers take turns, so none sees another's timeout.
+pub(super) struct Transfer {
+    pub(super) timeout: Duration,
+    /// libgit2's connect and read/write timeouts before this transfer.
+    previous: (i32, i32),
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Transfer {
+    pub(super) fn start(timeout: Duration) -> Self {
+        register();
+        let turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
+        let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX).max(1);
+        // SAFETY: libgit2 reads these two ints when it opens a socket, which it
+        // does only for a transfer; transfers take turns (`TURN`, held until
+        // `drop` has put them back), so they are never read while written.
+        let previous = unsafe {
+            let previous = (
+                git2::opts::get_server_connect_timeout_in_milliseconds().unwrap_or(0),
+                git2::opts::get_server_timeout_in_milliseconds().unwrap_or(0),
+            );
+            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(millis);
+            let _ = git2::opts::set_server_timeout_in_milliseconds(millis);
+            previous
+        };
+        TIMEOUT_SECS.store(timeout.as_secs().max(1), Ordering::Relaxed);
+        Self { timeout, previous, _turn: turn }
+    }
+}
+
+impl Drop for Transfer {
+    fn drop(&mut self) {
+        let (connect, read_write) = self.previous;
+        // SAFETY: as in `start`; this transfer still holds its turn.
+        unsafe {
+            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(connect);
+            let _ = git2::opts::set_server_timeout_in_milliseconds(read_write);
+        }
+        TIMEOUT_SECS.store(DEFAULT_NETWORK_TIMEOUT.as_secs(), Ordering::Relaxed);
+    }
+}
+
+/// The timeout of the transfer under way.
+fn timeout_in_force() -> Duration {
+    Duration::from_secs(TIMEOUT_SECS.load(Ordering::Relaxed))
+}
+
 /// Makes libgit2 use these transports for ssh (also scp-like `host:path`,
 /// which libgit2 hands to whatever serves `ssh://`) and http(s).
-pub(super) fn register() {
+fn register() {
     static REGISTERED: Once = Once::new();
     REGISTERED.call_once(|| {
         // SAFETY: registering appends to a process-wide list that libgit2 reads,
         // unlocked, whenever it creates a transport. Every idp code path that
-        // creates a remote calls `register` first (`StateRepo::remote`), and Once
-        // holds any concurrent caller until the registration is complete, so the
-        // list is never read while it is written, and never written again.
+        // creates a remote starts a `Transfer` first (`StateRepo::remote` takes
+        // one), which registers, and Once holds any concurrent caller until the
+        // registration is complete, so the list is never read while it is
+        // written, and never written again.
         unsafe {
             for scheme in ["ssh", "ssh+git", "git+ssh"] {
                 let _ = git2::transport::register(scheme, |remote| Transport::smart(remote, false, Ssh));
@@ -93,6 +161,37 @@ mod tests {
         assert_eq!(redact_url("https://bob@host/x.git"), "https://bob@host/x.git");
         assert_eq!(redact_url("git@host:org/x.git"), "git@host:org/x.git");
         assert_eq!(redact_url("origin"), "origin");
+    }
+
+    /// libgit2's two socket timeouts, read while no transfer runs.
+    fn libgit2_timeouts() -> (i32, i32) {
+        let _turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
+        // SAFETY: holding the turn, as a transfer does.
+        unsafe {
+            (
+                git2::opts::get_server_connect_timeout_in_milliseconds().unwrap(),
+                git2::opts::get_server_timeout_in_milliseconds().unwrap(),
+            )
+        }
+    }
+
+    #[test]
+    fn a_transfer_installs_its_timeout_and_puts_back_the_previous_one() {
+        let before = libgit2_timeouts();
+        {
+            let transfer = Transfer::start(Duration::from_secs(7));
+            assert_eq!((transfer.timeout, timeout_in_force()), (Duration::from_secs(7), Duration::from_secs(7)));
+            // SAFETY: this thread holds the turn (`transfer`).
+            let installed = unsafe {
+                (
+                    git2::opts::get_server_connect_timeout_in_milliseconds().unwrap(),
+                    git2::opts::get_server_timeout_in_milliseconds().unwrap(),
+                )
+            };
+            assert_eq!(installed, (7000, 7000));
+        }
+        assert_eq!(libgit2_timeouts(), before);
+        assert_eq!(timeout_in_force(), DEFAULT_NETWORK_TIMEOUT);
     }
 
     #[test]

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream};
 
-use super::{env, percent_decoded, program, split_user};
-use crate::state::remote::network_timeout;
+use super::{env, percent_decoded, program, split_user, timeout_in_force};
 
 /// Set in ssh's environment when it runs idp as its SSH_ASKPASS.
 const ASKPASS_MARKER: &str = "IDP_SSH_ASKPASS";
@@ -171,7 +170,7 @@ impl SshSettings {
             key: env("IDP_SSH_KEY"),
             known_hosts: env("IDP_SSH_KNOWN_HOSTS"),
             passphrase: env("IDP_SSH_KEY_PASSPHRASE").is_some(),
-            timeout: network_timeout(),
+            timeout: timeout_in_force(),
         }
     }
 }

@@ -1,0 +1,84 @@
+//! Listing what a commit holds under a folder. The plan/apply path only
+//! ever lists one request's folders; `all_files` (the whole tree) is for
+//! `idp verify`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use git2::{ObjectType, TreeWalkMode, TreeWalkResult};
+
+use super::{ObjectId, StateError, StateRepo, git};
+
+impl StateRepo {
+    /// The files below a directory at a commit (that directory only, recursively;
+    /// never the whole tree).
+    pub fn list_dir(&self, commit: ObjectId, dir: &str) -> Result<Vec<String>, StateError> {
+        let tree = self.tree_at(commit.0)?;
+        let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(Vec::new()) };
+        let Ok(subtree) = self.repo.find_tree(entry.id()) else { return Ok(Vec::new()) };
+        let mut files = Vec::new();
+        subtree
+            .walk(TreeWalkMode::PreOrder, |parent, e| {
+                if e.kind() == Some(ObjectType::Blob) {
+                    files.push(format!("{dir}/{parent}{}", e.name().unwrap_or_default()));
+                }
+                TreeWalkResult::Ok
+            })
+            .map_err(git(format!("list {dir}")))?;
+        Ok(files)
+    }
+
+    /// The folders directly under `dir` at a commit (none when `dir` is not a
+    /// folder there).
+    pub fn subdirs(&self, commit: ObjectId, dir: &str) -> Result<Vec<String>, StateError> {
+        let tree = self.tree_at(commit.0)?;
+        let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(Vec::new()) };
+        let Ok(subtree) = self.repo.find_tree(entry.id()) else { return Ok(Vec::new()) };
+        Ok(subtree
+            .iter()
+            .filter(|e| e.kind() == Some(ObjectType::Tree))
+            .filter_map(|e| e.name().ok().map(str::to_owned))
+            .collect())
+    }
+
+    /// Every file at a commit, by path, with its blob id (for [`blob`](Self::blob)).
+    /// Walks the whole tree.
+    pub fn all_files(&self, commit: ObjectId) -> Result<BTreeMap<String, ObjectId>, StateError> {
+        let tree = self.repo.find_commit(commit.0).and_then(|c| c.tree()).map_err(git("read HEAD tree"))?;
+        let mut files = BTreeMap::new();
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Blob) {
+                files.insert(format!("{dir}{}", entry.name().unwrap_or_default()), ObjectId(entry.id()));
+            }
+            TreeWalkResult::Ok
+        })
+        .map_err(git("walk HEAD tree"))?;
+        Ok(files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::FileChange;
+
+    #[test]
+    fn folders_and_files_are_listed_at_a_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateRepo::init(dir.path()).unwrap();
+        let files = ["p/ns-a/x.yaml", "p/ns-a/deep/y.yaml", "p/ns-b/z.yaml", "p/file.yaml", "top.yaml"];
+        let changes: Vec<FileChange> = files.iter().map(|f| FileChange::upsert(*f, f.as_bytes())).collect();
+        let commit = state.commit_changes(None, &changes, "files\n").unwrap();
+        assert_eq!(state.subdirs(commit, "p").unwrap(), ["ns-a", "ns-b"]);
+        assert!(state.subdirs(commit, "missing").unwrap().is_empty());
+        assert!(state.subdirs(commit, "top.yaml").unwrap().is_empty());
+        let all = state.all_files(commit).unwrap();
+        let mut expected = files.map(str::to_owned).to_vec();
+        expected.sort();
+        assert_eq!(all.keys().cloned().collect::<Vec<_>>(), expected);
+        assert_eq!(state.blob(all["p/ns-b/z.yaml"]).unwrap(), b"p/ns-b/z.yaml");
+        let mut listed = state.list_dir(commit, "p/ns-a").unwrap();
+        listed.sort();
+        assert_eq!(listed, ["p/ns-a/deep/y.yaml", "p/ns-a/x.yaml"]);
+    }
+}
