@@ -190,7 +190,7 @@ fn land_on_remote<T>(
         match state.push_commit(&remote, commit, &target, head_on_remote, options.timeout, progress) {
             Ok(()) => {
                 if target == local_branch {
-                    state.fast_forward(&target, commit, &files)?;
+                    state.fast_forward(&target, commit)?;
                 }
                 let landed =
                     Landed { commit: commit.to_string(), branch: target, remote: Some(shown), attempts: attempt };

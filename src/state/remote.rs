@@ -237,12 +237,7 @@ impl StateRepo {
 
     /// Moves the local branch to a pushed commit when that is a fast-forward,
     /// updating a non-bare repo's work tree; otherwise leaves it alone.
-    pub fn fast_forward(
-        &self,
-        branch: &str,
-        commit: ObjectId,
-        changes_hint: &[super::FileChange],
-    ) -> Result<bool, StateError> {
+    pub fn fast_forward(&self, branch: &str, commit: ObjectId) -> Result<bool, StateError> {
         let commit = commit.0;
         let local = format!("refs/heads/{branch}");
         let current = self.repo.refname_to_id(&local).ok();
@@ -261,7 +256,6 @@ impl StateRepo {
             let mut checkout = git2::build::CheckoutBuilder::new();
             checkout.safe();
             self.repo.checkout_tree(tree.as_object(), Some(&mut checkout)).map_err(git("update the work tree"))?;
-            let _ = changes_hint;
         }
         self.repo
             .reference(&local, commit, true, "idp: fast-forward to the pushed commit")
