@@ -15,8 +15,7 @@ const STATE: &str = "state";
 fn populated() -> TestEnv {
     let env = TestEnv::new();
     for example in ["orders-db.yaml", "payments-c0.json", "payments-app.yaml"] {
-        let bytes = std::fs::read(crate_dir().join("examples").join(example)).unwrap();
-        env.write(example, bytes);
+        env.example(example);
     }
     env.idp(&["init", STATE]).code(0);
     env.idp(&["apply", "-f", "orders-db.yaml", "--repo", STATE, "--yes"]).code(0);
@@ -175,7 +174,7 @@ fn nothing_prompts_without_a_terminal() {
 fn human_output_of_plan_apply_status_history() {
     let env = TestEnv::new();
     for example in ["orders-db.yaml", "payments-c0.json"] {
-        env.write(example, std::fs::read(crate_dir().join("examples").join(example)).unwrap());
+        env.example(example);
     }
     env.idp(&["init", STATE]).code(0);
     let filters = vec![
