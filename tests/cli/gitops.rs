@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::common::{
     GIT_IDENTITY, GIT_NAME, POLICY_VERSION, REQUEST, Run, TestEnv, crate_dir, default_policy_text, digest, edit, lines,
-    sorted, yaml_documents,
+    snapshot_settings, sorted, yaml_documents,
 };
 use crate::crd_schema;
 
@@ -1184,7 +1184,6 @@ fn render_with_json_output_prints_json_or_refuses() {
 #[test]
 fn render_of_one_request_per_tier() {
     let s = Sandbox::new();
-    let filters = vec![(r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]")];
     for (tier, text) in tier_requests() {
         let run = render_tier(&s, tier, &text);
         let request = yaml_document(&text);
@@ -1245,9 +1244,10 @@ fn render_of_one_request_per_tier() {
             assert_eq!(replication["target"]["claimName"], format!("{name}-secondary"), "{tier}");
         }
 
-        insta::with_settings!({ filters => filters.clone(), omit_expression => true, description => format!("idp render -f {tier}.yaml") }, {
-            insta::assert_snapshot!(format!("render_tier_{tier}"), run.stdout);
-        });
+        let mut settings = snapshot_settings();
+        settings.set_omit_expression(true);
+        settings.set_description(format!("idp render -f {tier}.yaml"));
+        settings.bind(|| insta::assert_snapshot!(format!("render_tier_{tier}"), run.stdout));
     }
 }
 

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::common::{TestEnv, crate_dir};
+use crate::common::{TestEnv, assert_human_snapshot, crate_dir};
 
 const STATE: &str = "state";
 
@@ -177,13 +177,6 @@ fn human_output_of_plan_apply_status_history() {
         env.example(example);
     }
     env.idp(&["init", STATE]).code(0);
-    let filters = vec![
-        (r"sha256:[0-9a-f]+", "sha256:[DIGEST]"),
-        (r"\b[0-9a-f]{40}\b", "[COMMIT]"),
-        (r"\b[0-9a-f]{12}\b", "[SHORT]"),
-        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
-        (r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", "[TIME]"),
-    ];
     let runs = [
         ("plan", vec!["plan", "mysql", "-f", "payments-c0.json", "--repo", STATE]),
         ("apply", vec!["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]),
@@ -194,8 +187,6 @@ fn human_output_of_plan_apply_status_history() {
     for (name, args) in runs {
         let run = env.idp(&args);
         run.code(0);
-        insta::with_settings!({ filters => filters.clone(), description => format!("idp {}", args.join(" ")), omit_expression => true }, {
-            insta::assert_snapshot!(format!("human_{name}"), format!("--- stdout\n{}--- stderr\n{}", run.stdout, run.stderr));
-        });
+        assert_human_snapshot!(format!("human_{name}"), run);
     }
 }

@@ -8,6 +8,19 @@ use serde_json::Value;
 
 pub use sandbox::*;
 
+/// Snapshots a run as its user sees it (stdout, then stderr) under the shared filters
+/// ([`snapshot_settings`]), as `name`, described by its command line.
+macro_rules! assert_human_snapshot {
+    ($name:expr, $run:expr) => {{
+        let run: &$crate::common::Run = &$run;
+        let mut settings = $crate::common::snapshot_settings();
+        settings.set_description(format!("idp {}", run.args));
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!($name, run.human()));
+    }};
+}
+pub(crate) use assert_human_snapshot;
+
 /// The embedded default policy's version; the digest is computed from policy/policy.yaml.
 pub const POLICY_VERSION: &str = "2026.11.0";
 

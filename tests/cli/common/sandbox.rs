@@ -1,7 +1,8 @@
 //! The one sandbox of the command-line tests: a temp dir, a cleared environment, the
-//! built `idp`, and the `git` CLI with a fixed identity and a fixed clock. Every test
-//! that runs idp or git goes through [`TestEnv`], so a test sees only the files it
-//! wrote, the flags it passed and the variables set here.
+//! built `idp`, the `git` CLI with a fixed identity and a fixed clock, and the insta
+//! filters that hide what differs from run to run (temp paths, commit ids, digests,
+//! times). Every test that runs idp or git goes through [`TestEnv`], so a test sees only
+//! the files it wrote, the flags it passed and the variables set here.
 //!
 //! Shared with tests/completions.rs (`#[path = "cli/common/sandbox.rs"]`), which uses a
 //! part of it.
@@ -23,6 +24,28 @@ pub const GIT_IDENTITY: &str = "Idp Tester <tester@example.org>";
 /// The clock of every commit the git CLI makes here. idp stamps its own commits with
 /// the real clock, so their ids and times differ from run to run.
 pub const GIT_DATE: &str = "2026-01-02T03:04:05+00:00";
+
+/// What differs from run to run in idp's output, and what takes its place in a
+/// snapshot. Applied in order: digests before the hex runs they contain.
+pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
+    // A sandbox's temp dir (`/tmp/idp-cli-AbC123`), wherever the OS keeps temp files.
+    (r#"[^\s'"]*idp-cli-[0-9A-Za-z]+"#, "[TEMP]"),
+    (r"sha256:[0-9a-f]+", "sha256:[DIGEST]"),
+    (r"\b[0-9a-f]{40}\b", "[COMMIT]"),
+    // A commit id cut short, as history and status print it.
+    (r"\b[0-9a-f]{12}\b", "[SHORT]"),
+    (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", "[TIME]"),
+    (r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", "[TIME]"),
+];
+
+/// The current insta settings with [`SNAPSHOT_FILTERS`] added.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in SNAPSHOT_FILTERS {
+        settings.add_filter(pattern, *replacement);
+    }
+    settings
+}
 
 pub fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -276,5 +299,10 @@ impl Run {
             self.args, self.stdout, self.stderr
         );
         self
+    }
+
+    /// Both streams as the user sees them, for a snapshot.
+    pub fn human(&self) -> String {
+        format!("--- stdout\n{}--- stderr\n{}", self.stdout, self.stderr)
     }
 }
