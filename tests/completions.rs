@@ -5,6 +5,10 @@
 
 use clap::CommandFactory;
 
+/// The command-line tests' sandbox (temp dir, cleared environment, the built idp).
+#[path = "cli/common/sandbox.rs"]
+mod sandbox;
+
 fn regenerate() -> bool {
     std::env::var_os("IDP_REGENERATE").is_some_and(|v| v == "1")
 }
@@ -82,21 +86,12 @@ fn bash_completes_values_from_the_policy_and_the_state_repo() {
         eprintln!("skipped: no bash on PATH");
         return;
     }
-    let root = tempfile::tempdir().unwrap();
+    let env = sandbox::TestEnv::new();
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_idp")).parent().unwrap().to_owned();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
-    let idp = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_idp"))
-            .args(args)
-            .current_dir(root.path())
-            .env("HOME", root.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "idp {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    let request = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/orders-db.yaml");
-    idp(&["init", "state"]);
-    idp(&["apply", "-f", request.to_str().unwrap(), "--repo", "state", "--yes"]);
+    let request = env.example("orders-db.yaml");
+    env.idp(&["init", "state"]).code(0);
+    env.idp(&["apply", "-f", &request, "--repo", "state", "--yes"]).code(0);
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/idp.bash");
     let complete = |words: &str| -> Vec<String> {
         let program = format!(
@@ -104,12 +99,11 @@ fn bash_completes_values_from_the_policy_and_the_state_repo() {
              _clap_complete_idp idp \"${{COMP_WORDS[COMP_CWORD]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
             script.display()
         );
-        let out = std::process::Command::new("bash")
+        let out = env
+            .hermetic("bash")
             .args(["--norc", "-c", &program])
-            .current_dir(root.path())
             .env("PATH", &path)
-            .env("HOME", root.path())
-            .env("IDP_REPO", root.path().join("state"))
+            .env("IDP_REPO", env.path("state"))
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()

@@ -199,9 +199,7 @@ fn expected(rel: &str, case: &Case) -> String {
 /// A state repo with one request applied, so refusals have something to leave alone.
 fn state_repo() -> (TestEnv, std::path::PathBuf) {
     let env = TestEnv::new();
-    env.idp(&["init", "state"]).code(0);
-    env.git(&["-C", "state", "config", "user.name", "Idp Test"]);
-    env.git(&["-C", "state", "config", "user.email", "test@example.org"]);
+    env.init_state("state");
     let good = env.fixture("orders-db.yaml");
     env.idp(&["apply", "-f", &good, "--repo", "state", "--yes"]).code(0);
     let root = env.work_dir().join("state");

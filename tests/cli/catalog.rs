@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::common::{TestEnv, crate_dir};
+use crate::common::TestEnv;
 
 const STATE: &str = "state";
 const ENTITY: &str = "catalog/team-payments/app-checkout.yaml";
@@ -13,11 +13,9 @@ const LOCATION: &str = "catalog/location.yaml";
 fn with_payments() -> TestEnv {
     let env = TestEnv::new();
     for example in ["payments-c0.json", "payments-app.yaml"] {
-        env.write(example, std::fs::read(crate_dir().join("examples").join(example)).unwrap());
+        env.example(example);
     }
-    env.idp(&["init", STATE]).code(0);
-    env.git(&["-C", STATE, "config", "user.name", "Idp Tester"]);
-    env.git(&["-C", STATE, "config", "user.email", "tester@example.org"]);
+    env.init_state(STATE);
     env.idp(&["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]).code(0);
     env.idp(&["apply", "-f", "payments-app.yaml", "--repo", STATE, "--yes"]).code(0);
     env

@@ -60,24 +60,12 @@ impl Soak {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = self.env.std_command();
-        if let Some(bin) = std::env::var_os("IDP_KILL_BIN") {
+        let mut cmd = match std::env::var_os("IDP_KILL_BIN") {
             // A release build for long soaks: same environment, another program.
-            let bin = crate::common::crate_dir().join(bin);
-            cmd = Command::new(bin);
-            cmd.env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", self.env.work_dir().parent().unwrap().join("home"))
-                .env("NO_COLOR", "1")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .current_dir(self.env.work_dir());
-        }
-        cmd.args(args)
-            .env("GIT_AUTHOR_NAME", "Idp Crash")
-            .env("GIT_AUTHOR_EMAIL", "crash@example.org")
-            .env("GIT_COMMITTER_NAME", "Idp Crash")
-            .env("GIT_COMMITTER_EMAIL", "crash@example.org")
-            .stdin(Stdio::null());
+            Some(bin) => self.env.hermetic(crate::common::crate_dir().join(bin)),
+            None => self.env.std_command(),
+        };
+        cmd.args(args).stdin(Stdio::null());
         cmd
     }
 
@@ -102,8 +90,7 @@ impl Soak {
 
     fn init_repo(&self, name: &str) {
         self.must(&["init", name]);
-        self.git(name, &["config", "user.name", "Idp Crash"]);
-        self.git(name, &["config", "user.email", "crash@example.org"]);
+        self.env.set_identity(name);
         self.no_auto_gc(name);
     }
 
@@ -225,8 +212,7 @@ fn apply_push_killed_at_random_moments_leaves_both_repos_whole() {
     s.env.git(&["clone", "--quiet", "remote.git", "w1"]);
     s.no_auto_gc("remote.git");
     s.no_auto_gc("w1");
-    s.git("w1", &["config", "user.name", "Idp Crash"]);
-    s.git("w1", &["config", "user.email", "crash@example.org"]);
+    s.env.set_identity("w1");
     let base = s.git("remote.git", &["rev-parse", "main"]);
     let batch = s.write_batch(0);
     let started = Instant::now();

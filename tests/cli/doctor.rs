@@ -9,9 +9,7 @@ const STATE: &str = "state";
 
 fn state_repo() -> TestEnv {
     let env = TestEnv::new();
-    env.idp(&["init", STATE]).code(0);
-    env.git(&["-C", STATE, "config", "user.name", "Idp Tester"]);
-    env.git(&["-C", STATE, "config", "user.email", "tester@example.org"]);
+    env.init_state(STATE);
     env
 }
 

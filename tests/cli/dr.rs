@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{PLACEMENT_HELP, Run, TestEnv, crate_dir, default_policy_text, edit};
+use crate::common::{
+    GIT_IDENTITY, PLACEMENT_HELP, Run, TestEnv, crate_dir, default_policy_text, edit, lines, sorted, yaml_documents,
+};
 use crate::crd_schema;
 
 // ---------------------------------------------------------------------------------------
@@ -20,10 +22,8 @@ use crate::crd_schema;
 // ---------------------------------------------------------------------------------------
 
 const STATE: &str = "state";
-const GIT_NAME: &str = "Idp Tester";
-const GIT_EMAIL: &str = "tester@example.org";
 /// `by` of every event: the identity in the state repo's config.
-const BY: &str = "Idp Tester <tester@example.org>";
+const BY: &str = GIT_IDENTITY;
 const REASON: &str = "us-east-1 degraded";
 
 const DB_PRIMARY: &str = "platform/team-payments/mysql-payments-db/primary.yaml";
@@ -126,10 +126,7 @@ struct Seed {
 impl Dr {
     fn new() -> Self {
         let env = TestEnv::new();
-        env.idp(&["init", STATE]).code(0);
-        // libgit2, and so idp, signs with the repo's configured identity.
-        env.git(&["-C", STATE, "config", "user.name", GIT_NAME]);
-        env.git(&["-C", STATE, "config", "user.email", GIT_EMAIL]);
+        env.init_state(STATE);
         Self { env }
     }
 
@@ -139,8 +136,7 @@ impl Dr {
 
     /// examples/<name> copied into the work dir.
     fn example(&self, name: &str) -> String {
-        let bytes = std::fs::read(crate_dir().join("examples").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        self.write(name, bytes)
+        self.env.example(name)
     }
 
     fn idp(&self, args: &[&str]) -> Run {
@@ -155,11 +151,11 @@ impl Dr {
     }
 
     fn head(&self) -> String {
-        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+        self.env.head(STATE)
     }
 
     fn commit_count(&self) -> usize {
-        self.git(&["rev-list", "--count", "HEAD"]).trim().parse().expect("a count")
+        self.env.count(STATE, "HEAD")
     }
 
     /// The paths a commit touched, sorted, renames shown as delete + add.
@@ -170,7 +166,7 @@ impl Dr {
     }
 
     fn title(&self, commit: &str) -> String {
-        self.git(&["log", "-1", "--format=%s", commit]).trim_end().to_owned()
+        self.env.title(STATE, commit)
     }
 
     /// Every trailer of a commit, as git itself parses them.
@@ -202,8 +198,7 @@ impl Dr {
     }
 
     fn assert_clean(&self) {
-        let status = self.git(&["status", "--porcelain", "--untracked-files=all"]);
-        assert_eq!(status, "", "the state repo's work tree or index is not clean");
+        self.env.assert_clean(STATE);
     }
 
     /// `idp apply [KIND] -f FILE... --yes -o json`, which must succeed; its results.
@@ -262,24 +257,6 @@ impl Dr {
             doc["error"]["help"].as_str().unwrap_or_default().to_owned(),
         )
     }
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
-}
-
-fn sorted(paths: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = paths.iter().map(|p| (*p).to_owned()).collect();
-    v.sort();
-    v
-}
-
-fn yaml_documents(text: &str) -> Vec<Value> {
-    serde_saphyr::from_multiple::<Value>(text)
-        .unwrap_or_else(|e| panic!("not a valid YAML stream: {e}\n{text}"))
-        .into_iter()
-        .filter(|d| !d.is_null())
-        .collect()
 }
 
 /// `provider/region` of a placement object.

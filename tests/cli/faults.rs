@@ -89,9 +89,7 @@ fn a_full_disk_fails_the_apply_cleanly_and_the_next_run_completes() {
     // From nothing free to enough for the objects but not the checkout, to enough.
     for leave in [0u64, 64 << 10, 512 << 10, 1 << 20, 1536 << 10, 2 << 20, 5 << 19, 3 << 20, 4 << 20] {
         let Some(disk) = SmallDisk::mount(&env.work_dir().join("disk"), "8m") else { return };
-        env.idp(&["init", "disk/state"]).code(0);
-        env.git(&["-C", "disk/state", "config", "user.name", "Idp Test"]);
-        env.git(&["-C", "disk/state", "config", "user.email", "test@example.org"]);
+        env.init_state("disk/state");
         let old = env.git(&["-C", "disk/state", "rev-parse", "HEAD"]);
         disk.fill(leave);
 

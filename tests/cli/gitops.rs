@@ -3,22 +3,13 @@
 //! `git` CLI (log, show, status --porcelain, ls-files, ls-tree, fsck), never with idp's
 //! own reader, so a commit that only idp can make sense of fails here.
 
-use std::path::PathBuf;
-use std::process::Output;
-
 use serde_json::{Value, json};
 
-use crate::common::{POLICY_VERSION, REQUEST, Run, TestEnv, crate_dir, default_policy_text, digest, edit};
+use crate::common::{
+    GIT_IDENTITY, GIT_NAME, POLICY_VERSION, REQUEST, Run, TestEnv, crate_dir, default_policy_text, digest, edit, lines,
+    snapshot_settings, sorted, yaml_documents,
+};
 use crate::crd_schema;
-
-// ---------------------------------------------------------------------------------------
-// The sandbox: a TestEnv plus a hermetic git identity for idp and for the git CLI
-// ---------------------------------------------------------------------------------------
-
-const GIT_NAME: &str = "Idp Tester";
-const GIT_EMAIL: &str = "tester@example.org";
-/// Fixed dates for the commits the git CLI makes (idp stamps its own with the clock).
-const GIT_DATE: &str = "2026-01-02T03:04:05+00:00";
 
 /// The commit trailers this suite checks.
 const CONTRACT_TRAILERS: [&str; 4] = ["Idp-Action", "Idp-Request", "Idp-Placement", "Idp-Policy-Version"];
@@ -63,8 +54,17 @@ spec:
   ha: false
 ";
 
+/// A [`TestEnv`] with this suite's readers of a repo.
 struct Sandbox {
     env: TestEnv,
+}
+
+impl std::ops::Deref for Sandbox {
+    type Target = TestEnv;
+
+    fn deref(&self) -> &TestEnv {
+        &self.env
+    }
 }
 
 impl Sandbox {
@@ -72,99 +72,15 @@ impl Sandbox {
         Self { env: TestEnv::new() }
     }
 
-    /// A sandbox with an initialized state repo at `state/` whose config names the
-    /// test identity (libgit2 reads the repo config, not GIT_AUTHOR_* variables).
+    /// A sandbox with an initialized state repo at `state/` with the test identity.
     fn with_state_repo() -> Self {
         let sandbox = Self::new();
-        sandbox.idp(&["init", STATE]).code(0);
-        sandbox.configure_identity(STATE);
+        sandbox.init_state(STATE);
         sandbox
     }
 
-    fn home(&self) -> PathBuf {
-        self.env.work_dir().parent().expect("work dir has a parent").join("home")
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.env.work_dir().join(rel)
-    }
-
-    fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> String {
-        self.env.write(rel, contents)
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-    }
-
-    fn idp(&self, args: &[&str]) -> Run {
-        self.run_idp(args, b"")
-    }
-
-    /// idp with `stdin` piped in (a pipe is not a terminal).
-    fn run_idp(&self, args: &[&str], stdin: &[u8]) -> Run {
-        let mut cmd = self.env.command();
-        cmd.envs(git_identity()).args(args).write_stdin(stdin.to_vec());
-        let output = cmd.output().expect("run idp");
-        let run = Run {
-            args: args.join(" "),
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        };
-        assert!(
-            !run.stderr.contains("panicked") && run.code != 101 && run.code != -1,
-            "idp {} panicked or was killed (exit {}):\n{}",
-            run.args,
-            run.code,
-            run.stderr
-        );
-        run
-    }
-
-    /// `git ARGS` in the work dir with a hermetic environment.
-    fn git_output(&self, args: &[&str]) -> Output {
-        std::process::Command::new("git")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("LC_ALL", "C")
-            .env("GIT_AUTHOR_DATE", GIT_DATE)
-            .env("GIT_COMMITTER_DATE", GIT_DATE)
-            .envs(git_identity())
-            .current_dir(self.env.work_dir())
-            .args(args)
-            .output()
-            .expect("run git")
-    }
-
-    /// `git ARGS`, which must succeed; its stdout.
-    fn git(&self, args: &[&str]) -> String {
-        let output = self.git_output(args);
-        assert!(output.status.success(), "git {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).expect("git stdout is UTF-8")
-    }
-
-    /// `git -C REPO ARGS`, which must succeed; its stdout.
-    fn git_in(&self, repo: &str, args: &[&str]) -> String {
-        let mut all = vec!["-C", repo];
-        all.extend_from_slice(args);
-        self.git(&all)
-    }
-
-    fn configure_identity(&self, repo: &str) {
-        self.git_in(repo, &["config", "user.name", GIT_NAME]);
-        self.git_in(repo, &["config", "user.email", GIT_EMAIL]);
-    }
-
-    fn head(&self, repo: &str) -> String {
-        self.git_in(repo, &["rev-parse", "HEAD"]).trim().to_owned()
-    }
-
     fn commit_count(&self, repo: &str) -> usize {
-        self.git_in(repo, &["rev-list", "--count", "HEAD"]).trim().parse().expect("a count")
+        self.count(repo, "HEAD")
     }
 
     fn ls_files(&self, repo: &str) -> Vec<String> {
@@ -181,10 +97,6 @@ impl Sandbox {
     /// `git show --stat` of a commit, with no commit header.
     fn stat(&self, repo: &str, commit: &str) -> String {
         self.git_in(repo, &["show", "--stat=200", "--format=", commit])
-    }
-
-    fn title(&self, repo: &str, commit: &str) -> String {
-        self.git_in(repo, &["log", "-1", "--format=%s", commit]).trim_end().to_owned()
     }
 
     fn message(&self, repo: &str, commit: &str) -> String {
@@ -205,19 +117,6 @@ impl Sandbox {
         self.git_in(repo, &["show", spec])
     }
 
-    fn assert_clean(&self, repo: &str) {
-        let status = self.git_in(repo, &["status", "--porcelain", "--untracked-files=all"]);
-        assert_eq!(status, "", "{repo}: work tree or index not clean");
-    }
-
-    /// `git fsck --strict` finds nothing wrong (dangling objects are not errors).
-    fn assert_fsck(&self, repo: &str) {
-        let output = self.git_output(&["-C", repo, "fsck", "--strict", "--no-dangling", "--no-progress"]);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success() && stdout.trim().is_empty(), "{repo}: git fsck:\n{stdout}{stderr}");
-    }
-
     /// Applies `files` (already written) with `--yes -o json`, asserting success; the JSON.
     fn apply(&self, files: &[&str], extra: &[&str]) -> Value {
         let mut args = vec!["apply"];
@@ -232,25 +131,6 @@ impl Sandbox {
     }
 }
 
-fn git_identity() -> [(&'static str, &'static str); 4] {
-    [
-        ("GIT_AUTHOR_NAME", GIT_NAME),
-        ("GIT_AUTHOR_EMAIL", GIT_EMAIL),
-        ("GIT_COMMITTER_NAME", GIT_NAME),
-        ("GIT_COMMITTER_EMAIL", GIT_EMAIL),
-    ]
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
-}
-
-fn sorted(paths: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = paths.iter().map(|p| (*p).to_owned()).collect();
-    v.sort();
-    v
-}
-
 fn is_full_hash(s: &str) -> bool {
     s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
@@ -258,15 +138,6 @@ fn is_full_hash(s: &str) -> bool {
 /// `provider/region` of a placement object.
 fn at(placement: &Value) -> String {
     format!("{}/{}", placement["provider"].as_str().unwrap(), placement["region"].as_str().unwrap())
-}
-
-/// Every document of a YAML stream, read by serde-saphyr (not idp's reader).
-fn yaml_documents(text: &str) -> Vec<Value> {
-    serde_saphyr::from_multiple::<Value>(text)
-        .unwrap_or_else(|e| panic!("not a valid YAML stream: {e}\n{text}"))
-        .into_iter()
-        .filter(|d| !d.is_null())
-        .collect()
 }
 
 fn yaml_document(text: &str) -> Value {
@@ -425,12 +296,12 @@ fn init_refuses_a_non_empty_directory_that_is_not_a_repo() {
 fn init_adopts_an_empty_repository_without_force() {
     let s = Sandbox::new();
     s.git(&["init", "--quiet", "--initial-branch=main", STATE]);
-    s.configure_identity(STATE);
+    s.set_identity(STATE);
     s.idp(&["init", STATE]).code(0);
     assert_eq!(s.commit_count(STATE), 1);
     assert_eq!(s.ls_files(STATE), sorted(&INIT_FILES));
     // The commit carries the repo's own identity.
-    assert_eq!(s.git_in(STATE, &["log", "-1", "--format=%an <%ae>"]).trim(), format!("{GIT_NAME} <{GIT_EMAIL}>"));
+    assert_eq!(s.git_in(STATE, &["log", "-1", "--format=%an <%ae>"]).trim(), GIT_IDENTITY);
     s.assert_clean(STATE);
 }
 
@@ -438,7 +309,7 @@ fn init_adopts_an_empty_repository_without_force() {
 fn init_force_adopts_a_repository_with_history_and_keeps_its_files() {
     let s = Sandbox::new();
     s.git(&["init", "--quiet", "--initial-branch=main", STATE]);
-    s.configure_identity(STATE);
+    s.set_identity(STATE);
     s.write("state/README.md", "our own readme\n");
     s.git_in(STATE, &["add", "README.md"]);
     s.git_in(STATE, &["commit", "--quiet", "-m", "first"]);
@@ -484,7 +355,7 @@ fn apply_writes_one_commit_in_the_layout_with_trailers() {
     // One commit, exactly the request's four files, committed as the repo's user.
     assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FILES));
     assert_eq!(s.git_in(STATE, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"]).trim(), {
-        format!("{GIT_NAME} <{GIT_EMAIL}>|{GIT_NAME} <{GIT_EMAIL}>")
+        format!("{GIT_IDENTITY}|{GIT_IDENTITY}")
     });
     assert_eq!(s.title(STATE, "HEAD"), "idp: create mysql team-alpha/orders-db on aws/us-east-1");
     assert_eq!(
@@ -589,7 +460,7 @@ fn apply_writes_one_commit_in_the_layout_with_trailers() {
 #[test]
 fn apply_of_the_flat_form_writes_secondary_and_replication() {
     let s = Sandbox::with_state_repo();
-    let file = s.env.fixture("payments-c0.json");
+    let file = s.fixture("payments-c0.json");
     let run = s.idp(&["apply", "mysql", "-f", &file, "--repo", STATE, "--yes", "-o", "json"]);
     run.code(0);
     let doc = run.json();
@@ -657,7 +528,7 @@ fn apply_of_the_flat_form_writes_secondary_and_replication() {
 #[test]
 fn apply_of_several_requests_is_one_commit() {
     let s = Sandbox::with_state_repo();
-    let file = s.env.fixture("two-requests.yaml");
+    let file = s.fixture("two-requests.yaml");
     let doc = s.apply(&[&file], &[]);
     assert_eq!(doc["commit"], s.head(STATE).as_str());
     assert_eq!(s.commit_count(STATE), 2);
@@ -960,8 +831,7 @@ fn a_failing_request_writes_nothing_for_the_others() {
 fn apply_into_a_bare_repository() {
     let s = Sandbox::new();
     s.git(&["init", "--quiet", "--bare", "--initial-branch=main", "state.git"]);
-    s.git(&["--git-dir", "state.git", "config", "user.name", GIT_NAME]);
-    s.git(&["--git-dir", "state.git", "config", "user.email", GIT_EMAIL]);
+    s.set_identity("state.git");
     s.idp(&["init", "state.git"]).code(0);
     let ls_tree = |s: &Sandbox| lines(&s.git(&["--git-dir", "state.git", "ls-tree", "-r", "--name-only", "HEAD"]));
     assert_eq!(ls_tree(&s), sorted(&INIT_FILES));
@@ -1094,7 +964,7 @@ fn without_a_terminal_apply_and_delete_refuse_unless_yes() {
     let head = s.head(STATE);
 
     // Even a "y" on a pipe is not a confirmation.
-    let run = s.run_idp(&["apply", "-f", &orders, "--repo", STATE], b"y\n");
+    let run = s.idp_stdin(&["apply", "-f", &orders, "--repo", STATE], "y\n");
     run.code(1);
     run.stderr_says("refusing to write without confirmation: not on a terminal");
     run.stderr_says("help: pass --yes to confirm from a script or CI job");
@@ -1104,7 +974,7 @@ fn without_a_terminal_apply_and_delete_refuse_unless_yes() {
 
     s.apply(&[&orders], &[]);
     let applied = s.head(STATE);
-    let run = s.run_idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE], b"y\n");
+    let run = s.idp_stdin(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE], "y\n");
     run.code(1);
     run.stderr_says("refusing to write without confirmation: not on a terminal");
     run.stderr_says("help: pass --yes to confirm from a script or CI job");
@@ -1259,7 +1129,7 @@ fn render_tier(s: &Sandbox, tier: &str, text: &str) -> Run {
 #[test]
 fn render_prints_one_yaml_stream_and_writes_nothing() {
     let s = Sandbox::with_state_repo();
-    let file = s.env.fixture("payments-c0.json");
+    let file = s.fixture("payments-c0.json");
     let head = s.head(STATE);
     let run = s.idp(&["render", "mysql", "-f", &file, "--repo", STATE]);
     run.code(0);
@@ -1314,7 +1184,6 @@ fn render_with_json_output_prints_json_or_refuses() {
 #[test]
 fn render_of_one_request_per_tier() {
     let s = Sandbox::new();
-    let filters = vec![(r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]")];
     for (tier, text) in tier_requests() {
         let run = render_tier(&s, tier, &text);
         let request = yaml_document(&text);
@@ -1375,9 +1244,10 @@ fn render_of_one_request_per_tier() {
             assert_eq!(replication["target"]["claimName"], format!("{name}-secondary"), "{tier}");
         }
 
-        insta::with_settings!({ filters => filters.clone(), omit_expression => true, description => format!("idp render -f {tier}.yaml") }, {
-            insta::assert_snapshot!(format!("render_tier_{tier}"), run.stdout);
-        });
+        let mut settings = snapshot_settings();
+        settings.set_omit_expression(true);
+        settings.set_description(format!("idp render -f {tier}.yaml"));
+        settings.bind(|| insta::assert_snapshot!(format!("render_tier_{tier}"), run.stdout));
     }
 }
 
@@ -1512,7 +1382,7 @@ fn a_hostile_replication_template_is_refused() {
     );
     commit_template(&s, "mysql/replication.yaml.j2", &replication);
     let head = s.head(STATE);
-    let file = s.env.fixture("payments-c0.json");
+    let file = s.fixture("payments-c0.json");
     let run = s.idp(&["apply", "mysql", "-f", &file, "--repo", STATE, "--yes", "-o", "json"]);
     run.code(1);
     assert_eq!(

@@ -161,16 +161,8 @@ fn a_closed_pipe_through_head_ends_quietly_with_0() {
     // or after `head` exits is up to the scheduler; both must end in 0. idp's own exit
     // status is passed out on fd 3, since the pipeline's is head's.
     let script = r#"{ "$IDP" policy show 2>stderr.txt; echo $? >&3; } 3>status.txt | head -c 1 >/dev/null"#;
-    let status = std::process::Command::new("sh")
-        .args(["-c", script])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.work_dir())
-        .env("IDP", env!("CARGO_BIN_EXE_idp"))
-        .env("NO_COLOR", "1")
-        .current_dir(env.work_dir())
-        .status()
-        .expect("run sh");
+    let status =
+        env.hermetic("sh").args(["-c", script]).env("IDP", env!("CARGO_BIN_EXE_idp")).status().expect("run sh");
     assert!(status.success());
     let code = std::fs::read_to_string(env.work_dir().join("status.txt")).unwrap();
     let stderr = std::fs::read_to_string(env.work_dir().join("stderr.txt")).unwrap();

@@ -10,15 +10,13 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::common::{Run, TestEnv, crate_dir, default_policy_text, digest, edit};
+use crate::common::{GIT_IDENTITY, Run, TestEnv, crate_dir, default_policy_text, digest, edit};
 
 // ---------------------------------------------------------------------------------------
 // The sandbox: a state repo at `state/` under the work dir, files for requests beside it
 // ---------------------------------------------------------------------------------------
 
 const STATE: &str = "state";
-const GIT_NAME: &str = "Governance Tester";
-const GIT_EMAIL: &str = "governance@example.org";
 
 /// The files of examples/orders-db.yaml (team-alpha/orders-db) in the state repo.
 const ORDERS_REQUEST: &str = "requests/team-alpha/mysql-orders-db.yaml";
@@ -51,9 +49,7 @@ impl Gov {
     /// `idp init state`, then a git identity in the state repo's config.
     fn new() -> Self {
         let gov = Self { env: TestEnv::new() };
-        gov.env.idp(&["init", STATE]).code(0);
-        gov.git(&["config", "user.name", GIT_NAME]);
-        gov.git(&["config", "user.email", GIT_EMAIL]);
+        gov.env.init_state(STATE);
         gov
     }
 
@@ -80,12 +76,12 @@ impl Gov {
     }
 
     fn head(&self) -> String {
-        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+        self.env.head(STATE)
     }
 
     /// `git status --porcelain` is empty: nothing written behind git's back.
     fn assert_clean(&self) {
-        assert_eq!(self.git(&["status", "--porcelain", "--untracked-files=all"]), "", "state repo not clean");
+        self.env.assert_clean(STATE);
     }
 
     /// A file of the state repo at a revision, as git has it.
@@ -129,8 +125,7 @@ impl Gov {
 
     /// Copies examples/NAME of the project into the work dir; its path for `-f`.
     fn example(&self, name: &str) -> String {
-        let bytes = std::fs::read(crate_dir().join("examples").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        self.env.write(&format!("examples/{name}"), bytes)
+        self.env.example_as(name, &format!("examples/{name}"))
     }
 
     /// Writes a request file into the work dir (outside the state repo); its path.
@@ -329,7 +324,7 @@ fn a_warn_rule_lets_the_request_through_and_records_the_warning() {
     let commit = applied["commit"].as_str().expect("apply committed");
     assert_eq!(gov.git(&["rev-parse", "HEAD~1"]).trim(), head);
     assert_eq!(gov.head(), commit);
-    assert_eq!(gov.git(&["log", "-1", "--format=%an <%ae>"]).trim(), format!("{GIT_NAME} <{GIT_EMAIL}>"));
+    assert_eq!(gov.git(&["log", "-1", "--format=%an <%ae>"]).trim(), GIT_IDENTITY);
     let record = yaml(&gov.show("HEAD", ORDERS_PLACEMENT));
     assert_eq!(record["reason"]["warnings"], json!([warning]));
     // The claim's placement-reason annotation carries the same reason.

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::common::{TestEnv, crate_dir};
+use crate::common::{TestEnv, assert_human_snapshot, crate_dir, edit};
 
 const STATE: &str = "state";
 
@@ -15,8 +15,7 @@ const STATE: &str = "state";
 fn populated() -> TestEnv {
     let env = TestEnv::new();
     for example in ["orders-db.yaml", "payments-c0.json", "payments-app.yaml"] {
-        let bytes = std::fs::read(crate_dir().join("examples").join(example)).unwrap();
-        env.write(example, bytes);
+        env.example(example);
     }
     env.idp(&["init", STATE]).code(0);
     env.idp(&["apply", "-f", "orders-db.yaml", "--repo", STATE, "--yes"]).code(0);
@@ -175,16 +174,9 @@ fn nothing_prompts_without_a_terminal() {
 fn human_output_of_plan_apply_status_history() {
     let env = TestEnv::new();
     for example in ["orders-db.yaml", "payments-c0.json"] {
-        env.write(example, std::fs::read(crate_dir().join("examples").join(example)).unwrap());
+        env.example(example);
     }
     env.idp(&["init", STATE]).code(0);
-    let filters = vec![
-        (r"sha256:[0-9a-f]+", "sha256:[DIGEST]"),
-        (r"\b[0-9a-f]{40}\b", "[COMMIT]"),
-        (r"\b[0-9a-f]{12}\b", "[SHORT]"),
-        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
-        (r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", "[TIME]"),
-    ];
     let runs = [
         ("plan", vec!["plan", "mysql", "-f", "payments-c0.json", "--repo", STATE]),
         ("apply", vec!["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]),
@@ -195,8 +187,100 @@ fn human_output_of_plan_apply_status_history() {
     for (name, args) in runs {
         let run = env.idp(&args);
         run.code(0);
-        insta::with_settings!({ filters => filters.clone(), description => format!("idp {}", args.join(" ")), omit_expression => true }, {
-            insta::assert_snapshot!(format!("human_{name}"), format!("--- stdout\n{}--- stderr\n{}", run.stdout, run.stderr));
-        });
+        assert_human_snapshot!(format!("human_{name}"), run);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Human output of the commands that write, and of the checks, with --color never
+// ---------------------------------------------------------------------------------------
+
+/// The payments C0 database and the checkout app that follows it (a cell that can
+/// fail over), applied to a fresh state repo with the test identity.
+fn payments_cell() -> TestEnv {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    env.example("payments-c0.json");
+    env.example("payments-app.yaml");
+    env.idp(&["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]).code(0);
+    env.idp(&["apply", "-f", "payments-app.yaml", "--repo", STATE, "--yes"]).code(0);
+    env
+}
+
+/// orders-db applied to a fresh state repo with the test identity.
+fn orders_db() -> TestEnv {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    env.example("orders-db.yaml");
+    env.idp(&["apply", "-f", "orders-db.yaml", "--repo", STATE, "--yes"]).code(0);
+    env
+}
+
+#[test]
+fn human_output_of_init() {
+    let env = TestEnv::new();
+    let run = env.idp(&["init", STATE, "--color", "never"]);
+    run.code(0);
+    assert_human_snapshot!("human_init", run);
+}
+
+#[test]
+fn human_output_of_failover_and_its_dry_run() {
+    let env = payments_cell();
+    let failover = ["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "3", "--repo", STATE];
+    let dry_run = env.idp(&[&failover[..], &["--dry-run", "--color", "never"]].concat());
+    dry_run.code(0);
+    assert_human_snapshot!("human_failover_dry_run", dry_run);
+    let run = env.idp(&[&failover[..], &["--yes", "--color", "never"]].concat());
+    run.code(0);
+    assert_human_snapshot!("human_failover", run);
+}
+
+#[test]
+fn human_output_of_verify_on_a_clean_repo_and_on_one_with_findings() {
+    let env = orders_db();
+    let run = env.idp(&["verify", "--repo", STATE, "--color", "never"]);
+    run.code(0);
+    assert_human_snapshot!("human_verify_clean", run);
+
+    // A hand edit of a rendered manifest and a removed catalog location, committed with git.
+    let primary = "state/platform/team-alpha/mysql-orders-db/primary.yaml";
+    env.write(primary, edit(&env.read(primary), "storageGB: 100", "storageGB: 500"));
+    std::fs::remove_file(env.path("state/catalog/location.yaml")).unwrap();
+    env.git_in(STATE, &["commit", "--quiet", "--all", "-m", "a change made without idp"]);
+    let run = env.idp(&["verify", "--repo", STATE, "--color", "never"]);
+    run.code(1);
+    assert_human_snapshot!("human_verify_findings", run);
+}
+
+#[test]
+fn human_output_of_doctor_on_a_healthy_repo_and_on_one_with_warnings() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let run = env.idp(&["doctor", "--repo", STATE, "--color", "never"]);
+    run.code(0);
+    assert_human_snapshot!("human_doctor", run);
+
+    // No identity in the repo's config, and an https remote without credentials.
+    env.idp(&["init", "unconfigured"]).code(0);
+    env.git_in("unconfigured", &["remote", "add", "origin", "https://git.example.org/platform/state.git"]);
+    let run = env.idp(&["doctor", "--repo", "unconfigured", "--color", "never"]);
+    run.code(0);
+    assert_human_snapshot!("human_doctor_warnings", run);
+}
+
+#[test]
+fn human_output_of_rollback() {
+    let env = orders_db();
+    let run = env.idp(&["rollback", "--yes", "--repo", STATE, "--color", "never"]);
+    run.code(0);
+    assert_human_snapshot!("human_rollback", run);
+}
+
+#[test]
+fn human_output_of_delete() {
+    let env = orders_db();
+    let run = env.idp(&["delete", "mysql", "team-alpha/orders-db", "--yes", "--repo", STATE, "--color", "never"]);
+    run.code(0);
+    assert_human_snapshot!("human_delete", run);
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{NO_STATE_NOTE, POLICY_VERSION, TestEnv, default_policy_text, digest, edit};
+use crate::common::{NO_STATE_NOTE, POLICY_VERSION, TestEnv, default_policy_text, digest, edit, snapshot_settings};
 
 /// `[namespace/name ...]` of a successful JSON plan, in output order.
 fn ids(doc: &Value) -> Vec<String> {
@@ -548,9 +548,7 @@ fn table_snapshot_of_orders_db() {
     let file = env.fixture("orders-db.yaml");
     let run = env.idp(&["plan", "-f", &file]);
     run.code(0);
-    insta::with_settings!({ filters => vec![(r"sha256:[0-9a-f]+", "sha256:[DIGEST]")] }, {
-        insta::assert_snapshot!(run.stdout);
-    });
+    snapshot_settings().bind(|| insta::assert_snapshot!(run.stdout));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::{POLICY_VERSION, TestEnv, default_policy_text, digest, edit};
+use crate::common::{POLICY_VERSION, TestEnv, default_policy_text, digest, edit, snapshot_settings};
 
 const MEDIUM_WEIGHTS: &str = "    weights: { latency: 0.25, dr: 0.25, maturity: 0.25, cost: 0.25 }";
 
@@ -184,9 +184,7 @@ fn show_snapshot() {
     let env = TestEnv::new();
     let run = env.idp(&["policy", "show"]);
     run.code(0);
-    insta::with_settings!({ filters => vec![(r"sha256:[0-9a-f]+", "sha256:[DIGEST]")] }, {
-        insta::assert_snapshot!(run.stdout);
-    });
+    snapshot_settings().bind(|| insta::assert_snapshot!(run.stdout));
 }
 
 #[test]

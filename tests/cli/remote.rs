@@ -12,19 +12,16 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{POLICY_VERSION, Run, TestEnv, crate_dir, edit};
+use crate::common::{GIT_NAME, POLICY_VERSION, Run, TestEnv, crate_dir, edit, lines};
 
 // ---------------------------------------------------------------------------------------
-// The sandbox: a TestEnv, a hermetic git identity, and helpers to read repos with git
+// The sandbox: a TestEnv, and helpers to read repos with git
 // ---------------------------------------------------------------------------------------
-
-const GIT_NAME: &str = "Idp Pipeline";
-const GIT_EMAIL: &str = "pipeline@example.org";
 
 /// The seed repo (`idp init`) and its bare clone, the shared remote.
 pub(crate) const SEED: &str = "seed";
@@ -82,8 +79,17 @@ fn request_files(namespace: &str, name: &str) -> [String; 4] {
     ]
 }
 
+/// A [`TestEnv`] with this suite's repos and readers.
 pub(crate) struct Sandbox {
     env: TestEnv,
+}
+
+impl std::ops::Deref for Sandbox {
+    type Target = TestEnv;
+
+    fn deref(&self) -> &TestEnv {
+        &self.env
+    }
 }
 
 impl Sandbox {
@@ -102,54 +108,19 @@ impl Sandbox {
     /// A local state repo `state/` with the test identity.
     fn with_state_repo() -> Self {
         let s = Self::new();
-        s.idp(&["init", STATE]).code(0);
-        s.configure_identity(STATE);
+        s.init_state(STATE);
         s
     }
 
-    pub(crate) fn path(&self, rel: &str) -> PathBuf {
-        self.env.work_dir().join(rel)
-    }
-
-    pub(crate) fn home(&self) -> PathBuf {
-        self.env.work_dir().parent().expect("work dir has a parent").join("home")
-    }
-
-    /// A pipeline's working clone of the remote, with the test identity in its config
-    /// (libgit2 reads the repo config, not the GIT_AUTHOR_* variables).
+    /// A pipeline's working clone of the remote, with the test identity in its config.
     fn clone_remote(&self, name: &str) {
         self.git(&["clone", "--quiet", REMOTE, name]);
-        self.configure_identity(name);
-    }
-
-    pub(crate) fn configure_identity(&self, repo: &str) {
-        self.git_in(repo, &["config", "user.name", GIT_NAME]);
-        self.git_in(repo, &["config", "user.email", GIT_EMAIL]);
-    }
-
-    /// Writes a request file under the work dir; its relative path.
-    fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> String {
-        self.env.write(rel, contents)
+        self.set_identity(name);
     }
 
     /// `<name>.yaml`: the example request renamed to `name`.
     pub(crate) fn request(&self, name: &str) -> String {
         self.write(&format!("{name}.yaml"), request_named(name))
-    }
-
-    // --- idp -----------------------------------------------------------------------------
-
-    /// idp with the hermetic environment plus the git identity, stdin empty.
-    pub(crate) fn idp_command(&self, args: &[&str]) -> Command {
-        let mut cmd = self.env.std_command();
-        cmd.envs(git_identity()).env("GIT_TERMINAL_PROMPT", "0").args(args).stdin(Stdio::null());
-        cmd
-    }
-
-    pub(crate) fn idp(&self, args: &[&str]) -> Run {
-        let mut cmd = assert_cmd::Command::from_std(self.idp_command(args));
-        cmd.timeout(Duration::from_secs(90));
-        run_of(args, &cmd.output().expect("run idp"))
     }
 
     /// Starts idp without waiting; stdout and stderr go to files (no pipe can fill up).
@@ -164,64 +135,6 @@ impl Sandbox {
             .spawn()
             .expect("spawn idp");
         Pipeline { args: args.iter().map(|a| (*a).to_owned()).collect(), child, out, err }
-    }
-
-    // --- git -----------------------------------------------------------------------------
-
-    /// The git CLI with a hermetic environment, run in the work dir.
-    fn git_command(&self, args: &[&str]) -> Command {
-        self.git_program("git", args)
-    }
-
-    /// `program` (git or one of its helpers) with the hermetic environment.
-    fn git_program(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("LC_ALL", "C")
-            .env("TZ", "UTC")
-            .envs(git_identity())
-            .current_dir(self.env.work_dir())
-            .args(args)
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn git_output(&self, args: &[&str]) -> Output {
-        self.git_command(args).output().expect("run git")
-    }
-
-    /// `git ARGS`, which must succeed; its stdout.
-    pub(crate) fn git(&self, args: &[&str]) -> String {
-        let output = self.git_output(args);
-        assert!(output.status.success(), "git {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).expect("git stdout is UTF-8")
-    }
-
-    /// `git -C REPO ARGS`, which must succeed; its stdout.
-    pub(crate) fn git_in(&self, repo: &str, args: &[&str]) -> String {
-        let mut all = vec!["-C", repo];
-        all.extend_from_slice(args);
-        self.git(&all)
-    }
-
-    pub(crate) fn rev(&self, repo: &str, spec: &str) -> String {
-        self.git_in(repo, &["rev-parse", "--verify", spec]).trim().to_owned()
-    }
-
-    pub(crate) fn head(&self, repo: &str) -> String {
-        self.rev(repo, "HEAD")
-    }
-
-    pub(crate) fn count(&self, repo: &str, range: &str) -> usize {
-        self.git_in(repo, &["rev-list", "--count", range]).trim().parse().expect("a count")
-    }
-
-    fn title(&self, repo: &str, commit: &str) -> String {
-        self.git_in(repo, &["log", "-1", "--format=%s", commit]).trim_end().to_owned()
     }
 
     /// One trailer's values as git parses them out of a commit message.
@@ -298,25 +211,9 @@ impl Sandbox {
         self.git_in(repo, &["for-each-ref", "--format=%(refname) %(objectname)"])
     }
 
-    pub(crate) fn assert_clean(&self, repo: &str) {
-        let status = self.git_in(repo, &["status", "--porcelain", "--untracked-files=all"]);
-        assert_eq!(status, "", "{repo}: work tree or index not clean");
-    }
-
     /// No temporary push refs left in a repo.
     pub(crate) fn assert_no_idp_refs(&self, repo: &str) {
         assert_eq!(self.git_in(repo, &["for-each-ref", "refs/idp"]), "", "{repo}: refs/idp/* left behind");
-    }
-
-    /// `git fsck --strict` finds nothing wrong (dangling objects are not errors).
-    pub(crate) fn assert_fsck(&self, repo: &str) {
-        let output = self.git_output(&["-C", repo, "fsck", "--strict", "--no-dangling", "--no-progress"]);
-        assert!(
-            output.status.success() && output.stdout.is_empty(),
-            "{repo}: git fsck:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
     }
 
     /// `branch` of `repo` is one straight line of single-parent commits from the root.
@@ -344,41 +241,6 @@ impl Sandbox {
         run.code(0);
         run.json()
     }
-}
-
-fn git_identity() -> [(&'static str, &'static str); 4] {
-    [
-        ("GIT_AUTHOR_NAME", GIT_NAME),
-        ("GIT_AUTHOR_EMAIL", GIT_EMAIL),
-        ("GIT_COMMITTER_NAME", GIT_NAME),
-        ("GIT_COMMITTER_EMAIL", GIT_EMAIL),
-    ]
-}
-
-/// A finished idp process as a `Run`, checked for panics and kills like `TestEnv::idp`.
-pub(crate) fn run_of(args: &[&str], output: &Output) -> Run {
-    let run = Run {
-        args: args.join(" "),
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8"),
-    };
-    assert_not_crashed(&run);
-    run
-}
-
-fn assert_not_crashed(run: &Run) {
-    assert!(
-        !run.stderr.contains("panicked") && run.code != 101 && run.code != -1,
-        "idp {} panicked or was killed (exit {}):\n{}",
-        run.args,
-        run.code,
-        run.stderr
-    );
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
 /// `results[].status` of an apply or plan result.
@@ -423,7 +285,7 @@ impl Pipeline {
             stdout: std::fs::read_to_string(&self.out).expect("read stdout"),
             stderr: std::fs::read_to_string(&self.err).expect("read stderr"),
         };
-        assert_not_crashed(&run);
+        run.assert_not_crashed();
         run
     }
 }
@@ -746,19 +608,18 @@ impl GitDaemon {
         let port = free_port();
         let log = std::fs::File::create(s.path("daemon.log")).unwrap();
         let mut child = s
-            .git_program(
-                &program,
-                &[
-                    "--export-all",
-                    "--enable=receive-pack",
-                    "--informative-errors",
-                    &format!("--base-path={base}"),
-                    &format!("--port={port}"),
-                    "--reuseaddr",
-                    "--listen=127.0.0.1",
-                    base,
-                ],
-            )
+            .hermetic(&program)
+            .args([
+                "--export-all",
+                "--enable=receive-pack",
+                "--informative-errors",
+                &format!("--base-path={base}"),
+                &format!("--port={port}"),
+                "--reuseaddr",
+                "--listen=127.0.0.1",
+                base,
+            ])
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -809,7 +670,7 @@ fn served_remote(clones: &[&str]) -> Option<(Sandbox, GitDaemon)> {
     let daemon = GitDaemon::start(&s, "srv")?;
     for clone in clones {
         s.git(&["clone", "--quiet", "srv/remote.git", clone]);
-        s.configure_identity(clone);
+        s.set_identity(clone);
     }
     Some((s, daemon))
 }

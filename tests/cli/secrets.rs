@@ -6,9 +6,7 @@ use crate::common::{REQUEST, TestEnv, crate_dir};
 
 /// A state repo whose claim template is `template`; the repo's HEAD after committing it.
 fn state_with_claim_template(env: &TestEnv, template: &str) -> String {
-    env.idp(&["init", "state"]).code(0);
-    env.git(&["-C", "state", "config", "user.name", "Idp Test"]);
-    env.git(&["-C", "state", "config", "user.email", "test@example.org"]);
+    env.init_state("state");
     env.write("state/templates/mysql/claim.yaml.j2", template);
     env.git(&["-C", "state", "add", "templates"]);
     env.git(&["-C", "state", "commit", "--quiet", "-m", "override the claim template"]);

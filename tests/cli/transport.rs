@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 
 use crate::common::Run;
-use crate::remote::{SEED, Sandbox, SilentServer, assert_push_times_out, landed, run_of, set_executable};
+use crate::remote::{SEED, Sandbox, SilentServer, assert_push_times_out, landed, set_executable};
 
 /// The served bare repo, under `srv/` (the HTTP server's project root).
 const SERVED: &str = "srv/remote.git";
@@ -30,7 +30,7 @@ fn served(clones: &[&str]) -> Sandbox {
     s.git_in(SERVED, &["config", "http.receivepack", "true"]);
     for clone in clones {
         s.git(&["clone", "--quiet", SERVED, clone]);
-        s.configure_identity(clone);
+        s.set_identity(clone);
     }
     s
 }
@@ -41,7 +41,7 @@ fn idp_with(s: &Sandbox, env: &[(&str, &str)], args: &[&str]) -> Run {
     command.envs(env.iter().copied());
     let mut command = assert_cmd::Command::from_std(command);
     command.timeout(Duration::from_secs(90));
-    run_of(args, &command.output().expect("run idp"))
+    Run::of(args, &command.output().expect("run idp"))
 }
 
 /// `apply --push` of a new request `name` over `url`; the run.

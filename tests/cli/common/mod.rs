@@ -1,13 +1,25 @@
-//! `TestEnv`: runs the built `idp` in a temp directory with a cleared environment, so a
-//! test sees only the files it wrote and the flags it passed. Also the checks every run
-//! shares (no panic, one JSON document, located issues).
+//! What the command-line tests share: the sandbox ([`TestEnv`], in sandbox.rs), the
+//! request fixtures and the expected messages many modules check, and the checks of a
+//! run's JSON and report.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod sandbox;
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
+
+pub use sandbox::*;
+
+/// Snapshots a run as its user sees it (stdout, then stderr) under the shared filters
+/// ([`snapshot_settings`]), as `name`, described by its command line.
+macro_rules! assert_human_snapshot {
+    ($name:expr, $run:expr) => {{
+        let run: &$crate::common::Run = &$run;
+        let mut settings = $crate::common::snapshot_settings();
+        settings.set_description(format!("idp {}", run.args));
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!($name, run.human()));
+    }};
+}
+pub(crate) use assert_human_snapshot;
 
 /// The embedded default policy's version; the digest is computed from policy/policy.yaml.
 pub const POLICY_VERSION: &str = "2026.11.0";
@@ -55,10 +67,6 @@ pub fn edit(text: &str, from: &str, to: &str) -> String {
     text.replacen(from, to, 1)
 }
 
-pub fn crate_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The default policy file as shipped (and embedded in the binary).
 pub fn default_policy_text() -> String {
     std::fs::read_to_string(crate_dir().join("policy/policy.yaml")).expect("read policy/policy.yaml")
@@ -72,132 +80,28 @@ pub fn digest(bytes: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
-pub struct TestEnv {
-    root: TempDir,
+/// The non-empty lines of a text (git's output, say).
+pub fn lines(text: &str) -> Vec<String> {
+    text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
-impl TestEnv {
-    pub fn new() -> Self {
-        let root = tempfile::Builder::new().prefix("idp-cli-").tempdir().expect("create temp dir");
-        std::fs::create_dir(root.path().join("work")).unwrap();
-        std::fs::create_dir(root.path().join("home")).unwrap();
-        Self { root }
-    }
-
-    /// The child's current directory: empty except for what the test writes.
-    pub fn work_dir(&self) -> PathBuf {
-        self.root.path().join("work")
-    }
-
-    /// Writes a file under the work dir and returns its relative path, which is how
-    /// idp's messages will name it.
-    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> String {
-        let path = self.work_dir().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, contents).unwrap();
-        rel.to_owned()
-    }
-
-    /// Copies tests/fixtures/requests/<name> into the work dir as `rel`.
-    pub fn fixture_as(&self, name: &str, rel: &str) -> String {
-        let bytes = std::fs::read(crate_dir().join("tests/fixtures/requests").join(name))
-            .unwrap_or_else(|e| panic!("read fixture {name}: {e}"));
-        self.write(rel, bytes)
-    }
-
-    /// Copies tests/fixtures/requests/<name> into the work dir under the same name.
-    pub fn fixture(&self, name: &str) -> String {
-        self.fixture_as(name, name)
-    }
-
-    /// The built binary with a cleared environment, run in the work dir.
-    pub fn std_command(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_idp"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root.path().join("home"))
-            .env("NO_COLOR", "1")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .current_dir(self.work_dir());
-        cmd
-    }
-
-    /// `std_command` with assert_cmd's conveniences (stdin, timeout).
-    pub fn command(&self) -> Command {
-        let mut cmd = Command::from_std(self.std_command());
-        cmd.timeout(std::time::Duration::from_secs(60));
-        cmd
-    }
-
-    pub fn idp(&self, args: &[&str]) -> Run {
-        Run::from_output(args, self.command().args(args).output().expect("run idp"))
-    }
-
-    pub fn idp_stdin(&self, args: &[&str], stdin: impl Into<Vec<u8>>) -> Run {
-        let output = self.command().args(args).write_stdin(stdin.into()).output().expect("run idp");
-        Run::from_output(args, output)
-    }
-
-    /// `git ARGS` in the work dir with the same hermetic environment as idp (no user or
-    /// system config, no prompts, C locale).
-    pub fn git_output(&self, args: &[&str]) -> Output {
-        std::process::Command::new("git")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root.path().join("home"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("LC_ALL", "C")
-            .current_dir(self.work_dir())
-            .args(args)
-            .output()
-            .expect("run git")
-    }
-
-    /// `git ARGS`, which must succeed; its stdout.
-    pub fn git(&self, args: &[&str]) -> String {
-        let output = self.git_output(args);
-        assert!(output.status.success(), "git {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).expect("git stdout is UTF-8")
-    }
+/// Paths as owned strings, sorted, to compare with a sorted listing.
+pub fn sorted(paths: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = paths.iter().map(|p| (*p).to_owned()).collect();
+    v.sort();
+    v
 }
 
-/// One finished run of idp. Construction already checks that it did not panic.
-pub struct Run {
-    pub args: String,
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+/// Every document of a YAML stream, read by serde-saphyr (not idp's reader).
+pub fn yaml_documents(text: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(text)
+        .unwrap_or_else(|e| panic!("not a valid YAML stream: {e}\n{text}"))
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .collect()
 }
 
 impl Run {
-    fn from_output(args: &[&str], output: Output) -> Self {
-        let run = Run {
-            args: args.join(" "),
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        };
-        assert!(
-            !run.stderr.contains("panicked") && run.code != 101 && run.code != -1,
-            "idp {} panicked or was killed (exit {}):\n{}",
-            run.args,
-            run.code,
-            run.stderr
-        );
-        run
-    }
-
-    /// Asserts the exit code, showing both streams when it differs.
-    pub fn code(&self, expected: i32) -> &Self {
-        assert_eq!(
-            self.code, expected,
-            "idp {}: exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.args, self.stdout, self.stderr
-        );
-        self
-    }
-
     /// stdout as exactly one JSON document (serde_json rejects trailing content).
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
