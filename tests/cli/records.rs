@@ -3,7 +3,7 @@
 //! reads it. It is an error that names the file, and nothing is written;
 //! never a record silently skipped (a budget would be under-counted).
 
-use crate::common::{TestEnv, crate_dir, default_policy_text, edit};
+use crate::common::{Run, TestEnv, default_policy_text, edit};
 
 const STATE: &str = "state";
 const ORDERS_MEMBER: &str = "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml";
@@ -12,19 +12,17 @@ const ORDERS_RECORD: &str = "placements/team-alpha/mysql-orders-db.yaml";
 /// A state repo with a cell budget and orders-db applied (1223 USD a month).
 fn with_orders_db() -> TestEnv {
     let env = TestEnv::new();
-    env.idp(&["init", STATE]).code(0);
-    git(&env, &["config", "user.name", "Records Tester"]);
-    git(&env, &["config", "user.email", "records@example.org"]);
+    env.init_state(STATE);
     let policy =
         edit(&default_policy_text(), "budgets: {}", "budgets:\n  cells: { cell-us-east: { monthlyUSD: 2000 } }");
     commit_file(&env, "policy/policy.yaml", &policy, "policy: cell budget");
-    let orders = env.write("orders-db.yaml", std::fs::read(crate_dir().join("examples/orders-db.yaml")).unwrap());
+    let orders = env.example("orders-db.yaml");
     env.idp(&["apply", "-f", &orders, "--yes", "--repo", STATE]).code(0);
     env
 }
 
 fn git(env: &TestEnv, args: &[&str]) -> String {
-    env.git(&[&["-C", STATE], args].concat())
+    env.git_in(STATE, args)
 }
 
 fn commit_file(env: &TestEnv, rel: &str, contents: &str, message: &str) {
@@ -33,12 +31,8 @@ fn commit_file(env: &TestEnv, rel: &str, contents: &str, message: &str) {
     git(env, &["commit", "--quiet", "-m", message]);
 }
 
-fn head(env: &TestEnv) -> String {
-    git(env, &["rev-parse", "HEAD"]).trim().to_owned()
-}
-
 /// (error code, message) of a JSON failure.
-fn error_of(run: &crate::common::Run) -> (String, String) {
+fn error_of(run: &Run) -> (String, String) {
     let doc = run.json();
     (doc["error"]["code"].as_str().unwrap_or_default().to_owned(), doc["error"]["message"].as_str().unwrap().to_owned())
 }
@@ -47,16 +41,12 @@ fn error_of(run: &crate::common::Run) -> (String, String) {
 fn a_corrupt_member_file_stops_a_budgeted_plan_instead_of_being_left_out_of_the_total() {
     let env = with_orders_db();
     commit_file(&env, ORDERS_MEMBER, "kind: [unterminated\n", "break the member file by hand");
-    let before = head(&env);
+    let before = env.head(STATE);
     // 151.15 USD fits the 2000 budget only if orders-db's 1223 is forgotten.
     let cheap = env.write(
         "cheap.yaml",
         edit(
-            &edit(
-                &std::fs::read_to_string(crate_dir().join("examples/orders-db.yaml")).unwrap(),
-                "orders-db",
-                "cheap-db",
-            ),
+            &edit(&env.read(&env.example("orders-db.yaml")), "orders-db", "cheap-db"),
             "size: large\n  storageGB: 100\n  ha: true",
             "size: small\n  storageGB: 10\n  ha: false",
         ),
@@ -71,14 +61,14 @@ fn a_corrupt_member_file_stops_a_budgeted_plan_instead_of_being_left_out_of_the_
             "{message}"
         );
     }
-    assert_eq!(head(&env), before, "nothing was committed");
+    assert_eq!(env.head(STATE), before, "nothing was committed");
 }
 
 #[test]
 fn delete_and_status_refuse_a_corrupt_placement_record_and_name_it() {
     let env = with_orders_db();
     commit_file(&env, ORDERS_RECORD, "apiVersion: 7\n", "break the placement record by hand");
-    let before = head(&env);
+    let before = env.head(STATE);
     for args in
         [&["delete", "mysql", "team-alpha/orders-db", "--yes"][..], &["status", "mysql", "team-alpha/orders-db"]]
     {
@@ -88,7 +78,7 @@ fn delete_and_status_refuse_a_corrupt_placement_record_and_name_it() {
         assert_eq!(code, "idp::state::record", "idp {args:?}: {message}");
         assert!(message.starts_with(ORDERS_RECORD), "idp {args:?}: {message}");
     }
-    assert_eq!(head(&env), before, "delete wrote nothing");
+    assert_eq!(env.head(STATE), before, "delete wrote nothing");
     assert!(git(&env, &["ls-files", "--", "platform/team-alpha/mysql-orders-db"]).contains("primary.yaml"));
 }
 

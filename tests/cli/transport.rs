@@ -1,4 +1,4 @@
-//! idp's own ssh and http(s) transports (src/state/transport.rs) against real servers:
+//! idp's own ssh and http(s) transports (src/state/transport/) against real servers:
 //! git's `http-backend` behind a small HTTP server written here, git's upload-pack and
 //! receive-pack behind a fake `ssh` (as git's own test suite does it), and a real
 //! OpenSSH server on 127.0.0.1 where one can be started. Results are read back with
