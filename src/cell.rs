@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::request::Kind;
 use crate::schedule::Target;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     #[default]

@@ -96,6 +96,28 @@ pub fn workload_side_dir(namespace: &str, name: &str, side: Side) -> String {
     format!("{}/{}", workload_dir(namespace, name), side.as_str())
 }
 
+/// The app and side a path under `workloads/<namespace>/<name>/<side>/` is of.
+pub fn workload_side_of(path: &str) -> Option<(String, String, Side)> {
+    let mut parts = path.strip_prefix("workloads/")?.split('/');
+    let (namespace, name, side) = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next()?;
+    let side = [Side::Primary, Side::Secondary].into_iter().find(|s| s.as_str() == side)?;
+    Some((namespace.into(), name.into(), side))
+}
+
+/// The request a manifest's path says it belongs to (`kind namespace/name`):
+/// `platform/<ns>/<kind>-<name>/…` or an app's `workloads/<ns>/<name>/…`.
+pub fn request_of_manifest(path: &str) -> Option<String> {
+    if let Some((namespace, name, _)) = workload_side_of(path) {
+        return Some(format!("{} {namespace}/{name}", Kind::App));
+    }
+    let mut parts = path.strip_prefix("platform/")?.split('/');
+    let (namespace, stem) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    let (kind, name) = stem.split_once('-')?;
+    Some(format!("{kind} {namespace}/{name}"))
+}
+
 /// An embedded template's override in the state repo.
 pub fn template_path(template: &str) -> String {
     format!("{TEMPLATES_DIR}/{template}")
@@ -179,11 +201,14 @@ impl RequestFileName {
     }
 }
 
+/// What a secondary claim adds to its request's name.
+const SECONDARY_SUFFIX: &str = "-secondary";
+
 /// A database's claim on one side: the primary keeps the request's name.
 pub fn claim_name(name: &str, side: Side) -> String {
     match side {
         Side::Primary => name.to_owned(),
-        Side::Secondary => format!("{name}-secondary"),
+        Side::Secondary => format!("{name}{SECONDARY_SUFFIX}"),
     }
 }
 
@@ -208,6 +233,84 @@ pub fn application_name(namespace: &str, name: &str, side: Side) -> String {
 /// provider's namespace); the traffic templates suffix it per object.
 pub fn traffic_name(namespace: &str, name: &str) -> String {
     format!("{namespace}-{name}")
+}
+
+/// Another request whose derived object names can equal this one's: it
+/// and this request would render the same Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameTwin {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    /// The object both would render, as `Kind namespace/name`.
+    pub object: String,
+    pub when: TwinWhen,
+}
+
+/// When a twin's names really meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TwinWhen {
+    /// Whenever both requests exist.
+    Always,
+    /// When this request has a secondary (its secondary claim takes the twin's name).
+    ThisHasSecondary,
+    /// When the twin has a secondary (its secondary claim takes this request's name).
+    TwinHasSecondary,
+}
+
+/// Every request whose derived names can equal those of `kind
+/// namespace/name`: the names above join their parts with `-`, which
+/// requests' names may contain too. An app's Applications and traffic
+/// objects are named from `<namespace>-<name>`, so `team-a/web-x` and
+/// `team-a-web/x` meet; a database's secondary claim is `<name>-secondary`,
+/// so `orders` (with a secondary) and `orders-secondary` meet. Plan and apply
+/// look these few paths up and refuse a meeting; `verify` checks every
+/// object of the repo, hand-written ones included.
+pub fn name_twins(kind: Kind, namespace: &str, name: &str) -> Vec<NameTwin> {
+    let mut twins = Vec::new();
+    match kind {
+        Kind::App => {
+            let base = traffic_name(namespace, name);
+            let object = format!("Application argocd/{}", application_name(namespace, name, Side::Primary));
+            for (at, _) in base.match_indices('-') {
+                let (twin_namespace, twin_name) = (&base[..at], &base[at + 1..]);
+                if twin_namespace != namespace
+                    && crate::names::is_dns_label(twin_namespace)
+                    && crate::names::is_dns_label(twin_name)
+                {
+                    twins.push(NameTwin {
+                        kind,
+                        namespace: twin_namespace.into(),
+                        name: twin_name.into(),
+                        object: object.clone(),
+                        when: TwinWhen::Always,
+                    });
+                }
+            }
+        }
+        Kind::MySql => {
+            let secondary = claim_name(name, Side::Secondary);
+            if crate::names::is_dns_label(&secondary) {
+                twins.push(NameTwin {
+                    kind,
+                    namespace: namespace.into(),
+                    object: format!("MySQLInstanceClaim {namespace}/{secondary}"),
+                    name: secondary,
+                    when: TwinWhen::ThisHasSecondary,
+                });
+            }
+            if let Some(primary) = name.strip_suffix(SECONDARY_SUFFIX) {
+                twins.push(NameTwin {
+                    kind,
+                    namespace: namespace.into(),
+                    name: primary.into(),
+                    object: format!("MySQLInstanceClaim {namespace}/{name}"),
+                    when: TwinWhen::TwinHasSecondary,
+                });
+            }
+        }
+    }
+    twins
 }
 
 #[cfg(test)]
@@ -246,6 +349,19 @@ mod tests {
     }
 
     #[test]
+    fn manifests_name_their_request() {
+        let deployment = format!("{}/deployment.yaml", workload_side_dir("team", "web-x", Side::Secondary));
+        assert_eq!(workload_side_of(&deployment), Some(("team".into(), "web-x".into(), Side::Secondary)));
+        assert_eq!(request_of_manifest(&deployment).as_deref(), Some("app team/web-x"));
+        assert_eq!(
+            request_of_manifest(&claim_path("team", "orders-db", Side::Primary)).as_deref(),
+            Some("mysql team/orders-db")
+        );
+        assert_eq!(request_of_manifest("bootstrap/argocd/appproject.yaml"), None);
+        assert_eq!(workload_side_of("workloads/team/web/tertiary/x.yaml"), None);
+    }
+
+    #[test]
     fn paths_are_where_product_md_puts_them() {
         assert_eq!(request_path(Kind::MySql, "team", "db"), "requests/team/mysql-db.yaml");
         assert_eq!(claim_path("team", "db", Side::Secondary), "platform/team/mysql-db/secondary.yaml");
@@ -255,5 +371,65 @@ mod tests {
         );
         assert!(is_member_path(&member_path("c", "e", Kind::MySql, "n", "x")));
         assert!(!is_member_path(&cell_state_path("c", "e")));
+    }
+
+    /// Labels of a few words that idp's names are made of, so that names
+    /// meet often: `a`, `a-secondary`, `b-primary-a`.
+    fn label() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        proptest::collection::vec(proptest::sample::select(vec!["a", "b", "primary", "secondary"]), 1..4)
+            .prop_map(|words| words.join("-"))
+    }
+
+    /// Two (namespace, name) pairs: unrelated, or one string cut in two places.
+    fn two_pairs() -> impl proptest::strategy::Strategy<Value = ((String, String), (String, String))> {
+        use proptest::strategy::Strategy;
+        let cut = |words: &[&str], at: usize| (words[..at].join("-"), words[at..].join("-"));
+        proptest::prop_oneof![
+            (label(), label(), label(), label()).prop_map(|(a, b, c, d)| ((a, b), (c, d))),
+            proptest::collection::vec(proptest::sample::select(vec!["a", "b", "primary", "secondary"]), 2..6)
+                .prop_flat_map(move |words| {
+                    let n = words.len();
+                    (proptest::strategy::Just(words), 1..n, 1..n)
+                })
+                .prop_map(move |(words, i, j)| (cut(&words, i), cut(&words, j))),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The twin list is complete: whenever two apps' derived names
+        /// meet, each names the other as a twin.
+        #[test]
+        fn apps_whose_names_meet_are_twins(((ns1, n1), (ns2, n2)) in two_pairs()) {
+            proptest::prop_assume!((&ns1, &n1) != (&ns2, &n2));
+            let meet = [Side::Primary, Side::Secondary].iter().any(|&s1| {
+                [Side::Primary, Side::Secondary].iter().any(|&s2| application_name(&ns1, &n1, s1) == application_name(&ns2, &n2, s2))
+            }) || traffic_name(&ns1, &n1) == traffic_name(&ns2, &n2);
+            let twins = name_twins(Kind::App, &ns1, &n1);
+            let named = twins.iter().any(|t| t.namespace == ns2 && t.name == n2 && t.when == TwinWhen::Always);
+            proptest::prop_assert_eq!(meet, named, "{}/{} and {}/{}: {:?}", ns1, n1, ns2, n2, twins);
+        }
+
+        /// Likewise for databases in one namespace: their claims and
+        /// connection secrets meet only where the twin list says.
+        #[test]
+        fn databases_whose_names_meet_are_twins(n1 in label(), n2 in label()) {
+            proptest::prop_assume!(n1 != n2);
+            let twins = name_twins(Kind::MySql, "team", &n1);
+            let pairs = [
+                (Side::Primary, Side::Primary, TwinWhen::Always),
+                (Side::Secondary, Side::Primary, TwinWhen::ThisHasSecondary),
+                (Side::Primary, Side::Secondary, TwinWhen::TwinHasSecondary),
+            ];
+            for (s1, s2, when) in pairs {
+                let meet = claim_name(&n1, s1) == claim_name(&n2, s2);
+                proptest::prop_assert_eq!(meet, secret_name(&n1, s1) == secret_name(&n2, s2));
+                let named = twins.iter().any(|t| t.name == n2 && t.when == when);
+                proptest::prop_assert_eq!(meet, named, "{} {:?} and {} {:?}: {:?}", n1, s1, n2, s2, twins);
+            }
+            // Two secondaries meet only if their requests do.
+            proptest::prop_assert_ne!(claim_name(&n1, Side::Secondary), claim_name(&n2, Side::Secondary));
+            proptest::prop_assert_ne!(replication_name(&n1), replication_name(&n2));
+        }
     }
 }

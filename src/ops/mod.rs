@@ -210,6 +210,15 @@ pub enum Error {
     )]
     StickyConflict { request: String, placement: String, why: String },
 
+    #[error("{request} and {other} would both render {object}")]
+    #[diagnostic(
+        code(idp::plan::name_collision),
+        help(
+            "idp derives Kubernetes names from each request's namespace and name, and these two meet; Argo CD would apply whichever manifest it read last. Choose another name for the new request. Nothing was written"
+        )
+    )]
+    NameCollision { request: String, other: String, object: String },
+
     #[error("{path} in the state repo is not a record idp can read: {message}")]
     #[diagnostic(
         code(idp::state::record),

@@ -1,6 +1,6 @@
 //! `idp plan`: validate, schedule (sticky first), and say what would change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -12,7 +12,7 @@ use super::rules;
 use super::{Context, Error};
 use crate::cell::{self, Member, Side};
 use crate::cost::Cost;
-use crate::layout;
+use crate::layout::{self, TwinWhen};
 use crate::record::PlacementRecord;
 use crate::render::{RenderInput, RenderedFile, Renderer};
 use crate::request::{self, Kind, Request};
@@ -148,6 +148,7 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
         first.changes.push(Change { action: ChangeAction::Create, path: path.clone() });
         prepared.files.push(FileChange::upsert(path, crate::catalog::location().as_bytes()));
     }
+    refuse_name_twins(ctx, &prepared.outcome.results)?;
     let costs: Vec<Option<f64>> =
         prepared.outcome.results.iter().map(|r| r.cost.as_ref().map(|c| c.monthly_usd)).collect();
     prepared.outcome.spend = budget::check(ctx, &requests, &costs)?;
@@ -330,6 +331,39 @@ impl Planner<'_> {
             ranking: if options.explain { ranking } else { Vec::new() },
         })
     }
+}
+
+/// Refuses a plan in which a request would render an object that another
+/// request (of this plan, or placed in the state repo) renders too: the few
+/// requests whose derived names can meet this one's are looked up by path
+/// (`layout::name_twins`), never the whole repo.
+fn refuse_name_twins(ctx: &Context, results: &[PlanResult]) -> Result<(), Error> {
+    let planned: HashMap<(Kind, &str, &str), bool> =
+        results.iter().map(|r| ((r.kind, r.namespace.as_str(), r.name.as_str()), r.secondary.is_some())).collect();
+    for result in results {
+        for twin in layout::name_twins(result.kind, &result.namespace, &result.name) {
+            let twin_has_secondary = match planned.get(&(twin.kind, twin.namespace.as_str(), twin.name.as_str())) {
+                Some(has_secondary) => *has_secondary,
+                None => match ctx.placement(twin.kind, &twin.namespace, &twin.name)? {
+                    Some(record) => record.secondary.is_some(),
+                    None => continue,
+                },
+            };
+            let meet = match twin.when {
+                TwinWhen::Always => true,
+                TwinWhen::ThisHasSecondary => result.secondary.is_some(),
+                TwinWhen::TwinHasSecondary => twin_has_secondary,
+            };
+            if meet {
+                return Err(Error::NameCollision {
+                    request: format!("{} {}/{}", result.kind, result.namespace, result.name),
+                    other: format!("{} {}/{}", twin.kind, twin.namespace, twin.name),
+                    object: twin.object,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A fresh decision: apps follow the database of their cell when it has

@@ -10,10 +10,11 @@ use serde::Serialize;
 use super::plan::request_yaml;
 use super::records::{parse_record, parse_stored_request};
 use super::{Context, Error};
+use crate::cell::Side;
 use crate::layout;
 use crate::record::PlacementRecord;
 use crate::render::RenderInput;
-use crate::request::Request;
+use crate::request::{Kind, Request};
 use crate::schedule::{self, PolicyRef};
 use crate::state;
 
@@ -190,6 +191,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     if requests > 0 && read(location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {
         error(location, "is missing or edited: Backstage finds the catalog through it (re-apply any request)".into());
     }
+    let mut objects = Objects::default();
     for path in files.keys() {
         let owned = layout::REQUEST_PREFIXES.iter().any(|p| path.starts_with(p)) || layout::is_member_path(path);
         if owned && !expected.contains(path) {
@@ -202,8 +204,10 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             if !as_rendered.contains(path) {
                 check_manifest(path, &text, &mut error);
             }
+            objects.add(ctx, path, &text)?;
         }
     }
+    objects.report(&mut error);
 
     findings.extend(warnings.into_iter().map(|mut w| {
         if strict {
@@ -215,6 +219,83 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     findings.dedup();
     let ok = findings.iter().all(|f| f.severity == Severity::Warning);
     Ok(VerifyOutcome { ok, strict, requests, files: files.len(), findings })
+}
+
+/// Every object Argo CD would apply, by where it lands: two files holding
+/// the same (cluster, apiVersion, kind, namespace, name) fight over one
+/// object, and Argo CD applies whichever it reads last. Hand-written files
+/// count as much as rendered ones.
+#[derive(Default)]
+struct Objects {
+    /// (cluster, apiVersion, kind, namespace, name) -> the files holding it.
+    files: BTreeMap<(String, String, String, String, String), Vec<String>>,
+    /// The runtime cluster of an app's side, from its placement record.
+    clusters: BTreeMap<(String, String, Side), Option<String>>,
+}
+
+impl Objects {
+    fn add(&mut self, ctx: &Context, path: &str, text: &str) -> Result<(), Error> {
+        let Some(cluster) = self.cluster_of(ctx, path)? else { return Ok(()) };
+        let Ok(documents) = crate::yaml::non_empty_documents(text) else { return Ok(()) };
+        for doc in &documents {
+            let field = |at: &[&str]| doc.str_at(at).unwrap_or_default().to_owned();
+            let (kind, name) = (field(&["kind"]), field(&["metadata", "name"]));
+            if kind.is_empty() || name.is_empty() {
+                continue;
+            }
+            let key = (cluster.clone(), field(&["apiVersion"]), kind, field(&["metadata", "namespace"]), name);
+            self.files.entry(key).or_default().push(path.to_owned());
+        }
+        Ok(())
+    }
+
+    /// The management cluster for platform/ and bootstrap/; for an app's
+    /// workloads, the runtime cluster its placement record names for that
+    /// side (the folder itself when the record says nothing).
+    fn cluster_of(&mut self, ctx: &Context, path: &str) -> Result<Option<String>, Error> {
+        if path.starts_with("platform/") || path.starts_with("bootstrap/") {
+            return Ok(Some("the management cluster".into()));
+        }
+        let Some((namespace, name, side)) = layout::workload_side_of(path) else { return Ok(None) };
+        let key = (namespace.clone(), name.clone(), side);
+        if !self.clusters.contains_key(&key) {
+            let record = ctx.placement(Kind::App, &namespace, &name).ok().flatten();
+            let target = record.and_then(|r| match side {
+                Side::Primary => Some(r.primary),
+                Side::Secondary => r.secondary,
+            });
+            self.clusters.insert(key.clone(), target.map(|t| format!("runtime cluster {}", t.runtime_cluster)));
+        }
+        let folder = layout::workload_side_dir(&namespace, &name, side);
+        Ok(Some(self.clusters[&key].clone().unwrap_or(folder)))
+    }
+
+    fn report(&self, error: &mut impl FnMut(&str, String)) {
+        for ((cluster, _, kind, namespace, name), files) in &self.files {
+            let object =
+                if namespace.is_empty() { format!("{kind} {name}") } else { format!("{kind} {namespace}/{name}") };
+            for (i, file) in files.iter().enumerate() {
+                let others: Vec<String> = files
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, other)| match layout::request_of_manifest(other) {
+                        Some(request) => format!("{other} ({request})"),
+                        None => other.clone(),
+                    })
+                    .collect();
+                if !others.is_empty() {
+                    error(
+                        file,
+                        format!(
+                            "holds {object} on {cluster}, as does {}: Argo CD applies whichever it reads last (rename one request)",
+                            others.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// No secret material anywhere.

@@ -18,6 +18,7 @@ mod gitops;
 mod global;
 mod governance;
 mod help;
+mod identity;
 mod init;
 mod output;
 mod plan;
