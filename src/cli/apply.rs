@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, plan::parse_kind, with_progress};
+use super::{Consent, Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, plan::parse_kind, with_progress};
 use crate::ops::apply::{ApplyOptions, apply};
+use crate::ops::land::{LandOptions, Proposed};
 use crate::ops::plan::{PlanOptions, PlanOutcome};
 use crate::output::Printer;
 use crate::request::Kind;
-use crate::state::FileChange;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -40,6 +40,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub reschedule: bool,
 
+    /// Allow deleting or replacing databases and replications (destroys their data)
+    #[arg(long)]
+    pub allow_destroy: bool,
+
     #[command(flatten)]
     pub push: PushArgs,
 }
@@ -55,14 +59,15 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
             explain: !printer.is_machine(),
         },
         message: args.message,
-        push: args.push.options(),
+        land: LandOptions { push: args.push.options(), allow_destroy: args.allow_destroy },
     };
-    let mut confirm_plan = |plan: &PlanOutcome, files: &[FileChange]| {
+    let consent = Consent { yes: args.yes, allow_destroy: args.allow_destroy };
+    let mut confirm_plan = |plan: &PlanOutcome, proposed: &Proposed<'_>| {
         // Under -o json the plan is the result, not a note on stderr.
         let summary = (!printer.is_machine()).then(|| crate::output::Outcome::human(plan, &printer.err_style));
-        let count = files.len();
+        let count = proposed.files.len();
         let prompt = format!("Commit {count} file change{} to the state repo?", if count == 1 { "" } else { "s" });
-        confirm_write(args.yes, printer, summary.as_deref(), Question::YesNo(prompt))
+        confirm_write(consent, printer, summary.as_deref(), Question::YesNo(prompt), proposed)
     };
     let outcome = with_progress(printer, |progress| apply(&mut ctx, &options, &mut confirm_plan, progress))?;
     match outcome {

@@ -4,16 +4,17 @@ use clap::Args;
 use clap_complete::ArgValueCandidates;
 
 use super::{
-    Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, plan::parse_kind, print_written, with_progress,
+    Consent, Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, plan::parse_kind, print_written,
+    with_progress,
 };
 use crate::ops::delete::delete;
+use crate::ops::land::{LandOptions, Proposed};
 use crate::output::Printer;
 use crate::request::Kind;
-use crate::state::FileChange;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes"
+    after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes --allow-destroy"
 )]
 pub struct DeleteArgs {
     /// The kind: mysql
@@ -26,6 +27,10 @@ pub struct DeleteArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
 
+    /// Allow deleting or replacing databases and replications (destroys their data)
+    #[arg(long)]
+    pub allow_destroy: bool,
+
     #[command(flatten)]
     pub push: PushArgs,
 }
@@ -33,13 +38,14 @@ pub struct DeleteArgs {
 pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let target = super::status::resource(args.kind, &args.target)?;
     let mut ctx = super::context(global)?;
-    let mut ask = |files: &Vec<String>, _: &[FileChange]| {
+    let consent = Consent { yes: args.yes, allow_destroy: args.allow_destroy };
+    let mut ask = |files: &Vec<String>, proposed: &Proposed<'_>| {
         let summary =
             format!("will remove:\n{}\n", files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"));
         let question = Question::YesNo(format!("Delete {} {}/{}?", target.kind, target.namespace, target.name));
-        confirm_write(args.yes, printer, Some(&summary), question)
+        confirm_write(consent, printer, Some(&summary), question, proposed)
     };
-    let push = args.push.options();
-    let outcome = with_progress(printer, |progress| delete(&mut ctx, &target, push.as_ref(), &mut ask, progress))?;
+    let land = LandOptions { push: args.push.options(), allow_destroy: args.allow_destroy };
+    let outcome = with_progress(printer, |progress| delete(&mut ctx, &target, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }

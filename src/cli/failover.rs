@@ -3,12 +3,12 @@
 use clap::Args;
 use clap_complete::ArgValueCandidates;
 
-use super::{Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, print_written, with_progress};
+use super::{Consent, Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, print_written, with_progress};
 use crate::cell::Side;
 use crate::ops::failover::{FailoverOptions, FailoverOutcome, failover};
 use crate::ops::lag::LagSource;
+use crate::ops::land::{LandOptions, Proposed};
 use crate::output::{Outcome, Printer};
-use crate::state::FileChange;
 
 #[derive(Debug, Args)]
 #[command(
@@ -86,13 +86,15 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
         reason: args.reason.clone(),
         dry_run: args.dry_run,
     };
-    let mut ask = |plan: &FailoverOutcome, _: &[FileChange]| {
+    let consent = Consent { yes: args.yes, allow_destroy: false };
+    let mut ask = |plan: &FailoverOutcome, proposed: &Proposed<'_>| {
         let prompt = format!("Type the cell name ({}) to {} it", args.cell, plan.action);
         let question = Question::Typed { prompt, expected: &args.cell };
-        confirm_write(args.yes, printer, Some(&plan.human(&printer.err_style)), question)
+        confirm_write(consent, printer, Some(&plan.human(&printer.err_style)), question, proposed)
     };
-    let push = args.push.options();
-    let outcome = with_progress(printer, |progress| failover(&mut ctx, &options, push.as_ref(), &mut ask, progress))?;
+    // A failover moves roles; it destroys no claim (land would refuse one).
+    let land = LandOptions { push: args.push.options(), allow_destroy: false };
+    let outcome = with_progress(printer, |progress| failover(&mut ctx, &options, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }
 

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use failure::{Ending, Failure};
-pub(crate) use prompt::{Question, confirm_write, print_written, with_progress};
+pub(crate) use prompt::{Consent, Question, confirm_write, print_written, with_progress};
 pub use push::PushArgs;
 pub use settings::{ColorChoice, GlobalArgs};
 pub(crate) use settings::{context, note_if_stateless};

@@ -1,10 +1,12 @@
 //! Talking to the person at the terminal: the confirmation every writing
 //! command asks, and the progress line of fetches and pushes.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
 
 use super::{Ending, Failure};
 use crate::ops;
+use crate::ops::land::{Answer, Proposed};
 use crate::output::{Outcome, Printer};
 
 /// A progress line on stderr for fetch, push and retries; silent unless
@@ -68,18 +70,36 @@ pub(crate) enum Question<'a> {
     Typed { prompt: String, expected: &'a str },
 }
 
+/// The flags that answer a writing command's confirmation.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Consent {
+    /// `--yes`: confirm without asking (never enough to destroy data).
+    pub yes: bool,
+    /// `--allow-destroy`: the explicit word for deleting or replacing data.
+    pub allow_destroy: bool,
+}
+
 /// The confirmation of every writing command. `--yes` answers it; otherwise
 /// the summary (what would be written) goes to stderr and the question to
 /// the terminal. Without a terminal it refuses: a script must say `--yes`,
 /// and nothing may hang waiting for input.
+///
+/// What would destroy data is always shown, Terraform-style. Without
+/// `--allow-destroy`, a person at a terminal (not under `--yes`) may give
+/// the explicit word by typing the request's NAMESPACE/NAME; `ops::land`
+/// refuses the commit otherwise.
 pub(crate) fn confirm_write(
-    yes: bool,
+    consent: Consent,
     printer: &Printer,
     summary: Option<&str>,
     question: Question<'_>,
-) -> Result<bool, ops::Error> {
-    if yes {
-        return Ok(true);
+    proposed: &Proposed<'_>,
+) -> Result<Answer, ops::Error> {
+    if !proposed.destroys.is_empty() && !printer.is_machine() {
+        printer.raw_stderr(&crate::output::destroys(proposed.destroys, &printer.err_style));
+    }
+    if consent.yes {
+        return Ok(Answer::Yes);
     }
     if let Some(summary) = summary {
         printer.raw_stderr(summary);
@@ -87,7 +107,19 @@ pub(crate) fn confirm_write(
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(ops::Error::NeedsConfirmation);
     }
-    Ok(match question {
+    // The explicit word for destroying one request's data is its name.
+    let requests: BTreeSet<&str> = proposed.destroys.iter().filter_map(|d| d.request_id()).collect();
+    if !proposed.destroys.is_empty() && !consent.allow_destroy {
+        let [request] = requests.into_iter().collect::<Vec<_>>()[..] else { return Ok(Answer::Yes) };
+        let prompt = format!("This destroys data. Type {request} to go ahead");
+        let answer = ask(Question::Typed { prompt, expected: request });
+        return Ok(if answer { Answer::YesDestroy } else { Answer::No });
+    }
+    Ok(if ask(question) { Answer::Yes } else { Answer::No })
+}
+
+fn ask(question: Question<'_>) -> bool {
+    match question {
         Question::YesNo(prompt) => {
             dialoguer::Confirm::new().with_prompt(prompt).default(false).interact().unwrap_or(false)
         }
@@ -96,5 +128,5 @@ pub(crate) fn confirm_write(
                 dialoguer::Input::new().with_prompt(prompt).allow_empty(true).interact_text().unwrap_or_default();
             answer.trim() == expected
         }
-    })
+    }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::land::{Confirm, Landed, Landing, Proposal, PushOptions, land};
+use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::plan::{PlanOptions, PlanOutcome, PlanResult, ResultStatus, plan};
 use super::{Context, Error};
 use crate::request::{Kind, Request};
@@ -22,7 +22,8 @@ pub struct ApplyOptions {
     pub plan: PlanOptions,
     /// Extra text for the commit body.
     pub message: Option<String>,
-    pub push: Option<PushOptions>,
+    /// Where it lands (`--push`) and whether it may destroy.
+    pub land: LandOptions,
 }
 
 /// Plans and commits (and pushes). None when the confirmation was declined.
@@ -32,7 +33,7 @@ pub fn apply(
     confirm: Confirm<'_, PlanOutcome>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<ApplyOutcome>, Error> {
-    let landing = land(ctx, options.push.as_ref(), confirm, progress, |ctx| {
+    let landing = land(ctx, &options.land, confirm, progress, |ctx| {
         let prepared = plan(ctx, &options.plan)?;
         if prepared.files.is_empty() {
             return Ok(Proposal::unchanged(prepared.outcome));

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::land::{Confirm, Landed, Landing, Proposal, PushOptions, land};
+use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::resource::ResourceRef;
 use super::{Context, Error};
 use crate::request::Kind;
@@ -23,11 +23,11 @@ pub struct DeleteOutcome {
 pub fn delete(
     ctx: &mut Context,
     target: &ResourceRef,
-    push: Option<&PushOptions>,
+    land_options: &LandOptions,
     confirm: Confirm<'_, Vec<String>>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<DeleteOutcome>, Error> {
-    let landing = land(ctx, push, confirm, progress, |ctx| {
+    let landing = land(ctx, land_options, confirm, progress, |ctx| {
         let record = target.record(ctx)?;
         let files = target.files(ctx, record.as_ref())?;
         if files.is_empty() {

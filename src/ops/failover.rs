@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::lag::LagSource;
-use super::land::{Confirm, Landed, Landing, Proposal, PushOptions, land};
+use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::plan::{Change, ChangeAction};
 use super::{Context, Error};
 use crate::cell::{CellState, Event, Member, Side};
@@ -55,7 +55,7 @@ pub struct FailoverOutcome {
 pub fn failover(
     ctx: &mut Context,
     options: &FailoverOptions,
-    push: Option<&PushOptions>,
+    land_options: &LandOptions,
     confirm: Confirm<'_, FailoverOutcome>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<FailoverOutcome>, Error> {
@@ -65,7 +65,7 @@ pub fn failover(
         .resolve_environment(&options.environment)
         .ok_or_else(|| Error::UnknownEnvironment { environment: options.environment.clone() })?
         .to_owned();
-    let landing = land(ctx, push, confirm, progress, |ctx| {
+    let landing = land(ctx, land_options, confirm, progress, |ctx| {
         let (mut outcome, files, message) = prepare(ctx, options, &environment)?;
         outcome.changes = changes_of(ctx, &files)?;
         if outcome.noop || options.dry_run || files.is_empty() {

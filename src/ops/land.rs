@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::destroy::{self, Destroy};
 use super::{Context, Error};
 use crate::state::{DEFAULT_LOCK_WAIT, FileChange, ObjectId, PushFailure};
 
@@ -40,6 +41,18 @@ pub struct Landed {
     pub branch: String,
     pub remote: Option<String>,
     pub attempts: u32,
+    /// The stateful objects the commit destroys (said explicitly).
+    pub destroyed: Vec<Destroy>,
+}
+
+/// How a writing command may land: where, and whether it may destroy.
+#[derive(Debug, Clone, Default)]
+pub struct LandOptions {
+    /// `--push`: land on a remote instead of the local branch.
+    pub push: Option<PushOptions>,
+    /// `--allow-destroy`: the explicit word for deleting or replacing
+    /// stateful data (`ops::destroy`).
+    pub allow_destroy: bool,
 }
 
 /// What a writing command proposes against a base commit: the value it
@@ -65,10 +78,26 @@ impl<T> Proposal<T> {
     }
 }
 
+/// What the confirmation is shown besides the command's own value.
+pub struct Proposed<'a> {
+    pub files: &'a [FileChange],
+    /// Stateful objects the commit would destroy.
+    pub destroys: &'a [Destroy],
+}
+
+/// An answer to the confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    No,
+    Yes,
+    /// Yes, and the person typed the explicit word for what is destroyed.
+    YesDestroy,
+}
+
 /// The one confirmation of every writing command: asked once, with the
-/// first proposal that would write, before anything is written. `false`
-/// ends the command with nothing written.
-pub type Confirm<'a, T> = &'a mut dyn FnMut(&T, &[FileChange]) -> Result<bool, Error>;
+/// first proposal that would write, before anything is written. `No` ends
+/// the command with nothing written.
+pub type Confirm<'a, T> = &'a mut dyn FnMut(&T, &Proposed<'_>) -> Result<Answer, Error>;
 
 /// How a writing command ended.
 pub enum Landing<T> {
@@ -84,31 +113,53 @@ pub enum Landing<T> {
 /// its commit: under the repo lock on the local branch, or with `--push` on
 /// the remote, rebuilding from scratch after every lost race. Every command
 /// that writes the state repo goes through here.
+///
+/// A commit that destroys stateful data lands only with the explicit word
+/// (`options.allow_destroy`, or [`Answer::YesDestroy`] for exactly what is
+/// destroyed) and records each object in an `Idp-Destroy` trailer.
 pub fn land<T>(
     ctx: &mut Context,
-    push: Option<&PushOptions>,
+    options: &LandOptions,
     confirm: Confirm<'_, T>,
     progress: &dyn Fn(&str),
     mut build: impl FnMut(&Context) -> Result<Proposal<T>, Error>,
 ) -> Result<Landing<T>, Error> {
     ctx.state()?;
-    let mut asked = false;
+    let mut answer = None;
+    // What the person was shown as destroyed when they answered.
+    let mut confirmed: Vec<String> = Vec::new();
+    let mut destroyed = Vec::new();
     let mut attempt = |ctx: &Context| -> Result<Option<Proposal<T>>, Error> {
-        let proposal = build(ctx)?;
-        if let Some(commit) = &proposal.commit
-            && !asked
-        {
-            asked = true;
-            if !confirm(&proposal.value, &commit.files)? {
-                return Ok(None);
+        let mut proposal = build(ctx)?;
+        let Some(commit) = &mut proposal.commit else { return Ok(Some(proposal)) };
+        let destroys = destroy::classify(ctx, &commit.files)?;
+        let answer = match answer {
+            Some(answer) => answer,
+            None => {
+                let given = confirm(&proposal.value, &Proposed { files: &commit.files, destroys: &destroys })?;
+                confirmed = destroys.iter().map(|d| d.object.clone()).collect();
+                *answer.insert(given)
             }
+        };
+        if answer == Answer::No {
+            return Ok(None);
         }
+        let typed = answer == Answer::YesDestroy && destroys.iter().all(|d| confirmed.contains(&d.object));
+        if !destroys.is_empty() && !options.allow_destroy && !typed {
+            return Err(Error::DestroyRefused { objects: destroys.iter().map(Destroy::describe).collect() });
+        }
+        commit.message.push_str(&destroy::trailers(&destroys));
+        destroyed = destroys;
         Ok(Some(proposal))
     };
-    match push {
-        None => land_locally(ctx, &mut attempt),
-        Some(push) => land_on_remote(ctx, push, progress, &mut attempt),
-    }
+    let landing = match &options.push {
+        None => land_locally(ctx, &mut attempt)?,
+        Some(push) => land_on_remote(ctx, push, progress, &mut attempt)?,
+    };
+    Ok(match landing {
+        Landing::Landed(value, landed) => Landing::Landed(value, Landed { destroyed, ..landed }),
+        other => other,
+    })
 }
 
 /// What one attempt yields: a proposal, or None when it was declined.
@@ -132,7 +183,10 @@ fn land_locally<T>(ctx: &mut Context, attempt: Attempt<'_, T>) -> Result<Landing
     }
     let commit = state.commit_changes(head, &files, &message)?;
     let branch = branch.trim_start_matches("refs/heads/").to_owned();
-    Ok(Landing::Landed(value, Landed { commit: commit.to_string(), branch, remote: None, attempts: 1 }))
+    Ok(Landing::Landed(
+        value,
+        Landed { commit: commit.to_string(), branch, remote: None, attempts: 1, destroyed: Vec::new() },
+    ))
 }
 
 /// Builds against the remote's head and pushes, retrying lost races.
@@ -192,8 +246,13 @@ fn land_on_remote<T>(
                 if target == local_branch {
                     state.fast_forward(&target, commit)?;
                 }
-                let landed =
-                    Landed { commit: commit.to_string(), branch: target, remote: Some(shown), attempts: attempt };
+                let landed = Landed {
+                    commit: commit.to_string(),
+                    branch: target,
+                    remote: Some(shown),
+                    attempts: attempt,
+                    destroyed: Vec::new(),
+                };
                 return Ok(Landing::Landed(value, landed));
             }
             Err(PushFailure::Stale(message)) => {

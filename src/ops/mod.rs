@@ -5,6 +5,7 @@ pub mod apply;
 pub mod budget;
 mod context;
 pub mod delete;
+pub mod destroy;
 pub mod doctor;
 pub mod failover;
 pub mod history;
@@ -209,6 +210,15 @@ pub enum Error {
         )
     )]
     StickyConflict { request: String, placement: String, why: String },
+
+    #[error("refusing to destroy stateful data without an explicit word: {}", objects.join("; "))]
+    #[diagnostic(
+        code(idp::destroy::refused),
+        help(
+            "these objects hold data: Crossplane would delete them, or replace them with empty ones. To go ahead, pass --allow-destroy (or run on a terminal without --yes and type the request's NAMESPACE/NAME when asked); --yes alone is never enough. Nothing was written"
+        )
+    )]
+    DestroyRefused { objects: Vec<String> },
 
     #[error("{request} and {other} would both render {object}")]
     #[diagnostic(

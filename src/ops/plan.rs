@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::budget::{self, Spend};
+use super::destroy::{self, Destroy};
 use super::records::parse_record;
 use super::resource::ResourceRef;
 use super::rules;
@@ -52,6 +53,9 @@ pub struct PlanOutcome {
     pub results: Vec<PlanResult>,
     /// Estimated spend of each cell (and budgeted namespace) the plan touches.
     pub spend: Vec<Spend>,
+    /// Stateful objects applying the plan would delete or replace; applying
+    /// it then needs `--allow-destroy`.
+    pub destroys: Vec<Destroy>,
 }
 
 impl PlanOutcome {
@@ -112,7 +116,7 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let renderer = ctx.renderer()?;
     let rules = rules::load(ctx)?;
     let mut prepared = Prepared {
-        outcome: PlanOutcome { results: Vec::new(), spend: Vec::new() },
+        outcome: PlanOutcome { results: Vec::new(), spend: Vec::new(), destroys: Vec::new() },
         requests: Vec::new(),
         files: Vec::new(),
         before: BTreeMap::new(),
@@ -152,6 +156,7 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let costs: Vec<Option<f64>> =
         prepared.outcome.results.iter().map(|r| r.cost.as_ref().map(|c| c.monthly_usd)).collect();
     prepared.outcome.spend = budget::check(ctx, &requests, &costs)?;
+    prepared.outcome.destroys = destroy::classify(ctx, &prepared.files)?;
     prepared.requests = requests;
     Ok(prepared)
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::history::{is_idp_commit, trailers};
-use super::land::{Confirm, Landed, Landing, Proposal, PushOptions, land};
+use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::{Context, Error};
 use crate::state::{Commit, ObjectId, Revert};
 
@@ -36,11 +36,11 @@ pub struct Reverted {
 pub fn rollback(
     ctx: &mut Context,
     options: &RollbackOptions,
-    push: Option<&PushOptions>,
+    land_options: &LandOptions,
     confirm: Confirm<'_, Reverted>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<RollbackOutcome>, Error> {
-    let landing = land(ctx, push, confirm, progress, |ctx| {
+    let landing = land(ctx, land_options, confirm, progress, |ctx| {
         let state = ctx.state()?;
         let base = ctx.base.ok_or(Error::NothingToRevert)?;
         let target = match &options.commit {

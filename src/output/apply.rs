@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{Outcome, Style};
+use super::{Outcome, Style, destroyed};
 use crate::ops::apply::ApplyOutcome;
 use crate::ops::plan::PlanOutcome;
 
@@ -12,6 +12,7 @@ impl Outcome for ApplyOutcome {
         match &self.commit {
             Some(commit) => {
                 let _ = writeln!(out, "\n{} {}", style.green("committed"), commit);
+                out.push_str(&destroyed(self.landed.as_ref().map_or(&[][..], |l| &l.destroyed), style));
             }
             None => {
                 let _ = writeln!(out, "\nnothing to commit: the state repo already holds this");

@@ -12,6 +12,7 @@ impl Outcome for DeleteOutcome {
         for f in &self.removed {
             let _ = writeln!(out, "  {f}");
         }
+        out.push_str(&super::destroyed(&self.landed.destroyed, style));
         out
     }
 }

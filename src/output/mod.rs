@@ -22,7 +22,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-pub use plan::diff;
+pub use plan::{destroyed, destroys, diff};
 pub use tables::Table;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -6,12 +6,18 @@ use std::fmt::Write;
 use similar::TextDiff;
 
 use super::{Outcome, Style, Table, number};
+use crate::ops::destroy::{Destroy, DestroyAction};
 use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, Prepared, ResultStatus};
 use crate::schedule::{Ranked, Reason, Target};
 
 impl Outcome for PlanOutcome {
     fn human(&self, style: &Style) -> String {
-        Self::human_of(&self.results, style) + &spend_table(&self.spend, style)
+        let mut out = Self::human_of(&self.results, style) + &spend_table(&self.spend, style);
+        if !self.destroys.is_empty() {
+            out.push('\n');
+            out.push_str(&destroys(&self.destroys, style));
+        }
+        out
     }
 }
 
@@ -212,6 +218,38 @@ pub fn diff(prepared: &Prepared, style: &Style) -> String {
             out.push_str(&line);
             out.push('\n');
         }
+    }
+    out
+}
+
+/// What a landed commit destroyed, said with `--allow-destroy` (nothing when none).
+pub fn destroyed(destroys: &[Destroy], style: &Style) -> String {
+    destroys
+        .iter()
+        .map(|d| {
+            let verb = match d.action {
+                DestroyAction::Delete => "destroyed",
+                DestroyAction::Replace => "replaced",
+            };
+            format!("{} {}\n", style.red(verb), d.object_in_context())
+        })
+        .collect()
+}
+
+/// What a change destroys, as Terraform shows it: impossible to miss.
+pub fn destroys(destroys: &[Destroy], style: &Style) -> String {
+    let mut out =
+        style.red(&style.bold("This change destroys data: Crossplane deletes the cloud resources below.")) + "\n";
+    for d in destroys {
+        let (mark, verb) = match d.action {
+            DestroyAction::Delete => ("  -", "will be destroyed".to_owned()),
+            DestroyAction::Replace => {
+                ("-/+", format!("must be replaced by a new, empty one ({})", d.why.as_deref().unwrap_or("forced")))
+            }
+        };
+        let owner = d.request.as_deref().map(|r| format!("{r}, ")).unwrap_or_default();
+        let _ = writeln!(out, "{} {} {verb}", style.red(mark), style.bold(&d.object));
+        let _ = writeln!(out, "      {}", style.dim(&format!("{owner}{}", d.file)));
     }
     out
 }

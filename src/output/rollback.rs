@@ -17,6 +17,7 @@ impl Outcome for RollbackOutcome {
             let _ = writeln!(out, "  {path}");
         }
         let _ = writeln!(out, "{} {}", style.green("committed"), self.commit);
+        out.push_str(&super::destroyed(&self.landed.destroyed, style));
         out
     }
 }

@@ -684,7 +684,7 @@ fn a_request_that_changes_cell_moves_its_member_file() {
     // status and delete find the member file in its new cell.
     let status = s.idp(&["status", "mysql", "team-alpha/orders-db", "--repo", STATE, "-o", "json"]).code(0).json();
     assert!(status["files"].as_array().unwrap().iter().any(|f| f == new_member), "{status:#}");
-    s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes"]).code(0);
+    s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "--allow-destroy"]).code(0);
     assert!(!s.ls_files(STATE).iter().any(|f| f.starts_with("cells/")), "{:?}", s.ls_files(STATE));
 }
 
@@ -719,7 +719,7 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
 
     // Rescheduled: the best candidate with multi_az for critical weights is gcp/us-central1
     // (0.15×0.88 + 0.15×0.85 + 0.20×0.88 + 0.50×0.65 = 0.7605).
-    let doc = s.apply(&[&ha], &["--reschedule"]);
+    let doc = s.apply(&[&ha], &["--reschedule", "--allow-destroy"]);
     let head = s.head(STATE);
     assert_eq!(doc["commit"], head.as_str());
     assert_eq!(s.git_in(STATE, &["rev-parse", "HEAD~1"]).trim(), placed);
@@ -740,6 +740,11 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
             "Idp-Placement: gcp/us-central1",
             format!("Idp-Policy-Version: {POLICY_VERSION}").as_str(),
         ]
+    );
+    // The move asks for a new, empty database: said (--allow-destroy) and recorded.
+    assert_eq!(
+        s.git_in(STATE, &["log", "-1", "--format=%(trailers:key=Idp-Destroy,valueonly)"]).trim(),
+        "MySQLInstanceClaim team-beta/analytics-db"
     );
     assert_eq!(
         s.changed_paths(STATE, "HEAD"),
@@ -797,7 +802,7 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
     );
     assert_eq!(s.head(STATE), with_secondary);
 
-    let doc = s.apply(&[&without], &["--reschedule"]);
+    let doc = s.apply(&[&without], &["--reschedule", "--allow-destroy"]);
     let result = &doc["results"][0];
     assert_eq!(result["secondary"], Value::Null);
     assert_eq!(at(&result["placement"]), "aws/us-east-1");
@@ -906,7 +911,8 @@ fn uncommitted_edits_in_managed_paths_block_apply() {
     // delete refuses the same way, and leaves the hand edit alone.
     s.git_in(STATE, &["clean", "--quiet", "-fd"]);
     s.write(&primary, &edited);
-    let run = s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "-o", "json"]);
+    let run =
+        s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "--allow-destroy", "-o", "json"]);
     run.code(1);
     assert_eq!(json_error(&run).0, format!("uncommitted changes in idp-managed paths: {ORDERS_PRIMARY}"));
     assert_eq!(s.head(STATE), head);
@@ -947,7 +953,17 @@ fn apply_and_delete_refuse_a_detached_head() {
             ),
             "detached at {at}"
         );
-        let run = s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "-o", "json"]);
+        let run = s.idp(&[
+            "delete",
+            "mysql",
+            "team-alpha/orders-db",
+            "--repo",
+            STATE,
+            "--yes",
+            "--allow-destroy",
+            "-o",
+            "json",
+        ]);
         run.code(1);
         assert_eq!(json_error(&run).0, "HEAD of state is detached: idp commits onto a branch", "detached at {at}");
         assert_eq!(s.head(STATE), expected_head, "detached at {at}");
@@ -1519,7 +1535,7 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
     s.apply(&[&other], &[]);
     let before = s.head(STATE);
 
-    let run = s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes"]);
+    let run = s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "--allow-destroy"]);
     run.code(0);
     let head = s.head(STATE);
     assert!(run.stdout.contains(&head), "delete should name its commit:\n{}", run.stdout);
@@ -1549,7 +1565,8 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
     s.assert_fsck(STATE);
 
     s.idp(&["status", "mysql", "team-alpha/orders-db", "--repo", STATE]).code(1);
-    let again = s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "-o", "json"]);
+    let again =
+        s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "--allow-destroy", "-o", "json"]);
     again.code(1);
     assert_eq!(json_error(&again).0, "mysql team-alpha/orders-db is not in the state repo");
     assert_eq!(s.head(STATE), head);

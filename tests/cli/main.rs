@@ -10,6 +10,7 @@ mod crash;
 /// The CRD schema walk shared with tests/manifests.rs, loaded once for every module here.
 #[path = "../support/crd_schema.rs"]
 mod crd_schema;
+mod destroy;
 mod docs;
 mod doctor;
 mod dr;

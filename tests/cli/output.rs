@@ -60,8 +60,8 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("doctor", "doctor --repo state", 0),
     ("failover", "failover --cell payments --env prod --replication-lag 3 --yes --repo state", 0),
     ("failover", "failback --cell payments --env prod --replication-lag 3 --dry-run --repo state", 0),
-    ("rollback", "rollback --yes --repo state", 0),
-    ("delete", "delete mysql team-alpha/orders-db --yes --repo state", 0),
+    ("rollback", "rollback --yes --allow-destroy --repo state", 0),
+    ("delete", "delete mysql team-alpha/orders-db --yes --allow-destroy --repo state", 0),
     ("init", "init fresh", 0),
     ("error", "plan -f missing.yaml", 1),
     ("error", "status mysql team-alpha/nothing --repo state", 1),
@@ -272,7 +272,7 @@ fn human_output_of_doctor_on_a_healthy_repo_and_on_one_with_warnings() {
 #[test]
 fn human_output_of_rollback() {
     let env = orders_db();
-    let run = env.idp(&["rollback", "--yes", "--repo", STATE, "--color", "never"]);
+    let run = env.idp(&["rollback", "--yes", "--allow-destroy", "--repo", STATE, "--color", "never"]);
     run.code(0);
     assert_human_snapshot!("human_rollback", run);
 }
@@ -280,7 +280,17 @@ fn human_output_of_rollback() {
 #[test]
 fn human_output_of_delete() {
     let env = orders_db();
-    let run = env.idp(&["delete", "mysql", "team-alpha/orders-db", "--yes", "--repo", STATE, "--color", "never"]);
+    let run = env.idp(&[
+        "delete",
+        "mysql",
+        "team-alpha/orders-db",
+        "--yes",
+        "--allow-destroy",
+        "--repo",
+        STATE,
+        "--color",
+        "never",
+    ]);
     run.code(0);
     assert_human_snapshot!("human_delete", run);
 }

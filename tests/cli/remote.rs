@@ -847,7 +847,7 @@ fn rollback_of_a_middle_commit_removes_only_its_files() {
     assert_eq!(s.head(STATE), c);
     let b_title = s.title(STATE, &b);
 
-    let run = s.idp(&["rollback", &b, "--repo", STATE, "--yes"]);
+    let run = s.idp(&["rollback", &b, "--repo", STATE, "--yes", "--allow-destroy"]);
 
     run.code(0);
     let revert = s.head(STATE);
@@ -884,7 +884,7 @@ fn rollback_without_a_commit_reverts_the_newest_idp_commit() {
     let s = Sandbox::with_state_repo();
     let init = s.head(STATE);
     // Nothing but the init commit: nothing to revert.
-    let run = s.idp(&["rollback", "--repo", STATE, "--yes"]);
+    let run = s.idp(&["rollback", "--repo", STATE, "--yes", "--allow-destroy"]);
     run.code(1);
     assert_eq!(s.head(STATE), init);
 
@@ -895,7 +895,7 @@ fn rollback_without_a_commit_reverts_the_newest_idp_commit() {
     s.git_in(STATE, &["commit", "--quiet", "-m", "add README2"]);
     let plain = s.head(STATE);
 
-    let run = s.idp(&["rollback", "--repo", STATE, "--yes", "-o", "json"]);
+    let run = s.idp(&["rollback", "--repo", STATE, "--yes", "--allow-destroy", "-o", "json"]);
 
     run.code(0);
     let revert = s.head(STATE);
@@ -1068,7 +1068,7 @@ fn history_repo() -> Sandbox {
     let both = s.apply(STATE, &[&alpha_c, &beta_a], &[]);
     assert_eq!(statuses(&both), ["created", "created"], "{both:#}");
     let b = s.apply(STATE, &[&beta_b], &[])["commit"].as_str().unwrap().to_owned();
-    s.idp(&["rollback", "--repo", STATE, "--yes"]).code(0);
+    s.idp(&["rollback", "--repo", STATE, "--yes", "--allow-destroy"]).code(0);
     assert_eq!(s.trailer(STATE, "HEAD", "Idp-Reverts"), [b]);
     s
 }
@@ -1289,7 +1289,18 @@ fn delete_and_rollback_with_push_land_on_the_remote() {
     assert_eq!(s.count(REMOTE, "main"), 3);
 
     // delete from a clone that has never seen db-a: it plans against the fetched head.
-    let run = s.idp(&["delete", "mysql", "team-alpha/db-a", "--repo", "stale", "--yes", "--push", "-o", "json"]);
+    let run = s.idp(&[
+        "delete",
+        "mysql",
+        "team-alpha/db-a",
+        "--repo",
+        "stale",
+        "--yes",
+        "--allow-destroy",
+        "--push",
+        "-o",
+        "json",
+    ]);
     run.code(0);
     let deleted = run.json();
     let (delete_commit, _) = landed(&deleted, "main", "origin");
@@ -1304,7 +1315,7 @@ fn delete_and_rollback_with_push_land_on_the_remote() {
     s.assert_clean("stale");
 
     // rollback (the newest idp commit, the delete) from the other clone, now behind.
-    let run = s.idp(&["rollback", "--repo", "w1", "--yes", "--push", "-o", "json"]);
+    let run = s.idp(&["rollback", "--repo", "w1", "--yes", "--allow-destroy", "--push", "-o", "json"]);
     run.code(0);
     let result = run.json();
     let revert = result["commit"].as_str().unwrap_or_else(|| panic!("no commit: {result:#}")).to_owned();
@@ -1342,7 +1353,7 @@ fn rollback_with_push_of_a_commit_only_the_remote_has() {
     let applied = s.apply("w1", &[&a], &["--push"]);
     let (commit, _) = landed(&applied, "main", "origin");
 
-    let run = s.idp(&["rollback", &commit, "--repo", "stale", "--yes", "--push"]);
+    let run = s.idp(&["rollback", &commit, "--repo", "stale", "--yes", "--allow-destroy", "--push"]);
 
     run.code(0);
     let revert = s.rev(REMOTE, "main");
