@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Consent, Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, plan::parse_kind, with_progress};
+use super::{Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, with_progress};
 use crate::ops::apply::{ApplyOptions, apply};
-use crate::ops::land::{LandOptions, Proposed};
+use crate::ops::land::Proposed;
 use crate::ops::plan::{PlanOptions, PlanOutcome};
 use crate::output::Printer;
 use crate::request::Kind;
@@ -28,10 +28,6 @@ pub struct ApplyArgs {
     #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
     pub files: Vec<PathBuf>,
 
-    /// Do not ask for confirmation (required without a terminal)
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-
     /// Extra text for the commit message body
     #[arg(short = 'm', long, value_name = "TEXT")]
     pub message: Option<String>,
@@ -40,12 +36,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub reschedule: bool,
 
-    /// Allow deleting or replacing databases and replications (destroys their data)
-    #[arg(long)]
-    pub allow_destroy: bool,
-
     #[command(flatten)]
-    pub push: PushArgs,
+    pub write: WriteArgs,
 }
 
 pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
@@ -59,9 +51,9 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
             explain: !printer.is_machine(),
         },
         message: args.message,
-        land: LandOptions { push: args.push.options(), allow_destroy: args.allow_destroy },
+        land: args.write.land(),
     };
-    let consent = Consent { yes: args.yes, allow_destroy: args.allow_destroy };
+    let consent = args.write.consent();
     let mut confirm_plan = |plan: &PlanOutcome, proposed: &Proposed<'_>| {
         // Under -o json the plan is the result, not a note on stderr.
         let summary = (!printer.is_machine()).then(|| crate::output::Outcome::human(plan, &printer.err_style));
@@ -76,7 +68,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
                 printer.note("no changes: every request is already in the state repo as planned");
             }
             if let Some(landed) = &outcome.landed
-                && args.push.branch.is_some()
+                && args.write.push.branch.is_some()
             {
                 printer.note(&format!("pushed branch {}: open a pull request from it", landed.branch));
             }

@@ -4,11 +4,10 @@ use clap::Args;
 use clap_complete::ArgValueCandidates;
 
 use super::{
-    Consent, Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, plan::parse_kind, print_written,
-    with_progress,
+    Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, print_written, with_progress,
 };
 use crate::ops::delete::delete;
-use crate::ops::land::{LandOptions, Proposed};
+use crate::ops::land::Proposed;
 use crate::output::Printer;
 use crate::request::Kind;
 
@@ -23,29 +22,22 @@ pub struct DeleteArgs {
     /// NAMESPACE/NAME (namespace `default` when omitted)
     #[arg(add = ArgValueCandidates::new(super::complete::placed))]
     pub target: String,
-    /// Do not ask for confirmation (required without a terminal)
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-
-    /// Allow deleting or replacing databases and replications (destroys their data)
-    #[arg(long)]
-    pub allow_destroy: bool,
 
     #[command(flatten)]
-    pub push: PushArgs,
+    pub write: WriteArgs,
 }
 
 pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let target = super::status::resource(args.kind, &args.target)?;
     let mut ctx = super::context(global)?;
-    let consent = Consent { yes: args.yes, allow_destroy: args.allow_destroy };
+    let consent = args.write.consent();
     let mut ask = |files: &Vec<String>, proposed: &Proposed<'_>| {
         let summary =
             format!("will remove:\n{}\n", files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"));
         let question = Question::YesNo(format!("Delete {} {}/{}?", target.kind, target.namespace, target.name));
         confirm_write(consent, printer, Some(&summary), question, proposed)
     };
-    let land = LandOptions { push: args.push.options(), allow_destroy: args.allow_destroy };
+    let land = args.write.land();
     let outcome = with_progress(printer, |progress| delete(&mut ctx, &target, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }

@@ -26,7 +26,7 @@ use clap::{Parser, Subcommand};
 
 pub use failure::{Ending, Failure};
 pub(crate) use prompt::{Consent, Question, confirm_write, print_written, with_progress};
-pub use push::PushArgs;
+pub use push::{PushArgs, WriteArgs};
 pub use settings::{ColorChoice, GlobalArgs};
 pub(crate) use settings::{context, note_if_stateless};
 

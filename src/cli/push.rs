@@ -1,8 +1,37 @@
-//! `--push` and its companions, shared by every command that writes.
+//! The flags of the commands that write the state repo: `--yes`,
+//! `--allow-destroy`, and `--push` with its companions.
 
 use clap::Args;
 
+use super::Consent;
 use crate::ops;
+use crate::ops::land::LandOptions;
+
+// `--yes`, `--allow-destroy` and the push flags of apply, delete and rollback
+// (a plain comment: a doc comment here would become those commands' summary).
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Do not ask for confirmation (required without a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// Allow deleting or replacing databases and replications (destroys their data)
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+impl WriteArgs {
+    pub(crate) fn consent(&self) -> Consent {
+        Consent { yes: self.yes, allow_destroy: self.allow_destroy }
+    }
+
+    pub fn land(&self) -> LandOptions {
+        LandOptions { push: self.push.options(), allow_destroy: self.allow_destroy }
+    }
+}
 
 // `--push` and its companions, shared by every command that commits (a plain
 // comment: a doc comment here would become those commands' summary).

@@ -2,8 +2,8 @@
 
 use clap::Args;
 
-use super::{Consent, Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, print_written, with_progress};
-use crate::ops::land::{LandOptions, Proposed};
+use super::{Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, print_written, with_progress};
+use crate::ops::land::Proposed;
 use crate::ops::rollback::{Reverted, RollbackOptions, rollback};
 use crate::output::Printer;
 
@@ -15,27 +15,21 @@ pub struct RollbackArgs {
     /// Revert a commit that idp did not write
     #[arg(long)]
     pub force: bool,
-    /// Do not ask for confirmation (required without a terminal)
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Allow deleting or replacing databases and replications (destroys their data)
-    #[arg(long)]
-    pub allow_destroy: bool,
 
     #[command(flatten)]
-    pub push: PushArgs,
+    pub write: WriteArgs,
 }
 
 pub fn run(args: RollbackArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let mut ctx = super::context(global)?;
-    let consent = Consent { yes: args.yes, allow_destroy: args.allow_destroy };
+    let consent = args.write.consent();
     let mut ask = |reverted: &Reverted, proposed: &Proposed<'_>| {
         let changes = reverted.changed.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n");
         let summary = format!("revert: {}\nchanges:\n{changes}\n", reverted.title);
         confirm_write(consent, printer, Some(&summary), Question::YesNo("Commit this revert?".into()), proposed)
     };
     let options = RollbackOptions { commit: args.commit, force: args.force };
-    let land = LandOptions { push: args.push.options(), allow_destroy: args.allow_destroy };
+    let land = args.write.land();
     let outcome = with_progress(printer, |progress| rollback(&mut ctx, &options, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }
