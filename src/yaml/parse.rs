@@ -386,26 +386,35 @@ fn key_name(value: Value) -> String {
 type Refusal = (ErrorKind, String);
 
 /// A scalar's value: quoted and block scalars are strings; a plain one is
-/// null, a boolean, a number or a string by YAML 1.2's core schema.
+/// null, a boolean, a number or a string by YAML 1.2's core schema. A core
+/// tag names the type whatever the style, as serde-saphyr reads it.
 fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, Refusal> {
     let Some(tag) = tag else {
         return if style == ScalarStyle::Plain { plain(text) } else { Ok(Value::Str(text.to_owned())) };
     };
     let refused =
         |what: &str| (ErrorKind::Tag, format!("`{text}` is not {what}, as its tag `{}` says", tag.original()));
+    // serde-saphyr trims a typed scalar before reading it (`!!int ' 7 '` is 7);
+    // a plain scalar has nothing to trim.
+    let typed = text.trim_matches([' ', '\t', '\r', '\n']);
     match tag.core_suffix() {
         Some("str") => Ok(Value::Str(text.to_owned())),
         Some("null") => Ok(Value::Null),
-        Some("bool") => bool_of(text).map(Value::Bool).ok_or_else(|| refused("true or false")),
-        Some("int") => match plain(text)? {
-            Value::Int(i) => Ok(Value::Int(i)),
-            _ => Err(refused("an integer")),
-        },
-        Some("float") => match plain(text)? {
-            Value::Int(i) => Ok(Value::Float(i as f64)),
-            Value::Float(f) => Ok(Value::Float(f)),
-            _ => Err(refused("a number")),
-        },
+        Some("bool") => bool_of(typed).map(Value::Bool).ok_or_else(|| refused("true or false")),
+        Some("int") => tagged_int(typed).map(Value::Int).ok_or_else(|| refused("an integer")),
+        Some("float") => {
+            // A decimal number as Rust reads it, as serde-saphyr's `!!float` does:
+            // no radix prefix, no `_`, and `-0` is -0.0.
+            let unsigned = typed.strip_prefix(['+', '-']).unwrap_or(typed);
+            match typed.parse::<f64>() {
+                Ok(f) if f.is_finite() => Ok(Value::Float(f)),
+                // `1e999`, `.1e400` and `.inf` are numbers, only not finite ones;
+                // Rust's own `inf` and `NaN` are no YAML numbers at all.
+                Ok(_) if unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') => Err(not_finite(text)),
+                _ if matches!(unsigned, ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF") => Err(not_finite(text)),
+                _ => Err(refused("a number")),
+            }
+        }
         // `!` alone: a string, whatever it looks like.
         None if tag.original() == "!" => Ok(Value::Str(text.to_owned())),
         _ => Err((ErrorKind::Tag, format!("the tag `{}` is not supported here", tag.original()))),
@@ -420,10 +429,23 @@ fn bool_of(text: &str) -> Option<bool> {
     }
 }
 
+fn not_finite(text: &str) -> Refusal {
+    (ErrorKind::NotFinite, format!("`{text}` is not a finite number"))
+}
+
+/// Whether `text` starts with `-`, and the text without its sign.
+fn split_sign(text: &str) -> (bool, &str) {
+    match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    }
+}
+
 /// Plain-scalar resolution, in serde-saphyr's order and with its edge cases:
 /// `0X1F` and `-.nan` stay strings, `1_000` is an integer, an integer that
 /// overflows or has a leading zero (`0123`) reads as a decimal number, and a
-/// non-finite number is refused.
+/// non-finite number is refused, but for one that starts with its point and
+/// overflows (`.1e400`), which stays a string.
 fn plain(text: &str) -> Result<Value, Refusal> {
     if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
         return Ok(Value::Null);
@@ -431,10 +453,7 @@ fn plain(text: &str) -> Result<Value, Refusal> {
     if let Some(b) = bool_of(text) {
         return Ok(Value::Bool(b));
     }
-    let (negative, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
+    let (negative, unsigned) = split_sign(text);
     let signed_nan = unsigned.len() < text.len() && matches!(unsigned, ".nan" | ".NaN" | ".NAN");
     if matches!(unsigned.as_bytes(), [b'0', b'X' | b'O' | b'B', ..]) || signed_nan {
         return Ok(Value::Str(text.to_owned()));
@@ -456,24 +475,36 @@ fn plain(text: &str) -> Result<Value, Refusal> {
         ".inf" | ".Inf" | ".INF" => Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY }),
         // Rust also reads `inf` and `NaN`; YAML does not, so a number must start with a digit
         // or a point.
-        _ if unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') => text.parse::<f64>().ok(),
+        _ if unsigned.starts_with(|c: char| c.is_ascii_digit()) => text.parse::<f64>().ok(),
+        // serde-saphyr takes an overflow for a non-finite number only after a digit.
+        _ if unsigned.starts_with('.') => text.parse::<f64>().ok().filter(|f| f.is_finite()),
         _ => None,
     };
     match float {
         Some(f) if f.is_finite() => Ok(Value::Float(f)),
-        Some(_) => Err((ErrorKind::NotFinite, format!("`{text}` is not a finite number"))),
+        Some(_) => Err(not_finite(text)),
         None => Ok(Value::Str(text.to_owned())),
     }
 }
 
+/// `!!int`: an integer in [`integer`]'s spellings, upper-case radix prefixes
+/// included (the tag says what an untagged `0X1F`, a string, does not). Past
+/// i64 it is refused: idp has no unsigned integers.
+fn tagged_int(text: &str) -> Option<i64> {
+    let (negative, unsigned) = split_sign(text);
+    let magnitude = integer(unsigned)?;
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
+}
+
 /// An unsigned integer in YAML 1.2's spellings (`42`, `0x2a`, `0o52`, `0b101010`), with
-/// `_` allowed between digits; decimal ones may not start with `0`.
+/// `_` allowed between digits; decimal ones may not start with `0`. A prefix may be
+/// upper-case (`0X2A`): [`plain`] keeps those strings before it asks.
 fn integer(unsigned: &str) -> Option<i128> {
-    let (radix, digits) = match unsigned.get(..2) {
-        Some("0x") => (16, &unsigned[2..]),
-        Some("0o") => (8, &unsigned[2..]),
-        Some("0b") => (2, &unsigned[2..]),
-        _ if unsigned.len() > 1 && unsigned.starts_with('0') => return None,
+    let (radix, digits) = match unsigned.as_bytes() {
+        [b'0', b'x' | b'X', ..] => (16, &unsigned[2..]),
+        [b'0', b'o' | b'O', ..] => (8, &unsigned[2..]),
+        [b'0', b'b' | b'B', ..] => (2, &unsigned[2..]),
+        [b'0', _, ..] => return None,
         _ => (10, unsigned),
     };
     let bytes = digits.as_bytes();
@@ -555,6 +586,64 @@ mod tests {
             ("! 5", "Str(\"5\")"),
         ] {
             assert_eq!(format!("{:?}", value(text)), expected, "{text}");
+        }
+    }
+
+    /// A core tag reads the text as its type the way serde-saphyr does:
+    /// trimmed, `!!int` with either case of radix prefix, `!!float` as a
+    /// decimal number only.
+    #[test]
+    fn typed_tags_read_their_text_as_serde_saphyr_does() {
+        for (text, expected) in [
+            ("!!int 0X1F", "Int(31)"),
+            ("!!int 0O17", "Int(15)"),
+            ("!!int -0B101", "Int(-5)"),
+            ("!!int 0x1_F", "Int(31)"),
+            ("!!int -0x8000000000000000", "Int(-9223372036854775808)"),
+            ("!!int ' 7 '", "Int(7)"),
+            ("!!int \"\\t-7\\n\"", "Int(-7)"),
+            ("!!float ' 1.5'", "Float(1.5)"),
+            ("!!float -0", "Float(-0.0)"),
+            ("!!float 0123", "Float(123.0)"),
+            ("!!float .5", "Float(0.5)"),
+            ("!!bool ' true'", "Bool(true)"),
+            ("!!str ' 7 '", "Str(\" 7 \")"),
+            ("' 7 '", "Str(\" 7 \")"),
+            (".1e400", "Str(\".1e400\")"),
+            ("-.5e999", "Str(\"-.5e999\")"),
+            (".5e-999", "Float(0.0)"),
+        ] {
+            assert_eq!(format!("{:?}", value(text)), expected, "{text}");
+        }
+        for (text, message, kind) in [
+            ("v: !!float 0x1F\n", "`0x1F` is not a number, as its tag `!!float` says", ErrorKind::Tag),
+            ("v: !!float 0o17\n", "`0o17` is not a number, as its tag `!!float` says", ErrorKind::Tag),
+            ("v: !!float 1_000\n", "`1_000` is not a number, as its tag `!!float` says", ErrorKind::Tag),
+            ("v: !!float inf\n", "`inf` is not a number, as its tag `!!float` says", ErrorKind::Tag),
+            ("v: !!float 1e999\n", "`1e999` is not a finite number", ErrorKind::NotFinite),
+            ("v: !!float .1e400\n", "`.1e400` is not a finite number", ErrorKind::NotFinite),
+            ("v: !!float -.nan\n", "`-.nan` is not a finite number", ErrorKind::NotFinite),
+            // idp has no unsigned integers; serde-saphyr reads these as u64.
+            (
+                "v: !!int 9223372036854775808\n",
+                "`9223372036854775808` is not an integer, as its tag `!!int` says",
+                ErrorKind::Tag,
+            ),
+            (
+                "v: !!int 0xFFFFFFFFFFFFFFFF\n",
+                "`0xFFFFFFFFFFFFFFFF` is not an integer, as its tag `!!int` says",
+                ErrorKind::Tag,
+            ),
+            ("v: !!int 1.5\n", "`1.5` is not an integer, as its tag `!!int` says", ErrorKind::Tag),
+            ("v: !!int 0123\n", "`0123` is not an integer, as its tag `!!int` says", ErrorKind::Tag),
+            ("v: !!bool yes\n", "`yes` is not true or false, as its tag `!!bool` says", ErrorKind::Tag),
+            ("v: 1e999\n", "`1e999` is not a finite number", ErrorKind::NotFinite),
+        ] {
+            let error = refusal(text);
+            assert_eq!((error.message.as_str(), error.kind), (message, kind), "{text}");
+            // A refusal by the tag underlines the tag; a number that is not finite, the number.
+            let at = if kind == ErrorKind::Tag { 3 } else { text.rfind(' ').unwrap() + 1 };
+            assert_eq!(error.span.offset(), at, "{text}");
         }
     }
 
