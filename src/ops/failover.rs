@@ -165,8 +165,7 @@ fn prepare(
             continue;
         };
         let decision = record.decision();
-        let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
-        let input = RenderInput { request: &request, decision: &decision, policy, active: to, database };
+        let input = RenderInput { request: &request, decision: &decision, policy, active: to };
         for file in renderer.request_files(&input)? {
             if ctx.read(&file.path)?.as_deref() != Some(file.content.as_bytes()) {
                 files.push(FileChange::upsert(file.path, file.content.as_bytes()));

@@ -121,8 +121,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         // Re-render from the recorded placement: any difference is a hand edit
         // (or a policy/template change not yet applied).
         let active = ctx.cell_state(&request.cell, &request.environment)?.active_side;
-        let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, n)| n);
-        let input = RenderInput { request: &request, decision: &decision, policy, active, database };
+        let input = RenderInput { request: &request, decision: &decision, policy, active };
         let mut member = record.member();
         member.monthly_usd = crate::cost::estimate(policy, &request, &decision).map(|c| c.monthly_usd);
         let member_path =
