@@ -86,7 +86,7 @@ pub enum Error {
     #[diagnostic(
         code(idp::failover::no_standby),
         help(
-            "every database needs a secondary claim and a replication claim, every app a secondary Application; give them a drProfile (or a tier with a required secondary) and apply with --reschedule. Nothing was written"
+            "every database needs a secondary claim and a replication claim, every app a secondary Application beside its database's; give them a drProfile (or a tier with a required secondary) and apply with --reschedule, databases first. Nothing was written"
         )
     )]
     NoStandby { cell: String, environment: String, missing: Vec<String> },

@@ -269,6 +269,91 @@ fn an_app_applied_before_its_database_is_refused_then_follows_it_in_one_invocati
     assert_eq!(at(&results[0]["secondary"]), at(&results[1]["secondary"]));
 }
 
+/// A medium database of team-a in cell-us-east/production and its app, then the
+/// database given a secondary (drProfile gold, --reschedule): the app is left without
+/// one. Returns the database's secondary.
+fn database_gains_a_secondary(env: &TestEnv) -> String {
+    let db = env.write("db.yaml", database("team-a", "db", "cell-us-east", "production", "medium", ""));
+    let web = env.write("web.yaml", app("team-a", "web", "cell-us-east", "production", "medium", "  database: db\n"));
+    let results = applied(env, &["-f", &db, "-f", &web]);
+    assert_eq!((&results[0]["secondary"], &results[1]["secondary"]), (&Value::Null, &Value::Null));
+    assert_eq!(verify(env), (0, Vec::new()));
+
+    let gold =
+        env.write("db.yaml", database("team-a", "db", "cell-us-east", "production", "medium", "  drProfile: gold\n"));
+    let db = applied(env, &["-f", &gold, "--reschedule"]).remove(0);
+    at(&db["secondary"]).expect("the database has a secondary now")
+}
+
+#[test]
+fn verify_reports_an_app_left_behind_by_its_database_until_it_is_rescheduled() {
+    let env = state();
+    let secondary = database_gains_a_secondary(&env);
+    let (code, findings) = verify(&env);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings,
+        [(
+            "error".to_owned(),
+            "placements/team-a/app-web.yaml".to_owned(),
+            format!(
+                "app team-a/web no longer sits with mysql team-a/db: mysql team-a/db has a secondary on {secondary}, the app has none; re-apply the app with --reschedule so it follows its database again (or, if the database moved by mistake, roll that back)"
+            )
+        )]
+    );
+
+    // Re-applying the app says the same, and never moves it silently.
+    let head = env.head(STATE);
+    let (code, message, help) = refused(&env, &apply(&env, &["-f", "web.yaml"]), &head);
+    assert_eq!(code, "idp::plan::sticky_conflict");
+    assert!(
+        message.ends_with(&format!(
+            "it no longer sits with the data it names: mysql team-a/db has a secondary on {secondary}, the app has none"
+        )),
+        "{message}"
+    );
+    assert!(help.contains("--reschedule"), "{help}");
+
+    let app = applied(&env, &["-f", "web.yaml", "--reschedule"]).remove(0);
+    assert_eq!(at(&app["secondary"]), Some(secondary));
+    assert_eq!(verify(&env), (0, Vec::new()));
+}
+
+#[test]
+fn failover_refuses_naming_the_app_left_behind_by_its_database() {
+    let env = state();
+    let secondary = database_gains_a_secondary(&env);
+    let head = env.head(STATE);
+    let run = env.idp(&[
+        "failover",
+        "--cell",
+        "cell-us-east",
+        "--env",
+        "production",
+        "--force",
+        "--repo",
+        STATE,
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    let (code, message, help) = refused(&env, &run, &head);
+    assert_eq!(code, "idp::failover::no_standby");
+    assert!(
+        message.contains(&format!(
+            "app team-a/web → mysql team-a/db: mysql team-a/db has a secondary on {secondary}, the app has none; re-apply the app with --reschedule so it follows its database"
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("mysql team-a/db: no"), "the database has its standby: {message}");
+    assert!(help.contains("--reschedule"), "{help}");
+
+    // Fixed as it says: the cell moves, app and database together.
+    applied(&env, &["-f", "web.yaml", "--reschedule"]);
+    env.idp(&["failover", "--cell", "cell-us-east", "--env", "production", "--force", "--repo", STATE, "--yes"])
+        .code(0);
+}
+
 // ---------------------------------------------------------------------------------------
 // Apps placed before apps named their data
 // ---------------------------------------------------------------------------------------
@@ -284,6 +369,64 @@ fn legacy_seed(env: &TestEnv) -> String {
     env.write(&stored, edit(&env.read(&stored), "  database: payments-db\n", ""));
     env.git_in(STATE, &["commit", "--quiet", "-am", "the app as stored before apps named their data"]);
     env.write("legacy.yaml", edit(&env.read(&checkout), "  database: payments-db\n", ""))
+}
+
+#[test]
+fn an_app_that_followed_implicitly_is_kept_byte_for_byte_until_its_request_changes() {
+    let env = state();
+    let legacy = legacy_seed(&env);
+    let warning = "follows mysql team-payments/payments-db without naming it (placed before apps named their data): add `database: payments-db` to its spec and re-apply it";
+
+    // verify re-renders it as it is (no file differs) and warns.
+    let (code, findings) = verify(&env);
+    assert_eq!(code, 0);
+    assert_eq!(
+        findings,
+        [(
+            "warning".to_owned(),
+            "placements/team-payments/app-checkout.yaml".to_owned(),
+            format!("app team-payments/checkout {warning}")
+        )]
+    );
+    let strict = env.idp(&["verify", "--strict", "--repo", STATE, "-o", "json"]);
+    strict.code(1);
+
+    // Applied as stored: nothing changes, and the plan warns.
+    let head = env.head(STATE);
+    let result = applied(&env, &["-f", &legacy]).remove(0);
+    assert_eq!((result["status"].as_str(), result["changes"].clone()), (Some("exists"), json!([])));
+    assert_eq!(result["warnings"], json!([warning]));
+    assert_eq!(result["reason"]["follows"], "mysql team-payments/payments-db");
+    assert_eq!(env.head(STATE), head);
+
+    // Changed without naming it: refused, saying how to keep or drop the link.
+    let changed = env.write("changed.yaml", edit(&env.read(&legacy), "checkout:1.8.3", "checkout:1.9.0"));
+    let (code, message, help) = refused(&env, &apply(&env, &["-f", &changed]), &head);
+    assert_eq!(code, "idp::plan::implicit_data");
+    assert_eq!(
+        message,
+        "app team-payments/checkout follows mysql team-payments/payments-db without naming it, and its changed request names no database"
+    );
+    assert!(help.contains("add `database: payments-db` to its spec"), "{help}");
+    assert!(help.contains("--reschedule"), "{help}");
+
+    // Named: the same placement, the new image, and nothing to warn about.
+    let named =
+        env.write("named.yaml", edit(&env.read(&env.example("payments-app.yaml")), "checkout:1.8.3", "checkout:1.9.0"));
+    let result = applied(&env, &["-f", &named]).remove(0);
+    assert_eq!((result["sticky"].as_bool(), result["warnings"].clone()), (Some(true), json!([])));
+    let mut paths = crate::common::lines(&env.git_in(STATE, &["show", "--name-only", "--format=", "HEAD"]));
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "requests/team-payments/app-checkout.yaml",
+            "workloads/team-payments/checkout/primary/deployment.yaml",
+            "workloads/team-payments/checkout/secondary/deployment.yaml",
+        ]
+    );
+    assert_eq!(env_from(&env, "team-payments", "checkout", "primary"), json!([secret_ref("payments-db-conn")]));
+    assert_eq!(verify(&env), (0, Vec::new()));
 }
 
 #[test]
