@@ -74,7 +74,8 @@ pub struct PlanResult {
     pub reason: Reason,
     /// Estimated monthly cost; null when the policy has no prices.
     pub cost: Option<Cost>,
-    /// Warnings of the policy rules (`warn`), each naming its rule file.
+    /// Warnings of the policy rules (`warn`), each naming its rule file, and
+    /// of an app's link to its data (one it follows without naming it).
     pub warnings: Vec<String>,
     pub changes: Vec<Change>,
     /// The full ranking when this run scheduled; empty for sticky results.
