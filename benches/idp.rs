@@ -136,7 +136,7 @@ fn render_request_files(bencher: Bencher, tier: &str) {
     let request = parse_one(request_for(tier), policy);
     let decision: Decision = schedule::schedule(policy, &policy_ref(&loaded), &request.demand()).unwrap();
     let renderer = Renderer::embedded();
-    let input = RenderInput { request: &request, decision: &decision, policy, active: Side::Primary, database: None };
+    let input = RenderInput { request: &request, decision: &decision, policy, active: Side::Primary };
     let files = renderer.request_files(&input).unwrap();
     assert_eq!(files.len(), if tier == "C0" { 3 } else { 1 }, "claims (+ replication)");
     bencher.bench(|| renderer.request_files(black_box(&input)).unwrap());

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::names;
+use crate::record::DataLink;
 use crate::render::RenderError;
 use crate::request::{Kind, Request};
 use crate::schedule::Decision;
@@ -83,14 +84,11 @@ pub fn entity(request: &Request, decision: &Decision) -> Result<(String, String)
     if let Some(profile) = &reason.dr_profile {
         annotations.insert(annotation("dr-profile"), profile.clone());
     }
-    // The database an app follows, as `mysql <namespace>/<name>` in the reason.
-    let depends_on = reason
-        .follows
-        .as_deref()
-        .and_then(|f| f.split_once(' '))
-        .and_then(|(kind, id)| Some((Kind::from_cli_name(kind)?, id.split_once('/')?)))
-        .map(|(kind, (namespace, name))| format!("resource:{namespace}/{}", entity_name(kind, name)))
+    // The databases an app names (or, placed before apps named their data, followed).
+    let depends_on = DataLink::of(request, reason)
+        .databases()
         .into_iter()
+        .map(|(namespace, name)| format!("resource:{namespace}/{}", entity_name(Kind::MySql, name)))
         .collect();
     let (spec_type, noun) = match request.kind {
         Kind::MySql => ("database", "MySQL database"),
@@ -222,6 +220,21 @@ mod tests {
         let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["spec"]["type"], "service");
         assert_eq!(doc["spec"]["dependsOn"], serde_json::json!(["resource:team-data/mysql-db"]));
+
+        // An app that names its data depends on each database it names.
+        request.spec = crate::request::Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            public_host: None,
+            databases: vec!["db".into(), "reports-db".into()],
+        };
+        decision.reason.follows = Some("mysql team/db, mysql team/reports-db".into());
+        let doc: serde_json::Value = serde_saphyr::from_str(&entity(&request, &decision).unwrap().1).unwrap();
+        assert_eq!(
+            doc["spec"]["dependsOn"],
+            serde_json::json!(["resource:team/mysql-db", "resource:team/mysql-reports-db"])
+        );
     }
 
     #[test]

@@ -109,13 +109,6 @@ impl Member {
     }
 }
 
-/// The database an app in a cell follows: one in the app's own namespace
-/// first, else the first of the cell (members sorted by namespace, name).
-pub fn database_for<'a>(members: &'a [Member], namespace: &str) -> Option<&'a Member> {
-    let databases = || members.iter().filter(|m| m.kind == Kind::MySql);
-    databases().find(|m| m.namespace == namespace).or_else(|| databases().next())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,12 +135,9 @@ mod tests {
     }
 
     #[test]
-    fn apps_follow_a_database_of_their_namespace_first() {
-        let members = [member(Kind::MySql, "a", "db"), member(Kind::MySql, "b", "db"), member(Kind::App, "b", "web")];
-        assert_eq!(database_for(&members, "b").unwrap().namespace, "b");
-        assert_eq!(database_for(&members, "z").unwrap().namespace, "a");
-        assert!(database_for(&members[2..], "b").is_none());
-        assert_eq!(Member::parse(&members[0].to_yaml()).unwrap(), members[0]);
+    fn members_round_trip() {
+        let member = member(Kind::MySql, "a", "db");
+        assert_eq!(Member::parse(&member.to_yaml()).unwrap(), member);
     }
 
     #[test]

@@ -218,6 +218,15 @@ pub fn secret_name(name: &str, side: Side) -> String {
     format!("{}-conn", claim_name(name, side))
 }
 
+/// The prefix of the environment variables an app gets from a database's
+/// connection secret when it names several: `REPORTS_DB_` for `reports-db`
+/// (`_1DB_` for `1db`, as a variable may not start with a digit). Database
+/// names are lowercase DNS labels, so two of them never share a prefix.
+pub fn env_prefix(database: &str) -> String {
+    let upper = database.to_ascii_uppercase().replace('-', "_");
+    if upper.starts_with(|c: char| c.is_ascii_digit()) { format!("_{upper}_") } else { format!("{upper}_") }
+}
+
 /// A database's replication claim.
 pub fn replication_name(name: &str) -> String {
     format!("{name}-replication")
@@ -359,6 +368,13 @@ mod tests {
         );
         assert_eq!(request_of_manifest("bootstrap/argocd/appproject.yaml"), None);
         assert_eq!(workload_side_of("workloads/team/web/tertiary/x.yaml"), None);
+    }
+
+    #[test]
+    fn env_prefixes_are_variable_names() {
+        assert_eq!(env_prefix("reports-db"), "REPORTS_DB_");
+        assert_eq!(env_prefix("1db"), "_1DB_");
+        assert_ne!(env_prefix("a-b"), env_prefix("ab"));
     }
 
     #[test]

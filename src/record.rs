@@ -75,9 +75,103 @@ impl PlacementRecord {
     }
 }
 
+/// The databases an app uses, and how it came to use them: what its
+/// deployment is wired to, what its catalog entity depends on, and what
+/// `verify` and `failover` hold its placement to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataLink {
+    /// A database, or an app that names none (and follows none).
+    None,
+    /// Named in the app's `spec.database`: databases of its own namespace,
+    /// in the order named.
+    Named { namespace: String, names: Vec<String> },
+    /// Followed without being named, as apps were placed before they named
+    /// their data: the one database the placement's reason names, possibly
+    /// of another namespace. A stored request keeps it until it changes.
+    Implicit { namespace: String, name: String },
+}
+
+impl DataLink {
+    /// An app's link, from its request and its placement's reason.
+    pub fn of(request: &Request, reason: &Reason) -> Self {
+        if request.kind != Kind::App {
+            return DataLink::None;
+        }
+        if !request.databases().is_empty() {
+            return DataLink::Named { namespace: request.namespace.clone(), names: request.databases().to_vec() };
+        }
+        match reason.follows.as_deref().and_then(parse_follows) {
+            Some((namespace, name)) => DataLink::Implicit { namespace, name },
+            None => DataLink::None,
+        }
+    }
+
+    /// The databases, as (namespace, name).
+    pub fn databases(&self) -> Vec<(&str, &str)> {
+        match self {
+            DataLink::None => Vec::new(),
+            DataLink::Named { namespace, names } => names.iter().map(|n| (namespace.as_str(), n.as_str())).collect(),
+            DataLink::Implicit { namespace, name } => vec![(namespace.as_str(), name.as_str())],
+        }
+    }
+
+    /// What a placement's `reason.follows` says for this link:
+    /// `mysql <namespace>/<name>`, several joined by `, `.
+    pub fn follows(&self) -> Option<String> {
+        let databases = self.databases();
+        (!databases.is_empty()).then(|| {
+            databases.iter().map(|(ns, name)| format!("{} {ns}/{name}", Kind::MySql)).collect::<Vec<_>>().join(", ")
+        })
+    }
+}
+
+/// `mysql <namespace>/<name>`, as apps placed before they named their data
+/// record the one database they followed.
+fn parse_follows(follows: &str) -> Option<(String, String)> {
+    let (kind, id) = follows.split_once(' ')?;
+    let (namespace, name) = id.split_once('/')?;
+    (Kind::from_cli_name(kind) == Some(Kind::MySql) && !name.contains(' '))
+        .then(|| (namespace.to_owned(), name.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_app_links_to_the_databases_it_names_or_to_the_one_it_followed() {
+        let (_, mut app, decision) = crate::test_support::payments_c0();
+        app.kind = Kind::App;
+        app.spec = crate::request::Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            public_host: None,
+            databases: Vec::new(),
+        };
+        let mut reason = decision.reason.clone();
+        assert_eq!(DataLink::of(&app, &reason), DataLink::None);
+        reason.follows = Some("mysql team-ledger/ledger-db".into());
+        let implicit = DataLink::of(&app, &reason);
+        assert_eq!(implicit, DataLink::Implicit { namespace: "team-ledger".into(), name: "ledger-db".into() });
+        assert_eq!(implicit.follows(), reason.follows);
+        if let crate::request::Spec::App { databases, .. } = &mut app.spec {
+            *databases = vec!["a".into(), "b".into()];
+        }
+        let named = DataLink::of(&app, &reason);
+        assert_eq!(named.databases(), [(app.namespace.as_str(), "a"), (app.namespace.as_str(), "b")]);
+        assert_eq!(named.follows(), Some(format!("mysql {0}/a, mysql {0}/b", app.namespace)));
+        // A reason joining several is never read as one database.
+        app.spec = crate::request::Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            public_host: None,
+            databases: Vec::new(),
+        };
+        reason.follows = named.follows();
+        assert_eq!(DataLink::of(&app, &reason), DataLink::None);
+    }
 
     #[test]
     fn records_round_trip_through_yaml() {

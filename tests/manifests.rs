@@ -1491,12 +1491,17 @@ fn application_template_quotes_every_value() {
 }
 
 fn deployment_context(database_secret: Option<&str>) -> Value {
+    let databases: Vec<Value> = database_secret
+        .iter()
+        .map(|secret| json!({"name": "orders-db", "secret": secret, "envPrefix": null}))
+        .collect();
     json!({
         "request": app_request(),
         "side": "secondary",
         "replicas": 3,
         "labels": app_labels(),
         "database_secret": database_secret,
+        "databases": databases,
         "sync_wave": "1"
     })
 }
@@ -1554,6 +1559,24 @@ fn deployment_template_renders_a_hardened_deployment_and_its_service() {
     assert_eq!(spec["ports"], json!([{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]));
     // The Service's named targetPort resolves to the container port.
     assert_eq!(container["ports"][0]["name"], spec["ports"][0]["targetPort"]);
+}
+
+#[test]
+fn deployment_template_mounts_every_further_database_under_its_prefix() {
+    let mut ctx = deployment_context(Some("orders-db-secondary-conn"));
+    ctx["databases"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "reports-db", "secret": "reports-db-secondary-conn", "envPrefix": "REPORTS_DB_"}));
+    let docs = render_docs("app/deployment.yaml.j2", &ctx);
+    let container = &docs[0]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["envFrom"],
+        json!([
+            {"secretRef": {"name": "orders-db-secondary-conn", "optional": true}},
+            {"prefix": "REPORTS_DB_", "secretRef": {"name": "reports-db-secondary-conn", "optional": true}}
+        ])
+    );
 }
 
 #[test]

@@ -26,9 +26,13 @@ fuzz_target!(|data: &[u8]| {
     let renderer = Renderer::embedded();
     let pref = PolicyRef { version: policy.version.clone(), digest: loaded.digest.clone() };
     for r in &requests {
-        let Ok(decision) = schedule(policy, &pref, &r.demand()) else { continue };
-        let database = (selector & 4 != 0).then_some("orders-db");
-        let input = RenderInput { request: r, decision: &decision, policy, active, database };
+        let Ok(mut decision) = schedule(policy, &pref, &r.demand()) else { continue };
+        // The databases an app uses come from its spec.database (fuzzed) or, for an
+        // app placed before apps named their data, from the reason's `follows`.
+        if selector & 4 != 0 {
+            decision.reason.follows = Some("mysql team/orders-db".into());
+        }
+        let input = RenderInput { request: r, decision: &decision, policy, active };
         // The embedded templates must render every valid request safely: a
         // guard refusal here would be a template bug.
         let files = renderer.request_files(&input).unwrap_or_else(|e| panic!("{} {}: {e}", r.kind, r.id()));

@@ -15,8 +15,10 @@ use super::plan::{Change, ChangeAction};
 use super::{Context, Error};
 use crate::cell::{CellState, Event, Member, Side};
 use crate::layout;
+use crate::record::{DataLink, PlacementRecord};
 use crate::render::RenderInput;
 use crate::request::Kind;
+use crate::schedule;
 use crate::state::FileChange;
 
 #[derive(Debug, Clone)]
@@ -156,17 +158,23 @@ fn prepare(
                 missing.push(format!("{id}: no {what}"));
             }
         }
+        let request = ctx.stored_request(member.kind, namespace, name)?;
+        let link = request.as_ref().map_or(DataLink::None, |r| DataLink::of(r, &record.reason));
+        if member.kind == Kind::App {
+            missing.extend(broken_links(ctx, &id, &link, &record)?);
+        }
         if record.secondary.is_none() {
-            missing.push(format!("{id}: placed without a secondary"));
+            let names_none = member.kind == Kind::App && link == DataLink::None;
+            let hint = if names_none { ", and it names no database to follow (spec.database)" } else { "" };
+            missing.push(format!("{id}: placed without a secondary{hint}"));
             continue;
         }
-        let Some(request) = ctx.stored_request(member.kind, namespace, name)? else {
+        let Some(request) = request else {
             missing.push(format!("{id}: no request file"));
             continue;
         };
         let decision = record.decision();
-        let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
-        let input = RenderInput { request: &request, decision: &decision, policy, active: to, database };
+        let input = RenderInput { request: &request, decision: &decision, policy, active: to };
         for file in renderer.request_files(&input)? {
             if ctx.read(&file.path)?.as_deref() != Some(file.content.as_bytes()) {
                 files.push(FileChange::upsert(file.path, file.content.as_bytes()));
@@ -220,6 +228,30 @@ fn prepare(
         options.force
     ));
     Ok((outcome, files, message))
+}
+
+/// What keeps an app from moving with its data: each database it names
+/// (or followed before apps named their data) must be placed, and the app
+/// must sit on its sides, or a failover would move them apart.
+fn broken_links(ctx: &Context, id: &str, link: &DataLink, record: &PlacementRecord) -> Result<Vec<String>, Error> {
+    let how = if matches!(link, DataLink::Implicit { .. }) { " (followed without being named)" } else { "" };
+    let mut broken = Vec::new();
+    for (namespace, name) in link.databases() {
+        let database = format!("{} {namespace}/{name}", Kind::MySql);
+        let Some(data) = ctx.placement(Kind::MySql, namespace, name)? else {
+            broken.push(format!(
+                "{id} → {database}{how}: the database is not placed; apply it, or name another in the app's spec.database and re-apply the app"
+            ));
+            continue;
+        };
+        let with = (&data.primary, data.secondary.as_ref());
+        if let Some(why) = schedule::apart(&database, with, (&record.primary, record.secondary.as_ref())) {
+            broken.push(format!(
+                "{id} → {database}{how}: {why}; re-apply the app with --reschedule so it follows its database"
+            ));
+        }
+    }
+    Ok(broken)
 }
 
 /// The runbook steps, in sync-wave order.

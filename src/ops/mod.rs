@@ -87,7 +87,7 @@ pub enum Error {
     #[diagnostic(
         code(idp::failover::no_standby),
         help(
-            "every database needs a secondary claim and a replication claim, every app a secondary Application; give them a drProfile (or a tier with a required secondary) and apply with --reschedule. Nothing was written"
+            "every database needs a secondary claim and a replication claim, every app a secondary Application beside its database's; give them a drProfile (or a tier with a required secondary) and apply with --reschedule, databases first. Nothing was written"
         )
     )]
     NoStandby { cell: String, environment: String, missing: Vec<String> },
@@ -219,6 +219,37 @@ pub enum Error {
         )
     )]
     DestroyRefused { objects: Vec<String> },
+
+    #[error("{app} names {database}, which is not placed")]
+    #[diagnostic(
+        code(idp::plan::data_missing),
+        help(
+            "an app goes where the databases it names are, never elsewhere: apply the database first, or in the same invocation (`idp apply -f db.yaml -f app.yaml`). Nothing was written"
+        )
+    )]
+    DataMissing { app: String, database: String },
+
+    #[error("{app} in cell {cell} names {database}, which is in cell {at}")]
+    #[diagnostic(
+        code(idp::plan::data_elsewhere),
+        help(
+            "an app runs in the cell and environment of its data, so that they fail over together: give the app the database's cell and environment, or name a database of its own. Nothing was written"
+        )
+    )]
+    DataElsewhere { app: String, database: String, cell: String, at: String },
+
+    #[error("{app} names databases that are placed apart: {}", placements.join("; "))]
+    #[diagnostic(
+        code(idp::plan::data_apart),
+        help(
+            "an app follows its data to one placement, primary and secondary: name only databases placed together (the same tier and drProfile place them alike), or split the app. Nothing was written"
+        )
+    )]
+    DataApart { app: String, placements: Vec<String> },
+
+    #[error("{app} follows {follows} without naming it, and its changed request names no database")]
+    #[diagnostic(code(idp::plan::implicit_data), help("{help}"))]
+    ImplicitData { app: String, follows: String, help: String },
 
     #[error("{request} and {other} would both render {object}")]
     #[diagnostic(

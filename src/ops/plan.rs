@@ -11,7 +11,7 @@ use super::records::parse_record;
 use super::resource::ResourceRef;
 use super::rules;
 use super::{Context, Error};
-use crate::cell::{self, Member, Side};
+use crate::cell::{Member, Side};
 use crate::cost::Cost;
 use crate::layout::{self, TwinWhen};
 use crate::record::PlacementRecord;
@@ -78,7 +78,8 @@ pub struct PlanResult {
     pub reason: Reason,
     /// Estimated monthly cost; null when the policy has no prices.
     pub cost: Option<Cost>,
-    /// Warnings of the policy rules (`warn`), each naming its rule file.
+    /// Warnings of the policy rules (`warn`), each naming its rule file, and
+    /// of an app's link to its data (one it follows without naming it).
     pub warnings: Vec<String>,
     pub changes: Vec<Change>,
     /// The full ranking when this run scheduled; empty for sticky results.
@@ -179,28 +180,62 @@ impl<'a> Cells<'a> {
         self.placed.entry((cell.to_owned(), environment.to_owned())).or_default().push(member);
     }
 
-    /// The database an app follows: one of this plan's first, then one in
-    /// the state repo, preferring the app's namespace (one small folder)
-    /// before the rest of the cell.
-    fn database_for(&self, cell: &str, environment: &str, namespace: &str) -> Result<Option<Member>, Error> {
-        let key = (cell.to_owned(), environment.to_owned());
-        let placed = self.placed.get(&key).map(Vec::as_slice).unwrap_or_default();
-        if let Some(db) = placed.iter().find(|m| m.kind == Kind::MySql && m.namespace == namespace) {
-            return Ok(Some(db.clone()));
+    /// Where the databases an app names are placed: by this plan, else in
+    /// the state repo (one record each, found by path). Each must exist, in
+    /// the app's cell and environment, and all must share one placement: an
+    /// app never lands anywhere but with its data.
+    fn data_for(&self, request: &Request) -> Result<Data, Error> {
+        let app = format!("{} {}", request.kind, request.id());
+        let namespace = &request.namespace;
+        let mut found: Vec<(String, Target, Option<Target>)> = Vec::new();
+        for name in request.databases() {
+            let database = format!("{} {namespace}/{name}", Kind::MySql);
+            let planned = self.placed.iter().find_map(|((cell, environment), members)| {
+                let member =
+                    members.iter().find(|m| m.kind == Kind::MySql && m.namespace == *namespace && m.name == *name)?;
+                Some((cell.clone(), environment.clone(), member.primary.clone(), member.secondary.clone()))
+            });
+            let (cell, environment, primary, secondary) = match planned {
+                Some(placed) => placed,
+                None => match self.ctx.placement(Kind::MySql, namespace, name)? {
+                    Some(record) => (record.cell, record.environment, record.primary, record.secondary),
+                    None => return Err(Error::DataMissing { app, database }),
+                },
+            };
+            if (cell.as_str(), environment.as_str()) != (request.cell.as_str(), request.environment.as_str()) {
+                return Err(Error::DataElsewhere {
+                    app,
+                    database,
+                    cell: format!("{}/{}", request.cell, request.environment),
+                    at: format!("{cell}/{environment}"),
+                });
+            }
+            found.push((database, primary, secondary));
         }
-        let in_namespace = self.ctx.namespace_members(cell, environment, namespace)?;
-        if let Some(db) = cell::database_for(&in_namespace, namespace) {
-            return Ok(Some(db.clone()));
+        let (_, primary, secondary) = found.first().expect("an app that names its data").clone();
+        let sides_of = |p: &Target, s: Option<&Target>| (p.id(), s.map(Target::id));
+        if found.iter().any(|(_, p, s)| sides_of(p, s.as_ref()) != sides_of(&primary, secondary.as_ref())) {
+            let placements = found
+                .iter()
+                .map(|(database, p, s)| format!("{database} on {}", schedule::sides(p, s.as_ref())))
+                .collect();
+            return Err(Error::DataApart { app, placements });
         }
-        if let Some(db) = placed.iter().find(|m| m.kind == Kind::MySql) {
-            return Ok(Some(db.clone()));
-        }
-        Ok(cell::database_for(&self.ctx.cell_members(cell, environment)?, namespace).cloned())
+        let follows = found.into_iter().map(|(database, _, _)| database).collect::<Vec<_>>().join(", ");
+        Ok(Data { follows, primary, secondary })
     }
 
     fn active_side(&self, cell: &str, environment: &str) -> Result<Side, Error> {
         Ok(self.ctx.cell_state(cell, environment)?.active_side)
     }
+}
+
+/// The data an app names, where it is placed: what the app follows.
+struct Data {
+    /// `mysql <namespace>/<name>`, several joined by `, ` (the reason's `follows`).
+    follows: String,
+    primary: Target,
+    secondary: Option<Target>,
 }
 
 /// What planning one request needs besides the request itself.
@@ -228,35 +263,74 @@ impl Planner<'_> {
             let denials = admission.deny.iter().map(|v| format!("{} ({})", v.message, v.file)).collect();
             return Err(Error::Denied { request: format!("{} {}", request.kind, request.id()), denials });
         }
-        let warnings: Vec<String> = admission.warn.iter().map(|v| format!("{} ({})", v.message, v.file)).collect();
+        let mut warnings: Vec<String> = admission.warn.iter().map(|v| format!("{} ({})", v.message, v.file)).collect();
+        // The databases the app names, where they are: it goes where they are, or nowhere.
+        let data = if request.databases().is_empty() { None } else { Some(cells.data_for(request)?) };
+        let request_path = layout::request_path(request.kind, &request.namespace, &request.name);
+        let stored_yaml = request_yaml(request);
         let mut rescheduled = false;
         let (decision, record_bytes) = match existing {
-            Some((record, bytes)) => match sticky_conflict(policy, request, &record) {
-                None if record.cell == request.cell && record.environment == request.environment => {
-                    (record.decision(), bytes)
+            Some((record, bytes)) => {
+                // An app placed before apps named their data follows a database
+                // it does not name: kept while its request stays as stored, and
+                // named (or dropped with --reschedule) when the request changes.
+                let changed = ctx.read(&request_path)?.as_deref() != Some(stored_yaml.as_bytes());
+                let implicit = data.is_none()
+                    && record.reason.follows.is_some()
+                    && (!changed
+                        || ctx
+                            .stored_request(request.kind, &request.namespace, &request.name)?
+                            .is_none_or(|stored| stored.databases().is_empty()));
+                let conflict = if implicit && changed {
+                    let follows = record.reason.follows.clone().unwrap_or_default();
+                    if !reschedule {
+                        return Err(implicit_data(request, follows));
+                    }
+                    Some(format!("it followed {follows} without naming it"))
+                } else {
+                    sticky_conflict(policy, request, &record, data.as_ref())
+                };
+                match conflict {
+                    None => {
+                        let follows = match &data {
+                            Some(data) => Some(data.follows.clone()),
+                            None if implicit => record.reason.follows.clone(),
+                            None => None,
+                        };
+                        if implicit {
+                            warnings.push(implicit_warning(request, follows.as_deref().unwrap_or_default()));
+                        }
+                        let same_cell = record.cell == request.cell && record.environment == request.environment;
+                        if same_cell && follows == record.reason.follows {
+                            (record.decision(), bytes)
+                        } else {
+                            // Same placement, new cell or a new link: the record says so.
+                            let mut decision = record.decision();
+                            decision.reason.follows = follows;
+                            let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+                            (decision, bytes)
+                        }
+                    }
+                    Some(why) if !reschedule => {
+                        return Err(Error::StickyConflict {
+                            request: format!("{} {}", request.kind, request.id()),
+                            placement: record.primary.id(),
+                            why,
+                        });
+                    }
+                    Some(_) => {
+                        rescheduled = true;
+                        let decision = decide(ctx, rules, request, data.as_ref(), &warnings)?;
+                        if implicit && let Some(follows) = &record.reason.follows {
+                            warnings.push(format!("no longer follows {follows}: it names no database (spec.database)"));
+                        }
+                        let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+                        (decision, bytes)
+                    }
                 }
-                None => {
-                    // Same placement, new cell: the record says where it lives.
-                    let decision = record.decision();
-                    let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
-                    (decision, bytes)
-                }
-                Some(why) if !reschedule => {
-                    return Err(Error::StickyConflict {
-                        request: format!("{} {}", request.kind, request.id()),
-                        placement: record.primary.id(),
-                        why,
-                    });
-                }
-                Some(_) => {
-                    rescheduled = true;
-                    let decision = decide(ctx, rules, cells, request, &warnings)?;
-                    let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
-                    (decision, bytes)
-                }
-            },
+            }
             None => {
-                let decision = decide(ctx, rules, cells, request, &warnings)?;
+                let decision = decide(ctx, rules, request, data.as_ref(), &warnings)?;
                 let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
                 (decision, bytes)
             }
@@ -272,13 +346,12 @@ impl Planner<'_> {
         let member_path =
             layout::member_path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
         let mut desired: Vec<(String, Vec<u8>)> = vec![
-            (layout::request_path(request.kind, &request.namespace, &request.name), request_yaml(request).into_bytes()),
+            (request_path, stored_yaml.into_bytes()),
             (placement_path, record_bytes),
             (member_path, member.to_yaml().into_bytes()),
         ];
         desired.push(crate::catalog::entity(request, &decision).map(|(path, text)| (path, text.into_bytes()))?);
-        let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
-        let input = RenderInput { request, decision: &decision, policy, active, database };
+        let input = RenderInput { request, decision: &decision, policy, active };
         for file in renderer.request_files(&input)? {
             if options.keep_rendered {
                 desired.push((file.path.clone(), file.content.clone().into_bytes()));
@@ -371,30 +444,30 @@ fn refuse_name_twins(ctx: &Context, results: &[PlanResult]) -> Result<(), Error>
     Ok(())
 }
 
-/// A fresh decision: apps follow the database of their cell when it has
-/// one; everything else is scheduled.
+/// A fresh decision: an app that names its data follows it; everything
+/// else (an app that names none too) is scheduled.
 fn decide(
     ctx: &Context,
     rules: &Rules,
-    cells: &mut Cells<'_>,
     request: &Request,
+    data: Option<&Data>,
     warnings: &[String],
 ) -> Result<Decision, Error> {
     let policy_ref = PolicyRef { version: ctx.policy.policy.version.clone(), digest: ctx.policy.digest.clone() };
     let policy = &ctx.policy.policy;
     let demand = request.demand();
-    let followed = match request.kind {
-        Kind::App => cells.database_for(&request.cell, &request.environment, &request.namespace)?,
-        Kind::MySql => None,
-    };
     // Candidates the rules refuse, asked once each before scheduling.
     let refused = rules::refusals(rules, policy, request)?;
     let refuse = |c: &crate::policy::Candidate| refused.get(&c.id()).cloned();
-    let mut decision = match followed {
-        Some(db) => {
-            let source = format!("{} {}/{}", db.kind, db.namespace, db.name);
-            schedule::follow(policy, &policy_ref, &demand, (&db.primary, db.secondary.as_ref()), &source, &refuse)
-        }
+    let mut decision = match data {
+        Some(data) => schedule::follow(
+            policy,
+            &policy_ref,
+            &demand,
+            (&data.primary, data.secondary.as_ref()),
+            &data.follows,
+            &refuse,
+        ),
         None => schedule::schedule_with(policy, &policy_ref, &demand, &refuse),
     }
     .map_err(|source| Error::Schedule { request: format!("{} {}", request.kind, request.id()), source })?;
@@ -402,10 +475,28 @@ fn decide(
     Ok(decision)
 }
 
-/// Why a recorded placement cannot serve the request as it now reads.
-fn sticky_conflict(policy: &crate::policy::Policy, request: &Request, record: &PlacementRecord) -> Option<String> {
+/// Why a recorded placement cannot serve the request as it now reads: it
+/// fails the request's gates, or no longer sits with the data the app names
+/// (which moved, or gained a secondary, since), or has a secondary the
+/// request no longer asks for (or lacks one it does).
+fn sticky_conflict(
+    policy: &crate::policy::Policy,
+    request: &Request,
+    record: &PlacementRecord,
+    data: Option<&Data>,
+) -> Option<String> {
     if let Some(why) = schedule::unsatisfied(policy, &request.demand(), &record.primary) {
         return Some(why);
+    }
+    if let Some(data) = data {
+        let placed = (&record.primary, record.secondary.as_ref());
+        if let Some(why) = schedule::apart(&data.follows, (&data.primary, data.secondary.as_ref()), placed) {
+            return Some(format!("it no longer sits with the data it names: {why}"));
+        }
+        if data.secondary.is_some() {
+            // The secondary is the data's, whatever the tier alone would ask.
+            return None;
+        }
     }
     let tier = policy.tiers.get(&request.tier)?;
     let wants_secondary = tier.secondary.required || request.dr_profile.is_some();
@@ -415,6 +506,36 @@ fn sticky_conflict(policy: &crate::policy::Policy, request: &Request, record: &P
         }
         (false, true) => Some("the request no longer asks for a secondary, which the placement has".into()),
         _ => None,
+    }
+}
+
+/// The refusal of a changed request of an app that followed a database
+/// without naming it: name it, or let it go with --reschedule.
+fn implicit_data(request: &Request, follows: String) -> Error {
+    let own = format!("{} {}/", Kind::MySql, request.namespace);
+    let help = match follows.strip_prefix(&own) {
+        Some(name) => format!(
+            "apps name their data now: add `database: {name}` to its spec to keep following it (the placement stays), or pass --reschedule to place the app on its own, without a database. Nothing was written"
+        ),
+        None => format!(
+            "{follows} is of another namespace, which an app may not use: pass --reschedule to place the app on its own, without a database, or name a database of {} in spec.database. Nothing was written",
+            request.namespace
+        ),
+    };
+    Error::ImplicitData { app: format!("{} {}", request.kind, request.id()), follows, help }
+}
+
+/// The warning of an app that keeps following a database it does not name
+/// (plan and verify).
+pub(super) fn implicit_warning(request: &Request, follows: &str) -> String {
+    let own = format!("{} {}/", Kind::MySql, request.namespace);
+    match follows.strip_prefix(&own) {
+        Some(name) => format!(
+            "follows {follows} without naming it (placed before apps named their data): add `database: {name}` to its spec and re-apply it"
+        ),
+        None => format!(
+            "follows {follows} of another namespace without naming it (placed before apps named their data): an app may use only databases of its own namespace; re-apply it with --reschedule"
+        ),
     }
 }
 

@@ -49,11 +49,12 @@ pub fn load(ctx: &Context) -> Result<Rules, Error> {
 }
 
 /// `input.request`: the normalized request as flat keys, an app's public
-/// host (or null) among them.
+/// host (or null) and the databases it names (a list) among them.
 pub fn request_input(request: &Request) -> Value {
     let mut input = request.flat();
-    if let Spec::App { public_host, .. } = &request.spec {
+    if let Spec::App { public_host, databases, .. } = &request.spec {
         input.insert("publicHost".into(), public_host.clone().into());
+        input.insert("database".into(), databases.clone().into());
     }
     Value::Object(input)
 }

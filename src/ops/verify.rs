@@ -12,7 +12,7 @@ use super::records::{parse_record, parse_stored_request};
 use super::{Context, Error};
 use crate::cell::Side;
 use crate::layout;
-use crate::record::PlacementRecord;
+use crate::record::{DataLink, PlacementRecord};
 use crate::render::RenderInput;
 use crate::request::{Kind, Request};
 use crate::schedule::{self, PolicyRef};
@@ -121,8 +121,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         // Re-render from the recorded placement: any difference is a hand edit
         // (or a policy/template change not yet applied).
         let active = ctx.cell_state(&request.cell, &request.environment)?.active_side;
-        let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, n)| n);
-        let input = RenderInput { request: &request, decision: &decision, policy, active, database };
+        let input = RenderInput { request: &request, decision: &decision, policy, active };
         let mut member = record.member();
         member.monthly_usd = crate::cost::estimate(policy, &request, &decision).map(|c| c.monthly_usd);
         let member_path =
@@ -166,6 +165,11 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                     message: format!("placed on cordoned candidate {}", target.id()),
                 });
             }
+        }
+        if request.kind == Kind::App {
+            let (errors, warned) = data_links(ctx, &request, &record, &record_path)?;
+            errors.into_iter().for_each(|message| error(&record_path, message));
+            warnings.extend(warned);
         }
         let refused = super::rules::refusals(&rules, policy, &request).unwrap_or_default();
         if record.reason.follows.is_none()
@@ -219,6 +223,62 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     findings.dedup();
     let ok = findings.iter().all(|f| f.severity == Severity::Warning);
     Ok(VerifyOutcome { ok, strict, requests, files: files.len(), findings })
+}
+
+/// An app and the data it names (or followed before apps named their
+/// data): each database must be placed, in the app's cell, and the app must
+/// still sit on its sides: a database re-placed or given a secondary after
+/// the app leaves it behind until the app is re-applied with --reschedule.
+/// Errors on the app's placement record, and warnings.
+fn data_links(
+    ctx: &Context,
+    request: &Request,
+    record: &PlacementRecord,
+    record_path: &str,
+) -> Result<(Vec<String>, Vec<Finding>), Error> {
+    let app = format!("{} {}", request.kind, request.id());
+    let link = DataLink::of(request, &record.reason);
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut warn =
+        |message: String| warnings.push(Finding { severity: Severity::Warning, file: record_path.to_owned(), message });
+    match &link {
+        DataLink::Implicit { .. } => {
+            warn(format!("{app} {}", super::plan::implicit_warning(request, &link.follows().unwrap_or_default())));
+        }
+        DataLink::Named { .. } if record.reason.follows != link.follows() => warn(format!(
+            "{app} names {} in spec.database, and its placement record says it follows {}: re-apply the app to record the link",
+            link.follows().unwrap_or_default(),
+            record.reason.follows.as_deref().unwrap_or("nothing")
+        )),
+        _ => {}
+    }
+    for (namespace, name) in link.databases() {
+        let database = format!("{} {namespace}/{name}", Kind::MySql);
+        // A record idp cannot read is reported as its own file.
+        let Ok(placed) = ctx.placement(Kind::MySql, namespace, name) else { continue };
+        let Some(data) = placed else {
+            errors.push(format!(
+                "{app} names {database}, which is not placed: apply the database, or take it out of the app's spec.database and re-apply the app"
+            ));
+            continue;
+        };
+        if matches!(link, DataLink::Named { .. })
+            && (data.cell.as_str(), data.environment.as_str()) != (request.cell.as_str(), request.environment.as_str())
+        {
+            errors.push(format!(
+                "{app} in cell {}/{} names {database}, which is in cell {}/{}: an app runs in the cell of its data",
+                request.cell, request.environment, data.cell, data.environment
+            ));
+        }
+        let with = (&data.primary, data.secondary.as_ref());
+        if let Some(why) = schedule::apart(&database, with, (&record.primary, record.secondary.as_ref())) {
+            errors.push(format!(
+                "{app} no longer sits with {database}: {why}; re-apply the app with --reschedule so it follows its database again (or, if the database moved by mistake, roll that back)"
+            ));
+        }
+    }
+    Ok((errors, warnings))
 }
 
 /// Every object Argo CD would apply, by where it lands: two files holding

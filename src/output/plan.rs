@@ -8,6 +8,7 @@ use similar::TextDiff;
 use super::{Outcome, Style, Table, number};
 use crate::ops::destroy::{Destroy, DestroyAction};
 use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, Prepared, ResultStatus};
+use crate::request::Kind;
 use crate::schedule::{Ranked, Reason, Target};
 
 impl Outcome for PlanOutcome {
@@ -87,6 +88,10 @@ fn result(r: &PlanResult, style: &Style) -> String {
     // Sticky results carry only the recorded top three.
     let ranking: &[Ranked] = if r.ranking.is_empty() { &reason.top_3_candidates } else { &r.ranking };
     explanation(&mut out, reason, ranking, &r.placement, r.secondary.as_ref(), style);
+    if r.kind == Kind::App && reason.follows.is_none() {
+        let _ =
+            writeln!(out, "follows    nothing: the app names no database (spec.database), so it is placed on its own");
+    }
     if let Some(cost) = &r.cost {
         let parts: Vec<String> = cost.breakdown.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
         let _ = writeln!(out, "cost       ~{:.2} USD/month, estimated ({})", cost.monthly_usd, parts.join(", "));
@@ -192,7 +197,7 @@ pub(super) fn explanation(
     );
     let _ = writeln!(out, "policy     {} ({})", reason.policy.version, short_digest(&reason.policy.digest));
     if let Some(follows) = &reason.follows {
-        let _ = writeln!(out, "follows    {follows} (placed with its data)");
+        let _ = writeln!(out, "follows    {follows} (placed with its data, primary and secondary)");
     }
 }
 

@@ -246,8 +246,7 @@ mod tests {
 
     fn render(request: &Request) -> Result<Vec<Vec<Node>>, super::super::RenderError> {
         let (policy, _, decision) = crate::test_support::payments_c0();
-        let input =
-            RenderInput { request, decision: &decision, policy: &policy, active: Default::default(), database: None };
+        let input = RenderInput { request, decision: &decision, policy: &policy, active: Default::default() };
         let files = Renderer::embedded().request_files(&input)?;
         Ok(files.iter().map(|f| documents(&f.content).unwrap()).collect())
     }
@@ -284,7 +283,13 @@ mod tests {
     fn request_values_cannot_change_a_manifests_structure() {
         let (_, mut app, _) = crate::test_support::payments_c0();
         app.kind = crate::request::Kind::App;
-        app.spec = Spec::App { image: "registry.example.org/a:1".into(), port: 8080, replicas: 2, public_host: None };
+        app.spec = Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            public_host: None,
+            databases: Vec::new(),
+        };
         let benign = render(&app).unwrap();
         let shapes = |docs: &[Vec<Node>]| -> Vec<String> {
             let mut out = Vec::new();
@@ -293,7 +298,8 @@ mod tests {
         };
         for hostile in HOSTILE {
             let image = format!("registry.example.org/a:1{hostile}");
-            app.spec = Spec::App { image: image.clone(), port: 8080, replicas: 2, public_host: None };
+            app.spec =
+                Spec::App { image: image.clone(), port: 8080, replicas: 2, public_host: None, databases: Vec::new() };
             let docs = render(&app).unwrap();
             assert_eq!(shapes(&docs), shapes(&benign), "{hostile:?} changed the structure");
             let images: Vec<&str> = docs

@@ -21,6 +21,7 @@ pub(crate) use guard::{is_reference, names_a_secret};
 use crate::cell::Side;
 use crate::layout;
 use crate::policy::{ComputeMode, Policy, Replication};
+use crate::record::DataLink;
 use crate::request::{Request, Spec};
 use crate::schedule::{Decision, Target};
 
@@ -216,6 +217,8 @@ impl Renderer {
         let request_ctx = request_json(request, decision);
         let compute =
             decision.reason.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)).map(|p| p.compute_mode);
+        let link = DataLink::of(request, &decision.reason);
+        let databases = link.databases();
 
         let mut files = Vec::new();
         let sides = std::iter::once((Side::Primary, &decision.primary))
@@ -226,12 +229,27 @@ impl Renderer {
             let side_replicas = crate::cost::side_replicas(side, active, compute, replicas);
             let automated = side == active || side == Side::Primary || compute != Some(ComputeMode::Cold);
             let workload_path = layout::workload_side_dir(&request.namespace, &request.name, side);
+            // Each database's connection secret on this side: the first as
+            // it is, every further one under its own prefix, so that naming
+            // another database never renames the first one's variables.
+            let secrets: Vec<Value> = databases
+                .iter()
+                .enumerate()
+                .map(|(i, (_, name))| {
+                    json!({
+                        "name": name,
+                        "secret": layout::secret_name(name, side),
+                        "envPrefix": (i > 0).then(|| layout::env_prefix(name)),
+                    })
+                })
+                .collect();
             let ctx = json!({
                 "request": request_ctx,
                 "side": side.as_str(),
                 "replicas": side_replicas,
                 "labels": labels,
-                "database_secret": input.database.map(|db| layout::secret_name(db, side)),
+                "database_secret": secrets.first().map(|s| s["secret"].clone()),
+                "databases": secrets,
                 "sync_wave": SyncWave::Compute.as_str(),
             });
             files.push(self.checked(
@@ -328,9 +346,6 @@ pub struct RenderInput<'a> {
     pub policy: &'a Policy,
     /// The side of the cell that serves traffic (from the cell state).
     pub active: Side,
-    /// The database an app uses (its request name): the app gets the name
-    /// of that database's connection secret on its own side, never a value.
-    pub database: Option<&'a str>,
 }
 
 /// Argo CD sync waves: the fence first, then the data (the writable

@@ -41,14 +41,27 @@ pub struct Request {
 /// What is particular to each kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Spec {
-    MySql { size: String, storage_gb: u32, ha: bool },
-    App { image: String, port: u32, replicas: u32, public_host: Option<String> },
+    MySql {
+        size: String,
+        storage_gb: u32,
+        ha: bool,
+    },
+    App {
+        image: String,
+        port: u32,
+        replicas: u32,
+        public_host: Option<String>,
+        /// The databases it uses (`spec.database`): MySQL requests of its own
+        /// namespace, in the order named. Empty: it uses none.
+        databases: Vec<String>,
+    },
 }
 
 impl Spec {
     /// The sizing fields under the names requests use (`size`, `storageGB`,
-    /// `ha`; `image`, `port`, `replicas`). An app's public host is not among
-    /// them: the stored request nests it under `traffic`.
+    /// `ha`; `image`, `port`, `replicas`). An app's public host and databases
+    /// are not among them: the stored request nests the host under `traffic`
+    /// and writes `database` only when the app names one.
     pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut fields = serde_json::Map::new();
         match self {
@@ -79,6 +92,15 @@ impl Request {
         match self.spec {
             Spec::MySql { ha, .. } => ha,
             Spec::App { .. } => false,
+        }
+    }
+
+    /// The databases an app names (`spec.database`), all of its own
+    /// namespace; none for a database.
+    pub fn databases(&self) -> &[String] {
+        match &self.spec {
+            Spec::App { databases, .. } => databases,
+            Spec::MySql { .. } => &[],
         }
     }
 
@@ -115,6 +137,17 @@ impl Request {
         fields.extend(self.spec.fields());
         if let Spec::App { public_host: Some(host), .. } = &self.spec {
             fields.insert("traffic".into(), serde_json::json!({ "publicHost": host, "mode": "active-passive" }));
+        }
+        // One name as a string, several as a list; none is no field at all,
+        // so that requests stored before apps named their data keep their bytes.
+        match self.databases() {
+            [] => {}
+            [one] => {
+                fields.insert("database".into(), one.clone().into());
+            }
+            several => {
+                fields.insert("database".into(), several.to_vec().into());
+            }
         }
         serde_json::json!({
             "apiVersion": API_VERSION,
@@ -296,6 +329,86 @@ mod tests {
             errors[0].contains(":4:9:") && errors[1].contains(":8:9:") && errors[2].contains(":10:9:"),
             "{errors:?}"
         );
+    }
+
+    /// An app request; `spec.database` is appended as line 11 (value at column 13).
+    const APP: &str = "apiVersion: idp.platform.example.org/v1alpha1\nkind: App\nmetadata:\n  name: web\n  namespace: team-a\nspec:\n  cell: cell-eu\n  tier: C2\n  environment: dev\n  image: registry.example.org/web:1.0.0\n";
+
+    #[test]
+    fn an_app_names_its_databases_and_the_stored_form_keeps_them() {
+        let none = parse(APP, None).unwrap();
+        assert!(none[0].databases().is_empty());
+        assert_eq!(
+            none[0].to_manifest()["spec"].get("database"),
+            None,
+            "no name, no field: old requests keep their bytes"
+        );
+        let one = parse(&format!("{APP}  database: orders-db\n"), None).unwrap();
+        assert_eq!(one[0].databases(), ["orders-db"]);
+        assert_eq!(one[0].to_manifest()["spec"]["database"], "orders-db");
+        let two = parse(&format!("{APP}  database:\n    - orders-db\n    - reports-db\n"), None).unwrap();
+        assert_eq!(two[0].databases(), ["orders-db", "reports-db"]);
+        assert_eq!(two[0].to_manifest()["spec"]["database"], serde_json::json!(["orders-db", "reports-db"]));
+        // A one-name list is the same request as the name.
+        let listed = parse(&format!("{APP}  database: [orders-db]\n"), None).unwrap();
+        assert_eq!(listed[0].spec, one[0].spec);
+        // The flat form takes it too.
+        let flat = parse(
+            r#"{"name": "web", "namespace": "team-a", "cell": "cell-eu", "tier": "C2", "environment": "dev", "image": "registry.example.org/web:1.0.0", "database": ["orders-db", "reports-db"]}"#,
+            Some(Kind::App),
+        )
+        .unwrap();
+        assert_eq!(flat[0].spec, two[0].spec);
+        // The stored form reads back as the same request.
+        for request in [&none[0], &one[0], &two[0]] {
+            let stored = serde_saphyr::to_string(&request.to_manifest()).unwrap();
+            assert_eq!(parse(&stored, None).unwrap()[0].spec, request.spec, "{stored}");
+        }
+    }
+
+    #[test]
+    fn database_names_are_checked_where_they_are_written() {
+        let long = "a".repeat(52);
+        let cases = [
+            (
+                "team-b/orders-db".to_owned(),
+                "r.yaml:11:13: database `team-b/orders-db` is in another namespace: an app may use only databases of its own namespace (team-a)",
+                "ask the team of team-b for an API in front of its data",
+            ),
+            (
+                "team-a/orders-db".to_owned(),
+                "r.yaml:11:13: database `team-a/orders-db` is named with a namespace",
+                "write `database: orders-db`",
+            ),
+            (
+                "[orders-db, team-b/x]".to_owned(),
+                "r.yaml:11:25: database `team-b/x` is in another namespace",
+                "request a database of your own in team-a",
+            ),
+            ("Orders_DB".to_owned(), "r.yaml:11:13: database `Orders_DB` is not a DNS-1123 label", "lowercase"),
+            ("[a, a]".to_owned(), "r.yaml:11:17: database `a` is named twice", "name each database once"),
+            ("[]".to_owned(), "r.yaml:11:13: `database` lists no database", "leave `database` out"),
+            (
+                "3".to_owned(),
+                "r.yaml:11:13: `database` must be a name or a list of names, not an integer",
+                "database: [",
+            ),
+            ("[3]".to_owned(), "r.yaml:11:14: a database is named by a string, not an integer", "database: orders-db"),
+            ("{name: a}".to_owned(), "`database` must be a name or a list of names, not a mapping", "database: ["),
+            (long.clone(), "no MySQL request can be named so", "at most 51 characters"),
+        ];
+        for (value, expected, help) in cases {
+            let text = format!("{APP}  database: {value}\n");
+            let errors = parse(&text, None).expect_err(&text);
+            assert_eq!(errors.len(), 1, "{value}: {errors:?}");
+            assert!(errors[0].contains(expected), "{value}: expected {expected:?} in\n{}", errors[0]);
+            assert!(errors[0].contains(help), "{value}: expected the hint {help:?} in\n{}", errors[0]);
+        }
+        let typo = parse(&format!("{APP}  databse: orders-db\n"), None).unwrap_err();
+        assert!(typo[0].contains("did you mean `database`?"), "{typo:?}");
+        // A database names no database.
+        let mysql = parse(&format!("{SEED}  database: other-db\n"), None).unwrap_err();
+        assert!(mysql[0].contains("unknown field `database` in spec"), "{mysql:?}");
     }
 
     #[test]

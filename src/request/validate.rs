@@ -92,6 +92,8 @@ enum Type {
     Int,
     Bool,
     Map,
+    /// A name, or a list of names.
+    Names,
 }
 
 /// `<name>-replication` must fit a 63-character object name.
@@ -116,6 +118,7 @@ const APP_SPEC: &[Field] = &[
     Field { name: "port", ty: Type::Int, required: false },
     Field { name: "replicas", ty: Type::Int, required: false },
     Field { name: "traffic", ty: Type::Map, required: false },
+    Field { name: "database", ty: Type::Names, required: false },
 ];
 
 const TRAFFIC_FIELDS: &[Field] = &[
@@ -237,6 +240,7 @@ impl Checker<'_> {
                 | (Type::Int, Value::Int(_))
                 | (Type::Bool, Value::Bool(_))
                 | (Type::Map, Value::Map(_))
+                | (Type::Names, Value::Str(_) | Value::Seq(_))
         );
         if !ok {
             let (expected, help) = match (ty, &node.value) {
@@ -246,6 +250,9 @@ impl Checker<'_> {
                 (Type::Bool, _) => ("true or false", "write true or false without quotes"),
                 (Type::Str, _) => ("a string", "write a plain name, quoted if it looks like a number"),
                 (Type::Map, _) => ("a mapping", "nest its fields below it, indented"),
+                (Type::Names, _) => {
+                    ("a name or a list of names", "write `database: orders-db`, or `database: [orders-db, reports-db]`")
+                }
             };
             self.issue(
                 node.span,
@@ -431,7 +438,7 @@ pub(super) fn document(
 
     let spec = match kind {
         Kind::MySql => mysql_spec(&mut c, &spec_nodes, p),
-        Kind::App => app_spec(&mut c, &spec_nodes),
+        Kind::App => app_spec(&mut c, &spec_nodes, namespace.as_deref()),
     };
 
     // A named drProfile must meet the tier's own targets.
@@ -481,7 +488,7 @@ fn mysql_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], p: &Policy) -> Option
     Some(Spec::MySql { size: size?, storage_gb: storage_gb?, ha: ha? })
 }
 
-fn app_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)]) -> Option<Spec> {
+fn app_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], namespace: Option<&str>) -> Option<Spec> {
     let image = get(spec, "image").and_then(|node| {
         let image = node.as_str()?;
         match image_problem(image) {
@@ -526,7 +533,86 @@ fn app_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)]) -> Option<Spec> {
             mode.and(host).map(Some)
         }
     };
-    Some(Spec::App { image: image?, port: port?, replicas: replicas?, public_host: traffic? })
+    let databases = get(spec, "database").map_or(Some(Vec::new()), |node| databases(c, node, namespace));
+    Some(Spec::App { image: image?, port: port?, replicas: replicas?, public_host: traffic?, databases: databases? })
+}
+
+/// `spec.database` of an app: one name or a list of them, each a MySQL
+/// request of the app's own namespace. A `namespace/name` is refused: an app
+/// never reaches into another team's data, and its own namespace goes
+/// without saying.
+fn databases(c: &mut Checker<'_>, node: &Node, namespace: Option<&str>) -> Option<Vec<String>> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Str(_) => vec![node],
+        Value::Seq(items) if items.is_empty() => {
+            c.issue(
+                node.span,
+                "no database",
+                "`database` lists no database".into(),
+                Some("leave `database` out for an app without one, or name at least one".into()),
+            );
+            return None;
+        }
+        Value::Seq(items) => items.iter().collect(),
+        _ => return None,
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let Some(name) = item.as_str() else {
+            c.issue(
+                item.span,
+                "wrong type",
+                format!("a database is named by a string, not {}", item.value.type_name()),
+                Some("write the database's name, e.g. `database: orders-db`".into()),
+            );
+            ok = false;
+            continue;
+        };
+        if let Some((other, bare)) = name.split_once('/') {
+            let (message, help) = match namespace {
+                Some(own) if other == own => (
+                    format!("database `{}` is named with a namespace", shown(name)),
+                    format!("an app's databases are of its own namespace ({own}): write `database: {}`", shown(bare)),
+                ),
+                own => (
+                    format!(
+                        "database `{}` is in another namespace: an app may use only databases of its own namespace{}",
+                        shown(name),
+                        own.map(|own| format!(" ({own})")).unwrap_or_default()
+                    ),
+                    format!(
+                        "request a database of your own in {} and name it (`database: <name>`), or ask the team of {} for an API in front of its data",
+                        own.unwrap_or("the app's namespace"),
+                        shown(other)
+                    ),
+                ),
+            };
+            c.issue(item.span, "another namespace", message, Some(help));
+            ok = false;
+        } else if !c.dns_label(item, "database", name) {
+            ok = false;
+        } else if name.len() > MAX_NAME {
+            c.issue(
+                item.span,
+                "too long",
+                format!("database `{name}` is {} characters; no MySQL request can be named so", name.len()),
+                Some(format!("MySQL requests are named with at most {MAX_NAME} characters; name one of them")),
+            );
+            ok = false;
+        } else if names.iter().any(|n| n == name) {
+            c.issue(
+                item.span,
+                "named twice",
+                format!("database `{name}` is named twice"),
+                Some("name each database once".into()),
+            );
+            ok = false;
+        } else {
+            names.push(name.to_owned());
+        }
+    }
+    ok.then_some(names)
 }
 
 /// Why an image reference is not acceptable, if it is not: it must be a

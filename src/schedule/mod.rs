@@ -335,6 +335,33 @@ pub fn follow(
     Ok(decision)
 }
 
+/// `provider/region (secondary provider/region)`, or `(no secondary)`: where
+/// both sides of a placement are, for messages.
+pub fn sides(primary: &Target, secondary: Option<&Target>) -> String {
+    match secondary {
+        Some(s) => format!("{} (secondary {})", primary.id(), s.id()),
+        None => format!("{} (no secondary)", primary.id()),
+    }
+}
+
+/// Why an app's placement no longer sits with the data it follows (named
+/// `data` in the message), if it does not: the primary must be the data's,
+/// and so must the secondary when the data has one ([`follow`] gives an app
+/// without a secondary of the data's its own, or none).
+pub fn apart(data: &str, with: (&Target, Option<&Target>), app: (&Target, Option<&Target>)) -> Option<String> {
+    let ((primary, secondary), (app_primary, app_secondary)) = (with, app);
+    if primary.id() != app_primary.id() {
+        return Some(format!("{data} is on {}, the app on {}", primary.id(), app_primary.id()));
+    }
+    match (secondary, app_secondary) {
+        (Some(s), None) => Some(format!("{data} has a secondary on {}, the app has none", s.id())),
+        (Some(s), Some(a)) if s.id() != a.id() => {
+            Some(format!("{data} has its secondary on {}, the app on {}", s.id(), a.id()))
+        }
+        _ => None,
+    }
+}
+
 /// Why an existing placement can no longer serve a changed request, if it
 /// cannot: its candidate lacks a gate the request now needs, or it left the
 /// request's cell. Sticky placements are only moved on an explicit
@@ -624,6 +651,27 @@ mod tests {
             follow(&p, &pref(), &strict, (&oci.primary, None), "x", &|_| None),
             Err(ScheduleError::CannotFollow { .. })
         ));
+    }
+
+    #[test]
+    fn an_app_apart_from_its_data_is_told_which_side_differs() {
+        let db = place("C0", true, "payments", None).unwrap();
+        let (primary, secondary) = (&db.primary, db.secondary.as_ref().unwrap());
+        let other = place("critical", false, "cell-us-east", None).unwrap().primary;
+        let data = (primary, Some(secondary));
+        assert_eq!(apart("db", data, (primary, Some(secondary))), None);
+        assert_eq!(apart("db", (primary, None), (primary, Some(&other))), None, "its own secondary");
+        assert_eq!(
+            apart("db", data, (primary, None)).unwrap(),
+            "db has a secondary on gcp/us-central1, the app has none"
+        );
+        assert_eq!(
+            apart("db", data, (primary, Some(&other))).unwrap(),
+            "db has its secondary on gcp/us-central1, the app on oci/us-ashburn-1"
+        );
+        assert_eq!(apart("db", data, (&other, None)).unwrap(), "db is on aws/us-east-1, the app on oci/us-ashburn-1");
+        assert_eq!(sides(primary, Some(secondary)), "aws/us-east-1 (secondary gcp/us-central1)");
+        assert_eq!(sides(&other, None), "oci/us-ashburn-1 (no secondary)");
     }
 
     #[test]

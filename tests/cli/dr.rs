@@ -44,7 +44,8 @@ const MOVE_FILES: [&str; 7] =
 const PRIMARY_TARGET: &str = "aws-use1-prod-01.apps.example.org";
 const SECONDARY_TARGET: &str = "gcp-usc1-prod-01.apps.example.org";
 
-/// A silver (pilot) database and its app in cell-us-east/dev.
+/// A silver (pilot) database and its app in cell-us-east/dev, which names it (apps
+/// follow only the databases they name).
 const SILVER: &str = "\
 apiVersion: idp.platform.example.org/v1alpha1
 kind: MySQL
@@ -71,13 +72,14 @@ spec:
   drProfile: silver
   image: registry.example.org/silver/ledger-web:2.0.1
   replicas: 4
+  database: ledger-db
   traffic:
     publicHost: ledger.silver.example.org
     mode: active-passive
 ";
 
 /// A bronze (cold, backup-restore) database and its app in cell-eu/dev; the app takes
-/// the default port and replicas and pins its image by digest.
+/// the default port and replicas, pins its image by digest and names its database.
 const BRONZE: &str = "\
 apiVersion: idp.platform.example.org/v1alpha1
 kind: MySQL
@@ -103,6 +105,7 @@ spec:
   environment: dev
   drProfile: bronze
   image: registry.example.org/bronze/archive-web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  database: archive-db
   traffic:
     publicHost: archive.bronze.example.org
 ";
@@ -866,7 +869,8 @@ fn force_proceeds_without_a_reading_or_above_the_rpo_and_is_recorded() {
 #[test]
 fn the_rpo_bound_is_the_tightest_of_the_cells_databases() {
     // A silver database (RPO 120 s) joins the gold seed cell (RPO 30 s), and an app of
-    // another namespace, which follows a database of the cell since its own has none.
+    // another namespace, which names no database and so is placed on its own (C1 gives
+    // it a secondary of its own).
     let dr = Dr::new();
     dr.seed();
     let more = dr.write(
@@ -898,8 +902,9 @@ spec:
 ",
     );
     let results = dr.apply(None, &[&more]);
-    // No database in its own namespace: the first of the cell, by namespace and name.
-    assert_eq!(results[1]["reason"]["follows"], "mysql team-ledger/ledger-db");
+    // It names no database: it follows none (it no longer picks up another team's).
+    assert_eq!(results[1]["reason"]["follows"], Value::Null);
+    assert!(results[1]["secondary"].is_object(), "C1 requires a secondary");
     let head = dr.head();
     let run = dr.run_book("failover", "payments", "prod", &["--replication-lag", "31", "-o", "json"]);
     assert_eq!(dr.refused(&run, &head).0, "replication lag 31s is above the RPO of 30s");
@@ -938,6 +943,7 @@ spec:
   tier: medium
   environment: staging
   image: registry.example.org/plain/web:1.0.0
+  database: plain-db
 ";
 
 #[test]
@@ -1552,6 +1558,7 @@ spec:
   tier: C1
   environment: staging
   image: registry.example.org/eu/web:3.1.4
+  database: eu-db
   traffic:
     publicHost: web.eu.example.org
 ";

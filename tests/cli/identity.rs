@@ -21,9 +21,11 @@ fn database(env: &TestEnv, namespace: &str, name: &str) -> String {
     env.write(&format!("{namespace}/{name}.json"), text)
 }
 
-/// payments-app.yaml (with a public host and a secondary) renamed.
+/// payments-app.yaml (with a public host and a secondary) renamed, naming no database
+/// (identity is about names; these apps are placed on their own).
 fn app(env: &TestEnv, namespace: &str, name: &str) -> String {
     let text = edit(&env.read(&env.example("payments-app.yaml")), "name: checkout", &format!("name: {name}"));
+    let text = edit(&text, "  database: payments-db\n", "");
     let text = edit(&text, "namespace: team-payments", &format!("namespace: {namespace}"));
     env.write(&format!("{namespace}/{name}.yaml"), text)
 }

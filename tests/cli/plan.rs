@@ -365,7 +365,7 @@ fn json_output_has_the_documented_shape_with_and_without_a_secondary() {
     assert!(doc["results"][1]["reason"]["secondary"].is_object());
 }
 
-/// An App in orders-db's cell and environment, which it follows.
+/// An App in orders-db's cell and environment, which names it and so follows it.
 const WEB_APP: &str = "\
 apiVersion: idp.platform.example.org/v1alpha1
 kind: App
@@ -377,6 +377,7 @@ spec:
   tier: medium
   environment: production
   image: registry.example.org/alpha/web:1.0.0
+  database: orders-db
 ";
 
 #[test]
