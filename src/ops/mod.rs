@@ -150,6 +150,10 @@ pub enum Error {
     #[diagnostic(code(idp::rollback::nothing), help("`idp history` lists idp's commits"))]
     NothingToRevert,
 
+    #[error("cannot revert {commit}: {}", gone.join("; "))]
+    #[diagnostic(code(idp::rollback::gone), help("{help}"))]
+    RequestGone { commit: String, gone: Vec<String>, help: String },
+
     #[error("`{revision}` is not a commit of the state repo")]
     #[diagnostic(code(idp::rollback::revision), help("name a commit from `idp history` or `git log`"))]
     UnknownRevision { revision: String },

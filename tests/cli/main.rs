@@ -25,5 +25,6 @@ mod plan_contract;
 mod policy;
 mod records;
 mod remote;
+mod rollback;
 mod secrets;
 mod transport;
