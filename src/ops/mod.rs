@@ -18,6 +18,7 @@ pub mod render;
 pub mod resource;
 pub mod rollback;
 pub mod rules;
+pub mod scope;
 pub mod status;
 pub mod verify;
 

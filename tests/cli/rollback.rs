@@ -188,3 +188,87 @@ fn a_conflict_names_only_the_files_of_the_reverted_commit() {
     }
     assert_eq!(show(&env, "HEAD", "platform/team-y/mysql-b-db/secondary.yaml"), b_secondary);
 }
+
+#[test]
+fn verify_flags_a_git_revert_that_landed_on_another_requests_files() {
+    let env = state_repo();
+    let Story { resize, delete, .. } = story(&env);
+
+    // The documented way to revert by hand refuses here, as idp does.
+    let careful =
+        env.git_output(&["-C", STATE, "revert", "--no-edit", "--strategy=recursive", "-X", "no-renames", &resize]);
+    assert!(!careful.status.success(), "git revert without renames should conflict on a-db's deleted files");
+    env.git_in(STATE, &["revert", "--abort"]);
+    assert_eq!(env.head(STATE), delete);
+
+    // A plain `git revert` follows a-db's files to their look-alikes: b-db shrinks.
+    env.git_in(STATE, &["revert", "--no-edit", &resize]);
+    let wrong = env.head(STATE);
+    assert_eq!(changed(&env, &wrong), [B_MEMBER, B_CLAIM, B_REQUEST], "the git revert should land on b-db");
+    assert!(show(&env, "HEAD", B_REQUEST).contains("size: small"));
+
+    let (code, findings) = verify(&env, STATE);
+
+    assert_eq!(code, 1, "{findings:#?}");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["severity"], "error");
+    assert_eq!(findings[0]["file"], B_MEMBER);
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "commit {wrong} (Revert \"idp: update mysql team-x/a-db on aws/us-east-1\") changed files of mysql team-y/b-db, which it does not name (it is about mysql team-x/a-db): {B_MEMBER}, {B_CLAIM}, {B_REQUEST}."
+        )),
+        "{message}"
+    );
+    assert!(message.contains(&format!("`idp rollback --force {wrong}`")), "{message}");
+
+    // A shallow clone holding the reverted commit sees it too; one too shallow to know
+    // what the revert undid judges nothing it cannot read, and still runs.
+    let url = format!("file://{}", env.path(STATE).display());
+    env.git(&["clone", "--quiet", "--depth", "4", &url, "deep"]);
+    let (code, findings) = verify(&env, "deep");
+    assert_eq!((code, findings.len()), (1, 1), "{findings:#?}");
+    assert_eq!(findings[0]["file"], B_MEMBER);
+    env.git(&["clone", "--quiet", "--depth", "1", &url, "shallow"]);
+    assert_eq!(verify(&env, "shallow"), (0, vec![]));
+
+    // The advice works: the stray revert rolled back, b-db is large again and verify passes.
+    env.idp(&["rollback", "--force", &wrong, "--repo", STATE, "--yes"]).code(0);
+    assert_eq!(changed(&env, "HEAD"), [B_MEMBER, B_CLAIM, B_REQUEST]);
+    assert!(show(&env, "HEAD", B_REQUEST).contains("size: large"));
+    assert_eq!(verify(&env, STATE), (0, vec![]));
+}
+
+#[test]
+fn verify_passes_a_failover_its_failback_and_their_rollback_and_flags_only_the_stray() {
+    let env = state_repo();
+    for example in ["payments-c0.json", "payments-app.yaml"] {
+        env.example(example);
+    }
+    env.idp(&["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]).code(0);
+    env.idp(&["apply", "-f", "payments-app.yaml", "--repo", STATE, "--yes"]).code(0);
+    let runbook = |action: &str| {
+        let args = [action, "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--repo", STATE, "--yes"];
+        env.idp(&args).code(0);
+        env.head(STATE)
+    };
+    let failover = runbook("failover");
+    // The failover moves both members: the database's and the app's files.
+    let moved = changed(&env, &failover);
+    assert!(moved.iter().any(|p| p.starts_with("platform/team-payments/mysql-payments-db/")), "{moved:?}");
+    assert!(moved.iter().any(|p| p.starts_with("platform/team-payments/app-checkout/")), "{moved:?}");
+    let failback = runbook("failback");
+    env.idp(&["rollback", &failback, "--repo", STATE, "--yes"]).code(0);
+    env.git_in(STATE, &["revert", "--no-edit", "HEAD"]);
+    assert_eq!(verify(&env, STATE), (0, vec![]), "the failover, the failback and their reverts name their cell");
+
+    // In the same history, a git revert that went astray is the one finding.
+    let Story { resize, .. } = story(&env);
+    env.git_in(STATE, &["revert", "--no-edit", &resize]);
+    let wrong = env.head(STATE);
+    let (code, findings) = verify(&env, STATE);
+    assert_eq!(code, 1);
+    let flagged: Vec<&str> = findings.iter().filter_map(|f| f["message"].as_str()).collect();
+    assert_eq!(flagged.len(), 1, "{findings:#?}");
+    assert!(flagged[0].starts_with(&format!("commit {wrong} ")), "{findings:#?}");
+}
