@@ -171,7 +171,7 @@ pub fn is_manifest_path(path: &str) -> bool {
 /// The request a per-request file names: `<dir>/<namespace>/<kind>-<name>.yaml`
 /// under `requests/`, `placements/` or `catalog/`. The kind is as written
 /// (not checked), so that a file idp cannot read is still attributed.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestFileName {
     pub kind: String,
     pub namespace: String,
@@ -198,6 +198,32 @@ impl RequestFileName {
             || path.starts_with(&format!("platform/{namespace}/{stem}/"))
             || (kind == "app" && path.starts_with(&format!("{}/", workload_dir(namespace, name))))
             || (is_member_path(path) && path.ends_with(&format!("/members/{namespace}/{stem}.yaml")))
+    }
+
+    /// The request a file belongs to, read from its path alone: the request
+    /// file itself, or a file that request [owns](Self::owns). None for a
+    /// file no request owns (the policy, a cell's state, the catalog's
+    /// Location, ...). One lookup per path, so a commit's changed files are
+    /// attributed without trying every request.
+    pub fn owner_of(path: &str) -> Option<Self> {
+        let named = |namespace: &str, stem: &str| {
+            let (kind, name) = stem.split_once('-')?;
+            Some(Self { kind: kind.into(), namespace: namespace.into(), name: name.into() })
+        };
+        let owner = if let Some(rest) = path.strip_prefix("platform/") {
+            let (namespace, rest) = rest.split_once('/')?;
+            named(namespace, rest.split_once('/')?.0)?
+        } else if let Some(rest) = path.strip_prefix("workloads/") {
+            let (namespace, rest) = rest.split_once('/')?;
+            let name = rest.split_once('/')?.0;
+            Self { kind: Kind::App.cli_name().into(), namespace: namespace.into(), name: name.into() }
+        } else if is_member_path(path) {
+            let (namespace, file) = path.split_once("/members/")?.1.split_once('/')?;
+            named(namespace, file.strip_suffix(".yaml")?)?
+        } else {
+            Self::parse(path)?
+        };
+        (is_request_path(path) || owner.owns(path)).then_some(owner)
     }
 }
 
@@ -375,6 +401,40 @@ mod tests {
         assert_eq!(env_prefix("reports-db"), "REPORTS_DB_");
         assert_eq!(env_prefix("1db"), "_1DB_");
         assert_ne!(env_prefix("a-b"), env_prefix("ab"));
+    }
+
+    #[test]
+    fn every_file_of_a_request_leads_back_to_it_and_no_other_file_does() {
+        for (kind, namespace, name) in [(Kind::App, "team", "web"), (Kind::MySql, "team-x", "a-db")] {
+            let owner = RequestFileName::parse(&request_path(kind, namespace, name)).unwrap();
+            let mut files = vec![
+                request_path(kind, namespace, name),
+                placement_path(kind, namespace, name),
+                catalog_path(kind, namespace, name),
+                format!("{}/primary.yaml", platform_dir(kind, namespace, name)),
+                member_path("payments", "production", kind, namespace, name),
+            ];
+            if kind == Kind::App {
+                files.push(format!("{}/deployment.yaml", workload_side_dir(namespace, name, Side::Secondary)));
+            }
+            for file in files {
+                assert_eq!(RequestFileName::owner_of(&file).as_ref(), Some(&owner), "{file}");
+                assert!(is_request_path(&file) || owner.owns(&file), "{file}");
+            }
+        }
+        for path in [
+            CATALOG_LOCATION_PATH,
+            POLICY_PATH,
+            MARKER_PATH,
+            README_PATH,
+            &cell_state_path("payments", "production"),
+            &template_path("mysql/claim-primary.yaml"),
+            &bootstrap_path("root-app.yaml"),
+            "platform/team/README.md",
+            "workloads/team/README.md",
+        ] {
+            assert_eq!(RequestFileName::owner_of(path), None, "{path}");
+        }
     }
 
     #[test]

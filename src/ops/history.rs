@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::{Context, Error};
+use crate::layout::RequestFileName;
 
 #[derive(Debug, Clone, Default)]
 pub struct HistoryOptions {
@@ -49,6 +50,46 @@ pub fn trailers(message: &str) -> Vec<(&str, &str)> {
 /// Whether a commit was written by idp (it carries an action trailer).
 pub fn is_idp_commit(message: &str) -> bool {
     trailers(message).iter().any(|(k, _)| *k == "Idp-Action")
+}
+
+/// What a commit's trailers say it is about: the requests it names, and the
+/// cells (cell, environment) it moves as a whole.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Named {
+    pub requests: Vec<RequestFileName>,
+    /// A cell trailer that follows no request: a failover, a failback, or a
+    /// rollback of one, which change every member of the cell.
+    pub cells: Vec<(String, String)>,
+}
+
+/// The requests and cells a commit's `Idp-*` trailers name.
+pub fn named(message: &str) -> Named {
+    let mut named = Named::default();
+    for entry in entries_of(message) {
+        match (entry.kind, entry.namespace, entry.name, entry.cell) {
+            (Some(kind), Some(namespace), Some(name), _) => {
+                named.requests.push(RequestFileName { kind, namespace, name })
+            }
+            (None, None, None, Some(cell)) => named.cells.push((cell, entry.environment.unwrap_or_default())),
+            _ => {}
+        }
+    }
+    named
+}
+
+/// The commit a revert undoes, as its message names it: an idp commit's
+/// `Idp-Reverts` trailer (whatever its free text says), or the line
+/// `git revert` writes ("This reverts commit <id>.").
+pub fn reverted_commit(message: &str) -> Option<&str> {
+    let id = if is_idp_commit(message) {
+        trailers(message).into_iter().find(|(k, _)| *k == "Idp-Reverts").map(|(_, v)| v)
+    } else {
+        message.lines().find_map(|line| {
+            let rest = line.trim().strip_prefix("This reverts commit ")?;
+            rest.split(|c: char| c == '.' || c.is_whitespace()).next()
+        })
+    };
+    id.filter(|id| id.len() >= 7 && id.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome, Error> {
@@ -171,5 +212,38 @@ mod tests {
             [("revert", "x"), ("revert", "y")]
         );
         assert!(!is_idp_commit("fix typo\n\nSigned-off-by: a <b>\n"));
+    }
+
+    #[test]
+    fn a_commit_names_its_requests_and_the_cells_it_moves_as_a_whole() {
+        let request = |kind: &str, namespace: &str, name: &str| RequestFileName {
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        };
+        let apply = "idp: apply\n\nIdp-Action: create\nIdp-Request: mysql team-a/db1\nIdp-Cell: payments production\nIdp-Action: update\nIdp-Request: app web\n";
+        assert_eq!(
+            named(apply),
+            Named {
+                requests: vec![request("mysql", "team-a", "db1"), request("app", "default", "web")],
+                cells: vec![]
+            }
+        );
+        let failover =
+            "idp: failover\n\nIdp-Action: failover\nIdp-Cell: payments production\nIdp-Active-Side: secondary\n";
+        assert_eq!(named(failover), Named { requests: vec![], cells: vec![("payments".into(), "production".into())] });
+        let rollback = "idp: revert failover\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.\n\nIdp-Action: revert\nIdp-Reverts: 0123456789abcdef0123456789abcdef01234567\nIdp-Cell: payments production\n";
+        assert_eq!(named(rollback).cells, [("payments".to_owned(), "production".to_owned())]);
+        assert_eq!(reverted_commit(rollback), Some("0123456789abcdef0123456789abcdef01234567"));
+
+        let git_revert = "Revert \"idp: update\"\n\nThis reverts commit 89abcdef0123456789abcdef0123456789abcdef.\n";
+        assert_eq!(reverted_commit(git_revert), Some("89abcdef0123456789abcdef0123456789abcdef"));
+        let referenced = "Revert x\n\nThis reverts commit 89abcde (idp: update, 2026-01-02).\n";
+        assert_eq!(reverted_commit(referenced), Some("89abcde"));
+        assert_eq!(reverted_commit("Revert x\n\nThis reverts commit HEAD~1.\n"), None);
+        assert_eq!(reverted_commit(apply), None);
+        let quoted = "idp: apply\n\nThis reverts commit 89abcdef0123456789abcdef0123456789abcdef.\n\nIdp-Action: update\nIdp-Request: app web\n";
+        assert_eq!(reverted_commit(quoted), None, "an apply's message is not a revert");
+        assert_eq!(named("fix typo\n"), Named::default());
     }
 }

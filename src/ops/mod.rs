@@ -19,6 +19,7 @@ pub mod render;
 pub mod resource;
 pub mod rollback;
 pub mod rules;
+pub mod scope;
 pub mod status;
 pub mod verify;
 
@@ -150,6 +151,10 @@ pub enum Error {
     #[error("nothing to revert")]
     #[diagnostic(code(idp::rollback::nothing), help("`idp history` lists idp's commits"))]
     NothingToRevert,
+
+    #[error("cannot revert {commit}: {}", gone.join("; "))]
+    #[diagnostic(code(idp::rollback::gone), help("{help}"))]
+    RequestGone { commit: String, gone: Vec<String>, help: String },
 
     #[error("`{revision}` is not a commit of the state repo")]
     #[diagnostic(code(idp::rollback::revision), help("name a commit from `idp history` or `git log`"))]

@@ -3,10 +3,12 @@
 
 use serde::Serialize;
 
-use super::history::{is_idp_commit, trailers};
+use super::history::{is_idp_commit, named, trailers};
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::{Context, Error};
-use crate::state::{Commit, ObjectId, Revert};
+use crate::layout;
+use crate::request::Kind;
+use crate::state::{Commit, ObjectId, Revert, StateRepo};
 
 #[derive(Debug, Clone)]
 pub struct RollbackOptions {
@@ -60,6 +62,20 @@ pub fn rollback(
                 revision: format!("{} (a merge or root commit cannot be reverted)", target.id),
             });
         }
+        let gone = gone(state, &target, base)?;
+        if !gone.is_empty() {
+            let commit = target.id.to_string();
+            let restore: Vec<String> = gone.iter().filter_map(|g| g.restore.clone()).collect();
+            let help = if restore.is_empty() {
+                "removing the request already undid what it did. Nothing was written".to_owned()
+            } else {
+                format!(
+                    "to undo its change, bring the request back first ({}), then roll back {commit} again. Nothing was written",
+                    restore.join(", ")
+                )
+            };
+            return Err(Error::RequestGone { commit, gone: gone.into_iter().map(|g| g.what).collect(), help });
+        }
         let changes = match state.revert(target.id, base)? {
             Revert::Changes(changes) => changes,
             Revert::Conflicts(paths) => return Err(Error::RevertConflict { commit: target.id.to_string(), paths }),
@@ -90,6 +106,46 @@ pub fn rollback(
         }),
         Landing::Unchanged(_) | Landing::Declined => None,
     })
+}
+
+/// A request that a reverted commit changed and that no longer exists.
+struct Gone {
+    /// What happened to it.
+    what: String,
+    /// The command that brings it back, unless the commit created it (then
+    /// its removal already undid the commit).
+    restore: Option<String>,
+}
+
+/// The requests `target` changed that no longer exist at `base`. Reverting
+/// the commit then would give back pieces of a deleted request, or nothing,
+/// and never the undo that was asked for: the request has to come back first.
+fn gone(state: &StateRepo, target: &Commit, base: ObjectId) -> Result<Vec<Gone>, Error> {
+    let mut gone = Vec::new();
+    for request in named(&target.message).requests {
+        let Some(kind) = Kind::from_cli_name(&request.kind) else { continue };
+        let path = layout::request_path(kind, &request.namespace, &request.name);
+        if state.file_id(target.id, &path)?.is_none() || state.file_id(base, &path)?.is_some() {
+            continue;
+        }
+        let created = match target.parents.first() {
+            Some(parent) => state.file_id(*parent, &path)?.is_none(),
+            None => true,
+        };
+        let id = format!("{kind} {}/{}", request.namespace, request.name);
+        let changed = if created { format!("it created {id}") } else { format!("it changed {id}") };
+        gone.push(match state.last_change_from(base, &[path])? {
+            Some(removal) => Gone {
+                what: format!("{changed}, which commit {} ({}) has removed since", removal.id, removal.title),
+                restore: (!created).then(|| format!("`idp rollback {}`", removal.id)),
+            },
+            None => Gone {
+                what: format!("{changed}, which no longer exists"),
+                restore: (!created).then(|| format!("`idp apply` {id} again")),
+            },
+        });
+    }
+    Ok(gone)
 }
 
 fn latest_idp_commit(ctx: &Context, base: ObjectId) -> Result<Option<Commit>, Error> {

@@ -1,7 +1,8 @@
 //! `idp verify`: the CI gate for a whole state repo. It reads everything at
 //! HEAD (the one command that may walk the whole tree), re-renders every
-//! request from its recorded placement and compares byte for byte, and never
-//! moves anything.
+//! request from its recorded placement and compares byte for byte, checks
+//! that HEAD's history changed no request's files behind another's name
+//! (`scope`), and never moves anything.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -213,6 +214,12 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     }
     objects.report(&mut error);
 
+    // History: every idp commit changed only the files of the requests it
+    // names (a revert made with rename detection does not).
+    for stray in super::scope::strays(repo, base)? {
+        error(&stray.files[0], stray_message(&stray));
+    }
+
     findings.extend(warnings.into_iter().map(|mut w| {
         if strict {
             w.severity = Severity::Error;
@@ -356,6 +363,25 @@ impl Objects {
             }
         }
     }
+}
+
+/// A commit that changed another request's files: which, and how to undo it.
+fn stray_message(stray: &super::scope::Stray) -> String {
+    const SHOWN: usize = 5;
+    let id = stray.commit;
+    let mut files = stray.files.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if stray.files.len() > SHOWN {
+        files.push_str(&format!(" and {} more", stray.files.len() - SHOWN));
+    }
+    let named = match stray.named.as_slice() {
+        [] => "no request".to_owned(),
+        named => named.join(", "),
+    };
+    format!(
+        "commit {id} ({}) changed files of {}, which it does not name (it is about {named}): {files}. A revert made with rename detection lands on look-alike files of another request; undo it with `idp rollback --force {id}`, then redo what it meant to do",
+        stray.title,
+        stray.foreign.join(", "),
+    )
 }
 
 /// No secret material anywhere.

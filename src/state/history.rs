@@ -93,9 +93,16 @@ impl StateRepo {
 
     /// The newest commit that changed any of `paths` (walks history from HEAD).
     pub fn last_change(&self, paths: &[String]) -> Result<Option<CommitSummary>, StateError> {
-        let Some(head) = self.head()? else { return Ok(None) };
+        match self.head()? {
+            Some(head) => self.last_change_from(head, paths),
+            None => Ok(None),
+        }
+    }
+
+    /// The newest commit reachable from `from` that changed any of `paths`.
+    pub fn last_change_from(&self, from: ObjectId, paths: &[String]) -> Result<Option<CommitSummary>, StateError> {
         let mut walk = self.repo.revwalk().map_err(git("walk history"))?;
-        walk.push(head.0).map_err(git("walk history"))?;
+        walk.push(from.0).map_err(git("walk history"))?;
         let id_at = |tree: &git2::Tree<'_>, path: &str| tree.get_path(Path::new(path)).ok().map(|e| e.id());
         for oid in walk {
             let commit = self.repo.find_commit(oid.map_err(git("walk history"))?).map_err(git("read commit"))?;

@@ -7,6 +7,7 @@
 
 mod commit;
 mod config;
+mod diff;
 mod history;
 mod lock;
 mod pack;
@@ -27,6 +28,7 @@ use crate::layout::MARKER_PATH;
 
 pub use commit::{FileChange, VERSION_TRAILER};
 pub use config::global_config_string;
+pub use diff::PathChange;
 pub use history::{Commit, CommitSummary};
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
 pub use pack::PACK_THRESHOLD;

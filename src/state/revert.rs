@@ -1,6 +1,14 @@
 //! Undoing a commit in memory, `git revert`'s way (libgit2's three-way
 //! `revert_commit` onto a base): the file changes of the new commit, or the
 //! paths that conflict. Nothing is written.
+//!
+//! Without rename detection: a revert undoes the commit at the paths it
+//! changed, never at a look-alike file elsewhere (another request's files are
+//! look-alikes of the one whose files were deleted since).
+
+use std::collections::BTreeSet;
+
+use git2::MergeOptions;
 
 use super::{FileChange, ObjectId, StateError, StateRepo, git};
 
@@ -8,9 +16,10 @@ use super::{FileChange, ObjectId, StateError, StateRepo, git};
 #[derive(Debug)]
 pub enum Revert {
     /// The changes that undo the commit on the base (none when the base has
-    /// already undone it).
+    /// already undone it), all at paths the commit changed.
     Changes(Vec<FileChange>),
-    /// The paths where the commit and the base's later changes collide.
+    /// The paths, all of them ones the commit changed, where the commit and
+    /// the base's later changes collide.
     Conflicts(Vec<String>),
 }
 
@@ -20,34 +29,37 @@ impl StateRepo {
         let repo = &self.repo;
         let target = repo.find_commit(commit.0).map_err(git("read the reverted commit"))?;
         let ours = repo.find_commit(base.0).map_err(git("read the base commit"))?;
-        let mut index = repo.revert_commit(&target, &ours, 0, None).map_err(git("revert in memory"))?;
+        let touched: BTreeSet<String> = self.changed_files(commit)?.into_iter().map(|c| c.path).collect();
+        let mut options = MergeOptions::new();
+        options.find_renames(false);
+        let mut index = repo.revert_commit(&target, &ours, 0, Some(&options)).map_err(git("revert in memory"))?;
         if index.has_conflicts() {
-            let mut paths: Vec<String> = index
+            let paths: BTreeSet<String> = index
                 .conflicts()
                 .map_err(git("read conflicts"))?
                 .filter_map(|c| c.ok())
                 .filter_map(|c| c.our.or(c.their).or(c.ancestor))
                 .map(|e| String::from_utf8_lossy(&e.path).into_owned())
                 .collect();
-            paths.dedup();
-            return Ok(Revert::Conflicts(paths));
+            return Ok(Revert::Conflicts(paths.into_iter().collect()));
         }
         let tree = repo
             .find_tree(index.write_tree_to(repo).map_err(git("write the reverted tree"))?)
             .map_err(git("read the reverted tree"))?;
         let base_tree = ours.tree().map_err(git("read the base tree"))?;
-        let diff = repo.diff_tree_to_tree(Some(&base_tree), Some(&tree), None).map_err(git("compare trees"))?;
         let mut changes = Vec::new();
-        for delta in diff.deltas() {
-            let new = delta.new_file();
-            let path =
-                new.path().or(delta.old_file().path()).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-            if new.exists() {
-                let blob = repo.find_blob(new.id()).map_err(git(format!("read {path}")))?;
-                changes.push(FileChange::upsert(path, blob.content()));
-            } else {
-                changes.push(FileChange::Remove { path });
+        for change in self.tree_changes(Some(&base_tree), &tree)? {
+            if !touched.contains(&change.path) {
+                // A change where the commit changed nothing: libgit2 without
+                // rename detection never makes one, and if it ever did, the
+                // revert would not undo this commit alone. Refuse, naming
+                // the commit's own files.
+                return Ok(Revert::Conflicts(touched.into_iter().collect()));
             }
+            changes.push(match change.blob {
+                Some(id) => FileChange::upsert(change.path, self.blob(id)?),
+                None => FileChange::Remove { path: change.path },
+            });
         }
         Ok(Revert::Changes(changes))
     }
@@ -79,6 +91,21 @@ mod tests {
         match state.revert(second, third).unwrap() {
             Revert::Conflicts(paths) => assert_eq!(paths, ["a.yaml"]),
             Revert::Changes(changes) => panic!("reverted over a later change: {changes:?}"),
+        }
+    }
+
+    #[test]
+    fn a_revert_never_lands_on_a_look_alike_of_a_file_deleted_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateRepo::init(dir.path()).unwrap();
+        let claim = |name: &str, size: &str| format!("name: {name}\nsize: {size}\n{}", "spec: same\n".repeat(20));
+        commit(&state, &[FileChange::upsert("x/a.yaml", claim("a", "small"))], "create a");
+        let resize = commit(&state, &[FileChange::upsert("x/a.yaml", claim("a", "large"))], "resize a");
+        commit(&state, &[FileChange::upsert("y/b.yaml", claim("b", "large"))], "create b");
+        let deleted = commit(&state, &[FileChange::Remove { path: "x/a.yaml".into() }], "delete a");
+        match state.revert(resize, deleted).unwrap() {
+            Revert::Conflicts(paths) => assert_eq!(paths, ["x/a.yaml"]),
+            Revert::Changes(changes) => panic!("reverted onto another file: {changes:?}"),
         }
     }
 }

@@ -28,5 +28,6 @@ mod plan_contract;
 mod policy;
 mod records;
 mod remote;
+mod rollback;
 mod secrets;
 mod transport;

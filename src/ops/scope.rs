@@ -1,0 +1,224 @@
+//! Which requests' files a commit may change: those its trailers name. An
+//! idp commit names its requests (a failover or failback names its cell, so
+//! every member of it); a revert may change what the commit it undoes names,
+//! and exactly the paths that commit changed. `idp verify` walks HEAD's
+//! first-parent history with it, because a revert that git's rename
+//! detection sent to another request's look-alike files leaves files that
+//! render cleanly: only history shows that nobody asked for them.
+//! Reads history; never writes.
+
+use std::collections::{BTreeSet, HashSet};
+
+use super::Error;
+use super::history::{is_idp_commit, named, reverted_commit};
+use crate::layout::{self, RequestFileName};
+use crate::state::{Commit, ObjectId, StateRepo};
+
+/// A commit that changed files of requests it does not name, while those
+/// files still stand at HEAD as it left them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stray {
+    pub commit: ObjectId,
+    pub title: String,
+    /// The requests it names, itself or through the commit it reverts.
+    pub named: Vec<String>,
+    /// The requests whose files it changed without naming them.
+    pub foreign: Vec<String>,
+    /// Those files, sorted.
+    pub files: Vec<String>,
+}
+
+/// Reverts of reverts followed back to the commit they are about.
+const REVERT_DEPTH: usize = 16;
+
+/// What one commit may change.
+#[derive(Default)]
+struct Scope {
+    requests: HashSet<RequestFileName>,
+    /// What the commits it reverts changed: a revert puts exactly those back.
+    paths: HashSet<String>,
+}
+
+/// The commits on HEAD's first-parent line that changed files of requests
+/// they do not name, newest first. Commits that name nothing (hand edits,
+/// and reverts of them) are not judged here: `verify`'s re-render judges
+/// what they left. A commit whose stray files were changed again since
+/// (reverted, re-applied, deleted) is no longer reported.
+pub fn strays(state: &StateRepo, head: ObjectId) -> Result<Vec<Stray>, Error> {
+    let mut strays = Vec::new();
+    for commit in state.first_parent_log(head)? {
+        let commit = commit?;
+        // A root (idp init, or where a shallow clone's history starts) has
+        // nothing to be compared with.
+        if commit.parents.is_empty() {
+            continue;
+        }
+        let Some(scope) = scope_of(state, &commit, REVERT_DEPTH)? else { continue };
+        let mut foreign = BTreeSet::new();
+        let mut files = Vec::new();
+        for change in state.changed_files(commit.id)? {
+            let Some(owner) = RequestFileName::owner_of(&change.path) else { continue };
+            if scope.requests.contains(&owner) || scope.paths.contains(&change.path) {
+                continue;
+            }
+            if state.file_id(head, &change.path)? == change.blob {
+                foreign.insert(display(&owner));
+                files.push(change.path);
+            }
+        }
+        if !files.is_empty() {
+            files.sort();
+            let mut named: Vec<String> = scope.requests.iter().map(display).collect();
+            named.sort();
+            strays.push(Stray {
+                commit: commit.id,
+                title: commit.title().to_owned(),
+                named,
+                foreign: foreign.into_iter().collect(),
+                files,
+            });
+        }
+    }
+    Ok(strays)
+}
+
+/// What a commit may change, or None when it names nothing to judge it by.
+fn scope_of(state: &StateRepo, commit: &Commit, depth: usize) -> Result<Option<Scope>, Error> {
+    if depth > 0
+        && let Some(reverted) = reverted_commit(&commit.message)
+        && let Ok(id) = state.revparse(reverted)
+    {
+        let target = state.commit(id)?;
+        let Some(mut scope) = scope_of(state, &target, depth - 1)? else { return Ok(None) };
+        // What a shallow clone's first commit changed is unknown (its tree
+        // is not its change): its trailers have to do.
+        if !target.parents.is_empty() {
+            scope.paths.extend(state.changed_files(target.id)?.into_iter().map(|c| c.path));
+        }
+        return Ok(Some(scope));
+    }
+    if !is_idp_commit(&commit.message) {
+        return Ok(None);
+    }
+    let named = named(&commit.message);
+    let mut scope = Scope { requests: named.requests.into_iter().collect(), paths: HashSet::new() };
+    for (cell, environment) in &named.cells {
+        let members = layout::members_dir(cell, environment);
+        for at in std::iter::once(commit.id).chain(commit.parents.first().copied()) {
+            scope.requests.extend(state.list_dir(at, &members)?.iter().filter_map(|m| RequestFileName::owner_of(m)));
+        }
+    }
+    Ok(Some(scope))
+}
+
+/// `mysql team-x/a-db`, as trailers and messages name a request.
+fn display(request: &RequestFileName) -> String {
+    format!("{} {}/{}", request.kind, request.namespace, request.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Kind;
+    use crate::state::FileChange;
+
+    const A: &str = "Idp-Action: update\nIdp-Request: mysql team-x/a-db\nIdp-Cell: payments production\n";
+
+    fn files(namespace: &str, name: &str, size: &str) -> Vec<FileChange> {
+        vec![
+            FileChange::upsert(layout::request_path(Kind::MySql, namespace, name), size),
+            FileChange::upsert(format!("{}/primary.yaml", layout::platform_dir(Kind::MySql, namespace, name)), size),
+            FileChange::upsert(layout::member_path("payments", "production", Kind::MySql, namespace, name), size),
+        ]
+    }
+
+    struct Repo {
+        _dir: tempfile::TempDir,
+        state: StateRepo,
+    }
+
+    impl Repo {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let state = StateRepo::init(dir.path()).unwrap();
+            state.commit_changes(None, &[FileChange::upsert(layout::MARKER_PATH, "v1")], "init\n").unwrap();
+            Self { _dir: dir, state }
+        }
+
+        fn commit(&self, changes: &[FileChange], message: &str) -> ObjectId {
+            self.state.commit_changes(self.state.head().unwrap(), changes, message).unwrap()
+        }
+
+        /// (commit, foreign requests, files) of every stray from HEAD.
+        fn strays(&self) -> Vec<(ObjectId, Vec<String>, Vec<String>)> {
+            let strays = strays(&self.state, self.state.head().unwrap().unwrap()).unwrap();
+            strays.into_iter().map(|s| (s.commit, s.foreign, s.files)).collect()
+        }
+    }
+
+    #[test]
+    fn a_commit_that_changed_files_of_a_request_it_does_not_name_is_a_stray_while_they_stand() {
+        let repo = Repo::new();
+        repo.commit(&files("team-x", "a-db", "small"), &format!("create a\n\n{A}"));
+        repo.commit(
+            &files("team-y", "b-db", "large"),
+            "create b\n\nIdp-Action: create\nIdp-Request: mysql team-y/b-db\n",
+        );
+        // Names a-db, changes a-db's and b-db's files.
+        let mut both = files("team-x", "a-db", "large");
+        both.extend(files("team-y", "b-db", "small"));
+        let stray = repo.commit(&both, &format!("update a\n\n{A}"));
+        let b_files = vec![
+            "cells/payments/production/members/team-y/mysql-b-db.yaml".to_owned(),
+            "platform/team-y/mysql-b-db/primary.yaml".to_owned(),
+            "requests/team-y/mysql-b-db.yaml".to_owned(),
+        ];
+        assert_eq!(repo.strays(), [(stray, vec!["mysql team-y/b-db".to_owned()], b_files.clone())]);
+
+        // A hand edit is not judged here; re-applying b-db puts its files back.
+        repo.commit(&[FileChange::upsert("README.md", "notes")], "notes\n");
+        assert_eq!(repo.strays().len(), 1);
+        repo.commit(&files("team-y", "b-db", "large"), "fix b\n\nIdp-Action: update\nIdp-Request: mysql team-y/b-db\n");
+        assert_eq!(repo.strays(), [], "no longer reported once b-db's files were changed again");
+    }
+
+    #[test]
+    fn a_failover_moves_its_cell_and_a_revert_puts_back_what_it_reverts() {
+        let repo = Repo::new();
+        repo.commit(&files("team-x", "a-db", "small"), &format!("create a\n\n{A}"));
+        repo.commit(
+            &files("team-y", "b-db", "small"),
+            "create b\n\nIdp-Action: create\nIdp-Request: mysql team-y/b-db\n",
+        );
+        let mut moved: Vec<FileChange> = files("team-x", "a-db", "fenced").into_iter().skip(1).take(1).collect();
+        moved.extend(files("team-y", "b-db", "fenced").into_iter().skip(1).take(1));
+        moved.push(FileChange::upsert(layout::cell_state_path("payments", "production"), "secondary"));
+        let failover =
+            repo.commit(&moved, "failover\n\nIdp-Action: failover\nIdp-Cell: payments production\nIdp-Forced: false\n");
+        assert_eq!(repo.strays(), []);
+
+        // A plain git revert of the failover, then one of that revert: both put
+        // back exactly what the commit they revert changed.
+        let mut back: Vec<FileChange> = files("team-x", "a-db", "small").into_iter().skip(1).take(1).collect();
+        back.extend(files("team-y", "b-db", "small").into_iter().skip(1).take(1));
+        back.push(FileChange::Remove { path: layout::cell_state_path("payments", "production") });
+        let revert = repo.commit(&back, &format!("Revert \"failover\"\n\nThis reverts commit {failover}.\n"));
+        repo.commit(&moved, &format!("Revert \"Revert \"failover\"\"\n\nThis reverts commit {revert}.\n"));
+        assert_eq!(repo.strays(), []);
+
+        // A revert of an update of a-db that changed b-db: a stray, named by the
+        // reverted commit's trailers.
+        let update = repo.commit(&files("team-x", "a-db", "large"), &format!("update a\n\n{A}"));
+        let wrong = repo.commit(
+            &files("team-y", "b-db", "tiny"),
+            &format!("Revert \"update a\"\n\nThis reverts commit {update}.\n"),
+        );
+        let strays = strays(&repo.state, wrong).unwrap();
+        assert_eq!(strays.len(), 1);
+        assert_eq!(
+            (strays[0].commit, strays[0].named.as_slice()),
+            (wrong, ["mysql team-x/a-db".to_owned()].as_slice())
+        );
+        assert_eq!(strays[0].foreign, ["mysql team-y/b-db"]);
+    }
+}
