@@ -168,7 +168,11 @@ fn prepare(
         let database = decision.reason.follows.as_deref().and_then(|f| f.split_once('/')).map(|(_, name)| name);
         let input = RenderInput { request: &request, decision: &decision, policy, active: to, database };
         for file in renderer.request_files(&input)? {
-            if ctx.read(&file.path)?.as_deref() != Some(file.content.as_bytes()) {
+            let stored = ctx.read(&file.path)?;
+            if stored.as_deref() != Some(file.content.as_bytes()) {
+                // The re-rendered claims must pass their XRDs too (a template
+                // override renders them as much as a plan does).
+                super::claims::admit(&id, &file.path, file.content.as_bytes(), stored.as_deref())?;
                 files.push(FileChange::upsert(file.path, file.content.as_bytes()));
             }
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::budget::{self, Spend};
+use super::claims;
 use super::records::parse_record;
 use super::resource::ResourceRef;
 use super::rules;
@@ -283,6 +284,7 @@ impl Planner<'_> {
         }
         let mut changes = Vec::new();
         let desired_paths: Vec<String> = desired.iter().map(|(path, _)| path.clone()).collect();
+        let id = format!("{} {}", request.kind, request.id());
         for (path, content) in desired {
             let current = ctx.read(&path)?;
             let action = match &current {
@@ -290,6 +292,9 @@ impl Planner<'_> {
                 Some(old) if *old == content => continue,
                 Some(_) => ChangeAction::Update,
             };
+            // Nothing the cluster would refuse is written; the claim at the
+            // base commit is the stored object its transition rules compare with.
+            claims::admit(&id, &path, &content, current.as_deref())?;
             if let Some(old) = current {
                 prepared.before.insert(path.clone(), old);
             }
