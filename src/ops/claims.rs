@@ -4,27 +4,20 @@
 //! (`oldSelf`) run as they would on the update Argo CD is about to make.
 
 use super::Error;
-use crate::layout;
 use crate::xrd::{Violation, Xrds};
+use crate::yaml::Node;
 
-/// Refuses `content`, to be written at `path` for `request` (`kind ns/name`),
-/// when the API server would refuse a claim in it; `old` is what `path` holds
-/// at the base commit. Files outside `platform/` and `workloads/` hold no
-/// manifest and are not read.
-pub(super) fn admit(request: &str, path: &str, content: &[u8], old: Option<&[u8]>) -> Result<(), Error> {
-    if !layout::is_manifest_path(path) {
+/// Refuses `documents` (the parsed text to be written at `path` for
+/// `request`, `kind ns/name`) when the API server would refuse a claim among
+/// them; `old` is what `path` holds at the base commit.
+pub(super) fn admit(request: &str, path: &str, documents: &[Node], old: Option<&[u8]>) -> Result<(), Error> {
+    // Most manifests are no claim: they need not wait for the XRDs to load.
+    if !documents.iter().any(|doc| doc.str_at(&["kind"]).is_some_and(crate::xrd::embedded_may_define)) {
         return Ok(());
     }
     let xrds = Xrds::embedded().map_err(|e| Error::XrdLoad { message: e.to_string() })?;
-    let text = String::from_utf8_lossy(content);
     let old = old.and_then(|bytes| std::str::from_utf8(bytes).ok());
-    // The render guard has parsed this text already; it cannot fail here.
-    let checked = xrds.check_file(&text, old).map_err(|message| Error::ClaimRefused {
-        request: request.to_owned(),
-        file: path.to_owned(),
-        violations: vec![message],
-        help: GENERIC_HELP.to_owned(),
-    })?;
+    let checked = xrds.check_documents(documents, old);
     let violations: Vec<&Violation> = checked.iter().flat_map(|c| &c.violations).collect();
     if violations.is_empty() {
         return Ok(());
@@ -37,7 +30,7 @@ pub(super) fn admit(request: &str, path: &str, content: &[u8], old: Option<&[u8]
     })
 }
 
-const GENERIC_HELP: &str = "the claim does not match its XRD (manifests/crossplane/): change the request, or the template override under templates/ that rendered it (`idp render` shows what it renders). Nothing was written";
+const GENERIC_HELP: &str = "the claim does not match its XRD (manifests/crossplane/): change the request, or the template override under templates/ that rendered the field named above. Nothing was written";
 
 /// What to do, for the refusals people meet: a smaller disk and a move to
 /// another cloud or region (the MySQL XRD's transition rules).

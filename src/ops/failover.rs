@@ -172,7 +172,7 @@ fn prepare(
             if stored.as_deref() != Some(file.content.as_bytes()) {
                 // The re-rendered claims must pass their XRDs too (a template
                 // override renders them as much as a plan does).
-                super::claims::admit(&id, &file.path, file.content.as_bytes(), stored.as_deref())?;
+                super::claims::admit(&id, &file.path, &file.documents, stored.as_deref())?;
                 files.push(FileChange::upsert(file.path, file.content.as_bytes()));
             }
         }

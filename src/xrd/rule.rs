@@ -27,7 +27,7 @@ use cel::{Context, Env, Value};
 use serde::Deserialize;
 
 /// A rule as the XRD spells it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawRule {
     rule: String,

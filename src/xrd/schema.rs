@@ -17,7 +17,7 @@ use serde_json::{Map, Value as Json};
 use super::rule::{RawRule, Rule, Verdict};
 
 /// A schema node as an XRD spells it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawSchema {
     #[serde(rename = "type")]
@@ -57,7 +57,7 @@ pub(super) struct RawSchema {
     pub list_type: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub(super) enum RawAdditional {
     Allows(bool),
@@ -319,7 +319,9 @@ impl Schema {
 
     /// What the API server does before it validates: a null the schema does
     /// not allow is dropped, then every absent field with a default gets it
-    /// (the defaults inside a default included).
+    /// (the defaults inside a default included). From the CRD documentation
+    /// ("Defaulting and Nullable": nulls of non-nullable fields are pruned
+    /// before defaulting), not re-read from the apiserver's code here.
     pub fn prune_nulls_and_default(&self, value: &mut Json) {
         match value {
             Json::Object(fields) => {
