@@ -8,6 +8,10 @@
 //! - `render_request_files`: the manifests of one request (claims, and for a
 //!   tier with a secondary the replication too), parse-back guard included.
 //! - `parse_request`: validating one request file (Kubernetes form).
+//! - `check_claims`: the XRD check of one request's rendered files, each
+//!   against itself as the stored claim (so transition rules run too).
+//! - `load_xrds`: reading the shipped XRDs and compiling their CEL rules, which
+//!   a process does once, on its first claim.
 //!
 //! divan prints the time per operation (median and spread over samples).
 //! Whole-process costs (git, file IO, the CLI) are `bench/run.sh`'s business.
@@ -18,6 +22,7 @@ use idp::policy::{self, Candidate, LoadedPolicy, Policy, PolicyOrigin, ProviderP
 use idp::render::{RenderInput, Renderer};
 use idp::request::{self, Request};
 use idp::schedule::{self, Decision, Demand, PolicyRef};
+use idp::xrd::{EMBEDDED_XRDS, Xrds};
 use idp::yaml::Source;
 
 fn main() {
@@ -147,4 +152,26 @@ fn parse_request(bencher: Bencher, tier: &str) {
     let policy = LoadedPolicy::embedded().policy;
     let sources = [Source::new("bench.yaml", request_for(tier))];
     bencher.bench(|| request::parse_sources(black_box(&sources), None, &policy).unwrap());
+}
+
+#[divan::bench(args = TIERS)]
+fn check_claims(bencher: Bencher, tier: &str) {
+    let loaded = LoadedPolicy::embedded();
+    let policy = &loaded.policy;
+    let request = parse_one(request_for(tier), policy);
+    let decision: Decision = schedule::schedule(policy, &policy_ref(&loaded), &request.demand()).unwrap();
+    let input = RenderInput { request: &request, decision: &decision, policy, active: Side::Primary };
+    let files = Renderer::embedded().request_files(&input).unwrap();
+    let xrds = Xrds::embedded().unwrap();
+    bencher.bench(|| {
+        for file in &files {
+            let checked = xrds.check_file(black_box(&file.content), Some(&file.content)).unwrap();
+            assert!(checked.iter().all(|c| c.violations.is_empty()));
+        }
+    });
+}
+
+#[divan::bench]
+fn load_xrds(bencher: Bencher) {
+    bencher.bench(|| Xrds::parse(black_box(EMBEDDED_XRDS)).unwrap());
 }

@@ -22,6 +22,7 @@ pub mod request;
 pub mod rules;
 pub mod schedule;
 pub mod state;
+pub mod xrd;
 pub mod yaml;
 
 pub use cli::run;

@@ -176,7 +176,11 @@ fn prepare(
         let decision = record.decision();
         let input = RenderInput { request: &request, decision: &decision, policy, active: to };
         for file in renderer.request_files(&input)? {
-            if ctx.read(&file.path)?.as_deref() != Some(file.content.as_bytes()) {
+            let stored = ctx.read(&file.path)?;
+            if stored.as_deref() != Some(file.content.as_bytes()) {
+                // The re-rendered claims must pass their XRDs too (a template
+                // override renders them as much as a plan does).
+                super::claims::admit(&id, &file.path, &file.documents, stored.as_deref())?;
                 files.push(FileChange::upsert(file.path, file.content.as_bytes()));
             }
         }

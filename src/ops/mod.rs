@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod budget;
+mod claims;
 mod context;
 pub mod delete;
 pub mod destroy;
@@ -264,6 +265,20 @@ pub enum Error {
         )
     )]
     NameCollision { request: String, other: String, object: String },
+
+    #[error("{request}: the cluster would refuse {file}: {}", violations.join("; "))]
+    #[diagnostic(code(idp::claim::refused))]
+    ClaimRefused {
+        request: String,
+        file: String,
+        violations: Vec<String>,
+        #[help]
+        help: String,
+    },
+
+    #[error("idp cannot read the XRDs it checks claims against: {message}")]
+    #[diagnostic(code(idp::claim::xrd), help("this is a bug in idp (its XRDs are compiled in). Nothing was written"))]
+    XrdLoad { message: String },
 
     #[error("{path} in the state repo is not a record idp can read: {message}")]
     #[diagnostic(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::budget::{self, Spend};
+use super::claims;
 use super::destroy::{self, Destroy};
 use super::records::parse_record;
 use super::resource::ResourceRef;
@@ -345,30 +346,37 @@ impl Planner<'_> {
         // Every file this request should have, then the difference from HEAD.
         let member_path =
             layout::member_path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
-        let mut desired: Vec<(String, Vec<u8>)> = vec![
-            (request_path, stored_yaml.into_bytes()),
-            (placement_path, record_bytes),
-            (member_path, member.to_yaml().into_bytes()),
+        // Each with its parsed documents when it is a rendered manifest.
+        let mut desired: Vec<(String, Vec<u8>, Vec<crate::yaml::Node>)> = vec![
+            (request_path, stored_yaml.into_bytes(), Vec::new()),
+            (placement_path, record_bytes, Vec::new()),
+            (member_path, member.to_yaml().into_bytes(), Vec::new()),
         ];
-        desired.push(crate::catalog::entity(request, &decision).map(|(path, text)| (path, text.into_bytes()))?);
+        let (entity_path, entity) = crate::catalog::entity(request, &decision)?;
+        desired.push((entity_path, entity.into_bytes(), Vec::new()));
         let input = RenderInput { request, decision: &decision, policy, active };
-        for file in renderer.request_files(&input)? {
+        for mut file in renderer.request_files(&input)? {
+            let documents = std::mem::take(&mut file.documents);
             if options.keep_rendered {
-                desired.push((file.path.clone(), file.content.clone().into_bytes()));
+                desired.push((file.path.clone(), file.content.clone().into_bytes(), documents));
                 prepared.rendered.push(file);
             } else {
-                desired.push((file.path, file.content.into_bytes()));
+                desired.push((file.path, file.content.into_bytes(), documents));
             }
         }
         let mut changes = Vec::new();
-        let desired_paths: Vec<String> = desired.iter().map(|(path, _)| path.clone()).collect();
-        for (path, content) in desired {
+        let desired_paths: Vec<String> = desired.iter().map(|(path, ..)| path.clone()).collect();
+        let id = format!("{} {}", request.kind, request.id());
+        for (path, content, documents) in desired {
             let current = ctx.read(&path)?;
             let action = match &current {
                 None => ChangeAction::Create,
                 Some(old) if *old == content => continue,
                 Some(_) => ChangeAction::Update,
             };
+            // Nothing the cluster would refuse is written; the claim at the
+            // base commit is the stored object its transition rules compare with.
+            claims::admit(&id, &path, &documents, current.as_deref())?;
             if let Some(old) = current {
                 prepared.before.insert(path.clone(), old);
             }

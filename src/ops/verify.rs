@@ -209,6 +209,9 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             if !as_rendered.contains(path) {
                 check_manifest(path, &text, &mut error);
             }
+            if layout::is_manifest_path(path) {
+                check_claims(path, &text, &mut error);
+            }
             objects.add(ctx, path, &text)?;
         }
     }
@@ -410,6 +413,24 @@ fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) 
         if manifest && !managed {
             let name = field(&["metadata", "name"]).unwrap_or("?");
             error(path, format!("{name} lacks the label app.kubernetes.io/managed-by: idp"));
+        }
+    }
+}
+
+/// Claims the cluster would refuse, as they stand. Transition rules
+/// (`oldSelf`) do not run here: they judge a change, and verify sees one
+/// commit with no history; `plan`/`apply` run them against the base commit
+/// before anything is written.
+fn check_claims(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
+    let xrds = match crate::xrd::Xrds::embedded() {
+        Ok(xrds) => xrds,
+        Err(e) => return error(path, format!("cannot be checked against its XRD: {e}")),
+    };
+    // Not YAML: check_manifest has said so already.
+    let Ok(claims) = xrds.check_file(text, None) else { return };
+    for claim in claims {
+        for violation in claim.violations {
+            error(path, format!("{} {}: the cluster would refuse it: {violation}", claim.kind, claim.name));
         }
     }
 }

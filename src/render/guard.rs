@@ -159,10 +159,12 @@ pub fn secret_value(doc: &Node) -> Option<String> {
     walk(doc, &mut Vec::new())
 }
 
-/// Checks the manifests rendered for a request.
-pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) -> Result<(), String> {
+/// Checks the manifests rendered for a request; returns their documents,
+/// parsed once, for the checks after this one (the claims' XRDs).
+pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) -> Result<Vec<Node>, String> {
     let expected = super::labels(request);
-    for doc in documents(text)? {
+    let docs = documents(text)?;
+    for doc in &docs {
         let api_version = doc.str_at(&["apiVersion"]).ok_or("a document has no apiVersion")?;
         let kind = doc.str_at(&["kind"]).ok_or("a document has no kind")?;
         let Some(scope) = scope_of(api_version, kind, policy) else {
@@ -172,7 +174,7 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
         if kind == "Secret" {
             return Err(format!("{api_version} Secret: idp never writes Secrets; reference them by name"));
         }
-        if let Some(found) = secret_value(&doc) {
+        if let Some(found) = secret_value(doc) {
             return Err(format!("{kind}: {found}; secrets are referenced by name, never written"));
         }
         let name = doc.str_at(&["metadata", "name"]).ok_or_else(|| format!("{kind} has no metadata.name"))?;
@@ -209,7 +211,7 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
             }
         }
     }
-    Ok(())
+    Ok(docs)
 }
 
 /// Checks the Argo CD bootstrap written by `idp init`.

@@ -56,11 +56,14 @@ pub enum RenderError {
 }
 
 /// A rendered file and the template it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RenderedFile {
     pub path: String,
     pub content: String,
     pub template: String,
+    /// `content` as the guard parsed it (empty for the bootstrap), so that
+    /// the checks after it need not parse it again.
+    pub documents: Vec<crate::yaml::Node>,
 }
 
 /// The templates; build once, render many requests. Each template is
@@ -318,7 +321,12 @@ impl Renderer {
             let content = self.render_template(template, &ctx)?;
             guard::check_bootstrap(&content)
                 .map_err(|message| RenderError::Unsafe { template: template.into(), message })?;
-            Ok(RenderedFile { path: layout::bootstrap_path(file), content, template: template.into() })
+            Ok(RenderedFile {
+                path: layout::bootstrap_path(file),
+                content,
+                template: template.into(),
+                documents: Vec::new(),
+            })
         })
         .collect()
     }
@@ -332,9 +340,9 @@ impl Renderer {
         policy: &Policy,
     ) -> Result<RenderedFile, RenderError> {
         let content = self.render_template(template, ctx)?;
-        guard::check_request_manifest(&content, request, policy)
+        let documents = guard::check_request_manifest(&content, request, policy)
             .map_err(|message| RenderError::Unsafe { template: template.into(), message })?;
-        Ok(RenderedFile { path, content, template: template.into() })
+        Ok(RenderedFile { path, content, template: template.into(), documents })
     }
 }
 

@@ -717,19 +717,40 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
     assert_eq!(s.show(STATE, "HEAD:placements/team-beta/mysql-analytics-db.yaml"), placement_before);
     s.assert_clean(STATE);
 
-    // Rescheduled: the best candidate with multi_az for critical weights is gcp/us-central1
-    // (0.15×0.88 + 0.15×0.85 + 0.20×0.88 + 0.50×0.65 = 0.7605).
-    let doc = s.apply(&[&ha], &["--reschedule", "--allow-destroy"]);
+    // With --reschedule the best candidate with multi_az for critical weights would be
+    // gcp/us-central1 (0.15×0.88 + 0.15×0.85 + 0.20×0.88 + 0.50×0.65 = 0.7605). That keeps
+    // the claim's name and changes its provider and region, which the XRD refuses
+    // (`self == oldSelf`): were it admitted, Crossplane would replace the database with an
+    // empty one. Refused before anything is written (tests/cli/admission.rs has the rest).
+    let moved = s.idp(&["apply", "-f", &ha, "--repo", STATE, "--yes", "--reschedule", "-o", "json"]);
+    moved.code(1);
+    assert_eq!(moved.json()["error"]["code"], "idp::claim::refused");
+    assert_eq!(s.head(STATE), placed);
+    s.assert_clean(STATE);
+
+    // A reschedule the claim admits: a drProfile asks for a cross-cloud secondary, which the
+    // placement lacks; rescheduled, the primary stays on oci/us-ashburn-1 and gains one.
+    let dr = s.write("analytics-db-dr.yaml", edit(ANALYTICS, "ha: false", "ha: false\n  drProfile: bronze"));
+    let refused = s.idp(&["apply", "-f", &dr, "--repo", STATE, "--yes", "-o", "json"]);
+    refused.code(1);
+    assert_eq!(
+        json_error(&refused).0,
+        "mysql team-beta/analytics-db is placed on oci/us-ashburn-1, which no longer fits the request: \
+         tier critical now needs a cross-cloud secondary, which the placement lacks"
+    );
+    assert_eq!(s.head(STATE), placed);
+    let doc = s.apply(&[&dr], &["--reschedule"]);
     let head = s.head(STATE);
     assert_eq!(doc["commit"], head.as_str());
     assert_eq!(s.git_in(STATE, &["rev-parse", "HEAD~1"]).trim(), placed);
     let result = &doc["results"][0];
     assert_eq!(result["rescheduled"], true);
     assert_eq!(result["status"], "updated");
-    assert_eq!(at(&result["placement"]), "gcp/us-central1");
-    assert_eq!(result["reason"]["selected"]["total_score"], 0.7605);
+    assert_eq!(at(&result["placement"]), "oci/us-ashburn-1");
+    assert_eq!(at(&result["secondary"]), "gcp/us-central1");
+    assert_eq!(result["reason"]["selected"]["total_score"], 0.78);
 
-    assert_eq!(s.title(STATE, "HEAD"), "idp: reschedule mysql team-beta/analytics-db on gcp/us-central1");
+    assert_eq!(s.title(STATE, "HEAD"), "idp: reschedule mysql team-beta/analytics-db on oci/us-ashburn-1");
     let message = s.message(STATE, "HEAD");
     assert!(message.contains("RESCHEDULED"), "{message}");
     assert_eq!(
@@ -737,15 +758,12 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
         [
             "Idp-Action: reschedule",
             "Idp-Request: mysql team-beta/analytics-db",
-            "Idp-Placement: gcp/us-central1",
+            "Idp-Placement: oci/us-ashburn-1 secondary=gcp/us-central1",
             format!("Idp-Policy-Version: {POLICY_VERSION}").as_str(),
         ]
     );
-    // The move asks for a new, empty database: said (--allow-destroy) and recorded.
-    assert_eq!(
-        s.git_in(STATE, &["log", "-1", "--format=%(trailers:key=Idp-Destroy,valueonly)"]).trim(),
-        "MySQLInstanceClaim team-beta/analytics-db"
-    );
+    // The primary stays where it is: nothing is destroyed, nothing recorded as such.
+    assert_eq!(s.git_in(STATE, &["log", "-1", "--format=%(trailers:key=Idp-Destroy,valueonly)"]).trim(), "");
     assert_eq!(
         s.changed_paths(STATE, "HEAD"),
         sorted(&[
@@ -754,15 +772,17 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
             "cells/cell-eu/dev/members/team-beta/mysql-analytics-db.yaml",
             "catalog/team-beta/mysql-analytics-db.yaml",
             "platform/team-beta/mysql-analytics-db/primary.yaml",
+            "platform/team-beta/mysql-analytics-db/secondary.yaml",
+            "platform/team-beta/mysql-analytics-db/replication.yaml",
         ])
     );
     let member = yaml_document(&s.show(STATE, "HEAD:cells/cell-eu/dev/members/team-beta/mysql-analytics-db.yaml"));
-    assert_eq!(at(&member["primary"]), "gcp/us-central1", "the member file follows the new placement");
+    assert_eq!(at(&member["secondary"]), "gcp/us-central1", "the member file follows the new placement");
     let placement = yaml_document(&s.show(STATE, "HEAD:placements/team-beta/mysql-analytics-db.yaml"));
-    assert_eq!(at(&placement["primary"]), "gcp/us-central1");
-    let claim = yaml_document(&s.show(STATE, "HEAD:platform/team-beta/mysql-analytics-db/primary.yaml"));
+    assert_eq!(at(&placement["primary"]), "oci/us-ashburn-1");
+    assert_eq!(at(&placement["secondary"]), "gcp/us-central1");
+    let claim = yaml_document(&s.show(STATE, "HEAD:platform/team-beta/mysql-analytics-db/secondary.yaml"));
     assert_eq!(claim["spec"]["parameters"]["provider"], "gcp");
-    assert_eq!(claim["spec"]["parameters"]["ha"], true);
     assert_eq!(
         claim["spec"]["parameters"]["network"],
         json!({"vpc_name": "vpc-gcp-usc1", "subnet": "db-private-usc1"})

@@ -2,6 +2,7 @@
 //! cleared environment (see `common::TestEnv`). One module per command; the request
 //! contract, which `plan` enforces, has its own.
 
+mod admission;
 mod apps_data;
 mod bad_inputs;
 mod bulk;
