@@ -92,7 +92,7 @@ fn story(env: &TestEnv) -> Story {
     let resize = apply(env, &database("team-x", "a-db", "large", None), &[]);
     assert_eq!(env.title(STATE, &resize), "idp: update mysql team-x/a-db on aws/us-east-1");
     apply(env, &database("team-y", "b-db", "large", None), &[]);
-    env.idp(&["delete", "mysql", "team-x/a-db", "--repo", STATE, "--yes"]).code(0);
+    env.idp(&["delete", "mysql", "team-x/a-db", "--repo", STATE, "--yes", "--allow-destroy"]).code(0);
     let delete = env.head(STATE);
     Story { create, resize, delete }
 }
@@ -136,7 +136,7 @@ fn rolling_back_a_change_of_a_deleted_request_leaves_its_look_alike_alone_and_sa
 
     // Following the advice: the delete rolled back brings a-db back (large), then the
     // resize rolls back on a-db's own files and nowhere else.
-    env.idp(&["rollback", &delete, "--repo", STATE, "--yes"]).code(0);
+    env.idp(&["rollback", &delete, "--repo", STATE, "--yes", "--allow-destroy"]).code(0);
     assert!(show(&env, "HEAD", A_REQUEST).contains("size: large"));
     env.idp(&["rollback", &resize, "--repo", STATE, "--yes"]).code(0);
     let revert = env.head(STATE);
@@ -160,7 +160,7 @@ fn a_conflict_names_only_the_files_of_the_reverted_commit() {
     // b-db, a look-alike with a standby of another size, then a-db drops its standby:
     // a-db's secondary claim is gone, b-db's looks like it.
     apply(&env, &database("team-y", "b-db", "medium", Some("silver")), &[]);
-    let dropped = apply(&env, &database("team-x", "a-db", "xlarge", None), &["--reschedule"]);
+    let dropped = apply(&env, &database("team-x", "a-db", "xlarge", None), &["--reschedule", "--allow-destroy"]);
     assert!(changed(&env, &dropped).contains(&"platform/team-x/mysql-a-db/secondary.yaml".to_owned()));
     let b_secondary = show(&env, "HEAD", "platform/team-y/mysql-b-db/secondary.yaml");
 
