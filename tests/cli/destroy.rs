@@ -69,30 +69,34 @@ fn rolling_back_the_commit_that_created_a_database_is_a_delete() {
 fn an_apply_that_drops_a_secondary_shows_it_in_the_plan_and_needs_the_word() {
     let env = TestEnv::new();
     env.init_state(STATE);
-    let payments = env.example("payments-c0.json");
-    env.idp(&["apply", "mysql", "-f", &payments, "--yes", "--repo", STATE]).code(0);
-    // Tier C2 needs no secondary: the secondary and the replication claims go.
-    let text = edit(&edit(&env.read(&payments), "\"C0\"", "\"C2\""), "  \"drProfile\": \"gold\",\n", "");
-    let smaller = env.write("payments-c2.json", text);
-    let secondary = "delete MySQLInstanceClaim team-payments/payments-db-secondary";
-    let replication = "delete ReplicationClaim team-payments/payments-db-replication";
+    // orders-db with a drProfile gets a secondary on another cloud and a replication.
+    let plain = env.read(&env.example("orders-db.yaml"));
+    let with_dr = env.write("orders-dr.yaml", edit(&plain, "ha: true", "ha: true\n  drProfile: gold"));
+    env.idp(&["apply", "-f", &with_dr, "--yes", "--repo", STATE]).code(0);
+    // Without it, the primary stays on aws/us-east-1; the secondary and the replication go.
+    let smaller = env.write("orders-db.yaml", plain);
+    let secondary = "delete MySQLInstanceClaim team-alpha/orders-db-secondary";
+    let replication = "delete ReplicationClaim team-alpha/orders-db-replication";
 
-    let plan = env.idp(&["plan", "mysql", "-f", &smaller, "--reschedule", "--repo", STATE, "-o", "json"]);
+    let plan = env.idp(&["plan", "-f", &smaller, "--reschedule", "--repo", STATE, "-o", "json"]);
     plan.code(0);
     let doc = plan.json();
     let objects: Vec<&str> =
         doc["destroys"].as_array().unwrap().iter().map(|d| d["object"].as_str().unwrap()).collect();
-    assert!(objects.contains(&"MySQLInstanceClaim team-payments/payments-db-secondary"), "{objects:?}");
-    let human = env.idp(&["plan", "mysql", "-f", &smaller, "--reschedule", "--repo", STATE, "--color", "never"]);
+    assert_eq!(
+        objects,
+        ["ReplicationClaim team-alpha/orders-db-replication", "MySQLInstanceClaim team-alpha/orders-db-secondary"]
+    );
+    let human = env.idp(&["plan", "-f", &smaller, "--reschedule", "--repo", STATE, "--color", "never"]);
     human.code(0);
     assert!(human.stdout.contains("This change destroys data"), "{}", human.stdout);
     assert!(
-        human.stdout.contains("  - MySQLInstanceClaim team-payments/payments-db-secondary will be destroyed"),
+        human.stdout.contains("  - MySQLInstanceClaim team-alpha/orders-db-secondary will be destroyed"),
         "{}",
         human.stdout
     );
 
-    let apply = ["apply", "mysql", "-f", &smaller, "--reschedule", "--yes", "--repo", STATE, "-o", "json"];
+    let apply = ["apply", "-f", &smaller, "--reschedule", "--yes", "--repo", STATE, "-o", "json"];
     refused(&env, &env.idp(&apply), &[secondary, replication]);
     env.idp(&[&apply[..], &["--allow-destroy"]].concat()).code(0);
 }
