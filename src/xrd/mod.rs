@@ -57,6 +57,35 @@ resourceRef:
 writeConnectionSecretToRef: {type: object, required: [name], properties: {name: {type: string}}}
 ";
 
+/// [`EMBEDDED_XRDS`] and [`CROSSPLANE_CLAIM_SPEC`] as JSON, generated from
+/// them and kept fresh by a test (`IDP_REGENERATE=1 cargo test --lib xrd`
+/// writes it): parsing the XRDs' YAML cost a plan ~2.7 M instructions, more
+/// than the rest of the check (docs/performance.md).
+const EMBEDDED_JSON: &str = include_str!("embedded.json");
+
+#[derive(Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmbeddedJson {
+    crossplane_claim_spec: Json,
+    /// `(file, documents)` in the order of [`EMBEDDED_XRDS`].
+    files: Vec<XrdFile>,
+}
+
+/// An XRD file's name and its documents as JSON.
+type XrdFile = (String, Vec<Json>);
+
+/// YAML XRD files and Crossplane's claim fields as JSON documents.
+fn yaml_documents(files: &[(&str, &str)]) -> Result<(Json, Vec<XrdFile>), XrdError> {
+    let spec = yaml::non_empty_documents(CROSSPLANE_CLAIM_SPEC).expect("Crossplane's claim fields are YAML");
+    let mut out = Vec::new();
+    for (file, text) in files {
+        let documents = yaml::non_empty_documents(text)
+            .map_err(|e| XrdError { file: (*file).to_owned(), message: e.in_text(text) })?;
+        out.push(((*file).to_owned(), documents.iter().map(to_json).collect()));
+    }
+    Ok((to_json(&spec[0]), out))
+}
+
 /// Whether an embedded XRD could define `kind` as a claim kind: only if its
 /// text names it (a test holds every claim kind to that). Spares manifests
 /// that are no claim (Deployments, Applications) the loading of the XRDs.
@@ -130,29 +159,42 @@ pub struct Checked {
 }
 
 impl Xrds {
-    /// The XRDs idp ships, read and compiled once per process, on first use.
+    /// The XRDs idp ships, read and compiled once per process, on first use,
+    /// from their JSON form (no YAML is parsed on the plan path).
     pub fn embedded() -> Result<&'static Xrds, XrdError> {
         static EMBEDDED: OnceLock<Result<Xrds, XrdError>> = OnceLock::new();
-        EMBEDDED.get_or_init(|| Xrds::parse(EMBEDDED_XRDS)).as_ref().map_err(Clone::clone)
+        EMBEDDED
+            .get_or_init(|| {
+                let parsed: EmbeddedJson = serde_json::from_str(EMBEDDED_JSON).map_err(|e| XrdError {
+                    file: "src/xrd/embedded.json".into(),
+                    message: format!("{e} (regenerate it: IDP_REGENERATE=1 cargo test --lib xrd)"),
+                })?;
+                Xrds::from_documents(parsed.crossplane_claim_spec, parsed.files)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// XRDs from `(file name, text)` pairs. Documents that are not v1 XRDs
     /// with claim names are skipped: they define no claim.
     pub fn parse(files: &[(&str, &str)]) -> Result<Self, XrdError> {
-        let doc = yaml::non_empty_documents(CROSSPLANE_CLAIM_SPEC).expect("Crossplane's claim fields are YAML");
+        let (crossplane_spec, files) = yaml_documents(files)?;
+        Self::from_documents(crossplane_spec, files)
+    }
+
+    fn from_documents(crossplane_spec: Json, files: Vec<XrdFile>) -> Result<Self, XrdError> {
         let crossplane_spec: BTreeMap<String, RawSchema> =
-            yaml::from_node(&doc[0]).expect("Crossplane's claim fields are a schema");
+            serde_json::from_value(crossplane_spec).expect("Crossplane's claim fields are a schema");
         let mut claims = Vec::new();
-        for (file, text) in files {
-            let error = |message: String| XrdError { file: (*file).to_owned(), message };
-            let documents = yaml::non_empty_documents(text).map_err(|e| error(e.in_text(text)))?;
+        for (file, documents) in files {
+            let error = |message: String| XrdError { file: file.clone(), message };
             for doc in documents {
-                let is_v1_xrd = doc.str_at(&["kind"]) == Some("CompositeResourceDefinition")
-                    && doc.str_at(&["apiVersion"]) == Some("apiextensions.crossplane.io/v1");
+                let is_v1_xrd = doc.get("kind").and_then(Json::as_str) == Some("CompositeResourceDefinition")
+                    && doc.get("apiVersion").and_then(Json::as_str) == Some("apiextensions.crossplane.io/v1");
                 if !is_v1_xrd {
                     continue;
                 }
-                let xrd: RawXrd = yaml::from_node(&doc).map_err(|e| error(e.message()))?;
+                let xrd: RawXrd = serde_json::from_value(doc).map_err(|e| error(e.to_string()))?;
                 let Some(names) = xrd.spec.claim_names else { continue };
                 for version in xrd.spec.versions {
                     let raw = version
@@ -166,7 +208,7 @@ impl Xrds {
                         version: version.name,
                         kind: names.kind.clone(),
                         served: version.served,
-                        file: (*file).to_owned(),
+                        file: file.clone(),
                         schema,
                     });
                 }
@@ -250,6 +292,35 @@ fn to_json(node: &Node) -> Json {
 mod tests {
     use super::*;
     use crate::render::{RenderInput, Renderer};
+
+    /// src/xrd/embedded.json is exactly the shipped XRDs (and Crossplane's
+    /// claim fields) read as YAML; `IDP_REGENERATE=1` rewrites it.
+    #[test]
+    fn the_embedded_json_is_the_shipped_xrds() {
+        let (crossplane_claim_spec, files) = yaml_documents(EMBEDDED_XRDS).unwrap();
+        let fresh = serde_json::to_string_pretty(&EmbeddedJson { crossplane_claim_spec, files }).unwrap() + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/xrd/embedded.json");
+        if std::env::var_os("IDP_REGENERATE").is_some_and(|v| v == "1") {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        assert!(
+            fresh == EMBEDDED_JSON,
+            "src/xrd/embedded.json is stale: regenerate it with IDP_REGENERATE=1 cargo test --lib xrd"
+        );
+        // Both forms go through `from_documents`; they define the same claims.
+        let kinds = |xrds: &Xrds| -> Vec<(String, String, String, bool, String)> {
+            xrds.claims
+                .iter()
+                .map(|c| (c.group.clone(), c.kind.clone(), c.version.clone(), c.served, c.file.clone()))
+                .collect()
+        };
+        let from_json = kinds(Xrds::embedded().unwrap());
+        assert_eq!(kinds(&Xrds::parse(EMBEDDED_XRDS).unwrap()), from_json);
+        assert!(
+            from_json.iter().any(|c| c.1 == "MySQLInstanceClaim")
+                && from_json.iter().any(|c| c.1 == "ReplicationClaim")
+        );
+    }
 
     /// The files idp renders today for the seed's payments database (C0:
     /// aws primary, gcp secondary, GoldenGate replication), by path.
