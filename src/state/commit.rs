@@ -144,11 +144,16 @@ impl StateRepo {
         if !self.repo.is_bare() {
             std::fs::write(&mark, commit.to_string()).map_err(|e| io_error(format!("write {}", mark.display()), e))?;
         }
-        match parent {
+        let moved = match parent {
             Some(old) => self.repo.reference_matching(&branch, commit, true, old, &log),
             None => self.repo.reference(&branch, commit, false, &log),
+        };
+        if let Err(e) = moved {
+            // The branch did not move: nothing to finish, and a lock that
+            // stopped it is someone else's, not for a later run to remove.
+            let _ = std::fs::remove_file(&mark);
+            return Err(git(format!("move {branch} (did another process commit meanwhile?)"))(e));
         }
-        .map_err(git(format!("move {branch} (did another process commit meanwhile?)")))?;
         if !self.repo.is_bare() {
             self.sync_work_tree(changes)
                 .map_err(|e| StateError::CheckoutIncomplete { commit: commit.to_string(), message: e.to_string() })?;
@@ -165,6 +170,7 @@ impl StateRepo {
     pub fn finish_interrupted_checkout(&self) -> Result<(), StateError> {
         let mark = self.repo.path().join(CHECKOUT_MARK);
         let Ok(text) = std::fs::read_to_string(&mark) else { return Ok(()) };
+        self.remove_interrupted_locks()?;
         let head = self.head()?;
         if let (Ok(marked), Some(ObjectId(head))) = (Oid::from_str(text.trim()), head)
             && marked == head
@@ -187,6 +193,30 @@ impl StateRepo {
             self.sync_work_tree(&changes)?;
         }
         std::fs::remove_file(&mark).map_err(|e| io_error(format!("remove {}", mark.display()), e))
+    }
+
+    /// The lock files git's own writes leave behind when the process holding
+    /// them is killed: the branch's and its reflog's (moving the branch), the
+    /// index's (syncing the work tree). Called only when the checkout mark
+    /// says an idp write was cut short between those two steps, under idp's
+    /// writer lock: they are that write's, and every later commit (idp's or
+    /// the git CLI's) would fail on them.
+    fn remove_interrupted_locks(&self) -> Result<(), StateError> {
+        let git_dir = self.repo.path();
+        let mut locks = vec![git_dir.join("index.lock")];
+        if let Ok(branch) = self.branch_ref() {
+            locks.push(git_dir.join(format!("{branch}.lock")));
+            locks.push(git_dir.join(format!("logs/{branch}.lock")));
+        }
+        for lock in locks {
+            match std::fs::remove_file(&lock) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_error(format!("remove the stale lock {}", lock.display()), e));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Writes a commit object for `changes` on top of `parent` without moving
@@ -353,5 +383,38 @@ impl StateRepo {
             }
         }
         index.write().map_err(git("write the index"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write killed while git held its lock files leaves them behind; the
+    /// next write (under idp's lock, with the mark saying a write was cut
+    /// short) removes them instead of failing on them forever. Without the
+    /// mark, a lock file is someone else's and is left alone.
+    #[test]
+    fn locks_of_an_interrupted_write_are_removed_and_no_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateRepo::init(dir.path()).unwrap();
+        let first = state.commit_changes(None, &[FileChange::upsert("a", "1")], "first\n").unwrap();
+        let git_dir = state.repo.path().to_path_buf();
+        let branch = state.branch_ref().unwrap();
+        let locks = [git_dir.join("index.lock"), git_dir.join(format!("{branch}.lock"))];
+
+        for lock in &locks {
+            std::fs::write(lock, "").unwrap();
+        }
+        state.finish_interrupted_checkout().unwrap();
+        assert!(locks.iter().all(|l| l.exists()), "no mark: not idp's locks");
+        assert!(state.commit_changes(Some(first), &[FileChange::upsert("a", "2")], "blocked\n").is_err());
+        assert!(!git_dir.join(CHECKOUT_MARK).exists(), "a write stopped by a live lock leaves no mark");
+
+        std::fs::write(git_dir.join(CHECKOUT_MARK), first.to_string()).unwrap();
+        state.finish_interrupted_checkout().unwrap();
+        assert!(locks.iter().all(|l| !l.exists()), "the interrupted write's locks are gone");
+        let second = state.commit_changes(Some(first), &[FileChange::upsert("a", "2")], "second\n").unwrap();
+        assert_eq!(state.head().unwrap(), Some(second));
     }
 }
