@@ -96,13 +96,17 @@ fn upstream() -> Option<&'static Upstream> {
     loaded.as_ref()
 }
 
-/// Every document in manifests/crossplane/*.yaml, with "file#index" for messages.
+/// The file in manifests/crossplane/ that is idp's data, not a Kubernetes manifest.
+const FORCE_NEW_TABLE: &str = "force-new.yaml";
+
+/// Every Kubernetes document in manifests/crossplane/*.yaml, with "file#index" for messages.
 fn crossplane_manifests() -> Vec<(String, Value)> {
     let dir = crate_dir().join("manifests/crossplane");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .filter(|path| path.file_name().is_none_or(|name| name != FORCE_NEW_TABLE))
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no manifests in {}", dir.display());
@@ -987,6 +991,229 @@ fn packages_are_pinned() {
         }
     }
     report(&problems);
+}
+
+// ---------------------------------------------------------------------------------------
+// What a changed field does to the cloud resource (manifests/crossplane/force-new.yaml)
+// ---------------------------------------------------------------------------------------
+
+/// manifests/crossplane/force-new.yaml, in the shape idp reads it.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForceNewTable {
+    upjet: ForceNewBehaviour,
+    #[serde(rename = "externalName")]
+    external_name: ForceNewBehaviour,
+    resources: Vec<ForceNewResource>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForceNewBehaviour {
+    replacement: String,
+    source: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForceNewResource {
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    kind: String,
+    terraform: String,
+    source: String,
+    fields: Vec<ForceNewField>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForceNewField {
+    path: String,
+    argument: String,
+    change: String,
+    why: String,
+}
+
+/// Rows the table may hold before any Composition patches them: the deletion-protection
+/// fields being added to the MySQL Compositions in a parallel change. Once that change has
+/// merged, delete this allowance so that a row no Composition patches fails again.
+const FORCE_NEW_PENDING: &[(&str, &str, &str)] = &[
+    ("rds.aws.upbound.io/v1beta1", "Instance", "spec.forProvider.deletionProtection"),
+    ("sql.gcp.upbound.io/v1beta2", "DatabaseInstance", "spec.forProvider.deletionProtection"),
+    ("sql.gcp.upbound.io/v1beta2", "DatabaseInstance", "spec.forProvider.settings.deletionProtectionEnabled"),
+    ("mysql.oci.upbound.io/v1alpha1", "MysqlDbSystem", "spec.forProvider.deletionPolicy[0].isDeleteProtected"),
+];
+
+/// Patch types whose toFieldPath names a field of the composite or the environment, not of
+/// the composed resource.
+const PATCHES_TO_ELSEWHERE: &[&str] =
+    &["ToCompositeFieldPath", "CombineToComposite", "ToEnvironmentFieldPath", "CombineToEnvironment"];
+
+type ResourceKey = (String, String);
+
+fn force_new_table() -> ForceNewTable {
+    let path = crate_dir().join("manifests/crossplane").join(FORCE_NEW_TABLE);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+}
+
+/// Every toFieldPath a patch writes on a composed resource, by the resource's (apiVersion,
+/// kind), with the Compositions that patch it.
+fn patched_field_paths(docs: &[(String, Value)]) -> BTreeMap<ResourceKey, BTreeMap<String, BTreeSet<String>>> {
+    let mut out: BTreeMap<ResourceKey, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (origin, composition) in of_kind(docs, "Composition") {
+        for step in composition["spec"]["pipeline"].as_array().into_iter().flatten() {
+            let input = &step["input"];
+            for resource in input["resources"].as_array().into_iter().flatten() {
+                let base = &resource["base"];
+                let key = (
+                    base["apiVersion"].as_str().unwrap_or_default().to_owned(),
+                    base["kind"].as_str().unwrap_or_default().to_owned(),
+                );
+                for patch in expanded_patches(resource, &input["patchSets"]) {
+                    let patch_type = patch["type"].as_str().unwrap_or("FromCompositeFieldPath");
+                    if PATCHES_TO_ELSEWHERE.contains(&patch_type) {
+                        continue;
+                    }
+                    if let Some(to) = patch["toFieldPath"].as_str() {
+                        let name = composition["metadata"]["name"].as_str().unwrap_or(origin);
+                        out.entry(key.clone()).or_default().entry(to.to_owned()).or_default().insert(name.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The rows of the table that break its shape: unknown `change`, empty text, duplicates.
+fn force_new_shape_problems(table: &ForceNewTable) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, behaviour) in [("upjet", &table.upjet), ("externalName", &table.external_name)] {
+        if behaviour.replacement.trim().is_empty() || behaviour.source.trim().is_empty() {
+            problems.push(format!("{name}: replacement and source must both be non-empty"));
+        }
+    }
+    let mut resources = BTreeSet::new();
+    for resource in &table.resources {
+        let at = format!("{} {}", resource.api_version, resource.kind);
+        if !resources.insert((resource.api_version.as_str(), resource.kind.as_str())) {
+            problems.push(format!("{at}: listed twice; one entry per apiVersion and kind"));
+        }
+        if resource.terraform.trim().is_empty() || resource.source.trim().is_empty() {
+            problems.push(format!("{at}: terraform and source must both be non-empty"));
+        }
+        let mut paths = BTreeSet::new();
+        for field in &resource.fields {
+            let at = format!("{at} {}", field.path);
+            if !paths.insert(field.path.as_str()) {
+                problems.push(format!("{at}: listed twice"));
+            }
+            if !["update", "replace"].contains(&field.change.as_str()) {
+                problems.push(format!("{at}: change is {:?}, not update or replace", field.change));
+            }
+            if field.path.trim().is_empty() || field.argument.trim().is_empty() || field.why.trim().is_empty() {
+                problems.push(format!("{at}: path, argument and why must all be non-empty"));
+            }
+        }
+    }
+    problems
+}
+
+/// Patched paths without a row, and rows no Composition patches (except FORCE_NEW_PENDING).
+fn force_new_coverage_problems(
+    table: &ForceNewTable,
+    patched: &BTreeMap<ResourceKey, BTreeMap<String, BTreeSet<String>>>,
+) -> Vec<String> {
+    let listed: BTreeMap<ResourceKey, BTreeSet<&str>> = table
+        .resources
+        .iter()
+        .map(|r| ((r.api_version.clone(), r.kind.clone()), r.fields.iter().map(|f| f.path.as_str()).collect()))
+        .collect();
+    let mut problems = Vec::new();
+    for ((api_version, kind), paths) in patched {
+        let rows = listed.get(&(api_version.clone(), kind.clone()));
+        for (path, compositions) in paths {
+            if !rows.is_some_and(|rows| rows.contains(path.as_str())) {
+                let by: Vec<&str> = compositions.iter().map(String::as_str).collect();
+                problems.push(format!(
+                    "missing: {api_version} {kind} {path} (patched by {}) has no row in {FORCE_NEW_TABLE}",
+                    by.join(", ")
+                ));
+            }
+        }
+    }
+    for ((api_version, kind), rows) in &listed {
+        let paths = patched.get(&(api_version.clone(), kind.clone()));
+        for path in rows {
+            let pending = FORCE_NEW_PENDING.contains(&(api_version.as_str(), kind.as_str(), path));
+            if !pending && !paths.is_some_and(|paths| paths.contains_key(*path)) {
+                problems.push(format!(
+                    "stale: {api_version} {kind} {path} is in {FORCE_NEW_TABLE} but no Composition patches it"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// idp tells a user whether a parameter change updates the cloud resource in place or
+/// would replace it, from manifests/crossplane/force-new.yaml; that only holds while the
+/// table has a row for every field the Compositions patch, and no rows for fields they no
+/// longer patch.
+#[test]
+fn force_new_table_covers_every_patched_field() {
+    let table = force_new_table();
+    let patched = patched_field_paths(&crossplane_manifests());
+    // Every Composition patches something; an empty map would mean the walk broke.
+    assert!(patched.len() >= 10, "only {} composed resources with patches found", patched.len());
+    let mut problems = force_new_shape_problems(&table);
+    problems.extend(force_new_coverage_problems(&table, &patched));
+    report(&problems);
+}
+
+/// The coverage check fails both ways: a patched field without a row, and a row for a field
+/// nothing patches (unless it is a pending deletion-protection row).
+#[test]
+fn force_new_coverage_check_reports_missing_and_stale_rows() {
+    let mut table = force_new_table();
+    let patched = patched_field_paths(&crossplane_manifests());
+    let instance = table
+        .resources
+        .iter_mut()
+        .find(|r| r.api_version == "rds.aws.upbound.io/v1beta1" && r.kind == "Instance")
+        .expect("the table has the RDS Instance");
+    instance.fields.retain(|f| f.path != "spec.forProvider.instanceClass");
+    instance.fields.push(ForceNewField {
+        path: "spec.forProvider.storageType".to_owned(),
+        argument: "storage_type".to_owned(),
+        change: "update".to_owned(),
+        why: "not patched by any Composition".to_owned(),
+    });
+    let problems = force_new_coverage_problems(&table, &patched);
+    assert!(
+        problems.iter().any(|p| p.starts_with("missing:") && p.contains("spec.forProvider.instanceClass")),
+        "a removed row was not reported: {problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.starts_with("stale:") && p.contains("spec.forProvider.storageType")),
+        "an unpatched row was not reported: {problems:?}"
+    );
+    assert_eq!(problems.len(), 2, "{problems:?}");
+
+    instance_field(&mut table, "spec.forProvider.multiAz").change = "in-place".to_owned();
+    let shape = force_new_shape_problems(&table);
+    assert!(shape.iter().any(|p| p.contains("multiAz") && p.contains("not update or replace")), "{shape:?}");
+}
+
+fn instance_field<'a>(table: &'a mut ForceNewTable, path: &str) -> &'a mut ForceNewField {
+    table
+        .resources
+        .iter_mut()
+        .filter(|r| r.api_version == "rds.aws.upbound.io/v1beta1" && r.kind == "Instance")
+        .flat_map(|r| r.fields.iter_mut())
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("the RDS Instance has a row for {path}"))
 }
 
 // ---------------------------------------------------------------------------------------
