@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod cell;
 pub mod cli;
+pub mod compose;
 pub mod cost;
 pub mod layout;
 pub mod names;

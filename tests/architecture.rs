@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["request"],
     &["schedule"],
     &["policy"],
-    &["rules", "xrd"],
+    &["rules", "xrd", "compose"],
     &["yaml", "names"],
 ];
 

@@ -1031,6 +1031,9 @@ struct ForceNewField {
     path: String,
     argument: String,
     change: String,
+    /// `decrease`: a replacement only for a smaller number (idp's `compose`).
+    #[serde(default)]
+    when: Option<String>,
     why: String,
 }
 
@@ -1112,6 +1115,9 @@ fn force_new_shape_problems(table: &ForceNewTable) -> Vec<String> {
             if !["update", "replace"].contains(&field.change.as_str()) {
                 problems.push(format!("{at}: change is {:?}, not update or replace", field.change));
             }
+            if field.when.as_deref().is_some_and(|when| when != "decrease" || field.change != "replace") {
+                problems.push(format!("{at}: `when: {:?}` is only `decrease`, on a replace row", field.when));
+            }
             if field.path.trim().is_empty() || field.argument.trim().is_empty() || field.why.trim().is_empty() {
                 problems.push(format!("{at}: path, argument and why must all be non-empty"));
             }
@@ -1188,6 +1194,7 @@ fn force_new_coverage_check_reports_missing_and_stale_rows() {
         path: "spec.forProvider.storageType".to_owned(),
         argument: "storage_type".to_owned(),
         change: "update".to_owned(),
+        when: None,
         why: "not patched by any Composition".to_owned(),
     });
     let problems = force_new_coverage_problems(&table, &patched);

@@ -8,20 +8,20 @@
 //! terminal), and its commit records each object in an `Idp-Destroy`
 //! trailer.
 //!
-//! This reads what the commit changes against the base commit, file by
-//! file: it knows what Crossplane is asked to do, not what the provider
-//! will do with an in-place field change (that table is a later step).
+//! What counts as destroyed is `ops::objects`' classification of the
+//! change against the base commit: a stateful claim deleted, or replaced
+//! because its XRD refuses the update or a provider replaces a composed
+//! database or bucket (`compose`).
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::objects::{self, ObjectAction, ObjectChange};
 use super::{Context, Error};
-use crate::layout;
 use crate::state::FileChange;
-use crate::yaml::Node;
 
-/// The kinds whose deletion loses data: a database and its replication.
-pub const STATEFUL_KINDS: &[(&str, &str)] =
-    &[("platform.example.org/v1alpha1", "MySQLInstanceClaim"), ("platform.example.org/v1alpha1", "ReplicationClaim")];
+pub use super::objects::STATEFUL_KINDS;
 
 /// The trailer that records a destroyed object in a commit.
 pub const DESTROY_TRAILER: &str = "Idp-Destroy";
@@ -76,72 +76,43 @@ impl Destroy {
 
 /// What `files` would destroy, read against the context's base commit.
 pub fn classify(ctx: &Context, files: &[FileChange]) -> Result<Vec<Destroy>, Error> {
-    let mut destroys = Vec::new();
-    for change in files {
-        let path = change.path();
-        // Only platform/ holds claims; a new file destroys nothing.
-        if !path.starts_with("platform/") {
-            continue;
-        }
-        let Some(old) = ctx.read(path)? else { continue };
-        let new = change.content();
-        let new_claims = new.as_deref().map(|bytes| stateful(&String::from_utf8_lossy(bytes))).unwrap_or_default();
-        for claim in stateful(&String::from_utf8_lossy(&old)) {
-            let destroy = |action, why| Destroy {
-                action,
-                object: claim.object.clone(),
-                file: path.to_owned(),
-                request: layout::request_of_manifest(path),
-                why,
-            };
-            match new_claims.iter().find(|c| c.object == claim.object) {
-                None => destroys.push(destroy(DestroyAction::Delete, None)),
-                Some(now) => {
-                    let moved: Vec<String> =
-                        [("provider", &claim.provider, &now.provider), ("region", &claim.region, &now.region)]
-                            .into_iter()
-                            .filter(|(_, was, is)| was != is)
-                            .map(|(field, was, is)| {
-                                format!("{field} {} -> {}", was.as_deref().unwrap_or("-"), is.as_deref().unwrap_or("-"))
-                            })
-                            .collect();
-                    if !moved.is_empty() {
-                        destroys.push(destroy(DestroyAction::Replace, Some(moved.join(", "))));
-                    }
-                }
-            }
+    let by_path: BTreeMap<&str, &FileChange> = files.iter().map(|f| (f.path(), f)).collect();
+    let destroyed = objects::destroying(
+        by_path.keys().copied(),
+        |path| ctx.read(path),
+        |path| Ok(by_path[path].content().map(|c| c.into_owned())),
+    )?;
+    Ok(destroyed.into_iter().map(Destroy::of).collect())
+}
+
+impl Destroy {
+    fn of(object: ObjectChange) -> Self {
+        // `spec.parameters.provider aws -> gcp`, for each field that forces it.
+        let mut why: Vec<String> = object
+            .forces
+            .iter()
+            .map(|force| match object.fields.iter().find(|f| f.path == force.field) {
+                Some(f) => format!(
+                    "{} {} -> {}",
+                    f.path.trim_start_matches("spec.parameters."),
+                    f.old.as_deref().unwrap_or("-"),
+                    f.new.as_deref().unwrap_or("-")
+                ),
+                None => force.field.clone(),
+            })
+            .collect();
+        why.dedup();
+        Destroy {
+            action: match object.action {
+                ObjectAction::Replace => DestroyAction::Replace,
+                _ => DestroyAction::Delete,
+            },
+            object: object.object(),
+            file: object.file,
+            request: object.request,
+            why: (!why.is_empty()).then(|| why.join(", ")),
         }
     }
-    Ok(destroys)
-}
-
-/// A stateful object in a manifest, with where it runs.
-struct Claim {
-    object: String,
-    provider: Option<String>,
-    region: Option<String>,
-}
-
-/// The stateful objects of a manifest file (none if it does not parse: the
-/// render guard and `verify` judge such files).
-fn stateful(text: &str) -> Vec<Claim> {
-    let Ok(documents) = crate::yaml::non_empty_documents(text) else { return Vec::new() };
-    documents.iter().filter_map(claim).collect()
-}
-
-fn claim(doc: &Node) -> Option<Claim> {
-    let (api_version, kind) = (doc.str_at(&["apiVersion"])?, doc.str_at(&["kind"])?);
-    if !STATEFUL_KINDS.contains(&(api_version, kind)) {
-        return None;
-    }
-    let name = doc.str_at(&["metadata", "name"])?;
-    let namespace = doc.str_at(&["metadata", "namespace"]).unwrap_or_default();
-    let parameter = |field: &str| doc.str_at(&["spec", "parameters", field]).map(str::to_owned);
-    Some(Claim {
-        object: format!("{kind} {namespace}/{name}"),
-        provider: parameter("provider"),
-        region: parameter("region"),
-    })
 }
 
 /// The `Idp-Destroy` trailers recording `destroys` in a commit message.

@@ -13,6 +13,7 @@ pub mod history;
 pub mod init;
 pub mod lag;
 pub mod land;
+pub mod objects;
 pub mod plan;
 pub mod policy;
 pub mod records;
@@ -275,6 +276,15 @@ pub enum Error {
         #[help]
         help: String,
     },
+
+    #[error("{request}: {object} cannot change in place: {}", forces.join("; "))]
+    #[diagnostic(
+        code(idp::plan::provider_refuses),
+        help(
+            "the provider can only replace what these fields configure, and upjet refuses such a change rather than replace: the resource would stay Synced=False, blocking every later update of it (a failover's fence included). Keep the value as it is (revert the request or policy change that asks for it); moving a database's data to a new resource is a later `idp migrate`. Nothing was written"
+        )
+    )]
+    ProviderRefuses { request: String, object: String, forces: Vec<String> },
 
     #[error("idp cannot read the XRDs it checks claims against: {message}")]
     #[diagnostic(code(idp::claim::xrd), help("this is a bug in idp (its XRDs are compiled in). Nothing was written"))]

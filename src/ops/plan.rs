@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::budget::{self, Spend};
 use super::claims;
 use super::destroy::{self, Destroy};
+use super::objects::{Changeset, ObjectChange, manifest_documents};
 use super::records::parse_record;
 use super::resource::ResourceRef;
 use super::rules;
@@ -83,6 +84,9 @@ pub struct PlanResult {
     /// of an app's link to its data (one it follows without naming it).
     pub warnings: Vec<String>,
     pub changes: Vec<Change>,
+    /// What the changed files do to each Kubernetes object in them, as
+    /// Terraform shows it (`ops::objects`).
+    pub objects: Vec<ObjectChange>,
     /// The full ranking when this run scheduled; empty for sticky results.
     #[serde(skip)]
     pub ranking: Vec<Ranked>,
@@ -365,6 +369,7 @@ impl Planner<'_> {
             }
         }
         let mut changes = Vec::new();
+        let mut objects = Changeset::default();
         let desired_paths: Vec<String> = desired.iter().map(|(path, ..)| path.clone()).collect();
         let id = format!("{} {}", request.kind, request.id());
         for (path, content, documents) in desired {
@@ -377,6 +382,7 @@ impl Planner<'_> {
             // Nothing the cluster would refuse is written; the claim at the
             // base commit is the stored object its transition rules compare with.
             claims::admit(&id, &path, &documents, current.as_deref())?;
+            objects.file(&path, manifest_documents(&path, current.as_deref()), documents);
             if let Some(old) = current {
                 prepared.before.insert(path.clone(), old);
             }
@@ -388,6 +394,7 @@ impl Planner<'_> {
         for path in ResourceRef::of(request).rendered_files(ctx, existing_record.as_ref())? {
             if !desired_paths.contains(&path) {
                 if let Some(old) = ctx.read(&path)? {
+                    objects.file(&path, manifest_documents(&path, Some(&old)), Vec::new());
                     prepared.before.insert(path.clone(), old);
                 }
                 changes.push(Change { action: ChangeAction::Delete, path: path.clone() });
@@ -395,6 +402,8 @@ impl Planner<'_> {
             }
         }
 
+        let objects = objects.classify()?;
+        refuse_provider_replacements(&id, &objects)?;
         let status = match (sticky || rescheduled, changes.is_empty()) {
             (false, _) => ResultStatus::Create,
             (true, true) => ResultStatus::Exists,
@@ -414,9 +423,33 @@ impl Planner<'_> {
             cost,
             warnings,
             changes,
+            objects,
             ranking: if options.explain { ranking } else { Vec::new() },
         })
     }
+}
+
+/// Refuses a change that reaches a field its provider can only replace
+/// (`compose`): upjet would refuse it and leave the resource stuck.
+fn refuse_provider_replacements(request: &str, objects: &[ObjectChange]) -> Result<(), Error> {
+    for object in objects {
+        let forces: Vec<String> = object
+            .forces
+            .iter()
+            .filter_map(|force| {
+                let composed = force.composed.as_ref()?;
+                let change = object.fields.iter().find(|f| f.path == force.field);
+                let values = change.map_or(String::new(), |f| {
+                    format!(" {} -> {}", f.old.as_deref().unwrap_or("(none)"), f.new.as_deref().unwrap_or("(none)"))
+                });
+                Some(format!("{}{values} sets {composed} ({}; {})", force.field, force.why, force.source))
+            })
+            .collect();
+        if !forces.is_empty() {
+            return Err(Error::ProviderRefuses { request: request.to_owned(), object: object.object(), forces });
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a plan in which a request would render an object that another

@@ -7,12 +7,14 @@
 //! render cleanly: only history shows that nobody asked for them.
 //! Reads history; never writes.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::Error;
-use super::history::{is_idp_commit, named, reverted_commit};
+use super::destroy::DESTROY_TRAILER;
+use super::history::{is_idp_commit, named, reverted_commit, trailers};
+use super::objects::{ObjectChange, destroying};
 use crate::layout::{self, RequestFileName};
-use crate::state::{Commit, ObjectId, StateRepo};
+use crate::state::{Commit, ObjectId, PathChange, StateRepo};
 
 /// A commit that changed files of requests it does not name, while those
 /// files still stand at HEAD as it left them.
@@ -26,6 +28,23 @@ pub struct Stray {
     pub foreign: Vec<String>,
     /// Those files, sorted.
     pub files: Vec<String>,
+}
+
+/// A commit that deleted or replaced stateful data without an
+/// `Idp-Destroy` trailer for it (a plain `git revert` of a create, a hand
+/// edit), while what it did still stands at HEAD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrecorded {
+    pub commit: ObjectId,
+    pub title: String,
+    pub destroys: Vec<ObjectChange>,
+}
+
+/// What HEAD's first-parent history says, commit by commit.
+#[derive(Debug, Default)]
+pub struct Audit {
+    pub strays: Vec<Stray>,
+    pub unrecorded: Vec<Unrecorded>,
 }
 
 /// Reverts of reverts followed back to the commit they are about.
@@ -45,41 +64,108 @@ struct Scope {
 /// what they left. A commit whose stray files were changed again since
 /// (reverted, re-applied, deleted) is no longer reported.
 pub fn strays(state: &StateRepo, head: ObjectId) -> Result<Vec<Stray>, Error> {
-    let mut strays = Vec::new();
+    Ok(audit(state, head)?.strays)
+}
+
+/// The strays and the unrecorded destroys of HEAD's first-parent history,
+/// newest first, each commit's changes read once.
+pub fn audit(state: &StateRepo, head: ObjectId) -> Result<Audit, Error> {
+    let mut audit = Audit::default();
+    // Destroys recorded after the fact by a later commit: (commit, object).
+    let mut recorded_later: Vec<(String, String)> = Vec::new();
     for commit in state.first_parent_log(head)? {
         let commit = commit?;
+        if let Some((_, id)) = trailers(&commit.message).into_iter().find(|(key, _)| *key == RECORDS_TRAILER) {
+            recorded_later.extend(recorded(&commit.message).map(|object| (id.trim().to_owned(), object.to_owned())));
+        }
         // A root (idp init, or where a shallow clone's history starts) has
         // nothing to be compared with.
         if commit.parents.is_empty() {
             continue;
         }
-        let Some(scope) = scope_of(state, &commit, REVERT_DEPTH)? else { continue };
-        let mut foreign = BTreeSet::new();
-        let mut files = Vec::new();
-        for change in state.changed_files(commit.id)? {
-            let Some(owner) = RequestFileName::owner_of(&change.path) else { continue };
-            if scope.requests.contains(&owner) || scope.paths.contains(&change.path) {
-                continue;
-            }
-            if state.file_id(head, &change.path)? == change.blob {
-                foreign.insert(display(&owner));
-                files.push(change.path);
-            }
-        }
-        if !files.is_empty() {
-            files.sort();
-            let mut named: Vec<String> = scope.requests.iter().map(display).collect();
-            named.sort();
-            strays.push(Stray {
-                commit: commit.id,
-                title: commit.title().to_owned(),
-                named,
-                foreign: foreign.into_iter().collect(),
-                files,
+        let changes = state.changed_files(commit.id)?;
+        audit.strays.extend(stray_of(state, head, &commit, &changes)?);
+        if let Some(mut unrecorded) = unrecorded_of(state, head, &commit, &changes)? {
+            let full = commit.id.to_string();
+            unrecorded.destroys.retain(|object| {
+                let object = object.object();
+                !recorded_later.iter().any(|(id, o)| *o == object && id.len() >= 7 && full.starts_with(id.as_str()))
             });
+            if !unrecorded.destroys.is_empty() {
+                audit.unrecorded.push(unrecorded);
+            }
         }
     }
-    Ok(strays)
+    Ok(audit)
+}
+
+/// The trailer of a commit that records, after the fact, the destroys of
+/// an earlier one that lacked `Idp-Destroy` trailers (`Idp-Records: <commit>`
+/// next to an `Idp-Destroy:` line per object).
+pub const RECORDS_TRAILER: &str = "Idp-Records";
+
+/// The objects a message's `Idp-Destroy` trailers name.
+fn recorded(message: &str) -> impl Iterator<Item = &str> {
+    trailers(message).into_iter().filter(|(key, _)| *key == DESTROY_TRAILER).map(|(_, v)| v.trim())
+}
+
+fn stray_of(
+    state: &StateRepo,
+    head: ObjectId,
+    commit: &Commit,
+    changes: &[PathChange],
+) -> Result<Option<Stray>, Error> {
+    let Some(scope) = scope_of(state, commit, REVERT_DEPTH)? else { return Ok(None) };
+    let mut foreign = BTreeSet::new();
+    let mut files = Vec::new();
+    for change in changes {
+        let Some(owner) = RequestFileName::owner_of(&change.path) else { continue };
+        if scope.requests.contains(&owner) || scope.paths.contains(&change.path) {
+            continue;
+        }
+        if state.file_id(head, &change.path)? == change.blob {
+            foreign.insert(display(&owner));
+            files.push(change.path.clone());
+        }
+    }
+    if files.is_empty() {
+        return Ok(None);
+    }
+    files.sort();
+    let mut named: Vec<String> = scope.requests.iter().map(display).collect();
+    named.sort();
+    Ok(Some(Stray {
+        commit: commit.id,
+        title: commit.title().to_owned(),
+        named,
+        foreign: foreign.into_iter().collect(),
+        files,
+    }))
+}
+
+/// The stateful objects `commit` deleted or replaced without naming them
+/// in an `Idp-Destroy` trailer, while the files it left stand at HEAD.
+fn unrecorded_of(
+    state: &StateRepo,
+    head: ObjectId,
+    commit: &Commit,
+    changes: &[PathChange],
+) -> Result<Option<Unrecorded>, Error> {
+    let by_path: BTreeMap<&str, &PathChange> = changes.iter().map(|c| (c.path.as_str(), c)).collect();
+    let read =
+        |id: Option<ObjectId>| -> Result<Option<Vec<u8>>, Error> { Ok(id.map(|id| state.blob(id)).transpose()?) };
+    let destroyed =
+        destroying(by_path.keys().copied(), |path| read(by_path[path].old), |path| read(by_path[path].blob))?;
+    let recorded: HashSet<&str> = recorded(&commit.message).collect();
+    let mut destroys = Vec::new();
+    for object in destroyed {
+        if !recorded.contains(object.object().as_str())
+            && state.file_id(head, &object.file)? == by_path[object.file.as_str()].blob
+        {
+            destroys.push(object);
+        }
+    }
+    Ok((!destroys.is_empty()).then(|| Unrecorded { commit: commit.id, title: commit.title().to_owned(), destroys }))
 }
 
 /// What a commit may change, or None when it names nothing to judge it by.

@@ -218,9 +218,16 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     objects.report(&mut error);
 
     // History: every idp commit changed only the files of the requests it
-    // names (a revert made with rename detection does not).
-    for stray in super::scope::strays(repo, base)? {
-        error(&stray.files[0], stray_message(&stray));
+    // names (a revert made with rename detection does not), and every
+    // commit that destroyed data said so.
+    let audit = super::scope::audit(repo, base)?;
+    for stray in &audit.strays {
+        error(&stray.files[0], stray_message(stray));
+    }
+    for unrecorded in &audit.unrecorded {
+        for object in &unrecorded.destroys {
+            error(&object.file, unrecorded_message(unrecorded, object));
+        }
     }
 
     findings.extend(warnings.into_iter().map(|mut w| {
@@ -384,6 +391,29 @@ fn stray_message(stray: &super::scope::Stray) -> String {
         "commit {id} ({}) changed files of {}, which it does not name (it is about {named}): {files}. A revert made with rename detection lands on look-alike files of another request; undo it with `idp rollback --force {id}`, then redo what it meant to do",
         stray.title,
         stray.foreign.join(", "),
+    )
+}
+
+/// A commit that destroyed data without the explicit word: what, and the
+/// two ways out.
+fn unrecorded_message(unrecorded: &super::scope::Unrecorded, object: &super::objects::ObjectChange) -> String {
+    let id = unrecorded.commit;
+    let what = match object.action {
+        super::objects::ObjectAction::Replace => "replaced (a new, empty one)",
+        _ => "deleted",
+    };
+    let request = object.request.as_deref().map(|r| format!(" of {r}")).unwrap_or_default();
+    format!(
+        "commit {id} ({}) {what} {}{request} without an `{}: {}` trailer: once Argo CD syncs it, the data behind it is gone. \
+         If that is wrong, undo it before Argo CD syncs (`idp rollback {id}`). \
+         If it is meant, record it with a commit whose message carries `{}: {id}` and `{}: {}`",
+        unrecorded.title,
+        object.object(),
+        super::destroy::DESTROY_TRAILER,
+        object.object(),
+        super::scope::RECORDS_TRAILER,
+        super::destroy::DESTROY_TRAILER,
+        object.object(),
     )
 }
 

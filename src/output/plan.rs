@@ -7,6 +7,7 @@ use similar::TextDiff;
 
 use super::{Outcome, Style, Table, number};
 use crate::ops::destroy::{Destroy, DestroyAction};
+use crate::ops::objects::{FieldDiff, ObjectAction, ObjectChange};
 use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, Prepared, ResultStatus};
 use crate::request::Kind;
 use crate::schedule::{Ranked, Reason, Target};
@@ -109,7 +110,59 @@ fn result(r: &PlanResult, style: &Style) -> String {
         }
         out.push_str(&changes.render());
     }
+    if !r.objects.is_empty() {
+        let _ = writeln!(out);
+        out.push_str(&objects(&r.objects, style));
+    }
     out
+}
+
+/// What the change does to each object, as Terraform's plan shows it: the
+/// fields an update changes, what forces a replacement; a delete or a
+/// replacement that loses data in bold red.
+pub(super) fn objects(objects: &[ObjectChange], style: &Style) -> String {
+    let mut table = Table::new(&["object", "action", "what"], style.no_headers);
+    for o in objects {
+        let action = match (o.action, o.destroys_data) {
+            (ObjectAction::Create, _) => style.green("create"),
+            (ObjectAction::Update, _) => style.yellow("update in place"),
+            (ObjectAction::Replace | ObjectAction::Delete, true) => {
+                style.red(&style.bold(&format!("{} (data)", o.action.as_str())))
+            }
+            (ObjectAction::Replace | ObjectAction::Delete, false) => style.red(o.action.as_str()),
+        };
+        let what = match o.action {
+            ObjectAction::Create | ObjectAction::Delete => String::new(),
+            ObjectAction::Update => fields_summary(&o.fields),
+            ObjectAction::Replace => o
+                .forces
+                .iter()
+                .map(|f| match &f.composed {
+                    Some(composed) => format!("{} forces replacement of {composed}", f.field),
+                    None => format!("{} forces replacement: {}", f.field, f.why),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        table.row([o.object(), action, what]);
+    }
+    table.render()
+}
+
+/// `spec.parameters.size small -> large` for the first few changed fields.
+fn fields_summary(fields: &[FieldDiff]) -> String {
+    const SHOWN: usize = 3;
+    let value = |v: &Option<String>| match v.as_deref() {
+        None => "(none)".to_owned(),
+        Some(v) if v.chars().count() > 24 => format!("{}…", v.chars().take(23).collect::<String>()),
+        Some(v) => v.to_owned(),
+    };
+    let mut parts: Vec<String> =
+        fields.iter().take(SHOWN).map(|f| format!("{} {} -> {}", f.path, value(&f.old), value(&f.new))).collect();
+    if fields.len() > SHOWN {
+        parts.push(format!("and {} more", fields.len() - SHOWN));
+    }
+    parts.join(", ")
 }
 
 /// The ranked candidates, the rejected ones with what they lacked, then

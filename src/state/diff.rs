@@ -16,6 +16,8 @@ pub struct PathChange {
     pub path: String,
     /// The blob the commit left at the path; None when it removed the file.
     pub blob: Option<ObjectId>,
+    /// The blob the path held before; None when the commit added the file.
+    pub old: Option<ObjectId>,
 }
 
 impl StateRepo {
@@ -92,7 +94,11 @@ impl StateRepo {
                 |e: &Option<TreeEntry<'_>>| e.as_ref().filter(|e| e.kind() == Some(ObjectType::Blob)).map(|e| e.id());
             let (old_blob, new_blob) = (blob(&a), blob(&b));
             if old_blob.is_some() || new_blob.is_some() {
-                changes.push(PathChange { path: prefix.clone(), blob: new_blob.map(ObjectId) });
+                changes.push(PathChange {
+                    path: prefix.clone(),
+                    blob: new_blob.map(ObjectId),
+                    old: old_blob.map(ObjectId),
+                });
             }
             if old_tree.is_some() || new_tree.is_some() {
                 prefix.push('/');
@@ -155,8 +161,8 @@ mod tests {
         assert_eq!(
             changes,
             [
-                PathChange { path: "a/one.yaml".into(), blob: None },
-                PathChange { path: "c/one.yaml".into(), blob: new_id },
+                PathChange { path: "a/one.yaml".into(), blob: None, old: new_id },
+                PathChange { path: "c/one.yaml".into(), blob: new_id, old: None },
             ]
         );
         assert_eq!(state.file_id(moved, "a/one.yaml").unwrap(), None);
@@ -173,6 +179,7 @@ mod tests {
             .map(|d| PathChange {
                 path: d.new_file().path().or(d.old_file().path()).unwrap().to_string_lossy().into_owned(),
                 blob: d.new_file().exists().then(|| ObjectId(d.new_file().id())),
+                old: d.old_file().exists().then(|| ObjectId(d.old_file().id())),
             })
             .collect();
         changes.sort_by(|a, b| a.path.cmp(&b.path));

@@ -85,7 +85,7 @@ fn an_apply_that_drops_a_secondary_shows_it_in_the_plan_and_needs_the_word() {
         doc["destroys"].as_array().unwrap().iter().map(|d| d["object"].as_str().unwrap()).collect();
     assert_eq!(
         objects,
-        ["ReplicationClaim team-alpha/orders-db-replication", "MySQLInstanceClaim team-alpha/orders-db-secondary"]
+        ["MySQLInstanceClaim team-alpha/orders-db-secondary", "ReplicationClaim team-alpha/orders-db-replication"]
     );
     let human = env.idp(&["plan", "-f", &smaller, "--reschedule", "--repo", STATE, "--color", "never"]);
     human.code(0);

@@ -7,6 +7,7 @@ mod apps_data;
 mod bad_inputs;
 mod bulk;
 mod catalog;
+mod changes;
 mod common;
 mod crash;
 /// The CRD schema walk shared with tests/manifests.rs, loaded once for every module here.
