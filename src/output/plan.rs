@@ -149,16 +149,24 @@ pub(super) fn objects(objects: &[ObjectChange], style: &Style) -> String {
     table.render()
 }
 
-/// `spec.parameters.size small -> large` for the first few changed fields.
+/// `spec.parameters.size small -> large` for the first few changed fields,
+/// the spec's first; a long value (a JSON annotation) as `(changed)`.
 fn fields_summary(fields: &[FieldDiff]) -> String {
     const SHOWN: usize = 3;
-    let value = |v: &Option<String>| match v.as_deref() {
-        None => "(none)".to_owned(),
-        Some(v) if v.chars().count() > 24 => format!("{}…", v.chars().take(23).collect::<String>()),
-        Some(v) => v.to_owned(),
-    };
-    let mut parts: Vec<String> =
-        fields.iter().take(SHOWN).map(|f| format!("{} {} -> {}", f.path, value(&f.old), value(&f.new))).collect();
+    const LONG: usize = 24;
+    let mut ordered: Vec<&FieldDiff> = fields.iter().collect();
+    ordered.sort_by_key(|f| !f.path.starts_with("spec."));
+    let is_long = |v: &Option<String>| v.as_deref().is_some_and(|v| v.chars().count() > LONG);
+    let mut parts: Vec<String> = ordered
+        .iter()
+        .take(SHOWN)
+        .map(|f| match (is_long(&f.old) || is_long(&f.new), &f.old, &f.new) {
+            (true, _, _) => format!("{} (changed)", f.path),
+            (false, old, new) => {
+                format!("{} {} -> {}", f.path, old.as_deref().unwrap_or("(none)"), new.as_deref().unwrap_or("(none)"))
+            }
+        })
+        .collect();
     if fields.len() > SHOWN {
         parts.push(format!("and {} more", fields.len() - SHOWN));
     }

@@ -144,3 +144,16 @@ fn a_change_the_provider_can_only_replace_is_refused_naming_the_field_and_its_so
     assert_eq!(env.head(STATE), head, "nothing was committed");
     env.assert_clean(STATE);
 }
+
+#[test]
+fn the_plan_that_drops_a_secondary_shows_each_object_and_the_data_it_destroys() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let plain = env.read(&env.example("orders-db.yaml"));
+    let with_dr = env.write("orders-dr.yaml", edit(&plain, "ha: true", "ha: true\n  drProfile: gold"));
+    env.idp(&["apply", "-f", &with_dr, "--yes", "--repo", STATE]).code(0);
+    let smaller = env.write("orders-db.yaml", plain);
+    let run = env.idp(&["plan", "-f", &smaller, "--reschedule", "--repo", STATE, "--color", "never"]);
+    run.code(0);
+    crate::common::assert_human_snapshot!("plan_drops_a_secondary", run);
+}
