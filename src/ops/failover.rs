@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::lag::LagSource;
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
+use super::objects::{Changeset, ObjectChange, manifest_documents};
 use super::plan::{Change, ChangeAction};
 use super::{Context, Error};
 use crate::cell::{CellState, Event, Member, Side};
@@ -50,6 +51,10 @@ pub struct FailoverOutcome {
     /// The runbook, in the order Argo CD applies it.
     pub steps: Vec<String>,
     pub changes: Vec<Change>,
+    /// What the commit does to each Kubernetes object (`ops::objects`): a
+    /// replacement a provider would refuse shows here, and is not refused:
+    /// the runbook must run in an outage.
+    pub objects: Vec<ObjectChange>,
     pub commit: Option<String>,
     pub landed: Option<Landed>,
 }
@@ -70,6 +75,7 @@ pub fn failover(
     let landing = land(ctx, land_options, confirm, progress, |ctx| {
         let (mut outcome, files, message) = prepare(ctx, options, &environment)?;
         outcome.changes = changes_of(ctx, &files)?;
+        outcome.objects = objects_of(ctx, &files)?;
         if outcome.noop || options.dry_run || files.is_empty() {
             return Ok(Proposal::unchanged(outcome));
         }
@@ -128,6 +134,7 @@ fn prepare(
         rpo_seconds,
         steps,
         changes: Vec::new(),
+        objects: Vec::new(),
         commit: None,
         landed: None,
     };
@@ -289,6 +296,16 @@ fn runbook(action: &str, cell: &CellState, members: &[Member], to: Side) -> Vec<
     }
     steps.push(format!("record the {action} in cells/{}/{}.yaml", cell.cell, cell.environment));
     steps
+}
+
+fn objects_of(ctx: &Context, files: &[FileChange]) -> Result<Vec<ObjectChange>, Error> {
+    let mut changeset = Changeset::default();
+    for file in files {
+        let path = file.path();
+        let before = manifest_documents(path, ctx.read(path)?.as_deref());
+        changeset.file(path, before, manifest_documents(path, file.content().as_deref()));
+    }
+    changeset.classify()
 }
 
 fn changes_of(ctx: &Context, files: &[FileChange]) -> Result<Vec<Change>, Error> {

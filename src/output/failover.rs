@@ -40,6 +40,10 @@ impl Outcome for crate::ops::failover::FailoverOutcome {
             };
             let _ = writeln!(out, "  {action} {}", c.path);
         }
+        if !self.objects.is_empty() {
+            let _ = writeln!(out);
+            out.push_str(&super::plan::objects(&self.objects, style));
+        }
         match (&self.commit, self.dry_run) {
             (Some(commit), _) => {
                 let _ = writeln!(out, "{} {commit}", style.green("committed"));

@@ -138,7 +138,7 @@ pub(super) fn objects(objects: &[ObjectChange], style: &Style) -> String {
                 .forces
                 .iter()
                 .map(|f| match &f.composed {
-                    Some(composed) => format!("{} forces replacement of {composed}", f.field),
+                    Some(composed) => format!("{} forces replacement of {composed}, which upjet refuses", f.field),
                     None => format!("{} forces replacement: {}", f.field, f.why),
                 })
                 .collect::<Vec<_>>()
