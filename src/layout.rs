@@ -7,6 +7,7 @@
 //! namespace and name alone; nothing walks the tree to find them.
 
 use crate::cell::Side;
+use crate::names::{REPLICATION_SUFFIX, SECONDARY_SUFFIX};
 use crate::request::Kind;
 
 /// Present in every state repo; records which idp wrote its layout.
@@ -227,9 +228,6 @@ impl RequestFileName {
     }
 }
 
-/// What a secondary claim adds to its request's name.
-const SECONDARY_SUFFIX: &str = "-secondary";
-
 /// A database's claim on one side: the primary keeps the request's name.
 pub fn claim_name(name: &str, side: Side) -> String {
     match side {
@@ -255,7 +253,7 @@ pub fn env_prefix(database: &str) -> String {
 
 /// A database's replication claim.
 pub fn replication_name(name: &str) -> String {
-    format!("{name}-replication")
+    format!("{name}{REPLICATION_SUFFIX}")
 }
 
 /// An app's Argo CD Application for one side (in Argo CD's namespace, so it
@@ -298,9 +296,10 @@ pub enum TwinWhen {
 /// requests' names may contain too. An app's Applications and traffic
 /// objects are named from `<namespace>-<name>`, so `team-a/web-x` and
 /// `team-a-web/x` meet; a database's secondary claim is `<name>-secondary`,
-/// so `orders` (with a secondary) and `orders-secondary` meet. Plan and apply
-/// look these few paths up and refuse a meeting; `verify` checks every
-/// object of the repo, hand-written ones included.
+/// so `orders` (with a secondary) and `orders-secondary` meet (no new
+/// database ends in a reserved suffix, so one of the two was placed before
+/// that rule). Plan and apply look these few paths up and refuse a meeting;
+/// `verify` checks every object of the repo, hand-written ones included.
 pub fn name_twins(kind: Kind, namespace: &str, name: &str) -> Vec<NameTwin> {
     let mut twins = Vec::new();
     match kind {
@@ -453,7 +452,7 @@ mod tests {
     /// meet often: `a`, `a-secondary`, `b-primary-a`.
     fn label() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::strategy::Strategy;
-        proptest::collection::vec(proptest::sample::select(vec!["a", "b", "primary", "secondary"]), 1..4)
+        proptest::collection::vec(proptest::sample::select(vec!["a", "b", "primary", "secondary", "replication"]), 1..4)
             .prop_map(|words| words.join("-"))
     }
 
@@ -463,12 +462,15 @@ mod tests {
         let cut = |words: &[&str], at: usize| (words[..at].join("-"), words[at..].join("-"));
         proptest::prop_oneof![
             (label(), label(), label(), label()).prop_map(|(a, b, c, d)| ((a, b), (c, d))),
-            proptest::collection::vec(proptest::sample::select(vec!["a", "b", "primary", "secondary"]), 2..6)
-                .prop_flat_map(move |words| {
-                    let n = words.len();
-                    (proptest::strategy::Just(words), 1..n, 1..n)
-                })
-                .prop_map(move |(words, i, j)| (cut(&words, i), cut(&words, j))),
+            proptest::collection::vec(
+                proptest::sample::select(vec!["a", "b", "primary", "secondary", "replication"]),
+                2..6
+            )
+            .prop_flat_map(move |words| {
+                let n = words.len();
+                (proptest::strategy::Just(words), 1..n, 1..n)
+            })
+            .prop_map(move |(words, i, j)| (cut(&words, i), cut(&words, j))),
         ]
     }
 
@@ -506,6 +508,36 @@ mod tests {
             // Two secondaries meet only if their requests do.
             proptest::prop_assert_ne!(claim_name(&n1, Side::Secondary), claim_name(&n2, Side::Secondary));
             proptest::prop_assert_ne!(replication_name(&n1), replication_name(&n2));
+        }
+
+        /// Over the names a new database may have (none ends in a reserved
+        /// suffix), no two databases' claims (of either kind) or connection
+        /// secrets share a name, and no claim of a database shares one with
+        /// another of its own.
+        #[test]
+        fn admitted_databases_never_share_a_name(n1 in label(), n2 in label()) {
+            proptest::prop_assume!(
+                crate::names::reserved_suffix(&n1).is_none() && crate::names::reserved_suffix(&n2).is_none()
+            );
+            let objects = |name: &str| {
+                [
+                    ("claim", "primary", claim_name(name, Side::Primary)),
+                    ("claim", "secondary", claim_name(name, Side::Secondary)),
+                    ("claim", "replication", replication_name(name)),
+                    ("secret", "primary", secret_name(name, Side::Primary)),
+                    ("secret", "secondary", secret_name(name, Side::Secondary)),
+                ]
+            };
+            for (kind1, role1, object1) in objects(&n1) {
+                proptest::prop_assert!(crate::names::is_dns_label(&object1), "{}", object1);
+                for (kind2, role2, object2) in objects(&n2) {
+                    if kind1 == kind2 && object1 == object2 {
+                        proptest::prop_assert_eq!(
+                            (&n1, role1), (&n2, role2), "{} is {} of {} and {} of {}", object1, role1, n1, role2, n2
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -114,7 +114,10 @@ pub enum ChangeAction {
 }
 
 pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
-    let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?;
+    // A name only a request placed before may keep is refused for a new one.
+    let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?.admit(|request| {
+        Ok::<_, Error>(ctx.read(&layout::placement_path(request.kind, &request.namespace, &request.name))?.is_some())
+    })?;
     let renderer = ctx.renderer()?;
     let rules = rules::load(ctx)?;
     let mut prepared = Prepared {
