@@ -16,6 +16,11 @@ pub const REPLICATION_SUFFIX: &str = "-replication";
 /// its own and the secondary claim of `orders`).
 pub const RESERVED_SUFFIXES: [&str; 2] = [SECONDARY_SUFFIX, REPLICATION_SUFFIX];
 
+/// What separates an app's namespace from its name in the names derived
+/// from both (`layout::NameScheme::Separated`). No new app's namespace or
+/// name may hold it, so the first one splits such a name back.
+pub const APP_SEPARATOR: &str = "--";
+
 /// The reserved suffix (`RESERVED_SUFFIXES`) a database's name ends with.
 pub fn reserved_suffix(name: &str) -> Option<&'static str> {
     RESERVED_SUFFIXES.into_iter().find(|suffix| name.ends_with(suffix))

@@ -197,7 +197,7 @@ fn is_hidden(path: &Path) -> bool {
 /// Requests read and validated, each with the problems that refuse it only
 /// if it is new to the state repo: a name that a request placed before may
 /// keep, but that no new request may take (a database ending in
-/// `-secondary`).
+/// `-secondary`, an app holding `--`).
 #[derive(Debug)]
 pub struct Loaded {
     requests: Vec<Request>,
@@ -439,6 +439,13 @@ mod tests {
         for fine in ["orders-second", "secondary-orders", "orders-secondary-db"] {
             assert_eq!(new_only(&SEED.replace("name: orders-db", &format!("name: {fine}")), false), None, "{fine}");
         }
+        let app = APP.replace("name: web", "name: web--x").replace("namespace: team-a", "namespace: team--a");
+        let errors = new_only(&app, false).expect("a new app may not hold --");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("r.yaml:4:9: name `web--x` holds `--`"), "{errors:?}");
+        assert!(errors[0].contains("use single hyphens, e.g. `web-x`"), "{errors:?}");
+        assert!(errors[1].starts_with("r.yaml:5:14: namespace `team--a` holds `--`"), "{errors:?}");
+        assert_eq!(new_only(&app, true), None);
         // An app may end in -secondary: its names are not a database's.
         assert_eq!(new_only(&APP.replace("name: web", "name: web-secondary"), false), None);
         assert_eq!(new_only(APP, false), None);

@@ -470,7 +470,7 @@ pub(super) fn document(
 
     match (name, namespace, cell, tier, environment, spec) {
         (Some(name), Some(namespace), Some(cell), Some(tier), Some(environment), Some(spec)) if c.issues.is_empty() => {
-            let later = new_only(source, kind, &name_nodes, &name);
+            let later = new_only(source, kind, &name_nodes, &name, &namespace);
             Ok((Request { kind, name, namespace, cell, tier, environment, dr_profile, spec, origin }, later))
         }
         _ => Err(c.issues),
@@ -480,9 +480,10 @@ pub(super) fn document(
 /// Names that a request placed before may keep, but that no new request
 /// may take, because the names idp derives from them could be another
 /// request's: a database's name ending in a reserved suffix (`orders-secondary`
-/// would be a claim of `orders`). Whether the request is new is the state
-/// repo's to say (plan).
-fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &str) -> Vec<Issue> {
+/// would be a claim of `orders`), an app's namespace or name holding `--`
+/// (the separator of the names derived from both). Whether the request is
+/// new is the state repo's to say (plan).
+fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &str, namespace: &str) -> Vec<Issue> {
     let mut c = Checker { source, issues: Vec::new() };
     let placed_before = "requests placed before this rule keep their names";
     match kind {
@@ -503,10 +504,36 @@ fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &st
                 );
             }
         }
-        Kind::App => {}
+        Kind::App => {
+            for (field, value) in [("namespace", namespace), ("name", name)] {
+                let Some(node) = get(name_nodes, field).filter(|_| value.contains(names::APP_SEPARATOR)) else {
+                    continue;
+                };
+                c.issue(
+                    node.span,
+                    "holds `--`",
+                    format!(
+                        "{field} `{value}` holds `{0}`: idp names an app's Argo CD Applications and traffic objects `<namespace>{0}<name>`, so a new app's namespace and name may not hold `{0}`",
+                        names::APP_SEPARATOR
+                    ),
+                    Some(format!("use single hyphens, e.g. `{}`; {placed_before}", collapse_hyphens(value))),
+                );
+            }
+        }
     }
     c.issues.sort_by_key(Issue::offset);
     c.issues
+}
+
+/// `value` with every run of hyphens made one.
+fn collapse_hyphens(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn mysql_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], p: &Policy) -> Option<Spec> {
