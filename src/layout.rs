@@ -6,7 +6,10 @@
 //! written once. A request's files are found by path from its kind,
 //! namespace and name alone; nothing walks the tree to find them.
 
+use serde::{Deserialize, Serialize};
+
 use crate::cell::Side;
+use crate::names::{APP_SEPARATOR, REPLICATION_SUFFIX, SECONDARY_SUFFIX};
 use crate::request::Kind;
 
 /// Present in every state repo; records which idp wrote its layout.
@@ -227,9 +230,6 @@ impl RequestFileName {
     }
 }
 
-/// What a secondary claim adds to its request's name.
-const SECONDARY_SUFFIX: &str = "-secondary";
-
 /// A database's claim on one side: the primary keeps the request's name.
 pub fn claim_name(name: &str, side: Side) -> String {
     match side {
@@ -255,19 +255,122 @@ pub fn env_prefix(database: &str) -> String {
 
 /// A database's replication claim.
 pub fn replication_name(name: &str) -> String {
-    format!("{name}-replication")
+    format!("{name}{REPLICATION_SUFFIX}")
+}
+
+/// How an app's Argo CD Applications and traffic objects are named from its
+/// namespace and name. A request keeps the scheme it was first placed with,
+/// which its placement record says (`names`, absent for the first): renaming
+/// a live Application deletes it, and its finalizer deletes what it
+/// deployed. Databases have one scheme, [`NameScheme::Joined`]; what keeps
+/// their names apart is the suffixes new ones may not end with
+/// ([`crate::names::RESERVED_SUFFIXES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum NameScheme {
+    /// 1: `<namespace>-<name>`. Ambiguous, as names hold `-` too
+    /// (`team-a/web-x` and `team-a-web/x` join alike), so plan refuses a
+    /// request whose names would meet another's ([`name_twins`]).
+    Joined,
+    /// 2: `<namespace>--<name>`, which no two requests share: no new app's
+    /// namespace or name holds `--`, so the first `--` splits the name back
+    /// ([`app_of_base`]). When that would take [`APP_BASE_MAX`] characters
+    /// or more, it is cut and ends in `--` and a hash of the two, exactly
+    /// [`APP_BASE_MAX`] long.
+    Separated,
+}
+
+impl NameScheme {
+    /// The scheme of a request placed now.
+    pub fn for_new(kind: Kind) -> Self {
+        match kind {
+            Kind::App => NameScheme::Separated,
+            Kind::MySql => NameScheme::Joined,
+        }
+    }
+}
+
+impl From<NameScheme> for u8 {
+    fn from(scheme: NameScheme) -> u8 {
+        match scheme {
+            NameScheme::Joined => 1,
+            NameScheme::Separated => 2,
+        }
+    }
+}
+
+impl TryFrom<u8> for NameScheme {
+    type Error = String;
+
+    fn try_from(number: u8) -> Result<Self, String> {
+        match number {
+            1 => Ok(NameScheme::Joined),
+            2 => Ok(NameScheme::Separated),
+            other => Err(format!("unknown naming scheme {other} (this idp knows 1 and 2; a newer idp wrote it?)")),
+        }
+    }
+}
+
+/// The longest base of an app's derived names: the longest suffix a shipped
+/// template adds to it (`-secondary-health`, a Route 53 HealthCheck) still
+/// leaves a DNS-1123 label of 63 characters, the render guard's limit for
+/// every object name. Applications (`-secondary`) stay within 56, so they
+/// also fit a label value, as Argo CD's label tracking needs.
+pub const APP_BASE_MAX: usize = 63 - "-secondary-health".len();
+
+/// How much of `<namespace>--<name>` a hashed base keeps before `--` and the hash.
+const HASHED_HEAD: usize = APP_BASE_MAX - APP_SEPARATOR.len() - HASH_HEX;
+
+/// Hex digits of the hash in a hashed base: 40 bits of SHA-256.
+const HASH_HEX: usize = 10;
+
+/// What an app's derived names start with: its Argo CD Applications add
+/// `-<side>`, its traffic objects their own suffixes.
+fn app_base(names: NameScheme, namespace: &str, name: &str) -> String {
+    match names {
+        NameScheme::Joined => format!("{namespace}-{name}"),
+        NameScheme::Separated => {
+            let separated = format!("{namespace}{APP_SEPARATOR}{name}");
+            if separated.len() < APP_BASE_MAX {
+                return separated;
+            }
+            // Too long: cut, and tell apart by a hash of the whole, as
+            // Kubernetes names what it derives. Exactly APP_BASE_MAX long,
+            // so never equal to an uncut base (shorter), and holding `--`
+            // (whatever the cut), so never equal to a Joined base of
+            // requests without `--`.
+            let digest = ring::digest::digest(&ring::digest::SHA256, format!("{namespace}/{name}").as_bytes());
+            let hex: String = digest.as_ref().iter().take(HASH_HEX / 2).map(|b| format!("{b:02x}")).collect();
+            format!("{}{APP_SEPARATOR}{hex}", &separated[..HASHED_HEAD])
+        }
+    }
+}
+
+/// The namespace and name a [`NameScheme::Separated`] base was made of, if
+/// it is not hashed: its first `--` splits it, as neither part may hold one.
+pub fn app_of_base(base: &str) -> Option<(&str, &str)> {
+    if base.len() >= APP_BASE_MAX {
+        return None;
+    }
+    let (namespace, name) = base.split_once(APP_SEPARATOR)?;
+    (is_separable(namespace) && is_separable(name)).then_some((namespace, name))
+}
+
+/// A namespace or name a [`NameScheme::Separated`] name may be made of.
+pub fn is_separable(label: &str) -> bool {
+    crate::names::is_dns_label(label) && !label.contains(APP_SEPARATOR)
 }
 
 /// An app's Argo CD Application for one side (in Argo CD's namespace, so it
 /// carries the request's namespace in its name).
-pub fn application_name(namespace: &str, name: &str, side: Side) -> String {
-    format!("{namespace}-{name}-{}", side.as_str())
+pub fn application_name(names: NameScheme, namespace: &str, name: &str, side: Side) -> String {
+    format!("{}-{}", app_base(names, namespace, name), side.as_str())
 }
 
 /// The base name of an app's traffic objects (cluster-scoped or in the
 /// provider's namespace); the traffic templates suffix it per object.
-pub fn traffic_name(namespace: &str, name: &str) -> String {
-    format!("{namespace}-{name}")
+pub fn traffic_name(names: NameScheme, namespace: &str, name: &str) -> String {
+    app_base(names, namespace, name)
 }
 
 /// Another request whose derived object names can equal this one's: it
@@ -280,6 +383,9 @@ pub struct NameTwin {
     /// The object both would render, as `Kind namespace/name`.
     pub object: String,
     pub when: TwinWhen,
+    /// The naming scheme the twin's placement must record for the names to
+    /// meet; None for databases, which have one.
+    pub names: Option<NameScheme>,
 }
 
 /// When a twin's names really meet.
@@ -294,33 +400,54 @@ pub enum TwinWhen {
 }
 
 /// Every request whose derived names can equal those of `kind
-/// namespace/name`: the names above join their parts with `-`, which
-/// requests' names may contain too. An app's Applications and traffic
-/// objects are named from `<namespace>-<name>`, so `team-a/web-x` and
-/// `team-a-web/x` meet; a database's secondary claim is `<name>-secondary`,
-/// so `orders` (with a secondary) and `orders-secondary` meet. Plan and apply
-/// look these few paths up and refuse a meeting; `verify` checks every
-/// object of the repo, hand-written ones included.
-pub fn name_twins(kind: Kind, namespace: &str, name: &str) -> Vec<NameTwin> {
+/// namespace/name` (named with `names`), for plan to look up by path.
+///
+/// Apps: [`NameScheme::Joined`] bases meet whenever two requests' parts
+/// join alike (`team-a/web-x` and `team-a-web/x`), so every cut of this
+/// base at a `-` into two labels is a Joined twin. Separated bases never
+/// meet each other ([`app_of_base`] splits an uncut one back; a cut one is
+/// told apart by its hash). A Separated base holds `--`, so it meets a
+/// Joined base only of a request (placed before `--` was refused) whose
+/// namespace or name holds `--`: found by the same cuts of a Separated
+/// base, and, from a Joined base, by splitting it back as a Separated one.
+/// A hashed Separated base is not found from the Joined side; plan checks
+/// from the Separated side whenever one is placed, and `verify` checks
+/// every object of the repo. An Application and a traffic object of one
+/// kind meet only when their bases do: each kind's suffixes differ and none
+/// ends another (`-primary`, `-secondary`; `-active`, `-standby`; ...).
+///
+/// Databases: `orders` (with a secondary) and `orders-secondary` meet on a
+/// claim. No new database ends in a reserved suffix, so one of the two was
+/// placed before that rule.
+pub fn name_twins(kind: Kind, names: NameScheme, namespace: &str, name: &str) -> Vec<NameTwin> {
     let mut twins = Vec::new();
     match kind {
         Kind::App => {
-            let base = traffic_name(namespace, name);
-            let object = format!("Application argocd/{}", application_name(namespace, name, Side::Primary));
+            let base = app_base(names, namespace, name);
+            let object = format!("Application argocd/{}", application_name(names, namespace, name, Side::Primary));
+            let mut twin = |twin_namespace: &str, twin_name: &str, twin_names: NameScheme| {
+                twins.push(NameTwin {
+                    kind,
+                    namespace: twin_namespace.into(),
+                    name: twin_name.into(),
+                    object: object.clone(),
+                    when: TwinWhen::Always,
+                    names: Some(twin_names),
+                });
+            };
             for (at, _) in base.match_indices('-') {
                 let (twin_namespace, twin_name) = (&base[..at], &base[at + 1..]);
-                if twin_namespace != namespace
+                if (twin_namespace, twin_name) != (namespace, name)
                     && crate::names::is_dns_label(twin_namespace)
                     && crate::names::is_dns_label(twin_name)
                 {
-                    twins.push(NameTwin {
-                        kind,
-                        namespace: twin_namespace.into(),
-                        name: twin_name.into(),
-                        object: object.clone(),
-                        when: TwinWhen::Always,
-                    });
+                    twin(twin_namespace, twin_name, NameScheme::Joined);
                 }
+            }
+            if names == NameScheme::Joined
+                && let Some((twin_namespace, twin_name)) = app_of_base(&base)
+            {
+                twin(twin_namespace, twin_name, NameScheme::Separated);
             }
         }
         Kind::MySql => {
@@ -332,6 +459,7 @@ pub fn name_twins(kind: Kind, namespace: &str, name: &str) -> Vec<NameTwin> {
                     object: format!("MySQLInstanceClaim {namespace}/{secondary}"),
                     name: secondary,
                     when: TwinWhen::ThisHasSecondary,
+                    names: None,
                 });
             }
             if let Some(primary) = name.strip_suffix(SECONDARY_SUFFIX) {
@@ -341,6 +469,7 @@ pub fn name_twins(kind: Kind, namespace: &str, name: &str) -> Vec<NameTwin> {
                     name: primary.into(),
                     object: format!("MySQLInstanceClaim {namespace}/{name}"),
                     when: TwinWhen::TwinHasSecondary,
+                    names: None,
                 });
             }
         }
@@ -350,6 +479,8 @@ pub fn name_twins(kind: Kind, namespace: &str, name: &str) -> Vec<NameTwin> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -449,49 +580,255 @@ mod tests {
         assert!(!is_member_path(&cell_state_path("c", "e")));
     }
 
-    /// Labels of a few words that idp's names are made of, so that names
-    /// meet often: `a`, `a-secondary`, `b-primary-a`.
-    fn label() -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::strategy::Strategy;
-        proptest::collection::vec(proptest::sample::select(vec!["a", "b", "primary", "secondary"]), 1..4)
-            .prop_map(|words| words.join("-"))
+    #[test]
+    fn apps_of_one_join_are_named_apart() {
+        // The pair: one Application name under the first scheme, two under the second.
+        let (one, two) = (("team-a", "web-x"), ("team-a-web", "x"));
+        let joined = |(ns, name): (&str, &str)| application_name(NameScheme::Joined, ns, name, Side::Primary);
+        assert_eq!(joined(one), joined(two));
+        let separated = |(ns, name): (&str, &str)| application_name(NameScheme::Separated, ns, name, Side::Primary);
+        assert_eq!(separated(one), "team-a--web-x-primary");
+        assert_eq!(separated(two), "team-a-web--x-primary");
+        assert_eq!(traffic_name(NameScheme::Separated, "team-a", "web-x"), "team-a--web-x");
+        assert_eq!(traffic_name(NameScheme::Joined, "team-a", "web-x"), "team-a-web-x");
+        assert_eq!(app_of_base("team-a-web--x"), Some(("team-a-web", "x")));
     }
 
-    /// Two (namespace, name) pairs: unrelated, or one string cut in two places.
-    fn two_pairs() -> impl proptest::strategy::Strategy<Value = ((String, String), (String, String))> {
-        use proptest::strategy::Strategy;
-        let cut = |words: &[&str], at: usize| (words[..at].join("-"), words[at..].join("-"));
+    #[test]
+    fn a_long_base_is_cut_and_ends_in_a_hash_that_never_changes() {
+        let (namespace, name) = ("team-payments-platform", "checkout-api-gateway-v2");
+        let base = traffic_name(NameScheme::Separated, namespace, name);
+        // Pinned (`printf %s team-payments-platform/checkout-api-gateway-v2 | sha256sum`):
+        // a different hash from a later idp would rename live Applications.
+        assert_eq!(base, "team-payments-platform--checkout-a--ab1d349b78");
+        assert_eq!(base.len(), APP_BASE_MAX);
+        assert_eq!(app_of_base(&base), None);
+        assert_ne!(base, traffic_name(NameScheme::Separated, namespace, "checkout-api-gateway-v3"));
+        // Just short enough to keep whole.
+        let whole = traffic_name(NameScheme::Separated, namespace, "checkout-api-gateway1");
+        assert_eq!(whole.len(), APP_BASE_MAX - 1);
+        assert_eq!(app_of_base(&whole), Some((namespace, "checkout-api-gateway1")));
+        // A cut that ends in `-` still makes a label.
+        let dashed = traffic_name(NameScheme::Separated, "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t", "uvwxyz");
+        assert!(crate::names::is_dns_label(&format!("{dashed}-secondary-health")), "{dashed}");
+    }
+
+    #[test]
+    fn parse_back_takes_only_what_a_separated_base_can_be() {
+        assert_eq!(app_of_base("team--web"), Some(("team", "web")));
+        assert_eq!(app_of_base("team-web"), None, "no separator");
+        assert_eq!(app_of_base("team--web--x"), None, "a name holding `--`");
+        assert_eq!(app_of_base("team---web"), None, "a name starting with `-`");
+        assert_eq!(app_of_base("--web"), None);
+        assert_eq!(app_of_base("team--"), None);
+        assert_eq!(app_of_base("Team--web"), None);
+        assert!(!is_separable("a--b") && is_separable("a-b"));
+    }
+
+    #[test]
+    fn a_separated_app_meets_only_a_joined_one_holding_two_hyphens() {
+        // team/a--b (placed before `--` was refused) and the new team-a/b share team-a--b.
+        let legacy = name_twins(Kind::App, NameScheme::Joined, "team", "a--b");
+        assert!(
+            legacy
+                .iter()
+                .any(|t| (t.namespace.as_str(), t.name.as_str(), t.names)
+                    == ("team-a", "b", Some(NameScheme::Separated))),
+            "{legacy:?}"
+        );
+        let new = name_twins(Kind::App, NameScheme::Separated, "team-a", "b");
+        assert_eq!(
+            new.iter().map(|t| (t.namespace.as_str(), t.name.as_str(), t.names)).collect::<Vec<_>>(),
+            [("team", "a--b", Some(NameScheme::Joined))]
+        );
+        assert_eq!(new[0].object, "Application argocd/team-a--b-primary");
+        // A Joined base holds `--` only if a part does, and a Separated one always does.
+        for twin in name_twins(Kind::App, NameScheme::Separated, "team-a", "web-x") {
+            assert_eq!(twin.names, Some(NameScheme::Joined));
+            assert!(twin.namespace.contains("--") || twin.name.contains("--"), "{twin:?}");
+        }
+        assert!(
+            name_twins(Kind::App, NameScheme::Joined, "team-a", "web-x")
+                .iter()
+                .all(|t| t.names == Some(NameScheme::Joined))
+        );
+    }
+
+    /// Words idp's names are made of, so that names meet often.
+    const WORDS: [&str; 5] = ["a", "b", "primary", "secondary", "replication"];
+
+    /// Labels of a few [`WORDS`]: `a`, `a-secondary`, `b-primary-a`.
+    fn label() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(WORDS.to_vec()), 1..4).prop_map(|words| words.join("-"))
+    }
+
+    fn scheme() -> impl Strategy<Value = NameScheme> {
+        proptest::sample::select(vec![NameScheme::Joined, NameScheme::Separated])
+    }
+
+    /// A request's naming scheme, namespace and name.
+    type Named = (NameScheme, String, String);
+
+    /// `words` cut before word `at` into a namespace and a name. An empty
+    /// word is a `--` in the joined string: a Separated cut at one takes it
+    /// as its separator.
+    fn cut(words: &[&str], at: usize, names: NameScheme) -> Named {
+        let rest = if names == NameScheme::Separated && words[at].is_empty() { &words[at + 1..] } else { &words[at..] };
+        (names, words[..at].join("-"), rest.join("-"))
+    }
+
+    /// Two apps whose names may meet: unrelated, or one string of words cut
+    /// in two places. An empty word makes a `--`, as a Joined request may
+    /// hold one (placed before `--` was refused).
+    fn two_apps() -> impl Strategy<Value = (Named, Named)> {
+        let words = WORDS.iter().copied().chain([""]).collect::<Vec<_>>();
         proptest::prop_oneof![
-            (label(), label(), label(), label()).prop_map(|(a, b, c, d)| ((a, b), (c, d))),
-            proptest::collection::vec(proptest::sample::select(vec!["a", "b", "primary", "secondary"]), 2..6)
-                .prop_flat_map(move |words| {
+            (scheme(), label(), label(), scheme(), label(), label())
+                .prop_map(|(s1, a, b, s2, c, d)| ((s1, a, b), (s2, c, d))),
+            proptest::collection::vec(proptest::sample::select(words), 2..7)
+                .prop_flat_map(|words| {
                     let n = words.len();
-                    (proptest::strategy::Just(words), 1..n, 1..n)
+                    (Just(words), 1..n, 1..n, scheme(), scheme())
                 })
-                .prop_map(move |(words, i, j)| (cut(&words, i), cut(&words, j))),
+                .prop_map(|(words, i, j, s1, s2)| (cut(&words, i, s1), cut(&words, j, s2))),
         ]
     }
 
+    /// A request with these names could exist: Joined ones were placed
+    /// before `--` was refused, Separated ones after.
+    fn admissible((names, namespace, name): &Named) -> bool {
+        match names {
+            NameScheme::Joined => crate::names::is_dns_label(namespace) && crate::names::is_dns_label(name),
+            NameScheme::Separated => is_separable(namespace) && is_separable(name),
+        }
+    }
+
+    /// Whether two apps name an object alike: an Application, or a traffic
+    /// object (its base plus a suffix of its kind, so alike iff the bases are).
+    fn apps_meet(a: &Named, b: &Named) -> bool {
+        let sides = [Side::Primary, Side::Secondary];
+        let application = |(names, ns, name): &Named, side| application_name(*names, ns, name, side);
+        sides.iter().any(|&s1| sides.iter().any(|&s2| application(a, s1) == application(b, s2)))
+            || traffic_name(a.0, &a.1, &a.2) == traffic_name(b.0, &b.1, &b.2)
+    }
+
+    /// A namespace or name a new app may have: a DNS label without `--`.
+    fn separable_label() -> impl Strategy<Value = String> {
+        "[a-z0-9]{1,12}(-[a-z0-9]{1,12}){0,4}".prop_filter("a DNS label", |l| l.len() <= 63)
+    }
+
+    /// The namespace and name of a valid new app: validation keeps a name
+    /// within 51 characters and `<namespace>.app.<name>` (a label value) within 63.
+    fn new_app() -> impl Strategy<Value = (String, String)> {
+        (separable_label(), separable_label())
+            .prop_filter("validation's lengths", |(ns, name)| name.len() <= 51 && ns.len() + name.len() + 5 <= 63)
+    }
+
+    /// Two new apps: unrelated; of one long namespace (both cut to one head,
+    /// told apart by the hash alone); or one string of words cut in two places.
+    fn two_new_apps() -> impl Strategy<Value = ((String, String), (String, String))> {
+        proptest::prop_oneof![
+            (new_app(), new_app()),
+            ("[a-z]{34,40}", "[a-z0-9]{1,18}", "[a-z0-9]{1,18}")
+                .prop_filter("validation's lengths", |(ns, a, b)| ns.len() + a.len().max(b.len()) + 5 <= 63)
+                .prop_map(|(ns, a, b)| ((ns.clone(), a), (ns, b))),
+            proptest::collection::vec(proptest::sample::select(WORDS.to_vec()), 2..7)
+                .prop_flat_map(|words| {
+                    let n = words.len();
+                    (Just(words), 1..n, 1..n)
+                })
+                .prop_map(|(words, i, j)| {
+                    let (_, ns1, n1) = cut(&words, i, NameScheme::Separated);
+                    let (_, ns2, n2) = cut(&words, j, NameScheme::Separated);
+                    ((ns1, n1), (ns2, n2))
+                }),
+        ]
+    }
+
+    /// Every suffix a shipped traffic template adds to the base (templates/traffic/README.md).
+    const TRAFFIC_SUFFIXES: [&str; 10] = [
+        "-primary-health",
+        "-secondary-health",
+        "-active",
+        "-standby",
+        "-health",
+        "-steering",
+        "-attachment",
+        "-primary",
+        "-secondary",
+        "-lb",
+    ];
+
     proptest::proptest! {
         /// The twin list is complete: whenever two apps' derived names
-        /// meet, each names the other as a twin.
+        /// meet, each names the other as a twin, with the scheme it must
+        /// have; and two Separated apps never meet.
         #[test]
-        fn apps_whose_names_meet_are_twins(((ns1, n1), (ns2, n2)) in two_pairs()) {
-            proptest::prop_assume!((&ns1, &n1) != (&ns2, &n2));
-            let meet = [Side::Primary, Side::Secondary].iter().any(|&s1| {
-                [Side::Primary, Side::Secondary].iter().any(|&s2| application_name(&ns1, &n1, s1) == application_name(&ns2, &n2, s2))
-            }) || traffic_name(&ns1, &n1) == traffic_name(&ns2, &n2);
-            let twins = name_twins(Kind::App, &ns1, &n1);
-            let named = twins.iter().any(|t| t.namespace == ns2 && t.name == n2 && t.when == TwinWhen::Always);
-            proptest::prop_assert_eq!(meet, named, "{}/{} and {}/{}: {:?}", ns1, n1, ns2, n2, twins);
+        fn apps_whose_names_meet_are_twins((one, two) in two_apps()) {
+            prop_assume!(admissible(&one) && admissible(&two) && (&one.1, &one.2) != (&two.1, &two.2));
+            let meet = apps_meet(&one, &two);
+            let twins = name_twins(Kind::App, one.0, &one.1, &one.2);
+            let named = twins
+                .iter()
+                .any(|t| t.namespace == two.1 && t.name == two.2 && t.names == Some(two.0) && t.when == TwinWhen::Always);
+            // A hashed base is not split back: the Separated app's own list finds the Joined one.
+            let hashed = two.0 == NameScheme::Separated && traffic_name(two.0, &two.1, &two.2).len() == APP_BASE_MAX;
+            if one.0 == NameScheme::Joined && hashed {
+                prop_assert!(!named || meet, "{:?} and {:?}: {:?}", one, two, twins);
+            } else {
+                prop_assert_eq!(meet, named, "{:?} and {:?}: {:?}", one, two, twins);
+            }
+            if one.0 == NameScheme::Separated && two.0 == NameScheme::Separated {
+                prop_assert!(!meet, "{:?} and {:?}", one, two);
+            }
         }
 
-        /// Likewise for databases in one namespace: their claims and
+        /// (a) The second scheme is injective: two new apps never share an
+        /// Application name or a traffic base.
+        #[test]
+        fn new_apps_never_share_a_name(((ns1, n1), (ns2, n2)) in two_new_apps()) {
+            prop_assume!(is_separable(&ns1) && is_separable(&n1) && is_separable(&ns2) && is_separable(&n2));
+            prop_assume!((&ns1, &n1) != (&ns2, &n2));
+            let separated = NameScheme::Separated;
+            prop_assert_ne!(traffic_name(separated, &ns1, &n1), traffic_name(separated, &ns2, &n2));
+            for s1 in [Side::Primary, Side::Secondary] {
+                for s2 in [Side::Primary, Side::Secondary] {
+                    prop_assert_ne!(application_name(separated, &ns1, &n1, s1), application_name(separated, &ns2, &n2, s2));
+                }
+            }
+        }
+
+        /// (b) Every name derived for a new app is a DNS-1123 label within
+        /// 63 characters (an Application name, a label value too), every
+        /// traffic object's name included; an uncut base splits back.
+        #[test]
+        fn new_apps_names_are_labels((ns, name) in new_app()) {
+            let names = NameScheme::Separated;
+            let base = traffic_name(names, &ns, &name);
+            prop_assert!(base.len() <= APP_BASE_MAX, "{}", base);
+            for side in [Side::Primary, Side::Secondary] {
+                let application = application_name(names, &ns, &name, side);
+                prop_assert!(crate::names::is_dns_label(&application), "{}", application);
+                prop_assert!(crate::names::is_label_value(&application), "{}", application);
+            }
+            for suffix in TRAFFIC_SUFFIXES {
+                let object = format!("{base}{suffix}");
+                prop_assert!(crate::names::is_dns_label(&object), "{}", object);
+            }
+            if base.len() < APP_BASE_MAX {
+                prop_assert_eq!(app_of_base(&base), Some((ns.as_str(), name.as_str())));
+            } else {
+                prop_assert_eq!(app_of_base(&base), None);
+                prop_assert!(base.starts_with(&format!("{ns}{APP_SEPARATOR}{name}")[..HASHED_HEAD]), "{}", base);
+            }
+        }
+
+        /// Databases of one namespace, of any name: their claims and
         /// connection secrets meet only where the twin list says.
         #[test]
         fn databases_whose_names_meet_are_twins(n1 in label(), n2 in label()) {
-            proptest::prop_assume!(n1 != n2);
-            let twins = name_twins(Kind::MySql, "team", &n1);
+            prop_assume!(n1 != n2);
+            let twins = name_twins(Kind::MySql, NameScheme::Joined, "team", &n1);
             let pairs = [
                 (Side::Primary, Side::Primary, TwinWhen::Always),
                 (Side::Secondary, Side::Primary, TwinWhen::ThisHasSecondary),
@@ -499,13 +836,39 @@ mod tests {
             ];
             for (s1, s2, when) in pairs {
                 let meet = claim_name(&n1, s1) == claim_name(&n2, s2);
-                proptest::prop_assert_eq!(meet, secret_name(&n1, s1) == secret_name(&n2, s2));
-                let named = twins.iter().any(|t| t.name == n2 && t.when == when);
-                proptest::prop_assert_eq!(meet, named, "{} {:?} and {} {:?}: {:?}", n1, s1, n2, s2, twins);
+                prop_assert_eq!(meet, secret_name(&n1, s1) == secret_name(&n2, s2));
+                let named = twins.iter().any(|t| t.name == n2 && t.when == when && t.names.is_none());
+                prop_assert_eq!(meet, named, "{} {:?} and {} {:?}: {:?}", n1, s1, n2, s2, twins);
             }
             // Two secondaries meet only if their requests do.
-            proptest::prop_assert_ne!(claim_name(&n1, Side::Secondary), claim_name(&n2, Side::Secondary));
-            proptest::prop_assert_ne!(replication_name(&n1), replication_name(&n2));
+            prop_assert_ne!(claim_name(&n1, Side::Secondary), claim_name(&n2, Side::Secondary));
+            prop_assert_ne!(replication_name(&n1), replication_name(&n2));
+        }
+
+        /// (c) Over the names a new database may have (none ends in a
+        /// reserved suffix), no two databases' claims (of either kind) or
+        /// connection secrets share a name, and no claim of a database
+        /// shares one with another of its own.
+        #[test]
+        fn admitted_databases_never_share_a_name(n1 in label(), n2 in label()) {
+            prop_assume!(crate::names::reserved_suffix(&n1).is_none() && crate::names::reserved_suffix(&n2).is_none());
+            let objects = |name: &str| {
+                [
+                    ("claim", "primary", claim_name(name, Side::Primary)),
+                    ("claim", "secondary", claim_name(name, Side::Secondary)),
+                    ("claim", "replication", replication_name(name)),
+                    ("secret", "primary", secret_name(name, Side::Primary)),
+                    ("secret", "secondary", secret_name(name, Side::Secondary)),
+                ]
+            };
+            for (kind1, role1, object1) in objects(&n1) {
+                prop_assert!(crate::names::is_dns_label(&object1), "{}", object1);
+                for (kind2, role2, object2) in objects(&n2) {
+                    if kind1 == kind2 && object1 == object2 {
+                        prop_assert_eq!((&n1, role1), (&n2, role2), "{} is {} of {} and {} of {}", object1, role1, n1, role2, n2);
+                    }
+                }
+            }
         }
     }
 }

@@ -4,6 +4,28 @@
 //! name that passes cannot contain `/`, `..`, quotes, whitespace or template
 //! syntax, so it is safe in a file path and a YAML scalar alike.
 
+/// What idp appends to a database's name for its secondary claim
+/// (`layout::claim_name`).
+pub const SECONDARY_SUFFIX: &str = "-secondary";
+/// What idp appends to a database's name for its replication claim
+/// (`layout::replication_name`).
+pub const REPLICATION_SUFFIX: &str = "-replication";
+/// The suffixes of derived claim names, which no new database's name may end
+/// with: so that a claim name in a namespace, of either kind, is one
+/// request's one claim (`orders-secondary` could otherwise be a database of
+/// its own and the secondary claim of `orders`).
+pub const RESERVED_SUFFIXES: [&str; 2] = [SECONDARY_SUFFIX, REPLICATION_SUFFIX];
+
+/// What separates an app's namespace from its name in the names derived
+/// from both (`layout::NameScheme::Separated`). No new app's namespace or
+/// name may hold it, so the first one splits such a name back.
+pub const APP_SEPARATOR: &str = "--";
+
+/// The reserved suffix (`RESERVED_SUFFIXES`) a database's name ends with.
+pub fn reserved_suffix(name: &str) -> Option<&'static str> {
+    RESERVED_SUFFIXES.into_iter().find(|suffix| name.ends_with(suffix))
+}
+
 /// A Kubernetes DNS-1123 label: lowercase alphanumerics and '-', starting and
 /// ending alphanumeric, at most 63 characters.
 pub fn is_dns_label(s: &str) -> bool {

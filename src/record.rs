@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::layout::NameScheme;
 use crate::request::{Kind, Request};
 use crate::schedule::{Decision, Reason, Target};
 
@@ -20,6 +21,12 @@ pub struct PlacementRecord {
     pub primary: Target,
     pub secondary: Option<Target>,
     pub reason: Reason,
+    /// How the request's objects are named (`2`, [`NameScheme::Separated`]);
+    /// absent for [`NameScheme::Joined`], so records written before there
+    /// was a choice read, and are written, as they were. Kept on every
+    /// re-plan: a renamed Application would be deleted with its workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<NameScheme>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,7 +37,8 @@ pub struct RecordMetadata {
 }
 
 impl PlacementRecord {
-    pub fn new(request: &Request, decision: &Decision) -> Self {
+    /// The record of a decision, for a request whose objects are named with `names`.
+    pub fn new(request: &Request, decision: &Decision, names: NameScheme) -> Self {
         Self {
             api_version: crate::request::API_VERSION.into(),
             kind: "Placement".into(),
@@ -41,7 +49,13 @@ impl PlacementRecord {
             primary: decision.primary.clone(),
             secondary: decision.secondary.clone(),
             reason: decision.reason.clone(),
+            names: (names != NameScheme::Joined).then_some(names),
         }
+    }
+
+    /// How the request's objects are named.
+    pub fn names(&self) -> NameScheme {
+        self.names.unwrap_or(NameScheme::Joined)
     }
 
     /// The cell member this placement makes.
@@ -176,8 +190,26 @@ mod tests {
     #[test]
     fn records_round_trip_through_yaml() {
         let (_, request, decision) = crate::test_support::payments_c0();
-        let record = PlacementRecord::new(&request, &decision);
-        let text = record.to_yaml();
-        assert_eq!(PlacementRecord::parse(&text).unwrap(), record, "{text}");
+        for names in [NameScheme::Joined, NameScheme::Separated] {
+            let record = PlacementRecord::new(&request, &decision, names);
+            let text = record.to_yaml();
+            assert_eq!(PlacementRecord::parse(&text).unwrap(), record, "{text}");
+            assert_eq!(record.names(), names);
+        }
+    }
+
+    #[test]
+    fn a_record_says_its_naming_scheme_only_when_it_is_not_the_first() {
+        let (_, request, decision) = crate::test_support::payments_c0();
+        let joined = PlacementRecord::new(&request, &decision, NameScheme::Joined).to_yaml();
+        assert!(!joined.contains("names:"), "{joined}");
+        let separated = PlacementRecord::new(&request, &decision, NameScheme::Separated).to_yaml();
+        assert!(separated.ends_with("names: 2\n"), "{separated}");
+        // A record without the field is of the first scheme; `names: 1` says so too.
+        assert_eq!(PlacementRecord::parse(&joined).unwrap().names(), NameScheme::Joined);
+        let one = format!("{joined}names: 1\n");
+        assert_eq!(PlacementRecord::parse(&one).unwrap().names(), NameScheme::Joined);
+        let error = PlacementRecord::parse(&format!("{joined}names: 3\n")).unwrap_err().to_string();
+        assert!(error.contains("unknown naming scheme 3"), "{error}");
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use idp::layout::NameScheme;
 use idp::policy::{Candidate, LoadedPolicy, Policy, SecondaryRule, Tier};
 use idp::record::PlacementRecord;
 use idp::request::{Kind, Request, Spec};
@@ -194,7 +195,7 @@ proptest! {
         let mut req = request();
         req.dr_profile = dr_profile.map(str::to_owned);
         req.spec = Spec::MySql { size: "small".into(), storage_gb: 10, ha };
-        let yaml = PlacementRecord::new(&req, &decision).to_yaml();
+        let yaml = PlacementRecord::new(&req, &decision, NameScheme::for_new(req.kind)).to_yaml();
         let read_back = PlacementRecord::parse(&yaml).expect("a record reads back").decision();
         prop_assert_eq!(&read_back.primary, &decision.primary);
         prop_assert_eq!(&read_back.secondary, &decision.secondary);

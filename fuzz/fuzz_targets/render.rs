@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
         if selector & 4 != 0 {
             decision.reason.follows = Some("mysql team/orders-db".into());
         }
-        let input = RenderInput { request: r, decision: &decision, policy, active };
+        let names = idp::layout::NameScheme::for_new(r.kind);
+        let input = RenderInput { request: r, decision: &decision, policy, active, names };
         // The embedded templates must render every valid request safely: a
         // guard refusal here would be a template bug.
         let files = renderer.request_files(&input).unwrap_or_else(|e| panic!("{} {}: {e}", r.kind, r.id()));

@@ -15,7 +15,7 @@ use super::rules;
 use super::{Context, Error};
 use crate::cell::{Member, Side};
 use crate::cost::Cost;
-use crate::layout::{self, TwinWhen};
+use crate::layout::{self, NameScheme, TwinWhen};
 use crate::record::PlacementRecord;
 use crate::render::{RenderInput, RenderedFile, Renderer};
 use crate::request::{self, Kind, Request};
@@ -90,6 +90,9 @@ pub struct PlanResult {
     /// The full ranking when this run scheduled; empty for sticky results.
     #[serde(skip)]
     pub ranking: Vec<Ranked>,
+    /// How its objects are named (its record's scheme), for the twin check.
+    #[serde(skip)]
+    pub names: NameScheme,
 }
 
 /// What happens (plan) or happened (apply) to a request.
@@ -118,7 +121,10 @@ pub enum ChangeAction {
 }
 
 pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
-    let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?;
+    // A name only a request placed before may keep is refused for a new one.
+    let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?.admit(|request| {
+        Ok::<_, Error>(ctx.read(&layout::placement_path(request.kind, &request.namespace, &request.name))?.is_some())
+    })?;
     let renderer = ctx.renderer()?;
     let rules = rules::load(ctx)?;
     let mut prepared = Prepared {
@@ -263,6 +269,10 @@ impl Planner<'_> {
             None => None,
         };
         let existing_record = existing.as_ref().map(|(record, _)| record.clone());
+        // Names are sticky like the placement: a request placed before keeps
+        // its scheme through every re-plan, --reschedule included (a renamed
+        // Application would be deleted, and what it deployed with it).
+        let names = existing_record.as_ref().map_or(NameScheme::for_new(request.kind), PlacementRecord::names);
         let admission = rules.admit(&rules::admission_input(policy, request, existing_record.as_ref()))?;
         if !admission.deny.is_empty() {
             let denials = admission.deny.iter().map(|v| format!("{} ({})", v.message, v.file)).collect();
@@ -312,7 +322,7 @@ impl Planner<'_> {
                             // Same placement, new cell or a new link: the record says so.
                             let mut decision = record.decision();
                             decision.reason.follows = follows;
-                            let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+                            let bytes = PlacementRecord::new(request, &decision, names).to_yaml().into_bytes();
                             (decision, bytes)
                         }
                     }
@@ -329,19 +339,19 @@ impl Planner<'_> {
                         if implicit && let Some(follows) = &record.reason.follows {
                             warnings.push(format!("no longer follows {follows}: it names no database (spec.database)"));
                         }
-                        let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+                        let bytes = PlacementRecord::new(request, &decision, names).to_yaml().into_bytes();
                         (decision, bytes)
                     }
                 }
             }
             None => {
                 let decision = decide(ctx, rules, request, data.as_ref(), &warnings)?;
-                let bytes = PlacementRecord::new(request, &decision).to_yaml().into_bytes();
+                let bytes = PlacementRecord::new(request, &decision, names).to_yaml().into_bytes();
                 (decision, bytes)
             }
         };
         let cost = crate::cost::estimate(policy, request, &decision);
-        let mut member = PlacementRecord::new(request, &decision).member();
+        let mut member = PlacementRecord::new(request, &decision, names).member();
         member.monthly_usd = cost.as_ref().map(|c| c.monthly_usd);
         cells.place(&request.cell, &request.environment, member.clone());
         let active = cells.active_side(&request.cell, &request.environment)?;
@@ -358,7 +368,7 @@ impl Planner<'_> {
         ];
         let (entity_path, entity) = crate::catalog::entity(request, &decision)?;
         desired.push((entity_path, entity.into_bytes(), Vec::new()));
-        let input = RenderInput { request, decision: &decision, policy, active };
+        let input = RenderInput { request, decision: &decision, policy, active, names };
         for mut file in renderer.request_files(&input)? {
             let documents = std::mem::take(&mut file.documents);
             if options.keep_rendered {
@@ -425,6 +435,7 @@ impl Planner<'_> {
             changes,
             objects,
             ranking: if options.explain { ranking } else { Vec::new() },
+            names,
         })
     }
 }
@@ -455,24 +466,29 @@ fn refuse_provider_replacements(request: &str, objects: &[ObjectChange]) -> Resu
 /// Refuses a plan in which a request would render an object that another
 /// request (of this plan, or placed in the state repo) renders too: the few
 /// requests whose derived names can meet this one's are looked up by path
-/// (`layout::name_twins`), never the whole repo.
+/// (`layout::name_twins`), never the whole repo. A twin meets only if its
+/// names are of the scheme the meeting needs.
 fn refuse_name_twins(ctx: &Context, results: &[PlanResult]) -> Result<(), Error> {
-    let planned: HashMap<(Kind, &str, &str), bool> =
-        results.iter().map(|r| ((r.kind, r.namespace.as_str(), r.name.as_str()), r.secondary.is_some())).collect();
+    let planned: HashMap<(Kind, &str, &str), (bool, NameScheme)> = results
+        .iter()
+        .map(|r| ((r.kind, r.namespace.as_str(), r.name.as_str()), (r.secondary.is_some(), r.names)))
+        .collect();
     for result in results {
-        for twin in layout::name_twins(result.kind, &result.namespace, &result.name) {
-            let twin_has_secondary = match planned.get(&(twin.kind, twin.namespace.as_str(), twin.name.as_str())) {
-                Some(has_secondary) => *has_secondary,
-                None => match ctx.placement(twin.kind, &twin.namespace, &twin.name)? {
-                    Some(record) => record.secondary.is_some(),
-                    None => continue,
-                },
-            };
-            let meet = match twin.when {
-                TwinWhen::Always => true,
-                TwinWhen::ThisHasSecondary => result.secondary.is_some(),
-                TwinWhen::TwinHasSecondary => twin_has_secondary,
-            };
+        for twin in layout::name_twins(result.kind, result.names, &result.namespace, &result.name) {
+            let (twin_has_secondary, twin_names) =
+                match planned.get(&(twin.kind, twin.namespace.as_str(), twin.name.as_str())) {
+                    Some(found) => *found,
+                    None => match ctx.placement(twin.kind, &twin.namespace, &twin.name)? {
+                        Some(record) => (record.secondary.is_some(), record.names()),
+                        None => continue,
+                    },
+                };
+            let meet = twin.names.is_none_or(|names| names == twin_names)
+                && match twin.when {
+                    TwinWhen::Always => true,
+                    TwinWhen::ThisHasSecondary => result.secondary.is_some(),
+                    TwinWhen::TwinHasSecondary => twin_has_secondary,
+                };
             if meet {
                 return Err(Error::NameCollision {
                     request: format!("{} {}/{}", result.kind, result.namespace, result.name),

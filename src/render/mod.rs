@@ -19,7 +19,7 @@ pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
 pub(crate) use guard::{is_reference, names_a_secret};
 
 use crate::cell::Side;
-use crate::layout;
+use crate::layout::{self, NameScheme};
 use crate::policy::{ComputeMode, Policy, Replication};
 use crate::record::DataLink;
 use crate::request::{Request, Spec};
@@ -215,7 +215,7 @@ impl Renderer {
         replicas: u32,
         public_host: Option<&str>,
     ) -> Result<Vec<RenderedFile>, RenderError> {
-        let RenderInput { request, decision, policy, active, .. } = *input;
+        let RenderInput { request, decision, policy, active, names } = *input;
         let labels = labels(request);
         let request_ctx = request_json(request, decision);
         let compute =
@@ -265,7 +265,7 @@ impl Renderer {
             let ctx = json!({
                 "request": request_ctx,
                 "labels": labels,
-                "resource_name": layout::application_name(&request.namespace, &request.name, side),
+                "resource_name": layout::application_name(names, &request.namespace, &request.name, side),
                 "repo_url": policy.gitops.repo_url,
                 "revision": policy.gitops.revision,
                 "workload_path": workload_path,
@@ -290,7 +290,7 @@ impl Renderer {
             let ctx = json!({
                 "request": request_ctx,
                 "labels": labels,
-                "resource_name": layout::traffic_name(&request.namespace, &request.name),
+                "resource_name": layout::traffic_name(names, &request.namespace, &request.name),
                 "sync_wave": SyncWave::Traffic.as_str(),
                 "traffic": {
                     "publicHost": host,
@@ -354,6 +354,8 @@ pub struct RenderInput<'a> {
     pub policy: &'a Policy,
     /// The side of the cell that serves traffic (from the cell state).
     pub active: Side,
+    /// How the request's objects are named: its placement record's scheme.
+    pub names: NameScheme,
 }
 
 /// Argo CD sync waves: the fence first, then the data (the writable
@@ -410,6 +412,48 @@ mod tests {
     #[test]
     fn every_embedded_template_compiles() {
         Renderer::embedded().compile_all().unwrap();
+    }
+
+    /// The longest names validation lets an app have (`<namespace>.app.<name>`
+    /// within 63 characters) still make labels of every object name, under
+    /// every shipped traffic provider: the render guard refuses anything else.
+    #[test]
+    fn the_longest_new_app_renders_under_every_traffic_provider() {
+        let (mut policy, mut request, decision) = crate::test_support::payments_c0();
+        request.kind = crate::request::Kind::App;
+        request.namespace = "team-nn".into();
+        request.name = format!("web-{}", "w".repeat(47));
+        assert_eq!(request.namespace.len() + request.name.len(), 58, "as long as validation allows");
+        request.spec = Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            public_host: Some("web.example.org".into()),
+            databases: Vec::new(),
+        };
+        let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
+        assert_eq!(providers.len(), 3, "{providers:?}");
+        for provider in providers {
+            policy.traffic.default_provider = provider.clone();
+            policy.cells.values_mut().for_each(|cell| cell.traffic_provider = None);
+            let render = |names| {
+                let input = RenderInput {
+                    request: &request,
+                    decision: &decision,
+                    policy: &policy,
+                    active: Side::Primary,
+                    names,
+                };
+                Renderer::embedded().request_files(&input)
+            };
+            let files = render(NameScheme::Separated).unwrap_or_else(|e| panic!("{provider}: {e}"));
+            let names: Vec<&str> =
+                files.iter().flat_map(|f| &f.documents).filter_map(|d| d.str_at(&["metadata", "name"])).collect();
+            assert!(names.iter().any(|n| n.ends_with("-secondary")), "{provider}: {names:?}");
+            assert!(names.iter().all(|n| crate::names::is_dns_label(n)), "{provider}: {names:?}");
+            // The first scheme joins the whole of both: too long, as it always was.
+            assert!(render(NameScheme::Joined).is_err(), "{provider}");
+        }
     }
 
     #[test]

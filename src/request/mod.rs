@@ -194,15 +194,45 @@ fn is_hidden(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
 }
 
+/// Requests read and validated, each with the problems that refuse it only
+/// if it is new to the state repo: a name that a request placed before may
+/// keep, but that no new request may take (a database ending in
+/// `-secondary`, an app holding `--`).
+#[derive(Debug)]
+pub struct Loaded {
+    requests: Vec<Request>,
+    /// Per request, in the same order: its problems if it is new.
+    new_only: Vec<Vec<Issue>>,
+}
+
+impl Loaded {
+    /// The requests, or the new-only problems of those that `placed` says
+    /// the state repo does not hold (asked only of requests that have any),
+    /// reported like every other problem of a request file.
+    pub fn admit<E: From<RequestError>>(
+        self,
+        mut placed: impl FnMut(&Request) -> Result<bool, E>,
+    ) -> Result<Vec<Request>, E> {
+        let Loaded { requests, new_only } = self;
+        let mut issues = Vec::new();
+        for (request, found) in requests.iter().zip(new_only) {
+            if !found.is_empty() && !placed(request)? {
+                issues.extend(found);
+            }
+        }
+        if issues.is_empty() { Ok(requests) } else { Err(RequestError::Invalid { issues }.into()) }
+    }
+}
+
 /// Reads and validates every request in the given files. `cli_kind` is the
 /// kind named on the command line: it is required by the flat form and must
 /// agree with the Kubernetes form.
-pub fn load(paths: &[PathBuf], cli_kind: Option<Kind>, policy: &Policy) -> Result<Vec<Request>, RequestError> {
+pub fn load(paths: &[PathBuf], cli_kind: Option<Kind>, policy: &Policy) -> Result<Loaded, RequestError> {
     let mut sources = Vec::new();
     for path in expand_paths(paths)? {
         sources.push(read_source(&path)?);
     }
-    parse_sources(&sources, cli_kind, policy)
+    parse_all(&sources, cli_kind, policy)
 }
 
 fn read_source(path: &Path) -> Result<Source, RequestError> {
@@ -219,13 +249,19 @@ fn read_source(path: &Path) -> Result<Source, RequestError> {
 }
 
 /// Validates already-read sources; all problems of all files are reported
-/// together, after the first file that is not YAML at all.
+/// together, after the first file that is not YAML at all. For requests
+/// that exist already (stored ones) or where nothing decides whether they
+/// are new: the problems only a new request has are not looked at.
 pub fn parse_sources(
     sources: &[Source],
     cli_kind: Option<Kind>,
     policy: &Policy,
 ) -> Result<Vec<Request>, RequestError> {
-    let mut requests: Vec<Request> = Vec::new();
+    Ok(parse_all(sources, cli_kind, policy)?.requests)
+}
+
+fn parse_all(sources: &[Source], cli_kind: Option<Kind>, policy: &Policy) -> Result<Loaded, RequestError> {
+    let mut loaded = Loaded { requests: Vec::new(), new_only: Vec::new() };
     // (kind, namespace, name) -> index in `requests`, to find duplicates.
     let mut seen: HashMap<(Kind, String, String), usize> = HashMap::new();
     let mut issues = Vec::new();
@@ -235,15 +271,19 @@ pub fn parse_sources(
         for (index, document) in documents.iter().enumerate() {
             let origin = if many { format!("{}#{}", source.name, index + 1) } else { source.name.clone() };
             match validate::document(source, document, cli_kind, policy, origin) {
-                Ok(request) => match seen.entry((request.kind, request.namespace.clone(), request.name.clone())) {
-                    Entry::Occupied(first) => {
-                        issues.push(validate::duplicate(source, document, &request, &requests[*first.get()].origin));
+                Ok((request, new_only)) => {
+                    match seen.entry((request.kind, request.namespace.clone(), request.name.clone())) {
+                        Entry::Occupied(first) => {
+                            let first = &loaded.requests[*first.get()].origin;
+                            issues.push(validate::duplicate(source, document, &request, first));
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert(loaded.requests.len());
+                            loaded.requests.push(request);
+                            loaded.new_only.push(new_only);
+                        }
                     }
-                    Entry::Vacant(slot) => {
-                        slot.insert(requests.len());
-                        requests.push(request);
-                    }
-                },
+                }
                 Err(mut found) => {
                     found.sort_by_key(Issue::offset);
                     issues.extend(found);
@@ -251,7 +291,7 @@ pub fn parse_sources(
             }
         }
     }
-    if issues.is_empty() { Ok(requests) } else { Err(RequestError::Invalid { issues }) }
+    if issues.is_empty() { Ok(loaded) } else { Err(RequestError::Invalid { issues }) }
 }
 
 #[cfg(test)]
@@ -364,6 +404,51 @@ mod tests {
             let stored = serde_saphyr::to_string(&request.to_manifest()).unwrap();
             assert_eq!(parse(&stored, None).unwrap()[0].spec, request.spec, "{stored}");
         }
+    }
+
+    /// The messages of the problems a new request has, or None when it is admitted.
+    fn new_only(text: &str, placed: bool) -> Option<Vec<String>> {
+        let policy = LoadedPolicy::embedded().policy;
+        let loaded = parse_all(&[Source::new("r.yaml", text)], None, &policy).unwrap();
+        let mut asked = 0;
+        let admitted = loaded.admit(|_| {
+            asked += 1;
+            Ok::<_, RequestError>(placed)
+        });
+        assert!(asked <= 1, "asked once, for the one request");
+        admitted.err().map(|e| e.messages())
+    }
+
+    #[test]
+    fn names_only_requests_placed_before_may_keep_are_refused_where_written() {
+        for suffix in ["secondary", "replication"] {
+            let text = SEED.replace("name: orders-db", &format!("name: orders-{suffix}"));
+            let errors = new_only(&text, false).expect("a new database may not end so");
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0].starts_with(&format!(
+                    "r.yaml:4:9: name `orders-{suffix}` ends in `-{suffix}`: idp names a database's secondary claim `<name>-secondary`"
+                )),
+                "{errors:?}"
+            );
+            assert!(errors[0].contains("choose a name that does not end in -secondary or -replication"), "{errors:?}");
+            assert_eq!(new_only(&text, true), None, "placed before: it keeps its name");
+            // Context-free parsing (stored requests) takes it.
+            assert!(parse(&text, None).is_ok());
+        }
+        for fine in ["orders-second", "secondary-orders", "orders-secondary-db"] {
+            assert_eq!(new_only(&SEED.replace("name: orders-db", &format!("name: {fine}")), false), None, "{fine}");
+        }
+        let app = APP.replace("name: web", "name: web--x").replace("namespace: team-a", "namespace: team--a");
+        let errors = new_only(&app, false).expect("a new app may not hold --");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("r.yaml:4:9: name `web--x` holds `--`"), "{errors:?}");
+        assert!(errors[0].contains("use single hyphens, e.g. `web-x`"), "{errors:?}");
+        assert!(errors[1].starts_with("r.yaml:5:14: namespace `team--a` holds `--`"), "{errors:?}");
+        assert_eq!(new_only(&app, true), None);
+        // An app may end in -secondary: its names are not a database's.
+        assert_eq!(new_only(&APP.replace("name: web", "name: web-secondary"), false), None);
+        assert_eq!(new_only(APP, false), None);
     }
 
     #[test]

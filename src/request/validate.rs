@@ -97,7 +97,7 @@ enum Type {
 }
 
 /// `<name>-replication` must fit a 63-character object name.
-const MAX_NAME: usize = 63 - "-replication".len();
+const MAX_NAME: usize = 63 - names::REPLICATION_SUFFIX.len();
 
 const MYSQL_SPEC: &[Field] = &[
     Field { name: "cell", ty: Type::Str, required: true },
@@ -307,14 +307,16 @@ impl Checker<'_> {
     }
 }
 
-/// Validates one document into a request, or returns all of its problems.
+/// Validates one document into a request, with the problems that refuse
+/// it only if it is new to the state repo ([`new_only`]), or returns all of
+/// its problems.
 pub(super) fn document(
     source: &Source,
     doc: &Node,
     cli_kind: Option<Kind>,
     policy: &Policy,
     origin: String,
-) -> Result<Request, Vec<Issue>> {
+) -> Result<(Request, Vec<Issue>), Vec<Issue>> {
     let mut c = Checker { source, issues: Vec::new() };
     let Some(map) = doc.as_map() else {
         c.issue(
@@ -468,10 +470,70 @@ pub(super) fn document(
 
     match (name, namespace, cell, tier, environment, spec) {
         (Some(name), Some(namespace), Some(cell), Some(tier), Some(environment), Some(spec)) if c.issues.is_empty() => {
-            Ok(Request { kind, name, namespace, cell, tier, environment, dr_profile, spec, origin })
+            let later = new_only(source, kind, &name_nodes, &name, &namespace);
+            Ok((Request { kind, name, namespace, cell, tier, environment, dr_profile, spec, origin }, later))
         }
         _ => Err(c.issues),
     }
+}
+
+/// Names that a request placed before may keep, but that no new request
+/// may take, because the names idp derives from them could be another
+/// request's: a database's name ending in a reserved suffix (`orders-secondary`
+/// would be a claim of `orders`), an app's namespace or name holding `--`
+/// (the separator of the names derived from both). Whether the request is
+/// new is the state repo's to say (plan).
+fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &str, namespace: &str) -> Vec<Issue> {
+    let mut c = Checker { source, issues: Vec::new() };
+    let placed_before = "requests placed before this rule keep their names";
+    match kind {
+        Kind::MySql => {
+            if let (Some(suffix), Some(node)) = (names::reserved_suffix(name), get(name_nodes, "name")) {
+                c.issue(
+                    node.span,
+                    "reserved suffix",
+                    format!(
+                        "name `{name}` ends in `{suffix}`: idp names a database's secondary claim `<name>{}` and its replication claim `<name>{}`, so a new database may not end so",
+                        names::SECONDARY_SUFFIX,
+                        names::REPLICATION_SUFFIX
+                    ),
+                    Some(format!(
+                        "choose a name that does not end in {}; {placed_before}",
+                        names::RESERVED_SUFFIXES.join(" or ")
+                    )),
+                );
+            }
+        }
+        Kind::App => {
+            for (field, value) in [("namespace", namespace), ("name", name)] {
+                let Some(node) = get(name_nodes, field).filter(|_| value.contains(names::APP_SEPARATOR)) else {
+                    continue;
+                };
+                c.issue(
+                    node.span,
+                    "holds `--`",
+                    format!(
+                        "{field} `{value}` holds `{0}`: idp names an app's Argo CD Applications and traffic objects `<namespace>{0}<name>`, so a new app's namespace and name may not hold `{0}`",
+                        names::APP_SEPARATOR
+                    ),
+                    Some(format!("use single hyphens, e.g. `{}`; {placed_before}", collapse_hyphens(value))),
+                );
+            }
+        }
+    }
+    c.issues.sort_by_key(Issue::offset);
+    c.issues
+}
+
+/// `value` with every run of hyphens made one.
+fn collapse_hyphens(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn mysql_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], p: &Policy) -> Option<Spec> {

@@ -393,7 +393,9 @@ mod tests {
     /// aws primary, gcp secondary, GoldenGate replication), by path.
     fn rendered() -> BTreeMap<String, String> {
         let (policy, request, decision) = crate::test_support::payments_c0();
-        let input = RenderInput { request: &request, decision: &decision, policy: &policy, active: Default::default() };
+        let names = crate::layout::NameScheme::for_new(request.kind);
+        let input =
+            RenderInput { request: &request, decision: &decision, policy: &policy, active: Default::default(), names };
         let files = Renderer::embedded().request_files(&input).unwrap();
         files.into_iter().map(|f| (f.path, f.content)).collect()
     }

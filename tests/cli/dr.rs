@@ -545,7 +545,7 @@ fn the_seed_app_renders_applications_workloads_and_dns_from_the_policy() {
         let application = dr.doc("HEAD", path);
         assert_eq!(application["apiVersion"], "argoproj.io/v1alpha1", "{side}");
         assert_eq!(application["kind"], "Application", "{side}");
-        assert_eq!(application["metadata"]["name"], format!("team-payments-checkout-{side}"));
+        assert_eq!(application["metadata"]["name"], format!("team-payments--checkout-{side}"));
         assert_eq!(application["metadata"]["namespace"], "argocd", "{side}");
         assert_eq!(application["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "1", "{side}");
         assert_eq!(application["metadata"]["labels"]["platform.example.org/request"], "team-payments.app.checkout");
@@ -1593,10 +1593,10 @@ fn a_cell_with_a_route53_override_renders_route53_records() {
         assert_eq!(
             kinds,
             [
-                (route53, "HealthCheck", "team-eu-eu-web-primary-health"),
-                (route53, "HealthCheck", "team-eu-eu-web-secondary-health"),
-                (route53, "Record", "team-eu-eu-web-active"),
-                (route53, "Record", "team-eu-eu-web-standby"),
+                (route53, "HealthCheck", "team-eu--eu-web-primary-health"),
+                (route53, "HealthCheck", "team-eu--eu-web-secondary-health"),
+                (route53, "Record", "team-eu--eu-web-active"),
+                (route53, "Record", "team-eu--eu-web-standby"),
             ]
         );
         for doc in &dns {
