@@ -358,7 +358,9 @@ mod tests {
                             origin: "t".into(),
                         };
                         let render = |active| {
-                            let input = RenderInput { request: &request, decision: &decision, policy: &policy, active };
+                            let names = crate::layout::NameScheme::for_new(request.kind);
+                            let input =
+                                RenderInput { request: &request, decision: &decision, policy: &policy, active, names };
                             let files = Renderer::embedded().request_files(&input).unwrap();
                             files.into_iter().map(|f| (f.path, f.content)).collect::<BTreeMap<_, _>>()
                         };
