@@ -141,7 +141,7 @@ fn render_request_files(bencher: Bencher, tier: &str) {
     let request = parse_one(request_for(tier), policy);
     let decision: Decision = schedule::schedule(policy, &policy_ref(&loaded), &request.demand()).unwrap();
     let renderer = Renderer::embedded();
-    let input = RenderInput { request: &request, decision: &decision, policy, active: Side::Primary };
+    let input = RenderInput { request: &request, decision: &decision, policy, active: Side::Primary, unprotect: false };
     let files = renderer.request_files(&input).unwrap();
     assert_eq!(files.len(), if tier == "C0" { 3 } else { 1 }, "claims (+ replication)");
     bencher.bench(|| renderer.request_files(black_box(&input)).unwrap());
@@ -160,7 +160,7 @@ fn check_claims(bencher: Bencher, tier: &str) {
     let policy = &loaded.policy;
     let request = parse_one(request_for(tier), policy);
     let decision: Decision = schedule::schedule(policy, &policy_ref(&loaded), &request.demand()).unwrap();
-    let input = RenderInput { request: &request, decision: &decision, policy, active: Side::Primary };
+    let input = RenderInput { request: &request, decision: &decision, policy, active: Side::Primary, unprotect: false };
     let files = Renderer::embedded().request_files(&input).unwrap();
     let xrds = Xrds::embedded().unwrap();
     bencher.bench(|| {

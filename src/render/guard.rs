@@ -248,7 +248,8 @@ mod tests {
 
     fn render(request: &Request) -> Result<Vec<Vec<Node>>, super::super::RenderError> {
         let (policy, _, decision) = crate::test_support::payments_c0();
-        let input = RenderInput { request, decision: &decision, policy: &policy, active: Default::default() };
+        let input =
+            RenderInput { request, decision: &decision, policy: &policy, active: Default::default(), unprotect: false };
         let files = Renderer::embedded().request_files(&input)?;
         Ok(files.iter().map(|f| documents(&f.content).unwrap()).collect())
     }

@@ -326,7 +326,13 @@ mod tests {
     /// aws primary, gcp secondary, GoldenGate replication), by path.
     fn rendered() -> BTreeMap<String, String> {
         let (policy, request, decision) = crate::test_support::payments_c0();
-        let input = RenderInput { request: &request, decision: &decision, policy: &policy, active: Default::default() };
+        let input = RenderInput {
+            request: &request,
+            decision: &decision,
+            policy: &policy,
+            active: Default::default(),
+            unprotect: false,
+        };
         let files = Renderer::embedded().request_files(&input).unwrap();
         files.into_iter().map(|f| (f.path, f.content)).collect()
     }
