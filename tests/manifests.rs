@@ -413,7 +413,8 @@ fn mysql_claim(provider: &str, region: &str, network: Value) -> Value {
                 "ha": true,
                 "network": network,
                 "role": "primary",
-                "writeFence": false
+                "writeFence": false,
+                "deletionProtection": true
             },
             "compositionSelector": {"matchLabels": {"provider": provider, "class": "mysql"}},
             "writeConnectionSecretToRef": {"name": "orders-db-conn"}
@@ -481,7 +482,7 @@ fn xrd_schemas_accept_the_claims_idp_renders() {
 fn xrd_schemas_reject_malformed_claims() {
     let docs = crossplane_manifests();
     let base = sample_mysql_claims().remove(0);
-    let mysql_cases: [(&str, Value, &str); 7] = [
+    let mysql_cases: [(&str, Value, &str); 8] = [
         ("misspelled field", json!({"storageGb": 100}), "spec.parameters.storageGb: unknown field"),
         ("wrong type", json!({"storageGB": "100"}), "spec.parameters.storageGB:"),
         ("below minimum", json!({"storageGB": 5}), "spec.parameters.storageGB:"),
@@ -489,6 +490,7 @@ fn xrd_schemas_reject_malformed_claims() {
         ("unknown size", json!({"size": "huge"}), "spec.parameters.size:"),
         ("network values are strings", json!({"network": {"vpc_id": 7}}), "spec.parameters.network.vpc_id:"),
         ("unknown role", json!({"role": "tertiary"}), "spec.parameters.role:"),
+        ("protection is a boolean", json!({"deletionProtection": "true"}), "spec.parameters.deletionProtection:"),
     ];
     for (what, patch, expected) in mysql_cases {
         let mut claim = base.clone();
@@ -905,6 +907,98 @@ fn compositions_implement_the_mysql_xrd_on_every_provider() {
     report(&problems);
 }
 
+/// Where each MySQL Composition puts the claim's `deletionProtection`: (provider, the
+/// composed kind, its exact toFieldPaths, the pinned CRD under ../shared/schemas/providers
+/// that declares them). OCI MySQL has no pinned CRD: its field was checked against
+/// oracle/crossplane-provider-oci, as the Composition says.
+const DELETION_PROTECTION_FIELDS: &[(&str, &str, &[&str], Option<&str>)] = &[
+    ("aws", "Instance", &["spec.forProvider.deletionProtection"], Some("aws/rds.aws.upbound.io_instances.yaml")),
+    (
+        "gcp",
+        "DatabaseInstance",
+        &["spec.forProvider.deletionProtection", "spec.forProvider.settings.deletionProtectionEnabled"],
+        Some("gcp/sql.gcp.upbound.io_databaseinstances.yaml"),
+    ),
+    ("oci", "MysqlDbSystem", &["spec.forProvider.deletionPolicy[0].isDeleteProtected"], None),
+];
+
+/// The value at a Crossplane field path of an object, if there is one.
+fn value_at<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+    field_path(path).iter().try_fold(object, |node, segment| match segment.parse::<usize>() {
+        Ok(i) => node.get(i),
+        Err(_) => node.get(segment.as_str()),
+    })
+}
+
+/// The schema a CRD's `version` gives the field at a Crossplane field path.
+fn crd_field<'a>(crd: &'a Value, version: &str, path: &str) -> Option<&'a Value> {
+    let versions = crd["spec"]["versions"].as_array()?;
+    let schema = &versions.iter().find(|v| v["name"] == version)?["schema"]["openAPIV3Schema"];
+    field_path(path).iter().try_fold(schema, |node, segment| match segment.parse::<usize>() {
+        Ok(_) => node.get("items"),
+        Err(_) => node["properties"].get(segment.as_str()),
+    })
+}
+
+#[test]
+fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
+    let docs = crossplane_manifests();
+    let providers_dir = crate_dir().join("../shared/schemas/providers");
+    if !providers_dir.is_dir() {
+        eprintln!("skipped: ../shared/schemas/providers not found; provider fields are not checked against CRDs");
+    }
+    let mut problems = Vec::new();
+    let mut guarded = BTreeSet::new();
+    for (origin, composition) in compositions_for(&docs, "XMySQLInstance") {
+        let provider = composition["metadata"]["labels"]["provider"].as_str().unwrap_or_default();
+        let mut problem = |message: String| problems.push(format!("{origin}: {message}"));
+        let Some(&(_, kind, fields, crd_file)) = DELETION_PROTECTION_FIELDS.iter().find(|(p, ..)| *p == provider)
+        else {
+            problem(format!("provider {provider} has no deletion-protection fields listed in this test"));
+            continue;
+        };
+        for step in composition["spec"]["pipeline"].as_array().into_iter().flatten() {
+            let input = &step["input"];
+            for resource in input["resources"].as_array().into_iter().flatten() {
+                let targets: Vec<&str> = expanded_patches(resource, &input["patchSets"])
+                    .into_iter()
+                    .filter(|p| p["fromFieldPath"] == "spec.parameters.deletionProtection")
+                    .filter_map(|p| p["toFieldPath"].as_str())
+                    .collect();
+                let base = &resource["base"];
+                if base["kind"] != kind {
+                    if !targets.is_empty() {
+                        problem(format!("{} patches deletionProtection; only its {kind} should", resource["name"]));
+                    }
+                    continue;
+                }
+                guarded.insert(provider);
+                if targets != fields {
+                    problem(format!("{kind} takes deletionProtection at {targets:?}, expected {fields:?}"));
+                }
+                for field in fields {
+                    // A base value would be protection hard-coded (off, as it once was).
+                    if let Some(value) = value_at(base, field) {
+                        problem(format!("the {kind} base sets {field} to {value}; it must come from the claim"));
+                    }
+                    let Some(file) = crd_file.filter(|_| providers_dir.is_dir()) else { continue };
+                    let crd = parse_yaml(&providers_dir.join(file)).remove(0);
+                    let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
+                    match crd_field(&crd, version, field) {
+                        Some(schema) if schema["type"] == "boolean" => {}
+                        Some(schema) => {
+                            problem(format!("{file} {version}: {field} is {}, not a boolean", schema["type"]))
+                        }
+                        None => problem(format!("{file} {version} has no field {field}")),
+                    }
+                }
+            }
+        }
+    }
+    report(&problems);
+    assert_eq!(guarded, BTreeSet::from(["aws", "gcp", "oci"]), "a provider's guarded resource was not found");
+}
+
 /// Where each replication tool's managed resources may come from.
 const REPLICATION_TOOL_GROUPS: &[(&str, &[&str])] =
     &[("oci-goldengate", &[".oci.upbound.io"]), ("backup-restore", &[".aws.upbound.io", ".oci.upbound.io"])];
@@ -1037,16 +1131,6 @@ struct ForceNewField {
     why: String,
 }
 
-/// Rows the table may hold before any Composition patches them: the deletion-protection
-/// fields being added to the MySQL Compositions in a parallel change. Once that change has
-/// merged, delete this allowance so that a row no Composition patches fails again.
-const FORCE_NEW_PENDING: &[(&str, &str, &str)] = &[
-    ("rds.aws.upbound.io/v1beta1", "Instance", "spec.forProvider.deletionProtection"),
-    ("sql.gcp.upbound.io/v1beta2", "DatabaseInstance", "spec.forProvider.deletionProtection"),
-    ("sql.gcp.upbound.io/v1beta2", "DatabaseInstance", "spec.forProvider.settings.deletionProtectionEnabled"),
-    ("mysql.oci.upbound.io/v1alpha1", "MysqlDbSystem", "spec.forProvider.deletionPolicy[0].isDeleteProtected"),
-];
-
 /// Patch types whose toFieldPath names a field of the composite or the environment, not of
 /// the composed resource.
 const PATCHES_TO_ELSEWHERE: &[&str] =
@@ -1126,7 +1210,7 @@ fn force_new_shape_problems(table: &ForceNewTable) -> Vec<String> {
     problems
 }
 
-/// Patched paths without a row, and rows no Composition patches (except FORCE_NEW_PENDING).
+/// Patched paths without a row, and rows no Composition patches.
 fn force_new_coverage_problems(
     table: &ForceNewTable,
     patched: &BTreeMap<ResourceKey, BTreeMap<String, BTreeSet<String>>>,
@@ -1152,8 +1236,7 @@ fn force_new_coverage_problems(
     for ((api_version, kind), rows) in &listed {
         let paths = patched.get(&(api_version.clone(), kind.clone()));
         for path in rows {
-            let pending = FORCE_NEW_PENDING.contains(&(api_version.as_str(), kind.as_str(), path));
-            if !pending && !paths.is_some_and(|paths| paths.contains_key(*path)) {
+            if !paths.is_some_and(|paths| paths.contains_key(*path)) {
                 problems.push(format!(
                     "stale: {api_version} {kind} {path} is in {FORCE_NEW_TABLE} but no Composition patches it"
                 ));

@@ -78,6 +78,7 @@ prop_compose! {
             weights,
             secondary: SecondaryRule { required, gates: subset(secondary_gates) },
             default_dr_profile: Some("gold".into()),
+            deletion_protection: None,
         };
         policy.tiers.insert("t".into(), tier);
         (policy, ha)

@@ -181,7 +181,14 @@ fn prepare(
             continue;
         };
         let decision = record.decision();
-        let input = RenderInput { request: &request, decision: &decision, policy, active: to, names: record.names() };
+        let input = RenderInput {
+            request: &request,
+            decision: &decision,
+            policy,
+            active: to,
+            names: record.names(),
+            unprotect: false,
+        };
         for file in renderer.request_files(&input)? {
             let stored = ctx.read(&file.path)?;
             if stored.as_deref() != Some(file.content.as_bytes()) {

@@ -368,7 +368,7 @@ impl Planner<'_> {
         ];
         let (entity_path, entity) = crate::catalog::entity(request, &decision)?;
         desired.push((entity_path, entity.into_bytes(), Vec::new()));
-        let input = RenderInput { request, decision: &decision, policy, active, names };
+        let input = RenderInput { request, decision: &decision, policy, active, names, unprotect: false };
         for mut file in renderer.request_files(&input)? {
             let documents = std::mem::take(&mut file.documents);
             if options.keep_rendered {

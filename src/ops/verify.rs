@@ -122,7 +122,14 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         // Re-render from the recorded placement: any difference is a hand edit
         // (or a policy/template change not yet applied).
         let active = ctx.cell_state(&request.cell, &request.environment)?.active_side;
-        let input = RenderInput { request: &request, decision: &decision, policy, active, names: record.names() };
+        let input = RenderInput {
+            request: &request,
+            decision: &decision,
+            policy,
+            active,
+            names: record.names(),
+            unprotect: false,
+        };
         let mut member = record.member();
         member.monthly_usd = crate::cost::estimate(policy, &request, &decision).map(|c| c.monthly_usd);
         let member_path =

@@ -75,7 +75,16 @@ impl Outcome for PolicyOutcome {
                 None => n.clone(),
             })
             .collect();
+        let protected = |names: Vec<&String>| match names.is_empty() {
+            true => "none".to_owned(),
+            false => names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+        };
+        let environments =
+            protected(p.environments.iter().filter(|(_, e)| e.deletion_protection).map(|(n, _)| n).collect());
+        let tiers =
+            protected(p.tiers.iter().filter(|(_, t)| t.deletion_protection == Some(true)).map(|(n, _)| n).collect());
         let _ = writeln!(out, "environments  {}", envs.join(", "));
+        let _ = writeln!(out, "protected     databases in environments {environments}; tiers {tiers}");
         let _ = writeln!(out, "cells         {}", cells.join(", "));
         let _ = writeln!(out, "sizes         {}", p.sizes.join(", "));
         let _ = writeln!(out, "storageGB     {}..={}", p.storage_gb.min, p.storage_gb.max);

@@ -341,6 +341,15 @@ impl Checker<'_> {
                     Some("set both, or neither and take them from defaultDrProfile"),
                 );
             }
+            if tier.deletion_protection == Some(false) {
+                self.issue(
+                    &at("deletionProtection"),
+                    format!("tier {name} sets deletionProtection: false, which turns nothing off"),
+                    Some(
+                        "a tier can only force deletion protection on (a database is protected when its environment or its tier says so); remove the key, or set the environment's deletionProtection",
+                    ),
+                );
+            }
             match &tier.default_dr_profile {
                 Some(profile) => match p.dr_profiles.get(profile) {
                     None => {
@@ -613,7 +622,7 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("weights of tier medium sum to 1.05"), "{found:?}");
         // Located at the `weights` key of tier medium.
-        assert!(found[0].starts_with("p.yaml:86:5:"), "{found:?}");
+        assert!(found[0].starts_with("p.yaml:87:5:"), "{found:?}");
     }
 
     #[test]
@@ -665,6 +674,40 @@ mod tests {
         assert!(found[0].contains("extra"), "{found:?}");
         assert!(matches!(load_text("a: 1\na: 2\n"), Err(PolicyError::Source(_))));
         assert!(matches!(load_text(""), Err(PolicyError::Source(_))));
+    }
+
+    #[test]
+    fn deletion_protection_is_the_environments_or_the_tiers() {
+        let loaded = LoadedPolicy::embedded();
+        let p = &loaded.policy;
+        assert!(p.deletion_protection("production", "medium"));
+        assert!(p.deletion_protection("prod", "C2"), "an alias names its environment");
+        assert!(!p.deletion_protection("dev", "medium"));
+        assert!(!p.deletion_protection("staging", "C0"));
+
+        let text = DEFAULT_POLICY_YAML.replacen(
+            "    defaultDrProfile: silver\n",
+            "    defaultDrProfile: silver\n    deletionProtection: true\n",
+            1,
+        );
+        let forced = load_text(&text).unwrap().policy;
+        assert!(forced.deletion_protection("dev", "C1"), "the tier forces it on in dev");
+        assert!(!forced.deletion_protection("dev", "C0"));
+    }
+
+    #[test]
+    fn a_tier_cannot_turn_deletion_protection_off_and_unknown_keys_are_errors() {
+        let text = DEFAULT_POLICY_YAML.replacen(
+            "    defaultDrProfile: silver\n",
+            "    defaultDrProfile: silver\n    deletionProtection: false\n",
+            1,
+        );
+        let found = messages(&text).join("\n");
+        assert!(found.contains("tier C1 sets deletionProtection: false, which turns nothing off"), "{found}");
+
+        let typo = DEFAULT_POLICY_YAML.replace("deletionProtection: true }", "deletionProtecton: true }");
+        let found = messages(&typo).join("\n");
+        assert!(found.contains("deletionProtecton"), "{found}");
     }
 
     #[test]

@@ -126,6 +126,11 @@ pub struct Tier {
     pub weights: BTreeMap<String, f64>,
     pub secondary: SecondaryRule,
     pub default_dr_profile: Option<String>,
+    /// `true` turns deletion protection on for the tier's databases in every
+    /// environment; only `true` is valid (validation refuses `false`, which
+    /// could not turn an environment's protection off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_protection: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,6 +189,10 @@ impl Replication {
 pub struct Environment {
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Databases here get the cloud's deletion protection: removing one
+    /// takes an `idp delete --unprotect` commit first.
+    #[serde(default)]
+    pub deletion_protection: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -272,6 +281,18 @@ impl Policy {
     /// The traffic provider of a cell: its own, else the default.
     pub fn traffic_provider(&self, cell: &str) -> &str {
         self.cells.get(cell).and_then(|c| c.traffic_provider.as_deref()).unwrap_or(&self.traffic.default_provider)
+    }
+
+    /// Whether a database of `tier` in `environment` (a name or alias) gets
+    /// the cloud's deletion protection: its environment's setting, or its
+    /// tier's when that forces it on.
+    pub fn deletion_protection(&self, environment: &str, tier: &str) -> bool {
+        let by_environment = self
+            .resolve_environment(environment)
+            .and_then(|name| self.environments.get(name))
+            .is_some_and(|e| e.deletion_protection);
+        let by_tier = self.tiers.get(tier).is_some_and(|t| t.deletion_protection == Some(true));
+        by_environment || by_tier
     }
 
     /// The drProfile in force for a tier when the request names none.

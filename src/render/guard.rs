@@ -249,7 +249,14 @@ mod tests {
     fn render(request: &Request) -> Result<Vec<Vec<Node>>, super::super::RenderError> {
         let (policy, _, decision) = crate::test_support::payments_c0();
         let names = crate::layout::NameScheme::for_new(request.kind);
-        let input = RenderInput { request, decision: &decision, policy: &policy, active: Default::default(), names };
+        let input = RenderInput {
+            request,
+            decision: &decision,
+            policy: &policy,
+            active: Default::default(),
+            names,
+            unprotect: false,
+        };
         let files = Renderer::embedded().request_files(&input)?;
         Ok(files.iter().map(|f| documents(&f.content).unwrap()).collect())
     }

@@ -143,9 +143,12 @@ impl Renderer {
     }
 
     fn mysql_files(&self, input: &RenderInput<'_>) -> Result<Vec<RenderedFile>, RenderError> {
-        let RenderInput { request, decision, policy, active, .. } = *input;
+        let RenderInput { request, decision, policy, active, unprotect, .. } = *input;
         let labels = labels(request);
         let reason_json = serde_json::to_string(&decision.reason).unwrap_or_default();
+        // Both sides alike: the standby holds the same data, and becomes the
+        // writer on failover.
+        let deletion_protection = !unprotect && policy.deletion_protection(&request.environment, &request.tier);
         let request_ctx = request_json(request, decision);
 
         let mut files = Vec::new();
@@ -165,6 +168,7 @@ impl Renderer {
                 "labels": labels,
                 "reason_json": reason_json,
                 "write_fence": fenced,
+                "deletion_protection": deletion_protection,
                 "sync_wave": if fenced { SyncWave::Fence.as_str() } else { SyncWave::Data.as_str() },
             });
             let path = layout::claim_path(&request.namespace, &request.name, side);
@@ -215,7 +219,7 @@ impl Renderer {
         replicas: u32,
         public_host: Option<&str>,
     ) -> Result<Vec<RenderedFile>, RenderError> {
-        let RenderInput { request, decision, policy, active, names } = *input;
+        let RenderInput { request, decision, policy, active, names, .. } = *input;
         let labels = labels(request);
         let request_ctx = request_json(request, decision);
         let compute =
@@ -356,6 +360,9 @@ pub struct RenderInput<'a> {
     pub active: Side,
     /// How the request's objects are named: its placement record's scheme.
     pub names: NameScheme,
+    /// Render every claim with deletion protection off, whatever the policy
+    /// says: the claims of an `idp delete --unprotect` commit.
+    pub unprotect: bool,
 }
 
 /// Argo CD sync waves: the fence first, then the data (the writable
@@ -443,6 +450,7 @@ mod tests {
                     policy: &policy,
                     active: Side::Primary,
                     names,
+                    unprotect: false,
                 };
                 Renderer::embedded().request_files(&input)
             };
@@ -454,6 +462,34 @@ mod tests {
             // The first scheme joins the whole of both: too long, as it always was.
             assert!(render(NameScheme::Joined).is_err(), "{provider}");
         }
+    }
+
+    /// `spec.parameters.deletionProtection` of each claim rendered for `request`.
+    fn protection(policy: &Policy, request: &Request, decision: &Decision, unprotect: bool) -> Vec<bool> {
+        let names = NameScheme::for_new(request.kind);
+        let input = RenderInput { request, decision, policy, active: Side::Primary, names, unprotect };
+        let files = Renderer::embedded().request_files(&input).unwrap();
+        files
+            .iter()
+            .flat_map(|f| &f.documents)
+            .filter(|doc| doc.str_at(&["kind"]) == Some("MySQLInstanceClaim"))
+            .map(|doc| match doc.at(&["spec", "parameters", "deletionProtection"]).map(|n| &n.value) {
+                Some(crate::yaml::Value::Bool(b)) => *b,
+                other => panic!("deletionProtection is {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn both_claims_carry_the_policys_deletion_protection_unless_unprotected() {
+        let (mut policy, mut request, decision) = crate::test_support::payments_c0();
+        assert_eq!(protection(&policy, &request, &decision, false), [true, true], "production");
+        assert_eq!(protection(&policy, &request, &decision, true), [false, false], "--unprotect");
+        request.environment = "dev".into();
+        assert_eq!(protection(&policy, &request, &decision, false), [false, false], "dev");
+        policy.tiers.get_mut("C0").unwrap().deletion_protection = Some(true);
+        assert_eq!(protection(&policy, &request, &decision, false), [true, true], "a tier that forces it");
+        assert_eq!(protection(&policy, &request, &decision, true), [false, false], "--unprotect over the tier");
     }
 
     #[test]

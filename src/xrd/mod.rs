@@ -359,8 +359,14 @@ mod tests {
                         };
                         let render = |active| {
                             let names = crate::layout::NameScheme::for_new(request.kind);
-                            let input =
-                                RenderInput { request: &request, decision: &decision, policy: &policy, active, names };
+                            let input = RenderInput {
+                                request: &request,
+                                decision: &decision,
+                                policy: &policy,
+                                active,
+                                names,
+                                unprotect: false,
+                            };
                             let files = Renderer::embedded().request_files(&input).unwrap();
                             files.into_iter().map(|f| (f.path, f.content)).collect::<BTreeMap<_, _>>()
                         };
@@ -396,8 +402,14 @@ mod tests {
     fn rendered() -> BTreeMap<String, String> {
         let (policy, request, decision) = crate::test_support::payments_c0();
         let names = crate::layout::NameScheme::for_new(request.kind);
-        let input =
-            RenderInput { request: &request, decision: &decision, policy: &policy, active: Default::default(), names };
+        let input = RenderInput {
+            request: &request,
+            decision: &decision,
+            policy: &policy,
+            active: Default::default(),
+            names,
+            unprotect: false,
+        };
         let files = Renderer::embedded().request_files(&input).unwrap();
         files.into_iter().map(|f| (f.path, f.content)).collect()
     }
