@@ -8,6 +8,13 @@
 //! terminal), and its commit records each object in an `Idp-Destroy`
 //! trailer.
 //!
+//! A database whose claim is deletion-protected at the base commit
+//! (`spec.parameters.deletionProtection: true`, from the policy) cannot be
+//! destroyed at all, explicit word or not: the cloud would refuse to delete
+//! it, and the claim would hang half-deleted. Its protection comes off first,
+//! in a commit of its own (`idp delete --unprotect`) that Argo CD must sync,
+//! and only then may a commit delete or replace it.
+//!
 //! This reads what the commit changes against the base commit, file by
 //! file: it knows what Crossplane is asked to do, not what the provider
 //! will do with an in-place field change (that table is a later step).
@@ -17,7 +24,7 @@ use serde::Serialize;
 use super::{Context, Error};
 use crate::layout;
 use crate::state::FileChange;
-use crate::yaml::Node;
+use crate::yaml::{Key, Node, Value};
 
 /// The kinds whose deletion loses data: a database and its replication.
 pub const STATEFUL_KINDS: &[(&str, &str)] =
@@ -47,6 +54,9 @@ pub struct Destroy {
     pub request: Option<String>,
     /// For a replacement, what forces it (`provider aws -> gcp`).
     pub why: Option<String>,
+    /// Deletion protection is on for it at the base commit: no commit may
+    /// destroy it until `idp delete --unprotect` has turned that off.
+    pub protected: bool,
 }
 
 impl Destroy {
@@ -93,6 +103,7 @@ pub fn classify(ctx: &Context, files: &[FileChange]) -> Result<Vec<Destroy>, Err
                 file: path.to_owned(),
                 request: layout::request_of_manifest(path),
                 why,
+                protected: claim.protected,
             };
             match new_claims.iter().find(|c| c.object == claim.object) {
                 None => destroys.push(destroy(DestroyAction::Delete, None)),
@@ -115,11 +126,75 @@ pub fn classify(ctx: &Context, files: &[FileChange]) -> Result<Vec<Destroy>, Err
     Ok(destroys)
 }
 
+/// Refuses `destroys` when any of them is deletion-protected: the one
+/// refusal `--allow-destroy` cannot answer, so it comes before the
+/// confirmation. Says which objects, and the two steps that remove them.
+pub fn refuse_protected(destroys: &[Destroy]) -> Result<(), Error> {
+    let protected: Vec<&Destroy> = destroys.iter().filter(|d| d.protected).collect();
+    if protected.is_empty() {
+        return Ok(());
+    }
+    let mut requests: Vec<&str> = protected.iter().filter_map(|d| d.request.as_deref()).collect();
+    requests.sort();
+    requests.dedup();
+    let commands = |flag: &str| match requests.is_empty() {
+        true => format!("`idp delete mysql NAMESPACE/NAME {flag}` (the request that renders them)"),
+        false => requests.iter().map(|r| format!("`idp delete {r} {flag}`")).collect::<Vec<_>>().join(", "),
+    };
+    let help = format!(
+        "deletion protection is on for these databases (the policy sets it for their environment or tier), so the cloud would refuse to delete them and --allow-destroy cannot override it. It takes two commits: first {} (it turns protection off and changes nothing else); wait until Argo CD has synced that commit and the provider has turned protection off in the cloud; then delete with {} (or, for a change that keeps the request, run it again with --allow-destroy). Nothing was written",
+        commands("--unprotect"),
+        commands("--allow-destroy")
+    );
+    Err(Error::DestroyProtected { objects: protected.iter().map(|d| d.describe()).collect(), help })
+}
+
+/// The deletion-protected claims of a manifest file (`MySQLInstanceClaim
+/// team/orders`).
+pub fn protected_claims(text: &str) -> Vec<String> {
+    stateful(text).into_iter().filter(|c| c.protected).map(|c| c.object).collect()
+}
+
+/// Whether two manifest files hold the same documents but for the
+/// `deletionProtection` of their claims: what an `--unprotect` commit may
+/// change, and nothing else.
+pub fn same_but_protection(old: &[Node], new: &[Node]) -> bool {
+    const PROTECTION: &[&str] = &["spec", "parameters", "deletionProtection"];
+    old.len() == new.len() && old.iter().zip(new).all(|(a, b)| same(a, b, PROTECTION))
+}
+
+/// `a` and `b` hold the same value (spans aside), the key at path `skip`
+/// left out of both.
+fn same(a: &Node, b: &Node, skip: &[&str]) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Map(x), Value::Map(y)) => {
+            fn kept<'a>(entries: &'a [(Key, Node)], skip: &[&str]) -> Vec<&'a (Key, Node)> {
+                entries.iter().filter(|(k, _)| !(skip.len() == 1 && k.name == skip[0])).collect()
+            }
+            let (x, y) = (kept(x, skip), kept(y, skip));
+            x.len() == y.len()
+                && x.iter().zip(&y).all(|((kx, vx), (ky, vy))| {
+                    let rest = if skip.len() > 1 && kx.name == skip[0] { &skip[1..] } else { &[] };
+                    kx.name == ky.name && same(vx, vy, rest)
+                })
+        }
+        (Value::Seq(x), Value::Seq(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, &[])),
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// A stateful object in a manifest, with where it runs.
 struct Claim {
     object: String,
     provider: Option<String>,
     region: Option<String>,
+    /// `spec.parameters.deletionProtection: true`.
+    protected: bool,
 }
 
 /// The stateful objects of a manifest file (none if it does not parse: the
@@ -137,14 +212,50 @@ fn claim(doc: &Node) -> Option<Claim> {
     let name = doc.str_at(&["metadata", "name"])?;
     let namespace = doc.str_at(&["metadata", "namespace"]).unwrap_or_default();
     let parameter = |field: &str| doc.str_at(&["spec", "parameters", field]).map(str::to_owned);
+    let protection = doc.at(&["spec", "parameters", "deletionProtection"]).map(|n| &n.value);
     Some(Claim {
         object: format!("{kind} {namespace}/{name}"),
         provider: parameter("provider"),
         region: parameter("region"),
+        protected: matches!(protection, Some(Value::Bool(true))),
     })
 }
 
 /// The `Idp-Destroy` trailers recording `destroys` in a commit message.
 pub fn trailers(destroys: &[Destroy]) -> String {
     destroys.iter().map(|d| format!("{DESTROY_TRAILER}: {}\n", d.object)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLAIM: &str = "apiVersion: platform.example.org/v1alpha1\nkind: MySQLInstanceClaim\nmetadata:\n  name: db\n  namespace: team\nspec:\n  parameters:\n    storageGB: 100\n    deletionProtection: true\n";
+
+    fn docs(text: &str) -> Vec<Node> {
+        crate::yaml::non_empty_documents(text).unwrap()
+    }
+
+    #[test]
+    fn only_a_true_deletion_protection_protects() {
+        assert_eq!(protected_claims(CLAIM), ["MySQLInstanceClaim team/db"]);
+        assert!(protected_claims(&CLAIM.replace("deletionProtection: true", "deletionProtection: false")).is_empty());
+        assert!(
+            protected_claims(&CLAIM.replace("deletionProtection: true", "deletionProtection: \"true\"")).is_empty()
+        );
+        assert!(protected_claims(&CLAIM.replace("    deletionProtection: true\n", "")).is_empty());
+        assert!(protected_claims(&CLAIM.replace("MySQLInstanceClaim", "Deployment")).is_empty());
+    }
+
+    #[test]
+    fn an_unprotect_may_change_protection_and_nothing_else() {
+        let off = CLAIM.replace("deletionProtection: true", "deletionProtection: false");
+        assert!(same_but_protection(&docs(CLAIM), &docs(&off)));
+        assert!(same_but_protection(&docs(CLAIM), &docs(&CLAIM.replace("    deletionProtection: true\n", ""))));
+        assert!(!same_but_protection(&docs(CLAIM), &docs(&off.replace("storageGB: 100", "storageGB: 120"))));
+        // The same key anywhere else is compared like any other.
+        let elsewhere = CLAIM.replace("metadata:\n", "metadata:\n  deletionProtection: true\n");
+        assert!(!same_but_protection(&docs(CLAIM), &docs(&elsewhere)));
+        assert!(!same_but_protection(&docs(CLAIM), &docs(&format!("{CLAIM}---\n{CLAIM}"))));
+    }
 }
