@@ -1,4 +1,5 @@
-//! `idp delete`: remove a request's files in one commit.
+//! `idp delete`: remove a request's files in one commit, or (`--unprotect`)
+//! turn a database's deletion protection off in the commit before.
 
 use clap::Args;
 use clap_complete::ArgValueCandidates;
@@ -6,14 +7,15 @@ use clap_complete::ArgValueCandidates;
 use super::{
     Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, print_written, with_progress,
 };
-use crate::ops::delete::delete;
+use crate::ops::delete::{UnprotectOutcome, delete, unprotect};
 use crate::ops::land::Proposed;
+use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
 use crate::request::Kind;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes --allow-destroy"
+    after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes --allow-destroy\n\nA deletion-protected database (production, by the default policy) takes two commits:\n  idp delete mysql team-alpha/orders-db --unprotect --yes\n  (wait until Argo CD has synced it)\n  idp delete mysql team-alpha/orders-db --yes --allow-destroy"
 )]
 pub struct DeleteArgs {
     /// The kind: mysql
@@ -25,10 +27,17 @@ pub struct DeleteArgs {
 
     #[command(flatten)]
     pub write: WriteArgs,
+
+    /// Turn the cloud's deletion protection off (mysql only): commits the claims with deletionProtection false and nothing else; delete with --allow-destroy once Argo CD has synced it
+    #[arg(long, conflicts_with = "allow_destroy")]
+    pub unprotect: bool,
 }
 
 pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let target = super::status::resource(args.kind, &args.target)?;
+    if args.unprotect {
+        return run_unprotect(&args, target, global, printer);
+    }
     let mut ctx = super::context(global)?;
     let consent = args.write.consent();
     let mut ask = |files: &Vec<String>, proposed: &Proposed<'_>| {
@@ -39,5 +48,34 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     };
     let land = args.write.land();
     let outcome = with_progress(printer, |progress| delete(&mut ctx, &target, &land, &mut ask, progress))?;
+    print_written(printer, outcome)
+}
+
+fn run_unprotect(
+    args: &DeleteArgs,
+    target: ResourceRef,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> Result<Ending, Failure> {
+    if target.kind != Kind::MySql {
+        return Err(Failure::Error(miette::miette!(
+            code = "idp::usage::unprotect",
+            help = format!("`idp delete {} --yes` removes it without that step", target.display()),
+            "--unprotect is for databases (mysql): {} has no deletion protection to turn off",
+            target.display()
+        )));
+    }
+    let mut ctx = super::context(global)?;
+    let consent = args.write.consent();
+    let mut ask = |outcome: &UnprotectOutcome, proposed: &Proposed<'_>| {
+        let summary = format!(
+            "will turn deletion protection off for:\n{}\n",
+            outcome.unprotected.iter().map(|o| format!("  {o}")).collect::<Vec<_>>().join("\n")
+        );
+        let question = Question::YesNo(format!("Unprotect {}?", target.display()));
+        confirm_write(consent, printer, Some(&summary), question, proposed)
+    };
+    let land = args.write.land();
+    let outcome = with_progress(printer, |progress| unprotect(&mut ctx, &target, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }

@@ -116,7 +116,10 @@ pub enum Command {
     /// Removes the request, its placement record, its manifests under platform/
     /// (and workloads/ for an app), its cell membership and its Backstage entity,
     /// after showing the list and asking on a terminal. `idp rollback` of that
-    /// commit brings everything back, placement included.
+    /// commit brings everything back, placement included. A database whose claims
+    /// are deletion-protected (production, by the default policy) is refused until
+    /// `--unprotect` has turned that off in a commit of its own and Argo CD has
+    /// synced it.
     Delete(delete::DeleteArgs),
     /// Move a cell's data, compute and traffic to its secondary cloud, as one commit
     ///

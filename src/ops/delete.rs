@@ -1,10 +1,13 @@
-//! `idp delete KIND NS/NAME`: one commit removing every file of a request.
+//! `idp delete KIND NS/NAME`: one commit removing every file of a request;
+//! and `--unprotect`, the commit before it for a deletion-protected
+//! database, which turns that protection off and changes nothing else.
 
 use serde::Serialize;
 
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::resource::ResourceRef;
-use super::{Context, Error};
+use super::{Context, Error, claims, destroy};
+use crate::render::RenderInput;
 use crate::request::Kind;
 use crate::state::FileChange;
 
@@ -61,3 +64,106 @@ pub fn delete(
         Landing::Unchanged(_) | Landing::Declined => None,
     })
 }
+
+/// `idp delete mysql NS/NAME --unprotect`: what the commit turned off.
+#[derive(Debug, Serialize)]
+pub struct UnprotectOutcome {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    /// The claims whose deletion protection the commit turns off
+    /// (`MySQLInstanceClaim team/orders`); empty when none had it on.
+    pub unprotected: Vec<String>,
+    /// The files the commit rewrites.
+    pub files: Vec<String>,
+    /// None when nothing was protected, so nothing was written.
+    pub commit: Option<String>,
+    pub landed: Option<Landed>,
+}
+
+/// One commit turning the cloud's deletion protection off for a database
+/// request: its claims re-rendered with `deletionProtection: false`, and
+/// nothing else, so that once Argo CD has synced it, `idp delete
+/// --allow-destroy` may remove them. None when the confirmation was
+/// declined; an outcome without a commit when nothing was protected.
+pub fn unprotect(
+    ctx: &mut Context,
+    target: &ResourceRef,
+    land_options: &LandOptions,
+    confirm: Confirm<'_, UnprotectOutcome>,
+    progress: &dyn Fn(&str),
+) -> Result<Option<UnprotectOutcome>, Error> {
+    let landing = land(ctx, land_options, confirm, progress, |ctx| {
+        let not_found = || Error::NotFound { resource: target.display() };
+        let record = target.record(ctx)?.ok_or_else(not_found)?;
+        let request = ctx.stored_request(target.kind, &target.namespace, &target.name)?.ok_or_else(not_found)?;
+        let decision = record.decision();
+        let active = ctx.cell_state(&request.cell, &request.environment)?.active_side;
+        let policy = &ctx.policy.policy;
+        let input = RenderInput {
+            request: &request,
+            decision: &decision,
+            policy,
+            active,
+            names: record.names(),
+            unprotect: true,
+        };
+        let mut outcome = UnprotectOutcome {
+            kind: target.kind,
+            namespace: target.namespace.clone(),
+            name: target.name.clone(),
+            unprotected: Vec::new(),
+            files: Vec::new(),
+            commit: None,
+            landed: None,
+        };
+        let id = target.display();
+        let mut changes = Vec::new();
+        for file in ctx.renderer()?.request_files(&input)? {
+            let Some(stored) = ctx.read(&file.path)? else { continue };
+            let text = String::from_utf8_lossy(&stored);
+            let protected = destroy::protected_claims(&text);
+            if protected.is_empty() {
+                continue;
+            }
+            let same = crate::yaml::non_empty_documents(&text)
+                .is_ok_and(|old| destroy::same_but_protection(&old, &file.documents));
+            if !same {
+                return Err(Error::UnprotectDrift { request: id.clone(), file: file.path });
+            }
+            claims::admit(&id, &file.path, &file.documents, Some(&stored))?;
+            outcome.unprotected.extend(protected);
+            outcome.files.push(file.path.clone());
+            changes.push(FileChange::upsert(file.path, file.content.as_bytes()));
+        }
+        if changes.is_empty() {
+            return Ok(Proposal::unchanged(outcome));
+        }
+        let t = target;
+        let mut message = format!(
+            "idp: unprotect {} {}/{}\n\nTurns the cloud's deletion protection off for the request's databases, and nothing else.\nOnce Argo CD has synced it, `idp delete {} {}/{} --allow-destroy` can remove them;\na re-render before that (apply, failover) protects them again.\n\n",
+            t.kind, t.namespace, t.name, t.kind, t.namespace, t.name
+        );
+        for file in &outcome.files {
+            message.push_str(&format!("- {file}\n"));
+        }
+        message.push_str(&format!("\nIdp-Action: unprotect\nIdp-Request: {} {}/{}\n", t.kind, t.namespace, t.name));
+        for object in &outcome.unprotected {
+            message.push_str(&format!("{UNPROTECT_TRAILER}: {object}\n"));
+        }
+        Ok(Proposal::commit(outcome, changes, message))
+    })?;
+    Ok(match landing {
+        Landing::Declined => None,
+        Landing::Unchanged(outcome) => Some(outcome),
+        Landing::Landed(mut outcome, landed) => {
+            outcome.commit = Some(landed.commit.clone());
+            outcome.landed = Some(landed);
+            Some(outcome)
+        }
+    })
+}
+
+/// The trailer that records each claim an unprotect commit turns
+/// protection off for.
+pub const UNPROTECT_TRAILER: &str = "Idp-Unprotect";

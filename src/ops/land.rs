@@ -116,7 +116,8 @@ pub enum Landing<T> {
 ///
 /// A commit that destroys stateful data lands only with the explicit word
 /// (`options.allow_destroy`, or [`Answer::YesDestroy`] for exactly what is
-/// destroyed) and records each object in an `Idp-Destroy` trailer.
+/// destroyed) and records each object in an `Idp-Destroy` trailer; one that
+/// destroys a deletion-protected database never lands.
 pub fn land<T>(
     ctx: &mut Context,
     options: &LandOptions,
@@ -133,6 +134,8 @@ pub fn land<T>(
         let mut proposal = build(ctx)?;
         let Some(commit) = &mut proposal.commit else { return Ok(Some(proposal)) };
         let destroys = destroy::classify(ctx, &commit.files)?;
+        // Before the confirmation: no answer can destroy a protected database.
+        destroy::refuse_protected(&destroys)?;
         let answer = match answer {
             Some(answer) => answer,
             None => {

@@ -227,6 +227,19 @@ pub enum Error {
     )]
     DestroyRefused { objects: Vec<String> },
 
+    #[error("refusing to destroy a deletion-protected database: {}", objects.join("; "))]
+    #[diagnostic(code(idp::destroy::protected), help("{help}"))]
+    DestroyProtected { objects: Vec<String>, help: String },
+
+    #[error("{request}: {file} differs from what idp renders in more than deletion protection")]
+    #[diagnostic(
+        code(idp::unprotect::drift),
+        help(
+            "an unprotect commit changes nothing but deletion protection, and this claim no longer matches what idp renders for the request (a policy or template change not yet applied, or a hand edit: `idp verify` names it). Re-apply the request first (`idp apply`), then unprotect. Nothing was written"
+        )
+    )]
+    UnprotectDrift { request: String, file: String },
+
     #[error("{app} names {database}, which is not placed")]
     #[diagnostic(
         code(idp::plan::data_missing),

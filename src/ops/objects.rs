@@ -67,6 +67,9 @@ pub struct ObjectChange {
     pub request: Option<String>,
     /// Deleting or replacing it loses data: it needs the explicit word.
     pub destroys_data: bool,
+    /// It had deletion protection on before the change
+    /// (`spec.parameters.deletionProtection: true`): no commit destroys it.
+    pub protected: bool,
     /// The fields an update or a replacement changes.
     pub fields: Vec<FieldDiff>,
     /// What forces a replacement.
@@ -162,14 +165,19 @@ impl Changeset {
                     let forces = forces(&key, &was, &now, &fields)?;
                     let action = if forces.is_empty() { ObjectAction::Update } else { ObjectAction::Replace };
                     let destroys_data = forces.iter().any(|f| f.destroys_data);
-                    ObjectChange { destroys_data, fields, forces, ..ObjectChange::new(action, &key, &now) }
+                    let protected = is_protected(&was.node);
+                    ObjectChange { destroys_data, protected, fields, forces, ..ObjectChange::new(action, &key, &now) }
                 }
             };
             changes.push(change);
         }
         for (key, was) in before {
-            let destroys_data = is_stateful(&was);
-            changes.push(ObjectChange { destroys_data, ..ObjectChange::new(ObjectAction::Delete, &key, &was) });
+            let (destroys_data, protected) = (is_stateful(&was), is_protected(&was.node));
+            changes.push(ObjectChange {
+                destroys_data,
+                protected,
+                ..ObjectChange::new(ObjectAction::Delete, &key, &was)
+            });
         }
         changes.sort_by_key(|c| (c.action, c.object()));
         Ok(changes)
@@ -187,6 +195,7 @@ impl ObjectChange {
             file: held.file.clone(),
             request: layout::request_of_manifest(&held.file),
             destroys_data: false,
+            protected: false,
             fields: Vec::new(),
             forces: Vec::new(),
         }
@@ -248,6 +257,23 @@ fn key(node: &Node) -> Option<(Key, String)> {
         name: node.str_at(&["metadata", "name"])?.to_owned(),
     };
     Some((key, api_version.to_owned()))
+}
+
+/// Whether a document is a stateful claim with deletion protection on.
+pub fn is_protected(doc: &Node) -> bool {
+    let stateful =
+        key(doc).is_some_and(|(key, api_version)| STATEFUL_KINDS.contains(&(api_version.as_str(), key.kind.as_str())));
+    stateful
+        && matches!(doc.at(&["spec", "parameters", "deletionProtection"]).map(|n| &n.value), Some(Value::Bool(true)))
+}
+
+/// `Kind namespace/name` of an object's document.
+pub fn object_of(doc: &Node) -> Option<String> {
+    let (key, _) = key(doc)?;
+    Some(match key.namespace.is_empty() {
+        true => format!("{} {}", key.kind, key.name),
+        false => format!("{} {}/{}", key.kind, key.namespace, key.name),
+    })
 }
 
 /// A claim whose cloud resources hold data (`destroy::STATEFUL_KINDS`).

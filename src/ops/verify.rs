@@ -143,18 +143,44 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             Ok(rendered) => wanted.extend(rendered.into_iter().map(|f| (f.path, f.content))),
             Err(e) => error(path, e.to_string()),
         }
+        // What an `idp delete --unprotect` commit renders, read only when a
+        // database's file differs from the policy's render.
+        let mut lifted: Option<Vec<(String, String)>> = None;
         for (file, content) in wanted {
             expected.insert(file.clone());
             match read(&file)? {
                 None => error(&file, format!("is missing: {} {} renders it", request.kind, request.id())),
-                Some(committed) if committed != content.as_bytes() => error(
-                    &file,
-                    format!(
-                        "differs from what idp renders for {} {} (a hand edit, or a policy or template change not yet applied: re-apply the request)",
-                        request.kind,
-                        request.id()
-                    ),
-                ),
+                Some(committed) if committed != content.as_bytes() => {
+                    let unprotected = request.kind == Kind::MySql && {
+                        let unprotected = lifted.get_or_insert_with(|| {
+                            let input = RenderInput { unprotect: true, ..input };
+                            let files = renderer.request_files(&input).unwrap_or_default();
+                            files.into_iter().map(|f| (f.path, f.content)).collect()
+                        });
+                        unprotected.iter().any(|(path, content)| *path == file && content.as_bytes() == committed)
+                    };
+                    if unprotected {
+                        warnings.push(Finding {
+                            severity: Severity::Warning,
+                            message: format!(
+                                "deletion protection is off (an `idp delete --unprotect` commit): `idp delete {} {} --allow-destroy` removes the database, `idp apply` protects it again",
+                                request.kind,
+                                request.id()
+                            ),
+                            file: file.clone(),
+                        });
+                        as_rendered.insert(file);
+                    } else {
+                        error(
+                            &file,
+                            format!(
+                                "differs from what idp renders for {} {} (a hand edit, or a policy or template change not yet applied: re-apply the request)",
+                                request.kind,
+                                request.id()
+                            ),
+                        )
+                    }
+                }
                 Some(_) => {
                     as_rendered.insert(file);
                 }

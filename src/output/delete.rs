@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::{Outcome, Style};
-use crate::ops::delete::DeleteOutcome;
+use crate::ops::delete::{DeleteOutcome, UnprotectOutcome};
 
 impl Outcome for DeleteOutcome {
     fn human(&self, style: &Style) -> String {
@@ -13,6 +13,24 @@ impl Outcome for DeleteOutcome {
             let _ = writeln!(out, "  {f}");
         }
         out.push_str(&super::destroyed(&self.landed.destroyed, style));
+        out
+    }
+}
+
+impl Outcome for UnprotectOutcome {
+    fn human(&self, style: &Style) -> String {
+        let id = format!("{} {}/{}", self.kind, self.namespace, self.name);
+        let Some(commit) = &self.commit else {
+            return format!(
+                "{id} is not deletion-protected: nothing written\n`idp delete {id} --allow-destroy` removes it\n"
+            );
+        };
+        let mut out = format!("{} {id} in {commit}\n", style.yellow("unprotected"));
+        for object in &self.unprotected {
+            let _ = writeln!(out, "  {object}: deletion protection off");
+        }
+        let _ = writeln!(out, "next, once Argo CD has synced it: idp delete {id} --allow-destroy");
+        let _ = writeln!(out, "(an apply or failover before that turns protection back on)");
         out
     }
 }

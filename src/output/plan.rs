@@ -316,6 +316,15 @@ pub fn destroys(destroys: &[Destroy], style: &Style) -> String {
         let owner = d.request.as_deref().map(|r| format!("{r}, ")).unwrap_or_default();
         let _ = writeln!(out, "{} {} {verb}", style.red(mark), style.bold(&d.object));
         let _ = writeln!(out, "      {}", style.dim(&format!("{owner}{}", d.file)));
+        if d.protected {
+            let unprotect =
+                d.request.as_deref().map_or("--unprotect".to_owned(), |r| format!("idp delete {r} --unprotect"));
+            let _ = writeln!(
+                out,
+                "      {}",
+                style.red(&format!("deletion-protected: refused until `{unprotect}` has landed and synced"))
+            );
+        }
     }
     out
 }

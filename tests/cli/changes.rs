@@ -15,10 +15,13 @@ use crate::common::{TestEnv, edit};
 
 const STATE: &str = "state";
 
+/// The example orders-db in staging: production's is deletion-protected,
+/// and these stories delete it.
 fn with_orders_db() -> (TestEnv, String) {
     let env = TestEnv::new();
     env.init_state(STATE);
-    let orders = env.example("orders-db.yaml");
+    let production = env.read(&env.example("orders-db.yaml"));
+    let orders = env.write("orders-db.yaml", edit(&production, "environment: production", "environment: staging"));
     env.idp(&["apply", "-f", &orders, "--yes", "--repo", STATE]).code(0);
     (env, orders)
 }

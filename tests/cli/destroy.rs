@@ -4,6 +4,9 @@
 //! alone is refused with nothing written; `--allow-destroy` lands it and the
 //! commit records each object (`Idp-Destroy`), read back with the git CLI.
 //!
+//! The databases here are in staging: production's are deletion-protected
+//! by the default policy, which no word overrides (tests/cli/protection.rs).
+//!
 //! What this cannot prove offline: that Crossplane deletes the cloud
 //! resource when its claim goes (that is its documented behaviour with the
 //! default deletion policy; no cluster runs here). The terminal path (typing
@@ -13,10 +16,15 @@ use crate::common::{Run, TestEnv, edit};
 
 const STATE: &str = "state";
 
+/// The example orders-db, in staging.
+fn staging_orders_db(env: &TestEnv) -> String {
+    edit(&env.read(&env.example("orders-db.yaml")), "environment: production", "environment: staging")
+}
+
 fn with_orders_db() -> TestEnv {
     let env = TestEnv::new();
     env.init_state(STATE);
-    let orders = env.example("orders-db.yaml");
+    let orders = env.write("orders-db.yaml", staging_orders_db(&env));
     env.idp(&["apply", "-f", &orders, "--yes", "--repo", STATE]).code(0);
     env
 }
@@ -70,7 +78,7 @@ fn an_apply_that_drops_a_secondary_shows_it_in_the_plan_and_needs_the_word() {
     let env = TestEnv::new();
     env.init_state(STATE);
     // orders-db with a drProfile gets a secondary on another cloud and a replication.
-    let plain = env.read(&env.example("orders-db.yaml"));
+    let plain = staging_orders_db(&env);
     let with_dr = env.write("orders-dr.yaml", edit(&plain, "ha: true", "ha: true\n  drProfile: gold"));
     env.idp(&["apply", "-f", &with_dr, "--yes", "--repo", STATE]).code(0);
     // Without it, the primary stays on aws/us-east-1; the secondary and the replication go.

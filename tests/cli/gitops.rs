@@ -117,6 +117,14 @@ impl Sandbox {
         self.git_in(repo, &["show", spec])
     }
 
+    /// `idp delete mysql TARGET --unprotect --yes`, asserting it commits: the first of the
+    /// two commits that remove a production (deletion-protected) database.
+    fn unprotect(&self, target: &str) {
+        let before = self.head(STATE);
+        self.idp(&["delete", "mysql", target, "--unprotect", "--repo", STATE, "--yes"]).code(0);
+        assert_ne!(self.head(STATE), before, "unprotect {target} made no commit");
+    }
+
     /// Applies `files` (already written) with `--yes -o json`, asserting success; the JSON.
     fn apply(&self, files: &[&str], extra: &[&str]) -> Value {
         let mut args = vec!["apply"];
@@ -684,6 +692,7 @@ fn a_request_that_changes_cell_moves_its_member_file() {
     // status and delete find the member file in its new cell.
     let status = s.idp(&["status", "mysql", "team-alpha/orders-db", "--repo", STATE, "-o", "json"]).code(0).json();
     assert!(status["files"].as_array().unwrap().iter().any(|f| f == new_member), "{status:#}");
+    s.unprotect("team-alpha/orders-db");
     s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "--allow-destroy"]).code(0);
     assert!(!s.ls_files(STATE).iter().any(|f| f.starts_with("cells/")), "{:?}", s.ls_files(STATE));
 }
@@ -822,6 +831,8 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
     );
     assert_eq!(s.head(STATE), with_secondary);
 
+    // The secondary is a production database: its protection comes off first.
+    s.unprotect("team-alpha/orders-db");
     let doc = s.apply(&[&without], &["--reschedule", "--allow-destroy"]);
     let result = &doc["results"][0];
     assert_eq!(result["secondary"], Value::Null);
@@ -890,6 +901,8 @@ fn uncommitted_edits_in_managed_paths_block_apply() {
     let s = Sandbox::with_state_repo();
     let orders = s.write("orders-db.yaml", REQUEST);
     s.apply(&[&orders], &[]);
+    // So that the delete below meets the hand edit, not the deletion protection.
+    s.unprotect("team-alpha/orders-db");
     let head = s.head(STATE);
 
     let primary = format!("state/{ORDERS_PRIMARY}");
@@ -1009,6 +1022,13 @@ fn without_a_terminal_apply_and_delete_refuse_unless_yes() {
     assert!(!s.path(&format!("state/{ORDERS_REQUEST}")).exists());
 
     s.apply(&[&orders], &[]);
+    let applied = s.head(STATE);
+    // Both commits of a production database's removal ask.
+    let run = s.idp_stdin(&["delete", "mysql", "team-alpha/orders-db", "--unprotect", "--repo", STATE], "y\n");
+    run.code(1);
+    run.stderr_says("refusing to write without confirmation: not on a terminal");
+    assert_eq!(s.head(STATE), applied);
+    s.unprotect("team-alpha/orders-db");
     let applied = s.head(STATE);
     let run = s.idp_stdin(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE], "y\n");
     run.code(1);
@@ -1553,6 +1573,7 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
     let other = s.write("other-db.yaml", edit(REQUEST, "name: orders-db", "name: other-db"));
     s.apply(&[&orders], &[]);
     s.apply(&[&other], &[]);
+    s.unprotect("team-alpha/orders-db");
     let before = s.head(STATE);
 
     let run = s.idp(&["delete", "mysql", "team-alpha/orders-db", "--repo", STATE, "--yes", "--allow-destroy"]);

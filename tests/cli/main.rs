@@ -28,6 +28,7 @@ mod output;
 mod plan;
 mod plan_contract;
 mod policy;
+mod protection;
 mod records;
 mod remote;
 mod rollback;

@@ -61,6 +61,9 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("failover", "failover --cell payments --env prod --replication-lag 3 --yes --repo state", 0),
     ("failover", "failback --cell payments --env prod --replication-lag 3 --dry-run --repo state", 0),
     ("rollback", "rollback --yes --allow-destroy --repo state", 0),
+    ("error", "delete mysql team-alpha/orders-db --yes --allow-destroy --repo state", 1),
+    ("delete-unprotect", "delete mysql team-alpha/orders-db --unprotect --yes --repo state", 0),
+    ("delete-unprotect", "delete mysql team-alpha/orders-db --unprotect --yes --repo state", 0),
     ("delete", "delete mysql team-alpha/orders-db --yes --allow-destroy --repo state", 0),
     ("init", "init fresh", 0),
     ("error", "plan -f missing.yaml", 1),
@@ -159,7 +162,8 @@ fn nothing_prompts_without_a_terminal() {
             .replace("storageGB: 100", "storageGB: 200"),
     );
     refuses(&format!("apply -f {changed} --repo state"));
-    refuses("delete mysql team-alpha/orders-db --repo state");
+    refuses("delete mysql team-alpha/orders-db --unprotect --repo state");
+    refuses("delete app team-payments/checkout --repo state");
     refuses("rollback --repo state");
     refuses("failover --cell payments --env prod --replication-lag 3 --repo state");
     refuses("init");
@@ -208,10 +212,14 @@ fn payments_cell() -> TestEnv {
 }
 
 /// orders-db applied to a fresh state repo with the test identity.
+/// The example orders-db, in staging: the delete and rollback below remove it in one
+/// commit, which a production database's deletion protection would refuse (its two
+/// commits are in tests/cli/protection.rs).
 fn orders_db() -> TestEnv {
     let env = TestEnv::new();
     env.init_state(STATE);
-    env.example("orders-db.yaml");
+    let text = env.read(&env.example("orders-db.yaml"));
+    env.write("orders-db.yaml", edit(&text, "environment: production", "environment: staging"));
     env.idp(&["apply", "-f", "orders-db.yaml", "--repo", STATE, "--yes"]).code(0);
     env
 }

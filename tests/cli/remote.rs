@@ -32,9 +32,13 @@ const STATE: &str = "state";
 /// How long a spawned pipeline may run before the test kills it and fails.
 const PIPELINE_DEADLINE: Duration = Duration::from_secs(120);
 
-/// The example request (team-alpha/orders-db, cell-us-east, medium, ha → aws/us-east-1).
+/// The example request (team-alpha/orders-db, cell-us-east, medium, ha → aws/us-east-1),
+/// in staging: the delete and rollback tests remove databases in one commit, which a
+/// production one's deletion protection would refuse (tests/cli/protection.rs).
 fn example_request() -> String {
-    std::fs::read_to_string(crate_dir().join("examples/orders-db.yaml")).expect("read examples/orders-db.yaml")
+    let text =
+        std::fs::read_to_string(crate_dir().join("examples/orders-db.yaml")).expect("read examples/orders-db.yaml");
+    edit(&text, "environment: production", "environment: staging")
 }
 
 /// The example request renamed to `name`.
@@ -1118,7 +1122,7 @@ fn history_lists_every_action_newest_first_with_its_fields() {
     for entry in entries.iter().filter(|e| e["action"] == "create") {
         assert_eq!(entry["author"], GIT_NAME, "{entry:#}");
         assert_eq!(entry["kind"], "mysql", "{entry:#}");
-        assert_eq!(entry["environment"], "production", "{entry:#}");
+        assert_eq!(entry["environment"], "staging", "{entry:#}");
         assert_eq!(entry["policy_version"], POLICY_VERSION, "{entry:#}");
         let placement = entry["placement"].as_str().unwrap_or_else(|| panic!("no placement: {entry:#}"));
         // The placement and cell history names are the ones in the placement record

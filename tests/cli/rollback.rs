@@ -17,14 +17,16 @@ const STATE: &str = "state";
 /// The files of team-y/b-db that a revert landing on look-alikes changes.
 const B_REQUEST: &str = "requests/team-y/mysql-b-db.yaml";
 const B_CLAIM: &str = "platform/team-y/mysql-b-db/primary.yaml";
-const B_MEMBER: &str = "cells/cell-us-east/production/members/team-y/mysql-b-db.yaml";
+const B_MEMBER: &str = "cells/cell-us-east/staging/members/team-y/mysql-b-db.yaml";
 const A_REQUEST: &str = "requests/team-x/mysql-a-db.yaml";
 const A_CLAIM: &str = "platform/team-x/mysql-a-db/primary.yaml";
 
-/// REQUEST (cell-us-east, medium, production, ha) as `namespace/name` of `size`, with a
-/// drProfile when given.
+/// REQUEST (cell-us-east, medium, ha) in staging as `namespace/name` of `size`, with a
+/// drProfile when given. Staging: the stories delete databases in one commit, which a
+/// production one's deletion protection would refuse (tests/cli/protection.rs).
 fn database(namespace: &str, name: &str, size: &str, dr_profile: Option<&str>) -> String {
     let text = edit(REQUEST, "name: orders-db", &format!("name: {name}"));
+    let text = edit(&text, "environment: production", "environment: staging");
     let text = edit(&text, "namespace: team-alpha", &format!("namespace: {namespace}"));
     let mut text = edit(&text, "size: large", &format!("size: {size}"));
     if let Some(profile) = dr_profile {
@@ -177,7 +179,7 @@ fn a_conflict_names_only_the_files_of_the_reverted_commit() {
     assert_eq!(
         listed,
         [
-            "cells/cell-us-east/production/members/team-x/mysql-a-db.yaml",
+            "cells/cell-us-east/staging/members/team-x/mysql-a-db.yaml",
             "platform/team-x/mysql-a-db/secondary.yaml",
             "requests/team-x/mysql-a-db.yaml",
         ]
