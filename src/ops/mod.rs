@@ -294,7 +294,7 @@ pub enum Error {
     #[diagnostic(
         code(idp::plan::provider_refuses),
         help(
-            "the provider can only replace what these fields configure, and upjet refuses such a change rather than replace: the resource would stay Synced=False, blocking every later update of it (a failover's fence included). Keep the value as it is (revert the request or policy change that asks for it); moving a database's data to a new resource is a later `idp migrate`. Nothing was written"
+            "the provider can only replace what these fields configure, and upjet refuses such a change rather than replace: the resource would stay Synced=False, blocking every later update of it (a failover's fence included). Keep the value as it is (revert the change that asks for it: the request, or its placement record); moving a database's data to a new resource is a later `idp migrate`. Nothing was written"
         )
     )]
     ProviderRefuses { request: String, object: String, forces: Vec<String> },

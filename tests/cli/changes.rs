@@ -146,6 +146,9 @@ fn a_change_the_provider_can_only_replace_is_refused_naming_the_field_and_its_so
     );
     assert_eq!(env.head(STATE), head, "nothing was committed");
     env.assert_clean(STATE);
+    let human = env.idp(&["plan", "-f", &analytics, "--repo", STATE, "--color", "never"]);
+    human.code(1);
+    crate::common::assert_human_snapshot!("plan_refuses_a_replacement_the_provider_refuses", human);
 }
 
 #[test]
