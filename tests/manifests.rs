@@ -1479,26 +1479,36 @@ fn is_dns_label(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-/// Every `name` under a `...Ref` or `...Refs` key, with the path where it was found.
-fn reference_names(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+/// Every crossplane-runtime reference (the object under a `...Ref` key, or each one of a
+/// `...Refs` list) at any depth, with its path: `spec.forProvider.defaultPoolIdsRefs[1]`.
+fn references<'a>(value: &'a Value, path: &str, out: &mut Vec<(String, &'a Value)>) {
     match value {
         Value::Object(fields) => {
             for (key, field) in fields {
                 let at = format!("{path}.{key}");
-                let refs: Vec<&Value> = if key.ends_with("Ref") {
-                    vec![field]
+                if key.ends_with("Ref") {
+                    out.push((at, field));
                 } else if key.ends_with("Refs") {
-                    field.as_array().into_iter().flatten().collect()
+                    out.extend(
+                        field.as_array().into_iter().flatten().enumerate().map(|(i, r)| (format!("{at}[{i}]"), r)),
+                    );
                 } else {
-                    reference_names(field, &at, out);
-                    continue;
-                };
-                out.extend(refs.iter().filter_map(|r| r["name"].as_str()).map(|n| (at.clone(), n.to_owned())));
+                    references(field, &at, out);
+                }
             }
         }
-        Value::Array(items) => items.iter().for_each(|item| reference_names(item, path, out)),
+        Value::Array(items) => {
+            items.iter().enumerate().for_each(|(i, item)| references(item, &format!("{path}[{i}]"), out))
+        }
         _ => {}
     }
+}
+
+/// Every `name` under a `...Ref` or `...Refs` key, with the path where it was found.
+fn reference_names(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    let mut refs = Vec::new();
+    references(value, path, &mut refs);
+    out.extend(refs.into_iter().filter_map(|(at, r)| Some((at, r["name"].as_str()?.to_owned()))));
 }
 
 #[test]
@@ -1732,6 +1742,51 @@ fn traffic_templates_refuse_what_idp_would_never_pass() {
         ctx["traffic"].as_object_mut().unwrap().remove("healthCheck");
         assert!(render_traffic(provider, &ctx).is_err(), "{provider} rendered without traffic.healthCheck");
     }
+}
+
+/// Each traffic provider's CRDs under ../shared/schemas/providers/ (its README says which tag):
+/// provider-upjet-aws v1.20.1 and cdloh/provider-cloudflare v0.1.0, the versions
+/// manifests/crossplane/providers.yaml installs; oracle/crossplane-provider-oci v0.0.2, the
+/// only tagged OCI CRDs there (the packages installed are ghcr.io/oracle/provider-oci-*:v1.4.0).
+const TRAFFIC_PROVIDER_CRDS: &[(&str, &str)] = &[("cloudflare", "cf"), ("oci-dns", "oci"), ("route53", "aws")];
+
+#[test]
+fn traffic_templates_match_the_pinned_provider_crds() {
+    let dir = crate_dir().join("../shared/schemas/providers");
+    if !dir.is_dir() {
+        eprintln!("skipped: ../shared/schemas/providers not found; traffic documents are not checked against CRDs");
+        return;
+    }
+    let mut problems = Vec::new();
+    for &(provider, _) in TRAFFIC_PROVIDERS {
+        let (_, folder) = TRAFFIC_PROVIDER_CRDS
+            .iter()
+            .find(|(p, _)| *p == provider)
+            .unwrap_or_else(|| panic!("{provider} has no CRD folder in TRAFFIC_PROVIDER_CRDS"));
+        let mut files: Vec<PathBuf> = fs::read_dir(dir.join(folder))
+            .unwrap_or_else(|e| panic!("read providers/{folder}: {e}"))
+            .map(|entry| entry.expect("directory entry").path())
+            .collect();
+        files.sort();
+        let crds: Vec<Value> = files.iter().flat_map(|file| parse_yaml(file)).collect();
+        for active in ["primary", "secondary"] {
+            for doc in traffic_docs(provider, active) {
+                let origin = format!("{provider} (activeSide {active}) {}", doc["metadata"]["name"]);
+                let group = doc["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(g, _)| g);
+                match crds
+                    .iter()
+                    .find(|crd| crd["spec"]["group"] == group && crd["spec"]["names"]["kind"] == doc["kind"])
+                {
+                    Some(crd) => problems.extend(prefixed(&origin, crd_schema::validate_against_crd(crd, &doc))),
+                    None => problems.push(format!(
+                        "{origin}: no CRD for {} {} in providers/{folder}",
+                        doc["apiVersion"], doc["kind"]
+                    )),
+                }
+            }
+        }
+    }
+    report(&problems);
 }
 
 // ---------------------------------------------------------------------------------------
