@@ -1789,6 +1789,81 @@ fn traffic_templates_match_the_pinned_provider_crds() {
     report(&problems);
 }
 
+/// A reference whose target differs between the two sides' renders must carry
+/// `policy: {resolve: Always}`, or a failover changes its `name` and nothing in the cloud.
+///
+/// It encodes crossplane-runtime `pkg/reference/reference.go`, `ResolutionRequest.IsNoOp` and
+/// `MultiResolutionRequest.IsNoOp`, identical in the versions the pinned providers build with
+/// (v0.19.0-rc.0.0.20221012013934-bce61005a175 for cdloh/provider-cloudflare v0.1.0, v1.17.0
+/// for provider-upjet-aws v1.20.1, v1.20.0 for oracle/crossplane-provider-oci): once the
+/// resolved field (`healthCheckId`, `defaultPoolIds`) holds a value, resolution is a no-op
+/// unless the reference's policy (in a list: any one reference's) says `resolve: Always`. The
+/// managed reconciler (`pkg/reconciler/managed/reconciler.go`) calls `ResolveReferences` on
+/// every reconcile, but that no-op keeps what the first target resolved to. Here every
+/// reference of a list must say it, not just one, so that one entry read alone tells the truth.
+///
+/// What it cannot prove without a cluster: that the running providers honour the policy. Their
+/// generated resolvers (`zz_generated.resolvers.go` of each pinned tag) hand the whole
+/// reference, policy included, to `Resolve`/`ResolveMultiple`, and their CRDs declare
+/// `policy.resolve` (`traffic_templates_match_the_pinned_provider_crds`); that was read from
+/// source, not run. A reference only one render has is a problem too: nothing clears the
+/// field it resolved into when it goes. A document only one render has is created with the
+/// move and resolves its references then; it is not judged. Nor are `...Selector` fields: no
+/// template uses one.
+#[test]
+fn traffic_references_that_move_at_failover_resolve_always() {
+    let refs_of = |doc: &Value| {
+        let mut refs = Vec::new();
+        references(&doc["spec"], "spec", &mut refs);
+        refs.into_iter().map(|(path, r)| (path, r.clone())).collect::<BTreeMap<String, Value>>()
+    };
+    let mut problems = Vec::new();
+    for &(provider, _) in TRAFFIC_PROVIDERS {
+        let (primary, secondary) = (traffic_docs(provider, "primary"), traffic_docs(provider, "secondary"));
+        let mut seen = 0;
+        for doc in &primary {
+            let name = doc["metadata"]["name"].as_str().unwrap_or_default();
+            let Some(other) = secondary.iter().find(|d| d["metadata"]["name"] == name) else { continue };
+            let (before, after) = (refs_of(doc), refs_of(other));
+            seen += before.len();
+            for path in before.keys().chain(after.keys()).collect::<BTreeSet<_>>() {
+                let (a, b) = (before.get(path), after.get(path));
+                if a.map(|r| &r["name"]) == b.map(|r| &r["name"]) {
+                    continue;
+                }
+                let target = |r: Option<&Value>| r.map_or("nothing".to_owned(), |r| r["name"].to_string());
+                if a.is_none() || b.is_none() {
+                    // Nothing clears the field a reference resolved into when the reference goes.
+                    problems.push(format!(
+                        "{provider} {name}: {path} names {} with the primary active and {} with the secondary \
+                         active; a reference must stay and change its target, or its resolved value outlives it",
+                        target(a),
+                        target(b)
+                    ));
+                    continue;
+                }
+                let lacking: Vec<&str> = [("primary", a), ("secondary", b)]
+                    .into_iter()
+                    .filter(|(_, r)| r.is_some_and(|r| r["policy"]["resolve"] != "Always"))
+                    .map(|(active, _)| active)
+                    .collect();
+                if !lacking.is_empty() {
+                    problems.push(format!(
+                        "{provider} {name}: {path} names {} with the primary active and {} with the secondary \
+                         active, but has no policy.resolve: Always with the {} active, so the provider keeps \
+                         the value it resolved first",
+                        target(a),
+                        target(b),
+                        lacking.join(" or the ")
+                    ));
+                }
+            }
+        }
+        assert!(seen > 0, "{provider}: no references found; the walker or the template changed");
+    }
+    report(&problems);
+}
+
 // ---------------------------------------------------------------------------------------
 // App templates (templates/app/)
 // ---------------------------------------------------------------------------------------
