@@ -69,6 +69,20 @@ pub fn platform_dir(kind: Kind, namespace: &str, name: &str) -> String {
     format!("platform/{namespace}/{kind}-{name}")
 }
 
+/// `platform/<namespace>/namespace.yaml`: the Namespace that a team's
+/// claims live in on the management cluster, shared by its databases (so
+/// owned by none of them).
+pub fn namespace_path(namespace: &str) -> String {
+    format!("platform/{namespace}/namespace.yaml")
+}
+
+/// Whether a path is a namespace's manifest ([`namespace_path`]).
+pub fn is_namespace_path(path: &str) -> bool {
+    path.strip_prefix("platform/")
+        .and_then(|rest| rest.strip_suffix("/namespace.yaml"))
+        .is_some_and(|namespace| !namespace.is_empty() && !namespace.contains('/'))
+}
+
 /// A database's claim on one side: `platform/<ns>/mysql-<name>/<side>.yaml`.
 pub fn claim_path(namespace: &str, name: &str, side: Side) -> String {
     format!("{}/{}.yaml", platform_dir(Kind::MySql, namespace, name), side.as_str())

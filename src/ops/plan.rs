@@ -1,6 +1,6 @@
 //! `idp plan`: validate, schedule (sticky first), and say what would change.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -48,6 +48,9 @@ pub struct Prepared {
     /// Every manifest the requests render to (changed or not), when
     /// `keep_rendered` asked for them.
     pub rendered: Vec<RenderedFile>,
+    /// The namespaces whose Namespace manifest this plan has looked for
+    /// (and written, when the state repo lacked it).
+    namespaces: BTreeSet<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,6 +136,7 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
         files: Vec::new(),
         before: BTreeMap::new(),
         rendered: Vec::new(),
+        namespaces: BTreeSet::new(),
     };
     let mut cells = Cells::new(ctx);
     // Databases first, so that apps in the same invocation follow them;
@@ -398,6 +402,18 @@ impl Planner<'_> {
             }
             changes.push(Change { action, path: path.clone() });
             prepared.files.push(FileChange::upsert(path, content));
+        }
+        // A database's claims need their namespace on the management cluster:
+        // written with the first database of a namespace (or the first plan
+        // of one in a repo that predates it), never removed.
+        if request.kind == Kind::MySql && prepared.namespaces.insert(request.namespace.clone()) {
+            let path = layout::namespace_path(&request.namespace);
+            if ctx.read(&path)?.is_none() {
+                let content = crate::render::namespace_manifest(&request.namespace);
+                objects.file(&path, Vec::new(), manifest_documents(&path, Some(content.as_bytes())));
+                changes.push(Change { action: ChangeAction::Create, path: path.clone() });
+                prepared.files.push(FileChange::upsert(path, content.into_bytes()));
+            }
         }
         // Files of this request that it no longer renders (a dropped
         // secondary), and the membership of a cell it left.

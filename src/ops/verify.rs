@@ -71,6 +71,8 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let mut as_rendered: BTreeSet<String> = BTreeSet::new();
     let mut warnings = Vec::new();
     let mut requests = 0;
+    // The namespaces that hold claims: each needs its Namespace manifest.
+    let mut claim_namespaces: BTreeSet<String> = BTreeSet::new();
     for path in files.keys().filter(|p| layout::is_request_path(p)) {
         let bytes = read(path)?.unwrap_or_default();
         expected.insert(path.clone());
@@ -88,6 +90,9 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             }
         };
         requests += 1;
+        if request.kind == Kind::MySql {
+            claim_namespaces.insert(request.namespace.clone());
+        }
         if layout::request_path(request.kind, &request.namespace, &request.name) != *path {
             error(path, format!("holds {} {}, which belongs in another file", request.kind, request.id()));
             continue;
@@ -224,6 +229,21 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         }
     }
 
+    // A namespace outlives its last database (Argo CD never deletes it):
+    // its manifest is nobody's orphan.
+    expected.extend(files.keys().filter(|p| layout::is_namespace_path(p)).cloned());
+    for namespace in &claim_namespaces {
+        let path = layout::namespace_path(namespace);
+        if read(&path)?.is_none_or(|b| b != crate::render::namespace_manifest(namespace).as_bytes()) {
+            error(
+                &path,
+                format!(
+                    "is missing or edited: the claims of namespace {namespace} cannot sync without it (re-apply any of its databases)"
+                ),
+            );
+        }
+        expected.insert(path);
+    }
     let location = layout::CATALOG_LOCATION_PATH;
     expected.insert(location.to_owned());
     if requests > 0 && read(location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {

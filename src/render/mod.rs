@@ -365,11 +365,40 @@ pub struct RenderInput<'a> {
     pub unprotect: bool,
 }
 
+/// The Namespace a team's claims live in on the management cluster: Argo
+/// CD creates no namespace for the objects of a multi-namespace
+/// Application (`CreateNamespace=true` covers only its destination), so
+/// without it the first sync fails with `namespaces "<ns>" not found`. It
+/// syncs in the first wave, and Argo CD never prunes or deletes it
+/// (gitops-engine `pkg/sync/common/types.go`: `Prune=false`, `Delete=false`;
+/// argo-cd `controller/appcontroller.go` `shouldBeDeleted`): deleting a
+/// namespace deletes every claim in it, databases and all. Not a template:
+/// one fixed shape, whatever a state repo overrides.
+pub fn namespace_manifest(namespace: &str) -> String {
+    let quoted = serde_json::to_string(namespace).unwrap_or_default();
+    format!(
+        "# The namespace of {namespace}'s claims on the management cluster. idp writes it\n\
+         # with the namespace's first database and never removes it.\n\
+         apiVersion: v1\n\
+         kind: Namespace\n\
+         metadata:\n  \
+           name: {quoted}\n  \
+           labels:\n    \
+             app.kubernetes.io/managed-by: \"idp\"\n  \
+           annotations:\n    \
+             argocd.argoproj.io/sync-wave: \"{}\"\n    \
+             argocd.argoproj.io/sync-options: \"Prune=false,Delete=false\"\n",
+        SyncWave::Namespace.as_str()
+    )
+}
+
 /// Argo CD sync waves: the fence first, then the data (the writable
 /// database, replication), then compute, then traffic, so that a failover
 /// never has two writers.
 #[derive(Clone, Copy)]
 pub enum SyncWave {
+    /// The namespaces the claims live in.
+    Namespace,
     Fence,
     Data,
     Compute,
@@ -379,6 +408,7 @@ pub enum SyncWave {
 impl SyncWave {
     pub fn as_str(self) -> &'static str {
         match self {
+            SyncWave::Namespace => "-2",
             SyncWave::Fence => "-1",
             SyncWave::Data => "0",
             SyncWave::Compute => "1",

@@ -42,13 +42,11 @@ fn a_new_database_is_a_create_and_a_resize_an_update_in_place_naming_the_field()
     let orders = env.example("orders-db.yaml");
     let plan = env.idp(&["plan", "-f", &orders, "--repo", STATE, "-o", "json"]);
     let doc = plan.json();
-    let created = objects(&doc);
-    assert_eq!(created.len(), 1, "{doc:#}");
-    assert_eq!(created[0]["action"], "create");
-    assert_eq!(
-        (created[0]["kind"].as_str(), created[0]["name"].as_str()),
-        (Some("MySQLInstanceClaim"), Some("orders-db"))
-    );
+    let created: Vec<(&str, &str, &str)> = objects(&doc)
+        .iter()
+        .map(|o| (o["action"].as_str().unwrap(), o["kind"].as_str().unwrap(), o["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(created, [("create", "MySQLInstanceClaim", "orders-db"), ("create", "Namespace", "team-alpha")]);
     env.idp(&["apply", "-f", &orders, "--yes", "--repo", STATE]).code(0);
 
     let bigger = env.write("orders-db.yaml", edit(&env.read("orders-db.yaml"), "storageGB: 100", "storageGB: 200"));

@@ -27,6 +27,11 @@ const ORDERS_MEMBER: &str = "cells/cell-us-east/production/members/team-alpha/my
 /// orders-db's Backstage entity.
 const ORDERS_CATALOG: &str = "catalog/team-alpha/mysql-orders-db.yaml";
 const ORDERS_FILES: [&str; 5] = [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_CATALOG, ORDERS_PRIMARY];
+/// team-alpha's Namespace: written with its first database, never removed.
+const ORDERS_NAMESPACE: &str = "platform/team-alpha/namespace.yaml";
+/// What orders-db's apply writes as the first database of team-alpha.
+const ORDERS_FIRST_FILES: [&str; 6] =
+    [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_CATALOG, ORDERS_PRIMARY, ORDERS_NAMESPACE];
 
 /// The files `idp init` commits.
 const INIT_FILES: [&str; 6] = [
@@ -361,7 +366,7 @@ fn apply_writes_one_commit_in_the_layout_with_trailers() {
     assert_eq!(at(&result["placement"]), "aws/us-east-1");
 
     // One commit, exactly the request's four files, committed as the repo's user.
-    assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FILES));
+    assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FIRST_FILES));
     assert_eq!(s.git_in(STATE, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"]).trim(), {
         format!("{GIT_IDENTITY}|{GIT_IDENTITY}")
     });
@@ -379,7 +384,7 @@ fn apply_writes_one_commit_in_the_layout_with_trailers() {
     // The work tree follows the commit, and the index knows the files.
     s.assert_clean(STATE);
     let mut expected_files: Vec<&str> = INIT_FILES.to_vec();
-    expected_files.extend(ORDERS_FILES);
+    expected_files.extend(ORDERS_FIRST_FILES);
     assert_eq!(s.ls_files(STATE), sorted(&expected_files));
     s.assert_fsck(STATE);
 
@@ -487,6 +492,7 @@ fn apply_of_the_flat_form_writes_secondary_and_replication() {
             "platform/team-payments/mysql-payments-db/primary.yaml",
             "platform/team-payments/mysql-payments-db/secondary.yaml",
             "platform/team-payments/mysql-payments-db/replication.yaml",
+            "platform/team-payments/namespace.yaml",
         ])
     );
     assert_eq!(s.title(STATE, "HEAD"), "idp: create mysql team-payments/payments-db on aws/us-east-1");
@@ -545,11 +551,12 @@ fn apply_of_several_requests_is_one_commit() {
         s.trailers(STATE, "HEAD").into_iter().filter(|t| t.starts_with("Idp-Request:")).collect();
     assert_eq!(requests, ["Idp-Request: mysql team-gamma/inventory-db", "Idp-Request: mysql team-gamma/ledger-db"]);
     let changed = s.changed_paths(STATE, "HEAD");
-    // Per request: request, placement, member, catalog entity, primary, secondary, replication.
-    assert_eq!(changed.len(), 14, "{changed:#?}");
-    assert!(
-        changed.iter().all(|p| p.contains("team-gamma/mysql-inventory-db") || p.contains("team-gamma/mysql-ledger-db"))
-    );
+    // Per request: request, placement, member, catalog entity, primary, secondary, replication;
+    // and their namespace's manifest, once.
+    assert_eq!(changed.len(), 15, "{changed:#?}");
+    assert!(changed.iter().all(|p| p.contains("team-gamma/mysql-inventory-db")
+        || p.contains("team-gamma/mysql-ledger-db")
+        || p == "platform/team-gamma/namespace.yaml"));
     s.assert_clean(STATE);
 }
 
@@ -808,7 +815,8 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
     assert_eq!(at(&doc["results"][0]["secondary"]), "gcp/us-central1");
     let secondary = "platform/team-alpha/mysql-orders-db/secondary.yaml";
     let replication = "platform/team-alpha/mysql-orders-db/replication.yaml";
-    // Adding the secondary and dropping it again touch the same files.
+    // Adding the secondary and dropping it again touch the same files (the
+    // first apply also wrote the namespace's manifest, which stays).
     let every_file = sorted(&[
         ORDERS_REQUEST,
         ORDERS_PLACEMENT,
@@ -818,7 +826,10 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
         secondary,
         replication,
     ]);
-    assert_eq!(s.changed_paths(STATE, "HEAD"), every_file);
+    let mut first = every_file.clone();
+    first.push(ORDERS_NAMESPACE.to_owned());
+    first.sort();
+    assert_eq!(s.changed_paths(STATE, "HEAD"), first);
     let with_secondary = s.head(STATE);
 
     let without = s.write("orders-db.yaml", REQUEST);
@@ -880,7 +891,7 @@ fn apply_into_a_bare_repository() {
     assert_eq!(s.git(&["--git-dir", "state.git", "rev-parse", "refs/heads/main"]).trim(), head);
     assert_eq!(s.git(&["--git-dir", "state.git", "rev-list", "--count", "HEAD"]).trim(), "2");
     let mut expected: Vec<&str> = INIT_FILES.to_vec();
-    expected.extend(ORDERS_FILES);
+    expected.extend(ORDERS_FIRST_FILES);
     assert_eq!(ls_tree(&s), sorted(&expected));
     assert_eq!(s.git(&["--git-dir", "state.git", "show", &format!("HEAD:{ORDERS_REQUEST}")]), REQUEST);
     assert_eq!(
@@ -959,7 +970,7 @@ fn edits_outside_managed_paths_do_not_block_apply_and_are_kept() {
     s.write("state/README.md", &readme);
     let orders = s.write("orders-db.yaml", REQUEST);
     s.apply(&[&orders], &[]);
-    assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FILES));
+    assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FIRST_FILES));
     assert_eq!(s.read("state/README.md"), readme);
     assert_eq!(s.git_in(STATE, &["status", "--porcelain", "--untracked-files=all"]), " M README.md\n");
 }
@@ -1055,11 +1066,11 @@ fn plan_against_the_repo_shows_creates_then_nothing_then_a_diff() {
     let result = &run.json()["results"][0];
     assert_eq!(result["status"], "create");
     assert_eq!(result["sticky"], false);
-    assert_eq!(changes(result), creates(&ORDERS_FILES));
+    assert_eq!(changes(result), creates(&ORDERS_FIRST_FILES));
     let table = s.idp(&["plan", "-f", &orders, "--repo", STATE]);
     table.code(0);
     assert_eq!(line_starting(&table.stdout, "CHANGE").split_whitespace().collect::<Vec<_>>(), ["CHANGE", "PATH"]);
-    for path in ORDERS_FILES {
+    for path in ORDERS_FIRST_FILES {
         assert_eq!(line_starting(&table.stdout, &format!("create  {path}")), format!("create  {path}"));
     }
     assert_eq!(s.head(STATE), head, "plan writes nothing");
@@ -1474,7 +1485,7 @@ fn a_benign_template_override_is_used_by_apply() {
     commit_template(&s, "mysql/claim.yaml.j2", &template);
     let orders = s.write("orders-db.yaml", REQUEST);
     s.apply(&[&orders], &[]);
-    assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FILES));
+    assert_eq!(s.changed_paths(STATE, "HEAD"), sorted(&ORDERS_FIRST_FILES));
     let claim = yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_PRIMARY}")));
     assert_eq!(claim["metadata"]["annotations"]["example.org/owner"], "dba-team");
     assert!(claim["metadata"]["annotations"]["platform.example.org/placement-reason"].is_string());
@@ -1598,6 +1609,7 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
         "platform/team-alpha/mysql-other-db/primary.yaml",
         "cells/cell-us-east/production/members/team-alpha/mysql-other-db.yaml",
         "catalog/team-alpha/mysql-other-db.yaml",
+        ORDERS_NAMESPACE,
     ]);
     assert_eq!(s.ls_files(STATE), sorted(&remaining));
     assert!(!s.path("state/platform/team-alpha/mysql-orders-db").exists());
@@ -1629,7 +1641,7 @@ fn git_revert_of_an_apply_forgets_the_placement() {
     let result = &run.json()["results"][0];
     assert_eq!(result["status"], "create");
     assert_eq!(result["sticky"], false);
-    assert_eq!(changes(result), creates(&ORDERS_FILES));
+    assert_eq!(changes(result), creates(&ORDERS_FIRST_FILES));
 
     let status = s.idp(&["status", "mysql", "team-alpha/orders-db", "--repo", STATE, "-o", "json"]);
     status.code(1);

@@ -24,6 +24,7 @@ mod governance;
 mod help;
 mod identity;
 mod init;
+mod namespaces;
 mod output;
 mod plan;
 mod plan_contract;

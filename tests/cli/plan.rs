@@ -57,6 +57,7 @@ fn kubernetes_form_is_placed_on_the_best_candidate_that_passes_the_gates() {
             { "action": "create", "path": "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "catalog/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "platform/team-alpha/mysql-orders-db/primary.yaml" },
+            { "action": "create", "path": "platform/team-alpha/namespace.yaml" },
         ])
     );
 

@@ -210,7 +210,11 @@ fn unprotect_commits_only_the_claims_then_delete_with_allow_destroy_lands() {
     trailers.sort();
     assert_eq!(trailers, destroyed);
     assert!(run.json()["landed"]["destroyed"].as_array().unwrap().iter().all(|d| d["protected"] == false));
-    assert_eq!(env.git_in(STATE, &["ls-tree", "-r", "--name-only", "HEAD", "platform/"]), "");
+    // Only the namespace's manifest stays: Argo CD never deletes a namespace.
+    assert_eq!(
+        env.git_in(STATE, &["ls-tree", "-r", "--name-only", "HEAD", "platform/"]),
+        "platform/team-payments/namespace.yaml\n"
+    );
     env.assert_clean(STATE);
 }
 

@@ -64,6 +64,10 @@ fn request_status(status: &str, namespace: &str, name: &str) -> Vec<(String, Str
     v
 }
 
+/// team-alpha's Namespace manifest: written by the first of its databases
+/// to land, never removed; no request's own file.
+const TEAM_ALPHA_NAMESPACE: &str = "platform/team-alpha/namespace.yaml";
+
 /// The request names the rollback, history and delete tests use.
 const ABC: [&str; 3] = ["db-a", "db-b", "db-c"];
 
@@ -163,7 +167,10 @@ impl Sandbox {
     /// `name_status` without the cell-state files (`cells/...`), which applies, deletes
     /// and reverts also update; `assert_cell_changes` and `cell_members` check those.
     fn request_changes(&self, repo: &str, commit: &str) -> Vec<(String, String)> {
-        self.name_status(repo, commit).into_iter().filter(|(_, path)| !path.starts_with("cells/")).collect()
+        self.name_status(repo, commit)
+            .into_iter()
+            .filter(|(_, path)| !path.starts_with("cells/") && path != TEAM_ALPHA_NAMESPACE)
+            .collect()
     }
 
     /// A commit changed no cell state but under `cell_dir` (its request's cell).
@@ -380,6 +387,11 @@ fn concurrent_pushes_of_distinct_requests_all_land_on_a_linear_history() {
         assert_eq!(s.request_changes(REMOTE, commit), request_status("A", "team-alpha", &name), "{commit} ({title})");
         s.assert_cell_changes(REMOTE, commit, US_EAST);
     }
+    // The namespace's manifest, which every pipeline's first attempt wrote, landed once.
+    let adding_namespace = on_main
+        .iter()
+        .filter(|c| s.name_status(REMOTE, c).contains(&("A".to_owned(), TEAM_ALPHA_NAMESPACE.to_owned())));
+    assert_eq!(adding_namespace.count(), 1);
     // The cell state, which every pipeline updated, lists all of them.
     let all: Vec<String> = (1..=PIPELINES).map(|i| format!("team-alpha/db-{i}")).collect();
     let names: Vec<String> = (1..=PIPELINES).map(|i| format!("db-{i}")).collect();
