@@ -1920,3 +1920,79 @@ fn deployment_template_quotes_every_value() {
     assert_eq!(container["image"], ctx["request"]["image"]);
     assert_eq!(container["envFrom"][0]["secretRef"]["name"], "db: {x}\n- y");
 }
+
+// ---------------------------------------------------------------------------------------
+// What the providers keep: names, disk sizes and regions a later change must not fight
+// ---------------------------------------------------------------------------------------
+
+const EXTERNAL_NAME_PATH: &str = "metadata.annotations[crossplane.io/external-name]";
+
+/// Every composed resource of `group`/`kind` in the Compositions of the `composite_kind`
+/// XRD: (the Composition's origin, the resource template, its patches with patch sets
+/// expanded).
+fn composed_resources<'a>(
+    docs: &'a [(String, Value)],
+    composite_kind: &str,
+    group: &str,
+    kind: &str,
+) -> Vec<(&'a str, &'a Value, Vec<&'a Value>)> {
+    let mut out = Vec::new();
+    for (origin, composition) in compositions_for(docs, composite_kind) {
+        for step in composition["spec"]["pipeline"].as_array().into_iter().flatten() {
+            let input = &step["input"];
+            for resource in input["resources"].as_array().into_iter().flatten() {
+                let base = &resource["base"];
+                let in_group = base["apiVersion"].as_str().is_some_and(|v| v.starts_with(&format!("{group}/")));
+                if in_group && base["kind"] == kind {
+                    out.push((origin.as_str(), resource, expanded_patches(resource, &input["patchSets"])));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The pinned provider CRD at ../shared/schemas/providers/<file>, or None (said on stderr).
+fn provider_crd(file: &str) -> Option<Value> {
+    let path = crate_dir().join("../shared/schemas/providers").join(file);
+    if !path.is_file() {
+        eprintln!("skipped: {} not found; the field was not checked against the provider CRD", path.display());
+        return None;
+    }
+    Some(parse_yaml(&path).remove(0))
+}
+
+/// provider-aws maps aws_db_instance to IdentifierFromProvider (config/externalname.go): the
+/// Instance's external-name is the DBI resource ID the provider writes back after creation,
+/// so `idp-<name>` patched there never named the instance (it got a generated identifier).
+/// The name is `spec.forProvider.identifier`, which terraform-provider-aws renames in place
+/// (force-new.yaml has the row and its source).
+#[test]
+fn rds_instance_is_named_by_its_identifier_not_its_external_name() {
+    let docs = crossplane_manifests();
+    let instances = composed_resources(&docs, "XMySQLInstance", "rds.aws.upbound.io", "Instance");
+    assert_eq!(instances.len(), 1, "one RDS Instance in the MySQL Compositions");
+    let (origin, resource, patches) = &instances[0];
+    let named: Vec<&&Value> = patches.iter().filter(|p| p["toFieldPath"] == "spec.forProvider.identifier").collect();
+    assert_eq!(named.len(), 1, "{origin}: the Instance takes its identifier from exactly one patch");
+    assert_eq!(named[0]["type"], "FromCompositeFieldPath", "{origin}");
+    assert_eq!(named[0]["fromFieldPath"], "metadata.name", "{origin}: the composite's name never changes");
+    assert_eq!(
+        named[0]["transforms"],
+        json!([{"type": "string", "string": {"type": "Format", "fmt": "idp-%s"}}]),
+        "{origin}: idp-<composite name>, the leading letter RDS requires"
+    );
+    let external: Vec<&&Value> = patches.iter().filter(|p| p["toFieldPath"] == EXTERNAL_NAME_PATH).collect();
+    assert!(external.is_empty(), "{origin}: the Instance's external-name is the provider's, not patched: {external:?}");
+    let base = &resource["base"];
+    assert!(
+        base["metadata"]["annotations"].get("crossplane.io/external-name").is_none(),
+        "{origin}: the Instance base sets an external-name"
+    );
+    assert!(value_at(base, "spec.forProvider.identifier").is_none(), "{origin}: the base hard-codes an identifier");
+
+    let Some(crd) = provider_crd("aws/rds.aws.upbound.io_instances.yaml") else { return };
+    let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
+    let field = crd_field(&crd, version, "spec.forProvider.identifier");
+    assert_eq!(field.map(|f| &f["type"]), Some(&json!("string")), "the pinned Instance CRD {version}: {field:?}");
+}
