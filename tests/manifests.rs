@@ -1996,3 +1996,48 @@ fn rds_instance_is_named_by_its_identifier_not_its_external_name() {
     let field = crd_field(&crd, version, "spec.forProvider.identifier");
     assert_eq!(field.map(|f| &f["type"]), Some(&json!("string")), "the pinned Instance CRD {version}: {field:?}");
 }
+
+/// Cloud SQL grows a disk with `diskAutoresize` on its own (the provider's default), and the
+/// Google provider can only shrink one by replacing the instance (force-new.yaml,
+/// `settings.diskSize`, `when: decrease`), which upjet refuses: after the first growth, a
+/// size patched from the claim is a shrink, and the instance takes no later update, the
+/// failover's write fence included. So a DatabaseInstance whose disk size comes from the
+/// claim has autoresize off, and nothing else writes either field. (`spec.initProvider` is
+/// no way out at the pinned upjet and provider: manifests/README.md, "Cloud SQL disk size".)
+#[test]
+fn cloud_sql_disk_is_sized_by_the_claim_alone() {
+    let docs = crossplane_manifests();
+    let instances = composed_resources(&docs, "XMySQLInstance", "sql.gcp.upbound.io", "DatabaseInstance");
+    assert!(!instances.is_empty(), "no Cloud SQL DatabaseInstance in the MySQL Compositions");
+    let mut problems = Vec::new();
+    for (origin, resource, patches) in &instances {
+        let writes = |path: &str| patches.iter().filter(|p| p["toFieldPath"] == path).count();
+        let sized: Vec<&&Value> =
+            patches.iter().filter(|p| p["toFieldPath"] == "spec.forProvider.settings.diskSize").collect();
+        if sized.len() != 1 || sized[0]["fromFieldPath"] != "spec.parameters.storageGB" {
+            problems.push(format!("{origin}: settings.diskSize must come from storageGB alone: {sized:?}"));
+        }
+        let autoresize = value_at(&resource["base"], "spec.forProvider.settings.diskAutoresize");
+        if autoresize != Some(&json!(false)) {
+            problems.push(format!(
+                "{origin}: the base sets settings.diskAutoresize to {autoresize:?}; it must be false (Terraform's default is true) while the claim sizes the disk"
+            ));
+        }
+        for path in ["spec.forProvider.settings.diskAutoresize", "spec.initProvider.settings.diskSize"] {
+            if writes(path) > 0 {
+                problems.push(format!("{origin}: a patch writes {path}"));
+            }
+        }
+        if value_at(&resource["base"], "spec.initProvider.settings.diskSize").is_some() {
+            problems.push(format!("{origin}: the base sets spec.initProvider.settings.diskSize"));
+        }
+    }
+    report(&problems);
+
+    let Some(crd) = provider_crd("gcp/sql.gcp.upbound.io_databaseinstances.yaml") else { return };
+    for (origin, resource, _) in &instances {
+        let version = resource["base"]["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
+        let field = crd_field(&crd, version, "spec.forProvider.settings.diskAutoresize");
+        assert_eq!(field.map(|f| &f["type"]), Some(&json!("boolean")), "{origin}: the pinned CRD {version}");
+    }
+}
