@@ -2020,7 +2020,8 @@ fn cloud_sql_disk_is_sized_by_the_claim_alone() {
         let autoresize = value_at(&resource["base"], "spec.forProvider.settings.diskAutoresize");
         if autoresize != Some(&json!(false)) {
             problems.push(format!(
-                "{origin}: the base sets settings.diskAutoresize to {autoresize:?}; it must be false (Terraform's default is true) while the claim sizes the disk"
+                "{origin}: the base sets settings.diskAutoresize to {autoresize:?}; it must be false \
+                 (Terraform's default is true) while the claim sizes the disk"
             ));
         }
         for path in ["spec.forProvider.settings.diskAutoresize", "spec.initProvider.settings.diskSize"] {
