@@ -100,8 +100,8 @@ pub struct FieldDiff {
 pub struct Force {
     /// The object's field whose change forces it.
     pub field: String,
-    /// The composed resource and field it reaches (`rds.aws.upbound.io/v1beta1
-    /// Instance spec.forProvider.identifier`), when a provider forces it.
+    /// The composed resource and field it reaches (`mysql.oci.upbound.io/v1alpha1
+    /// MysqlDbSystem spec.forProvider.subnetId`), when a provider forces it.
     /// Such a replacement never happens: upjet refuses a change that needs
     /// one, and the composed resource stays `Synced=False`, blocking every
     /// later update of it (`plan` refuses to commit it).
