@@ -431,6 +431,18 @@ fn sample_mysql_claims() -> Vec<Value> {
 }
 
 fn replication_claim() -> Value {
+    let primary = json!({
+        "provider": "aws",
+        "region": "us-east-1",
+        "claimName": "orders-db",
+        "connectionSecretRef": {"name": "orders-db-conn"}
+    });
+    let secondary = json!({
+        "provider": "gcp",
+        "region": "us-central1",
+        "claimName": "orders-db-secondary",
+        "connectionSecretRef": {"name": "orders-db-secondary-conn"}
+    });
     json!({
         "apiVersion": "platform.example.org/v1alpha1",
         "kind": "ReplicationClaim",
@@ -442,18 +454,11 @@ fn replication_claim() -> Value {
                 "tool": "oci-goldengate",
                 "mode": "cdc",
                 "expectedRpoSeconds": 30,
-                "source": {
-                    "provider": "aws",
-                    "region": "us-east-1",
-                    "claimName": "orders-db",
-                    "connectionSecretRef": {"name": "orders-db-conn"}
-                },
-                "target": {
-                    "provider": "gcp",
-                    "region": "us-central1",
-                    "claimName": "orders-db-secondary",
-                    "connectionSecretRef": {"name": "orders-db-secondary-conn"}
-                }
+                "primary": primary,
+                "secondary": secondary,
+                "direction": "primary-to-secondary",
+                "source": primary,
+                "target": secondary
             },
             "compositionSelector": {"matchLabels": {"tool": "oci-goldengate"}}
         }

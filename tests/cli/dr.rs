@@ -401,12 +401,15 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
     unfenced["spec"]["parameters"]["writeFence"] = json!(false);
     unfenced["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = json!("0");
     assert_eq!(dr.doc("HEAD", DB_SECONDARY), unfenced);
-    // ... and replication runs from the new active side to the old one.
+    // ... and replication runs from the new active side to the old one: the direction
+    // turns, the databases keep their roles.
     let before = dr.doc(&seed.app_commit, DB_REPLICATION);
     assert_eq!(before["spec"]["parameters"]["source"]["claimName"], "payments-db");
+    assert_eq!(before["spec"]["parameters"]["direction"], "primary-to-secondary");
     let mut reversed = before.clone();
     reversed["spec"]["parameters"]["source"] = before["spec"]["parameters"]["target"].clone();
     reversed["spec"]["parameters"]["target"] = before["spec"]["parameters"]["source"].clone();
+    reversed["spec"]["parameters"]["direction"] = json!("secondary-to-primary");
     assert_eq!(dr.doc("HEAD", DB_REPLICATION), reversed);
     assert_eq!(dr.doc("HEAD", DB_REPLICATION)["spec"]["parameters"]["source"]["provider"], "gcp");
 
