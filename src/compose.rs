@@ -77,6 +77,13 @@ pub struct Patched {
     /// disk the provider grows in place and cannot shrink).
     #[serde(default, skip_serializing_if = "When::is_always")]
     pub when: When,
+    /// The patch is `policy.fromFieldPath: Required`: while the parameter is
+    /// absent, function-patch-and-transform leaves the composed resource out
+    /// of the desired state (fn.go RunFunction: a failed FromComposite patch
+    /// skips the resource), so the parameter's first value creates the
+    /// resource rather than changing one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
     /// Why, as read in the provider's source, and where.
     pub why: String,
     pub source: String,
@@ -237,6 +244,7 @@ mod tests {
                             .iter()
                             .find(|f| f.path == to)
                             .unwrap_or_else(|| panic!("force-new.yaml has no {api_version} {kind} {to}"));
+                        let required = patch.str_at(&["policy", "fromFieldPath"]) == Some("Required");
                         for parameter in from.into_iter().filter(|f| f.starts_with("spec.parameters.")) {
                             patched.push(Patched {
                                 claim: claim.clone(),
@@ -247,6 +255,7 @@ mod tests {
                                 field: to.to_owned(),
                                 change: field.change,
                                 when: field.when,
+                                required,
                                 why: field.why.clone(),
                                 source: row.source.clone(),
                             });
@@ -289,6 +298,22 @@ mod tests {
         // A whole map that changes reaches every patch reading inside it.
         assert!(effects.reached("MySQLInstanceClaim", &aws, "spec.parameters.network").count() >= 2);
         assert_eq!(effects.reached("ReplicationClaim", &aws, "spec.parameters.size").count(), 0);
+    }
+
+    #[test]
+    fn required_patches_are_marked_as_the_composition_says() {
+        let effects = Effects::embedded();
+        let goldengate = selector(&[("tool", "oci-goldengate")]);
+        let technology: Vec<&Patched> = effects
+            .reached("ReplicationClaim", &goldengate, "spec.parameters.primary.provider")
+            .filter(|p| p.field == "spec.forProvider.technologyType")
+            .collect();
+        assert_eq!(technology.len(), 1, "{technology:?}");
+        assert!(technology[0].required && technology[0].change == FieldChange::Replace);
+        // The direction's patches are optional: tags, updated in place.
+        let direction: Vec<&Patched> =
+            effects.reached("ReplicationClaim", &goldengate, "spec.parameters.direction").collect();
+        assert!(!direction.is_empty() && direction.iter().all(|p| !p.required && p.change == FieldChange::Update));
     }
 
     #[test]

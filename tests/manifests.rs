@@ -1925,3 +1925,109 @@ fn deployment_template_quotes_every_value() {
     assert_eq!(container["image"], ctx["request"]["image"]);
     assert_eq!(container["envFrom"][0]["secretRef"]["name"], "db: {x}\n- y");
 }
+
+// ---------------------------------------------------------------------------------------
+// GoldenGate Connections belong to a database, not to a replication direction
+// ---------------------------------------------------------------------------------------
+
+/// The claim fields that name a database by its role, which a failover leaves alone (it
+/// swaps `source` and `target`, the direction, and `direction` itself).
+const ROLES: [&str; 2] = ["primary", "secondary"];
+
+/// The role whose fields a patch reads, if it reads only one role's fields.
+fn role_read(from: &[&str]) -> Option<&'static str> {
+    ROLES
+        .into_iter()
+        .find(|role| !from.is_empty() && from.iter().all(|path| path.starts_with(&format!("spec.parameters.{role}."))))
+}
+
+/// The fromFieldPaths of a patch (one, or a combine's variables).
+fn patch_sources(patch: &Value) -> Vec<&str> {
+    match patch["type"].as_str().unwrap_or("FromCompositeFieldPath") {
+        "CombineFromComposite" => patch["combine"]["variables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["fromFieldPath"].as_str())
+            .collect(),
+        _ => patch["fromFieldPath"].as_str().into_iter().collect(),
+    }
+}
+
+/// A failover swaps the replication's source and target. A GoldenGate Connection's
+/// `technologyType` is ForceNew (force-new.yaml), so a Connection keyed by direction is
+/// refused after every failover between two clouds, and keeps the other database's host and
+/// password. Each Connection must instead be one database's, by role: its technologyType,
+/// host and password all read that role's fields, and the two Connections cover both roles.
+#[test]
+fn goldengate_connections_take_technology_type_host_and_password_from_one_role_only() {
+    let docs = crossplane_manifests();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (origin, composition) in compositions_for(&docs, "XReplication") {
+        for step in composition["spec"]["pipeline"].as_array().into_iter().flatten() {
+            let input = &step["input"];
+            let resources: Vec<&Value> = input["resources"].as_array().into_iter().flatten().collect();
+            let goldengate = |r: &&Value, kind: &str| {
+                r["base"]["apiVersion"] == "goldengate.oci.upbound.io/v1alpha1" && r["base"]["kind"] == kind
+            };
+            // Nothing a Connection or its assignment holds may follow the direction.
+            for resource in
+                resources.iter().filter(|r| goldengate(r, "Connection") || goldengate(r, "ConnectionAssignment"))
+            {
+                for patch in expanded_patches(resource, &input["patchSets"]) {
+                    for from in patch_sources(patch) {
+                        if from.starts_with("spec.parameters.source.") || from.starts_with("spec.parameters.target.") {
+                            problems
+                                .push(format!("{origin} {}: reads {from}, which a failover swaps", resource["name"]));
+                        }
+                    }
+                }
+            }
+            // Each assignment selects one of this Composition's Connections by its labels.
+            for assignment in resources.iter().filter(|r| goldengate(r, "ConnectionAssignment")) {
+                let wanted = &assignment["base"]["spec"]["forProvider"]["connectionIdSelector"]["matchLabels"];
+                let selected = resources
+                    .iter()
+                    .filter(|r| goldengate(r, "Connection"))
+                    .filter(|c| {
+                        let labels = &c["base"]["metadata"]["labels"];
+                        wanted.as_object().is_some_and(|w| !w.is_empty() && w.iter().all(|(k, v)| &labels[k] == v))
+                    })
+                    .count();
+                if selected != 1 {
+                    problems.push(format!("{origin} {}: selects {selected} Connections", assignment["name"]));
+                }
+            }
+            let mut roles = Vec::new();
+            for resource in resources.iter().filter(|r| goldengate(r, "Connection")) {
+                checked += 1;
+                let at = format!("{origin} {}", resource["name"]);
+                let patches = expanded_patches(resource, &input["patchSets"]);
+                let reading = |to: &str| -> Vec<&str> {
+                    patches.iter().filter(|p| p["toFieldPath"] == to).flat_map(|p| patch_sources(p)).collect()
+                };
+                let technology = reading("spec.forProvider.technologyType");
+                let Some(role) = role_read(&technology) else {
+                    problems.push(format!("{at}: technologyType is patched from {technology:?}, not from one role"));
+                    continue;
+                };
+                roles.push(role);
+                let password = reading("spec.forProvider.passwordSecretRef.name");
+                if password != [format!("spec.parameters.{role}.connectionSecretRef.name")] {
+                    problems.push(format!("{at}: the {role} Connection's password is read from {password:?}"));
+                }
+                let host = reading("spec.forProvider.host");
+                if host != [format!("metadata.annotations[platform.example.org/{role}-host]")] {
+                    problems.push(format!("{at}: the {role} Connection's host is read from {host:?}"));
+                }
+            }
+            roles.sort_unstable();
+            if !roles.is_empty() && roles != ROLES {
+                problems.push(format!("{origin}: Connections for roles {roles:?}, expected one for each of {ROLES:?}"));
+            }
+        }
+    }
+    assert!(checked >= 2, "only {checked} GoldenGate Connections found");
+    report(&problems);
+}

@@ -314,7 +314,13 @@ fn forces(key: &Key, was: &Held, now: &Held, fields: &[FieldDiff]) -> Result<Vec
     let effects = Effects::embedded();
     for field in fields.iter().filter(|f| f.path.starts_with("spec.parameters.")) {
         for patched in effects.reached(&key.kind, &selector, &field.path) {
-            if patched.change == FieldChange::Replace && patched.when.met(field.old.as_deref(), field.new.as_deref()) {
+            // A Required patch held its resource back while the parameter was
+            // absent: its first value creates the resource, replacing nothing.
+            let creates = patched.required && field.old.is_none();
+            if patched.change == FieldChange::Replace
+                && !creates
+                && patched.when.met(field.old.as_deref(), field.new.as_deref())
+            {
                 // upjet refuses a ForceNew diff rather than replace: nothing
                 // is destroyed, the resource stays Synced=False (`compose`).
                 forces.push(Force {
@@ -494,6 +500,98 @@ spec:
         let changes = classify(&[("apps/team/app-web/primary.yaml", Some(app), None)]);
         assert_eq!((changes[0].action, changes[0].destroys_data), (ObjectAction::Delete, false));
         assert_eq!(changes[0].object(), "Application argocd/a");
+    }
+
+    /// The seed's payments database (C0: aws primary, gcp secondary, GoldenGate
+    /// replication) as idp renders it with `active` serving: (path, text).
+    fn payments(active: crate::cell::Side) -> Vec<(String, String)> {
+        let (policy, request, decision) = crate::test_support::payments_c0();
+        let input = crate::render::RenderInput {
+            request: &request,
+            decision: &decision,
+            policy: &policy,
+            active,
+            names: layout::NameScheme::for_new(request.kind),
+            unprotect: false,
+        };
+        let files = crate::render::Renderer::embedded().request_files(&input).unwrap();
+        files.into_iter().map(|f| (f.path, f.content)).collect()
+    }
+
+    fn moved(before: &[(String, String)], after: &[(String, String)]) -> Vec<ObjectChange> {
+        let files: Vec<(&str, Option<&str>, Option<&str>)> = before
+            .iter()
+            .zip(after)
+            .map(|((path, was), (_, now))| (path.as_str(), Some(was.as_str()), Some(now.as_str())))
+            .collect();
+        classify(&files)
+    }
+
+    /// The replication claim as idp wrote it before it named the databases by
+    /// role: `source` and `target` only.
+    fn without_roles(text: &str) -> String {
+        let mut kept = String::new();
+        let mut skipping = false;
+        for line in text.lines() {
+            let indent = line.len() - line.trim_start().len();
+            if indent == 4 && ["primary:", "secondary:", "direction:"].iter().any(|k| line.trim_start().starts_with(k))
+            {
+                skipping = true;
+                continue;
+            }
+            if skipping && indent > 4 {
+                continue;
+            }
+            skipping = false;
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        kept
+    }
+
+    #[test]
+    fn a_failover_of_goldengate_replication_updates_every_object_in_place() {
+        use crate::cell::Side;
+        for (from, to) in [(Side::Primary, Side::Secondary), (Side::Secondary, Side::Primary)] {
+            let changes = moved(&payments(from), &payments(to));
+            assert_eq!(changes.len(), 3, "both claims and the replication: {changes:#?}");
+            let replaced: Vec<&ObjectChange> = changes.iter().filter(|c| c.action != ObjectAction::Update).collect();
+            assert!(replaced.is_empty(), "{from:?} -> {to:?}: {replaced:#?}");
+            // Only the direction moves; the databases keep their roles, and the
+            // GoldenGate Connections (keyed by role) with them.
+            let replication = changes.iter().find(|c| c.kind == "ReplicationClaim").expect("the replication changes");
+            for field in &replication.fields {
+                assert!(
+                    ["spec.parameters.direction", "spec.parameters.source.", "spec.parameters.target."]
+                        .iter()
+                        .any(|p| field.path.starts_with(p)),
+                    "{field:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_replication_claim_written_before_roles_takes_them_in_place() {
+        // The Composition holds the role-keyed Connections back until their
+        // Required role fields exist: their first value creates them, it
+        // replaces nothing. A failover from such a claim is no different.
+        use crate::cell::Side;
+        let mut old = payments(Side::Primary);
+        for (path, text) in &mut old {
+            if path.ends_with("replication.yaml") {
+                let stripped = without_roles(text);
+                assert!(!stripped.contains("primary:") && stripped.contains("source:"), "{stripped}");
+                *text = stripped;
+            }
+        }
+        for active in [Side::Primary, Side::Secondary] {
+            let changes = moved(&old, &payments(active));
+            let replication = changes.iter().find(|c| c.kind == "ReplicationClaim").expect("the replication changes");
+            assert_eq!(replication.action, ObjectAction::Update, "{replication:#?}");
+            assert!(replication.fields.iter().any(|f| f.path == "spec.parameters.primary.provider" && f.old.is_none()));
+            assert!(changes.iter().all(|c| c.action == ObjectAction::Update), "{changes:#?}");
+        }
     }
 
     #[test]
