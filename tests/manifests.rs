@@ -2031,3 +2031,53 @@ fn goldengate_connections_take_technology_type_host_and_password_from_one_role_o
     assert!(checked >= 2, "only {checked} GoldenGate Connections found");
     report(&problems);
 }
+
+// ---------------------------------------------------------------------------------------
+// MySQL 8.0 on every cloud
+// ---------------------------------------------------------------------------------------
+
+/// Where each MySQL Composition pins the server version, and what 8.0 is there: a series
+/// on AWS and GCP, a specific 8.0.x on OCI (the composition says why).
+const MYSQL_VERSION_FIELDS: &[(&str, &str, &str, &str)] = &[
+    ("aws", "Instance", "spec.forProvider.engineVersion", "8.0"),
+    ("gcp", "DatabaseInstance", "spec.forProvider.databaseVersion", "MYSQL_8_0"),
+    ("oci", "MysqlDbSystem", "spec.forProvider.mysqlVersion", "8.0."),
+];
+
+/// PRODUCT.md and manifests/README.md promise MySQL 8.0 wherever a database lands: each
+/// provider's database resource pins it in its base, where no claim parameter reaches it.
+#[test]
+fn every_mysql_composition_pins_mysql_8_0_in_its_base() {
+    let docs = crossplane_manifests();
+    let mut problems = Vec::new();
+    for &(provider, kind, path, expected) in MYSQL_VERSION_FIELDS {
+        let Some((origin, composition)) = compositions_for(&docs, "XMySQLInstance")
+            .into_iter()
+            .find(|(_, c)| c["metadata"]["labels"]["provider"] == provider)
+        else {
+            problems.push(format!("no MySQL Composition for {provider}"));
+            continue;
+        };
+        let resources: Vec<&Value> = composition["spec"]["pipeline"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|step| step["input"]["resources"].as_array().into_iter().flatten())
+            .filter(|r| r["base"]["kind"] == kind)
+            .collect();
+        if resources.len() != 1 {
+            problems.push(format!("{origin}: {} {kind} resources, expected one", resources.len()));
+            continue;
+        }
+        let version = value_at(&resources[0]["base"], path).and_then(Value::as_str).unwrap_or_default();
+        let pinned = if expected.ends_with('.') { version.starts_with(expected) } else { version == expected };
+        if !pinned {
+            problems.push(format!("{origin}: {kind} {path} is {version:?}, not MySQL 8.0 ({expected:?})"));
+        }
+        let patched = resources[0]["patches"].as_array().into_iter().flatten().any(|p| p["toFieldPath"] == path);
+        if patched {
+            problems.push(format!("{origin}: {kind} {path} is patched; the version is no claim parameter"));
+        }
+    }
+    report(&problems);
+}
