@@ -431,6 +431,18 @@ fn sample_mysql_claims() -> Vec<Value> {
 }
 
 fn replication_claim() -> Value {
+    let primary = json!({
+        "provider": "aws",
+        "region": "us-east-1",
+        "claimName": "orders-db",
+        "connectionSecretRef": {"name": "orders-db-conn"}
+    });
+    let secondary = json!({
+        "provider": "gcp",
+        "region": "us-central1",
+        "claimName": "orders-db-secondary",
+        "connectionSecretRef": {"name": "orders-db-secondary-conn"}
+    });
     json!({
         "apiVersion": "platform.example.org/v1alpha1",
         "kind": "ReplicationClaim",
@@ -442,18 +454,11 @@ fn replication_claim() -> Value {
                 "tool": "oci-goldengate",
                 "mode": "cdc",
                 "expectedRpoSeconds": 30,
-                "source": {
-                    "provider": "aws",
-                    "region": "us-east-1",
-                    "claimName": "orders-db",
-                    "connectionSecretRef": {"name": "orders-db-conn"}
-                },
-                "target": {
-                    "provider": "gcp",
-                    "region": "us-central1",
-                    "claimName": "orders-db-secondary",
-                    "connectionSecretRef": {"name": "orders-db-secondary-conn"}
-                }
+                "primary": primary,
+                "secondary": secondary,
+                "direction": "primary-to-secondary",
+                "source": primary,
+                "target": secondary
             },
             "compositionSelector": {"matchLabels": {"tool": "oci-goldengate"}}
         }
@@ -717,16 +722,6 @@ struct CompositeApi<'a> {
     group_suffixes: &'a [&'a str],
 }
 
-/// Composite fields a Composition here reads before the XRD declares them, because another
-/// change adds them to the XRD and to the template that renders the claim: (composite kind,
-/// field path). `pending_xrd_fields_are_not_declared_yet` fails once the XRD declares one, so
-/// that the entry goes with the merge.
-const PENDING_XRD_FIELDS: &[(&str, &str)] = &[
-    // composition-replication-backup.yaml keys the S3 bucket's region on the secondary's
-    // placement; xrd-replication.yaml and templates/mysql/replication.yaml.j2 add it.
-    ("XReplication", "spec.parameters.secondary.region"),
-];
-
 /// Checks one composed resource of a P&T step; returns the connection keys it publishes.
 fn check_composed_resource(
     resource: &Value,
@@ -759,7 +754,7 @@ fn check_composed_resource(
             _ => Vec::new(),
         };
         for path in from {
-            if !resolves_on_composite(api.schema, path) && !PENDING_XRD_FIELDS.contains(&(api.kind, path)) {
+            if !resolves_on_composite(api.schema, path) {
                 problem(format!("fromFieldPath {path:?} is not a field of {}", api.kind));
             }
         }
@@ -2183,18 +2178,6 @@ fn cloud_sql_disk_is_sized_by_the_claim_alone() {
     }
 }
 
-#[test]
-fn pending_xrd_fields_are_not_declared_yet() {
-    let docs = crossplane_manifests();
-    for &(kind, path) in PENDING_XRD_FIELDS {
-        let schema = &xrd_named(&docs, kind)["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
-        assert!(
-            !resolves_on_composite(schema, path),
-            "the {kind} XRD declares {path} now: remove it from PENDING_XRD_FIELDS in tests/manifests.rs"
-        );
-    }
-}
-
 /// The value that a resource's FromCompositeFieldPath patches leave at `to` for a
 /// composite, in patch order (a later patch overwrites an earlier one; a missing source
 /// skips an Optional patch, as function-patch-and-transform does). Evaluates the `map` and
@@ -2278,4 +2261,160 @@ fn backup_bucket_region_does_not_follow_the_replication_direction() {
     report(&problems);
     // us-central1, the secondary's region, is nearest us-east-2 in the Composition's map.
     assert_eq!(regions, BTreeSet::from([format!("{:?}", Some(json!("us-east-2")))]), "all three in one region");
+}
+
+// ---------------------------------------------------------------------------------------
+// GoldenGate Connections belong to a database, not to a replication direction
+// ---------------------------------------------------------------------------------------
+
+/// The claim fields that name a database by its role, which a failover leaves alone (it
+/// swaps `source` and `target`, the direction, and `direction` itself).
+const ROLES: [&str; 2] = ["primary", "secondary"];
+
+/// The role whose fields a patch reads, if it reads only one role's fields.
+fn role_read(from: &[&str]) -> Option<&'static str> {
+    ROLES
+        .into_iter()
+        .find(|role| !from.is_empty() && from.iter().all(|path| path.starts_with(&format!("spec.parameters.{role}."))))
+}
+
+/// The fromFieldPaths of a patch (one, or a combine's variables).
+fn patch_sources(patch: &Value) -> Vec<&str> {
+    match patch["type"].as_str().unwrap_or("FromCompositeFieldPath") {
+        "CombineFromComposite" => patch["combine"]["variables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["fromFieldPath"].as_str())
+            .collect(),
+        _ => patch["fromFieldPath"].as_str().into_iter().collect(),
+    }
+}
+
+/// A failover swaps the replication's source and target. A GoldenGate Connection's
+/// `technologyType` is ForceNew (force-new.yaml), so a Connection keyed by direction is
+/// refused after every failover between two clouds, and keeps the other database's host and
+/// password. Each Connection must instead be one database's, by role: its technologyType,
+/// host and password all read that role's fields, and the two Connections cover both roles.
+#[test]
+fn goldengate_connections_take_technology_type_host_and_password_from_one_role_only() {
+    let docs = crossplane_manifests();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (origin, composition) in compositions_for(&docs, "XReplication") {
+        for step in composition["spec"]["pipeline"].as_array().into_iter().flatten() {
+            let input = &step["input"];
+            let resources: Vec<&Value> = input["resources"].as_array().into_iter().flatten().collect();
+            let goldengate = |r: &&Value, kind: &str| {
+                r["base"]["apiVersion"] == "goldengate.oci.upbound.io/v1alpha1" && r["base"]["kind"] == kind
+            };
+            // Nothing a Connection or its assignment holds may follow the direction.
+            for resource in
+                resources.iter().filter(|r| goldengate(r, "Connection") || goldengate(r, "ConnectionAssignment"))
+            {
+                for patch in expanded_patches(resource, &input["patchSets"]) {
+                    for from in patch_sources(patch) {
+                        if from.starts_with("spec.parameters.source.") || from.starts_with("spec.parameters.target.") {
+                            problems
+                                .push(format!("{origin} {}: reads {from}, which a failover swaps", resource["name"]));
+                        }
+                    }
+                }
+            }
+            // Each assignment selects one of this Composition's Connections by its labels.
+            for assignment in resources.iter().filter(|r| goldengate(r, "ConnectionAssignment")) {
+                let wanted = &assignment["base"]["spec"]["forProvider"]["connectionIdSelector"]["matchLabels"];
+                let selected = resources
+                    .iter()
+                    .filter(|r| goldengate(r, "Connection"))
+                    .filter(|c| {
+                        let labels = &c["base"]["metadata"]["labels"];
+                        wanted.as_object().is_some_and(|w| !w.is_empty() && w.iter().all(|(k, v)| &labels[k] == v))
+                    })
+                    .count();
+                if selected != 1 {
+                    problems.push(format!("{origin} {}: selects {selected} Connections", assignment["name"]));
+                }
+            }
+            let mut roles = Vec::new();
+            for resource in resources.iter().filter(|r| goldengate(r, "Connection")) {
+                checked += 1;
+                let at = format!("{origin} {}", resource["name"]);
+                let patches = expanded_patches(resource, &input["patchSets"]);
+                let reading = |to: &str| -> Vec<&str> {
+                    patches.iter().filter(|p| p["toFieldPath"] == to).flat_map(|p| patch_sources(p)).collect()
+                };
+                let technology = reading("spec.forProvider.technologyType");
+                let Some(role) = role_read(&technology) else {
+                    problems.push(format!("{at}: technologyType is patched from {technology:?}, not from one role"));
+                    continue;
+                };
+                roles.push(role);
+                let password = reading("spec.forProvider.passwordSecretRef.name");
+                if password != [format!("spec.parameters.{role}.connectionSecretRef.name")] {
+                    problems.push(format!("{at}: the {role} Connection's password is read from {password:?}"));
+                }
+                let host = reading("spec.forProvider.host");
+                if host != [format!("metadata.annotations[platform.example.org/{role}-host]")] {
+                    problems.push(format!("{at}: the {role} Connection's host is read from {host:?}"));
+                }
+            }
+            roles.sort_unstable();
+            if !roles.is_empty() && roles != ROLES {
+                problems.push(format!("{origin}: Connections for roles {roles:?}, expected one for each of {ROLES:?}"));
+            }
+        }
+    }
+    assert!(checked >= 2, "only {checked} GoldenGate Connections found");
+    report(&problems);
+}
+
+// ---------------------------------------------------------------------------------------
+// MySQL 8.0 on every cloud
+// ---------------------------------------------------------------------------------------
+
+/// Where each MySQL Composition pins the server version, and what 8.0 is there: a series
+/// on AWS and GCP, a specific 8.0.x on OCI (the composition says why).
+const MYSQL_VERSION_FIELDS: &[(&str, &str, &str, &str)] = &[
+    ("aws", "Instance", "spec.forProvider.engineVersion", "8.0"),
+    ("gcp", "DatabaseInstance", "spec.forProvider.databaseVersion", "MYSQL_8_0"),
+    ("oci", "MysqlDbSystem", "spec.forProvider.mysqlVersion", "8.0."),
+];
+
+/// PRODUCT.md and manifests/README.md promise MySQL 8.0 wherever a database lands: each
+/// provider's database resource pins it in its base, where no claim parameter reaches it.
+#[test]
+fn every_mysql_composition_pins_mysql_8_0_in_its_base() {
+    let docs = crossplane_manifests();
+    let mut problems = Vec::new();
+    for &(provider, kind, path, expected) in MYSQL_VERSION_FIELDS {
+        let Some((origin, composition)) = compositions_for(&docs, "XMySQLInstance")
+            .into_iter()
+            .find(|(_, c)| c["metadata"]["labels"]["provider"] == provider)
+        else {
+            problems.push(format!("no MySQL Composition for {provider}"));
+            continue;
+        };
+        let resources: Vec<&Value> = composition["spec"]["pipeline"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|step| step["input"]["resources"].as_array().into_iter().flatten())
+            .filter(|r| r["base"]["kind"] == kind)
+            .collect();
+        if resources.len() != 1 {
+            problems.push(format!("{origin}: {} {kind} resources, expected one", resources.len()));
+            continue;
+        }
+        let version = value_at(&resources[0]["base"], path).and_then(Value::as_str).unwrap_or_default();
+        let pinned = if expected.ends_with('.') { version.starts_with(expected) } else { version == expected };
+        if !pinned {
+            problems.push(format!("{origin}: {kind} {path} is {version:?}, not MySQL 8.0 ({expected:?})"));
+        }
+        let patched = resources[0]["patches"].as_array().into_iter().flatten().any(|p| p["toFieldPath"] == path);
+        if patched {
+            problems.push(format!("{origin}: {kind} {path} is patched; the version is no claim parameter"));
+        }
+    }
+    report(&problems);
 }

@@ -314,7 +314,16 @@ fn forces(key: &Key, was: &Held, now: &Held, fields: &[FieldDiff]) -> Result<Vec
     let effects = Effects::embedded();
     for field in fields.iter().filter(|f| f.path.starts_with("spec.parameters.")) {
         for patched in effects.reached(&key.kind, &selector, &field.path) {
-            if patched.change == FieldChange::Replace && patched.when.met(field.old.as_deref(), field.new.as_deref()) {
+            // A parameter new to the claim changes nothing idp can see: what
+            // the composed field held before came from elsewhere (an earlier
+            // Composition, the provider's default), or a Required patch held
+            // the resource back (function-patch-and-transform fn.go: a failed
+            // Required patch leaves the resource out), so its first value
+            // creates it. It forces nothing here.
+            if patched.change == FieldChange::Replace
+                && field.old.is_some()
+                && patched.when.met(field.old.as_deref(), field.new.as_deref())
+            {
                 // upjet refuses a ForceNew diff rather than replace: nothing
                 // is destroyed, the resource stays Synced=False (`compose`).
                 forces.push(Force {
@@ -496,6 +505,99 @@ spec:
         assert_eq!(changes[0].object(), "Application argocd/a");
     }
 
+    /// The seed's payments database (C0: aws primary, gcp secondary, GoldenGate
+    /// replication) as idp renders it with `active` serving: (path, text).
+    fn payments(active: crate::cell::Side) -> Vec<(String, String)> {
+        let (policy, request, decision) = crate::test_support::payments_c0();
+        let input = crate::render::RenderInput {
+            request: &request,
+            decision: &decision,
+            policy: &policy,
+            active,
+            names: layout::NameScheme::for_new(request.kind),
+            unprotect: false,
+        };
+        let files = crate::render::Renderer::embedded().request_files(&input).unwrap();
+        files.into_iter().map(|f| (f.path, f.content)).collect()
+    }
+
+    fn moved(before: &[(String, String)], after: &[(String, String)]) -> Vec<ObjectChange> {
+        let files: Vec<(&str, Option<&str>, Option<&str>)> = before
+            .iter()
+            .zip(after)
+            .map(|((path, was), (_, now))| (path.as_str(), Some(was.as_str()), Some(now.as_str())))
+            .collect();
+        classify(&files)
+    }
+
+    /// The replication claim as idp wrote it before it named the databases by
+    /// role: `source` and `target` only.
+    fn without_roles(text: &str) -> String {
+        let mut kept = String::new();
+        let mut skipping = false;
+        for line in text.lines() {
+            let indent = line.len() - line.trim_start().len();
+            if indent == 4 && ["primary:", "secondary:", "direction:"].iter().any(|k| line.trim_start().starts_with(k))
+            {
+                skipping = true;
+                continue;
+            }
+            if skipping && indent > 4 {
+                continue;
+            }
+            skipping = false;
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        kept
+    }
+
+    #[test]
+    fn a_failover_of_goldengate_replication_updates_every_object_in_place() {
+        use crate::cell::Side;
+        for (from, to) in [(Side::Primary, Side::Secondary), (Side::Secondary, Side::Primary)] {
+            let changes = moved(&payments(from), &payments(to));
+            assert_eq!(changes.len(), 3, "both claims and the replication: {changes:#?}");
+            let replaced: Vec<&ObjectChange> = changes.iter().filter(|c| c.action != ObjectAction::Update).collect();
+            assert!(replaced.is_empty(), "{from:?} -> {to:?}: {replaced:#?}");
+            // Only the direction moves; the databases keep their roles, and the
+            // GoldenGate Connections (keyed by role) with them.
+            let replication = changes.iter().find(|c| c.kind == "ReplicationClaim").expect("the replication changes");
+            for field in &replication.fields {
+                assert!(
+                    ["spec.parameters.direction", "spec.parameters.source.", "spec.parameters.target."]
+                        .iter()
+                        .any(|p| field.path.starts_with(p)),
+                    "{field:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_replication_claim_written_before_roles_takes_them_in_place() {
+        // Role fields new to the claim force nothing: the role-keyed
+        // Connections are held back until those Required fields exist, so
+        // their first value creates them. A failover from such a claim is no
+        // different.
+        use crate::cell::Side;
+        let mut old = payments(Side::Primary);
+        for (path, text) in &mut old {
+            if path.ends_with("replication.yaml") {
+                let stripped = without_roles(text);
+                assert!(!stripped.contains("primary:") && stripped.contains("source:"), "{stripped}");
+                *text = stripped;
+            }
+        }
+        for active in [Side::Primary, Side::Secondary] {
+            let changes = moved(&old, &payments(active));
+            let replication = changes.iter().find(|c| c.kind == "ReplicationClaim").expect("the replication changes");
+            assert_eq!(replication.action, ObjectAction::Update, "{replication:#?}");
+            assert!(replication.fields.iter().any(|f| f.path == "spec.parameters.primary.provider" && f.old.is_none()));
+            assert!(changes.iter().all(|c| c.action == ObjectAction::Update), "{changes:#?}");
+        }
+    }
+
     #[test]
     fn leaves_name_annotation_keys_as_the_compositions_do() {
         let node = &docs("metadata: {annotations: {argocd.argoproj.io/sync-wave: '1'}, labels: {}}\nlist: [a]\n")[0];
@@ -503,5 +605,87 @@ spec:
         leaves(node, String::new(), &mut out);
         let paths: Vec<&str> = out.keys().map(String::as_str).collect();
         assert_eq!(paths, ["list[0]", "metadata.annotations[argocd.argoproj.io/sync-wave]", "metadata.labels"]);
+    }
+
+    /// A failover and a failback of every database the default policy can
+    /// place (each tier, drProfile, cell and HA choice) change no field that
+    /// a provider can only replace: upjet would refuse it and leave the
+    /// composed resource `Synced=False`, the fence of the next failover
+    /// included. From data: the shipped Compositions and force-new.yaml
+    /// (`compose`). What it cannot prove: the cloud's own behaviour beyond
+    /// what that table cites.
+    #[test]
+    fn failing_over_and_back_replaces_nothing_a_provider_would_refuse() {
+        use crate::cell::Side;
+        use crate::render::{RenderInput, Renderer};
+        use crate::request::{Kind, Request, Spec};
+        use crate::schedule::{Demand, PolicyRef, schedule};
+        let policy = crate::policy::LoadedPolicy::embedded().policy;
+        let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
+        let profiles: Vec<Option<&str>> =
+            std::iter::once(None).chain(policy.dr_profiles.keys().map(|p| Some(p.as_str()))).collect();
+        let mut refused = std::collections::BTreeSet::new();
+        let mut failovers = 0;
+        for tier in policy.tiers.keys() {
+            for cell in policy.cells.keys() {
+                for dr_profile in &profiles {
+                    let demand = Demand { cell, tier, ha: true, dr_profile: *dr_profile };
+                    let Ok(decision) = schedule(&policy, &pref, &demand) else { continue };
+                    if decision.secondary.is_none() {
+                        continue;
+                    }
+                    failovers += 1;
+                    let request = Request {
+                        kind: Kind::MySql,
+                        name: "db".into(),
+                        namespace: "team".into(),
+                        cell: cell.clone(),
+                        tier: tier.clone(),
+                        environment: "production".into(),
+                        dr_profile: dr_profile.map(str::to_owned),
+                        spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha: true },
+                        origin: "t".into(),
+                    };
+                    let render = |active| {
+                        let names = crate::layout::NameScheme::for_new(request.kind);
+                        let input = RenderInput {
+                            request: &request,
+                            decision: &decision,
+                            policy: &policy,
+                            active,
+                            names,
+                            unprotect: false,
+                        };
+                        Renderer::embedded().request_files(&input).unwrap()
+                    };
+                    let (steady, failed_over) = (render(Side::Primary), render(Side::Secondary));
+                    for (from, to) in [(&steady, &failed_over), (&failed_over, &steady)] {
+                        let mut changeset = Changeset::default();
+                        for (before, after) in from.iter().zip(to) {
+                            assert_eq!(before.path, after.path);
+                            changeset.file(&before.path, before.documents.clone(), after.documents.clone());
+                        }
+                        for object in changeset.classify().unwrap() {
+                            for force in object.forces.iter().filter(|f| f.composed.is_some()) {
+                                refused.insert(format!(
+                                    "{} ({tier} {cell} {}): {} reaches {}",
+                                    object.object(),
+                                    dr_profile.unwrap_or("-"),
+                                    force.field,
+                                    force.composed.as_deref().unwrap_or_default()
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(failovers > 0, "the default policy places databases with a secondary");
+        assert!(
+            refused.is_empty(),
+            "{} refused changes:\n{}",
+            refused.len(),
+            refused.into_iter().collect::<Vec<_>>().join("\n")
+        );
     }
 }

@@ -181,11 +181,6 @@ impl Renderer {
                 _ => ("oci-goldengate", "cdc"),
             };
             let rpo = profile.map_or((decision.reason.rpo_minutes * 60.0).round() as u32, |p| p.rpo_seconds);
-            // Replication runs from the active side to the standby.
-            let (from, to) = match active {
-                Side::Primary => ((Side::Primary, &decision.primary), (Side::Secondary, secondary)),
-                Side::Secondary => ((Side::Secondary, secondary), (Side::Primary, &decision.primary)),
-            };
             let end = |(side, t): (Side, &Target)| {
                 json!({
                     "provider": t.provider,
@@ -193,6 +188,13 @@ impl Renderer {
                     "claimName": layout::claim_name(&request.name, side),
                     "secretName": layout::secret_name(&request.name, side),
                 })
+            };
+            // The databases keep their roles; replication runs from the active
+            // side to the standby, and only that direction moves on failover.
+            let (primary, secondary) = ((Side::Primary, &decision.primary), (Side::Secondary, secondary));
+            let (from, to, direction) = match active {
+                Side::Primary => (primary, secondary, "primary-to-secondary"),
+                Side::Secondary => (secondary, primary, "secondary-to-primary"),
             };
             let ctx = json!({
                 "request": request_ctx,
@@ -203,6 +205,9 @@ impl Renderer {
                     "tool": tool,
                     "mode": mode,
                     "expectedRpoSeconds": rpo,
+                    "primary": end(primary),
+                    "secondary": end(secondary),
+                    "direction": direction,
                     "source": end(from),
                     "target": end(to),
                 },

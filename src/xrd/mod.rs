@@ -469,7 +469,7 @@ mod tests {
                 rules += 1;
             }
         }
-        assert_eq!(rules, 4, "the XRDs' rules moved: read them again");
+        assert_eq!(rules, 6, "the XRDs' rules moved: read them again");
     }
 
     #[test]
@@ -526,6 +526,48 @@ mod tests {
         assert_eq!(violations[0].path, "spec.parameters");
         assert_eq!(violations[0].message, "tool oci-goldengate goes with mode cdc, backup-restore with backup-restore");
         assert!(!violations[0].transition);
+    }
+
+    /// The replication claim as idp wrote it before it named the databases by
+    /// role (source and target only).
+    fn replication_without_roles() -> String {
+        let text = file("replication.yaml");
+        let start = text.find("    primary:").expect("primary");
+        let end = text.find("    source:").expect("source");
+        format!("{}{}", &text[..start], &text[end..])
+    }
+
+    #[test]
+    fn a_replication_claim_without_roles_stays_valid_stored_and_new() {
+        let old = replication_without_roles();
+        assert!(!old.contains("direction") && old.contains("target:"), "{old}");
+        let new = file("replication.yaml");
+        assert_eq!(check(&old, None), [], "claims written before roles");
+        assert_eq!(check(&old, Some(&old)), [], "stored and unchanged");
+        assert_eq!(check(&new, Some(&old)), [], "the first render with roles over one without");
+    }
+
+    #[test]
+    fn the_roles_and_the_direction_agree_with_source_and_target() {
+        let text = file("replication.yaml");
+        assert!(text.contains("direction: \"primary-to-secondary\""), "{text}");
+        // The direction turned without swapping source and target.
+        let turned = replaced(&text, "direction: \"primary-to-secondary\"", "direction: \"secondary-to-primary\"");
+        let violations = check(&turned, Some(&text));
+        let found: Vec<(&str, &str, bool)> =
+            violations.iter().map(|v| (v.path.as_str(), v.message.as_str(), v.transition)).collect();
+        assert_eq!(
+            found,
+            [(
+                "spec.parameters",
+                "source and target are the primary and the secondary in the order direction names",
+                false
+            )]
+        );
+        // Roles without a direction.
+        let undirected = replaced(&text, "    direction: \"primary-to-secondary\"\n", "");
+        let messages: Vec<String> = check(&undirected, None).into_iter().map(|v| v.message).collect();
+        assert_eq!(messages, ["primary, secondary and direction come together"]);
     }
 
     #[test]

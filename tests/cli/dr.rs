@@ -401,12 +401,15 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
     unfenced["spec"]["parameters"]["writeFence"] = json!(false);
     unfenced["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = json!("0");
     assert_eq!(dr.doc("HEAD", DB_SECONDARY), unfenced);
-    // ... and replication runs from the new active side to the old one.
+    // ... and replication runs from the new active side to the old one: the direction
+    // turns, the databases keep their roles.
     let before = dr.doc(&seed.app_commit, DB_REPLICATION);
     assert_eq!(before["spec"]["parameters"]["source"]["claimName"], "payments-db");
+    assert_eq!(before["spec"]["parameters"]["direction"], "primary-to-secondary");
     let mut reversed = before.clone();
     reversed["spec"]["parameters"]["source"] = before["spec"]["parameters"]["target"].clone();
     reversed["spec"]["parameters"]["target"] = before["spec"]["parameters"]["source"].clone();
+    reversed["spec"]["parameters"]["direction"] = json!("secondary-to-primary");
     assert_eq!(dr.doc("HEAD", DB_REPLICATION), reversed);
     assert_eq!(dr.doc("HEAD", DB_REPLICATION)["spec"]["parameters"]["source"]["provider"], "gcp");
 
@@ -1678,4 +1681,95 @@ fn rollback_of_a_failover_restores_the_files_and_the_cell_state() {
     assert!(!dr.exists("HEAD", CELL_FILE));
     let status = dr.idp(&["status", "cell", "payments", "prod", "--repo", STATE, "-o", "json"]).code(0).json();
     assert_eq!(status["active_side"], "primary");
+}
+
+// ---------------------------------------------------------------------------------------
+// GoldenGate replication keeps its databases by role across a failover
+// ---------------------------------------------------------------------------------------
+
+/// The objects of a failover outcome (`ops::objects`) as `(action, kind)`, and the
+/// ReplicationClaim's changed field paths.
+fn object_actions(outcome: &Value) -> (Vec<(String, String)>, Vec<String>) {
+    let objects = outcome["objects"].as_array().unwrap_or_else(|| panic!("no objects: {outcome:#}"));
+    let actions = objects
+        .iter()
+        .map(|o| (o["action"].as_str().unwrap().to_owned(), o["kind"].as_str().unwrap().to_owned()))
+        .collect();
+    let replication = objects.iter().find(|o| o["kind"] == "ReplicationClaim").expect("the replication changes");
+    let fields = replication["fields"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_owned());
+    (actions, fields.collect())
+}
+
+/// What a failover may change on the replication claim: its direction, never its databases.
+fn only_the_direction(fields: &[String]) -> bool {
+    fields.iter().all(|f| {
+        f == "spec.parameters.direction"
+            || f.starts_with("spec.parameters.source.")
+            || f.starts_with("spec.parameters.target.")
+    })
+}
+
+#[test]
+fn a_failover_of_goldengate_replication_replaces_nothing() {
+    // GoldenGate Connections belong to the primary and the secondary database; only the
+    // Extract/Replicat direction moves. Keyed by direction, each Connection's
+    // technologyType (ForceNew) would flip between two clouds and upjet would refuse it.
+    let dr = Dr::new();
+    let seed = dr.seed();
+    let before = dr.doc(&seed.app_commit, DB_REPLICATION)["spec"]["parameters"].clone();
+    assert_eq!(before["tool"], "oci-goldengate");
+    for (action, direction) in [("failover", "secondary-to-primary"), ("failback", "primary-to-secondary")] {
+        let outcome = dr.moved(action, "payments", "prod", &["--replication-lag", "4"]);
+        let (actions, fields) = object_actions(&outcome);
+        assert!(actions.iter().all(|(a, _)| a == "update"), "{action}: {actions:?}");
+        assert!(only_the_direction(&fields), "{action}: {fields:?}");
+        let now = &dr.doc("HEAD", DB_REPLICATION)["spec"]["parameters"];
+        assert_eq!((&now["primary"], &now["secondary"]), (&before["primary"], &before["secondary"]), "{action}");
+        assert_eq!(now["direction"], direction);
+        // source and target spell the direction out (the backup-restore Composition reads them).
+        let (from, to) =
+            if direction == "primary-to-secondary" { ("primary", "secondary") } else { ("secondary", "primary") };
+        assert_eq!((&now["source"], &now["target"]), (&now[from], &now[to]), "{action}");
+    }
+    assert_eq!((&before["primary"]["provider"], &before["secondary"]["provider"]), (&json!("aws"), &json!("gcp")));
+    assert_eq!(before["direction"], "primary-to-secondary");
+}
+
+#[test]
+fn a_replication_claim_written_before_roles_takes_them_in_place() {
+    // A state repo written by an idp that keyed replication by direction only: its
+    // ReplicationClaim has source and target, no primary, secondary or direction. That
+    // claim is the stored one (`oldSelf`) the new one is checked against, and the first
+    // render with roles creates the role-keyed Connections rather than replacing anything.
+    let dr = Dr::new();
+    dr.seed();
+    let path = format!("{STATE}/{DB_REPLICATION}");
+    let text = dr.env.read(&path);
+    let mut old = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let role = ["primary:", "secondary:", "direction:"].iter().any(|k| line.trim_start().starts_with(k));
+        if indent == 4 && role {
+            skipping = true;
+        } else if !(skipping && indent > 4) {
+            skipping = false;
+            old.push_str(line);
+            old.push('\n');
+        }
+    }
+    assert!(!old.contains("primary:") && old.contains("source:"), "{old}");
+    dr.write(&path, &old);
+    dr.env.set_identity(STATE);
+    dr.env.git_in(STATE, &["commit", "-q", "--allow-empty", "-am", "replication as the previous idp wrote it"]);
+
+    let outcome = dr.moved("failover", "payments", "prod", &["--replication-lag", "4"]);
+    let (actions, fields) = object_actions(&outcome);
+    assert!(actions.iter().all(|(a, _)| a == "update"), "{actions:?}");
+    assert!(fields.iter().any(|f| f == "spec.parameters.primary.provider"), "{fields:?}");
+    let now = &dr.doc("HEAD", DB_REPLICATION)["spec"]["parameters"];
+    assert_eq!(
+        (&now["primary"]["claimName"], &now["direction"]),
+        (&json!("payments-db"), &json!("secondary-to-primary"))
+    );
 }
