@@ -145,6 +145,11 @@ pub fn bootstrap_path(file: &str) -> String {
     format!("bootstrap/argocd/{file}")
 }
 
+/// The argocd-cm merge patch with idp's health checks, written by `idp init`. Outside
+/// `bootstrap/argocd/`, which the operator applies whole with `kubectl apply`: a patch is
+/// merged into Argo CD's own ConfigMap with `kubectl patch`, never applied over it.
+pub const ARGOCD_CM_PATCH_PATH: &str = "bootstrap/argocd-cm/health-checks.patch.yaml";
+
 /// `cells/<cell>/`: every environment of a cell.
 pub fn cell_dir(cell: &str) -> String {
     format!("cells/{cell}")

@@ -758,7 +758,15 @@ fn check_composed_resource(
                 problem(format!("fromFieldPath {path:?} is not a field of {}", api.kind));
             }
         }
-        if let Some(to) = patch["toFieldPath"].as_str()
+        let patch_type = patch["type"].as_str().unwrap_or("FromCompositeFieldPath");
+        if PATCHES_TO_ELSEWHERE.contains(&patch_type) {
+            // It writes the composite, whose spec is the claim's: only a status field the
+            // XRD declares (an undeclared one would be pruned by the API server).
+            match patch["toFieldPath"].as_str() {
+                Some(to) if to.starts_with("status.") && resolves_on_composite(api.schema, to) => {}
+                to => problem(format!("{patch_type} toFieldPath {to:?} is not a status field of {}", api.kind)),
+            }
+        } else if let Some(to) = patch["toFieldPath"].as_str()
             && !(to.starts_with("spec.") || to.starts_with("metadata."))
         {
             problem(format!("toFieldPath {to:?} should target spec or metadata"));
@@ -1002,6 +1010,103 @@ fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
     }
     report(&problems);
     assert_eq!(guarded, BTreeSet::from(["aws", "gcp", "oci"]), "a provider's guarded resource was not found");
+}
+
+/// Per provider: the kind that carries the write fence, the field the claim's writeFence is
+/// patched to, the observed field copied back into the composite's `status.fence.observed`,
+/// and the pinned CRD that declares it (none for OCI MySQL: ../shared/schemas/README.md).
+const FENCE_FIELDS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+    (
+        "aws",
+        "ParameterGroup",
+        "spec.forProvider.parameter[0].value",
+        "status.atProvider.parameter[0].value",
+        Some("aws/rds.aws.upbound.io_parametergroups.yaml"),
+    ),
+    (
+        "gcp",
+        "DatabaseInstance",
+        "spec.forProvider.settings.databaseFlags[0].value",
+        "status.atProvider.settings.databaseFlags[0].value",
+        Some("gcp/sql.gcp.upbound.io_databaseinstances.yaml"),
+    ),
+    ("oci", "MysqlDbSystem", "spec.forProvider.databaseMode", "status.atProvider.databaseMode", None),
+];
+
+/// Argo CD's health check for a claim (manifests/argocd/health) holds a sync wave until
+/// `status.fence.observed` agrees with `spec.parameters.writeFence`; that only means
+/// something if every Composition copies the fence from the resource that carries it, out
+/// of the provider's observed state (atProvider), never from spec.
+#[test]
+fn compositions_report_the_observed_write_fence() {
+    let docs = crossplane_manifests();
+    let providers_dir = crate_dir().join("../shared/schemas/providers");
+    if !providers_dir.is_dir() {
+        eprintln!("skipped: ../shared/schemas/providers not found; observed fields are not checked against CRDs");
+    }
+    let mut problems = Vec::new();
+    let mut reported = BTreeSet::new();
+    for (origin, composition) in compositions_for(&docs, "XMySQLInstance") {
+        let provider = composition["metadata"]["labels"]["provider"].as_str().unwrap_or_default();
+        let mut problem = |message: String| problems.push(format!("{origin}: {message}"));
+        let Some(&(_, kind, fenced, observed, crd_file)) = FENCE_FIELDS.iter().find(|(p, ..)| *p == provider) else {
+            problem(format!("provider {provider} has no fence fields listed in this test"));
+            continue;
+        };
+        for step in composition["spec"]["pipeline"].as_array().into_iter().flatten() {
+            let input = &step["input"];
+            for resource in input["resources"].as_array().into_iter().flatten() {
+                let patches = expanded_patches(resource, &input["patchSets"]);
+                let copies: Vec<&str> = patches
+                    .iter()
+                    .filter(|p| p["type"] == "ToCompositeFieldPath" && p["toFieldPath"] == "status.fence.observed")
+                    .filter_map(|p| p["fromFieldPath"].as_str())
+                    .collect();
+                let base = &resource["base"];
+                if base["kind"] != kind {
+                    if !copies.is_empty() {
+                        problem(format!("{} reports the fence; only its {kind} carries it", resource["name"]));
+                    }
+                    continue;
+                }
+                if copies != [observed] {
+                    problem(format!("{kind} copies {copies:?} to status.fence.observed, expected [{observed:?}]"));
+                    continue;
+                }
+                reported.insert(provider);
+                if !patches
+                    .iter()
+                    .any(|p| p["fromFieldPath"] == "spec.parameters.writeFence" && p["toFieldPath"] == fenced)
+                {
+                    problem(format!("{kind} does not take writeFence at {fenced}, so {observed} is not the fence"));
+                }
+                // `[0]` is the fence only while the base lists nothing else.
+                if let Some((list, _)) = fenced.split_once("[0]") {
+                    let names: Vec<&Value> = value_at(base, list)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .map(|e| &e["name"])
+                        .collect();
+                    if names != [&json!("read_only")] {
+                        problem(format!("the {kind} base lists {names:?} at {list}; [0] must be read_only alone"));
+                    }
+                }
+                let Some(file) = crd_file.filter(|_| providers_dir.is_dir()) else { continue };
+                let crd = parse_yaml(&providers_dir.join(file)).remove(0);
+                let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
+                match crd_field(&crd, version, observed) {
+                    Some(schema) if schema["type"] == "string" => {}
+                    Some(schema) => {
+                        problem(format!("{file} {version}: {observed} is {}, not a string", schema["type"]))
+                    }
+                    None => problem(format!("{file} {version} has no field {observed}")),
+                }
+            }
+        }
+    }
+    report(&problems);
+    assert_eq!(reported, BTreeSet::from(["aws", "gcp", "oci"]), "a provider's fence is not reported");
 }
 
 /// Where each replication tool's managed resources may come from.

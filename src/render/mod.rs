@@ -8,6 +8,7 @@
 //! namespace or unlabeled object.
 
 mod guard;
+mod health;
 
 use std::collections::BTreeMap;
 
@@ -318,7 +319,8 @@ impl Renderer {
         Ok(files)
     }
 
-    /// The Argo CD bootstrap written by `idp init`.
+    /// The Argo CD bootstrap written by `idp init`: the AppProject and root Application,
+    /// and the argocd-cm patch with idp's health checks.
     pub fn bootstrap_files(&self, repo_url: &str, revision: &str) -> Result<Vec<RenderedFile>, RenderError> {
         let ctx = json!({ "repo_url": repo_url, "revision": revision, "project": "idp-platform" });
         [
@@ -337,6 +339,7 @@ impl Renderer {
                 documents: Vec::new(),
             })
         })
+        .chain(std::iter::once(Ok(health::argocd_cm_patch())))
         .collect()
     }
 

@@ -34,9 +34,10 @@ const ORDERS_FIRST_FILES: [&str; 6] =
     [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_CATALOG, ORDERS_PRIMARY, ORDERS_NAMESPACE];
 
 /// The files `idp init` commits.
-const INIT_FILES: [&str; 6] = [
+const INIT_FILES: [&str; 7] = [
     ".idp/state.yaml",
     "README.md",
+    "bootstrap/argocd-cm/health-checks.patch.yaml",
     "bootstrap/argocd/appproject.yaml",
     "bootstrap/argocd/root-application.yaml",
     "catalog/location.yaml",
@@ -269,6 +270,15 @@ fn init_creates_a_state_repo_with_one_commit_on_main() {
     assert_eq!(root["spec"]["source"]["repoURL"], "https://git.example.org/platform/idp-state.git");
     assert_eq!(root["spec"]["source"]["targetRevision"], "main");
     assert_eq!(root["spec"]["source"]["path"], "platform");
+
+    // The health checks: a merge patch for argocd-cm (only `data`, no object to apply over
+    // the operator's), whose value is the project's Lua byte for byte.
+    let patch = yaml_document(&s.show(STATE, "HEAD:bootstrap/argocd-cm/health-checks.patch.yaml"));
+    let lua = std::fs::read_to_string(
+        crate_dir().join("manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua"),
+    )
+    .unwrap();
+    assert_eq!(patch, json!({"data": {"resource.customizations.health.platform.example.org_MySQLInstanceClaim": lua}}));
 }
 
 #[test]

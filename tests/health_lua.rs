@@ -1,0 +1,208 @@
+//! The Argo CD health check idp ships for MySQLInstanceClaim
+//! (manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua), run in an
+//! embedded Lua 5.1 (mlua, vendored PUC-Rio Lua) against claims shaped like the ones
+//! Crossplane reports: each fixture asserts the status and message Argo CD would show.
+//!
+//! What this cannot prove: Argo CD runs health scripts in gopher-lua (Lua 5.1 semantics,
+//! Go implementation) with its own sandbox and object-to-table conversion; this test uses
+//! PUC-Rio Lua 5.1 and converts the JSON itself (null is nil, arrays count from 1, as Argo
+//! CD's conversion does). The script uses only ipairs, tostring and string.upper for that
+//! reason. No cluster is involved: whether Crossplane and the providers fill
+//! status.fence.observed as the Compositions say is checked by tests/manifests.rs
+//! (compositions_report_the_observed_write_fence) against the pinned CRDs, not by a run.
+
+use mlua::{Lua, Table, Value as LuaValue};
+use serde_json::{Value, json};
+
+const HEALTH_LUA: &str = include_str!("../manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua");
+
+fn to_lua(lua: &Lua, value: &Value) -> LuaValue {
+    match value {
+        Value::Null => LuaValue::Nil,
+        Value::Bool(b) => LuaValue::Boolean(*b),
+        Value::Number(n) => LuaValue::Number(n.as_f64().expect("a finite number")),
+        Value::String(s) => LuaValue::String(lua.create_string(s).expect("a Lua string")),
+        Value::Array(items) => {
+            let table = lua.create_table().expect("a Lua table");
+            for (i, item) in items.iter().enumerate() {
+                table.raw_set(i + 1, to_lua(lua, item)).expect("set an array element");
+            }
+            LuaValue::Table(table)
+        }
+        Value::Object(map) => {
+            let table = lua.create_table().expect("a Lua table");
+            for (key, item) in map {
+                table.raw_set(key.as_str(), to_lua(lua, item)).expect("set a field");
+            }
+            LuaValue::Table(table)
+        }
+    }
+}
+
+/// (status, message) as Argo CD would read them from the script's result.
+fn health(claim: &Value) -> (String, String) {
+    let lua = Lua::new();
+    lua.globals().set("obj", to_lua(&lua, claim)).expect("set obj");
+    let result: Table = lua.load(HEALTH_LUA).set_name("health.lua").eval().expect("the script returns a table");
+    (result.get("status").expect("status"), result.get("message").expect("message"))
+}
+
+/// A claim as Argo CD reads it from the cluster: what idp renders plus what Crossplane adds.
+fn claim(provider: &str, write_fence: bool, status: Value) -> Value {
+    let mut claim = json!({
+        "apiVersion": "platform.example.org/v1alpha1",
+        "kind": "MySQLInstanceClaim",
+        "metadata": {"name": "orders-db", "namespace": "team-alpha"},
+        "spec": {
+            "parameters": {
+                "cell": "payments", "environment": "production", "tier": "C0",
+                "provider": provider, "region": "us-east-1", "size": "large", "storageGB": 100,
+                "ha": true, "role": "primary", "writeFence": write_fence, "deletionProtection": true
+            },
+            "compositionSelector": {"matchLabels": {"provider": provider, "class": "mysql"}},
+            "resourceRef": {"apiVersion": "platform.example.org/v1alpha1", "kind": "XMySQLInstance", "name": "orders-db-x7k2p"},
+            "writeConnectionSecretToRef": {"name": "orders-db-conn"}
+        }
+    });
+    if !status.is_null() {
+        claim["status"] = status;
+    }
+    claim
+}
+
+fn conditions(synced: (&str, &str, &str), ready: (&str, &str, &str)) -> Value {
+    let condition = |kind: &str, (status, reason, message): (&str, &str, &str)| {
+        let mut c =
+            json!({"type": kind, "status": status, "reason": reason, "lastTransitionTime": "2026-12-06T14:00:00Z"});
+        if !message.is_empty() {
+            c["message"] = json!(message);
+        }
+        c
+    };
+    json!([condition("Synced", synced), condition("Ready", ready)])
+}
+
+const SYNCED: (&str, &str, &str) = ("True", "ReconcileSuccess", "");
+const READY: (&str, &str, &str) = ("True", "Available", "");
+
+fn ready_with_fence(observed: Option<&str>) -> Value {
+    let mut status = json!({"conditions": conditions(SYNCED, READY), "connectionDetails": {"lastPublishedTime": "2026-12-06T14:05:00Z"}});
+    if let Some(observed) = observed {
+        status["fence"] = json!({"observed": observed});
+    }
+    status
+}
+
+fn assert_health(claim: &Value, status: &str, message: &str) {
+    assert_eq!(health(claim), (status.to_owned(), message.to_owned()), "for {claim:#}");
+}
+
+#[test]
+fn a_claim_without_status_is_progressing() {
+    assert_health(
+        &claim("aws", true, Value::Null),
+        "Progressing",
+        "Waiting for Crossplane to report the claim's status",
+    );
+    assert_health(&claim("aws", true, json!({})), "Progressing", "Waiting for Crossplane to report the claim's status");
+}
+
+#[test]
+fn a_claim_being_created_is_progressing() {
+    let status = json!({"conditions": conditions(SYNCED, ("False", "Creating", "Unready resources: instance, parameter-group"))});
+    assert_health(
+        &claim("aws", false, status),
+        "Progressing",
+        "Ready=False (Creating): Unready resources: instance, parameter-group",
+    );
+}
+
+#[test]
+fn synced_false_is_degraded_with_its_message() {
+    let message = "cannot compose resources: cannot run Composition pipeline step \"patch-and-transform\"";
+    let status =
+        json!({"conditions": conditions(("False", "ReconcileError", message), READY), "fence": {"observed": "0"}});
+    assert_health(&claim("aws", true, status), "Degraded", &format!("Synced=False (ReconcileError): {message}"));
+}
+
+#[test]
+fn ready_false_other_than_creating_is_degraded_with_its_message() {
+    let status = json!({"conditions": conditions(SYNCED, ("False", "Unavailable", "Unready resources: db-system")), "fence": {"observed": "READ_ONLY"}});
+    assert_health(&claim("oci", true, status), "Degraded", "Ready=False (Unavailable): Unready resources: db-system");
+}
+
+/// The failover's fence wave: the claim says writeFence true, the composite is Ready, and
+/// the cloud still reports read-write. Without this check Argo CD would move to wave 0.
+#[test]
+fn a_pending_fence_is_progressing_though_the_claim_is_ready() {
+    assert_health(
+        &claim("aws", true, ready_with_fence(Some("0"))),
+        "Progressing",
+        "Waiting for the write fence: want read-only, the cloud reports read-write (0)",
+    );
+    assert_health(
+        &claim("gcp", true, ready_with_fence(Some("off"))),
+        "Progressing",
+        "Waiting for the write fence: want read-only, the cloud reports read-write (off)",
+    );
+    // The data wave: unfencing the new primary waits for the cloud too.
+    assert_health(
+        &claim("oci", false, ready_with_fence(Some("READ_ONLY"))),
+        "Progressing",
+        "Waiting for the write fence: want read-write, the cloud reports read-only (READ_ONLY)",
+    );
+}
+
+#[test]
+fn a_fence_not_yet_observed_or_unknown_is_progressing() {
+    assert_health(
+        &claim("gcp", true, ready_with_fence(None)),
+        "Progressing",
+        "Ready, waiting for the cloud to report the write fence (want read-only)",
+    );
+    assert_health(
+        &claim("aws", true, ready_with_fence(Some("{TrueIfReplica}"))),
+        "Progressing",
+        "Ready, but the cloud reports an unknown write fence {TrueIfReplica} (want read-only)",
+    );
+}
+
+#[test]
+fn an_applied_fence_is_healthy_on_every_cloud() {
+    for (provider, observed) in [("aws", "1"), ("gcp", "on"), ("oci", "READ_ONLY")] {
+        assert_health(
+            &claim(provider, true, ready_with_fence(Some(observed))),
+            "Healthy",
+            &format!("Ready, and the cloud reports it read-only ({observed})"),
+        );
+    }
+    for (provider, observed) in [("aws", "0"), ("gcp", "off"), ("oci", "READ_WRITE")] {
+        assert_health(
+            &claim(provider, false, ready_with_fence(Some(observed))),
+            "Healthy",
+            &format!("Ready, and the cloud reports it read-write ({observed})"),
+        );
+    }
+}
+
+/// A claim stored before the XRD defaulted writeFence has none: it is not fenced.
+#[test]
+fn a_claim_without_write_fence_wants_read_write() {
+    let mut unfenced = claim("aws", false, ready_with_fence(Some("0")));
+    unfenced["spec"]["parameters"].as_object_mut().expect("parameters").remove("writeFence");
+    assert_health(&unfenced, "Healthy", "Ready, and the cloud reports it read-write (0)");
+}
+
+#[test]
+fn a_claim_being_deleted_is_progressing() {
+    let mut deleting = claim("aws", true, ready_with_fence(Some("1")));
+    deleting["metadata"]["deletionTimestamp"] = json!("2026-12-06T15:00:00Z");
+    assert_health(&deleting, "Progressing", "Being deleted");
+}
+
+/// Argo CD's gopher-lua implements Lua 5.1; a newer interpreter would accept syntax it refuses.
+#[test]
+fn the_interpreter_is_lua_5_1() {
+    let version: String = Lua::new().globals().get("_VERSION").expect("_VERSION");
+    assert_eq!(version, "Lua 5.1");
+}
