@@ -600,7 +600,8 @@ fn the_seed_app_renders_applications_workloads_and_dns_from_the_policy() {
         dns[1]["spec"]["forProvider"]["answers"].as_array().unwrap().iter().map(|a| &a["rdata"]).collect();
     assert_eq!(answers, [&json!(PRIMARY_TARGET), &json!(SECONDARY_TARGET)]);
     assert_eq!(dns[2]["spec"]["forProvider"]["domainName"], "checkout.payments.example.org");
-    assert_eq!(dns[2]["spec"]["forProvider"]["zoneIdRef"]["name"], "payments.example.org");
+    // In the zone the policy names for oci-dns, not the host's parent (payments.example.org).
+    assert_eq!(dns[2]["spec"]["forProvider"]["zoneIdRef"]["name"], "example.org");
 
     // status of an app: no connection secret of its own.
     let status = dr.idp(&["status", "app", "team-payments/checkout", "--repo", STATE, "-o", "json"]).code(0).json();
@@ -1509,6 +1510,21 @@ fn app_validation_errors_are_located() {
         assert!(got_help.contains(help), "{from} -> {to}: help {got_help:?} should say {help:?}");
     }
 
+    // The host must lie within the zone the cell's traffic provider names (example.org in
+    // the default policy), strictly: the apex takes no CNAME.
+    for host in ["web.example.com", "example.org", "web.notexample.org"] {
+        let (message, help) = single_issue(&edit(APP, "publicHost: web.example.org", &format!("publicHost: {host}")));
+        assert_eq!(
+            message,
+            format!("req.yaml:14:17: publicHost `{host}` is not within zone example.org of traffic provider oci-dns")
+        );
+        assert!(help.contains("traffic.providers.oci-dns.zone"), "{help}");
+    }
+    // A deeper host is within the apex zone.
+    let env = TestEnv::new();
+    let file = env.write("web.yaml", edit(APP, "publicHost: web.example.org", "publicHost: shop.eu.example.org"));
+    env.idp(&["plan", "-f", &file, "-o", "json"]).code(0);
+
     // Placement fields are refused in an App too, at any depth.
     let (message, help) =
         single_issue(&edit(APP, "    mode: active-passive\n", "    mode: active-passive\n    region: x\n"));
@@ -1612,7 +1628,7 @@ fn a_cell_with_a_route53_override_renders_route53_records() {
         for (doc, target, role) in [(&dns[2], active, "PRIMARY"), (&dns[3], standby, "SECONDARY")] {
             let record = &doc["spec"]["forProvider"];
             assert_eq!(record["name"], "web.eu.example.org");
-            assert_eq!(record["zoneIdRef"]["name"], "eu.example.org");
+            assert_eq!(record["zoneIdRef"]["name"], "example.org", "the policy's zone for route53");
             assert_eq!(record["records"], json!([target]));
             assert_eq!(record["failoverRoutingPolicy"], json!([{"type": role}]));
         }
