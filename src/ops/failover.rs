@@ -16,6 +16,7 @@ use super::plan::{Change, ChangeAction};
 use super::{Context, Error};
 use crate::cell::{CellState, Event, Member, Side};
 use crate::layout;
+use crate::policy::ComputeMode;
 use crate::record::{DataLink, PlacementRecord};
 use crate::render::RenderInput;
 use crate::request::Kind;
@@ -120,7 +121,18 @@ fn prepare(
             .min()
     };
     let rpo_seconds = rpo_of(true).or_else(|| rpo_of(false)).unwrap_or(0);
-    let steps = runbook(action, &cell, &members, to);
+    // Apps whose standby is cold: a failback drops their secondary's
+    // automated sync in the same commit that scales it to 0.
+    let cold: Vec<String> = members
+        .iter()
+        .filter(|m| m.kind == Kind::App && m.secondary.is_some())
+        .filter(|m| {
+            m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)).map(|p| p.compute_mode)
+                == Some(ComputeMode::Cold)
+        })
+        .map(|m| format!("{}/{}", m.namespace, m.name))
+        .collect();
+    let steps = runbook(action, &cell, &members, to, &cold);
     let mut outcome = FailoverOutcome {
         action,
         cell: options.cell.clone(),
@@ -273,7 +285,7 @@ fn broken_links(ctx: &Context, id: &str, link: &DataLink, record: &PlacementReco
 }
 
 /// The runbook steps, in sync-wave order.
-fn runbook(action: &str, cell: &CellState, members: &[Member], to: Side) -> Vec<String> {
+fn runbook(action: &str, cell: &CellState, members: &[Member], to: Side, cold: &[String]) -> Vec<String> {
     let from = to.other();
     let of = |kind: Kind| {
         members
@@ -299,6 +311,15 @@ fn runbook(action: &str, cell: &CellState, members: &[Member], to: Side) -> Vec<
             to.as_str(),
             from.as_str()
         ));
+        if to == Side::Primary && !cold.is_empty() {
+            // The parent applies the secondary Application without automated
+            // sync, and an Application without it never syncs the new commit
+            // on its own: nothing in Argo CD scales these standbys to 0.
+            steps.push(format!(
+                "by hand, after wave 1: the cold standbys lose automated sync in this commit, so Argo CD does not apply their scale to 0; sync each one's secondary Application once (argocd app sync): {}",
+                cold.join(", ")
+            ));
+        }
         steps.push(format!("wave 2 (traffic): point the DNS failover records at the {} side", to.as_str()));
     }
     steps.push(format!("record the {action} in cells/{}/{}.yaml", cell.cell, cell.environment));

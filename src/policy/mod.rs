@@ -226,6 +226,15 @@ impl Checker<'_> {
                     Some("list the apiVersion/kind pairs its template renders"),
                 );
             }
+            if let Some(zone) = &provider.zone
+                && !crate::names::is_dns_name(zone)
+            {
+                self.issue(
+                    &[Key("traffic"), Key("providers"), Key(name), Key("zone")],
+                    format!("traffic provider {name}: zone `{zone}` is not a DNS name"),
+                    Some("name the DNS zone its records go in, e.g. example.org"),
+                );
+            }
         }
         for (name, provider) in &p.traffic.providers {
             for (i, k) in provider.kinds.iter().enumerate() {
@@ -610,6 +619,17 @@ mod tests {
         assert!(loaded.digest.starts_with("sha256:") && loaded.digest.len() == 71);
         assert_eq!(p.dr_profiles["gold"].rpo_seconds, 30);
         assert_eq!(p.traffic.default_provider, "oci-dns");
+    }
+
+    #[test]
+    fn a_traffic_zone_must_be_a_dns_name() {
+        let text = DEFAULT_POLICY_YAML.replacen("      zone: example.org\n", "      zone: org\n", 1);
+        let found = messages(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("traffic provider oci-dns: zone `org` is not a DNS name"), "{found:?}");
+        // Located at the zone itself.
+        let line = text.lines().position(|l| l == "      zone: org").unwrap() + 1;
+        assert!(found[0].starts_with(&format!("p.yaml:{line}:")), "{found:?}");
     }
 
     #[test]

@@ -219,6 +219,11 @@ pub struct Traffic {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrafficProvider {
     pub kinds: Vec<AllowedKind>,
+    /// The DNS zone the provider writes public hosts into (`example.org`);
+    /// every app's publicHost must lie within it. Unset: each host's own
+    /// parent (the host minus its first label), as before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// A kind a template may produce, and where it lives.
@@ -281,6 +286,19 @@ impl Policy {
     /// The traffic provider of a cell: its own, else the default.
     pub fn traffic_provider(&self, cell: &str) -> &str {
         self.cells.get(cell).and_then(|c| c.traffic_provider.as_deref()).unwrap_or(&self.traffic.default_provider)
+    }
+
+    /// The zone the traffic provider of `cell` names, if it names one.
+    pub fn traffic_zone(&self, cell: &str) -> Option<&str> {
+        self.traffic.providers.get(self.traffic_provider(cell)).and_then(|p| p.zone.as_deref())
+    }
+
+    /// The DNS zone `host`'s records go in for an app in `cell`: the traffic
+    /// provider's zone, else the host's parent (the derivation used before
+    /// providers named a zone, kept so that a policy without one renders
+    /// what it always did).
+    pub fn zone_of<'a>(&'a self, cell: &str, host: &'a str) -> &'a str {
+        self.traffic_zone(cell).unwrap_or_else(|| host.split_once('.').map_or(host, |(_, parent)| parent))
     }
 
     /// Whether a database of `tier` in `environment` (a name or alias) gets

@@ -296,7 +296,7 @@ impl Renderer {
                     "target": format!("{}.{}", t.runtime_cluster, policy.traffic.ingress_domain),
                 })
             };
-            let zone = host.split_once('.').map_or(host, |(_, zone)| zone);
+            let zone = policy.zone_of(&request.cell, host);
             let ctx = json!({
                 "request": request_ctx,
                 "labels": labels,
@@ -499,6 +499,60 @@ mod tests {
             assert!(names.iter().all(|n| crate::names::is_dns_label(n)), "{provider}: {names:?}");
             // The first scheme joins the whole of both: too long, as it always was.
             assert!(render(NameScheme::Joined).is_err(), "{provider}");
+        }
+    }
+
+    /// Every traffic provider writes the host's records into the zone the
+    /// policy names for it, the apex here, not the host's parent; a provider
+    /// naming none keeps the old derivation.
+    #[test]
+    fn traffic_records_go_in_the_zone_the_policy_names() {
+        let (mut policy, mut request, decision) = crate::test_support::payments_c0();
+        request.kind = crate::request::Kind::App;
+        request.spec = Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            public_host: Some("shop.eu.example.org".into()),
+            databases: Vec::new(),
+        };
+        policy.cells.values_mut().for_each(|cell| cell.traffic_provider = None);
+        let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
+        assert_eq!(providers.len(), 3, "{providers:?}");
+        for provider in providers {
+            policy.traffic.default_provider = provider.clone();
+            for (zone, expected) in [(Some("example.org"), "example.org"), (None, "eu.example.org")] {
+                policy.traffic.providers.get_mut(&provider).unwrap().zone = zone.map(str::to_owned);
+                let input = RenderInput {
+                    request: &request,
+                    decision: &decision,
+                    policy: &policy,
+                    active: Side::Primary,
+                    names: NameScheme::for_new(request.kind),
+                    unprotect: false,
+                };
+                let files = Renderer::embedded().request_files(&input).unwrap_or_else(|e| panic!("{provider}: {e}"));
+                let zones: Vec<&str> = files
+                    .iter()
+                    .flat_map(|f| &f.documents)
+                    .filter_map(|d| d.str_at(&["spec", "forProvider", "zoneIdRef", "name"]))
+                    .collect();
+                let hosts: Vec<&str> = files
+                    .iter()
+                    .flat_map(|f| &f.documents)
+                    .filter_map(|d| {
+                        d.str_at(&["spec", "forProvider", "name"])
+                            .or_else(|| d.str_at(&["spec", "forProvider", "domainName"]))
+                    })
+                    .filter(|name| name.contains('.'))
+                    .collect();
+                assert!(!zones.is_empty(), "{provider}: no zoneIdRef");
+                assert!(zones.iter().all(|z| *z == expected), "{provider} with zone {zone:?}: {zones:?}");
+                assert!(
+                    !hosts.is_empty() && hosts.iter().all(|h| *h == "shop.eu.example.org"),
+                    "{provider}: {hosts:?}"
+                );
+            }
         }
     }
 

@@ -440,7 +440,7 @@ pub(super) fn document(
 
     let spec = match kind {
         Kind::MySql => mysql_spec(&mut c, &spec_nodes, p),
-        Kind::App => app_spec(&mut c, &spec_nodes, namespace.as_deref()),
+        Kind::App => app_spec(&mut c, &spec_nodes, namespace.as_deref(), p, cell.as_deref()),
     };
 
     // A named drProfile must meet the tier's own targets.
@@ -550,7 +550,13 @@ fn mysql_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], p: &Policy) -> Option
     Some(Spec::MySql { size: size?, storage_gb: storage_gb?, ha: ha? })
 }
 
-fn app_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], namespace: Option<&str>) -> Option<Spec> {
+fn app_spec(
+    c: &mut Checker<'_>,
+    spec: &[(&str, &Node)],
+    namespace: Option<&str>,
+    p: &Policy,
+    cell: Option<&str>,
+) -> Option<Spec> {
     let image = get(spec, "image").and_then(|node| {
         let image = node.as_str()?;
         match image_problem(image) {
@@ -586,6 +592,25 @@ fn app_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], namespace: Option<&str>
                         Some("use a lowercase host name such as orders.example.org".into()),
                     );
                 }
+                // The traffic provider writes the host's records into its zone;
+                // a host outside it (or the apex itself, where no CNAME may
+                // stand) could not be served.
+                let provider = cell.map(|cell| (p.traffic_provider(cell), p.traffic_zone(cell)));
+                let ok = match provider {
+                    Some((provider, Some(zone))) if ok && !host.ends_with(&format!(".{zone}")) => {
+                        c.issue(
+                            n.span,
+                            "outside the DNS zone",
+                            format!("publicHost `{}` is not within zone {zone} of traffic provider {provider}", shown(host)),
+                            Some(format!(
+                                "use a host under {zone}, e.g. {}.{zone}, or ask the platform team to change traffic.providers.{provider}.zone in the policy",
+                                first_label(host)
+                            )),
+                        );
+                        false
+                    }
+                    _ => ok,
+                };
                 ok.then(|| host.to_owned())
             });
             let mode = get(&fields, "mode").map_or(Some(()), |n| {
@@ -711,6 +736,11 @@ pub(super) fn duplicate(source: &Source, doc: &Node, request: &Request, first: &
 
 /// A developer's value as it may be shown in a message: control characters
 /// escaped, so a crafted name cannot forge output lines or terminal codes.
+/// The first label of a host name, to suggest a host within a zone.
+fn first_label(host: &str) -> &str {
+    host.split('.').next().unwrap_or(host)
+}
+
 fn shown(value: &str) -> String {
     let escaped: String = value.escape_debug().collect();
     if escaped.chars().count() > 80 { format!("{}…", escaped.chars().take(80).collect::<String>()) } else { escaped }

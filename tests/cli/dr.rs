@@ -600,7 +600,8 @@ fn the_seed_app_renders_applications_workloads_and_dns_from_the_policy() {
         dns[1]["spec"]["forProvider"]["answers"].as_array().unwrap().iter().map(|a| &a["rdata"]).collect();
     assert_eq!(answers, [&json!(PRIMARY_TARGET), &json!(SECONDARY_TARGET)]);
     assert_eq!(dns[2]["spec"]["forProvider"]["domainName"], "checkout.payments.example.org");
-    assert_eq!(dns[2]["spec"]["forProvider"]["zoneIdRef"]["name"], "payments.example.org");
+    // In the zone the policy names for oci-dns, not the host's parent (payments.example.org).
+    assert_eq!(dns[2]["spec"]["forProvider"]["zoneIdRef"]["name"], "example.org");
 
     // status of an app: no connection secret of its own.
     let status = dr.idp(&["status", "app", "team-payments/checkout", "--repo", STATE, "-o", "json"]).code(0).json();
@@ -789,6 +790,54 @@ fn silver_and_bronze_keep_the_standby_their_compute_mode_says() {
     moved.sort();
     assert_eq!(dr.changed_paths("HEAD"), moved);
     assert!(!dr.exists("HEAD", &format!("cells/{}/dev.yaml", SILVER_STANDBY.cell)), "the silver cell did not move");
+}
+
+/// Issue 18 item 11, as it stands: a bronze failback scales the cold standby to 0 and drops
+/// its Application's automated sync in one commit. Argo CD applies the Application (wave 1 of
+/// the parent) without `automated`, and an Application without it never syncs a new commit
+/// on its own (controller/appcontroller.go, autoSync returns when automated sync is off), so
+/// the 0 is never applied and the standby keeps running. Until the failback is split in two
+/// commits, the runbook says so and names the apps to sync by hand (docs/disaster-recovery.md).
+#[test]
+fn a_bronze_failback_drops_automated_sync_in_the_commit_that_scales_the_standby_to_0() {
+    let dr = Dr::new();
+    let bronze = dr.write("bronze.yaml", BRONZE);
+    dr.apply(None, &[&bronze]);
+    let b = &BRONZE_STANDBY;
+    let application = b.platform("app", "application-secondary.yaml");
+    let failover = dr.moved("failover", b.cell, "dev", &["--replication-lag", "600"]);
+    let steps = |outcome: &Value| -> Vec<String> {
+        outcome["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    };
+    assert!(steps(&failover).iter().all(|s| !s.starts_with("by hand")), "{failover:#}");
+    let failover_commit = dr.head();
+
+    let failback = dr.moved("failback", b.cell, "dev", &["--replication-lag", "600"]);
+    let failback_commit = dr.head();
+    // One commit holds both halves, read back with git: the standby's Deployment goes from
+    // 2 replicas to 0, and its Application loses automated sync.
+    assert_eq!(dr.git(&["rev-list", "--count", &format!("{failover_commit}..{failback_commit}")]).trim(), "1");
+    let touched = dr.changed_paths(&failback_commit);
+    assert!(touched.contains(&application) && touched.contains(&b.deployment("secondary")), "{touched:?}");
+    assert_eq!(replicas(&dr.docs(&failover_commit, &b.deployment("secondary"))), 2);
+    assert_eq!(replicas(&dr.docs(&failback_commit, &b.deployment("secondary"))), 0);
+    assert_eq!(automated(&dr.doc(&failover_commit, &application)), &json!({"prune": true, "selfHeal": true}));
+    assert_eq!(automated(&dr.doc(&failback_commit, &application)), &Value::Null);
+    let diff = dr.git(&["show", "--format=", &failback_commit, "--", &application]);
+    assert!(diff.contains("-    automated:\n-      prune: true\n-      selfHeal: true\n"), "{diff}");
+    // Both are compute, the same wave: nothing orders the Application's sync before the loss
+    // of automated sync.
+    let wave = |doc: &Value| doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].clone();
+    assert_eq!(wave(&dr.doc(&failback_commit, &application)), "1");
+    assert!(dr.docs(&failback_commit, &b.deployment("secondary")).iter().all(|d| wave(d) == "1"));
+
+    // The runbook says what Argo CD will not do, after the compute wave, naming the app.
+    let steps = steps(&failback);
+    let manual: Vec<&String> = steps.iter().filter(|s| s.starts_with("by hand")).collect();
+    assert_eq!(manual.len(), 1, "{steps:#?}");
+    assert!(manual[0].ends_with(": team-bronze/archive-web"), "{}", manual[0]);
+    let at = |prefix: &str| steps.iter().position(|s| s.starts_with(prefix)).unwrap();
+    assert!(at("wave 1 (compute)") < at("by hand") && at("by hand") < at("wave 2 (traffic)"), "{steps:#?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1509,6 +1558,21 @@ fn app_validation_errors_are_located() {
         assert!(got_help.contains(help), "{from} -> {to}: help {got_help:?} should say {help:?}");
     }
 
+    // The host must lie within the zone the cell's traffic provider names (example.org in
+    // the default policy), strictly: the apex takes no CNAME.
+    for host in ["web.example.com", "example.org", "web.notexample.org"] {
+        let (message, help) = single_issue(&edit(APP, "publicHost: web.example.org", &format!("publicHost: {host}")));
+        assert_eq!(
+            message,
+            format!("req.yaml:14:17: publicHost `{host}` is not within zone example.org of traffic provider oci-dns")
+        );
+        assert!(help.contains("traffic.providers.oci-dns.zone"), "{help}");
+    }
+    // A deeper host is within the apex zone.
+    let env = TestEnv::new();
+    let file = env.write("web.yaml", edit(APP, "publicHost: web.example.org", "publicHost: shop.eu.example.org"));
+    env.idp(&["plan", "-f", &file, "-o", "json"]).code(0);
+
     // Placement fields are refused in an App too, at any depth.
     let (message, help) =
         single_issue(&edit(APP, "    mode: active-passive\n", "    mode: active-passive\n    region: x\n"));
@@ -1612,7 +1676,7 @@ fn a_cell_with_a_route53_override_renders_route53_records() {
         for (doc, target, role) in [(&dns[2], active, "PRIMARY"), (&dns[3], standby, "SECONDARY")] {
             let record = &doc["spec"]["forProvider"];
             assert_eq!(record["name"], "web.eu.example.org");
-            assert_eq!(record["zoneIdRef"]["name"], "eu.example.org");
+            assert_eq!(record["zoneIdRef"]["name"], "example.org", "the policy's zone for route53");
             assert_eq!(record["records"], json!([target]));
             assert_eq!(record["failoverRoutingPolicy"], json!([{"type": role}]));
         }
