@@ -55,4 +55,50 @@ pub(crate) mod test_support {
         };
         (policy, request, decision)
     }
+
+    /// Every database the default policy places: each tier, cell, drProfile
+    /// (or none) and HA choice the scheduler accepts, as (a case name for
+    /// messages, the request, its decision).
+    pub fn default_policy_databases() -> (Policy, Vec<(String, Request, Decision)>) {
+        let policy = LoadedPolicy::embedded().policy;
+        let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
+        let profiles: Vec<Option<&str>> =
+            std::iter::once(None).chain(policy.dr_profiles.keys().map(|p| Some(p.as_str()))).collect();
+        let mut databases = Vec::new();
+        for tier in policy.tiers.keys() {
+            for cell in policy.cells.keys() {
+                for dr_profile in &profiles {
+                    for ha in [false, true] {
+                        let demand = Demand { cell, tier, ha, dr_profile: *dr_profile };
+                        let Ok(decision) = schedule(&policy, &pref, &demand) else { continue };
+                        let request = Request {
+                            kind: Kind::MySql,
+                            name: "db".into(),
+                            namespace: "team".into(),
+                            cell: cell.clone(),
+                            tier: tier.clone(),
+                            environment: "production".into(),
+                            dr_profile: dr_profile.map(str::to_owned),
+                            spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha },
+                            origin: "t".into(),
+                        };
+                        databases.push((format!("{tier} {cell} {dr_profile:?} ha={ha}"), request, decision));
+                    }
+                }
+            }
+        }
+        (policy, databases)
+    }
+
+    /// The files idp renders for a new request with `active` serving.
+    pub fn render(
+        policy: &Policy,
+        request: &Request,
+        decision: &Decision,
+        active: crate::cell::Side,
+    ) -> Vec<crate::render::RenderedFile> {
+        let names = crate::layout::NameScheme::for_new(request.kind);
+        let input = crate::render::RenderInput { request, decision, policy, active, names, unprotect: false };
+        crate::render::Renderer::embedded().request_files(&input).unwrap()
+    }
 }

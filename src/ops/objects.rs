@@ -617,75 +617,30 @@ spec:
     #[test]
     fn failing_over_and_back_replaces_nothing_a_provider_would_refuse() {
         use crate::cell::Side;
-        use crate::render::{RenderInput, Renderer};
-        use crate::request::{Kind, Request, Spec};
-        use crate::schedule::{Demand, PolicyRef, schedule};
-        let policy = crate::policy::LoadedPolicy::embedded().policy;
-        let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
-        let profiles: Vec<Option<&str>> =
-            std::iter::once(None).chain(policy.dr_profiles.keys().map(|p| Some(p.as_str()))).collect();
+        use crate::test_support::{default_policy_databases, render};
+        let (policy, databases) = default_policy_databases();
         let mut refused = std::collections::BTreeSet::new();
         let mut failovers = 0;
-        for tier in policy.tiers.keys() {
-            for cell in policy.cells.keys() {
-                for dr_profile in &profiles {
-                    let demand = Demand { cell, tier, ha: true, dr_profile: *dr_profile };
-                    let Ok(decision) = schedule(&policy, &pref, &demand) else { continue };
-                    if decision.secondary.is_none() {
-                        continue;
-                    }
-                    failovers += 1;
-                    let request = Request {
-                        kind: Kind::MySql,
-                        name: "db".into(),
-                        namespace: "team".into(),
-                        cell: cell.clone(),
-                        tier: tier.clone(),
-                        environment: "production".into(),
-                        dr_profile: dr_profile.map(str::to_owned),
-                        spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha: true },
-                        origin: "t".into(),
-                    };
-                    let render = |active| {
-                        let names = crate::layout::NameScheme::for_new(request.kind);
-                        let input = RenderInput {
-                            request: &request,
-                            decision: &decision,
-                            policy: &policy,
-                            active,
-                            names,
-                            unprotect: false,
-                        };
-                        Renderer::embedded().request_files(&input).unwrap()
-                    };
-                    let (steady, failed_over) = (render(Side::Primary), render(Side::Secondary));
-                    for (from, to) in [(&steady, &failed_over), (&failed_over, &steady)] {
-                        let mut changeset = Changeset::default();
-                        for (before, after) in from.iter().zip(to) {
-                            assert_eq!(before.path, after.path);
-                            changeset.file(&before.path, before.documents.clone(), after.documents.clone());
-                        }
-                        for object in changeset.classify().unwrap() {
-                            for force in object.forces.iter().filter(|f| f.composed.is_some()) {
-                                refused.insert(format!(
-                                    "{} ({tier} {cell} {}): {} reaches {}",
-                                    object.object(),
-                                    dr_profile.unwrap_or("-"),
-                                    force.field,
-                                    force.composed.as_deref().unwrap_or_default()
-                                ));
-                            }
-                        }
+        for (case, request, decision) in databases.iter().filter(|(_, _, d)| d.secondary.is_some()) {
+            failovers += 1;
+            let steady = render(&policy, request, decision, Side::Primary);
+            let failed_over = render(&policy, request, decision, Side::Secondary);
+            for (from, to) in [(&steady, &failed_over), (&failed_over, &steady)] {
+                let mut changeset = Changeset::default();
+                for (before, after) in from.iter().zip(to) {
+                    assert_eq!(before.path, after.path);
+                    changeset.file(&before.path, before.documents.clone(), after.documents.clone());
+                }
+                for object in changeset.classify().unwrap() {
+                    for force in object.forces.iter().filter(|f| f.composed.is_some()) {
+                        let composed = force.composed.as_deref().unwrap_or_default();
+                        refused.insert(format!("{} ({case}): {} reaches {composed}", object.object(), force.field));
                     }
                 }
             }
         }
         assert!(failovers > 0, "the default policy places databases with a secondary");
-        assert!(
-            refused.is_empty(),
-            "{} refused changes:\n{}",
-            refused.len(),
-            refused.into_iter().collect::<Vec<_>>().join("\n")
-        );
+        let listed = refused.iter().cloned().collect::<Vec<_>>().join("\n");
+        assert!(refused.is_empty(), "{} refused changes:\n{listed}", refused.len());
     }
 }

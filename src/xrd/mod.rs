@@ -331,70 +331,35 @@ mod tests {
     #[test]
     fn every_claim_of_the_default_policy_is_admitted_created_and_failed_over() {
         use crate::cell::Side;
-        use crate::request::{Kind, Request, Spec};
-        use crate::schedule::{Demand, PolicyRef, schedule};
-        let policy = crate::policy::LoadedPolicy::embedded().policy;
+        use crate::test_support::{default_policy_databases, render};
         let xrds = Xrds::embedded().unwrap();
-        let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
-        let profiles: Vec<Option<&str>> =
-            std::iter::once(None).chain(policy.dr_profiles.keys().map(|p| Some(p.as_str()))).collect();
-        let (mut placed, mut claims) = (0, 0);
-        for tier in policy.tiers.keys() {
-            for cell in policy.cells.keys() {
-                for dr_profile in &profiles {
-                    for ha in [false, true] {
-                        let demand = Demand { cell, tier, ha, dr_profile: *dr_profile };
-                        let Ok(decision) = schedule(&policy, &pref, &demand) else { continue };
-                        placed += 1;
-                        let request = Request {
-                            kind: Kind::MySql,
-                            name: "db".into(),
-                            namespace: "team".into(),
-                            cell: cell.clone(),
-                            tier: tier.clone(),
-                            environment: "production".into(),
-                            dr_profile: dr_profile.map(str::to_owned),
-                            spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha },
-                            origin: "t".into(),
-                        };
-                        let render = |active| {
-                            let names = crate::layout::NameScheme::for_new(request.kind);
-                            let input = RenderInput {
-                                request: &request,
-                                decision: &decision,
-                                policy: &policy,
-                                active,
-                                names,
-                                unprotect: false,
-                            };
-                            let files = Renderer::embedded().request_files(&input).unwrap();
-                            files.into_iter().map(|f| (f.path, f.content)).collect::<BTreeMap<_, _>>()
-                        };
-                        let case = format!("{tier} {cell} {dr_profile:?} ha={ha}");
-                        let (created, failed_over) = (render(Side::Primary), render(Side::Secondary));
-                        for (path, text) in &created {
-                            for (new, old, step) in [
-                                (text, None, "created"),
-                                (&failed_over[path], Some(text.as_str()), "failed over"),
-                                (text, Some(failed_over[path].as_str()), "failed back"),
-                            ] {
-                                for checked in xrds.check_file(new, old).unwrap() {
-                                    claims += 1;
-                                    assert!(
-                                        checked.violations.is_empty(),
-                                        "{case}, {step}: {path} {}: {:?}",
-                                        checked.kind,
-                                        checked.violations
-                                    );
-                                }
-                            }
-                        }
+        let (policy, databases) = default_policy_databases();
+        let mut claims = 0;
+        for (case, request, decision) in &databases {
+            let texts = |active| -> BTreeMap<String, String> {
+                render(&policy, request, decision, active).into_iter().map(|f| (f.path, f.content)).collect()
+            };
+            let (created, failed_over) = (texts(Side::Primary), texts(Side::Secondary));
+            for (path, text) in &created {
+                for (new, old, step) in [
+                    (text, None, "created"),
+                    (&failed_over[path], Some(text.as_str()), "failed over"),
+                    (text, Some(failed_over[path].as_str()), "failed back"),
+                ] {
+                    for checked in xrds.check_file(new, old).unwrap() {
+                        claims += 1;
+                        assert!(
+                            checked.violations.is_empty(),
+                            "{case}, {step}: {path} {}: {:?}",
+                            checked.kind,
+                            checked.violations
+                        );
                     }
                 }
             }
         }
-        assert!(placed >= policy.tiers.len() * policy.cells.len(), "{placed} placements");
-        assert!(claims > placed * 3, "{claims} claims checked");
+        assert!(databases.len() >= policy.tiers.len() * policy.cells.len(), "{} placements", databases.len());
+        assert!(claims > databases.len() * 3, "{claims} claims checked");
     }
 
     /// The files idp renders today for the seed's payments database (C0:
