@@ -206,3 +206,33 @@ fn the_interpreter_is_lua_5_1() {
     let version: String = Lua::new().globals().get("_VERSION").expect("_VERSION");
     assert_eq!(version, "Lua 5.1");
 }
+
+/// The Application health check (manifests/argocd/health/argoproj.io_Application), run
+/// the same way: the root Application waits on a child Application's own health.
+const APPLICATION_LUA: &str = include_str!("../manifests/argocd/health/argoproj.io_Application/health.lua");
+
+fn application_health(status: Value) -> (String, String) {
+    let app = json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "team-payments--checkout-secondary", "namespace": "argocd"},
+        "status": status,
+    });
+    let lua = Lua::new();
+    lua.globals().set("obj", to_lua(&lua, &app)).expect("set obj");
+    let result: Table = lua.load(APPLICATION_LUA).set_name("health.lua").eval().expect("the script returns a table");
+    (result.get("status").expect("status"), result.get("message").expect("message"))
+}
+
+#[test]
+fn an_application_reports_its_own_health_and_waits_until_it_has_one() {
+    let (status, _) = application_health(Value::Null);
+    assert_eq!(status, "Progressing", "not yet assessed by its controller");
+    let (status, _) = application_health(json!({"sync": {"status": "Synced"}}));
+    assert_eq!(status, "Progressing", "synced, health not reported yet");
+    assert_eq!(application_health(json!({"health": {"status": "Healthy"}})), ("Healthy".to_owned(), String::new()));
+    assert_eq!(
+        application_health(json!({"health": {"status": "Degraded", "message": "Deployment checkout: 0/2 ready"}})),
+        ("Degraded".to_owned(), "Deployment checkout: 0/2 ready".to_owned())
+    );
+}

@@ -6,17 +6,27 @@
 use super::RenderedFile;
 use crate::layout;
 
-/// (argocd-cm key, Lua source) for each claim kind idp renders that needs one.
-pub const HEALTH_CHECKS: &[(&str, &str)] = &[(
-    "resource.customizations.health.platform.example.org_MySQLInstanceClaim",
-    include_str!("../../manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua"),
-)];
+/// (argocd-cm key, Lua source) for each kind idp renders whose health a sync
+/// wave must wait for: the database claims (the fence), and the apps'
+/// Applications (compute before traffic).
+pub const HEALTH_CHECKS: &[(&str, &str)] = &[
+    (
+        "resource.customizations.health.platform.example.org_MySQLInstanceClaim",
+        include_str!("../../manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua"),
+    ),
+    (
+        "resource.customizations.health.argoproj.io_Application",
+        include_str!("../../manifests/argocd/health/argoproj.io_Application/health.lua"),
+    ),
+];
 
 const HEADER: &str = "\
 # Argo CD health checks for the claims idp renders. Without them Argo CD cannot assess a
 # platform.example.org claim, so it does not wait for one between sync waves: a failover's
 # fence (wave -1) would not hold its data (wave 0). MySQLInstanceClaim stays Progressing
-# until the cloud reports the write fence the claim asks for (status.fence.observed).
+# until the cloud reports the write fence the claim asks for (status.fence.observed). An
+# app's Application reports its own health again (Argo CD 1.8 stopped assessing
+# Applications), so traffic (wave 2) waits for the compute it points at (wave 1).
 #
 # A JSON merge patch for argocd-cm, not a ConfigMap: it sets these keys and leaves every
 # other key of your argocd-cm alone (a key of the same name is replaced). Merge it once per

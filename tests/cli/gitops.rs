@@ -274,11 +274,17 @@ fn init_creates_a_state_repo_with_one_commit_on_main() {
     // The health checks: a merge patch for argocd-cm (only `data`, no object to apply over
     // the operator's), whose value is the project's Lua byte for byte.
     let patch = yaml_document(&s.show(STATE, "HEAD:bootstrap/argocd-cm/health-checks.patch.yaml"));
-    let lua = std::fs::read_to_string(
-        crate_dir().join("manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua"),
-    )
-    .unwrap();
-    assert_eq!(patch, json!({"data": {"resource.customizations.health.platform.example.org_MySQLInstanceClaim": lua}}));
+    let lua = |kind: &str| {
+        std::fs::read_to_string(crate_dir().join(format!("manifests/argocd/health/{kind}/health.lua"))).unwrap()
+    };
+    assert_eq!(
+        patch,
+        json!({"data": {
+            "resource.customizations.health.platform.example.org_MySQLInstanceClaim":
+                lua("platform.example.org_MySQLInstanceClaim"),
+            "resource.customizations.health.argoproj.io_Application": lua("argoproj.io_Application"),
+        }})
+    );
 }
 
 #[test]
