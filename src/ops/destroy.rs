@@ -97,7 +97,8 @@ pub fn classify(ctx: &Context, files: &[FileChange]) -> Result<Vec<Destroy>, Err
 }
 
 impl Destroy {
-    fn of(object: ObjectChange) -> Self {
+    /// The destroy an object's classification describes.
+    pub(super) fn of(object: ObjectChange) -> Self {
         // `spec.parameters.provider aws -> gcp`, for each field that forces it.
         let mut why: Vec<String> = object
             .forces

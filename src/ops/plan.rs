@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::budget::{self, Spend};
 use super::claims;
-use super::destroy::{self, Destroy};
+use super::destroy::Destroy;
 use super::objects::{Changeset, ObjectChange, manifest_documents};
 use super::records::parse_record;
 use super::resource::ResourceRef;
@@ -172,7 +172,11 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let costs: Vec<Option<f64>> =
         prepared.outcome.results.iter().map(|r| r.cost.as_ref().map(|c| c.monthly_usd)).collect();
     prepared.outcome.spend = budget::check(ctx, &requests, &costs)?;
-    prepared.outcome.destroys = destroy::classify(ctx, &prepared.files)?;
+    // What the plan destroys is what plan_one classified: no file is read again.
+    let mut destroys: Vec<&ObjectChange> =
+        prepared.outcome.results.iter().flat_map(|r| &r.objects).filter(|o| o.destroys_data).collect();
+    destroys.sort_by_key(|o| (o.action, o.object()));
+    prepared.outcome.destroys = destroys.into_iter().cloned().map(Destroy::of).collect();
     prepared.requests = requests;
     Ok(prepared)
 }
