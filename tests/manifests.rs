@@ -953,13 +953,32 @@ fn crd_field<'a>(crd: &'a Value, version: &str, path: &str) -> Option<&'a Value>
     })
 }
 
+/// The pinned provider CRD at ../shared/schemas/providers/<file>, or None (said on stderr).
+fn provider_crd(file: &str) -> Option<Value> {
+    let path = crate_dir().join("../shared/schemas/providers").join(file);
+    if !path.is_file() {
+        eprintln!("skipped: {} not found; the field was not checked against the provider CRD", path.display());
+        return None;
+    }
+    Some(parse_yaml(&path).remove(0))
+}
+
+/// What is wrong with `field` of the composed resource `base` against its pinned provider
+/// CRD `file` (its type must be `expected`): None when it is right, or when the CRD is not
+/// here (said on stderr by `provider_crd`).
+fn provider_field_problem(file: &str, base: &Value, field: &str, expected: &str) -> Option<String> {
+    let crd = provider_crd(file)?;
+    let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
+    match crd_field(&crd, version, field) {
+        Some(schema) if schema["type"] == expected => None,
+        Some(schema) => Some(format!("{file} {version}: {field} is {}, not a {expected}", schema["type"])),
+        None => Some(format!("{file} {version} has no field {field}")),
+    }
+}
+
 #[test]
 fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
     let docs = crossplane_manifests();
-    let providers_dir = crate_dir().join("../shared/schemas/providers");
-    if !providers_dir.is_dir() {
-        eprintln!("skipped: ../shared/schemas/providers not found; provider fields are not checked against CRDs");
-    }
     let mut problems = Vec::new();
     let mut guarded = BTreeSet::new();
     for (origin, composition) in compositions_for(&docs, "XMySQLInstance") {
@@ -994,15 +1013,10 @@ fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
                     if let Some(value) = value_at(base, field) {
                         problem(format!("the {kind} base sets {field} to {value}; it must come from the claim"));
                     }
-                    let Some(file) = crd_file.filter(|_| providers_dir.is_dir()) else { continue };
-                    let crd = parse_yaml(&providers_dir.join(file)).remove(0);
-                    let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
-                    match crd_field(&crd, version, field) {
-                        Some(schema) if schema["type"] == "boolean" => {}
-                        Some(schema) => {
-                            problem(format!("{file} {version}: {field} is {}, not a boolean", schema["type"]))
-                        }
-                        None => problem(format!("{file} {version} has no field {field}")),
+                    if let Some(file) = crd_file
+                        && let Some(found) = provider_field_problem(file, base, field, "boolean")
+                    {
+                        problem(found);
                     }
                 }
             }
@@ -1040,10 +1054,6 @@ const FENCE_FIELDS: &[(&str, &str, &str, &str, Option<&str>)] = &[
 #[test]
 fn compositions_report_the_observed_write_fence() {
     let docs = crossplane_manifests();
-    let providers_dir = crate_dir().join("../shared/schemas/providers");
-    if !providers_dir.is_dir() {
-        eprintln!("skipped: ../shared/schemas/providers not found; observed fields are not checked against CRDs");
-    }
     let mut problems = Vec::new();
     let mut reported = BTreeSet::new();
     for (origin, composition) in compositions_for(&docs, "XMySQLInstance") {
@@ -1092,15 +1102,10 @@ fn compositions_report_the_observed_write_fence() {
                         problem(format!("the {kind} base lists {names:?} at {list}; [0] must be read_only alone"));
                     }
                 }
-                let Some(file) = crd_file.filter(|_| providers_dir.is_dir()) else { continue };
-                let crd = parse_yaml(&providers_dir.join(file)).remove(0);
-                let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
-                match crd_field(&crd, version, observed) {
-                    Some(schema) if schema["type"] == "string" => {}
-                    Some(schema) => {
-                        problem(format!("{file} {version}: {observed} is {}, not a string", schema["type"]))
-                    }
-                    None => problem(format!("{file} {version} has no field {observed}")),
+                if let Some(file) = crd_file
+                    && let Some(found) = provider_field_problem(file, base, observed, "string")
+                {
+                    problem(found);
                 }
             }
         }
@@ -2190,16 +2195,6 @@ fn composed_resources<'a>(
         }
     }
     out
-}
-
-/// The pinned provider CRD at ../shared/schemas/providers/<file>, or None (said on stderr).
-fn provider_crd(file: &str) -> Option<Value> {
-    let path = crate_dir().join("../shared/schemas/providers").join(file);
-    if !path.is_file() {
-        eprintln!("skipped: {} not found; the field was not checked against the provider CRD", path.display());
-        return None;
-    }
-    Some(parse_yaml(&path).remove(0))
 }
 
 /// provider-aws maps aws_db_instance to IdentifierFromProvider (config/externalname.go): the
