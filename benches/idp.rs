@@ -143,8 +143,15 @@ fn render_request_files(bencher: Bencher, tier: &str) {
     let decision: Decision = schedule::schedule(policy, &policy_ref(&loaded), &request.demand()).unwrap();
     let renderer = Renderer::embedded();
     let names = NameScheme::for_new(request.kind);
-    let input =
-        RenderInput { request: &request, decision: &decision, policy, active: Side::Primary, names, unprotect: false };
+    let input = RenderInput {
+        request: &request,
+        decision: &decision,
+        policy,
+        active: Side::Primary,
+        names,
+        unprotect: false,
+        draining: false,
+    };
     let files = renderer.request_files(&input).unwrap();
     assert_eq!(files.len(), if tier == "C0" { 3 } else { 1 }, "claims (+ replication)");
     bencher.bench(|| renderer.request_files(black_box(&input)).unwrap());
@@ -164,8 +171,15 @@ fn check_claims(bencher: Bencher, tier: &str) {
     let request = parse_one(request_for(tier), policy);
     let decision: Decision = schedule::schedule(policy, &policy_ref(&loaded), &request.demand()).unwrap();
     let names = NameScheme::for_new(request.kind);
-    let input =
-        RenderInput { request: &request, decision: &decision, policy, active: Side::Primary, names, unprotect: false };
+    let input = RenderInput {
+        request: &request,
+        decision: &decision,
+        policy,
+        active: Side::Primary,
+        names,
+        unprotect: false,
+        draining: false,
+    };
     let files = Renderer::embedded().request_files(&input).unwrap();
     let xrds = Xrds::embedded().unwrap();
     bencher.bench(|| {

@@ -45,6 +45,11 @@ pub struct CellState {
     pub cell: String,
     pub environment: String,
     pub active_side: Side,
+    /// Between the two commits of a failback of a cell with cold standbys: the
+    /// standbys keep automated sync until their scale to 0 has been applied
+    /// (docs/disaster-recovery.md, "Bronze failback").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cold_standbys_draining: bool,
     pub events: Vec<Event>,
 }
 
@@ -86,6 +91,7 @@ impl CellState {
             cell: cell.into(),
             environment: environment.into(),
             active_side: Side::Primary,
+            cold_standbys_draining: false,
             events: Vec::new(),
         }
     }

@@ -113,6 +113,12 @@ pub fn workload_side_dir(namespace: &str, name: &str, side: Side) -> String {
     format!("{}/{}", workload_dir(namespace, name), side.as_str())
 }
 
+/// `<workload side dir>/kustomization.yaml`: the side's file list for kustomize,
+/// not a Kubernetes object.
+pub fn kustomization_path(workload_side_dir: &str) -> String {
+    format!("{workload_side_dir}/kustomization.yaml")
+}
+
 /// The app and side a path under `workloads/<namespace>/<name>/<side>/` is of.
 pub fn workload_side_of(path: &str) -> Option<(String, String, Side)> {
     let mut parts = path.strip_prefix("workloads/")?.split('/');
@@ -187,7 +193,7 @@ pub fn is_member_path(path: &str) -> bool {
 
 /// Whether a path holds Kubernetes manifests that Argo CD applies.
 pub fn is_manifest_path(path: &str) -> bool {
-    path.starts_with("platform/") || path.starts_with("workloads/")
+    (path.starts_with("platform/") || path.starts_with("workloads/")) && !path.ends_with("/kustomization.yaml")
 }
 
 /// The request a per-request file names: `<dir>/<namespace>/<kind>-<name>.yaml`

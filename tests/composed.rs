@@ -261,6 +261,7 @@ fn matrix() -> Vec<(String, Claims, Claims)> {
                             active,
                             names: NameScheme::for_new(request.kind),
                             unprotect: false,
+                            draining: false,
                         };
                         let files = Renderer::embedded().request_files(&input).expect("render");
                         files

@@ -208,14 +208,41 @@ fn the_interpreter_is_lua_5_1() {
 }
 
 /// The Application health check (manifests/argocd/health/argoproj.io_Application), run
-/// the same way: the root Application waits on a child Application's own health.
+/// the same way: the root Application waits on a child Application that syncs by itself
+/// until it has compared, synced and assessed the spec the root just applied, and never
+/// on one that does not (its wave would stay open for good).
+///
+/// What this cannot prove: that Argo CD fills `status.sync.comparedTo` with exactly the
+/// source and destination it compared (read in argo-cd controller/state.go,
+/// `CompareAppState`, at 37ee009), and that a wave stays open on anything but Healthy and
+/// Degraded (gitops-engine pkg/sync/sync_context.go at 5baed56); both are cited, not run.
 const APPLICATION_LUA: &str = include_str!("../manifests/argocd/health/argoproj.io_Application/health.lua");
 
-fn application_health(status: Value) -> (String, String) {
+/// The spec of a child Application as idp renders it (templates/app/application.yaml.j2).
+fn child_spec(replicas: u32, automated: bool) -> Value {
+    let mut spec = json!({
+        "project": "idp-platform",
+        "source": {
+            "repoURL": "https://git.example.org/platform/state.git",
+            "targetRevision": "main",
+            "path": "workloads/team-payments/checkout/secondary",
+            "kustomize": {"replicas": [{"name": "checkout", "count": replicas}]},
+        },
+        "destination": {"name": "gke-eu-west1-prod", "namespace": "team-payments"},
+        "syncPolicy": {"syncOptions": ["CreateNamespace=true"]},
+    });
+    if automated {
+        spec["syncPolicy"]["automated"] = json!({"prune": true, "selfHeal": true});
+    }
+    spec
+}
+
+fn application_health(spec: Value, status: Value) -> (String, String) {
     let app = json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": "team-payments--checkout-secondary", "namespace": "argocd"},
+        "spec": spec,
         "status": status,
     });
     let lua = Lua::new();
@@ -224,15 +251,79 @@ fn application_health(status: Value) -> (String, String) {
     (result.get("status").expect("status"), result.get("message").expect("message"))
 }
 
+/// A child's status once its controller has compared `spec` (as controller/state.go
+/// records it: comparedTo holds the source and destination it compared).
+fn compared(spec: &Value, sync: &str, health: Value) -> Value {
+    json!({
+        "sync": {
+            "status": sync,
+            "revision": "4f1c2ab",
+            "comparedTo": {"source": spec["source"], "destination": spec["destination"]},
+        },
+        "health": health,
+    })
+}
+
 #[test]
-fn an_application_reports_its_own_health_and_waits_until_it_has_one() {
-    let (status, _) = application_health(Value::Null);
-    assert_eq!(status, "Progressing", "not yet assessed by its controller");
-    let (status, _) = application_health(json!({"sync": {"status": "Synced"}}));
-    assert_eq!(status, "Progressing", "synced, health not reported yet");
-    assert_eq!(application_health(json!({"health": {"status": "Healthy"}})), ("Healthy".to_owned(), String::new()));
+fn an_automated_child_is_awaited_until_it_reports_its_own_health() {
+    let spec = child_spec(3, true);
+    let (status, _) = application_health(spec.clone(), Value::Null);
+    assert_eq!(status, "Progressing", "not yet compared by its controller");
+    let synced = |health: Value| application_health(spec.clone(), compared(&spec, "Synced", health));
+    assert_eq!(synced(json!({"status": "Healthy"})), ("Healthy".to_owned(), String::new()));
     assert_eq!(
-        application_health(json!({"health": {"status": "Degraded", "message": "Deployment checkout: 0/2 ready"}})),
-        ("Degraded".to_owned(), "Deployment checkout: 0/2 ready".to_owned())
+        synced(json!({"status": "Degraded", "message": "Deployment checkout: 0/3 ready"})),
+        ("Degraded".to_owned(), "Deployment checkout: 0/3 ready".to_owned())
     );
+    assert_eq!(synced(json!({"status": "Progressing"})).0, "Progressing");
+    let (status, _) = synced(Value::Null);
+    assert_eq!(status, "Progressing", "synced, health not reported yet");
+}
+
+/// The failover case: the root applies the child with a new replica count while the
+/// child's status still describes the old spec, Healthy. Reporting that health would let
+/// the traffic wave start before the new side runs.
+#[test]
+fn a_child_whose_status_describes_its_previous_spec_is_progressing() {
+    let before = child_spec(0, true);
+    let after = child_spec(3, true);
+    let stale = compared(&before, "Synced", json!({"status": "Healthy"}));
+    let (status, message) = application_health(after.clone(), stale);
+    assert_eq!(status, "Progressing");
+    assert!(message.contains("compare"), "{message}");
+    let mut moved = child_spec(3, true);
+    moved["destination"]["name"] = json!("eks-us-east-1-prod");
+    let (status, _) = application_health(moved, compared(&after, "Synced", json!({"status": "Healthy"})));
+    assert_eq!(status, "Progressing", "a new destination is a new spec too");
+}
+
+#[test]
+fn a_compared_child_waits_for_its_sync_and_a_failed_sync_is_degraded() {
+    let spec = child_spec(3, true);
+    let (status, message) =
+        application_health(spec.clone(), compared(&spec, "OutOfSync", json!({"status": "Healthy"})));
+    assert_eq!(status, "Progressing");
+    assert!(message.contains("OutOfSync"), "{message}");
+    let mut failed = compared(&spec, "OutOfSync", json!({"status": "Healthy"}));
+    failed["operationState"] =
+        json!({"phase": "Failed", "message": "one or more objects failed to apply, reason: quota exceeded"});
+    assert_eq!(
+        application_health(spec, failed),
+        ("Degraded".to_owned(), "one or more objects failed to apply, reason: quota exceeded".to_owned())
+    );
+}
+
+/// A cold standby has no automated sync: it never syncs by itself, its health stays
+/// Missing, and a parent waiting on it would never finish its sync (nor start another).
+#[test]
+fn a_child_without_automated_sync_is_not_awaited() {
+    let spec = child_spec(0, false);
+    for status in [Value::Null, compared(&spec, "OutOfSync", json!({"status": "Missing"}))] {
+        let (health, message) = application_health(spec.clone(), status);
+        assert_eq!(health, "Healthy");
+        assert!(message.contains("not awaited"), "{message}");
+    }
+    let mut disabled = child_spec(0, true);
+    disabled["syncPolicy"]["automated"]["enabled"] = json!(false);
+    assert_eq!(application_health(disabled, Value::Null).0, "Healthy", "automated.enabled: false is manual");
 }

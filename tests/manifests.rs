@@ -1992,6 +1992,8 @@ fn application_context(automated: bool) -> Value {
         "revision": "main",
         "workload_path": "workloads/team-alpha/orders/primary",
         "runtime_cluster": "aws-use1-prod-01",
+        "deployment": "orders",
+        "replicas": 2,
         "automated": automated,
         "sync_wave": "1"
     })
@@ -2025,9 +2027,16 @@ fn application_template_matches_the_upstream_crd() {
         assert_eq!(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "1");
         let spec = &app["spec"];
         assert_eq!(spec["project"], "idp-platform");
+        // The side's count travels in the Application, set on the Deployment by Argo CD's
+        // kustomize build of the folder.
         assert_eq!(
             spec["source"],
-            json!({"repoURL": REPO_URL, "targetRevision": "main", "path": "workloads/team-alpha/orders/primary"})
+            json!({
+                "repoURL": REPO_URL,
+                "targetRevision": "main",
+                "path": "workloads/team-alpha/orders/primary",
+                "kustomize": {"replicas": [{"name": "orders", "count": 2}]},
+            })
         );
         assert_eq!(spec["destination"], json!({"name": "aws-use1-prod-01", "namespace": "team-alpha"}));
         assert_eq!(spec["syncPolicy"]["syncOptions"], json!(["CreateNamespace=true"]));

@@ -129,10 +129,13 @@ pub enum Command {
     /// apps up and the primary apps down, and switches the DNS records, ordered
     /// with Argo CD sync waves (fence, data, compute, traffic). Idempotent.
     Failover(failover::FailoverArgs),
-    /// Return a failed-over cell to its primary cloud, as one commit
+    /// Return a failed-over cell to its primary cloud
     ///
     /// The reverse of `idp failover`, with the same checks in the other direction:
-    /// replication from the secondary back to the primary must be within RPO.
+    /// replication from the secondary back to the primary must be within RPO. One
+    /// commit, unless the cell has cold standbys (bronze): then the first commit
+    /// scales them to 0 with automated sync kept, so Argo CD applies it, and
+    /// running `idp failback` again once it has (no lag needed) stops their sync.
     Failback(failover::FailbackArgs),
     /// Show idp's commits as an audit log: who placed what, where, and when
     ///

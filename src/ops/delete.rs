@@ -98,13 +98,14 @@ pub fn unprotect(
         let record = target.record(ctx)?.ok_or_else(not_found)?;
         let request = ctx.stored_request(target.kind, &target.namespace, &target.name)?.ok_or_else(not_found)?;
         let decision = record.decision();
-        let active = ctx.cell_state(&request.cell, &request.environment)?.active_side;
+        let cell = ctx.cell_state(&request.cell, &request.environment)?;
         let policy = &ctx.policy.policy;
         let input = RenderInput {
             request: &request,
             decision: &decision,
             policy,
-            active,
+            active: cell.active_side,
+            draining: cell.cold_standbys_draining,
             names: record.names(),
             unprotect: true,
         };

@@ -108,7 +108,15 @@ fn prepare(
     }
     let from = cell.active_side;
     let to = options.to;
-    let action = if to == Side::Secondary { "failover" } else { "failback" };
+    // A failback of a cell with cold standbys is two commits: the first keeps
+    // their automated sync so that Argo CD applies their scale to 0, the second
+    // (this command again) stops it. Nothing moves in the second.
+    let finishing = to == Side::Primary && from == Side::Primary && cell.cold_standbys_draining;
+    let action = match (to, finishing) {
+        (Side::Secondary, _) => "failover",
+        (Side::Primary, false) => "failback",
+        (Side::Primary, true) => "finish-failback",
+    };
 
     // The tightest RPO among the cell's databases bounds the acceptable lag;
     // a cell of apps only takes its apps' drProfiles.
@@ -121,8 +129,8 @@ fn prepare(
             .min()
     };
     let rpo_seconds = rpo_of(true).or_else(|| rpo_of(false)).unwrap_or(0);
-    // Apps whose standby is cold: a failback drops their secondary's
-    // automated sync in the same commit that scales it to 0.
+    // Apps whose standby is cold: a failback scales their secondary to 0 with
+    // automated sync kept, and the second commit stops that sync.
     let cold: Vec<String> = members
         .iter()
         .filter(|m| m.kind == Kind::App && m.secondary.is_some())
@@ -132,14 +140,16 @@ fn prepare(
         })
         .map(|m| format!("{}/{}", m.namespace, m.name))
         .collect();
-    let steps = runbook(action, &cell, &members, to, &cold);
+    let draining = to == Side::Primary && !finishing && !cold.is_empty();
+    let steps =
+        if finishing { finish_runbook(&cell, &cold) } else { runbook(action, &cell, &members, to, &cold, environment) };
     let mut outcome = FailoverOutcome {
         action,
         cell: options.cell.clone(),
         environment: environment.into(),
         from,
         to,
-        noop: from == to,
+        noop: from == to && !finishing,
         dry_run: options.dry_run,
         forced: options.force,
         observed_lag_seconds: None,
@@ -200,6 +210,7 @@ fn prepare(
             active: to,
             names: record.names(),
             unprotect: false,
+            draining,
         };
         for file in renderer.request_files(&input)? {
             let stored = ctx.read(&file.path)?;
@@ -215,20 +226,22 @@ fn prepare(
         return Err(Error::NoStandby { cell: options.cell.clone(), environment: environment.into(), missing });
     }
 
-    // Lag within RPO, or an explicit, recorded --force.
-    let observed = options.lag.observe()?;
+    // Lag within RPO, or an explicit, recorded --force. Finishing a failback
+    // moves no data: there is no lag to check.
+    let observed = if finishing { None } else { options.lag.observe()? };
     outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
     // A dry run shows the move whatever the lag; the real one checks it.
     match &observed {
         Some((lag, _)) if *lag > f64::from(rpo_seconds) && !options.force && !options.dry_run => {
             return Err(Error::LagAboveRpo { lag: *lag, rpo: rpo_seconds });
         }
-        None if !options.force && !options.dry_run => return Err(Error::LagUnknown),
+        None if !finishing && !options.force && !options.dry_run => return Err(Error::LagUnknown),
         _ => {}
     }
 
     let by = ctx.state()?.identity().unwrap_or_default();
     cell.active_side = to;
+    cell.cold_standbys_draining = draining;
     cell.events.push(Event {
         action: action.into(),
         from,
@@ -285,7 +298,14 @@ fn broken_links(ctx: &Context, id: &str, link: &DataLink, record: &PlacementReco
 }
 
 /// The runbook steps, in sync-wave order.
-fn runbook(action: &str, cell: &CellState, members: &[Member], to: Side, cold: &[String]) -> Vec<String> {
+fn runbook(
+    action: &str,
+    cell: &CellState,
+    members: &[Member],
+    to: Side,
+    cold: &[String],
+    environment: &str,
+) -> Vec<String> {
     let from = to.other();
     let of = |kind: Kind| {
         members
@@ -311,19 +331,32 @@ fn runbook(action: &str, cell: &CellState, members: &[Member], to: Side, cold: &
             to.as_str(),
             from.as_str()
         ));
+        steps.push(format!("wave 2 (traffic): point the DNS failover records at the {} side", to.as_str()));
         if to == Side::Primary && !cold.is_empty() {
-            // The parent applies the secondary Application without automated
-            // sync, and an Application without it never syncs the new commit
-            // on its own: nothing in Argo CD scales these standbys to 0.
+            // An Application without automated sync never syncs a change by
+            // itself: dropping it in the commit that scales the standby to 0
+            // would leave the standby running. Two commits order the two.
             steps.push(format!(
-                "by hand, after wave 1: the cold standbys lose automated sync in this commit, so Argo CD does not apply their scale to 0; sync each one's secondary Application once (argocd app sync): {}",
+                "then, once Argo CD reports the cold standbys' secondary Applications synced at 0 replicas, run `idp failback {} --env {environment}` again to stop their automated sync (step 2 of 2): {}",
+                cell.cell,
                 cold.join(", ")
             ));
         }
-        steps.push(format!("wave 2 (traffic): point the DNS failover records at the {} side", to.as_str()));
     }
     steps.push(format!("record the {action} in cells/{}/{}.yaml", cell.cell, cell.environment));
     steps
+}
+
+/// The second commit of a failback with cold standbys.
+fn finish_runbook(cell: &CellState, cold: &[String]) -> Vec<String> {
+    vec![
+        format!(
+            "check that Argo CD has applied the failback's scale to 0 (argocd app get: Synced, 0 replicas) on the secondary Applications of: {}",
+            cold.join(", ")
+        ),
+        "wave 1 (compute): stop their automated sync; they stay at 0 until a failover".to_owned(),
+        format!("record the finished failback in cells/{}/{}.yaml", cell.cell, cell.environment),
+    ]
 }
 
 fn objects_of(ctx: &Context, files: &[FileChange]) -> Result<Vec<ObjectChange>, Error> {

@@ -516,6 +516,7 @@ spec:
             active,
             names: layout::NameScheme::for_new(request.kind),
             unprotect: false,
+            draining: false,
         };
         let files = crate::render::Renderer::embedded().request_files(&input).unwrap();
         files.into_iter().map(|f| (f.path, f.content)).collect()

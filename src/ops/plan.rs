@@ -13,7 +13,7 @@ use super::records::parse_record;
 use super::resource::ResourceRef;
 use super::rules;
 use super::{Context, Error};
-use crate::cell::{Member, Side};
+use crate::cell::{CellState, Member};
 use crate::cost::Cost;
 use crate::layout::{self, NameScheme, TwinWhen};
 use crate::record::PlacementRecord;
@@ -244,8 +244,8 @@ impl<'a> Cells<'a> {
         Ok(Data { follows, primary, secondary })
     }
 
-    fn active_side(&self, cell: &str, environment: &str) -> Result<Side, Error> {
-        Ok(self.ctx.cell_state(cell, environment)?.active_side)
+    fn state(&self, cell: &str, environment: &str) -> Result<CellState, Error> {
+        self.ctx.cell_state(cell, environment)
     }
 }
 
@@ -362,7 +362,7 @@ impl Planner<'_> {
         let mut member = PlacementRecord::new(request, &decision, names).member();
         member.monthly_usd = cost.as_ref().map(|c| c.monthly_usd);
         cells.place(&request.cell, &request.environment, member.clone());
-        let active = cells.active_side(&request.cell, &request.environment)?;
+        let cell = cells.state(&request.cell, &request.environment)?;
         let sticky = !rescheduled && existing_record.is_some();
 
         // Every file this request should have, then the difference from HEAD.
@@ -376,7 +376,15 @@ impl Planner<'_> {
         ];
         let (entity_path, entity) = crate::catalog::entity(request, &decision)?;
         desired.push((entity_path, entity.into_bytes(), Vec::new()));
-        let input = RenderInput { request, decision: &decision, policy, active, names, unprotect: false };
+        let input = RenderInput {
+            request,
+            decision: &decision,
+            policy,
+            active: cell.active_side,
+            names,
+            unprotect: false,
+            draining: cell.cold_standbys_draining,
+        };
         for mut file in renderer.request_files(&input)? {
             let documents = std::mem::take(&mut file.documents);
             if options.keep_rendered {

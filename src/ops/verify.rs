@@ -126,12 +126,13 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
 
         // Re-render from the recorded placement: any difference is a hand edit
         // (or a policy/template change not yet applied).
-        let active = ctx.cell_state(&request.cell, &request.environment)?.active_side;
+        let cell = ctx.cell_state(&request.cell, &request.environment)?;
         let input = RenderInput {
             request: &request,
             decision: &decision,
             policy,
-            active,
+            active: cell.active_side,
+            draining: cell.cold_standbys_draining,
             names: record.names(),
             unprotect: false,
         };

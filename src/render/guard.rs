@@ -256,6 +256,7 @@ mod tests {
             active: Default::default(),
             names,
             unprotect: false,
+            draining: false,
         };
         let files = Renderer::embedded().request_files(&input)?;
         Ok(files.iter().map(|f| documents(&f.content).unwrap()).collect())

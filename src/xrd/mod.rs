@@ -374,6 +374,7 @@ mod tests {
             active: Default::default(),
             names,
             unprotect: false,
+            draining: false,
         };
         let files = Renderer::embedded().request_files(&input).unwrap();
         files.into_iter().map(|f| (f.path, f.content)).collect()

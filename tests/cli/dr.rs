@@ -34,12 +34,16 @@ const APP_SECONDARY: &str = "platform/team-payments/app-checkout/application-sec
 const APP_DNS: &str = "platform/team-payments/app-checkout/dns.yaml";
 const DEPLOY_PRIMARY: &str = "workloads/team-payments/checkout/primary/deployment.yaml";
 const DEPLOY_SECONDARY: &str = "workloads/team-payments/checkout/secondary/deployment.yaml";
+const KUSTOMIZATION_PRIMARY: &str = "workloads/team-payments/checkout/primary/kustomization.yaml";
+const KUSTOMIZATION_SECONDARY: &str = "workloads/team-payments/checkout/secondary/kustomization.yaml";
 const CELL_FILE: &str = "cells/payments/production.yaml";
 
 /// What a failover (or failback) of the seed cell changes: the fenced claim, the
-/// replication direction, both deployments, the DNS record and the cell state.
+/// replication direction, both sides' Applications (their replica counts), the DNS record
+/// and the cell state. The workload folders do not change: a failover's scaling travels
+/// in the Applications, which the root applies in the compute wave.
 const MOVE_FILES: [&str; 7] =
-    [DB_PRIMARY, DB_SECONDARY, DB_REPLICATION, DEPLOY_PRIMARY, DEPLOY_SECONDARY, APP_DNS, CELL_FILE];
+    [DB_PRIMARY, DB_SECONDARY, DB_REPLICATION, APP_PRIMARY, APP_SECONDARY, APP_DNS, CELL_FILE];
 
 const PRIMARY_TARGET: &str = "aws-use1-prod-01.apps.example.org";
 const SECONDARY_TARGET: &str = "gcp-usc1-prod-01.apps.example.org";
@@ -280,9 +284,12 @@ fn changes(outcome: &Value) -> Vec<(String, String)> {
 }
 
 /// The Deployment's replicas in a workload file (Deployment + Service).
-fn replicas(docs: &[Value]) -> u64 {
-    let deployment = docs.iter().find(|d| d["kind"] == "Deployment").expect("a Deployment");
-    deployment["spec"]["replicas"].as_u64().expect("replicas is a number")
+/// The replica count an app side's Argo CD Application sets on its Deployment
+/// (`spec.source.kustomize.replicas`): how many run on that side.
+fn replicas(application: &Value) -> u64 {
+    let replicas = application["spec"]["source"]["kustomize"]["replicas"].as_array().expect("kustomize replicas");
+    assert_eq!(replicas.len(), 1, "{application:#}");
+    replicas[0]["count"].as_u64().expect("count is a number")
 }
 
 /// `spec.syncPolicy.automated` of an Argo CD Application (null when it is not synced).
@@ -353,13 +360,15 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
             APP_DNS,
             DEPLOY_PRIMARY,
             DEPLOY_SECONDARY,
+            KUSTOMIZATION_PRIMARY,
+            KUSTOMIZATION_SECONDARY,
         ])
     );
     assert!(!dr.exists("HEAD", CELL_FILE), "apply never writes the cell state file");
 
     // Before: the primary serves, the gold standby is warm (1 replica, synced).
-    assert_eq!(replicas(&dr.docs("HEAD", DEPLOY_PRIMARY)), 3);
-    assert_eq!(replicas(&dr.docs("HEAD", DEPLOY_SECONDARY)), 1);
+    assert_eq!(replicas(&dr.doc("HEAD", APP_PRIMARY)), 3);
+    assert_eq!(replicas(&dr.doc("HEAD", APP_SECONDARY)), 1);
     // Only the active side takes writes: the standby is fenced, a wave ahead.
     assert_eq!(dr.doc("HEAD", DB_PRIMARY)["spec"]["parameters"]["writeFence"], false);
     assert_eq!(dr.doc("HEAD", DB_SECONDARY)["spec"]["parameters"]["writeFence"], true);
@@ -413,13 +422,16 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
     assert_eq!(dr.doc("HEAD", DB_REPLICATION), reversed);
     assert_eq!(dr.doc("HEAD", DB_REPLICATION)["spec"]["parameters"]["source"]["provider"], "gcp");
 
-    // Wave 1: the secondary app takes the full replica count, the primary goes to 0;
-    // nothing else in the workloads changes.
-    for (path, from, to) in [(DEPLOY_PRIMARY, 3, 0), (DEPLOY_SECONDARY, 1, 3)] {
-        let mut expected = dr.docs(&seed.app_commit, path);
+    // Wave 1: the secondary app takes the full replica count, the primary goes to 0, in
+    // the Applications the root applies in that wave; the workload folders do not change.
+    for (path, from, to) in [(APP_PRIMARY, 3, 0), (APP_SECONDARY, 1, 3)] {
+        let mut expected = dr.doc(&seed.app_commit, path);
         assert_eq!(replicas(&expected), from, "{path} before");
-        expected[0]["spec"]["replicas"] = json!(to);
-        assert_eq!(dr.docs("HEAD", path), expected, "{path}");
+        expected["spec"]["source"]["kustomize"]["replicas"][0]["count"] = json!(to);
+        assert_eq!(dr.doc("HEAD", path), expected, "{path}");
+    }
+    for path in [DEPLOY_PRIMARY, DEPLOY_SECONDARY, KUSTOMIZATION_PRIMARY, KUSTOMIZATION_SECONDARY] {
+        assert_eq!(dr.show("HEAD", path), dr.show(&seed.app_commit, path), "{path}");
     }
 
     // Wave 2: the DNS failover answers with the secondary first; both targets stay.
@@ -541,9 +553,9 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
 fn the_seed_app_renders_applications_workloads_and_dns_from_the_policy() {
     let dr = Dr::new();
     dr.seed();
-    for (side, path, cluster, secret) in [
-        ("primary", APP_PRIMARY, "aws-use1-prod-01", "payments-db-conn"),
-        ("secondary", APP_SECONDARY, "gcp-usc1-prod-01", "payments-db-secondary-conn"),
+    for (side, path, cluster, secret, count) in [
+        ("primary", APP_PRIMARY, "aws-use1-prod-01", "payments-db-conn", 3),
+        ("secondary", APP_SECONDARY, "gcp-usc1-prod-01", "payments-db-secondary-conn", 1),
     ] {
         let application = dr.doc("HEAD", path);
         assert_eq!(application["apiVersion"], "argoproj.io/v1alpha1", "{side}");
@@ -557,9 +569,14 @@ fn the_seed_app_renders_applications_workloads_and_dns_from_the_policy() {
             json!({
                 "repoURL": "https://git.example.org/platform/idp-state.git",
                 "targetRevision": "main",
-                "path": format!("workloads/team-payments/checkout/{side}")
+                "path": format!("workloads/team-payments/checkout/{side}"),
+                "kustomize": {"replicas": [{"name": "checkout", "count": count}]},
             })
         );
+        // The workload folder is a kustomize source whose files are the side's.
+        let kustomization = dr.doc("HEAD", &format!("workloads/team-payments/checkout/{side}/kustomization.yaml"));
+        assert_eq!(kustomization["kind"], "Kustomization");
+        assert_eq!(kustomization["resources"], json!(["deployment.yaml"]));
         assert_eq!(application["spec"]["destination"], json!({"name": cluster, "namespace": "team-payments"}));
         assert_eq!(automated(&application), &json!({"prune": true, "selfHeal": true}), "{side}: gold is warm");
 
@@ -747,8 +764,8 @@ fn silver_and_bronze_keep_the_standby_their_compute_mode_says() {
             assert_eq!(automated(&secondary), &Value::Null, "{label}: a cold standby is not synced");
             assert_eq!(secondary["spec"]["syncPolicy"]["syncOptions"], json!(["CreateNamespace=true"]));
         }
-        assert_eq!(replicas(&dr.docs("HEAD", &standby.deployment("primary"))), standby.replicas, "{label}");
-        assert_eq!(replicas(&dr.docs("HEAD", &standby.deployment("secondary"))), 0, "{label}");
+        assert_eq!(replicas(&primary), standby.replicas, "{label}");
+        assert_eq!(replicas(&secondary), 0, "{label}");
         assert!(dr.exists("HEAD", &standby.platform("app", "dns.yaml")), "{label}");
     }
     let workload = dr.docs("HEAD", &BRONZE_STANDBY.deployment("primary"));
@@ -771,8 +788,8 @@ fn silver_and_bronze_keep_the_standby_their_compute_mode_says() {
     assert_eq!(outcome["rpo_seconds"], 900);
     let secondary = dr.doc("HEAD", &b.platform("app", "application-secondary.yaml"));
     assert_eq!(automated(&secondary), &json!({"prune": true, "selfHeal": true}));
-    assert_eq!(replicas(&dr.docs("HEAD", &b.deployment("secondary"))), 2);
-    assert_eq!(replicas(&dr.docs("HEAD", &b.deployment("primary"))), 0);
+    assert_eq!(replicas(&secondary), 2);
+    assert_eq!(replicas(&dr.doc("HEAD", &b.platform("app", "application-primary.yaml"))), 0);
     assert_eq!(dr.doc("HEAD", &b.platform("mysql", "primary.yaml"))["spec"]["parameters"]["writeFence"], true);
     let replication = dr.doc("HEAD", &b.platform("mysql", "replication.yaml"));
     assert_eq!(replication["spec"]["parameters"]["source"]["claimName"], "archive-db-secondary");
@@ -781,10 +798,9 @@ fn silver_and_bronze_keep_the_standby_their_compute_mode_says() {
         b.platform("mysql", "primary.yaml"),
         b.platform("mysql", "secondary.yaml"),
         b.platform("mysql", "replication.yaml"),
+        b.platform("app", "application-primary.yaml"),
         b.platform("app", "application-secondary.yaml"),
         b.platform("app", "dns.yaml"),
-        b.deployment("primary"),
-        b.deployment("secondary"),
         "cells/cell-eu/dev.yaml".to_owned(),
     ];
     moved.sort();
@@ -792,52 +808,124 @@ fn silver_and_bronze_keep_the_standby_their_compute_mode_says() {
     assert!(!dr.exists("HEAD", &format!("cells/{}/dev.yaml", SILVER_STANDBY.cell)), "the silver cell did not move");
 }
 
-/// Issue 18 item 11, as it stands: a bronze failback scales the cold standby to 0 and drops
-/// its Application's automated sync in one commit. Argo CD applies the Application (wave 1 of
-/// the parent) without `automated`, and an Application without it never syncs a new commit
-/// on its own (controller/appcontroller.go, autoSync returns when automated sync is off), so
-/// the 0 is never applied and the standby keeps running. Until the failback is split in two
-/// commits, the runbook says so and names the apps to sync by hand (docs/disaster-recovery.md).
+/// Issue 18 item 11: an Application without automated sync never syncs a change by itself
+/// (argo-cd controller/appcontroller.go: autoSync returns at once when automated sync is
+/// off), so a failback that dropped a cold standby's automated sync in the commit that
+/// scales it to 0 would leave it running. The failback is two commits: the first scales
+/// the standby to 0 and keeps its sync (the root applies the count in the compute wave,
+/// and the child syncs it), the second, the same command run again once Argo CD shows the
+/// 0 applied, stops the sync. What this cannot prove: that Argo CD applied the 0 between
+/// the two; that is the runbook's check (and `--wait`'s, once idp reads live state).
 #[test]
-fn a_bronze_failback_drops_automated_sync_in_the_commit_that_scales_the_standby_to_0() {
+fn a_bronze_failback_scales_the_cold_standby_to_0_before_a_second_commit_stops_its_sync() {
     let dr = Dr::new();
     let bronze = dr.write("bronze.yaml", BRONZE);
     dr.apply(None, &[&bronze]);
     let b = &BRONZE_STANDBY;
     let application = b.platform("app", "application-secondary.yaml");
-    let failover = dr.moved("failover", b.cell, "dev", &["--replication-lag", "600"]);
+    let cell_file = format!("cells/{}/dev.yaml", b.cell);
     let steps = |outcome: &Value| -> Vec<String> {
         outcome["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
     };
-    assert!(steps(&failover).iter().all(|s| !s.starts_with("by hand")), "{failover:#}");
-    let failover_commit = dr.head();
+    let failover = dr.moved("failover", b.cell, "dev", &["--replication-lag", "600"]);
+    assert!(steps(&failover).iter().all(|s| !s.contains("step 2 of 2")), "{failover:#}");
+    assert_eq!(replicas(&dr.doc("HEAD", &application)), 2);
 
+    // Commit 1: the standby goes to 0 and keeps automated sync, so Argo CD applies the 0.
     let failback = dr.moved("failback", b.cell, "dev", &["--replication-lag", "600"]);
-    let failback_commit = dr.head();
-    // One commit holds both halves, read back with git: the standby's Deployment goes from
-    // 2 replicas to 0, and its Application loses automated sync.
-    assert_eq!(dr.git(&["rev-list", "--count", &format!("{failover_commit}..{failback_commit}")]).trim(), "1");
-    let touched = dr.changed_paths(&failback_commit);
-    assert!(touched.contains(&application) && touched.contains(&b.deployment("secondary")), "{touched:?}");
-    assert_eq!(replicas(&dr.docs(&failover_commit, &b.deployment("secondary"))), 2);
-    assert_eq!(replicas(&dr.docs(&failback_commit, &b.deployment("secondary"))), 0);
-    assert_eq!(automated(&dr.doc(&failover_commit, &application)), &json!({"prune": true, "selfHeal": true}));
-    assert_eq!(automated(&dr.doc(&failback_commit, &application)), &Value::Null);
-    let diff = dr.git(&["show", "--format=", &failback_commit, "--", &application]);
-    assert!(diff.contains("-    automated:\n-      prune: true\n-      selfHeal: true\n"), "{diff}");
-    // Both are compute, the same wave: nothing orders the Application's sync before the loss
-    // of automated sync.
-    let wave = |doc: &Value| doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].clone();
-    assert_eq!(wave(&dr.doc(&failback_commit, &application)), "1");
-    assert!(dr.docs(&failback_commit, &b.deployment("secondary")).iter().all(|d| wave(d) == "1"));
+    let secondary = dr.doc("HEAD", &application);
+    assert_eq!(replicas(&secondary), 0);
+    assert_eq!(automated(&secondary), &json!({"prune": true, "selfHeal": true}));
+    assert_eq!(dr.doc("HEAD", &cell_file)["coldStandbysDraining"], true);
+    let steps_1 = steps(&failback);
+    let next = steps_1.iter().find(|s| s.contains("step 2 of 2")).expect("the runbook names the second step");
+    assert!(next.contains("idp failback cell-eu --env dev") && next.ends_with(": team-bronze/archive-web"), "{next}");
 
-    // The runbook says what Argo CD will not do, after the compute wave, naming the app.
-    let steps = steps(&failback);
-    let manual: Vec<&String> = steps.iter().filter(|s| s.starts_with("by hand")).collect();
-    assert_eq!(manual.len(), 1, "{steps:#?}");
-    assert!(manual[0].ends_with(": team-bronze/archive-web"), "{}", manual[0]);
-    let at = |prefix: &str| steps.iter().position(|s| s.starts_with(prefix)).unwrap();
-    assert!(at("wave 1 (compute)") < at("by hand") && at("by hand") < at("wave 2 (traffic)"), "{steps:#?}");
+    // Commit 2: the same command again; nothing moves, so no lag is asked for. Only the
+    // standby's Application (and the cell state) change: it stops syncing, at 0.
+    let before = dr.head();
+    let finish = dr.moved("failback", b.cell, "dev", &[]);
+    assert_eq!(finish["action"], "finish-failback");
+    assert_eq!(dr.changed_paths("HEAD"), sorted(&[application.as_str(), cell_file.as_str()]));
+    let secondary = dr.doc("HEAD", &application);
+    assert_eq!(automated(&secondary), &Value::Null);
+    assert_eq!(replicas(&secondary), 0);
+    let cell = dr.doc("HEAD", &cell_file);
+    assert_eq!(cell["coldStandbysDraining"], Value::Null);
+    assert_eq!(cell["activeSide"], "primary");
+    assert_eq!(cell["events"].as_array().unwrap().last().unwrap()["action"], "finish-failback");
+    let title = dr.title("HEAD");
+    assert!(title.contains("finish-failback"), "{title}");
+    assert_eq!(dr.git(&["rev-list", "--count", &format!("{before}..HEAD")]).trim(), "1");
+
+    // A third run has nothing left to do.
+    let head = dr.head();
+    let noop = dr.run_book("failback", b.cell, "dev", &["-o", "json"]).code(0).json();
+    assert_eq!(noop["noop"], true, "{noop:#}");
+    assert_eq!(dr.head(), head);
+}
+
+/// The replica count a side's Application carries reaches its Deployment the way Argo CD
+/// builds a kustomize source: it runs `kustomize edit set replicas NAME=COUNT` in the
+/// folder (argo-cd util/kustomize/kustomize.go, `Build`), which writes the kustomization's
+/// `replicas` field, then builds it. Here `kubectl kustomize` (kustomize built into
+/// kubectl) builds the folder as committed, with that field added, before and after a
+/// failover. What this cannot prove: Argo CD's own kustomize version and invocation, run
+/// here only as their source reads; skipped, and said, where kubectl is absent.
+#[test]
+fn each_sides_replica_count_reaches_its_deployment_through_kustomize() {
+    if std::process::Command::new("kubectl").args(["version", "--client"]).output().is_err() {
+        eprintln!("skipped: no kubectl on PATH to build the kustomize sources");
+        return;
+    }
+    let dr = Dr::new();
+    let seed = dr.seed();
+    dr.moved("failover", "payments", "prod", &["--replication-lag", "4"]);
+    for rev in [seed.app_commit.as_str(), "HEAD"] {
+        for (side, application) in [("primary", APP_PRIMARY), ("secondary", APP_SECONDARY)] {
+            let application = dr.doc(rev, application);
+            let count = replicas(&application);
+            let folder = application["spec"]["source"]["path"].as_str().unwrap().to_owned();
+            let dir = tempfile::tempdir().unwrap();
+            for file in dr.ls(rev, &folder) {
+                let name = file.rsplit('/').next().unwrap();
+                std::fs::write(dir.path().join(name), dr.show(rev, &file)).unwrap();
+            }
+            let kustomization = dir.path().join("kustomization.yaml");
+            let mut text = std::fs::read_to_string(&kustomization).unwrap();
+            text.push_str(&format!("replicas:\n- name: checkout\n  count: {count}\n"));
+            std::fs::write(&kustomization, text).unwrap();
+            let out = std::process::Command::new("kubectl").arg("kustomize").arg(dir.path()).output().unwrap();
+            assert!(out.status.success(), "{rev} {side}: {}", String::from_utf8_lossy(&out.stderr));
+            let built = yaml_documents(&String::from_utf8(out.stdout).unwrap());
+            let committed = dr.docs(rev, &format!("{folder}/deployment.yaml"));
+            assert_eq!(built.len(), committed.len(), "{rev} {side}: kustomize builds every object of the folder");
+            for doc in &committed {
+                let mut expected = doc.clone();
+                if doc["kind"] == "Deployment" {
+                    expected["spec"]["replicas"] = json!(count);
+                }
+                assert!(built.contains(&expected), "{rev} {side}: {expected:#} not in {built:#?}");
+            }
+        }
+    }
+}
+
+/// A failback of a cell whose standbys are all synced (silver: pilot light) is one commit,
+/// and leaves nothing to finish.
+#[test]
+fn a_failback_without_cold_standbys_is_one_commit() {
+    let dr = Dr::new();
+    let silver = dr.write("silver.yaml", SILVER);
+    dr.apply(None, &[&silver]);
+    let s = &SILVER_STANDBY;
+    dr.moved("failover", s.cell, "dev", &["--replication-lag", "1"]);
+    let failback = dr.moved("failback", s.cell, "dev", &["--replication-lag", "1"]);
+    assert!(failback["steps"].as_array().unwrap().iter().all(|s| !s.as_str().unwrap().contains("step 2 of 2")));
+    assert_eq!(dr.doc("HEAD", &format!("cells/{}/dev.yaml", s.cell))["coldStandbysDraining"], Value::Null);
+    let head = dr.head();
+    assert_eq!(dr.run_book("failback", s.cell, "dev", &["-o", "json"]).code(0).json()["noop"], true);
+    assert_eq!(dr.head(), head);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1595,7 +1683,7 @@ fn an_app_takes_the_documented_defaults() {
     // No database in the cell: the app is scheduled on its own and follows nothing.
     let record = dr.doc("HEAD", "placements/team-web/app-web.yaml");
     assert_eq!(record["reason"]["follows"], Value::Null);
-    assert_eq!(replicas(&dr.docs("HEAD", "workloads/team-web/web/primary/deployment.yaml")), 2);
+    assert_eq!(replicas(&dr.doc("HEAD", "platform/team-web/app-web/application-primary.yaml")), 2);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1721,8 +1809,8 @@ fn apply_in_a_failed_over_cell_renders_the_active_side() {
         dr.changed_paths("HEAD"),
         sorted(&["requests/team-payments/app-checkout.yaml", DEPLOY_PRIMARY, DEPLOY_SECONDARY])
     );
-    assert_eq!(replicas(&dr.docs("HEAD", DEPLOY_PRIMARY)), 0);
-    assert_eq!(replicas(&dr.docs("HEAD", DEPLOY_SECONDARY)), 3);
+    assert_eq!(replicas(&dr.doc("HEAD", APP_PRIMARY)), 0);
+    assert_eq!(replicas(&dr.doc("HEAD", APP_SECONDARY)), 3);
     assert_eq!(dr.show("HEAD", CELL_FILE), cell_before, "apply never writes the cell state");
     let image = &dr.docs("HEAD", DEPLOY_SECONDARY)[0]["spec"]["template"]["spec"]["containers"][0]["image"];
     assert_eq!(image, "registry.example.org/payments/checkout:1.9.0");
