@@ -42,7 +42,14 @@ pub const MANAGED_PREFIXES: &[&str] = &[
     "bootstrap/",
     "catalog/",
     "templates/",
+    "argocd/",
 ];
+
+/// The Applications the root Application syncs (`bootstrap/argocd/`): one per
+/// cell and environment, and one for the namespaces.
+pub const ARGOCD_DIR: &str = "argocd";
+/// The Application that syncs every `platform/<namespace>/namespace.yaml`.
+pub const NAMESPACES_APPLICATION_PATH: &str = "argocd/namespaces.yaml";
 
 /// `requests/<namespace>/<kind>-<name>.yaml`: the normalized request.
 pub fn request_path(kind: Kind, namespace: &str, name: &str) -> String {
@@ -83,24 +90,79 @@ pub fn is_namespace_path(path: &str) -> bool {
         .is_some_and(|namespace| !namespace.is_empty() && !namespace.contains('/'))
 }
 
-/// A database's claim on one side: `platform/<ns>/mysql-<name>/<side>.yaml`.
-pub fn claim_path(namespace: &str, name: &str, side: Side) -> String {
-    format!("{}/{}.yaml", platform_dir(Kind::MySql, namespace, name), side.as_str())
+/// Where a request is placed: its cell and environment lead the name of every
+/// file it has under `platform/`.
+#[derive(Debug, Clone, Copy)]
+pub struct CellOf<'a> {
+    pub cell: &'a str,
+    pub environment: &'a str,
 }
 
-/// A database's replication claim: `platform/<ns>/mysql-<name>/replication.yaml`.
-pub fn replication_path(namespace: &str, name: &str) -> String {
-    format!("{}/replication.yaml", platform_dir(Kind::MySql, namespace, name))
+/// `platform/<ns>/<kind>-<name>/<cell>.<environment>.<what>.yaml`. The cell and
+/// environment lead the file name so that the cell's Argo CD Application selects
+/// exactly its files with one glob ([`cell_include`]) while every file stays the
+/// request's own (a file listing a cell's members would be shared by every commit
+/// of the cell, and make reverts conflict). Cells and environments are DNS labels,
+/// which hold no `.`: no other cell's files match.
+fn platform_file(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str, what: &str) -> String {
+    format!("{}/{}.{}.{what}.yaml", platform_dir(kind, namespace, name), at.cell, at.environment)
+}
+
+/// A database's claim on one side.
+pub fn claim_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
+    platform_file(Kind::MySql, at, namespace, name, side.as_str())
+}
+
+/// A database's replication claim.
+pub fn replication_path(at: CellOf<'_>, namespace: &str, name: &str) -> String {
+    platform_file(Kind::MySql, at, namespace, name, "replication")
 }
 
 /// An app's Argo CD Application for one side.
-pub fn application_path(namespace: &str, name: &str, side: Side) -> String {
-    format!("{}/application-{}.yaml", platform_dir(Kind::App, namespace, name), side.as_str())
+pub fn application_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
+    platform_file(Kind::App, at, namespace, name, &format!("application-{}", side.as_str()))
 }
 
 /// An app's traffic records (its public host's failover DNS).
-pub fn dns_path(namespace: &str, name: &str) -> String {
-    format!("{}/dns.yaml", platform_dir(Kind::App, namespace, name))
+pub fn dns_path(at: CellOf<'_>, namespace: &str, name: &str) -> String {
+    platform_file(Kind::App, at, namespace, name, "dns")
+}
+
+/// The name the same file had before files were named by cell
+/// (`platform/<ns>/<kind>-<name>/<what>.yaml`), which state repos written by
+/// an older idp still hold until the request is applied again.
+pub fn legacy_platform_path(path: &str, at: CellOf<'_>) -> Option<String> {
+    let (dir, file) = path.rsplit_once('/')?;
+    let what = file.strip_prefix(&format!("{}.{}.", at.cell, at.environment))?;
+    path.starts_with("platform/").then(|| format!("{dir}/{what}"))
+}
+
+/// The glob (relative to `platform/`) by which a cell's Application selects
+/// its requests' files: Argo CD matches `directory.include` against each
+/// file's path relative to the source path, with `*` crossing `/`
+/// (argo-cd reposerver/repository/repository.go, getPotentiallyValidManifestFile;
+/// util/glob/glob.go compiles it without separators).
+pub fn cell_include(at: CellOf<'_>) -> String {
+    format!("*/*/{}.{}.*.yaml", at.cell, at.environment)
+}
+
+/// `argocd/cells/<cell>/<environment>.yaml`: the cell's Argo CD Application.
+pub fn cell_application_path(at: CellOf<'_>) -> String {
+    format!("{ARGOCD_DIR}/cells/{}/{}.yaml", at.cell, at.environment)
+}
+
+/// The name of a cell's Argo CD Application: `cell--<cell>--<environment>`,
+/// cut and told apart by a hash when longer than a label (Argo CD tracks its
+/// resources by the Application's name in a label). No app's Application
+/// has this shape: an app's namespace and name hold no `--`, and its name
+/// ends in its side.
+pub fn cell_application_name(at: CellOf<'_>) -> String {
+    let whole = format!("cell{APP_SEPARATOR}{}{APP_SEPARATOR}{}", at.cell, at.environment);
+    if whole.len() <= 63 {
+        return whole;
+    }
+    let head = whole[..63 - HASH_HEX - APP_SEPARATOR.len()].trim_end_matches('-');
+    format!("{head}{APP_SEPARATOR}{}", short_hash(&whole))
 }
 
 /// `workloads/<namespace>/<name>/`: an app's workload manifests.
@@ -193,7 +255,8 @@ pub fn is_member_path(path: &str) -> bool {
 
 /// Whether a path holds Kubernetes manifests that Argo CD applies.
 pub fn is_manifest_path(path: &str) -> bool {
-    (path.starts_with("platform/") || path.starts_with("workloads/")) && !path.ends_with("/kustomization.yaml")
+    (path.starts_with("platform/") || path.starts_with("workloads/") || path.starts_with("argocd/"))
+        && !path.ends_with("/kustomization.yaml")
 }
 
 /// The request a per-request file names: `<dir>/<namespace>/<kind>-<name>.yaml`
@@ -364,11 +427,16 @@ fn app_base(names: NameScheme, namespace: &str, name: &str) -> String {
             // so never equal to an uncut base (shorter), and holding `--`
             // (whatever the cut), so never equal to a Joined base of
             // requests without `--`.
-            let digest = ring::digest::digest(&ring::digest::SHA256, format!("{namespace}/{name}").as_bytes());
-            let hex: String = digest.as_ref().iter().take(HASH_HEX / 2).map(|b| format!("{b:02x}")).collect();
-            format!("{}{APP_SEPARATOR}{hex}", &separated[..HASHED_HEAD])
+            format!("{}{APP_SEPARATOR}{}", &separated[..HASHED_HEAD], short_hash(&format!("{namespace}/{name}")))
         }
     }
+}
+
+/// The first HASH_HEX hex digits of the SHA-256 of `text`: what tells apart
+/// names cut to fit a label.
+fn short_hash(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().take(HASH_HEX / 2).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The namespace and name a [`NameScheme::Separated`] base was made of, if
@@ -508,14 +576,16 @@ mod tests {
 
     use super::*;
 
+    const AT: CellOf<'static> = CellOf { cell: "payments", environment: "production" };
+
     #[test]
     fn a_request_path_owns_exactly_its_files() {
         let owner = RequestFileName::parse(&request_path(Kind::App, "team", "web")).unwrap();
         for path in [
             placement_path(Kind::App, "team", "web"),
             catalog_path(Kind::App, "team", "web"),
-            application_path("team", "web", Side::Secondary),
-            dns_path("team", "web"),
+            application_path(AT, "team", "web", Side::Secondary),
+            dns_path(AT, "team", "web"),
             format!("{}/deployment.yaml", workload_side_dir("team", "web", Side::Primary)),
             member_path("payments", "production", Kind::App, "team", "web"),
         ] {
@@ -523,14 +593,14 @@ mod tests {
         }
         for path in [
             placement_path(Kind::App, "team", "web-2"),
-            application_path("team", "webx", Side::Primary),
-            claim_path("team", "web", Side::Primary),
+            application_path(AT, "team", "webx", Side::Primary),
+            claim_path(AT, "team", "web", Side::Primary),
             member_path("payments", "production", Kind::App, "other", "web"),
         ] {
             assert!(!owner.owns(&path), "{path}");
         }
         let database = RequestFileName::parse(&request_path(Kind::MySql, "team", "web")).unwrap();
-        assert!(database.owns(&replication_path("team", "web")));
+        assert!(database.owns(&replication_path(AT, "team", "web")));
         assert!(!database.owns(&format!("{}/deployment.yaml", workload_side_dir("team", "web", Side::Primary))));
         assert_eq!(
             RequestFileName::parse("placements/team/app-web-x.yaml"),
@@ -545,11 +615,69 @@ mod tests {
         assert_eq!(workload_side_of(&deployment), Some(("team".into(), "web-x".into(), Side::Secondary)));
         assert_eq!(request_of_manifest(&deployment).as_deref(), Some("app team/web-x"));
         assert_eq!(
-            request_of_manifest(&claim_path("team", "orders-db", Side::Primary)).as_deref(),
+            request_of_manifest(&claim_path(AT, "team", "orders-db", Side::Primary)).as_deref(),
             Some("mysql team/orders-db")
         );
         assert_eq!(request_of_manifest("bootstrap/argocd/appproject.yaml"), None);
         assert_eq!(workload_side_of("workloads/team/web/tertiary/x.yaml"), None);
+    }
+
+    /// A cell's Application selects its files by name (`cell_include`), with Argo CD's
+    /// glob, where `*` crosses `/`: this emulates that match for the one wildcard the
+    /// pattern uses.
+    fn glob(pattern: &str, text: &str) -> bool {
+        match pattern.split_once('*') {
+            None => pattern == text,
+            Some((head, rest)) => {
+                text.starts_with(head)
+                    && (0..=text.len() - head.len())
+                        .any(|i| text.is_char_boundary(head.len() + i) && glob(rest, &text[head.len() + i..]))
+            }
+        }
+    }
+
+    #[test]
+    fn a_cells_application_selects_exactly_the_files_of_its_cells_requests() {
+        let other = CellOf { cell: "payments-eu", environment: "production" };
+        let staging = CellOf { cell: "payments", environment: "staging" };
+        let ours = [
+            claim_path(AT, "team", "db", Side::Primary),
+            claim_path(AT, "team", "db", Side::Secondary),
+            replication_path(AT, "team", "db"),
+            application_path(AT, "team", "web", Side::Primary),
+            dns_path(AT, "team", "web"),
+        ];
+        let theirs = [
+            claim_path(other, "team", "db", Side::Primary),
+            claim_path(staging, "team", "db", Side::Primary),
+            application_path(CellOf { cell: "x-payments", environment: "production" }, "team", "web", Side::Primary),
+            namespace_path("payments"),
+            "platform/team/mysql-db/primary.yaml".to_owned(),
+        ];
+        let include = cell_include(AT);
+        let relative = |path: &str| path.strip_prefix("platform/").unwrap().to_owned();
+        for path in &ours {
+            assert!(glob(&include, &relative(path)), "{include} misses {path}");
+        }
+        for path in &theirs {
+            assert!(!glob(&include, &relative(path)), "{include} selects {path}");
+        }
+        assert!(glob("*/namespace.yaml", &relative(&namespace_path("team"))));
+        assert!(ours.iter().all(|p| !glob("*/namespace.yaml", &relative(p))));
+        assert_eq!(
+            legacy_platform_path(&claim_path(AT, "team", "db", Side::Primary), AT).as_deref(),
+            Some("platform/team/mysql-db/primary.yaml")
+        );
+        assert_eq!(legacy_platform_path(&claim_path(AT, "team", "db", Side::Primary), other), None);
+    }
+
+    #[test]
+    fn cell_application_names_are_labels_and_never_an_apps() {
+        assert_eq!(cell_application_name(AT), "cell--payments--production");
+        let long = "a".repeat(40);
+        let name = cell_application_name(CellOf { cell: &long, environment: &long });
+        assert!(crate::names::is_dns_label(&name), "{name}");
+        assert_ne!(name, cell_application_name(CellOf { cell: &long, environment: &"a".repeat(41) }));
     }
 
     #[test]
@@ -596,7 +724,12 @@ mod tests {
     #[test]
     fn paths_are_where_product_md_puts_them() {
         assert_eq!(request_path(Kind::MySql, "team", "db"), "requests/team/mysql-db.yaml");
-        assert_eq!(claim_path("team", "db", Side::Secondary), "platform/team/mysql-db/secondary.yaml");
+        // `platform/<namespace>/<kind>-<name>/*.yaml`, named by cell first.
+        assert_eq!(
+            claim_path(AT, "team", "db", Side::Secondary),
+            "platform/team/mysql-db/payments.production.secondary.yaml"
+        );
+        assert_eq!(cell_application_path(AT), "argocd/cells/payments/production.yaml");
         assert_eq!(
             member_path("payments", "production", Kind::App, "b", "web"),
             "cells/payments/production/members/b/app-web.yaml"

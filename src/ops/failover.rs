@@ -175,15 +175,18 @@ fn prepare(
             continue;
         };
         let (namespace, name) = (member.namespace.as_str(), member.name.as_str());
+        let at = layout::CellOf { cell: &options.cell, environment };
         let standby = match member.kind {
             Kind::MySql => vec![
-                ("secondary", layout::claim_path(namespace, name, Side::Secondary)),
-                ("replication", layout::replication_path(namespace, name)),
+                ("secondary", layout::claim_path(at, namespace, name, Side::Secondary)),
+                ("replication", layout::replication_path(at, namespace, name)),
             ],
-            Kind::App => vec![("application secondary", layout::application_path(namespace, name, Side::Secondary))],
+            Kind::App => {
+                vec![("application secondary", layout::application_path(at, namespace, name, Side::Secondary))]
+            }
         };
         for (what, path) in standby {
-            if ctx.read(&path)?.is_none() {
+            if !ctx.platform_file_exists(&path, at)? {
                 missing.push(format!("{id}: no {what}"));
             }
         }
@@ -212,7 +215,17 @@ fn prepare(
             unprotect: false,
             draining,
         };
-        for file in renderer.request_files(&input)? {
+        let rendered = renderer.request_files(&input)?;
+        // Files under the names an older idp gave them move to the names the
+        // cell's Application selects (same objects; see layout::platform_file).
+        let reference =
+            super::resource::ResourceRef { kind: member.kind, namespace: namespace.into(), name: name.into() };
+        for path in reference.rendered_files(ctx, Some(&record))? {
+            if layout::is_manifest_path(&path) && !rendered.iter().any(|f| f.path == path) {
+                files.push(FileChange::Remove { path });
+            }
+        }
+        for file in rendered {
             let stored = ctx.read(&file.path)?;
             if stored.as_deref() != Some(file.content.as_bytes()) {
                 // The re-rendered claims must pass their XRDs too (a template
@@ -373,7 +386,11 @@ fn changes_of(ctx: &Context, files: &[FileChange]) -> Result<Vec<Change>, Error>
     files
         .iter()
         .map(|f| {
-            let action = if ctx.read(f.path())?.is_some() { ChangeAction::Update } else { ChangeAction::Create };
+            let action = match (f, ctx.read(f.path())?.is_some()) {
+                (FileChange::Remove { .. }, _) => ChangeAction::Delete,
+                (_, true) => ChangeAction::Update,
+                (_, false) => ChangeAction::Create,
+            };
             Ok(Change { action, path: f.path().to_owned() })
         })
         .collect()

@@ -51,6 +51,8 @@ pub struct Prepared {
     /// The namespaces whose Namespace manifest this plan has looked for
     /// (and written, when the state repo lacked it).
     namespaces: BTreeSet<String>,
+    /// The Argo CD Applications under `argocd/` this plan has looked at.
+    applications: BTreeSet<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -137,6 +139,7 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
         before: BTreeMap::new(),
         rendered: Vec::new(),
         namespaces: BTreeSet::new(),
+        applications: BTreeSet::new(),
     };
     let mut cells = Cells::new(ctx);
     // Databases first, so that apps in the same invocation follow them;
@@ -426,6 +429,34 @@ impl Planner<'_> {
                 changes.push(Change { action: ChangeAction::Create, path: path.clone() });
                 prepared.files.push(FileChange::upsert(path, content.into_bytes()));
             }
+        }
+        // The Argo CD Application of the request's cell (and the namespaces'
+        // one, with a database): written when missing or out of date, never
+        // removed. An older state repo gains them with its next apply.
+        let mut applications = vec![(
+            layout::cell_application_path(request.at()),
+            crate::render::cell_application(request.at(), &policy.gitops),
+        )];
+        if request.kind == Kind::MySql {
+            let path = layout::NAMESPACES_APPLICATION_PATH.to_owned();
+            applications.push((path, crate::render::namespaces_application(&policy.gitops)));
+        }
+        for (path, content) in applications {
+            if !prepared.applications.insert(path.clone()) {
+                continue;
+            }
+            let current = ctx.read(&path)?;
+            if current.as_deref() == Some(content.as_bytes()) {
+                continue;
+            }
+            let before = manifest_documents(&path, current.as_deref());
+            objects.file(&path, before, manifest_documents(&path, Some(content.as_bytes())));
+            let action = if current.is_some() { ChangeAction::Update } else { ChangeAction::Create };
+            if let Some(old) = current {
+                prepared.before.insert(path.clone(), old);
+            }
+            changes.push(Change { action, path: path.clone() });
+            prepared.files.push(FileChange::upsert(path, content.into_bytes()));
         }
         // Files of this request that it no longer renders (a dropped
         // secondary), and the membership of a cell it left.

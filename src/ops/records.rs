@@ -50,6 +50,18 @@ impl Context {
         self.read(&path)?.map(|bytes| parse_stored_request(&path, bytes, self)).transpose()
     }
 
+    /// Whether a request's file under `platform/` exists, under its name or the
+    /// one an older idp gave it (`layout::legacy_platform_path`).
+    pub fn platform_file_exists(&self, path: &str, at: layout::CellOf<'_>) -> Result<bool, Error> {
+        if self.read(path)?.is_some() {
+            return Ok(true);
+        }
+        match layout::legacy_platform_path(path, at) {
+            Some(legacy) => Ok(self.read(&legacy)?.is_some()),
+            None => Ok(false),
+        }
+    }
+
     /// The cell's state file; a cell that never failed over has none and is
     /// active on its primary side.
     pub fn cell_state(&self, cell: &str, environment: &str) -> Result<CellState, Error> {

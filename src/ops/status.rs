@@ -110,8 +110,10 @@ pub fn cell_status(ctx: &Context, cell: &str, environment: &str) -> Result<CellS
                 (crate::cell::Side::Secondary, Some(secondary)) => secondary,
                 _ => &m.primary,
             };
-            let has_host =
-                m.kind == Kind::App && ctx.read(&layout::dns_path(&m.namespace, &m.name)).ok().flatten().is_some();
+            let has_host = m.kind == Kind::App && {
+                let at = layout::CellOf { cell, environment };
+                ctx.platform_file_exists(&layout::dns_path(at, &m.namespace, &m.name), at).unwrap_or(false)
+            };
             CellMemberStatus {
                 member: m.clone(),
                 rto_minutes: profile.map(|p| p.rto_minutes),

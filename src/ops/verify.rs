@@ -73,6 +73,12 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let mut requests = 0;
     // The namespaces that hold claims: each needs its Namespace manifest.
     let mut claim_namespaces: BTreeSet<String> = BTreeSet::new();
+    // The cells (and environments) that hold requests: each needs its Application.
+    let mut cells: BTreeSet<(String, String)> = BTreeSet::new();
+    // Whether the root Application syncs the cells' Applications (argocd/) rather than
+    // platform/ whole, as roots written before cell Applications do: then what no cell
+    // Application selects is not synced at all.
+    let cell_root = root_syncs_cells(&read(&layout::bootstrap_path("root-application.yaml"))?.unwrap_or_default());
     for path in files.keys().filter(|p| layout::is_request_path(p)) {
         let bytes = read(path)?.unwrap_or_default();
         expected.insert(path.clone());
@@ -93,6 +99,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         if request.kind == Kind::MySql {
             claim_namespaces.insert(request.namespace.clone());
         }
+        cells.insert((request.cell.clone(), request.environment.clone()));
         if layout::request_path(request.kind, &request.namespace, &request.name) != *path {
             error(path, format!("holds {} {}, which belongs in another file", request.kind, request.id()));
             continue;
@@ -154,7 +161,23 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         let mut lifted: Option<Vec<(String, String)>> = None;
         for (file, content) in wanted {
             expected.insert(file.clone());
+            let legacy = layout::legacy_platform_path(&file, request.at());
             match read(&file)? {
+                // Named as an older idp named it: the same objects, but no cell's
+                // Application selects the file.
+                None if legacy
+                    .as_ref()
+                    .is_some_and(|l| read(l).ok().flatten().as_deref() == Some(content.as_bytes())) =>
+                {
+                    let legacy = legacy.unwrap_or_default();
+                    let message = format!(
+                        "has the name an older idp gave it: the cell's Argo CD Application selects {file} (`idp apply -f {path}` moves it; docs/bootstrap.md, \"Cell Applications\")"
+                    );
+                    let severity = if cell_root { Severity::Error } else { Severity::Warning };
+                    warnings.push(Finding { severity, file: legacy.clone(), message });
+                    expected.insert(legacy.clone());
+                    as_rendered.insert(legacy);
+                }
                 None => error(&file, format!("is missing: {} {} renders it", request.kind, request.id())),
                 Some(committed) if committed != content.as_bytes() => {
                     let unprotected = request.kind == Kind::MySql && {
@@ -245,6 +268,31 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         }
         expected.insert(path);
     }
+    // The Applications the root syncs: one per cell and environment, and the
+    // namespaces' one. Under a root that still syncs platform/ whole they are not
+    // applied yet, and their absence is a warning.
+    let mut applications: Vec<(String, String, String)> = cells
+        .iter()
+        .map(|(cell, environment)| {
+            let at = layout::CellOf { cell, environment };
+            let what = format!("the Argo CD Application of cell {cell}/{environment}");
+            (layout::cell_application_path(at), crate::render::cell_application(at, &policy.gitops), what)
+        })
+        .collect();
+    if !claim_namespaces.is_empty() {
+        let content = crate::render::namespaces_application(&policy.gitops);
+        let what = "the Argo CD Application of the team namespaces".to_owned();
+        applications.push((layout::NAMESPACES_APPLICATION_PATH.to_owned(), content, what));
+    }
+    for (path, content, what) in applications {
+        if read(&path)?.is_none_or(|b| b != content.as_bytes()) {
+            let message = format!("is missing or out of date: it is {what} (re-apply any request of the cell)");
+            let severity = if cell_root { Severity::Error } else { Severity::Warning };
+            warnings.push(Finding { severity, file: path.clone(), message });
+        } else {
+            as_rendered.insert(path);
+        }
+    }
     let location = layout::CATALOG_LOCATION_PATH;
     expected.insert(location.to_owned());
     if requests > 0 && read(location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {
@@ -294,6 +342,14 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     findings.dedup();
     let ok = findings.iter().all(|f| f.severity == Severity::Warning);
     Ok(VerifyOutcome { ok, strict, requests, files: files.len(), findings })
+}
+
+/// Whether a root Application (bootstrap/argocd/root-application.yaml) syncs the
+/// Applications under `argocd/`, as `idp init` writes it since cells have their own
+/// Applications; a root that syncs `platform/` whole (or none) does not.
+fn root_syncs_cells(root: &[u8]) -> bool {
+    let Ok(documents) = crate::yaml::non_empty_documents(&String::from_utf8_lossy(root)) else { return false };
+    documents.iter().any(|doc| doc.str_at(&["spec", "source", "path"]) == Some(layout::ARGOCD_DIR))
 }
 
 /// An app and the data it names (or followed before apps named their
@@ -384,7 +440,7 @@ impl Objects {
     /// workloads, the runtime cluster its placement record names for that
     /// side (the folder itself when the record says nothing).
     fn cluster_of(&mut self, ctx: &Context, path: &str) -> Result<Option<String>, Error> {
-        if path.starts_with("platform/") || path.starts_with("bootstrap/") {
+        if path.starts_with("platform/") || path.starts_with("bootstrap/") || path.starts_with("argocd/") {
             return Ok(Some("the management cluster".into()));
         }
         let Some((namespace, name, side)) = layout::workload_side_of(path) else { return Ok(None) };

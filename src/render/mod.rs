@@ -20,7 +20,7 @@ pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
 pub(crate) use guard::{is_reference, names_a_secret};
 
 use crate::cell::Side;
-use crate::layout::{self, NameScheme};
+use crate::layout::{self, CellOf, NameScheme};
 use crate::policy::{ComputeMode, Policy, Replication};
 use crate::record::DataLink;
 use crate::request::{Request, Spec};
@@ -172,7 +172,7 @@ impl Renderer {
                 "deletion_protection": deletion_protection,
                 "sync_wave": if fenced { SyncWave::Fence.as_str() } else { SyncWave::Data.as_str() },
             });
-            let path = layout::claim_path(&request.namespace, &request.name, side);
+            let path = layout::claim_path(request.at(), &request.namespace, &request.name, side);
             files.push(self.checked("mysql/claim.yaml.j2", path, &ctx, request, policy)?);
         }
         if let Some(secondary) = &decision.secondary {
@@ -213,7 +213,7 @@ impl Renderer {
                     "target": end(to),
                 },
             });
-            let path = layout::replication_path(&request.namespace, &request.name);
+            let path = layout::replication_path(request.at(), &request.namespace, &request.name);
             files.push(self.checked("mysql/replication.yaml.j2", path, &ctx, request, policy)?);
         }
         Ok(files)
@@ -288,7 +288,7 @@ impl Renderer {
                 "automated": automated,
                 "sync_wave": SyncWave::Compute.as_str(),
             });
-            let path = layout::application_path(&request.namespace, &request.name, side);
+            let path = layout::application_path(request.at(), &request.namespace, &request.name, side);
             files.push(self.checked("app/application.yaml.j2", path, &ctx, request, policy)?);
         }
         if let (Some(host), Some(secondary)) = (public_host, &decision.secondary) {
@@ -318,7 +318,7 @@ impl Renderer {
                 },
             });
             let template = format!("traffic/{provider}/record.yaml.j2");
-            let path = layout::dns_path(&request.namespace, &request.name);
+            let path = layout::dns_path(request.at(), &request.namespace, &request.name);
             files.push(self.checked(&template, path, &ctx, request, policy)?);
         }
         Ok(files)
@@ -433,6 +433,109 @@ pub fn namespace_manifest(namespace: &str) -> String {
              argocd.argoproj.io/sync-wave: \"{}\"\n    \
              argocd.argoproj.io/sync-options: \"Prune=false,Delete=false\"\n",
         SyncWave::Namespace.as_str()
+    )
+}
+
+/// The Argo CD Application of one cell and environment: it syncs the cell's
+/// requests' files under `platform/` (selected by their names,
+/// `layout::cell_include`) to the management cluster, so that one cell's
+/// refused object stalls that cell only, each Application stays the size of a
+/// cell, and a failover's waves (fence, data, compute, traffic) run inside the
+/// cell's own sync. The root Application applies it (`argocd/`). Not a
+/// template: the shape that keeps the waves and never deletes data on its own.
+/// Written with the cell's first request, never removed.
+pub fn cell_application(at: CellOf<'_>, gitops: &crate::policy::Gitops) -> String {
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(
+        "# The Argo CD Application of cell {cell}, environment {environment}: it keeps the\n\
+         # management cluster equal to the files of the cell's requests under platform/.\n\
+         # Written by idp with the cell's first request; never removed.\n\
+         apiVersion: argoproj.io/v1alpha1\n\
+         kind: Application\n\
+         metadata:\n  \
+           name: {name}\n  \
+           namespace: argocd\n  \
+           labels:\n    \
+             app.kubernetes.io/managed-by: \"idp\"\n    \
+             platform.example.org/cell: {cell_q}\n    \
+             platform.example.org/environment: {environment_q}\n  \
+           annotations:\n    \
+             argocd.argoproj.io/sync-wave: \"0\"\n  \
+           # No resources-finalizer: deleting this Application must not delete the cell's databases.\n\
+         spec:\n  \
+           project: idp-platform\n  \
+           source:\n    \
+             repoURL: {repo}\n    \
+             targetRevision: {revision}\n    \
+             path: platform\n    \
+             directory:\n      \
+               recurse: true\n      \
+               include: {include}\n  \
+           destination:\n    \
+             server: https://kubernetes.default.svc\n  \
+           syncPolicy:\n    \
+             automated:\n      \
+               # allowEmpty stays false: Argo CD does not prune a cell down to nothing on its own\n      \
+               # (controller/appcontroller.go, autoSync); the last request's delete is synced by hand.\n      \
+               prune: true\n      \
+               selfHeal: true\n    \
+             syncOptions:\n      \
+               - ServerSideApply=true\n      \
+               - PruneLast=true\n      \
+               - FailOnSharedResource=true\n    \
+             retry:\n      \
+               limit: 5\n      \
+               backoff:\n        \
+                 duration: 10s\n        \
+                 factor: 2\n        \
+                 maxDuration: 3m\n",
+        cell = at.cell,
+        environment = at.environment,
+        name = q(&layout::cell_application_name(at)),
+        cell_q = q(at.cell),
+        environment_q = q(at.environment),
+        repo = q(&gitops.repo_url),
+        revision = q(&gitops.revision),
+        include = q(&layout::cell_include(at)),
+    )
+}
+
+/// The Argo CD Application that syncs the team namespaces
+/// (`platform/<namespace>/namespace.yaml`), a wave before the cells' Applications:
+/// a namespace is shared by the cells its team uses, so no cell's Application may
+/// own it. Written with the first namespace, never removed.
+pub fn namespaces_application(gitops: &crate::policy::Gitops) -> String {
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(
+        "# The Argo CD Application of the team namespaces under platform/. Written by idp; never removed.\n\
+         apiVersion: argoproj.io/v1alpha1\n\
+         kind: Application\n\
+         metadata:\n  \
+           name: \"idp-namespaces\"\n  \
+           namespace: argocd\n  \
+           labels:\n    \
+             app.kubernetes.io/managed-by: \"idp\"\n  \
+           annotations:\n    \
+             argocd.argoproj.io/sync-wave: \"-1\"\n\
+         spec:\n  \
+           project: idp-platform\n  \
+           source:\n    \
+             repoURL: {repo}\n    \
+             targetRevision: {revision}\n    \
+             path: platform\n    \
+             directory:\n      \
+               recurse: true\n      \
+               include: \"*/namespace.yaml\"\n  \
+           destination:\n    \
+             server: https://kubernetes.default.svc\n  \
+           syncPolicy:\n    \
+             automated:\n      \
+               selfHeal: true\n    \
+             syncOptions:\n      \
+               - ServerSideApply=true\n      \
+               - FailOnSharedResource=true\n",
+        repo = q(&gitops.repo_url),
+        revision = q(&gitops.revision),
     )
 }
 

@@ -86,6 +86,11 @@ impl Request {
         format!("{}/{}", self.namespace, self.name)
     }
 
+    /// Its cell and environment, which name its files under `platform/`.
+    pub fn at(&self) -> crate::layout::CellOf<'_> {
+        crate::layout::CellOf { cell: &self.cell, environment: &self.environment }
+    }
+
     /// High availability within a region: a gate for databases; apps get
     /// theirs from replicas.
     pub fn ha(&self) -> bool {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::common::{REQUEST, Run, TestEnv, crate_dir, edit, request_with};
 
 const STATE: &str = "state";
-const PRIMARY: &str = "platform/team-alpha/mysql-orders-db/primary.yaml";
+const PRIMARY: &str = "platform/team-alpha/mysql-orders-db/cell-us-east.production.primary.yaml";
 
 /// The JSON error of a failed run: (code, message, help).
 fn error(run: &Run) -> (String, String, String) {
@@ -117,7 +117,7 @@ spec:
     run.code(1);
     let (code, message, help) = error(&run);
     assert_eq!(code, "idp::claim::refused");
-    let file = "platform/team-beta/mysql-analytics-db/primary.yaml";
+    let file = "platform/team-beta/mysql-analytics-db/cell-eu.dev.primary.yaml";
     assert!(
         message.starts_with(&format!("mysql team-beta/analytics-db: the cluster would refuse {file}: ")),
         "{message}"

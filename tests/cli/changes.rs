@@ -46,7 +46,15 @@ fn a_new_database_is_a_create_and_a_resize_an_update_in_place_naming_the_field()
         .iter()
         .map(|o| (o["action"].as_str().unwrap(), o["kind"].as_str().unwrap(), o["name"].as_str().unwrap()))
         .collect();
-    assert_eq!(created, [("create", "MySQLInstanceClaim", "orders-db"), ("create", "Namespace", "team-alpha")]);
+    assert_eq!(
+        created,
+        [
+            ("create", "Application", "cell--cell-us-east--production"),
+            ("create", "Application", "idp-namespaces"),
+            ("create", "MySQLInstanceClaim", "orders-db"),
+            ("create", "Namespace", "team-alpha")
+        ]
+    );
     env.idp(&["apply", "-f", &orders, "--yes", "--repo", STATE]).code(0);
 
     let bigger = env.write("orders-db.yaml", edit(&env.read("orders-db.yaml"), "storageGB: 100", "storageGB: 200"));
@@ -105,7 +113,7 @@ fn verify_passes_destroys_idp_recorded_and_those_undone_since() {
     // left no longer stands, so history has nothing to say.
     env.idp(&["apply", "-f", &orders, "--yes", "--repo", STATE]).code(0);
     env.set_identity(STATE);
-    env.git_in(STATE, &["rm", "-q", "platform/team-alpha/mysql-orders-db/primary.yaml"]);
+    env.git_in(STATE, &["rm", "-q", "platform/team-alpha/mysql-orders-db/cell-us-east.staging.primary.yaml"]);
     env.git_in(STATE, &["commit", "-q", "-m", "tidy up"]);
     assert_eq!(verify_findings(&env).iter().filter(|f| f.contains("without an `Idp-Destroy")).count(), 1);
     env.git_in(STATE, &["revert", "--no-edit", "HEAD"]);

@@ -26,12 +26,12 @@ const STATE: &str = "state";
 const BY: &str = GIT_IDENTITY;
 const REASON: &str = "us-east-1 degraded";
 
-const DB_PRIMARY: &str = "platform/team-payments/mysql-payments-db/primary.yaml";
-const DB_SECONDARY: &str = "platform/team-payments/mysql-payments-db/secondary.yaml";
-const DB_REPLICATION: &str = "platform/team-payments/mysql-payments-db/replication.yaml";
-const APP_PRIMARY: &str = "platform/team-payments/app-checkout/application-primary.yaml";
-const APP_SECONDARY: &str = "platform/team-payments/app-checkout/application-secondary.yaml";
-const APP_DNS: &str = "platform/team-payments/app-checkout/dns.yaml";
+const DB_PRIMARY: &str = "platform/team-payments/mysql-payments-db/payments.production.primary.yaml";
+const DB_SECONDARY: &str = "platform/team-payments/mysql-payments-db/payments.production.secondary.yaml";
+const DB_REPLICATION: &str = "platform/team-payments/mysql-payments-db/payments.production.replication.yaml";
+const APP_PRIMARY: &str = "platform/team-payments/app-checkout/payments.production.application-primary.yaml";
+const APP_SECONDARY: &str = "platform/team-payments/app-checkout/payments.production.application-secondary.yaml";
+const APP_DNS: &str = "platform/team-payments/app-checkout/payments.production.dns.yaml";
 const DEPLOY_PRIMARY: &str = "workloads/team-payments/checkout/primary/deployment.yaml";
 const DEPLOY_SECONDARY: &str = "workloads/team-payments/checkout/secondary/deployment.yaml";
 const KUSTOMIZATION_PRIMARY: &str = "workloads/team-payments/checkout/primary/kustomization.yaml";
@@ -720,7 +720,7 @@ const BRONZE_STANDBY: Standby = Standby {
 impl Standby {
     fn platform(&self, kind: &str, file: &str) -> String {
         let name = if kind == "mysql" { self.db } else { self.app };
-        format!("platform/{}/{kind}-{name}/{file}", self.namespace)
+        format!("platform/{}/{kind}-{name}/{}.dev.{file}", self.namespace, self.cell)
     }
 
     fn deployment(&self, side: &str) -> String {
@@ -1051,7 +1051,7 @@ spec:
     let outcome = dr.moved("failover", "payments", "prod", &["--replication-lag", "30"]);
     assert_eq!(outcome["rpo_seconds"], 30, "a lag equal to the RPO is within it");
     // Both databases are fenced in the same commit.
-    for claim in [DB_PRIMARY, "platform/team-ledger/mysql-ledger-db/primary.yaml"] {
+    for claim in [DB_PRIMARY, "platform/team-ledger/mysql-ledger-db/payments.production.primary.yaml"] {
         assert_eq!(dr.doc("HEAD", claim)["spec"]["parameters"]["writeFence"], true, "{claim}");
     }
 }
@@ -1094,7 +1094,7 @@ fn a_cell_without_a_standby_cannot_fail_over() {
     assert_eq!(results[0]["secondary"], Value::Null, "medium without a drProfile has no secondary");
     assert_eq!(results[1]["secondary"], Value::Null);
     assert_eq!(results[1]["reason"]["follows"], "mysql team-plain/plain-db");
-    assert!(!dr.exists("HEAD", "platform/team-plain/app-plain-web/application-secondary.yaml"));
+    assert!(!dr.exists("HEAD", "platform/team-plain/app-plain-web/cell-eu.staging.application-secondary.yaml"));
     let head = dr.head();
 
     for extra in [&["--replication-lag", "1"][..], &["--force"]] {
@@ -1526,7 +1526,7 @@ fn every_rendered_application_validates_against_the_argo_cd_crd() {
     let mut automated_seen = Vec::new();
     for revision in &revisions {
         let files: Vec<String> =
-            dr.ls(revision, "platform").into_iter().filter(|f| f.contains("/application-")).collect();
+            dr.ls(revision, "platform").into_iter().filter(|f| f.contains(".application-")).collect();
         assert_eq!(files.len(), 6, "three apps, two sides each: {files:?}");
         for file in files {
             let application = dr.doc(revision, &file);
@@ -1683,7 +1683,7 @@ fn an_app_takes_the_documented_defaults() {
     // No database in the cell: the app is scheduled on its own and follows nothing.
     let record = dr.doc("HEAD", "placements/team-web/app-web.yaml");
     assert_eq!(record["reason"]["follows"], Value::Null);
-    assert_eq!(replicas(&dr.doc("HEAD", "platform/team-web/app-web/application-primary.yaml")), 2);
+    assert_eq!(replicas(&dr.doc("HEAD", "platform/team-web/app-web/cell-eu.dev.application-primary.yaml")), 2);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1731,7 +1731,7 @@ fn a_cell_with_a_route53_override_renders_route53_records() {
     let secondary = format!("{}.apps.example.org", member["secondary"]["runtimeCluster"].as_str().unwrap());
     assert_eq!(results[1]["reason"]["follows"], "mysql team-eu/eu-db");
 
-    let dns_path = "platform/team-eu/app-eu-web/dns.yaml";
+    let dns_path = "platform/team-eu/app-eu-web/cell-eu.staging.dns.yaml";
     let check = |dr: &Dr, active: &str, standby: &str| {
         let dns = dr.docs("HEAD", dns_path);
         let kinds: Vec<(&str, &str, &str)> = dns
@@ -1780,7 +1780,7 @@ fn a_cell_with_a_route53_override_renders_route53_records() {
     // Other cells keep the default provider.
     let silver = dr.write("silver.yaml", SILVER);
     dr.apply(None, &[&silver]);
-    let dns = dr.docs("HEAD", "platform/team-silver/app-ledger-web/dns.yaml");
+    let dns = dr.docs("HEAD", "platform/team-silver/app-ledger-web/cell-us-east.dev.dns.yaml");
     assert_eq!(dns[0]["apiVersion"], "healthchecks.oci.upbound.io/v1alpha1");
 }
 

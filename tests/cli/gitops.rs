@@ -20,7 +20,7 @@ const STATE: &str = "state";
 /// The files of REQUEST (mysql team-alpha/orders-db, medium, ha) in the state repo.
 const ORDERS_REQUEST: &str = "requests/team-alpha/mysql-orders-db.yaml";
 const ORDERS_PLACEMENT: &str = "placements/team-alpha/mysql-orders-db.yaml";
-const ORDERS_PRIMARY: &str = "platform/team-alpha/mysql-orders-db/primary.yaml";
+const ORDERS_PRIMARY: &str = "platform/team-alpha/mysql-orders-db/cell-us-east.production.primary.yaml";
 /// Its membership of cell-us-east/production, written and removed with the request's files.
 const ORDERS_MEMBER: &str = "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml";
 /// Every file of the request, in the order plan and apply list their `changes`.
@@ -29,9 +29,22 @@ const ORDERS_CATALOG: &str = "catalog/team-alpha/mysql-orders-db.yaml";
 const ORDERS_FILES: [&str; 5] = [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_CATALOG, ORDERS_PRIMARY];
 /// team-alpha's Namespace: written with its first database, never removed.
 const ORDERS_NAMESPACE: &str = "platform/team-alpha/namespace.yaml";
-/// What orders-db's apply writes as the first database of team-alpha.
-const ORDERS_FIRST_FILES: [&str; 6] =
-    [ORDERS_REQUEST, ORDERS_PLACEMENT, ORDERS_MEMBER, ORDERS_CATALOG, ORDERS_PRIMARY, ORDERS_NAMESPACE];
+/// The Argo CD Application of cell-us-east/production, written with its first request.
+const ORDERS_CELL_APPLICATION: &str = "argocd/cells/cell-us-east/production.yaml";
+/// The Argo CD Application of the team namespaces, written with the first database.
+const NAMESPACES_APPLICATION: &str = "argocd/namespaces.yaml";
+/// What orders-db's apply writes as the first database of team-alpha in the first
+/// request of its cell.
+const ORDERS_FIRST_FILES: [&str; 8] = [
+    ORDERS_REQUEST,
+    ORDERS_PLACEMENT,
+    ORDERS_MEMBER,
+    ORDERS_CATALOG,
+    ORDERS_PRIMARY,
+    ORDERS_NAMESPACE,
+    ORDERS_CELL_APPLICATION,
+    NAMESPACES_APPLICATION,
+];
 
 /// The files `idp init` commits.
 const INIT_FILES: [&str; 7] = [
@@ -269,7 +282,9 @@ fn init_creates_a_state_repo_with_one_commit_on_main() {
     assert_eq!(root["spec"]["project"], project["metadata"]["name"]);
     assert_eq!(root["spec"]["source"]["repoURL"], "https://git.example.org/platform/idp-state.git");
     assert_eq!(root["spec"]["source"]["targetRevision"], "main");
-    assert_eq!(root["spec"]["source"]["path"], "platform");
+    // The root applies the Applications under argocd/: one per cell and environment, and the
+    // namespaces' one (docs/bootstrap.md).
+    assert_eq!(root["spec"]["source"]["path"], "argocd");
 
     // The health checks: a merge patch for argocd-cm (only `data`, no object to apply over
     // the operator's), whose value is the project's Lua byte for byte.
@@ -505,10 +520,12 @@ fn apply_of_the_flat_form_writes_secondary_and_replication() {
             "placements/team-payments/mysql-payments-db.yaml",
             "cells/payments/production/members/team-payments/mysql-payments-db.yaml",
             "catalog/team-payments/mysql-payments-db.yaml",
-            "platform/team-payments/mysql-payments-db/primary.yaml",
-            "platform/team-payments/mysql-payments-db/secondary.yaml",
-            "platform/team-payments/mysql-payments-db/replication.yaml",
+            "platform/team-payments/mysql-payments-db/payments.production.primary.yaml",
+            "platform/team-payments/mysql-payments-db/payments.production.secondary.yaml",
+            "platform/team-payments/mysql-payments-db/payments.production.replication.yaml",
             "platform/team-payments/namespace.yaml",
+            "argocd/cells/payments/production.yaml",
+            "argocd/namespaces.yaml",
         ])
     );
     assert_eq!(s.title(STATE, "HEAD"), "idp: create mysql team-payments/payments-db on aws/us-east-1");
@@ -527,16 +544,21 @@ fn apply_of_the_flat_form_writes_secondary_and_replication() {
     assert_eq!(request["metadata"], json!({"name": "payments-db", "namespace": "team-payments"}));
     assert_eq!(request["spec"]["environment"], "production");
     assert_eq!(request["spec"]["drProfile"], "gold");
-    let primary = yaml_document(&s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/primary.yaml"));
+    let primary =
+        yaml_document(&s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/payments.production.primary.yaml"));
     assert_eq!(primary["spec"]["parameters"]["writeFence"], false);
-    let secondary = yaml_document(&s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/secondary.yaml"));
+    let secondary = yaml_document(
+        &s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/payments.production.secondary.yaml"),
+    );
     assert_eq!(secondary["metadata"]["name"], "payments-db-secondary");
     // The standby is fenced read-only, a wave ahead of the writable side.
     assert_eq!(secondary["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "-1");
     assert_eq!(secondary["spec"]["parameters"]["provider"], "gcp");
     assert_eq!(secondary["spec"]["parameters"]["writeFence"], true);
     assert_eq!(secondary["spec"]["writeConnectionSecretToRef"]["name"], "payments-db-secondary-conn");
-    let replication = yaml_document(&s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/replication.yaml"));
+    let replication = yaml_document(
+        &s.show(STATE, "HEAD:platform/team-payments/mysql-payments-db/payments.production.replication.yaml"),
+    );
     assert_eq!(replication["kind"], "ReplicationClaim");
     assert_eq!(replication["metadata"]["annotations"], json!({"argocd.argoproj.io/sync-wave": "0"}));
     assert_eq!(replication["spec"]["parameters"]["tool"], "oci-goldengate");
@@ -568,11 +590,14 @@ fn apply_of_several_requests_is_one_commit() {
     assert_eq!(requests, ["Idp-Request: mysql team-gamma/inventory-db", "Idp-Request: mysql team-gamma/ledger-db"]);
     let changed = s.changed_paths(STATE, "HEAD");
     // Per request: request, placement, member, catalog entity, primary, secondary, replication;
-    // and their namespace's manifest, once.
-    assert_eq!(changed.len(), 15, "{changed:#?}");
+    // their namespace's manifest and the namespaces' Application, once; each cell's Application.
+    assert_eq!(changed.len(), 18, "{changed:#?}");
     assert!(changed.iter().all(|p| p.contains("team-gamma/mysql-inventory-db")
         || p.contains("team-gamma/mysql-ledger-db")
-        || p == "platform/team-gamma/namespace.yaml"));
+        || p == "platform/team-gamma/namespace.yaml"
+        || p == "argocd/namespaces.yaml"
+        || p == "argocd/cells/cell-us-east/production.yaml"
+        || p == "argocd/cells/cell-us-east/staging.yaml"));
     s.assert_clean(STATE);
 }
 
@@ -683,13 +708,18 @@ fn a_request_that_changes_cell_moves_its_member_file() {
     assert_eq!(result["rescheduled"], false);
     assert_eq!(at(&result["placement"]), "aws/us-east-1");
     let new_member = "cells/cell-eu/production/members/team-alpha/mysql-orders-db.yaml";
+    // The claim's file is named by its cell, so it moves to the new cell's Application,
+    // which is written with its first request; the old cell's stays.
+    let new_primary = "platform/team-alpha/mysql-orders-db/cell-eu.production.primary.yaml";
     let mut expected = vec![
         ("update".to_owned(), ORDERS_REQUEST.to_owned()),
         ("update".to_owned(), ORDERS_PLACEMENT.to_owned()),
         ("create".to_owned(), new_member.to_owned()),
         ("update".to_owned(), ORDERS_CATALOG.to_owned()),
-        ("update".to_owned(), ORDERS_PRIMARY.to_owned()),
+        ("create".to_owned(), new_primary.to_owned()),
+        ("delete".to_owned(), ORDERS_PRIMARY.to_owned()),
         ("delete".to_owned(), ORDERS_MEMBER.to_owned()),
+        ("create".to_owned(), "argocd/cells/cell-eu/production.yaml".to_owned()),
     ];
     let mut got = changes(result);
     got.sort();
@@ -699,15 +729,15 @@ fn a_request_that_changes_cell_moves_its_member_file() {
     assert_eq!(s.git_in(STATE, &["rev-parse", "HEAD~1"]).trim(), placed);
     let deleted =
         lines(&s.git_in(STATE, &["show", "--no-renames", "--diff-filter=D", "--name-only", "--format=", "HEAD"]));
-    assert_eq!(deleted, [ORDERS_MEMBER]);
+    assert_eq!(deleted, sorted(&[ORDERS_MEMBER, ORDERS_PRIMARY]));
     let added =
         lines(&s.git_in(STATE, &["show", "--no-renames", "--diff-filter=A", "--name-only", "--format=", "HEAD"]));
-    assert_eq!(added, [new_member]);
+    assert_eq!(added, sorted(&["argocd/cells/cell-eu/production.yaml", new_member, new_primary]));
     // The member moves unchanged; the record says where the request now lives.
     assert_eq!(s.show(STATE, &format!("HEAD:{new_member}")), s.show(STATE, &format!("HEAD~1:{ORDERS_MEMBER}")));
     let placement = yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_PLACEMENT}")));
     assert_eq!((placement["cell"].as_str(), placement["environment"].as_str()), (Some("cell-eu"), Some("production")));
-    let claim = yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_PRIMARY}")));
+    let claim = yaml_document(&s.show(STATE, &format!("HEAD:{new_primary}")));
     assert_eq!(claim["metadata"]["labels"]["platform.example.org/cell"], "cell-eu");
     assert!(!s.path(&format!("state/{ORDERS_MEMBER}")).exists());
     s.assert_clean(STATE);
@@ -803,9 +833,9 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
             "placements/team-beta/mysql-analytics-db.yaml",
             "cells/cell-eu/dev/members/team-beta/mysql-analytics-db.yaml",
             "catalog/team-beta/mysql-analytics-db.yaml",
-            "platform/team-beta/mysql-analytics-db/primary.yaml",
-            "platform/team-beta/mysql-analytics-db/secondary.yaml",
-            "platform/team-beta/mysql-analytics-db/replication.yaml",
+            "platform/team-beta/mysql-analytics-db/cell-eu.dev.primary.yaml",
+            "platform/team-beta/mysql-analytics-db/cell-eu.dev.secondary.yaml",
+            "platform/team-beta/mysql-analytics-db/cell-eu.dev.replication.yaml",
         ])
     );
     let member = yaml_document(&s.show(STATE, "HEAD:cells/cell-eu/dev/members/team-beta/mysql-analytics-db.yaml"));
@@ -813,7 +843,7 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
     let placement = yaml_document(&s.show(STATE, "HEAD:placements/team-beta/mysql-analytics-db.yaml"));
     assert_eq!(at(&placement["primary"]), "oci/us-ashburn-1");
     assert_eq!(at(&placement["secondary"]), "gcp/us-central1");
-    let claim = yaml_document(&s.show(STATE, "HEAD:platform/team-beta/mysql-analytics-db/secondary.yaml"));
+    let claim = yaml_document(&s.show(STATE, "HEAD:platform/team-beta/mysql-analytics-db/cell-eu.dev.secondary.yaml"));
     assert_eq!(claim["spec"]["parameters"]["provider"], "gcp");
     assert_eq!(
         claim["spec"]["parameters"]["network"],
@@ -829,8 +859,8 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
     let with_dr = s.write("orders-db-dr.yaml", format!("{REQUEST}  drProfile: silver\n"));
     let doc = s.apply(&[&with_dr], &[]);
     assert_eq!(at(&doc["results"][0]["secondary"]), "gcp/us-central1");
-    let secondary = "platform/team-alpha/mysql-orders-db/secondary.yaml";
-    let replication = "platform/team-alpha/mysql-orders-db/replication.yaml";
+    let secondary = "platform/team-alpha/mysql-orders-db/cell-us-east.production.secondary.yaml";
+    let replication = "platform/team-alpha/mysql-orders-db/cell-us-east.production.replication.yaml";
     // Adding the secondary and dropping it again touch the same files (the
     // first apply also wrote the namespace's manifest, which stays).
     let every_file = sorted(&[
@@ -843,7 +873,7 @@ fn dropping_the_dr_profile_needs_reschedule_and_then_removes_the_secondary_files
         replication,
     ]);
     let mut first = every_file.clone();
-    first.push(ORDERS_NAMESPACE.to_owned());
+    first.extend([ORDERS_NAMESPACE, ORDERS_CELL_APPLICATION, NAMESPACES_APPLICATION].map(str::to_owned));
     first.sort();
     assert_eq!(s.changed_paths(STATE, "HEAD"), first);
     let with_secondary = s.head(STATE);
@@ -1232,9 +1262,9 @@ fn render_prints_one_yaml_stream_and_writes_nothing() {
     assert_eq!(
         sources,
         [
-            "platform/team-payments/mysql-payments-db/primary.yaml",
-            "platform/team-payments/mysql-payments-db/secondary.yaml",
-            "platform/team-payments/mysql-payments-db/replication.yaml"
+            "platform/team-payments/mysql-payments-db/payments.production.primary.yaml",
+            "platform/team-payments/mysql-payments-db/payments.production.secondary.yaml",
+            "platform/team-payments/mysql-payments-db/payments.production.replication.yaml"
         ]
     );
     assert_eq!(s.head(STATE), head);
@@ -1622,7 +1652,9 @@ fn delete_removes_exactly_the_request_files_in_one_commit() {
     remaining.extend([
         "requests/team-alpha/mysql-other-db.yaml",
         "placements/team-alpha/mysql-other-db.yaml",
-        "platform/team-alpha/mysql-other-db/primary.yaml",
+        "platform/team-alpha/mysql-other-db/cell-us-east.production.primary.yaml",
+        "argocd/cells/cell-us-east/production.yaml",
+        "argocd/namespaces.yaml",
         "cells/cell-us-east/production/members/team-alpha/mysql-other-db.yaml",
         "catalog/team-alpha/mysql-other-db.yaml",
         ORDERS_NAMESPACE,

@@ -21,7 +21,7 @@ const STATE: &str = "state";
 /// The files of examples/orders-db.yaml (team-alpha/orders-db) in the state repo.
 const ORDERS_REQUEST: &str = "requests/team-alpha/mysql-orders-db.yaml";
 const ORDERS_PLACEMENT: &str = "placements/team-alpha/mysql-orders-db.yaml";
-const ORDERS_PRIMARY: &str = "platform/team-alpha/mysql-orders-db/primary.yaml";
+const ORDERS_PRIMARY: &str = "platform/team-alpha/mysql-orders-db/cell-us-east.production.primary.yaml";
 
 /// The medium tier's weights in the default policy, and weights that make cost decide:
 /// with them orders-db (ha) would land on gcp/us-central1 (0.716) instead of aws (0.63).
@@ -861,7 +861,7 @@ fn verify_catches_a_hand_edit_of_a_platform_file() {
 
 #[test]
 fn verify_catches_an_orphan_platform_file() {
-    let ghost = "platform/team-x/mysql-ghost/primary.yaml";
+    let ghost = "platform/team-x/mysql-ghost/cell-us-east.production.primary.yaml";
     let messages = verify_catches(
         |gov| {
             let text = gov.read_state(ORDERS_PRIMARY).replace("team-alpha", "team-x").replace("orders-db", "ghost");

@@ -69,7 +69,7 @@ fn names_at_head(env: &TestEnv, path: &str) -> Vec<String> {
 /// Every file of an app that holds its Argo CD Applications or traffic objects.
 fn named_files(namespace: &str, name: &str) -> [String; 3] {
     let dir = format!("platform/{namespace}/app-{name}");
-    [format!("{dir}/application-primary.yaml"), format!("{dir}/application-secondary.yaml"), format!("{dir}/dns.yaml")]
+    ["application-primary", "application-secondary", "dns"].map(|what| format!("{dir}/payments.production.{what}.yaml"))
 }
 
 /// The placement record a request placed before the naming rules has: the record of a
@@ -304,7 +304,7 @@ fn verify_finds_two_files_that_hold_one_object_even_when_written_by_hand() {
     clean.code(0);
 
     // A claim written by hand into another folder, named like orders' secondary.
-    let secondary = env.read(&format!("{STATE}/platform/team-z/mysql-orders/secondary.yaml"));
+    let secondary = env.read(&format!("{STATE}/platform/team-z/mysql-orders/payments.production.secondary.yaml"));
     env.write(&format!("{STATE}/platform/team-z/by-hand.yaml"), &secondary);
     env.git_in(STATE, &["add", "--", "platform/team-z/by-hand.yaml"]);
     env.git_in(STATE, &["commit", "--quiet", "-m", "a claim by hand"]);
@@ -318,12 +318,12 @@ fn verify_finds_two_files_that_hold_one_object_even_when_written_by_hand() {
     assert!(
         says(
             "platform/team-z/by-hand.yaml",
-            "holds MySQLInstanceClaim team-z/orders-secondary on the management cluster, as does platform/team-z/mysql-orders/secondary.yaml (mysql team-z/orders)"
+            "holds MySQLInstanceClaim team-z/orders-secondary on the management cluster, as does platform/team-z/mysql-orders/payments.production.secondary.yaml (mysql team-z/orders)"
         ),
         "{findings:#?}"
     );
     assert!(
-        says("platform/team-z/mysql-orders/secondary.yaml", "as does platform/team-z/by-hand.yaml"),
+        says("platform/team-z/mysql-orders/payments.production.secondary.yaml", "as does platform/team-z/by-hand.yaml"),
         "{findings:#?}"
     );
     // The app's two sides hold the same Deployment, on two runtime clusters: no finding.

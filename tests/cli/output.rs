@@ -252,7 +252,7 @@ fn human_output_of_verify_on_a_clean_repo_and_on_one_with_findings() {
     assert_human_snapshot!("human_verify_clean", run);
 
     // A hand edit of a rendered manifest and a removed catalog location, committed with git.
-    let primary = "state/platform/team-alpha/mysql-orders-db/primary.yaml";
+    let primary = "state/platform/team-alpha/mysql-orders-db/cell-us-east.staging.primary.yaml";
     env.write(primary, edit(&env.read(primary), "storageGB: 100", "storageGB: 500"));
     std::fs::remove_file(env.path("state/catalog/location.yaml")).unwrap();
     env.git_in(STATE, &["commit", "--quiet", "--all", "-m", "a change made without idp"]);

@@ -56,8 +56,10 @@ fn kubernetes_form_is_placed_on_the_best_candidate_that_passes_the_gates() {
             { "action": "create", "path": "placements/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "cells/cell-us-east/production/members/team-alpha/mysql-orders-db.yaml" },
             { "action": "create", "path": "catalog/team-alpha/mysql-orders-db.yaml" },
-            { "action": "create", "path": "platform/team-alpha/mysql-orders-db/primary.yaml" },
+            { "action": "create", "path": "platform/team-alpha/mysql-orders-db/cell-us-east.production.primary.yaml" },
             { "action": "create", "path": "platform/team-alpha/namespace.yaml" },
+            { "action": "create", "path": "argocd/cells/cell-us-east/production.yaml" },
+            { "action": "create", "path": "argocd/namespaces.yaml" },
         ])
     );
 
@@ -405,7 +407,7 @@ fn json_output_of_an_app_has_the_documented_shape_and_says_what_it_follows() {
             "catalog/team-alpha/app-web.yaml",
             "workloads/team-alpha/web/primary/kustomization.yaml",
             "workloads/team-alpha/web/primary/deployment.yaml",
-            "platform/team-alpha/app-web/application-primary.yaml",
+            "platform/team-alpha/app-web/cell-us-east.production.application-primary.yaml",
         ]
     );
 }

@@ -18,11 +18,11 @@ use crate::common::{Run, TestEnv, assert_human_snapshot, default_policy_text, ed
 const STATE: &str = "state";
 
 const ORDERS: &str = "team-alpha/orders-db";
-const ORDERS_CLAIM: &str = "platform/team-alpha/mysql-orders-db/primary.yaml";
+const ORDERS_CLAIM: &str = "platform/team-alpha/mysql-orders-db/cell-us-east.production.primary.yaml";
 const PAYMENTS: &str = "team-payments/payments-db";
-const PAYMENTS_PRIMARY: &str = "platform/team-payments/mysql-payments-db/primary.yaml";
-const PAYMENTS_SECONDARY: &str = "platform/team-payments/mysql-payments-db/secondary.yaml";
-const ANALYTICS_CLAIM: &str = "platform/team-beta/mysql-analytics-db/primary.yaml";
+const PAYMENTS_PRIMARY: &str = "platform/team-payments/mysql-payments-db/payments.production.primary.yaml";
+const PAYMENTS_SECONDARY: &str = "platform/team-payments/mysql-payments-db/payments.production.secondary.yaml";
+const ANALYTICS_CLAIM: &str = "platform/team-beta/mysql-analytics-db/cell-eu.dev.primary.yaml";
 
 /// A state repo with `examples` applied, one commit each.
 fn with(examples: &[&str]) -> TestEnv {

@@ -82,7 +82,7 @@ fn request_files(namespace: &str, name: &str) -> [String; 4] {
     [
         format!("requests/{namespace}/mysql-{name}.yaml"),
         format!("placements/{namespace}/mysql-{name}.yaml"),
-        format!("platform/{namespace}/mysql-{name}/primary.yaml"),
+        format!("platform/{namespace}/mysql-{name}/cell-us-east.staging.primary.yaml"),
         format!("catalog/{namespace}/mysql-{name}.yaml"),
     ]
 }
@@ -165,11 +165,15 @@ impl Sandbox {
     }
 
     /// `name_status` without the cell-state files (`cells/...`), which applies, deletes
-    /// and reverts also update; `assert_cell_changes` and `cell_members` check those.
+    /// and reverts also update (`assert_cell_changes` and `cell_members` check those), and
+    /// without what the first request of a namespace or cell writes once and nobody removes
+    /// (the namespace's manifest, the Argo CD Applications under `argocd/`).
     fn request_changes(&self, repo: &str, commit: &str) -> Vec<(String, String)> {
         self.name_status(repo, commit)
             .into_iter()
-            .filter(|(_, path)| !path.starts_with("cells/") && path != TEAM_ALPHA_NAMESPACE)
+            .filter(|(_, path)| {
+                !path.starts_with("cells/") && !path.starts_with("argocd/") && path != TEAM_ALPHA_NAMESPACE
+            })
             .collect()
     }
 
@@ -392,6 +396,9 @@ fn concurrent_pushes_of_distinct_requests_all_land_on_a_linear_history() {
         .iter()
         .filter(|c| s.name_status(REMOTE, c).contains(&("A".to_owned(), TEAM_ALPHA_NAMESPACE.to_owned())));
     assert_eq!(adding_namespace.count(), 1);
+    // So did the cell's Argo CD Application.
+    let cell_application = ("A".to_owned(), "argocd/cells/cell-us-east/staging.yaml".to_owned());
+    assert_eq!(on_main.iter().filter(|c| s.name_status(REMOTE, c).contains(&cell_application)).count(), 1);
     // The cell state, which every pipeline updated, lists all of them.
     let all: Vec<String> = (1..=PIPELINES).map(|i| format!("team-alpha/db-{i}")).collect();
     let names: Vec<String> = (1..=PIPELINES).map(|i| format!("db-{i}")).collect();

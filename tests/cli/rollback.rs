@@ -16,10 +16,10 @@ const STATE: &str = "state";
 
 /// The files of team-y/b-db that a revert landing on look-alikes changes.
 const B_REQUEST: &str = "requests/team-y/mysql-b-db.yaml";
-const B_CLAIM: &str = "platform/team-y/mysql-b-db/primary.yaml";
+const B_CLAIM: &str = "platform/team-y/mysql-b-db/cell-us-east.staging.primary.yaml";
 const B_MEMBER: &str = "cells/cell-us-east/staging/members/team-y/mysql-b-db.yaml";
 const A_REQUEST: &str = "requests/team-x/mysql-a-db.yaml";
-const A_CLAIM: &str = "platform/team-x/mysql-a-db/primary.yaml";
+const A_CLAIM: &str = "platform/team-x/mysql-a-db/cell-us-east.staging.primary.yaml";
 
 /// REQUEST (cell-us-east, medium, ha) in staging as `namespace/name` of `size`, with a
 /// drProfile when given. Staging: the stories delete databases in one commit, which a
@@ -163,8 +163,10 @@ fn a_conflict_names_only_the_files_of_the_reverted_commit() {
     // a-db's secondary claim is gone, b-db's looks like it.
     apply(&env, &database("team-y", "b-db", "medium", Some("silver")), &[]);
     let dropped = apply(&env, &database("team-x", "a-db", "xlarge", None), &["--reschedule", "--allow-destroy"]);
-    assert!(changed(&env, &dropped).contains(&"platform/team-x/mysql-a-db/secondary.yaml".to_owned()));
-    let b_secondary = show(&env, "HEAD", "platform/team-y/mysql-b-db/secondary.yaml");
+    assert!(
+        changed(&env, &dropped).contains(&"platform/team-x/mysql-a-db/cell-us-east.staging.secondary.yaml".to_owned())
+    );
+    let b_secondary = show(&env, "HEAD", "platform/team-y/mysql-b-db/cell-us-east.staging.secondary.yaml");
 
     let run = env.idp(&["rollback", &resize, "--repo", STATE, "--yes", "-o", "json"]);
 
@@ -180,7 +182,7 @@ fn a_conflict_names_only_the_files_of_the_reverted_commit() {
         listed,
         [
             "cells/cell-us-east/staging/members/team-x/mysql-a-db.yaml",
-            "platform/team-x/mysql-a-db/secondary.yaml",
+            "platform/team-x/mysql-a-db/cell-us-east.staging.secondary.yaml",
             "requests/team-x/mysql-a-db.yaml",
         ]
     );
@@ -188,7 +190,7 @@ fn a_conflict_names_only_the_files_of_the_reverted_commit() {
     for path in &listed {
         assert!(resized.contains(path), "{path} is not a file of {resize}: {resized:?}");
     }
-    assert_eq!(show(&env, "HEAD", "platform/team-y/mysql-b-db/secondary.yaml"), b_secondary);
+    assert_eq!(show(&env, "HEAD", "platform/team-y/mysql-b-db/cell-us-east.staging.secondary.yaml"), b_secondary);
 }
 
 #[test]
