@@ -3,7 +3,7 @@
 //! and failed back) becomes a composite the way Crossplane makes one, the Composition its
 //! selector picks runs through the function-patch-and-transform evaluator in support/pt.rs,
 //! and every composed resource is checked against its pinned provider CRD in
-//! ../shared/schemas/providers (said on stderr and skipped where that folder is absent), and
+//! tests/fixtures/crds (its README says which upstream file and tag each one is), and
 //! against manifests/crossplane/force-new.yaml across each failover.
 
 #[path = "support/crd_schema.rs"]
@@ -64,13 +64,9 @@ fn compositions() -> Vec<(String, Value)> {
 
 /// The provider CRDs the manifests pin (providers.yaml: provider-upjet-aws v1.20.1 in
 /// `aws/`, provider-upjet-gcp v1.12.0 in `gcp/`, oracle's OCI provider in `oci/`), by
-/// (group, kind); None, said on stderr, when ../shared/schemas/providers is absent.
-fn provider_crds() -> Option<BTreeMap<(String, String), Value>> {
-    let dir = crate_dir().join("../shared/schemas/providers");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} not found; composed resources were not checked against provider CRDs", dir.display());
-        return None;
-    }
+/// (group, kind), from tests/fixtures/crds (its README says where each file comes from).
+fn provider_crds() -> BTreeMap<(String, String), Value> {
+    let dir = crate_dir().join("tests/fixtures/crds");
     let mut crds = BTreeMap::new();
     for pinned in ["aws", "gcp", "oci"] {
         let mut files: Vec<PathBuf> = fs::read_dir(dir.join(pinned))
@@ -86,10 +82,10 @@ fn provider_crds() -> Option<BTreeMap<(String, String), Value>> {
             }
         }
     }
-    Some(crds)
+    crds
 }
 
-/// Groups with no pinned CRD in ../shared/schemas (its README says why); their kinds are
+/// Groups with no pinned CRD in tests/fixtures/crds (its README says why); their kinds are
 /// skipped, and the test prints which.
 const UNPINNED_GROUPS: &[&str] = &["mysql.oci.upbound.io", "goldengate.oci.upbound.io"];
 
@@ -350,7 +346,6 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
                     let applied = as_applied(resource, &composed.composite, name);
                     let group = applied["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(g, _)| g);
                     let kind = applied["kind"].as_str().unwrap_or_default();
-                    let Some(crds) = &crds else { continue };
                     match crds.get(&(group.to_owned(), kind.to_owned())) {
                         Some(crd) => {
                             validated += 1;
@@ -404,7 +399,7 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
     }
     if !skipped_kinds.is_empty() {
         eprintln!(
-            "skipped: no pinned provider CRD in ../shared/schemas for {} (see its README); \
+            "skipped: no pinned provider CRD in tests/fixtures/crds for {} (see its README); \
              those composed resources were evaluated but not validated",
             skipped_kinds.iter().cloned().collect::<Vec<_>>().join(", ")
         );
@@ -418,9 +413,7 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
     assert!(cases >= 20, "only {cases} placements");
     assert!(states >= cases * 3, "only {states} claim states");
     assert!(compared > cases, "only {compared} replace-only fields compared");
-    if crds.is_some() {
-        assert!(validated > cases * 3, "only {validated} composed resources validated");
-    }
+    assert!(validated > cases * 3, "only {validated} composed resources validated");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 //! manifests/crossplane/, the Argo CD bootstrap templates in templates/bootstrap/, and the
 //! per-request templates for apps (templates/app/) and their DNS failover (templates/traffic/).
 //!
-//! Objects are validated against the upstream CRDs in ../shared/schemas, the schemas a real
-//! API server enforces, with the stricter walk in support/crd_schema.rs that also reports
-//! fields the server would silently prune. Without ../shared/schemas those tests say they
-//! skipped; the checks that need only this repository always run.
+//! Objects are validated against the upstream CRDs pinned in tests/fixtures/crds (its README
+//! names each file's upstream repository, path and tag), the schemas a real API server
+//! enforces, with the stricter walk in support/crd_schema.rs that also reports fields the
+//! server would silently prune.
 
 #[path = "support/crd_schema.rs"]
 mod crd_schema;
@@ -61,16 +61,18 @@ impl Upstream {
     }
 }
 
-/// The upstream CRDs, or None (after saying so on stderr) when ../shared/schemas is absent.
-fn upstream() -> Option<&'static Upstream> {
-    static UPSTREAM: OnceLock<Option<Upstream>> = OnceLock::new();
-    let loaded = UPSTREAM.get_or_init(|| {
-        let dir = crate_dir().join("../shared/schemas");
-        if !dir.is_dir() {
-            return None;
-        }
+/// The pinned CRDs in tests/fixtures/crds.
+fn crds_dir() -> PathBuf {
+    crate_dir().join("tests/fixtures/crds")
+}
+
+/// The upstream Crossplane and Argo CD CRDs (tests/fixtures/crds), loaded once.
+fn upstream() -> &'static Upstream {
+    static UPSTREAM: OnceLock<Upstream> = OnceLock::new();
+    UPSTREAM.get_or_init(|| {
+        let dir = crds_dir();
         let mut files: Vec<PathBuf> = fs::read_dir(dir.join("crossplane"))
-            .expect("read ../shared/schemas/crossplane")
+            .unwrap_or_else(|e| panic!("read {}/crossplane: {e}", dir.display()))
             .map(|entry| entry.expect("directory entry").path())
             .filter(|path| {
                 let name = path.file_name().unwrap().to_string_lossy();
@@ -88,12 +90,9 @@ fn upstream() -> Option<&'static Upstream> {
                 crds.insert((group, kind), crd);
             }
         }
-        Some(Upstream { crds })
-    });
-    if loaded.is_none() {
-        eprintln!("skipped: ../shared/schemas not found next to the crate; upstream CRD validation did not run");
-    }
-    loaded.as_ref()
+        assert_eq!(crds.len(), 4, "expected the XRD, Composition, Application and AppProject CRDs: {:?}", crds.keys());
+        Upstream { crds }
+    })
 }
 
 /// The file in manifests/crossplane/ that is idp's data, not a Kubernetes manifest.
@@ -174,12 +173,12 @@ fn prefixed(origin: &str, violations: Vec<Violation>) -> impl Iterator<Item = St
 // Upstream CRD validation
 // ---------------------------------------------------------------------------------------
 
-/// Kinds without a CRD in ../shared/schemas; checked by `packages_are_pinned` instead.
+/// Kinds without a CRD in tests/fixtures/crds; checked by `packages_are_pinned` instead.
 const PACKAGE_KINDS: &[(&str, &str)] = &[("pkg.crossplane.io", "Provider"), ("pkg.crossplane.io", "Function")];
 
 #[test]
 fn crossplane_manifests_match_upstream_crds() {
-    let Some(upstream) = upstream() else { return };
+    let upstream = upstream();
     let mut problems = Vec::new();
     let mut validated = 0;
     for (origin, doc) in crossplane_manifests() {
@@ -201,7 +200,7 @@ fn crossplane_manifests_match_upstream_crds() {
 
 #[test]
 fn bootstrap_templates_match_upstream_crds() {
-    let Some(upstream) = upstream() else { return };
+    let upstream = upstream();
     let mut problems = Vec::new();
     for (origin, doc) in bootstrap_docs(default_context()) {
         match upstream.crd_for(&doc) {
@@ -330,7 +329,7 @@ fn validator_catches_the_rest_of_what_the_api_server_would_drop_or_reject() {
 
 #[test]
 fn validator_catches_mistakes_against_the_real_application_crd() {
-    let Some(upstream) = upstream() else { return };
+    let upstream = upstream();
     let crd = upstream.crd("argoproj.io", "Application").expect("Application CRD");
     let (_, mut app) = bootstrap_docs(default_context()).remove(1);
     app["spec"]["syncPolicy"]["automated"]["prunne"] = json!(true);
@@ -921,8 +920,8 @@ fn compositions_implement_the_mysql_xrd_on_every_provider() {
 }
 
 /// Where each MySQL Composition puts the claim's `deletionProtection`: (provider, the
-/// composed kind, its exact toFieldPaths, the pinned CRD under ../shared/schemas/providers
-/// that declares them). OCI MySQL has no pinned CRD: its field was checked against
+/// composed kind, its exact toFieldPaths, the pinned CRD under tests/fixtures/crds that
+/// declares them). OCI MySQL has no pinned CRD: its field was checked against
 /// oracle/crossplane-provider-oci, as the Composition says.
 const DELETION_PROTECTION_FIELDS: &[(&str, &str, &[&str], Option<&str>)] = &[
     ("aws", "Instance", &["spec.forProvider.deletionProtection"], Some("aws/rds.aws.upbound.io_instances.yaml")),
@@ -953,21 +952,15 @@ fn crd_field<'a>(crd: &'a Value, version: &str, path: &str) -> Option<&'a Value>
     })
 }
 
-/// The pinned provider CRD at ../shared/schemas/providers/<file>, or None (said on stderr).
-fn provider_crd(file: &str) -> Option<Value> {
-    let path = crate_dir().join("../shared/schemas/providers").join(file);
-    if !path.is_file() {
-        eprintln!("skipped: {} not found; the field was not checked against the provider CRD", path.display());
-        return None;
-    }
-    Some(parse_yaml(&path).remove(0))
+/// The pinned provider CRD at tests/fixtures/crds/<file>.
+fn provider_crd(file: &str) -> Value {
+    parse_yaml(&crds_dir().join(file)).remove(0)
 }
 
 /// What is wrong with `field` of the composed resource `base` against its pinned provider
-/// CRD `file` (its type must be `expected`): None when it is right, or when the CRD is not
-/// here (said on stderr by `provider_crd`).
+/// CRD `file` (its type must be `expected`): None when it is right.
 fn provider_field_problem(file: &str, base: &Value, field: &str, expected: &str) -> Option<String> {
-    let crd = provider_crd(file)?;
+    let crd = provider_crd(file);
     let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
     match crd_field(&crd, version, field) {
         Some(schema) if schema["type"] == expected => None,
@@ -1028,7 +1021,7 @@ fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
 
 /// Per provider: the kind that carries the write fence, the field the claim's writeFence is
 /// patched to, the observed field copied back into the composite's `status.fence.observed`,
-/// and the pinned CRD that declares it (none for OCI MySQL: ../shared/schemas/README.md).
+/// and the pinned CRD that declares it (none for OCI MySQL: tests/fixtures/crds/README.md).
 const FENCE_FIELDS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     (
         "aws",
@@ -1859,19 +1852,15 @@ fn traffic_templates_refuse_what_idp_would_never_pass() {
     }
 }
 
-/// Each traffic provider's CRDs under ../shared/schemas/providers/ (its README says which tag):
+/// Each traffic provider's CRDs under tests/fixtures/crds/ (its README says which tag):
 /// provider-upjet-aws v1.20.1 and cdloh/provider-cloudflare v0.1.0, the versions
 /// manifests/crossplane/providers.yaml installs; oracle/crossplane-provider-oci v0.0.2, the
 /// only tagged OCI CRDs there (the packages installed are ghcr.io/oracle/provider-oci-*:v1.4.0).
-const TRAFFIC_PROVIDER_CRDS: &[(&str, &str)] = &[("cloudflare", "cf"), ("oci-dns", "oci"), ("route53", "aws")];
+const TRAFFIC_PROVIDER_CRDS: &[(&str, &str)] = &[("cloudflare", "cloudflare"), ("oci-dns", "oci"), ("route53", "aws")];
 
 #[test]
 fn traffic_templates_match_the_pinned_provider_crds() {
-    let dir = crate_dir().join("../shared/schemas/providers");
-    if !dir.is_dir() {
-        eprintln!("skipped: ../shared/schemas/providers not found; traffic documents are not checked against CRDs");
-        return;
-    }
+    let dir = crds_dir();
     let mut problems = Vec::new();
     for &(provider, _) in TRAFFIC_PROVIDERS {
         let (_, folder) = TRAFFIC_PROVIDER_CRDS
@@ -2009,12 +1998,9 @@ fn application_template_matches_the_upstream_crd() {
         let docs = render_docs("app/application.yaml.j2", &application_context(automated));
         assert_eq!(docs.len(), 1, "{docs:#?}");
         let app = &docs[0];
-        if let Some(upstream) = upstream() {
-            let crd = upstream.crd("argoproj.io", "Application").expect("Application CRD");
-            let found: Vec<String> =
-                crd_schema::validate_against_crd(crd, app).iter().map(ToString::to_string).collect();
-            assert_eq!(found, Vec::<String>::new(), "automated={automated}");
-        }
+        let crd = upstream().crd("argoproj.io", "Application").expect("Application CRD");
+        let found: Vec<String> = crd_schema::validate_against_crd(crd, app).iter().map(ToString::to_string).collect();
+        assert_eq!(found, Vec::<String>::new(), "automated={automated}");
         assert_eq!(app["apiVersion"], "argoproj.io/v1alpha1");
         assert_eq!(app["kind"], "Application");
         assert_eq!(app["metadata"]["name"], "team-alpha-orders-primary");
@@ -2226,7 +2212,7 @@ fn rds_instance_is_named_by_its_identifier_not_its_external_name() {
     );
     assert!(value_at(base, "spec.forProvider.identifier").is_none(), "{origin}: the base hard-codes an identifier");
 
-    let Some(crd) = provider_crd("aws/rds.aws.upbound.io_instances.yaml") else { return };
+    let crd = provider_crd("aws/rds.aws.upbound.io_instances.yaml");
     let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
     let field = crd_field(&crd, version, "spec.forProvider.identifier");
     assert_eq!(field.map(|f| &f["type"]), Some(&json!("string")), "the pinned Instance CRD {version}: {field:?}");
@@ -2270,7 +2256,7 @@ fn cloud_sql_disk_is_sized_by_the_claim_alone() {
     }
     report(&problems);
 
-    let Some(crd) = provider_crd("gcp/sql.gcp.upbound.io_databaseinstances.yaml") else { return };
+    let crd = provider_crd("gcp/sql.gcp.upbound.io_databaseinstances.yaml");
     for (origin, resource, _) in &instances {
         let version = resource["base"]["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
         let field = crd_field(&crd, version, "spec.forProvider.settings.diskAutoresize");
