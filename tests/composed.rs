@@ -62,8 +62,8 @@ fn compositions() -> Vec<(String, Value)> {
     out
 }
 
-/// The provider CRDs the manifests pin (providers.yaml: provider-upjet-aws v1.20.1 in
-/// `aws/`, provider-upjet-gcp v1.12.0 in `gcp/`, oracle's OCI provider in `oci/`), by
+/// The provider CRDs the manifests pin (providers.yaml: provider-upjet-aws v2.6.0 in
+/// `aws/`, provider-upjet-gcp v3.0.0 in `gcp/`, oracle's OCI provider in `oci/`), by
 /// (group, kind), from tests/fixtures/crds (its README says where each file comes from).
 fn provider_crds() -> BTreeMap<(String, String), Value> {
     let dir = crate_dir().join("tests/fixtures/crds");

@@ -1853,7 +1853,7 @@ fn traffic_templates_refuse_what_idp_would_never_pass() {
 }
 
 /// Each traffic provider's CRDs under tests/fixtures/crds/ (its README says which tag):
-/// provider-upjet-aws v1.20.1 and cdloh/provider-cloudflare v0.1.0, the versions
+/// provider-upjet-aws v2.6.0 and cdloh/provider-cloudflare v0.1.0, the versions
 /// manifests/crossplane/providers.yaml installs; oracle/crossplane-provider-oci v0.0.2, the
 /// only tagged OCI CRDs there (the packages installed are ghcr.io/oracle/provider-oci-*:v1.4.0).
 const TRAFFIC_PROVIDER_CRDS: &[(&str, &str)] = &[("cloudflare", "cloudflare"), ("oci-dns", "oci"), ("route53", "aws")];
@@ -1898,8 +1898,8 @@ fn traffic_templates_match_the_pinned_provider_crds() {
 ///
 /// It encodes crossplane-runtime `pkg/reference/reference.go`, `ResolutionRequest.IsNoOp` and
 /// `MultiResolutionRequest.IsNoOp`, identical in the versions the pinned providers build with
-/// (v0.19.0-rc.0.0.20221012013934-bce61005a175 for cdloh/provider-cloudflare v0.1.0, v1.17.0
-/// for provider-upjet-aws v1.20.1, v1.20.0 for oracle/crossplane-provider-oci): once the
+/// (v0.19.0-rc.0.0.20221012013934-bce61005a175 for cdloh/provider-cloudflare v0.1.0, v2.2.0
+/// for provider-upjet-aws v2.6.0, v1.20.0 for oracle/crossplane-provider-oci): once the
 /// resolved field (`healthCheckId`, `defaultPoolIds`) holds a value, resolution is a no-op
 /// unless the reference's policy (in a list: any one reference's) says `resolve: Always`. The
 /// managed reconciler (`pkg/reconciler/managed/reconciler.go`) calls `ResolveReferences` on
