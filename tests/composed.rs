@@ -63,12 +63,13 @@ fn compositions() -> Vec<(String, Value)> {
 }
 
 /// The provider CRDs the manifests pin (providers.yaml: provider-upjet-aws v2.6.0 in
-/// `aws/`, provider-upjet-gcp v3.0.0 in `gcp/`, oracle's OCI provider in `oci/`), by
+/// `aws/`, provider-upjet-gcp v3.0.0 in `gcp/`, oracle's OCI provider in `oci/` (tag v0.0.2)
+/// and `oci-bf00b89/` (the commit whose mysql and goldengate kinds the Compositions use), by
 /// (group, kind), from tests/fixtures/crds (its README says where each file comes from).
 fn provider_crds() -> BTreeMap<(String, String), Value> {
     let dir = crate_dir().join("tests/fixtures/crds");
     let mut crds = BTreeMap::new();
-    for pinned in ["aws", "gcp", "oci"] {
+    for pinned in ["aws", "gcp", "oci", "oci-bf00b89"] {
         let mut files: Vec<PathBuf> = fs::read_dir(dir.join(pinned))
             .unwrap_or_else(|e| panic!("read {}/{pinned}: {e}", dir.display()))
             .map(|entry| entry.expect("directory entry").path())
@@ -84,10 +85,6 @@ fn provider_crds() -> BTreeMap<(String, String), Value> {
     }
     crds
 }
-
-/// Groups with no pinned CRD in tests/fixtures/crds (its README says why); their kinds are
-/// skipped, and the test prints which.
-const UNPINNED_GROUPS: &[&str] = &["mysql.oci.upbound.io", "goldengate.oci.upbound.io"];
 
 /// The force-new.yaml rows that replace, by (apiVersion, kind): (path, `when`).
 type ReplaceRows = BTreeMap<(String, String), Vec<(String, Option<String>)>>;
@@ -313,7 +310,6 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
     let crds = provider_crds();
     let rows = replace_rows();
     let mut problems = BTreeSet::new();
-    let mut skipped_kinds = BTreeSet::new();
     let (mut cases, mut states, mut validated, mut compared) = (0, 0, 0, 0);
     for (case, primary_active, secondary_active) in matrix() {
         cases += 1;
@@ -354,9 +350,6 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
                                     .insert(format!("{} {name} ({group} {kind}): {v} [{at}]", composed.composition));
                             }
                         }
-                        None if UNPINNED_GROUPS.contains(&group) => {
-                            skipped_kinds.insert(format!("{group} {kind}"));
-                        }
                         None => {
                             problems
                                 .insert(format!("{} {name}: no pinned CRD for {group} {kind}", composed.composition));
@@ -396,13 +389,6 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
                 previous = Some((step, composed));
             }
         }
-    }
-    if !skipped_kinds.is_empty() {
-        eprintln!(
-            "skipped: no pinned provider CRD in tests/fixtures/crds for {} (see its README); \
-             those composed resources were evaluated but not validated",
-            skipped_kinds.iter().cloned().collect::<Vec<_>>().join(", ")
-        );
     }
     eprintln!(
         "{cases} placements, {states} claim states, {validated} composed resources validated, \

@@ -921,17 +921,21 @@ fn compositions_implement_the_mysql_xrd_on_every_provider() {
 
 /// Where each MySQL Composition puts the claim's `deletionProtection`: (provider, the
 /// composed kind, its exact toFieldPaths, the pinned CRD under tests/fixtures/crds that
-/// declares them). OCI MySQL has no pinned CRD: its field was checked against
-/// oracle/crossplane-provider-oci, as the Composition says.
-const DELETION_PROTECTION_FIELDS: &[(&str, &str, &[&str], Option<&str>)] = &[
-    ("aws", "Instance", &["spec.forProvider.deletionProtection"], Some("aws/rds.aws.upbound.io_instances.yaml")),
+/// declares them).
+const DELETION_PROTECTION_FIELDS: &[(&str, &str, &[&str], &str)] = &[
+    ("aws", "Instance", &["spec.forProvider.deletionProtection"], "aws/rds.aws.upbound.io_instances.yaml"),
     (
         "gcp",
         "DatabaseInstance",
         &["spec.forProvider.deletionProtection", "spec.forProvider.settings.deletionProtectionEnabled"],
-        Some("gcp/sql.gcp.upbound.io_databaseinstances.yaml"),
+        "gcp/sql.gcp.upbound.io_databaseinstances.yaml",
     ),
-    ("oci", "MysqlDbSystem", &["spec.forProvider.deletionPolicy[0].isDeleteProtected"], None),
+    (
+        "oci",
+        "MysqlDbSystem",
+        &["spec.forProvider.deletionPolicy[0].isDeleteProtected"],
+        "oci-bf00b89/mysql.oci.upbound.io_mysqldbsystems.yaml",
+    ),
 ];
 
 /// The value at a Crossplane field path of an object, if there is one.
@@ -1006,9 +1010,7 @@ fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
                     if let Some(value) = value_at(base, field) {
                         problem(format!("the {kind} base sets {field} to {value}; it must come from the claim"));
                     }
-                    if let Some(file) = crd_file
-                        && let Some(found) = provider_field_problem(file, base, field, "boolean")
-                    {
+                    if let Some(found) = provider_field_problem(crd_file, base, field, "boolean") {
                         problem(found);
                     }
                 }
@@ -1021,23 +1023,29 @@ fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
 
 /// Per provider: the kind that carries the write fence, the field the claim's writeFence is
 /// patched to, the observed field copied back into the composite's `status.fence.observed`,
-/// and the pinned CRD that declares it (none for OCI MySQL: tests/fixtures/crds/README.md).
-const FENCE_FIELDS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+/// and the pinned CRD that declares it (tests/fixtures/crds/README.md).
+const FENCE_FIELDS: &[(&str, &str, &str, &str, &str)] = &[
     (
         "aws",
         "ParameterGroup",
         "spec.forProvider.parameter[0].value",
         "status.atProvider.parameter[0].value",
-        Some("aws/rds.aws.upbound.io_parametergroups.yaml"),
+        "aws/rds.aws.upbound.io_parametergroups.yaml",
     ),
     (
         "gcp",
         "DatabaseInstance",
         "spec.forProvider.settings.databaseFlags[0].value",
         "status.atProvider.settings.databaseFlags[0].value",
-        Some("gcp/sql.gcp.upbound.io_databaseinstances.yaml"),
+        "gcp/sql.gcp.upbound.io_databaseinstances.yaml",
     ),
-    ("oci", "MysqlDbSystem", "spec.forProvider.databaseMode", "status.atProvider.databaseMode", None),
+    (
+        "oci",
+        "MysqlDbSystem",
+        "spec.forProvider.databaseMode",
+        "status.atProvider.databaseMode",
+        "oci-bf00b89/mysql.oci.upbound.io_mysqldbsystems.yaml",
+    ),
 ];
 
 /// Argo CD's health check for a claim (manifests/argocd/health) holds a sync wave until
@@ -1095,9 +1103,7 @@ fn compositions_report_the_observed_write_fence() {
                         problem(format!("the {kind} base lists {names:?} at {list}; [0] must be read_only alone"));
                     }
                 }
-                if let Some(file) = crd_file
-                    && let Some(found) = provider_field_problem(file, base, observed, "string")
-                {
+                if let Some(found) = provider_field_problem(crd_file, base, observed, "string") {
                     problem(found);
                 }
             }
