@@ -126,11 +126,15 @@ fn uid_for(name: &str) -> String {
     )
 }
 
+/// The annotations an operator sets on a ReplicationClaim for the GoldenGate Composition,
+/// per role (manifests/README.md, "oci-goldengate"): the database's endpoint and the OCID of
+/// the OCI Vault secret holding its password.
+const OPERATOR_ANNOTATIONS: &[&str] = &["host", "password-secret-id"];
+
 /// The composite Crossplane creates for a claim: the claim's parameters, labels and
 /// annotations, a fixed name (the claim name and a suffix), its uid, and the claim labels.
-/// `hosts` are the endpoint annotations the GoldenGate Composition reads, which an operator
-/// sets on the claim (manifests/README.md).
-fn composite_of(claim: &Value, hosts: bool) -> Value {
+/// `annotated` names which of OPERATOR_ANNOTATIONS an operator has set on the claim.
+fn composite_of(claim: &Value, annotated: &[&str]) -> Value {
     let kind = match claim["kind"].as_str() {
         Some("MySQLInstanceClaim") => "XMySQLInstance",
         Some("ReplicationClaim") => "XReplication",
@@ -150,11 +154,17 @@ fn composite_of(claim: &Value, hosts: bool) -> Value {
     if !annotations.is_object() {
         annotations = json!({});
     }
-    if hosts && kind == "XReplication" {
+    if kind == "XReplication" {
         for role in ["primary", "secondary"] {
-            let claim = &claim["spec"]["parameters"][role]["claimName"];
-            annotations[format!("platform.example.org/{role}-host")] =
-                json!(format!("{}.{namespace}.db.example.internal", claim.as_str().unwrap_or_default()));
+            let claim = claim["spec"]["parameters"][role]["claimName"].as_str().unwrap_or_default();
+            if annotated.contains(&"host") {
+                annotations[format!("platform.example.org/{role}-host")] =
+                    json!(format!("{claim}.{namespace}.db.example.internal"));
+            }
+            if annotated.contains(&"password-secret-id") {
+                annotations[format!("platform.example.org/{role}-password-secret-id")] =
+                    json!(format!("ocid1.vaultsecret.oc1.iad.{namespace}-{claim}"));
+            }
         }
     }
     let mut spec = claim["spec"].clone();
@@ -287,7 +297,7 @@ struct Composed {
 }
 
 fn compose(compositions: &[(String, Value)], claim: &Value, observed: &BTreeSet<String>) -> Result<Composed, String> {
-    let composite = composite_of(claim, true);
+    let composite = composite_of(claim, OPERATOR_ANNOTATIONS);
     let (file, composition) = selected(compositions, &composite)?;
     let desired = pt::run(composition, &composite, observed)?;
     Ok(Composed { composition: file.clone(), composite, desired })
@@ -549,23 +559,42 @@ fn evaluator_parses_crossplane_field_paths() {
     }
 }
 
-/// The GoldenGate Connections need both hosts (Required): until an operator sets them, the
-/// Deployment is composed and the Connections and their assignments are not.
+/// The GoldenGate Connections need both hosts and both password secret OCIDs (Required):
+/// until an operator has set all four annotations, the Deployment is composed and the
+/// Connections and their assignments are not.
 #[test]
-fn goldengate_connections_wait_for_the_host_annotations() {
+fn goldengate_connections_wait_for_the_operator_annotations() {
     let compositions = compositions();
     let (_, primary_active, _) = matrix()
         .into_iter()
         .find(|(_, claims, _)| claims.values().any(|c| c["spec"]["parameters"]["tool"] == "oci-goldengate"))
         .expect("a placement replicated with GoldenGate");
     let claim = primary_active.values().find(|c| c["spec"]["parameters"]["tool"] == "oci-goldengate").unwrap();
-    let composite = composite_of(claim, false);
+    for annotated in [&[][..], &["host"], &["password-secret-id"]] {
+        let composite = composite_of(claim, annotated);
+        let (_, composition) = selected(&compositions, &composite).unwrap();
+        let desired = pt::run(composition, &composite, &BTreeSet::new()).expect("evaluates");
+        assert_eq!(desired.resources.keys().collect::<Vec<_>>(), ["deployment"], "with {annotated:?}");
+        let mut left_out = desired.left_out.clone();
+        left_out.sort();
+        assert_eq!(
+            left_out,
+            ["primary-assignment", "primary-connection", "secondary-assignment", "secondary-connection"],
+            "with {annotated:?}"
+        );
+    }
+    let composite = composite_of(claim, OPERATOR_ANNOTATIONS);
     let (_, composition) = selected(&compositions, &composite).unwrap();
     let desired = pt::run(composition, &composite, &BTreeSet::new()).expect("evaluates");
-    assert_eq!(desired.resources.keys().collect::<Vec<_>>(), ["deployment"]);
-    let mut left_out = desired.left_out.clone();
-    left_out.sort();
-    assert_eq!(left_out, ["primary-assignment", "primary-connection", "secondary-assignment", "secondary-connection"]);
+    assert!(desired.left_out.is_empty(), "{:?}", desired.warnings);
+    for role in ["primary", "secondary"] {
+        let connection = &desired.resources[&format!("{role}-connection")];
+        assert_eq!(
+            pt::value_at(connection, "spec.forProvider.passwordSecretId"),
+            composite["metadata"]["annotations"].get(format!("platform.example.org/{role}-password-secret-id")),
+            "{role}"
+        );
+    }
 }
 
 /// A Composition whose transform type is misspelled fails the evaluation, not a patch.
@@ -574,7 +603,7 @@ fn a_misspelled_transform_in_a_shipped_composition_fails() {
     let compositions = compositions();
     let (_, primary_active, _) = matrix().into_iter().next().expect("a placement");
     let claim = primary_active.values().next().unwrap();
-    let composite = composite_of(claim, true);
+    let composite = composite_of(claim, OPERATOR_ANNOTATIONS);
     let (file, composition) = selected(&compositions, &composite).unwrap();
     let text = serde_json::to_string(composition).unwrap();
     assert!(text.contains(r#""type":"string""#), "{file} has no string transform");

@@ -2387,7 +2387,8 @@ fn patch_sources(patch: &Value) -> Vec<&str> {
 /// `technologyType` is ForceNew (force-new.yaml), so a Connection keyed by direction is
 /// refused after every failover between two clouds, and keeps the other database's host and
 /// password. Each Connection must instead be one database's, by role: its technologyType,
-/// host and password all read that role's fields, and the two Connections cover both roles.
+/// host and password secret all read that role's fields, and the two Connections cover both
+/// roles.
 #[test]
 fn goldengate_connections_take_technology_type_host_and_password_from_one_role_only() {
     let docs = crossplane_manifests();
@@ -2442,8 +2443,8 @@ fn goldengate_connections_take_technology_type_host_and_password_from_one_role_o
                     continue;
                 };
                 roles.push(role);
-                let password = reading("spec.forProvider.passwordSecretRef.name");
-                if password != [format!("spec.parameters.{role}.connectionSecretRef.name")] {
+                let password = reading("spec.forProvider.passwordSecretId");
+                if password != [format!("metadata.annotations[platform.example.org/{role}-password-secret-id]")] {
                     problems.push(format!("{at}: the {role} Connection's password is read from {password:?}"));
                 }
                 let host = reading("spec.forProvider.host");
@@ -2459,6 +2460,73 @@ fn goldengate_connections_take_technology_type_host_and_password_from_one_role_o
     }
     assert!(checked >= 2, "only {checked} GoldenGate Connections found");
     report(&problems);
+}
+
+/// Every field of a GoldenGate resource that takes a password, in the pinned CRDs
+/// (tests/fixtures/crds/oci-bf00b89), by kind: the deprecated plain-text ones (a
+/// Kubernetes Secret holding the password itself) and the OCI Vault secret OCID that
+/// replaces each. terraform-provider-oci v8.22.0 marks `password` (golden_gate_connection)
+/// and `ogg_data.admin_password` (golden_gate_deployment) FieldDeprecatedForAnother(...,
+/// "password_secret_id"); the Connection CRD says passwordSecretRef "will be removed after
+/// February 15 2026". The Deployment's replacement is a Secret reference because Terraform
+/// marks ogg_data.password_secret_id Sensitive: that Secret holds the OCID.
+const GOLDENGATE_PASSWORD_FIELDS: &[(&str, &str, &str, &str)] = &[
+    (
+        "Deployment",
+        "spec.forProvider.oggData[0].adminPasswordSecretRef",
+        "spec.forProvider.oggData[0].passwordSecretIdSecretRef.name",
+        "oci-bf00b89/goldengate.oci.upbound.io_deployments.yaml",
+    ),
+    (
+        "Connection",
+        "spec.forProvider.passwordSecretRef",
+        "spec.forProvider.passwordSecretId",
+        "oci-bf00b89/goldengate.oci.upbound.io_connections.yaml",
+    ),
+];
+
+/// No password goes through a GoldenGate resource: each takes the OCID of an OCI Vault
+/// secret an operator created, never the deprecated plain-text field.
+#[test]
+fn goldengate_passwords_are_oci_vault_secret_ids() {
+    let docs = crossplane_manifests();
+    let mut problems = Vec::new();
+    let mut found = BTreeSet::new();
+    for (origin, composition) in compositions_for(&docs, "XReplication") {
+        for step in composition["spec"]["pipeline"].as_array().into_iter().flatten() {
+            let input = &step["input"];
+            for resource in input["resources"].as_array().into_iter().flatten() {
+                let base = &resource["base"];
+                let Some(&(kind, plain, vault, crd_file)) = GOLDENGATE_PASSWORD_FIELDS
+                    .iter()
+                    .find(|(kind, ..)| base["apiVersion"] == "goldengate.oci.upbound.io/v1alpha1" && base["kind"] == *kind)
+                else {
+                    continue;
+                };
+                let at = format!("{origin} {}", resource["name"]);
+                let patches = expanded_patches(resource, &input["patchSets"]);
+                let targets: Vec<&str> = patches.iter().filter_map(|p| p["toFieldPath"].as_str()).collect();
+                if value_at(base, plain).is_some() || targets.iter().any(|t| t.starts_with(plain)) {
+                    problems.push(format!("{at}: sets the deprecated plain-text {plain}"));
+                }
+                if !targets.contains(&vault) {
+                    problems.push(format!("{at}: does not patch {vault}, the Vault secret OCID"));
+                }
+                // A secret id is an operator's input, never a constant of the Composition.
+                if value_at(base, vault).is_some() {
+                    problems.push(format!("{at}: the base sets {vault}; it must come from the claim"));
+                }
+                let expected = if vault.ends_with("SecretRef.name") { "object" } else { "string" };
+                let field = vault.strip_suffix(".name").unwrap_or(vault);
+                if let Some(problem) = provider_field_problem(crd_file, base, field, expected) {
+                    problems.push(format!("{at}: {problem}"));
+                }
+                found.insert(kind);
+            }
+        }
+    }
+    report(&problems);
+    assert_eq!(found, BTreeSet::from(["Connection", "Deployment"]), "a GoldenGate kind with a password was not found");
 }
 
 // ---------------------------------------------------------------------------------------
