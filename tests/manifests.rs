@@ -95,6 +95,35 @@ fn upstream() -> &'static Upstream {
     })
 }
 
+/// Every pinned CRD file is accounted for in tests/fixtures/crds/README.md: its own row, or
+/// its folder's (`<folder>/*.yaml`), so nobody has to guess where a schema came from.
+#[test]
+fn every_pinned_crd_has_a_row_in_the_fixtures_readme() {
+    let dir = crds_dir();
+    let readme = fs::read_to_string(dir.join("README.md")).expect("read tests/fixtures/crds/README.md");
+    let rows: Vec<&str> = readme.lines().filter(|line| line.starts_with("| ")).collect();
+    let mut problems = Vec::new();
+    let mut files = 0;
+    for folder in fs::read_dir(&dir).expect("read tests/fixtures/crds") {
+        let folder = folder.expect("directory entry").path();
+        if !folder.is_dir() {
+            continue;
+        }
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        for file in fs::read_dir(&folder).expect("read a CRD folder") {
+            let file = file.expect("directory entry").file_name().to_string_lossy().into_owned();
+            files += 1;
+            let own = format!("| {name}/{file} |");
+            let whole = format!("| {name}/*.yaml |");
+            if !rows.iter().any(|row| row.starts_with(&own) || row.starts_with(&whole)) {
+                problems.push(format!("{name}/{file} has no row in tests/fixtures/crds/README.md"));
+            }
+        }
+    }
+    report(&problems);
+    assert!(files >= 20, "only {files} pinned CRD files found");
+}
+
 /// The file in manifests/crossplane/ that is idp's data, not a Kubernetes manifest.
 const FORCE_NEW_TABLE: &str = "force-new.yaml";
 
