@@ -2526,10 +2526,9 @@ fn goldengate_passwords_are_oci_vault_secret_ids() {
             let input = &step["input"];
             for resource in input["resources"].as_array().into_iter().flatten() {
                 let base = &resource["base"];
-                let Some(&(kind, plain, vault, crd_file)) = GOLDENGATE_PASSWORD_FIELDS
-                    .iter()
-                    .find(|(kind, ..)| base["apiVersion"] == "goldengate.oci.upbound.io/v1alpha1" && base["kind"] == *kind)
-                else {
+                let Some(&(kind, plain, vault, crd_file)) = GOLDENGATE_PASSWORD_FIELDS.iter().find(|(kind, ..)| {
+                    base["apiVersion"] == "goldengate.oci.upbound.io/v1alpha1" && base["kind"] == *kind
+                }) else {
                     continue;
                 };
                 let at = format!("{origin} {}", resource["name"]);
