@@ -3,7 +3,7 @@
 //! and failed back) becomes a composite the way Crossplane makes one, the Composition its
 //! selector picks runs through the function-patch-and-transform evaluator in support/pt.rs,
 //! and every composed resource is checked against its pinned provider CRD in
-//! ../shared/schemas/providers (said on stderr and skipped where that folder is absent), and
+//! tests/fixtures/crds (its README says which upstream file and tag each one is), and
 //! against manifests/crossplane/force-new.yaml across each failover.
 
 #[path = "support/crd_schema.rs"]
@@ -62,17 +62,14 @@ fn compositions() -> Vec<(String, Value)> {
     out
 }
 
-/// The provider CRDs the manifests pin (providers.yaml: provider-upjet-aws v1.20.1 in
-/// `aws/`, provider-upjet-gcp v1.12.0 in `gcp/`, oracle's OCI provider in `oci/`), by
-/// (group, kind); None, said on stderr, when ../shared/schemas/providers is absent.
-fn provider_crds() -> Option<BTreeMap<(String, String), Value>> {
-    let dir = crate_dir().join("../shared/schemas/providers");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} not found; composed resources were not checked against provider CRDs", dir.display());
-        return None;
-    }
+/// The provider CRDs the manifests pin (providers.yaml: provider-upjet-aws v2.6.0 in
+/// `aws/`, provider-upjet-gcp v3.0.0 in `gcp/`, oracle's OCI provider in `oci/` (tag v0.0.2)
+/// and `oci-bf00b89/` (the commit whose mysql and goldengate kinds the Compositions use), by
+/// (group, kind), from tests/fixtures/crds (its README says where each file comes from).
+fn provider_crds() -> BTreeMap<(String, String), Value> {
+    let dir = crate_dir().join("tests/fixtures/crds");
     let mut crds = BTreeMap::new();
-    for pinned in ["aws", "gcp", "oci"] {
+    for pinned in ["aws", "gcp", "oci", "oci-bf00b89"] {
         let mut files: Vec<PathBuf> = fs::read_dir(dir.join(pinned))
             .unwrap_or_else(|e| panic!("read {}/{pinned}: {e}", dir.display()))
             .map(|entry| entry.expect("directory entry").path())
@@ -86,12 +83,8 @@ fn provider_crds() -> Option<BTreeMap<(String, String), Value>> {
             }
         }
     }
-    Some(crds)
+    crds
 }
-
-/// Groups with no pinned CRD in ../shared/schemas (its README says why); their kinds are
-/// skipped, and the test prints which.
-const UNPINNED_GROUPS: &[&str] = &["mysql.oci.upbound.io", "goldengate.oci.upbound.io"];
 
 /// The force-new.yaml rows that replace, by (apiVersion, kind): (path, `when`).
 type ReplaceRows = BTreeMap<(String, String), Vec<(String, Option<String>)>>;
@@ -133,11 +126,15 @@ fn uid_for(name: &str) -> String {
     )
 }
 
+/// The annotations an operator sets on a ReplicationClaim for the GoldenGate Composition,
+/// per role (manifests/README.md, "oci-goldengate"): the database's endpoint and the OCID of
+/// the OCI Vault secret holding its password.
+const OPERATOR_ANNOTATIONS: &[&str] = &["host", "password-secret-id"];
+
 /// The composite Crossplane creates for a claim: the claim's parameters, labels and
 /// annotations, a fixed name (the claim name and a suffix), its uid, and the claim labels.
-/// `hosts` are the endpoint annotations the GoldenGate Composition reads, which an operator
-/// sets on the claim (manifests/README.md).
-fn composite_of(claim: &Value, hosts: bool) -> Value {
+/// `annotated` names which of OPERATOR_ANNOTATIONS an operator has set on the claim.
+fn composite_of(claim: &Value, annotated: &[&str]) -> Value {
     let kind = match claim["kind"].as_str() {
         Some("MySQLInstanceClaim") => "XMySQLInstance",
         Some("ReplicationClaim") => "XReplication",
@@ -157,11 +154,17 @@ fn composite_of(claim: &Value, hosts: bool) -> Value {
     if !annotations.is_object() {
         annotations = json!({});
     }
-    if hosts && kind == "XReplication" {
+    if kind == "XReplication" {
         for role in ["primary", "secondary"] {
-            let claim = &claim["spec"]["parameters"][role]["claimName"];
-            annotations[format!("platform.example.org/{role}-host")] =
-                json!(format!("{}.{namespace}.db.example.internal", claim.as_str().unwrap_or_default()));
+            let claim = claim["spec"]["parameters"][role]["claimName"].as_str().unwrap_or_default();
+            if annotated.contains(&"host") {
+                annotations[format!("platform.example.org/{role}-host")] =
+                    json!(format!("{claim}.{namespace}.db.example.internal"));
+            }
+            if annotated.contains(&"password-secret-id") {
+                annotations[format!("platform.example.org/{role}-password-secret-id")] =
+                    json!(format!("ocid1.vaultsecret.oc1.iad.{namespace}-{claim}"));
+            }
         }
     }
     let mut spec = claim["spec"].clone();
@@ -295,7 +298,7 @@ struct Composed {
 }
 
 fn compose(compositions: &[(String, Value)], claim: &Value, observed: &BTreeSet<String>) -> Result<Composed, String> {
-    let composite = composite_of(claim, true);
+    let composite = composite_of(claim, OPERATOR_ANNOTATIONS);
     let (file, composition) = selected(compositions, &composite)?;
     let desired = pt::run(composition, &composite, observed)?;
     Ok(Composed { composition: file.clone(), composite, desired })
@@ -318,7 +321,6 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
     let crds = provider_crds();
     let rows = replace_rows();
     let mut problems = BTreeSet::new();
-    let mut skipped_kinds = BTreeSet::new();
     let (mut cases, mut states, mut validated, mut compared) = (0, 0, 0, 0);
     for (case, primary_active, secondary_active) in matrix() {
         cases += 1;
@@ -351,7 +353,6 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
                     let applied = as_applied(resource, &composed.composite, name);
                     let group = applied["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(g, _)| g);
                     let kind = applied["kind"].as_str().unwrap_or_default();
-                    let Some(crds) = &crds else { continue };
                     match crds.get(&(group.to_owned(), kind.to_owned())) {
                         Some(crd) => {
                             validated += 1;
@@ -359,9 +360,6 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
                                 problems
                                     .insert(format!("{} {name} ({group} {kind}): {v} [{at}]", composed.composition));
                             }
-                        }
-                        None if UNPINNED_GROUPS.contains(&group) => {
-                            skipped_kinds.insert(format!("{group} {kind}"));
                         }
                         None => {
                             problems
@@ -403,13 +401,6 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
             }
         }
     }
-    if !skipped_kinds.is_empty() {
-        eprintln!(
-            "skipped: no pinned provider CRD in ../shared/schemas for {} (see its README); \
-             those composed resources were evaluated but not validated",
-            skipped_kinds.iter().cloned().collect::<Vec<_>>().join(", ")
-        );
-    }
     eprintln!(
         "{cases} placements, {states} claim states, {validated} composed resources validated, \
          {compared} replace-only fields compared across failovers"
@@ -419,9 +410,7 @@ fn every_claim_composes_valid_resources_and_no_failover_replaces_one() {
     assert!(cases >= 20, "only {cases} placements");
     assert!(states >= cases * 3, "only {states} claim states");
     assert!(compared > cases, "only {compared} replace-only fields compared");
-    if crds.is_some() {
-        assert!(validated > cases * 3, "only {validated} composed resources validated");
-    }
+    assert!(validated > cases * 3, "only {validated} composed resources validated");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -571,23 +560,42 @@ fn evaluator_parses_crossplane_field_paths() {
     }
 }
 
-/// The GoldenGate Connections need both hosts (Required): until an operator sets them, the
-/// Deployment is composed and the Connections and their assignments are not.
+/// The GoldenGate Connections need both hosts and both password secret OCIDs (Required):
+/// until an operator has set all four annotations, the Deployment is composed and the
+/// Connections and their assignments are not.
 #[test]
-fn goldengate_connections_wait_for_the_host_annotations() {
+fn goldengate_connections_wait_for_the_operator_annotations() {
     let compositions = compositions();
     let (_, primary_active, _) = matrix()
         .into_iter()
         .find(|(_, claims, _)| claims.values().any(|c| c["spec"]["parameters"]["tool"] == "oci-goldengate"))
         .expect("a placement replicated with GoldenGate");
     let claim = primary_active.values().find(|c| c["spec"]["parameters"]["tool"] == "oci-goldengate").unwrap();
-    let composite = composite_of(claim, false);
+    for annotated in [&[][..], &["host"], &["password-secret-id"]] {
+        let composite = composite_of(claim, annotated);
+        let (_, composition) = selected(&compositions, &composite).unwrap();
+        let desired = pt::run(composition, &composite, &BTreeSet::new()).expect("evaluates");
+        assert_eq!(desired.resources.keys().collect::<Vec<_>>(), ["deployment"], "with {annotated:?}");
+        let mut left_out = desired.left_out.clone();
+        left_out.sort();
+        assert_eq!(
+            left_out,
+            ["primary-assignment", "primary-connection", "secondary-assignment", "secondary-connection"],
+            "with {annotated:?}"
+        );
+    }
+    let composite = composite_of(claim, OPERATOR_ANNOTATIONS);
     let (_, composition) = selected(&compositions, &composite).unwrap();
     let desired = pt::run(composition, &composite, &BTreeSet::new()).expect("evaluates");
-    assert_eq!(desired.resources.keys().collect::<Vec<_>>(), ["deployment"]);
-    let mut left_out = desired.left_out.clone();
-    left_out.sort();
-    assert_eq!(left_out, ["primary-assignment", "primary-connection", "secondary-assignment", "secondary-connection"]);
+    assert!(desired.left_out.is_empty(), "{:?}", desired.warnings);
+    for role in ["primary", "secondary"] {
+        let connection = &desired.resources[&format!("{role}-connection")];
+        assert_eq!(
+            pt::value_at(connection, "spec.forProvider.passwordSecretId"),
+            composite["metadata"]["annotations"].get(format!("platform.example.org/{role}-password-secret-id")),
+            "{role}"
+        );
+    }
 }
 
 /// A Composition whose transform type is misspelled fails the evaluation, not a patch.
@@ -596,7 +604,7 @@ fn a_misspelled_transform_in_a_shipped_composition_fails() {
     let compositions = compositions();
     let (_, primary_active, _) = matrix().into_iter().next().expect("a placement");
     let claim = primary_active.values().next().unwrap();
-    let composite = composite_of(claim, true);
+    let composite = composite_of(claim, OPERATOR_ANNOTATIONS);
     let (file, composition) = selected(&compositions, &composite).unwrap();
     let text = serde_json::to_string(composition).unwrap();
     assert!(text.contains(r#""type":"string""#), "{file} has no string transform");

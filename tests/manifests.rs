@@ -2,10 +2,10 @@
 //! manifests/crossplane/, the Argo CD bootstrap templates in templates/bootstrap/, and the
 //! per-request templates for apps (templates/app/) and their DNS failover (templates/traffic/).
 //!
-//! Objects are validated against the upstream CRDs in ../shared/schemas, the schemas a real
-//! API server enforces, with the stricter walk in support/crd_schema.rs that also reports
-//! fields the server would silently prune. Without ../shared/schemas those tests say they
-//! skipped; the checks that need only this repository always run.
+//! Objects are validated against the upstream CRDs pinned in tests/fixtures/crds (its README
+//! names each file's upstream repository, path and tag), the schemas a real API server
+//! enforces, with the stricter walk in support/crd_schema.rs that also reports fields the
+//! server would silently prune.
 
 #[path = "support/crd_schema.rs"]
 mod crd_schema;
@@ -61,16 +61,18 @@ impl Upstream {
     }
 }
 
-/// The upstream CRDs, or None (after saying so on stderr) when ../shared/schemas is absent.
-fn upstream() -> Option<&'static Upstream> {
-    static UPSTREAM: OnceLock<Option<Upstream>> = OnceLock::new();
-    let loaded = UPSTREAM.get_or_init(|| {
-        let dir = crate_dir().join("../shared/schemas");
-        if !dir.is_dir() {
-            return None;
-        }
+/// The pinned CRDs in tests/fixtures/crds.
+fn crds_dir() -> PathBuf {
+    crate_dir().join("tests/fixtures/crds")
+}
+
+/// The upstream Crossplane and Argo CD CRDs (tests/fixtures/crds), loaded once.
+fn upstream() -> &'static Upstream {
+    static UPSTREAM: OnceLock<Upstream> = OnceLock::new();
+    UPSTREAM.get_or_init(|| {
+        let dir = crds_dir();
         let mut files: Vec<PathBuf> = fs::read_dir(dir.join("crossplane"))
-            .expect("read ../shared/schemas/crossplane")
+            .unwrap_or_else(|e| panic!("read {}/crossplane: {e}", dir.display()))
             .map(|entry| entry.expect("directory entry").path())
             .filter(|path| {
                 let name = path.file_name().unwrap().to_string_lossy();
@@ -88,12 +90,38 @@ fn upstream() -> Option<&'static Upstream> {
                 crds.insert((group, kind), crd);
             }
         }
-        Some(Upstream { crds })
-    });
-    if loaded.is_none() {
-        eprintln!("skipped: ../shared/schemas not found next to the crate; upstream CRD validation did not run");
+        assert_eq!(crds.len(), 4, "expected the XRD, Composition, Application and AppProject CRDs: {:?}", crds.keys());
+        Upstream { crds }
+    })
+}
+
+/// Every pinned CRD file is accounted for in tests/fixtures/crds/README.md: its own row, or
+/// its folder's (`<folder>/*.yaml`), so nobody has to guess where a schema came from.
+#[test]
+fn every_pinned_crd_has_a_row_in_the_fixtures_readme() {
+    let dir = crds_dir();
+    let readme = fs::read_to_string(dir.join("README.md")).expect("read tests/fixtures/crds/README.md");
+    let rows: Vec<&str> = readme.lines().filter(|line| line.starts_with("| ")).collect();
+    let mut problems = Vec::new();
+    let mut files = 0;
+    for folder in fs::read_dir(&dir).expect("read tests/fixtures/crds") {
+        let folder = folder.expect("directory entry").path();
+        if !folder.is_dir() {
+            continue;
+        }
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        for file in fs::read_dir(&folder).expect("read a CRD folder") {
+            let file = file.expect("directory entry").file_name().to_string_lossy().into_owned();
+            files += 1;
+            let own = format!("| {name}/{file} |");
+            let whole = format!("| {name}/*.yaml |");
+            if !rows.iter().any(|row| row.starts_with(&own) || row.starts_with(&whole)) {
+                problems.push(format!("{name}/{file} has no row in tests/fixtures/crds/README.md"));
+            }
+        }
     }
-    loaded.as_ref()
+    report(&problems);
+    assert!(files >= 20, "only {files} pinned CRD files found");
 }
 
 /// The file in manifests/crossplane/ that is idp's data, not a Kubernetes manifest.
@@ -174,12 +202,12 @@ fn prefixed(origin: &str, violations: Vec<Violation>) -> impl Iterator<Item = St
 // Upstream CRD validation
 // ---------------------------------------------------------------------------------------
 
-/// Kinds without a CRD in ../shared/schemas; checked by `packages_are_pinned` instead.
+/// Kinds without a CRD in tests/fixtures/crds; checked by `packages_are_pinned` instead.
 const PACKAGE_KINDS: &[(&str, &str)] = &[("pkg.crossplane.io", "Provider"), ("pkg.crossplane.io", "Function")];
 
 #[test]
 fn crossplane_manifests_match_upstream_crds() {
-    let Some(upstream) = upstream() else { return };
+    let upstream = upstream();
     let mut problems = Vec::new();
     let mut validated = 0;
     for (origin, doc) in crossplane_manifests() {
@@ -201,7 +229,7 @@ fn crossplane_manifests_match_upstream_crds() {
 
 #[test]
 fn bootstrap_templates_match_upstream_crds() {
-    let Some(upstream) = upstream() else { return };
+    let upstream = upstream();
     let mut problems = Vec::new();
     for (origin, doc) in bootstrap_docs(default_context()) {
         match upstream.crd_for(&doc) {
@@ -330,7 +358,7 @@ fn validator_catches_the_rest_of_what_the_api_server_would_drop_or_reject() {
 
 #[test]
 fn validator_catches_mistakes_against_the_real_application_crd() {
-    let Some(upstream) = upstream() else { return };
+    let upstream = upstream();
     let crd = upstream.crd("argoproj.io", "Application").expect("Application CRD");
     let (_, mut app) = bootstrap_docs(default_context()).remove(1);
     app["spec"]["syncPolicy"]["automated"]["prunne"] = json!(true);
@@ -921,18 +949,22 @@ fn compositions_implement_the_mysql_xrd_on_every_provider() {
 }
 
 /// Where each MySQL Composition puts the claim's `deletionProtection`: (provider, the
-/// composed kind, its exact toFieldPaths, the pinned CRD under ../shared/schemas/providers
-/// that declares them). OCI MySQL has no pinned CRD: its field was checked against
-/// oracle/crossplane-provider-oci, as the Composition says.
-const DELETION_PROTECTION_FIELDS: &[(&str, &str, &[&str], Option<&str>)] = &[
-    ("aws", "Instance", &["spec.forProvider.deletionProtection"], Some("aws/rds.aws.upbound.io_instances.yaml")),
+/// composed kind, its exact toFieldPaths, the pinned CRD under tests/fixtures/crds that
+/// declares them).
+const DELETION_PROTECTION_FIELDS: &[(&str, &str, &[&str], &str)] = &[
+    ("aws", "Instance", &["spec.forProvider.deletionProtection"], "aws/rds.aws.upbound.io_instances.yaml"),
     (
         "gcp",
         "DatabaseInstance",
         &["spec.forProvider.deletionProtection", "spec.forProvider.settings.deletionProtectionEnabled"],
-        Some("gcp/sql.gcp.upbound.io_databaseinstances.yaml"),
+        "gcp/sql.gcp.upbound.io_databaseinstances.yaml",
     ),
-    ("oci", "MysqlDbSystem", &["spec.forProvider.deletionPolicy[0].isDeleteProtected"], None),
+    (
+        "oci",
+        "MysqlDbSystem",
+        &["spec.forProvider.deletionPolicy[0].isDeleteProtected"],
+        "oci-bf00b89/mysql.oci.upbound.io_mysqldbsystems.yaml",
+    ),
 ];
 
 /// The value at a Crossplane field path of an object, if there is one.
@@ -953,21 +985,15 @@ fn crd_field<'a>(crd: &'a Value, version: &str, path: &str) -> Option<&'a Value>
     })
 }
 
-/// The pinned provider CRD at ../shared/schemas/providers/<file>, or None (said on stderr).
-fn provider_crd(file: &str) -> Option<Value> {
-    let path = crate_dir().join("../shared/schemas/providers").join(file);
-    if !path.is_file() {
-        eprintln!("skipped: {} not found; the field was not checked against the provider CRD", path.display());
-        return None;
-    }
-    Some(parse_yaml(&path).remove(0))
+/// The pinned provider CRD at tests/fixtures/crds/<file>.
+fn provider_crd(file: &str) -> Value {
+    parse_yaml(&crds_dir().join(file)).remove(0)
 }
 
 /// What is wrong with `field` of the composed resource `base` against its pinned provider
-/// CRD `file` (its type must be `expected`): None when it is right, or when the CRD is not
-/// here (said on stderr by `provider_crd`).
+/// CRD `file` (its type must be `expected`): None when it is right.
 fn provider_field_problem(file: &str, base: &Value, field: &str, expected: &str) -> Option<String> {
-    let crd = provider_crd(file)?;
+    let crd = provider_crd(file);
     let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
     match crd_field(&crd, version, field) {
         Some(schema) if schema["type"] == expected => None,
@@ -1013,9 +1039,7 @@ fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
                     if let Some(value) = value_at(base, field) {
                         problem(format!("the {kind} base sets {field} to {value}; it must come from the claim"));
                     }
-                    if let Some(file) = crd_file
-                        && let Some(found) = provider_field_problem(file, base, field, "boolean")
-                    {
+                    if let Some(found) = provider_field_problem(crd_file, base, field, "boolean") {
                         problem(found);
                     }
                 }
@@ -1028,23 +1052,29 @@ fn compositions_patch_deletion_protection_onto_the_providers_own_guards() {
 
 /// Per provider: the kind that carries the write fence, the field the claim's writeFence is
 /// patched to, the observed field copied back into the composite's `status.fence.observed`,
-/// and the pinned CRD that declares it (none for OCI MySQL: ../shared/schemas/README.md).
-const FENCE_FIELDS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+/// and the pinned CRD that declares it (tests/fixtures/crds/README.md).
+const FENCE_FIELDS: &[(&str, &str, &str, &str, &str)] = &[
     (
         "aws",
         "ParameterGroup",
         "spec.forProvider.parameter[0].value",
         "status.atProvider.parameter[0].value",
-        Some("aws/rds.aws.upbound.io_parametergroups.yaml"),
+        "aws/rds.aws.upbound.io_parametergroups.yaml",
     ),
     (
         "gcp",
         "DatabaseInstance",
         "spec.forProvider.settings.databaseFlags[0].value",
         "status.atProvider.settings.databaseFlags[0].value",
-        Some("gcp/sql.gcp.upbound.io_databaseinstances.yaml"),
+        "gcp/sql.gcp.upbound.io_databaseinstances.yaml",
     ),
-    ("oci", "MysqlDbSystem", "spec.forProvider.databaseMode", "status.atProvider.databaseMode", None),
+    (
+        "oci",
+        "MysqlDbSystem",
+        "spec.forProvider.databaseMode",
+        "status.atProvider.databaseMode",
+        "oci-bf00b89/mysql.oci.upbound.io_mysqldbsystems.yaml",
+    ),
 ];
 
 /// Argo CD's health check for a claim (manifests/argocd/health) holds a sync wave until
@@ -1102,9 +1132,7 @@ fn compositions_report_the_observed_write_fence() {
                         problem(format!("the {kind} base lists {names:?} at {list}; [0] must be read_only alone"));
                     }
                 }
-                if let Some(file) = crd_file
-                    && let Some(found) = provider_field_problem(file, base, observed, "string")
-                {
+                if let Some(found) = provider_field_problem(crd_file, base, observed, "string") {
                     problem(found);
                 }
             }
@@ -1859,19 +1887,15 @@ fn traffic_templates_refuse_what_idp_would_never_pass() {
     }
 }
 
-/// Each traffic provider's CRDs under ../shared/schemas/providers/ (its README says which tag):
-/// provider-upjet-aws v1.20.1 and cdloh/provider-cloudflare v0.1.0, the versions
+/// Each traffic provider's CRDs under tests/fixtures/crds/ (its README says which tag):
+/// provider-upjet-aws v2.6.0 and cdloh/provider-cloudflare v0.1.0, the versions
 /// manifests/crossplane/providers.yaml installs; oracle/crossplane-provider-oci v0.0.2, the
 /// only tagged OCI CRDs there (the packages installed are ghcr.io/oracle/provider-oci-*:v1.4.0).
-const TRAFFIC_PROVIDER_CRDS: &[(&str, &str)] = &[("cloudflare", "cf"), ("oci-dns", "oci"), ("route53", "aws")];
+const TRAFFIC_PROVIDER_CRDS: &[(&str, &str)] = &[("cloudflare", "cloudflare"), ("oci-dns", "oci"), ("route53", "aws")];
 
 #[test]
 fn traffic_templates_match_the_pinned_provider_crds() {
-    let dir = crate_dir().join("../shared/schemas/providers");
-    if !dir.is_dir() {
-        eprintln!("skipped: ../shared/schemas/providers not found; traffic documents are not checked against CRDs");
-        return;
-    }
+    let dir = crds_dir();
     let mut problems = Vec::new();
     for &(provider, _) in TRAFFIC_PROVIDERS {
         let (_, folder) = TRAFFIC_PROVIDER_CRDS
@@ -1909,8 +1933,8 @@ fn traffic_templates_match_the_pinned_provider_crds() {
 ///
 /// It encodes crossplane-runtime `pkg/reference/reference.go`, `ResolutionRequest.IsNoOp` and
 /// `MultiResolutionRequest.IsNoOp`, identical in the versions the pinned providers build with
-/// (v0.19.0-rc.0.0.20221012013934-bce61005a175 for cdloh/provider-cloudflare v0.1.0, v1.17.0
-/// for provider-upjet-aws v1.20.1, v1.20.0 for oracle/crossplane-provider-oci): once the
+/// (v0.19.0-rc.0.0.20221012013934-bce61005a175 for cdloh/provider-cloudflare v0.1.0, v2.2.0
+/// for provider-upjet-aws v2.6.0, v1.20.0 for oracle/crossplane-provider-oci): once the
 /// resolved field (`healthCheckId`, `defaultPoolIds`) holds a value, resolution is a no-op
 /// unless the reference's policy (in a list: any one reference's) says `resolve: Always`. The
 /// managed reconciler (`pkg/reconciler/managed/reconciler.go`) calls `ResolveReferences` on
@@ -2011,12 +2035,9 @@ fn application_template_matches_the_upstream_crd() {
         let docs = render_docs("app/application.yaml.j2", &application_context(automated));
         assert_eq!(docs.len(), 1, "{docs:#?}");
         let app = &docs[0];
-        if let Some(upstream) = upstream() {
-            let crd = upstream.crd("argoproj.io", "Application").expect("Application CRD");
-            let found: Vec<String> =
-                crd_schema::validate_against_crd(crd, app).iter().map(ToString::to_string).collect();
-            assert_eq!(found, Vec::<String>::new(), "automated={automated}");
-        }
+        let crd = upstream().crd("argoproj.io", "Application").expect("Application CRD");
+        let found: Vec<String> = crd_schema::validate_against_crd(crd, app).iter().map(ToString::to_string).collect();
+        assert_eq!(found, Vec::<String>::new(), "automated={automated}");
         assert_eq!(app["apiVersion"], "argoproj.io/v1alpha1");
         assert_eq!(app["kind"], "Application");
         assert_eq!(app["metadata"]["name"], "team-alpha-orders-primary");
@@ -2235,7 +2256,7 @@ fn rds_instance_is_named_by_its_identifier_not_its_external_name() {
     );
     assert!(value_at(base, "spec.forProvider.identifier").is_none(), "{origin}: the base hard-codes an identifier");
 
-    let Some(crd) = provider_crd("aws/rds.aws.upbound.io_instances.yaml") else { return };
+    let crd = provider_crd("aws/rds.aws.upbound.io_instances.yaml");
     let version = base["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
     let field = crd_field(&crd, version, "spec.forProvider.identifier");
     assert_eq!(field.map(|f| &f["type"]), Some(&json!("string")), "the pinned Instance CRD {version}: {field:?}");
@@ -2279,7 +2300,7 @@ fn cloud_sql_disk_is_sized_by_the_claim_alone() {
     }
     report(&problems);
 
-    let Some(crd) = provider_crd("gcp/sql.gcp.upbound.io_databaseinstances.yaml") else { return };
+    let crd = provider_crd("gcp/sql.gcp.upbound.io_databaseinstances.yaml");
     for (origin, resource, _) in &instances {
         let version = resource["base"]["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(_, v)| v);
         let field = crd_field(&crd, version, "spec.forProvider.settings.diskAutoresize");
@@ -2404,7 +2425,8 @@ fn patch_sources(patch: &Value) -> Vec<&str> {
 /// `technologyType` is ForceNew (force-new.yaml), so a Connection keyed by direction is
 /// refused after every failover between two clouds, and keeps the other database's host and
 /// password. Each Connection must instead be one database's, by role: its technologyType,
-/// host and password all read that role's fields, and the two Connections cover both roles.
+/// host and password secret all read that role's fields, and the two Connections cover both
+/// roles.
 #[test]
 fn goldengate_connections_take_technology_type_host_and_password_from_one_role_only() {
     let docs = crossplane_manifests();
@@ -2459,8 +2481,8 @@ fn goldengate_connections_take_technology_type_host_and_password_from_one_role_o
                     continue;
                 };
                 roles.push(role);
-                let password = reading("spec.forProvider.passwordSecretRef.name");
-                if password != [format!("spec.parameters.{role}.connectionSecretRef.name")] {
+                let password = reading("spec.forProvider.passwordSecretId");
+                if password != [format!("metadata.annotations[platform.example.org/{role}-password-secret-id]")] {
                     problems.push(format!("{at}: the {role} Connection's password is read from {password:?}"));
                 }
                 let host = reading("spec.forProvider.host");
@@ -2476,6 +2498,72 @@ fn goldengate_connections_take_technology_type_host_and_password_from_one_role_o
     }
     assert!(checked >= 2, "only {checked} GoldenGate Connections found");
     report(&problems);
+}
+
+/// Every field of a GoldenGate resource that takes a password, in the pinned CRDs
+/// (tests/fixtures/crds/oci-bf00b89), by kind: the deprecated plain-text ones (a
+/// Kubernetes Secret holding the password itself) and the OCI Vault secret OCID that
+/// replaces each. terraform-provider-oci v8.22.0 marks `password` (golden_gate_connection)
+/// and `ogg_data.admin_password` (golden_gate_deployment) FieldDeprecatedForAnother(...,
+/// "password_secret_id"); the Connection CRD says passwordSecretRef "will be removed after
+/// February 15 2026". The Deployment's replacement is a Secret reference because Terraform
+/// marks ogg_data.password_secret_id Sensitive: that Secret holds the OCID.
+const GOLDENGATE_PASSWORD_FIELDS: &[(&str, &str, &str, &str)] = &[
+    (
+        "Deployment",
+        "spec.forProvider.oggData[0].adminPasswordSecretRef",
+        "spec.forProvider.oggData[0].passwordSecretIdSecretRef.name",
+        "oci-bf00b89/goldengate.oci.upbound.io_deployments.yaml",
+    ),
+    (
+        "Connection",
+        "spec.forProvider.passwordSecretRef",
+        "spec.forProvider.passwordSecretId",
+        "oci-bf00b89/goldengate.oci.upbound.io_connections.yaml",
+    ),
+];
+
+/// No password goes through a GoldenGate resource: each takes the OCID of an OCI Vault
+/// secret an operator created, never the deprecated plain-text field.
+#[test]
+fn goldengate_passwords_are_oci_vault_secret_ids() {
+    let docs = crossplane_manifests();
+    let mut problems = Vec::new();
+    let mut found = BTreeSet::new();
+    for (origin, composition) in compositions_for(&docs, "XReplication") {
+        for step in composition["spec"]["pipeline"].as_array().into_iter().flatten() {
+            let input = &step["input"];
+            for resource in input["resources"].as_array().into_iter().flatten() {
+                let base = &resource["base"];
+                let Some(&(kind, plain, vault, crd_file)) = GOLDENGATE_PASSWORD_FIELDS.iter().find(|(kind, ..)| {
+                    base["apiVersion"] == "goldengate.oci.upbound.io/v1alpha1" && base["kind"] == *kind
+                }) else {
+                    continue;
+                };
+                let at = format!("{origin} {}", resource["name"]);
+                let patches = expanded_patches(resource, &input["patchSets"]);
+                let targets: Vec<&str> = patches.iter().filter_map(|p| p["toFieldPath"].as_str()).collect();
+                if value_at(base, plain).is_some() || targets.iter().any(|t| t.starts_with(plain)) {
+                    problems.push(format!("{at}: sets the deprecated plain-text {plain}"));
+                }
+                if !targets.contains(&vault) {
+                    problems.push(format!("{at}: does not patch {vault}, the Vault secret OCID"));
+                }
+                // A secret id is an operator's input, never a constant of the Composition.
+                if value_at(base, vault).is_some() {
+                    problems.push(format!("{at}: the base sets {vault}; it must come from the claim"));
+                }
+                let expected = if vault.ends_with("SecretRef.name") { "object" } else { "string" };
+                let field = vault.strip_suffix(".name").unwrap_or(vault);
+                if let Some(problem) = provider_field_problem(crd_file, base, field, expected) {
+                    problems.push(format!("{at}: {problem}"));
+                }
+                found.insert(kind);
+            }
+        }
+    }
+    report(&problems);
+    assert_eq!(found, BTreeSet::from(["Connection", "Deployment"]), "a GoldenGate kind with a password was not found");
 }
 
 // ---------------------------------------------------------------------------------------
