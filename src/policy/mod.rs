@@ -268,6 +268,9 @@ impl Checker<'_> {
                 None,
             );
         }
+        let gateway = &p.traffic.gateway;
+        self.label_name(&gateway.name, &[Key("traffic"), Key("gateway"), Key("name")], "gateway name");
+        self.label_name(&gateway.namespace, &[Key("traffic"), Key("gateway"), Key("namespace")], "gateway namespace");
     }
 
     fn check_candidates(&mut self, p: &Policy) {
