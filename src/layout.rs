@@ -98,6 +98,12 @@ pub fn application_path(namespace: &str, name: &str, side: Side) -> String {
     format!("{}/application-{}.yaml", platform_dir(Kind::App, namespace, name), side.as_str())
 }
 
+/// An app's PushSecrets for one side: each database's connection secret,
+/// copied from the management cluster to the side's runtime cluster.
+pub fn push_secrets_path(namespace: &str, name: &str, side: Side) -> String {
+    format!("{}/secrets-{}.yaml", platform_dir(Kind::App, namespace, name), side.as_str())
+}
+
 /// An app's traffic records (its public host's failover DNS).
 pub fn dns_path(namespace: &str, name: &str) -> String {
     format!("{}/dns.yaml", platform_dir(Kind::App, namespace, name))
@@ -384,6 +390,16 @@ pub fn is_separable(label: &str) -> bool {
 /// carries the request's namespace in its name).
 pub fn application_name(names: NameScheme, namespace: &str, name: &str, side: Side) -> String {
     format!("{}-{}", app_base(names, namespace, name), side.as_str())
+}
+
+/// The PushSecret that copies the `position`-th (from 1) database an app
+/// names to one side's runtime cluster, in the app's namespace on the
+/// management cluster: the side's Application name and the position.
+/// Application names are unique across every app (they share Argo CD's
+/// namespace; plan refuses [`name_twins`], verify checks), and each ends
+/// in its side, so `-<position>` after one never makes another's.
+pub fn push_secret_name(names: NameScheme, namespace: &str, name: &str, side: Side, position: usize) -> String {
+    format!("{}-{position}", application_name(names, namespace, name, side))
 }
 
 /// The base name of an app's traffic objects (cluster-scoped or in the

@@ -351,8 +351,12 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
             APP_PRIMARY,
             APP_SECONDARY,
             APP_DNS,
+            "platform/team-payments/app-checkout/secrets-primary.yaml",
+            "platform/team-payments/app-checkout/secrets-secondary.yaml",
             DEPLOY_PRIMARY,
             DEPLOY_SECONDARY,
+            "workloads/team-payments/checkout/primary/httproute.yaml",
+            "workloads/team-payments/checkout/secondary/httproute.yaml",
         ])
     );
     assert!(!dr.exists("HEAD", CELL_FILE), "apply never writes the cell state file");
@@ -783,6 +787,8 @@ fn silver_and_bronze_keep_the_standby_their_compute_mode_says() {
         b.platform("mysql", "replication.yaml"),
         b.platform("app", "application-secondary.yaml"),
         b.platform("app", "dns.yaml"),
+        // The cold standby's database secret is copied there only now that it is active.
+        b.platform("app", "secrets-secondary.yaml"),
         b.deployment("primary"),
         b.deployment("secondary"),
         "cells/cell-eu/dev.yaml".to_owned(),

@@ -404,6 +404,7 @@ fn json_output_of_an_app_has_the_documented_shape_and_says_what_it_follows() {
             "cells/cell-us-east/production/members/team-alpha/app-web.yaml",
             "catalog/team-alpha/app-web.yaml",
             "workloads/team-alpha/web/primary/deployment.yaml",
+            "platform/team-alpha/app-web/secrets-primary.yaml",
             "platform/team-alpha/app-web/application-primary.yaml",
         ]
     );
