@@ -394,12 +394,16 @@ pub fn application_name(names: NameScheme, namespace: &str, name: &str, side: Si
 
 /// The PushSecret that copies the `position`-th (from 1) database an app
 /// names to one side's runtime cluster, in the app's namespace on the
-/// management cluster: the side's Application name and the position.
-/// Application names are unique across every app (they share Argo CD's
-/// namespace; plan refuses [`name_twins`], verify checks), and each ends
-/// in its side, so `-<position>` after one never makes another's.
-pub fn push_secret_name(names: NameScheme, namespace: &str, name: &str, side: Side, position: usize) -> String {
-    format!("{}-{position}", application_name(names, namespace, name, side))
+/// management cluster: `<namespace>--<name>-<side>-<position>`, with the
+/// base cut and hashed as [`NameScheme::Separated`] cuts it whatever scheme
+/// the app's other names follow (a PushSecret is new to every app, so no
+/// older name needs keeping), which keeps it within 63 characters even for
+/// apps named under [`NameScheme::Joined`]. Within a namespace the base
+/// tells apps apart (the namespace is the same, so `--` splits the rest
+/// back, or the hash does), and the position and side are read back from
+/// the end, so no two of a namespace's PushSecrets meet.
+pub fn push_secret_name(namespace: &str, name: &str, side: Side, position: usize) -> String {
+    format!("{}-{}-{position}", app_base(NameScheme::Separated, namespace, name), side.as_str())
 }
 
 /// The base name of an app's traffic objects (cluster-scoped or in the
@@ -517,6 +521,31 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// Every PushSecret name is a DNS label, even for the longest app a scheme
+    /// admits, and the apps of one namespace never share one.
+    #[test]
+    fn push_secret_names_are_labels_and_tell_apps_apart() {
+        let long = "w".repeat(57);
+        for (namespace, name) in
+            [("t", long.as_str()), ("team-a", "web-x"), ("team-a", "web"), ("team-a", "web-primary")]
+        {
+            for side in [Side::Primary, Side::Secondary] {
+                let pushed = push_secret_name(namespace, name, side, 999);
+                assert!(crate::names::is_dns_label(&pushed), "{pushed}");
+            }
+        }
+        assert_eq!(push_secret_name("team-a", "web", Side::Primary, 1), "team-a--web-primary-1");
+        let mut seen = std::collections::BTreeSet::new();
+        for name in ["web", "web-primary", "web-primary-1", "web-1", "web-secondary", "a".repeat(50).as_str()] {
+            for side in [Side::Primary, Side::Secondary] {
+                for position in 1..=12 {
+                    let pushed = push_secret_name("team-a", name, side, position);
+                    assert!(seen.insert(pushed.clone()), "{pushed} twice");
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_request_path_owns_exactly_its_files() {

@@ -303,7 +303,7 @@ impl Renderer {
                 .filter(|(_, (namespace, _))| *namespace == request.namespace)
                 .map(|(i, (_, name))| {
                     json!({
-                        "name": layout::push_secret_name(names, &request.namespace, &request.name, side, i + 1),
+                        "name": layout::push_secret_name(&request.namespace, &request.name, side, i + 1),
                         "secret": layout::secret_name(name, side),
                     })
                 })
