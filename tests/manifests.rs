@@ -2826,6 +2826,10 @@ fn app_secrets_and_routes_reach_each_runtime_cluster_as_the_claims_and_service_s
             }
         }
         assert_eq!(checked, 6, "{moment}: two PushSecrets and an HTTPRoute per side");
+        // verify re-renders every file and scans it for secret values: a PushSecret names
+        // secrets (selector.secret, remoteKey) and must not look like one that holds a value.
+        let verified = repo.idp(&["verify"], ".");
+        assert!(verified.contains("0 findings"), "{moment}: {verified}");
         problems.iter_mut().for_each(|p| *p = format!("{moment}: {p}"));
         report(&problems);
     }

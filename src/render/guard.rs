@@ -316,15 +316,29 @@ mod tests {
         };
         for hostile in HOSTILE {
             let image = format!("registry.example.org/a:1{hostile}");
+            // The health path too (validation refuses all of these).
+            let path = format!("/{hostile}");
             app.spec = Spec::App {
                 image: image.clone(),
                 port: 8080,
                 replicas: 2,
-                health_path: None,
+                health_path: Some(path.clone()),
                 public_host: None,
                 databases: Vec::new(),
             };
             let docs = render(&app).unwrap();
+            let paths: Vec<&str> = docs
+                .iter()
+                .flatten()
+                .filter_map(|d| {
+                    let containers = d.at(&["spec", "template", "spec", "containers"])?;
+                    match &containers.value {
+                        Value::Seq(items) => items.first()?.str_at(&["readinessProbe", "httpGet", "path"]),
+                        _ => None,
+                    }
+                })
+                .collect();
+            assert!(!paths.is_empty() && paths.iter().all(|p| *p == path), "{paths:?}");
             assert_eq!(shapes(&docs), shapes(&benign), "{hostile:?} changed the structure");
             let images: Vec<&str> = docs
                 .iter()
