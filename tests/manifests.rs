@@ -2842,8 +2842,11 @@ fn app_probes_default_to_healthz() {
     report(&check_app_sides(&repo.documents(), "/healthz"));
 }
 
-/// A cold standby's Application does not sync, so its namespace may not exist on its
-/// runtime cluster: no secret is pushed there until a failover makes it active.
+/// A cold standby's Application does not sync (argo-cd controller/appcontroller.go: autoSync
+/// returns at once without `automated`), so the app's namespace may not exist on its runtime
+/// cluster, and a push there would only fail (external-secrets providers/v1/kubernetes/
+/// client.go, createOrUpdate creates the Secret in the remote namespace, which it does not
+/// create): no secret is pushed there until a failover makes the standby active.
 #[test]
 fn a_cold_standby_gets_its_secrets_with_the_failover() {
     let repo = StateRepo::new();
