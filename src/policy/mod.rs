@@ -635,6 +635,22 @@ mod tests {
         assert!(found[0].starts_with(&format!("p.yaml:{line}:")), "{found:?}");
     }
 
+    /// The Gateway apps' HTTPRoutes attach to: named by DNS labels, located when not,
+    /// and the default for a policy written before the field.
+    #[test]
+    fn the_traffic_gateway_is_two_labels_and_has_a_default() {
+        let line = "  gateway: { name: public, namespace: gateway-system }\n";
+        assert!(DEFAULT_POLICY_YAML.contains(line));
+        let text = DEFAULT_POLICY_YAML.replacen(line, "  gateway: { name: Public_GW, namespace: gateway-system }\n", 1);
+        let found = messages(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("gateway name `Public_GW` is not a DNS-1123 label"), "{found:?}");
+        let at = text.lines().position(|l| l.contains("Public_GW")).unwrap() + 1;
+        assert!(found[0].starts_with(&format!("p.yaml:{at}:")), "{found:?}");
+        let older = load_text(&DEFAULT_POLICY_YAML.replacen(line, "", 1)).unwrap();
+        assert_eq!(older.policy.traffic.gateway, Gateway { name: "public".into(), namespace: "gateway-system".into() });
+    }
+
     #[test]
     fn weights_must_sum_to_one() {
         let text = DEFAULT_POLICY_YAML.replace(
