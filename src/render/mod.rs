@@ -610,6 +610,64 @@ mod tests {
         }
     }
 
+    /// An app's databases reach its runtime clusters through PushSecrets, but only those
+    /// of its own namespace: an app placed before apps named their data may follow a
+    /// database of another namespace, whose secret idp never copies into this one, and
+    /// whose `envFrom` stays optional as it was.
+    #[test]
+    fn only_a_database_of_the_apps_own_namespace_is_pushed() {
+        let (policy, mut request, mut decision) = crate::test_support::payments_c0();
+        request.kind = crate::request::Kind::App;
+        request.spec = Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            health_path: None,
+            public_host: None,
+            databases: Vec::new(),
+        };
+        let mut rendered = |follows: &str| {
+            decision.reason.follows = Some(follows.to_owned());
+            let input = RenderInput {
+                request: &request,
+                decision: &decision,
+                policy: &policy,
+                active: Side::Primary,
+                names: NameScheme::for_new(request.kind),
+                unprotect: false,
+            };
+            let files = Renderer::embedded().request_files(&input).unwrap();
+            let pushed: Vec<String> = files
+                .iter()
+                .flat_map(|f| &f.documents)
+                .filter(|d| d.str_at(&["kind"]) == Some("PushSecret"))
+                .filter_map(|d| d.str_at(&["spec", "selector", "secret", "name"]).map(str::to_owned))
+                .collect();
+            let optional: Vec<bool> = files
+                .iter()
+                .flat_map(|f| &f.documents)
+                .filter_map(|d| {
+                    let containers = d.at(&["spec", "template", "spec", "containers"])?;
+                    let crate::yaml::Value::Seq(containers) = &containers.value else { return None };
+                    let crate::yaml::Value::Seq(env_from) = &containers.first()?.at(&["envFrom"])?.value else {
+                        return None;
+                    };
+                    match env_from.first()?.at(&["secretRef", "optional"])?.value {
+                        crate::yaml::Value::Bool(optional) => Some(optional),
+                        _ => None,
+                    }
+                })
+                .collect();
+            (pushed, optional)
+        };
+        let (pushed, optional) = rendered("mysql team/orders");
+        assert_eq!(pushed, ["orders-conn", "orders-secondary-conn"]);
+        assert_eq!(optional, [false, false]);
+        let (pushed, optional) = rendered("mysql team-other/orders");
+        assert!(pushed.is_empty(), "{pushed:?}");
+        assert_eq!(optional, [true, true]);
+    }
+
     /// `spec.parameters.deletionProtection` of each claim rendered for `request`.
     fn protection(policy: &Policy, request: &Request, decision: &Decision, unprotect: bool) -> Vec<bool> {
         let names = NameScheme::for_new(request.kind);
