@@ -226,6 +226,7 @@ mod tests {
             image: "registry.example.org/a:1".into(),
             port: 8080,
             replicas: 2,
+            health_path: None,
             public_host: None,
             databases: vec!["db".into(), "reports-db".into()],
         };

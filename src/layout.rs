@@ -90,13 +90,7 @@ pub fn is_namespace_path(path: &str) -> bool {
         .is_some_and(|namespace| !namespace.is_empty() && !namespace.contains('/'))
 }
 
-/// Where a request is placed: its cell and environment lead the name of every
-/// file it has under `platform/`.
-#[derive(Debug, Clone, Copy)]
-pub struct CellOf<'a> {
-    pub cell: &'a str,
-    pub environment: &'a str,
-}
+pub use crate::request::CellOf;
 
 /// `platform/<ns>/<kind>-<name>/<cell>.<environment>.<what>.yaml`. The cell and
 /// environment lead the file name so that the cell's Argo CD Application selects
@@ -121,6 +115,12 @@ pub fn replication_path(at: CellOf<'_>, namespace: &str, name: &str) -> String {
 /// An app's Argo CD Application for one side.
 pub fn application_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
     platform_file(Kind::App, at, namespace, name, &format!("application-{}", side.as_str()))
+}
+
+/// An app's PushSecrets for one side: each database's connection secret,
+/// copied from the management cluster to the side's runtime cluster.
+pub fn push_secrets_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
+    platform_file(Kind::App, at, namespace, name, &format!("secrets-{}", side.as_str()))
 }
 
 /// An app's traffic records (its public host's failover DNS).
@@ -460,6 +460,20 @@ pub fn application_name(names: NameScheme, namespace: &str, name: &str, side: Si
     format!("{}-{}", app_base(names, namespace, name), side.as_str())
 }
 
+/// The PushSecret that copies the `position`-th (from 1) database an app
+/// names to one side's runtime cluster, in the app's namespace on the
+/// management cluster: `<namespace>--<name>-<side>-<position>`, with the
+/// base cut and hashed as [`NameScheme::Separated`] cuts it whatever scheme
+/// the app's other names follow (a PushSecret is new to every app, so no
+/// older name needs keeping), which keeps it within 63 characters even for
+/// apps named under [`NameScheme::Joined`]. Within a namespace the base
+/// tells apps apart (the namespace is the same, so `--` splits the rest
+/// back, or the hash does), and the position and side are read back from
+/// the end, so no two of a namespace's PushSecrets meet.
+pub fn push_secret_name(namespace: &str, name: &str, side: Side, position: usize) -> String {
+    format!("{}-{}-{position}", app_base(NameScheme::Separated, namespace, name), side.as_str())
+}
+
 /// The base name of an app's traffic objects (cluster-scoped or in the
 /// provider's namespace); the traffic templates suffix it per object.
 pub fn traffic_name(names: NameScheme, namespace: &str, name: &str) -> String {
@@ -577,6 +591,31 @@ mod tests {
     use super::*;
 
     const AT: CellOf<'static> = CellOf { cell: "payments", environment: "production" };
+
+    /// Every PushSecret name is a DNS label, even for the longest app a scheme
+    /// admits, and the apps of one namespace never share one.
+    #[test]
+    fn push_secret_names_are_labels_and_tell_apps_apart() {
+        let long = "w".repeat(57);
+        for (namespace, name) in
+            [("t", long.as_str()), ("team-a", "web-x"), ("team-a", "web"), ("team-a", "web-primary")]
+        {
+            for side in [Side::Primary, Side::Secondary] {
+                let pushed = push_secret_name(namespace, name, side, 999);
+                assert!(crate::names::is_dns_label(&pushed), "{pushed}");
+            }
+        }
+        assert_eq!(push_secret_name("team-a", "web", Side::Primary, 1), "team-a--web-primary-1");
+        let mut seen = std::collections::BTreeSet::new();
+        for name in ["web", "web-primary", "web-primary-1", "web-1", "web-secondary", "a".repeat(50).as_str()] {
+            for side in [Side::Primary, Side::Secondary] {
+                for position in 1..=12 {
+                    let pushed = push_secret_name("team-a", name, side, position);
+                    assert!(seen.insert(pushed.clone()), "{pushed} twice");
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_request_path_owns_exactly_its_files() {

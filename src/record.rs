@@ -160,6 +160,7 @@ mod tests {
             image: "registry.example.org/a:1".into(),
             port: 8080,
             replicas: 2,
+            health_path: None,
             public_host: None,
             databases: Vec::new(),
         };
@@ -180,6 +181,7 @@ mod tests {
             image: "registry.example.org/a:1".into(),
             port: 8080,
             replicas: 2,
+            health_path: None,
             public_host: None,
             databases: Vec::new(),
         };

@@ -1479,7 +1479,7 @@ fn bootstrap_templates_render_the_project_and_root_application() {
     assert_eq!(spec["project"], "idp-platform");
     assert_eq!(
         spec["source"],
-        json!({"repoURL": REPO_URL, "targetRevision": "main", "path": "platform", "directory": {"recurse": true}})
+        json!({"repoURL": REPO_URL, "targetRevision": "main", "path": "argocd", "directory": {"recurse": true}})
     );
     assert_eq!(spec["destination"]["server"], "https://kubernetes.default.svc");
     assert_eq!(spec["syncPolicy"]["automated"], json!({"prune": true, "selfHeal": true}));
@@ -2085,7 +2085,7 @@ fn application_template_quotes_every_value() {
 fn deployment_context(database_secret: Option<&str>) -> Value {
     let databases: Vec<Value> = database_secret
         .iter()
-        .map(|secret| json!({"name": "orders-db", "secret": secret, "envPrefix": null}))
+        .map(|secret| json!({"name": "orders-db", "secret": secret, "envPrefix": null, "delivered": true}))
         .collect();
     json!({
         "request": app_request(),
@@ -2094,6 +2094,7 @@ fn deployment_context(database_secret: Option<&str>) -> Value {
         "labels": app_labels(),
         "database_secret": database_secret,
         "databases": databases,
+        "health_path": "/healthz",
         "sync_wave": "1"
     })
 }
@@ -2143,7 +2144,7 @@ fn deployment_template_renders_a_hardened_deployment_and_its_service() {
     assert_eq!(security["allowPrivilegeEscalation"], false);
     assert_eq!(security["readOnlyRootFilesystem"], true);
     assert_eq!(security["capabilities"]["drop"], json!(["ALL"]));
-    assert_eq!(container["envFrom"], json!([{"secretRef": {"name": "orders-db-secondary-conn", "optional": true}}]));
+    assert_eq!(container["envFrom"], json!([{"secretRef": {"name": "orders-db-secondary-conn", "optional": false}}]));
 
     let spec = &service["spec"];
     assert_eq!(spec["type"], "ClusterIP");
@@ -2159,14 +2160,19 @@ fn deployment_template_mounts_every_further_database_under_its_prefix() {
     ctx["databases"]
         .as_array_mut()
         .unwrap()
-        .push(json!({"name": "reports-db", "secret": "reports-db-secondary-conn", "envPrefix": "REPORTS_DB_"}));
+        .push(json!({"name": "reports-db", "secret": "reports-db-secondary-conn", "envPrefix": "REPORTS_DB_", "delivered": true}));
+    // A database of another namespace (followed before apps named their data): not copied, so optional.
+    ctx["databases"].as_array_mut().unwrap().push(
+        json!({"name": "shared-db", "secret": "shared-db-secondary-conn", "envPrefix": "SHARED_DB_", "delivered": false}),
+    );
     let docs = render_docs("app/deployment.yaml.j2", &ctx);
     let container = &docs[0]["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
         container["envFrom"],
         json!([
-            {"secretRef": {"name": "orders-db-secondary-conn", "optional": true}},
-            {"prefix": "REPORTS_DB_", "secretRef": {"name": "reports-db-secondary-conn", "optional": true}}
+            {"secretRef": {"name": "orders-db-secondary-conn", "optional": false}},
+            {"prefix": "REPORTS_DB_", "secretRef": {"name": "reports-db-secondary-conn", "optional": false}},
+            {"prefix": "SHARED_DB_", "secretRef": {"name": "shared-db-secondary-conn", "optional": true}}
         ])
     );
 }
@@ -2183,6 +2189,7 @@ fn deployment_template_without_a_database_has_no_secret() {
 fn deployment_template_quotes_every_value() {
     let mut ctx = deployment_context(Some("db: {x}\n- y"));
     ctx["request"]["image"] = json!("registry.example.org/app:1 # tag\nkind: Secret");
+    ctx["health_path"] = json!("/a: {b}\n- c");
     // A label with a selector key must not clash with (or override) the template's own.
     ctx["labels"]["platform.example.org/role"] = json!("primary");
     let docs = render_docs("app/deployment.yaml.j2", &ctx);
@@ -2194,6 +2201,7 @@ fn deployment_template_quotes_every_value() {
     let container = &docs[0]["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(container["image"], ctx["request"]["image"]);
     assert_eq!(container["envFrom"][0]["secretRef"]["name"], "db: {x}\n- y");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], ctx["health_path"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2611,6 +2619,388 @@ fn every_mysql_composition_pins_mysql_8_0_in_its_base() {
         let patched = resources[0]["patches"].as_array().into_iter().flatten().any(|p| p["toFieldPath"] == path);
         if patched {
             problems.push(format!("{origin}: {kind} {path} is patched; the version is no claim parameter"));
+        }
+    }
+    report(&problems);
+}
+
+// ---------------------------------------------------------------------------------------
+// Apps on their runtime clusters: the database secret and the public host
+// ---------------------------------------------------------------------------------------
+
+/// A CRD pinned in tests/fixtures/crds/ (its README names the upstream file and tag).
+fn pinned_crd(file: &str) -> Value {
+    let mut docs = parse_yaml(&crate_dir().join("tests/fixtures/crds").join(file));
+    assert_eq!(docs.len(), 1, "{file} holds one CRD");
+    docs.remove(0)
+}
+
+/// Every object `doc` would have to pass against its pinned CRD, as "origin: problem".
+fn pinned_violations(origin: &str, doc: &Value) -> Vec<String> {
+    let file = match (doc["apiVersion"].as_str().unwrap_or_default(), doc["kind"].as_str().unwrap_or_default()) {
+        (v, "PushSecret") if v.starts_with("external-secrets.io/") => {
+            "external-secrets/external-secrets.io_pushsecrets.yaml"
+        }
+        (v, "ClusterSecretStore") if v.starts_with("external-secrets.io/") => {
+            "external-secrets/external-secrets.io_clustersecretstores.yaml"
+        }
+        (v, "HTTPRoute") if v.starts_with("gateway.networking.k8s.io/") => {
+            "gateway-api/gateway.networking.k8s.io_httproutes.yaml"
+        }
+        (v, "Gateway") if v.starts_with("gateway.networking.k8s.io/") => {
+            "gateway-api/gateway.networking.k8s.io_gateways.yaml"
+        }
+        (v, k) => return vec![format!("{origin}: no pinned CRD for {v} {k}")],
+    };
+    prefixed(origin, crd_schema::validate_against_crd(&pinned_crd(file), doc)).collect()
+}
+
+/// A state repo made by the idp binary, in a temporary directory, with a hermetic
+/// environment (no user git config, fixed identity).
+struct StateRepo {
+    dir: tempfile::TempDir,
+}
+
+impl StateRepo {
+    fn new() -> Self {
+        let repo = StateRepo { dir: tempfile::tempdir().expect("temp dir") };
+        fs::create_dir_all(repo.dir.path().join("home")).unwrap();
+        repo.idp(&["init", "state"], "..");
+        repo
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// Runs idp in the state repo (or `cwd` relative to it); it must succeed.
+    fn idp(&self, args: &[&str], cwd: &str) -> String {
+        let cwd = if cwd == ".." { self.dir.path().to_path_buf() } else { self.state().join(cwd) };
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_idp"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path().join("home"))
+            .env("NO_COLOR", "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "idp test")
+            .env("GIT_AUTHOR_EMAIL", "idp@example.org")
+            .env("GIT_COMMITTER_NAME", "idp test")
+            .env("GIT_COMMITTER_EMAIL", "idp@example.org")
+            .current_dir(cwd)
+            .output()
+            .expect("run idp");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "idp {args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        stdout
+    }
+
+    /// Writes a request file beside the state repo and returns its path.
+    fn request(&self, file: &str, text: &str) -> String {
+        let path = self.dir.path().join(file);
+        fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    /// Every document of the files under `platform/` and `workloads/`, with "path#index".
+    fn documents(&self) -> Vec<(String, Value)> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in fs::read_dir(dir).into_iter().flatten() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "yaml") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&self.state().join("platform"), &mut files);
+        walk(&self.state().join("workloads"), &mut files);
+        files.sort();
+        let state = self.state();
+        files
+            .iter()
+            .flat_map(|file| {
+                let name = file.strip_prefix(&state).unwrap().display().to_string();
+                parse_yaml(file).into_iter().enumerate().map(move |(i, doc)| (format!("{name}#{i}"), doc))
+            })
+            .collect()
+    }
+}
+
+/// Two databases of the payments cell (placed alike) and the checkout app that names
+/// both, with its own health path.
+fn payments_app_repo(health_path: Option<&str>) -> StateRepo {
+    let repo = StateRepo::new();
+    let db = |name: &str| {
+        format!(
+            "apiVersion: idp.platform.example.org/v1alpha1\nkind: MySQL\nmetadata:\n  name: {name}\n  namespace: team-payments\nspec:\n  cell: payments\n  tier: C0\n  environment: prod\n  drProfile: gold\n  size: small\n  storageGB: 50\n  ha: true\n"
+        )
+    };
+    let dbs = [repo.request("payments-db.yaml", &db("payments-db")), repo.request("ledger-db.yaml", &db("ledger-db"))];
+    repo.idp(&["apply", "-f", &dbs[0], "-f", &dbs[1], "--yes"], ".");
+    let example = fs::read_to_string(crate_dir().join("examples/payments-app.yaml")).unwrap();
+    let mut app = example.replace("  database: payments-db\n", "  database: [payments-db, ledger-db]\n");
+    if let Some(path) = health_path {
+        app = app.replace("  replicas: 3\n", &format!("  replicas: 3\n  healthPath: {path:?}\n"));
+    }
+    assert_ne!(app, example, "examples/payments-app.yaml changed; this test edits it");
+    let app = repo.request("checkout.yaml", &app);
+    repo.idp(&["apply", "-f", &app, "--yes"], ".");
+    repo
+}
+
+fn docs_of<'a>(docs: &'a [(String, Value)], kind: &str, side: &str) -> Vec<&'a (String, Value)> {
+    docs.iter()
+        .filter(|(_, d)| d["kind"] == kind && d["metadata"]["labels"]["platform.example.org/role"] == side)
+        .collect()
+}
+
+fn one_of<'a>(docs: &'a [(String, Value)], kind: &str, side: &str, name: &str) -> &'a Value {
+    let found: Vec<&Value> =
+        docs_of(docs, kind, side).into_iter().map(|(_, d)| d).filter(|d| d["metadata"]["name"] == name).collect();
+    assert_eq!(found.len(), 1, "{kind} {name} of the {side} side: {found:#?}");
+    found[0]
+}
+
+/// What reaches each side's runtime cluster, checked against the objects it must agree
+/// with: the claims' connection secrets, the Deployment's envFrom, the Application's
+/// destination, the Service and the request.
+fn check_app_sides(docs: &[(String, Value)], health_path: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let databases = [("payments-db", None), ("ledger-db", Some("LEDGER_DB_"))];
+    for side in ["primary", "secondary"] {
+        // Both the side's and each database's messages go here, from two closures.
+        let found = std::cell::RefCell::new(Vec::new());
+        let problem = |message: String| found.borrow_mut().push(format!("{side}: {message}"));
+        let deployment = one_of(docs, "Deployment", side, "checkout");
+        let service = one_of(docs, "Service", side, "checkout");
+        let application = docs
+            .iter()
+            .map(|(_, d)| d)
+            .find(|d| d["kind"] == "Application" && d["metadata"]["name"] == format!("team-payments--checkout-{side}"))
+            .unwrap_or_else(|| panic!("no Application of the {side} side"));
+        let runtime_cluster = &application["spec"]["destination"]["name"];
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        let env_from = container["envFrom"].as_array().cloned().unwrap_or_default();
+        if env_from.len() != databases.len() {
+            problem(format!("envFrom has {} entries: {env_from:?}", env_from.len()));
+        }
+
+        // The database secrets: one PushSecret per database, on the management cluster.
+        let pushes = docs_of(docs, "PushSecret", side);
+        if pushes.len() != databases.len() {
+            problem(format!("{} PushSecrets, expected one per database", pushes.len()));
+        }
+        for (i, (database, prefix)) in databases.iter().enumerate() {
+            let claim_name = if side == "primary" { database.to_string() } else { format!("{database}-secondary") };
+            let claim = one_of(docs, "MySQLInstanceClaim", side, &claim_name);
+            let written = &claim["spec"]["writeConnectionSecretToRef"];
+            let Some((origin, push)) = pushes.get(i) else { continue };
+            let problem =
+                |message: String| found.borrow_mut().push(format!("{origin} ({side}, {database}): {message}"));
+            // A PushSecret reads Secrets of its own namespace (external-secrets
+            // apis/externalsecrets/v1alpha1/pushsecret_types.go, PushSecretSecret.Name), and
+            // Crossplane writes a claim's connection secret in the claim's namespace.
+            if push["metadata"]["namespace"] != claim["metadata"]["namespace"] {
+                problem(format!(
+                    "in namespace {}, the claim in {}",
+                    push["metadata"]["namespace"], claim["metadata"]["namespace"]
+                ));
+            }
+            if push["spec"]["selector"]["secret"]["name"] != written["name"] {
+                problem(format!(
+                    "pushes secret {}, the claim writes {}",
+                    push["spec"]["selector"]["secret"]["name"], written["name"]
+                ));
+            }
+            if written.get("namespace").is_some() {
+                problem(format!("the claim names a namespace for its secret: {written}"));
+            }
+            let stores = &push["spec"]["secretStoreRefs"];
+            if *stores != json!([{"kind": "ClusterSecretStore", "name": runtime_cluster}]) {
+                problem(format!("stores {stores}, expected the ClusterSecretStore of {runtime_cluster}"));
+            }
+            let data = push["spec"]["data"].as_array().cloned().unwrap_or_default();
+            if data.len() != 1 {
+                problem(format!("{} data entries", data.len()));
+                continue;
+            }
+            let (remote, metadata) = (&data[0]["match"], &data[0]["metadata"]);
+            // No secretKey and no property: the whole secret is copied (external-secrets
+            // providers/v1/kubernetes/client.go, mergePushSecretData "case 1").
+            if remote.get("secretKey").is_some() || remote["remoteRef"].get("property").is_some() {
+                problem(format!("pushes one key, not the whole secret: {remote}"));
+            }
+            // The metadata is decoded with DisallowUnknownFields against these constants and
+            // fields (external-secrets runtime/esutils/metadata/metadata.go,
+            // providers/v1/kubernetes/metadata.go PushSecretMetadataSpec).
+            let known = ["targetMergePolicy", "sourceMergePolicy", "labels", "annotations", "remoteNamespace"];
+            if metadata["apiVersion"] != "kubernetes.external-secrets.io/v1alpha1"
+                || metadata["kind"] != "PushSecretMetadata"
+                || metadata["spec"].as_object().is_none_or(|spec| spec.keys().any(|k| !known.contains(&k.as_str())))
+            {
+                problem(format!("metadata the kubernetes provider would refuse: {metadata}"));
+            }
+            // What lands on the runtime cluster is what the Deployment reads.
+            let expected = match prefix {
+                None => json!({"secretRef": {"name": remote["remoteRef"]["remoteKey"], "optional": false}}),
+                Some(prefix) => {
+                    json!({"prefix": prefix, "secretRef": {"name": remote["remoteRef"]["remoteKey"], "optional": false}})
+                }
+            };
+            if env_from.get(i) != Some(&expected) {
+                problem(format!("envFrom[{i}] is {:?}, the copy lands as {expected}", env_from.get(i)));
+            }
+            if metadata["spec"]["remoteNamespace"] != deployment["metadata"]["namespace"] {
+                problem(format!(
+                    "copies into namespace {}, the Deployment runs in {}",
+                    metadata["spec"]["remoteNamespace"], deployment["metadata"]["namespace"]
+                ));
+            }
+        }
+
+        // The public host: an HTTPRoute to the Service, beside it.
+        let route = one_of(docs, "HTTPRoute", side, "checkout");
+        if route["metadata"]["namespace"] != service["metadata"]["namespace"] {
+            problem(format!(
+                "HTTPRoute in {}, Service in {}",
+                route["metadata"]["namespace"], service["metadata"]["namespace"]
+            ));
+        }
+        if route["spec"]["hostnames"] != json!(["checkout.payments.example.org"]) {
+            problem(format!("HTTPRoute hostnames {}", route["spec"]["hostnames"]));
+        }
+        let service_port = &service["spec"]["ports"][0]["port"];
+        let backends = &route["spec"]["rules"][0]["backendRefs"];
+        let expected =
+            json!([{"group": "", "kind": "Service", "name": service["metadata"]["name"], "port": service_port}]);
+        if *backends != expected || route["spec"]["rules"].as_array().map(Vec::len) != Some(1) {
+            problem(format!("HTTPRoute sends to {backends}, the Service is {expected}"));
+        }
+        // The policy's default Gateway, the one manifests/gateway-api/gateway.yaml describes.
+        let parents = &route["spec"]["parentRefs"];
+        let gateway = json!([{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public", "namespace": "gateway-system"}]);
+        if *parents != gateway {
+            problem(format!("HTTPRoute parentRefs {parents}"));
+        }
+
+        // The probes ask where the request says.
+        for probe in ["readinessProbe", "livenessProbe"] {
+            if container[probe]["httpGet"] != json!({"path": health_path, "port": "http"}) {
+                problem(format!("{probe} {}", container[probe]["httpGet"]));
+            }
+        }
+        problems.extend(found.into_inner());
+    }
+    // So does the traffic provider's health check (oci-dns, the default: an HTTPMonitor).
+    let monitors: Vec<&Value> = docs.iter().map(|(_, d)| d).filter(|d| d["kind"] == "HTTPMonitor").collect();
+    if monitors.len() != 1 || monitors[0]["spec"]["forProvider"]["path"] != health_path {
+        problems.push(format!("the traffic health check does not ask {health_path}: {monitors:?}"));
+    }
+    problems
+}
+
+/// The app's database secrets reach both runtime clusters through PushSecrets whose source
+/// is exactly the secret each claim writes, land where its Deployment reads them, and its
+/// public host is routed to its Service; before and after a failover, and every object
+/// passes its pinned CRD.
+#[test]
+fn app_secrets_and_routes_reach_each_runtime_cluster_as_the_claims_and_service_say() {
+    let repo = payments_app_repo(Some("/status/ready"));
+    for moment in ["placed", "failed over"] {
+        if moment == "failed over" {
+            repo.idp(&["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--yes"], ".");
+        }
+        let docs = repo.documents();
+        let mut problems: Vec<String> = check_app_sides(&docs, "/status/ready");
+        let mut checked = 0;
+        for (origin, doc) in &docs {
+            if matches!(doc["kind"].as_str(), Some("PushSecret" | "HTTPRoute")) {
+                problems.extend(pinned_violations(origin, doc));
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 6, "{moment}: two PushSecrets and an HTTPRoute per side");
+        // verify re-renders every file and scans it for secret values: a PushSecret names
+        // secrets (selector.secret, remoteKey) and must not look like one that holds a value.
+        let verified = repo.idp(&["verify"], ".");
+        assert!(verified.contains("0 findings"), "{moment}: {verified}");
+        problems.iter_mut().for_each(|p| *p = format!("{moment}: {p}"));
+        report(&problems);
+    }
+}
+
+/// Without `healthPath` the probes and the traffic health check ask /healthz, as before.
+#[test]
+fn app_probes_default_to_healthz() {
+    let repo = payments_app_repo(None);
+    report(&check_app_sides(&repo.documents(), "/healthz"));
+}
+
+/// A cold standby's Application does not sync (argo-cd controller/appcontroller.go: autoSync
+/// returns at once without `automated`), so the app's namespace may not exist on its runtime
+/// cluster, and a push there would only fail (external-secrets providers/v1/kubernetes/
+/// client.go, createOrUpdate creates the Secret in the remote namespace, which it does not
+/// create): no secret is pushed there until a failover makes the standby active.
+#[test]
+fn a_cold_standby_gets_its_secrets_with_the_failover() {
+    let repo = StateRepo::new();
+    let db = repo.request(
+        "db.yaml",
+        "apiVersion: idp.platform.example.org/v1alpha1\nkind: MySQL\nmetadata:\n  name: shop-db\n  namespace: team-shop\nspec:\n  cell: payments\n  tier: C1\n  environment: prod\n  drProfile: bronze\n  size: small\n  storageGB: 50\n  ha: true\n",
+    );
+    let app = repo.request(
+        "app.yaml",
+        "apiVersion: idp.platform.example.org/v1alpha1\nkind: App\nmetadata:\n  name: shop\n  namespace: team-shop\nspec:\n  cell: payments\n  tier: C1\n  environment: prod\n  drProfile: bronze\n  image: registry.example.org/shop:1.0.0\n  database: shop-db\n",
+    );
+    repo.idp(&["apply", "-f", &db, "-f", &app, "--yes"], ".");
+    let secrets =
+        |side: &str| repo.state().join(format!("platform/team-shop/app-shop/payments.production.secrets-{side}.yaml"));
+    assert!(secrets("primary").is_file(), "the active side's secrets");
+    assert!(!secrets("secondary").exists(), "a cold standby gets none before a failover");
+    repo.idp(&["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--yes"], ".");
+    let pushed = parse_yaml(&secrets("secondary"));
+    assert_eq!(pushed.len(), 1, "{pushed:#?}");
+    assert_eq!(pushed[0]["spec"]["selector"]["secret"]["name"], "shop-db-secondary-conn");
+    report(&pinned_violations("secrets-secondary.yaml", &pushed[0]).into_iter().collect::<Vec<_>>());
+}
+
+/// What the platform installs once per runtime cluster (manifests/README.md) passes its
+/// pinned CRD and matches what idp renders: a ClusterSecretStore named after a runtime
+/// cluster of the policy, and the policy's default Gateway, admitting routes from the
+/// apps' namespaces.
+#[test]
+fn the_platforms_store_and_gateway_examples_match_their_crds_and_what_idp_renders() {
+    let policy: Value = serde_saphyr::from_str(&fs::read_to_string(crate_dir().join("policy/policy.yaml")).unwrap())
+        .expect("policy/policy.yaml");
+    let mut problems = Vec::new();
+    let store = parse_yaml(&crate_dir().join("manifests/external-secrets/cluster-secret-store.yaml"));
+    let gateway = parse_yaml(&crate_dir().join("manifests/gateway-api/gateway.yaml"));
+    assert_eq!((store.len(), gateway.len()), (1, 1));
+    let (store, gateway) = (&store[0], &gateway[0]);
+    problems.extend(pinned_violations("cluster-secret-store.yaml", store));
+    problems.extend(pinned_violations("gateway.yaml", gateway));
+    let clusters: Vec<&Value> = policy["candidates"].as_array().unwrap().iter().map(|c| &c["runtimeCluster"]).collect();
+    if !clusters.contains(&&store["metadata"]["name"]) {
+        problems.push(format!("the store is named {}, no runtime cluster of the policy", store["metadata"]["name"]));
+    }
+    if store["spec"]["provider"].as_object().map(|p| p.keys().map(String::as_str).collect::<Vec<_>>())
+        != Some(vec!["kubernetes"])
+    {
+        problems.push(format!("the store's provider is not kubernetes: {}", store["spec"]["provider"]));
+    }
+    let wanted = &policy["traffic"]["gateway"];
+    if gateway["metadata"]["name"] != wanted["name"] || gateway["metadata"]["namespace"] != wanted["namespace"] {
+        problems.push(format!("the Gateway is {}, the policy's traffic.gateway {wanted}", gateway["metadata"]));
+    }
+    // A listener admits routes of its own namespace only unless it says otherwise
+    // (gateway-api apis/v1/gateway_types.go, AllowedRoutes.Namespaces `from: Same`).
+    for listener in gateway["spec"]["listeners"].as_array().into_iter().flatten() {
+        let from = &listener["allowedRoutes"]["namespaces"]["from"];
+        if !matches!(from.as_str(), Some("All" | "Selector")) {
+            problems.push(format!("listener {} admits routes from {from}, not the apps' namespaces", listener["name"]));
         }
     }
     report(&problems);

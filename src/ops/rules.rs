@@ -49,11 +49,13 @@ pub fn load(ctx: &Context) -> Result<Rules, Error> {
 }
 
 /// `input.request`: the normalized request as flat keys, an app's public
-/// host (or null) and the databases it names (a list) among them.
+/// host (or null), health path (its default when unnamed) and the databases
+/// it names (a list) among them.
 pub fn request_input(request: &Request) -> Value {
     let mut input = request.flat();
     if let Spec::App { public_host, databases, .. } = &request.spec {
         input.insert("publicHost".into(), public_host.clone().into());
+        input.insert("healthPath".into(), request.health_path().into());
         input.insert("database".into(), databases.clone().into());
     }
     Value::Object(input)

@@ -268,6 +268,9 @@ impl Checker<'_> {
                 None,
             );
         }
+        let gateway = &p.traffic.gateway;
+        self.label_name(&gateway.name, &[Key("traffic"), Key("gateway"), Key("name")], "gateway name");
+        self.label_name(&gateway.namespace, &[Key("traffic"), Key("gateway"), Key("namespace")], "gateway namespace");
     }
 
     fn check_candidates(&mut self, p: &Policy) {
@@ -630,6 +633,22 @@ mod tests {
         // Located at the zone itself.
         let line = text.lines().position(|l| l == "      zone: org").unwrap() + 1;
         assert!(found[0].starts_with(&format!("p.yaml:{line}:")), "{found:?}");
+    }
+
+    /// The Gateway apps' HTTPRoutes attach to: named by DNS labels, located when not,
+    /// and the default for a policy written before the field.
+    #[test]
+    fn the_traffic_gateway_is_two_labels_and_has_a_default() {
+        let line = "  gateway: { name: public, namespace: gateway-system }\n";
+        assert!(DEFAULT_POLICY_YAML.contains(line));
+        let text = DEFAULT_POLICY_YAML.replacen(line, "  gateway: { name: Public_GW, namespace: gateway-system }\n", 1);
+        let found = messages(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("gateway name `Public_GW` is not a DNS-1123 label"), "{found:?}");
+        let at = text.lines().position(|l| l.contains("Public_GW")).unwrap() + 1;
+        assert!(found[0].starts_with(&format!("p.yaml:{at}:")), "{found:?}");
+        let older = load_text(&DEFAULT_POLICY_YAML.replacen(line, "", 1)).unwrap();
+        assert_eq!(older.policy.traffic.gateway, Gateway { name: "public".into(), namespace: "gateway-system".into() });
     }
 
     #[test]

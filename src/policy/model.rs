@@ -210,9 +210,29 @@ pub struct Traffic {
     pub default_provider: String,
     /// Apps on runtime cluster `C` are reached at `C.<ingressDomain>`.
     pub ingress_domain: String,
+    /// The Gateway (Gateway API) that answers there: every runtime cluster
+    /// runs one of this name and namespace, and each app with a public
+    /// host attaches an HTTPRoute to it. Policies written before the field
+    /// get [`Gateway::default`].
+    #[serde(default)]
+    pub gateway: Gateway,
     /// Each provider renders from `templates/traffic/<name>/record.yaml.j2`
     /// and may write only the kinds listed here.
     pub providers: IndexMap<String, TrafficProvider>,
+}
+
+/// A Gateway every runtime cluster runs, by name and namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Gateway {
+    pub name: String,
+    pub namespace: String,
+}
+
+impl Default for Gateway {
+    fn default() -> Self {
+        Self { name: "public".into(), namespace: "gateway-system".into() }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -28,6 +28,13 @@ pub const ALLOWED_KINDS: &[(&str, &str)] = &[
     ("apps/v1", "Deployment"),
     ("v1", "Service"),
     ("argoproj.io/v1alpha1", "Application"),
+    // An app's database secrets, copied to its runtime clusters by the External
+    // Secrets Operator: names only, in the app's namespace on the management cluster.
+    // v1alpha1 is the one version external-secrets v2.9.0 serves for PushSecret
+    // (config/crds/bases/external-secrets.io_pushsecrets.yaml).
+    ("external-secrets.io/v1alpha1", "PushSecret"),
+    // An app's public host on its runtime clusters, in the app's namespace.
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
 ];
 
 fn scope_of(api_version: &str, kind: &str, policy: &Policy) -> Option<Scope> {
@@ -298,6 +305,7 @@ mod tests {
             image: "registry.example.org/a:1".into(),
             port: 8080,
             replicas: 2,
+            health_path: None,
             public_host: None,
             databases: Vec::new(),
         };
@@ -309,9 +317,29 @@ mod tests {
         };
         for hostile in HOSTILE {
             let image = format!("registry.example.org/a:1{hostile}");
-            app.spec =
-                Spec::App { image: image.clone(), port: 8080, replicas: 2, public_host: None, databases: Vec::new() };
+            // The health path too (validation refuses all of these).
+            let path = format!("/{hostile}");
+            app.spec = Spec::App {
+                image: image.clone(),
+                port: 8080,
+                replicas: 2,
+                health_path: Some(path.clone()),
+                public_host: None,
+                databases: Vec::new(),
+            };
             let docs = render(&app).unwrap();
+            let paths: Vec<&str> = docs
+                .iter()
+                .flatten()
+                .filter_map(|d| {
+                    let containers = d.at(&["spec", "template", "spec", "containers"])?;
+                    match &containers.value {
+                        Value::Seq(items) => items.first()?.str_at(&["readinessProbe", "httpGet", "path"]),
+                        _ => None,
+                    }
+                })
+                .collect();
+            assert!(!paths.is_empty() && paths.iter().all(|p| *p == path), "{paths:?}");
             assert_eq!(shapes(&docs), shapes(&benign), "{hostile:?} changed the structure");
             let images: Vec<&str> = docs
                 .iter()

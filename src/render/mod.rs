@@ -33,6 +33,8 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ("mysql/replication.yaml.j2", include_str!("../../templates/mysql/replication.yaml.j2")),
     ("app/deployment.yaml.j2", include_str!("../../templates/app/deployment.yaml.j2")),
     ("app/application.yaml.j2", include_str!("../../templates/app/application.yaml.j2")),
+    ("app/pushsecret.yaml.j2", include_str!("../../templates/app/pushsecret.yaml.j2")),
+    ("app/httproute.yaml.j2", include_str!("../../templates/app/httproute.yaml.j2")),
     ("traffic/oci-dns/record.yaml.j2", include_str!("../../templates/traffic/oci-dns/record.yaml.j2")),
     ("traffic/route53/record.yaml.j2", include_str!("../../templates/traffic/route53/record.yaml.j2")),
     ("traffic/cloudflare/record.yaml.j2", include_str!("../../templates/traffic/cloudflare/record.yaml.j2")),
@@ -232,6 +234,7 @@ impl Renderer {
             decision.reason.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)).map(|p| p.compute_mode);
         let link = DataLink::of(request, &decision.reason);
         let databases = link.databases();
+        let health_path = request.health_path().unwrap_or(crate::request::DEFAULT_HEALTH_PATH);
 
         let mut files = Vec::new();
         let sides = std::iter::once((Side::Primary, &decision.primary))
@@ -249,11 +252,12 @@ impl Renderer {
             let secrets: Vec<Value> = databases
                 .iter()
                 .enumerate()
-                .map(|(i, (_, name))| {
+                .map(|(i, (namespace, name))| {
                     json!({
                         "name": name,
                         "secret": layout::secret_name(name, side),
                         "envPrefix": (i > 0).then(|| layout::env_prefix(name)),
+                        "delivered": *namespace == request.namespace,
                     })
                 })
                 .collect();
@@ -264,17 +268,61 @@ impl Renderer {
                 "labels": labels,
                 "database_secret": secrets.first().map(|s| s["secret"].clone()),
                 "databases": secrets,
+                "health_path": health_path,
                 "sync_wave": SyncWave::Compute.as_str(),
             });
-            let workload_files = [self.checked(
+            let mut workload_files = vec![self.checked(
                 "app/deployment.yaml.j2",
                 format!("{workload_path}/deployment.yaml"),
                 &ctx,
                 request,
                 policy,
             )?];
+            if let Some(host) = public_host {
+                let ctx = json!({
+                    "request": request_ctx,
+                    "side": side.as_str(),
+                    "labels": labels,
+                    "public_host": host,
+                    "gateway": { "name": policy.traffic.gateway.name, "namespace": policy.traffic.gateway.namespace },
+                    "service": { "name": request.name, "port": SERVICE_PORT },
+                    "sync_wave": SyncWave::Compute.as_str(),
+                });
+                let path = format!("{workload_path}/httproute.yaml");
+                workload_files.push(self.checked("app/httproute.yaml.j2", path, &ctx, request, policy)?);
+            }
             files.push(kustomization(&workload_path, &workload_files));
             files.extend(workload_files);
+            // The connection secrets reach the side's runtime cluster only while
+            // something runs there: a cold standby's Application does not sync, so
+            // its namespace may not exist there until a failover makes it active.
+            // Only a database of the app's own namespace: a PushSecret reads the
+            // secrets of its own namespace, and one team's secret is never copied
+            // into another's (an app placed before apps named their data may
+            // follow a database of another namespace).
+            let pushes: Vec<Value> = databases
+                .iter()
+                .enumerate()
+                .filter(|(_, (namespace, _))| *namespace == request.namespace)
+                .map(|(i, (_, name))| {
+                    json!({
+                        "name": layout::push_secret_name(&request.namespace, &request.name, side, i + 1),
+                        "secret": layout::secret_name(name, side),
+                    })
+                })
+                .collect();
+            if !pushes.is_empty() && automated {
+                let ctx = json!({
+                    "request": request_ctx,
+                    "side": side.as_str(),
+                    "labels": labels,
+                    "store": target.runtime_cluster,
+                    "pushes": pushes,
+                    "sync_wave": SyncWave::Compute.as_str(),
+                });
+                let path = layout::push_secrets_path(request.at(), &request.namespace, &request.name, side);
+                files.push(self.checked("app/pushsecret.yaml.j2", path, &ctx, request, policy)?);
+            }
             let ctx = json!({
                 "request": request_ctx,
                 "labels": labels,
@@ -314,7 +362,7 @@ impl Renderer {
                     "activeSide": active.as_str(),
                     "primary": endpoint(&decision.primary),
                     "secondary": endpoint(secondary),
-                    "healthCheck": { "path": "/healthz", "port": 443 },
+                    "healthCheck": { "path": health_path, "port": 443 },
                 },
             });
             let template = format!("traffic/{provider}/record.yaml.j2");
@@ -362,6 +410,10 @@ impl Renderer {
         Ok(RenderedFile { path, content, template: template.into(), documents })
     }
 }
+
+/// The port of an app's Service (app/deployment.yaml.j2), where its
+/// HTTPRoute sends the public host's requests.
+const SERVICE_PORT: u16 = 80;
 
 /// What a request's files are rendered from.
 #[derive(Clone, Copy)]
@@ -612,6 +664,7 @@ mod tests {
             image: "registry.example.org/a:1".into(),
             port: 8080,
             replicas: 2,
+            health_path: None,
             public_host: Some("web.example.org".into()),
             databases: Vec::new(),
         };
@@ -653,6 +706,7 @@ mod tests {
             image: "registry.example.org/a:1".into(),
             port: 8080,
             replicas: 2,
+            health_path: None,
             public_host: Some("shop.eu.example.org".into()),
             databases: Vec::new(),
         };
@@ -695,6 +749,65 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// An app's databases reach its runtime clusters through PushSecrets, but only those
+    /// of its own namespace: an app placed before apps named their data may follow a
+    /// database of another namespace, whose secret idp never copies into this one, and
+    /// whose `envFrom` stays optional as it was.
+    #[test]
+    fn only_a_database_of_the_apps_own_namespace_is_pushed() {
+        let (policy, mut request, mut decision) = crate::test_support::payments_c0();
+        request.kind = crate::request::Kind::App;
+        request.spec = Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            health_path: None,
+            public_host: None,
+            databases: Vec::new(),
+        };
+        let mut rendered = |follows: &str| {
+            decision.reason.follows = Some(follows.to_owned());
+            let input = RenderInput {
+                request: &request,
+                decision: &decision,
+                policy: &policy,
+                active: Side::Primary,
+                names: NameScheme::for_new(request.kind),
+                unprotect: false,
+                draining: false,
+            };
+            let files = Renderer::embedded().request_files(&input).unwrap();
+            let pushed: Vec<String> = files
+                .iter()
+                .flat_map(|f| &f.documents)
+                .filter(|d| d.str_at(&["kind"]) == Some("PushSecret"))
+                .filter_map(|d| d.str_at(&["spec", "selector", "secret", "name"]).map(str::to_owned))
+                .collect();
+            let optional: Vec<bool> = files
+                .iter()
+                .flat_map(|f| &f.documents)
+                .filter_map(|d| {
+                    let containers = d.at(&["spec", "template", "spec", "containers"])?;
+                    let crate::yaml::Value::Seq(containers) = &containers.value else { return None };
+                    let crate::yaml::Value::Seq(env_from) = &containers.first()?.at(&["envFrom"])?.value else {
+                        return None;
+                    };
+                    match env_from.first()?.at(&["secretRef", "optional"])?.value {
+                        crate::yaml::Value::Bool(optional) => Some(optional),
+                        _ => None,
+                    }
+                })
+                .collect();
+            (pushed, optional)
+        };
+        let (pushed, optional) = rendered("mysql team/orders");
+        assert_eq!(pushed, ["orders-conn", "orders-secondary-conn"]);
+        assert_eq!(optional, [false, false]);
+        let (pushed, optional) = rendered("mysql team-other/orders");
+        assert!(pushed.is_empty(), "{pushed:?}");
+        assert_eq!(optional, [true, true]);
     }
 
     /// `spec.parameters.deletionProtection` of each claim rendered for `request`.

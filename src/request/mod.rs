@@ -22,6 +22,10 @@ use crate::yaml::{self, Source};
 
 pub const API_VERSION: &str = "idp.platform.example.org/v1alpha1";
 
+/// The path an app answers health checks on when its request names none
+/// (`spec.healthPath`).
+pub const DEFAULT_HEALTH_PATH: &str = "/healthz";
+
 /// A validated, normalized request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -50,6 +54,9 @@ pub enum Spec {
         image: String,
         port: u32,
         replicas: u32,
+        /// `spec.healthPath`: where the kubelet's probes and the traffic
+        /// provider's health check ask; None for [`DEFAULT_HEALTH_PATH`].
+        health_path: Option<String>,
         public_host: Option<String>,
         /// The databases it uses (`spec.database`): MySQL requests of its own
         /// namespace, in the order named. Empty: it uses none.
@@ -80,6 +87,14 @@ impl Spec {
     }
 }
 
+/// A cell and environment: where a request is placed. They lead the name of every
+/// file a request has under `platform/` (`layout`).
+#[derive(Debug, Clone, Copy)]
+pub struct CellOf<'a> {
+    pub cell: &'a str,
+    pub environment: &'a str,
+}
+
 impl Request {
     /// `<namespace>/<name>`, how commands and messages name a request.
     pub fn id(&self) -> String {
@@ -87,8 +102,8 @@ impl Request {
     }
 
     /// Its cell and environment, which name its files under `platform/`.
-    pub fn at(&self) -> crate::layout::CellOf<'_> {
-        crate::layout::CellOf { cell: &self.cell, environment: &self.environment }
+    pub fn at(&self) -> CellOf<'_> {
+        CellOf { cell: &self.cell, environment: &self.environment }
     }
 
     /// High availability within a region: a gate for databases; apps get
@@ -97,6 +112,15 @@ impl Request {
         match self.spec {
             Spec::MySql { ha, .. } => ha,
             Spec::App { .. } => false,
+        }
+    }
+
+    /// The path an app answers health checks on: its `healthPath`, or
+    /// [`DEFAULT_HEALTH_PATH`]; None for a database.
+    pub fn health_path(&self) -> Option<&str> {
+        match &self.spec {
+            Spec::App { health_path, .. } => Some(health_path.as_deref().unwrap_or(DEFAULT_HEALTH_PATH)),
+            Spec::MySql { .. } => None,
         }
     }
 
@@ -140,6 +164,11 @@ impl Request {
             fields.insert("drProfile".into(), dr.clone().into());
         }
         fields.extend(self.spec.fields());
+        // Written only when the request names one, so that requests stored
+        // before the field existed keep their bytes.
+        if let Spec::App { health_path: Some(path), .. } = &self.spec {
+            fields.insert("healthPath".into(), path.clone().into());
+        }
         if let Spec::App { public_host: Some(host), .. } = &self.spec {
             fields.insert("traffic".into(), serde_json::json!({ "publicHost": host, "mode": "active-passive" }));
         }
@@ -322,6 +351,54 @@ mod tests {
         assert_eq!(k8s[0].environment, "production");
         assert_eq!((k8s[0].id(), &k8s[0].spec), (flat[0].id(), &flat[0].spec));
         assert_eq!(k8s[0].demand().tier, "medium");
+    }
+
+    /// `healthPath` is optional and kept as written; without it the app is
+    /// probed on /healthz and its stored request has no such field.
+    #[test]
+    fn an_apps_health_path_defaults_and_round_trips() {
+        let plain = parse(APP, None).unwrap().remove(0);
+        assert_eq!(plain.health_path(), Some(DEFAULT_HEALTH_PATH));
+        assert!(plain.to_manifest()["spec"].get("healthPath").is_none(), "{}", plain.to_manifest());
+        for path in ["/ready", "/health/live", "/-/ready", "/status;v=1", "/a%20b", "/~user/ok:1@x"] {
+            let app = parse(&format!("{APP}  healthPath: \"{path}\"\n"), None).unwrap().remove(0);
+            assert_eq!(app.health_path(), Some(path));
+            assert_eq!(app.to_manifest()["spec"]["healthPath"], path);
+        }
+    }
+
+    #[test]
+    fn a_bad_health_path_is_a_located_error() {
+        for (path, expected) in [
+            ("healthz", "does not start with `/`"),
+            ("", "does not start with `/`"),
+            ("/a/../b", "holds a `.` or `..` segment"),
+            ("/a/./b", "holds a `.` or `..` segment"),
+            ("/..", "holds a `.` or `..` segment"),
+            ("/a b", "holds whitespace"),
+            ("/a\\tb", "holds whitespace"),
+            ("/a\\u0007", "holds a control character"),
+            ("/ready?full=1", "holds a query or fragment"),
+            ("/ready#x", "holds a query or fragment"),
+            ("/a%zz", "is not a percent-escape"),
+            ("/a%2", "is not a percent-escape"),
+            ("/<script>", "`<`, not a URL path character"),
+            ("/h\u{e9}alth", "not a URL path character"),
+            ("/{{ x }}", "not a URL path character"),
+        ] {
+            let text = format!("{APP}  healthPath: \"{path}\"\n");
+            let errors = parse(&text, None).unwrap_err();
+            assert_eq!(errors.len(), 1, "{path:?}: {errors:?}");
+            assert!(errors[0].starts_with("r.yaml:11:15: healthPath `"), "{path:?}: {}", errors[0]);
+            assert!(errors[0].contains(expected), "{path:?}: {}", errors[0]);
+        }
+        let long = format!("/{}", "a".repeat(validate::MAX_HEALTH_PATH));
+        let errors = parse(&format!("{APP}  healthPath: {long}\n"), None).unwrap_err();
+        assert!(errors[0].contains("at most 200 are allowed"), "{errors:?}");
+        let errors = parse(&format!("{APP}  healthPath: 8080\n"), None).unwrap_err();
+        assert!(errors[0].contains("`healthPath` must be a string, not an integer"), "{errors:?}");
+        let errors = parse(&format!("{APP}  healthpath: /ready\n"), None).unwrap_err();
+        assert!(errors[0].contains("did you mean `healthPath`?"), "{errors:?}");
     }
 
     #[test]

@@ -117,6 +117,7 @@ const APP_SPEC: &[Field] = &[
     Field { name: "image", ty: Type::Str, required: true },
     Field { name: "port", ty: Type::Int, required: false },
     Field { name: "replicas", ty: Type::Int, required: false },
+    Field { name: "healthPath", ty: Type::Str, required: false },
     Field { name: "traffic", ty: Type::Map, required: false },
     Field { name: "database", ty: Type::Names, required: false },
 ];
@@ -620,8 +621,33 @@ fn app_spec(
             mode.and(host).map(Some)
         }
     };
+    let health_path = match get(spec, "healthPath") {
+        None => Some(None),
+        Some(node) => node.as_str().and_then(|path| match health_path_problem(path) {
+            None => Some(Some(path.to_owned())),
+            Some(problem) => {
+                c.issue(
+                    node.span,
+                    "not a URL path",
+                    format!("healthPath `{}` {problem}", shown(path)),
+                    Some(format!(
+                        "write the path the app answers health checks on, e.g. /healthz or /ready; leave it out for {}",
+                        crate::request::DEFAULT_HEALTH_PATH
+                    )),
+                );
+                None
+            }
+        }),
+    };
     let databases = get(spec, "database").map_or(Some(Vec::new()), |node| databases(c, node, namespace));
-    Some(Spec::App { image: image?, port: port?, replicas: replicas?, public_host: traffic?, databases: databases? })
+    Some(Spec::App {
+        image: image?,
+        port: port?,
+        replicas: replicas?,
+        health_path: health_path?,
+        public_host: traffic?,
+        databases: databases?,
+    })
 }
 
 /// `spec.database` of an app: one name or a list of them, each a MySQL
@@ -720,6 +746,56 @@ fn image_problem(image: &str) -> Option<&'static str> {
         Some((_, tag)) if !tag.is_empty() => None,
         _ => Some("carries no tag or digest"),
     }
+}
+
+/// The longest `healthPath`: a probe path, not a document.
+pub(super) const MAX_HEALTH_PATH: usize = 200;
+
+/// Why a `healthPath` is not acceptable, if it is not. It reaches the
+/// kubelet's probes (`httpGet.path`) and every traffic provider's health
+/// check, so it is held to what all of them take: an absolute path of RFC
+/// 3986 path characters (`pchar` and `/`, percent-escapes well formed), no
+/// query or fragment, no `.` or `..` segment, bounded.
+pub(super) fn health_path_problem(path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return Some("does not start with `/`".into());
+    }
+    if path.len() > MAX_HEALTH_PATH {
+        return Some(format!("is {} characters; at most {MAX_HEALTH_PATH} are allowed", path.len()));
+    }
+    let bytes = path.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b == b'%' {
+            let hex = bytes.get(at + 1..at + 3);
+            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                return Some(format!("holds a `%` at byte {at} that is not a percent-escape (%XX)"));
+            }
+            at += 3;
+            continue;
+        }
+        let pchar = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/' | b':' | b'@')
+            || matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=');
+        if !pchar {
+            let what = match b {
+                b'?' | b'#' => "a query or fragment".to_owned(),
+                b if b.is_ascii_whitespace() => "whitespace".to_owned(),
+                b if b.is_ascii_control() => "a control character".to_owned(),
+                _ => format!(
+                    "`{}`, not a URL path character",
+                    path[at..].chars().next().unwrap_or_default().escape_debug()
+                ),
+            };
+            return Some(format!("holds {what}"));
+        }
+        at += 1;
+    }
+    if path.split('/').any(|segment| segment == "." || segment == "..") {
+        return Some("holds a `.` or `..` segment".into());
+    }
+    None
 }
 
 /// The same request twice in one invocation is ambiguous: which one wins?

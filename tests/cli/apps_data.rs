@@ -87,8 +87,10 @@ fn env_from(env: &TestEnv, namespace: &str, name: &str, side: &str) -> Value {
     deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"].clone()
 }
 
+/// A database's connection secret in `envFrom`: required, as its PushSecret copies it to
+/// the runtime cluster (a pod started without it would never read it).
 fn secret_ref(name: &str) -> Value {
-    json!({"secretRef": {"name": name, "optional": true}})
+    json!({"secretRef": {"name": name, "optional": false}})
 }
 
 /// `provider/region` of a placement object (null: none).
@@ -162,7 +164,7 @@ fn an_app_names_several_databases_placed_together_and_gets_each_one_under_its_pr
     assert_eq!(app["reason"]["follows"], "mysql team-payments/payments-db, mysql team-payments/reports-db");
     assert_eq!((at(&app["placement"]), at(&app["secondary"])), (at(&db["placement"]), at(&db["secondary"])));
     // The first as it is, the second under its name: naming it renamed nothing of the first.
-    let prefixed = |secret: &str| json!({"prefix": "REPORTS_DB_", "secretRef": {"name": secret, "optional": true}});
+    let prefixed = |secret: &str| json!({"prefix": "REPORTS_DB_", "secretRef": {"name": secret, "optional": false}});
     assert_eq!(
         env_from(&env, "team-payments", "checkout", "primary"),
         json!([secret_ref("payments-db-conn"), prefixed("reports-db-conn")])

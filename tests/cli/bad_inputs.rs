@@ -85,6 +85,13 @@ const REQUESTS: &[Case] = &[
     case("app-host-template.yaml", "12:17", "publicHost `{{ 7*7 }}.example.org` is not a DNS name"),
     case("app-host-lookalike.yaml", "12:17", "publicHost `checkout.p\u{430}yments.example.org` is not a DNS name"),
     case("app-password.yaml", "11:3", "unknown field `password` in spec"),
+    // spec.healthPath reaches the probes and the traffic health check: an absolute URL path only.
+    case("app-health-traversal.yaml", "11:15", "healthPath `/status/../admin` holds a `.` or `..` segment"),
+    case("app-health-relative.yaml", "11:15", "healthPath `healthz` does not start with `/`"),
+    case("app-health-newline.yaml", "11:15", "healthPath `/ok\\nkind: Secret` holds whitespace"),
+    case("app-health-query.yaml", "11:15", "healthPath `/ready?verbose=1` holds a query or fragment"),
+    case("app-health-template.yaml", "11:15", "healthPath `/{{ 7*7 }}` holds `{`, not a URL path character"),
+    case("app-health-number.yaml", "11:15", "`healthPath` must be a string, not an integer"),
 ];
 
 const POLICIES: &[Case] = &[

@@ -358,10 +358,14 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
             APP_PRIMARY,
             APP_SECONDARY,
             APP_DNS,
+            "platform/team-payments/app-checkout/payments.production.secrets-primary.yaml",
+            "platform/team-payments/app-checkout/payments.production.secrets-secondary.yaml",
             DEPLOY_PRIMARY,
             DEPLOY_SECONDARY,
             KUSTOMIZATION_PRIMARY,
             KUSTOMIZATION_SECONDARY,
+            "workloads/team-payments/checkout/primary/httproute.yaml",
+            "workloads/team-payments/checkout/secondary/httproute.yaml",
         ])
     );
     assert!(!dr.exists("HEAD", CELL_FILE), "apply never writes the cell state file");
@@ -576,7 +580,7 @@ fn the_seed_app_renders_applications_workloads_and_dns_from_the_policy() {
         // The workload folder is a kustomize source whose files are the side's.
         let kustomization = dr.doc("HEAD", &format!("workloads/team-payments/checkout/{side}/kustomization.yaml"));
         assert_eq!(kustomization["kind"], "Kustomization");
-        assert_eq!(kustomization["resources"], json!(["deployment.yaml"]));
+        assert_eq!(kustomization["resources"], json!(["deployment.yaml", "httproute.yaml"]));
         assert_eq!(application["spec"]["destination"], json!({"name": cluster, "namespace": "team-payments"}));
         assert_eq!(automated(&application), &json!({"prune": true, "selfHeal": true}), "{side}: gold is warm");
 
@@ -801,6 +805,8 @@ fn silver_and_bronze_keep_the_standby_their_compute_mode_says() {
         b.platform("app", "application-primary.yaml"),
         b.platform("app", "application-secondary.yaml"),
         b.platform("app", "dns.yaml"),
+        // The cold standby's database secret is copied there only now that it is active.
+        b.platform("app", "secrets-secondary.yaml"),
         "cells/cell-eu/dev.yaml".to_owned(),
     ];
     moved.sort();
@@ -842,11 +848,15 @@ fn a_bronze_failback_scales_the_cold_standby_to_0_before_a_second_commit_stops_i
     assert!(next.contains("idp failback cell-eu --env dev") && next.ends_with(": team-bronze/archive-web"), "{next}");
 
     // Commit 2: the same command again; nothing moves, so no lag is asked for. Only the
-    // standby's Application (and the cell state) change: it stops syncing, at 0.
+    // standby's Application (and the cell state) change: it stops syncing, at 0, and the
+    // copy of its database secret goes with its sync.
     let before = dr.head();
+    let secrets = b.platform("app", "secrets-secondary.yaml");
+    assert!(dr.exists("HEAD", &secrets), "a draining standby keeps its copy");
     let finish = dr.moved("failback", b.cell, "dev", &[]);
     assert_eq!(finish["action"], "finish-failback");
-    assert_eq!(dr.changed_paths("HEAD"), sorted(&[application.as_str(), cell_file.as_str()]));
+    assert_eq!(dr.changed_paths("HEAD"), sorted(&[application.as_str(), cell_file.as_str(), secrets.as_str()]));
+    assert!(!dr.exists("HEAD", &secrets));
     let secondary = dr.doc("HEAD", &application);
     assert_eq!(automated(&secondary), &Value::Null);
     assert_eq!(replicas(&secondary), 0);
@@ -898,7 +908,12 @@ fn each_sides_replica_count_reaches_its_deployment_through_kustomize() {
             let out = std::process::Command::new("kubectl").arg("kustomize").arg(dir.path()).output().unwrap();
             assert!(out.status.success(), "{rev} {side}: {}", String::from_utf8_lossy(&out.stderr));
             let built = yaml_documents(&String::from_utf8(out.stdout).unwrap());
-            let committed = dr.docs(rev, &format!("{folder}/deployment.yaml"));
+            let committed: Vec<Value> = dr
+                .ls(rev, &folder)
+                .iter()
+                .filter(|file| !file.ends_with("/kustomization.yaml"))
+                .flat_map(|file| dr.docs(rev, file))
+                .collect();
             assert_eq!(built.len(), committed.len(), "{rev} {side}: kustomize builds every object of the folder");
             for doc in &committed {
                 let mut expected = doc.clone();

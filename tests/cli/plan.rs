@@ -407,6 +407,7 @@ fn json_output_of_an_app_has_the_documented_shape_and_says_what_it_follows() {
             "catalog/team-alpha/app-web.yaml",
             "workloads/team-alpha/web/primary/kustomization.yaml",
             "workloads/team-alpha/web/primary/deployment.yaml",
+            "platform/team-alpha/app-web/cell-us-east.production.secrets-primary.yaml",
             "platform/team-alpha/app-web/cell-us-east.production.application-primary.yaml",
         ]
     );

@@ -97,9 +97,10 @@ fn show_json_carries_the_policy_with_its_tiers_in_policy_order() {
     // Traffic: a default provider, the ingress domain, and per provider the kinds it may write.
     let traffic = &doc["policy"]["traffic"];
     let keys: Vec<&String> = traffic.as_object().expect("policy.traffic is an object").keys().collect();
-    assert_eq!(keys, ["defaultProvider", "ingressDomain", "providers"]);
+    assert_eq!(keys, ["defaultProvider", "ingressDomain", "gateway", "providers"]);
     assert_eq!(traffic["defaultProvider"], "oci-dns");
     assert_eq!(traffic["ingressDomain"], "apps.example.org");
+    assert_eq!(traffic["gateway"], json!({"name": "public", "namespace": "gateway-system"}));
     let kinds = |provider: &str| -> Vec<(String, String, bool)> {
         traffic["providers"][provider]["kinds"]
             .as_array()
