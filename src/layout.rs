@@ -45,7 +45,7 @@ pub const MANAGED_PREFIXES: &[&str] = &[
     "argocd/",
 ];
 
-/// The Applications the root Application syncs (`bootstrap/argocd/`): one per
+/// The Applications the root Application (`bootstrap/argocd/`) applies: one per
 /// cell and environment, and one for the namespaces.
 pub const ARGOCD_DIR: &str = "argocd";
 /// The Application that syncs every `platform/<namespace>/namespace.yaml`.

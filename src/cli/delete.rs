@@ -7,7 +7,7 @@ use clap_complete::ArgValueCandidates;
 use super::{
     Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, print_written, with_progress,
 };
-use crate::ops::delete::{UnprotectOutcome, delete, unprotect};
+use crate::ops::delete::{Removal, UnprotectOutcome, delete, unprotect};
 use crate::ops::land::Proposed;
 use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
@@ -40,9 +40,9 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     }
     let mut ctx = super::context(global)?;
     let consent = args.write.consent();
-    let mut ask = |files: &Vec<String>, proposed: &Proposed<'_>| {
-        let summary =
-            format!("will remove:\n{}\n", files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"));
+    let mut ask = |removal: &Removal, proposed: &Proposed<'_>| {
+        let files = removal.files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n");
+        let summary = format!("will remove:\n{files}\n");
         let question = Question::YesNo(format!("Delete {} {}/{}?", target.kind, target.namespace, target.name));
         confirm_write(consent, printer, Some(&summary), question, proposed)
     };

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::resource::ResourceRef;
 use super::{Context, Error, claims, destroy};
+use crate::layout;
 use crate::render::RenderInput;
 use crate::request::Kind;
 use crate::state::FileChange;
@@ -19,6 +20,18 @@ pub struct DeleteOutcome {
     pub commit: String,
     pub landed: Landed,
     pub removed: Vec<String>,
+    /// The Argo CD Application of the request's cell when the request was its
+    /// last: Argo CD refuses an automated sync that would remove everything an
+    /// Application holds (allowEmpty false; argo-cd controller/appcontroller.go,
+    /// autoSync), so pruning the last request's objects takes a manual sync.
+    pub emptied_cell_application: Option<String>,
+}
+
+/// What a delete removes: the request's files, and whether it empties its cell's
+/// Application (the name of that Application).
+pub struct Removal {
+    pub files: Vec<String>,
+    pub emptied: Option<String>,
 }
 
 /// One commit removing every file of the request (and a push with
@@ -27,7 +40,7 @@ pub fn delete(
     ctx: &mut Context,
     target: &ResourceRef,
     land_options: &LandOptions,
-    confirm: Confirm<'_, Vec<String>>,
+    confirm: Confirm<'_, Removal>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<DeleteOutcome>, Error> {
     let landing = land(ctx, land_options, confirm, progress, |ctx| {
@@ -50,16 +63,27 @@ pub fn delete(
         }
         message.push_str(&format!("\nIdp-Action: delete\nIdp-Request: {} {}/{}\n", t.kind, t.namespace, t.name));
         let changes = files.iter().map(|path| FileChange::Remove { path: path.clone() }).collect();
-        Ok(Proposal::commit(files, changes, message))
+        let emptied = match &record {
+            Some(record) => {
+                let members = ctx.cell_members(&record.cell, &record.environment)?;
+                let last = members.iter().all(|m| (m.kind, &m.namespace, &m.name) == (t.kind, &t.namespace, &t.name));
+                let at = layout::CellOf { cell: &record.cell, environment: &record.environment };
+                (last && ctx.read(&layout::cell_application_path(at))?.is_some())
+                    .then(|| layout::cell_application_name(at))
+            }
+            None => None,
+        };
+        Ok(Proposal::commit(Removal { files, emptied }, changes, message))
     })?;
     Ok(match landing {
-        Landing::Landed(removed, landed) => Some(DeleteOutcome {
+        Landing::Landed(Removal { files: removed, emptied: emptied_cell_application }, landed) => Some(DeleteOutcome {
             kind: target.kind,
             namespace: target.namespace.clone(),
             name: target.name.clone(),
             commit: landed.commit.clone(),
             landed,
             removed,
+            emptied_cell_application,
         }),
         Landing::Unchanged(_) | Landing::Declined => None,
     })

@@ -13,6 +13,14 @@ impl Outcome for DeleteOutcome {
             let _ = writeln!(out, "  {f}");
         }
         out.push_str(&super::destroyed(&self.landed.destroyed, style));
+        if let Some(application) = &self.emptied_cell_application {
+            let _ = writeln!(
+                out,
+                "{} this was the last request of its cell: Argo CD does not prune an Application down to nothing by \
+                 itself; once it shows the commit, run `argocd app sync {application} --prune`",
+                style.yellow("note:")
+            );
+        }
         out
     }
 }

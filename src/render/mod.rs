@@ -437,7 +437,7 @@ pub struct RenderInput<'a> {
 /// The `kustomization.yaml` of an app side's workload folder: it lists the side's
 /// files, and makes the folder a kustomize source, so that the side's replica count
 /// lives in its Application (`spec.source.kustomize.replicas`, which Argo CD applies
-/// with `kustomize edit set replicas`: argo-cd util/kustomize/kustomize.go). The root
+/// with `kustomize edit set replicas`: argo-cd util/kustomize/kustomize.go). The cell's
 /// Application applies that Application in the compute wave, so a failover's scaling
 /// happens in its wave, not whenever the child next polls the repo. Not a template and
 /// not a Kubernetes object: a fixed shape of file names idp chose.

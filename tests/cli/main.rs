@@ -7,6 +7,7 @@ mod apps_data;
 mod bad_inputs;
 mod bulk;
 mod catalog;
+mod cells;
 mod changes;
 mod common;
 mod crash;
