@@ -493,27 +493,80 @@ pub fn namespace_manifest(namespace: &str) -> String {
 /// `layout::cell_include`) to the management cluster, so that one cell's
 /// refused object stalls that cell only, each Application stays the size of a
 /// cell, and a failover's waves (fence, data, compute, traffic) run inside the
-/// cell's own sync. The root Application applies it (`argocd/`). Not a
-/// template: the shape that keeps the waves and never deletes data on its own.
-/// Written with the cell's first request, never removed.
+/// cell's own sync. The root Application applies it (`argocd/`). Written with
+/// the cell's first request, never removed.
 pub fn cell_application(at: CellOf<'_>, gitops: &crate::policy::Gitops) -> String {
+    platform_application(&PlatformApplication {
+        comment: &format!(
+            "The Argo CD Application of cell {}, environment {}: it keeps the management cluster\n\
+             # equal to the files of the cell's requests under platform/. Written by idp with the cell's\n\
+             # first request; never removed.",
+            at.cell, at.environment
+        ),
+        name: &layout::cell_application_name(at),
+        cell: Some(at),
+        wave: "0",
+        include: &layout::cell_include(at),
+        // allowEmpty stays false: Argo CD does not prune a cell down to nothing on its own
+        // (controller/appcontroller.go, autoSync); the last request's delete is synced by hand.
+        prune: true,
+        gitops,
+    })
+}
+
+/// The Argo CD Application that syncs the team namespaces
+/// (`platform/<namespace>/namespace.yaml`), a wave before the cells' Applications:
+/// a namespace is shared by the cells its team uses, so no cell's Application may
+/// own it. Written with the first namespace, never removed, never pruned.
+pub fn namespaces_application(gitops: &crate::policy::Gitops) -> String {
+    platform_application(&PlatformApplication {
+        comment: "The Argo CD Application of the team namespaces under platform/. Written by idp; never removed.",
+        name: "idp-namespaces",
+        cell: None,
+        wave: "-1",
+        include: "*/namespace.yaml",
+        prune: false,
+        gitops,
+    })
+}
+
+/// An Application under `argocd/` that syncs part of `platform/` to the management
+/// cluster.
+struct PlatformApplication<'a> {
+    comment: &'a str,
+    name: &'a str,
+    /// The cell and environment it syncs, for its labels.
+    cell: Option<CellOf<'a>>,
+    /// Its sync wave in the root Application.
+    wave: &'a str,
+    /// `directory.include`, relative to `platform/`.
+    include: &'a str,
+    prune: bool,
+    gitops: &'a crate::policy::Gitops,
+}
+
+/// Not a template: the shape that keeps the waves (server-side apply, prune last, no
+/// shared objects) and never deletes data by itself (no resources-finalizer, so deleting
+/// the Application orphans what it synced).
+fn platform_application(app: &PlatformApplication<'_>) -> String {
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut labels = String::from("    app.kubernetes.io/managed-by: \"idp\"\n");
+    if let Some(at) = app.cell {
+        labels.push_str(&format!("    platform.example.org/cell: {}\n", q(at.cell)));
+        labels.push_str(&format!("    platform.example.org/environment: {}\n", q(at.environment)));
+    }
+    let prune = if app.prune { "      prune: true\n" } else { "" };
     format!(
-        "# The Argo CD Application of cell {cell}, environment {environment}: it keeps the\n\
-         # management cluster equal to the files of the cell's requests under platform/.\n\
-         # Written by idp with the cell's first request; never removed.\n\
+        "# {comment}\n\
          apiVersion: argoproj.io/v1alpha1\n\
          kind: Application\n\
          metadata:\n  \
            name: {name}\n  \
            namespace: argocd\n  \
-           labels:\n    \
-             app.kubernetes.io/managed-by: \"idp\"\n    \
-             platform.example.org/cell: {cell_q}\n    \
-             platform.example.org/environment: {environment_q}\n  \
+           labels:\n\
+         {labels}  \
            annotations:\n    \
-             argocd.argoproj.io/sync-wave: \"0\"\n  \
-           # No resources-finalizer: deleting this Application must not delete the cell's databases.\n\
+             argocd.argoproj.io/sync-wave: {wave}\n\
          spec:\n  \
            project: idp-platform\n  \
            source:\n    \
@@ -526,10 +579,8 @@ pub fn cell_application(at: CellOf<'_>, gitops: &crate::policy::Gitops) -> Strin
            destination:\n    \
              server: https://kubernetes.default.svc\n  \
            syncPolicy:\n    \
-             automated:\n      \
-               # allowEmpty stays false: Argo CD does not prune a cell down to nothing on its own\n      \
-               # (controller/appcontroller.go, autoSync); the last request's delete is synced by hand.\n      \
-               prune: true\n      \
+             automated:\n\
+         {prune}      \
                selfHeal: true\n    \
              syncOptions:\n      \
                - ServerSideApply=true\n      \
@@ -541,53 +592,12 @@ pub fn cell_application(at: CellOf<'_>, gitops: &crate::policy::Gitops) -> Strin
                  duration: 10s\n        \
                  factor: 2\n        \
                  maxDuration: 3m\n",
-        cell = at.cell,
-        environment = at.environment,
-        name = q(&layout::cell_application_name(at)),
-        cell_q = q(at.cell),
-        environment_q = q(at.environment),
-        repo = q(&gitops.repo_url),
-        revision = q(&gitops.revision),
-        include = q(&layout::cell_include(at)),
-    )
-}
-
-/// The Argo CD Application that syncs the team namespaces
-/// (`platform/<namespace>/namespace.yaml`), a wave before the cells' Applications:
-/// a namespace is shared by the cells its team uses, so no cell's Application may
-/// own it. Written with the first namespace, never removed.
-pub fn namespaces_application(gitops: &crate::policy::Gitops) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    format!(
-        "# The Argo CD Application of the team namespaces under platform/. Written by idp; never removed.\n\
-         apiVersion: argoproj.io/v1alpha1\n\
-         kind: Application\n\
-         metadata:\n  \
-           name: \"idp-namespaces\"\n  \
-           namespace: argocd\n  \
-           labels:\n    \
-             app.kubernetes.io/managed-by: \"idp\"\n  \
-           annotations:\n    \
-             argocd.argoproj.io/sync-wave: \"-1\"\n\
-         spec:\n  \
-           project: idp-platform\n  \
-           source:\n    \
-             repoURL: {repo}\n    \
-             targetRevision: {revision}\n    \
-             path: platform\n    \
-             directory:\n      \
-               recurse: true\n      \
-               include: \"*/namespace.yaml\"\n  \
-           destination:\n    \
-             server: https://kubernetes.default.svc\n  \
-           syncPolicy:\n    \
-             automated:\n      \
-               selfHeal: true\n    \
-             syncOptions:\n      \
-               - ServerSideApply=true\n      \
-               - FailOnSharedResource=true\n",
-        repo = q(&gitops.repo_url),
-        revision = q(&gitops.revision),
+        comment = app.comment,
+        name = q(app.name),
+        wave = q(app.wave),
+        repo = q(&app.gitops.repo_url),
+        revision = q(&app.gitops.revision),
+        include = q(app.include),
     )
 }
 
