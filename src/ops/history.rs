@@ -37,14 +37,22 @@ pub struct HistoryEntry {
     pub title: String,
 }
 
-/// `Idp-*` trailers of a commit message, in order.
+/// `Idp-*` trailers of a commit message, in order: those of its trailer block,
+/// the last paragraph, when every line of it is a `Key: value` trailer (as
+/// `git interpret-trailers` reads a message). idp writes its trailers there,
+/// below any text a person gave it (`-m`, `--reason`), so that text cannot
+/// add an action, a request or a destroy record of its own.
 pub fn trailers(message: &str) -> Vec<(&str, &str)> {
-    message
+    let block = message.trim_end().rsplit("\n\n").next().unwrap_or_default();
+    let parsed: Option<Vec<(&str, &str)>> = block
         .lines()
-        .filter_map(|line| line.split_once(": "))
-        .filter(|(key, _)| key.starts_with("Idp-") && !key.contains(' '))
-        .map(|(k, v)| (k, v.trim()))
-        .collect()
+        .map(|line| {
+            let (key, value) = line.split_once(": ")?;
+            let token = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            token.then_some((key, value.trim()))
+        })
+        .collect();
+    parsed.unwrap_or_default().into_iter().filter(|(key, _)| key.starts_with("Idp-")).collect()
 }
 
 /// Whether a commit was written by idp (it carries an action trailer).

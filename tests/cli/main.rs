@@ -35,4 +35,5 @@ mod records;
 mod remote;
 mod rollback;
 mod secrets;
+mod trailers;
 mod transport;
