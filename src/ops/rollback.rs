@@ -42,16 +42,23 @@ pub fn rollback(
     confirm: Confirm<'_, Reverted>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<RollbackOutcome>, Error> {
+    // The commit to revert is resolved once, by the first attempt, and shown and
+    // confirmed as that commit: a retry after a lost race reverts the same one,
+    // never "the newest idp commit" (or `HEAD~1`) of the new remote head, which
+    // may be another pipeline's.
+    let mut pinned: Option<ObjectId> = None;
     let landing = land(ctx, land_options, confirm, progress, |ctx| {
         let state = ctx.state()?;
         let base = ctx.base.ok_or(Error::NothingToRevert)?;
-        let target = match &options.commit {
-            Some(rev) => {
+        let target = match (pinned, &options.commit) {
+            (Some(id), _) => state.commit(id)?,
+            (None, Some(rev)) => {
                 let id = state.revparse(rev).map_err(|_| Error::UnknownRevision { revision: rev.clone() })?;
                 state.commit(id)?
             }
-            None => latest_idp_commit(ctx, base)?.ok_or(Error::NothingToRevert)?,
+            (None, None) => latest_idp_commit(ctx, base)?.ok_or(Error::NothingToRevert)?,
         };
+        pinned = Some(target.id);
         let message = target.message.clone();
         let title = target.title().to_owned();
         if !options.force && !is_idp_commit(&message) {

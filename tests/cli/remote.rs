@@ -937,6 +937,65 @@ fn rollback_without_a_commit_reverts_the_newest_idp_commit() {
     s.assert_clean(STATE);
 }
 
+/// Issue 19, item 9: the commit `rollback --push` reverts is the one it showed and the
+/// person confirmed, whatever lands on the remote meanwhile. Another pipeline's commit
+/// lands between the rollback's fetch and its push (injected deterministically from the
+/// progress callback, which reports the push just before it happens): the push loses the
+/// race, the retry rebuilds on the new head, and still reverts the confirmed commit, not
+/// the newest idp commit of that head. Run in process, through the library, to place the
+/// race; the other pipeline is the idp binary.
+#[test]
+fn rollback_push_reverts_the_confirmed_commit_after_a_lost_race() {
+    use idp::ops::land::{Answer, LandOptions, PushOptions};
+    use idp::ops::rollback::{RollbackOptions, rollback};
+    use idp::ops::{Context, ContextOptions};
+
+    let s = Sandbox::with_remote();
+    for clone in ["w1", "w2"] {
+        s.clone_remote(clone);
+    }
+    let a = s.apply("w1", &[&s.request("db-a")], &["--push"])["commit"].as_str().unwrap().to_owned();
+    let b = s.apply("w1", &[&s.request("db-b")], &["--push"])["commit"].as_str().unwrap().to_owned();
+    let other = s.request("db-c");
+
+    let repo = s.path("w1");
+    let mut ctx = Context::resolve(&ContextOptions { repo: Some(repo.clone()), policy: None, cwd: repo }).unwrap();
+    let land = LandOptions {
+        push: Some(PushOptions {
+            remote: "origin".into(),
+            branch: None,
+            base: None,
+            max_attempts: 5,
+            timeout: Duration::from_secs(30),
+        }),
+        allow_destroy: true,
+    };
+    let mut confirmed = Vec::new();
+    let mut confirm = |reverted: &idp::ops::rollback::Reverted, _: &idp::ops::land::Proposed<'_>| {
+        confirmed.push(reverted.commit.clone());
+        Ok(Answer::Yes)
+    };
+    let raced = std::cell::Cell::new(false);
+    let progress = |message: &str| {
+        if message.starts_with("push ") && !raced.replace(true) {
+            s.idp(&["apply", "-f", &other, "--repo", "w2", "--yes", "--push"]).code(0);
+        }
+    };
+    let options = RollbackOptions { commit: None, force: false };
+    let outcome = rollback(&mut ctx, &options, &land, &mut confirm, &progress).unwrap().expect("it landed");
+    assert!(raced.get(), "the other pipeline pushed in between");
+    assert_eq!(confirmed, [b.clone()], "asked once, about the newest idp commit it saw");
+    assert_eq!(outcome.reverted, b);
+    assert!(outcome.landed.attempts >= 2, "the first push lost the race: {:?}", outcome.landed);
+    let head = s.rev(REMOTE, "main");
+    assert_eq!(head, outcome.commit);
+    assert_eq!(s.trailer(REMOTE, &head, "Idp-Reverts"), [b.as_str()]);
+    // The other pipeline's request stands; db-a too.
+    let files = s.ls_tree(REMOTE, "main", "requests/team-alpha");
+    assert_eq!(files, ["requests/team-alpha/mysql-db-a.yaml", "requests/team-alpha/mysql-db-c.yaml"]);
+    assert_ne!(a, b);
+}
+
 #[test]
 fn rollback_that_conflicts_with_a_later_update_writes_nothing() {
     let s = Sandbox::with_state_repo();
