@@ -945,6 +945,7 @@ fn rollback_without_a_commit_reverts_the_newest_idp_commit() {
 /// the newest idp commit of that head. Run in process, through the library, to place the
 /// race; the other pipeline is the idp binary.
 #[test]
+#[allow(clippy::result_large_err)] // the confirmation's error type is the library's Error
 fn rollback_push_reverts_the_confirmed_commit_after_a_lost_race() {
     use idp::ops::land::{Answer, LandOptions, PushOptions};
     use idp::ops::rollback::{RollbackOptions, rollback};
@@ -984,7 +985,7 @@ fn rollback_push_reverts_the_confirmed_commit_after_a_lost_race() {
     let options = RollbackOptions { commit: None, force: false };
     let outcome = rollback(&mut ctx, &options, &land, &mut confirm, &progress).unwrap().expect("it landed");
     assert!(raced.get(), "the other pipeline pushed in between");
-    assert_eq!(confirmed, [b.clone()], "asked once, about the newest idp commit it saw");
+    assert_eq!(confirmed, std::slice::from_ref(&b), "asked once, about the newest idp commit it saw");
     assert_eq!(outcome.reverted, b);
     assert!(outcome.landed.attempts >= 2, "the first push lost the race: {:?}", outcome.landed);
     let head = s.rev(REMOTE, "main");
