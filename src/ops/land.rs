@@ -217,21 +217,30 @@ fn land_on_remote<T>(
     };
 
     let mut last = String::new();
-    for attempt in 1..=options.max_attempts.max(1) {
+    let attempts = options.max_attempts.max(1);
+    for attempt in 1..=attempts {
         let state = ctx.state()?;
         progress(&format!("fetch {target} from {shown} (attempt {attempt})"));
-        let fetch = |branch: &str| {
-            state
-                .fetch_branch(&remote, branch, options.timeout, progress)
-                .map_err(|e| unreachable(&shown, branch, attempt, e))
+        // A connection the server dropped is retried like a lost race, within
+        // the same bound; anything else about reaching it ends here.
+        let reached = |branch: &str, result: Result<Option<ObjectId>, crate::state::StateError>| match result {
+            Ok(head) => Ok(Some(head)),
+            Err(e) if e.is_transient() && attempt < attempts => {
+                progress(&format!("{shown} dropped the connection ({e}); retrying"));
+                std::thread::sleep(backoff(attempt));
+                Ok(None)
+            }
+            Err(e) => Err(unreachable(&shown, branch, attempt, e)),
         };
-        let mut head = fetch(&target)?;
+        let fetch = |branch: &str| reached(branch, state.fetch_branch(&remote, branch, options.timeout, progress));
+        let Some(mut head) = fetch(&target)? else { continue };
         // What the target branch must still point at for the push to land.
         let head_on_remote = head;
         if head.is_none()
             && let Some(base) = &base_branch
         {
-            head = fetch(base)?;
+            let Some(base_head) = fetch(base)? else { continue };
+            head = base_head;
         }
         // A remote without the branch gets the local history plus the commit.
         let head = match head {
@@ -269,16 +278,20 @@ fn land_on_remote<T>(
             Err(PushFailure::Rejected(message)) => {
                 // A refusal while the branch moved is a lost race in disguise;
                 // on an unmoved branch it is the server saying no.
-                let now = state
-                    .fetch_branch(&remote, &target, options.timeout, progress)
-                    .map_err(|e| unreachable(&shown, &target, attempt, e))?;
+                let Some(now) = reached(&target, state.fetch_branch(&remote, &target, options.timeout, progress))?
+                else {
+                    continue;
+                };
                 if now == head_on_remote || attempt == options.max_attempts {
                     return Err(Error::PushRejected { remote: shown, branch: target, message });
                 }
                 last = message;
                 std::thread::sleep(backoff(attempt));
             }
-            Err(PushFailure::Failed(error)) => return Err(unreachable(&shown, &target, attempt, error)),
+            // Only a transient failure comes back from here; it was already waited out.
+            Err(PushFailure::Failed(error)) => {
+                reached(&target, Err(error))?;
+            }
         }
     }
     Err(Error::PushExhausted { remote: shown, branch: target, attempts: options.max_attempts, last })

@@ -91,6 +91,20 @@ pub enum StateError {
     },
 }
 
+impl StateError {
+    /// A connection the server (or a proxy before it) dropped mid-exchange, as a
+    /// busy git server does: worth another attempt, like a lost race. Timeouts and
+    /// refusals are not: they say the server is not there.
+    pub fn is_transient(&self) -> bool {
+        let StateError::Git { source, .. } = self else { return false };
+        let message = source.message().to_ascii_lowercase();
+        matches!(source.class(), git2::ErrorClass::Net | git2::ErrorClass::Os | git2::ErrorClass::Ssh)
+            && ["reset by peer", "broken pipe", "early eof", "unexpected disconnect", "connection closed"]
+                .iter()
+                .any(|sign| message.contains(sign))
+    }
+}
+
 fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> StateError {
     let context = context.into();
     move |source| StateError::Git { context, source }

@@ -680,6 +680,96 @@ impl Drop for GitDaemon {
     }
 }
 
+/// A TCP proxy in front of a git daemon whose first `resets` connections are reset by
+/// the peer, the way a busy git server or its load balancer drops one: it waits for the
+/// client's request and closes without reading it, which makes the kernel answer with a
+/// RST (unread data on close). Every later connection is forwarded to the daemon.
+struct ResettingProxy {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ResettingProxy {
+    fn start(upstream: u16, resets: usize) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut accepted = 0;
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                accepted += 1;
+                client.set_nonblocking(false).unwrap();
+                if accepted <= resets {
+                    let mut byte = [0u8; 1];
+                    let _ = client.peek(&mut byte);
+                    drop(client);
+                    continue;
+                }
+                let server = TcpStream::connect(("127.0.0.1", upstream)).expect("reach the daemon");
+                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Self { port, stop, thread: Some(thread) }
+    }
+
+    fn url(&self, repo: &str) -> String {
+        format!("git://127.0.0.1:{}/{repo}", self.port)
+    }
+}
+
+impl Drop for ResettingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Issue 19, item 14: a connection reset by a busy server is retried like a lost race,
+/// within `--max-retries`, and the push lands.
+#[test]
+fn a_connection_reset_by_the_server_is_retried_and_the_push_lands() {
+    let Some((s, daemon)) = served_remote(&["w1"]) else { return };
+    let proxy = ResettingProxy::start(daemon.port, 2);
+    let url = proxy.url("remote.git");
+    let result = s.apply("w1", &[&s.request("db-reset")], &["--push", "--remote", &url]);
+    let (commit, attempts) = landed(&result, "main", &url);
+    assert_eq!(s.rev(SERVED, "main"), commit);
+    assert!(attempts >= 2, "the resets were retried: {result:#}");
+    s.assert_clean("w1");
+}
+
+/// ... and a server that keeps resetting fails after the bounded attempts, saying so.
+#[test]
+fn a_server_that_keeps_resetting_fails_after_the_bounded_attempts() {
+    let Some((s, daemon)) = served_remote(&["w1"]) else { return };
+    let proxy = ResettingProxy::start(daemon.port, usize::MAX);
+    let url = proxy.url("remote.git");
+    let head = s.head("w1");
+    let file = s.request("db-reset");
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "--remote", &url, "--max-retries", "3"]);
+    run.code(1);
+    run.stderr_says("Connection reset by peer");
+    run.stderr_says("after 3 attempt(s)");
+    assert_eq!(s.head("w1"), head);
+    assert_eq!(s.rev(SERVED, "main"), s.rev("seed", "HEAD"));
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().unwrap().port()
