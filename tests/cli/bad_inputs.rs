@@ -122,6 +122,12 @@ const POLICIES: &[Case] = &[
         "176:12",
         "gitops.repoURL `https://x\\n  namespace: kube-system` must be a plain URL",
     ),
+    // Credentials in the URL every Argo CD Application carries: refused, and not repeated.
+    case(
+        "repo-url-password.yaml",
+        "188:12",
+        "gitops.repoURL `https://ci-bot:***@git.example.org/platform/idp-state.git` holds a password",
+    ),
     case("traffic-kind-secret.yaml", "165:7", "traffic provider route53 may not write v1 Secret"),
     case(
         "traffic-kind-rbac.yaml",
