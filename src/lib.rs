@@ -22,6 +22,7 @@ pub mod render;
 pub mod request;
 pub mod rules;
 pub mod schedule;
+pub mod secrets;
 pub mod state;
 pub mod xrd;
 pub mod yaml;

@@ -39,16 +39,37 @@ impl Source {
     }
 
     /// Reads a file, refusing oversized and non-UTF-8 input with a located error.
+    ///
+    /// Only what can hold a request is read: a regular file, or a pipe (`-f
+    /// <(…)`) read like standard input, up to the limit and no further. A
+    /// device (`/dev/zero` never ends) and procfs or sysfs files
+    /// (`/proc/self/environ` holds the environment's secrets) are refused
+    /// before a byte is read. The file is opened without blocking, so a FIFO
+    /// nobody writes to reads as empty instead of hanging.
     pub fn read(path: &Path) -> Result<Self, SourceError> {
-        let name = path.display().to_string();
-        let metadata = std::fs::metadata(path).map_err(|error| SourceError::Io { name: name.clone(), error })?;
-        if metadata.is_dir() {
+        use std::io::Read;
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        let name = shown_path(path);
+        let io = |error| SourceError::Io { name: name.clone(), error };
+        let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(io)?;
+        let metadata = file.metadata().map_err(io)?;
+        let kind = metadata.file_type();
+        if kind.is_dir() {
             return Err(SourceError::IsDirectory { name });
         }
-        if metadata.len() > MAX_FILE_BYTES as u64 {
+        if kind.is_char_device() || kind.is_block_device() {
+            return Err(SourceError::NotAFile { name, what: "a device" });
+        }
+        if let Some(what) = pseudo_file_system(&file) {
+            return Err(SourceError::NotAFile { name, what });
+        }
+        if kind.is_file() && metadata.len() > MAX_FILE_BYTES as u64 {
             return Err(SourceError::TooLarge { name, bytes: metadata.len() });
         }
-        let bytes = std::fs::read(path).map_err(|error| SourceError::Io { name: name.clone(), error })?;
+        // Reads block again: a pipe with a writer is read as it comes.
+        set_blocking(&file).map_err(io)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
         Self::from_bytes(name, bytes)
     }
 
@@ -57,14 +78,29 @@ impl Source {
             return Err(SourceError::TooLarge { name, bytes: bytes.len() as u64 });
         }
         match String::from_utf8(bytes) {
-            Ok(text) => Ok(Self::new(name, text)),
+            Ok(text) => match text.find(is_control) {
+                None => Ok(Self::new(name, text)),
+                Some(at) => {
+                    let location = format!("{}:{}:{}", name, line_col(&text, at).0, line_col(&text, at).1);
+                    let found = text[at..].chars().next().map(|c| c.escape_unicode().to_string()).unwrap_or_default();
+                    let (shown, span) = escaped_controls(&text, at);
+                    Err(SourceError::Control {
+                        location,
+                        found,
+                        src: NamedSource::new(&name, Arc::new(shown)).with_language("yaml"),
+                        span,
+                    })
+                }
+            },
             Err(error) => {
                 let valid = error.utf8_error().valid_up_to();
                 // Show the readable prefix so the label lands on the first bad byte.
                 let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
                 let at = text.char_indices().nth(valid_chars(error.as_bytes(), valid)).map_or(text.len(), |(i, _)| i);
-                let source = Self::new(name, text);
-                Err(SourceError::NotUtf8 { src: source.named(), span: (at, 1).into(), location: source.location(at) })
+                let location = format!("{}:{}:{}", name, line_col(&text, at).0, line_col(&text, at).1);
+                let (shown, span) = escaped_controls(&text, at);
+                let src = NamedSource::new(&name, Arc::new(shown)).with_language("yaml");
+                Err(SourceError::NotUtf8 { src, span, location })
             }
         }
     }
@@ -92,6 +128,81 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+/// A character no request, policy or manifest holds, and a terminal may act
+/// on: C0 controls but tab, newline and carriage return; DEL; C1 controls.
+/// YAML refuses them all (its `c-printable`), so refusing them first costs
+/// nothing and keeps them out of every snippet.
+pub fn is_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// A text as a report may show it: each control character written as its
+/// `\u{..}` escape, and the span of the character at byte `at` in it.
+fn escaped_controls(text: &str, at: usize) -> (String, SourceSpan) {
+    let mut shown = String::with_capacity(text.len());
+    let mut span = (text.len(), 0);
+    for (i, c) in text.char_indices() {
+        let start = shown.len();
+        if is_control(c) {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+        if i == at {
+            span = (start, shown.len() - start);
+        }
+    }
+    if at >= text.len() {
+        span = (shown.len(), 0);
+    }
+    (shown, span.into())
+}
+
+/// A path as messages show it: control characters in a file name escaped.
+pub fn shown_path(path: &Path) -> String {
+    let name = path.display().to_string();
+    if name.contains(is_control) {
+        name.chars().map(|c| if is_control(c) { c.escape_unicode().to_string() } else { c.into() }).collect()
+    } else {
+        name
+    }
+}
+
+/// What a file on procfs or sysfs is, for the refusal: their files hold the
+/// process's environment, memory and kernel state, never a request.
+fn pseudo_file_system(file: &std::fs::File) -> Option<&'static str> {
+    use std::os::fd::AsRawFd;
+    let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: fstatfs writes a statfs into the buffer it is given and reads
+    // nothing else; the descriptor is open for the duration of the call.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: fstatfs returned 0, so it filled the buffer.
+    let magic = unsafe { stat.assume_init() }.f_type as i64;
+    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+    const SYSFS_MAGIC: i64 = 0x6265_6572;
+    match magic {
+        PROC_SUPER_MAGIC => Some("a procfs file"),
+        SYSFS_MAGIC => Some("a sysfs file"),
+        _ => None,
+    }
+}
+
+/// Takes O_NONBLOCK off a descriptor opened with it.
+fn set_blocking(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: F_GETFL/F_SETFL on an open descriptor read and change its
+    // status flags only.
+    unsafe {
+        let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 || libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 fn valid_chars(bytes: &[u8], valid_up_to: usize) -> usize {
@@ -242,6 +353,27 @@ pub enum SourceError {
     )]
     TooLarge { name: String, bytes: u64 },
 
+    #[error("{name} is {what}, not a request or policy file")]
+    #[diagnostic(
+        code(idp::input::not_a_file),
+        help("name a regular file, a directory of them, or - for standard input")
+    )]
+    NotAFile { name: String, what: &'static str },
+
+    #[error("{location}: control character {found}")]
+    #[diagnostic(
+        code(idp::input::control),
+        help("requests and policies are printable text; remove the character (shown escaped)")
+    )]
+    Control {
+        location: String,
+        found: String,
+        #[source_code]
+        src: NamedSource<Arc<String>>,
+        #[label("here")]
+        span: SourceSpan,
+    },
+
     #[error("{location}: not UTF-8 text")]
     #[diagnostic(code(idp::input::encoding), help("save the file as UTF-8; binary files are not requests"))]
     NotUtf8 {
@@ -386,6 +518,23 @@ mod tests {
         assert!(matches!(parse("---\n---\n"), Err(SourceError::Empty { .. })));
         let err = Source::from_bytes("b.bin".into(), vec![b'a', b':', 0xff, 0xfe]).unwrap_err();
         assert!(matches!(err, SourceError::NotUtf8 { span, .. } if span.offset() == 2));
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_shown_escaped() {
+        let err = Source::from_bytes("r.yaml".into(), b"a: \x1b[31m\nb: x\0y\n".to_vec()).unwrap_err();
+        let SourceError::Control { location, found, src, span } = err else { panic!("{err:?}") };
+        assert_eq!((location.as_str(), found.as_str()), ("r.yaml:1:4", "\\u{1b}"));
+        let shown = src.inner().as_str();
+        assert_eq!(shown, "a: \\u{1b}[31m\nb: x\\u{0}y\n");
+        assert_eq!(&shown[span.offset()..span.offset() + span.len()], "\\u{1b}");
+        // Before an invalid byte too: the snippet of a binary file escapes what it shows.
+        let err = Source::from_bytes("b.bin".into(), vec![0, b'\n', 0xff]).unwrap_err();
+        let SourceError::NotUtf8 { src, span, location } = err else { panic!("{err:?}") };
+        assert_eq!((src.inner().as_str(), span.offset(), location.as_str()), ("\\u{0}\n\u{fffd}", 6, "b.bin:2:1"));
+        // Tabs, newlines and carriage returns are text.
+        assert!(Source::from_bytes("t".into(), b"a:\tb\r\n".to_vec()).is_ok());
+        assert_eq!(shown_path(Path::new("x\u{1b}[2J.yaml")), "x\\u{1b}[2J.yaml");
     }
 
     #[test]

@@ -26,6 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["schedule"],
     &["policy"],
     &["rules", "xrd", "compose"],
+    &["secrets"],
     &["yaml", "names"],
 ];
 

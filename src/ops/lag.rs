@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::Error;
+use crate::secrets::{redact_url, redact_urls_in};
 
 /// Where the observed lag comes from.
 #[derive(Debug, Clone)]
@@ -23,8 +24,9 @@ impl LagSource {
     pub fn observe(&self) -> Result<Option<(f64, String)>, Error> {
         match self {
             LagSource::Reading(seconds) => Ok(Some((*seconds, "operator reading".into()))),
+            // Recorded in the cell's file: never with the URL's password.
             LagSource::Prometheus { url, query } => {
-                Ok(Some((query_prometheus(url, query)?, format!("{url} ({query})"))))
+                Ok(Some((query_prometheus(url, query)?, format!("{} ({query})", redact_url(url)))))
             }
             LagSource::Unknown => Ok(None),
         }
@@ -52,7 +54,8 @@ struct Sample {
 /// The worst (largest) lag the query returns; an empty result is an error,
 /// since "no data" must never read as "no lag".
 fn query_prometheus(url: &str, query: &str) -> Result<f64, Error> {
-    let fail = |message: String| Error::LagQuery { url: url.into(), message };
+    let fail =
+        |message: String| Error::LagQuery { url: redact_url(url).into(), message: redact_urls_in(&message).into() };
     let tls = ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::Rustls)
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)

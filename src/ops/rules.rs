@@ -39,6 +39,16 @@ pub fn files(ctx: &Context) -> Result<(Vec<RuleFile>, Vec<RuleFile>), Error> {
             }
         }
     }
+    // A rule's error shows its line: a raw terminal code there would act on the
+    // reader's terminal, so such a file is refused before it is compiled.
+    if let Some((file, at)) = all.iter().find_map(|f| f.text.find(crate::yaml::is_control).map(|at| (f, at))) {
+        let (line, column) = crate::yaml::line_col(&file.text, at);
+        let found: String = file.text[at..].chars().take(1).flat_map(char::escape_unicode).collect();
+        return Err(Error::RulesIo {
+            path: crate::yaml::shown_path(Path::new(&file.path)),
+            message: format!("control character {found} at line {line} column {column}: rule files are printable text"),
+        });
+    }
     Ok(all.into_iter().partition(|f| !f.path.ends_with("_test.rego")))
 }
 

@@ -304,10 +304,12 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         if owned && !expected.contains(path) {
             error(path, "is an orphan: no request renders it (remove it, or restore its request)".into());
         }
+        // Every file, whatever its kind: a password in a README or a Rego
+        // rule is as public as one in a manifest.
+        let bytes = read(path)?.unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        check_secrets(path, &text, &mut error);
         if path.ends_with(".yaml") || path.ends_with(".yml") {
-            let bytes = read(path)?.unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes);
-            check_secrets(path, &text, &mut error);
             if !as_rendered.contains(path) {
                 check_manifest(path, &text, &mut error);
             }
@@ -527,9 +529,9 @@ fn unrecorded_message(unrecorded: &super::scope::Unrecorded, object: &super::obj
     )
 }
 
-/// No secret material anywhere.
+/// No secret material anywhere: the render guard's scanner, over every file.
 fn check_secrets(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
-    for (line, message) in secret_looking(text) {
+    for (line, message) in crate::secrets::scan(path, text) {
         error(path, format!("line {line}: {message}; secrets are referenced by name, never stored in the state repo"));
     }
 }
@@ -575,52 +577,8 @@ fn check_claims(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
     }
 }
 
-/// Values that look like secrets: private keys, cloud access keys, and
-/// password/token fields with literal values (names and refs are fine).
-pub fn secret_looking(text: &str) -> Vec<(usize, String)> {
-    let mut found = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.contains("-----BEGIN") && trimmed.contains("PRIVATE KEY") {
-            found.push((i + 1, "a private key".to_owned()));
-        }
-        if let Some(at) = trimmed.find("AKIA")
-            && trimmed[at..].chars().take(20).filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit()).count() == 20
-        {
-            found.push((i + 1, "an AWS access key id".to_owned()));
-        }
-        let Some((key, value)) = trimmed.trim_start_matches("- ").split_once(':') else { continue };
-        let key = key.trim().trim_matches('"').to_ascii_lowercase();
-        let value = value.trim().trim_matches('"').trim_matches('\'');
-        let sensitive = crate::render::names_a_secret(&key);
-        // The guard's rule, plus `secretname` anywhere in the key.
-        let reference = crate::render::is_reference(&key) || key.contains("secretname");
-        let literal = !value.is_empty()
-            && !value.starts_with('{')
-            && !value.starts_with('[')
-            && !matches!(value, "true" | "false" | "null" | "~")
-            && value.parse::<f64>().is_err();
-        if sensitive && !reference && literal {
-            found.push((i + 1, format!("`{}` holds a literal value", key)));
-        }
-    }
-    found
-}
-
 /// The files a request file's path says belong to it, whatever its content.
 fn owned_by(files: &BTreeMap<String, state::ObjectId>, request_path: &str) -> Vec<String> {
     let Some(owner) = layout::RequestFileName::parse(request_path) else { return Vec::new() };
     files.keys().filter(|f| owner.owns(f)).cloned().collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_looking_values_are_found_and_references_are_not() {
-        let text = "password: hunter2\nautomountServiceAccountToken: false\nwriteConnectionSecretToRef:\n  name: db-conn\npasswordSecretRef:\n  key: password\nsecretName: db-conn\ntoken: \"\"\nkey: |\n  -----BEGIN RSA PRIVATE KEY-----\naws: AKIAABCDEFGHIJKLMNOP\n";
-        let found: Vec<usize> = secret_looking(text).into_iter().map(|(line, _)| line).collect();
-        assert_eq!(found, [1, 10, 11]);
-    }
 }

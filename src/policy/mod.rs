@@ -253,12 +253,22 @@ impl Checker<'_> {
                 && !value.chars().any(|c| c.is_whitespace() || c.is_control())
                 && !value.contains("{{")
                 && !value.contains("{%");
+            let shown = crate::secrets::redact_url(value);
             if !plain {
                 self.issue(
                     &[Key("gitops"), Key(field)],
-                    format!("gitops.{field} `{value}` must be a plain URL or ref: no spaces, control characters or template syntax"),
+                    format!("gitops.{field} `{shown}` must be a plain URL or ref: no spaces, control characters or template syntax"),
                     None,
                 );
+            } else if shown != value.as_str() {
+                // Written into every Argo CD Application: in Git, for anyone who can read it.
+                let span = self.root.locate(&[Key("gitops"), Key(field)]);
+                let help = "give Argo CD the credentials in its repository Secret, never in the URL";
+                let mut issue = self.at(span, format!("gitops.{field} `{shown}` holds a password"), Some(help.into()));
+                // The snippet shows the line, not the password.
+                let masked = crate::secrets::mask_url_passwords(&self.source.text).into_owned();
+                issue.src = NamedSource::new(&self.source.name, Arc::new(masked)).with_language("yaml");
+                self.issues.push(issue);
             }
         }
         if !crate::names::is_dns_name(&p.traffic.ingress_domain) {

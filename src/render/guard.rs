@@ -4,7 +4,7 @@
 use crate::names;
 use crate::policy::Policy;
 use crate::request::Request;
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{self, Node};
 
 /// Where Argo CD runs; its Applications live there.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
@@ -68,103 +68,8 @@ fn documents(text: &str) -> Result<Vec<Node>, String> {
     Ok(docs)
 }
 
-/// Words that make a key (or an env var's name) hold a secret.
-const SENSITIVE: [&str; 8] =
-    ["password", "passwd", "secret", "token", "apikey", "api_key", "private_key", "privatekey"];
-
-/// The first letters of the [`SENSITIVE`] words: most bytes start none.
-const STARTS_A_WORD: [bool; 256] = {
-    let mut starts = [false; 256];
-    let mut i = 0;
-    while i < SENSITIVE.len() {
-        starts[SENSITIVE[i].as_bytes()[0] as usize] = true;
-        i += 1;
-    }
-    starts
-};
-
-/// Whether a key or name holds one of the [`SENSITIVE`] words, in any case:
-/// one pass over its bytes, as a plan checks hundreds of keys.
-pub(crate) fn names_a_secret(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    (0..bytes.len()).any(|at| {
-        STARTS_A_WORD[usize::from(bytes[at].to_ascii_lowercase())]
-            && SENSITIVE
-                .iter()
-                .any(|word| bytes[at..].get(..word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes())))
-    })
-}
-
-/// A key that names or points at a secret rather than holding one
-/// (`writeConnectionSecretToRef`, `secretName`, `secretKeyRef`, ...), given
-/// in lower case.
-pub(crate) fn is_reference(key: &str) -> bool {
-    ["name", "ref", "key", "keys"].iter().any(|s| key.ends_with(s)) || key.contains("secretref")
-}
-
-/// Where in a rendered document a secret value sits, if anywhere: private
-/// keys, AWS access key ids, literal values of password/token-like keys and
-/// of env vars named like one. Names of and references to secrets are fine.
-pub fn secret_value(doc: &Node) -> Option<String> {
-    /// The way down to a value; spelled out only when something is found.
-    enum Step<'a> {
-        Key(&'a str),
-        Index(usize),
-    }
-    fn spelled(path: &[Step<'_>]) -> String {
-        path.iter()
-            .map(|step| match step {
-                Step::Key(key) => format!(".{key}"),
-                Step::Index(i) => format!("[{i}]"),
-            })
-            .collect()
-    }
-    fn walk<'a>(node: &'a Node, path: &mut Vec<Step<'a>>) -> Option<String> {
-        match &node.value {
-            Value::Str(s) => {
-                if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
-                    return Some(format!("{} holds a private key", spelled(path)));
-                }
-                let aws = s.match_indices("AKIA").any(|(at, _)| {
-                    s.as_bytes()
-                        .get(at..at + 20)
-                        .is_some_and(|w| w.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
-                });
-                aws.then(|| format!("{} holds an AWS access key id", spelled(path)))
-            }
-            Value::Seq(items) => items.iter().enumerate().find_map(|(i, v)| {
-                path.push(Step::Index(i));
-                let found = walk(v, path);
-                path.pop();
-                found
-            }),
-            Value::Map(entries) => {
-                // `env: [{name: DB_PASSWORD, value: ...}]` holds a secret under a harmless key.
-                if let (Some(name), Some(v)) = (node.str_at(&["name"]), node.str_at(&["value"]))
-                    && !v.is_empty()
-                    && names_a_secret(name)
-                {
-                    return Some(format!("{}.value sets {name} to a literal value", spelled(path)));
-                }
-                entries.iter().find_map(|(key, v)| {
-                    let key = key.name.as_str();
-                    path.push(Step::Key(key));
-                    let sensitive = names_a_secret(key) && !is_reference(&key.to_ascii_lowercase());
-                    let found = match &v.value {
-                        Value::Str(literal) if sensitive && !literal.is_empty() => {
-                            Some(format!("{} holds a literal value", spelled(path)))
-                        }
-                        _ => walk(v, path),
-                    };
-                    path.pop();
-                    found
-                })
-            }
-            _ => None,
-        }
-    }
-    walk(doc, &mut Vec::new())
-}
+// The one secret scanner, shared with `verify` (`crate::secrets`).
+use crate::secrets::secret_value;
 
 /// Checks the manifests rendered for a request; returns their documents,
 /// parsed once, for the checks after this one (the claims' XRDs).
@@ -243,6 +148,7 @@ mod tests {
     use super::*;
     use crate::render::{RenderInput, Renderer};
     use crate::request::Spec;
+    use crate::yaml::Value;
 
     /// Every path of a document's keys: its structure, without the values.
     fn shape(node: &Node, at: String, out: &mut Vec<String>) {

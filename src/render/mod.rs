@@ -17,7 +17,6 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde_json::{Value, json};
 
 pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
-pub(crate) use guard::{is_reference, names_a_secret};
 
 use crate::cell::Side;
 use crate::layout::{self, CellOf, NameScheme};

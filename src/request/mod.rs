@@ -194,6 +194,12 @@ impl Request {
 
 /// Expands `-f` arguments: files as given, directories to their `*.yaml`,
 /// `*.yml` and `*.json` files in name order, `-` to standard input.
+///
+/// A directory comes from a pull request, not from whoever runs idp, so it
+/// never leads outside itself: a symbolic link in it must resolve to a
+/// regular file inside it, and an entry that is a FIFO, socket or device is
+/// refused (reading `x.yaml -> /proc/self/environ` would print the CI
+/// runner's secrets in an error snippet).
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
     let mut files = Vec::new();
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
@@ -201,18 +207,21 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
     }
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(path)
-                .map_err(|error| RequestError::Io { path: path.display().to_string(), error })?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.is_file()
-                        && !is_hidden(p)
-                        && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
-                })
-                .collect();
+            let io = |error| RequestError::Io { path: yaml::shown_path(path), error };
+            let root = path.canonicalize().map_err(io)?;
+            let mut found = Vec::new();
+            for entry in std::fs::read_dir(path).map_err(io)? {
+                let entry = entry.map_err(io)?;
+                let p = entry.path();
+                if is_hidden(&p) || !matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+                    continue;
+                }
+                if let Some(file) = directory_entry(&root, path, &p, entry.file_type().map_err(io)?)? {
+                    found.push(file);
+                }
+            }
             if found.is_empty() {
-                return Err(RequestError::EmptyDirectory { path: path.display().to_string() });
+                return Err(RequestError::EmptyDirectory { path: yaml::shown_path(path) });
             }
             found.sort();
             files.extend(found);
@@ -221,6 +230,40 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
         }
     }
     Ok(files)
+}
+
+/// A request file of directory `dir` (canonical: `root`), None for a
+/// subdirectory; a link out of the directory or a non-regular file is an error.
+fn directory_entry(
+    root: &Path,
+    dir: &Path,
+    path: &Path,
+    kind: std::fs::FileType,
+) -> Result<Option<PathBuf>, RequestError> {
+    use std::os::unix::fs::FileTypeExt;
+    let shown = || yaml::shown_path(path);
+    let kind = if kind.is_symlink() {
+        let outside = || RequestError::OutsideDirectory { path: shown(), dir: yaml::shown_path(dir) };
+        let target = path.canonicalize().map_err(|_| outside())?;
+        if !target.starts_with(root) {
+            return Err(outside());
+        }
+        std::fs::metadata(&target).map_err(|error| RequestError::Io { path: shown(), error })?.file_type()
+    } else {
+        kind
+    };
+    let what = if kind.is_file() {
+        return Ok(Some(path.to_owned()));
+    } else if kind.is_dir() {
+        return Ok(None);
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    };
+    Err(RequestError::NotAFile { path: shown(), what })
 }
 
 /// Editor backups and dotfiles (`.x.yaml`) in a request directory are not requests.

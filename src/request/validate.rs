@@ -31,6 +31,17 @@ pub enum RequestError {
     #[diagnostic(code(idp::request::empty_directory), help("point -f at a request file or a directory of them"))]
     EmptyDirectory { path: String },
 
+    #[error("{path} leads outside {dir}: a request directory is read for its own files only")]
+    #[diagnostic(
+        code(idp::request::outside_directory),
+        help("replace the symbolic link with the request file itself, or name the target with -f")
+    )]
+    OutsideDirectory { path: String, dir: String },
+
+    #[error("{path} is not a regular file ({what})")]
+    #[diagnostic(code(idp::request::not_a_file), help("a request directory holds request files only; remove it"))]
+    NotAFile { path: String, what: &'static str },
+
     #[error("{} invalid: {} problem{} found", if issues.len() == 1 { "request" } else { "requests" }, issues.len(), if issues.len() == 1 { "" } else { "s" })]
     #[diagnostic(code(idp::request::invalid))]
     Invalid {

@@ -33,7 +33,9 @@ const REQUESTS: &[Case] = &[
     case("binary.yaml", "1:1", "not UTF-8 text"),
     case("latin1.yaml", "10:19", "not UTF-8 text"),
     case("utf16.yaml", "1:1", "not UTF-8 text"),
-    case("nul-byte.yaml", "4:15", "unexpected character"),
+    case("nul-byte.yaml", "4:15", "control character \\u{0}"),
+    // Raw (not YAML-escaped) terminal codes: refused at the first, and shown escaped.
+    case("raw-terminal-escape.yaml", "4:15", "control character \\u{1b}"),
     case("alias-bomb.yaml", "5:12", "too many values once aliases are expanded (over 20000 replayed)"),
     case("deep-sequences.yaml", "1:256", "recursion limit exceeded"),
     case("deep-mappings.yaml", "1:1021", "recursion limit exceeded"),
@@ -120,6 +122,12 @@ const POLICIES: &[Case] = &[
         "176:12",
         "gitops.repoURL `https://x\\n  namespace: kube-system` must be a plain URL",
     ),
+    // Credentials in the URL every Argo CD Application carries: refused, and not repeated.
+    case(
+        "repo-url-password.yaml",
+        "188:12",
+        "gitops.repoURL `https://ci-bot:***@git.example.org/platform/idp-state.git` holds a password",
+    ),
     case("traffic-kind-secret.yaml", "165:7", "traffic provider route53 may not write v1 Secret"),
     case(
         "traffic-kind-rbac.yaml",
@@ -193,6 +201,12 @@ fn assert_refused(env: &TestEnv, args: &[&str], expected: &str) {
     let run = env.idp(args);
     run.code(1);
     run.stderr_says(expected);
+    assert!(
+        !run.stderr.contains(['\u{1b}', '\0', '\u{7}']),
+        "idp {}: raw control bytes on stderr:\n{}",
+        run.args,
+        run.stderr
+    );
     assert!(run.stdout.is_empty(), "idp {}: a refusal prints no result:\n{}", run.args, run.stdout);
 }
 
@@ -288,4 +302,116 @@ fn oversized_files_and_stdin_are_refused_before_parsing() {
     let found = messages(&run);
     assert!(found.iter().any(|m| m.contains("<stdin> is") && m.contains("over the limit")), "{found:?}");
     assert_untouched(&before, &root, "oversized input");
+}
+
+/// idp run with one more environment variable, as a CI runner holds its secrets.
+fn idp_with_secret_env(env: &TestEnv, args: &[&str], secret: &str) -> Run {
+    let mut cmd = env.command();
+    cmd.env("IDP_TEST_CI_SECRET", secret).args(args);
+    Run::of(args, &cmd.output().expect("run idp"))
+}
+
+/// A request directory from a pull request never leads outside itself: a link to a file
+/// elsewhere (an ssh key, `/proc/self/environ`) is refused by name, and what it points
+/// at never reaches the output, however the error is shown.
+#[test]
+fn a_request_directory_never_leads_outside_itself() {
+    let (env, root) = state_repo();
+    let before = snapshot(&root);
+    let secret = "AKIA-hunter2-outside-the-directory";
+    env.write("home/.ssh/id_ed25519", format!("key: {secret}\n"));
+    let targets = [env.path("home/.ssh/id_ed25519"), "/proc/self/environ".into(), env.path("requests/../home")];
+    for (i, target) in targets.iter().enumerate() {
+        let dir = format!("requests{i}");
+        env.fixture_as("analytics-db.yaml", &format!("{dir}/a.yaml"));
+        std::os::unix::fs::symlink(target, env.path(&format!("{dir}/x.yaml"))).unwrap();
+        let expected = format!("{dir}/x.yaml leads outside {dir}: a request directory is read for its own files only");
+        for output in ["json", "table"] {
+            for color in ["never", "always"] {
+                let args = ["plan", "-f", &dir, "--repo", "state", "-o", output, "--color", color];
+                let run = idp_with_secret_env(&env, &args, secret);
+                run.code(1);
+                if output == "json" {
+                    assert!(messages(&run).iter().any(|m| m.contains(&expected)), "idp {}:\n{}", run.args, run.stdout);
+                } else if color == "never" {
+                    run.stderr_says(&expected);
+                }
+                assert!(
+                    !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                    "idp {} leaks the target",
+                    run.args
+                );
+            }
+        }
+        assert_refused(&env, &["apply", "-f", &dir, "--repo", "state", "--yes"], &expected);
+        assert_untouched(&before, &root, &dir);
+    }
+    // A link that stays inside is an ordinary file of the directory.
+    env.fixture_as("analytics-db.yaml", "inside/real.yaml");
+    std::os::unix::fs::symlink("real.yaml", env.path("inside/link.yaml")).unwrap();
+    let run = env.idp(&["plan", "-f", "inside", "--repo", "state"]);
+    run.code(1);
+    run.stderr_says("is requested twice");
+}
+
+/// Only regular files are read from a request directory; a FIFO, a device or a procfs
+/// file named on the command line is refused at once, or (a pipe) read as standard input
+/// is, up to the limit: nothing hangs, nothing grows without bound.
+#[test]
+fn fifos_devices_and_procfs_files_are_refused_or_bounded() {
+    let (env, root) = state_repo();
+    let before = snapshot(&root);
+    let secret = "hunter2-in-the-environment";
+    let mkfifo = |rel: &str| {
+        let status = std::process::Command::new("mkfifo").arg(env.path(rel)).status().unwrap();
+        assert!(status.success());
+    };
+    std::fs::create_dir_all(env.path("fifodir")).unwrap();
+    mkfifo("fifodir/x.yaml");
+    mkfifo("lonely.yaml");
+    let cases: &[(&str, &str)] = &[
+        ("fifodir", "fifodir/x.yaml is not a regular file (a FIFO)"),
+        // Nobody writes to it: read as empty, not waited on forever.
+        ("lonely.yaml", "lonely.yaml holds no YAML document"),
+        ("/dev/zero", "/dev/zero is a device, not a request or policy file"),
+        ("/dev/urandom", "/dev/urandom is a device, not a request or policy file"),
+        ("/proc/self/environ", "/proc/self/environ is a procfs file, not a request or policy file"),
+        ("/sys/kernel/mm/transparent_hugepage/enabled", "is a sysfs file, not a request or policy file"),
+    ];
+    for (path, expected) in cases {
+        if !Path::new(path).exists() && path.starts_with('/') {
+            continue;
+        }
+        let started = Instant::now();
+        let run = idp_with_secret_env(&env, &["apply", "-f", path, "--repo", "state", "--yes"], secret);
+        run.code(1);
+        assert!(started.elapsed() < QUICK, "idp {}: took {:?}", run.args, started.elapsed());
+        run.stderr_says(expected);
+        assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "idp {} leaks the environment", run.args);
+        if *path != "fifodir" {
+            assert_refused(&env, &["policy", "validate", path], expected);
+        }
+        assert_untouched(&before, &root, path);
+    }
+}
+
+/// A Rego rule file holding a raw terminal code is refused before it is compiled, so no
+/// error snippet can replay it to the reader's terminal, whatever `--color` says.
+#[test]
+fn rule_files_with_control_characters_are_refused_without_echoing_them() {
+    let (env, root) = state_repo();
+    let before = snapshot(&root);
+    let policy = std::fs::read_to_string(crate_dir().join("policy/policy.yaml")).unwrap();
+    env.write("p/policy.yaml", policy);
+    env.write("p/rules/deny.rego", "package idp\n\ndeny contains msg if {\n\tmsg := \"\u{1b}]0;owned\u{7}\u{1b}[2J\" +\n}\n");
+    let good = env.fixture("analytics-db.yaml");
+    for color in ["never", "always"] {
+        let run = env.idp(&["apply", "-f", &good, "--repo", "state", "--policy", "p/policy.yaml", "--yes", "--color", color]);
+        run.code(1);
+        assert!(!run.stderr.contains(['\u{7}', '\0']) && !run.stderr.contains("\u{1b}]0;"), "{}", run.stderr);
+        if color == "never" {
+            run.stderr_says("cannot read rule file p/rules/deny.rego: control character \\u{1b} at line 4 column 10");
+        }
+    }
+    assert_untouched(&before, &root, "deny.rego");
 }

@@ -1270,6 +1270,40 @@ fn lag_is_read_from_a_prometheus_api() {
     assert!(source.contains(&queries[0]), "lagSource should carry the query: {source}");
 }
 
+/// A `--lag-url` with a password (Prometheus behind basic auth) is recorded and shown with
+/// the password as `***`, wherever idp writes or prints it: the cell's file, the commit,
+/// the outcome, the refusal; passwords holding `/`, `#`, `?` (which no URL parser reads
+/// as a password, so the query fails) included.
+#[test]
+fn a_lag_url_password_is_never_recorded_nor_printed() {
+    let dr = Dr::new();
+    dr.seed();
+    let server = LagServer::start(ONE_SAMPLE);
+    let url = server.url.replacen("http://", "http://lagbot:hunter2-lag@", 1);
+    let run = dr.run_book("failover", "payments", "prod", &["--lag-url", &url, "-o", "json"]);
+    run.code(0);
+    let source = events(&dr.doc("HEAD", CELL_FILE))[0]["lagSource"].as_str().unwrap().to_owned();
+    assert!(source.starts_with(&server.url.replacen("http://", "http://lagbot:***@", 1)), "{source}");
+    let commit = dr.env.git(&["-C", STATE, "show", "HEAD"]);
+    for (what, text) in
+        [("the cell file", source.as_str()), ("the commit", &commit), ("stdout", &run.stdout), ("stderr", &run.stderr)]
+    {
+        assert!(!text.contains("hunter2"), "{what} holds the password:\n{text}");
+    }
+    let head = dr.head();
+    for password in ["hunter2/lag", "hunter2#lag", "hunter2?lag", "hunter2/a@b?c#lag"] {
+        let url = server.url.replacen("http://", &format!("http://lagbot:{password}@"), 1);
+        for output in ["json", "table"] {
+            let run = dr.run_book("failback", "payments", "prod", &["--lag-url", &url, "-o", output]);
+            run.code(1);
+            assert_eq!(dr.head(), head);
+            let everything = format!("{}{}", run.stdout, run.stderr);
+            assert!(!everything.contains("hunter2") && !everything.contains("lag@"), "{password}: {everything}");
+            assert!(everything.contains("lagbot:***@"), "{password}: {everything}");
+        }
+    }
+}
+
 #[test]
 fn the_default_lag_query_names_the_environment_idp_records() {
     // `--env prod` is an alias; the cell, its state file and every label say `production`,

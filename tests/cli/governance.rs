@@ -903,7 +903,7 @@ fn verify_catches_a_secret_looking_value() {
     );
     assert!(
         messages.iter().any(|m| m
-            == "line 9: `password` holds a literal value; secrets are referenced by name, never stored in the state repo"),
+            == "line 9: .data.password holds a literal value; secrets are referenced by name, never stored in the state repo"),
         "{messages:?}"
     );
     assert!(messages.iter().all(|m| !m.contains("hunter2")), "a finding repeats the secret: {messages:?}");

@@ -76,7 +76,9 @@ fn snapshot(s: &Sandbox, clone: &str) -> (String, String) {
 /// `git http-backend` behind a minimal HTTP/1.1 server on 127.0.0.1 (a thread per
 /// connection, one request each). With credentials, every request needs them as
 /// Basic auth (401 otherwise), as a private repo does. Paths under `/moved/` answer
-/// 301 to the same path without that prefix.
+/// 301 to the same path without that prefix; paths under `/offsite-PORT/` answer 301 to
+/// the same path on the server at that port (another origin). The log notes every
+/// request that carried an Authorization header.
 struct GitHttpServer {
     port: u16,
     requests: Arc<Mutex<Vec<String>>>,
@@ -173,6 +175,10 @@ fn serve(stream: TcpStream, cgi: &Cgi, log: &Mutex<Vec<String>>) -> std::io::Res
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let mut stream = stream;
 
+    if let Some((port, rest)) = path.strip_prefix("/offsite-").and_then(|p| p.split_once('/')) {
+        let location = format!("http://127.0.0.1:{port}/{rest}{}{query}", if query.is_empty() { "" } else { "?" });
+        return respond(&mut stream, "301 Moved Permanently", &[format!("Location: {location}")], b"");
+    }
     if let Some(rest) = path.strip_prefix("/moved") {
         let location = format!(
             "http://{}{rest}{}{query}",
@@ -186,7 +192,8 @@ fn serve(stream: TcpStream, cgi: &Cgi, log: &Mutex<Vec<String>>) -> std::io::Res
         Some((user, password)) => {
             let expected = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             if header("authorization") != Some(&format!("Basic {expected}")) {
-                log.lock().unwrap().push(format!("{method} {target} 401"));
+                let sent = if header("authorization").is_some() { " +authorization" } else { "" };
+                log.lock().unwrap().push(format!("{method} {target} 401{sent}"));
                 let challenge = "WWW-Authenticate: Basic realm=\"idp test\"".to_owned();
                 return respond(&mut stream, "401 Unauthorized", &[challenge], b"authentication required\n");
             }
@@ -291,6 +298,33 @@ fn http_follows_a_redirect_of_the_first_request() {
     assert_landed(&s, &push(&s, "w1", "db-moved", &url, &[]), &url);
     let posts: Vec<String> = server.requests().into_iter().filter(|r| r.starts_with("POST")).collect();
     assert!(!posts.is_empty() && posts.iter().all(|r| r.starts_with("POST /remote.git/")), "{posts:#?}");
+}
+
+/// A redirect to another server (another host or port) is followed for reading, but the
+/// credentials idp holds for the URL's own server (IDP_GIT_TOKEN, the URL's password)
+/// never go there: the other server's 401 is refused with a message that says why.
+#[test]
+fn http_credentials_never_follow_a_redirect_to_another_server() {
+    const TOKEN: &str = "tok-offsite-do-not-send";
+    let s = served(&["w1"]);
+    let Some(other) = GitHttpServer::start(&s, Some(("x-access-token", TOKEN))) else { return };
+    let Some(server) = GitHttpServer::start(&s, None) else { return };
+    let url = server.url(&format!("offsite-{}/remote.git", other.port));
+    let with_password = url.replacen("http://", &format!("http://x-access-token:{TOKEN}@"), 1);
+    let before = snapshot(&s, "w1");
+    let remote_main = s.rev(SERVED, "main");
+    for (remote, env) in [(&url, vec![("IDP_GIT_TOKEN", TOKEN)]), (&with_password, vec![])] {
+        let run = push(&s, "w1", "db-offsite", remote, &env);
+        run.code(1);
+        run.stderr_says(&format!("redirected here from http://127.0.0.1:{}", server.port));
+        run.stderr_says("idp sends credentials to no other server");
+        assert!(!run.stderr.contains(TOKEN) && !run.stdout.contains(TOKEN), "{}", run.stderr);
+        assert_unchanged(&s, "w1", &before);
+    }
+    let requests = other.requests();
+    assert!(!requests.is_empty(), "the redirect was not followed: {:#?}", server.requests());
+    assert!(requests.iter().all(|r| r.ends_with(" 401")), "credentials reached the other server: {requests:#?}");
+    assert_eq!(s.rev(SERVED, "main"), remote_main, "nothing was pushed");
 }
 
 #[test]

@@ -73,6 +73,9 @@ struct HttpSession {
     /// `scheme://host[:port]/path`: no credentials, no trailing '/'; moves
     /// when the first request is redirected, as with git.
     base: String,
+    /// `scheme://host[:port]` of the URL as given: the one origin that
+    /// credentials are ever sent to, whatever a redirect says.
+    origin: String,
     url_user: Option<String>,
     url_password: Option<String>,
     /// Sent once the server asked (401), for the rest of the connection.
@@ -97,6 +100,8 @@ impl HttpSession {
         if host.is_empty() {
             return Err(format!("`{base}` names no host"));
         }
+        let origin = origin_of(&base);
+        let https = origin.starts_with("https://");
         let timeout = Some(timeout_in_force());
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
@@ -105,6 +110,12 @@ impl HttpSession {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects_will_error(false)
+            // An https remote is never downgraded: ureq refuses a redirect
+            // to http:// (as libgit2 does, `git_net_url_apply_redirect`)...
+            .https_only(https)
+            // ...and a redirected request never carries the Authorization
+            // header (ureq's default, pinned here).
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
             .user_agent(concat!("git/2.0 (idp ", env!("CARGO_PKG_VERSION"), ")"))
             // Inactivity limits, not a total: a large push that keeps moving
             // is never cut off.
@@ -115,7 +126,7 @@ impl HttpSession {
             .tls_config(tls)
             .build()
             .into();
-        Ok(Self { agent, base, url_user, url_password, auth: None, approved: false })
+        Ok(Self { agent, base, origin, url_user, url_password, auth: None, approved: false })
     }
 
     /// One request of `service`: the ref advertisement (GET), or `body` (POST).
@@ -152,13 +163,26 @@ impl HttpSession {
             };
             let response = result.map_err(|e| io::Error::other(format!("{}: {}", self.base, describe(&e))))?;
             if body.is_none() {
-                self.follow(&response.get_uri().to_string());
+                self.follow(&response.get_uri().to_string())?;
             }
             match response.status().as_u16() {
                 200 => {
                     self.check_content_type(&response, service, body.is_some())?;
                     self.approve();
                     return Ok(response);
+                }
+                401 if self.auth.is_none() && origin_of(&self.base) != self.origin => {
+                    // Redirected elsewhere, and that server asks: what idp holds is
+                    // for the URL's own server only (IDP_GIT_TOKEN, the URL's password,
+                    // the helper's entry for it).
+                    return Err(self.refused(
+                        "401 Unauthorized",
+                        &format!(
+                            "redirected here from {}, and idp sends credentials to no other server: \
+                             use this URL as the remote if it is the repository's own",
+                            self.origin
+                        ),
+                    ));
                 }
                 401 if self.auth.is_none() => match self.credentials() {
                     Some(credential) => self.auth = Some(credential),
@@ -206,12 +230,21 @@ impl HttpSession {
         io::Error::other(format!("{}: HTTP {status}: {what}", self.base))
     }
 
-    /// After a redirect of the ref advertisement, later requests go to the new place.
-    fn follow(&mut self, final_url: &str) {
+    /// After a redirect of the ref advertisement, later requests go to the
+    /// new place; never from https to anything else (ureq refuses that
+    /// already; this holds it whatever ureq is configured to do).
+    fn follow(&mut self, final_url: &str) -> io::Result<()> {
         let path = final_url.split_once('?').map_or(final_url, |(path, _)| path);
-        if let Some(base) = path.strip_suffix("/info/refs") {
-            self.base = base.to_owned();
+        let Some(base) = path.strip_suffix("/info/refs") else { return Ok(()) };
+        if self.origin.starts_with("https://") && !base.to_ascii_lowercase().starts_with("https://") {
+            return Err(io::Error::other(format!(
+                "{}: redirected to {}: idp never follows https to plain http",
+                self.base,
+                crate::secrets::redact_url(base)
+            )));
         }
+        self.base = base.to_owned();
+        Ok(())
     }
 
     fn check_content_type(
@@ -309,6 +342,9 @@ fn describe(error: &ureq::Error) -> String {
     let message = match error {
         ureq::Error::Timeout(_) => format!("timed out (no answer within {} s)", timeout_in_force().as_secs()),
         ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::RequireHttpsOnly(to) => {
+            format!("redirected to {}: idp never follows https to plain http", crate::secrets::redact_url(to))
+        }
         ureq::Error::Io(e) => e.to_string(),
         other => other.to_string(),
     };
@@ -319,6 +355,13 @@ fn describe(error: &ureq::Error) -> String {
         );
     }
     message
+}
+
+/// `scheme://host[:port]` of a URL without credentials, in lower case.
+fn origin_of(base: &str) -> String {
+    let Some((scheme, rest)) = base.split_once("://") else { return base.to_ascii_lowercase() };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    format!("{scheme}://{host}").to_ascii_lowercase()
 }
 
 /// One request/response exchange: what libgit2 writes is buffered and sent
@@ -380,9 +423,28 @@ mod tests {
     }
 
     #[test]
-    fn a_redirected_advertisement_moves_the_base() {
-        let mut s = HttpSession::new("https://old.example.org/state").unwrap();
-        s.follow("https://new.example.org/org/state.git/info/refs?service=git-upload-pack");
+    fn a_redirected_advertisement_moves_the_base_but_never_the_origin() {
+        let mut s = HttpSession::new("https://bob:pw@Old.example.org/state").unwrap();
+        s.follow("https://new.example.org/org/state.git/info/refs?service=git-upload-pack").unwrap();
         assert_eq!(s.base, "https://new.example.org/org/state.git");
+        assert_eq!(s.origin, "https://old.example.org", "credentials stay with the URL's own server");
+        assert_eq!(origin_of("http://[::1]:8080/x.git"), "http://[::1]:8080");
+    }
+
+    #[test]
+    fn https_is_never_downgraded() {
+        let mut s = HttpSession::new("https://git.example.org/state.git").unwrap();
+        assert!(s.agent.config().https_only(), "ureq refuses any http:// request, redirects included");
+        assert_eq!(s.agent.config().redirect_auth_headers(), ureq::config::RedirectAuthHeaders::Never);
+        let err = s.follow("HTTP://git.example.org/state.git/info/refs?service=git-upload-pack").unwrap_err();
+        assert!(err.to_string().contains("never follows https to plain http"), "{err}");
+        assert_eq!(s.base, "https://git.example.org/state.git");
+        let plain = HttpSession::new("http://git.example.org/state.git").unwrap();
+        assert!(!plain.agent.config().https_only());
+        let error = ureq::Error::RequireHttpsOnly("http://u:pw@evil.example.org/x".into());
+        assert_eq!(
+            describe(&error),
+            "redirected to http://u:***@evil.example.org/x: idp never follows https to plain http"
+        );
     }
 }

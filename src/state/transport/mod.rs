@@ -12,7 +12,6 @@
 mod http;
 mod ssh;
 
-use std::borrow::Cow;
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
@@ -111,18 +110,8 @@ fn register() {
     });
 }
 
-/// A remote's URL as idp may show it: a password in it replaced by `***`.
-pub fn redact_url(url: &str) -> Cow<'_, str> {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.into() };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rsplit_once('@') {
-        Some((info, host)) if info.contains(':') => {
-            let user = info.split_once(':').map_or(info, |(user, _)| user);
-            format!("{scheme}://{user}:***@{host}{}", &rest[end..]).into()
-        }
-        _ => url.into(),
-    }
-}
+/// A remote's URL as idp may show it: the one redaction of every URL idp prints.
+pub use crate::secrets::redact_url;
 
 /// The program a service runs on the server.
 fn program(action: Service) -> &'static str {
@@ -153,15 +142,6 @@ fn percent_decoded(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_in_urls_are_never_shown() {
-        assert_eq!(redact_url("https://bob:s3cret@host/x.git"), "https://bob:***@host/x.git");
-        assert_eq!(redact_url("https://x:a@b@host:8443/x?y"), "https://x:***@host:8443/x?y");
-        assert_eq!(redact_url("https://bob@host/x.git"), "https://bob@host/x.git");
-        assert_eq!(redact_url("git@host:org/x.git"), "git@host:org/x.git");
-        assert_eq!(redact_url("origin"), "origin");
-    }
 
     /// libgit2's two socket timeouts, read while no transfer runs.
     fn libgit2_timeouts() -> (i32, i32) {

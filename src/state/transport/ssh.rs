@@ -52,7 +52,7 @@ struct SshTarget {
 
 impl SshTarget {
     fn parse(url: &str) -> Result<Self, String> {
-        let bad = |why: &str| format!("`{url}` is not an ssh remote: {why}");
+        let bad = |why: &str| format!("`{}` is not an ssh remote: {why}", super::redact_url(url));
         let scheme = ["ssh://", "ssh+git://", "git+ssh://"]
             .iter()
             .find(|p| url.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p)));
@@ -97,6 +97,10 @@ impl SshTarget {
                 Self { user: user.map(str::to_owned), host: host.to_owned(), port, path: path.to_owned() }
             }
         };
+        if target.user.as_deref().is_some_and(|user| user.contains(':')) {
+            // ssh would take `user:password` for a user name and show it in its errors.
+            return Err(bad("a password in an ssh URL is never used (ssh authenticates with keys): remove it"));
+        }
         if target.host.is_empty() || target.path.is_empty() {
             return Err(bad("no host or no path"));
         }
@@ -455,6 +459,20 @@ mod tests {
         ] {
             assert!(SshTarget::parse(url).is_err(), "{url} was accepted: {:?}", SshTarget::parse(url));
         }
+    }
+
+    #[test]
+    fn passwords_in_ssh_urls_are_refused_and_never_repeated() {
+        for url in ["ssh://git:hunter2@host/x", "ssh://git:hun/ter2@host:22/x", "SSH://git:hunter2@host:22/x"] {
+            let err = SshTarget::parse(url).unwrap_err();
+            assert!(!err.contains("hunter2") && !err.contains("ter2"), "{err}");
+            assert!(err.contains("git:***@host"), "{err}");
+        }
+        let err = SshTarget::parse("ssh://git:hunter2@host/x").unwrap_err();
+        assert!(
+            err.ends_with("a password in an ssh URL is never used (ssh authenticates with keys): remove it"),
+            "{err}"
+        );
     }
 
     #[test]
