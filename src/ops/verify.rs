@@ -537,6 +537,14 @@ fn check_secrets(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
 /// Labels on manifests and no `kind: Secret`, for files idp did not render
 /// as they stand.
 fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
+    // Plain YAML only: Argo CD decodes merge keys otherwise than idp does, so
+    // what is checked here would not be what it applies.
+    if let Err(e) = crate::yaml::plain_documents(text)
+        && e.kind == crate::yaml::ErrorKind::Reference
+    {
+        let (line, column) = crate::yaml::line_col(text, e.span.offset());
+        error(path, format!("line {line} column {column}: {}; write the values out in full", e.message));
+    }
     let Ok(documents) = crate::yaml::non_empty_documents(text) else {
         if layout::is_manifest_path(path) {
             error(path, "is not valid YAML".into());
