@@ -21,6 +21,7 @@ mod faults;
 mod gitops;
 mod global;
 mod governance;
+mod guard;
 mod help;
 mod identity;
 mod init;
