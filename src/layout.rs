@@ -584,6 +584,29 @@ pub fn name_twins(kind: Kind, names: NameScheme, namespace: &str, name: &str) ->
     twins
 }
 
+/// Where apps claim their public hosts: `hosts/<publicHost>.yaml` names the
+/// app that owns the host ([`host_claim`]), so that `plan` finds another
+/// owner by one path, whatever the size of the repo. A public host is a DNS
+/// name (lowercase labels joined by dots), so it is a file name as it stands.
+pub const HOSTS_DIR: &str = "hosts";
+
+/// `hosts/<host>.yaml`: the claim of one public host.
+pub fn host_path(host: &str) -> String {
+    format!("{HOSTS_DIR}/{host}.yaml")
+}
+
+/// What `hosts/<host>.yaml` holds for the app `namespace/name`.
+pub fn host_claim(host: &str, namespace: &str, name: &str) -> String {
+    format!(
+        "# The public host {host} belongs to this app; idp writes and removes this file with it.\napp: {namespace}/{name}\n"
+    )
+}
+
+/// The app a host claim names (`namespace/name`), if the text is one.
+pub fn host_owner(claim: &str) -> Option<&str> {
+    claim.lines().find_map(|line| line.strip_prefix("app: "))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

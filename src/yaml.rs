@@ -13,7 +13,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 
 mod parse;
 mod typed;
-pub use parse::{ErrorKind, MAX_ALIAS_NODES, MAX_DEPTH, ParseError, parse};
+pub use parse::{ErrorKind, MAX_ALIAS_NODES, MAX_DEPTH, ParseError, parse, parse_plain};
 pub use typed::{TypedError, from_node};
 
 /// Files larger than this are refused before parsing: a request or policy is a
@@ -318,6 +318,15 @@ pub fn non_empty_documents(text: &str) -> Result<Vec<Node>, ParseError> {
     Ok(documents)
 }
 
+/// [`non_empty_documents`] of a text that must be plain YAML: no anchors,
+/// aliases or merge keys ([`parse_plain`]). Rendered manifests and the files
+/// `verify` checks are read this way.
+pub fn plain_documents(text: &str) -> Result<Vec<Node>, ParseError> {
+    let mut documents = parse_plain(text)?;
+    documents.retain(|doc| !matches!(doc.value, Value::Null));
+    Ok(documents)
+}
+
 impl ParseError {
     /// `message at line L column C`, for text that has no file name.
     pub fn in_text(&self, text: &str) -> String {
@@ -424,6 +433,7 @@ impl Source {
             ErrorKind::Tab => "indent YAML with spaces, not tabs",
             ErrorKind::Tag => "remove the tag: idp reads plain YAML values",
             ErrorKind::Merge => "point `<<` at an anchored mapping (`<<: *defaults`), or remove it",
+            ErrorKind::Reference => "write the values out in full: no anchors, aliases or merge keys",
             ErrorKind::Syntax => "fix the YAML syntax at this position",
         };
         SourceError::Syntax {

@@ -280,6 +280,15 @@ pub enum Error {
     )]
     NameCollision { request: String, other: String, object: String },
 
+    #[error("{request}: publicHost {host} belongs to app {owner} ({path})")]
+    #[diagnostic(
+        code(idp::plan::host_taken),
+        help(
+            "a public host serves one app: choose another publicHost, or remove it from {owner} first. Nothing was written"
+        )
+    )]
+    HostTaken { request: String, host: String, owner: String, path: String },
+
     #[error("{request}: the cluster would refuse {file}: {}", violations.join("; "))]
     #[diagnostic(code(idp::claim::refused))]
     ClaimRefused {

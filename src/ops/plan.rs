@@ -53,6 +53,8 @@ pub struct Prepared {
     namespaces: BTreeSet<String>,
     /// The Argo CD Applications under `argocd/` this plan has looked at.
     applications: BTreeSet<String>,
+    /// The public hosts this plan's apps claim, with the app (`namespace/name`).
+    hosts: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -140,6 +142,7 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
         rendered: Vec::new(),
         namespaces: BTreeSet::new(),
         applications: BTreeSet::new(),
+        hosts: BTreeMap::new(),
     };
     let mut cells = Cells::new(ctx);
     // Databases first, so that apps in the same invocation follow them;
@@ -397,6 +400,25 @@ impl Planner<'_> {
                 desired.push((file.path, file.content.into_bytes(), documents));
             }
         }
+        // A public host serves one app: its claim is looked up by path, so a
+        // host another app holds is found whatever the size of the repo.
+        if let request::Spec::App { public_host: Some(host), .. } = &request.spec {
+            let path = layout::host_path(host);
+            let claim = layout::host_claim(host, &request.namespace, &request.name);
+            let owner = match prepared.hosts.get(host) {
+                Some(owner) => Some(owner.clone()),
+                None => ctx.read(&path)?.filter(|held| *held != claim.as_bytes()).map(|held| {
+                    let held = String::from_utf8_lossy(&held);
+                    layout::host_owner(&held).map_or_else(|| "(unreadable claim)".to_owned(), |o| o.trim().to_owned())
+                }),
+            };
+            if let Some(owner) = owner.filter(|owner| *owner != request.id()) {
+                let owner = crate::names::printable(&owner);
+                return Err(Error::HostTaken { request: id_of(request), host: host.clone(), owner, path });
+            }
+            prepared.hosts.insert(host.clone(), request.id());
+            desired.push((path, claim.into_bytes(), Vec::new()));
+        }
         let mut changes = Vec::new();
         let mut objects = Changeset::default();
         let desired_paths: Vec<String> = desired.iter().map(|(path, ..)| path.clone()).collect();
@@ -653,6 +675,10 @@ pub(super) fn implicit_warning(request: &Request, follows: &str) -> String {
             "follows {follows} of another namespace without naming it (placed before apps named their data): an app may use only databases of its own namespace; re-apply it with --reschedule"
         ),
     }
+}
+
+fn id_of(request: &Request) -> String {
+    format!("{} {}", request.kind, request.id())
 }
 
 /// The normalized request as stored under `requests/`.

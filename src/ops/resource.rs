@@ -53,6 +53,11 @@ impl ResourceRef {
         if self.kind == Kind::App {
             files.extend(ctx.list(&layout::workload_dir(&self.namespace, &self.name))?);
         }
+        if self.kind == Kind::App
+            && let Some(path) = self.host_claim_path(ctx)?
+        {
+            files.push(path);
+        }
         if let Some(record) = record {
             let member = layout::member_path(&record.cell, &record.environment, self.kind, &self.namespace, &self.name);
             if ctx.read(&member)?.is_some() {
@@ -60,5 +65,25 @@ impl ResourceRef {
             }
         }
         Ok(files)
+    }
+
+    /// The claim of the public host the stored request names, when the claim
+    /// is this app's (`layout::host_path`). Read from the stored request's
+    /// text, not its validated form, so that a request the policy of today
+    /// refuses still gives its host back when it moves or goes.
+    fn host_claim_path(&self, ctx: &Context) -> Result<Option<String>, Error> {
+        let Some(stored) = ctx.read(&layout::request_path(self.kind, &self.namespace, &self.name))? else {
+            return Ok(None);
+        };
+        let documents = crate::yaml::non_empty_documents(&String::from_utf8_lossy(&stored)).unwrap_or_default();
+        let Some(host) = documents.first().and_then(|doc| doc.str_at(&["spec", "traffic", "publicHost"])) else {
+            return Ok(None);
+        };
+        if !crate::names::is_dns_name(host) {
+            return Ok(None);
+        }
+        let path = layout::host_path(host);
+        let claim = layout::host_claim(host, &self.namespace, &self.name);
+        Ok((ctx.read(&path)?.as_deref() == Some(claim.as_bytes())).then_some(path))
     }
 }

@@ -75,6 +75,8 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let mut claim_namespaces: BTreeSet<String> = BTreeSet::new();
     // The cells (and environments) that hold requests: each needs its Application.
     let mut cells: BTreeSet<(String, String)> = BTreeSet::new();
+    // Each app's public host, with the app: two apps never share one.
+    let mut hosts: BTreeMap<String, String> = BTreeMap::new();
     // Whether the root Application syncs the cells' Applications (argocd/) rather than
     // platform/ whole, as roots written before cell Applications do: then what no cell
     // Application selects is not synced at all.
@@ -103,6 +105,23 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         if layout::request_path(request.kind, &request.namespace, &request.name) != *path {
             error(path, format!("holds {} {}, which belongs in another file", request.kind, request.id()));
             continue;
+        }
+        if let crate::request::Spec::App { public_host: Some(host), .. } = &request.spec {
+            let claim_path = layout::host_path(host);
+            if let Some(other) = hosts.insert(host.clone(), request.id()) {
+                error(path, format!("names publicHost {host}, which app {other} names too: a host serves one app"));
+            } else if read(&claim_path)?
+                .is_none_or(|b| b != layout::host_claim(host, &request.namespace, &request.name).as_bytes())
+            {
+                error(
+                    &claim_path,
+                    format!(
+                        "is missing or names another app: publicHost {host} belongs to app {} (re-apply it)",
+                        request.id()
+                    ),
+                );
+            }
+            expected.insert(claim_path);
         }
         if request_yaml(&request).as_bytes() != bytes {
             error(path, "is not in idp's normalized form (edited by hand?)".into());
@@ -300,7 +319,9 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     }
     let mut objects = Objects::default();
     for path in files.keys() {
-        let owned = layout::REQUEST_PREFIXES.iter().any(|p| path.starts_with(p)) || layout::is_member_path(path);
+        let owned = layout::REQUEST_PREFIXES.iter().any(|p| path.starts_with(p))
+            || layout::is_member_path(path)
+            || path.starts_with(&format!("{}/", layout::HOSTS_DIR));
         if owned && !expected.contains(path) {
             error(path, "is an orphan: no request renders it (remove it, or restore its request)".into());
         }
@@ -539,6 +560,14 @@ fn check_secrets(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
 /// Labels on manifests and no `kind: Secret`, for files idp did not render
 /// as they stand.
 fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
+    // Plain YAML only: Argo CD decodes merge keys otherwise than idp does, so
+    // what is checked here would not be what it applies.
+    if let Err(e) = crate::yaml::plain_documents(text)
+        && e.kind == crate::yaml::ErrorKind::Reference
+    {
+        let (line, column) = crate::yaml::line_col(text, e.span.offset());
+        error(path, format!("line {line} column {column}: {}; write the values out in full", e.message));
+    }
     let Ok(documents) = crate::yaml::non_empty_documents(text) else {
         if layout::is_manifest_path(path) {
             error(path, "is not valid YAML".into());

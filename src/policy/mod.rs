@@ -475,6 +475,9 @@ impl Checker<'_> {
                 }
             }
         }
+        for (i, namespace) in p.allow_reserved_namespaces.iter().enumerate() {
+            self.label_name(namespace, &[Key("allowReservedNamespaces"), Index(i)], "namespace");
+        }
         if let Some(pricing) = &p.pricing {
             for provider in p.candidates.iter().map(|c| &c.provider) {
                 if !pricing.providers.contains_key(provider) {

@@ -34,7 +34,28 @@ pub struct Policy {
     pub pricing: Option<Pricing>,
     #[serde(default)]
     pub budgets: Budgets,
+    /// Reserved namespaces ([`RESERVED_NAMESPACES`], `kube-*`, the Gateway's)
+    /// that requests may use all the same. Empty by default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_reserved_namespaces: Vec<String>,
 }
+
+/// Namespaces of the clusters' own system and of the platform (Argo CD,
+/// Crossplane, External Secrets, the Gateway, ...): a request there would put
+/// a team's objects beside, or in place of, the platform's. Every `kube-*`
+/// namespace and the policy's `traffic.gateway.namespace` are reserved too.
+pub const RESERVED_NAMESPACES: [&str; 10] = [
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "argocd",
+    "crossplane-system",
+    "upbound-system",
+    "external-secrets",
+    "gateway-system",
+    "cert-manager",
+    "flux-system",
+];
 
 /// What a team may use; an absent list allows everything.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -301,6 +322,15 @@ impl Policy {
         }?;
         (!allowed.iter().any(|a| a == value))
             .then(|| (format!("namespace {namespace} may not use {field} {value}"), allowed.clone()))
+    }
+
+    /// Whether `namespace` is reserved and the policy does not let requests
+    /// use it all the same (`allowReservedNamespaces`).
+    pub fn reserved_namespace(&self, namespace: &str) -> bool {
+        let reserved = namespace.starts_with("kube-")
+            || RESERVED_NAMESPACES.contains(&namespace)
+            || namespace == self.traffic.gateway.namespace;
+        reserved && !self.allow_reserved_namespaces.iter().any(|allowed| allowed == namespace)
     }
 
     /// The traffic provider of a cell: its own, else the default.

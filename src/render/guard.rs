@@ -9,6 +9,10 @@ use crate::yaml::{self, Node};
 /// Where Argo CD runs; its Applications live there.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 
+/// The Argo CD project `idp init` writes (bootstrap/argocd/appproject.yaml):
+/// every Application idp renders belongs to it.
+pub const ARGOCD_PROJECT: &str = "idp-platform";
+
 /// Where a kind's objects must live.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scope {
@@ -60,8 +64,11 @@ pub const STANDARD_LABELS: [&str; 5] = [
 ];
 
 fn documents(text: &str) -> Result<Vec<Node>, String> {
-    let docs =
-        yaml::non_empty_documents(text).map_err(|e| format!("the output is not valid YAML: {}", e.in_text(text)))?;
+    // Plain YAML only: with a merge key, Argo CD could apply other values than the ones checked here.
+    let docs = yaml::plain_documents(text).map_err(|e| match e.kind {
+        yaml::ErrorKind::Reference => e.in_text(text),
+        _ => format!("the output is not valid YAML: {}", e.in_text(text)),
+    })?;
     if docs.is_empty() {
         return Err("the output holds no document".into());
     }
@@ -104,11 +111,8 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
             let wanted = expected_namespace.map_or("no namespace (cluster-scoped)".to_owned(), |ns| format!("{ns:?}"));
             return Err(format!("{kind} {name} is in {found}, not the request's {wanted}"));
         }
-        // An Application may only deploy into the request's namespace.
-        if scope == Scope::ArgoCd
-            && doc.str_at(&["spec", "destination", "namespace"]) != Some(request.namespace.as_str())
-        {
-            return Err(format!("Application {name} deploys outside the request's namespace {:?}", request.namespace));
+        if scope == Scope::ArgoCd {
+            check_application(doc, name, request, policy)?;
         }
         let labels = doc.at(&["metadata", "labels"]);
         for (key, value) in &expected {
@@ -124,6 +128,92 @@ pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) ->
         }
     }
     Ok(docs)
+}
+
+/// An Application deploys what idp wrote for this request and nothing else:
+/// in the bootstrap project, from the state repo at the policy's revision,
+/// the request's own workload folder (`workloads/<ns>/<name>/<side>`), with
+/// no other source options than the Deployment's replica count, onto a
+/// runtime cluster of the policy by name, into the request's namespace.
+/// Every field of `spec`, `source` and `destination` is named here: one
+/// that is not (`sources`, `helm`, `kustomize.namespace`, `destination.server`)
+/// is refused, so a template cannot point Argo CD anywhere else.
+fn check_application(doc: &Node, name: &str, request: &Request, policy: &Policy) -> Result<(), String> {
+    let refuse = |what: String| Err(format!("Application {name} {what}"));
+    let only = |path: &[&str], allowed: &[&str]| -> Result<(), String> {
+        let Some(node) = doc.at(path) else { return Ok(()) };
+        let Some(entries) = node.as_map() else {
+            return Err(format!("Application {name}: {} is not a mapping", path.join(".")));
+        };
+        match entries.iter().find(|(key, _)| !allowed.contains(&key.name.as_str())) {
+            Some((key, _)) => Err(format!(
+                "Application {name}: {}.{} is not a field idp writes (only {})",
+                path.join("."),
+                key.name,
+                allowed.join(", ")
+            )),
+            None => Ok(()),
+        }
+    };
+    only(&["spec"], &["project", "source", "destination", "syncPolicy"])?;
+    only(&["spec", "source"], &["repoURL", "targetRevision", "path", "kustomize"])?;
+    only(&["spec", "source", "kustomize"], &["replicas"])?;
+    only(&["spec", "destination"], &["name", "namespace"])?;
+    let field = |path: &[&str]| doc.str_at(path);
+    let shown = |value: Option<&str>| value.map_or("nothing".to_owned(), |v| format!("{v:?}"));
+    let project = field(&["spec", "project"]);
+    if project != Some(ARGOCD_PROJECT) {
+        return refuse(format!("is in project {}, not idp's {ARGOCD_PROJECT:?}", shown(project)));
+    }
+    let repo = field(&["spec", "source", "repoURL"]);
+    if repo != Some(policy.gitops.repo_url.as_str()) {
+        return refuse(format!(
+            "deploys from {}, not the state repo {:?} (gitops.repoURL)",
+            shown(repo),
+            policy.gitops.repo_url
+        ));
+    }
+    let revision = field(&["spec", "source", "targetRevision"]);
+    if revision != Some(policy.gitops.revision.as_str()) {
+        return refuse(format!(
+            "deploys revision {}, not the state repo's {:?} (gitops.revision)",
+            shown(revision),
+            policy.gitops.revision
+        ));
+    }
+    let path = field(&["spec", "source", "path"]);
+    let own = [crate::cell::Side::Primary, crate::cell::Side::Secondary]
+        .map(|side| crate::layout::workload_side_dir(&request.namespace, &request.name, side));
+    if !own.iter().any(|dir| Some(dir.as_str()) == path) {
+        return refuse(format!("deploys path {}, not the request's own folder {} or {}", shown(path), own[0], own[1]));
+    }
+    if let Some(replicas) = doc.at(&["spec", "source", "kustomize", "replicas"]) {
+        let Value::Seq(items) = &replicas.value else {
+            return refuse("sets spec.source.kustomize.replicas to something other than a list".into());
+        };
+        for item in items {
+            if item.as_map().is_none_or(|entries| entries.iter().any(|(k, _)| k.name != "name" && k.name != "count"))
+                || item.str_at(&["name"]) != Some(request.name.as_str())
+                || !matches!(item.at(&["count"]).map(|c| &c.value), Some(Value::Int(_)))
+            {
+                return refuse(format!(
+                    "sets replicas of something other than the request's Deployment {:?} (name and count only)",
+                    request.name
+                ));
+            }
+        }
+    }
+    let cluster = field(&["spec", "destination", "name"]);
+    if !cluster.is_some_and(|c| policy.candidates.iter().any(|candidate| candidate.runtime_cluster == c)) {
+        return refuse(format!(
+            "deploys to cluster {}, not a runtime cluster of the policy's candidates",
+            shown(cluster)
+        ));
+    }
+    if field(&["spec", "destination", "namespace"]) != Some(request.namespace.as_str()) {
+        return refuse(format!("deploys outside the request's namespace {:?}", request.namespace));
+    }
+    Ok(())
 }
 
 /// Checks the Argo CD bootstrap written by `idp init`.
@@ -259,6 +349,100 @@ mod tests {
                 })
                 .collect();
             assert!(!images.is_empty() && images.iter().all(|i| *i == image), "{images:?}");
+        }
+    }
+
+    /// An Application a template override points elsewhere is refused, and
+    /// so is a merge key that would make Argo CD read another value than the
+    /// guard (sigs.k8s.io/yaml lets a later `<<` win over explicit keys).
+    #[test]
+    fn applications_are_pinned_to_the_project_the_state_repo_and_the_requests_folder() {
+        let (policy, mut app, decision) = crate::test_support::payments_c0();
+        app.kind = crate::request::Kind::App;
+        app.spec = Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            health_path: None,
+            public_host: None,
+            databases: Vec::new(),
+        };
+        let input = RenderInput {
+            request: &app,
+            decision: &decision,
+            policy: &policy,
+            active: Default::default(),
+            names: crate::layout::NameScheme::for_new(app.kind),
+            unprotect: false,
+            draining: false,
+        };
+        let files = Renderer::embedded().request_files(&input).unwrap();
+        let application = files.iter().find(|f| f.template == "app/application.yaml.j2").unwrap();
+        let text = &application.content;
+        assert!(check_request_manifest(text, &app, &policy).is_ok());
+        let name = application.documents[0].str_at(&["metadata", "name"]).unwrap();
+        let line = |prefix: &str| text.lines().find(|l| l.trim_start().starts_with(prefix)).unwrap().to_owned();
+        let cases = [
+            (
+                line("project:"),
+                "  project: default".to_owned(),
+                "is in project \"default\", not idp's \"idp-platform\"",
+            ),
+            (
+                line("repoURL:"),
+                "    repoURL: https://git.example.com/evil.git".into(),
+                "deploys from \"https://git.example.com/evil.git\", not the state repo",
+            ),
+            (
+                line("targetRevision:"),
+                "    targetRevision: evil".into(),
+                "deploys revision \"evil\", not the state repo's",
+            ),
+            (
+                line("path:"),
+                "    path: workloads/team-other/web/primary".into(),
+                "deploys path \"workloads/team-other/web/primary\", not the request's own folder",
+            ),
+            (line("path:"), "    path: workloads".into(), "deploys path \"workloads\""),
+            (
+                line("kustomize:"),
+                "    kustomize:\n      namespace: kube-system".into(),
+                ": spec.source.kustomize.namespace is not a field idp writes",
+            ),
+            (
+                line("path:"),
+                format!("{}\n    helm: {{releaseName: x}}", line("path:")),
+                ": spec.source.helm is not a field idp writes",
+            ),
+            (
+                line("project:"),
+                format!("{}\n  sources: [{{repoURL: https://git.example.com/evil.git, path: .}}]", line("project:")),
+                ": spec.sources is not a field idp writes",
+            ),
+            (
+                line("name: \"aws-"),
+                "    server: https://kubernetes.default.svc".into(),
+                ": spec.destination.server is not a field idp writes",
+            ),
+            (
+                line("name: \"aws-"),
+                "    name: in-cluster".into(),
+                "deploys to cluster \"in-cluster\", not a runtime cluster",
+            ),
+            (
+                line("- name:"),
+                "        - name: coredns".into(),
+                "sets replicas of something other than the request's Deployment",
+            ),
+            (line("project:"), "  project: idp-platform\n  <<: {project: default}".into(), "a YAML merge key (`<<`)"),
+        ];
+        for (from, to, expected) in cases {
+            let hostile = text.replacen(&from, &to, 1);
+            assert_ne!(&hostile, text, "{from:?}");
+            let error = check_request_manifest(&hostile, &app, &policy).unwrap_err();
+            let expected =
+                if expected.starts_with(':') { format!("Application {name}{expected}") } else { expected.to_owned() };
+            assert!(error.contains(&expected), "{to:?}: {error}");
         }
     }
 

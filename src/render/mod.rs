@@ -25,6 +25,15 @@ use crate::record::DataLink;
 use crate::request::{Request, Spec};
 use crate::schedule::{Decision, Target};
 
+/// The work one render of one template may do, in minijinja's fuel (about
+/// one unit per instruction and per 64 bytes made; minijinja 3.1
+/// `Environment::set_fuel`): a template override that loops for ever (or
+/// nests `range` in `range`) stops with [`RenderError::OutOfFuel`] instead of
+/// hanging `plan`. idp's own templates use under 2,000 (the test
+/// `embedded_templates_stay_far_below_the_fuel_limit`), and a stopped render
+/// has made at most about 6 MB.
+pub const RENDER_FUEL: u64 = 100_000;
+
 /// Templates shipped in the binary. A state repo may override any of them
 /// with a file of the same name under `templates/`.
 pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
@@ -46,6 +55,15 @@ pub enum RenderError {
     #[error("template {template} does not compile: {message}")]
     #[diagnostic(code(idp::render::template), help("fix the template; `idp render` shows the output without writing"))]
     Template { template: String, message: String },
+
+    #[error("template {template} did more work than a template may (over {fuel} steps) and was stopped")]
+    #[diagnostic(
+        code(idp::render::fuel),
+        help(
+            "a loop that never ends or nests too deeply (`range` inside `range`)? idp's own templates take a few thousand steps; nothing was written"
+        )
+    )]
+    OutOfFuel { template: String, fuel: u64 },
 
     #[error("template {template} produced an unsafe manifest: {message}")]
     #[diagnostic(
@@ -81,9 +99,14 @@ impl Renderer {
     /// The embedded templates, with a state repo's own versions (by
     /// template name) in place of theirs.
     pub fn new(custom: BTreeMap<&'static str, String>) -> Self {
+        Self::with_fuel(custom, RENDER_FUEL)
+    }
+
+    fn with_fuel(custom: BTreeMap<&'static str, String>, fuel: u64) -> Self {
         let overridden = custom.keys().map(|name| (*name).to_owned()).collect();
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(fuel));
         env.set_loader(move |name| {
             let embedded = EMBEDDED_TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, text)| *text);
             Ok(custom.get(name).cloned().or_else(|| embedded.map(str::to_owned)))
@@ -126,9 +149,12 @@ impl Renderer {
             .env
             .get_template(name)
             .map_err(|e| RenderError::Template { template: name.into(), message: e.to_string() })?;
-        let mut text = template
-            .render(minijinja::value::Serde(ctx))
-            .map_err(|e| RenderError::Template { template: name.into(), message: e.to_string() })?;
+        let mut text = template.render(minijinja::value::Serde(ctx)).map_err(|e| match e.kind() {
+            minijinja::ErrorKind::OutOfFuel => {
+                RenderError::OutOfFuel { template: name.into(), fuel: self.env.fuel().unwrap_or_default() }
+            }
+            _ => RenderError::Template { template: name.into(), message: e.to_string() },
+        })?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -657,6 +683,68 @@ mod tests {
     #[test]
     fn every_embedded_template_compiles() {
         Renderer::embedded().compile_all().unwrap();
+    }
+
+    /// A render of idp's own templates costs a small part of [`RENDER_FUEL`]:
+    /// a database with its secondary and replication, and an app with a
+    /// database and a public host under every traffic provider, rendered with
+    /// a fiftieth of it.
+    #[test]
+    fn embedded_templates_stay_far_below_the_fuel_limit() {
+        let frugal = Renderer::with_fuel(BTreeMap::new(), RENDER_FUEL / 50);
+        let (mut policy, mut request, decision) = crate::test_support::payments_c0();
+        let render = |request: &Request, policy: &Policy| {
+            let input = RenderInput {
+                request,
+                decision: &decision,
+                policy,
+                active: Side::Primary,
+                names: NameScheme::for_new(request.kind),
+                unprotect: false,
+                draining: false,
+            };
+            frugal.request_files(&input)
+        };
+        let files = render(&request, &policy).unwrap();
+        assert!(files.iter().any(|f| f.template == "mysql/replication.yaml.j2"));
+        request.kind = crate::request::Kind::App;
+        request.spec = Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            health_path: None,
+            public_host: Some("shop.example.org".into()),
+            databases: vec![request.name.clone()],
+        };
+        let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
+        for provider in providers {
+            policy.traffic.default_provider = provider.clone();
+            policy.cells.values_mut().for_each(|cell| cell.traffic_provider = None);
+            let files = render(&request, &policy).unwrap_or_else(|e| panic!("{provider}: {e}"));
+            assert!(files.iter().any(|f| f.template.starts_with("traffic/")), "{provider}");
+            assert!(files.iter().any(|f| f.template == "app/pushsecret.yaml.j2"), "{provider}");
+        }
+        // The same fuel stops a template that loops for ever, with its name.
+        let custom = BTreeMap::from([(
+            "mysql/claim.yaml.j2",
+            "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}".to_owned(),
+        )]);
+        let (policy, request, _) = crate::test_support::payments_c0();
+        let input = RenderInput {
+            request: &request,
+            decision: &decision,
+            policy: &policy,
+            active: Side::Primary,
+            names: NameScheme::for_new(request.kind),
+            unprotect: false,
+            draining: false,
+        };
+        match Renderer::new(custom).request_files(&input) {
+            Err(RenderError::OutOfFuel { template, fuel }) => {
+                assert_eq!((template.as_str(), fuel), ("mysql/claim.yaml.j2", RENDER_FUEL));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     /// The longest names validation lets an app have (`<namespace>.app.<name>`

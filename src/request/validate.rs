@@ -435,6 +435,18 @@ pub(super) fn document(
     let environment =
         known(&mut c, "environment", p.environment_names()).and_then(|e| p.resolve_environment(&e).map(str::to_owned));
     let dr_profile = known(&mut c, "drProfile", p.dr_profiles.keys().cloned().collect());
+    // The clusters' and the platform's own namespaces are no team's.
+    if let Some(ns) = &namespace
+        && p.reserved_namespace(ns)
+    {
+        let node = get(&name_nodes, "namespace").unwrap_or(doc);
+        c.issue(
+            node.span,
+            "reserved namespace",
+            format!("namespace `{ns}` is reserved for the clusters and the platform"),
+            Some("use your team's own namespace; the platform team can allow this one with `allowReservedNamespaces` in the policy".into()),
+        );
+    }
     // Team permissions: what this namespace may use.
     if let Some(ns) = &namespace {
         for (field, value) in [("cell", &cell), ("tier", &tier), ("environment", &environment)] {
@@ -604,6 +616,20 @@ fn app_spec(
                         Some("use a lowercase host name such as orders.example.org".into()),
                     );
                 }
+                // Names inside the clusters, and the runtime clusters' own ingress
+                // names (every app's DNS record points at one), are nobody's public host.
+                let ok = match internal_host(host, &p.traffic.ingress_domain) {
+                    Some(why) if ok => {
+                        c.issue(
+                            n.span,
+                            "not a public host",
+                            format!("publicHost `{}` {why}", shown(host)),
+                            Some("use a public host name of your app within the policy's DNS zone, e.g. orders.example.org".into()),
+                        );
+                        false
+                    }
+                    _ => ok,
+                };
                 // The traffic provider writes the host's records into its zone;
                 // a host outside it (or the apex itself, where no CNAME may
                 // stand) could not be served.
@@ -826,6 +852,20 @@ pub(super) fn duplicate(source: &Source, doc: &Node, request: &Request, first: &
 /// The first label of a host name, to suggest a host within a zone.
 fn first_label(host: &str) -> &str {
     host.split('.').next().unwrap_or(host)
+}
+
+/// Suffixes of names that resolve inside a cluster or a private network.
+const INTERNAL_SUFFIXES: [&str; 6] = ["cluster.local", "svc", "local", "internal", "localhost", "localdomain"];
+
+/// Why a host is not a public host of an app, if it is not: a name inside a
+/// cluster, or a runtime cluster's ingress name (`<cluster>.<ingressDomain>`).
+fn internal_host(host: &str, ingress_domain: &str) -> Option<String> {
+    let under = |suffix: &str| host == suffix || host.ends_with(&format!(".{suffix}"));
+    if let Some(suffix) = INTERNAL_SUFFIXES.iter().find(|s| under(s)) {
+        return Some(format!("is a cluster-internal name (.{suffix})"));
+    }
+    (!ingress_domain.is_empty() && under(ingress_domain))
+        .then(|| format!("is under {ingress_domain}, the runtime clusters' ingress domain (traffic.ingressDomain)"))
 }
 
 fn shown(value: &str) -> String {

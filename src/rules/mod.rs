@@ -247,11 +247,34 @@ fn compile_file(file: RuleFile) -> Result<CompiledFile, RulesError> {
     Ok(CompiledFile { path: file.path, text, decisions, engine: Mutex::new(engine) })
 }
 
+/// Builtins whose answer is not a function of the rule and its input: with
+/// one of them, the same request could be admitted on one run and refused on
+/// the next. regorus registers `rand.intn` whenever its `std` feature is on
+/// (regorus 0.14.1 `src/builtins/numbers.rs`, `register`), which idp needs;
+/// the others come with features idp leaves off (`time`, `uuid`, `http`,
+/// `opa-runtime`: `src/builtins/mod.rs`) and are listed so that turning one
+/// on cannot bring them back. With their argument counts.
+pub const NONDETERMINISTIC_BUILTINS: [(&str, u8); 5] =
+    [("rand.intn", 2), ("time.now_ns", 0), ("uuid.rfc4122", 1), ("http.send", 1), ("opa.runtime", 0)];
+
 fn new_engine() -> Engine {
     let mut engine = Engine::new();
     // The library never prints; `print` output is gathered (and, for tests,
     // reported). regorus itself still writes a few analysis warnings to stderr.
     engine.set_gather_prints(true);
+    // regorus has no switch to drop one builtin, but a call looks up the
+    // engine's extensions before its builtins (regorus 0.14.1
+    // `src/interpreter.rs`, `eval_call`): an extension of the same name that
+    // always fails takes the builtin out, and the error carries the call's
+    // position in the rule file.
+    for (name, args) in NONDETERMINISTIC_BUILTINS {
+        let message = format!(
+            "{name} is not available: idp's decisions are deterministic, so rules may not use random numbers, the clock, UUIDs, HTTP or the runtime"
+        );
+        let refuse = move |_: Vec<Value>| -> anyhow::Result<Value> { Err(anyhow::anyhow!(message.clone())) };
+        // Only a second extension of the same name fails, and each name is added once.
+        let _ = engine.add_extension(name.to_owned(), args, Box::new(refuse));
+    }
     engine
 }
 
@@ -325,6 +348,34 @@ mod tests {
             "provider": provider, "region": region, "runtimeCluster": cluster,
             "capabilities": ["pitr", "private_networking"], "scores": {"latency": 0.7, "dr": 0.7, "maturity": 0.7, "cost": 0.7},
         })
+    }
+
+    /// The same request gets the same verdict on every run: a rule that asks
+    /// for a random number, the clock, a UUID, HTTP or the runtime fails with
+    /// the call's position instead of deciding by chance.
+    #[test]
+    fn nondeterministic_builtins_are_left_out() {
+        for (call, name) in [
+            ("rand.intn(\"coin\", 2) == 0", "rand.intn"),
+            ("time.now_ns() > 0", "time.now_ns"),
+            ("uuid.rfc4122(\"x\") != \"\"", "uuid.rfc4122"),
+            ("http.send({\"method\": \"get\", \"url\": \"http://x\"}).status_code == 200", "http.send"),
+            ("opa.runtime().env != {}", "opa.runtime"),
+        ] {
+            let text = format!("package idp\n\ndeny contains \"by chance\" if {{\n\t{call}\n}}\n");
+            let rules = Rules::compile(vec![file("rules/chance.rego", &text)]).unwrap();
+            let input = json!({"request": {"name": "a"}, "tier": {}, "drProfile": null, "existing": null});
+            match rules.admit(&input) {
+                Err(RulesError::Eval { location, message, .. }) => {
+                    assert!(location.starts_with("rules/chance.rego:4:"), "{name}: {location}");
+                    assert!(
+                        message.starts_with(&format!("{name} is not available: idp's decisions are deterministic")),
+                        "{message}"
+                    );
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 
     #[test]

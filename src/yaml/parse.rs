@@ -52,11 +52,30 @@ pub enum ErrorKind {
     Tag,
     /// A merge key (`<<`) whose value is not a mapping or a list of them.
     Merge,
+    /// An anchor, alias or merge key where only plain YAML is read
+    /// ([`parse_plain`]).
+    Reference,
 }
 
 /// Every document of `text`, an empty one (`---` alone) as [`Value::Null`].
 pub fn parse(text: &str) -> Result<Vec<Node>, ParseError> {
+    parse_with(text, false)
+}
+
+/// Like [`parse`], but refusing anchors (`&a`), aliases (`*a`) and merge keys
+/// (`<<` as a key, in any quoting; the `!!merge` tag is refused as every
+/// tag outside the core schema is): what idp renders and what
+/// Argo CD applies from the state repo. Decoders disagree on merge keys
+/// (sigs.k8s.io/yaml, which Kubernetes and Argo CD use, lets a later `<<`
+/// override explicit keys; the YAML merge-key spec and idp's reader do not),
+/// so a text without any is read the same by every decoder.
+pub fn parse_plain(text: &str) -> Result<Vec<Node>, ParseError> {
+    parse_with(text, true)
+}
+
+fn parse_with(text: &str, plain: bool) -> Result<Vec<Node>, ParseError> {
     let mut builder = Builder::new(text);
+    builder.plain = plain;
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|error| builder.scan_error(&error))?;
@@ -133,17 +152,44 @@ struct Builder<'t> {
     documents: Vec<Node>,
     nodes: usize,
     alias_nodes: usize,
+    /// Refuse anchors, aliases and merge keys ([`parse_plain`]).
+    plain: bool,
 }
 
 impl<'t> Builder<'t> {
     fn new(text: &'t str) -> Self {
-        Self { text, stack: Vec::new(), anchors: Vec::new(), documents: Vec::new(), nodes: 0, alias_nodes: 0 }
+        Self {
+            text,
+            stack: Vec::new(),
+            anchors: Vec::new(),
+            documents: Vec::new(),
+            nodes: 0,
+            alias_nodes: 0,
+            plain: false,
+        }
+    }
+
+    /// In plain mode, an anchor on a node (at `span`) is refused.
+    fn no_anchor(&self, anchor: usize, span: &Span) -> Result<(), ParseError> {
+        if !self.plain || anchor == 0 {
+            return Ok(());
+        }
+        // granit marks the node, not its anchor: the anchor is the last `&` before it.
+        let node = self.span(span).offset();
+        let start = self.text[..node].rfind('&').unwrap_or(node);
+        let len = self.text[start..].find(|c: char| c.is_whitespace()).unwrap_or(self.text.len() - start).max(1);
+        Err(reference_error("a YAML anchor (`&name`)", (start, len).into()))
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), ParseError> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let at = self.span(&span);
+                self.no_anchor(anchor, &span)?;
+                // Any spelling of `<<` as a key: decoders differ on which of them merge.
+                if self.plain && self.expects_key() && text == "<<" {
+                    return Err(reference_error("a YAML merge key (`<<`)", at));
+                }
                 let merge_key = style == ScalarStyle::Plain && tag.is_none() && text == "<<" && self.expects_key();
                 let value = resolve(&text, style, tag.as_deref()).map_err(|(kind, message)| {
                     let at = if kind == ErrorKind::Tag { self.tag_span(&span, tag.as_deref(), at) } else { at };
@@ -153,9 +199,11 @@ impl<'t> Builder<'t> {
                 self.complete(Node { value, span: at }, anchor, merge_key)
             }
             Event::SequenceStart(_, anchor, tag) => {
+                self.no_anchor(anchor, &span)?;
                 self.open(&span, anchor, tag.as_deref(), "seq", Open::Seq(Vec::new()))
             }
             Event::MappingStart(_, anchor, tag) => {
+                self.no_anchor(anchor, &span)?;
                 self.open(&span, anchor, tag.as_deref(), "map", Open::Map(MapFrame::default()))
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -168,6 +216,9 @@ impl<'t> Builder<'t> {
             }
             Event::Alias(id) => {
                 let at = self.span(&span);
+                if self.plain {
+                    return Err(reference_error("a YAML alias (`*name`)", at));
+                }
                 let Some(mut node) = self.anchors.get(id).cloned().flatten() else {
                     return Err(error(
                         ErrorKind::Syntax,
@@ -335,6 +386,13 @@ impl<'t> Builder<'t> {
 
 fn error(kind: ErrorKind, message: String, span: SourceSpan) -> ParseError {
     ParseError { message, span, kind }
+}
+
+fn reference_error(what: &str, span: SourceSpan) -> ParseError {
+    let message = format!(
+        "{what}: rendered manifests and the state repo hold plain YAML only, as Kubernetes and Argo CD decode merge keys differently"
+    );
+    error(ErrorKind::Reference, message, span)
 }
 
 fn merge_error(span: SourceSpan) -> ParseError {
@@ -681,6 +739,35 @@ mod tests {
                 .iter()
                 .all(|(key, value)| key.span.offset() == alias && value.span.offset() == alias)
         );
+    }
+
+    /// What idp renders and `verify` reads holds no anchors, aliases or
+    /// merge keys: the example is the one sigs.k8s.io/yaml reads as a Secret
+    /// in kube-system (a later `<<` overrides explicit keys there) while the
+    /// reader above sees a labelled claim.
+    #[test]
+    fn plain_yaml_refuses_anchors_aliases_and_merge_keys_where_they_are() {
+        let differential = "kind: MySQLInstanceClaim\nmetadata:\n  namespace: team-a\n  <<: {namespace: kube-system}\n";
+        assert_eq!(one(differential).str_at(&["metadata", "namespace"]), Some("team-a"));
+        for (text, what, at) in [
+            (differential, "a YAML merge key (`<<`)", "<<"),
+            ("a: {\"<<\": {b: 1}}\n", "a YAML merge key (`<<`)", "\"<<\""),
+            ("a:\n  '<<': {b: 1}\n", "a YAML merge key (`<<`)", "'<<'"),
+            ("a: &x {b: 1}\n", "a YAML anchor (`&name`)", "&x"),
+            ("a: &x\n  b: 1\n", "a YAML anchor (`&name`)", "&x"),
+            ("a: [1, &y 2]\n", "a YAML anchor (`&name`)", "&y"),
+            ("- &z [1]\n", "a YAML anchor (`&name`)", "&z"),
+        ] {
+            let error = super::parse_plain(text).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Reference, "{text}");
+            assert!(error.message.starts_with(&format!("{what}: rendered manifests")), "{text}: {}", error.message);
+            assert_eq!(error.span.offset(), text.find(at).unwrap(), "{text}");
+        }
+        // An alias needs an anchor, refused above; one without is no YAML at all.
+        assert!(super::parse_plain("a: 1\nb: *x\n").is_err());
+        // Plain text reads as it always did.
+        let plain = "a: {b: [1, 2]}\nc: '&x * <<'\n";
+        assert_eq!(format!("{:?}", super::parse_plain(plain).unwrap()), format!("{:?}", super::parse(plain).unwrap()));
     }
 
     #[test]

@@ -87,6 +87,25 @@ const REQUESTS: &[Case] = &[
     case("app-host-template.yaml", "12:17", "publicHost `{{ 7*7 }}.example.org` is not a DNS name"),
     case("app-host-lookalike.yaml", "12:17", "publicHost `checkout.p\u{430}yments.example.org` is not a DNS name"),
     case("app-password.yaml", "11:3", "unknown field `password` in spec"),
+    // The clusters' and the platform's own namespaces are no team's (issue 19, item 7).
+    case("namespace-kube-system.yaml", "5:14", "namespace `kube-system` is reserved for the clusters and the platform"),
+    case("namespace-argocd.yaml", "5:14", "namespace `argocd` is reserved for the clusters and the platform"),
+    case(
+        "namespace-crossplane-system.yaml",
+        "5:14",
+        "namespace `crossplane-system` is reserved for the clusters and the platform",
+    ),
+    // A public host is public: not a name inside a cluster, nor a runtime cluster's ingress name.
+    case(
+        "app-host-cluster-internal.yaml",
+        "12:17",
+        "publicHost `kubernetes.default.svc.cluster.local` is a cluster-internal name (.cluster.local)",
+    ),
+    case(
+        "app-host-ingress.yaml",
+        "12:17",
+        "publicHost `aws-use1-prod-01.apps.example.org` is under apps.example.org, the runtime clusters' ingress domain (traffic.ingressDomain)",
+    ),
     // spec.healthPath reaches the probes and the traffic health check: an absolute URL path only.
     case("app-health-traversal.yaml", "11:15", "healthPath `/status/../admin` holds a `.` or `..` segment"),
     case("app-health-relative.yaml", "11:15", "healthPath `healthz` does not start with `/`"),

@@ -22,6 +22,7 @@ mod faults;
 mod gitops;
 mod global;
 mod governance;
+mod guard;
 mod help;
 mod identity;
 mod init;
