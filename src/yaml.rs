@@ -51,7 +51,11 @@ impl Source {
         use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
         let name = shown_path(path);
         let io = |error| SourceError::Io { name: name.clone(), error };
-        let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(io)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(path)
+            .map_err(io)?;
         let metadata = file.metadata().map_err(io)?;
         let kind = metadata.file_type();
         if kind.is_dir() {
@@ -173,19 +177,10 @@ pub fn shown_path(path: &Path) -> String {
 /// What a file on procfs or sysfs is, for the refusal: their files hold the
 /// process's environment, memory and kernel state, never a request.
 fn pseudo_file_system(file: &std::fs::File) -> Option<&'static str> {
-    use std::os::fd::AsRawFd;
-    let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: fstatfs writes a statfs into the buffer it is given and reads
-    // nothing else; the descriptor is open for the duration of the call.
-    if unsafe { libc::fstatfs(file.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
-        return None;
-    }
-    // SAFETY: fstatfs returned 0, so it filled the buffer.
-    let magic = unsafe { stat.assume_init() }.f_type as i64;
-    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-    const SYSFS_MAGIC: i64 = 0x6265_6572;
-    match magic {
-        PROC_SUPER_MAGIC => Some("a procfs file"),
+    /// linux/magic.h; rustix names procfs's but not sysfs's.
+    const SYSFS_MAGIC: rustix::fs::FsWord = 0x6265_6572;
+    match rustix::fs::fstatfs(file).ok()?.f_type {
+        rustix::fs::PROC_SUPER_MAGIC => Some("a procfs file"),
         SYSFS_MAGIC => Some("a sysfs file"),
         _ => None,
     }
@@ -193,16 +188,8 @@ fn pseudo_file_system(file: &std::fs::File) -> Option<&'static str> {
 
 /// Takes O_NONBLOCK off a descriptor opened with it.
 fn set_blocking(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: F_GETFL/F_SETFL on an open descriptor read and change its
-    // status flags only.
-    unsafe {
-        let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
-        if flags < 0 || libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
+    let flags = rustix::fs::fcntl_getfl(file)?;
+    Ok(rustix::fs::fcntl_setfl(file, flags - rustix::fs::OFlags::NONBLOCK)?)
 }
 
 fn valid_chars(bytes: &[u8], valid_up_to: usize) -> usize {

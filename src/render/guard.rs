@@ -4,7 +4,7 @@
 use crate::names;
 use crate::policy::Policy;
 use crate::request::Request;
-use crate::yaml::{self, Node};
+use crate::yaml::{self, Node, Value};
 
 /// Where Argo CD runs; its Applications live there.
 pub const ARGOCD_NAMESPACE: &str = "argocd";

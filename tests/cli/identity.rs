@@ -30,10 +30,16 @@ fn database(env: &TestEnv, namespace: &str, name: &str) -> String {
 }
 
 /// payments-app.yaml (with a public host and a secondary) renamed, naming no database
-/// (identity is about names; these apps are placed on their own).
+/// (identity is about names; these apps are placed on their own), with a public host of
+/// its own (a host serves one app).
 fn app(env: &TestEnv, namespace: &str, name: &str) -> String {
     let text = edit(&env.read(&env.example("payments-app.yaml")), "name: checkout", &format!("name: {name}"));
     let text = edit(&text, "  database: payments-db\n", "");
+    let text = edit(
+        &text,
+        "publicHost: checkout.payments.example.org",
+        &format!("publicHost: {name}.{namespace}.payments.example.org"),
+    );
     let text = edit(&text, "namespace: team-payments", &format!("namespace: {namespace}"));
     env.write(&format!("{namespace}/{name}.yaml"), text)
 }
