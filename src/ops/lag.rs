@@ -47,6 +47,9 @@ struct Data {
 
 #[derive(Deserialize)]
 struct Sample {
+    /// The series' labels, to name a sample that cannot be trusted.
+    #[serde(default)]
+    metric: std::collections::BTreeMap<String, String>,
     /// `[timestamp, "value"]`
     value: (f64, String),
 }
@@ -74,13 +77,27 @@ fn query_prometheus(url: &str, query: &str) -> Result<f64, Error> {
     if response.status != "success" {
         return Err(fail(response.error.unwrap_or(response.status)));
     }
-    let values: Vec<f64> = response
-        .data
-        .map(|d| d.result)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|s| s.value.1.parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .collect();
-    values.into_iter().reduce(f64::max).ok_or_else(|| fail("the query returned no samples".into()))
+    let samples = response.data.map(|d| d.result).unwrap_or_default();
+    let mut worst: Option<f64> = None;
+    for sample in &samples {
+        // One sample that is not a finite, non-negative number of seconds makes the
+        // lag unknown (NaN, unparseable) or unbounded (+Inf): the others, however
+        // small, cannot stand in for it.
+        let lag = sample.value.1.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+        let Some(lag) = lag else {
+            return Err(fail(format!(
+                "sample {:?} of {} is not a lag in seconds, so the lag is unknown or unbounded",
+                sample.value.1,
+                series(&sample.metric)
+            )));
+        };
+        worst = Some(worst.map_or(lag, |w| w.max(lag)));
+    }
+    worst.ok_or_else(|| fail("the query returned no samples".into()))
+}
+
+/// A series as PromQL writes it: `{cell="payments",side="primary"}`.
+fn series(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", pairs.join(","))
 }

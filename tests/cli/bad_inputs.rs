@@ -422,10 +422,14 @@ fn rule_files_with_control_characters_are_refused_without_echoing_them() {
     let before = snapshot(&root);
     let policy = std::fs::read_to_string(crate_dir().join("policy/policy.yaml")).unwrap();
     env.write("p/policy.yaml", policy);
-    env.write("p/rules/deny.rego", "package idp\n\ndeny contains msg if {\n\tmsg := \"\u{1b}]0;owned\u{7}\u{1b}[2J\" +\n}\n");
+    env.write(
+        "p/rules/deny.rego",
+        "package idp\n\ndeny contains msg if {\n\tmsg := \"\u{1b}]0;owned\u{7}\u{1b}[2J\" +\n}\n",
+    );
     let good = env.fixture("analytics-db.yaml");
     for color in ["never", "always"] {
-        let run = env.idp(&["apply", "-f", &good, "--repo", "state", "--policy", "p/policy.yaml", "--yes", "--color", color]);
+        let run =
+            env.idp(&["apply", "-f", &good, "--repo", "state", "--policy", "p/policy.yaml", "--yes", "--color", color]);
         run.code(1);
         assert!(!run.stderr.contains(['\u{7}', '\0']) && !run.stderr.contains("\u{1b}]0;"), "{}", run.stderr);
         if color == "never" {

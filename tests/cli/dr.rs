@@ -355,6 +355,7 @@ fn the_seed_example_fails_over_and_back_in_one_commit_each() {
             "placements/team-payments/app-checkout.yaml",
             "cells/payments/production/members/team-payments/app-checkout.yaml",
             "catalog/team-payments/app-checkout.yaml",
+            "hosts/checkout.payments.example.org.yaml",
             APP_PRIMARY,
             APP_SECONDARY,
             APP_DNS,
@@ -1346,6 +1347,41 @@ fn a_prometheus_answer_without_samples_is_not_zero_lag() {
     let run = dr.run_book("failover", "payments", "prod", &["--lag-url", &closed, "-o", "json"]);
     let (message, _) = dr.refused(&run, &head);
     assert!(message.starts_with(&format!("cannot read the replication lag from {closed}: ")), "{message}");
+}
+
+/// Prometheus writes an unbounded or unknown lag as `+Inf` or `NaN` (a stalled replicat,
+/// a division by a zero rate), and a broken exporter can send anything. One such sample
+/// beside a small one means the lag is not known: the failover is refused, never decided
+/// on the samples that happen to parse. (`--force` without `--lag-url` remains the way to
+/// move without a reading; that is tested with the runbook's gate.)
+#[test]
+fn a_lag_sample_that_is_not_a_finite_number_of_seconds_refuses_the_failover() {
+    let dr = Dr::new();
+    dr.seed();
+    let head = dr.head();
+    for bad in ["+Inf", "Inf", "NaN", "-3", "-0.5", "soon", ""] {
+        let body = format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{"side":"primary"}},"value":[1700000000,"1.5"]}},{{"metric":{{"side":"secondary"}},"value":[1700000000,"{bad}"]}}]}}}}"#
+        );
+        let server = LagServer::start(Box::leak(body.into_boxed_str()));
+        for dry_run in [false, true] {
+            let mut args = vec!["--lag-url", server.url.as_str(), "-o", "json"];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let run = dr.run_book("failover", "payments", "prod", &args);
+            let (message, _) = dr.refused(&run, &head);
+            assert_eq!(
+                message,
+                format!(
+                    "cannot read the replication lag from {}: sample {bad:?} of {{side=\"secondary\"}} is not a lag in seconds, so the lag is unknown or unbounded",
+                    server.url
+                ),
+                "{bad} (dry run: {dry_run})"
+            );
+        }
+        assert!(!dr.exists("HEAD", CELL_FILE));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
