@@ -61,7 +61,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
         let prompt = format!("Commit {count} file change{} to the state repo?", if count == 1 { "" } else { "s" });
         confirm_write(consent, printer, summary.as_deref(), Question::YesNo(prompt), proposed)
     };
-    let outcome = with_progress(printer, |progress| apply(&mut ctx, &options, &mut confirm_plan, progress))?;
+    let outcome = with_progress(printer, &mut ctx, |ctx, progress| apply(ctx, &options, &mut confirm_plan, progress))?;
     match outcome {
         Some(outcome) => {
             if outcome.commit.is_none() {

@@ -47,7 +47,7 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
         confirm_write(consent, printer, Some(&summary), question, proposed)
     };
     let land = args.write.land();
-    let outcome = with_progress(printer, |progress| delete(&mut ctx, &target, &land, &mut ask, progress))?;
+    let outcome = with_progress(printer, &mut ctx, |ctx, progress| delete(ctx, &target, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }
 
@@ -76,6 +76,6 @@ fn run_unprotect(
         confirm_write(consent, printer, Some(&summary), question, proposed)
     };
     let land = args.write.land();
-    let outcome = with_progress(printer, |progress| unprotect(&mut ctx, &target, &land, &mut ask, progress))?;
+    let outcome = with_progress(printer, &mut ctx, |ctx, progress| unprotect(ctx, &target, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }

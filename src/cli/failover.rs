@@ -94,7 +94,7 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
     };
     // A failover moves roles; it destroys no claim (land would refuse one).
     let land = LandOptions { push: args.push.options(), allow_destroy: false };
-    let outcome = with_progress(printer, |progress| failover(&mut ctx, &options, &land, &mut ask, progress))?;
+    let outcome = with_progress(printer, &mut ctx, |ctx, progress| failover(ctx, &options, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }
 

@@ -43,11 +43,16 @@ impl Progress {
 /// clears the line however it ends.
 pub(crate) fn with_progress<T>(
     printer: &Printer,
-    operation: impl FnOnce(&dyn Fn(&str)) -> Result<T, ops::Error>,
+    ctx: &mut ops::Context,
+    operation: impl FnOnce(&mut ops::Context, &dyn Fn(&str)) -> Result<T, ops::Error>,
 ) -> Result<T, ops::Error> {
     let progress = Progress::new(printer);
-    let result = operation(&|message| progress.say(message));
+    let result = operation(ctx, &|message| progress.say(message));
     progress.done();
+    // Said whatever the outcome: a repair happened even if the command failed.
+    for note in ctx.take_notes() {
+        printer.note(&note);
+    }
     result
 }
 

@@ -30,6 +30,6 @@ pub fn run(args: RollbackArgs, global: &GlobalArgs, printer: &Printer) -> Result
     };
     let options = RollbackOptions { commit: args.commit, force: args.force };
     let land = args.write.land();
-    let outcome = with_progress(printer, |progress| rollback(&mut ctx, &options, &land, &mut ask, progress))?;
+    let outcome = with_progress(printer, &mut ctx, |ctx, progress| rollback(ctx, &options, &land, &mut ask, progress))?;
     print_written(printer, outcome)
 }

@@ -27,6 +27,8 @@ pub struct Context {
     /// The commit everything is read from: HEAD, or a fetched remote head.
     pub base: Option<ObjectId>,
     policy_file: Option<PathBuf>,
+    /// What the person should be told besides the result (repairs made), on stderr.
+    notes: Vec<String>,
 }
 
 impl Context {
@@ -42,7 +44,7 @@ impl Context {
             None => None,
         };
         let policy = load_policy(options.policy.as_deref(), state.as_ref(), base)?;
-        Ok(Self { policy, state, base, policy_file: options.policy.clone() })
+        Ok(Self { policy, state, base, policy_file: options.policy.clone(), notes: Vec::new() })
     }
 
     /// The same repo read at another commit (a freshly fetched remote head);
@@ -51,6 +53,16 @@ impl Context {
         self.policy = load_policy(self.policy_file.as_deref(), self.state.as_ref(), base)?;
         self.base = base;
         Ok(())
+    }
+
+    /// Something to tell the person besides the result.
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
+    /// The notes so far, once.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
     }
 
     /// The file named by `--policy`, if any (its `rules/` sit beside it).

@@ -172,7 +172,10 @@ type Attempt<'a, T> = &'a mut dyn FnMut(&Context) -> Result<Option<Proposal<T>>,
 fn land_locally<T>(ctx: &mut Context, attempt: Attempt<'_, T>) -> Result<Landing<T>, Error> {
     let state = ctx.state()?;
     let _lock = state.lock(DEFAULT_LOCK_WAIT)?;
-    state.finish_interrupted_checkout()?;
+    for repaired in state.repair_interrupted()? {
+        ctx.note(repaired);
+    }
+    let state = ctx.state()?;
     // Another process may have committed between resolving and locking.
     let head = state.head()?;
     let branch = state.branch_ref()?;
@@ -201,6 +204,10 @@ fn land_on_remote<T>(
 ) -> Result<Landing<T>, Error> {
     let state = ctx.state()?;
     let _lock = state.lock(DEFAULT_LOCK_WAIT)?;
+    for repaired in state.repair_interrupted()? {
+        ctx.note(repaired);
+    }
+    let state = ctx.state()?;
     let remote = options.remote.clone();
     // What messages and the result name: the URL without a password in it.
     let shown = crate::state::redact_url(&remote).into_owned();
@@ -255,8 +262,18 @@ fn land_on_remote<T>(
         progress(&format!("push {} to {shown} {target}", short(commit)));
         match state.push_commit(&remote, commit, &target, head_on_remote, options.timeout, progress) {
             Ok(()) => {
-                if target == local_branch {
-                    state.fast_forward(&target, commit)?;
+                // The commit landed: nothing about this clone changes that, or
+                // keeps it from being reported.
+                let behind = match state.fast_forward(&target, commit) {
+                    _ if target != local_branch => None,
+                    Ok(reason) => reason,
+                    Err(e) => Some(format!("{e}; the next idp run in it finishes the update")),
+                };
+                if let Some(reason) = behind {
+                    ctx.note(format!(
+                        "{} landed on {shown} {target}; this clone's {local_branch} was not moved to it: {reason}",
+                        short(commit)
+                    ));
                 }
                 let landed = Landed {
                     commit: commit.to_string(),

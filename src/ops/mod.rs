@@ -186,7 +186,7 @@ pub enum Error {
     #[diagnostic(
         code(idp::push::rejected),
         help(
-            "a server hook or branch protection said no; retrying would not help. Use --branch NAME to open a pull request instead, or ask the repo owner"
+            "the remote said no (its hook, a protected branch, or a non-bare repo with the branch checked out: push to a bare repo); retrying would not help. Use --branch NAME to open a pull request instead, or ask the repo owner"
         )
     )]
     PushRejected { remote: String, branch: String, message: String },

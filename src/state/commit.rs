@@ -92,7 +92,8 @@ impl FileChange {
 /// The trailer naming the idp version that wrote a commit.
 pub const VERSION_TRAILER: &str = "Idp-Version";
 
-/// In a non-bare repo, names the commit whose checkout is under way: written
+/// In a non-bare repo, names the commit whose checkout is under way (and, for
+/// a fast-forward after a push, the branch's commit before it): written
 /// before the branch moves, removed once the work tree and index match it. If
 /// idp dies (or the disk fills) in between, the next write finishes the job.
 const CHECKOUT_MARK: &str = "idp-checkout";
@@ -163,36 +164,76 @@ impl StateRepo {
     }
 
     /// Finishes the checkout of HEAD that an earlier idp process started and
-    /// did not complete (killed, disk full): the paths HEAD changed are written
-    /// to the work tree and index. A mark for another commit is stale (the
-    /// process died before moving the branch, which it does before touching
-    /// the work tree) and is dropped. Call under the writer lock.
-    pub fn finish_interrupted_checkout(&self) -> Result<(), StateError> {
+    /// did not complete (killed, disk full): the paths HEAD changed (against
+    /// the commit the mark names as the old branch value, else HEAD's parent)
+    /// are written to the work tree and index. A mark for another commit is
+    /// stale (the process died before moving the branch, which it does before
+    /// touching the work tree) and is dropped. Call under the writer lock.
+    /// What was repaired, for the person to be told.
+    pub fn finish_interrupted_checkout(&self) -> Result<Vec<String>, StateError> {
         let mark = self.repo.path().join(CHECKOUT_MARK);
-        let Ok(text) = std::fs::read_to_string(&mark) else { return Ok(()) };
-        self.remove_interrupted_locks()?;
-        let head = self.head()?;
-        if let (Ok(marked), Some(ObjectId(head))) = (Oid::from_str(text.trim()), head)
+        let Ok(text) = std::fs::read_to_string(&mark) else { return Ok(Vec::new()) };
+        let mut repaired = self.remove_interrupted_locks()?;
+        let mut ids = text.split_whitespace().map(Oid::from_str);
+        let (marked, from) = (ids.next(), ids.next());
+        if let (Some(Ok(marked)), Some(ObjectId(head))) = (marked, self.head()?)
             && marked == head
         {
-            let commit = self.repo.find_commit(head).map_err(git("read HEAD"))?;
-            let tree = commit.tree().map_err(git("read HEAD's tree"))?;
-            let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
-            let diff = self.repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None).map_err(git("diff HEAD"))?;
-            let mut changes = Vec::new();
-            for delta in diff.deltas() {
-                let file = delta.new_file();
-                let path = file.path().or(delta.old_file().path()).and_then(Path::to_str).unwrap_or_default();
-                changes.push(if delta.status() == git2::Delta::Deleted {
-                    FileChange::Remove { path: path.to_owned() }
-                } else {
-                    let blob = self.repo.find_blob(file.id()).map_err(git(format!("read {path}")))?;
-                    FileChange::upsert(path, blob.content())
-                });
-            }
+            let from = match from {
+                Some(from) => Some(from.map_err(git("read the checkout mark"))?),
+                None => self.repo.find_commit(head).ok().and_then(|c| c.parent_id(0).ok()),
+            };
+            let changes = self.changes_between(from, head)?;
             self.sync_work_tree(&changes)?;
+            repaired.push(format!(
+                "finished updating the work tree and index to {} ({} file(s)): an earlier idp run was stopped after moving the branch",
+                &head.to_string()[..12],
+                changes.len()
+            ));
         }
-        std::fs::remove_file(&mark).map_err(|e| io_error(format!("remove {}", mark.display()), e))
+        std::fs::remove_file(&mark).map_err(|e| io_error(format!("remove {}", mark.display()), e))?;
+        Ok(repaired)
+    }
+
+    /// The changes that turn `from`'s tree (nothing when None) into `to`'s.
+    fn changes_between(&self, from: Option<Oid>, to: Oid) -> Result<Vec<FileChange>, StateError> {
+        let tree = |id: Oid| self.repo.find_commit(id).and_then(|c| c.tree()).map_err(git(format!("read {id}")));
+        let old = from.map(tree).transpose()?;
+        let new = tree(to)?;
+        let diff = self.repo.diff_tree_to_tree(old.as_ref(), Some(&new), None).map_err(git("diff the commits"))?;
+        let mut changes = Vec::new();
+        for delta in diff.deltas() {
+            let file = delta.new_file();
+            let path = file.path().or(delta.old_file().path()).and_then(Path::to_str).unwrap_or_default();
+            changes.push(if delta.status() == git2::Delta::Deleted {
+                FileChange::Remove { path: path.to_owned() }
+            } else {
+                let blob = self.repo.find_blob(file.id()).map_err(git(format!("read {path}")))?;
+                FileChange::upsert(path, blob.content())
+            });
+        }
+        Ok(changes)
+    }
+
+    /// Moves the checked-out branch of a non-bare repo from `from` to
+    /// `commit` (a fast-forward the caller checked) and brings the work tree
+    /// and index along for the paths that differ, under the same mark as a
+    /// commit: a run stopped half-way is finished by the next one.
+    pub(super) fn move_checked_out_branch(&self, branch: &str, from: Oid, commit: Oid) -> Result<(), StateError> {
+        let mark = self.repo.path().join(CHECKOUT_MARK);
+        std::fs::write(&mark, format!("{commit} {from}"))
+            .map_err(|e| io_error(format!("write {}", mark.display()), e))?;
+        if let Err(e) =
+            self.repo.reference_matching(branch, commit, true, from, "idp: fast-forward to the pushed commit")
+        {
+            let _ = std::fs::remove_file(&mark);
+            return Err(git(format!("move {branch}"))(e));
+        }
+        let changes = self.changes_between(Some(from), commit)?;
+        self.sync_work_tree(&changes)
+            .map_err(|e| StateError::CheckoutIncomplete { commit: commit.to_string(), message: e.to_string() })?;
+        let _ = std::fs::remove_file(&mark);
+        Ok(())
     }
 
     /// The lock files git's own writes leave behind when the process holding
@@ -200,23 +241,25 @@ impl StateRepo {
     /// index's (syncing the work tree). Called only when the checkout mark
     /// says an idp write was cut short between those two steps, under idp's
     /// writer lock: they are that write's, and every later commit (idp's or
-    /// the git CLI's) would fail on them.
-    fn remove_interrupted_locks(&self) -> Result<(), StateError> {
+    /// the git CLI's) would fail on them. The ones removed, by name.
+    fn remove_interrupted_locks(&self) -> Result<Vec<String>, StateError> {
         let git_dir = self.repo.path();
         let mut locks = vec![git_dir.join("index.lock")];
         if let Ok(branch) = self.branch_ref() {
             locks.push(git_dir.join(format!("{branch}.lock")));
             locks.push(git_dir.join(format!("logs/{branch}.lock")));
         }
+        let mut removed = Vec::new();
         for lock in locks {
             match std::fs::remove_file(&lock) {
+                Ok(()) => removed.push(format!("removed {}, left by an idp run that was stopped", lock.display())),
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     return Err(io_error(format!("remove the stale lock {}", lock.display()), e));
                 }
-                _ => {}
+                Err(_) => {}
             }
         }
-        Ok(())
+        Ok(removed)
     }
 
     /// Writes a commit object for `changes` on top of `parent` without moving

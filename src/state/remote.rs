@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use git2::{ErrorCode, FetchOptions, Oid, PushOptions, RemoteCallbacks};
 
-use super::transport::{Transfer, redact_url};
+use super::transport::{Transfer, local_url, redact_url};
 use super::{ObjectId, StateError, StateRepo, git};
 
 /// A temporary ref through which a commit is pushed (libgit2 pushes refs,
@@ -123,91 +123,58 @@ impl StateRepo {
         timeout: Duration,
         progress: Progress<'_>,
     ) -> Result<(), PushFailure> {
-        let (commit, expected) = (commit.0, expected.map(|e| e.0));
+        let commit = commit.0;
         let transfer = Transfer::start(timeout);
         let remote = self.remote(remote_name, &transfer).map_err(PushFailure::Failed)?;
-        // A relative path is relative to the repo, as git reads it.
-        let local_path = remote.url().ok().and_then(local_repo_path).map(|p| self.path.join(p));
+        // A local remote is pushed to through git's receive-pack, like a
+        // network one, so its hooks and `receive.*` settings apply. A relative
+        // path is relative to the repo, as git reads it.
+        let local = remote.url().ok().and_then(local_repo_path).map(|p| local_url(&self.path.join(p)));
         drop(remote);
-        let result = match &local_path {
-            // libgit2's local transport updates refs without checking their old
-            // value under a lock, so two pushes can both "succeed" and one be
-            // lost. Pack the new objects into the remote's object store, then
-            // move the branch with a compare-and-swap in the remote repo itself.
-            Some(path) => self.push_to_local(path, commit, branch, expected, progress),
-            // Network servers (git receive-pack) check the old value under a lock.
-            None => self.push_refspec(remote_name, commit, &format!("refs/heads/{branch}"), &transfer, progress),
-        };
+        let url = local.as_deref().unwrap_or(remote_name);
+        let refname = format!("refs/heads/{branch}");
+        let expected = expected.map(|e| e.0);
+        let result = self.push_refspec(url, remote_name, commit, &refname, expected, &transfer, progress);
         if result.is_ok() {
             let _ = self.repo.reference(&tracking_ref(remote_name, branch), commit, true, "idp: pushed");
         }
         result
     }
 
-    fn push_to_local(
-        &self,
-        path: &Path,
-        commit: Oid,
-        branch: &str,
-        expected: Option<Oid>,
-        progress: Progress<'_>,
-    ) -> Result<(), PushFailure> {
-        let failed = |context: String| move |e: git2::Error| PushFailure::Failed(git(context)(e));
-        let target = git2::Repository::open(path).map_err(failed(format!("open {}", path.display())))?;
-        // Only the objects the remote lacks: the new commit minus what the
-        // branch already has, packed straight into the remote's object store.
-        let mut walk = self.repo.revwalk().map_err(failed("walk the new commit".into()))?;
-        walk.push(commit).map_err(failed("walk the new commit".into()))?;
-        if let Some(old) = expected.filter(|old| self.repo.find_commit(*old).is_ok()) {
-            walk.hide(old).map_err(failed("walk the new commit".into()))?;
-        }
-        let mut pack = self.repo.packbuilder().map_err(failed("pack the new objects".into()))?;
-        pack.insert_walk(&mut walk).map_err(failed("pack the new objects".into()))?;
-        progress(&format!("push: {} objects", pack.object_count()));
-        let odb = target.odb().map_err(failed(format!("open the objects of {}", path.display())))?;
-        let mut writer = odb.packwriter().map_err(failed(format!("write objects into {}", path.display())))?;
-        let mut written = Ok(());
-        pack.foreach(|chunk| {
-            written = std::io::Write::write_all(&mut writer, chunk);
-            written.is_ok()
-        })
-        .map_err(failed("pack the new objects".into()))?;
-        written.map_err(|e| {
-            PushFailure::Failed(StateError::Git {
-                context: format!("write objects into {}", path.display()),
-                source: git2::Error::from_str(&e.to_string()),
-            })
-        })?;
-        writer.commit().map_err(failed(format!("write objects into {}", path.display())))?;
-
-        let refname = format!("refs/heads/{branch}");
-        let moved = match expected {
-            Some(old) => target.reference_matching(&refname, commit, true, old, "idp: push"),
-            None => target.reference(&refname, commit, false, "idp: push"),
-        };
-        match moved {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked) => {
-                Err(PushFailure::Stale(e.message().to_owned()))
-            }
-            Err(e) => Err(PushFailure::Failed(git(format!("update {refname} in {}", path.display()))(e))),
-        }
-    }
-
     /// A plain push of `commit` to `refname` on the remote, fast-forward only.
+    /// Pushes `commit` to `refname` at `url` (`remote_name` is what messages
+    /// call it), only if the branch there is at `expected`: the push runs on
+    /// the connection whose advertisement was checked, and the server moves
+    /// the branch from the advertised value or not at all.
+    #[allow(clippy::too_many_arguments)]
     fn push_refspec(
         &self,
+        url: &str,
         remote_name: &str,
         commit: Oid,
         refname: &str,
+        expected: Option<Oid>,
         transfer: &Transfer,
         progress: Progress<'_>,
     ) -> Result<(), PushFailure> {
-        let mut remote = self.remote(remote_name, transfer).map_err(PushFailure::Failed)?;
+        let failed = |e: git2::Error| {
+            PushFailure::Failed(network(format!("push to {}", redact_url(remote_name)), transfer.timeout)(e))
+        };
+        let mut remote = self.remote(url, transfer).map_err(PushFailure::Failed)?;
+        let mut connection =
+            remote.connect_auth(git2::Direction::Push, Some(callbacks(progress)), None).map_err(failed)?;
+        let advertised =
+            connection.list().map_err(failed)?.iter().find(|head| head.name() == refname).map(|head| head.oid());
+        if advertised != expected {
+            let now = advertised.map_or("nothing".to_owned(), |oid| oid.to_string());
+            return Err(PushFailure::Stale(format!("{refname} moved to {now} since it was fetched")));
+        }
         self.repo
             .reference(PUSH_REF, commit, true, "idp: push")
             .map_err(|e| PushFailure::Failed(git("prepare the push")(e)))?;
         let refused = std::cell::RefCell::new(None::<String>);
+        // What the server printed (its hooks' output), for a refusal's message.
+        let said = std::cell::RefCell::new(String::new());
         let result = {
             let mut cb = callbacks(progress);
             cb.push_update_reference(|_, status| {
@@ -216,51 +183,91 @@ impl StateRepo {
                 }
                 Ok(())
             });
+            cb.sideband_progress(|data| {
+                let mut said = said.borrow_mut();
+                if said.len() < SERVER_MESSAGE_LIMIT {
+                    said.push_str(&String::from_utf8_lossy(data));
+                }
+                true
+            });
             let mut options = PushOptions::new();
             options.remote_callbacks(cb);
-            remote.push(&[format!("{PUSH_REF}:{refname}")], Some(&mut options))
+            connection.remote().push(&[format!("{PUSH_REF}:{refname}")], Some(&mut options))
         };
         let _ = self.repo.find_reference(PUSH_REF).and_then(|mut r| r.delete());
         match result {
             Err(e) if e.code() == ErrorCode::NotFastForward => Err(PushFailure::Stale(e.message().to_owned())),
-            Err(e) => {
-                Err(PushFailure::Failed(network(format!("push to {}", redact_url(remote_name)), transfer.timeout)(e)))
-            }
+            Err(e) => Err(failed(e)),
             // A server refusal arrives as Ok with a status per ref.
             Ok(()) => match refused.into_inner() {
                 Some(status) if is_stale_status(&status) => Err(PushFailure::Stale(status)),
-                Some(status) => Err(PushFailure::Rejected(status)),
+                Some(status) => Err(PushFailure::Rejected(with_server_message(status, &said.into_inner()))),
                 None => Ok(()),
             },
         }
     }
 
     /// Moves the local branch to a pushed commit when that is a fast-forward,
-    /// updating a non-bare repo's work tree; otherwise leaves it alone.
-    pub fn fast_forward(&self, branch: &str, commit: ObjectId) -> Result<bool, StateError> {
+    /// updating a non-bare repo's work tree. When it cannot, the branch is left
+    /// alone and the reason returned: the push landed all the same.
+    pub fn fast_forward(&self, branch: &str, commit: ObjectId) -> Result<Option<String>, StateError> {
         let commit = commit.0;
         let local = format!("refs/heads/{branch}");
         let current = self.repo.refname_to_id(&local).ok();
+        if current == Some(commit) {
+            return Ok(None);
+        }
         if let Some(current) = current
-            && current != commit
             && !self.repo.graph_descendant_of(commit, current).unwrap_or(false)
         {
-            return Ok(false);
+            return Ok(Some(format!("the local {branch} has commits the remote does not")));
         }
         let checked_out = self.branch_ref().ok().as_deref() == Some(local.as_str());
-        if checked_out && !self.repo.is_bare() {
-            if !self.dirty_managed_paths()?.is_empty() {
-                return Ok(false);
-            }
-            let tree = self.repo.find_commit(commit).and_then(|c| c.tree()).map_err(git("read the pushed tree"))?;
-            let mut checkout = git2::build::CheckoutBuilder::new();
-            checkout.safe();
-            self.repo.checkout_tree(tree.as_object(), Some(&mut checkout)).map_err(git("update the work tree"))?;
+        if !checked_out || self.repo.is_bare() {
+            self.repo
+                .reference(&local, commit, true, "idp: fast-forward to the pushed commit")
+                .map_err(git(format!("move {local}")))?;
+            return Ok(None);
         }
-        self.repo
-            .reference(&local, commit, true, "idp: fast-forward to the pushed commit")
-            .map_err(git(format!("move {local}")))?;
-        Ok(true)
+        // Someone else's index lock (a git command running, or one that was
+        // killed): idp cannot tell which, so it leaves the clone as it is.
+        let index_lock = self.repo.path().join("index.lock");
+        if index_lock.exists() {
+            return Ok(Some(format!(
+                "{} exists (a git command is running, or one was killed: remove the file if none is running)",
+                index_lock.display()
+            )));
+        }
+        let dirty = self.dirty_managed_paths()?;
+        if let Some(path) = dirty.first() {
+            return Ok(Some(format!("the work tree has uncommitted changes ({path} and {} more)", dirty.len() - 1)));
+        }
+        match current {
+            Some(current) => self.move_checked_out_branch(&local, current, commit)?,
+            // An unborn branch: nothing in the work tree belongs to it yet.
+            None => {
+                self.repo
+                    .reference(&local, commit, false, "idp: fast-forward to the pushed commit")
+                    .map_err(git(format!("move {local}")))?;
+                let tree = self.repo.find_commit(commit).and_then(|c| c.tree()).map_err(git("read the pushed tree"))?;
+                let mut checkout = git2::build::CheckoutBuilder::new();
+                checkout.safe();
+                self.repo.checkout_tree(tree.as_object(), Some(&mut checkout)).map_err(git("update the work tree"))?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Repairs what an idp run stopped half-way (killed, disk full) left in
+    /// this clone: a checkout it did not finish, lock files it held, the ref
+    /// of a push. Call under the writer lock. What was repaired, to be told.
+    pub fn repair_interrupted(&self) -> Result<Vec<String>, StateError> {
+        let mut repaired = self.finish_interrupted_checkout()?;
+        if let Ok(mut leftover) = self.repo.find_reference(PUSH_REF) {
+            leftover.delete().map_err(git(format!("remove {PUSH_REF}")))?;
+            repaired.push(format!("removed {PUSH_REF}, left by a push that was stopped"));
+        }
+        Ok(repaired)
     }
 }
 
@@ -280,6 +287,25 @@ pub fn tracking_ref(remote_name: &str, branch: &str) -> String {
     let name: String =
         redact_url(remote_name).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     format!("refs/remotes/{name}/{branch}")
+}
+
+/// How much of what the server prints during a push is kept for a refusal.
+const SERVER_MESSAGE_LIMIT: usize = 4 << 10;
+
+/// A refusal, with what the server printed (a hook's reason, a protected
+/// branch notice) as one line, its control characters escaped.
+fn with_server_message(status: String, said: &str) -> String {
+    // Progress (`Resolving deltas: 40% (2/5)\r`) is not a reason.
+    let progress = ["Resolving deltas", "Unpacking objects", "Counting objects", "Compressing objects"];
+    let lines: Vec<&str> = said
+        .split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !progress.iter().any(|p| line.starts_with(p)))
+        .collect();
+    if lines.is_empty() {
+        return status;
+    }
+    format!("{status} (remote: {})", crate::names::printable(&lines.join(" / ")))
 }
 
 /// Some servers report a lost race as a per-ref status rather than an error.

@@ -244,6 +244,10 @@ fn apply_push_killed_at_random_moments_leaves_both_repos_whole() {
         s.must(&["apply", "-f", &batch, "--repo", "w1", "--yes", "--push", "-q"]);
         assert!(s.holds_batch("remote.git", "main", round), "seed {} round {round}: re-run incomplete", s.seed);
         assert_eq!(s.git("w1", &["for-each-ref", "refs/idp"]), "", "seed {} round {round}: refs/idp left", s.seed);
+        // ...and leaves the clone clean at what it pushed, whatever the kill interrupted.
+        assert_eq!(s.git("w1", &["rev-parse", "HEAD"]), s.git("remote.git", &["rev-parse", "main"]));
+        let status = s.git("w1", &["status", "--porcelain", "--untracked-files=all"]);
+        assert_eq!(status, "", "seed {} round {round}: the clone's work tree does not match HEAD", s.seed);
         s.assert_fsck("remote.git", round);
         std::fs::remove_dir_all(s.path(&batch)).unwrap();
     }

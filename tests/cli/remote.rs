@@ -865,6 +865,7 @@ fn daemon_push_refused_by_a_pre_receive_hook_fails_without_retrying() {
 
     run.code(1);
     run.stderr_says("refused");
+    run.stderr_says("main is frozen");
     assert!(run.stderr.contains("main"), "the message names the branch:\n{}", run.stderr);
     let hook_runs = std::fs::read_to_string(&runs_log).unwrap_or_default();
     assert_eq!(hook_runs.lines().count(), 1, "the hook ran more than once (a retry):\n{hook_runs}");
@@ -881,6 +882,159 @@ fn daemon_push_refused_by_a_pre_receive_hook_fails_without_retrying() {
     let (commit, _) = landed(&result, "main", &url);
     assert_eq!(s.rev(SERVED, "main"), commit);
     s.assert_fsck(SERVED);
+}
+
+/// A local remote is pushed to through git's receive-pack, as `git push` does, so the
+/// receiving repository's own rules apply: its pre-receive hook runs (once: a refusal is
+/// not retried) and what it printed reaches the pipeline's log, for a path and a
+/// `file://` URL alike. (Before, idp wrote the remote's objects and ref itself and no
+/// hook ever ran.)
+#[test]
+fn a_local_remotes_pre_receive_hook_runs_and_its_refusal_is_shown() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let runs_log = s.path("hook-runs.log");
+    let hook = s.path(&format!("{REMOTE}/hooks/pre-receive"));
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\necho run >> '{}'\necho 'main is frozen until Monday' >&2\nexit 1\n", runs_log.display()),
+    )
+    .unwrap();
+    set_executable(&hook);
+    let file = s.request("db-frozen");
+    let remote_main = s.rev(REMOTE, "main");
+    let head = s.head("w1");
+    let file_url = format!("file://{}", s.path(REMOTE).display());
+    for remote in [None, Some(file_url.as_str())] {
+        let mut args = vec!["apply", "-f", file.as_str(), "--repo", "w1", "--yes", "--push"];
+        args.extend(remote.iter().flat_map(|r| ["--remote", r]));
+        let run = s.idp(&args);
+        run.code(1);
+        run.stderr_says("pre-receive hook declined");
+        run.stderr_says("main is frozen until Monday");
+        assert_eq!(s.rev(REMOTE, "main"), remote_main, "the remote's main moved");
+        assert_eq!(s.head("w1"), head, "the clone's HEAD moved");
+        s.assert_clean("w1");
+        s.assert_no_idp_refs("w1");
+    }
+    let hook_runs = std::fs::read_to_string(&runs_log).unwrap_or_default();
+    assert_eq!(hook_runs.lines().count(), 2, "one hook run per apply, never a retry:\n{hook_runs}");
+
+    std::fs::remove_file(&hook).unwrap();
+    let result = s.apply("w1", &[&file], &["--push"]);
+    let (commit, _) = landed(&result, "main", "origin");
+    assert_eq!(s.rev(REMOTE, "main"), commit);
+    s.assert_fsck(REMOTE);
+}
+
+/// A non-bare remote's checked-out branch belongs to whoever works in it: receive-pack
+/// refuses to move it (`receive.denyCurrentBranch`, git's default), so their next commit
+/// cannot silently undo the placements idp pushed. The owner's own setting is honoured:
+/// with `updateInstead` the push lands and their work tree follows.
+#[test]
+fn a_non_bare_remotes_checked_out_branch_is_not_moved_under_its_owner() {
+    let s = Sandbox::new();
+    s.idp(&["init", SEED]).code(0);
+    s.git(&["clone", "--quiet", SEED, "owner"]);
+    s.set_identity("owner");
+    s.git(&["clone", "--quiet", "owner", "w1"]);
+    s.set_identity("w1");
+    let file = s.request("db-owner");
+    let owner_main = s.rev("owner", "main");
+
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push"]);
+    run.code(1);
+    run.stderr_says("branch is currently checked out");
+    assert_eq!(s.rev("owner", "main"), owner_main, "the owner's checked-out branch moved");
+    s.assert_clean("owner");
+    s.assert_no_idp_refs("w1");
+
+    s.git_in("owner", &["config", "receive.denyCurrentBranch", "updateInstead"]);
+    let result = s.apply("w1", &[&file], &["--push"]);
+    let (commit, _) = landed(&result, "main", "origin");
+    assert_eq!(s.rev("owner", "main"), commit);
+    // Clean at the new commit: the work tree holds what was pushed.
+    s.assert_clean("owner");
+}
+
+// ---------------------------------------------------------------------------------------
+// What a run stopped half-way leaves in the clone, and the next run's repair
+// ---------------------------------------------------------------------------------------
+//
+// These build, with the git CLI, the exact state a SIGKILL leaves at one moment (a kill
+// cannot be aimed at a moment from a test); `crash.rs` kills real runs at random moments
+// and checks the same outcome: a clean clone at the remote's head after the next run.
+
+/// A kill after the post-push fast-forward moved the branch and before the work tree
+/// followed leaves HEAD at the pushed commit, the work tree and index at the old one (so
+/// the clone looks dirty) and git's index.lock behind. The next run finishes the update,
+/// removes the lock, says so, and lands its own commit.
+#[test]
+fn a_fast_forward_stopped_half_way_is_finished_by_the_next_run() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let before = s.head("w1");
+    let first = s.request("db-one");
+    let (pushed, _) = landed(&s.apply("w1", &[&first], &["--push"]), "main", "origin");
+
+    s.git_in("w1", &["reset", "--quiet", "--hard", &before]);
+    s.git_in("w1", &["update-ref", "refs/heads/main", &pushed]);
+    std::fs::write(s.path("w1/.git/idp-checkout"), format!("{pushed} {before}")).unwrap();
+    std::fs::write(s.path("w1/.git/index.lock"), "").unwrap();
+
+    let second = s.request("db-two");
+    let run = s.idp(&["apply", "-f", &second, "--repo", "w1", "--yes", "--push", "-o", "json"]);
+    run.code(0);
+    run.stderr_says(&format!("finished updating the work tree and index to {}", &pushed[..12]));
+    run.stderr_says("index.lock, left by an idp run that was stopped");
+    let (commit, _) = landed(&run.json(), "main", "origin");
+    assert_eq!(s.rev(REMOTE, "main"), commit);
+    assert_eq!(s.head("w1"), commit);
+    s.assert_clean("w1");
+    assert!(!s.path("w1/.git/idp-checkout").exists() && !s.path("w1/.git/index.lock").exists());
+}
+
+/// An index.lock idp did not leave (a git command running in the clone, or one killed)
+/// is not idp's to remove. The push still lands and is reported with its commit (exit 0);
+/// the clone stays where it was, and idp says why and what to do. Once the lock is gone,
+/// the next run brings the clone to the remote's head.
+#[test]
+fn a_push_that_landed_reports_its_commit_whatever_stops_the_local_fast_forward() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let before = s.head("w1");
+    std::fs::write(s.path("w1/.git/index.lock"), "").unwrap();
+    let first = s.request("db-locked");
+    let run = s.idp(&["apply", "-f", &first, "--repo", "w1", "--yes", "--push", "-o", "json"]);
+    run.code(0);
+    let (commit, _) = landed(&run.json(), "main", "origin");
+    assert_eq!(s.rev(REMOTE, "main"), commit);
+    run.stderr_says(&format!("{} landed on origin main; this clone's main was not moved to it", &commit[..12]));
+    run.stderr_says("index.lock exists (a git command is running, or one was killed");
+    assert_eq!(s.head("w1"), before);
+    assert!(s.path("w1/.git/index.lock").exists(), "someone else's lock was removed");
+
+    std::fs::remove_file(s.path("w1/.git/index.lock")).unwrap();
+    let second = s.request("db-after");
+    let (next, _) = landed(&s.apply("w1", &[&second], &["--push"]), "main", "origin");
+    assert_eq!(s.head("w1"), next);
+    assert_eq!(s.rev(REMOTE, "main"), next);
+    s.assert_clean("w1");
+}
+
+/// A kill during a network push can leave `refs/idp/push` (the ref libgit2 pushes
+/// from). The next run of any writing command removes it and says so.
+#[test]
+fn a_push_ref_left_by_a_stopped_push_is_removed_by_the_next_run() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    s.git_in("w1", &["update-ref", "refs/idp/push", "HEAD"]);
+    let file = s.request("db-local");
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes"]);
+    run.code(0);
+    run.stderr_says("removed refs/idp/push, left by a push that was stopped");
+    s.assert_no_idp_refs("w1");
+    s.assert_clean("w1");
 }
 
 pub(crate) fn set_executable(path: &Path) {

@@ -1,6 +1,7 @@
-//! The ssh and http(s) transports under libgit2, without OpenSSL: ssh runs the
-//! system's OpenSSH client the way git does, http(s) speaks git's smart HTTP
-//! protocol over ureq (rustls). libgit2 keeps its own git:// and local ones.
+//! The ssh, http(s) and local-push transports under libgit2, without OpenSSL:
+//! ssh runs the system's OpenSSH client the way git does, http(s) speaks git's
+//! smart HTTP protocol over ureq (rustls), a push to a local path runs git's
+//! receive-pack. libgit2 keeps its own git:// (and local fetches).
 //!
 //! This module owns reaching a network remote and authenticating to it. It
 //! never touches refs or objects: libgit2 speaks the git protocol over the
@@ -9,7 +10,9 @@
 //! `ssh` and `http` hold one transport each; this file registers them and
 //! holds what both read from a URL.
 
+mod child;
 mod http;
+mod local;
 mod ssh;
 
 use std::ffi::OsString;
@@ -20,6 +23,8 @@ use std::time::Duration;
 use git2::transport::{Service, Transport};
 
 use http::Http;
+use local::Local;
+pub use local::local_url;
 use ssh::Ssh;
 pub use ssh::ssh_askpass;
 
@@ -89,7 +94,8 @@ fn timeout_in_force() -> Duration {
 }
 
 /// Makes libgit2 use these transports for ssh (also scp-like `host:path`,
-/// which libgit2 hands to whatever serves `ssh://`) and http(s).
+/// which libgit2 hands to whatever serves `ssh://`), http(s), and the pushes
+/// to local paths that `local_url` names.
 fn register() {
     static REGISTERED: Once = Once::new();
     REGISTERED.call_once(|| {
@@ -106,6 +112,7 @@ fn register() {
             for scheme in ["http", "https"] {
                 let _ = git2::transport::register(scheme, |remote| Transport::smart(remote, true, Http::default()));
             }
+            let _ = git2::transport::register(local::SCHEME, |remote| Transport::smart(remote, false, Local));
         }
     });
 }

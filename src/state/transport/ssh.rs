@@ -3,13 +3,13 @@
 //! This file owns parsing ssh URLs, ssh's arguments and its error messages.
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::io;
+use std::process::Command;
+use std::time::Duration;
 
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream};
 
+use super::child::ChildStream;
 use super::{env, percent_decoded, program, split_user, timeout_in_force};
 
 /// Set in ssh's environment when it runs idp as its SSH_ASKPASS.
@@ -30,7 +30,7 @@ pub(super) struct Ssh;
 impl SmartSubtransport for Ssh {
     fn action(&self, url: &str, action: Service) -> Result<Box<dyn SmartSubtransportStream>, git2::Error> {
         let target = SshTarget::parse(url).map_err(|e| git2::Error::from_str(&e))?;
-        let stream = SshStream::spawn(&target, program(action), &SshSettings::from_env())?;
+        let stream = spawn_ssh(&target, program(action), &SshSettings::from_env())?;
         Ok(Box::new(stream))
     }
 
@@ -214,122 +214,36 @@ fn ssh_args(target: &SshTarget, remote_command: &str, settings: &SshSettings) ->
     args
 }
 
-/// How long a closing ssh gets to exit on its own before it is killed.
-const EXIT_WAIT: Duration = Duration::from_secs(2);
-
-/// The ssh child: libgit2 reads its stdout and writes its stdin.
-struct SshStream {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: ChildStdout,
-    stderr: Option<JoinHandle<Vec<u8>>>,
-    target: SshTarget,
-    received: bool,
-    /// The error already reported, repeated for any later call.
-    failed: Option<String>,
-}
-
-impl SshStream {
-    fn spawn(target: &SshTarget, program: &str, settings: &SshSettings) -> Result<Self, git2::Error> {
-        let remote_command = format!("{program} {}", shell_quote(&target.path));
-        let args = ssh_args(target, &remote_command, settings);
-        let mut command = match &settings.command {
-            Some(line) => {
-                let mut script = line.clone();
-                script.push(" \"$@\"");
-                let mut command = Command::new("sh");
-                command.arg("-c").arg(script).arg(line);
-                command
-            }
-            None => Command::new("ssh"),
-        };
-        command.args(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        if settings.passphrase {
-            let exe = std::env::current_exe()
-                .map_err(|e| git2::Error::from_str(&format!("cannot find idp's own path for ssh's askpass: {e}")))?;
-            command.env("SSH_ASKPASS", exe).env("SSH_ASKPASS_REQUIRE", "force").env(ASKPASS_MARKER, "1");
+/// Runs ssh to `program` on the server, the way git does.
+fn spawn_ssh(target: &SshTarget, program: &str, settings: &SshSettings) -> Result<ChildStream, git2::Error> {
+    let remote_command = format!("{program} {}", shell_quote(&target.path));
+    let args = ssh_args(target, &remote_command, settings);
+    let mut command = match &settings.command {
+        Some(line) => {
+            let mut script = line.clone();
+            script.push(" \"$@\"");
+            let mut command = Command::new("sh");
+            command.arg("-c").arg(script).arg(line);
+            command
         }
-        let mut child = command.spawn().map_err(|e| {
+        None => Command::new("ssh"),
+    };
+    command.args(&args);
+    if settings.passphrase {
+        let exe = std::env::current_exe()
+            .map_err(|e| git2::Error::from_str(&format!("cannot find idp's own path for ssh's askpass: {e}")))?;
+        command.env("SSH_ASKPASS", exe).env("SSH_ASKPASS_REQUIRE", "force").env(ASKPASS_MARKER, "1");
+    }
+    let hint_target = target.clone();
+    ChildStream::spawn(command, format!("ssh {}", target.login()), move |stderr| ssh_hint(stderr, &hint_target))
+        .map_err(|e| {
             let what = if settings.command.is_some() { "GIT_SSH_COMMAND" } else { "ssh" };
             let hint = match e.kind() {
                 io::ErrorKind::NotFound => ": install the OpenSSH client, or set GIT_SSH_COMMAND",
                 _ => "",
             };
             git2::Error::from_str(&format!("cannot run {what}: {e}{hint}"))
-        })?;
-        let (Some(stdin), Some(stdout), Some(mut stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(git2::Error::from_str("ssh started without its pipes"));
-        };
-        // Drained all along, so a chatty ssh never blocks on a full pipe; kept
-        // for the message when the connection fails.
-        let stderr = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = (&mut stderr).take(64 << 10).read_to_end(&mut text);
-            let _ = io::copy(&mut stderr, &mut io::sink());
-            text
-        });
-        Ok(Self {
-            child,
-            stdin: Some(stdin),
-            stdout,
-            stderr: Some(stderr),
-            target: target.clone(),
-            received: false,
-            failed: None,
         })
-    }
-
-    /// Waits up to `limit` for ssh to exit.
-    fn wait(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => return Some(status),
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-                _ => return None,
-            }
-        }
-    }
-
-    /// The connection failed: what ssh said about it, and what to do.
-    fn failure(&mut self, cause: Option<io::Error>) -> io::Error {
-        if let Some(message) = &self.failed {
-            return io::Error::other(message.clone());
-        }
-        let status = self.wait(EXIT_WAIT);
-        let stderr = match self.stderr.take() {
-            Some(thread) => {
-                let deadline = Instant::now() + EXIT_WAIT;
-                while !thread.is_finished() && Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                if thread.is_finished() { thread.join().unwrap_or_default() } else { Vec::new() }
-            }
-            None => Vec::new(),
-        };
-        let stderr = String::from_utf8_lossy(&stderr);
-        let said: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        let mut message = format!("ssh {}", self.target.login());
-        match status {
-            Some(status) if !status.success() => message.push_str(&format!(" failed ({status})")),
-            Some(_) => message.push_str(" closed the connection early"),
-            None => message.push_str(" stopped answering"),
-        }
-        if !said.is_empty() {
-            message.push_str(&format!(": {}", said.join(" ")));
-        } else if let Some(cause) = cause {
-            message.push_str(&format!(": {cause}"));
-        }
-        if let Some(hint) = ssh_hint(&said.join(" "), &self.target) {
-            message.push_str(&format!(" ({hint})"));
-        }
-        self.failed = Some(message.clone());
-        io::Error::other(message)
-    }
 }
 
 /// What to do about a failure ssh explained on stderr.
@@ -353,55 +267,6 @@ fn ssh_hint(stderr: &str, target: &SshTarget) -> Option<String> {
         return Some("check the repository path in the remote URL".into());
     }
     None
-}
-
-impl Read for SshStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.failed.is_some() {
-            return Err(self.failure(None));
-        }
-        match self.stdout.read(buf) {
-            Ok(0) if !buf.is_empty() => {
-                // The end of ssh's output: fine after a session, a failure before one.
-                let status = self.wait(EXIT_WAIT);
-                if self.received && status.is_some_and(|s| s.success()) { Ok(0) } else { Err(self.failure(None)) }
-            }
-            Ok(n) => {
-                self.received = true;
-                Ok(n)
-            }
-            Err(e) => Err(self.failure(Some(e))),
-        }
-    }
-}
-
-impl Write for SshStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let written = match self.stdin.as_mut() {
-            Some(stdin) if self.failed.is_none() => stdin.write(buf),
-            _ => Err(io::ErrorKind::BrokenPipe.into()),
-        };
-        written.map_err(|e| self.failure(Some(e)))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        let flushed = match self.stdin.as_mut() {
-            Some(stdin) => stdin.flush(),
-            None => Ok(()),
-        };
-        flushed.map_err(|e| self.failure(Some(e)))
-    }
-}
-
-impl Drop for SshStream {
-    fn drop(&mut self) {
-        // End of input lets ssh and the server finish the session cleanly.
-        drop(self.stdin.take());
-        if self.wait(EXIT_WAIT).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 #[cfg(test)]
