@@ -46,11 +46,11 @@ pub struct PushArgs {
     pub remote: String,
 
     /// Commit onto this branch (created from --base) for a pull request
-    #[arg(long, value_name = "NAME", requires = "push")]
+    #[arg(long, value_name = "NAME", requires = "push", value_parser = parse_branch)]
     pub branch: Option<String>,
 
     /// The branch to build on (default: the current branch; with --branch, the remote's default branch)
-    #[arg(long, value_name = "NAME", requires = "push")]
+    #[arg(long, value_name = "NAME", requires = "push", value_parser = parse_branch)]
     pub base: Option<String>,
 
     /// Attempts before giving up when other pipelines keep pushing first
@@ -78,5 +78,69 @@ impl PushArgs {
             max_attempts: self.max_retries.max(1),
             timeout: std::time::Duration::from_secs(self.timeout),
         })
+    }
+}
+
+/// A branch name as `git switch -c` takes one (`git check-ref-format --branch`),
+/// refusing what git would read as something else: `HEAD` and `@` (the
+/// checked-out commit), a leading `-` (an option) or `+` (a forced refspec),
+/// a full ref name.
+fn parse_branch(name: &str) -> Result<String, String> {
+    let why = if name == "HEAD" || name == "@" {
+        "names the checked-out commit, not a branch"
+    } else if name.starts_with('-') {
+        "starts with '-', which git reads as an option"
+    } else if name.starts_with('+') {
+        "starts with '+', which git reads as a forced update"
+    } else if name.starts_with("refs/") {
+        "is a full ref name: give the branch's own name (`main`, not `refs/heads/main`)"
+    } else if !git2::Reference::is_valid_name(&format!("refs/heads/{name}")) {
+        "is not a valid Git branch name (no spaces, '..', '~', '^', ':', '?', '*', '[', '\\', '@{', control characters, \
+         or a component starting with '.' or ending in '.lock'; `git check-ref-format --branch NAME` checks one)"
+    } else {
+        return Ok(name.to_owned());
+    };
+    Err(format!("`{}` {why}", crate::names::printable(name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branch_names_are_what_git_takes_for_a_new_branch() {
+        for good in ["main", "idp/orders-db", "release-1.2", "feature/a_b", "x@y"] {
+            assert_eq!(parse_branch(good).as_deref(), Ok(good), "{good}");
+        }
+        for bad in [
+            "HEAD",
+            "@",
+            "+main",
+            "-main",
+            "--force",
+            "refs/heads/main",
+            "a..b",
+            "a b",
+            "a~1",
+            "a^",
+            "a:b",
+            "a?",
+            "a*",
+            "a[",
+            "a\\b",
+            "a@{1}",
+            ".hidden",
+            "a/.b",
+            "a.lock",
+            "a/",
+            "/a",
+            "a//b",
+            "",
+            "a\u{7}",
+            "a\nb",
+        ] {
+            assert!(parse_branch(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(!parse_branch("a\u{1b}[31m").unwrap_err().contains('\u{1b}'), "the name is shown escaped");
     }
 }

@@ -305,6 +305,9 @@ fn land_on_remote<T>(
                 last = message;
                 std::thread::sleep(backoff(attempt));
             }
+            Err(PushFailure::NotStored(message)) => {
+                return Err(Error::PushNotStored { remote: shown, branch: target, message });
+            }
             // Only a transient failure comes back from here; it was already waited out.
             Err(PushFailure::Failed(error)) => {
                 reached(&target, Err(error))?;

@@ -191,6 +191,15 @@ pub enum Error {
     )]
     PushRejected { remote: String, branch: String, message: String },
 
+    #[error("{remote} could not store the push to {branch}: {message}")]
+    #[diagnostic(
+        code(idp::push::not_stored),
+        help(
+            "the remote received the commit and could not keep it: its disk may be full, or a limit of its own (receive.maxInputSize, a quota) refused it. Ask the remote's owner; the local repo is unchanged and the same command lands once the remote has room"
+        )
+    )]
+    PushNotStored { remote: String, branch: String, message: String },
+
     #[error("cannot reach {remote} ({branch}) after {attempts} attempt(s): {message}")]
     #[diagnostic(
         code(idp::push::failed),

@@ -52,7 +52,7 @@ fn index_entry(path: &str, id: Oid, metadata: &std::fs::Metadata) -> IndexEntry 
 }
 
 fn io_error(context: String, error: std::io::Error) -> StateError {
-    StateError::Git { context, source: git2::Error::from_str(&error.to_string()) }
+    StateError::Git { context, error: git2::Error::from_str(&error.to_string()) }
 }
 
 /// One file to write or remove, by repo-relative path.

@@ -25,7 +25,10 @@ impl StateRepo {
     /// Takes the writer lock, waiting up to `wait` for another idp process.
     pub fn lock(&self, wait: Duration) -> Result<RepoLock, StateError> {
         let path = self.repo.path().join("idp.lock");
-        let io = |e: std::io::Error| StateError::Lock { holder: format!("(cannot open {}: {e})", path.display()) };
+        // Not being able to open or lock the file says nothing about another
+        // writer: a read-only mount or a repo owned by someone else.
+        let io =
+            |e: std::io::Error| StateError::NotWritable { path: path.display().to_string(), reason: e.to_string() };
         let mut file =
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
         let started = Instant::now();

@@ -66,6 +66,24 @@ pub enum StateError {
     )]
     DetachedHead { path: String },
 
+    #[error("{path} belongs to another user, and git opens such a repository only where it is declared safe")]
+    #[diagnostic(
+        code(idp::state::not_owned),
+        help(
+            "run idp as the repository's owner; or, if you trust everyone who can write it, declare it safe: `git config --global --add safe.directory <its absolute path>`"
+        )
+    )]
+    NotOwned { path: String },
+
+    #[error("cannot write to {path}: {reason}")]
+    #[diagnostic(
+        code(idp::state::not_writable),
+        help(
+            "idp writes its lock and commits into the repo's .git directory: run it as a user who may write there, on a writable file system, or in a clone of the repo (`git clone`)"
+        )
+    )]
+    NotWritable { path: String, reason: String },
+
     #[error("another idp process is writing this repo: {holder}")]
     #[diagnostic(
         code(idp::state::locked),
@@ -82,13 +100,11 @@ pub enum StateError {
     )]
     CheckoutIncomplete { commit: String, message: String },
 
-    #[error("git: {context}: {source}")]
+    /// libgit2's message without its `; class=…; code=…` suffix, which says
+    /// nothing to the person reading (and is not repeated as a cause).
+    #[error("git: {context}: {}", error.message())]
     #[diagnostic(code(idp::state::git))]
-    Git {
-        context: String,
-        #[source]
-        source: git2::Error,
-    },
+    Git { context: String, error: git2::Error },
 }
 
 impl StateError {
@@ -96,7 +112,7 @@ impl StateError {
     /// busy git server does: worth another attempt, like a lost race. Timeouts and
     /// refusals are not: they say the server is not there.
     pub fn is_transient(&self) -> bool {
-        let StateError::Git { source, .. } = self else { return false };
+        let StateError::Git { error: source, .. } = self else { return false };
         let message = source.message().to_ascii_lowercase();
         matches!(source.class(), git2::ErrorClass::Net | git2::ErrorClass::Os | git2::ErrorClass::Ssh)
             && ["reset by peer", "broken pipe", "early eof", "unexpected disconnect", "connection closed"]
@@ -107,7 +123,7 @@ impl StateError {
 
 fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> StateError {
     let context = context.into();
-    move |source| StateError::Git { context, source }
+    move |error| StateError::Git { context, error }
 }
 
 /// Process-wide libgit2 settings for a tool that reads many paths at one
@@ -162,7 +178,12 @@ impl StateRepo {
     /// Opens the repository at exactly `path` (bare or not).
     pub fn open(path: &Path) -> Result<Self, StateError> {
         tune_libgit2();
-        let repo = Repository::open(path).map_err(|_| StateError::NotARepo { path: path.display().to_string() })?;
+        let shown = path.display().to_string();
+        let repo = Repository::open(path).map_err(|source| match source.code() {
+            ErrorCode::Owner => StateError::NotOwned { path: shown.clone() },
+            ErrorCode::NotFound => StateError::NotARepo { path: shown.clone() },
+            _ => StateError::Git { context: format!("open {shown}"), error: source },
+        })?;
         Ok(Self::new(repo, path.to_path_buf()))
     }
 
@@ -171,10 +192,8 @@ impl StateRepo {
     pub fn init(dir: &Path) -> Result<Self, StateError> {
         let mut options = git2::RepositoryInitOptions::new();
         options.initial_head("main").mkpath(true);
-        Repository::init_opts(dir, &options).map_err(|source| StateError::Git {
-            context: format!("create a repository in {}", dir.display()),
-            source,
-        })?;
+        Repository::init_opts(dir, &options)
+            .map_err(|error| StateError::Git { context: format!("create a repository in {}", dir.display()), error })?;
         Self::open(dir)
     }
 

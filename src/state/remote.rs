@@ -42,6 +42,8 @@ pub enum PushFailure {
     Stale(String),
     /// The server refused the update (pre-receive hook, protected branch).
     Rejected(String),
+    /// The server could not store what was sent (a full disk, a size limit).
+    NotStored(String),
     /// Transport, authentication or repository trouble.
     Failed(StateError),
 }
@@ -197,6 +199,12 @@ impl StateRepo {
         let _ = self.repo.find_reference(PUSH_REF).and_then(|mut r| r.delete());
         match result {
             Err(e) if e.code() == ErrorCode::NotFastForward => Err(PushFailure::Stale(e.message().to_owned())),
+            // libgit2's words for a report-status whose `unpack` is not ok
+            // (libgit2 src/libgit2/transports/smart_protocol.c): the server got
+            // the pack and could not keep it, so the connection was fine.
+            Err(e) if e.message().contains("unpacking the sent packfile failed on the remote") => {
+                Err(PushFailure::NotStored(with_server_message(e.message().to_owned(), &said.into_inner())))
+            }
             Err(e) => Err(failed(e)),
             // A server refusal arrives as Ok with a status per ref.
             Ok(()) => match refused.into_inner() {

@@ -119,3 +119,91 @@ fn a_full_disk_fails_the_apply_cleanly_and_the_next_run_completes() {
         drop(disk);
     }
 }
+
+/// A state repo on a read-only file system (a read-only mount, a CI cache restored
+/// read-only) cannot take idp's lock: the error says the repo cannot be written and why,
+/// never that another idp process is writing it, and nothing is written.
+#[test]
+fn a_read_only_state_repo_is_reported_as_read_only() {
+    let env = TestEnv::new();
+    let Some(disk) = SmallDisk::mount(&env.work_dir().join("disk"), "8m") else { return };
+    env.init_state("disk/state");
+    let head = env.git(&["-C", "disk/state", "rev-parse", "HEAD"]);
+    let remounted = Command::new("mount").args(["-o", "remount,ro"]).arg(&disk.path).status().unwrap();
+    assert!(remounted.success(), "remount the tmpfs read-only");
+    let request = env.write("r.yaml", batch(1));
+
+    let run = env.idp(&["apply", "-f", &request, "--repo", "disk/state", "--yes", "-o", "json"]);
+    run.code(1);
+    let error = &run.json()["error"];
+    assert_eq!(error["code"], "idp::state::not_writable", "{error:#}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.starts_with("cannot write to ") && message.contains("Read-only file system"), "{message}");
+    assert!(!run.stderr.contains("another idp process"), "{}", run.stderr);
+    assert_eq!(env.git(&["-C", "disk/state", "rev-parse", "HEAD"]), head);
+    let _ = Command::new("mount").args(["-o", "remount,rw"]).arg(&disk.path).status();
+}
+
+/// A remote whose disk is full receives the pack and cannot keep it: the error says
+/// the remote could not store the push, with the remote's own words, not that it
+/// cannot be reached; nothing moves on either side, and once there is room the same
+/// command lands. (`remote.rs` checks the same class through a size limit, which needs
+/// no mount.)
+#[test]
+fn a_remote_whose_disk_is_full_says_it_could_not_store_the_push() {
+    let env = TestEnv::new();
+    let Some(disk) = SmallDisk::mount(&env.work_dir().join("srv"), "4m") else { return };
+    env.idp(&["init", "seed"]).code(0);
+    env.git(&["clone", "--quiet", "--bare", "seed", "srv/remote.git"]);
+    env.git(&["clone", "--quiet", "srv/remote.git", "w1"]);
+    env.set_identity("w1");
+    let remote_main = env.git(&["-C", "srv/remote.git", "rev-parse", "main"]);
+    let head = env.git(&["-C", "w1", "rev-parse", "HEAD"]);
+    let requests = env.write("batch.yaml", batch(20));
+    disk.fill(0);
+
+    let run = env.idp(&["apply", "-f", &requests, "--repo", "w1", "--yes", "--push", "-o", "json"]);
+    run.code(1);
+    let error = &run.json()["error"];
+    assert_eq!(error["code"], "idp::push::not_stored", "{error:#}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.starts_with("origin could not store the push to main: "), "{message}");
+    assert!(message.contains("No space left on device") || message.contains("remote:"), "{message}");
+    assert!(!message.contains("class="), "{message}");
+    assert_eq!(env.git(&["-C", "srv/remote.git", "rev-parse", "main"]), remote_main);
+    assert_eq!(env.git(&["-C", "w1", "rev-parse", "HEAD"]), head);
+
+    disk.empty();
+    env.idp(&["apply", "-f", &requests, "--repo", "w1", "--yes", "--push"]).code(0);
+    assert_ne!(env.git(&["-C", "srv/remote.git", "rev-parse", "main"]), remote_main);
+}
+
+/// A state repo owned by another user: git (and libgit2) open it only where it is
+/// declared safe (`safe.directory`). The error says so, and how to declare it, not that
+/// the directory is no Git repository. Runs idp as `nobody` through setpriv (needs root).
+#[test]
+fn a_repo_of_another_user_is_reported_as_such() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    env.init_state("state");
+    let request = env.write("r.yaml", batch(1));
+    // nobody must be able to reach the repo and the request (a temp dir is 0700).
+    for dir in [env.root().to_path_buf(), env.work_dir(), env.root().join("home")] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut command = env.hermetic("setpriv");
+    command.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_idp")]);
+    let args = ["apply", "-f", request.as_str(), "--repo", "state", "--yes", "-o", "json"];
+    let output = match command.args(args).output() {
+        Ok(output) if !String::from_utf8_lossy(&output.stderr).contains("setpriv:") => output,
+        other => {
+            eprintln!("SKIPPED: cannot run idp as another user (setpriv, needs root): {other:?}");
+            return;
+        }
+    };
+    let run = crate::common::Run::of(&args, &output);
+    run.code(1);
+    let error = &run.json()["error"];
+    assert_eq!(error["code"], "idp::state::not_owned", "{error:#}");
+    assert!(error["help"].as_str().unwrap().contains("safe.directory"), "{error:#}");
+}

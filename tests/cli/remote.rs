@@ -1037,6 +1037,68 @@ fn a_push_ref_left_by_a_stopped_push_is_removed_by_the_next_run() {
     s.assert_clean("w1");
 }
 
+/// A remote that receives the pack and cannot keep it (here `receive.maxInputSize`; a
+/// full disk reads the same, see `faults.rs`) is not an unreachable one: the error says
+/// it could not store the push, with the remote's own words and no libgit2 codes; no
+/// retry, nothing moved, and the same command lands once the remote takes it.
+#[test]
+fn a_remote_that_cannot_store_the_push_says_so() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    s.git_in(REMOTE, &["config", "receive.maxInputSize", "100"]);
+    let file = s.request("db-big");
+    let remote_main = s.rev(REMOTE, "main");
+    let head = s.head("w1");
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "-o", "json"]);
+    run.code(1);
+    let error = &run.json()["error"];
+    assert_eq!(error["code"], "idp::push::not_stored", "{error:#}");
+    assert_eq!(
+        error["message"],
+        "origin could not store the push to main: unpacking the sent packfile failed on the remote \
+         (remote: fatal: pack exceeds maximum allowed size)"
+    );
+    assert!(error["help"].as_str().unwrap().contains("disk may be full"), "{error:#}");
+    assert_eq!(s.rev(REMOTE, "main"), remote_main);
+    assert_eq!(s.head("w1"), head);
+    s.assert_clean("w1");
+    s.assert_no_idp_refs("w1");
+
+    s.git_in(REMOTE, &["config", "--unset", "receive.maxInputSize"]);
+    let (commit, _) = landed(&s.apply("w1", &[&file], &["--push"]), "main", "origin");
+    assert_eq!(s.rev(REMOTE, "main"), commit);
+}
+
+/// `--branch` and `--base` take what `git switch -c` takes, and refuse names git would
+/// read as something else (`HEAD`, `@`, `+main`, `-f`, a full ref), before anything is
+/// fetched or written.
+#[test]
+fn branch_names_git_would_read_as_something_else_are_refused() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let file = s.request("db-branch");
+    let refs = s.refs(REMOTE);
+    for (flag, name, why) in [
+        ("--branch", "HEAD", "names the checked-out commit, not a branch"),
+        ("--branch", "@", "names the checked-out commit, not a branch"),
+        ("--branch", "+main", "starts with '+', which git reads as a forced update"),
+        ("--branch=-f", "", "starts with '-', which git reads as an option"),
+        ("--branch", "refs/heads/x", "is a full ref name"),
+        ("--branch", "a..b", "is not a valid Git branch name"),
+        ("--base", "@", "names the checked-out commit, not a branch"),
+    ] {
+        let mut args = vec!["apply", "-f", file.as_str(), "--repo", "w1", "--yes", "--push", flag];
+        if !name.is_empty() {
+            args.push(name);
+        }
+        let run = s.idp(&args);
+        run.code(1);
+        run.stderr_says(why);
+        assert_eq!(s.refs(REMOTE), refs, "{flag} {name}: the remote changed");
+        s.assert_clean("w1");
+    }
+}
+
 pub(crate) fn set_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
