@@ -94,7 +94,7 @@ fn parse_branch(name: &str) -> Result<String, String> {
         "starts with '+', which git reads as a forced update"
     } else if name.starts_with("refs/") {
         "is a full ref name: give the branch's own name (`main`, not `refs/heads/main`)"
-    } else if !git2::Reference::is_valid_name(&format!("refs/heads/{name}")) {
+    } else if !crate::state::is_valid_branch_ref(name) {
         "is not a valid Git branch name (no spaces, '..', '~', '^', ':', '?', '*', '[', '\\', '@{', control characters, \
          or a component starting with '.' or ending in '.lock'; `git check-ref-format --branch NAME` checks one)"
     } else {

@@ -121,6 +121,11 @@ impl StateError {
     }
 }
 
+/// Whether `refs/heads/<name>` is a valid ref name (git's check-ref-format rules).
+pub fn is_valid_branch_ref(name: &str) -> bool {
+    git2::Reference::is_valid_name(&format!("refs/heads/{name}"))
+}
+
 fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> StateError {
     let context = context.into();
     move |error| StateError::Git { context, error }
