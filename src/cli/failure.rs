@@ -2,6 +2,7 @@
 //! table that turns each into an exit code and (under `-o json`) a JSON
 //! error document.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use serde_json::json;
@@ -93,7 +94,8 @@ pub(super) fn exit_code(result: Result<Ending, Failure>, printer: &Printer) -> E
                 // CI reads the reason from stdout; people read the report below.
                 let _ = printer.result(&ErrorOutcome::from(&report));
             }
-            eprintln!("{report:?}");
+            // A closed stderr (`2>&1 | head -1`) has nobody to tell: the exit code still says it.
+            let _ = writeln!(std::io::stderr(), "{report:?}");
             ExitCode::from(1)
         }
     }

@@ -186,7 +186,7 @@ pub fn run() -> ExitCode {
     fix_mmap_threshold();
     complete::answer_shell();
     if std::env::args_os().len() == 1 {
-        print!("{SHORT_OVERVIEW}");
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), SHORT_OVERVIEW.as_bytes());
         return ExitCode::SUCCESS;
     }
     let cli = match Cli::try_parse() {

@@ -170,6 +170,35 @@ fn a_closed_pipe_through_head_ends_quietly_with_0() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// A closed stderr (`idp … 2>&1 | head -1` after head exits) has nobody to tell, and is
+/// no reason to panic: an error still exits 1, a success 0, a usage error 1, whatever
+/// else is written (notes, the error report, help).
+#[test]
+fn a_closed_stderr_never_panics() {
+    let env = TestEnv::new();
+    let file = env.fixture("orders-db.yaml");
+    for (args, expected) in [
+        (&["plan", "-f", "missing.yaml"][..], 1),
+        (&["plan", "-f", &file][..], 0),
+        (&["plan", "-f", "missing.yaml", "-o", "json"][..], 1),
+        (&["plan", "--no-such-flag"][..], 1),
+        (&[][..], 0),
+    ] {
+        let (stdout_reader, stdout_writer) = std::io::pipe().expect("create a pipe");
+        let (stderr_reader, stderr_writer) = std::io::pipe().expect("create a pipe");
+        drop((stdout_reader, stderr_reader));
+        let status = env
+            .std_command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(stdout_writer)
+            .stderr(stderr_writer)
+            .status()
+            .expect("run idp");
+        assert_eq!(status.code(), Some(expected), "idp {} with stdout and stderr closed", args.join(" "));
+    }
+}
+
 /// A full disk is not a closed pipe: the result was lost, so the command failed.
 #[cfg(target_os = "linux")]
 #[test]
