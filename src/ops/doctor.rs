@@ -308,6 +308,11 @@ fn reachable(state: &StateRepo, remote: &str) -> Check {
     const NAME: &str = "remote";
     match state.remote_default_branch(remote, DEFAULT_NETWORK_TIMEOUT) {
         Ok(branch) => ok(NAME, format!("`{remote}` answers; its default branch is {branch}")),
+        // It answered: a first push to it works, a `--branch` needs `--base`.
+        Err(e @ crate::state::StateError::NoDefaultBranch { .. }) => {
+            let fix = miette::Diagnostic::help(&e).map(|help| help.to_string()).unwrap_or_default();
+            warn(NAME, e.to_string(), fix)
+        }
         Err(e) => fail(
             NAME,
             e.to_string(),

@@ -300,7 +300,17 @@ fn land_on_remote<T>(
                     continue;
                 };
                 if now == head_on_remote || attempt == options.max_attempts {
-                    return Err(Error::PushRejected { remote: shown, branch: target, message });
+                    let way_out = match &options.branch {
+                        None => "Use --branch NAME to open a pull request instead, or ask the repo owner",
+                        Some(_) => {
+                            "A pull-request branch was refused too: ask the repo owner which branches you may push"
+                        }
+                    };
+                    let help = format!(
+                        "the remote said no (its hook, a protected branch, or a non-bare repo with the branch \
+                         checked out: push to a bare repo); retrying would not help. {way_out}"
+                    );
+                    return Err(Error::PushRejected { remote: shown, branch: target, message, help });
                 }
                 last = message;
                 std::thread::sleep(backoff(attempt));

@@ -183,13 +183,15 @@ pub enum Error {
     NoStateRepo,
 
     #[error("{remote} refused the push to {branch}: {message}")]
-    #[diagnostic(
-        code(idp::push::rejected),
-        help(
-            "the remote said no (its hook, a protected branch, or a non-bare repo with the branch checked out: push to a bare repo); retrying would not help. Use --branch NAME to open a pull request instead, or ask the repo owner"
-        )
-    )]
-    PushRejected { remote: String, branch: String, message: String },
+    #[diagnostic(code(idp::push::rejected))]
+    PushRejected {
+        remote: String,
+        branch: String,
+        message: String,
+        /// What to do: `--branch` only when it was not the branch refused.
+        #[help]
+        help: String,
+    },
 
     #[error("{remote} could not store the push to {branch}: {message}")]
     #[diagnostic(

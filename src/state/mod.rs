@@ -75,6 +75,17 @@ pub enum StateError {
     )]
     NotOwned { path: String },
 
+    #[error(
+        "{remote} has no default branch: its HEAD names a branch that does not exist (as in a fresh `git init --bare`)"
+    )]
+    #[diagnostic(
+        code(idp::push::no_default_branch),
+        help(
+            "name the branch to start from with --base BRANCH, push a first commit without --branch (`idp apply --push` creates it), or point the remote's HEAD at an existing branch (`git symbolic-ref HEAD refs/heads/main` in it)"
+        )
+    )]
+    NoDefaultBranch { remote: String },
+
     #[error("cannot write to {path}: {reason}")]
     #[diagnostic(
         code(idp::state::not_writable),

@@ -56,7 +56,19 @@ impl StateRepo {
     /// registers idp's transports and installs the timeout).
     fn remote(&self, name: &str, _transfer: &Transfer) -> Result<git2::Remote<'_>, StateError> {
         match self.repo.find_remote(name) {
-            Ok(remote) => Ok(remote),
+            // A configured relative path is relative to the repo, as git reads
+            // it, not to wherever idp was started.
+            Ok(remote) => match remote.url().ok().and_then(local_repo_path).filter(|path| path.is_relative()) {
+                Some(path) => {
+                    let absolute = std::path::absolute(self.path.join(&path))
+                        .map_err(|e| StateError::NotARepo { path: format!("{} ({e})", path.display()) })?;
+                    let url = absolute
+                        .to_str()
+                        .ok_or_else(|| StateError::NotARepo { path: absolute.display().to_string() })?;
+                    self.repo.remote_anonymous(url).map_err(git(format!("open remote {name}")))
+                }
+                None => Ok(remote),
+            },
             Err(_) if name.contains(':') || name.contains('/') || Path::new(name).exists() => {
                 self.repo.remote_anonymous(name).map_err(git(format!("open remote {}", redact_url(name))))
             }
@@ -108,7 +120,12 @@ impl StateRepo {
         remote
             .connect_auth(git2::Direction::Fetch, Some(callbacks(&|_| {})), None)
             .map_err(network(format!("connect to {}", redact_url(remote_name)), timeout))?;
-        let head = remote.default_branch().map_err(git("read the remote's default branch"))?;
+        let head = remote.default_branch().map_err(|e| match e.code() {
+            // What a fresh `git init --bare` advertises: no refs at all, its HEAD
+            // naming a branch that does not exist yet.
+            ErrorCode::NotFound => StateError::NoDefaultBranch { remote: redact_url(remote_name).into_owned() },
+            _ => git("read the remote's default branch")(e),
+        })?;
         let name = head.as_str().unwrap_or("refs/heads/main").trim_start_matches("refs/heads/").to_owned();
         Ok(name)
     }

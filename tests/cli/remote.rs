@@ -919,6 +919,17 @@ fn a_local_remotes_pre_receive_hook_runs_and_its_refusal_is_shown() {
     }
     let hook_runs = std::fs::read_to_string(&runs_log).unwrap_or_default();
     assert_eq!(hook_runs.lines().count(), 2, "one hook run per apply, never a retry:\n{hook_runs}");
+    // The way out offered is a pull-request branch, unless that was what was refused.
+    let json = |extra: &[&str]| {
+        let mut args = vec!["apply", "-f", file.as_str(), "--repo", "w1", "--yes", "--push", "-o", "json"];
+        args.extend(extra);
+        let run = s.idp(&args);
+        run.code(1);
+        run.json()["error"]["help"].as_str().unwrap().to_owned()
+    };
+    assert!(json(&[]).contains("Use --branch NAME"));
+    let help = json(&["--branch", "feat"]);
+    assert!(!help.contains("--branch") && help.contains("ask the repo owner"), "{help}");
 
     std::fs::remove_file(&hook).unwrap();
     let result = s.apply("w1", &[&file], &["--push"]);
@@ -1097,6 +1108,43 @@ fn branch_names_git_would_read_as_something_else_are_refused() {
         assert_eq!(s.refs(REMOTE), refs, "{flag} {name}: the remote changed");
         s.assert_clean("w1");
     }
+}
+
+/// A plain `git init --bare` remote advertises no default branch (its HEAD names a
+/// branch nobody pushed). `doctor --remote` and `apply --push --branch` say exactly that
+/// and what to do, never libgit2's "no error; code=NotFound (-3)". The remote is
+/// configured by a path relative to the clone, as `git remote add origin ../x.git`
+/// writes it (read relative to the repo, as git does, not to where idp runs).
+#[test]
+fn a_remote_whose_head_names_a_missing_branch_says_so() {
+    let s = Sandbox::new();
+    s.idp(&["init", "w1"]).code(0);
+    s.git(&["init", "--quiet", "--bare", "empty.git"]);
+    s.git_in("w1", &["remote", "add", "origin", "../empty.git"]);
+    s.set_identity("w1");
+    let said = "origin has no default branch: its HEAD names a branch that does not exist";
+
+    let doctor = s.idp(&["doctor", "--repo", "w1", "--remote", "origin"]);
+    assert!(doctor.stdout.contains(said), "{}", doctor.stdout);
+    assert!(doctor.stdout.contains("--base BRANCH"), "{}", doctor.stdout);
+
+    let file = s.request("db-first");
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "--branch", "feat", "-o", "json"]);
+    run.code(1);
+    assert_eq!(run.json()["error"]["code"], "idp::push::no_default_branch");
+    run.stderr_says(said);
+    for raw in ["no error", "code=", "class="] {
+        assert!(!run.stderr.contains(raw) && !doctor.stdout.contains(raw), "{raw}:\n{}{}", run.stderr, doctor.stdout);
+    }
+    assert_eq!(s.git_in("empty.git", &["for-each-ref"]), "");
+
+    // The ways out the help names: a first push creates main; --base names the start.
+    let (first, _) = landed(&s.apply("w1", &[&file], &["--push"]), "main", "origin");
+    let second = s.request("db-second");
+    let (commit, _) =
+        landed(&s.apply("w1", &[&second], &["--push", "--branch", "feat", "--base", "main"]), "feat", "origin");
+    assert_eq!(s.rev("empty.git", "feat^"), first);
+    assert_eq!(s.rev("empty.git", "feat"), commit);
 }
 
 pub(crate) fn set_executable(path: &Path) {
