@@ -32,6 +32,7 @@ fn context() -> Option<Context> {
         repo: std::env::var_os("IDP_REPO").filter(|v| !v.is_empty()).map(Into::into),
         policy: None,
         cwd: std::env::current_dir().ok()?,
+        author: None,
     };
     Context::resolve(&options).ok()
 }

@@ -23,6 +23,7 @@ pub fn run(args: DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
             repo: global.repo.clone(),
             policy: global.policy.clone(),
             cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+            author: global.author.clone(),
         },
         remote: args.remote,
     };

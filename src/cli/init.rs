@@ -31,7 +31,7 @@ pub fn run(args: InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
         Some(dir) => (dir, args.traffic_provider),
         None => ask(args.traffic_provider)?,
     };
-    let outcome = init(&InitOptions { dir, force: args.force, traffic_provider })?;
+    let outcome = init(&InitOptions { dir, force: args.force, traffic_provider, author: global.author.clone() })?;
     printer.result(&outcome)?;
     Ok(Ending::Success)
 }

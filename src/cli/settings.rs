@@ -35,6 +35,10 @@ pub struct GlobalArgs {
     /// Leave out table headers, for scripts
     #[arg(long, global = true)]
     pub no_headers: bool,
+
+    /// Who idp's commits name, "Name <email>" (default: git's user.name and user.email)
+    #[arg(long, global = true, env = "IDP_AUTHOR", value_name = "NAME <EMAIL>", hide_env_values = true)]
+    pub author: Option<crate::state::Author>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,6 +78,7 @@ pub(crate) fn context(global: &GlobalArgs) -> Result<Context, Failure> {
         repo: global.repo.clone(),
         policy: global.policy.clone(),
         cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        author: global.author.clone(),
     };
     Ok(Context::resolve(&options)?)
 }

@@ -7,7 +7,7 @@ use super::Error;
 use crate::layout::{self, POLICY_PATH};
 use crate::policy::{self, LoadedPolicy, PolicyOrigin};
 use crate::render::Renderer;
-use crate::state::{ObjectId, StateRepo};
+use crate::state::{Author, ObjectId, StateRepo};
 use crate::yaml::Source;
 
 #[derive(Debug, Clone, Default)]
@@ -19,6 +19,8 @@ pub struct ContextOptions {
     pub policy: Option<PathBuf>,
     /// Where to look for a state repo when `repo` is not given.
     pub cwd: PathBuf,
+    /// `--author`: who idp's commits name instead of git's identity.
+    pub author: Option<Author>,
 }
 
 pub struct Context {
@@ -35,10 +37,13 @@ impl Context {
     /// Resolution order for the policy: `--policy FILE`, else the state repo's
     /// `policy/policy.yaml` at the base commit, else the embedded default.
     pub fn resolve(options: &ContextOptions) -> Result<Self, Error> {
-        let state = match &options.repo {
+        let mut state = match &options.repo {
             Some(path) => Some(StateRepo::open_state(path)?),
             None => StateRepo::discover(&options.cwd),
         };
+        if let Some(state) = &mut state {
+            state.set_author(options.author.clone());
+        }
         let base = match &state {
             Some(state) => state.head()?,
             None => None,

@@ -61,7 +61,7 @@ fn fail(name: &'static str, message: impl Into<String>, fix: impl Into<String>) 
 pub fn doctor(options: &DoctorOptions) -> DoctorOutcome {
     let mut checks = Vec::new();
     let state = state_repo(options, &mut checks);
-    checks.push(git_identity(state.as_ref()));
+    checks.push(git_identity(state.as_ref(), options.context.author.as_ref()));
     // With the repo found (or none), the policy and templates it holds.
     let context = ContextOptions { repo: state.as_ref().map(|s| s.path().to_path_buf()), ..options.context.clone() };
     match Context::resolve(&context) {
@@ -138,9 +138,17 @@ fn state_repo(options: &DoctorOptions, checks: &mut Vec<Check>) -> Option<StateR
     Some(state)
 }
 
-/// Who idp's commits name as author (the audit log).
-fn git_identity(state: Option<&StateRepo>) -> Check {
+/// Who idp's commits name as author (the audit log), found as idp finds it:
+/// `--author`/`IDP_AUTHOR`, `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL`, git's config.
+fn git_identity(state: Option<&StateRepo>, author: Option<&crate::state::Author>) -> Check {
     const NAME: &str = "git identity";
+    if let Some(author) = author {
+        return ok(NAME, format!("{} <{}> (--author or IDP_AUTHOR)", author.name, author.email));
+    }
+    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
+    if let (Some(name), Some(email)) = (env("GIT_AUTHOR_NAME"), env("GIT_AUTHOR_EMAIL")) {
+        return ok(NAME, format!("{name} <{email}> (GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL)"));
+    }
     let get = |key: &str| {
         match state {
             Some(state) => state.config_string(key),
@@ -150,10 +158,11 @@ fn git_identity(state: Option<&StateRepo>) -> Check {
     };
     match (get("user.name"), get("user.email")) {
         (Some(name), Some(email)) => ok(NAME, format!("{name} <{email}>")),
-        _ => warn(
+        _ => fail(
             NAME,
-            "user.name or user.email is not set: idp's commits would be authored by `idp <idp@localhost>`",
-            "git config --global user.name 'Your Name' && git config --global user.email you@example.org",
+            "user.name or user.email is not set: idp refuses to commit, as git does",
+            "git config --global user.name 'Your Name' && git config --global user.email you@example.org; \
+             in CI, --author 'Name <email>' or IDP_AUTHOR",
         ),
     }
 }

@@ -20,6 +20,8 @@ pub struct InitOptions {
     pub force: bool,
     /// The policy's `traffic.defaultProvider` (default: the embedded policy's).
     pub traffic_provider: Option<String>,
+    /// `--author`: who the first commit names instead of git's identity.
+    pub author: Option<crate::state::Author>,
 }
 
 #[derive(Debug, Serialize)]
@@ -32,16 +34,19 @@ pub struct InitOutcome {
 pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
     let dir = &options.dir;
     let policy_text = policy_text(options.traffic_provider.as_deref())?;
-    let state = match StateRepo::open(dir) {
+    let mut state = match StateRepo::open(dir) {
         Ok(state) => state,
         Err(_) => {
             if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false) && !options.force
             {
                 return Err(Error::NotEmpty { path: dir.display().to_string(), why: "it holds files".into() });
             }
+            StateRepo::require_identity_for_new_repo(options.author.as_ref())?;
             StateRepo::init(dir)?
         }
     };
+    state.set_author(options.author.clone());
+    state.identity()?;
     let head = state.head()?;
     if head.is_some() && !options.force {
         let why = if state.is_state_repo()? { "it is already an idp state repo" } else { "it already has commits" };

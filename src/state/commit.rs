@@ -55,6 +55,42 @@ fn io_error(context: String, error: std::io::Error) -> StateError {
     StateError::Git { context, error: git2::Error::from_str(&error.to_string()) }
 }
 
+/// The identity given to idp or to git through the environment, before
+/// git's configuration: `--author`, else `GIT_AUTHOR_NAME` and `GIT_AUTHOR_EMAIL`.
+fn given_identity(author: Option<&Author>) -> Option<Author> {
+    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
+    match (author, env("GIT_AUTHOR_NAME"), env("GIT_AUTHOR_EMAIL")) {
+        (Some(author), _, _) => Some(author.clone()),
+        (None, Some(name), Some(email)) => Some(Author { name, email }),
+        _ => None,
+    }
+}
+
+/// `--author "Name <email>"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub name: String,
+    pub email: String,
+}
+
+impl std::str::FromStr for Author {
+    type Err = String;
+
+    /// `Name <email>`, as git writes an identity.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{}` is not `Name <email>`", crate::names::printable(text));
+        let (name, rest) = text.split_once('<').ok_or_else(bad)?;
+        let email = rest.strip_suffix('>').ok_or_else(bad)?;
+        let name = name.trim();
+        let forbidden =
+            |s: &str| s.is_empty() || s.contains(['<', '>', '\n', '\0']) || s.contains(crate::yaml::is_control);
+        if forbidden(name) || forbidden(email) || !email.contains('@') {
+            return Err(bad());
+        }
+        Ok(Self { name: name.to_owned(), email: email.to_owned() })
+    }
+}
+
 /// One file to write or remove, by repo-relative path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileChange {
@@ -117,9 +153,34 @@ impl StateRepo {
             .collect())
     }
 
-    /// The author of idp's commits: the repo's git identity, else `idp`.
+    /// Who idp's commits name (author and committer): `--author` or
+    /// `IDP_AUTHOR`, else what git would use (`GIT_AUTHOR_NAME` and
+    /// `GIT_AUTHOR_EMAIL`, else `user.name` and `user.email` of the repo's
+    /// config and the global one). Without any, idp refuses, like git: a
+    /// commit by nobody in particular is no audit record.
+    pub fn set_author(&mut self, author: Option<Author>) {
+        self.author = author;
+    }
+
     fn signature(&self) -> Result<Signature<'static>, StateError> {
-        self.repo.signature().or_else(|_| Signature::now("idp", "idp@localhost")).map_err(git("make a signature"))
+        match given_identity(self.author.as_ref()) {
+            Some(author) => Signature::now(&author.name, &author.email).map_err(git("make a signature")),
+            None => self.repo.signature().map_err(|e| match e.code() {
+                git2::ErrorCode::NotFound => StateError::NoIdentity,
+                _ => git("read user.name and user.email")(e),
+            }),
+        }
+    }
+
+    /// Refuses, before a repo exists to read config from, when no identity
+    /// would be found: `idp init` writes nothing it cannot commit.
+    pub fn require_identity_for_new_repo(author: Option<&Author>) -> Result<(), StateError> {
+        if given_identity(author).is_some() {
+            return Ok(());
+        }
+        let config = git2::Config::open_default().map_err(git("read git's configuration"))?;
+        let set = |key: &str| config.get_string(key).is_ok_and(|v| !v.trim().is_empty());
+        if set("user.name") && set("user.email") { Ok(()) } else { Err(StateError::NoIdentity) }
     }
 
     /// Who idp's commits name as author, as `Name <email>` (`?` for a part

@@ -26,7 +26,7 @@ use miette::Diagnostic;
 
 use crate::layout::MARKER_PATH;
 
-pub use commit::{FileChange, VERSION_TRAILER};
+pub use commit::{Author, FileChange, VERSION_TRAILER};
 pub use config::global_config_string;
 pub use diff::PathChange;
 pub use history::{Commit, CommitSummary};
@@ -85,6 +85,15 @@ pub enum StateError {
         )
     )]
     NoDefaultBranch { remote: String },
+
+    #[error("no identity to commit as: git's user.name and user.email are not set, nor --author or IDP_AUTHOR")]
+    #[diagnostic(
+        code(idp::state::no_identity),
+        help(
+            "say who commits, as git asks: `git config --global user.name \"Your Name\"` and `git config --global user.email you@example.com` (or in the state repo without --global); in CI, --author \"Name <email>\" or IDP_AUTHOR"
+        )
+    )]
+    NoIdentity,
 
     #[error("cannot write to {path}: {reason}")]
     #[diagnostic(
@@ -181,6 +190,8 @@ impl fmt::Debug for ObjectId {
 pub struct StateRepo {
     repo: Repository,
     path: PathBuf,
+    /// `--author` / `IDP_AUTHOR`: who idp's commits name, before git's own sources.
+    author: Option<Author>,
     /// The root tree of the commit last read: resolving it is the one step
     /// every path lookup shares.
     root: Cell<Option<(Oid, Oid)>>,
@@ -188,7 +199,7 @@ pub struct StateRepo {
 
 impl StateRepo {
     fn new(repo: Repository, path: PathBuf) -> Self {
-        Self { repo, path, root: Cell::new(None) }
+        Self { repo, path, author: None, root: Cell::new(None) }
     }
 
     /// Opens the repository at exactly `path` (bare or not).

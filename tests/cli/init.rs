@@ -30,3 +30,44 @@ fn without_a_terminal_init_needs_the_directory() {
     assert_eq!(run.json()["error"]["code"], "idp::init::no_dir");
     assert!(!env.work_dir().join("state").exists());
 }
+
+/// Without a git identity idp refuses to commit, as git does (a commit by nobody in
+/// particular is no audit record), and says how to set one; `--author` and
+/// `IDP_AUTHOR` name one for CI. Before, idp committed as `idp <idp@localhost>`.
+#[test]
+fn without_a_git_identity_nothing_is_committed_unless_an_author_is_given() {
+    let env = TestEnv::new();
+    let anonymous = |args: &[&str], author: Option<&str>| {
+        let mut command = env.std_command();
+        for key in ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"] {
+            command.env_remove(key);
+        }
+        if let Some(author) = author {
+            command.env("IDP_AUTHOR", author);
+        }
+        let output = command.args(args).stdin(std::process::Stdio::null()).output().expect("run idp");
+        crate::common::Run::of(args, &output)
+    };
+    let run = anonymous(&["init", "state", "-o", "json"], None);
+    run.code(1);
+    assert_eq!(run.json()["error"]["code"], "idp::state::no_identity");
+    run.stderr_says("git config --global user.name");
+    assert!(!env.work_dir().join("state").exists(), "a refused init leaves nothing behind");
+
+    anonymous(&["init", "state", "--author", "Platform CI <ci@example.org>"], None).code(0);
+    let author = |rev: &str| env.git(&["-C", "state", "log", "-1", "--format=%an <%ae>|%cn <%ce>", rev]);
+    assert_eq!(author("HEAD").trim(), "Platform CI <ci@example.org>|Platform CI <ci@example.org>");
+
+    let request = env.fixture("orders-db.yaml");
+    let head = env.git(&["-C", "state", "rev-parse", "HEAD"]);
+    anonymous(&["apply", "-f", &request, "--repo", "state", "--yes"], None).code(1).stderr_says("no identity");
+    assert_eq!(env.git(&["-C", "state", "rev-parse", "HEAD"]), head);
+    anonymous(&["apply", "-f", &request, "--repo", "state", "--yes"], Some("Release Bot <bot@example.org>")).code(0);
+    assert_eq!(author("HEAD").trim(), "Release Bot <bot@example.org>|Release Bot <bot@example.org>");
+
+    for bad in ["nobody", "Name <>", "<a@b>", "Name <a@b", "Name <no-at-sign>"] {
+        let run = anonymous(&["plan", "-f", &request, "--author", bad], None);
+        run.code(1);
+        run.stderr_says("is not `Name <email>`");
+    }
+}

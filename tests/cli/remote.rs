@@ -1314,7 +1314,8 @@ fn rollback_push_reverts_the_confirmed_commit_after_a_lost_race() {
     let other = s.request("db-c");
 
     let repo = s.path("w1");
-    let mut ctx = Context::resolve(&ContextOptions { repo: Some(repo.clone()), policy: None, cwd: repo }).unwrap();
+    let mut ctx =
+        Context::resolve(&ContextOptions { repo: Some(repo.clone()), policy: None, cwd: repo, author: None }).unwrap();
     let land = LandOptions {
         push: Some(PushOptions {
             remote: "origin".into(),
