@@ -12,7 +12,7 @@ use crate::output::{Outcome, Printer};
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp failover --cell payments --env prod --replication-lag 4 --reason 'us-east-1 outage'\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --yes --push\n  idp failover --cell payments --env prod --dry-run"
+    after_help = "Examples:\n  idp failover --cell payments --env prod --replication-lag 4 --reason 'us-east-1 outage'\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --yes --push\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --dry-run"
 )]
 pub struct FailoverArgs {
     #[command(flatten)]
@@ -21,7 +21,7 @@ pub struct FailoverArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp failback --cell payments --env prod --replication-lag 2\n  idp failback --cell payments --env prod --dry-run"
+    after_help = "Examples:\n  idp failback --cell payments --env prod --replication-lag 2\n  idp failback --cell payments --env prod --replication-lag 2 --dry-run"
 )]
 pub struct FailbackArgs {
     #[command(flatten)]

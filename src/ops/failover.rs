@@ -243,12 +243,13 @@ fn prepare(
     // moves no data: there is no lag to check.
     let observed = if finishing { None } else { options.lag.observe()? };
     outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
-    // A dry run shows the move whatever the lag; the real one checks it.
+    // A dry run gives the verdict the real run would: an operator rehearsing
+    // the runbook must learn that the lag gate will stop it.
     match &observed {
-        Some((lag, _)) if *lag > f64::from(rpo_seconds) && !options.force && !options.dry_run => {
+        Some((lag, _)) if *lag > f64::from(rpo_seconds) && !options.force => {
             return Err(Error::LagAboveRpo { lag: *lag, rpo: rpo_seconds });
         }
-        None if !finishing && !options.force && !options.dry_run => return Err(Error::LagUnknown),
+        None if !finishing && !options.force => return Err(Error::LagUnknown),
         _ => {}
     }
 

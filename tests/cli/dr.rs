@@ -1442,13 +1442,32 @@ fn dry_run_lists_the_file_changes_it_would_commit() {
     assert_eq!(paths, sorted(&MOVE_FILES), "{doc:#}");
 }
 
+/// A dry run gives the verdict the real run would give: without a lag reading, or with
+/// one above RPO, it refuses as the real run does (an operator rehearsing the runbook
+/// learns that the gate will stop it); `--force` previews the forced move.
 #[test]
-fn dry_run_without_a_lag_reading_shows_the_runbook() {
-    // The example in `idp failover --help`: a preview needs no lag reading.
+fn a_dry_run_gives_the_real_runs_verdict_on_the_lag() {
     let dr = Dr::new();
     dr.seed();
     let head = dr.head();
-    let run = dr.idp(&["failover", "--cell", "payments", "--env", "prod", "--dry-run", "--repo", STATE]);
+    let base = ["failover", "--cell", "payments", "--env", "prod", "--repo", STATE, "-o", "json"];
+    for (extra, code) in
+        [(&[][..], "idp::failover::lag_unknown"), (&["--replication-lag", "3600"][..], "idp::failover::lag")]
+    {
+        for dry_run in [false, true] {
+            let mut args = base.to_vec();
+            args.extend(extra);
+            args.push("--yes");
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let run = dr.idp(&args);
+            run.code(1);
+            assert_eq!(run.json()["error"]["code"], code, "{extra:?} dry run {dry_run}");
+            assert_eq!(dr.head(), head);
+        }
+    }
+    let run = dr.idp(&["failover", "--cell", "payments", "--env", "prod", "--dry-run", "--force", "--repo", STATE]);
     run.code(0);
     assert_runbook_waves(&run.stdout.lines().map(str::to_owned).collect::<Vec<_>>());
     assert_eq!(dr.head(), head);
