@@ -10,34 +10,38 @@ use super::Failure;
 use crate::ops::{Context, ContextOptions};
 use crate::output::{Format, Printer, Style};
 
+/// The help section of the flags every command takes, apart from each
+/// command's own (as kubectl and gh show them).
+const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The state repo (default: the current directory, when it is one)
-    #[arg(long, global = true, env = "IDP_REPO", value_name = "PATH")]
+    #[arg(long, global = true, env = "IDP_REPO", hide_env_values = true, value_name = "PATH", help_heading = GLOBAL)]
     pub repo: Option<PathBuf>,
 
     /// A policy file to use instead of the state repo's policy/policy.yaml
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     pub policy: Option<PathBuf>,
 
     /// Output format of results on stdout
-    #[arg(short, long, global = true, value_enum, default_value_t = Format::Table)]
+    #[arg(short, long, global = true, value_enum, default_value_t = Format::Table, help_heading = GLOBAL)]
     pub output: Format,
 
     /// Silence notes on stderr (warnings and errors still show)
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// When to use colour (NO_COLOR is honoured by `auto`)
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = GLOBAL)]
     pub color: ColorChoice,
 
     /// Leave out table headers, for scripts
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_headers: bool,
 
-    /// Who idp's commits name, "Name <email>" (default: git's user.name and user.email)
-    #[arg(long, global = true, env = "IDP_AUTHOR", value_name = "NAME <EMAIL>", hide_env_values = true)]
+    /// Who idp's commits name, as "Name <email>" (default: git's user.name and user.email)
+    #[arg(long, global = true, env = "IDP_AUTHOR", hide_env_values = true, value_name = "AUTHOR", help_heading = GLOBAL)]
     pub author: Option<crate::state::Author>,
 }
 

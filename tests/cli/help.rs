@@ -47,6 +47,11 @@ fn every_help_teaches_summary_description_and_examples() {
             let count = examples.lines().filter(|l| l.starts_with("  idp ")).count();
             assert!((2..=4).contains(&count), "idp {name}: two or three examples, found {count}");
         }
+        // The flags every command takes have their own section after the command's
+        // (as kubectl and gh show them), and an unset variable shows no `=`.
+        let (own, global) = help.split_once("\nGlobal options:\n").unwrap_or_else(|| panic!("idp {name}: {help}"));
+        assert!(global.contains("--repo <PATH>") && !own.contains("--repo <PATH>"), "idp {name}:\n{help}");
+        assert!(!help.contains("IDP_REPO="), "idp {name}:\n{help}");
         insta::assert_snapshot!(format!("help_{}", path.join("_")), help);
     }
 }
