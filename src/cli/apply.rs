@@ -74,8 +74,8 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
             }
             super::plan::warn_rules(printer, &outcome.results);
             printer.result(&outcome)?;
+            Ok(Ending::Success)
         }
-        None => printer.note("nothing written"),
+        None => super::prompt::declined(printer),
     }
-    Ok(Ending::Success)
 }

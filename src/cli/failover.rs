@@ -88,7 +88,12 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
     };
     let consent = Consent { yes: args.yes, allow_destroy: false };
     let mut ask = |plan: &FailoverOutcome, proposed: &Proposed<'_>| {
-        let prompt = format!("Type the cell name ({}) to {} it", args.cell, plan.action);
+        let what = match plan.action {
+            "failover" => "fail it over",
+            "failback" => "fail it back",
+            _ => "finish its failback",
+        };
+        let prompt = format!("Type the cell name ({}) to {what}", args.cell);
         let question = Question::Typed { prompt, expected: &args.cell };
         confirm_write(consent, printer, Some(&plan.human(&printer.err_style)), question, proposed)
     };

@@ -3,39 +3,52 @@
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
+use std::sync::{Mutex, PoisonError};
 
 use super::{Ending, Failure};
 use crate::ops;
 use crate::ops::land::{Answer, Proposed};
 use crate::output::{Outcome, Printer};
 
+/// The progress line on screen, if any: one per process, so a question can
+/// take it down (`hide_progress`) before it is asked.
+static SPINNER: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+
 /// A progress line on stderr for fetch, push and retries; silent unless
-/// stderr is a terminal and the output is for people.
+/// stderr is a terminal and the output is for people. It appears with the
+/// first message, never while a question is on screen.
 pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
+    show: bool,
 }
 
 impl Progress {
     pub fn new(printer: &Printer) -> Self {
-        let show = !printer.is_machine() && !printer.quiet && std::io::stderr().is_terminal();
-        let bar = show.then(|| {
+        Self { show: !printer.is_machine() && !printer.quiet && std::io::stderr().is_terminal() }
+    }
+
+    pub fn say(&self, message: &str) {
+        if !self.show {
+            return;
+        }
+        let mut spinner = SPINNER.lock().unwrap_or_else(PoisonError::into_inner);
+        let bar = spinner.get_or_insert_with(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
         });
-        Self { bar }
-    }
-
-    pub fn say(&self, message: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(message.to_owned());
-        }
+        bar.set_message(message.to_owned());
     }
 
     pub fn done(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+        hide_progress();
+    }
+}
+
+/// Clears the progress line: its ticks would redraw over a question and the
+/// answer being typed. The next progress message draws a new one.
+fn hide_progress() {
+    if let Some(bar) = SPINNER.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        bar.finish_and_clear();
     }
 }
 
@@ -56,14 +69,23 @@ pub(crate) fn with_progress<T>(
     result
 }
 
-/// Prints what a writing command wrote, or that it wrote nothing because
-/// the confirmation was declined.
+/// Prints what a writing command wrote; a declined confirmation is a
+/// cancelled command (exit 1, as terraform's "Apply cancelled"), so a script
+/// that did not mean to stop does not read it as done.
 pub(crate) fn print_written<T: Outcome>(printer: &Printer, outcome: Option<T>) -> Result<Ending, Failure> {
     match outcome {
-        Some(outcome) => printer.result(&outcome)?,
-        None => printer.note("nothing written"),
+        Some(outcome) => {
+            printer.result(&outcome)?;
+            Ok(Ending::Success)
+        }
+        None => declined(printer),
     }
-    Ok(Ending::Success)
+}
+
+/// The end of a command whose confirmation was declined.
+pub(crate) fn declined(printer: &Printer) -> Result<Ending, Failure> {
+    printer.note("cancelled: nothing written");
+    Err(Failure::Silent)
 }
 
 /// What a writing command asks before it writes.
@@ -100,6 +122,8 @@ pub(crate) fn confirm_write(
     question: Question<'_>,
     proposed: &Proposed<'_>,
 ) -> Result<Answer, ops::Error> {
+    // What follows (the summary, the question) must not be drawn over.
+    hide_progress();
     if !proposed.destroys.is_empty() && !printer.is_machine() {
         printer.raw_stderr(&crate::output::destroys(proposed.destroys, &printer.err_style));
     }
@@ -124,6 +148,7 @@ pub(crate) fn confirm_write(
 }
 
 fn ask(question: Question<'_>) -> bool {
+    hide_progress();
     match question {
         Question::YesNo(prompt) => {
             dialoguer::Confirm::new().with_prompt(prompt).default(false).interact().unwrap_or(false)

@@ -68,10 +68,19 @@ pub(super) fn printer(global: &GlobalArgs) -> Printer {
     }
 }
 
+/// The error report's look. Lines are wrapped to the terminal only: in a CI
+/// log (stderr not a terminal) a message stays on one line, so `grep` finds it.
 pub(super) fn install_report_handler(color: bool) {
+    let wrap = std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(
-            miette::MietteHandlerOpts::new().color(color).unicode(color).terminal_links(false).context_lines(1).build(),
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .terminal_links(false)
+                .context_lines(1)
+                .wrap_lines(wrap)
+                .build(),
         )
     }));
 }

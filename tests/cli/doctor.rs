@@ -35,16 +35,26 @@ fn a_fresh_state_repo_passes_every_check() {
     assert!(table.stdout.starts_with("STATUS  CHECK"), "{}", table.stdout);
 }
 
+/// Without any git identity idp refuses to commit, so doctor fails that check (and says
+/// how to fix it); outside a state repo it warns.
 #[test]
-fn outside_a_state_repo_without_identity_it_warns_and_says_how_to_fix() {
+fn outside_a_state_repo_without_identity_it_fails_and_says_how_to_fix() {
     let env = TestEnv::new();
-    let run = env.idp(&["doctor", "-o", "json"]);
-    run.code(0);
+    let anonymous = |args: &[&str]| {
+        let mut command = env.std_command();
+        for key in ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"] {
+            command.env_remove(key);
+        }
+        crate::common::Run::of(args, &command.args(args).output().expect("run idp"))
+    };
+    let run = anonymous(&["doctor", "-o", "json"]);
+    run.code(1);
     let doc = run.json();
     assert_eq!(check(&doc, "state repo"), ("warn".to_owned(), true));
-    assert_eq!(check(&doc, "git identity"), ("warn".to_owned(), true));
-    let table = env.idp(&["doctor"]);
+    assert_eq!(check(&doc, "git identity"), ("fail".to_owned(), true));
+    let table = anonymous(&["doctor"]);
     assert!(table.stdout.contains("How to fix:\nstate repo: create one with `idp init DIR`"), "{}", table.stdout);
+    assert!(table.stdout.contains("IDP_AUTHOR"), "{}", table.stdout);
 }
 
 #[test]

@@ -36,5 +36,6 @@ mod records;
 mod remote;
 mod rollback;
 mod secrets;
+mod terminal;
 mod trailers;
 mod transport;
