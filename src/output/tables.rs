@@ -51,3 +51,34 @@ impl Table {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Colour codes take no room on screen: a coloured cell must not push the
+    /// next column right (comfy-table's `custom_styling` measures without them).
+    #[test]
+    fn colour_codes_do_not_count_in_column_widths() {
+        let mut table = Table::new(&["change", "path"], false);
+        table.row(["\u{1b}[32mcreate\u{1b}[0m", "requests/a.yaml"]).row(["update", "requests/b.yaml"]);
+        let visible: Vec<String> = table
+            .render()
+            .lines()
+            .map(|line| {
+                let mut plain = String::new();
+                let mut chars = line.chars();
+                while let Some(c) = chars.next() {
+                    if c == '\u{1b}' {
+                        chars.by_ref().find(|c| *c == 'm');
+                    } else {
+                        plain.push(c);
+                    }
+                }
+                plain
+            })
+            .collect();
+        let column = |line: &str| line.find("requests/").unwrap_or_else(|| panic!("{line:?}"));
+        assert_eq!(column(&visible[1]), column(&visible[2]), "{visible:#?}");
+    }
+}
