@@ -249,7 +249,7 @@ impl Checker<'_> {
         let ok = matches!(
             (ty, &node.value),
             (Type::Str, Value::Str(_))
-                | (Type::Int, Value::Int(_))
+                | (Type::Int, Value::Int(_) | Value::BigInt(_))
                 | (Type::Bool, Value::Bool(_))
                 | (Type::Map, Value::Map(_))
                 | (Type::Names, Value::Str(_) | Value::Seq(_))
@@ -289,20 +289,28 @@ impl Checker<'_> {
         false
     }
 
-    /// An integer field within bounds.
+    /// An integer field within bounds. One past i64 is out of range like
+    /// any other, not a different kind of value.
     fn int_in(&mut self, node: &Node, field: &str, min: u32, max: u32, unit: &str) -> Option<u32> {
-        let Value::Int(value) = node.value else { return None };
-        if value < i64::from(min) || value > i64::from(max) {
+        let (within, written) = match &node.value {
+            Value::Int(value) => ((i64::from(min)..=i64::from(max)).contains(value), value.to_string()),
+            Value::BigInt(text) => (false, shown(text)),
+            _ => return None,
+        };
+        if !within {
             let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
             self.issue(
                 node.span,
                 "out of range",
-                format!("{field} {value} is outside {min}..={max}"),
+                format!("{field} {written} is outside {min}..={max}"),
                 Some(format!("ask for between {min} and {max}{unit}")),
             );
             return None;
         }
-        u32::try_from(value).ok()
+        match node.value {
+            Value::Int(value) => u32::try_from(value).ok(),
+            _ => None,
+        }
     }
 
     fn dns_label(&mut self, node: &Node, field: &str, value: &str) -> bool {
