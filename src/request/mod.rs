@@ -6,6 +6,7 @@
 //! fields are refused wherever they appear. Every problem is reported with its
 //! file, line and column, all of them at once.
 
+mod image;
 mod kind;
 mod validate;
 

@@ -591,12 +591,12 @@ fn app_spec(
 ) -> Option<Spec> {
     let image = get(spec, "image").and_then(|node| {
         let image = node.as_str()?;
-        match image_problem(image) {
+        match super::image::problem(image) {
             None => Some(image.to_owned()),
             Some(problem) => {
                 c.issue(
                     node.span,
-                    "not a pinned image",
+                    "refused by a registry, or not pinned",
                     format!("image `{}` {problem}", shown(image)),
                     Some(
                         "name a pinned image, e.g. registry.example.org/orders/api:1.4.2 or ...@sha256:<digest>".into(),
@@ -771,26 +771,6 @@ fn databases(c: &mut Checker<'_>, node: &Node, namespace: Option<&str>) -> Optio
         }
     }
     ok.then_some(names)
-}
-
-/// Why an image reference is not acceptable, if it is not: it must be a
-/// plain reference pinned by a tag or a digest.
-fn image_problem(image: &str) -> Option<&'static str> {
-    let plain = !image.is_empty()
-        && image.len() <= 255
-        && image.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':' | b'@'));
-    if !plain {
-        return Some("is not a container image reference");
-    }
-    if let Some((_, digest)) = image.split_once('@') {
-        let hex = digest.strip_prefix("sha256:").unwrap_or_default();
-        return (hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some("has a malformed digest");
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        Some((_, tag)) if !tag.is_empty() => None,
-        _ => Some("carries no tag or digest"),
-    }
 }
 
 /// The longest `healthPath`: a probe path, not a document.

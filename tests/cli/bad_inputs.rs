@@ -91,6 +91,39 @@ const REQUESTS: &[Case] = &[
         "10:10",
         "image `checkout:1.8.3\\nkind: Secret` is not a container image reference",
     ),
+    // Image references a registry would refuse, each saying what is wrong (issue 19).
+    case(
+        "app-image-traversal.yaml",
+        "10:10",
+        "image `registry.example.com/../etc:1` has path component `..`, which a registry refuses",
+    ),
+    case("app-image-two-tags.yaml", "10:10", "image `app:1.0:2.0` has more than one tag (`:1.0:2.0`)"),
+    case(
+        "app-image-port.yaml",
+        "10:10",
+        "image `registry.example.com:99999/app:1` has registry port `99999`, outside 1..=65535",
+    ),
+    case(
+        "app-image-uppercase.yaml",
+        "10:10",
+        "image `registry.example.org/Payments/checkout:1.8.3` has path component `Payments`, which a registry refuses",
+    ),
+    case(
+        "app-image-empty-component.yaml",
+        "10:10",
+        "image `registry.example.org/payments//checkout:1.8.3` has an empty path component",
+    ),
+    case(
+        "app-image-digest.yaml",
+        "10:10",
+        "image `registry.example.org/checkout@sha256:1234` has a malformed digest `sha256:1234`",
+    ),
+    case(
+        "app-image-long-tag.yaml",
+        "10:10",
+        "image `checkout:vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv…` has a tag of 129 characters; at most 128 are allowed",
+    ),
+    case("app-image-tag-dot.yaml", "10:10", "image `checkout:.1` has tag `.1`, which a registry refuses"),
     case("app-host-template.yaml", "12:17", "publicHost `{{ 7*7 }}.example.org` is not a DNS name"),
     case("app-host-lookalike.yaml", "12:17", "publicHost `checkout.p\u{430}yments.example.org` is not a DNS name"),
     case("app-password.yaml", "11:3", "unknown field `password` in spec"),
