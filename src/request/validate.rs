@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
+use super::derived::NAME_LIMIT;
 use super::{API_VERSION, Kind, Request, Spec};
 use crate::names;
 use crate::policy::{self, Policy};
@@ -107,7 +108,8 @@ enum Type {
     Names,
 }
 
-/// `<name>-replication` must fit a 63-character object name.
+/// The longest name of any MySQL request: `<name>-replication` must fit 63
+/// characters ([`super::derived_names`]), whatever the namespace.
 const MAX_NAME: usize = 63 - names::REPLICATION_SUFFIX.len();
 
 const MYSQL_SPEC: &[Field] = &[
@@ -421,15 +423,11 @@ pub(super) fn document(
     let namespace =
         if get(&name_nodes, "namespace").is_some() { label(&mut c, "namespace") } else { Some("default".to_owned()) };
 
-    // Derived names must still be valid: `<name>-replication` is a claim name
-    // and `<namespace>.<kind>.<name>` a label value, both at most 63 characters.
+    // Every name idp derives from these must fit its limit here, where the
+    // request's own line can be shown, not in the render guard, which can
+    // only refuse the manifest a template made of it.
     if let (Some(n), Some(ns)) = (&name, &namespace) {
-        let node = get(&name_nodes, "name").unwrap_or(doc);
-        if n.len() > MAX_NAME {
-            c.issue(node.span, "too long", format!("name `{n}` is {} characters; at most {MAX_NAME} are allowed", n.len()), Some("idp derives `<name>-replication` and `<name>-secondary` claim names, which must stay within 63 characters".into()));
-        } else if ns.len() + kind.cli_name().len() + n.len() + 2 > 63 {
-            c.issue(node.span, "too long", format!("`{ns}.{kind}.{n}` is longer than 63 characters"), Some("idp labels every manifest with <namespace>.<kind>.<name>, a label value of at most 63 characters; shorten the name or namespace".into()));
-        }
+        derived_names_fit(&mut c, kind, ns, n, &name_nodes, doc);
     }
 
     let p = policy;
@@ -555,6 +553,58 @@ fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &st
     }
     c.issues.sort_by_key(Issue::offset);
     c.issues
+}
+
+/// Reports the derived name most over [`NAME_LIMIT`], if any: on the
+/// name, saying how long it may be, or on the namespace when no name fits it.
+fn derived_names_fit(
+    c: &mut Checker<'_>,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+    name_nodes: &[(&str, &Node)],
+    doc: &Node,
+) {
+    let derived = super::derived_names(kind, namespace, name);
+    let Some((longest, over)) = derived.iter().filter_map(|d| Some((d, d.over()?))).max_by_key(|(_, over)| *over)
+    else {
+        return;
+    };
+    let limit = NAME_LIMIT;
+    let a_kind = match kind {
+        Kind::App => "an app",
+        Kind::MySql => "a MySQL",
+    };
+    let what = format!(
+        "the longest name idp derives from it, `{}` ({}), would be {} characters, {over} over the limit of {limit}",
+        longest.name,
+        longest.what,
+        longest.name.len()
+    );
+    // Every derived name grows with the name, one character for one, or is cut to fit.
+    match name.len().checked_sub(over).filter(|most| *most > 0) {
+        Some(most) => {
+            let node = get(name_nodes, "name").unwrap_or(doc);
+            c.issue(
+                node.span,
+                "too long",
+                format!("name `{name}` is too long: {what}"),
+                Some(format!("in namespace {namespace}, {a_kind} request's name may have at most {most} characters")),
+            );
+        }
+        None => {
+            let node = get(name_nodes, "namespace").unwrap_or(doc);
+            c.issue(
+                node.span,
+                "too long",
+                format!("namespace `{namespace}` is too long for {a_kind} request: {what}"),
+                Some(format!(
+                    "no name fits in this namespace; a namespace of at most {} characters leaves room for one",
+                    namespace.len() - (over + 1 - name.len())
+                )),
+            );
+        }
+    }
 }
 
 /// `value` with every run of hyphens made one.

@@ -81,6 +81,23 @@ const REQUESTS: &[Case] = &[
         "name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is not a DNS-1123 label",
     ),
     case("name-not-a-string.yaml", "4:9", "`name` must be a string, not a list"),
+    // Valid labels whose derived names would not fit: refused up front, on the line, not
+    // by the render guard blaming a template (issue 19).
+    case(
+        "name-derived-too-long.yaml",
+        "4:9",
+        "name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is too long: the longest name idp derives from it, `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-replication` (its ReplicationClaim), would be 64 characters, 1 over the limit of 63",
+    ),
+    case(
+        "app-name-derived-too-long.yaml",
+        "4:9",
+        "name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is too long: the longest name idp derives from it, `team-payments.app.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` (the request label on every manifest), would be 64 characters, 1 over the limit of 63",
+    ),
+    case(
+        "namespace-derived-too-long.yaml",
+        "5:14",
+        "namespace `nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn` is too long for an app request: the longest name idp derives from it, `nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn.app.a` (the request label on every manifest), would be 64 characters, 1 over the limit of 63",
+    ),
     case("cell-traversal.yaml", "7:9", "unknown cell `../cells/cell-us-east`"),
     case("tier-template.yaml", "8:9", "unknown tier `{% raw %}medium`"),
     case("key-with-newline.yaml", "11:3", "unknown field `size\\nprovider` in spec"),
