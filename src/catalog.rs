@@ -22,11 +22,9 @@ const API_VERSION: &str = "backstage.io/v1alpha1";
 /// The prefix of idp's annotations on catalog entities.
 pub const ANNOTATION_PREFIX: &str = "idp.platform.example.org";
 
-/// The entity's name: `<kind>-<name>`, like the request's files, because a
-/// database and an app may share a name in one namespace. Request names are
-/// at most 51 characters, so this stays within Backstage's 63.
+/// The entity's name ([`crate::request::catalog_entity_name`]).
 pub fn entity_name(kind: Kind, name: &str) -> String {
-    format!("{kind}-{name}")
+    crate::request::catalog_entity_name(kind, name)
 }
 
 #[derive(Serialize)]

@@ -399,12 +399,16 @@ impl TryFrom<u8> for NameScheme {
     }
 }
 
+/// The longest suffix a shipped traffic template adds to an app's traffic
+/// name ([`traffic_name`]): a Route 53 HealthCheck's.
+pub const LONGEST_TRAFFIC_SUFFIX: &str = "-secondary-health";
+
 /// The longest base of an app's derived names: the longest suffix a shipped
-/// template adds to it (`-secondary-health`, a Route 53 HealthCheck) still
-/// leaves a DNS-1123 label of 63 characters, the render guard's limit for
-/// every object name. Applications (`-secondary`) stay within 56, so they
-/// also fit a label value, as Argo CD's label tracking needs.
-pub const APP_BASE_MAX: usize = 63 - "-secondary-health".len();
+/// template adds to it ([`LONGEST_TRAFFIC_SUFFIX`]) still leaves a DNS-1123
+/// label of 63 characters, the render guard's limit for every object name.
+/// Applications (`-secondary`) stay within 56, so they also fit a label
+/// value, as Argo CD's label tracking needs.
+pub const APP_BASE_MAX: usize = 63 - LONGEST_TRAFFIC_SUFFIX.len();
 
 /// How much of `<namespace>--<name>` a hashed base keeps before `--` and the hash.
 const HASHED_HEAD: usize = APP_BASE_MAX - APP_SEPARATOR.len() - HASH_HEX;
@@ -937,11 +941,45 @@ mod tests {
         "[a-z0-9]{1,12}(-[a-z0-9]{1,12}){0,4}".prop_filter("a DNS label", |l| l.len() <= 63)
     }
 
-    /// The namespace and name of a valid new app: validation keeps a name
-    /// within 51 characters and `<namespace>.app.<name>` (a label value) within 63.
+    /// The namespace and name of a valid new app: validation keeps every
+    /// name derived from them within 63 characters.
     fn new_app() -> impl Strategy<Value = (String, String)> {
         (separable_label(), separable_label())
-            .prop_filter("validation's lengths", |(ns, name)| name.len() <= 51 && ns.len() + name.len() + 5 <= 63)
+            .prop_filter("validation's lengths", |(ns, name)| crate::request::derived_names_fit(Kind::App, ns, name))
+    }
+
+    /// The names request validation does not list ([`crate::request::derived_names`])
+    /// are cut to fit or grow no faster than those it does: for a namespace of any
+    /// length beside the longest name validation admits, every object name this
+    /// module derives for a new request is a DNS-1123 label (issue 19).
+    #[test]
+    fn every_name_derived_for_an_admitted_request_is_a_label() {
+        for kind in Kind::ALL {
+            for namespace_len in 1..=63 {
+                let namespace = format!("n{}", "s".repeat(namespace_len - 1));
+                let admitted = |len: usize| crate::request::derived_names_fit(kind, &namespace, &"a".repeat(len));
+                let Some(longest) = (1..=63).rev().find(|&len| admitted(len)) else { continue };
+                let name = "a".repeat(longest);
+                let mut derived = vec![crate::request::catalog_entity_name(kind, &name)];
+                match kind {
+                    Kind::MySql => {
+                        derived.push(replication_name(&name));
+                        derived.extend([Side::Primary, Side::Secondary].map(|side| claim_name(&name, side)));
+                    }
+                    Kind::App => {
+                        let names = NameScheme::for_new(kind);
+                        for side in [Side::Primary, Side::Secondary] {
+                            derived.push(application_name(names, &namespace, &name, side));
+                            derived.push(push_secret_name(&namespace, &name, side, 99));
+                        }
+                        derived.push(format!("{}{LONGEST_TRAFFIC_SUFFIX}", traffic_name(names, &namespace, &name)));
+                    }
+                }
+                for object in derived {
+                    assert!(crate::names::is_dns_label(&object), "{kind} {namespace}/{name}: {object}");
+                }
+            }
+        }
     }
 
     /// Two new apps: unrelated; of one long namespace (both cut to one head,

@@ -208,6 +208,9 @@ pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
+    /// An integer literal past i64, as written (`99999999999999999999`): no
+    /// field of idp's takes one, and its error says it is out of range.
+    BigInt(String),
     Float(f64),
     Str(String),
     Seq(Vec<Node>),
@@ -227,7 +230,7 @@ impl Value {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
-            Value::Int(_) => "an integer",
+            Value::Int(_) | Value::BigInt(_) => "an integer",
             Value::Float(_) => "a decimal number",
             Value::Str(_) => "a string",
             Value::Seq(_) => "a list",

@@ -186,6 +186,7 @@ fn same(a: &Node, b: &Node, skip: &[&str]) -> bool {
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::BigInt(x), Value::BigInt(y)) => x == y,
         (Value::Str(x), Value::Str(y)) => x == y,
         _ => false,
     }

@@ -395,6 +395,7 @@ fn leaves(node: &Node, path: String, out: &mut BTreeMap<String, String>) {
         Value::Bool(b) => drop(out.insert(path, b.to_string())),
         Value::Int(i) => drop(out.insert(path, i.to_string())),
         Value::Float(f) => drop(out.insert(path, f.to_string())),
+        Value::BigInt(text) => drop(out.insert(path, text.clone())),
         Value::Str(s) => drop(out.insert(path, s.clone())),
     }
 }

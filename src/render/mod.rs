@@ -666,7 +666,10 @@ pub fn labels(request: &Request) -> BTreeMap<&'static str, String> {
         ("platform.example.org/cell", request.cell.clone()),
         ("platform.example.org/environment", request.environment.clone()),
         ("platform.example.org/tier", request.tier.clone()),
-        ("platform.example.org/request", format!("{}.{}.{}", request.namespace, request.kind, request.name)),
+        (
+            "platform.example.org/request",
+            crate::request::request_label(request.kind, &request.namespace, &request.name),
+        ),
     ])
 }
 
@@ -789,6 +792,56 @@ mod tests {
             assert!(names.iter().all(|n| crate::names::is_dns_label(n)), "{provider}: {names:?}");
             // The first scheme joins the whole of both: too long, as it always was.
             assert!(render(NameScheme::Joined).is_err(), "{provider}");
+        }
+    }
+
+    /// Whatever name the up-front check admits (`request::derived_names`
+    /// within 63), beside a namespace of any length, renders through the
+    /// guard: a database with its secondary and replication claims, an app
+    /// with two databases and a public host under every traffic provider. So
+    /// the guard's refusal of a name too long is out of a valid request's
+    /// reach (issue 19).
+    #[test]
+    fn every_name_the_derived_name_budget_admits_renders() {
+        let (mut policy, base, decision) = crate::test_support::payments_c0();
+        policy.cells.values_mut().for_each(|cell| cell.traffic_provider = None);
+        let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
+        let databases = vec!["db-one".to_owned(), "db-two".to_owned()];
+        for kind in crate::request::Kind::ALL {
+            for namespace_len in 1..=63 {
+                let namespace = format!("n{}", "s".repeat(namespace_len - 1));
+                let fits = |len: usize| crate::request::derived_names_fit(kind, &namespace, &"a".repeat(len));
+                let Some(longest) = (1..=63).rev().find(|&len| fits(len)) else { continue };
+                let mut request = base.clone();
+                request.kind = kind;
+                request.namespace = namespace.clone();
+                request.name = "a".repeat(longest);
+                if kind == crate::request::Kind::App {
+                    request.spec = Spec::App {
+                        image: "registry.example.org/a:1".into(),
+                        port: 8080,
+                        replicas: 2,
+                        health_path: None,
+                        public_host: Some("web.example.org".into()),
+                        databases: databases.clone(),
+                    };
+                }
+                for provider in &providers {
+                    policy.traffic.default_provider = provider.clone();
+                    let input = RenderInput {
+                        request: &request,
+                        decision: &decision,
+                        policy: &policy,
+                        active: Side::Primary,
+                        names: NameScheme::for_new(kind),
+                        unprotect: false,
+                        draining: false,
+                    };
+                    if let Err(e) = Renderer::embedded().request_files(&input) {
+                        panic!("{kind} {namespace}/{} ({provider}): {e}", request.name);
+                    }
+                }
+            }
         }
     }
 

@@ -6,6 +6,8 @@
 //! fields are refused wherever they appear. Every problem is reported with its
 //! file, line and column, all of them at once.
 
+mod derived;
+mod image;
 mod kind;
 mod validate;
 
@@ -13,6 +15,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
+pub use derived::{DerivedName, NAME_LIMIT, catalog_entity_name, derived_names, derived_names_fit, request_label};
 pub use kind::Kind;
 pub use validate::{Issue, RequestError};
 
@@ -472,7 +475,11 @@ mod tests {
             ("kind: MySQL", "kind: Postgres", "unknown kind `Postgres`"),
             ("v1alpha1", "v9", "unknown apiVersion"),
             ("  size: large\n", "", "missing the required field `size`"),
-            ("name: orders-db", &format!("name: {}", "a".repeat(52)), "at most 51"),
+            (
+                "name: orders-db",
+                &format!("name: {}", "a".repeat(52)),
+                "is too long: the longest name idp derives from it",
+            ),
         ];
         for (from, to, expected) in cases {
             let text = SEED.replace(from, to);

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
+use super::derived::NAME_LIMIT;
 use super::{API_VERSION, Kind, Request, Spec};
 use crate::names;
 use crate::policy::{self, Policy};
@@ -107,7 +108,8 @@ enum Type {
     Names,
 }
 
-/// `<name>-replication` must fit a 63-character object name.
+/// The longest name of any MySQL request: `<name>-replication` must fit 63
+/// characters ([`super::derived_names`]), whatever the namespace.
 const MAX_NAME: usize = 63 - names::REPLICATION_SUFFIX.len();
 
 const MYSQL_SPEC: &[Field] = &[
@@ -249,7 +251,7 @@ impl Checker<'_> {
         let ok = matches!(
             (ty, &node.value),
             (Type::Str, Value::Str(_))
-                | (Type::Int, Value::Int(_))
+                | (Type::Int, Value::Int(_) | Value::BigInt(_))
                 | (Type::Bool, Value::Bool(_))
                 | (Type::Map, Value::Map(_))
                 | (Type::Names, Value::Str(_) | Value::Seq(_))
@@ -289,20 +291,28 @@ impl Checker<'_> {
         false
     }
 
-    /// An integer field within bounds.
+    /// An integer field within bounds. One past i64 is out of range like
+    /// any other, not a different kind of value.
     fn int_in(&mut self, node: &Node, field: &str, min: u32, max: u32, unit: &str) -> Option<u32> {
-        let Value::Int(value) = node.value else { return None };
-        if value < i64::from(min) || value > i64::from(max) {
+        let (within, written) = match &node.value {
+            Value::Int(value) => ((i64::from(min)..=i64::from(max)).contains(value), value.to_string()),
+            Value::BigInt(text) => (false, shown(text)),
+            _ => return None,
+        };
+        if !within {
             let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
             self.issue(
                 node.span,
                 "out of range",
-                format!("{field} {value} is outside {min}..={max}"),
+                format!("{field} {written} is outside {min}..={max}"),
                 Some(format!("ask for between {min} and {max}{unit}")),
             );
             return None;
         }
-        u32::try_from(value).ok()
+        match node.value {
+            Value::Int(value) => u32::try_from(value).ok(),
+            _ => None,
+        }
     }
 
     fn dns_label(&mut self, node: &Node, field: &str, value: &str) -> bool {
@@ -413,15 +423,11 @@ pub(super) fn document(
     let namespace =
         if get(&name_nodes, "namespace").is_some() { label(&mut c, "namespace") } else { Some("default".to_owned()) };
 
-    // Derived names must still be valid: `<name>-replication` is a claim name
-    // and `<namespace>.<kind>.<name>` a label value, both at most 63 characters.
+    // Every name idp derives from these must fit its limit here, where the
+    // request's own line can be shown, not in the render guard, which can
+    // only refuse the manifest a template made of it.
     if let (Some(n), Some(ns)) = (&name, &namespace) {
-        let node = get(&name_nodes, "name").unwrap_or(doc);
-        if n.len() > MAX_NAME {
-            c.issue(node.span, "too long", format!("name `{n}` is {} characters; at most {MAX_NAME} are allowed", n.len()), Some("idp derives `<name>-replication` and `<name>-secondary` claim names, which must stay within 63 characters".into()));
-        } else if ns.len() + kind.cli_name().len() + n.len() + 2 > 63 {
-            c.issue(node.span, "too long", format!("`{ns}.{kind}.{n}` is longer than 63 characters"), Some("idp labels every manifest with <namespace>.<kind>.<name>, a label value of at most 63 characters; shorten the name or namespace".into()));
-        }
+        derived_names_fit(&mut c, kind, ns, n, &name_nodes, doc);
     }
 
     let p = policy;
@@ -549,6 +555,58 @@ fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &st
     c.issues
 }
 
+/// Reports the derived name most over [`NAME_LIMIT`], if any: on the
+/// name, saying how long it may be, or on the namespace when no name fits it.
+fn derived_names_fit(
+    c: &mut Checker<'_>,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+    name_nodes: &[(&str, &Node)],
+    doc: &Node,
+) {
+    let derived = super::derived_names(kind, namespace, name);
+    let Some((longest, over)) = derived.iter().filter_map(|d| Some((d, d.over()?))).max_by_key(|(_, over)| *over)
+    else {
+        return;
+    };
+    let limit = NAME_LIMIT;
+    let a_kind = match kind {
+        Kind::App => "an app",
+        Kind::MySql => "a MySQL",
+    };
+    let what = format!(
+        "the longest name idp derives from it, `{}` ({}), would be {} characters, {over} over the limit of {limit}",
+        longest.name,
+        longest.what,
+        longest.name.len()
+    );
+    // Every derived name grows with the name, one character for one, or is cut to fit.
+    match name.len().checked_sub(over).filter(|most| *most > 0) {
+        Some(most) => {
+            let node = get(name_nodes, "name").unwrap_or(doc);
+            c.issue(
+                node.span,
+                "too long",
+                format!("name `{name}` is too long: {what}"),
+                Some(format!("in namespace {namespace}, {a_kind} request's name may have at most {most} characters")),
+            );
+        }
+        None => {
+            let node = get(name_nodes, "namespace").unwrap_or(doc);
+            c.issue(
+                node.span,
+                "too long",
+                format!("namespace `{namespace}` is too long for {a_kind} request: {what}"),
+                Some(format!(
+                    "no name fits in this namespace; a namespace of at most {} characters leaves room for one",
+                    namespace.len() - (over + 1 - name.len())
+                )),
+            );
+        }
+    }
+}
+
 /// `value` with every run of hyphens made one.
 fn collapse_hyphens(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -583,12 +641,12 @@ fn app_spec(
 ) -> Option<Spec> {
     let image = get(spec, "image").and_then(|node| {
         let image = node.as_str()?;
-        match image_problem(image) {
+        match super::image::problem(image) {
             None => Some(image.to_owned()),
             Some(problem) => {
                 c.issue(
                     node.span,
-                    "not a pinned image",
+                    "refused by a registry, or not pinned",
                     format!("image `{}` {problem}", shown(image)),
                     Some(
                         "name a pinned image, e.g. registry.example.org/orders/api:1.4.2 or ...@sha256:<digest>".into(),
@@ -763,26 +821,6 @@ fn databases(c: &mut Checker<'_>, node: &Node, namespace: Option<&str>) -> Optio
         }
     }
     ok.then_some(names)
-}
-
-/// Why an image reference is not acceptable, if it is not: it must be a
-/// plain reference pinned by a tag or a digest.
-fn image_problem(image: &str) -> Option<&'static str> {
-    let plain = !image.is_empty()
-        && image.len() <= 255
-        && image.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':' | b'@'));
-    if !plain {
-        return Some("is not a container image reference");
-    }
-    if let Some((_, digest)) = image.split_once('@') {
-        let hex = digest.strip_prefix("sha256:").unwrap_or_default();
-        return (hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some("has a malformed digest");
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        Some((_, tag)) if !tag.is_empty() => None,
-        _ => Some("carries no tag or digest"),
-    }
 }
 
 /// The longest `healthPath`: a probe path, not a document.

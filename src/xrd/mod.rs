@@ -275,13 +275,19 @@ impl Xrds {
 }
 
 /// A YAML tree as the JSON the API server decodes. A float JSON cannot
-/// hold (`.nan`, `.inf`) becomes its text, which no numeric field admits.
+/// hold (`.nan`, `.inf`) becomes its text, which no numeric field admits; an
+/// integer past i64 is the decimal number JSON makes of it.
 fn to_json(node: &Node) -> Json {
     match &node.value {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
         Value::Int(i) => Json::from(*i),
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or_else(|| Json::String(f.to_string()), Json::Number),
+        Value::BigInt(text) => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Json::String(text.clone()), Json::Number),
         Value::Str(s) => Json::String(s.clone()),
         Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
         Value::Map(entries) => Json::Object(entries.iter().map(|(k, v)| (k.name.clone(), to_json(v))).collect()),

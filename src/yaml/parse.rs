@@ -434,6 +434,7 @@ fn key_name(value: Value) -> String {
         Value::Str(s) => s,
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
+        Value::BigInt(text) => big_int_key(&text),
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".to_owned(),
         Value::Seq(_) => "[…]".to_owned(),
@@ -459,7 +460,7 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, R
         Some("str") => Ok(Value::Str(text.to_owned())),
         Some("null") => Ok(Value::Null),
         Some("bool") => bool_of(typed).map(Value::Bool).ok_or_else(|| refused("true or false")),
-        Some("int") => tagged_int(typed).map(Value::Int).ok_or_else(|| refused("an integer")),
+        Some("int") => tagged_int(typed).unwrap_or_else(|| Err(refused("an integer"))),
         Some("float") => {
             // A decimal number as Rust reads it, as serde-saphyr's `!!float` does:
             // no radix prefix, no `_`, and `-0` is -0.0.
@@ -500,10 +501,12 @@ fn split_sign(text: &str) -> (bool, &str) {
 }
 
 /// Plain-scalar resolution, in serde-saphyr's order and with its edge cases:
-/// `0X1F` and `-.nan` stay strings, `1_000` is an integer, an integer that
-/// overflows or has a leading zero (`0123`) reads as a decimal number, and a
-/// non-finite number is refused, but for one that starts with its point and
-/// overflows (`.1e400`), which stays a string.
+/// `0X1F` and `-.nan` stay strings, `1_000` is an integer, one with a leading
+/// zero (`0123`) reads as a decimal number, and a non-finite number is
+/// refused, but for one that starts with its point and overflows (`.1e400`),
+/// which stays a string. An integer past i64 is [`Value::BigInt`], where
+/// serde-saphyr reads a decimal number or a string: it is still an integer, and
+/// a field's error must say it is out of range, not that it is a decimal.
 fn plain(text: &str) -> Result<Value, Refusal> {
     if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
         return Ok(Value::Null);
@@ -516,17 +519,8 @@ fn plain(text: &str) -> Result<Value, Refusal> {
     if matches!(unsigned.as_bytes(), [b'0', b'X' | b'O' | b'B', ..]) || signed_nan {
         return Ok(Value::Str(text.to_owned()));
     }
-    match integer(unsigned) {
-        Some(magnitude) if negative => {
-            if let Ok(i) = i64::try_from(-magnitude) {
-                return Ok(Value::Int(i));
-            }
-        }
-        // Past i64 an integer reads as a decimal number; past u64, as any text would.
-        Some(magnitude) if magnitude <= i128::from(u64::MAX) => {
-            return Ok(i64::try_from(magnitude).map_or(Value::Float(magnitude as f64), Value::Int));
-        }
-        _ => {}
+    if let Some(magnitude) = integer(unsigned) {
+        return Ok(int_value(negative, magnitude, text));
     }
     let float = match unsigned {
         ".nan" | ".NaN" | ".NAN" => Some(f64::NAN),
@@ -546,18 +540,65 @@ fn plain(text: &str) -> Result<Value, Refusal> {
 }
 
 /// `!!int`: an integer in [`integer`]'s spellings, upper-case radix prefixes
-/// included (the tag says what an untagged `0X1F`, a string, does not). Past
-/// i64 it is refused: idp has no unsigned integers.
-fn tagged_int(text: &str) -> Option<i64> {
+/// included (the tag says what an untagged `0X1F`, a string, does not), None
+/// if it is not one. Past i64 it is a [`Value::BigInt`], as an untagged one
+/// is, up to u64::MAX; beyond, serde-saphyr refuses it, and so does idp.
+fn tagged_int(text: &str) -> Option<Result<Value, Refusal>> {
     let (negative, unsigned) = split_sign(text);
     let magnitude = integer(unsigned)?;
-    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
+    let held = match magnitude {
+        Magnitude::Of(m) if negative => i64::try_from(-m).is_ok(),
+        Magnitude::Of(m) => u64::try_from(m).is_ok(),
+        Magnitude::Huge => false,
+    };
+    Some(if held {
+        Ok(int_value(negative, magnitude, text))
+    } else {
+        Err((
+            ErrorKind::Tag,
+            format!("`{text}` is outside {}..={}, the integers a `!!int` tag holds", i64::MIN, u64::MAX),
+        ))
+    })
+}
+
+/// A key that is an integer past i64, named as before [`Value::BigInt`] (and as
+/// serde-saphyr names it): the decimal number of a u64 or of Rust's reading of
+/// the text, else the text. So `18446744073709551615:` and
+/// `1.8446744073709552e19:` are still one key twice.
+fn big_int_key(text: &str) -> String {
+    let (negative, unsigned) = split_sign(text);
+    let as_u64 = match integer(unsigned) {
+        Some(Magnitude::Of(m)) if !negative => u64::try_from(m).ok(),
+        _ => None,
+    };
+    match (as_u64, text.parse::<f64>()) {
+        (Some(u), _) => (u as f64).to_string(),
+        (None, Ok(f)) if f.is_finite() => f.to_string(),
+        _ => text.to_owned(),
+    }
+}
+
+/// The magnitude of an integer literal: its value, or past any 128-bit one.
+#[derive(Clone, Copy)]
+enum Magnitude {
+    Of(i128),
+    Huge,
+}
+
+/// An integer literal's value: an i64, or past it the literal as written.
+fn int_value(negative: bool, magnitude: Magnitude, text: &str) -> Value {
+    let signed = match magnitude {
+        Magnitude::Of(m) => i64::try_from(if negative { -m } else { m }).ok(),
+        Magnitude::Huge => None,
+    };
+    signed.map_or_else(|| Value::BigInt(text.to_owned()), Value::Int)
 }
 
 /// An unsigned integer in YAML 1.2's spellings (`42`, `0x2a`, `0o52`, `0b101010`), with
 /// `_` allowed between digits; decimal ones may not start with `0`. A prefix may be
-/// upper-case (`0X2A`): [`plain`] keeps those strings before it asks.
-fn integer(unsigned: &str) -> Option<i128> {
+/// upper-case (`0X2A`): [`plain`] keeps those strings before it asks. However many
+/// digits it has, it is an integer ([`Magnitude::Huge`] past 128 bits).
+fn integer(unsigned: &str) -> Option<Magnitude> {
     let (radix, digits) = match unsigned.as_bytes() {
         [b'0', b'x' | b'X', ..] => (16, &unsigned[2..]),
         [b'0', b'o' | b'O', ..] => (8, &unsigned[2..]),
@@ -566,7 +607,7 @@ fn integer(unsigned: &str) -> Option<i128> {
         _ => (10, unsigned),
     };
     let bytes = digits.as_bytes();
-    let mut value: u128 = 0;
+    let mut value: Option<u128> = Some(0);
     let mut saw_digit = false;
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'_' {
@@ -577,10 +618,11 @@ fn integer(unsigned: &str) -> Option<i128> {
             continue;
         }
         let digit = (b as char).to_digit(radix)?;
-        value = value.checked_mul(u128::from(radix))?.checked_add(u128::from(digit))?;
+        value = value.and_then(|v| v.checked_mul(u128::from(radix))?.checked_add(u128::from(digit)));
         saw_digit = true;
     }
-    saw_digit.then(|| i128::try_from(value).ok()).flatten()
+    let magnitude = value.and_then(|v| i128::try_from(v).ok()).map_or(Magnitude::Huge, Magnitude::Of);
+    saw_digit.then_some(magnitude)
 }
 
 #[cfg(test)]
@@ -624,12 +666,17 @@ mod tests {
             ("0o17", "Int(15)"),
             ("0b101", "Int(5)"),
             ("0x", "Str(\"0x\")"),
-            ("-0x8000000000000001", "Str(\"-0x8000000000000001\")"),
-            ("0x10000000000000000", "Str(\"0x10000000000000000\")"),
+            // Past i64 an integer is still one (serde-saphyr: a decimal number, or a string).
+            ("-0x8000000000000001", "BigInt(\"-0x8000000000000001\")"),
+            ("0x10000000000000000", "BigInt(\"0x10000000000000000\")"),
             ("0123", "Float(123.0)"),
             ("-0123", "Float(-123.0)"),
-            ("9223372036854775808", "Float(9.223372036854776e18)"),
-            ("-9223372036854775809", "Float(-9.223372036854776e18)"),
+            ("9223372036854775808", "BigInt(\"9223372036854775808\")"),
+            ("-9223372036854775809", "BigInt(\"-9223372036854775809\")"),
+            ("99999999999999999999", "BigInt(\"99999999999999999999\")"),
+            ("-99999999999999999999", "BigInt(\"-99999999999999999999\")"),
+            ("340282366920938463463374607431768211456", "BigInt(\"340282366920938463463374607431768211456\")"),
+            ("1_000_000_000_000_000_000_000", "BigInt(\"1_000_000_000_000_000_000_000\")"),
             ("1.5e3", "Float(1500.0)"),
             (".5", "Float(0.5)"),
             ("5.", "Float(5.0)"),
@@ -658,6 +705,8 @@ mod tests {
             ("!!int -0B101", "Int(-5)"),
             ("!!int 0x1_F", "Int(31)"),
             ("!!int -0x8000000000000000", "Int(-9223372036854775808)"),
+            ("!!int 9223372036854775808", "BigInt(\"9223372036854775808\")"),
+            ("!!int 0xFFFFFFFFFFFFFFFF", "BigInt(\"0xFFFFFFFFFFFFFFFF\")"),
             ("!!int ' 7 '", "Int(7)"),
             ("!!int \"\\t-7\\n\"", "Int(-7)"),
             ("!!float ' 1.5'", "Float(1.5)"),
@@ -681,18 +730,18 @@ mod tests {
             ("v: !!float 1e999\n", "`1e999` is not a finite number", ErrorKind::NotFinite),
             ("v: !!float .1e400\n", "`.1e400` is not a finite number", ErrorKind::NotFinite),
             ("v: !!float -.nan\n", "`-.nan` is not a finite number", ErrorKind::NotFinite),
-            // idp has no unsigned integers; serde-saphyr reads these as u64.
-            (
-                "v: !!int 9223372036854775808\n",
-                "`9223372036854775808` is not an integer, as its tag `!!int` says",
-                ErrorKind::Tag,
-            ),
-            (
-                "v: !!int 0xFFFFFFFFFFFFFFFF\n",
-                "`0xFFFFFFFFFFFFFFFF` is not an integer, as its tag `!!int` says",
-                ErrorKind::Tag,
-            ),
             ("v: !!int 1.5\n", "`1.5` is not an integer, as its tag `!!int` says", ErrorKind::Tag),
+            // Past what serde-saphyr reads under the tag (an i64 or a u64): refused by both.
+            (
+                "v: !!int 18446744073709551616\n",
+                "`18446744073709551616` is outside -9223372036854775808..=18446744073709551615, the integers a `!!int` tag holds",
+                ErrorKind::Tag,
+            ),
+            (
+                "v: !!int -9223372036854775809\n",
+                "`-9223372036854775809` is outside -9223372036854775808..=18446744073709551615, the integers a `!!int` tag holds",
+                ErrorKind::Tag,
+            ),
             ("v: !!int 0123\n", "`0123` is not an integer, as its tag `!!int` says", ErrorKind::Tag),
             ("v: !!bool yes\n", "`yes` is not true or false, as its tag `!!bool` says", ErrorKind::Tag),
             ("v: 1e999\n", "`1e999` is not a finite number", ErrorKind::NotFinite),

@@ -37,6 +37,11 @@ enum Kind {
         found: &'static str,
         expected: String,
     },
+    /// An integer the field's type cannot hold: as written, and the type's range.
+    OutOfRange {
+        value: String,
+        range: &'static str,
+    },
     Message(String),
 }
 
@@ -56,6 +61,10 @@ impl TypedError {
         let (found, expected) = match &self.kind {
             Kind::Message(message) => return message.clone(),
             Kind::Type { found, expected } => (*found, expected.as_str()),
+            Kind::OutOfRange { value, range } => {
+                let field = self.field.as_deref().map_or_else(String::new, |f| format!("`{f}` "));
+                return format!("{field}{value} is outside {range}");
+            }
         };
         let field = self.field.as_deref().map_or_else(String::new, |f| format!("`{f}` "));
         let numeric = |prefix: char| {
@@ -71,6 +80,28 @@ impl TypedError {
             _ if numeric('f') => format!("{field}must be a number, not {found}"),
             _ => format!("{field}must be {}, not {found}", expected_words(expected)),
         }
+    }
+}
+
+/// The range of an integer type as serde names it (`u32`), None for any other
+/// expectation.
+fn integer_range(expected: &str) -> Option<&'static str> {
+    Some(match expected {
+        "u8" => "0..=255",
+        "u16" => "0..=65535",
+        "u32" => "0..=4294967295",
+        "u64" | "usize" => "0..=18446744073709551615",
+        "i8" => "-128..=127",
+        "i16" => "-32768..=32767",
+        "i32" => "-2147483648..=2147483647",
+        "i64" | "isize" => "-9223372036854775808..=9223372036854775807",
+        _ => return None,
+    })
+}
+
+impl TypedError {
+    fn out_of_range(value: String, range: &'static str) -> Self {
+        Self { kind: Kind::OutOfRange { value, range }, field: None, span: None }
     }
 }
 
@@ -107,8 +138,14 @@ impl de::Error for TypedError {
     }
 
     fn invalid_value(found: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        let range = integer_range(&expected.to_string());
         match found {
-            // An integer out of range for the field (negative, too large).
+            // Too large for the field's type: its range says so (a negative
+            // number for an unsigned field keeps the words below).
+            Unexpected::Unsigned(v) if let Some(range) = range => Self::out_of_range(v.to_string(), range),
+            Unexpected::Signed(v) if let Some(range) = range.filter(|r| v >= 0 || !r.starts_with('0')) => {
+                Self::out_of_range(v.to_string(), range)
+            }
             Unexpected::Signed(_) | Unexpected::Unsigned(_) | Unexpected::Float(_) => {
                 Self::invalid_type(found, expected)
             }
@@ -140,6 +177,16 @@ impl<'de> de::Deserializer<'de> for &Node {
             Value::Bool(b) => visitor.visit_bool(*b),
             Value::Int(i) => visitor.visit_i64(*i),
             Value::Float(f) => visitor.visit_f64(*f),
+            // Past i64: out of range for every integer field; a number field
+            // takes it as the decimal number it is closest to.
+            Value::BigInt(text) => {
+                let expected = format!("{}", &visitor as &dyn de::Expected);
+                match (integer_range(&expected), text.replace('_', "").parse::<f64>()) {
+                    (Some(range), _) => Err(TypedError::out_of_range(text.clone(), range)),
+                    (None, Ok(f)) => visitor.visit_f64(f),
+                    (None, Err(_)) => Err(de::Error::custom(format!("{text} is too large a number"))),
+                }
+            }
             Value::Str(s) => visitor.visit_str(s),
             Value::Seq(items) => visitor.visit_seq(Items(items.iter())),
             Value::Map(entries) => visitor.visit_map(Entries { entries: entries.iter(), value: None }),
@@ -280,6 +327,20 @@ mod tests {
             ("on: true", "on: \"true\"", "t.yaml:3:5", "`on` must be true or false, not a string"),
             ("count: 3", "count: 1.5", "t.yaml:2:8", "must be a whole number, not negative and not a decimal"),
             ("count: 3", "count: -1", "t.yaml:2:8", "must be a whole number, not negative and not a decimal"),
+            // Too large for a u32, past i64 or not: its range, not "a decimal".
+            ("count: 3", "count: 4294967296", "t.yaml:2:8", "`count` 4294967296 is outside 0..=4294967295"),
+            (
+                "count: 3",
+                "count: 99999999999999999999",
+                "t.yaml:2:8",
+                "`count` 99999999999999999999 is outside 0..=4294967295",
+            ),
+            (
+                "count: 3",
+                "count: -99999999999999999999",
+                "t.yaml:2:8",
+                "`count` -99999999999999999999 is outside 0..=4294967295",
+            ),
             ("items: []", "items: a", "t.yaml:5:8", "`items` must be a list, not a string"),
             ("mode: warm", "mode: hot", "t.yaml:4:7", "unknown variant `hot`, expected `warm` or `cold-standby`"),
             ("mode: warm", "mode: warm\nextra: 1", "t.yaml:5:1", "unknown field `extra`"),

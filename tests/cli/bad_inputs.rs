@@ -49,7 +49,14 @@ const REQUESTS: &[Case] = &[
     case("storage-exponent.yaml", "11:14", "`storageGB` must be an integer, not a decimal number"),
     case("storage-negative.yaml", "11:14", "storageGB -100 is outside 10..=65536"),
     case("storage-float.yaml", "11:14", "`storageGB` must be an integer, not a decimal number"),
-    case("storage-overflow.yaml", "11:14", "`storageGB` must be an integer"),
+    // An integer past i64 (or u128) is an integer out of range, not a decimal (issue 19).
+    case("storage-overflow.yaml", "11:14", "storageGB 340282366920938463463374607431768211456 is outside 10..=65536"),
+    case("storage-huge.yaml", "11:14", "storageGB 99999999999999999999 is outside 10..=65536"),
+    case("storage-huge-negative.yaml", "11:14", "storageGB -99999999999999999999 is outside 10..=65536"),
+    case("storage-huge-hex.yaml", "11:14", "storageGB 0x10000000000000000 is outside 10..=65536"),
+    case("storage-past-i64.yaml", "11:14", "storageGB 9223372036854775808 is outside 10..=65536"),
+    case("app-port-huge.yaml", "11:9", "port 99999999999999999999 is outside 1..=65535"),
+    case("app-replicas-huge-tagged.yaml", "11:19", "replicas 18446744073709551615 is outside 0..=100"),
     case("storage-nan.yaml", "11:14", "`.nan` is not a finite number"),
     case("ha-quoted-yes.yaml", "12:7", "`ha` must be true or false, not a string"),
     case("ha-bare-yes.yaml", "12:7", "`ha` must be true or false, not a string"),
@@ -74,6 +81,23 @@ const REQUESTS: &[Case] = &[
         "name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is not a DNS-1123 label",
     ),
     case("name-not-a-string.yaml", "4:9", "`name` must be a string, not a list"),
+    // Valid labels whose derived names would not fit: refused up front, on the line, not
+    // by the render guard blaming a template (issue 19).
+    case(
+        "name-derived-too-long.yaml",
+        "4:9",
+        "name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is too long: the longest name idp derives from it, `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-replication` (its ReplicationClaim), would be 64 characters, 1 over the limit of 63",
+    ),
+    case(
+        "app-name-derived-too-long.yaml",
+        "4:9",
+        "name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is too long: the longest name idp derives from it, `team-payments.app.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` (the request label on every manifest), would be 64 characters, 1 over the limit of 63",
+    ),
+    case(
+        "namespace-derived-too-long.yaml",
+        "5:14",
+        "namespace `nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn` is too long for an app request: the longest name idp derives from it, `nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn.app.a` (the request label on every manifest), would be 64 characters, 1 over the limit of 63",
+    ),
     case("cell-traversal.yaml", "7:9", "unknown cell `../cells/cell-us-east`"),
     case("tier-template.yaml", "8:9", "unknown tier `{% raw %}medium`"),
     case("key-with-newline.yaml", "11:3", "unknown field `size\\nprovider` in spec"),
@@ -84,6 +108,39 @@ const REQUESTS: &[Case] = &[
         "10:10",
         "image `checkout:1.8.3\\nkind: Secret` is not a container image reference",
     ),
+    // Image references a registry would refuse, each saying what is wrong (issue 19).
+    case(
+        "app-image-traversal.yaml",
+        "10:10",
+        "image `registry.example.com/../etc:1` has path component `..`, which a registry refuses",
+    ),
+    case("app-image-two-tags.yaml", "10:10", "image `app:1.0:2.0` has more than one tag (`:1.0:2.0`)"),
+    case(
+        "app-image-port.yaml",
+        "10:10",
+        "image `registry.example.com:99999/app:1` has registry port `99999`, outside 1..=65535",
+    ),
+    case(
+        "app-image-uppercase.yaml",
+        "10:10",
+        "image `registry.example.org/Payments/checkout:1.8.3` has path component `Payments`, which a registry refuses",
+    ),
+    case(
+        "app-image-empty-component.yaml",
+        "10:10",
+        "image `registry.example.org/payments//checkout:1.8.3` has an empty path component",
+    ),
+    case(
+        "app-image-digest.yaml",
+        "10:10",
+        "image `registry.example.org/checkout@sha256:1234` has a malformed digest `sha256:1234`",
+    ),
+    case(
+        "app-image-long-tag.yaml",
+        "10:10",
+        "image `checkout:vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv…` has a tag of 129 characters; at most 128 are allowed",
+    ),
+    case("app-image-tag-dot.yaml", "10:10", "image `checkout:.1` has tag `.1`, which a registry refuses"),
     case("app-host-template.yaml", "12:17", "publicHost `{{ 7*7 }}.example.org` is not a DNS name"),
     case("app-host-lookalike.yaml", "12:17", "publicHost `checkout.p\u{430}yments.example.org` is not a DNS name"),
     case("app-password.yaml", "11:3", "unknown field `password` in spec"),
@@ -126,6 +183,9 @@ const POLICIES: &[Case] = &[
     case("required-yes.yaml", "87:28", "`required` must be true or false, not a string"),
     case("storage-float.yaml", "20:19", "must be a whole number, not negative and not a decimal"),
     case("storage-negative.yaml", "20:19", "must be a whole number, not negative and not a decimal"),
+    // Too large for the field's type: its range, not "a decimal" (issue 19).
+    case("storage-huge.yaml", "20:28", "`max` 99999999999999999999 is outside 0..=4294967295"),
+    case("storage-past-u32.yaml", "20:28", "`max` 4294967296 is outside 0..=4294967295"),
     case("two-documents.yaml", "7:1", "a policy file holds exactly one YAML document"),
     case("unknown-kind.yaml", "8:7", "kind must be Policy"),
     case("unknown-api-version.yaml", "7:13", "apiVersion must be idp.platform.example.org/v1alpha1"),

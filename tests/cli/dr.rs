@@ -1710,7 +1710,7 @@ fn app_validation_errors_are_located() {
         (
             "image: registry.example.org/web/site:1.0.0",
             "image: registry.example.org/x/y@sha256:abc",
-            "req.yaml:10:10: image `registry.example.org/x/y@sha256:abc` has a malformed digest",
+            "req.yaml:10:10: image `registry.example.org/x/y@sha256:abc` has a malformed digest `sha256:abc`: idp takes sha256: and 64 lowercase hex digits",
             pinned,
         ),
         (

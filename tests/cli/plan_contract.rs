@@ -266,41 +266,79 @@ fn names_that_are_not_dns_labels_are_refused() {
     }
 }
 
-/// Names leave room for the claim names idp derives from them (`<name>-replication`).
-#[test]
-fn a_name_of_51_characters_is_accepted_and_52_is_refused() {
-    let short_namespace = request_with("namespace: team-alpha", "namespace: t");
-    let name = "a".repeat(51);
-    let doc = assert_accepted(&edit(&short_namespace, "name: orders-db", &format!("name: {name}")));
-    assert_eq!(doc["results"][0]["name"], name.as_str());
+/// An app of the payments cell, without a database.
+const APP: &str = "apiVersion: idp.platform.example.org/v1alpha1
+kind: App
+metadata:
+  name: checkout
+  namespace: team-payments
+spec:
+  cell: payments
+  tier: C0
+  environment: prod
+  image: registry.example.org/payments/checkout:1.8.3
+  traffic:
+    publicHost: checkout.payments.example.org
+";
 
-    let name = "a".repeat(52);
-    assert_single_issue(
-        &edit(&short_namespace, "name: orders-db", &format!("name: {name}")),
-        "4:9",
-        &format!("name `{name}` is 52 characters; at most 51 are allowed"),
-        Some(
-            "idp derives `<name>-replication` and `<name>-secondary` claim names, which must stay within 63 characters",
-        ),
-    );
+/// Every name idp derives from a request's namespace and name (claims, the
+/// request label, Applications, traffic objects, the catalog entity) fits
+/// 63 characters. A name exactly at the budget plans, its manifests through
+/// the render guard; one character more is refused up front, on the name's
+/// line, showing the longest derived name and how long the name may be,
+/// never later as an unsafe manifest blaming a template (issue 19).
+#[test]
+fn names_at_the_derived_name_budget_plan_and_one_more_is_refused() {
+    /// The longest name idp derives from a namespace and name.
+    type Derive = fn(&str, &str) -> String;
+    // (request, namespace, the longest name it allows, the longest derived name one more makes, what that is)
+    let cases: [(&str, &str, usize, Derive, &str); 4] = [
+        (REQUEST, "t", 51, |_, name| format!("{name}-replication"), "its ReplicationClaim"),
+        (REQUEST, "team-alpha", 46, |ns, name| format!("{ns}.mysql.{name}"), "the request label on every manifest"),
+        // An app's Applications and traffic objects are cut and hashed to fit: its label is the limit.
+        (APP, "t", 57, |ns, name| format!("{ns}.app.{name}"), "the request label on every manifest"),
+        (APP, "team-payments", 45, |ns, name| format!("{ns}.app.{name}"), "the request label on every manifest"),
+    ];
+    for (request, namespace, most, longest, what) in cases {
+        let with = |name: &str| {
+            request
+                .replacen("name: orders-db", &format!("name: {name}"), 1)
+                .replacen("name: checkout", &format!("name: {name}"), 1)
+                .replacen("namespace: team-alpha", &format!("namespace: {namespace}"), 1)
+                .replacen("namespace: team-payments", &format!("namespace: {namespace}"), 1)
+        };
+        let name = "a".repeat(most);
+        let doc = assert_accepted(&with(&name));
+        assert_eq!(doc["results"][0]["name"], name.as_str());
+
+        let name = "a".repeat(most + 1);
+        let derived = longest(namespace, &name);
+        let kind = if request == APP { "an app" } else { "a MySQL" };
+        assert_single_issue(
+            &with(&name),
+            "4:9",
+            &format!(
+                "name `{name}` is too long: the longest name idp derives from it, `{derived}` ({what}), would be {} characters, 1 over the limit of 63",
+                derived.len()
+            ),
+            Some(&format!("in namespace {namespace}, {kind} request's name may have at most {most} characters")),
+        );
+    }
 }
 
-/// `<namespace>.<kind>.<name>` labels every manifest, so together they fit a label value.
+/// A namespace so long that no name fits beside it is refused on its own line.
 #[test]
-fn namespace_kind_and_name_together_fit_a_label_value() {
-    // "team-alpha.mysql." is 17 characters: 46 more fit in 63.
-    let name = "a".repeat(46);
-    assert_accepted(&request_with("name: orders-db", &format!("name: {name}")));
-
-    let name = "a".repeat(47);
+fn a_namespace_no_name_fits_beside_is_refused_on_the_namespace() {
+    let namespace = "n".repeat(58);
+    let request =
+        edit(&edit(APP, "namespace: team-payments", &format!("namespace: {namespace}")), "name: checkout", "name: a");
     assert_single_issue(
-        &request_with("name: orders-db", &format!("name: {name}")),
-        "4:9",
-        &format!("`team-alpha.mysql.{name}` is longer than 63 characters"),
-        Some(
-            "idp labels every manifest with <namespace>.<kind>.<name>, a label value of at most 63 characters; \
-             shorten the name or namespace",
+        &request,
+        "5:14",
+        &format!(
+            "namespace `{namespace}` is too long for an app request: the longest name idp derives from it, `{namespace}.app.a` (the request label on every manifest), would be 64 characters, 1 over the limit of 63"
         ),
+        Some("no name fits in this namespace; a namespace of at most 57 characters leaves room for one"),
     );
 }
 
