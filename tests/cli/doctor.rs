@@ -40,13 +40,7 @@ fn a_fresh_state_repo_passes_every_check() {
 #[test]
 fn outside_a_state_repo_without_identity_it_fails_and_says_how_to_fix() {
     let env = TestEnv::new();
-    let anonymous = |args: &[&str]| {
-        let mut command = env.std_command();
-        for key in ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"] {
-            command.env_remove(key);
-        }
-        crate::common::Run::of(args, &command.args(args).output().expect("run idp"))
-    };
+    let anonymous = |args: &[&str]| env.idp_anonymous(args);
     let run = anonymous(&["doctor", "-o", "json"]);
     run.code(1);
     let doc = run.json();

@@ -38,15 +38,11 @@ fn without_a_terminal_init_needs_the_directory() {
 fn without_a_git_identity_nothing_is_committed_unless_an_author_is_given() {
     let env = TestEnv::new();
     let anonymous = |args: &[&str], author: Option<&str>| {
-        let mut command = env.std_command();
-        for key in ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"] {
-            command.env_remove(key);
-        }
+        let mut command = env.anonymous_command();
         if let Some(author) = author {
             command.env("IDP_AUTHOR", author);
         }
-        let output = command.args(args).stdin(std::process::Stdio::null()).output().expect("run idp");
-        crate::common::Run::of(args, &output)
+        crate::common::Run::of(args, &command.args(args).output().expect("run idp"))
     };
     let run = anonymous(&["init", "state", "-o", "json"], None);
     run.code(1);

@@ -273,12 +273,7 @@ fn human_output_of_doctor_on_a_healthy_repo_and_on_one_with_warnings() {
     // without credentials (a warning).
     env.idp(&["init", "unconfigured"]).code(0);
     env.git_in("unconfigured", &["remote", "add", "origin", "https://git.example.org/platform/state.git"]);
-    let args = ["doctor", "--repo", "unconfigured", "--color", "never"];
-    let mut command = env.std_command();
-    for key in ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"] {
-        command.env_remove(key);
-    }
-    let run = crate::common::Run::of(&args, &command.args(args).output().expect("run idp"));
+    let run = env.idp_anonymous(&["doctor", "--repo", "unconfigured", "--color", "never"]);
     run.code(1);
     assert_human_snapshot!("human_doctor_warnings", run);
 }

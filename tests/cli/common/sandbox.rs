@@ -156,6 +156,22 @@ impl TestEnv {
         self.hermetic(env!("CARGO_BIN_EXE_idp"))
     }
 
+    /// `std_command` without a git identity in the environment (the repos' config may
+    /// still hold one): what idp finds on a machine nobody configured.
+    pub fn anonymous_command(&self) -> std::process::Command {
+        let mut cmd = self.std_command();
+        for key in ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"] {
+            cmd.env_remove(key);
+        }
+        cmd.stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// idp run with [`anonymous_command`](Self::anonymous_command).
+    pub fn idp_anonymous(&self, args: &[&str]) -> Run {
+        Run::of(args, &self.anonymous_command().args(args).output().expect("run idp"))
+    }
+
     /// `std_command` with assert_cmd's conveniences (stdin, timeout).
     pub fn command(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::from_std(self.std_command());
