@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::ops;
-use crate::output::{Printer, Style, WriteError};
+use crate::output::{Format, Printer, Style, WriteError};
 
 /// How a command ended, before it becomes an exit code.
 pub enum Ending {
@@ -98,5 +98,90 @@ pub(super) fn exit_code(result: Result<Ending, Failure>, printer: &Printer) -> E
             let _ = writeln!(std::io::stderr(), "{report:?}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// A command line clap refused (or `--help`, `--version`). Usage errors exit 1
+/// like every other error, and under `-o json`/`-o yaml` they are the same one
+/// error document on stdout, so CI parses every failure the same way.
+pub(super) fn usage_error(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    if !error.use_stderr() {
+        return ExitCode::SUCCESS;
+    }
+    if let Some(format) = requested_format(std::env::args().skip(1)) {
+        let printer = Printer {
+            format,
+            style: Style { color: false, no_headers: false },
+            err_style: Style { color: false, no_headers: false },
+            quiet: true,
+        };
+        let _ = printer.result(&ErrorOutcome::usage(error));
+    }
+    ExitCode::from(1)
+}
+
+/// The format `-o`/`--output` asks for, read from the raw arguments (clap
+/// could not parse them); None for a table or when it is not given.
+fn requested_format(args: impl Iterator<Item = String>) -> Option<Format> {
+    let mut args = args.take_while(|a| a != "--");
+    let mut value = None;
+    while let Some(arg) = args.next() {
+        if arg == "-o" || arg == "--output" {
+            value = args.next();
+        } else if let Some(v) = arg.strip_prefix("--output=").or_else(|| arg.strip_prefix("-o")) {
+            value = Some(v.trim_start_matches('=').to_owned());
+        }
+    }
+    match value.as_deref() {
+        Some("json") => Some(Format::Json),
+        Some("yaml") => Some(Format::Yaml),
+        _ => None,
+    }
+}
+
+impl ErrorOutcome {
+    fn usage(error: &clap::Error) -> Self {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
+        let argument = match error.get(ContextKind::InvalidArg) {
+            Some(ContextValue::String(arg)) => arg.clone(),
+            _ => String::new(),
+        };
+        let code = match error.kind() {
+            ErrorKind::InvalidValue | ErrorKind::ValueValidation if argument.contains("KIND") => "idp::usage::kind",
+            ErrorKind::InvalidValue | ErrorKind::ValueValidation => "idp::usage::invalid_value",
+            ErrorKind::MissingRequiredArgument => "idp::usage::missing_argument",
+            ErrorKind::UnknownArgument => "idp::usage::unknown_argument",
+            ErrorKind::InvalidSubcommand => "idp::usage::unknown_command",
+            _ => "idp::usage::arguments",
+        };
+        // clap's text is "error: MESSAGE\n\nUsage: ...\n\nFor more information, ...".
+        let rendered = error.render().to_string();
+        let mut parts = rendered.trim_start_matches("error: ").split("\n\n");
+        let message = parts.next().unwrap_or_default().trim().to_owned();
+        let usage = parts.find(|p| p.starts_with("Usage:")).map(|u| u.trim().to_owned());
+        let help = match usage {
+            Some(usage) => format!("{usage}; `--help` shows every flag with examples"),
+            None => "`--help` shows every flag with examples".to_owned(),
+        };
+        let issue = json!({ "message": message, "help": help });
+        Self { error: json!({ "code": code, "message": message, "help": help, "issues": [issue] }) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_output_format_is_read_from_the_raw_arguments() {
+        let format = |args: &[&str]| requested_format(args.iter().map(|a| a.to_string()));
+        assert_eq!(format(&["delete", "x", "-o", "json"]), Some(Format::Json));
+        assert_eq!(format(&["--output=yaml", "plan"]), Some(Format::Yaml));
+        assert_eq!(format(&["-ojson"]), Some(Format::Json));
+        assert_eq!(format(&["-o=json"]), Some(Format::Json));
+        assert_eq!(format(&["-o", "table"]), None);
+        assert_eq!(format(&["plan", "--", "-o", "json"]), None);
+        assert_eq!(format(&["plan"]), None);
     }
 }

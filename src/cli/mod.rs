@@ -191,11 +191,7 @@ pub fn run() -> ExitCode {
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            // Usage errors exit 1 like every other error; --help and --version exit 0.
-            return if error.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
-        }
+        Err(error) => return failure::usage_error(&error),
     };
     let printer = settings::printer(&cli.global);
     settings::install_report_handler(printer.err_style.color);

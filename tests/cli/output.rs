@@ -68,7 +68,44 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("init", "init fresh", 0),
     ("error", "plan -f missing.yaml", 1),
     ("error", "status mysql team-alpha/nothing --repo state", 1),
+    // Usage errors (clap's) are the same one document.
+    ("error", "delete mysqlx team-alpha/orders-db --repo state", 1),
+    ("error", "apply --repo state", 1),
+    ("error", "plan --no-such-flag", 1),
 ];
+
+/// A command line idp cannot parse is, under `-o json`/`-o yaml`, the one error
+/// document on stdout with a code saying which kind of mistake (as README and
+/// docs/json-output.md promise), and clap's own words on stderr.
+#[test]
+fn usage_errors_are_error_documents_under_json_and_yaml() {
+    let env = TestEnv::new();
+    for (args, code) in [
+        (&["delete", "mysqlx", "team-alpha/orders-db"][..], "idp::usage::kind"),
+        (&["apply"][..], "idp::usage::missing_argument"),
+        (&["plan", "--no-such-flag"][..], "idp::usage::unknown_argument"),
+        (&["plan", "--timeout", "x"][..], "idp::usage::unknown_argument"),
+        (&["nonsense"][..], "idp::usage::unknown_command"),
+        (&["failover", "--cell", "c", "--env", "prod", "--push", "--branch", "HEAD"][..], "idp::usage::invalid_value"),
+    ] {
+        for format in ["json", "yaml"] {
+            let mut argv = args.to_vec();
+            argv.extend(["-o", format]);
+            let run = env.idp(&argv);
+            run.code(1);
+            let doc: Value = if format == "json" {
+                run.json()
+            } else {
+                serde_saphyr::from_str(&run.stdout).unwrap_or_else(|e| panic!("{argv:?}: {e}\n{}", run.stdout))
+            };
+            assert_eq!(doc["error"]["code"], code, "{argv:?}: {doc:#}");
+            assert_shape("error", &argv.join(" "), &doc);
+            assert!(run.stderr.starts_with("error: "), "clap's words on stderr too: {}", run.stderr);
+        }
+    }
+    // Without -o, stdout stays empty.
+    assert_eq!(env.idp(&["apply"]).code(1).stdout, "");
+}
 
 #[test]
 fn every_outcome_prints_one_json_document_of_its_documented_shape() {
