@@ -158,6 +158,13 @@ pub enum Error {
     #[diagnostic(code(idp::rollback::gone), help("{help}"))]
     RequestGone { commit: String, gone: Vec<String>, help: String },
 
+    #[error("asked to revert {asked} commit(s), and only {found} idp commit(s) are left to undo")]
+    #[diagnostic(
+        code(idp::rollback::not_enough),
+        help("reverts and commits already reverted are not counted; `idp history` lists what is there")
+    )]
+    NotEnoughToRevert { asked: u32, found: usize },
+
     #[error("`{revision}` is not a commit of the state repo")]
     #[diagnostic(code(idp::rollback::revision), help("name a commit from `idp history` or `git log`"))]
     UnknownRevision { revision: String },

@@ -63,6 +63,29 @@ impl StateRepo {
         }
         Ok(Revert::Changes(changes))
     }
+
+    /// Reverts `commits` (newest first, one parent each) onto `base`, one after
+    /// the other as `git revert A B C` would, and gives the changes of all of
+    /// them as one: each step is an unreferenced commit object, the base of the
+    /// next (harmless, like any object no ref names).
+    pub fn revert_all(&self, commits: &[ObjectId], base: ObjectId) -> Result<Revert, StateError> {
+        let mut onto = base;
+        for commit in commits {
+            match self.revert(*commit, onto)? {
+                Revert::Changes(changes) => onto = self.create_commit(Some(onto), &changes, "idp: rollback step\n")?,
+                conflicts => return Ok(conflicts),
+            }
+        }
+        let tree = |id: ObjectId| self.repo.find_commit(id.0).and_then(|c| c.tree()).map_err(git("read a tree"));
+        let mut changes = Vec::new();
+        for change in self.tree_changes(Some(&tree(base)?), &tree(onto)?)? {
+            changes.push(match change.blob {
+                Some(id) => FileChange::upsert(change.path, self.blob(id)?),
+                None => FileChange::Remove { path: change.path },
+            });
+        }
+        Ok(Revert::Changes(changes))
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +115,21 @@ mod tests {
             Revert::Conflicts(paths) => assert_eq!(paths, ["a.yaml"]),
             Revert::Changes(changes) => panic!("reverted over a later change: {changes:?}"),
         }
+    }
+
+    #[test]
+    fn reverting_several_commits_gives_their_undo_as_one_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateRepo::init(dir.path()).unwrap();
+        commit(&state, &[FileChange::upsert("a.yaml", "one\n")], "first");
+        let second = commit(&state, &[FileChange::upsert("a.yaml", "two\n"), FileChange::upsert("b.yaml", "b\n")], "2");
+        let third = commit(&state, &[FileChange::upsert("a.yaml", "three\n")], "third");
+        let Revert::Changes(mut changes) = state.revert_all(&[third, second], third).unwrap() else { panic!() };
+        changes.sort_by(|a, b| a.path().cmp(b.path()));
+        assert_eq!(changes, [FileChange::upsert("a.yaml", "one\n"), FileChange::Remove { path: "b.yaml".into() }]);
+        assert_eq!(state.head().unwrap(), Some(third), "no ref moved");
+        // In the wrong order the older commit's revert meets the newer change.
+        assert!(matches!(state.revert_all(&[second, third], third).unwrap(), Revert::Conflicts(_)));
     }
 
     #[test]

@@ -1302,7 +1302,7 @@ fn rollback_without_a_commit_reverts_the_newest_idp_commit() {
 #[allow(clippy::result_large_err)] // the confirmation's error type is the library's Error
 fn rollback_push_reverts_the_confirmed_commit_after_a_lost_race() {
     use idp::ops::land::{Answer, LandOptions, PushOptions};
-    use idp::ops::rollback::{RollbackOptions, rollback};
+    use idp::ops::rollback::{RollbackOptions, Target, rollback};
     use idp::ops::{Context, ContextOptions};
 
     let s = Sandbox::with_remote();
@@ -1328,7 +1328,7 @@ fn rollback_push_reverts_the_confirmed_commit_after_a_lost_race() {
     };
     let mut confirmed = Vec::new();
     let mut confirm = |reverted: &idp::ops::rollback::Reverted, _: &idp::ops::land::Proposed<'_>| {
-        confirmed.push(reverted.commit.clone());
+        confirmed.push(reverted.commits[0].commit.clone());
         Ok(Answer::Yes)
     };
     let raced = std::cell::Cell::new(false);
@@ -1337,7 +1337,7 @@ fn rollback_push_reverts_the_confirmed_commit_after_a_lost_race() {
             s.idp(&["apply", "-f", &other, "--repo", "w2", "--yes", "--push"]).code(0);
         }
     };
-    let options = RollbackOptions { commit: None, force: false };
+    let options = RollbackOptions { target: Target::Steps(1), force: false };
     let outcome = rollback(&mut ctx, &options, &land, &mut confirm, &progress).unwrap().expect("it landed");
     assert!(raced.get(), "the other pipeline pushed in between");
     assert_eq!(confirmed, std::slice::from_ref(&b), "asked once, about the newest idp commit it saw");

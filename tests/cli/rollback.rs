@@ -276,3 +276,49 @@ fn verify_passes_a_failover_its_failback_and_their_rollback_and_flags_only_the_s
     assert_eq!(flagged.len(), 1, "{findings:#?}");
     assert!(flagged[0].starts_with(&format!("commit {wrong} ")), "{findings:#?}");
 }
+
+/// `idp rollback` is undo: each plain rollback reverts the newest idp commit that is not
+/// a revert and not reverted yet, so two in a row undo the last two changes instead of
+/// the second re-doing what the first undid. `--steps N` undoes N in one commit, `--to
+/// COMMIT` goes back to the tree COMMIT left, and each names every commit it reverts.
+#[test]
+fn rollbacks_undo_in_order_and_never_toggle() {
+    let env = state_repo();
+    let init = env.head(STATE);
+    let first = apply(&env, &database("team-x", "a-db", "small", None), &[]);
+    let second = apply(&env, &database("team-y", "b-db", "small", None), &[]);
+    let tree = |rev: &str| env.git_in(STATE, &["rev-parse", &format!("{rev}^{{tree}}")]);
+    let rollback = |extra: &[&str]| {
+        let mut args = vec!["rollback", "--repo", STATE, "--yes", "--allow-destroy", "-o", "json"];
+        args.extend_from_slice(extra);
+        env.idp(&args).code(0).json()
+    };
+
+    let undo = rollback(&[]);
+    assert_eq!(undo["reverted"], second.as_str());
+    assert_eq!(tree("HEAD"), tree(&first));
+    let undo = rollback(&[]);
+    assert_eq!(undo["reverted"], first.as_str(), "the second rollback undoes the next change, not the first revert");
+    assert_eq!(tree("HEAD"), tree(&init));
+    let run = env.idp(&["rollback", "--repo", STATE, "--yes", "-o", "json"]);
+    assert_eq!(run.code(1).json()["error"]["code"], "idp::rollback::not_enough");
+
+    // Redo both, then undo both in one commit that names each.
+    let third = apply(&env, &database("team-x", "a-db", "small", None), &[]);
+    let fourth = apply(&env, &database("team-y", "b-db", "small", None), &[]);
+    let both = rollback(&["--steps", "2"]);
+    let reverted: Vec<&str> =
+        both["reverted_commits"].as_array().unwrap().iter().map(|c| c["commit"].as_str().unwrap()).collect();
+    assert_eq!(reverted, [fourth.as_str(), third.as_str()]);
+    assert_eq!(tree("HEAD"), tree(&init));
+    let trailers = env.git_in(STATE, &["log", "-1", "--format=%(trailers:key=Idp-Reverts,valueonly)"]);
+    assert_eq!(lines(&trailers), [fourth.clone(), third.clone()]);
+    assert_eq!(env.git_in(STATE, &["log", "-1", "--format=%s"]).trim(), "idp: revert 2 commits");
+
+    // --to: everything after a commit, reverts included, back to the tree it left.
+    let run = env.idp(&["rollback", "--repo", STATE, "--yes", "--allow-destroy", "--to", &third, "-o", "json"]);
+    run.code(0);
+    assert_eq!(tree("HEAD"), tree(&third));
+    let run = env.idp(&["rollback", "--repo", STATE, "--yes", "--steps", "9", "-o", "json"]);
+    assert_eq!(run.code(1).json()["error"]["code"], "idp::rollback::not_enough");
+}

@@ -95,3 +95,29 @@ fn errors_are_wrapped_on_a_terminal_only() {
         run.stderr
     );
 }
+
+/// Before asking, `idp rollback` says exactly which commits it will revert (each one,
+/// by id and title) and what that changes.
+#[test]
+fn rollback_names_every_commit_it_reverts_before_asking() {
+    let env = TestEnv::new();
+    env.init_state(STATE_DIR);
+    let mut titles = Vec::new();
+    for name in ["first-db", "second-db"] {
+        let text = crate::common::request_with("environment: production", "environment: staging");
+        let file = env.write(&format!("{name}.yaml"), text.replace("name: orders-db", &format!("name: {name}")));
+        env.idp(&["apply", "-f", &file, "--repo", STATE_DIR, "--yes"]).code(0);
+        titles.push(env.git(&["-C", STATE_DIR, "log", "-1", "--format=%h %s"]).trim().to_owned());
+    }
+    let head = env.git(&["-C", STATE_DIR, "rev-parse", "HEAD"]);
+    let args = ["rollback", "--steps", "2", "--allow-destroy", "--repo", STATE_DIR];
+    let Some((code, screen)) = in_terminal(&env, &args, "n\n", 1000) else { return };
+    assert_eq!(code, 1, "{screen}");
+    let question = screen.find("Commit this revert?").unwrap_or_else(|| panic!("{screen}"));
+    for title in titles.iter().rev() {
+        let (short, subject) = title.split_once(' ').unwrap();
+        let at = screen.find(subject).unwrap_or_else(|| panic!("{title} is not named:\n{screen}"));
+        assert!(at < question && screen[..question].contains(short), "{title} named before the question:\n{screen}");
+    }
+    assert_eq!(env.git(&["-C", STATE_DIR, "rev-parse", "HEAD"]), head);
+}
