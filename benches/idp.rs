@@ -54,7 +54,8 @@ fn policy_ref(loaded: &LoadedPolicy) -> PolicyRef {
 
 fn parse_one(text: &str, policy: &Policy) -> Request {
     let mut requests =
-        request::parse_sources(&[Source::new("bench.yaml", text)], None, policy).expect("a valid request");
+        request::parse_sources(&[Source::new("bench.yaml", text)], None, policy, request::Admission::Submitted)
+            .expect("a valid request");
     requests.remove(0)
 }
 
@@ -161,7 +162,8 @@ fn render_request_files(bencher: Bencher, tier: &str) {
 fn parse_request(bencher: Bencher, tier: &str) {
     let policy = LoadedPolicy::embedded().policy;
     let sources = [Source::new("bench.yaml", request_for(tier))];
-    bencher.bench(|| request::parse_sources(black_box(&sources), None, &policy).unwrap());
+    bencher
+        .bench(|| request::parse_sources(black_box(&sources), None, &policy, request::Admission::Submitted).unwrap());
 }
 
 #[divan::bench(args = TIERS)]

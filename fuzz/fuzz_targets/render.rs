@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(source) = Source::from_bytes("fuzz.yaml".into(), bytes.to_vec()) else { return };
     let loaded = LoadedPolicy::embedded();
     let policy = &loaded.policy;
-    let Ok(requests) = request::parse_sources(&[source], cli_kind, policy) else { return };
+    let Ok(requests) = request::parse_sources(&[source], cli_kind, policy, request::Admission::Submitted) else {
+        return;
+    };
     let renderer = Renderer::embedded();
     let pref = PolicyRef { version: policy.version.clone(), digest: loaded.digest.clone() };
     for r in &requests {

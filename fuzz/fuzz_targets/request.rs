@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let Ok(source) = Source::from_bytes("fuzz.yaml".into(), bytes.to_vec()) else { return };
     let policy = LoadedPolicy::embedded().policy;
-    match request::parse_sources(&[source], cli_kind, &policy) {
+    match request::parse_sources(&[source], cli_kind, &policy, request::Admission::Submitted) {
         Ok(requests) => {
             for r in &requests {
                 assert!(idp::names::is_dns_label(&r.name), "accepted name {:?}", r.name);
@@ -26,8 +26,13 @@ fuzz_target!(|data: &[u8]| {
                 assert!(policy.cells.contains_key(&r.cell) && policy.tiers.contains_key(&r.tier));
                 // The normalized form written under requests/ reads back as the same request.
                 let text = idp::ops::plan::request_yaml(r);
-                let again = request::parse_sources(&[Source::new("again.yaml", text)], None, &policy)
-                    .expect("a normalized request validates again");
+                let again = request::parse_sources(
+                    &[Source::new("again.yaml", text)],
+                    None,
+                    &policy,
+                    request::Admission::Submitted,
+                )
+                .expect("a normalized request validates again");
                 assert_eq!(again.len(), 1);
                 assert_eq!((&again[0].name, &again[0].namespace, &again[0].spec), (&r.name, &r.namespace, &r.spec));
             }

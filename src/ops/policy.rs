@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Context, Error};
 use crate::layout::{self, POLICY_PATH};
 use crate::policy::{LoadedPolicy, Policy, PolicyOrigin};
-use crate::request::Kind;
+use crate::request::{Admission, Kind};
 use crate::schedule::{Demand, PolicyRef, Ranked, Reason, Target, schedule};
 use crate::yaml::Source;
 
@@ -116,6 +116,19 @@ pub struct PolicyDiffOutcome {
     pub new: PolicyRef,
     pub evaluated: usize,
     pub changed: Vec<DecisionChange>,
+    /// Requests the new policy's admission rules would refuse (as submitted
+    /// again, or changed) that the old one admitted: placed, they stay and
+    /// fail over; a change to them would be refused.
+    pub refused: Vec<Refused>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Refused {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    /// What the new policy says, each problem on its own.
+    pub why: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -131,18 +144,30 @@ pub struct DecisionChange {
 pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<PolicyDiffOutcome, Error> {
     let state = ctx.state()?;
     let mut changed = Vec::new();
+    let mut refused = Vec::new();
     let mut evaluated = 0;
     if let Some(base) = ctx.base {
         // A review command may read every request; plan and apply never do.
         for path in state.list_dir(base, layout::REQUESTS_DIR)? {
             let Some(bytes) = state.read_at(base, &path)? else { continue };
             // A request either policy accepts; one neither accepts is verify's business.
-            let parse = |loaded: &LoadedPolicy| {
-                let source = Source::from_bytes(path.clone(), bytes.clone()).ok()?;
-                crate::request::parse_sources(&[source], None, &loaded.policy).ok()?.pop()
+            let validate = |loaded: &LoadedPolicy, admission| {
+                let source = Source::from_bytes(path.clone(), bytes.clone()).map_err(|e| vec![e.to_string()])?;
+                crate::request::parse_sources(&[source], None, &loaded.policy, admission)
+                    .map_err(|e| e.messages())
+                    .map(|mut requests| requests.pop())
             };
+            let parse = |loaded: &LoadedPolicy| validate(loaded, Admission::Stored).ok().flatten();
             let Some(request) = parse(new).or_else(|| parse(old)) else { continue };
             evaluated += 1;
+            if let (Ok(_), Err(why)) = (validate(old, Admission::Submitted), validate(new, Admission::Submitted)) {
+                refused.push(Refused {
+                    kind: request.kind,
+                    namespace: request.namespace.clone(),
+                    name: request.name.clone(),
+                    why,
+                });
+            }
             let place = |loaded: &LoadedPolicy| match schedule(&loaded.policy, &policy_ref(loaded), &request.demand()) {
                 Ok(d) => match d.secondary {
                     Some(s) => format!("{} + {}", d.primary.id(), s.id()),
@@ -162,7 +187,7 @@ pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<Pol
             }
         }
     }
-    Ok(PolicyDiffOutcome { old: policy_ref(old), new: policy_ref(new), evaluated, changed })
+    Ok(PolicyDiffOutcome { old: policy_ref(old), new: policy_ref(new), evaluated, changed, refused })
 }
 
 fn policy_ref(loaded: &LoadedPolicy) -> PolicyRef {

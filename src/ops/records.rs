@@ -24,7 +24,7 @@ pub fn parse_record<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, 
 /// Parses a stored request (exactly one document, in either form).
 pub fn parse_stored_request(path: &str, bytes: Vec<u8>, context: &Context) -> Result<Request, Error> {
     let source = Source::from_bytes(path.to_owned(), bytes).map_err(request::RequestError::from)?;
-    let mut requests = request::parse_sources(&[source], None, &context.policy.policy)?;
+    let mut requests = request::parse_sources(&[source], None, &context.policy.policy, request::Admission::Stored)?;
     match requests.len() {
         1 => Ok(requests.remove(0)),
         _ => Err(Error::CorruptRecord {

@@ -15,9 +15,10 @@ use crate::cell::Side;
 use crate::layout;
 use crate::record::{DataLink, PlacementRecord};
 use crate::render::RenderInput;
-use crate::request::{Kind, Request};
+use crate::request::{Admission, Kind, Request};
 use crate::schedule::{self, PolicyRef};
 use crate::state;
+use crate::yaml::Source;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +85,8 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     for path in files.keys().filter(|p| layout::is_request_path(p)) {
         let bytes = read(path)?.unwrap_or_default();
         expected.insert(path.clone());
+        // Counted whether or not it still validates: it is a request of the repo.
+        requests += 1;
         let request: Request = match parse_stored_request(path, bytes.clone(), ctx) {
             Ok(request) => request,
             Err(e) => {
@@ -97,7 +100,18 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 continue;
             }
         };
-        requests += 1;
+        // Admitted under an older policy: it stays placed and fails over, but a
+        // change to it would be refused. Worth knowing, not a broken repo.
+        let source = Source::from_bytes(path.clone(), bytes.clone()).map_err(crate::request::RequestError::from)?;
+        if let Err(refused) = crate::request::parse_sources(&[source], None, policy, Admission::Submitted) {
+            for message in refused.messages() {
+                warnings.push(Finding {
+                    severity: Severity::Warning,
+                    file: path.clone(),
+                    message: format!("{message} (placed before this rule: it stays placed; a change to it is refused)"),
+                });
+            }
+        }
         if request.kind == Kind::MySql {
             claim_namespaces.insert(request.namespace.clone());
         }

@@ -194,6 +194,17 @@ impl Outcome for crate::ops::policy::PolicyDiffOutcome {
             }
             out.push_str(&table.render());
         }
+        if !self.refused.is_empty() {
+            out.push_str(&format!(
+                "\n{} placed request(s) the new policy would refuse if submitted again or changed (they stay placed and fail over):\n",
+                self.refused.len()
+            ));
+            let mut table = Table::new(&["request", "why"], style.no_headers);
+            for r in &self.refused {
+                table.row([format!("{} {}/{}", r.kind, r.namespace, r.name), r.why.join("; ")]);
+            }
+            out.push_str(&table.render());
+        }
         out
     }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use derived::{DerivedName, NAME_LIMIT, catalog_entity_name, derived_names, derived_names_fit, request_label};
 pub use kind::Kind;
-pub use validate::{Issue, RequestError};
+pub use validate::{Admission, Issue, RequestError};
 
 use crate::policy::Policy;
 use crate::schedule::Demand;
@@ -312,7 +312,7 @@ pub fn load(paths: &[PathBuf], cli_kind: Option<Kind>, policy: &Policy) -> Resul
     for path in expand_paths(paths)? {
         sources.push(read_source(&path)?);
     }
-    parse_all(&sources, cli_kind, policy)
+    parse_all(&sources, cli_kind, policy, Admission::Submitted)
 }
 
 fn read_source(path: &Path) -> Result<Source, RequestError> {
@@ -329,18 +329,25 @@ fn read_source(path: &Path) -> Result<Source, RequestError> {
 }
 
 /// Validates already-read sources; all problems of all files are reported
-/// together, after the first file that is not YAML at all. For requests
-/// that exist already (stored ones) or where nothing decides whether they
-/// are new: the problems only a new request has are not looked at.
+/// together, after the first file that is not YAML at all. `admission` says
+/// whether the policy's admission rules apply (what is submitted) or not
+/// (what the state repo holds); the problems only a new request has are not
+/// looked at here (`load` and `Loaded::admit` do that).
 pub fn parse_sources(
     sources: &[Source],
     cli_kind: Option<Kind>,
     policy: &Policy,
+    admission: Admission,
 ) -> Result<Vec<Request>, RequestError> {
-    Ok(parse_all(sources, cli_kind, policy)?.requests)
+    Ok(parse_all(sources, cli_kind, policy, admission)?.requests)
 }
 
-fn parse_all(sources: &[Source], cli_kind: Option<Kind>, policy: &Policy) -> Result<Loaded, RequestError> {
+fn parse_all(
+    sources: &[Source],
+    cli_kind: Option<Kind>,
+    policy: &Policy,
+    admission: Admission,
+) -> Result<Loaded, RequestError> {
     let mut loaded = Loaded { requests: Vec::new(), new_only: Vec::new() };
     // (kind, namespace, name) -> index in `requests`, to find duplicates.
     let mut seen: HashMap<(Kind, String, String), usize> = HashMap::new();
@@ -350,7 +357,7 @@ fn parse_all(sources: &[Source], cli_kind: Option<Kind>, policy: &Policy) -> Res
         let many = documents.len() > 1;
         for (index, document) in documents.iter().enumerate() {
             let origin = if many { format!("{}#{}", source.name, index + 1) } else { source.name.clone() };
-            match validate::document(source, document, cli_kind, policy, origin) {
+            match validate::document(source, document, cli_kind, policy, origin, admission) {
                 Ok((request, new_only)) => {
                     match seen.entry((request.kind, request.namespace.clone(), request.name.clone())) {
                         Entry::Occupied(first) => {
@@ -381,7 +388,7 @@ mod tests {
 
     fn parse(text: &str, kind: Option<Kind>) -> Result<Vec<Request>, Vec<String>> {
         let policy = LoadedPolicy::embedded().policy;
-        parse_sources(&[Source::new("r.yaml", text)], kind, &policy).map_err(|e| e.messages())
+        parse_sources(&[Source::new("r.yaml", text)], kind, &policy, Admission::Submitted).map_err(|e| e.messages())
     }
 
     const SEED: &str = "apiVersion: idp.platform.example.org/v1alpha1\nkind: MySQL\nmetadata:\n  name: orders-db\n  namespace: team-alpha\nspec:\n  cell: cell-us-east\n  tier: medium\n  environment: prod\n  size: large\n  storageGB: 100\n  ha: true\n";
@@ -541,7 +548,7 @@ mod tests {
     /// The messages of the problems a new request has, or None when it is admitted.
     fn new_only(text: &str, placed: bool) -> Option<Vec<String>> {
         let policy = LoadedPolicy::embedded().policy;
-        let loaded = parse_all(&[Source::new("r.yaml", text)], None, &policy).unwrap();
+        let loaded = parse_all(&[Source::new("r.yaml", text)], None, &policy, Admission::Submitted).unwrap();
         let mut asked = 0;
         let admitted = loaded.admit(|_| {
             asked += 1;

@@ -329,6 +329,19 @@ impl Checker<'_> {
     }
 }
 
+/// Which rules a document is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// What is submitted (new or changed): every rule, the policy's admission
+    /// rules included (team permissions, reserved namespaces, the budget of
+    /// the names idp derives).
+    Submitted,
+    /// What the state repo holds already: the request's contract, not the
+    /// admission rules, which may have changed since it was admitted. A
+    /// failover moves what is placed; it does not re-admit it.
+    Stored,
+}
+
 /// Validates one document into a request, with the problems that refuse
 /// it only if it is new to the state repo ([`new_only`]), or returns all of
 /// its problems.
@@ -338,7 +351,9 @@ pub(super) fn document(
     cli_kind: Option<Kind>,
     policy: &Policy,
     origin: String,
+    admission: Admission,
 ) -> Result<(Request, Vec<Issue>), Vec<Issue>> {
+    let admitting = admission == Admission::Submitted;
     let mut c = Checker { source, issues: Vec::new() };
     let Some(map) = doc.as_map() else {
         c.issue(
@@ -426,7 +441,9 @@ pub(super) fn document(
     // Every name idp derives from these must fit its limit here, where the
     // request's own line can be shown, not in the render guard, which can
     // only refuse the manifest a template made of it.
-    if let (Some(n), Some(ns)) = (&name, &namespace) {
+    if let (Some(n), Some(ns)) = (&name, &namespace)
+        && admitting
+    {
         derived_names_fit(&mut c, kind, ns, n, &name_nodes, doc);
     }
 
@@ -443,6 +460,7 @@ pub(super) fn document(
     let dr_profile = known(&mut c, "drProfile", p.dr_profiles.keys().cloned().collect());
     // The clusters' and the platform's own namespaces are no team's.
     if let Some(ns) = &namespace
+        && admitting
         && p.reserved_namespace(ns)
     {
         let node = get(&name_nodes, "namespace").unwrap_or(doc);
@@ -454,7 +472,7 @@ pub(super) fn document(
         );
     }
     // Team permissions: what this namespace may use.
-    if let Some(ns) = &namespace {
+    if let Some(ns) = namespace.as_ref().filter(|_| admitting) {
         for (field, value) in [("cell", &cell), ("tier", &tier), ("environment", &environment)] {
             let Some(value) = value else { continue };
             if let Some((message, allowed)) = p.team_refusal(ns, field, value) {

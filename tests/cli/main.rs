@@ -31,6 +31,7 @@ mod output;
 mod plan;
 mod plan_contract;
 mod policy;
+mod policy_change;
 mod protection;
 mod records;
 mod remote;
