@@ -14,6 +14,8 @@ use crate::request::Kind;
 
 /// Present in every state repo; records which idp wrote its layout.
 pub const MARKER_PATH: &str = ".idp/state.yaml";
+/// The policy and its rules.
+pub const POLICY_DIR: &str = "policy";
 pub const POLICY_PATH: &str = "policy/policy.yaml";
 /// The policy's Rego rules, beside the policy.
 pub const RULES_DIR: &str = "policy/rules";

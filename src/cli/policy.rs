@@ -56,10 +56,16 @@ pub enum PolicyCommand {
     ///
     /// Evaluates every `test_*` rule of the `*_test.rego` files under
     /// policy/rules/ (or rules/ beside --policy FILE). Exits 1 when one fails.
+    /// No test at all is a warning (an error with --strict): rules nobody tests
+    /// are rules nobody knows to work.
     #[command(
-        after_help = "Examples:\n  idp policy test --repo ./state\n  idp policy test --policy policy/examples/policy.yaml   # rules/ beside the file"
+        after_help = "Examples:\n  idp policy test --repo ./state\n  idp policy test --strict   # in CI: no tests is a failure too\n  idp policy test --policy policy/examples/policy.yaml   # rules/ beside the file"
     )]
-    Test,
+    Test {
+        /// Fail when there are no tests to run
+        #[arg(long)]
+        strict: bool,
+    },
     /// Show which placements in the state repo a policy change would decide differently
     ///
     /// Schedules every request of the state repo under OLD and NEW and lists
@@ -100,11 +106,17 @@ pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Re
             let ctx = super::context(global)?;
             printer.result(&explain(&ctx.policy, &tier, cell.as_deref(), ha, dr_profile.as_deref())?)?;
         }
-        PolicyCommand::Test => {
+        PolicyCommand::Test { strict } => {
             let ctx = super::context(global)?;
             let (rules, tests) = crate::ops::rules::files(&ctx)?;
             let report = crate::rules::run_tests(rules, tests).map_err(crate::ops::Error::from)?;
             printer.result(&report)?;
+            if report.results.is_empty() {
+                printer.warn("no Rego tests found (policy/rules/*_test.rego): nothing was checked");
+                if strict {
+                    return Err(Failure::Silent);
+                }
+            }
             if !report.passed() {
                 return Err(Failure::Silent);
             }

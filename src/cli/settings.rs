@@ -93,7 +93,12 @@ pub(crate) fn context(global: &GlobalArgs) -> Result<Context, Failure> {
         cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         author: global.author.clone(),
     };
-    Ok(Context::resolve(&options)?)
+    let mut ctx = Context::resolve(&options)?;
+    let printer = printer(global);
+    for note in ctx.take_notes() {
+        printer.note(&note);
+    }
+    Ok(ctx)
 }
 
 /// Plans without a state repo are valid (straight after a clone), but say so.

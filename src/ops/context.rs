@@ -49,7 +49,21 @@ impl Context {
             None => None,
         };
         let policy = load_policy(options.policy.as_deref(), state.as_ref(), base)?;
-        Ok(Self { policy, state, base, policy_file: options.policy.clone(), notes: Vec::new() })
+        let mut notes = Vec::new();
+        // The policy is read at HEAD: edits not committed yet are not in force,
+        // and a person previewing one must not think it is.
+        if let Some(state) = state.as_ref().filter(|_| options.policy.is_none()) {
+            let edited = state.uncommitted(&[layout::POLICY_DIR])?;
+            if !edited.is_empty() {
+                notes.push(format!(
+                    "uncommitted edits to {} are not used: this uses the policy and rules at HEAD; \
+                     to preview them, pass --policy {}",
+                    edited.join(", "),
+                    state.path().join(POLICY_PATH).display()
+                ));
+            }
+        }
+        Ok(Self { policy, state, base, policy_file: options.policy.clone(), notes })
     }
 
     /// The same repo read at another commit (a freshly fetched remote head);

@@ -36,10 +36,14 @@ impl Outcome for PolicyOutcome {
 
         let mut headers = vec!["provider/region", "cluster", "capabilities"];
         headers.extend(p.dimensions.iter().map(String::as_str));
+        headers.push("state");
         let mut candidates = Table::new(&headers, style.no_headers);
         for c in &p.candidates {
             let mut row = vec![c.id(), c.runtime_cluster.clone(), c.capabilities.join(",")];
+            // Cordoned: no new placements, the ones there stay.
+            let state = if c.cordoned { style.yellow("cordoned") } else { "open".to_owned() };
             row.extend(p.dimensions.iter().map(|d| number(c.scores.get(d).copied().unwrap_or(0.0))));
+            row.push(state);
             candidates.row(row);
         }
         out.push_str(&candidates.render());

@@ -137,12 +137,18 @@ const CHECKOUT_MARK: &str = "idp-checkout";
 impl StateRepo {
     /// Managed paths with uncommitted changes in the work tree or index.
     pub fn dirty_managed_paths(&self) -> Result<Vec<String>, StateError> {
+        self.uncommitted(crate::layout::MANAGED_PREFIXES)
+    }
+
+    /// Paths under `prefixes` with uncommitted changes in the work tree or
+    /// index (none in a bare repo).
+    pub fn uncommitted(&self, prefixes: &[&str]) -> Result<Vec<String>, StateError> {
         if self.repo.is_bare() {
             return Ok(Vec::new());
         }
         let mut options = StatusOptions::new();
         options.include_untracked(true).recurse_untracked_dirs(true);
-        for prefix in crate::layout::MANAGED_PREFIXES {
+        for prefix in prefixes {
             options.pathspec(prefix);
         }
         let statuses = self.repo.statuses(Some(&mut options)).map_err(git("read work tree status"))?;

@@ -71,7 +71,7 @@ fn show_lists_tiers_candidates_and_profiles() {
     }
     assert_eq!(
         cells(out, "oci/us-ashburn-1"),
-        ["oci/us-ashburn-1", "oci-iad-prod-01", "pitr,private_networking", "0.8", "0.7", "0.65", "0.85"]
+        ["oci/us-ashburn-1", "oci-iad-prod-01", "pitr,private_networking", "0.8", "0.7", "0.65", "0.85", "open"]
     );
     assert_eq!(cells(out, "gold"), ["gold", "warm", "goldengate-cdc", "dns-failover", "15", "min", "30", "s"]);
     assert_eq!(cells(out, "environments").join(" "), "environments dev, staging, production (alias prod)");
@@ -289,4 +289,67 @@ fn validate_of_a_missing_file_is_an_error() {
     run.code(1);
     assert_eq!(run.json()["error"]["message"], "cannot read nope.yaml: No such file or directory (os error 2)");
     run.stderr_says("cannot read nope.yaml");
+}
+
+/// `policy show` says which candidates are cordoned (no new placements), in the table
+/// and in JSON.
+#[test]
+fn show_marks_cordoned_candidates() {
+    let env = TestEnv::new();
+    let policy = edit(
+        &default_policy_text(),
+        "    runtimeCluster: aws-use1-prod-01\n",
+        "    runtimeCluster: aws-use1-prod-01\n    cordoned: true\n",
+    );
+    let file = env.write("policy.yaml", policy);
+    let table = env.idp(&["policy", "show", "--policy", &file]).code(0).stdout.clone();
+    assert_eq!(cells(&table, "aws/us-east-1").last(), Some(&"cordoned"), "{table}");
+    assert_eq!(cells(&table, "aws/eu-west-1").last(), Some(&"open"), "{table}");
+    let doc = env.idp(&["policy", "show", "--policy", &file, "-o", "json"]).code(0).json();
+    let cordoned: Vec<&str> = doc["policy"]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cordoned"] == true)
+        .map(|c| c["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(cordoned, ["us-east-1"]);
+}
+
+/// No Rego test at all is a warning: nothing was checked. `--strict` (for CI) makes it
+/// a failure.
+#[test]
+fn policy_test_without_tests_warns_and_fails_with_strict() {
+    let env = TestEnv::new();
+    env.init_state("state");
+    let run = env.idp(&["policy", "test", "--repo", "state"]);
+    run.code(0);
+    run.stderr_says("warning: no Rego tests found");
+    let run = env.idp(&["policy", "test", "--repo", "state", "--strict"]);
+    run.code(1);
+    run.stderr_says("no Rego tests found");
+}
+
+/// The policy is read at HEAD; uncommitted edits to it are not in force, and idp says so
+/// (with the flag that previews them) instead of silently using the committed one.
+#[test]
+fn uncommitted_policy_edits_are_named_and_the_preview_flag_given() {
+    let env = TestEnv::new();
+    env.init_state("state");
+    let request = env.fixture("orders-db.yaml");
+    let policy = env.read("state/policy/policy.yaml");
+    env.write("state/policy/policy.yaml", format!("{policy}# an edit under review\n"));
+    for args in [
+        &["plan", "-f", request.as_str(), "--repo", "state"][..],
+        &["verify", "--repo", "state"],
+        &["policy", "show", "--repo", "state"],
+        &["policy", "test", "--repo", "state"],
+    ] {
+        let run = env.idp(args);
+        run.stderr_says("uncommitted edits to policy/policy.yaml are not used: this uses the policy and rules at HEAD");
+        run.stderr_says("to preview them, pass --policy state/policy/policy.yaml");
+    }
+    let run = env.idp(&["plan", "-f", &request, "--repo", "state", "--policy", "state/policy/policy.yaml"]);
+    run.code(0);
+    assert!(!run.stderr.contains("uncommitted edits"), "{}", run.stderr);
 }
