@@ -32,6 +32,7 @@ mod plan;
 mod plan_contract;
 mod policy;
 mod protection;
+mod reapply;
 mod records;
 mod remote;
 mod rollback;
