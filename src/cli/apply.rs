@@ -7,7 +7,7 @@ use clap::Args;
 use super::{Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, with_progress};
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::land::Proposed;
-use crate::ops::plan::{PlanOptions, PlanOutcome};
+use crate::ops::plan::{PlanOptions, PlanOutcome, Requests};
 use crate::output::Printer;
 use crate::request::Kind;
 
@@ -15,18 +15,22 @@ const EXAMPLES: &str = "\
 Examples:
   idp apply -f examples/orders-db.yaml --repo ./state
   idp apply -f requests/ --yes -o json
-  idp apply mysql -f body.json --yes -m 'JIRA-123: orders database'";
+  idp apply --all --yes -m 'templates: new claim labels'";
 
 #[derive(Debug, Args)]
-#[command(after_help = EXAMPLES)]
+#[command(after_help = EXAMPLES, override_usage = "idp apply [OPTIONS] [KIND] --file <PATH>...\n       idp apply [OPTIONS] --all")]
 pub struct ApplyArgs {
     /// The kind of the requests (required by the flat form): mysql
-    #[arg(value_parser = parse_kind)]
+    #[arg(value_parser = parse_kind, conflicts_with = "all")]
     pub kind: Option<Kind>,
 
-    /// Request file or directory (repeatable; `-` reads stdin)
-    #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
+    /// Request file or directory, read with its subfolders (repeatable; `-` reads stdin)
+    #[arg(short = 'f', long = "file", value_name = "PATH", required_unless_present = "all", conflicts_with = "all")]
     pub files: Vec<PathBuf>,
+
+    /// Re-plan every request stored in the state repo (after a policy or template change), in one commit
+    #[arg(long)]
+    pub all: bool,
 
     /// Extra text for the commit message body
     #[arg(short = 'm', long, value_name = "TEXT")]
@@ -45,7 +49,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
     let options = ApplyOptions {
         plan: PlanOptions {
             kind: args.kind,
-            files: args.files,
+            requests: if args.all { Requests::Stored } else { Requests::Files(args.files) },
             reschedule: args.reschedule,
             keep_rendered: false,
             explain: !printer.is_machine(),
@@ -64,7 +68,9 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
     let outcome = with_progress(printer, &mut ctx, |ctx, progress| apply(ctx, &options, &mut confirm_plan, progress))?;
     match outcome {
         Some(outcome) => {
-            if outcome.commit.is_none() {
+            if outcome.commit.is_none() && outcome.results.is_empty() {
+                printer.note("no changes: the state repo stores no request yet (requests/ is empty)");
+            } else if outcome.commit.is_none() {
                 printer.note("no changes: every request is already in the state repo as planned");
             }
             if let Some(landed) = &outcome.landed

@@ -11,7 +11,7 @@ use crate::output::Printer;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp init ./state\n  idp init ./state --traffic-provider route53\n  idp init --force .   # adopt an existing repository, keeping its files"
+    after_help = "Examples:\n  idp init ./state --gitops-url https://github.com/acme/idp-state.git\n  idp init ./state --traffic-provider route53 --gitops-url git@github.com:acme/idp-state.git\n  idp init --force .   # adopt an existing repository, keeping its files"
 )]
 pub struct InitArgs {
     /// Where to create the state repo (asked for on a terminal when omitted)
@@ -20,6 +20,11 @@ pub struct InitArgs {
     /// The DNS provider for failover records: oci-dns (default), route53 or cloudflare
     #[arg(long, value_name = "NAME")]
     pub traffic_provider: Option<String>,
+
+    /// Where Argo CD reads this state repo: https, ssh or git@host:path, without credentials
+    /// (written to the policy's gitops.repoURL and the Argo CD bootstrap)
+    #[arg(long, value_name = "URL")]
+    pub gitops_url: Option<String>,
 
     /// Adopt a repository that already has commits or files (existing files are kept)
     #[arg(long)]
@@ -31,7 +36,14 @@ pub fn run(args: InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
         Some(dir) => (dir, args.traffic_provider),
         None => ask(args.traffic_provider)?,
     };
-    let outcome = init(&InitOptions { dir, force: args.force, traffic_provider, author: global.author.clone() })?;
+    let options = InitOptions {
+        dir,
+        force: args.force,
+        traffic_provider,
+        author: global.author.clone(),
+        gitops_url: args.gitops_url,
+    };
+    let outcome = init(&options)?;
     printer.result(&outcome)?;
     Ok(Ending::Success)
 }

@@ -95,7 +95,9 @@ pub enum Command {
     /// writes the request, its placement record, its manifests (platform/, and
     /// workloads/ for an app), its cell membership and its Backstage entity in a
     /// single commit. Applying the same request again changes nothing; existing
-    /// placements never move unless `--reschedule` is given.
+    /// placements never move unless `--reschedule` is given. `--all` re-plans every
+    /// request the state repo stores, to re-render them after a policy or template
+    /// change.
     Apply(apply::ApplyArgs),
     /// Print the manifests a request renders to, as one YAML stream (or JSON with -o json); writes nothing
     ///

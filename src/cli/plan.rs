@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Ending, Failure, GlobalArgs};
-use crate::ops::plan::{PlanOptions, plan};
+use crate::ops::plan::{PlanOptions, Requests, plan};
 use crate::output::Printer;
 use crate::request::Kind;
 
@@ -22,7 +22,7 @@ pub struct PlanArgs {
     #[arg(value_parser = parse_kind)]
     pub kind: Option<Kind>,
 
-    /// Request file or directory (repeatable; `-` reads stdin)
+    /// Request file or directory, read with its subfolders (repeatable; `-` reads stdin)
     #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
     pub files: Vec<PathBuf>,
 
@@ -53,7 +53,7 @@ pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
         &ctx,
         &PlanOptions {
             kind: args.kind,
-            files: args.files,
+            requests: Requests::Files(args.files),
             reschedule: args.reschedule,
             keep_rendered: false,
             explain: !printer.is_machine(),

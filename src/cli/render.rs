@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
-use crate::ops::plan::{PlanOptions, plan};
+use crate::ops::plan::{PlanOptions, Requests, plan};
 use crate::ops::render::RenderOutcome;
 use crate::output::Printer;
 use crate::request::Kind;
@@ -29,7 +29,13 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     super::note_if_stateless(&ctx, printer);
     let prepared = plan(
         &ctx,
-        &PlanOptions { kind: args.kind, files: args.files, reschedule: false, keep_rendered: true, explain: false },
+        &PlanOptions {
+            kind: args.kind,
+            requests: Requests::Files(args.files),
+            reschedule: false,
+            keep_rendered: true,
+            explain: false,
+        },
     )?;
     let outcome = RenderOutcome::from(prepared.rendered);
     printer.result(&outcome)?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
-use super::plan::{PlanOptions, PlanOutcome, PlanResult, ResultStatus, plan};
+use super::plan::{PlanOptions, PlanOutcome, PlanResult, Requests, ResultStatus, plan};
 use super::{Context, Error};
 use crate::request::{Kind, Request};
 
@@ -38,7 +38,8 @@ pub fn apply(
         if prepared.files.is_empty() {
             return Ok(Proposal::unchanged(prepared.outcome));
         }
-        let message = commit_message(&prepared.outcome.results, &prepared.requests, options.message.as_deref());
+        let all = matches!(options.plan.requests, Requests::Stored);
+        let message = commit_message(&prepared.outcome.results, &prepared.requests, all, options.message.as_deref());
         Ok(Proposal::commit(prepared.outcome, prepared.files, message))
     })?;
     Ok(match landing {
@@ -59,9 +60,15 @@ pub fn apply(
 
 /// Title says what and where; the body explains; trailers make `git log`
 /// queryable (`git log --grep 'Idp-Request: mysql team-alpha/orders-db'`).
-fn commit_message(results: &[PlanResult], requests: &[Request], message: Option<&str>) -> String {
+/// `all`: every stored request was re-planned (`apply --all`), which the
+/// title says, since nothing about the requests themselves changed.
+fn commit_message(results: &[PlanResult], requests: &[Request], all: bool, message: Option<&str>) -> String {
     let changed: Vec<&PlanResult> = results.iter().filter(|r| !r.changes.is_empty()).collect();
     let title = match changed.as_slice() {
+        many if all => {
+            let plural = if results.len() == 1 { "" } else { "s" };
+            format!("idp: re-render {} of {} stored request{plural} (apply --all)", many.len(), results.len())
+        }
         [one] => format!(
             "idp: {} {} {}/{} on {}/{}",
             verb(one),

@@ -74,6 +74,10 @@ pub enum Error {
     )]
     NotEmpty { path: String, why: String },
 
+    #[error("--gitops-url `{url}` {why}")]
+    #[diagnostic(code(idp::init::gitops_url), help("{help}"))]
+    GitopsUrl { url: String, why: String, help: String },
+
     #[error("refusing to write without confirmation: not on a terminal")]
     #[diagnostic(code(idp::confirm::no_terminal), help("pass --yes to confirm from a script or CI job"))]
     NeedsConfirmation,

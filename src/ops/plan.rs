@@ -26,7 +26,7 @@ use crate::state::{self, FileChange};
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
     pub kind: Option<Kind>,
-    pub files: Vec<PathBuf>,
+    pub requests: Requests,
     /// Move sticky placements that a changed request no longer fits.
     pub reschedule: bool,
     /// Keep every rendered manifest in `Prepared::rendered` (for `render`);
@@ -35,6 +35,16 @@ pub struct PlanOptions {
     /// Keep each fresh decision's full ranking for the human explanation
     /// (JSON and YAML carry the top three only).
     pub explain: bool,
+}
+
+/// The requests a plan places.
+#[derive(Debug, Clone)]
+pub enum Requests {
+    /// Request files and directories given with -f.
+    Files(Vec<PathBuf>),
+    /// Every request stored under `requests/` at the base commit, as stored
+    /// (`apply --all`): a policy or template change re-rendered everywhere.
+    Stored,
 }
 
 /// A plan and the exact file changes that applying it would commit.
@@ -128,10 +138,15 @@ pub enum ChangeAction {
 }
 
 pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
-    // A name only a request placed before may keep is refused for a new one.
-    let requests = request::load(&options.files, options.kind, &ctx.policy.policy)?.admit(|request| {
-        Ok::<_, Error>(ctx.read(&layout::placement_path(request.kind, &request.namespace, &request.name))?.is_some())
-    })?;
+    let requests = match &options.requests {
+        // A name only a request placed before may keep is refused for a new one.
+        Requests::Files(files) => request::load(files, options.kind, &ctx.policy.policy)?.admit(|request| {
+            Ok::<_, Error>(
+                ctx.read(&layout::placement_path(request.kind, &request.namespace, &request.name))?.is_some(),
+            )
+        })?,
+        Requests::Stored => ctx.stored_requests()?,
+    };
     let renderer = ctx.renderer()?;
     let rules = rules::load(ctx)?;
     let mut prepared = Prepared {

@@ -147,7 +147,7 @@ pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<Pol
     let mut refused = Vec::new();
     let mut evaluated = 0;
     if let Some(base) = ctx.base {
-        // A review command may read every request; plan and apply never do.
+        // A review command may read every request; plan and apply only with `apply --all`.
         for path in state.list_dir(base, layout::REQUESTS_DIR)? {
             let Some(bytes) = state.read_at(base, &path)? else { continue };
             // A request either policy accepts; one neither accepts is verify's business.

@@ -50,6 +50,34 @@ impl Context {
         self.read(&path)?.map(|bytes| parse_stored_request(&path, bytes, self)).transpose()
     }
 
+    /// Every request stored under `requests/`, in path order: what
+    /// `apply --all` re-plans. All their problems are reported at once, each
+    /// against its stored file; a file holding several documents, or a
+    /// request that belongs in another file, is a corrupt record.
+    pub fn stored_requests(&self) -> Result<Vec<Request>, Error> {
+        let mut sources = Vec::new();
+        let mut paths = self.list(layout::REQUESTS_DIR)?;
+        paths.sort();
+        for path in paths {
+            let Some(bytes) = self.read(&path)? else { continue };
+            sources.push(Source::from_bytes(path, bytes).map_err(request::RequestError::from)?);
+        }
+        let requests = request::parse_sources(&sources, None, &self.policy.policy)?;
+        for request in &requests {
+            let path = layout::request_path(request.kind, &request.namespace, &request.name);
+            if request.origin != path {
+                let (file, _) = request.origin.split_once('#').unwrap_or((&request.origin, ""));
+                let message = if request.origin.contains('#') {
+                    "a stored request holds exactly one document".to_owned()
+                } else {
+                    format!("holds {} {}, which belongs in {path}", request.kind, request.id())
+                };
+                return Err(Error::CorruptRecord { path: file.to_owned(), message });
+            }
+        }
+        Ok(requests)
+    }
+
     /// Whether a request's file under `platform/` exists, under its name or the
     /// one an older idp gave it (`layout::legacy_platform_path`).
     pub fn platform_file_exists(&self, path: &str, at: layout::CellOf<'_>) -> Result<bool, Error> {

@@ -195,14 +195,20 @@ impl Request {
     }
 }
 
-/// Expands `-f` arguments: files as given, directories to their `*.yaml`,
-/// `*.yml` and `*.json` files in name order, `-` to standard input.
+/// How deep `-f DIR` looks below the directory given: enough for the state
+/// repo's own `requests/<namespace>/`, and a bound on a link that loops.
+pub const MAX_DIRECTORY_DEPTH: usize = 8;
+
+/// Expands `-f` arguments: files as given, directories to the `*.yaml`,
+/// `*.yml` and `*.json` files in them and in their subdirectories (so
+/// `-f requests/` reads the state repo's `requests/<namespace>/`), sorted by
+/// path, `-` to standard input.
 ///
 /// A directory comes from a pull request, not from whoever runs idp, so it
-/// never leads outside itself: a symbolic link in it must resolve to a
-/// regular file inside it, and an entry that is a FIFO, socket or device is
-/// refused (reading `x.yaml -> /proc/self/environ` would print the CI
-/// runner's secrets in an error snippet).
+/// never leads outside itself: a symbolic link in it (to a file or to a
+/// folder) must resolve inside it, and an entry that is a FIFO, socket or
+/// device is refused (reading `x.yaml -> /proc/self/environ` would print the
+/// CI runner's secrets in an error snippet).
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
     let mut files = Vec::new();
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
@@ -213,16 +219,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
             let io = |error| RequestError::Io { path: yaml::shown_path(path), error };
             let root = path.canonicalize().map_err(io)?;
             let mut found = Vec::new();
-            for entry in std::fs::read_dir(path).map_err(io)? {
-                let entry = entry.map_err(io)?;
-                let p = entry.path();
-                if is_hidden(&p) || !matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
-                    continue;
-                }
-                if let Some(file) = directory_entry(&root, path, &p, entry.file_type().map_err(io)?)? {
-                    found.push(file);
-                }
-            }
+            read_directory(&root, path, path, 0, &mut found)?;
             if found.is_empty() {
                 return Err(RequestError::EmptyDirectory { path: yaml::shown_path(path) });
             }
@@ -235,18 +232,56 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RequestError> {
     Ok(files)
 }
 
-/// A request file of directory `dir` (canonical: `root`), None for a
-/// subdirectory; a link out of the directory or a non-regular file is an error.
-fn directory_entry(
+/// The request files of `dir` and of its subdirectories, `depth` levels
+/// below `top` (canonical: `root`), the directory given with -f.
+fn read_directory(
     root: &Path,
+    top: &Path,
     dir: &Path,
-    path: &Path,
-    kind: std::fs::FileType,
-) -> Result<Option<PathBuf>, RequestError> {
+    depth: usize,
+    found: &mut Vec<PathBuf>,
+) -> Result<(), RequestError> {
+    let io = |error| RequestError::Io { path: yaml::shown_path(dir), error };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let p = entry.path();
+        let kind = entry.file_type().map_err(io)?;
+        let request_file = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
+        // Any other file is not a request (a README); a folder, or a link
+        // to one, is looked into, and so checked.
+        let folder = kind.is_dir() || (kind.is_symlink() && p.is_dir());
+        if is_hidden(&p) || !(request_file || folder) {
+            continue;
+        }
+        match directory_entry(root, top, &p, kind)? {
+            Found::Directory if depth == MAX_DIRECTORY_DEPTH => {
+                return Err(RequestError::TooDeep {
+                    path: yaml::shown_path(&p),
+                    dir: yaml::shown_path(top),
+                    limit: MAX_DIRECTORY_DEPTH,
+                });
+            }
+            Found::Directory => read_directory(root, top, &p, depth + 1, found)?,
+            Found::File => found.push(p),
+        }
+    }
+    Ok(())
+}
+
+/// What an entry of a request directory is, once it is known to stay inside it.
+enum Found {
+    File,
+    Directory,
+}
+
+/// An entry of a request directory `top` (canonical: `root`); a link out of
+/// the directory or a file that is not a regular one is an error, whatever
+/// its name (a FIFO named `x` is refused as `x.yaml` is).
+fn directory_entry(root: &Path, top: &Path, path: &Path, kind: std::fs::FileType) -> Result<Found, RequestError> {
     use std::os::unix::fs::FileTypeExt;
     let shown = || yaml::shown_path(path);
     let kind = if kind.is_symlink() {
-        let outside = || RequestError::OutsideDirectory { path: shown(), dir: yaml::shown_path(dir) };
+        let outside = || RequestError::OutsideDirectory { path: shown(), dir: yaml::shown_path(top) };
         let target = path.canonicalize().map_err(|_| outside())?;
         if !target.starts_with(root) {
             return Err(outside());
@@ -256,9 +291,9 @@ fn directory_entry(
         kind
     };
     let what = if kind.is_file() {
-        return Ok(Some(path.to_owned()));
+        return Ok(Found::File);
     } else if kind.is_dir() {
-        return Ok(None);
+        return Ok(Found::Directory);
     } else if kind.is_fifo() {
         "a FIFO"
     } else if kind.is_socket() {

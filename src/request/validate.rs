@@ -39,6 +39,15 @@ pub enum RequestError {
     )]
     OutsideDirectory { path: String, dir: String },
 
+    #[error("{path} is nested more than {limit} folders deep in {dir}")]
+    #[diagnostic(
+        code(idp::request::too_deep),
+        help(
+            "keep requests at most {limit} folders below the directory given with -f (a link to a folder above it loops), or name the folder itself with -f"
+        )
+    )]
+    TooDeep { path: String, dir: String, limit: usize },
+
     #[error("{path} is not a regular file ({what})")]
     #[diagnostic(code(idp::request::not_a_file), help("a request directory holds request files only; remove it"))]
     NotAFile { path: String, what: &'static str },

@@ -33,6 +33,7 @@ mod plan_contract;
 mod policy;
 mod policy_change;
 mod protection;
+mod reapply;
 mod records;
 mod remote;
 mod rollback;
