@@ -62,7 +62,9 @@ impl Context {
             let Some(bytes) = self.read(&path)? else { continue };
             sources.push(Source::from_bytes(path, bytes).map_err(request::RequestError::from)?);
         }
-        let requests = request::parse_sources(&sources, None, &self.policy.policy)?;
+        // A re-render of what is placed, not a submission: admission rules
+        // added since do not refuse it (policy diff and verify name those).
+        let requests = request::parse_sources(&sources, None, &self.policy.policy, request::Admission::Stored)?;
         for request in &requests {
             let path = layout::request_path(request.kind, &request.namespace, &request.name);
             if request.origin != path {
