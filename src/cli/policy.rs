@@ -90,6 +90,34 @@ pub enum PolicyCommand {
         /// The policy file to check
         file: Option<PathBuf>,
     },
+    /// Cordon a candidate: no new placements there; the placed ones stay
+    ///
+    /// Sets `cordoned: true` on PROVIDER/REGION in the state repo's
+    /// policy/policy.yaml (one line, comments kept) and commits it like any
+    /// change: confirmed, with --push, and found again with `idp history`.
+    #[command(after_help = "Examples:
+  idp policy cordon aws/us-east-1 --reason 'INC-1234: us-east-1 degraded'
+  idp policy cordon gcp/us-central1 --yes --push")]
+    Cordon(CordonArgs),
+    /// Take a candidate's cordon off: it takes new placements again
+    ///
+    /// Removes `cordoned: true` from PROVIDER/REGION in policy/policy.yaml and
+    /// commits it, like `idp policy cordon`.
+    #[command(after_help = "Examples:
+  idp policy uncordon aws/us-east-1 --reason 'INC-1234 resolved'
+  idp policy uncordon aws/us-east-1 --yes --push")]
+    Uncordon(CordonArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CordonArgs {
+    /// The candidate, as PROVIDER/REGION (`idp policy show` lists them)
+    pub candidate: String,
+    /// Why, recorded in the commit
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub write: super::WriteArgs,
 }
 
 pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
@@ -121,6 +149,8 @@ pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Re
                 return Err(Failure::Silent);
             }
         }
+        PolicyCommand::Cordon(args) => return cordon(args, true, global, printer),
+        PolicyCommand::Uncordon(args) => return cordon(args, false, global, printer),
         PolicyCommand::Diff { old, new } => {
             let ctx = super::context(global)?;
             let (old, new) = (load_named(&ctx, &old)?, load_named(&ctx, &new)?);
@@ -145,4 +175,25 @@ pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Re
         }
     }
     Ok(Ending::Success)
+}
+
+fn cordon(args: CordonArgs, cordoned: bool, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
+    let mut ctx = super::context(global)?;
+    let consent = args.write.consent();
+    let mut ask = |outcome: &crate::ops::policy::CordonOutcome, proposed: &crate::ops::land::Proposed<'_>| {
+        let summary = format!(
+            "{} {} in {} ({} placed request(s) there stay)\n",
+            outcome.action,
+            outcome.candidate,
+            crate::layout::POLICY_PATH,
+            outcome.placed
+        );
+        let question = super::Question::YesNo(format!("Commit the {} of {}?", outcome.action, outcome.candidate));
+        super::confirm_write(consent, printer, Some(&summary), question, proposed)
+    };
+    let land = args.write.land();
+    let outcome = super::with_progress(printer, &mut ctx, |ctx, progress| {
+        crate::ops::policy::cordon(ctx, &args.candidate, cordoned, args.reason.as_deref(), &land, &mut ask, progress)
+    })?;
+    super::print_written(printer, outcome)
 }

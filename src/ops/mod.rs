@@ -162,6 +162,17 @@ pub enum Error {
     #[diagnostic(code(idp::rollback::gone), help("{help}"))]
     RequestGone { commit: String, gone: Vec<String>, help: String },
 
+    #[error("this state repo has no {} to edit", crate::layout::POLICY_PATH)]
+    #[diagnostic(
+        code(idp::policy::no_file),
+        help("`idp init` writes one; a repo using the built-in policy has nothing to cordon in")
+    )]
+    NoPolicyFile,
+
+    #[error("cannot change {candidate} in the policy: {message}")]
+    #[diagnostic(code(idp::policy::edit), help("`idp policy show` lists the candidates; nothing was written"))]
+    PolicyEdit { candidate: String, message: String },
+
     #[error("asked to revert {asked} commit(s), and only {found} idp commit(s) are left to undo")]
     #[diagnostic(
         code(idp::rollback::not_enough),

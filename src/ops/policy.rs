@@ -211,3 +211,75 @@ pub fn load_named(ctx: &Context, name: &str) -> Result<LoadedPolicy, Error> {
         Source::from_bytes(format!("{name}:{POLICY_PATH}"), bytes).map_err(crate::policy::PolicyError::from)?;
     Ok(crate::policy::load(source, PolicyOrigin::StateRepo(format!("{} at {name}", state.path().display())))?)
 }
+
+/// `idp policy cordon|uncordon PROVIDER/REGION`: the policy change as a
+/// reviewed commit of its own, so "who cordoned it, when, why" is in the
+/// history like every other change.
+#[derive(Debug, Serialize)]
+pub struct CordonOutcome {
+    /// `cordon` or `uncordon`.
+    pub action: &'static str,
+    pub candidate: String,
+    /// None when it already was as asked.
+    pub commit: Option<String>,
+    pub landed: Option<super::land::Landed>,
+    /// Requests placed there (primary or secondary): they stay.
+    pub placed: usize,
+}
+
+pub fn cordon(
+    ctx: &mut Context,
+    candidate: &str,
+    cordoned: bool,
+    reason: Option<&str>,
+    land_options: &super::land::LandOptions,
+    confirm: super::land::Confirm<'_, CordonOutcome>,
+    progress: &dyn Fn(&str),
+) -> Result<Option<CordonOutcome>, Error> {
+    use super::land::{Landing, Proposal, land};
+    let action = if cordoned { "cordon" } else { "uncordon" };
+    let landing = land(ctx, land_options, confirm, progress, |ctx| {
+        let state = ctx.state()?;
+        let base = ctx.base.ok_or(Error::NoPolicyFile)?;
+        let text = state.read_at(base, POLICY_PATH)?.ok_or(Error::NoPolicyFile)?;
+        let text = String::from_utf8(text).map_err(|_| Error::NoPolicyFile)?;
+        let placed = placed_on(ctx, candidate)?;
+        let outcome = CordonOutcome { action, candidate: candidate.to_owned(), commit: None, landed: None, placed };
+        let edited = crate::policy::edit::set_cordoned(&text, candidate, cordoned)
+            .map_err(|message| Error::PolicyEdit { candidate: candidate.to_owned(), message })?;
+        let Some(edited) = edited else { return Ok(Proposal::unchanged(outcome)) };
+        // What is committed must load, like every policy.
+        let source = Source::new(format!("{}:{POLICY_PATH}", state.path().display()), edited.clone());
+        crate::policy::load(source, PolicyOrigin::StateRepo(state.path().display().to_string()))?;
+        let mut message = format!("idp: {action} {candidate}\n\n");
+        if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) {
+            message.push_str(&format!("Reason: {reason}\n\n"));
+        }
+        message.push_str(&format!("Idp-Action: {action}\nIdp-Candidate: {candidate}\n"));
+        let files = vec![crate::state::FileChange::upsert(POLICY_PATH, edited)];
+        Ok(Proposal::commit(outcome, files, message))
+    })?;
+    Ok(match landing {
+        Landing::Unchanged(outcome) => Some(outcome),
+        Landing::Landed(mut outcome, landed) => {
+            outcome.commit = Some(landed.commit.clone());
+            outcome.landed = Some(landed);
+            Some(outcome)
+        }
+        Landing::Declined => None,
+    })
+}
+
+/// How many requests are placed on a candidate, primary or secondary.
+fn placed_on(ctx: &Context, candidate: &str) -> Result<usize, Error> {
+    let mut placed = 0;
+    for path in ctx.list(layout::PLACEMENTS_DIR)? {
+        let Some(bytes) = ctx.read(&path)? else { continue };
+        let record: crate::record::PlacementRecord = super::records::parse_record(&path, &bytes)?;
+        let on = |t: &Target| t.id() == candidate;
+        if on(&record.primary) || record.secondary.as_ref().is_some_and(on) {
+            placed += 1;
+        }
+    }
+    Ok(placed)
+}

@@ -181,6 +181,22 @@ impl Outcome for crate::ops::policy::ExplainOutcome {
     }
 }
 
+impl Outcome for crate::ops::policy::CordonOutcome {
+    fn human(&self, style: &Style) -> String {
+        let state = if self.action == "cordon" { "cordoned" } else { "open" };
+        match &self.commit {
+            None => format!("{} is {state} already: nothing to change\n", self.candidate),
+            Some(commit) => format!(
+                "{} {} ({} placed request(s) there stay)\n{} {commit}\n",
+                style.yellow(if self.action == "cordon" { "cordoned" } else { "uncordoned" }),
+                self.candidate,
+                self.placed,
+                style.green("committed")
+            ),
+        }
+    }
+}
+
 impl Outcome for crate::ops::policy::PolicyDiffOutcome {
     fn human(&self, style: &Style) -> String {
         let mut out = format!(

@@ -6,6 +6,7 @@
 //! files itself; callers hand it a [`Source`] (embedded, a file, or the state
 //! repo's HEAD).
 
+pub mod edit;
 mod model;
 
 use std::collections::BTreeSet;

@@ -57,6 +57,8 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("policy-validate", "policy validate --repo state", 0),
     ("policy-test", "policy test --repo state", 0),
     ("policy-diff", "policy diff HEAD HEAD --repo state", 0),
+    ("policy-cordon", "policy cordon oci/us-ashburn-1 --yes --repo state", 0),
+    ("policy-cordon", "policy uncordon oci/us-ashburn-1 --yes --repo state", 0),
     ("doctor", "doctor --repo state", 0),
     ("failover", "failover --cell payments --env prod --replication-lag 3 --yes --repo state", 0),
     ("failover", "failback --cell payments --env prod --replication-lag 3 --dry-run --repo state", 0),

@@ -353,3 +353,57 @@ fn uncommitted_policy_edits_are_named_and_the_preview_flag_given() {
     run.code(0);
     assert!(!run.stderr.contains("uncommitted edits"), "{}", run.stderr);
 }
+
+/// `idp policy cordon` is the one-line policy change as a reviewed commit: the line is
+/// added under the candidate (everything else byte-identical, read back with git), the
+/// commit carries the action, candidate and reason, new placements skip it while the
+/// placed request stays, and `uncordon` gives back the exact file. Doing it twice changes
+/// nothing; an unknown candidate is refused with nothing written.
+#[test]
+fn cordon_and_uncordon_commit_one_line_of_the_policy() {
+    let env = TestEnv::new();
+    env.init_state("state");
+    let request = env.fixture("orders-db.yaml");
+    env.idp(&["apply", "-f", &request, "--repo", "state", "--yes"]).code(0);
+    let before = env.git(&["-C", "state", "show", "HEAD:policy/policy.yaml"]);
+    let json = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--repo", "state", "--yes", "-o", "json"]);
+        env.idp(&all)
+    };
+
+    let doc = json(&["policy", "cordon", "aws/us-east-1", "--reason", "INC-1234: degraded"]).code(0).json();
+    assert_eq!((doc["action"].as_str(), doc["placed"].as_u64()), (Some("cordon"), Some(1)), "{doc:#}");
+    let after = env.git(&["-C", "state", "show", "HEAD:policy/policy.yaml"]);
+    let diff = env.git(&["-C", "state", "diff", "-U0", "HEAD~1", "HEAD", "--", "policy/policy.yaml"]);
+    assert_eq!(after.lines().count(), before.lines().count() + 1);
+    assert!(diff.contains("\n+    cordoned: true\n"), "{diff}");
+    let message = env.git(&["-C", "state", "log", "-1", "--format=%B"]);
+    for line in [
+        "idp: cordon aws/us-east-1",
+        "Reason: INC-1234: degraded",
+        "Idp-Action: cordon",
+        "Idp-Candidate: aws/us-east-1",
+    ] {
+        assert!(message.contains(line), "{line}:\n{message}");
+    }
+    let head = env.head("state");
+    assert_eq!(json(&["policy", "cordon", "aws/us-east-1"]).code(0).json()["commit"], serde_json::Value::Null);
+    assert_eq!(env.head("state"), head, "cordoning twice commits nothing");
+
+    // New placements skip it; the placed request stays where it is.
+    let other = env.write("other.yaml", env.read(&request).replace("name: orders-db", "name: other-db"));
+    let plan = env.idp(&["plan", "-f", &other, "--repo", "state", "-o", "json"]).code(0).json();
+    assert_ne!(plan["results"][0]["placement"]["region"], "us-east-1", "{plan:#}");
+    let status = env.idp(&["status", "mysql", "team-alpha/orders-db", "--repo", "state", "-o", "json"]).code(0).json();
+    assert_eq!(status["placement"]["region"], "us-east-1");
+
+    json(&["policy", "uncordon", "aws/us-east-1"]).code(0);
+    assert_eq!(env.git(&["-C", "state", "show", "HEAD:policy/policy.yaml"]), before, "uncordon restores the file");
+
+    let head = env.head("state");
+    let run = json(&["policy", "cordon", "aws/mars-1"]);
+    run.code(1);
+    assert_eq!(run.json()["error"]["code"], "idp::policy::edit");
+    assert_eq!(env.head("state"), head);
+}
