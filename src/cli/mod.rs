@@ -141,8 +141,10 @@ pub enum Command {
     ///
     /// Reads the `Idp-*` trailers of the state repo's commits, newest first: one
     /// row per action on a request (create, update, reschedule, delete, revert,
-    /// failover, failback), with its placement and the policy version in force.
-    /// Commits that idp did not write are left out.
+    /// failover, failback), with its placement and the policy version in force;
+    /// and one row per commit that changed `policy/`, idp's or a person's, with
+    /// what it changed (cordons, version). Other commits idp did not write are
+    /// left out. On a shallow clone, says where the history is cut.
     History(history::HistoryArgs),
     /// Revert one idp commit as a new commit (default: the newest)
     ///
