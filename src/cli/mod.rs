@@ -10,6 +10,7 @@ mod failover;
 mod failure;
 mod history;
 mod init;
+mod list;
 mod plan;
 mod policy;
 mod prompt;
@@ -111,6 +112,15 @@ pub enum Command {
     /// CELL ENV` shows a cell's databases and apps with their placements, the
     /// active side, drProfiles, traffic and the last failover events.
     Status(status::StatusArgs),
+    /// List what is placed: where, tier, secondary, monthly cost; then each cell's spend
+    ///
+    /// Reads the placement records at HEAD, like `kubectl get`: one row per
+    /// request with its cell and environment, tier, primary (provider/region and
+    /// runtime cluster), secondary and the monthly cost estimate recorded when
+    /// it was applied. Below, the spend of each cell listed (all of the cell's
+    /// requests, as budgets count them), with its budget when the policy sets
+    /// one. Filters: KIND, --cell, --namespace. Writes nothing.
+    List(list::ListArgs),
     /// Remove a request's files in one commit (Argo CD prunes the resources)
     ///
     /// Removes the request, its placement record, its manifests under platform/
@@ -207,6 +217,7 @@ pub fn run() -> ExitCode {
         Command::Apply(args) => apply::run(args, &cli.global, &printer),
         Command::Render(args) => render::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),
+        Command::List(args) => list::run(args, &cli.global, &printer),
         Command::Delete(args) => delete::run(args, &cli.global, &printer),
         Command::Failover(args) => failover::run(args.run, crate::cell::Side::Secondary, &cli.global, &printer),
         Command::Failback(args) => failover::run(args.run, crate::cell::Side::Primary, &cli.global, &printer),
