@@ -9,10 +9,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::budget::{CellSpend, cell_spend};
-use super::records::parse_record;
 use super::{Context, Error};
-use crate::layout;
-use crate::record::PlacementRecord;
 use crate::request::Kind;
 use crate::schedule::Target;
 
@@ -51,30 +48,14 @@ pub struct ListItem {
 
 pub fn list(ctx: &Context, options: &ListOptions) -> Result<ListOutcome, Error> {
     let policy = &ctx.policy.policy;
-    let dir = match &options.namespace {
-        Some(namespace) => layout::placements_dir(namespace),
-        None => layout::PLACEMENTS_DIR.to_owned(),
-    };
     let mut items = Vec::new();
-    for path in ctx.list(&dir)? {
-        let Some(bytes) = ctx.read(&path)? else { continue };
-        let record: PlacementRecord = parse_record(&path, &bytes)?;
+    for record in ctx.placements_in(options.namespace.as_deref())? {
         let wanted = options.kind.is_none_or(|k| k == record.request_kind)
             && options.cell.as_ref().is_none_or(|c| *c == record.cell);
         if !wanted {
             continue;
         }
-        let member = layout::member_path(
-            &record.cell,
-            &record.environment,
-            record.request_kind,
-            &record.metadata.namespace,
-            &record.metadata.name,
-        );
-        let monthly_usd = match ctx.read(&member)? {
-            Some(bytes) => parse_record::<crate::cell::Member>(&member, &bytes)?.monthly_usd,
-            None => None,
-        };
+        let monthly_usd = ctx.member_of(&record)?.and_then(|m| m.monthly_usd);
         items.push(ListItem {
             kind: record.request_kind,
             namespace: record.metadata.namespace,

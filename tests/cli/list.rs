@@ -229,3 +229,20 @@ fn human_output_of_list() {
     run.code(0);
     crate::common::assert_human_snapshot!("human_list", run);
 }
+
+/// A placement record idp cannot read is an error naming it, never a row left out
+/// (or a cost counted as nothing).
+#[test]
+fn an_unreadable_placement_record_is_an_error_naming_it() {
+    let env = populated();
+    let path = "placements/team-alpha/mysql-orders-db.yaml";
+    env.write(&format!("{STATE}/{path}"), "apiVersion: [not a record\n");
+    env.git_in(STATE, &["commit", "--quiet", "--all", "-m", "a broken record"]);
+
+    let run = env.idp(&["list", "--repo", STATE]);
+    run.code(1);
+    run.stderr_says(&format!("{path} in the state repo is not a record idp can read"));
+    assert_eq!(run.stdout, "");
+    // The other namespace's folder is read alone, and lists.
+    assert_eq!(ids(&list(&env, &["--namespace", "team-payments"])), [CHECKOUT, PAYMENTS_DB]);
+}
