@@ -29,6 +29,14 @@ pub struct HistoryArgs {
 pub fn run(args: HistoryArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let ctx = super::context(global)?;
     let options = HistoryOptions { namespace: args.namespace, name: args.name, cell: args.cell, limit: args.limit };
-    printer.result(&history(&ctx, &options)?)?;
+    let outcome = history(&ctx, &options)?;
+    printer.result(&outcome)?;
+    if !outcome.cut_at.is_empty() {
+        let short: Vec<&str> = outcome.cut_at.iter().map(|c| c.get(..12).unwrap_or(c)).collect();
+        printer.note(&format!(
+            "history is cut at {}: this clone is shallow; `git fetch --unshallow` for the rest",
+            short.join(", ")
+        ));
+    }
     Ok(Ending::Success)
 }

@@ -10,6 +10,7 @@ mod failover;
 mod failure;
 mod history;
 mod init;
+mod list;
 mod plan;
 mod policy;
 mod prompt;
@@ -113,6 +114,15 @@ pub enum Command {
     /// CELL ENV` shows a cell's databases and apps with their placements, the
     /// active side, drProfiles, traffic and the last failover events.
     Status(status::StatusArgs),
+    /// List what is placed: where, tier, secondary, monthly cost; then each cell's spend
+    ///
+    /// Reads the placement records at HEAD, like `kubectl get`: one row per
+    /// request with its cell and environment, tier, primary (provider/region and
+    /// runtime cluster), secondary and the monthly cost estimate recorded when
+    /// it was applied. Below, the spend of each cell listed (all of the cell's
+    /// requests, as budgets count them), with its budget when the policy sets
+    /// one. Filters: KIND, --cell, --namespace. Writes nothing.
+    List(list::ListArgs),
     /// Remove a request's files in one commit (Argo CD prunes the resources)
     ///
     /// Removes the request, its placement record, its manifests under platform/
@@ -143,8 +153,10 @@ pub enum Command {
     ///
     /// Reads the `Idp-*` trailers of the state repo's commits, newest first: one
     /// row per action on a request (create, update, reschedule, delete, revert,
-    /// failover, failback), with its placement and the policy version in force.
-    /// Commits that idp did not write are left out.
+    /// failover, failback), with its placement and the policy version in force;
+    /// and one row per commit that changed `policy/`, idp's or a person's, with
+    /// what it changed (cordons, version). Other commits idp did not write are
+    /// left out. On a shallow clone, says where the history is cut.
     History(history::HistoryArgs),
     /// Revert one idp commit as a new commit (default: the newest)
     ///
@@ -203,6 +215,7 @@ pub fn run() -> ExitCode {
         Command::Apply(args) => apply::run(args, &cli.global, &printer),
         Command::Render(args) => render::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),
+        Command::List(args) => list::run(args, &cli.global, &printer),
         Command::Delete(args) => delete::run(args, &cli.global, &printer),
         Command::Failover(args) => failover::run(args.run, crate::cell::Side::Secondary, &cli.global, &printer),
         Command::Failback(args) => failover::run(args.run, crate::cell::Side::Primary, &cli.global, &printer),

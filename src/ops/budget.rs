@@ -90,6 +90,32 @@ pub fn check(ctx: &Context, requests: &[Request], monthly_usd: &[Option<f64>]) -
     Ok(spends)
 }
 
+/// What a whole cell spends now, in every environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellSpend {
+    pub cell: String,
+    /// The requests placed in the cell.
+    pub requests: usize,
+    /// The sum of their recorded estimates; None when none has one (the
+    /// policy had no price table when they were applied).
+    pub monthly_usd: Option<f64>,
+    /// The cell's budget in the policy in force, if it sets one.
+    pub limit_usd: Option<f64>,
+}
+
+/// A cell's spend, from its member files: the figures [`check`] holds a
+/// plan to, so `idp list` and a refused plan never disagree.
+pub fn cell_spend(ctx: &Context, cell: &str) -> Result<CellSpend, Error> {
+    let members = ctx.members_of_cell(cell)?;
+    let costs: Vec<f64> = members.iter().filter_map(|m| m.monthly_usd).collect();
+    Ok(CellSpend {
+        cell: cell.to_owned(),
+        requests: members.len(),
+        monthly_usd: (!costs.is_empty()).then(|| cents(costs.iter().sum())),
+        limit_usd: ctx.policy.policy.budgets.cells.get(cell).map(|b| b.monthly_usd),
+    })
+}
+
 /// Spend of members this plan re-plans, and of all the others.
 fn split(members: &[Member], in_plan: &dyn Fn(crate::request::Kind, &str, &str) -> bool) -> (f64, f64) {
     members.iter().fold((0.0, 0.0), |(replaced, others), m| {

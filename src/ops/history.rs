@@ -1,9 +1,15 @@
-//! `idp history`: the audit log, read from idp's commits and their trailers.
+//! `idp history`: the audit log, read from idp's commits and their trailers,
+//! and from every commit that changed the policy (idp's or a person's), with
+//! what it changed. Says where a shallow clone cuts it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Context, Error};
-use crate::layout::RequestFileName;
+use crate::layout::{POLICY_PATH, RequestFileName};
+use crate::state::{Commit, ObjectId, StateRepo};
+
+/// The folder whose commits are policy changes: the policy, its rules and tests.
+const POLICY_DIR: &str = "policy";
 
 #[derive(Debug, Clone, Default)]
 pub struct HistoryOptions {
@@ -17,6 +23,10 @@ pub struct HistoryOptions {
 #[derive(Debug, Serialize)]
 pub struct HistoryOutcome {
     pub entries: Vec<HistoryEntry>,
+    /// The commits where a shallow clone's history ends (their parents were
+    /// never fetched), when the walk reached them: older entries exist but
+    /// this clone cannot show them. Empty when nothing was cut.
+    pub cut_at: Vec<String>,
 }
 
 /// One action on one request (a commit that applied three requests gives
@@ -35,6 +45,17 @@ pub struct HistoryEntry {
     pub policy_version: Option<String>,
     pub commit: String,
     pub title: String,
+    /// What the commit changed under `policy/`, when it did.
+    pub policy_change: Option<PolicyChange>,
+}
+
+/// A commit's change to the policy: the files, and what it means for
+/// placements (versions, cordons), as far as the policy files can be read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyChange {
+    pub files: Vec<String>,
+    /// `version A -> B`, `cordoned aws/us-east-1`, `uncordoned ...`.
+    pub summary: Vec<String>,
 }
 
 /// `Idp-*` trailers of a commit message, in order: those of its trailer block,
@@ -102,32 +123,125 @@ pub fn reverted_commit(message: &str) -> Option<&str> {
 
 pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome, Error> {
     let state = ctx.state()?;
-    let Some(base) = ctx.base else { return Ok(HistoryOutcome { entries: Vec::new() }) };
-    let mut entries = Vec::new();
+    let mut outcome = HistoryOutcome { entries: Vec::new(), cut_at: Vec::new() };
+    let Some(base) = ctx.base else { return Ok(outcome) };
+    let boundary = state.shallow_boundary()?;
+    let full = |entries: &Vec<HistoryEntry>| options.limit.is_some_and(|limit| entries.len() >= limit);
     for commit in state.log(base)? {
         let commit = commit?;
+        if full(&outcome.entries) {
+            break;
+        }
+        // What a boundary commit changed is unknowable here (its parent is
+        // missing, so it would seem to add the whole policy).
+        let cut = boundary.contains(&commit.id);
+        let policy_change = if cut { None } else { policy_change(state, &commit)? };
         let time = jiff::Timestamp::from_second(commit.time).map(|t| t.to_string()).unwrap_or_default();
-        let title = commit.title().to_owned();
-        for entry in entries_of(&commit.message) {
-            if options.limit.is_some_and(|limit| entries.len() >= limit) {
-                return Ok(HistoryOutcome { entries });
+        let mut of_commit = entries_of(&commit.message);
+        if of_commit.is_empty() && policy_change.is_some() {
+            // A policy edit made without idp (a reviewed pull request): it
+            // changes where every later request lands, so it is audited too.
+            of_commit.push(HistoryEntry { action: "policy".into(), ..HistoryEntry::empty() });
+        }
+        for entry in of_commit {
+            if full(&outcome.entries) {
+                break;
             }
             let entry = HistoryEntry {
                 time: time.clone(),
                 author: commit.author.clone(),
                 commit: commit.id.to_string(),
-                title: title.clone(),
+                title: commit.title().to_owned(),
+                policy_version: entry
+                    .policy_version
+                    .clone()
+                    .or_else(|| policy_change.as_ref().and_then(|_| policy_version_at(state, commit.id))),
+                policy_change: policy_change.clone(),
                 ..entry
             };
             let keep = options.namespace.as_ref().is_none_or(|ns| entry.namespace.as_ref() == Some(ns))
                 && options.name.as_ref().is_none_or(|n| entry.name.as_ref() == Some(n))
                 && options.cell.as_ref().is_none_or(|c| entry.cell.as_ref() == Some(c));
             if keep {
-                entries.push(entry);
+                outcome.entries.push(entry);
             }
         }
+        if cut {
+            outcome.cut_at.push(commit.id.to_string());
+        }
     }
-    Ok(HistoryOutcome { entries })
+    Ok(outcome)
+}
+
+/// What a commit changed under `policy/`, or None when it changed nothing there.
+fn policy_change(state: &StateRepo, commit: &Commit) -> Result<Option<PolicyChange>, Error> {
+    let Some(files) = state.changed_under(commit, POLICY_DIR)? else { return Ok(None) };
+    let mut summary = Vec::new();
+    if files.iter().any(|f| f == POLICY_PATH) {
+        let now = policy_sketch(state, commit.id);
+        let before = commit.parents.first().and_then(|p| policy_sketch(state, *p));
+        summary = summarize(before.as_ref(), now.as_ref());
+    }
+    Ok(Some(PolicyChange { files, summary }))
+}
+
+/// The parts of a policy file a history entry names. Read leniently (unknown
+/// fields ignored, unreadable files skipped): an old or broken policy in the
+/// history never stops the audit log.
+#[derive(Debug, Default, Deserialize)]
+struct PolicySketch {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    candidates: Vec<CandidateSketch>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CandidateSketch {
+    provider: String,
+    region: String,
+    #[serde(default)]
+    cordoned: bool,
+}
+
+fn policy_sketch(state: &StateRepo, commit: ObjectId) -> Option<PolicySketch> {
+    let bytes = state.read_at(commit, POLICY_PATH).ok()??;
+    serde_saphyr::from_str(std::str::from_utf8(&bytes).ok()?).ok()
+}
+
+fn policy_version_at(state: &StateRepo, commit: ObjectId) -> Option<String> {
+    policy_sketch(state, commit)?.version
+}
+
+/// The version change and the candidates cordoned or uncordoned (a candidate
+/// added cordoned counts as cordoned; one removed is named as removed).
+fn summarize(before: Option<&PolicySketch>, now: Option<&PolicySketch>) -> Vec<String> {
+    let mut summary = Vec::new();
+    let version = |p: Option<&PolicySketch>| p.and_then(|p| p.version.clone());
+    match (version(before), version(now)) {
+        (Some(a), Some(b)) if a != b => summary.push(format!("version {a} -> {b}")),
+        (None, Some(b)) => summary.push(format!("version {b}")),
+        _ => {}
+    }
+    let pool = |p: Option<&PolicySketch>| -> Vec<(String, bool)> {
+        p.map(|p| p.candidates.iter().map(|c| (format!("{}/{}", c.provider, c.region), c.cordoned)).collect())
+            .unwrap_or_default()
+    };
+    let (old, new) = (pool(before), pool(now));
+    let was = |id: &str| old.iter().find(|(o, _)| o == id).map(|(_, cordoned)| *cordoned);
+    for (id, cordoned) in &new {
+        match (was(id), cordoned) {
+            (Some(false) | None, true) => summary.push(format!("cordoned {id}")),
+            (Some(true), false) => summary.push(format!("uncordoned {id}")),
+            _ => {}
+        }
+    }
+    if now.is_some() {
+        for (id, _) in old.iter().filter(|(id, _)| !new.iter().any(|(n, _)| n == id)) {
+            summary.push(format!("removed {id}"));
+        }
+    }
+    summary
 }
 
 /// Splits a commit's trailers into entries; each `Idp-Action` starts one,
@@ -194,6 +308,7 @@ impl HistoryEntry {
             policy_version: None,
             commit: String::new(),
             title: String::new(),
+            policy_change: None,
         }
     }
 }
@@ -220,6 +335,36 @@ mod tests {
             [("revert", "x"), ("revert", "y")]
         );
         assert!(!is_idp_commit("fix typo\n\nSigned-off-by: a <b>\n"));
+    }
+
+    #[test]
+    fn a_policy_change_reads_as_its_version_and_cordons() {
+        let sketch = |version: &str, pool: &[(&str, bool)]| PolicySketch {
+            version: Some(version.into()),
+            candidates: pool
+                .iter()
+                .map(|(id, cordoned)| {
+                    let (provider, region) = id.split_once('/').unwrap();
+                    CandidateSketch { provider: provider.into(), region: region.into(), cordoned: *cordoned }
+                })
+                .collect(),
+        };
+        let before = sketch("1", &[("aws/us-east-1", false), ("gcp/us-central1", true), ("oci/eu-frankfurt-1", false)]);
+        let after = sketch("2", &[("aws/us-east-1", true), ("gcp/us-central1", false), ("aws/eu-west-1", true)]);
+        assert_eq!(
+            summarize(Some(&before), Some(&after)),
+            [
+                "version 1 -> 2",
+                "cordoned aws/us-east-1",
+                "uncordoned gcp/us-central1",
+                "cordoned aws/eu-west-1",
+                "removed oci/eu-frankfurt-1"
+            ]
+        );
+        assert_eq!(summarize(None, Some(&sketch("1", &[("aws/us-east-1", false)]))), ["version 1"]);
+        assert!(summarize(Some(&before), Some(&before)).is_empty());
+        // An unreadable policy after the change says nothing rather than "removed" everything.
+        assert!(summarize(Some(&before), None).is_empty());
     }
 
     #[test]

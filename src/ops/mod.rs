@@ -13,6 +13,7 @@ pub mod history;
 pub mod init;
 pub mod lag;
 pub mod land;
+pub mod list;
 pub mod objects;
 pub mod plan;
 pub mod policy;

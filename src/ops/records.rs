@@ -44,6 +44,31 @@ impl Context {
         self.record(&layout::placement_path(kind, namespace, name))
     }
 
+    /// Every placement record under `placements/`, or under one namespace's
+    /// folder, in path order (namespace, then kind and name).
+    pub fn placements_in(&self, namespace: Option<&str>) -> Result<Vec<PlacementRecord>, Error> {
+        let dir = match namespace {
+            Some(namespace) => layout::placements_dir(namespace),
+            None => layout::PLACEMENTS_DIR.to_owned(),
+        };
+        let mut records = Vec::new();
+        for path in self.list(&dir)? {
+            records.extend(self.record::<PlacementRecord>(&path)?);
+        }
+        Ok(records)
+    }
+
+    /// The cell member file a placement made (it holds the recorded cost).
+    pub fn member_of(&self, record: &PlacementRecord) -> Result<Option<Member>, Error> {
+        self.record(&layout::member_path(
+            &record.cell,
+            &record.environment,
+            record.request_kind,
+            &record.metadata.namespace,
+            &record.metadata.name,
+        ))
+    }
+
     /// The request as stored under `requests/`.
     pub fn stored_request(&self, kind: Kind, namespace: &str, name: &str) -> Result<Option<Request>, Error> {
         let path = layout::request_path(kind, namespace, name);

@@ -10,7 +10,11 @@ impl Outcome for HistoryOutcome {
         for e in &self.entries {
             let request = match (&e.kind, &e.namespace, &e.name) {
                 (Some(kind), Some(ns), Some(name)) => format!("{kind} {ns}/{name}"),
-                _ => e.title.clone(),
+                // A policy change reads as what it did, after its title (the why).
+                _ => match e.policy_change.as_ref().filter(|c| !c.summary.is_empty()) {
+                    Some(change) => format!("{} ({})", e.title, change.summary.join("; ")),
+                    None => e.title.clone(),
+                },
             };
             table.row([
                 e.time.clone(),

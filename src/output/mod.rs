@@ -10,6 +10,7 @@ mod doctor;
 mod failover;
 mod history;
 mod init;
+mod list;
 mod plan;
 mod policy;
 mod render;

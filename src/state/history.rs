@@ -75,6 +75,54 @@ impl StateRepo {
         }))
     }
 
+    /// The commits where this clone's history is cut (`git clone --depth N`):
+    /// their parents were never fetched, so a walk ends there without having
+    /// reached the first commit. Empty for a complete clone.
+    pub fn shallow_boundary(&self) -> Result<Vec<ObjectId>, StateError> {
+        if !self.repo.is_shallow() {
+            return Ok(Vec::new());
+        }
+        // git keeps the cut in `.git/shallow`, one commit id a line; libgit2
+        // reads the same file to end its walks there.
+        let text = std::fs::read_to_string(self.repo.path().join("shallow")).unwrap_or_default();
+        Ok(text.lines().filter_map(|line| git2::Oid::from_str(line.trim()).ok()).map(ObjectId).collect())
+    }
+
+    /// The files under `dir` that a commit changed, as `git log -- DIR` sees
+    /// it: None when the folder is as one of its parents has it (a merge that
+    /// brings in a change made on another branch is not that change again).
+    /// A root commit is compared with nothing, so it adds every file.
+    pub fn changed_under(&self, commit: &Commit, dir: &str) -> Result<Option<Vec<String>>, StateError> {
+        let folder = |id: git2::Oid| -> Result<Option<git2::Tree<'_>>, StateError> {
+            let tree = self.repo.find_commit(id).and_then(|c| c.tree()).map_err(git("read commit tree"))?;
+            Ok(tree.get_path(Path::new(dir)).ok().and_then(|e| self.repo.find_tree(e.id()).ok()))
+        };
+        let now = folder(commit.id.0)?;
+        let mut before = None;
+        for parent in &commit.parents {
+            let then = folder(parent.0)?;
+            if then.as_ref().map(|t| t.id()) == now.as_ref().map(|t| t.id()) {
+                return Ok(None);
+            }
+            before.get_or_insert(then);
+        }
+        let before = before.flatten();
+        if before.is_none() && now.is_none() {
+            return Ok(None);
+        }
+        let diff =
+            self.repo.diff_tree_to_tree(before.as_ref(), now.as_ref(), None).map_err(git(format!("diff {dir}")))?;
+        let mut files: Vec<String> = diff
+            .deltas()
+            .filter_map(|d| {
+                d.new_file().path().or_else(|| d.old_file().path()).map(|p| format!("{dir}/{}", p.display()))
+            })
+            .collect();
+        files.sort();
+        files.dedup();
+        Ok(Some(files))
+    }
+
     /// One commit.
     pub fn commit(&self, id: ObjectId) -> Result<Commit, StateError> {
         let commit = self.repo.find_commit(id.0).map_err(git("read a commit"))?;
@@ -143,5 +191,25 @@ mod tests {
         assert_eq!(state.revparse(&second.to_string()).unwrap(), second);
         assert!(state.revparse("no-such-branch").is_err());
         assert_eq!(state.commit(first).unwrap().title(), "first");
+    }
+
+    #[test]
+    fn a_commit_changes_a_folder_when_it_differs_from_every_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateRepo::init(dir.path()).unwrap();
+        let root = state.commit_changes(None, &[FileChange::upsert("policy/p.yaml", "1")], "root\n").unwrap();
+        let other = state.commit_changes(Some(root), &[FileChange::upsert("a", "1")], "a\n").unwrap();
+        let edit = state
+            .commit_changes(
+                Some(other),
+                &[FileChange::upsert("policy/p.yaml", "2"), FileChange::upsert("policy/r/x", "x")],
+                "e\n",
+            )
+            .unwrap();
+        let changed = |id| state.changed_under(&state.commit(id).unwrap(), "policy").unwrap();
+        assert_eq!(changed(root), Some(vec!["policy/p.yaml".to_owned()]));
+        assert_eq!(changed(other), None);
+        assert_eq!(changed(edit), Some(vec!["policy/p.yaml".to_owned(), "policy/r/x".to_owned()]));
+        assert!(state.shallow_boundary().unwrap().is_empty());
     }
 }

@@ -26,6 +26,7 @@ mod guard;
 mod help;
 mod identity;
 mod init;
+mod list;
 mod namespaces;
 mod output;
 mod plan;

@@ -49,6 +49,8 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("status", "status mysql team-alpha/orders-db --repo state", 0),
     ("status", "status app team-payments/checkout --repo state", 0),
     ("status-cell", "status cell payments prod --repo state", 0),
+    ("list", "list --repo state", 0),
+    ("list", "list mysql --cell payments --namespace team-payments --repo state", 0),
     ("history", "history --repo state", 0),
     ("verify", "verify --repo state", 0),
     ("policy-show", "policy show --repo state", 0),
@@ -139,6 +141,7 @@ fn yaml_says_what_json_says() {
         "status mysql team-alpha/orders-db",
         "status cell payments prod",
         "history",
+        "list",
         "policy explain medium",
         "verify",
         "doctor",
@@ -156,7 +159,7 @@ fn yaml_says_what_json_says() {
 #[test]
 fn tables_have_uppercase_headers_that_no_headers_removes() {
     let env = populated();
-    for args in ["history", "doctor", "status cell payments prod"] {
+    for args in ["history", "list", "doctor", "status cell payments prod"] {
         let mut argv: Vec<&str> = args.split(' ').collect();
         argv.extend(["--repo", STATE]);
         let with = env.idp(&argv).code(0).stdout.clone();

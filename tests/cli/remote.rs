@@ -1451,7 +1451,7 @@ fn a_git_revert_made_with_git_undoes_an_apply_for_idp_too() {
 // history
 // ---------------------------------------------------------------------------------------
 
-const HISTORY_KEYS: [&str; 12] = [
+const HISTORY_KEYS: [&str; 13] = [
     "action",
     "author",
     "cell",
@@ -1461,6 +1461,7 @@ const HISTORY_KEYS: [&str; 12] = [
     "name",
     "namespace",
     "placement",
+    "policy_change",
     "policy_version",
     "time",
     "title",
@@ -1650,6 +1651,119 @@ fn history_table_has_the_audit_columns_and_shows_reverts() {
     assert!(
         rows.iter().any(|r| r.contains(" create ") && r.contains("team-alpha/db-a") && r.contains("aws/us-east-1"))
     );
+}
+
+/// A platform engineer's hand edit of the policy, committed with git as someone else.
+fn commit_policy_edit(s: &Sandbox, from: &str, to: &str, title: &str) {
+    let path = format!("{STATE}/policy/policy.yaml");
+    s.write(&path, edit(&s.read(&path), from, to));
+    s.git_in(STATE, &["commit", "--quiet", "--all", "--author", "Pat Platform <pat@example.org>", "-m", title]);
+}
+
+#[test]
+fn history_shows_policy_commits_with_who_changed_what() {
+    let s = history_repo();
+    let cordon = "runtimeCluster: aws-use1-prod-01\n    cordoned: true";
+    let bumped = "version: \"2026.12.0\"";
+    let version_line = s
+        .read(&format!("{STATE}/policy/policy.yaml"))
+        .lines()
+        .find(|l| l.starts_with("version:"))
+        .expect("the policy has a version line")
+        .to_owned();
+    commit_policy_edit(&s, "runtimeCluster: aws-use1-prod-01", cordon, "Cordon us-east-1: AWS incident INC-42");
+    let cordoned = s.head(STATE);
+    // A hand edit outside policy/ is not a policy change: left out as before.
+    s.write(&format!("{STATE}/NOTES.md"), "notes\n");
+    s.git_in(STATE, &["add", "NOTES.md"]);
+    s.git_in(STATE, &["commit", "--quiet", "-m", "notes"]);
+    commit_policy_edit(&s, cordon, "runtimeCluster: aws-use1-prod-01", "Uncordon us-east-1");
+    commit_policy_edit(&s, &version_line, bumped, "Policy 2026.12.0");
+
+    let entries = history(&s, &[]);
+
+    let policy: Vec<&Value> = entries.iter().filter(|e| e["action"] == "policy").collect();
+    assert_eq!(policy.len(), 3, "{entries:#?}");
+    let titles: Vec<&str> = policy.iter().map(|e| e["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Policy 2026.12.0", "Uncordon us-east-1", "Cordon us-east-1: AWS incident INC-42"]);
+    let summaries: Vec<Value> = policy.iter().map(|e| e["policy_change"]["summary"].clone()).collect();
+    assert_eq!(
+        summaries,
+        [
+            serde_json::json!([format!("version {POLICY_VERSION} -> 2026.12.0")]),
+            serde_json::json!(["uncordoned aws/us-east-1"]),
+            serde_json::json!(["cordoned aws/us-east-1"]),
+        ]
+    );
+    for entry in &policy {
+        assert_eq!(entry["author"], "Pat Platform", "{entry:#}");
+        assert_eq!(entry["policy_change"]["files"], serde_json::json!(["policy/policy.yaml"]), "{entry:#}");
+        assert!(entry["namespace"].is_null() && entry["kind"].is_null(), "{entry:#}");
+    }
+    assert_eq!(policy[0]["policy_version"], "2026.12.0");
+    assert_eq!(policy[2]["policy_version"], POLICY_VERSION);
+    assert_eq!(policy[2]["commit"], cordoned.as_str());
+    assert!(!entries.iter().any(|e| e["title"] == "notes"), "a commit outside policy/ is not listed");
+    // idp's own commit that wrote the policy says so too; its requests' commits do not.
+    let init = entries.last().unwrap();
+    assert_eq!(
+        (init["action"].as_str(), init["policy_change"]["files"][0].as_str()),
+        (Some("init"), Some("policy/policy.yaml"))
+    );
+    assert!(entries.iter().filter(|e| e["action"] == "create").all(|e| e["policy_change"].is_null()));
+    // A request filter leaves policy changes out, as it leaves out init.
+    assert!(history(&s, &["--namespace", "team-beta"]).iter().all(|e| e["action"] != "policy"));
+
+    // The table: who, what (the title and what it did), when.
+    let run = s.idp(&["history", "--repo", STATE]);
+    run.code(0);
+    let row = lines(&run.stdout)
+        .into_iter()
+        .find(|r| r.contains("Cordon us-east-1"))
+        .unwrap_or_else(|| panic!("no cordon row:\n{}", run.stdout));
+    assert!(row.contains("Pat Platform") && row.contains(" policy "), "{row}");
+    assert!(row.contains("Cordon us-east-1: AWS incident INC-42 (cordoned aws/us-east-1)"), "{row}");
+    assert!(row.contains(&cordoned[..12]), "{row}");
+}
+
+#[test]
+fn history_on_a_shallow_clone_says_where_it_is_cut() {
+    let s = history_repo();
+    let full = s.idp(&["history", "--repo", STATE, "-o", "json"]);
+    full.code(0);
+    assert_eq!(full.json()["cut_at"], serde_json::json!([]));
+    assert!(!full.stderr.contains("shallow"), "{}", full.stderr);
+    let all = history(&s, &[]);
+
+    let url = format!("file://{}", s.path(STATE).display());
+    s.git(&["clone", "--quiet", "--depth", "2", &url, "shallow"]);
+    let boundary = s.rev("shallow", "HEAD~1");
+    let run = s.idp(&["history", "--repo", "shallow", "-o", "json"]);
+    run.code(0);
+    let doc = run.json();
+    assert_eq!(doc["cut_at"], serde_json::json!([boundary]), "{doc:#}");
+    run.stderr_says(&format!(
+        "history is cut at {}: this clone is shallow; `git fetch --unshallow` for the rest",
+        &boundary[..12]
+    ));
+    // The two commits the clone holds, as the full repo shows them; the boundary
+    // commit is not taken for one that wrote the whole policy.
+    let entries = doc["entries"].as_array().unwrap();
+    assert_eq!(who(entries), who(&all[..2]));
+    assert!(entries.iter().all(|e| e["policy_change"].is_null()), "{doc:#}");
+    let table = s.idp(&["history", "--repo", "shallow"]);
+    table.code(0).stderr_says("this clone is shallow");
+
+    // A limit reached before the boundary cuts nothing.
+    let one = s.idp(&["history", "--repo", "shallow", "-o", "json", "-n", "1"]);
+    assert_eq!(one.code(0).json()["cut_at"], serde_json::json!([]));
+    assert!(!one.stderr.contains("shallow"), "{}", one.stderr);
+
+    s.git_in("shallow", &["fetch", "--quiet", "--unshallow"]);
+    let whole = s.idp(&["history", "--repo", "shallow", "-o", "json"]);
+    let doc = whole.code(0).json();
+    assert_eq!(doc["cut_at"], serde_json::json!([]));
+    assert_eq!(who(doc["entries"].as_array().unwrap()), who(&all));
 }
 
 // ---------------------------------------------------------------------------------------
