@@ -54,6 +54,16 @@ pub fn is_label_value(s: &str) -> bool {
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
 }
 
+/// `n` of a thing, in the number's grammar: "1 request", "2 requests".
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// A duration in seconds as a person reads it: "30 s", "15 min", "90 s".
+pub fn seconds(s: u64) -> String {
+    if s >= 60 && s % 60 == 0 { format!("{} min", s / 60) } else { format!("{s} s") }
+}
+
 /// `s` with every control or invisible character (newline, tab, escape,
 /// zero-width and bidi marks) written as a Rust escape, so a crafted value
 /// cannot forge lines, colour codes or reordered text in a message.
@@ -112,6 +122,15 @@ mod tests {
         assert!(is_label_value("C0"));
         assert!(!is_label_value("_x"));
         assert!(!is_label_value("a/b"));
+    }
+
+    #[test]
+    fn counts_and_durations_read_as_words() {
+        assert_eq!(
+            (counted(1, "request"), counted(0, "request"), counted(2, "file")),
+            ("1 request".into(), "0 requests".into(), "2 files".into())
+        );
+        assert_eq!((seconds(30), seconds(900), seconds(90)), ("30 s".into(), "15 min".into(), "90 s".into()));
     }
 
     #[test]

@@ -182,11 +182,11 @@ fn cordon(args: CordonArgs, cordoned: bool, global: &GlobalArgs, printer: &Print
     let consent = args.write.consent();
     let mut ask = |outcome: &crate::ops::policy::CordonOutcome, proposed: &crate::ops::land::Proposed<'_>| {
         let summary = format!(
-            "{} {} in {} ({} placed request(s) there stay)\n",
+            "{} {} in {} ({} placed there stay)\n",
             outcome.action,
             outcome.candidate,
             crate::layout::POLICY_PATH,
-            outcome.placed
+            crate::names::counted(outcome.placed, "request")
         );
         let question = super::Question::YesNo(format!("Commit the {} of {}?", outcome.action, outcome.candidate));
         super::confirm_write(consent, printer, Some(&summary), question, proposed)

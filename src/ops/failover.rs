@@ -102,6 +102,14 @@ fn prepare(
     let policy = &ctx.policy.policy;
     let cell_path = layout::cell_state_path(&options.cell, environment);
     let mut cell = ctx.cell_state(&options.cell, environment)?;
+    // A cell the policy does not define is a typo, not an empty cell.
+    if !policy.cells.contains_key(&options.cell) {
+        return Err(Error::UnknownName {
+            what: "cell",
+            name: options.cell.clone(),
+            valid: policy.cells.keys().cloned().collect(),
+        });
+    }
     let members = ctx.cell_members(&options.cell, environment)?;
     if members.is_empty() {
         return Err(Error::EmptyCell { cell: options.cell.clone(), environment: environment.into() });
@@ -260,7 +268,8 @@ fn prepare(
         action: action.into(),
         from,
         to,
-        at: jiff::Timestamp::now().to_string(),
+        // To the second, as every other time idp records.
+        at: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         by,
         observed_lag_seconds: outcome.observed_lag_seconds,
         lag_source: observed.map(|(_, source)| source),

@@ -256,7 +256,14 @@ fn land_on_remote<T>(
         };
         ctx.rebase(head)?;
         let Some(Proposal { value, commit }) = attempt_on(ctx)? else { return Ok(Landing::Declined) };
-        let Some(NewCommit { files, message }) = commit else { return Ok(Landing::Unchanged(value)) };
+        let Some(NewCommit { files, message }) = commit else {
+            // Nothing to push: the remote has it all, maybe from an earlier run
+            // stopped between its push and moving this clone. Catch up.
+            if let (Some(remote_head), true) = (head_on_remote, target == local_branch) {
+                catch_up(ctx, &target, remote_head, &shown)?;
+            }
+            return Ok(Landing::Unchanged(value));
+        };
         let state = ctx.state()?;
         let commit = state.create_commit(head, &files, &message)?;
         progress(&format!("push {} to {shown} {target}", short(commit)));
@@ -325,6 +332,26 @@ fn land_on_remote<T>(
         }
     }
     Err(Error::PushExhausted { remote: shown, branch: target, attempts: options.max_attempts, last })
+}
+
+/// Moves this clone's branch to the remote's head when it is behind it (and
+/// can fast-forward), and says so; says why when it cannot.
+fn catch_up(ctx: &mut Context, branch: &str, remote_head: ObjectId, shown: &str) -> Result<(), Error> {
+    let state = ctx.state()?;
+    let local = state.local_branch_head(branch)?;
+    if local == Some(remote_head) {
+        return Ok(());
+    }
+    let note = match state.fast_forward(branch, remote_head) {
+        Ok(None) => format!(
+            "this clone's {branch} was behind {shown} (an earlier run stopped after its push?): moved it to {}",
+            short(remote_head)
+        ),
+        Ok(Some(reason)) => format!("this clone's {branch} is behind {shown} ({}): {reason}", short(remote_head)),
+        Err(e) => format!("this clone's {branch} is behind {shown} ({}): {e}", short(remote_head)),
+    };
+    ctx.note(note);
+    Ok(())
 }
 
 fn unreachable(remote: &str, branch: &str, attempt: u32, error: crate::state::StateError) -> Error {

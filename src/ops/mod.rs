@@ -181,6 +181,15 @@ pub enum Error {
     )]
     NotEnoughToRevert { asked: u32, found: usize },
 
+    #[error("`{revision}` is neither a policy file nor a revision of the state repo")]
+    #[diagnostic(
+        code(idp::policy::revision),
+        help(
+            "name a policy file, or a commit of the state repo that holds policy/policy.yaml (`HEAD`, `HEAD~1`, a hash)"
+        )
+    )]
+    UnknownPolicy { revision: String },
+
     #[error("`{revision}` is not a commit of the state repo")]
     #[diagnostic(code(idp::rollback::revision), help("name a commit from `idp history` or `git log`"))]
     UnknownRevision { revision: String },
@@ -198,7 +207,7 @@ pub enum Error {
     )]
     RevertConflict { commit: String, paths: Vec<String> },
 
-    #[error("this command writes to a state repo, and there is none here")]
+    #[error("there is no state repo here")]
     #[diagnostic(
         code(idp::state::none),
         help("create one with `idp init DIR`, then pass --repo DIR (or set IDP_REPO)")
@@ -225,7 +234,7 @@ pub enum Error {
     )]
     PushNotStored { remote: String, branch: String, message: String },
 
-    #[error("cannot reach {remote} ({branch}) after {attempts} attempt(s): {message}")]
+    #[error("cannot reach {remote} ({branch}) after {}: {message}", crate::names::counted(*attempts as usize, "attempt"))]
     #[diagnostic(
         code(idp::push::failed),
         help(

@@ -203,10 +203,10 @@ pub fn load_named(ctx: &Context, name: &str) -> Result<LoadedPolicy, Error> {
         return Ok(crate::policy::load(source, PolicyOrigin::File(name.into()))?);
     }
     let state = ctx.state()?;
-    let commit = state.revparse(name).map_err(|_| Error::UnknownRevision { revision: name.into() })?;
+    let commit = state.revparse(name).map_err(|_| Error::UnknownPolicy { revision: name.into() })?;
     let bytes = state
         .read_at(commit, POLICY_PATH)?
-        .ok_or_else(|| Error::UnknownRevision { revision: format!("{name} (no {POLICY_PATH} there)") })?;
+        .ok_or_else(|| Error::UnknownPolicy { revision: format!("{name} (no {POLICY_PATH} there)") })?;
     let source =
         Source::from_bytes(format!("{name}:{POLICY_PATH}"), bytes).map_err(crate::policy::PolicyError::from)?;
     Ok(crate::policy::load(source, PolicyOrigin::StateRepo(format!("{} at {name}", state.path().display())))?)

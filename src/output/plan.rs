@@ -230,10 +230,10 @@ pub(super) fn explanation(
     let weights: Vec<String> = reason.weights.iter().map(|(d, w)| format!("{d} {}", number(*w))).collect();
     let _ = writeln!(
         out,
-        "tier       {} (RTO {} min, RPO {} min{})",
+        "tier       {} (RTO {} min, RPO {}{})",
         reason.tier,
         reason.rto_minutes,
-        number(reason.rpo_minutes),
+        crate::names::seconds((reason.rpo_minutes * 60.0).round() as u64),
         reason.dr_profile.as_ref().map(|d| format!(", drProfile {d}")).unwrap_or_default()
     );
     let _ = writeln!(

@@ -187,10 +187,10 @@ impl Outcome for crate::ops::policy::CordonOutcome {
         match &self.commit {
             None => format!("{} is {state} already: nothing to change\n", self.candidate),
             Some(commit) => format!(
-                "{} {} ({} placed request(s) there stay)\n{} {commit}\n",
+                "{} {} ({} placed there stay)\n{} {commit}\n",
                 style.yellow(if self.action == "cordon" { "cordoned" } else { "uncordoned" }),
                 self.candidate,
-                self.placed,
+                crate::names::counted(self.placed, "request"),
                 style.green("committed")
             ),
         }
@@ -216,8 +216,8 @@ impl Outcome for crate::ops::policy::PolicyDiffOutcome {
         }
         if !self.refused.is_empty() {
             out.push_str(&format!(
-                "\n{} placed request(s) the new policy would refuse if submitted again or changed (they stay placed and fail over):\n",
-                self.refused.len()
+                "\n{} placed that the new policy would refuse if submitted again or changed (they stay placed and fail over):\n",
+                crate::names::counted(self.refused.len(), "request")
             ));
             let mut table = Table::new(&["request", "why"], style.no_headers);
             for r in &self.refused {

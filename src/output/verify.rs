@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use crate::names::counted;
+
 use super::{Outcome, Style, Table};
 
 impl Outcome for crate::ops::verify::VerifyOutcome {
@@ -22,10 +24,10 @@ impl Outcome for crate::ops::verify::VerifyOutcome {
         let verdict = if self.ok { style.green("ok") } else { style.red("failed") };
         let _ = writeln!(
             out,
-            "verify {verdict}: {} requests, {} files, {} findings{}",
-            self.requests,
-            self.files,
-            self.findings.len(),
+            "verify {verdict}: {}, {}, {}{}",
+            counted(self.requests, "request"),
+            counted(self.files, "file"),
+            counted(self.findings.len(), "finding"),
             if self.strict { " (strict)" } else { "" }
         );
         out

@@ -283,6 +283,15 @@ impl StateRepo {
         Ok(None)
     }
 
+    /// Where a local branch points, if it exists.
+    pub fn local_branch_head(&self, branch: &str) -> Result<Option<ObjectId>, StateError> {
+        match self.repo.refname_to_id(&format!("refs/heads/{branch}")) {
+            Ok(oid) => Ok(Some(ObjectId(oid))),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(git(format!("read refs/heads/{branch}"))(e)),
+        }
+    }
+
     /// Repairs what an idp run stopped half-way (killed, disk full) left in
     /// this clone: a checkout it did not finish, lock files it held, the ref
     /// of a push. Call under the writer lock. What was repaired, to be told.

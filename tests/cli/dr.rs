@@ -1133,6 +1133,11 @@ fn a_cell_without_a_standby_cannot_fail_over() {
     // A cell with nothing in it has nothing to move.
     let run = dr.run_book("failover", "payments", "dev", &["--force", "-o", "json"]);
     assert_eq!(dr.refused(&run, &head).0, "cell payments/dev has nothing placed in it");
+    // A cell the policy does not know is a typo, said as one, with the cells it knows.
+    let run = dr.run_book("failover", "paymnets", "prod", &["--force", "-o", "json"]);
+    let (message, help) = dr.refused(&run, &head);
+    assert_eq!(message, "unknown cell `paymnets`");
+    assert!(help.contains("payments"), "{help}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -226,7 +226,8 @@ fn a_kind_idp_does_not_place_is_a_usage_error() {
     let file = env.fixture("orders-db.yaml");
     let run = env.idp(&["plan", "postgres", "-f", &file, "-o", "json"]);
     run.code(1);
-    assert_eq!(run.stdout, "");
+    // Under -o json a usage error is the one error document too.
+    assert_eq!(run.json()["error"]["code"], "idp::usage::kind");
     run.stderr_says("error: invalid value 'postgres' for '[KIND]': unknown kind `postgres` (idp places: mysql, app)");
 }
 

@@ -407,3 +407,19 @@ fn cordon_and_uncordon_commit_one_line_of_the_policy() {
     assert_eq!(run.json()["error"]["code"], "idp::policy::edit");
     assert_eq!(env.head("state"), head);
 }
+
+/// `policy diff` names what it could not read as a policy, with a code of its own (not
+/// rollback's), and `status` outside a state repo does not claim the command writes.
+#[test]
+fn policy_diff_and_read_commands_say_what_is_missing_in_their_own_words() {
+    let env = TestEnv::new();
+    env.init_state("state");
+    let run = env.idp(&["policy", "diff", "HEAD", "nosuch", "--repo", "state", "-o", "json"]);
+    run.code(1);
+    let error = &run.json()["error"];
+    assert_eq!(error["code"], "idp::policy::revision", "{error:#}");
+    assert_eq!(error["message"], "`nosuch` is neither a policy file nor a revision of the state repo");
+    let run = env.idp(&["status", "mysql", "team-alpha/orders-db", "-o", "json"]);
+    run.code(1);
+    assert_eq!(run.json()["error"]["message"], "there is no state repo here");
+}

@@ -75,7 +75,7 @@ fn a_team_permission_change_refuses_changes_and_never_blocks_a_failover() {
     assert_eq!(refused, ["app team-payments/checkout", "mysql team-payments/payments-db"], "{diff:#}");
     assert!(diff["refused"][0]["why"][0].as_str().unwrap().contains("may not use environment production"));
     let human = env.idp(&["policy", "diff", "HEAD~2", "HEAD~1", "--repo", STATE]).code(0).stdout.clone();
-    assert!(human.contains("2 placed request(s) the new policy would refuse"), "{human}");
+    assert!(human.contains("2 requests placed that the new policy would refuse"), "{human}");
 }
 
 /// A request the policy no longer describes at all (its tier removed) is a finding of

@@ -765,7 +765,7 @@ fn a_server_that_keeps_resetting_fails_after_the_bounded_attempts() {
     let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "--remote", &url, "--max-retries", "3"]);
     run.code(1);
     run.stderr_says("Connection reset by peer");
-    run.stderr_says("after 3 attempt(s)");
+    run.stderr_says("after 3 attempts");
     assert_eq!(s.head("w1"), head);
     assert_eq!(s.rev(SERVED, "main"), s.rev("seed", "HEAD"));
 }
@@ -1030,6 +1030,27 @@ fn a_push_that_landed_reports_its_commit_whatever_stops_the_local_fast_forward()
     let (next, _) = landed(&s.apply("w1", &[&second], &["--push"]), "main", "origin");
     assert_eq!(s.head("w1"), next);
     assert_eq!(s.rev(REMOTE, "main"), next);
+    s.assert_clean("w1");
+}
+
+/// A kill after the push landed and before the clone moved (the mark not yet written)
+/// leaves the clone clean and behind. The same apply run again finds nothing to push,
+/// and brings the clone up to the remote's head, saying so.
+#[test]
+fn a_clone_left_behind_by_a_stopped_run_catches_up_on_the_next_one() {
+    let s = Sandbox::with_remote();
+    s.clone_remote("w1");
+    let before = s.head("w1");
+    let file = s.request("db-behind");
+    let (pushed, _) = landed(&s.apply("w1", &[&file], &["--push"]), "main", "origin");
+    s.git_in("w1", &["reset", "--quiet", "--hard", &before]);
+
+    let run = s.idp(&["apply", "-f", &file, "--repo", "w1", "--yes", "--push", "-o", "json"]);
+    run.code(0);
+    assert_eq!(run.json()["commit"], Value::Null, "nothing new to push");
+    run.stderr_says("this clone's main was behind origin");
+    assert_eq!(s.head("w1"), pushed);
+    assert_eq!(s.rev(REMOTE, "main"), pushed);
     s.assert_clean("w1");
 }
 
