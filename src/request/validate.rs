@@ -213,6 +213,20 @@ impl Checker<'_> {
         });
     }
 
+    /// A problem whose token is a secret: the snippet shows the line with
+    /// that token starred out, byte for byte, so that a CI log gets no copy.
+    fn secret_issue(&mut self, span: SourceSpan, label: &str, message: String, help: Option<String>) {
+        self.issue(span, label, message, help);
+        let mut bytes = self.source.text.as_bytes().to_vec();
+        let end = (span.offset() + span.len()).min(bytes.len());
+        bytes[span.offset().min(end)..end].fill(b'*');
+        // Whole characters were replaced by ASCII, so the text is still UTF-8.
+        let masked = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(issue) = self.issues.last_mut() {
+            issue.src = NamedSource::new(&self.source.name, Arc::new(masked)).with_language("yaml");
+        }
+    }
+
     /// Reports every placement field at any depth.
     fn forbidden(&mut self, node: &Node) {
         match &node.value {

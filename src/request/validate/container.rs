@@ -124,7 +124,7 @@ fn strings(c: &mut Checker<'_>, node: &Node, field: &str) -> Option<Vec<String>>
         };
         // Never the value itself in a message about a secret: it may be the secret.
         if let Some(what) = secrets::secret_in_text(value) {
-            c.issue(
+            c.secret_issue(
                 item.span,
                 "a secret",
                 format!("{field}[{i}] holds {what}"),
@@ -252,7 +252,7 @@ fn env(c: &mut Checker<'_>, node: &Node, namespace: Option<&str>) -> Option<Vec<
                     secrets::secret_in_text(value).map(|what| format!("env `{}` value holds {what}", shown(var)))
                 };
                 if let Some(message) = secret {
-                    c.issue(v.span, "a secret value", message, Some(use_a_secret(var)));
+                    c.secret_issue(v.span, "a secret value", message, Some(use_a_secret(var)));
                     return None;
                 }
                 if let Some(problem) = text_problem(value, MAX_ENV_VALUE) {
