@@ -248,3 +248,21 @@ fn a_secret_in_a_request_is_refused_without_being_repeated() {
         }
     }
 }
+
+/// The example of docs/requests.md for an image without a health path plans as it says.
+#[test]
+fn the_web_app_example_plans_with_tcp_probes() {
+    let env = state();
+    let example = env.example("web-app.yaml");
+    let run = env.idp(&["render", "-f", &example, "--repo", STATE]);
+    run.code(0);
+    let docs = yaml_documents(&run.stdout);
+    let deployment = docs.iter().find(|d| d["kind"] == "Deployment").expect("a Deployment");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["readinessProbe"]["tcpSocket"], json!({"port": "http"}));
+    assert_eq!(container["env"][1]["valueFrom"]["secretKeyRef"], json!({"name": "storefront-api", "key": "token"}));
+    assert_eq!(
+        container["resources"],
+        json!({"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}})
+    );
+}
