@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, snapshot_settings, yaml_documents};
+use crate::common::{TestEnv, crate_dir, snapshot_settings, yaml_documents};
 
 const STATE: &str = "state";
 
@@ -47,8 +47,22 @@ fn committed(env: &TestEnv) -> Vec<(String, Value)> {
         .collect()
 }
 
-/// The app container of each side's Deployment, primary first.
+/// What the API server's schema of apps/v1 Deployment refuses in `doc`: Kubernetes 1.37's,
+/// strict (no unknown field), pinned in tests/fixtures/crds/kubernetes (its README row).
+fn deployment_violations(doc: &Value) -> Vec<String> {
+    let path = crate_dir().join("tests/fixtures/crds/kubernetes/deployment-apps-v1.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).expect("the pinned schema compiles");
+    validator.iter_errors(doc).map(|e| format!("{}: {e}", e.instance_path())).collect()
+}
+
+/// The app container of each side's Deployment, primary first; every Deployment passes
+/// the Kubernetes schema.
 fn containers(docs: &[(String, Value)]) -> Vec<Value> {
+    for (path, doc) in docs.iter().filter(|(_, d)| d["kind"] == "Deployment") {
+        let violations = deployment_violations(doc);
+        assert!(violations.is_empty(), "{path}: {violations:#?}");
+    }
     let mut found: Vec<(String, Value)> = docs
         .iter()
         .filter(|(_, d)| d["kind"] == "Deployment")
@@ -88,7 +102,23 @@ fn an_app_without_container_settings_renders_as_before() {
         .find(|part| part.starts_with("# Source: workloads/team-payments/checkout/primary/deployment.yaml"))
         .expect("the primary Deployment");
     snapshot_settings().bind(|| insta::assert_snapshot!("checkout_primary_deployment", deployment));
-    let container = &yaml_documents(deployment)[0]["spec"]["template"]["spec"]["containers"][0];
+    let parsed = yaml_documents(deployment);
+    assert_eq!(deployment_violations(&parsed[0]), Vec::<String>::new());
+    // The schema is no formality: it refuses what the kubelet would not read.
+    for (pointer, wrong) in [
+        ("/spec/template/spec/containers/0/resources/requests/cpu", json!(["1"])),
+        ("/spec/template/spec/containers/0/readinessProbe/httpGet/path", json!(7)),
+        ("/spec/template/spec/containers/0/env", json!([{"name": "A", "valueFrom": {"secretRef": {"name": "s"}}}])),
+        ("/spec/template/spec/containers/0/args", json!("--listen")),
+    ] {
+        let mut bad = parsed[0].clone();
+        match bad.pointer_mut(pointer) {
+            Some(slot) => *slot = wrong,
+            None => bad["spec"]["template"]["spec"]["containers"][0][pointer.rsplit('/').next().unwrap()] = wrong,
+        }
+        assert!(!deployment_violations(&bad).is_empty(), "{pointer} taken");
+    }
+    let container = &parsed[0]["spec"]["template"]["spec"]["containers"][0];
     for probe in ["readinessProbe", "livenessProbe"] {
         assert_eq!(container[probe]["httpGet"], json!({"path": "/healthz", "port": "http"}), "{probe}");
     }
@@ -258,6 +288,7 @@ fn the_web_app_example_plans_with_tcp_probes() {
     run.code(0);
     let docs = yaml_documents(&run.stdout);
     let deployment = docs.iter().find(|d| d["kind"] == "Deployment").expect("a Deployment");
+    assert_eq!(deployment_violations(deployment), Vec::<String>::new());
     let container = &deployment["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(container["readinessProbe"]["tcpSocket"], json!({"port": "http"}));
     assert_eq!(container["env"][1]["valueFrom"]["secretKeyRef"], json!({"name": "storefront-api", "key": "token"}));
