@@ -700,6 +700,10 @@ mod tests {
             errors[0].starts_with("r.yaml:12:17: livenessPath is for HTTP probes, but probes is `tcp`"),
             "{errors:?}"
         );
+        // ... and the container's other problems are reported with it.
+        let errors = parse(&format!("{APP}  probes: none\n  livenessPath: /live\n  env: []\n"), None).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[1].starts_with("r.yaml:13:8: `env` lists no variable"), "{errors:?}");
         let errors = parse(&format!("{APP}  livenessPath: live\n"), None).unwrap_err();
         assert!(errors[0].starts_with("r.yaml:11:17: livenessPath `live` does not start with `/`"), "{errors:?}");
     }

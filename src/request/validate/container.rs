@@ -30,7 +30,8 @@ pub(super) fn container(c: &mut Checker<'_>, spec: &[(&str, &Node)], namespace: 
         Some(node) => node.as_str().and_then(|written| {
             let valid: Vec<String> = Probes::ALL.iter().map(|p| p.as_str().to_owned()).collect();
             c.one_of(node, "probes", written, &valid)
-                .then(|| Probes::ALL.into_iter().find(|p| p.as_str() == written))?
+                .then(|| Probes::ALL.into_iter().find(|p| p.as_str() == written))
+                .flatten()
         }),
     };
     let liveness_path = url_path(
@@ -40,17 +41,18 @@ pub(super) fn container(c: &mut Checker<'_>, spec: &[(&str, &Node)], namespace: 
         "write the path the app answers liveness checks on, e.g. /livez; leave it out to use the health path",
     );
     // A liveness path means an HTTP probe; with none, it would be ignored.
-    if let (Some(node), Some(probes)) = (get(spec, "livenessPath"), probes)
-        && probes != Probes::Http
-    {
-        c.issue(
-            node.span,
-            "needs HTTP probes",
-            format!("livenessPath is for HTTP probes, but probes is `{}`", probes.as_str()),
-            Some("remove livenessPath, or leave probes out (http)".into()),
-        );
-        return None;
-    }
+    let liveness_path = match (get(spec, "livenessPath"), probes) {
+        (Some(node), Some(probes)) if probes != Probes::Http => {
+            c.issue(
+                node.span,
+                "needs HTTP probes",
+                format!("livenessPath is for HTTP probes, but probes is `{}`", probes.as_str()),
+                Some("remove livenessPath, or leave probes out (http)".into()),
+            );
+            None
+        }
+        _ => liveness_path,
+    };
     let command = get(spec, "command").map_or(Some(Vec::new()), |node| strings(c, node, "command"));
     let args = get(spec, "args").map_or(Some(Vec::new()), |node| strings(c, node, "args"));
     let env = get(spec, "env").map_or(Some(Vec::new()), |node| env(c, node, namespace));
