@@ -225,6 +225,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Default::default(),
             public_host: None,
             databases: vec!["db".into(), "reports-db".into()],
         };

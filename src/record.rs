@@ -161,6 +161,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Default::default(),
             public_host: None,
             databases: Vec::new(),
         };
@@ -182,6 +183,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Default::default(),
             public_host: None,
             databases: Vec::new(),
         };

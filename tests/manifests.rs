@@ -2095,6 +2095,7 @@ fn deployment_context(database_secret: Option<&str>) -> Value {
         "database_secret": database_secret,
         "databases": databases,
         "health_path": "/healthz",
+        "container": {"probes": "http", "liveness_path": "/healthz", "env": [], "command": null, "args": null, "resources": null},
         "sync_wave": "1"
     })
 }

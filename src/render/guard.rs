@@ -295,6 +295,22 @@ mod tests {
     /// reads back unchanged.
     #[test]
     fn request_values_cannot_change_a_manifests_structure() {
+        use crate::request::{Container, EnvValue, EnvVar, Probes, Quantities, Resources};
+        // Every container setting holds `text` (validation refuses all of the hostile ones).
+        let container = |text: &str| {
+            let quantities = || Quantities { cpu: Some(text.into()), memory: Some(text.into()) };
+            Container {
+                env: vec![
+                    EnvVar { name: "A".into(), value: EnvValue::Plain(text.into()) },
+                    EnvVar { name: "B".into(), value: EnvValue::SecretKeyRef { name: text.into(), key: text.into() } },
+                ],
+                resources: Resources { requests: quantities(), limits: quantities() },
+                command: vec![text.into()],
+                args: vec![text.into(), text.into()],
+                probes: Probes::Http,
+                liveness_path: Some(format!("/{text}")),
+            }
+        };
         let (_, mut app, _) = crate::test_support::payments_c0();
         app.kind = crate::request::Kind::App;
         app.spec = Spec::App {
@@ -302,6 +318,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Box::new(container("x")),
             public_host: None,
             databases: Vec::new(),
         };
@@ -320,6 +337,7 @@ mod tests {
                 port: 8080,
                 replicas: 2,
                 health_path: Some(path.clone()),
+                container: Box::new(container(hostile)),
                 public_host: None,
                 databases: Vec::new(),
             };
@@ -349,6 +367,30 @@ mod tests {
                 })
                 .collect();
             assert!(!images.is_empty() && images.iter().all(|i| *i == image), "{images:?}");
+            // Each container setting reads back as it was written.
+            for doc in docs.iter().flatten().filter(|d| d.str_at(&["kind"]) == Some("Deployment")) {
+                let c = doc.at(&["spec", "template", "spec", "containers"]).and_then(|c| match &c.value {
+                    Value::Seq(items) => items.first(),
+                    _ => None,
+                });
+                let c = c.expect("a container");
+                let at = |path: &[&str]| c.str_at(path);
+                assert_eq!(at(&["livenessProbe", "httpGet", "path"]), Some(format!("/{hostile}").as_str()));
+                for section in ["requests", "limits"] {
+                    for resource in ["cpu", "memory"] {
+                        assert_eq!(at(&["resources", section, resource]), Some(hostile), "{section}.{resource}");
+                    }
+                }
+                let env = c.at(&["env"]).expect("env");
+                let Value::Seq(env) = &env.value else { panic!("env is a list") };
+                assert_eq!(env[0].str_at(&["value"]), Some(hostile));
+                assert_eq!(env[1].str_at(&["valueFrom", "secretKeyRef", "name"]), Some(hostile));
+                assert_eq!(env[1].str_at(&["valueFrom", "secretKeyRef", "key"]), Some(hostile));
+                for field in ["command", "args"] {
+                    let Some(Value::Seq(items)) = c.at(&[field]).map(|n| &n.value) else { panic!("{field}") };
+                    assert!(items.iter().all(|i| i.as_str() == Some(hostile)), "{field}");
+                }
+            }
         }
     }
 
@@ -364,6 +406,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Default::default(),
             public_host: None,
             databases: Vec::new(),
         };

@@ -260,6 +260,7 @@ impl Renderer {
         let link = DataLink::of(request, &decision.reason);
         let databases = link.databases();
         let health_path = request.health_path().unwrap_or(crate::request::DEFAULT_HEALTH_PATH);
+        let container = container_json(request, health_path);
 
         let mut files = Vec::new();
         let sides = std::iter::once((Side::Primary, &decision.primary))
@@ -294,6 +295,7 @@ impl Renderer {
                 "database_secret": secrets.first().map(|s| s["secret"].clone()),
                 "databases": secrets,
                 "health_path": health_path,
+                "container": container,
                 "sync_wave": SyncWave::Compute.as_str(),
             });
             let mut workload_files = vec![self.checked(
@@ -659,6 +661,32 @@ fn request_json(request: &Request, decision: &Decision) -> Value {
     Value::Object(fields)
 }
 
+/// What the Deployment template needs of an app's container settings: the
+/// probes (`http`, `tcp` or `none`) and the liveness path, and, each null
+/// when the request names none (so that the template writes what it always
+/// did), env, command, args and the resources in effect.
+fn container_json(request: &Request, health_path: &str) -> Value {
+    let default = crate::request::Container::default();
+    let container = request.container().unwrap_or(&default);
+    let resources = (!container.resources.is_empty()).then(|| {
+        let mut out = serde_json::Map::new();
+        for (section, resource, value) in container.resources.effective() {
+            let entry = out.entry(section).or_insert_with(|| json!({}));
+            entry[resource] = value.into();
+        }
+        out
+    });
+    let list = |items: &[String]| (!items.is_empty()).then(|| items.to_vec());
+    json!({
+        "probes": container.probes.as_str(),
+        "liveness_path": container.liveness_path.as_deref().unwrap_or(health_path),
+        "env": container.env.iter().map(crate::request::EnvVar::to_json).collect::<Vec<_>>(),
+        "command": list(&container.command),
+        "args": list(&container.args),
+        "resources": resources,
+    })
+}
+
 /// The labels every manifest of a request carries (PRODUCT.md section 5).
 pub fn labels(request: &Request) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
@@ -716,6 +744,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Default::default(),
             public_host: Some("shop.example.org".into()),
             databases: vec![request.name.clone()],
         };
@@ -765,6 +794,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Default::default(),
             public_host: Some("web.example.org".into()),
             databases: Vec::new(),
         };
@@ -822,6 +852,7 @@ mod tests {
                         port: 8080,
                         replicas: 2,
                         health_path: None,
+                        container: Default::default(),
                         public_host: Some("web.example.org".into()),
                         databases: databases.clone(),
                     };
@@ -857,6 +888,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Default::default(),
             public_host: Some("shop.eu.example.org".into()),
             databases: Vec::new(),
         };
@@ -914,6 +946,7 @@ mod tests {
             port: 8080,
             replicas: 2,
             health_path: None,
+            container: Default::default(),
             public_host: None,
             databases: Vec::new(),
         };

@@ -29,6 +29,10 @@ pub const API_VERSION: &str = "idp.platform.example.org/v1alpha1";
 /// (`spec.healthPath`).
 pub const DEFAULT_HEALTH_PATH: &str = "/healthz";
 
+/// The traffic provider's health check of an app without HTTP probes that
+/// names no `healthPath`.
+pub const ROOT_PATH: &str = "/";
+
 /// A validated, normalized request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -64,7 +68,168 @@ pub enum Spec {
         /// The databases it uses (`spec.database`): MySQL requests of its own
         /// namespace, in the order named. Empty: it uses none.
         databases: Vec<String>,
+        /// What its container gets beyond image and port: env, resources,
+        /// command and args, probes. The default is what every app got
+        /// before requests could say any of it. Boxed: most apps set none
+        /// of it, and a database has none.
+        container: Box<Container>,
     },
+}
+
+/// An app container's settings (`spec.env`, `spec.resources`,
+/// `spec.command`, `spec.args`, `spec.probes`, `spec.livenessPath`), as
+/// validated: each is exactly what the request wrote, and absent when it
+/// wrote nothing, so that stored requests keep their bytes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Container {
+    /// Plain values and references to Secrets, in the order written.
+    pub env: Vec<EnvVar>,
+    pub resources: Resources,
+    /// Empty: the image's entrypoint (validation refuses an empty list).
+    pub command: Vec<String>,
+    /// Empty: the image's arguments.
+    pub args: Vec<String>,
+    pub probes: Probes,
+    /// Where the liveness probe asks, when not the health path.
+    pub liveness_path: Option<String>,
+}
+
+/// One environment variable of an app's container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: EnvValue,
+}
+
+/// A plain value, or a key of a Secret in the app's namespace: a secret's
+/// value never enters a request, nor the state repo.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvValue {
+    Plain(String),
+    SecretKeyRef { name: String, key: String },
+}
+
+/// `spec.resources` as written: Kubernetes quantities, each None where the
+/// request names none ([`Resources::DEFAULT`] fills those in).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resources {
+    pub requests: Quantities,
+    pub limits: Quantities,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Quantities {
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+}
+
+impl Resources {
+    /// What a container gets where its request names nothing: requests 100m
+    /// CPU and 128Mi, limit 512Mi, no CPU limit (throttling a latency-bound
+    /// service hurts more than it protects).
+    pub const DEFAULT: [(&str, &str, Option<&str>); 4] = [
+        ("requests", "cpu", Some("100m")),
+        ("requests", "memory", Some("128Mi")),
+        ("limits", "cpu", None),
+        ("limits", "memory", Some("512Mi")),
+    ];
+
+    pub fn is_empty(&self) -> bool {
+        *self == Resources::default()
+    }
+
+    /// The written value of `section.resource`, if any.
+    pub fn written(&self, section: &str, resource: &str) -> Option<&str> {
+        let quantities = if section == "requests" { &self.requests } else { &self.limits };
+        if resource == "cpu" { quantities.cpu.as_deref() } else { quantities.memory.as_deref() }
+    }
+
+    /// Each (section, resource, value) the container gets: written, or the default.
+    pub fn effective(&self) -> impl Iterator<Item = (&'static str, &'static str, &str)> {
+        Self::DEFAULT.iter().filter_map(|(section, resource, default)| {
+            Some((*section, *resource, self.written(section, resource).or(*default)?))
+        })
+    }
+
+    /// The written quantities as the stored request nests them.
+    fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        for (section, quantities) in [("requests", &self.requests), ("limits", &self.limits)] {
+            let mut inner = serde_json::Map::new();
+            for (resource, value) in [("cpu", &quantities.cpu), ("memory", &quantities.memory)] {
+                if let Some(value) = value {
+                    inner.insert(resource.into(), value.clone().into());
+                }
+            }
+            if !inner.is_empty() {
+                out.insert(section.into(), inner.into());
+            }
+        }
+        out.into()
+    }
+}
+
+/// How the kubelet checks an app's container (`spec.probes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Probes {
+    /// HTTP GETs of the health path (readiness) and the liveness path.
+    #[default]
+    Http,
+    /// A TCP connection to the container port: for an image that serves no
+    /// health path (nginx, a plain proxy).
+    Tcp,
+    /// No probes: ready as soon as it runs.
+    None,
+}
+
+impl Probes {
+    pub const ALL: [Probes; 3] = [Probes::Http, Probes::Tcp, Probes::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Probes::Http => "http",
+            Probes::Tcp => "tcp",
+            Probes::None => "none",
+        }
+    }
+}
+
+impl Container {
+    /// The fields as the stored request writes them: only those written.
+    fn insert_into(&self, fields: &mut serde_json::Map<String, serde_json::Value>) {
+        if self.probes != Probes::Http {
+            fields.insert("probes".into(), self.probes.as_str().into());
+        }
+        if let Some(path) = &self.liveness_path {
+            fields.insert("livenessPath".into(), path.clone().into());
+        }
+        if !self.command.is_empty() {
+            fields.insert("command".into(), self.command.clone().into());
+        }
+        if !self.args.is_empty() {
+            fields.insert("args".into(), self.args.clone().into());
+        }
+        if !self.env.is_empty() {
+            let env: Vec<serde_json::Value> = self.env.iter().map(EnvVar::to_json).collect();
+            fields.insert("env".into(), env.into());
+        }
+        if !self.resources.is_empty() {
+            fields.insert("resources".into(), self.resources.to_json());
+        }
+    }
+}
+
+impl EnvVar {
+    /// As requests and the Deployment write it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.value {
+            EnvValue::Plain(value) => serde_json::json!({ "name": self.name, "value": value }),
+            EnvValue::SecretKeyRef { name, key } => serde_json::json!({
+                "name": self.name,
+                "valueFrom": { "secretKeyRef": { "name": name, "key": key } },
+            }),
+        }
+    }
 }
 
 impl Spec {
@@ -119,10 +284,24 @@ impl Request {
     }
 
     /// The path an app answers health checks on: its `healthPath`, or
-    /// [`DEFAULT_HEALTH_PATH`]; None for a database.
+    /// [`DEFAULT_HEALTH_PATH`]; None for a database. The readiness probe
+    /// asks it and so does the traffic provider's health check, so that
+    /// both call the same thing ready. Without HTTP probes (`probes: tcp` or
+    /// `none`) only the traffic provider asks, and by default `/`: an image
+    /// that serves no health path serves its root.
     pub fn health_path(&self) -> Option<&str> {
         match &self.spec {
-            Spec::App { health_path, .. } => Some(health_path.as_deref().unwrap_or(DEFAULT_HEALTH_PATH)),
+            Spec::App { health_path: Some(path), .. } => Some(path),
+            Spec::App { container, .. } if container.probes != Probes::Http => Some(ROOT_PATH),
+            Spec::App { .. } => Some(DEFAULT_HEALTH_PATH),
+            Spec::MySql { .. } => None,
+        }
+    }
+
+    /// The container settings of an app; None for a database.
+    pub fn container(&self) -> Option<&Container> {
+        match &self.spec {
+            Spec::App { container, .. } => Some(container),
             Spec::MySql { .. } => None,
         }
     }
@@ -171,6 +350,9 @@ impl Request {
         // before the field existed keep their bytes.
         if let Spec::App { health_path: Some(path), .. } = &self.spec {
             fields.insert("healthPath".into(), path.clone().into());
+        }
+        if let Spec::App { container, .. } = &self.spec {
+            container.insert_into(fields);
         }
         if let Spec::App { public_host: Some(host), .. } = &self.spec {
             fields.insert("traffic".into(), serde_json::json!({ "publicHost": host, "mode": "active-passive" }));
@@ -487,6 +669,264 @@ mod tests {
         assert!(errors[0].contains("`healthPath` must be a string, not an integer"), "{errors:?}");
         let errors = parse(&format!("{APP}  healthpath: /ready\n"), None).unwrap_err();
         assert!(errors[0].contains("did you mean `healthPath`?"), "{errors:?}");
+    }
+
+    /// Every container field, written in full: it reaches the request as
+    /// written, and the stored form reads back as the same request.
+    #[test]
+    fn an_apps_container_settings_are_kept_as_written_and_round_trip() {
+        let text = format!(
+            "{APP}  healthPath: /ready\n  livenessPath: /live\n  command: [/app/server]\n  args: [\"--listen\", \":8080\", \"\"]\n  env:\n    - name: LOG_LEVEL\n      value: info\n    - name: EMPTY\n      value: \"\"\n    - name: DB_PASSWORD\n      valueFrom:\n        secretKeyRef: {{name: web-db.conn, key: password}}\n  resources:\n    requests: {{cpu: 250m, memory: 256Mi}}\n    limits: {{cpu: 1.5, memory: 1Gi}}\n"
+        );
+        let app = parse(&text, None).unwrap().remove(0);
+        let container = app.container().unwrap();
+        assert_eq!(container.command, ["/app/server"]);
+        assert_eq!(container.args, ["--listen", ":8080", ""]);
+        assert_eq!(container.probes, Probes::Http);
+        assert_eq!(container.liveness_path.as_deref(), Some("/live"));
+        assert_eq!(app.health_path(), Some("/ready"));
+        assert_eq!(
+            container.env,
+            [
+                EnvVar { name: "LOG_LEVEL".into(), value: EnvValue::Plain("info".into()) },
+                EnvVar { name: "EMPTY".into(), value: EnvValue::Plain(String::new()) },
+                EnvVar {
+                    name: "DB_PASSWORD".into(),
+                    value: EnvValue::SecretKeyRef { name: "web-db.conn".into(), key: "password".into() }
+                },
+            ]
+        );
+        // A number YAML reads as a float is the quantity it spells.
+        let effective: Vec<_> = container.resources.effective().collect();
+        assert_eq!(
+            effective,
+            [
+                ("requests", "cpu", "250m"),
+                ("requests", "memory", "256Mi"),
+                ("limits", "cpu", "1.5"),
+                ("limits", "memory", "1Gi")
+            ]
+        );
+        let stored = serde_saphyr::to_string(&app.to_manifest()).unwrap();
+        assert_eq!(parse(&stored, None).unwrap()[0].spec, app.spec, "{stored}");
+        // Half written: the rest are the defaults, and only what is written is stored.
+        let half = parse(&format!("{APP}  resources:\n    limits: {{memory: 256Mi}}\n"), None).unwrap().remove(0);
+        let resources = &half.container().unwrap().resources;
+        assert_eq!(
+            resources.effective().collect::<Vec<_>>(),
+            [("requests", "cpu", "100m"), ("requests", "memory", "128Mi"), ("limits", "memory", "256Mi")]
+        );
+        assert_eq!(half.to_manifest()["spec"]["resources"], serde_json::json!({"limits": {"memory": "256Mi"}}));
+    }
+
+    /// Without HTTP probes the kubelet asks no path; the traffic provider's
+    /// health check asks `/`, or the healthPath the request names.
+    #[test]
+    fn probes_may_be_tcp_or_none_and_the_health_path_follows() {
+        let plain = parse(APP, None).unwrap().remove(0);
+        assert_eq!((plain.container().unwrap().probes, plain.health_path()), (Probes::Http, Some("/healthz")));
+        assert!(plain.to_manifest()["spec"].get("probes").is_none(), "old requests keep their bytes");
+        for (written, probes) in [("tcp", Probes::Tcp), ("none", Probes::None), ("http", Probes::Http)] {
+            let app = parse(&format!("{APP}  probes: {written}\n"), None).unwrap().remove(0);
+            assert_eq!(app.container().unwrap().probes, probes);
+            let expected = if probes == Probes::Http { "/healthz" } else { "/" };
+            assert_eq!(app.health_path(), Some(expected), "{written}");
+            let named = parse(&format!("{APP}  probes: {written}\n  healthPath: /up\n"), None).unwrap().remove(0);
+            assert_eq!(named.health_path(), Some("/up"));
+        }
+        let errors = parse(&format!("{APP}  probes: tpc\n"), None).unwrap_err();
+        assert!(errors[0].starts_with("r.yaml:11:11: unknown probes `tpc`"), "{errors:?}");
+        assert!(errors[0].contains("did you mean `tcp`?"), "{errors:?}");
+        let errors = parse(&format!("{APP}  probes: tcp\n  livenessPath: /live\n"), None).unwrap_err();
+        assert!(
+            errors[0].starts_with("r.yaml:12:17: livenessPath is for HTTP probes, but probes is `tcp`"),
+            "{errors:?}"
+        );
+        // ... and the container's other problems are reported with it.
+        let errors = parse(&format!("{APP}  probes: none\n  livenessPath: /live\n  env: []\n"), None).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[1].starts_with("r.yaml:13:8: `env` lists no variable"), "{errors:?}");
+        let errors = parse(&format!("{APP}  livenessPath: live\n"), None).unwrap_err();
+        assert!(errors[0].starts_with("r.yaml:11:17: livenessPath `live` does not start with `/`"), "{errors:?}");
+    }
+
+    /// Each container field refuses what the kubelet would not take, or a
+    /// secret, on its own line and column, never repeating a secret value.
+    #[test]
+    fn bad_container_settings_are_located_errors() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "  env:\n    - name: DB_PASSWORD\n      value: hunter2\n",
+                "r.yaml:13:14: env `DB_PASSWORD` is named like a secret and is given a literal value",
+                "valueFrom: {secretKeyRef",
+            ),
+            (
+                "  env:\n    - name: DSN\n      value: mysql://app:hunter2@db:3306/x\n",
+                "r.yaml:13:14: env `DSN` value holds a URL with a password in it",
+                "put the value in a Secret in team-a",
+            ),
+            (
+                "  env:\n    - name: KEY_ID\n      value: AKIAABCDEFGHIJKLMNOP\n",
+                "r.yaml:13:14: env `KEY_ID` value holds an AWS access key id",
+                "secretKeyRef",
+            ),
+            (
+                "  env:\n    - name: LOG-LEVEL\n      value: info\n",
+                "r.yaml:12:13: env name `LOG-LEVEL` is not an environment variable name",
+                "letters, digits and '_'",
+            ),
+            (
+                "  env:\n    - name: 1X\n      value: a\n",
+                "r.yaml:12:13: env name `1X` is not an environment variable name",
+                "not starting with a digit",
+            ),
+            (
+                "  env:\n    - name: A\n      value: a\n    - name: A\n      value: b\n",
+                "r.yaml:14:13: env `A` is set twice",
+                "set each variable once",
+            ),
+            (
+                "  env:\n    - name: A\n      value: \"a\\nb\"\n",
+                "r.yaml:13:14: env `A` value `a\\nb` holds a control character (\\n)",
+                "one-line value",
+            ),
+            (
+                "  env:\n    - name: PORT\n      value: 8080\n",
+                "r.yaml:13:14: `value` must be a string, not an integer",
+                "quoted",
+            ),
+            (
+                "  env:\n    - name: A\n",
+                "r.yaml:12:7: env `A` has neither `value` nor `valueFrom`",
+                "add `value: <text>`",
+            ),
+            (
+                "  env:\n    - name: A\n      value: a\n      valueFrom: {secretKeyRef: {name: s, key: k}}\n",
+                "r.yaml:14:18: an env entry has both `value` and `valueFrom`",
+                "keep one",
+            ),
+            (
+                "  env:\n    - name: A\n      valeu: a\n",
+                "r.yaml:13:7: unknown field `valeu` in an env entry",
+                "did you mean `value`?",
+            ),
+            (
+                "  env:\n    - name: A\n      valueFrom: {configMapKeyRef: {name: c, key: k}}\n",
+                "unknown field `configMapKeyRef` in valueFrom",
+                "valueFrom accepts: secretKeyRef",
+            ),
+            (
+                "  env:\n    - name: A\n      valueFrom: {secretKeyRef: {name: Web_DB, key: k}}\n",
+                "r.yaml:13:40: secretKeyRef name `Web_DB` is not a DNS-1123 name",
+                "lowercase",
+            ),
+            (
+                "  env:\n    - name: A\n      valueFrom: {secretKeyRef: {name: s, key: \"a/b\"}}\n",
+                "secretKeyRef key `a/b` is not a key of a Secret",
+                "letters, digits",
+            ),
+            (
+                "  env:\n    - name: A\n      valueFrom: {secretKeyRef: {name: s}}\n",
+                "secretKeyRef is missing the required field `key`",
+                "add `key:`",
+            ),
+            ("  env: []\n", "r.yaml:11:8: `env` lists no variable", "leave `env` out"),
+            ("  env: {A: b}\n", "r.yaml:11:8: `env` must be a list, not a mapping", "`- `"),
+            ("  env: [LOG_LEVEL=info]\n", "r.yaml:11:9: an env entry is a mapping, not a string", "- name: LOG_LEVEL"),
+            (
+                "  resources:\n    limits: {memory: 512MB}\n",
+                "r.yaml:12:22: resources.limits.memory `512MB` is not a Kubernetes quantity",
+                "512Mi",
+            ),
+            (
+                "  resources:\n    limits: {memory: 512m}\n",
+                "resources.limits.memory `512m` is not a whole number of bytes",
+                "`m` is a thousandth (of a byte): write memory in Mi or Gi, e.g. 512Mi",
+            ),
+            (
+                "  resources:\n    requests: {cpu: 0.0001}\n",
+                "resources.requests.cpu `0.0001` is finer than a thousandth of a CPU (1m)",
+                "100m",
+            ),
+            (
+                "  resources:\n    requests: {cpu: -1}\n",
+                "resources.requests.cpu `-1` is not a Kubernetes quantity",
+                "250m",
+            ),
+            ("  resources:\n    requests: {cpu: 0}\n", "resources.requests.cpu `0` is zero", "100m"),
+            ("  resources:\n    requests: {cpu: 1e3}\n", "", ""),
+            (
+                "  resources:\n    requests: {cpu: \"1e3\"}\n",
+                "resources.requests.cpu `1e3` is not a Kubernetes quantity",
+                "250m",
+            ),
+            (
+                "  resources:\n    requests: {cpu: 2}\n    limits: {cpu: 500m}\n",
+                "r.yaml:12:21: resources.requests.cpu 2 is more than resources.limits.cpu 500m",
+                "raise resources.limits.cpu",
+            ),
+            (
+                "  resources:\n    requests: {memory: 1Gi}\n",
+                "r.yaml:12:24: resources.requests.memory 1Gi is more than the default memory limit 512Mi",
+                "set resources.limits.memory too, to at least 1Gi",
+            ),
+            (
+                "  resources:\n    limits: {memory: 64Mi}\n",
+                "r.yaml:12:22: resources.limits.memory 64Mi is less than the default memory request 128Mi",
+                "set resources.requests.memory too",
+            ),
+            (
+                "  resources:\n    limits: {gpu: 1}\n",
+                "r.yaml:12:14: unknown field `gpu` in resources.limits",
+                "did you mean `cpu`?",
+            ),
+            (
+                "  resources:\n    request: {cpu: 1}\n",
+                "unknown field `request` in resources",
+                "did you mean `requests`?",
+            ),
+            ("  resources:\n    limits: {memory: [1Gi]}\n", "`memory` must be a quantity, not a list", "512Mi"),
+            (
+                "  args: [\"--a\", \"b\\u001b[31m\"]\n",
+                "r.yaml:11:17: args[1] `b\\u{1b}[31m` holds a control character (\\u{1b})",
+                "on one line",
+            ),
+            (
+                "  command: [sh, -c, \"echo https://u:hunter2@h\"]\n",
+                "r.yaml:11:21: command[2] holds a URL with a password in it",
+                "secretKeyRef",
+            ),
+            ("  args: [--port, 8080]\n", "r.yaml:11:18: args[1] must be a string, not an integer", "quote it"),
+            ("  args: []\n", "`args` lists no entry", "leave `args` out"),
+            ("  command: /app/server\n", "`command` must be a list, not a string", "`- `"),
+        ];
+        let mut wrong = Vec::new();
+        for (added, expected, help) in cases {
+            let text = format!("{APP}{added}");
+            match parse(&text, None) {
+                Ok(_) if expected.is_empty() => {}
+                Ok(_) => wrong.push(format!("{added}: taken")),
+                Err(errors) => {
+                    let ok = errors.len() == 1
+                        && errors[0].contains(expected)
+                        && errors[0].contains(help)
+                        && !expected.is_empty()
+                        && !errors[0].contains("hunter2")
+                        && !errors[0].contains("AKIA");
+                    if !ok {
+                        wrong.push(format!("{added}: expected {expected:?} with {help:?}, got {errors:#?}"));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // Bounded: counts and lengths.
+        let many: String = (0..65).map(|i| format!("a{i}, ")).collect();
+        let errors = parse(&format!("{APP}  args: [{many}]\n"), None).unwrap_err();
+        assert!(errors[0].contains("r.yaml:11:9: `args` lists 65 entries; at most 64 are allowed"), "{errors:?}");
+        let long = "x".repeat(4097);
+        let errors = parse(&format!("{APP}  args: [{long}]\n"), None).unwrap_err();
+        assert!(errors[0].contains("is 4097 characters; at most 4096 are allowed"), "{errors:?}");
     }
 
     #[test]

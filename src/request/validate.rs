@@ -6,6 +6,8 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 
 use super::derived::NAME_LIMIT;
 use super::{API_VERSION, Kind, Request, Spec};
+mod container;
+
 use crate::names;
 use crate::policy::{self, Policy};
 use crate::yaml::{Key, Node, Source, SourceError, Value};
@@ -115,6 +117,10 @@ enum Type {
     Map,
     /// A name, or a list of names.
     Names,
+    /// A list of anything; its items are checked by the field's own rules.
+    List,
+    /// A Kubernetes quantity: a string, or a number YAML reads as one.
+    Quantity,
 }
 
 /// The longest name of any MySQL request: `<name>-replication` must fit 63
@@ -142,6 +148,36 @@ const APP_SPEC: &[Field] = &[
     Field { name: "healthPath", ty: Type::Str, required: false },
     Field { name: "traffic", ty: Type::Map, required: false },
     Field { name: "database", ty: Type::Names, required: false },
+    Field { name: "probes", ty: Type::Str, required: false },
+    Field { name: "livenessPath", ty: Type::Str, required: false },
+    Field { name: "command", ty: Type::List, required: false },
+    Field { name: "args", ty: Type::List, required: false },
+    Field { name: "env", ty: Type::List, required: false },
+    Field { name: "resources", ty: Type::Map, required: false },
+];
+
+const ENV_FIELDS: &[Field] = &[
+    Field { name: "name", ty: Type::Str, required: true },
+    Field { name: "value", ty: Type::Str, required: false },
+    Field { name: "valueFrom", ty: Type::Map, required: false },
+];
+
+/// Only a reference to a Secret: a ConfigMap or a field of the pod is no
+/// request's business. Required, but said by [`container`] itself, so that
+/// `configMapKeyRef` is one problem, not two.
+const VALUE_FROM_FIELDS: &[Field] = &[Field { name: "secretKeyRef", ty: Type::Map, required: false }];
+
+const SECRET_KEY_REF_FIELDS: &[Field] =
+    &[Field { name: "name", ty: Type::Str, required: true }, Field { name: "key", ty: Type::Str, required: true }];
+
+const RESOURCES_FIELDS: &[Field] = &[
+    Field { name: "requests", ty: Type::Map, required: false },
+    Field { name: "limits", ty: Type::Map, required: false },
+];
+
+const QUANTITY_FIELDS: &[Field] = &[
+    Field { name: "cpu", ty: Type::Quantity, required: false },
+    Field { name: "memory", ty: Type::Quantity, required: false },
 ];
 
 const TRAFFIC_FIELDS: &[Field] = &[
@@ -184,6 +220,20 @@ impl Checker<'_> {
             span,
             label: label.to_owned(),
         });
+    }
+
+    /// A problem whose token is a secret: the snippet shows the line with
+    /// that token starred out, byte for byte, so that a CI log gets no copy.
+    fn secret_issue(&mut self, span: SourceSpan, label: &str, message: String, help: Option<String>) {
+        self.issue(span, label, message, help);
+        let mut bytes = self.source.text.as_bytes().to_vec();
+        let end = (span.offset() + span.len()).min(bytes.len());
+        bytes[span.offset().min(end)..end].fill(b'*');
+        // Whole characters were replaced by ASCII, so the text is still UTF-8.
+        let masked = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(issue) = self.issues.last_mut() {
+            issue.src = NamedSource::new(&self.source.name, Arc::new(masked)).with_language("yaml");
+        }
     }
 
     /// Reports every placement field at any depth.
@@ -264,6 +314,8 @@ impl Checker<'_> {
                 | (Type::Bool, Value::Bool(_))
                 | (Type::Map, Value::Map(_))
                 | (Type::Names, Value::Str(_) | Value::Seq(_))
+                | (Type::List, Value::Seq(_))
+                | (Type::Quantity, Value::Str(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_))
         );
         if !ok {
             let (expected, help) = match (ty, &node.value) {
@@ -276,6 +328,8 @@ impl Checker<'_> {
                 (Type::Names, _) => {
                     ("a name or a list of names", "write `database: orders-db`, or `database: [orders-db, reports-db]`")
                 }
+                (Type::List, _) => ("a list", "write one entry per line, each starting with `- `, or `[a, b]`"),
+                (Type::Quantity, _) => ("a quantity", "write CPU as e.g. 250m or 1, memory as e.g. 512Mi or 1Gi"),
             };
             self.issue(
                 node.span,
@@ -743,25 +797,17 @@ fn app_spec(
             mode.and(host).map(Some)
         }
     };
-    let health_path = match get(spec, "healthPath") {
-        None => Some(None),
-        Some(node) => node.as_str().and_then(|path| match health_path_problem(path) {
-            None => Some(Some(path.to_owned())),
-            Some(problem) => {
-                c.issue(
-                    node.span,
-                    "not a URL path",
-                    format!("healthPath `{}` {problem}", shown(path)),
-                    Some(format!(
-                        "write the path the app answers health checks on, e.g. /healthz or /ready; leave it out for {}",
-                        crate::request::DEFAULT_HEALTH_PATH
-                    )),
-                );
-                None
-            }
-        }),
-    };
+    let health_path = url_path(
+        c,
+        get(spec, "healthPath"),
+        "healthPath",
+        &format!(
+            "write the path the app answers health checks on, e.g. /healthz or /ready; leave it out for {}",
+            crate::request::DEFAULT_HEALTH_PATH
+        ),
+    );
     let databases = get(spec, "database").map_or(Some(Vec::new()), |node| databases(c, node, namespace));
+    let container = container::container(c, spec, namespace);
     Some(Spec::App {
         image: image?,
         port: port?,
@@ -769,7 +815,22 @@ fn app_spec(
         health_path: health_path?,
         public_host: traffic?,
         databases: databases?,
+        container: Box::new(container?),
     })
+}
+
+/// An optional URL path field (`healthPath`, `livenessPath`): Some(None)
+/// when absent, None when refused.
+fn url_path(c: &mut Checker<'_>, node: Option<&Node>, field: &str, help: &str) -> Option<Option<String>> {
+    let Some(node) = node else { return Some(None) };
+    let path = node.as_str()?;
+    match health_path_problem(path) {
+        None => Some(Some(path.to_owned())),
+        Some(problem) => {
+            c.issue(node.span, "not a URL path", format!("{field} `{}` {problem}", shown(path)), Some(help.to_owned()));
+            None
+        }
+    }
 }
 
 /// `spec.database` of an app: one name or a list of them, each a MySQL

@@ -170,6 +170,26 @@ const REQUESTS: &[Case] = &[
     case("app-health-query.yaml", "11:15", "healthPath `/ready?verbose=1` holds a query or fragment"),
     case("app-health-template.yaml", "11:15", "healthPath `/{{ 7*7 }}` holds `{`, not a URL path character"),
     case("app-health-number.yaml", "11:15", "`healthPath` must be a string, not an integer"),
+    // The container settings (issue 20, item 17): no secret value, only references to Secrets;
+    // names, quantities and arguments the kubelet takes, one line each.
+    case(
+        "app-env-literal-secret.yaml",
+        "13:14",
+        "env `DB_PASSWORD` is named like a secret and is given a literal value",
+    ),
+    case("app-env-secret-url.yaml", "13:14", "env `DATABASE_URL` value holds a URL with a password in it"),
+    case(
+        "app-env-bad-name.yaml",
+        "12:13",
+        "env name `LOG_LEVEL=debug\\nkind: Secret` is not an environment variable name",
+    ),
+    case("app-resources-bad-quantity.yaml", "13:15", "resources.limits.memory `512MB` is not a Kubernetes quantity"),
+    case("app-resources-over-limit.yaml", "13:12", "resources.requests.cpu 2 is more than resources.limits.cpu 500m"),
+    case(
+        "app-args-control.yaml",
+        "13:7",
+        "args[1] `--banner=\\u{1b}]0;owned\\u{7}\\u{1b}[2J` holds a control character (\\u{1b})",
+    ),
 ];
 
 const POLICIES: &[Case] = &[

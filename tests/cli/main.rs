@@ -3,6 +3,7 @@
 //! contract, which `plan` enforces, has its own.
 
 mod admission;
+mod app_spec;
 mod apps_data;
 mod bad_inputs;
 mod bulk;
