@@ -61,7 +61,7 @@ pub fn counted(n: usize, noun: &str) -> String {
 
 /// A duration in seconds as a person reads it: "30 s", "15 min", "90 s".
 pub fn seconds(s: u64) -> String {
-    if s >= 60 && s % 60 == 0 { format!("{} min", s / 60) } else { format!("{s} s") }
+    if s >= 60 && s.is_multiple_of(60) { format!("{} min", s / 60) } else { format!("{s} s") }
 }
 
 /// `s` with every control or invisible character (newline, tab, escape,
