@@ -174,7 +174,10 @@ pub enum Command {
     /// that the current policy would make elsewhere, are warnings (`--strict`
     /// makes them errors). Nothing is ever moved.
     Verify(verify::VerifyArgs),
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  idp policy show\n  idp policy diff HEAD policy/policy.yaml\n  idp policy cordon aws/us-east-1 --reason 'INC-1234'"
+    )]
     Policy(policy::PolicyCommand),
     /// Check the environment idp runs in, and say how to fix what is wrong
     ///

@@ -38,6 +38,11 @@ pub enum Format {
 /// itself for people.
 pub trait Outcome: Serialize {
     fn human(&self, style: &Style) -> String;
+
+    /// The result line alone, for `-q`; None where the whole table is the result.
+    fn result_line(&self, _style: &Style) -> Option<String> {
+        None
+    }
 }
 
 /// Presentation settings resolved once from flags and environment.
@@ -91,6 +96,9 @@ impl Printer {
     /// Writes a command's result to stdout in the chosen format.
     pub fn result<T: Outcome>(&self, outcome: &T) -> Result<(), WriteError> {
         let text = match self.format {
+            Format::Table if self.quiet => {
+                outcome.result_line(&self.style).unwrap_or_else(|| outcome.human(&self.style))
+            }
             Format::Table => outcome.human(&self.style),
             // Streamed: a bulk apply's JSON runs to tens of megabytes.
             Format::Json => return write_json(outcome),

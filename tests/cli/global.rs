@@ -232,3 +232,18 @@ fn colour_is_off_with_no_color_and_never_in_json() {
     run.code(0);
     assert!(!run.stdout.contains('\x1b'), "{:?}", run.stdout);
 }
+
+/// `-q` means the result line only: no plan tables before "committed", no notes.
+#[test]
+fn quiet_apply_prints_the_result_line_only() {
+    let env = TestEnv::new();
+    env.init_state("state");
+    let file = env.fixture("orders-db.yaml");
+    let run = env.idp(&["apply", "-f", &file, "--repo", "state", "--yes", "-q"]);
+    run.code(0);
+    let head = env.git(&["-C", "state", "rev-parse", "HEAD"]);
+    assert_eq!(run.stdout, format!("committed {}\n", head.trim()));
+    assert_eq!(run.stderr, "");
+    let again = env.idp(&["apply", "-f", &file, "--repo", "state", "--yes", "-q"]);
+    assert_eq!(again.code(0).stdout, "nothing to commit: the state repo already holds this\n");
+}

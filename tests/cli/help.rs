@@ -36,17 +36,14 @@ fn every_help_teaches_summary_description_and_examples() {
         run.code(0);
         let name = path.join(" ");
         let help = &run.stdout;
-        // Groups (`idp policy`) list their commands; leaves teach by example.
-        let is_group = help.contains("Commands:");
         assert!(help.lines().next().is_some_and(|l| !l.is_empty() && l.len() < 100), "idp {name}: a one-line summary");
         let before_usage = help.split("\nUsage:").next().unwrap_or_default();
         assert!(before_usage.trim().contains("\n\n"), "idp {name} --help: a longer description after the summary");
-        if !is_group {
-            assert!(help.contains("Examples:\n  idp "), "idp {name} --help has examples");
-            let examples = help.split("Examples:\n").nth(1).unwrap_or_default();
-            let count = examples.lines().filter(|l| l.starts_with("  idp ")).count();
-            assert!((2..=4).contains(&count), "idp {name}: two or three examples, found {count}");
-        }
+        // Every page teaches by example, groups (`idp policy`) too.
+        assert!(help.contains("Examples:\n  idp "), "idp {name} --help has examples");
+        let examples = help.split("Examples:\n").nth(1).unwrap_or_default();
+        let count = examples.lines().filter(|l| l.starts_with("  idp ")).count();
+        assert!((2..=4).contains(&count), "idp {name}: two or three examples, found {count}");
         // The flags every command takes have their own section after the command's
         // (as kubectl and gh show them), and an unset variable shows no `=`.
         let (own, global) = help.split_once("\nGlobal options:\n").unwrap_or_else(|| panic!("idp {name}: {help}"));
