@@ -654,10 +654,15 @@ impl SyncWave {
 }
 
 /// `request` in every template's context: the request's flat fields, with
-/// the drProfile the placement was made for.
+/// the drProfile the placement was made for, and `ha` as the placement
+/// required it: a tier that gates on `multi_az` placed the database where it
+/// can be highly available, and renders it so whatever `ha` says.
 fn request_json(request: &Request, decision: &Decision) -> Value {
     let mut fields = request.flat();
     fields.insert("drProfile".into(), decision.reason.dr_profile.clone().into());
+    if fields.contains_key("ha") && decision.reason.gates.iter().any(|g| g == "multi_az") {
+        fields.insert("ha".into(), true.into());
+    }
     Value::Object(fields)
 }
 

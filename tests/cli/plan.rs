@@ -614,3 +614,23 @@ fn a_missing_policy_file_is_an_error() {
     assert_eq!(run.json()["error"]["message"], "cannot read nope.yaml: No such file or directory (os error 2)");
     run.stderr_says("cannot read nope.yaml");
 }
+
+/// A tier that gates on `multi_az` places the database where it can be highly
+/// available, and renders it so: the tier's HA requirement wins over `ha: false`.
+/// A tier that does not gate on it renders `ha` as the request says.
+#[test]
+fn a_tier_that_requires_multi_az_renders_ha_whatever_the_request_says() {
+    let env = TestEnv::new();
+    for (tier, expected) in [("business_critical", "true"), ("low", "true"), ("medium", "false")] {
+        let file = env.write(
+            &format!("{tier}.json"),
+            format!(
+                r#"{{"name": "x-db", "namespace": "team-alpha", "cell": "cell-us-east", "tier": "{tier}", "environment": "staging", "size": "small", "storageGB": 20, "ha": false}}"#
+            ),
+        );
+        let run = env.idp(&["render", "mysql", "-f", &file]);
+        run.code(0);
+        let primary = run.stdout.split("\n---").next().unwrap_or_default();
+        assert!(primary.contains(&format!("\n    ha: {expected}\n")), "{tier}:\n{primary}");
+    }
+}
