@@ -69,16 +69,39 @@ pub fn dr_profiles() -> Vec<CompletionCandidate> {
     candidates(ctx.policy.policy.dr_profiles.keys().map(|p| (p.clone(), None)))
 }
 
-/// `namespace/name` of every placed request: one listing of `placements/`.
+/// `namespace/name` of every placed request of the kind typed before it
+/// (`idp delete mysql <TAB>` offers databases only): one listing of `placements/`.
 pub fn placed() -> Vec<CompletionCandidate> {
-    candidates(placements().into_iter().map(|(kind, namespace, name)| (format!("{namespace}/{name}"), Some(kind))))
+    let typed = typed_kind();
+    candidates(
+        placements()
+            .into_iter()
+            .filter(|(kind, _, _)| typed.as_ref().is_none_or(|t| t == kind))
+            .map(|(kind, namespace, name)| (format!("{namespace}/{name}"), Some(kind))),
+    )
 }
 
-/// The target of `idp status`: a placed `namespace/name`, or a cell.
+/// The target of `idp status`: a placed `namespace/name` of the kind typed,
+/// or, after `cell`, a cell.
 pub fn status_targets() -> Vec<CompletionCandidate> {
-    let mut all = placed();
-    all.extend(cells());
-    all
+    if typed_word_after(&["status"]).as_deref() == Some("cell") {
+        return cells();
+    }
+    placed()
+}
+
+/// The kind typed after `status` or `delete` on the command line being
+/// completed (the shell passes it after `--`), as placements name it.
+fn typed_kind() -> Option<String> {
+    let word = typed_word_after(&["status", "delete"])?;
+    crate::request::Kind::from_cli_name(&word).map(|kind| kind.to_string())
+}
+
+/// The word after the first of `commands` in the command line being completed.
+fn typed_word_after(commands: &[&str]) -> Option<String> {
+    let line: Vec<String> = std::env::args().skip_while(|a| a != "--").skip(1).collect();
+    let at = line.iter().position(|w| commands.contains(&w.as_str()))?;
+    line.get(at + 1).cloned()
 }
 
 pub fn namespaces() -> Vec<CompletionCandidate> {

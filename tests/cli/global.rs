@@ -247,3 +247,29 @@ fn quiet_apply_prints_the_result_line_only() {
     let again = env.idp(&["apply", "-f", &file, "--repo", "state", "--yes", "-q"]);
     assert_eq!(again.code(0).stdout, "nothing to commit: the state repo already holds this\n");
 }
+
+/// Shell completion of a target offers what fits the kind typed before it:
+/// `status mysql <TAB>` databases, `delete app <TAB>` apps, `status cell <TAB>` cells.
+#[test]
+fn completion_of_a_target_follows_the_kind_typed() {
+    let env = TestEnv::new();
+    env.init_state("state");
+    let database = env.example("payments-c0.json");
+    env.idp(&["apply", "mysql", "-f", &database, "--repo", "state", "--yes"]).code(0);
+    let app = env.example("payments-app.yaml");
+    env.idp(&["apply", "-f", &app, "--repo", "state", "--yes"]).code(0);
+    let complete = |words: &[&str]| -> Vec<String> {
+        let mut command = env.std_command();
+        command.env("IDP_COMPLETE", "fish").env("IDP_REPO", "state").args(["--", "idp"]).args(words).arg("");
+        let output = command.output().expect("run idp");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|l| !l.starts_with('-'))
+            .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(complete(&["status", "mysql"]), ["team-payments/payments-db"]);
+    assert_eq!(complete(&["status", "app"]), ["team-payments/checkout"]);
+    assert_eq!(complete(&["delete", "app"]), ["team-payments/checkout"]);
+    assert_eq!(complete(&["status", "cell"]), ["cell-us-east", "cell-eu", "payments"]);
+}
