@@ -48,13 +48,11 @@ pub enum Error {
     #[diagnostic(transparent)]
     Request(#[from] RequestError),
 
-    #[error("{request}: {source}")]
-    #[diagnostic(forward(source))]
-    Schedule {
-        request: String,
-        #[source]
-        source: ScheduleError,
-    },
+    /// The schedule's words after the request's: not a cause chain, which
+    /// would print them a second time.
+    #[error("{request}: {error}")]
+    #[diagnostic(forward(error))]
+    Schedule { request: String, error: ScheduleError },
 
     #[error(transparent)]
     #[diagnostic(transparent)]

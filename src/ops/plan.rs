@@ -623,7 +623,7 @@ fn decide(
         ),
         None => schedule::schedule_with(policy, &policy_ref, &demand, &refuse),
     }
-    .map_err(|source| Error::Schedule { request: format!("{} {}", request.kind, request.id()), source })?;
+    .map_err(|error| Error::Schedule { request: format!("{} {}", request.kind, request.id()), error })?;
     decision.reason.warnings = warnings.to_vec();
     Ok(decision)
 }

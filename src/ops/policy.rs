@@ -95,7 +95,7 @@ pub fn explain(
     }
     let demand = Demand { cell: cell.unwrap_or(""), tier, ha, dr_profile };
     let decision = schedule(policy, &policy_ref(loaded), &demand)
-        .map_err(|source| Error::Schedule { request: format!("tier {tier}"), source })?;
+        .map_err(|error| Error::Schedule { request: format!("tier {tier}"), error })?;
     Ok(ExplainOutcome {
         tier: tier.into(),
         cell: cell.map(str::to_owned),

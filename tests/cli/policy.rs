@@ -423,3 +423,14 @@ fn policy_diff_and_read_commands_say_what_is_missing_in_their_own_words() {
     run.code(1);
     assert_eq!(run.json()["error"]["message"], "there is no state repo here");
 }
+
+/// A scheduling error is said once: the request's words, then the schedule's, not the
+/// schedule's again as a "cause".
+#[test]
+fn explain_says_a_scheduling_error_once() {
+    let env = TestEnv::new();
+    let run = env.idp(&["policy", "explain", "critical", "--dr-profile", "nope"]);
+    run.code(1);
+    assert_eq!(run.stderr.matches("drProfile `nope` is not defined by the policy").count(), 1, "{}", run.stderr);
+    run.stderr_says("tier critical: drProfile `nope` is not defined by the policy");
+}
