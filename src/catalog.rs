@@ -220,15 +220,7 @@ mod tests {
         assert_eq!(doc["spec"]["dependsOn"], serde_json::json!(["resource:team-data/mysql-db"]));
 
         // An app that names its data depends on each database it names.
-        request.spec = crate::request::Spec::App {
-            image: "registry.example.org/a:1".into(),
-            port: 8080,
-            replicas: 2,
-            health_path: None,
-            container: Default::default(),
-            public_host: None,
-            databases: vec!["db".into(), "reports-db".into()],
-        };
+        request.spec = crate::test_support::app_spec(None, vec!["db".into(), "reports-db".into()]);
         decision.reason.follows = Some("mysql team/db, mysql team/reports-db".into());
         let doc: serde_json::Value = serde_saphyr::from_str(&entity(&request, &decision).unwrap().1).unwrap();
         assert_eq!(

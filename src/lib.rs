@@ -57,6 +57,20 @@ pub(crate) mod test_support {
         (policy, request, decision)
     }
 
+    /// An app's spec as the unit tests use it: the defaults of every
+    /// container setting, with the public host and databases given.
+    pub fn app_spec(public_host: Option<&str>, databases: Vec<String>) -> Spec {
+        Spec::App {
+            image: "registry.example.org/a:1".into(),
+            port: 8080,
+            replicas: 2,
+            health_path: None,
+            container: Default::default(),
+            public_host: public_host.map(Into::into),
+            databases,
+        }
+    }
+
     /// Every database the default policy places: each tier, cell, drProfile
     /// (or none) and HA choice the scheduler accepts, as (a case name for
     /// messages, the request, its decision).

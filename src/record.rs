@@ -156,15 +156,7 @@ mod tests {
     fn an_app_links_to_the_databases_it_names_or_to_the_one_it_followed() {
         let (_, mut app, decision) = crate::test_support::payments_c0();
         app.kind = Kind::App;
-        app.spec = crate::request::Spec::App {
-            image: "registry.example.org/a:1".into(),
-            port: 8080,
-            replicas: 2,
-            health_path: None,
-            container: Default::default(),
-            public_host: None,
-            databases: Vec::new(),
-        };
+        app.spec = crate::test_support::app_spec(None, Vec::new());
         let mut reason = decision.reason.clone();
         assert_eq!(DataLink::of(&app, &reason), DataLink::None);
         reason.follows = Some("mysql team-ledger/ledger-db".into());
@@ -178,15 +170,7 @@ mod tests {
         assert_eq!(named.databases(), [(app.namespace.as_str(), "a"), (app.namespace.as_str(), "b")]);
         assert_eq!(named.follows(), Some(format!("mysql {0}/a, mysql {0}/b", app.namespace)));
         // A reason joining several is never read as one database.
-        app.spec = crate::request::Spec::App {
-            image: "registry.example.org/a:1".into(),
-            port: 8080,
-            replicas: 2,
-            health_path: None,
-            container: Default::default(),
-            public_host: None,
-            databases: Vec::new(),
-        };
+        app.spec = crate::test_support::app_spec(None, Vec::new());
         reason.follows = named.follows();
         assert_eq!(DataLink::of(&app, &reason), DataLink::None);
     }

@@ -401,15 +401,7 @@ mod tests {
     fn applications_are_pinned_to_the_project_the_state_repo_and_the_requests_folder() {
         let (policy, mut app, decision) = crate::test_support::payments_c0();
         app.kind = crate::request::Kind::App;
-        app.spec = Spec::App {
-            image: "registry.example.org/a:1".into(),
-            port: 8080,
-            replicas: 2,
-            health_path: None,
-            container: Default::default(),
-            public_host: None,
-            databases: Vec::new(),
-        };
+        app.spec = crate::test_support::app_spec(None, Vec::new());
         let input = RenderInput {
             request: &app,
             decision: &decision,

@@ -744,15 +744,7 @@ mod tests {
         let files = render(&request, &policy).unwrap();
         assert!(files.iter().any(|f| f.template == "mysql/replication.yaml.j2"));
         request.kind = crate::request::Kind::App;
-        request.spec = Spec::App {
-            image: "registry.example.org/a:1".into(),
-            port: 8080,
-            replicas: 2,
-            health_path: None,
-            container: Default::default(),
-            public_host: Some("shop.example.org".into()),
-            databases: vec![request.name.clone()],
-        };
+        request.spec = crate::test_support::app_spec(Some("shop.example.org"), vec![request.name.clone()]);
         let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
         for provider in providers {
             policy.traffic.default_provider = provider.clone();
@@ -794,15 +786,7 @@ mod tests {
         request.namespace = "team-nn".into();
         request.name = format!("web-{}", "w".repeat(47));
         assert_eq!(request.namespace.len() + request.name.len(), 58, "as long as validation allows");
-        request.spec = Spec::App {
-            image: "registry.example.org/a:1".into(),
-            port: 8080,
-            replicas: 2,
-            health_path: None,
-            container: Default::default(),
-            public_host: Some("web.example.org".into()),
-            databases: Vec::new(),
-        };
+        request.spec = crate::test_support::app_spec(Some("web.example.org"), Vec::new());
         let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
         assert_eq!(providers.len(), 3, "{providers:?}");
         for provider in providers {
@@ -852,15 +836,7 @@ mod tests {
                 request.namespace = namespace.clone();
                 request.name = "a".repeat(longest);
                 if kind == crate::request::Kind::App {
-                    request.spec = Spec::App {
-                        image: "registry.example.org/a:1".into(),
-                        port: 8080,
-                        replicas: 2,
-                        health_path: None,
-                        container: Default::default(),
-                        public_host: Some("web.example.org".into()),
-                        databases: databases.clone(),
-                    };
+                    request.spec = crate::test_support::app_spec(Some("web.example.org"), databases.clone());
                 }
                 for provider in &providers {
                     policy.traffic.default_provider = provider.clone();
@@ -888,15 +864,7 @@ mod tests {
     fn traffic_records_go_in_the_zone_the_policy_names() {
         let (mut policy, mut request, decision) = crate::test_support::payments_c0();
         request.kind = crate::request::Kind::App;
-        request.spec = Spec::App {
-            image: "registry.example.org/a:1".into(),
-            port: 8080,
-            replicas: 2,
-            health_path: None,
-            container: Default::default(),
-            public_host: Some("shop.eu.example.org".into()),
-            databases: Vec::new(),
-        };
+        request.spec = crate::test_support::app_spec(Some("shop.eu.example.org"), Vec::new());
         policy.cells.values_mut().for_each(|cell| cell.traffic_provider = None);
         let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
         assert_eq!(providers.len(), 3, "{providers:?}");
@@ -946,15 +914,7 @@ mod tests {
     fn only_a_database_of_the_apps_own_namespace_is_pushed() {
         let (policy, mut request, mut decision) = crate::test_support::payments_c0();
         request.kind = crate::request::Kind::App;
-        request.spec = Spec::App {
-            image: "registry.example.org/a:1".into(),
-            port: 8080,
-            replicas: 2,
-            health_path: None,
-            container: Default::default(),
-            public_host: None,
-            databases: Vec::new(),
-        };
+        request.spec = crate::test_support::app_spec(None, Vec::new());
         let mut rendered = |follows: &str| {
             decision.reason.follows = Some(follows.to_owned());
             let input = RenderInput {
