@@ -142,12 +142,9 @@ fn state_repo(options: &DoctorOptions, checks: &mut Vec<Check>) -> Option<StateR
 /// `--author`/`IDP_AUTHOR`, `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL`, git's config.
 fn git_identity(state: Option<&StateRepo>, author: Option<&crate::state::Author>) -> Check {
     const NAME: &str = "git identity";
-    if let Some(author) = author {
-        return ok(NAME, format!("{} <{}> (--author or IDP_AUTHOR)", author.name, author.email));
-    }
-    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
-    if let (Some(name), Some(email)) = (env("GIT_AUTHOR_NAME"), env("GIT_AUTHOR_EMAIL")) {
-        return ok(NAME, format!("{name} <{email}> (GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL)"));
+    if let Some(given) = crate::state::given_identity(author) {
+        let source = if author.is_some() { "--author or IDP_AUTHOR" } else { "GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL" };
+        return ok(NAME, format!("{} <{}> ({source})", given.name, given.email));
     }
     let get = |key: &str| {
         match state {

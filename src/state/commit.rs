@@ -57,7 +57,7 @@ fn io_error(context: String, error: std::io::Error) -> StateError {
 
 /// The identity given to idp or to git through the environment, before
 /// git's configuration: `--author`, else `GIT_AUTHOR_NAME` and `GIT_AUTHOR_EMAIL`.
-fn given_identity(author: Option<&Author>) -> Option<Author> {
+pub fn given_identity(author: Option<&Author>) -> Option<Author> {
     let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
     match (author, env("GIT_AUTHOR_NAME"), env("GIT_AUTHOR_EMAIL")) {
         (Some(author), _, _) => Some(author.clone()),
@@ -181,12 +181,12 @@ impl StateRepo {
     /// Refuses, before a repo exists to read config from, when no identity
     /// would be found: `idp init` writes nothing it cannot commit.
     pub fn require_identity_for_new_repo(author: Option<&Author>) -> Result<(), StateError> {
-        if given_identity(author).is_some() {
-            return Ok(());
+        let set = |key: &str| super::global_config_string(key).is_some_and(|v| !v.trim().is_empty());
+        if given_identity(author).is_some() || (set("user.name") && set("user.email")) {
+            Ok(())
+        } else {
+            Err(StateError::NoIdentity)
         }
-        let config = git2::Config::open_default().map_err(git("read git's configuration"))?;
-        let set = |key: &str| config.get_string(key).is_ok_and(|v| !v.trim().is_empty());
-        if set("user.name") && set("user.email") { Ok(()) } else { Err(StateError::NoIdentity) }
     }
 
     /// Who idp's commits name as author, as `Name <email>` (`?` for a part

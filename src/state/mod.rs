@@ -26,7 +26,7 @@ use miette::Diagnostic;
 
 use crate::layout::MARKER_PATH;
 
-pub use commit::{Author, FileChange, VERSION_TRAILER};
+pub use commit::{Author, FileChange, VERSION_TRAILER, given_identity};
 pub use config::global_config_string;
 pub use diff::PathChange;
 pub use history::{Commit, CommitSummary};
