@@ -160,7 +160,10 @@ pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<Pol
             let parse = |loaded: &LoadedPolicy| validate(loaded, Admission::Stored).ok().flatten();
             let Some(request) = parse(new).or_else(|| parse(old)) else { continue };
             evaluated += 1;
-            if let (Ok(_), Err(why)) = (validate(old, Admission::Submitted), validate(new, Admission::Submitted)) {
+            // The old policy is asked only about what the new one refuses.
+            if let Err(why) = validate(new, Admission::Submitted)
+                && validate(old, Admission::Submitted).is_ok()
+            {
                 refused.push(Refused {
                     kind: request.kind,
                     namespace: request.namespace.clone(),

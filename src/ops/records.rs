@@ -23,8 +23,19 @@ pub fn parse_record<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, 
 
 /// Parses a stored request (exactly one document, in either form).
 pub fn parse_stored_request(path: &str, bytes: Vec<u8>, context: &Context) -> Result<Request, Error> {
+    parse_stored_request_as(path, bytes, context, request::Admission::Stored)
+}
+
+/// A stored request held to `admission`: `Submitted` asks whether the
+/// policy in force would admit it today.
+pub fn parse_stored_request_as(
+    path: &str,
+    bytes: Vec<u8>,
+    context: &Context,
+    admission: request::Admission,
+) -> Result<Request, Error> {
     let source = Source::from_bytes(path.to_owned(), bytes).map_err(request::RequestError::from)?;
-    let mut requests = request::parse_sources(&[source], None, &context.policy.policy, request::Admission::Stored)?;
+    let mut requests = request::parse_sources(&[source], None, &context.policy.policy, admission)?;
     match requests.len() {
         1 => Ok(requests.remove(0)),
         _ => Err(Error::CorruptRecord {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::plan::request_yaml;
-use super::records::{parse_record, parse_stored_request};
+use super::records::{parse_record, parse_stored_request, parse_stored_request_as};
 use super::{Context, Error};
 use crate::cell::Side;
 use crate::layout;
@@ -18,7 +18,6 @@ use crate::render::RenderInput;
 use crate::request::{Admission, Kind, Request};
 use crate::schedule::{self, PolicyRef};
 use crate::state;
-use crate::yaml::Source;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -87,7 +86,26 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         expected.insert(path.clone());
         // Counted whether or not it still validates: it is a request of the repo.
         requests += 1;
-        let request: Request = match parse_stored_request(path, bytes.clone(), ctx) {
+        // Read as the policy in force would admit it today (one parse, the
+        // usual case); one it would refuse is read again as what it is, a
+        // request admitted under an older policy: it stays placed and fails
+        // over, but a change to it would be refused. Worth knowing, not a
+        // broken repo.
+        let parsed = match parse_stored_request_as(path, bytes.clone(), ctx, Admission::Submitted) {
+            Err(Error::Request(refused)) => parse_stored_request(path, bytes.clone(), ctx).inspect(|_| {
+                for message in refused.messages() {
+                    warnings.push(Finding {
+                        severity: Severity::Warning,
+                        file: path.clone(),
+                        message: format!(
+                            "{message} (placed before this rule: it stays placed; a change to it is refused)"
+                        ),
+                    });
+                }
+            }),
+            parsed => parsed,
+        };
+        let request: Request = match parsed {
             Ok(request) => request,
             Err(e) => {
                 match e {
@@ -100,18 +118,6 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 continue;
             }
         };
-        // Admitted under an older policy: it stays placed and fails over, but a
-        // change to it would be refused. Worth knowing, not a broken repo.
-        let source = Source::from_bytes(path.clone(), bytes.clone()).map_err(crate::request::RequestError::from)?;
-        if let Err(refused) = crate::request::parse_sources(&[source], None, policy, Admission::Submitted) {
-            for message in refused.messages() {
-                warnings.push(Finding {
-                    severity: Severity::Warning,
-                    file: path.clone(),
-                    message: format!("{message} (placed before this rule: it stays placed; a change to it is refused)"),
-                });
-            }
-        }
         if request.kind == Kind::MySql {
             claim_namespaces.insert(request.namespace.clone());
         }
