@@ -12,13 +12,8 @@ pub fn set_cordoned(text: &str, candidate: &str, cordoned: bool) -> Result<Optio
     let source = Source::new("policy/policy.yaml", text);
     let documents = yaml::parse_documents(&source).map_err(|e| e.to_string())?;
     let doc = documents.first().ok_or("the policy file is empty")?;
-    let Some(yaml::Value::Seq(candidates)) = doc.at(&["candidates"]).map(|n| &n.value) else {
-        return Err("the policy has no candidates list".into());
-    };
-    let item = candidates
-        .iter()
-        .find(|c| matches!((c.str_at(&["provider"]), c.str_at(&["region"])), (Some(p), Some(r)) if format!("{p}/{r}") == candidate))
-        .ok_or_else(|| format!("`{candidate}` is not a candidate of the policy"))?;
+    let item =
+        find_candidate(doc, candidate).ok_or_else(|| format!("`{candidate}` is not a candidate of the policy"))?;
     if text.as_bytes().get(item.span.offset()) == Some(&b'{') {
         return Err(format!("candidate {candidate} is written in flow style ({{...}}): edit it by hand"));
     }
@@ -51,6 +46,14 @@ pub fn set_cordoned(text: &str, candidate: &str, cordoned: bool) -> Result<Optio
     }
 }
 
+/// The candidate `provider/region` of a parsed policy document.
+fn find_candidate<'a>(doc: &'a yaml::Node, id: &str) -> Option<&'a yaml::Node> {
+    let Some(yaml::Value::Seq(candidates)) = doc.at(&["candidates"]).map(|n| &n.value) else { return None };
+    candidates.iter().find(
+        |c| matches!((c.str_at(&["provider"]), c.str_at(&["region"])), (Some(p), Some(r)) if format!("{p}/{r}") == id),
+    )
+}
+
 /// The byte range of the line holding `at`, its newline included.
 fn line_of(text: &str, at: usize) -> (usize, usize) {
     let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
@@ -65,11 +68,8 @@ mod tests {
 
     /// Whether candidate `id` of a parsed policy document is cordoned.
     fn is_cordoned(doc: &Node, id: &str) -> bool {
-        let Some(yaml::Value::Seq(candidates)) = doc.at(&["candidates"]).map(|n| &n.value) else { return false };
-        candidates.iter().any(|c| {
-            c.str_at(&["provider"]).zip(c.str_at(&["region"])).is_some_and(|(p, r)| format!("{p}/{r}") == id)
-                && matches!(c.at(&["cordoned"]).map(|n| &n.value), Some(yaml::Value::Bool(true)))
-        })
+        find_candidate(doc, id)
+            .is_some_and(|c| matches!(c.at(&["cordoned"]).map(|n| &n.value), Some(yaml::Value::Bool(true))))
     }
 
     fn parsed(text: &str) -> Node {
