@@ -656,7 +656,12 @@ impl SyncWave {
 /// `request` in every template's context: the request's flat fields, with
 /// the drProfile the placement was made for, and `ha` as the placement
 /// required it: a tier that gates on `multi_az` placed the database where it
-/// can be highly available, and renders it so whatever `ha` says.
+/// can be highly available, and renders it so whatever `ha` says. For a
+/// database placed before, that turns `ha` to true on its claim: the fields
+/// it drives (RDS `multiAz`, Cloud SQL `settings.availabilityType`, OCI
+/// `isHighlyAvailable`) update in place, per the rows of
+/// manifests/crossplane/force-new.yaml that `ops::destroy` reads, so no plan
+/// shows it as a replacement.
 fn request_json(request: &Request, decision: &Decision) -> Value {
     let mut fields = request.flat();
     fields.insert("drProfile".into(), decision.reason.dr_profile.clone().into());
