@@ -623,10 +623,26 @@ mod tests {
         for c in &mut p.candidates {
             c.scores.values_mut().for_each(|s| *s = 0.5);
         }
-        let d =
-            schedule(&p, &pref(), &Demand { cell: "cell-eu", tier: "critical", ha: false, dr_profile: None }).unwrap();
+        let d = schedule(&p, &pref(), &Demand { cell: "cell-us-east", tier: "critical", ha: false, dr_profile: None })
+            .unwrap();
         let order: Vec<_> = d.reason.top_3_candidates.iter().map(|c| c.region.as_str()).collect();
         assert_eq!(order, ["us-east-1", "eu-west-1", "us-west-2"]);
+    }
+
+    #[test]
+    fn a_cell_named_for_a_region_keeps_its_data_there() {
+        // The default policy restricts cell-eu to EU regions: every tier,
+        // primary and secondary alike, stays in the EU.
+        for tier in ["low", "medium", "critical", "business_critical", "C0", "C1", "C2"] {
+            let d = place(tier, false, "cell-eu", Some("gold")).unwrap();
+            for side in std::iter::once(&d.primary).chain(d.secondary.as_ref()) {
+                assert!(
+                    ["aws/eu-west-1", "gcp/europe-west1", "oci/eu-frankfurt-1"].contains(&side.id().as_str()),
+                    "{tier}: {}",
+                    side.id()
+                );
+            }
+        }
     }
 
     #[test]

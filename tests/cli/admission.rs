@@ -88,8 +88,8 @@ fn storage_grows_and_never_shrinks_back() {
     assert_eq!(env.head(STATE), head);
 }
 
-/// critical, ha false, cell-eu: oci/us-ashburn-1 (cost wins). With ha the placement no
-/// longer fits, and `--reschedule` would move it to gcp/us-central1 under the same claim
+/// critical, ha false, cell-eu: oci/eu-frankfurt-1 (cost wins). With ha the placement no
+/// longer fits, and `--reschedule` would move it to gcp/europe-west1 under the same claim
 /// name: the old database deleted, an empty one created.
 #[test]
 fn reschedule_across_clouds_is_refused() {
@@ -124,7 +124,7 @@ spec:
     );
     for expected in [
         "spec.parameters.provider: provider is immutable; fail over or re-place instead (stored: \"oci\", now: \"gcp\") (rule `self == oldSelf`)",
-        "spec.parameters.region: region is immutable; fail over or re-place instead (stored: \"us-ashburn-1\", now: \"us-central1\") (rule `self == oldSelf`)",
+        "spec.parameters.region: region is immutable; fail over or re-place instead (stored: \"eu-frankfurt-1\", now: \"europe-west1\") (rule `self == oldSelf`)",
     ] {
         assert!(message.contains(expected), "{expected}\nnot in\n{message}");
     }

@@ -122,7 +122,7 @@ fn verify_passes_destroys_idp_recorded_and_those_undone_since() {
 
 #[test]
 fn a_change_the_provider_can_only_replace_is_refused_naming_the_field_and_its_source() {
-    // The analytics database lands on oci/us-ashburn-1. Its placement
+    // The analytics database lands on oci/eu-frankfurt-1. Its placement
     // record keeps the network it was placed with (a policy change does not
     // move it); an operator who edits the record to a new database subnet
     // asks OCI to move a MySQL DB system to another subnet, which it cannot
@@ -133,7 +133,7 @@ fn a_change_the_provider_can_only_replace_is_refused_naming_the_field_and_its_so
     let placed = env.idp(&["apply", "-f", &analytics, "--yes", "--repo", STATE, "-o", "json"]);
     assert_eq!(placed.json()["results"][0]["placement"]["provider"], "oci");
     let record = "state/placements/team-beta/mysql-analytics-db.yaml";
-    env.write(record, edit(&env.read(record), "subnet_id: db-private-iad", "subnet_id: db-private-iad-2"));
+    env.write(record, edit(&env.read(record), "subnet_id: db-private-fra", "subnet_id: db-private-fra-2"));
     env.set_identity(STATE);
     env.git_in(STATE, &["commit", "-q", "-am", "analytics-db: new database subnet"]);
     let head = env.head(STATE);
@@ -145,7 +145,7 @@ fn a_change_the_provider_can_only_replace_is_refused_naming_the_field_and_its_so
     let message = error["message"].as_str().unwrap();
     assert!(
         message.contains(
-            "spec.parameters.network.subnet_id db-private-iad -> db-private-iad-2 sets \
+            "spec.parameters.network.subnet_id db-private-fra -> db-private-fra-2 sets \
              mysql.oci.upbound.io/v1alpha1 MysqlDbSystem spec.forProvider.subnetId"
         ) && message.contains("terraform-provider-oci"),
         "{message}"

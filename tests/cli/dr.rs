@@ -1827,7 +1827,7 @@ spec:
 #[test]
 fn a_cell_with_a_route53_override_renders_route53_records() {
     let dr = Dr::new();
-    let policy = edit(&default_policy_text(), "  cell-eu: {}\n", "  cell-eu:\n    trafficProvider: route53\n");
+    let policy = edit(&default_policy_text(), "  cell-eu:\n", "  cell-eu:\n    trafficProvider: route53\n");
     dr.write("state/policy/policy.yaml", &policy);
     dr.git(&["commit", "--quiet", "-am", "cell-eu: route53"]);
     let file = dr.write("eu.yaml", EU_APP);

@@ -700,17 +700,17 @@ fn a_request_that_changes_cell_moves_its_member_file() {
     s.apply(&[&file], &[]);
     let placed = s.head(STATE);
 
-    // cell-eu admits every candidate, so aws/us-east-1 still fits: no --reschedule needed.
-    let moved = s.write("orders-db-eu.yaml", edit(REQUEST, "cell: cell-us-east", "cell: cell-eu"));
+    // payments admits aws/us-east-1, so the placement still fits: no --reschedule needed.
+    let moved = s.write("orders-db-eu.yaml", edit(REQUEST, "cell: cell-us-east", "cell: payments"));
     let doc = s.apply(&[&moved], &[]);
     let result = &doc["results"][0];
     assert_eq!(result["status"], "updated");
     assert_eq!(result["rescheduled"], false);
     assert_eq!(at(&result["placement"]), "aws/us-east-1");
-    let new_member = "cells/cell-eu/production/members/team-alpha/mysql-orders-db.yaml";
+    let new_member = "cells/payments/production/members/team-alpha/mysql-orders-db.yaml";
     // The claim's file is named by its cell, so it moves to the new cell's Application,
     // which is written with its first request; the old cell's stays.
-    let new_primary = "platform/team-alpha/mysql-orders-db/cell-eu.production.primary.yaml";
+    let new_primary = "platform/team-alpha/mysql-orders-db/payments.production.primary.yaml";
     let mut expected = vec![
         ("update".to_owned(), ORDERS_REQUEST.to_owned()),
         ("update".to_owned(), ORDERS_PLACEMENT.to_owned()),
@@ -719,7 +719,7 @@ fn a_request_that_changes_cell_moves_its_member_file() {
         ("create".to_owned(), new_primary.to_owned()),
         ("delete".to_owned(), ORDERS_PRIMARY.to_owned()),
         ("delete".to_owned(), ORDERS_MEMBER.to_owned()),
-        ("create".to_owned(), "argocd/cells/cell-eu/production.yaml".to_owned()),
+        ("create".to_owned(), "argocd/cells/payments/production.yaml".to_owned()),
     ];
     let mut got = changes(result);
     got.sort();
@@ -732,13 +732,13 @@ fn a_request_that_changes_cell_moves_its_member_file() {
     assert_eq!(deleted, sorted(&[ORDERS_MEMBER, ORDERS_PRIMARY]));
     let added =
         lines(&s.git_in(STATE, &["show", "--no-renames", "--diff-filter=A", "--name-only", "--format=", "HEAD"]));
-    assert_eq!(added, sorted(&["argocd/cells/cell-eu/production.yaml", new_member, new_primary]));
+    assert_eq!(added, sorted(&["argocd/cells/payments/production.yaml", new_member, new_primary]));
     // The member moves unchanged; the record says where the request now lives.
     assert_eq!(s.show(STATE, &format!("HEAD:{new_member}")), s.show(STATE, &format!("HEAD~1:{ORDERS_MEMBER}")));
     let placement = yaml_document(&s.show(STATE, &format!("HEAD:{ORDERS_PLACEMENT}")));
-    assert_eq!((placement["cell"].as_str(), placement["environment"].as_str()), (Some("cell-eu"), Some("production")));
+    assert_eq!((placement["cell"].as_str(), placement["environment"].as_str()), (Some("payments"), Some("production")));
     let claim = yaml_document(&s.show(STATE, &format!("HEAD:{new_primary}")));
-    assert_eq!(claim["metadata"]["labels"]["platform.example.org/cell"], "cell-eu");
+    assert_eq!(claim["metadata"]["labels"]["platform.example.org/cell"], "payments");
     assert!(!s.path(&format!("state/{ORDERS_MEMBER}")).exists());
     s.assert_clean(STATE);
 
@@ -755,8 +755,8 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
     let s = Sandbox::with_state_repo();
     let file = s.write("analytics-db.yaml", ANALYTICS);
     let doc = s.apply(&[&file], &[]);
-    assert_eq!(at(&doc["results"][0]["placement"]), "oci/us-ashburn-1");
-    assert_eq!(s.title(STATE, "HEAD"), "idp: create mysql team-beta/analytics-db on oci/us-ashburn-1");
+    assert_eq!(at(&doc["results"][0]["placement"]), "oci/eu-frankfurt-1");
+    assert_eq!(s.title(STATE, "HEAD"), "idp: create mysql team-beta/analytics-db on oci/eu-frankfurt-1");
     let placed = s.head(STATE);
     let placement_before = s.show(STATE, "HEAD:placements/team-beta/mysql-analytics-db.yaml");
 
@@ -766,8 +766,8 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
     assert_eq!(
         json_error(&refused),
         (
-            "mysql team-beta/analytics-db is placed on oci/us-ashburn-1, which no longer fits the request: \
-             oci/us-ashburn-1 lacks multi_az required by tier critical with ha"
+            "mysql team-beta/analytics-db is placed on oci/eu-frankfurt-1, which no longer fits the request: \
+             oci/eu-frankfurt-1 lacks multi_az required by tier critical with ha"
                 .to_owned(),
             "placements never move silently; pass --reschedule to move it (a new placement, loudly recorded), \
              or revert the request change"
@@ -780,7 +780,7 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
     s.assert_clean(STATE);
 
     // With --reschedule the best candidate with multi_az for critical weights would be
-    // gcp/us-central1 (0.15×0.88 + 0.15×0.85 + 0.20×0.88 + 0.50×0.65 = 0.7605). That keeps
+    // gcp/europe-west1 (0.15×0.72 + 0.15×0.82 + 0.20×0.85 + 0.50×0.60 = 0.701). That keeps
     // the claim's name and changes its provider and region, which the XRD refuses
     // (`self == oldSelf`): were it admitted, Crossplane would replace the database with an
     // empty one. Refused before anything is written (tests/cli/admission.rs has the rest).
@@ -791,13 +791,13 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
     s.assert_clean(STATE);
 
     // A reschedule the claim admits: a drProfile asks for a cross-cloud secondary, which the
-    // placement lacks; rescheduled, the primary stays on oci/us-ashburn-1 and gains one.
+    // placement lacks; rescheduled, the primary stays on oci/eu-frankfurt-1 and gains one.
     let dr = s.write("analytics-db-dr.yaml", edit(ANALYTICS, "ha: false", "ha: false\n  drProfile: bronze"));
     let refused = s.idp(&["apply", "-f", &dr, "--repo", STATE, "--yes", "-o", "json"]);
     refused.code(1);
     assert_eq!(
         json_error(&refused).0,
-        "mysql team-beta/analytics-db is placed on oci/us-ashburn-1, which no longer fits the request: \
+        "mysql team-beta/analytics-db is placed on oci/eu-frankfurt-1, which no longer fits the request: \
          tier critical now needs a cross-cloud secondary, which the placement lacks"
     );
     assert_eq!(s.head(STATE), placed);
@@ -808,11 +808,11 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
     let result = &doc["results"][0];
     assert_eq!(result["rescheduled"], true);
     assert_eq!(result["status"], "updated");
-    assert_eq!(at(&result["placement"]), "oci/us-ashburn-1");
-    assert_eq!(at(&result["secondary"]), "gcp/us-central1");
-    assert_eq!(result["reason"]["selected"]["total_score"], 0.78);
+    assert_eq!(at(&result["placement"]), "oci/eu-frankfurt-1");
+    assert_eq!(at(&result["secondary"]), "gcp/europe-west1");
+    assert_eq!(result["reason"]["selected"]["total_score"], 0.7695);
 
-    assert_eq!(s.title(STATE, "HEAD"), "idp: reschedule mysql team-beta/analytics-db on oci/us-ashburn-1");
+    assert_eq!(s.title(STATE, "HEAD"), "idp: reschedule mysql team-beta/analytics-db on oci/eu-frankfurt-1");
     let message = s.message(STATE, "HEAD");
     assert!(message.contains("RESCHEDULED"), "{message}");
     assert_eq!(
@@ -820,7 +820,7 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
         [
             "Idp-Action: reschedule",
             "Idp-Request: mysql team-beta/analytics-db",
-            "Idp-Placement: oci/us-ashburn-1 secondary=gcp/us-central1",
+            "Idp-Placement: oci/eu-frankfurt-1 secondary=gcp/europe-west1",
             format!("Idp-Policy-Version: {POLICY_VERSION}").as_str(),
         ]
     );
@@ -839,15 +839,15 @@ fn a_request_that_no_longer_fits_moves_only_with_reschedule() {
         ])
     );
     let member = yaml_document(&s.show(STATE, "HEAD:cells/cell-eu/dev/members/team-beta/mysql-analytics-db.yaml"));
-    assert_eq!(at(&member["secondary"]), "gcp/us-central1", "the member file follows the new placement");
+    assert_eq!(at(&member["secondary"]), "gcp/europe-west1", "the member file follows the new placement");
     let placement = yaml_document(&s.show(STATE, "HEAD:placements/team-beta/mysql-analytics-db.yaml"));
-    assert_eq!(at(&placement["primary"]), "oci/us-ashburn-1");
-    assert_eq!(at(&placement["secondary"]), "gcp/us-central1");
+    assert_eq!(at(&placement["primary"]), "oci/eu-frankfurt-1");
+    assert_eq!(at(&placement["secondary"]), "gcp/europe-west1");
     let claim = yaml_document(&s.show(STATE, "HEAD:platform/team-beta/mysql-analytics-db/cell-eu.dev.secondary.yaml"));
     assert_eq!(claim["spec"]["parameters"]["provider"], "gcp");
     assert_eq!(
         claim["spec"]["parameters"]["network"],
-        json!({"vpc_name": "vpc-gcp-usc1", "subnet": "db-private-usc1"})
+        json!({"vpc_name": "vpc-gcp-euw1", "subnet": "db-private-euw1"})
     );
     assert_eq!(claim["spec"]["compositionSelector"]["matchLabels"]["provider"], "gcp");
     s.assert_clean(STATE);

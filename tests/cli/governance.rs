@@ -358,36 +358,42 @@ fn a_warn_rule_message_is_printed_on_stderr() {
 fn a_deny_candidate_rule_rejects_oci_for_production_in_cell_eu_only() {
     let gov = Gov::new();
     gov.commit_example_rule("eu_no_oci.rego");
-    // critical without ha: cost decides, and oci/us-ashburn-1 (0.78) would win.
+    // critical without ha: cost decides, and oci/eu-frankfurt-1 (0.7695) would win.
     let prod =
         Db { name: "eu-db", cell: "cell-eu", tier: "critical", size: "small", storage_gb: 20, ha: false, ..ORDERS_DB };
     let file = gov.request("eu-prod.yaml", &prod.yaml());
     let plan = gov.plan_json(None, &[&file]);
     plan.code(0);
     let result = &plan.json()["results"][0];
-    assert_eq!(at(&result["placement"]), "gcp/us-central1");
-    assert_eq!(result["placement"]["runtimeCluster"], "gcp-usc1-prod-01");
-    assert_eq!(result["reason"]["selected"]["total_score"], json!(0.7605));
-    assert_eq!(
-        result["reason"]["rejected"],
-        json!([
-            {
-                "provider": "oci", "region": "us-ashburn-1", "runtime_cluster": "oci-iad-prod-01", "missing": [],
-                "excluded": "denied by policy/rules/eu_no_oci.rego: oci is not allowed for production in cell-eu (us-ashburn-1/oci-iad-prod-01)"
-            },
-            {
-                "provider": "oci", "region": "eu-frankfurt-1", "runtime_cluster": "oci-fra-prod-01", "missing": [],
-                "excluded": "denied by policy/rules/eu_no_oci.rego: oci is not allowed for production in cell-eu (eu-frankfurt-1/oci-fra-prod-01)"
-            }
-        ])
-    );
-    assert_eq!(result["reason"]["candidates_passed_gates"], 5);
+    assert_eq!(at(&result["placement"]), "gcp/europe-west1");
+    assert_eq!(result["placement"]["runtimeCluster"], "gcp-euw1-prod-01");
+    assert_eq!(result["reason"]["selected"]["total_score"], json!(0.701));
+    let outside_the_cell = |provider: &str, region: &str, cluster: &str| {
+        json!({
+            "provider": provider, "region": region, "runtime_cluster": cluster, "missing": [],
+            "excluded": "not a candidate of cell cell-eu"
+        })
+    };
+    let us = [
+        outside_the_cell("aws", "us-east-1", "aws-use1-prod-01"),
+        outside_the_cell("aws", "us-west-2", "aws-usw2-prod-01"),
+        outside_the_cell("gcp", "us-central1", "gcp-usc1-prod-01"),
+        outside_the_cell("oci", "us-ashburn-1", "oci-iad-prod-01"),
+    ];
+    let denied = json!({
+        "provider": "oci", "region": "eu-frankfurt-1", "runtime_cluster": "oci-fra-prod-01", "missing": [],
+        "excluded": "denied by policy/rules/eu_no_oci.rego: oci is not allowed for production in cell-eu (eu-frankfurt-1/oci-fra-prod-01)"
+    });
+    let mut rejected = us.to_vec();
+    rejected.push(denied);
+    assert_eq!(result["reason"]["rejected"], json!(rejected));
+    assert_eq!(result["reason"]["candidates_passed_gates"], 2);
     let human = gov.run("plan", None, &[&file], &[]);
     human.code(0);
     assert_eq!(
-        row(&human.stdout, "oci/us-ashburn-1 ").join(" "),
-        "oci/us-ashburn-1 oci-iad-prod-01 denied by policy/rules/eu_no_oci.rego: oci is not allowed for \
-         production in cell-eu (us-ashburn-1/oci-iad-prod-01)"
+        row(&human.stdout, "oci/eu-frankfurt-1 ").join(" "),
+        "oci/eu-frankfurt-1 oci-fra-prod-01 denied by policy/rules/eu_no_oci.rego: oci is not allowed for \
+         production in cell-eu (eu-frankfurt-1/oci-fra-prod-01)"
     );
 
     // The same request in dev: the rule does not apply and oci wins.
@@ -395,9 +401,9 @@ fn a_deny_candidate_rule_rejects_oci_for_production_in_cell_eu_only() {
     let plan = gov.plan_json(None, &[&dev]);
     plan.code(0);
     let result = &plan.json()["results"][0];
-    assert_eq!(at(&result["placement"]), "oci/us-ashburn-1");
-    assert_eq!(result["reason"]["selected"]["total_score"], json!(0.78));
-    assert_eq!(result["reason"]["rejected"], json!([]));
+    assert_eq!(at(&result["placement"]), "oci/eu-frankfurt-1");
+    assert_eq!(result["reason"]["selected"]["total_score"], json!(0.7695));
+    assert_eq!(result["reason"]["rejected"], json!(us));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -151,13 +151,26 @@ fn without_ha_a_critical_tier_request_goes_to_the_cheapest_good_candidate() {
     let file = env.fixture("analytics-db.yaml");
     let doc = env.idp(&["plan", "-f", &file, "-o", "json"]).code(0).json();
     let r = &doc["results"][0];
-    assert_eq!(at(&r["placement"]), "oci/us-ashburn-1");
-    assert_eq!(r["placement"]["runtimeCluster"], "oci-iad-prod-01");
-    assert_eq!(r["reason"]["selected"]["total_score"], 0.78);
+    // cell-eu admits only EU regions; of those, oci/eu-frankfurt-1 is the cheapest.
+    assert_eq!(at(&r["placement"]), "oci/eu-frankfurt-1");
+    assert_eq!(r["placement"]["runtimeCluster"], "oci-fra-prod-01");
+    assert_eq!(r["reason"]["selected"]["total_score"], 0.7695);
     assert_eq!(r["reason"]["ha_enforced"], false);
     assert_eq!(r["reason"]["gates"], json!(["private_networking"]));
-    assert_eq!(r["reason"]["candidates_passed_gates"], 7);
-    assert_eq!(r["reason"]["rejected"], json!([]));
+    assert_eq!(r["reason"]["candidates_evaluated"], 7);
+    assert_eq!(r["reason"]["candidates_passed_gates"], 3);
+    let outside: Vec<_> = r["reason"]["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (at(x), x["excluded"].as_str().unwrap().to_owned()))
+        .collect();
+    let not_in_cell = "not a candidate of cell cell-eu".to_owned();
+    assert_eq!(
+        outside,
+        ["aws/us-east-1", "aws/us-west-2", "gcp/us-central1", "oci/us-ashburn-1"]
+            .map(|c| (c.to_owned(), not_in_cell.clone()))
+    );
 }
 
 #[test]

@@ -133,14 +133,14 @@ fn show_json_carries_the_policy_with_its_tiers_in_policy_order() {
 fn validate_checks_the_traffic_providers_a_policy_names() {
     let env = TestEnv::new();
     // A cell may pick another known provider.
-    let route53 = edit(&default_policy_text(), "  cell-eu: {}\n", "  cell-eu: { trafficProvider: route53 }\n");
+    let route53 = edit(&default_policy_text(), "  cell-eu:\n", "  cell-eu:\n    trafficProvider: route53\n");
     let file = env.write("route53.yaml", &route53);
     env.idp(&["policy", "validate", &file]).code(0);
     let doc = env.idp(&["policy", "show", "--policy", &file, "-o", "json"]).code(0).json();
     assert_eq!(doc["policy"]["cells"]["cell-eu"]["trafficProvider"], "route53");
 
     // An unknown one, in a cell or as the default, is refused where it is written.
-    let unknown = edit(&default_policy_text(), "  cell-eu: {}\n", "  cell-eu: { trafficProvider: akamai }\n");
+    let unknown = edit(&default_policy_text(), "  cell-eu:\n", "  cell-eu:\n    trafficProvider: akamai\n");
     let line = unknown.lines().position(|l| l.contains("akamai")).unwrap() + 1;
     let file = env.write("unknown.yaml", &unknown);
     let run = env.idp(&["policy", "validate", &file, "-o", "json"]);
@@ -148,7 +148,7 @@ fn validate_checks_the_traffic_providers_a_policy_names() {
     let messages: Vec<String> = run.issues().into_iter().map(|(m, _)| m).collect();
     assert_eq!(
         messages,
-        [format!("unknown.yaml:{line}:31: unknown traffic provider `akamai` (valid: oci-dns, route53, cloudflare)")]
+        [format!("unknown.yaml:{line}:22: unknown traffic provider `akamai` (valid: oci-dns, route53, cloudflare)")]
     );
 
     let default = edit(&default_policy_text(), "  defaultProvider: oci-dns\n", "  defaultProvider: akamai\n");
