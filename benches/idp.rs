@@ -63,8 +63,8 @@ const TIERS: &[&str] = &["medium", "C0"];
 
 fn demand_for(tier: &str) -> Demand<'_> {
     match tier {
-        "C0" => Demand { cell: "payments", tier: "C0", ha: true, dr_profile: None },
-        _ => Demand { cell: "cell-us-east", tier, ha: true, dr_profile: None },
+        "C0" => Demand { cell: "payments", environment: "production", tier: "C0", ha: true, dr_profile: None },
+        _ => Demand { cell: "cell-us-east", environment: "production", tier, ha: true, dr_profile: None },
     }
 }
 

@@ -41,7 +41,7 @@ pub(crate) mod test_support {
     pub fn payments_c0() -> (Policy, Request, Decision) {
         let policy = LoadedPolicy::embedded().policy;
         let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
-        let demand = Demand { cell: "payments", tier: "C0", ha: true, dr_profile: None };
+        let demand = Demand { cell: "payments", environment: "production", tier: "C0", ha: true, dr_profile: None };
         let decision = schedule(&policy, &pref, &demand).expect("the seed places");
         let request = Request {
             kind: Kind::MySql,
@@ -84,7 +84,7 @@ pub(crate) mod test_support {
             for cell in policy.cells.keys() {
                 for dr_profile in &profiles {
                     for ha in [false, true] {
-                        let demand = Demand { cell, tier, ha, dr_profile: *dr_profile };
+                        let demand = Demand { cell, environment: "production", tier, ha, dr_profile: *dr_profile };
                         let Ok(decision) = schedule(&policy, &pref, &demand) else { continue };
                         let request = Request {
                             kind: Kind::MySql,

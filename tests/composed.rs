@@ -242,7 +242,7 @@ fn matrix() -> Vec<(String, Claims, Claims)> {
         for cell in policy.cells.keys() {
             for dr_profile in &profiles {
                 for ha in [false, true] {
-                    let demand = Demand { cell, tier, ha, dr_profile: *dr_profile };
+                    let demand = Demand { cell, environment: "production", tier, ha, dr_profile: *dr_profile };
                     let Ok(decision) = schedule(policy, &pref, &demand) else { continue };
                     // 10 GB, the smallest idp accepts, reaches the Compositions' clamps.
                     let request = Request {

@@ -55,6 +55,7 @@ prop_compose! {
                     provider: PROVIDERS[provider].to_owned(),
                     region: format!("region-{i}"),
                     runtime_cluster: format!("cluster-{i}"),
+                    runtime_clusters: BTreeMap::from([("dev".to_owned(), format!("cluster-{i}-dev"))]),
                     network: BTreeMap::new(),
                     capabilities,
                     scores: dims.iter().cloned().zip(scores).collect(),
@@ -95,9 +96,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn decisions_are_deterministic_and_explainable((policy, ha) in scenario()) {
+    fn decisions_are_deterministic_and_explainable((policy, ha) in scenario(), dev in any::<bool>()) {
         let pref = PolicyRef { version: "p".into(), digest: "d".into() };
-        let demand = Demand { cell: "cell-eu", tier: "t", ha, dr_profile: None };
+        let environment = if dev { "dev" } else { "production" };
+        let demand = Demand { cell: "cell-eu", environment, tier: "t", ha, dr_profile: None };
         let first = schedule(&policy, &pref, &demand);
         let second = schedule(&policy, &pref, &demand);
         prop_assert_eq!(format!("{first:?}"), format!("{second:?}"));
@@ -122,6 +124,17 @@ proptest! {
                     decision.reason.rejected.iter().any(|r| r.provider == decision.primary.provider && r.region == decision.primary.region);
                 prop_assert!(!selected_rejected);
                 prop_assert!(eligible(&winner), "a cordoned or out-of-cell candidate won");
+                // Every cluster shown is the candidate's cluster for the environment.
+                prop_assert_eq!(&decision.primary.runtime_cluster, winner.runtime_cluster_in(environment));
+                let cluster_of = |region: &str| {
+                    policy.candidates.iter().find(|c| c.region == region).unwrap().runtime_cluster_in(environment).to_owned()
+                };
+                for ranked in &decision.ranking {
+                    prop_assert_eq!(&ranked.runtime_cluster, &cluster_of(&ranked.region));
+                }
+                for rejected in &decision.reason.rejected {
+                    prop_assert_eq!(&rejected.runtime_cluster, &cluster_of(&rejected.region));
+                }
                 // Totals lie in 0..=1, and the ranking is sorted, best first.
                 for ranked in decision.reason.top_3_candidates.iter().chain(&decision.ranking) {
                     prop_assert!((0.0..=1.0).contains(&ranked.total_score));
@@ -188,7 +201,7 @@ proptest! {
     ) {
         let pref = PolicyRef { version: "p".into(), digest: "d".into() };
         let dr_profile = wants_dr.then_some("gold");
-        let demand = Demand { cell: "cell-eu", tier: "t", ha, dr_profile };
+        let demand = Demand { cell: "cell-eu", environment: "production", tier: "t", ha, dr_profile };
         let Ok(decision) = schedule(&policy, &pref, &demand) else { return Ok(()) };
         if wants_dr {
             prop_assert!(decision.secondary.is_some(), "a drProfile asks for a secondary");

@@ -45,6 +45,10 @@ pub enum PolicyCommand {
         /// Plan within this cell's candidates (default: the whole pool)
         #[arg(long, add = ArgValueCandidates::new(super::complete::cells))]
         cell: Option<String>,
+        /// Show the runtime clusters of this environment (default: each
+        /// candidate's `runtimeCluster`)
+        #[arg(long = "env", value_name = "ENV", add = ArgValueCandidates::new(super::complete::environments))]
+        environment: Option<String>,
         /// As for a request with ha: true (adds the multi_az gate)
         #[arg(long)]
         ha: bool,
@@ -130,9 +134,11 @@ pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Re
                 printer.result(&PolicyOutcome::new(&ctx.policy))?;
             }
         }
-        PolicyCommand::Explain { tier, cell, ha, dr_profile } => {
+        PolicyCommand::Explain { tier, cell, environment, ha, dr_profile } => {
             let ctx = super::context(global)?;
-            printer.result(&explain(&ctx.policy, &tier, cell.as_deref(), ha, dr_profile.as_deref())?)?;
+            let outcome =
+                explain(&ctx.policy, &tier, cell.as_deref(), environment.as_deref(), ha, dr_profile.as_deref())?;
+            printer.result(&outcome)?;
         }
         PolicyCommand::Test { strict } => {
             let ctx = super::context(global)?;

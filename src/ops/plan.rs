@@ -334,6 +334,22 @@ impl Planner<'_> {
                 } else {
                     sticky_conflict(policy, request, &record, data.as_ref())
                 };
+                // An app on a cluster its environment no longer runs on stays,
+                // with a warning, unless it is rescheduled.
+                let stale: Vec<String> = if request.kind == Kind::App {
+                    let sides = std::iter::once(&record.primary).chain(record.secondary.as_ref());
+                    sides.filter_map(|side| schedule::stale_cluster(policy, &request.environment, side)).collect()
+                } else {
+                    Vec::new()
+                };
+                let conflict = match conflict {
+                    None if reschedule && !stale.is_empty() => Some(stale.join("; ")),
+                    None => {
+                        warnings.extend(stale.into_iter().map(|why| format!("{why}: pass --reschedule to move it")));
+                        None
+                    }
+                    conflict => conflict,
+                };
                 match conflict {
                     None => {
                         let follows = match &data {

@@ -61,6 +61,8 @@ pub struct ExplainOutcome {
     pub tier: String,
     /// Null: the whole pool, as for a cell without restrictions.
     pub cell: Option<String>,
+    /// Null: none given, so each candidate's default `runtimeCluster`.
+    pub environment: Option<String>,
     pub ha: bool,
     pub placement: Target,
     pub secondary: Option<Target>,
@@ -73,10 +75,19 @@ pub fn explain(
     loaded: &LoadedPolicy,
     tier: &str,
     cell: Option<&str>,
+    environment: Option<&str>,
     ha: bool,
     dr_profile: Option<&str>,
 ) -> Result<ExplainOutcome, Error> {
     let policy = &loaded.policy;
+    let environment = match environment {
+        None => None,
+        Some(name) => Some(policy.resolve_environment(name).ok_or_else(|| Error::UnknownName {
+            what: "environment",
+            name: name.into(),
+            valid: policy.environment_names(),
+        })?),
+    };
     if let Some(cell) = cell
         && !policy.cells.contains_key(cell)
     {
@@ -93,12 +104,13 @@ pub fn explain(
             valid: policy.tiers.keys().cloned().collect(),
         });
     }
-    let demand = Demand { cell: cell.unwrap_or(""), tier, ha, dr_profile };
+    let demand = Demand { cell: cell.unwrap_or(""), environment: environment.unwrap_or(""), tier, ha, dr_profile };
     let decision = schedule(policy, &policy_ref(loaded), &demand)
         .map_err(|error| Error::Schedule { request: format!("tier {tier}"), error })?;
     Ok(ExplainOutcome {
         tier: tier.into(),
         cell: cell.map(str::to_owned),
+        environment: environment.map(str::to_owned),
         ha,
         placement: decision.primary,
         secondary: decision.secondary,
@@ -171,10 +183,15 @@ pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<Pol
                     why,
                 });
             }
+            // An app's runtime cluster is part of where it runs; a database's is not.
+            let side = |t: &Target| match request.kind {
+                Kind::App => format!("{} ({})", t.id(), t.runtime_cluster),
+                Kind::MySql => t.id(),
+            };
             let place = |loaded: &LoadedPolicy| match schedule(&loaded.policy, &policy_ref(loaded), &request.demand()) {
                 Ok(d) => match d.secondary {
-                    Some(s) => format!("{} + {}", d.primary.id(), s.id()),
-                    None => d.primary.id(),
+                    Some(s) => format!("{} + {}", side(&d.primary), side(&s)),
+                    None => side(&d.primary),
                 },
                 Err(e) => format!("unplaceable: {e}"),
             };

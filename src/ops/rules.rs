@@ -104,7 +104,7 @@ pub fn refusals(
             "candidate": {
                 "provider": candidate.provider,
                 "region": candidate.region,
-                "runtimeCluster": candidate.runtime_cluster,
+                "runtimeCluster": candidate.runtime_cluster_in(&request.environment),
                 "capabilities": candidate.capabilities,
                 "scores": candidate.scores,
             },

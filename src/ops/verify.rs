@@ -267,6 +267,15 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                     message: format!("placed on cordoned candidate {}", target.id()),
                 });
             }
+            if request.kind == Kind::App
+                && let Some(why) = schedule::stale_cluster(policy, &request.environment, target)
+            {
+                warnings.push(Finding {
+                    severity: Severity::Warning,
+                    file: record_path.clone(),
+                    message: format!("{why} (apply with --reschedule to move it)"),
+                });
+            }
         }
         if request.kind == Kind::App {
             let (errors, warned) = data_links(ctx, &request, &record, &record_path)?;

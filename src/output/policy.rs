@@ -34,12 +34,12 @@ impl Outcome for PolicyOutcome {
         out.push_str(&tiers.render());
         out.push('\n');
 
-        let mut headers = vec!["provider/region", "cluster", "capabilities"];
+        let mut headers = vec!["provider/region", "capabilities"];
         headers.extend(p.dimensions.iter().map(String::as_str));
         headers.push("state");
         let mut candidates = Table::new(&headers, style.no_headers);
         for c in &p.candidates {
-            let mut row = vec![c.id(), c.runtime_cluster.clone(), c.capabilities.join(",")];
+            let mut row = vec![c.id(), c.capabilities.join(",")];
             // Cordoned: no new placements, the ones there stay.
             let state = if c.cordoned { style.yellow("cordoned") } else { "open".to_owned() };
             row.extend(p.dimensions.iter().map(|d| number(c.scores.get(d).copied().unwrap_or(0.0))));
@@ -47,6 +47,18 @@ impl Outcome for PolicyOutcome {
             candidates.row(row);
         }
         out.push_str(&candidates.render());
+        out.push('\n');
+
+        // Where each environment's apps run, per candidate.
+        let mut headers = vec!["provider/region"];
+        headers.extend(p.environments.keys().map(String::as_str));
+        let mut clusters = Table::new(&headers, style.no_headers);
+        for c in &p.candidates {
+            let mut row = vec![c.id()];
+            row.extend(p.environments.keys().map(|e| c.runtime_cluster_in(e).to_owned()));
+            clusters.row(row);
+        }
+        out.push_str(&clusters.render());
         out.push('\n');
 
         let mut profiles =
@@ -157,9 +169,10 @@ impl Outcome for crate::ops::policy::PricingOutcome {
 impl Outcome for crate::ops::policy::ExplainOutcome {
     fn human(&self, style: &Style) -> String {
         let mut out = format!(
-            "a {} request{}{} would land on {} ({}), total {}\n",
+            "a {} request{}{}{} would land on {} ({}), total {}\n",
             self.tier,
             self.cell.as_ref().map(|c| format!(" in cell {c}")).unwrap_or_else(|| " (whole pool)".into()),
+            self.environment.as_ref().map(|e| format!(" for {e}")).unwrap_or_default(),
             if self.ha { " with ha" } else { "" },
             style.bold(&self.placement.id()),
             self.placement.runtime_cluster,

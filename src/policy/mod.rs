@@ -301,6 +301,16 @@ impl Checker<'_> {
             self.label_name(&c.provider, &at("provider"), "provider");
             self.label_name(&c.region, &at("region"), "region");
             self.label_name(&c.runtime_cluster, &at("runtimeCluster"), "runtime cluster");
+            for (environment, cluster) in &c.runtime_clusters {
+                let path = [Key("candidates"), Index(i), Key("runtimeClusters"), Key(environment)];
+                if !p.environments.contains_key(environment) {
+                    let help = p
+                        .resolve_environment(environment)
+                        .map(|canonical| format!("`{environment}` is an alias; key the cluster by `{canonical}`"));
+                    self.issue(&path, unknown("environment", environment, &keys(&p.environments)), help.as_deref());
+                }
+                self.label_name(cluster, &path, "runtime cluster");
+            }
             for (key, value) in &c.network {
                 if !names::is_label_value(key) || !names::is_label_value(value) {
                     self.issue(
@@ -675,7 +685,8 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("weights of tier medium sum to 1.05"), "{found:?}");
         // Located at the `weights` key of tier medium.
-        assert!(found[0].starts_with("p.yaml:87:5:"), "{found:?}");
+        let line = text.lines().position(|l| l.contains("cost: 0.30 }")).unwrap() + 1;
+        assert!(found[0].starts_with(&format!("p.yaml:{line}:5:")), "{found:?}");
     }
 
     #[test]
@@ -761,6 +772,27 @@ mod tests {
         let typo = DEFAULT_POLICY_YAML.replace("deletionProtection: true }", "deletionProtecton: true }");
         let found = messages(&typo).join("\n");
         assert!(found.contains("deletionProtecton"), "{found}");
+    }
+
+    #[test]
+    fn runtime_clusters_are_keyed_by_known_environments() {
+        let text = DEFAULT_POLICY_YAML
+            .replace("{ staging: aws-use1-stg-01, dev: aws-use1-dev-01 }", "{ prod: aws-use1-p2, qa: aws-use1-qa }")
+            .replace("{ staging: oci-fra-stg-01, dev: oci-fra-dev-01 }", "{ dev: Oci_Fra }");
+        let found = messages(&text);
+        let located = |needle: &str| found.iter().find(|m| m.contains(needle)).unwrap_or_else(|| panic!("{found:#?}"));
+        // An alias names an environment, but the map is keyed by canonical names.
+        assert!(located("unknown environment `prod`").starts_with("p.yaml:30:"), "{found:#?}");
+        assert!(located("unknown environment `qa`").starts_with("p.yaml:30:"), "{found:#?}");
+        assert!(located("runtime cluster `Oci_Fra` is not a DNS-1123 label").starts_with("p.yaml:72:"));
+        assert_eq!(found.len(), 3, "{found:#?}");
+
+        let p = LoadedPolicy::embedded().policy;
+        let aws = &p.candidates[0];
+        assert_eq!(
+            ["dev", "staging", "production"].map(|e| aws.runtime_cluster_in(e)),
+            ["aws-use1-dev-01", "aws-use1-stg-01", "aws-use1-prod-01"]
+        );
     }
 
     #[test]

@@ -116,7 +116,13 @@ pub struct StorageRange {
 pub struct Candidate {
     pub provider: String,
     pub region: String,
+    /// The cluster that runs apps placed here, in every environment not
+    /// listed in `runtime_clusters`.
     pub runtime_cluster: String,
+    /// Per environment (canonical name), the cluster to use instead: dev and
+    /// staging workloads do not belong on a production cluster.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runtime_clusters: BTreeMap<String, String>,
     pub network: BTreeMap<String, String>,
     pub capabilities: Vec<String>,
     pub scores: BTreeMap<String, f64>,
@@ -134,6 +140,16 @@ impl Candidate {
 
     pub fn has(&self, capability: &str) -> bool {
         self.capabilities.iter().any(|c| c == capability)
+    }
+
+    /// The runtime cluster for `environment` (a canonical name).
+    pub fn runtime_cluster_in(&self, environment: &str) -> &str {
+        self.runtime_clusters.get(environment).unwrap_or(&self.runtime_cluster)
+    }
+
+    /// Every runtime cluster this candidate names, whatever the environment.
+    pub fn runtime_clusters(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.runtime_cluster.as_str()).chain(self.runtime_clusters.values().map(String::as_str))
     }
 }
 

@@ -204,7 +204,9 @@ fn check_application(doc: &Node, name: &str, request: &Request, policy: &Policy)
         }
     }
     let cluster = field(&["spec", "destination", "name"]);
-    if !cluster.is_some_and(|c| policy.candidates.iter().any(|candidate| candidate.runtime_cluster == c)) {
+    if !cluster.is_some_and(|c| {
+        policy.candidates.iter().flat_map(|candidate| candidate.runtime_clusters()).any(|known| known == c)
+    }) {
         return refuse(format!(
             "deploys to cluster {}, not a runtime cluster of the policy's candidates",
             shown(cluster)

@@ -316,7 +316,13 @@ impl Request {
     }
 
     pub fn demand(&self) -> Demand<'_> {
-        Demand { cell: &self.cell, tier: &self.tier, ha: self.ha(), dr_profile: self.dr_profile.as_deref() }
+        Demand {
+            cell: &self.cell,
+            environment: &self.environment,
+            tier: &self.tier,
+            ha: self.ha(),
+            dr_profile: self.dr_profile.as_deref(),
+        }
     }
 
     /// The request as flat keys (identity, placement inputs, then the spec's

@@ -16,6 +16,8 @@ use crate::policy::{Candidate, Policy};
 #[derive(Debug, Clone, Copy)]
 pub struct Demand<'a> {
     pub cell: &'a str,
+    /// The canonical environment: it picks each candidate's runtime cluster.
+    pub environment: &'a str,
     pub tier: &'a str,
     pub ha: bool,
     /// The drProfile the request names; the tier's default applies otherwise.
@@ -40,11 +42,11 @@ pub struct Target {
 }
 
 impl Target {
-    fn of(candidate: &Candidate) -> Self {
+    fn of(candidate: &Candidate, environment: &str) -> Self {
         Self {
             provider: candidate.provider.clone(),
             region: candidate.region.clone(),
-            runtime_cluster: candidate.runtime_cluster.clone(),
+            runtime_cluster: candidate.runtime_cluster_in(environment).to_owned(),
             network: candidate.network.clone(),
         }
     }
@@ -217,7 +219,7 @@ pub fn schedule_with(
     let weights: IndexMap<String, f64> =
         policy.dimensions.iter().map(|d| (d.clone(), tier.weights.get(d).copied().unwrap_or(0.0))).collect();
 
-    let evaluated = evaluate(policy, &weights, &gates, demand.cell, refuse);
+    let evaluated = evaluate(policy, &weights, &gates, demand, refuse);
     let Some(winner) = evaluated.ranked.first() else {
         return Err(ScheduleError::NoCandidate {
             tier: demand.tier.into(),
@@ -230,7 +232,7 @@ pub fn schedule_with(
 
     let wants_secondary = tier.secondary.required || demand.dr_profile.is_some();
     let secondary = if wants_secondary {
-        let other = evaluate(policy, &weights, &tier.secondary.gates, demand.cell, &|c| {
+        let other = evaluate(policy, &weights, &tier.secondary.gates, demand, &|c| {
             (c.provider == primary.provider)
                 .then(|| format!("same provider as the primary ({})", primary.provider))
                 .or_else(|| refuse(c))
@@ -255,7 +257,8 @@ pub fn schedule_with(
         // Policy validation guarantees targets from one of the two.
         _ => (0, 0),
     };
-    let ranking: Vec<Ranked> = evaluated.ranked.iter().enumerate().map(|(i, c)| c.ranked(policy, i + 1)).collect();
+    let ranking: Vec<Ranked> =
+        evaluated.ranked.iter().enumerate().map(|(i, c)| c.ranked(policy, demand.environment, i + 1)).collect();
     let reason = Reason {
         tier: demand.tier.into(),
         dr_profile: dr_name.map(str::to_owned),
@@ -264,7 +267,7 @@ pub fn schedule_with(
         gates,
         ha_enforced: demand.ha,
         weights,
-        selected: winner.scored(policy),
+        selected: winner.scored(policy, demand.environment),
         top_3_candidates: ranking.iter().take(3).cloned().collect(),
         rejected: evaluated.rejected,
         candidates_evaluated: policy.candidates.len(),
@@ -272,7 +275,7 @@ pub fn schedule_with(
         secondary: secondary.as_ref().map(|(best, rejected, _)| SecondaryReason {
             required: tier.secondary.required,
             gates: tier.secondary.gates.clone(),
-            selected: best.scored(policy),
+            selected: best.scored(policy, demand.environment),
             rejected: rejected.clone(),
         }),
         follows: None,
@@ -280,8 +283,8 @@ pub fn schedule_with(
         policy: policy_ref.clone(),
     };
     Ok(Decision {
-        primary: Target::of(primary),
-        secondary: secondary.map(|(_, _, candidate)| Target::of(candidate)),
+        primary: Target::of(primary, demand.environment),
+        secondary: secondary.map(|(_, _, candidate)| Target::of(candidate, demand.environment)),
         reason,
         ranking,
     })
@@ -305,17 +308,25 @@ pub fn follow(
     }
     let mut decision = schedule_with(policy, policy_ref, demand, refuse)?;
     let weights = decision.reason.weights.clone();
-    let scored = |target: &Target| {
-        let index =
-            policy.candidates.iter().position(|c| c.provider == target.provider && c.region == target.region)?;
-        Some(score(policy, index, &weights).scored(policy))
+    let index_of = |target: &Target| {
+        policy.candidates.iter().position(|c| c.provider == target.provider && c.region == target.region)
+    };
+    let scored = |target: &Target| Some(score(policy, index_of(target)?, &weights).scored(policy, demand.environment));
+    // The app runs on the runtime cluster of its own environment in the data's
+    // region; the database's record may predate the policy's cluster map.
+    let beside = |target: &Target| match index_of(target) {
+        Some(index) => Target {
+            runtime_cluster: policy.candidates[index].runtime_cluster_in(demand.environment).to_owned(),
+            ..target.clone()
+        },
+        None => target.clone(),
     };
     if let Some(selected) = scored(primary) {
         decision.reason.selected = selected;
     }
-    decision.primary = primary.clone();
+    decision.primary = beside(primary);
     if let Some(secondary) = data_secondary {
-        decision.secondary = Some(secondary.clone());
+        decision.secondary = Some(beside(secondary));
         let selected = scored(secondary);
         match (&mut decision.reason.secondary, selected) {
             (Some(reason), Some(selected)) => reason.selected = selected,
@@ -362,6 +373,22 @@ pub fn apart(data: &str, with: (&Target, Option<&Target>), app: (&Target, Option
     }
 }
 
+/// Why an app's side no longer runs where the policy runs its environment's
+/// apps, if it does not: the policy mapped the environment to a new runtime
+/// cluster after the app was placed. The app stays (placements never move
+/// silently) until `--reschedule`.
+pub fn stale_cluster(policy: &Policy, environment: &str, placed: &Target) -> Option<String> {
+    let candidate = policy.candidates.iter().find(|c| c.provider == placed.provider && c.region == placed.region)?;
+    let wanted = candidate.runtime_cluster_in(environment);
+    (wanted != placed.runtime_cluster).then(|| {
+        format!(
+            "runs on runtime cluster {} in {}, where the policy now runs {environment} apps on {wanted}",
+            placed.runtime_cluster,
+            placed.id()
+        )
+    })
+}
+
 /// Why an existing placement can no longer serve a changed request, if it
 /// cannot: its candidate lacks a gate the request now needs, or it left the
 /// request's cell. Sticky placements are only moved on an explicit
@@ -399,19 +426,19 @@ struct Evaluated {
 }
 
 impl Evaluated {
-    fn scored(&self, policy: &Policy) -> Scored {
+    fn scored(&self, policy: &Policy, environment: &str) -> Scored {
         let c = &policy.candidates[self.index];
         Scored {
             provider: c.provider.clone(),
             region: c.region.clone(),
-            runtime_cluster: c.runtime_cluster.clone(),
+            runtime_cluster: c.runtime_cluster_in(environment).to_owned(),
             total_score: self.total,
             subscores: self.subscores.clone(),
         }
     }
 
-    fn ranked(&self, policy: &Policy, rank: usize) -> Ranked {
-        let Scored { provider, region, runtime_cluster, total_score, subscores } = self.scored(policy);
+    fn ranked(&self, policy: &Policy, environment: &str, rank: usize) -> Ranked {
+        let Scored { provider, region, runtime_cluster, total_score, subscores } = self.scored(policy, environment);
         Ranked { rank, provider, region, runtime_cluster, total_score, subscores }
     }
 }
@@ -427,9 +454,10 @@ fn evaluate(
     policy: &Policy,
     weights: &IndexMap<String, f64>,
     gates: &[String],
-    cell: &str,
+    demand: &Demand<'_>,
     exclude: &dyn Fn(&Candidate) -> Option<String>,
 ) -> Evaluation {
+    let cell = demand.cell;
     let mut ranked = Vec::new();
     let mut rejected = Vec::new();
     for (index, candidate) in policy.candidates.iter().enumerate() {
@@ -447,7 +475,7 @@ fn evaluate(
             rejected.push(Rejection {
                 provider: candidate.provider.clone(),
                 region: candidate.region.clone(),
-                runtime_cluster: candidate.runtime_cluster.clone(),
+                runtime_cluster: candidate.runtime_cluster_in(demand.environment).to_owned(),
                 missing,
                 excluded,
             });
@@ -485,7 +513,7 @@ mod tests {
     }
 
     fn place(tier: &str, ha: bool, cell: &str, dr: Option<&str>) -> Result<Decision, ScheduleError> {
-        schedule(&policy(), &pref(), &Demand { cell, tier, ha, dr_profile: dr })
+        schedule(&policy(), &pref(), &Demand { cell, environment: "production", tier, ha, dr_profile: dr })
     }
 
     #[test]
@@ -579,8 +607,12 @@ mod tests {
     fn no_candidate_lists_every_rejection() {
         let mut p = policy();
         p.cells.get_mut("payments").unwrap().candidates = Some(vec!["oci/us-ashburn-1".into()]);
-        let err =
-            schedule(&p, &pref(), &Demand { cell: "payments", tier: "low", ha: false, dr_profile: None }).unwrap_err();
+        let err = schedule(
+            &p,
+            &pref(),
+            &Demand { cell: "payments", environment: "production", tier: "low", ha: false, dr_profile: None },
+        )
+        .unwrap_err();
         let ScheduleError::NoCandidate { rejected, .. } = &err else { panic!("{err:?}") };
         assert_eq!(rejected.len(), 7);
         assert_eq!(rejected[5].missing, ["multi_az"]);
@@ -590,8 +622,12 @@ mod tests {
     fn impossible_secondary_explains_each_other_provider_candidate() {
         let mut p = policy();
         p.cells.get_mut("payments").unwrap().candidates = Some(vec!["aws/us-east-1".into(), "oci/us-ashburn-1".into()]);
-        let err =
-            schedule(&p, &pref(), &Demand { cell: "payments", tier: "low", ha: false, dr_profile: None }).unwrap_err();
+        let err = schedule(
+            &p,
+            &pref(),
+            &Demand { cell: "payments", environment: "production", tier: "low", ha: false, dr_profile: None },
+        )
+        .unwrap_err();
         let ScheduleError::NoSecondary { rejected, primary, .. } = &err else { panic!("{err:?}") };
         assert_eq!(primary, "aws/us-east-1");
         assert!(rejected.iter().all(|r| r.provider != "aws"));
@@ -604,15 +640,29 @@ mod tests {
     fn cordoned_candidates_take_no_new_placements() {
         let mut p = policy();
         p.candidates[0].cordoned = true;
-        let d = schedule(&p, &pref(), &Demand { cell: "cell-us-east", tier: "medium", ha: false, dr_profile: None })
-            .unwrap();
+        let d = schedule(
+            &p,
+            &pref(),
+            &Demand { cell: "cell-us-east", environment: "production", tier: "medium", ha: false, dr_profile: None },
+        )
+        .unwrap();
         assert_eq!(d.primary.id(), "gcp/us-central1");
         let aws = d.reason.rejected.iter().find(|r| r.region == "us-east-1").unwrap();
         assert_eq!(aws.excluded.as_deref(), Some("cordoned"));
         // An existing placement there still fits: sticky placements stay.
         let existing = place("medium", false, "cell-us-east", None).unwrap().primary;
         assert_eq!(
-            unsatisfied(&p, &Demand { cell: "cell-us-east", tier: "medium", ha: false, dr_profile: None }, &existing),
+            unsatisfied(
+                &p,
+                &Demand {
+                    cell: "cell-us-east",
+                    environment: "production",
+                    tier: "medium",
+                    ha: false,
+                    dr_profile: None
+                },
+                &existing
+            ),
             None
         );
     }
@@ -623,8 +673,12 @@ mod tests {
         for c in &mut p.candidates {
             c.scores.values_mut().for_each(|s| *s = 0.5);
         }
-        let d = schedule(&p, &pref(), &Demand { cell: "cell-us-east", tier: "critical", ha: false, dr_profile: None })
-            .unwrap();
+        let d = schedule(
+            &p,
+            &pref(),
+            &Demand { cell: "cell-us-east", environment: "production", tier: "critical", ha: false, dr_profile: None },
+        )
+        .unwrap();
         let order: Vec<_> = d.reason.top_3_candidates.iter().map(|c| c.region.as_str()).collect();
         assert_eq!(order, ["us-east-1", "eu-west-1", "us-west-2"]);
     }
@@ -655,14 +709,15 @@ mod tests {
     fn apps_follow_their_data() {
         let p = policy();
         let db = place("C0", true, "payments", None).unwrap();
-        let app = Demand { cell: "payments", tier: "C1", ha: false, dr_profile: None };
+        let app = Demand { cell: "payments", environment: "production", tier: "C1", ha: false, dr_profile: None };
         let d = follow(&p, &pref(), &app, (&db.primary, db.secondary.as_ref()), "mysql team/db", &|_| None).unwrap();
         assert_eq!((d.primary.id(), d.secondary.as_ref().unwrap().id()), (db.primary.id(), db.secondary.unwrap().id()));
         assert_eq!(d.reason.follows.as_deref(), Some("mysql team/db"));
         assert_eq!(d.reason.selected.provider, "aws");
         // A database on a candidate that fails the app's gates cannot be followed.
         let oci = place("critical", false, "cell-us-east", None).unwrap();
-        let strict = Demand { cell: "cell-us-east", tier: "low", ha: false, dr_profile: None };
+        let strict =
+            Demand { cell: "cell-us-east", environment: "production", tier: "low", ha: false, dr_profile: None };
         assert!(matches!(
             follow(&p, &pref(), &strict, (&oci.primary, None), "x", &|_| None),
             Err(ScheduleError::CannotFollow { .. })
@@ -694,11 +749,12 @@ mod tests {
     fn existing_placements_are_checked_against_changed_requests() {
         let p = policy();
         let oci = place("critical", false, "cell-us-east", None).unwrap().primary;
-        let still = Demand { cell: "cell-us-east", tier: "critical", ha: false, dr_profile: None };
+        let still =
+            Demand { cell: "cell-us-east", environment: "production", tier: "critical", ha: false, dr_profile: None };
         assert_eq!(unsatisfied(&p, &still, &oci), None);
         let ha = Demand { ha: true, ..still };
         assert!(unsatisfied(&p, &ha, &oci).unwrap().contains("lacks multi_az"));
-        let moved = Demand { cell: "payments", tier: "critical", ..still };
+        let moved = Demand { cell: "payments", environment: "production", tier: "critical", ..still };
         assert_eq!(unsatisfied(&p, &moved, &oci), None);
         let gone = Target { region: "mars-1".into(), ..oci };
         assert!(unsatisfied(&p, &still, &gone).unwrap().contains("no longer"));

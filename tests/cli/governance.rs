@@ -374,17 +374,20 @@ fn a_deny_candidate_rule_rejects_oci_for_production_in_cell_eu_only() {
             "excluded": "not a candidate of cell cell-eu"
         })
     };
-    let us = [
-        outside_the_cell("aws", "us-east-1", "aws-use1-prod-01"),
-        outside_the_cell("aws", "us-west-2", "aws-usw2-prod-01"),
-        outside_the_cell("gcp", "us-central1", "gcp-usc1-prod-01"),
-        outside_the_cell("oci", "us-ashburn-1", "oci-iad-prod-01"),
-    ];
+    // Each shown with its cluster for the request's environment (prod or dev).
+    let us = |env: &str| {
+        [
+            outside_the_cell("aws", "us-east-1", &format!("aws-use1-{env}-01")),
+            outside_the_cell("aws", "us-west-2", &format!("aws-usw2-{env}-01")),
+            outside_the_cell("gcp", "us-central1", &format!("gcp-usc1-{env}-01")),
+            outside_the_cell("oci", "us-ashburn-1", &format!("oci-iad-{env}-01")),
+        ]
+    };
     let denied = json!({
         "provider": "oci", "region": "eu-frankfurt-1", "runtime_cluster": "oci-fra-prod-01", "missing": [],
         "excluded": "denied by policy/rules/eu_no_oci.rego: oci is not allowed for production in cell-eu (eu-frankfurt-1/oci-fra-prod-01)"
     });
-    let mut rejected = us.to_vec();
+    let mut rejected = us("prod").to_vec();
     rejected.push(denied);
     assert_eq!(result["reason"]["rejected"], json!(rejected));
     assert_eq!(result["reason"]["candidates_passed_gates"], 2);
@@ -403,7 +406,8 @@ fn a_deny_candidate_rule_rejects_oci_for_production_in_cell_eu_only() {
     let result = &plan.json()["results"][0];
     assert_eq!(at(&result["placement"]), "oci/eu-frankfurt-1");
     assert_eq!(result["reason"]["selected"]["total_score"], json!(0.7695));
-    assert_eq!(result["reason"]["rejected"], json!(us));
+    assert_eq!(result["placement"]["runtimeCluster"], "oci-fra-dev-01");
+    assert_eq!(result["reason"]["rejected"], json!(us("dev")));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ mod destroy;
 mod docs;
 mod doctor;
 mod dr;
+mod environments;
 mod faults;
 mod gitops;
 mod global;

@@ -153,7 +153,8 @@ fn without_ha_a_critical_tier_request_goes_to_the_cheapest_good_candidate() {
     let r = &doc["results"][0];
     // cell-eu admits only EU regions; of those, oci/eu-frankfurt-1 is the cheapest.
     assert_eq!(at(&r["placement"]), "oci/eu-frankfurt-1");
-    assert_eq!(r["placement"]["runtimeCluster"], "oci-fra-prod-01");
+    // A dev request: its apps would run on the region's dev cluster.
+    assert_eq!(r["placement"]["runtimeCluster"], "oci-fra-dev-01");
     assert_eq!(r["reason"]["selected"]["total_score"], 0.7695);
     assert_eq!(r["reason"]["ha_enforced"], false);
     assert_eq!(r["reason"]["gates"], json!(["private_networking"]));

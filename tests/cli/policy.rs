@@ -24,6 +24,13 @@ fn cells<'a>(table: &'a str, first_cell: &str) -> Vec<&'a str> {
     rows[0].split_whitespace().collect()
 }
 
+/// The table of `policy show` whose header's second column is `second_header`.
+fn table<'a>(out: &'a str, second_header: &str) -> &'a str {
+    out.split("\n\n")
+        .find(|t| t.split_whitespace().nth(1) == Some(second_header))
+        .unwrap_or_else(|| panic!("no table with a {second_header} column:\n{out}"))
+}
+
 #[test]
 fn show_lists_tiers_candidates_and_profiles() {
     let env = TestEnv::new();
@@ -57,7 +64,9 @@ fn show_lists_tiers_candidates_and_profiles() {
             "-"
         ]
     );
-    assert_eq!(cells(out, "PROVIDER/REGION")[..3], ["PROVIDER/REGION", "CLUSTER", "CAPABILITIES"]);
+    let candidates = table(out, "CAPABILITIES");
+    let clusters = table(out, "DEV");
+    assert_eq!(cells(clusters, "PROVIDER/REGION"), ["PROVIDER/REGION", "DEV", "STAGING", "PRODUCTION"]);
     for candidate in [
         "aws/us-east-1",
         "aws/eu-west-1",
@@ -67,11 +76,17 @@ fn show_lists_tiers_candidates_and_profiles() {
         "oci/us-ashburn-1",
         "oci/eu-frankfurt-1",
     ] {
-        cells(out, candidate);
+        cells(candidates, candidate);
+        cells(clusters, candidate);
     }
     assert_eq!(
-        cells(out, "oci/us-ashburn-1"),
-        ["oci/us-ashburn-1", "oci-iad-prod-01", "pitr,private_networking", "0.8", "0.7", "0.65", "0.85", "open"]
+        cells(candidates, "oci/us-ashburn-1"),
+        ["oci/us-ashburn-1", "pitr,private_networking", "0.8", "0.7", "0.65", "0.85", "open"]
+    );
+    // Each environment's apps run on its own cluster.
+    assert_eq!(
+        cells(clusters, "oci/us-ashburn-1"),
+        ["oci/us-ashburn-1", "oci-iad-dev-01", "oci-iad-stg-01", "oci-iad-prod-01"]
     );
     assert_eq!(cells(out, "gold"), ["gold", "warm", "goldengate-cdc", "dns-failover", "15", "min", "30", "s"]);
     assert_eq!(cells(out, "environments").join(" "), "environments dev, staging, production (alias prod)");
@@ -302,9 +317,10 @@ fn show_marks_cordoned_candidates() {
         "    runtimeCluster: aws-use1-prod-01\n    cordoned: true\n",
     );
     let file = env.write("policy.yaml", policy);
-    let table = env.idp(&["policy", "show", "--policy", &file]).code(0).stdout.clone();
-    assert_eq!(cells(&table, "aws/us-east-1").last(), Some(&"cordoned"), "{table}");
-    assert_eq!(cells(&table, "aws/eu-west-1").last(), Some(&"open"), "{table}");
+    let shown = env.idp(&["policy", "show", "--policy", &file]).code(0).stdout.clone();
+    let candidates = table(&shown, "CAPABILITIES");
+    assert_eq!(cells(candidates, "aws/us-east-1").last(), Some(&"cordoned"), "{shown}");
+    assert_eq!(cells(candidates, "aws/eu-west-1").last(), Some(&"open"), "{shown}");
     let doc = env.idp(&["policy", "show", "--policy", &file, "-o", "json"]).code(0).json();
     let cordoned: Vec<&str> = doc["policy"]["candidates"]
         .as_array()
