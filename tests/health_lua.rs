@@ -107,14 +107,46 @@ fn a_claim_without_status_is_progressing() {
     assert_health(&claim("aws", true, json!({})), "Progressing", "Waiting for Crossplane to report the claim's status");
 }
 
+/// A claim as tests/fixtures/live/NAME.json has it: shaped after Crossplane's claim
+/// controller (see that folder's README for the upstream files and commits).
+fn live(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/live/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("a fixture")).expect("JSON")
+}
+
+const WAITING: &str = "Ready=False (Waiting): Claim is waiting for composite resource to become Ready";
+
+/// A claim's Ready is False with reason Waiting until its composite is Ready (crossplane
+/// internal/controller/apiextensions/claim/reconciler.go, Waiting()). Were that Degraded,
+/// the first sync of every new database in a multi-wave Application would fail.
 #[test]
-fn a_claim_being_created_is_progressing() {
-    let status = json!({"conditions": conditions(SYNCED, ("False", "Creating", "Unready resources: instance, parameter-group"))});
-    assert_health(
-        &claim("aws", false, status),
-        "Progressing",
-        "Ready=False (Creating): Unready resources: instance, parameter-group",
-    );
+fn a_claim_waiting_for_its_composite_is_progressing() {
+    assert_health(&live("claim-creating"), "Progressing", WAITING);
+    // Once Ready, back to Waiting while the cloud applies a change: still the way to Ready.
+    assert_health(&live("claim-unavailable"), "Progressing", WAITING);
+}
+
+/// Composites (and managed resources) say Creating or Unavailable; a claim copies neither,
+/// and neither is a failure either.
+#[test]
+fn ready_false_is_progressing_whatever_its_reason() {
+    for (reason, message) in [("Creating", "Unready resources: instance, parameter-group"), ("Unavailable", "")] {
+        let status =
+            json!({"conditions": conditions(SYNCED, ("False", reason, message)), "fence": {"observed": "READ_ONLY"}});
+        let (health, _) = health(&claim("oci", true, status));
+        assert_eq!(health, "Progressing", "Ready=False ({reason})");
+    }
+}
+
+#[test]
+fn the_upstream_shaped_claims_read_as_argo_cd_would_show_them() {
+    assert_health(&live("claim-ready"), "Healthy", "Ready, and the cloud reports it read-write (0)");
+    let error = live("claim-reconcile-error");
+    let (status, message) = health(&error);
+    assert_eq!(status, "Degraded");
+    assert!(message.starts_with("Synced=False (ReconcileError): cannot propagate connection details"), "{message}");
+    assert_health(&live("claim-deleting"), "Progressing", "Being deleted");
+    assert_health(&live("claim-deleting-background"), "Progressing", "Being deleted");
 }
 
 #[test]
@@ -123,12 +155,6 @@ fn synced_false_is_degraded_with_its_message() {
     let status =
         json!({"conditions": conditions(("False", "ReconcileError", message), READY), "fence": {"observed": "0"}});
     assert_health(&claim("aws", true, status), "Degraded", &format!("Synced=False (ReconcileError): {message}"));
-}
-
-#[test]
-fn ready_false_other_than_creating_is_degraded_with_its_message() {
-    let status = json!({"conditions": conditions(SYNCED, ("False", "Unavailable", "Unready resources: db-system")), "fence": {"observed": "READ_ONLY"}});
-    assert_health(&claim("oci", true, status), "Degraded", "Ready=False (Unavailable): Unready resources: db-system");
 }
 
 /// The failover's fence wave: the claim says writeFence true, the composite is Ready, and

@@ -81,6 +81,18 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     // platform/ whole, as roots written before cell Applications do: then what no cell
     // Application selects is not synced at all.
     let cell_root = root_syncs_cells(&read(&layout::bootstrap_path("root-application.yaml"))?.unwrap_or_default());
+    // Argo CD runs the health checks merged into argocd-cm from this patch; one an
+    // older idp wrote may judge claims differently (it once failed every new
+    // database's first sync: a claim's Ready=False Waiting read as Degraded).
+    if read(layout::ARGOCD_CM_PATCH_PATH)?
+        .is_some_and(|bytes| bytes != crate::render::health::argocd_cm_patch().content.as_bytes())
+    {
+        warnings.push(Finding {
+            severity: Severity::Warning,
+            file: layout::ARGOCD_CM_PATCH_PATH.to_owned(),
+            message: "is not the health-check patch this idp ships (an older idp wrote it): `idp init` into a new folder writes the current one at the same path; commit it here and merge it into argocd-cm (docs/bootstrap.md, \"The health checks\")".to_owned(),
+        });
+    }
     for path in files.keys().filter(|p| layout::is_request_path(p)) {
         let bytes = read(path)?.unwrap_or_default();
         expected.insert(path.clone());

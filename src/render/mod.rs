@@ -8,7 +8,7 @@
 //! namespace or unlabeled object.
 
 mod guard;
-mod health;
+pub(crate) mod health;
 
 use std::collections::BTreeMap;
 

@@ -302,6 +302,38 @@ fn init_creates_a_state_repo_with_one_commit_on_main() {
     );
 }
 
+/// A state repo written by an older idp keeps its health-check patch (Argo CD runs what
+/// was merged from it): `verify` says it is not this idp's, and a current copy clears it.
+#[test]
+fn verify_warns_about_a_health_check_patch_an_older_idp_wrote() {
+    let s = Sandbox::new();
+    s.idp(&["init", STATE]).code(0);
+    assert_eq!(s.idp(&["verify", "--repo", STATE, "-o", "json"]).code(0).json()["findings"], json!([]));
+    let patch = "bootstrap/argocd-cm/health-checks.patch.yaml";
+    let current = s.show(STATE, &format!("HEAD:{patch}"));
+    // The check as idp shipped it before it knew claims say Waiting, not Creating.
+    let older = edit(
+        &current,
+        "  hs.message = explained(ready)\n",
+        "  if ready.reason ~= \"Creating\" then\n    hs.status = \"Degraded\"\n  end\n  hs.message = explained(ready)\n",
+    );
+    s.write(&format!("{STATE}/{patch}"), older);
+    s.git_in(STATE, &["commit", "-qam", "an older idp's health checks"]);
+    let run = s.idp(&["verify", "--repo", STATE, "-o", "json"]);
+    run.code(0);
+    let findings = run.json()["findings"].clone();
+    assert_eq!(findings.as_array().unwrap().len(), 1, "{findings:#}");
+    assert_eq!(findings[0]["severity"], "warning");
+    assert_eq!(findings[0]["file"], patch);
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(message.starts_with("is not the health-check patch this idp ships"), "{message}");
+
+    s.write(&format!("{STATE}/{patch}"), current);
+    s.git_in(STATE, &["commit", "-qam", "idp's current health checks"]);
+    let run = s.idp(&["verify", "--repo", STATE, "-o", "json"]);
+    assert_eq!(run.code(0).json()["findings"], json!([]));
+}
+
 #[test]
 fn init_refuses_an_existing_state_repo_and_force_adds_nothing() {
     let s = Sandbox::new();

@@ -57,10 +57,13 @@ if ready == nil then
   return hs
 end
 if ready.status ~= "True" then
-  -- Creating is the way to Ready; any other reason is a database that is not available.
-  if ready.status == "False" and ready.reason ~= "Creating" then
-    hs.status = "Degraded"
-  end
+  -- Not Degraded, whatever the reason: a claim's Ready is False with reason Waiting
+  -- until its composite is Ready, while the cloud builds the database or applies a
+  -- change (crossplane internal/controller/apiextensions/claim/reconciler.go,
+  -- Waiting()), and a multi-wave sync fails on a Degraded resource (gitops-engine
+  -- pkg/sync/sync_context.go). Argo CD's own check for *.crossplane.io
+  -- (resource_customizations/_.crossplane.io/_/health.lua) keeps Ready=False
+  -- Progressing too; Synced=False, above, is what is Degraded.
   hs.message = explained(ready)
   return hs
 end
