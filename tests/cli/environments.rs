@@ -48,6 +48,18 @@ spec:
     )
 }
 
+/// A state repo whose policy runs every environment on the `runtimeCluster` of each
+/// candidate, as policies did before `runtimeClusters`.
+fn state_with_one_cluster_per_region() -> TestEnv {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let without_map: String =
+        default_policy_text().lines().filter(|l| !l.contains("runtimeClusters:")).map(|l| format!("{l}\n")).collect();
+    env.write("state/policy/policy.yaml", without_map);
+    env.git_in(STATE, &["commit", "-qam", "policy: one cluster per region"]);
+    env
+}
+
 fn show(env: &TestEnv, path: &str) -> String {
     env.git_in(STATE, &["show", &format!("HEAD:{path}")])
 }
@@ -95,12 +107,7 @@ fn each_environment_runs_its_apps_on_its_own_clusters() {
 /// environment in the database's region, not on the cluster the old record names.
 #[test]
 fn an_app_follows_its_data_onto_its_environments_cluster() {
-    let env = TestEnv::new();
-    env.init_state(STATE);
-    let without_map: String =
-        default_policy_text().lines().filter(|l| !l.contains("runtimeClusters:")).map(|l| format!("{l}\n")).collect();
-    env.write("state/policy/policy.yaml", without_map);
-    env.git_in(STATE, &["commit", "-qam", "policy: one cluster per region"]);
+    let env = state_with_one_cluster_per_region();
     let db = env.write("db.yaml", database("staging"));
     env.idp(&["apply", "-f", &db, "--repo", STATE, "--yes"]).code(0);
     let record = || yaml_documents(&show(&env, "placements/team-shop/mysql-db-staging.yaml")).remove(0);
@@ -172,12 +179,7 @@ fn policy_explain_shows_the_clusters_of_an_environment() {
 /// moves it.
 #[test]
 fn an_app_left_on_its_old_cluster_is_reported_until_rescheduled() {
-    let env = TestEnv::new();
-    env.init_state(STATE);
-    let without_map: String =
-        default_policy_text().lines().filter(|l| !l.contains("runtimeClusters:")).map(|l| format!("{l}\n")).collect();
-    env.write("state/policy/policy.yaml", without_map);
-    env.git_in(STATE, &["commit", "-qam", "policy: one cluster per region"]);
+    let env = state_with_one_cluster_per_region();
     let (db, web) = (env.write("db.yaml", database("dev")), env.write("app.yaml", app("dev")));
     env.idp(&["apply", "-f", &db, "-f", &web, "--repo", STATE, "--yes"]).code(0);
     env.idp(&["verify", "--repo", STATE]).code(0);
