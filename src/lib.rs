@@ -13,6 +13,7 @@ pub mod cli;
 pub mod compose;
 pub mod cost;
 pub mod layout;
+pub mod live;
 pub mod names;
 pub mod ops;
 pub mod output;

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["ops"],
     &["catalog"],
     &["render"],
-    &["state"],
+    &["state", "live"],
     &["record", "cost"],
     &["layout"],
     &["cell"],
