@@ -400,7 +400,8 @@ fn an_unknown_context_lists_the_contexts() {
 /// value wins, and a context may use a cluster and user from another file.
 ///
 /// Cannot prove: the reading of $KUBECONFIG itself (the tests do not change the environment);
-/// `connect` hands it to kube's `Kubeconfig::read`, which splits and merges the same way.
+/// `connect` turns it into the list of files (unit-tested in src/live/client.rs, missing files
+/// skipped as client-go skips them) and merges them through this same path.
 #[test]
 fn kubeconfig_files_are_merged_in_order() {
     let api = FakeApi::start(cluster);

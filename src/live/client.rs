@@ -3,6 +3,7 @@
 //! plain JSON. It owns the connection and its errors; it must never write to a cluster, and
 //! never ask for a Secret's data (Secrets are read with [`LiveClient::metadata`]).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -111,8 +112,9 @@ impl LiveClient {
     /// as kubectl does) or ~/.kube/config. Nothing is sent to the server yet; an exec credential
     /// plugin runs now (and again when its token expires).
     pub fn connect(target: &KubeTarget) -> Result<LiveClient, LiveError> {
-        let kubeconfig = Kubeconfig::read().map_err(kubeconfig_error)?;
-        Self::from_kubeconfig(kubeconfig, target)
+        let home = std::env::home_dir();
+        let paths = kubeconfig_paths(std::env::var_os("KUBECONFIG"), home)?;
+        Self::connect_with_kubeconfig(&paths, target)
     }
 
     /// Connects with the kubeconfig files given (merged in order, like a $KUBECONFIG list)
@@ -148,7 +150,9 @@ impl LiveClient {
         // config/file_loader.rs), where kubectl honours NO_PROXY: a proxy set for the internet
         // would then carry, or break, the way to a private API server (and to a test server on
         // 127.0.0.1). idp uses the kubeconfig's `proxy-url` only, as its own setting for that
-        // cluster; the environment's proxy variables are ignored here.
+        // cluster; the environment's proxy variables are ignored here. (kube still parses
+        // HTTPS_PROXY while loading, so a value that is not a URI at all fails the connect as a
+        // kubeconfig error.)
         config.proxy_url = proxy_url;
         config.connect_timeout = Some(NETWORK_TIMEOUT);
         config.read_timeout = Some(NETWORK_TIMEOUT);
@@ -330,6 +334,29 @@ fn classify(error: kube::Error, cluster: String) -> LiveError {
     }
 }
 
+/// The kubeconfig files kubectl would read: the entries of $KUBECONFIG that exist (client-go
+/// skips missing ones and empty entries; kube's own `Kubeconfig::read` would fail on a missing
+/// one), or ~/.kube/config when $KUBECONFIG is unset or empty.
+fn kubeconfig_paths(kubeconfig_env: Option<OsString>, home: Option<PathBuf>) -> Result<Vec<PathBuf>, LiveError> {
+    let listed: Vec<PathBuf> = kubeconfig_env
+        .map(|value| std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty()).collect())
+        .unwrap_or_default();
+    if listed.is_empty() {
+        return match home {
+            Some(home) => Ok(vec![home.join(".kube").join("config")]),
+            None => Err(LiveError::Kubeconfig {
+                message: "$KUBECONFIG is not set and there is no home directory to find ~/.kube/config in".into(),
+            }),
+        };
+    }
+    let existing: Vec<PathBuf> = listed.iter().filter(|p| p.exists()).cloned().collect();
+    if existing.is_empty() {
+        let names: Vec<String> = listed.iter().map(|p| p.display().to_string()).collect();
+        return Err(LiveError::Kubeconfig { message: format!("no file of $KUBECONFIG exists: {}", names.join(", ")) });
+    }
+    Ok(existing)
+}
+
 /// The context to use: the one named, or the kubeconfig's current context; an unknown name lists
 /// the contexts there are.
 fn select_context(kubeconfig: &Kubeconfig, target: &KubeTarget) -> Result<String, LiveError> {
@@ -377,13 +404,7 @@ fn kubeconfig_proxy_url(kubeconfig: &Kubeconfig, context: &str) -> Result<Option
 }
 
 fn kubeconfig_error(error: KubeconfigError) -> LiveError {
-    let message = match &error {
-        KubeconfigError::FindPath => {
-            "$KUBECONFIG is not set and there is no home directory to find ~/.kube/config in".into()
-        }
-        _ => error_chain(&error),
-    };
-    LiveError::Kubeconfig { message }
+    LiveError::Kubeconfig { message: error_chain(&error) }
 }
 
 /// The API server's message, or its reason when the body was not a Status.
@@ -440,4 +461,33 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(env: Option<&str>, home: Option<&str>) -> Result<Vec<PathBuf>, LiveError> {
+        kubeconfig_paths(env.map(OsString::from), home.map(PathBuf::from))
+    }
+
+    #[test]
+    fn kubeconfig_paths_follow_kubectl() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, "").unwrap();
+        std::fs::write(&b, "").unwrap();
+        let missing = dir.path().join("missing");
+        let list = std::env::join_paths([&a, &missing, &PathBuf::new(), &b]).unwrap();
+
+        // Unset or empty: ~/.kube/config.
+        assert_eq!(paths(None, Some("/home/u")).unwrap(), [PathBuf::from("/home/u/.kube/config")]);
+        assert_eq!(paths(Some(""), Some("/home/u")).unwrap(), [PathBuf::from("/home/u/.kube/config")]);
+        assert!(matches!(paths(None, None), Err(LiveError::Kubeconfig { .. })));
+        // A list: in order, missing files and empty entries skipped.
+        assert_eq!(kubeconfig_paths(Some(list), None).unwrap(), [a, b]);
+        // Only missing files: an error naming them, not a fallback to ~/.kube/config.
+        let error = paths(Some(missing.to_str().unwrap()), Some("/home/u")).unwrap_err();
+        assert!(matches!(&error, LiveError::Kubeconfig { message } if message.contains("missing")), "{error:?}");
+    }
 }
