@@ -4,6 +4,8 @@ use clap::Args;
 use clap_complete::{ArgValueCandidates, engine::CompletionCandidate};
 
 use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
+use crate::live::client::KubeTarget;
+use crate::ops::live::{Management, cell_live_status, live_status};
 use crate::ops::resource::ResourceRef;
 use crate::ops::status::{cell_status, status};
 use crate::output::Printer;
@@ -11,7 +13,7 @@ use crate::request::Kind;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp status mysql team-alpha/orders-db\n  idp status app team-payments/checkout -o json\n  idp status cell payments prod"
+    after_help = "Examples:\n  idp status mysql team-alpha/orders-db\n  idp status app team-payments/checkout -o json\n  idp status mysql team-alpha/orders-db --live\n  idp status cell payments prod"
 )]
 pub struct StatusArgs {
     /// mysql, app, or cell
@@ -23,6 +25,17 @@ pub struct StatusArgs {
     /// The environment (with `cell`)
     #[arg(add = ArgValueCandidates::new(super::complete::environments))]
     pub environment: Option<String>,
+    /// Read what the management cluster reports (read-only): the Argo CD
+    /// Applications, each claim's conditions, the connection secret's presence,
+    /// and the lifecycle state they add up to (PENDING, PROVISIONING, READY,
+    /// DEGRADED, FAILED, DELETING). Exits 1 when the cluster cannot be read.
+    #[arg(long)]
+    pub live: bool,
+    /// The kubeconfig context of the management cluster (with --live; default:
+    /// the policy's kubeContexts.management, else the current context).
+    /// KUBECONFIG is honoured as kubectl does.
+    #[arg(long, value_name = "CONTEXT", requires = "live")]
+    pub context: Option<String>,
 }
 
 pub(super) fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure> {
@@ -38,6 +51,12 @@ pub(super) fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure>
     Ok(ResourceRef { kind, namespace: namespace.into(), name: name.into() })
 }
 
+/// The management cluster: `--context`, else the policy's, else the kubeconfig's current one.
+fn management(ctx: &crate::ops::Context, context: Option<String>) -> Management {
+    let context = context.or_else(|| ctx.policy.policy.kube_contexts.management.clone());
+    Management::connect(&KubeTarget { context })
+}
+
 pub fn run(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     if args.what == "cell" {
         let Some(environment) = &args.environment else {
@@ -48,12 +67,23 @@ pub fn run(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
             )));
         };
         let ctx = super::context(global)?;
+        if args.live {
+            let outcome = cell_live_status(&ctx, &args.target, environment, &management(&ctx, args.context))?;
+            printer.result(&outcome)?;
+            return if outcome.read() { Ok(Ending::Success) } else { Err(Failure::Silent) };
+        }
         printer.result(&cell_status(&ctx, &args.target, environment)?)?;
         return Ok(Ending::Success);
     }
     let kind = parse_kind(&args.what).map_err(|e| Failure::Error(miette::miette!(code = "idp::usage::kind", "{e}")))?;
     let target = resource(kind, &args.target)?;
     let ctx = super::context(global)?;
+    if args.live {
+        let outcome = live_status(&ctx, &target, &management(&ctx, args.context))?;
+        printer.result(&outcome)?;
+        // Unread is not a state: say so in the exit code, as kubectl does.
+        return if outcome.state.is_some() { Ok(Ending::Success) } else { Err(Failure::Silent) };
+    }
     printer.result(&status(&ctx, &target)?)?;
     Ok(Ending::Success)
 }

@@ -14,6 +14,7 @@ pub mod init;
 pub mod lag;
 pub mod land;
 pub mod list;
+pub mod live;
 pub mod objects;
 pub mod plan;
 pub mod policy;

@@ -89,3 +89,46 @@ impl Outcome for CellStatusOutcome {
         out
     }
 }
+
+impl Outcome for crate::ops::live::LiveOutcome {
+    fn human(&self, style: &Style) -> String {
+        use crate::live::lifecycle::Lifecycle;
+        let state = match self.state {
+            Some(Lifecycle::Ready) => style.green("READY"),
+            Some(state @ (Lifecycle::Provisioning | Lifecycle::Pending | Lifecycle::Deleting)) => {
+                style.yellow(state.as_str())
+            }
+            Some(state) => style.red(state.as_str()),
+            None => style.red("UNKNOWN"),
+        };
+        let mut out = format!("{} {}/{}: {state}\n", self.kind, self.namespace, self.name);
+        let _ = writeln!(out, "  {}", self.why);
+        let _ = writeln!(out, "  commit {}, cluster {}\n", &self.commit[..12.min(self.commit.len())], self.cluster);
+        let mut table = Table::new(&["object", "state", "why"], style.no_headers);
+        for part in &self.parts {
+            table.row([part.object.clone(), part.state.as_str().to_owned(), part.why.clone()]);
+        }
+        if !self.parts.is_empty() {
+            out.push_str(&table.render());
+        }
+        out
+    }
+
+    fn result_line(&self, _style: &Style) -> Option<String> {
+        let state = self.state.map_or("UNKNOWN", |s| s.as_str());
+        Some(format!("{} {}/{}: {state}", self.kind, self.namespace, self.name))
+    }
+}
+
+impl Outcome for crate::ops::live::CellLiveOutcome {
+    fn human(&self, style: &Style) -> String {
+        let mut out = format!("cell {}/{} on {}\n\n", self.cell, self.environment, self.cluster);
+        let mut table = Table::new(&["kind", "request", "state", "why"], style.no_headers);
+        for m in &self.members {
+            let state = m.state.map_or("UNKNOWN", |s| s.as_str());
+            table.row([m.kind.to_string(), format!("{}/{}", m.namespace, m.name), state.to_owned(), m.why.clone()]);
+        }
+        out.push_str(&table.render());
+        out
+    }
+}

@@ -207,6 +207,7 @@ impl Checker<'_> {
             self.issue(&[Key("storageGB")], "storageGB needs 1 <= min <= max", None);
         }
         self.check_candidates(p);
+        self.check_kube_contexts(p);
         self.check_tiers(p);
         self.check_environments(p);
         self.check_cells(p);
@@ -282,6 +283,23 @@ impl Checker<'_> {
         let gateway = &p.traffic.gateway;
         self.label_name(&gateway.name, &[Key("traffic"), Key("gateway"), Key("name")], "gateway name");
         self.label_name(&gateway.namespace, &[Key("traffic"), Key("gateway"), Key("namespace")], "gateway namespace");
+    }
+
+    fn check_kube_contexts(&mut self, p: &Policy) {
+        let clusters: BTreeSet<&str> = p.candidates.iter().flat_map(|c| c.runtime_clusters()).collect();
+        for (cluster, context) in &p.kube_contexts.runtime {
+            let path = [Key("kubeContexts"), Key("runtime"), Key(cluster)];
+            if !clusters.contains(cluster.as_str()) {
+                let known: Vec<String> = clusters.iter().map(|c| (*c).to_owned()).collect();
+                self.issue(&path, unknown("runtime cluster", cluster, &known), None);
+            }
+            if context.is_empty() {
+                self.issue(&path, format!("the context of runtime cluster {cluster} is empty"), None);
+            }
+        }
+        if p.kube_contexts.management.as_deref() == Some("") {
+            self.issue(&[Key("kubeContexts"), Key("management")], "the management context is empty", None);
+        }
     }
 
     fn check_candidates(&mut self, p: &Policy) {
@@ -793,6 +811,22 @@ mod tests {
             ["dev", "staging", "production"].map(|e| aws.runtime_cluster_in(e)),
             ["aws-use1-dev-01", "aws-use1-stg-01", "aws-use1-prod-01"]
         );
+    }
+
+    #[test]
+    fn kube_contexts_name_known_runtime_clusters() {
+        let text = format!(
+            "{DEFAULT_POLICY_YAML}kubeContexts:\n  management: \"\"\n  runtime: {{ aws-use1-prod-01: eks-prod, aws-use1-prd-01: eks-prd }}\n"
+        );
+        let found = messages(&text).join("\n");
+        assert!(found.contains("the management context is empty"), "{found}");
+        assert!(found.contains("unknown runtime cluster `aws-use1-prd-01`"), "{found}");
+        assert!(!found.contains("`aws-use1-prod-01`"), "{found}");
+        let fine = format!(
+            "{DEFAULT_POLICY_YAML}kubeContexts:\n  management: mgmt\n  runtime: {{ oci-fra-dev-01: oke-dev }}\n"
+        );
+        let loaded = load_text(&fine).unwrap();
+        assert_eq!(loaded.policy.kube_contexts.management.as_deref(), Some("mgmt"));
     }
 
     #[test]

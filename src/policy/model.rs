@@ -38,6 +38,28 @@ pub struct Policy {
     /// that requests may use all the same. Empty by default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_reserved_namespaces: Vec<String>,
+    /// The kubeconfig contexts idp reads live state with (read-only).
+    #[serde(default, skip_serializing_if = "KubeContexts::is_empty")]
+    pub kube_contexts: KubeContexts,
+}
+
+/// Kubeconfig contexts per cluster. Without a `management` entry the
+/// management cluster is the kubeconfig's current context, so a platform
+/// engineer's kubectl setup just works; `--context` overrides both.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubeContexts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management: Option<String>,
+    /// Per runtime cluster (as the candidates name them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runtime: BTreeMap<String, String>,
+}
+
+impl KubeContexts {
+    pub fn is_empty(&self) -> bool {
+        self.management.is_none() && self.runtime.is_empty()
+    }
 }
 
 /// Namespaces of the clusters' own system and of the platform (Argo CD,

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use git2::Oid;
+
 use super::{ObjectId, StateError, StateRepo, git};
 
 /// A commit as idp reads it back (the audit log, rollback, doctor).
@@ -127,6 +129,18 @@ impl StateRepo {
     pub fn commit(&self, id: ObjectId) -> Result<Commit, StateError> {
         let commit = self.repo.find_commit(id.0).map_err(git("read a commit"))?;
         Ok(Commit::read(&commit))
+    }
+
+    /// Whether `revision` (a full commit hash a reconciler reports) is `commit`
+    /// or a descendant of it: whether what it synced includes that commit. A
+    /// revision this clone does not hold (not fetched yet) does not.
+    pub fn contains(&self, revision: &str, commit: ObjectId) -> bool {
+        match Oid::from_str(revision) {
+            Ok(oid) if revision.len() == 40 => {
+                oid == commit.0 || self.repo.graph_descendant_of(oid, commit.0).unwrap_or(false)
+            }
+            _ => false,
+        }
     }
 
     /// The commit a revision names (`HEAD~2`, a branch, a hash), as git reads it.

@@ -20,6 +20,8 @@ mod docs;
 mod doctor;
 mod dr;
 mod environments;
+#[path = "../support/fake_api.rs"]
+mod fake_api;
 mod faults;
 mod gitops;
 mod global;
@@ -29,6 +31,7 @@ mod help;
 mod identity;
 mod init;
 mod list;
+mod live;
 mod namespaces;
 mod output;
 mod plan;

@@ -53,6 +53,9 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("list", "list mysql --cell payments --namespace team-payments --repo state", 0),
     ("history", "history --repo state", 0),
     ("verify", "verify --repo state", 0),
+    // No cluster here (no kubeconfig in the sandbox's home): the document says so, exit 1.
+    ("status-live", "status mysql team-alpha/orders-db --live --repo state", 1),
+    ("status-cell-live", "status cell payments prod --live --repo state", 1),
     ("policy-show", "policy show --repo state", 0),
     ("policy-costs", "policy show --costs --repo state", 0),
     ("policy-explain", "policy explain C0 --cell payments --repo state", 0),

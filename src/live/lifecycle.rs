@@ -1,0 +1,325 @@
+//! A request's lifecycle state in the clusters, derived from what Argo CD and
+//! Crossplane report about the objects idp rendered for it: PENDING
+//! (committed, not yet synced) → PROVISIONING → READY, or DEGRADED, FAILED,
+//! DELETING. Pure: it reads API objects as JSON (fetched elsewhere, read-only)
+//! and never talks to a cluster.
+//!
+//! Each rule cites the upstream behaviour it relies on; the shapes are those
+//! of tests/fixtures/live (its README pins the sources and commits).
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Ordered from the least to the most urgent: a request is in the most urgent
+/// state any of its parts is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Lifecycle {
+    Ready,
+    Provisioning,
+    Pending,
+    Degraded,
+    Failed,
+    Deleting,
+}
+
+impl Lifecycle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::Ready => "READY",
+            Lifecycle::Provisioning => "PROVISIONING",
+            Lifecycle::Pending => "PENDING",
+            Lifecycle::Degraded => "DEGRADED",
+            Lifecycle::Failed => "FAILED",
+            Lifecycle::Deleting => "DELETING",
+        }
+    }
+}
+
+/// One part's state and why (the upstream condition or message, as reported).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    pub state: Lifecycle,
+    pub why: String,
+}
+
+impl Assessment {
+    fn new(state: Lifecycle, why: impl Into<String>) -> Self {
+        Self { state, why: why.into() }
+    }
+}
+
+/// The request's state: the most urgent of its parts', with every part that is
+/// not READY saying why.
+pub fn overall(parts: &[Assessment]) -> Assessment {
+    let state = parts.iter().map(|p| p.state).max().unwrap_or(Lifecycle::Pending);
+    let why: Vec<&str> = parts.iter().filter(|p| p.state == state).map(|p| p.why.as_str()).collect();
+    Assessment::new(state, why.join("; "))
+}
+
+fn text<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
+    object.pointer(pointer).and_then(Value::as_str)
+}
+
+/// An Argo CD Application that carries the request, against `reflects`: whether
+/// a revision Argo CD reports contains the commit that last changed the request
+/// (that commit or a descendant of it, a question for the state repo).
+///
+/// argo-cd `controller/state.go` (CompareAppState) sets `status.sync.revision` to
+/// the commit the last comparison resolved `targetRevision` to, following the
+/// branch; `Synced` there with `comparedTo` equal to the current spec means the
+/// live objects match that commit. `operationState` is the last sync operation
+/// (`controller/sync.go`, `appcontroller.go`); health codes are gitops-engine's
+/// `pkg/health/health.go`.
+pub fn application(name: &str, app: Option<&Value>, reflects: &dyn Fn(&str) -> bool) -> Assessment {
+    use Lifecycle::*;
+    let Some(app) = app else {
+        return Assessment::new(Pending, format!("Argo CD has no Application {name} yet"));
+    };
+    if app.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        return Assessment::new(Deleting, format!("Application {name} is being deleted"));
+    }
+    let phase = text(app, "/status/operationState/phase");
+    let operation_message = text(app, "/status/operationState/message").unwrap_or_default();
+    let operated_on = text(app, "/status/operationState/syncResult/revision")
+        .or_else(|| text(app, "/status/operationState/operation/sync/revision"));
+    let ours = operated_on.is_some_and(reflects);
+    // A final failure of a sync of this commit; `Running` with `finishedAt` is a
+    // failed attempt waiting for its retry (appcontroller.go), reported below.
+    if ours && matches!(phase, Some("Failed" | "Error")) {
+        return Assessment::new(Failed, format!("Argo CD failed to sync {name}: {operation_message}"));
+    }
+    let sync = text(app, "/status/sync/status");
+    if sync == Some("Unknown") {
+        let error = app
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .and_then(|c| c.iter().find(|c| text(c, "/type") == Some("ComparisonError")))
+            .and_then(|c| text(c, "/message"))
+            .unwrap_or("comparison status Unknown");
+        return Assessment::new(Failed, format!("Argo CD cannot compare {name}: {error}"));
+    }
+    let compared_to_spec = ["source", "destination"].iter().all(|field| {
+        app.pointer(&format!("/status/sync/comparedTo/{field}")) == app.pointer(&format!("/spec/{field}"))
+    });
+    let synced = sync == Some("Synced") && compared_to_spec && text(app, "/status/sync/revision").is_some_and(reflects);
+    if !synced {
+        if ours && phase == Some("Running") {
+            let retrying = app.pointer("/status/operationState/finishedAt").is_some_and(|t| !t.is_null());
+            let doing = if retrying { "retrying a failed sync of" } else { "syncing" };
+            return Assessment::new(Provisioning, format!("Argo CD is {doing} {name}: {operation_message}"));
+        }
+        return Assessment::new(
+            Pending,
+            format!(
+                "Argo CD has not synced the commit to {name} yet (sync {}, compared {})",
+                sync.unwrap_or("not reported"),
+                text(app, "/status/sync/revision").map(short).unwrap_or("nothing")
+            ),
+        );
+    }
+    let health = text(app, "/status/health/status").unwrap_or("Unknown");
+    let message = text(app, "/status/health/message").map(|m| format!(": {m}")).unwrap_or_default();
+    match health {
+        "Healthy" => Assessment::new(Ready, format!("{name} is synced and Healthy")),
+        "Progressing" | "Suspended" => Assessment::new(Provisioning, format!("{name} is {health}{message}")),
+        "Missing" => Assessment::new(Pending, format!("{name} is synced but its objects are Missing")),
+        _ => Assessment::new(Degraded, format!("{name} is {health}{message}")),
+    }
+}
+
+/// A Crossplane claim idp rendered (`None`: the API server says 404).
+///
+/// crossplane `internal/controller/apiextensions/claim/reconciler.go`: `Ready` is
+/// `Waiting` (False) until the composite is Ready, then `Available` (True);
+/// `Synced` is False (`ReconcileError`) when a reconcile fails, with the error as
+/// its message. A claim that has published its connection details once
+/// (`status.connectionDetails.lastPublishedTime`) was Ready before, so `Waiting`
+/// again is a database that stopped being available or is being changed (the
+/// composite, not read here, tells which).
+pub fn claim(name: &str, claim: Option<&Value>) -> Assessment {
+    use Lifecycle::*;
+    let Some(claim) = claim else {
+        return Assessment::new(Pending, format!("claim {name} does not exist yet"));
+    };
+    if claim.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        return Assessment::new(Deleting, format!("claim {name} is being deleted"));
+    }
+    let condition = |kind: &str| {
+        claim
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .and_then(|all| all.iter().find(|c| text(c, "/type") == Some(kind)))
+    };
+    let explained = |c: &Value| {
+        let reason = text(c, "/reason").map(|r| format!(" ({r})")).unwrap_or_default();
+        let message = text(c, "/message").map(|m| format!(": {m}")).unwrap_or_default();
+        format!(
+            "claim {name} {}={}{reason}{message}",
+            text(c, "/type").unwrap_or("?"),
+            text(c, "/status").unwrap_or("?")
+        )
+    };
+    let was_ready = claim.pointer("/status/connectionDetails/lastPublishedTime").is_some_and(|t| !t.is_null());
+    if let Some(synced) = condition("Synced")
+        && text(synced, "/status") == Some("False")
+    {
+        return Assessment::new(if was_ready { Degraded } else { Failed }, explained(synced));
+    }
+    let Some(ready) = condition("Ready") else {
+        return Assessment::new(Provisioning, format!("claim {name}: Crossplane has not reported on it yet"));
+    };
+    if text(ready, "/status") != Some("True") {
+        return Assessment::new(if was_ready { Degraded } else { Provisioning }, explained(ready));
+    }
+    if let Some(waiting) = fence_pending(claim) {
+        return Assessment::new(Provisioning, format!("claim {name} is Ready, {waiting}"));
+    }
+    Assessment::new(Ready, format!("claim {name} is Ready"))
+}
+
+/// The write fence the claim asks for, when the cloud does not report it yet:
+/// the same reading as idp's Argo CD health check
+/// (manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua).
+fn fence_pending(claim: &Value) -> Option<String> {
+    let fenced = claim.pointer("/spec/parameters/writeFence").and_then(Value::as_bool).unwrap_or(false);
+    let want = if fenced { "read-only" } else { "read-write" };
+    let observed = match claim.pointer("/status/fence/observed") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => return Some(format!("waiting for the cloud to report the write fence (want {want})")),
+    };
+    let now = match observed.to_ascii_uppercase().as_str() {
+        "1" | "ON" | "TRUE" | "READ_ONLY" => "read-only",
+        "0" | "OFF" | "FALSE" | "READ_WRITE" => "read-write",
+        _ => return Some(format!("but the cloud reports an unknown write fence {observed} (want {want})")),
+    };
+    (now != want).then(|| format!("waiting for the write fence: want {want}, the cloud reports {now} ({observed})"))
+}
+
+/// The claim's connection secret, read as metadata only. Crossplane writes it
+/// once the composite is Ready (claim reconciler, PropagateConnection), so a
+/// Ready claim without it is still provisioning.
+pub fn connection_secret(name: &str, present: bool) -> Assessment {
+    if present {
+        Assessment::new(Lifecycle::Ready, format!("connection secret {name} exists"))
+    } else {
+        Assessment::new(Lifecycle::Provisioning, format!("connection secret {name} is not written yet"))
+    }
+}
+
+fn short(revision: &str) -> &str {
+    revision.get(..12).unwrap_or(revision)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Lifecycle::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/tests/fixtures/live/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// The revision an Application fixture reports, as if it were the request's commit.
+    fn its_revision(app: &Value) -> String {
+        text(app, "/status/sync/revision").unwrap().to_owned()
+    }
+
+    fn assess_app(name: &str) -> Assessment {
+        let app = fixture(name);
+        let commit = text(&app, "/status/operationState/syncResult/revision")
+            .map(str::to_owned)
+            .unwrap_or_else(|| its_revision(&app));
+        application("app", Some(&app), &|revision| revision == commit)
+    }
+
+    #[test]
+    fn applications_in_each_state() {
+        assert_eq!(assess_app("application-synced-healthy").state, Ready);
+        let missing = assess_app("application-outofsync-missing");
+        assert_eq!(missing.state, Pending, "{missing:?}");
+        let syncing = assess_app("application-syncing");
+        assert_eq!(syncing.state, Provisioning, "{syncing:?}");
+        let failed = assess_app("application-sync-failed");
+        assert_eq!(failed.state, Failed);
+        assert!(failed.why.contains("is not permitted in project idp-platform"), "{failed:?}");
+        let degraded = application("app", Some(&fixture("application-degraded")), &|_| true);
+        assert_eq!(degraded.state, Degraded);
+        assert!(degraded.why.contains("Caused by apps/Deployment:team-web/storefront"), "{degraded:?}");
+        assert_eq!(application("app", None, &|_| true).state, Pending);
+    }
+
+    /// Synced, but to a commit before the request's: Argo CD has not seen it yet.
+    #[test]
+    fn an_application_synced_to_an_older_commit_is_pending() {
+        let app = fixture("application-synced-healthy");
+        let pending = application("app", Some(&app), &|_| false);
+        assert_eq!(pending.state, Pending);
+        assert!(pending.why.contains("compared 9d41e7b2"), "{pending:?}");
+    }
+
+    /// A comparison made against an older spec (a new destination, say) says nothing
+    /// about the current one.
+    #[test]
+    fn a_comparison_of_an_older_spec_is_pending() {
+        let mut app = fixture("application-synced-healthy");
+        app["spec"]["destination"]["name"] = "aws-use1-dev-01".into();
+        assert_eq!(application("app", Some(&app), &|_| true).state, Pending);
+    }
+
+    #[test]
+    fn claims_in_each_state() {
+        let state = |name: &str| claim("orders-db", Some(&fixture(name)));
+        assert_eq!(state("claim-ready"), Assessment::new(Ready, "claim orders-db is Ready"));
+        assert_eq!(
+            state("claim-creating"),
+            Assessment::new(
+                Provisioning,
+                "claim orders-db Ready=False (Waiting): Claim is waiting for composite resource to become Ready"
+            )
+        );
+        assert_eq!(state("claim-unavailable").state, Degraded, "was Ready: published before");
+        // Its connection details were never published: it never was Ready.
+        let error = state("claim-reconcile-error");
+        assert_eq!(error.state, Failed);
+        assert!(error.why.starts_with("claim orders-db Synced=False (ReconcileError): cannot propagate"), "{error:?}");
+        assert_eq!(state("claim-deleting").state, Deleting);
+        assert_eq!(state("claim-deleting-background").state, Deleting);
+        assert_eq!(claim("orders-db", None).state, Pending);
+    }
+
+    /// A database that served once and now fails to reconcile is degraded, not failed.
+    #[test]
+    fn a_reconcile_error_after_the_first_ready_is_degraded() {
+        let mut served = fixture("claim-reconcile-error");
+        served["status"]["connectionDetails"] = serde_json::json!({"lastPublishedTime": "2026-12-06T14:05:00Z"});
+        assert_eq!(claim("orders-db", Some(&served)).state, Degraded);
+    }
+
+    #[test]
+    fn a_ready_claim_waits_for_the_fence_it_asks_for() {
+        let mut fenced = fixture("claim-ready");
+        fenced["spec"]["parameters"]["writeFence"] = true.into();
+        let waiting = claim("orders-db", Some(&fenced));
+        assert_eq!(waiting.state, Provisioning);
+        assert!(waiting.why.ends_with("want read-only, the cloud reports read-write (0)"), "{waiting:?}");
+        fenced["status"]["fence"]["observed"] = "1".into();
+        assert_eq!(claim("orders-db", Some(&fenced)).state, Ready);
+    }
+
+    #[test]
+    fn the_request_is_in_its_most_urgent_parts_state() {
+        let parts = [
+            Assessment::new(Ready, "a"),
+            Assessment::new(Provisioning, "b"),
+            Assessment::new(Degraded, "c"),
+            Assessment::new(Degraded, "d"),
+        ];
+        assert_eq!(overall(&parts), Assessment::new(Degraded, "c; d"));
+        assert_eq!(overall(&parts[..2]).state, Provisioning);
+        assert_eq!(connection_secret("orders-db-conn", false).state, Provisioning);
+    }
+}

@@ -1,0 +1,209 @@
+//! `idp status KIND NS/NAME --live`: the request's lifecycle state, read from
+//! the management cluster (read-only): the Argo CD Applications that carry
+//! it, each claim's conditions and its connection secret's presence (never
+//! its value), against the commit that last changed the request.
+
+use serde::Serialize;
+
+use super::resource::ResourceRef;
+use super::{Context, Error};
+use crate::layout;
+use crate::live::client::{KubeTarget, LiveClient, LiveError, Resource};
+use crate::live::lifecycle::{self, Assessment, Lifecycle};
+use crate::request::Kind;
+
+/// Argo CD's namespace, where idp puts every Application it renders
+/// (templates/app/application.yaml.j2, render::cell_application).
+const ARGOCD_NAMESPACE: &str = "argocd";
+const APPLICATION: Resource<'static> =
+    Resource { group: "argoproj.io", version: "v1alpha1", kind: "Application", plural: "applications" };
+const SECRET: Resource<'static> = Resource { group: "", version: "v1", kind: "Secret", plural: "secrets" };
+/// The group of idp's XRDs; their claim kinds are plural in lower case
+/// (manifests/xrd: `claimNames.plural`).
+const CLAIM_GROUP: &str = "platform.example.org";
+
+#[derive(Debug, Serialize)]
+pub struct LiveOutcome {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    /// The commit that last changed the request's files: what the cluster should reflect.
+    pub commit: String,
+    /// The management cluster, as `context (server)`.
+    pub cluster: String,
+    /// Null when the cluster could not be read; `why` says what happened.
+    pub state: Option<Lifecycle>,
+    pub why: String,
+    /// Every object read, in the order read.
+    pub parts: Vec<LivePart>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LivePart {
+    /// `Application argocd/cell--payments--production`, `MySQLInstanceClaim team/name`, ...
+    pub object: String,
+    pub state: Lifecycle,
+    pub why: String,
+}
+
+/// `idp status cell CELL ENV --live`: each member's live status.
+#[derive(Debug, Serialize)]
+pub struct CellLiveOutcome {
+    pub cell: String,
+    pub environment: String,
+    pub cluster: String,
+    pub members: Vec<LiveOutcome>,
+}
+
+impl CellLiveOutcome {
+    /// Whether every member could be read.
+    pub fn read(&self) -> bool {
+        self.members.iter().all(|m| m.state.is_some())
+    }
+}
+
+pub fn cell_live_status(
+    ctx: &Context,
+    cell: &str,
+    environment: &str,
+    cluster: &Management,
+) -> Result<CellLiveOutcome, Error> {
+    let placed = super::status::cell_status(ctx, cell, environment)?;
+    let members = placed
+        .members
+        .iter()
+        .map(|m| {
+            let target =
+                ResourceRef { kind: m.member.kind, namespace: m.member.namespace.clone(), name: m.member.name.clone() };
+            live_status(ctx, &target, cluster)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(CellLiveOutcome {
+        cell: placed.cell,
+        environment: placed.environment,
+        cluster: cluster.described.clone(),
+        members,
+    })
+}
+
+/// An object the request's committed manifests say the cluster should hold.
+enum Wanted {
+    Application { name: String },
+    Claim { kind: String, version: String, namespace: String, name: String, secret: Option<String> },
+}
+
+/// The management cluster, connected or not: a cluster that cannot be used
+/// is reported in each outcome, never raised.
+pub struct Management {
+    client: Result<LiveClient, LiveError>,
+    described: String,
+}
+
+impl Management {
+    pub fn connect(target: &KubeTarget) -> Self {
+        let client = LiveClient::connect(target);
+        let described = match (&client, &target.context) {
+            (Ok(client), _) => client.describe(),
+            (Err(_), Some(context)) => context.clone(),
+            (Err(_), None) => "the kubeconfig's current context".to_owned(),
+        };
+        Self { client, described }
+    }
+}
+
+pub fn live_status(ctx: &Context, target: &ResourceRef, cluster: &Management) -> Result<LiveOutcome, Error> {
+    let state = ctx.state()?;
+    let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
+    let files = target.files(ctx, Some(&record))?;
+    let commit = state.last_change(&files)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
+    let commit_id = state.revparse(&commit.id)?;
+    let reflects = |revision: &str| state.contains(revision, commit_id);
+
+    let mut wanted = vec![Wanted::Application {
+        name: layout::cell_application_name(layout::CellOf { cell: &record.cell, environment: &record.environment }),
+    }];
+    for path in target.rendered_files(ctx, Some(&record))?.iter().filter(|p| p.starts_with("platform/")) {
+        let Some(bytes) = ctx.read(path)? else { continue };
+        let Ok(documents) = crate::yaml::non_empty_documents(&String::from_utf8_lossy(&bytes)) else { continue };
+        wanted.extend(documents.iter().filter_map(wanted_object));
+    }
+
+    let mut outcome = LiveOutcome {
+        kind: target.kind,
+        namespace: target.namespace.clone(),
+        name: target.name.clone(),
+        commit: commit.id.clone(),
+        cluster: cluster.described.clone(),
+        state: None,
+        why: String::new(),
+        parts: Vec::new(),
+    };
+    let client = match &cluster.client {
+        Ok(client) => client,
+        Err(error) => {
+            outcome.why = error.to_string();
+            return Ok(outcome);
+        }
+    };
+    match read_all(client, &wanted, &reflects) {
+        Ok(parts) => {
+            let assessments: Vec<Assessment> =
+                parts.iter().map(|p| Assessment { state: p.state, why: p.why.clone() }).collect();
+            let overall = lifecycle::overall(&assessments);
+            outcome.state = Some(overall.state);
+            outcome.why = overall.why;
+            outcome.parts = parts;
+        }
+        Err(error) => outcome.why = error.to_string(),
+    }
+    Ok(outcome)
+}
+
+fn read_all(
+    client: &LiveClient,
+    wanted: &[Wanted],
+    reflects: &dyn Fn(&str) -> bool,
+) -> Result<Vec<LivePart>, LiveError> {
+    let mut parts = Vec::new();
+    for object in wanted {
+        match object {
+            Wanted::Application { name } => {
+                let app = client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name)?;
+                let Assessment { state, why } = lifecycle::application(name, app.as_ref(), reflects);
+                parts.push(LivePart { object: format!("Application {ARGOCD_NAMESPACE}/{name}"), state, why });
+            }
+            Wanted::Claim { kind, version, namespace, name, secret } => {
+                let plural = format!("{}s", kind.to_ascii_lowercase());
+                let resource = Resource { group: CLAIM_GROUP, version, kind, plural: &plural };
+                let claim = client.get(&resource, Some(namespace), name)?;
+                let Assessment { state, why } = lifecycle::claim(name, claim.as_ref());
+                parts.push(LivePart { object: format!("{kind} {namespace}/{name}"), state, why });
+                if let Some(secret) = secret {
+                    let present = client.metadata(&SECRET, Some(namespace), secret)?.is_some();
+                    let Assessment { state, why } = lifecycle::connection_secret(secret, present);
+                    parts.push(LivePart { object: format!("Secret {namespace}/{secret}"), state, why });
+                }
+            }
+        }
+    }
+    Ok(parts)
+}
+
+/// The object a committed manifest asks the management cluster for, when it
+/// is one whose status idp reads: an Application or a claim of idp's XRDs.
+fn wanted_object(document: &crate::yaml::Node) -> Option<Wanted> {
+    let (group, version) = document.str_at(&["apiVersion"])?.split_once('/')?;
+    let kind = document.str_at(&["kind"])?;
+    let name = document.str_at(&["metadata", "name"])?.to_owned();
+    match (group, kind) {
+        ("argoproj.io", "Application") => Some(Wanted::Application { name }),
+        (CLAIM_GROUP, kind) if kind.ends_with("Claim") => Some(Wanted::Claim {
+            kind: kind.to_owned(),
+            version: version.to_owned(),
+            namespace: document.str_at(&["metadata", "namespace"])?.to_owned(),
+            name,
+            secret: document.str_at(&["spec", "writeConnectionSecretToRef", "name"]).map(str::to_owned),
+        }),
+        _ => None,
+    }
+}

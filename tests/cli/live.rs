@@ -1,0 +1,250 @@
+//! `idp status KIND NS/NAME --live` end to end: a real state repo, the idp binary, and a
+//! stand-in Kubernetes API server (tests/support/fake_api.rs) serving API objects shaped
+//! after the upstream types (tests/fixtures/live/, whose README pins the sources), with
+//! their revisions set to the state repo's real commits.
+//!
+//! What this cannot prove: that a real API server, Argo CD and Crossplane answer like the
+//! fixtures; TLS and real credentials (the stand-in speaks plain HTTP with a static token).
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use crate::common::{Run, TestEnv};
+use crate::fake_api::{FakeApi, Seen, status};
+
+const STATE: &str = "state";
+const CELL_APP: &str = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/cell--cell-us-east--production";
+const CLAIM: &str = "/apis/platform.example.org/v1alpha1/namespaces/team-alpha/mysqlinstanceclaims/orders-db";
+const SECRET: &str = "/api/v1/namespaces/team-alpha/secrets/orders-db-conn";
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/live/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The cell's Application, synced and Healthy at `revision`, compared with its own spec.
+fn cell_application(revision: &str) -> Value {
+    let mut app = fixture("application-syncing");
+    let spec_source = app["spec"]["source"].clone();
+    let spec_destination = app["spec"]["destination"].clone();
+    app["status"]["sync"] = json!({
+        "status": "Synced", "revision": revision,
+        "comparedTo": {"source": spec_source, "destination": spec_destination}
+    });
+    app["status"]["health"] = json!({"status": "Healthy", "lastTransitionTime": "2026-12-06T15:20:00Z"});
+    app["status"]["operationState"]["phase"] = json!("Succeeded");
+    app["status"]["operationState"]["syncResult"]["revision"] = json!(revision);
+    app
+}
+
+/// The objects the stand-in serves, by API path; any other path is 404.
+type Served = Vec<(&'static str, Value)>;
+
+#[derive(Default)]
+struct Cluster {
+    objects: Served,
+}
+
+impl Cluster {
+    fn serve(self) -> FakeApi {
+        let objects = Arc::new(Mutex::new(self.objects));
+        FakeApi::start(move |seen: &Seen| {
+            let objects = objects.lock().unwrap();
+            match objects.iter().find(|(path, _)| *path == seen.path()) {
+                // A Secret only as metadata: anything else would be a request for its data.
+                Some((SECRET, _)) if !seen.header("accept").unwrap_or_default().contains("PartialObjectMetadata") => {
+                    (406, status(406, "NotAcceptable", "metadata-only"))
+                }
+                Some((_, object)) => (200, object.to_string()),
+                None => (404, fixture("status-notfound").to_string()),
+            }
+        })
+    }
+}
+
+/// A state repo holding orders-db (examples/orders-db.yaml, cell-us-east/production), and
+/// its commit.
+fn placed() -> (TestEnv, String) {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let request = env.example("orders-db.yaml");
+    env.idp(&["apply", "-f", &request, "--repo", STATE, "--yes"]).code(0);
+    let head = env.head(STATE);
+    (env, head)
+}
+
+/// A kubeconfig at the sandbox's ~/.kube/config (where kubectl looks) for `server`.
+fn kubeconfig(env: &TestEnv, server: &str) {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: mgmt\nclusters:\n- name: mgmt\n  cluster:\n    server: {server}\n\
+         contexts:\n- name: mgmt\n  context:\n    cluster: mgmt\n    user: reader\n\
+         users:\n- name: reader\n  user:\n    token: read-only-token\n"
+    );
+    let dir = env.home().join(".kube");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config"), text).unwrap();
+}
+
+fn live(env: &TestEnv, extra: &[&str]) -> Run {
+    let mut args = vec!["status", "mysql", "team-alpha/orders-db", "--live", "--repo", STATE, "-o", "json"];
+    args.extend_from_slice(extra);
+    env.idp(&args)
+}
+
+fn parts(doc: &Value) -> Vec<(String, String)> {
+    doc["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["object"].as_str().unwrap().to_owned(), p["state"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[test]
+fn a_database_synced_ready_and_published_is_ready() {
+    let (env, head) = placed();
+    let mut ready = fixture("claim-ready");
+    ready["spec"]["parameters"]["writeFence"] = json!(false);
+    let api = Cluster {
+        objects: vec![(CELL_APP, cell_application(&head)), (CLAIM, ready), (SECRET, fixture("secret-metadata"))],
+    }
+    .serve();
+    kubeconfig(&env, &api.url());
+    let run = live(&env, &[]);
+    let doc = run.code(0).json();
+    assert_eq!(doc["state"], "READY", "{doc:#}");
+    assert_eq!(doc["commit"], head.as_str());
+    assert_eq!(doc["cluster"], format!("mgmt ({})", api.url()));
+    assert_eq!(
+        parts(&doc),
+        [
+            ("Application argocd/cell--cell-us-east--production".to_owned(), "READY".to_owned()),
+            ("MySQLInstanceClaim team-alpha/orders-db".to_owned(), "READY".to_owned()),
+            ("Secret team-alpha/orders-db-conn".to_owned(), "READY".to_owned()),
+        ]
+    );
+    // The cell's view: each member's state, read the same way.
+    let cell = env.idp(&["status", "cell", "cell-us-east", "prod", "--live", "--repo", STATE, "-o", "json"]);
+    let cell = cell.code(0).json();
+    assert_eq!(cell["environment"], "production");
+    assert_eq!(cell["members"].as_array().unwrap().len(), 1);
+    assert_eq!(cell["members"][0]["name"], "orders-db");
+    assert_eq!(cell["members"][0]["state"], "READY");
+    // Read-only, with the kubeconfig's credentials, and the Secret as metadata only.
+    for seen in api.seen() {
+        assert_eq!(seen.method, "GET", "{seen:?}");
+        assert_eq!(seen.header("authorization"), Some("Bearer read-only-token"));
+        if seen.path() == SECRET {
+            assert!(seen.header("accept").unwrap().contains("as=PartialObjectMetadata"), "{seen:?}");
+        }
+    }
+}
+
+#[test]
+fn each_lifecycle_state_from_what_the_cluster_reports() {
+    let (env, head) = placed();
+    let init = env.rev(STATE, "HEAD~1");
+    let secret = || (SECRET, fixture("secret-metadata"));
+    let cases: Vec<(&str, Served, &str)> = vec![
+        // Argo CD synced an older commit: the change is committed, not applied.
+        (
+            "PENDING",
+            vec![(CELL_APP, cell_application(&init)), (CLAIM, fixture("claim-ready")), secret()],
+            "has not synced",
+        ),
+        // No claim yet, and the Application not there at all.
+        ("PENDING", vec![], "Argo CD has no Application cell--cell-us-east--production yet"),
+        ("PROVISIONING", vec![(CELL_APP, cell_application(&head)), (CLAIM, fixture("claim-creating"))], "Waiting"),
+        (
+            "DEGRADED",
+            vec![(CELL_APP, cell_application(&head)), (CLAIM, fixture("claim-unavailable")), secret()],
+            "Waiting",
+        ),
+        (
+            "DELETING",
+            vec![(CELL_APP, cell_application(&head)), (CLAIM, fixture("claim-deleting")), secret()],
+            "being deleted",
+        ),
+        (
+            "FAILED",
+            vec![(CELL_APP, cell_application(&head)), (CLAIM, fixture("claim-reconcile-error"))],
+            "refusing to modify uncontrolled secret",
+        ),
+    ];
+    for (expected, objects, why) in cases {
+        let api = Cluster { objects }.serve();
+        kubeconfig(&env, &api.url());
+        let doc = live(&env, &[]).code(0).json();
+        assert_eq!(doc["state"], expected, "{doc:#}");
+        assert!(doc["why"].as_str().unwrap().contains(why), "{why} not in {doc:#}");
+    }
+    // A sync of this very commit that Argo CD gave up on.
+    let mut failed = fixture("application-sync-failed");
+    failed["status"]["operationState"]["syncResult"]["revision"] = json!(head);
+    let api = Cluster { objects: vec![(CELL_APP, failed)] }.serve();
+    kubeconfig(&env, &api.url());
+    let doc = live(&env, &[]).code(0).json();
+    assert_eq!(doc["state"], "FAILED");
+    assert!(doc["why"].as_str().unwrap().contains("is not permitted in project idp-platform"), "{doc:#}");
+}
+
+/// A cluster that cannot be reached, or refuses the read, is reported as such: no state,
+/// exit 1, never a crash. An unknown context names the ones there are.
+#[test]
+fn a_cluster_that_cannot_be_read_is_reported_not_guessed() {
+    let (env, _) = placed();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    kubeconfig(&env, &format!("http://127.0.0.1:{port}"));
+    let run = live(&env, &[]);
+    let doc = run.code(1).json();
+    assert_eq!(doc["state"], Value::Null);
+    assert!(doc["why"].as_str().unwrap().starts_with("cannot reach the cluster mgmt"), "{doc:#}");
+
+    let api = FakeApi::start(|_: &Seen| (403, status(403, "Forbidden", "applications.argoproj.io is forbidden")));
+    kubeconfig(&env, &api.url());
+    let doc = live(&env, &[]).code(1).json();
+    assert!(doc["why"].as_str().unwrap().contains("applications.argoproj.io is forbidden"), "{doc:#}");
+
+    let doc = live(&env, &["--context", "prod-admin"]).code(1).json();
+    let why = doc["why"].as_str().unwrap();
+    assert!(why.contains("prod-admin") && why.contains("mgmt"), "{why}");
+
+    // The human form says the same, on stdout, in words.
+    let run =
+        env.idp(&["status", "mysql", "team-alpha/orders-db", "--live", "--context", "prod-admin", "--repo", STATE]);
+    run.code(1);
+    assert!(run.stdout.starts_with("mysql team-alpha/orders-db: UNKNOWN\n"), "{}", run.stdout);
+}
+
+/// KUBECONFIG is honoured as kubectl does, and the policy may name the management context.
+#[test]
+fn the_context_comes_from_the_flag_the_policy_or_the_kubeconfig() {
+    let (env, head) = placed();
+    let api = Cluster { objects: vec![(CELL_APP, cell_application(&head))] }.serve();
+    let path = env.write("elsewhere.yaml", format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: laptop\nclusters:\n- name: mgmt\n  cluster:\n    server: {}\n\
+         contexts:\n- name: laptop\n  context:\n    cluster: nowhere\n    user: reader\n- name: platform-mgmt\n  context:\n    cluster: mgmt\n    user: reader\n\
+         users:\n- name: reader\n  user:\n    token: read-only-token\n",
+        api.url()
+    ));
+    let run = |extra: &[&str]| {
+        let mut args = vec!["status", "mysql", "team-alpha/orders-db", "--live", "--repo", STATE, "-o", "json"];
+        args.extend_from_slice(extra);
+        let output = env.idp_command(&args).env("KUBECONFIG", &path).output().unwrap();
+        Run::of(&args, &output)
+    };
+    // The current context names a cluster the file does not define.
+    assert_eq!(run(&[]).code(1).json()["state"], Value::Null);
+    assert_eq!(
+        run(&["--context", "platform-mgmt"]).code(0).json()["cluster"],
+        format!("platform-mgmt ({})", api.url())
+    );
+
+    let policy = env.read("state/policy/policy.yaml") + "kubeContexts:\n  management: platform-mgmt\n";
+    env.write("state/policy/policy.yaml", policy);
+    env.git_in(STATE, &["commit", "-qam", "policy: the management context"]);
+    assert_eq!(run(&[]).code(0).json()["cluster"], format!("platform-mgmt ({})", api.url()));
+}
