@@ -23,6 +23,9 @@ pub enum Failure {
     /// Failed, and the printed result already explains why (verify findings).
     Silent,
     Error(miette::Report),
+    /// Failed after the result was printed (it is the one document on
+    /// stdout): the report goes to stderr only.
+    AfterResult(miette::Report),
 }
 
 impl From<ops::Error> for Failure {
@@ -89,6 +92,10 @@ pub(super) fn exit_code(result: Result<Ending, Failure>, printer: &Printer) -> E
         Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
         // The outcome on stdout already says what failed.
         Err(Failure::Silent) => ExitCode::from(1),
+        Err(Failure::AfterResult(report)) => {
+            let _ = writeln!(std::io::stderr(), "{report:?}");
+            ExitCode::from(1)
+        }
         Err(Failure::Error(report)) => {
             if printer.is_machine() {
                 // CI reads the reason from stdout; people read the report below.

@@ -52,7 +52,7 @@ pub(super) fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure>
 }
 
 /// The management cluster: `--context`, else the policy's, else the kubeconfig's current one.
-fn management(ctx: &crate::ops::Context, context: Option<String>) -> Management {
+pub(super) fn management(ctx: &crate::ops::Context, context: Option<String>) -> Management {
     let context = context.or_else(|| ctx.policy.policy.kube_contexts.management.clone());
     Management::connect(&KubeTarget { context })
 }

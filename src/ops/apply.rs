@@ -16,6 +16,9 @@ pub struct ApplyOutcome {
     /// Where it landed (branch, remote, attempts), or null.
     pub landed: Option<Landed>,
     pub results: Vec<PlanResult>,
+    /// With `--wait`: what the cluster reported when the wait ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<super::live::WaitReport>,
 }
 
 pub struct ApplyOptions {
@@ -44,7 +47,9 @@ pub fn apply(
     })?;
     Ok(match landing {
         Landing::Declined => None,
-        Landing::Unchanged(plan) => Some(ApplyOutcome { commit: None, landed: None, results: plan.results }),
+        Landing::Unchanged(plan) => {
+            Some(ApplyOutcome { commit: None, landed: None, results: plan.results, live: None })
+        }
         Landing::Landed(mut plan, landed) => {
             for result in &mut plan.results {
                 result.status = match result.status {
@@ -53,7 +58,12 @@ pub fn apply(
                     other => other,
                 };
             }
-            Some(ApplyOutcome { commit: Some(landed.commit.clone()), landed: Some(landed), results: plan.results })
+            Some(ApplyOutcome {
+                commit: Some(landed.commit.clone()),
+                landed: Some(landed),
+                results: plan.results,
+                live: None,
+            })
         }
     })
 }

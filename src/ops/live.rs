@@ -207,3 +207,74 @@ fn wanted_object(document: &crate::yaml::Node) -> Option<Wanted> {
         _ => None,
     }
 }
+
+/// `idp apply --wait`: what the cluster reported when the wait ended.
+#[derive(Debug, Serialize)]
+pub struct WaitReport {
+    /// Every request READY.
+    pub ready: bool,
+    /// Why the wait ended otherwise: `failed`, `unreadable` or `timeout`.
+    pub ended: Option<&'static str>,
+    pub waited_seconds: u64,
+    pub requests: Vec<LiveOutcome>,
+}
+
+impl WaitReport {
+    /// One line per request that is not READY, for the error message.
+    pub fn not_ready(&self) -> Vec<String> {
+        let state = |r: &LiveOutcome| r.state.map_or("UNKNOWN", Lifecycle::as_str);
+        self.requests
+            .iter()
+            .filter(|r| r.state != Some(Lifecycle::Ready))
+            .map(|r| format!("{} {}/{} is {}: {}", r.kind, r.namespace, r.name, state(r), r.why))
+            .collect()
+    }
+}
+
+/// Polls the cluster until every request is READY, one FAILED (Argo CD gave up
+/// on the commit, or a claim never Ready cannot reconcile), the kubeconfig
+/// cannot be used, or `timeout` passes. An unreachable cluster, a DEGRADED or
+/// PENDING request may yet change: those are waited on. `progress` sees each
+/// round whose states differ from the last one's.
+pub fn wait_ready(
+    ctx: &Context,
+    targets: &[ResourceRef],
+    cluster: &Management,
+    timeout: std::time::Duration,
+    progress: &mut dyn FnMut(&[LiveOutcome]),
+) -> Result<WaitReport, Error> {
+    // Soon after a commit Argo CD has not even seen it; a database takes
+    // minutes. Poll often at first, then every few seconds.
+    let mut poll = std::time::Duration::from_millis(250);
+    let started = std::time::Instant::now();
+    let mut last: Vec<Option<Lifecycle>> = Vec::new();
+    loop {
+        let requests = targets.iter().map(|t| live_status(ctx, t, cluster)).collect::<Result<Vec<_>, _>>()?;
+        let states: Vec<Option<Lifecycle>> = requests.iter().map(|r| r.state).collect();
+        if states != last {
+            progress(&requests);
+            last = states;
+        }
+        let ended = if requests.iter().all(|r| r.state == Some(Lifecycle::Ready)) {
+            Some(None)
+        } else if requests.iter().any(|r| r.state == Some(Lifecycle::Failed)) {
+            Some(Some("failed"))
+        } else if cluster.client.is_err() {
+            Some(Some("unreadable"))
+        } else if started.elapsed() >= timeout {
+            Some(Some("timeout"))
+        } else {
+            None
+        };
+        if let Some(ended) = ended {
+            return Ok(WaitReport {
+                ready: ended.is_none(),
+                ended,
+                waited_seconds: started.elapsed().as_secs(),
+                requests,
+            });
+        }
+        std::thread::sleep(poll);
+        poll = (poll * 2).min(std::time::Duration::from_secs(5));
+    }
+}

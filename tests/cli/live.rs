@@ -114,6 +114,7 @@ fn a_database_synced_ready_and_published_is_ready() {
     let run = live(&env, &[]);
     let doc = run.code(0).json();
     assert_eq!(doc["state"], "READY", "{doc:#}");
+    crate::output::assert_shape("status-live", &run.args, &doc);
     assert_eq!(doc["commit"], head.as_str());
     assert_eq!(doc["cluster"], format!("mgmt ({})", api.url()));
     assert_eq!(
@@ -126,7 +127,9 @@ fn a_database_synced_ready_and_published_is_ready() {
     );
     // The cell's view: each member's state, read the same way.
     let cell = env.idp(&["status", "cell", "cell-us-east", "prod", "--live", "--repo", STATE, "-o", "json"]);
+    let cell_args = cell.args.clone();
     let cell = cell.code(0).json();
+    crate::output::assert_shape("status-cell-live", &cell_args, &cell);
     assert_eq!(cell["environment"], "production");
     assert_eq!(cell["members"].as_array().unwrap().len(), 1);
     assert_eq!(cell["members"][0]["name"], "orders-db");
@@ -247,4 +250,86 @@ fn the_context_comes_from_the_flag_the_policy_or_the_kubeconfig() {
     env.write("state/policy/policy.yaml", policy);
     env.git_in(STATE, &["commit", "-qam", "policy: the management context"]);
     assert_eq!(run(&[]).code(0).json()["cluster"], format!("platform-mgmt ({})", api.url()));
+}
+
+/// A stand-in that follows the state repo: the cell's Application is synced to whatever
+/// HEAD is when it is asked (as Argo CD would be, minutes later), and the claim answers
+/// `claims` in turn, the last one for ever.
+fn following(env: &TestEnv, claims: Vec<Value>) -> FakeApi {
+    let repo = env.path(STATE);
+    let served = Arc::new(Mutex::new(0usize));
+    FakeApi::start(move |seen: &Seen| match seen.path() {
+        CELL_APP => {
+            let head = std::process::Command::new("git").arg("-C").arg(&repo).args(["rev-parse", "HEAD"]).output();
+            let head = String::from_utf8(head.unwrap().stdout).unwrap();
+            (200, cell_application(head.trim()).to_string())
+        }
+        CLAIM => {
+            let mut n = served.lock().unwrap();
+            let claim = &claims[(*n).min(claims.len() - 1)];
+            *n += 1;
+            (200, claim.to_string())
+        }
+        SECRET => (200, fixture("secret-metadata").to_string()),
+        _ => (404, fixture("status-notfound").to_string()),
+    })
+}
+
+fn ready_claim() -> Value {
+    let mut ready = fixture("claim-ready");
+    ready["spec"]["parameters"]["writeFence"] = json!(false);
+    ready
+}
+
+/// `apply --wait` exits 0 only once the cluster reports the change READY, saying on stderr
+/// what it waits for; the one JSON document carries what the cluster reported.
+#[test]
+fn apply_wait_returns_once_the_change_is_ready() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let api = following(&env, vec![fixture("claim-creating"), fixture("claim-creating"), ready_claim()]);
+    kubeconfig(&env, &api.url());
+    let request = env.example("orders-db.yaml");
+    let run = env.idp(&["apply", "-f", &request, "--repo", STATE, "--yes", "--wait", "-o", "json"]);
+    let doc = run.code(0).json();
+    assert_eq!(doc["commit"], env.head(STATE).as_str());
+    assert_eq!(doc["live"]["ready"], true, "{doc:#}");
+    assert_eq!(doc["live"]["ended"], Value::Null);
+    assert_eq!(doc["live"]["requests"][0]["state"], "READY");
+    crate::output::assert_shape("apply", &run.args, &doc);
+    run.stderr_says("waiting: mysql team-alpha/orders-db PROVISIONING: claim orders-db Ready=False (Waiting)");
+    run.stderr_says("waiting: mysql team-alpha/orders-db READY");
+}
+
+/// Not ready in time, or failed: exit 1 naming the request, its state and why; the commit
+/// stays.
+#[test]
+fn apply_wait_fails_on_timeout_or_failure_naming_what_is_not_ready() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let api = following(&env, vec![fixture("claim-creating")]);
+    kubeconfig(&env, &api.url());
+    let request = env.example("orders-db.yaml");
+    let run =
+        env.idp(&["apply", "-f", &request, "--repo", STATE, "--yes", "--wait", "--wait-timeout", "1s", "-o", "json"]);
+    let doc = run.code(1).json();
+    assert_eq!(doc["commit"], env.head(STATE).as_str(), "the commit stays");
+    assert_eq!((doc["live"]["ready"].as_bool(), doc["live"]["ended"].as_str()), (Some(false), Some("timeout")));
+    crate::output::assert_shape("apply", &run.args, &doc);
+    run.stderr_says("not ready after 1s:");
+    run.stderr_says("mysql team-alpha/orders-db is PROVISIONING: claim orders-db Ready=False (Waiting)");
+
+    // A claim that cannot reconcile and never was Ready: no point waiting for it.
+    let api = following(&env, vec![fixture("claim-reconcile-error")]);
+    kubeconfig(&env, &api.url());
+    let changed = env.write("orders-db-xl.yaml", env.read(&request).replace("size: large", "size: xlarge"));
+    let run = env.idp(&["apply", "-f", &changed, "--repo", STATE, "--yes", "--wait"]);
+    run.code(1);
+    run.stderr_says("the change failed in the cluster:");
+    run.stderr_says("refusing to modify uncontrolled secret");
+
+    // Usage: a duration, positive.
+    for bad in ["soon", "0s"] {
+        env.idp(&["apply", "-f", &changed, "--repo", STATE, "--yes", "--wait", "--wait-timeout", bad]).code(1);
+    }
 }

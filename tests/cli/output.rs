@@ -31,7 +31,7 @@ fn schema(name: &str) -> jsonschema::Validator {
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
 }
 
-fn assert_shape(name: &str, args: &str, doc: &Value) {
+pub(crate) fn assert_shape(name: &str, args: &str, doc: &Value) {
     let errors: Vec<String> = schema(name).iter_errors(doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(
         errors.is_empty(),
