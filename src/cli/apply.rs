@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, with_progress};
+use crate::live::lifecycle::Lifecycle;
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::land::Proposed;
-use crate::ops::live::{LiveOutcome, wait_ready};
+use crate::ops::live::{Management, live_status};
 use crate::ops::plan::{PlanOptions, PlanOutcome, Requests};
 use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
@@ -19,15 +20,6 @@ Examples:
   idp apply -f requests/ --yes -o json
   idp apply -f examples/orders-db.yaml --push --yes --wait --wait-timeout 20m
   idp apply --all --yes -m 'templates: new claim labels'";
-
-/// `90s`, `15m`, `1h30m` (jiff's friendly format), or ISO 8601 (`PT15M`).
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let duration: jiff::SignedDuration = text.parse().map_err(|e| format!("not a duration (e.g. 90s, 15m): {e}"))?;
-    std::time::Duration::try_from(duration)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| "a duration must be positive".to_owned())
-}
 
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES, override_usage = "idp apply [OPTIONS] [KIND] --file <PATH>...\n       idp apply [OPTIONS] --all")]
@@ -52,21 +44,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub reschedule: bool,
 
-    /// After the commit (and push), wait until the management cluster reports every
-    /// request of the change READY: Argo CD synced the commit, every claim Ready, every
-    /// connection secret written (read-only, as `idp status --live`). Exits 1 when one
-    /// FAILED, or on --wait-timeout, naming what is not ready and why
-    #[arg(long)]
-    pub wait: bool,
-
-    /// How long --wait waits (`90s`, `15m`, `1h`)
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration, requires = "wait")]
-    pub wait_timeout: std::time::Duration,
-
-    /// The kubeconfig context of the management cluster for --wait (default: the
-    /// policy's kubeContexts.management, else the current context)
-    #[arg(long, value_name = "CONTEXT", requires = "wait")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub wait: super::wait::WaitArgs,
 
     #[command(flatten)]
     pub write: WriteArgs,
@@ -108,7 +87,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
             }
             super::plan::warn_rules(printer, &outcome.results);
             let mut outcome = outcome;
-            if args.wait {
+            if args.wait.wait {
                 // A context at the new commit: the requests' files as committed.
                 let ctx = super::context(global)?;
                 let targets: Vec<ResourceRef> = outcome
@@ -116,34 +95,12 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
                     .iter()
                     .map(|r| ResourceRef { kind: r.kind, namespace: r.namespace.clone(), name: r.name.clone() })
                     .collect();
-                let cluster = super::status::management(&ctx, args.context);
-                let mut progress = |requests: &[LiveOutcome]| {
-                    for r in requests {
-                        let state = r.state.map_or("UNKNOWN", |s| s.as_str());
-                        printer.note(&format!("waiting: {} {}/{} {state}: {}", r.kind, r.namespace, r.name, r.why));
-                    }
-                };
-                let report = wait_ready(&ctx, &targets, &cluster, args.wait_timeout, &mut progress)?;
-                let not_ready = report.not_ready();
-                let ended = report.ended;
+                let read = |cluster: &Management| targets.iter().map(|t| live_status(&ctx, t, cluster)).collect();
+                let report = args.wait.wait(printer, &ctx, Lifecycle::Ready, &read)?;
+                let ending = args.wait.ending(&report, Lifecycle::Ready);
                 outcome.live = Some(report);
                 printer.result(&outcome)?;
-                return match ended {
-                    None => Ok(Ending::Success),
-                    Some(why) => {
-                        let lead = match why {
-                            "timeout" => format!("not ready after {}s", args.wait_timeout.as_secs()),
-                            "failed" => "the change failed in the cluster".to_owned(),
-                            _ => "the management cluster cannot be read".to_owned(),
-                        };
-                        Err(Failure::AfterResult(miette::miette!(
-                            code = "idp::wait::not_ready",
-                            help = "the commit stays (Git is the desired state): `idp status KIND NS/NAME --live` shows it again; fix the cause and re-apply, or `idp rollback`",
-                            "{lead}:\n  {}",
-                            not_ready.join("\n  ")
-                        )))
-                    }
-                };
+                return ending;
             }
             printer.result(&outcome)?;
             Ok(Ending::Success)

@@ -7,8 +7,10 @@ use clap_complete::ArgValueCandidates;
 use super::{
     Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, print_written, with_progress,
 };
+use crate::live::lifecycle::Lifecycle;
 use crate::ops::delete::{Removal, UnprotectOutcome, delete, unprotect};
 use crate::ops::land::Proposed;
+use crate::ops::live::{Management, Manifests, deletion_status};
 use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
 use crate::request::Kind;
@@ -27,6 +29,9 @@ pub struct DeleteArgs {
 
     #[command(flatten)]
     pub write: WriteArgs,
+
+    #[command(flatten)]
+    pub wait: super::wait::WaitArgs,
 
     /// Turn the cloud's deletion protection off (mysql only): commits the claims with deletionProtection false and nothing else; delete with --allow-destroy once Argo CD has synced it
     #[arg(long, conflicts_with = "allow_destroy")]
@@ -47,8 +52,24 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
         confirm_write(consent, printer, Some(&summary), question, proposed)
     };
     let land = args.write.land();
+    // What the request rendered, read before the commit removes it: what --wait waits to see go.
+    let removed = args.wait.wait.then(|| Manifests::of(&ctx, &target)).transpose()?;
     let outcome = with_progress(printer, &mut ctx, |ctx, progress| delete(ctx, &target, &land, &mut ask, progress))?;
-    print_written(printer, outcome)
+    let Some(removed) = removed else { return print_written(printer, outcome) };
+    let Some(mut outcome) = outcome else { return super::prompt::declined(printer) };
+    if let Some(application) = &outcome.emptied_cell_application {
+        printer.warn(&format!(
+            "the last request of its cell: Argo CD will not prune {application} down to nothing by itself; \
+             the wait ends once `argocd app sync {application} --prune` has run"
+        ));
+    }
+    let ctx = super::context(global)?;
+    let read = |cluster: &Management| Ok(vec![deletion_status(&ctx, &target, &removed, &outcome.commit, cluster)?]);
+    let report = args.wait.wait(printer, &ctx, Lifecycle::Gone, &read)?;
+    let ending = args.wait.ending(&report, Lifecycle::Gone);
+    outcome.live = Some(report);
+    printer.result(&outcome)?;
+    ending
 }
 
 fn run_unprotect(

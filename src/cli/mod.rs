@@ -20,6 +20,7 @@ mod rollback;
 mod settings;
 mod status;
 mod verify;
+mod wait;
 
 use std::process::ExitCode;
 

@@ -15,6 +15,8 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Lifecycle {
+    /// Deleted: nothing the request rendered is left (after `idp delete`).
+    Gone,
     Ready,
     Provisioning,
     Pending,
@@ -26,6 +28,7 @@ pub enum Lifecycle {
 impl Lifecycle {
     pub fn as_str(self) -> &'static str {
         match self {
+            Lifecycle::Gone => "GONE",
             Lifecycle::Ready => "READY",
             Lifecycle::Provisioning => "PROVISIONING",
             Lifecycle::Pending => "PENDING",
@@ -198,6 +201,22 @@ fn fence_pending(claim: &Value) -> Option<String> {
     (now != want).then(|| format!("waiting for the write fence: want {want}, the cloud reports {now} ({observed})"))
 }
 
+/// An object of a deleted request: GONE once the API server says 404,
+/// DELETING while it has a `deletionTimestamp` (finalizers at work: Argo CD's
+/// for an Application's resources, Crossplane's for the cloud database),
+/// PENDING while Argo CD has not pruned it.
+pub fn removed(object: &str, live: Option<&Value>) -> Assessment {
+    match live {
+        None => Assessment::new(Lifecycle::Gone, format!("{object} is gone")),
+        Some(live) if live.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) => {
+            Assessment::new(Lifecycle::Deleting, format!("{object} is being deleted"))
+        }
+        Some(_) => {
+            Assessment::new(Lifecycle::Pending, format!("{object} is still there: Argo CD has not pruned it yet"))
+        }
+    }
+}
+
 /// The claim's connection secret, read as metadata only. Crossplane writes it
 /// once the composite is Ready (claim reconciler, PropagateConnection), so a
 /// Ready claim without it is still provisioning.
@@ -308,6 +327,16 @@ mod tests {
         assert!(waiting.why.ends_with("want read-only, the cloud reports read-write (0)"), "{waiting:?}");
         fenced["status"]["fence"]["observed"] = "1".into();
         assert_eq!(claim("orders-db", Some(&fenced)).state, Ready);
+    }
+
+    #[test]
+    fn what_a_deletion_leaves_is_pending_deleting_or_gone() {
+        let object = "MySQLInstanceClaim team-alpha/orders-db";
+        assert_eq!(removed(object, Some(&fixture("claim-ready"))).state, Pending, "not pruned yet");
+        assert_eq!(removed(object, Some(&fixture("claim-deleting-background"))).state, Deleting);
+        assert_eq!(removed(object, None), Assessment::new(Gone, format!("{object} is gone")));
+        // Anything left outweighs what is gone.
+        assert_eq!(overall(&[Assessment::new(Gone, "a"), Assessment::new(Deleting, "b")]).state, Deleting);
     }
 
     #[test]

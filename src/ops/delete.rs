@@ -25,6 +25,9 @@ pub struct DeleteOutcome {
     /// Application holds (allowEmpty false; argo-cd controller/appcontroller.go,
     /// autoSync), so pruning the last request's objects takes a manual sync.
     pub emptied_cell_application: Option<String>,
+    /// With `--wait`: what the cluster reported when the wait ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<super::live::WaitReport>,
 }
 
 /// What a delete removes: the request's files, and whether it empties its cell's
@@ -84,6 +87,7 @@ pub fn delete(
             landed,
             removed,
             emptied_cell_application,
+            live: None,
         }),
         Landing::Unchanged(_) | Landing::Declined => None,
     })

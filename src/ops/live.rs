@@ -88,8 +88,19 @@ pub fn cell_live_status(
 
 /// An object the request's committed manifests say the cluster should hold.
 enum Wanted {
-    Application { name: String },
-    Claim { kind: String, version: String, namespace: String, name: String, secret: Option<String> },
+    /// `cell`: the cell's Application, which syncs the request's manifests
+    /// (and stays when the request is deleted); else one the request renders.
+    Application {
+        name: String,
+        cell: bool,
+    },
+    Claim {
+        kind: String,
+        version: String,
+        namespace: String,
+        name: String,
+        secret: Option<String>,
+    },
 }
 
 /// The management cluster, connected or not: a cluster that cannot be used
@@ -116,23 +127,56 @@ pub fn live_status(ctx: &Context, target: &ResourceRef, cluster: &Management) ->
     let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
     let files = target.files(ctx, Some(&record))?;
     let commit = state.last_change(&files)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
-    let commit_id = state.revparse(&commit.id)?;
-    let reflects = |revision: &str| state.contains(revision, commit_id);
+    let id = state.revparse(&commit.id)?;
+    let wanted = Manifests::of(ctx, target)?;
+    Ok(assess(target, &commit.id, &wanted, cluster, &|revision| state.contains(revision, id), false))
+}
 
-    let mut wanted = vec![Wanted::Application {
-        name: layout::cell_application_name(layout::CellOf { cell: &record.cell, environment: &record.environment }),
-    }];
-    for path in target.rendered_files(ctx, Some(&record))?.iter().filter(|p| p.starts_with("platform/")) {
-        let Some(bytes) = ctx.read(path)? else { continue };
-        let Ok(documents) = crate::yaml::non_empty_documents(&String::from_utf8_lossy(&bytes)) else { continue };
-        wanted.extend(documents.iter().filter_map(wanted_object));
+/// The objects a request's committed manifests name on the management
+/// cluster, read before a deletion removes the manifests.
+pub struct Manifests(Vec<Wanted>);
+
+impl Manifests {
+    pub fn of(ctx: &Context, target: &ResourceRef) -> Result<Self, Error> {
+        let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
+        let at = layout::CellOf { cell: &record.cell, environment: &record.environment };
+        let mut wanted = vec![Wanted::Application { name: layout::cell_application_name(at), cell: true }];
+        for path in target.rendered_files(ctx, Some(&record))?.iter().filter(|p| p.starts_with("platform/")) {
+            let Some(bytes) = ctx.read(path)? else { continue };
+            let Ok(documents) = crate::yaml::non_empty_documents(&String::from_utf8_lossy(&bytes)) else { continue };
+            wanted.extend(documents.iter().filter_map(wanted_object));
+        }
+        Ok(Self(wanted))
     }
+}
 
+/// After `idp delete` committed `commit`: DELETING while anything the request
+/// rendered is still in the cluster, GONE once nothing is.
+pub fn deletion_status(
+    ctx: &Context,
+    target: &ResourceRef,
+    removed: &Manifests,
+    commit: &str,
+    cluster: &Management,
+) -> Result<LiveOutcome, Error> {
+    let state = ctx.state()?;
+    let id = state.revparse(commit)?;
+    Ok(assess(target, commit, removed, cluster, &|revision| state.contains(revision, id), true))
+}
+
+fn assess(
+    target: &ResourceRef,
+    commit: &str,
+    wanted: &Manifests,
+    cluster: &Management,
+    reflects: &dyn Fn(&str) -> bool,
+    deleted: bool,
+) -> LiveOutcome {
     let mut outcome = LiveOutcome {
         kind: target.kind,
         namespace: target.namespace.clone(),
         name: target.name.clone(),
-        commit: commit.id.clone(),
+        commit: commit.to_owned(),
         cluster: cluster.described.clone(),
         state: None,
         why: String::new(),
@@ -142,10 +186,10 @@ pub fn live_status(ctx: &Context, target: &ResourceRef, cluster: &Management) ->
         Ok(client) => client,
         Err(error) => {
             outcome.why = error.to_string();
-            return Ok(outcome);
+            return outcome;
         }
     };
-    match read_all(client, &wanted, &reflects) {
+    match read_all(client, &wanted.0, reflects, deleted) {
         Ok(parts) => {
             let assessments: Vec<Assessment> =
                 parts.iter().map(|p| Assessment { state: p.state, why: p.why.clone() }).collect();
@@ -156,28 +200,49 @@ pub fn live_status(ctx: &Context, target: &ResourceRef, cluster: &Management) ->
         }
         Err(error) => outcome.why = error.to_string(),
     }
-    Ok(outcome)
+    outcome
 }
 
+/// Each wanted object as the cluster reports it; `deleted`: the request was
+/// deleted, so what it rendered should be going or gone.
 fn read_all(
     client: &LiveClient,
     wanted: &[Wanted],
     reflects: &dyn Fn(&str) -> bool,
+    deleted: bool,
 ) -> Result<Vec<LivePart>, LiveError> {
     let mut parts = Vec::new();
     for object in wanted {
         match object {
-            Wanted::Application { name } => {
+            Wanted::Application { name, cell } => {
                 let app = client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name)?;
-                let Assessment { state, why } = lifecycle::application(name, app.as_ref(), reflects);
-                parts.push(LivePart { object: format!("Application {ARGOCD_NAMESPACE}/{name}"), state, why });
+                let object = format!("Application {ARGOCD_NAMESPACE}/{name}");
+                let Assessment { state, why } = match (deleted, cell) {
+                    (false, _) => lifecycle::application(name, app.as_ref(), reflects),
+                    // The cell's Application syncs the deletion (or went with the cell's last member).
+                    (true, true) if app.is_some() => match lifecycle::application(name, app.as_ref(), reflects) {
+                        Assessment { state: Lifecycle::Ready, .. } => {
+                            Assessment { state: Lifecycle::Gone, why: format!("{name} synced the deletion") }
+                        }
+                        other => other,
+                    },
+                    (true, _) => lifecycle::removed(&object, app.as_ref()),
+                };
+                parts.push(LivePart { object, state, why });
             }
             Wanted::Claim { kind, version, namespace, name, secret } => {
                 let plural = format!("{}s", kind.to_ascii_lowercase());
                 let resource = Resource { group: CLAIM_GROUP, version, kind, plural: &plural };
                 let claim = client.get(&resource, Some(namespace), name)?;
+                let object = format!("{kind} {namespace}/{name}");
+                if deleted {
+                    // Its connection secret is the claim's (owner reference): it goes with it.
+                    let Assessment { state, why } = lifecycle::removed(&object, claim.as_ref());
+                    parts.push(LivePart { object, state, why });
+                    continue;
+                }
                 let Assessment { state, why } = lifecycle::claim(name, claim.as_ref());
-                parts.push(LivePart { object: format!("{kind} {namespace}/{name}"), state, why });
+                parts.push(LivePart { object, state, why });
                 if let Some(secret) = secret {
                     let present = client.metadata(&SECRET, Some(namespace), secret)?.is_some();
                     let Assessment { state, why } = lifecycle::connection_secret(secret, present);
@@ -196,7 +261,7 @@ fn wanted_object(document: &crate::yaml::Node) -> Option<Wanted> {
     let kind = document.str_at(&["kind"])?;
     let name = document.str_at(&["metadata", "name"])?.to_owned();
     match (group, kind) {
-        ("argoproj.io", "Application") => Some(Wanted::Application { name }),
+        ("argoproj.io", "Application") => Some(Wanted::Application { name, cell: false }),
         (CLAIM_GROUP, kind) if kind.ends_with("Claim") => Some(Wanted::Claim {
             kind: kind.to_owned(),
             version: version.to_owned(),
@@ -208,10 +273,11 @@ fn wanted_object(document: &crate::yaml::Node) -> Option<Wanted> {
     }
 }
 
-/// `idp apply --wait`: what the cluster reported when the wait ended.
+/// `idp apply --wait`, `idp delete --wait`: what the cluster reported when
+/// the wait ended.
 #[derive(Debug, Serialize)]
 pub struct WaitReport {
-    /// Every request READY.
+    /// Every request READY (GONE after a delete).
     pub ready: bool,
     /// Why the wait ended otherwise: `failed`, `unreadable` or `timeout`.
     pub ended: Option<&'static str>,
@@ -220,25 +286,26 @@ pub struct WaitReport {
 }
 
 impl WaitReport {
-    /// One line per request that is not READY, for the error message.
-    pub fn not_ready(&self) -> Vec<String> {
+    /// One line per request not in `goal`, for the error message.
+    pub fn not_there(&self, goal: Lifecycle) -> Vec<String> {
         let state = |r: &LiveOutcome| r.state.map_or("UNKNOWN", Lifecycle::as_str);
         self.requests
             .iter()
-            .filter(|r| r.state != Some(Lifecycle::Ready))
+            .filter(|r| r.state != Some(goal))
             .map(|r| format!("{} {}/{} is {}: {}", r.kind, r.namespace, r.name, state(r), r.why))
             .collect()
     }
 }
 
-/// Polls the cluster until every request is READY, one FAILED (Argo CD gave up
-/// on the commit, or a claim never Ready cannot reconcile), the kubeconfig
-/// cannot be used, or `timeout` passes. An unreachable cluster, a DEGRADED or
-/// PENDING request may yet change: those are waited on. `progress` sees each
-/// round whose states differ from the last one's.
-pub fn wait_ready(
-    ctx: &Context,
-    targets: &[ResourceRef],
+/// Polls `read` until every request is in `goal` (READY after an apply, GONE
+/// after a delete), one FAILED (Argo CD gave up on the commit, or a claim
+/// never Ready cannot reconcile), the kubeconfig cannot be used, or `timeout`
+/// passes. An unreachable cluster, a DEGRADED or PENDING request may yet
+/// change: those are waited on. `progress` sees each round whose states
+/// differ from the last one's.
+pub fn wait_for(
+    goal: Lifecycle,
+    read: &dyn Fn() -> Result<Vec<LiveOutcome>, Error>,
     cluster: &Management,
     timeout: std::time::Duration,
     progress: &mut dyn FnMut(&[LiveOutcome]),
@@ -249,13 +316,13 @@ pub fn wait_ready(
     let started = std::time::Instant::now();
     let mut last: Vec<Option<Lifecycle>> = Vec::new();
     loop {
-        let requests = targets.iter().map(|t| live_status(ctx, t, cluster)).collect::<Result<Vec<_>, _>>()?;
+        let requests = read()?;
         let states: Vec<Option<Lifecycle>> = requests.iter().map(|r| r.state).collect();
         if states != last {
             progress(&requests);
             last = states;
         }
-        let ended = if requests.iter().all(|r| r.state == Some(Lifecycle::Ready)) {
+        let ended = if requests.iter().all(|r| r.state == Some(goal)) {
             Some(None)
         } else if requests.iter().any(|r| r.state == Some(Lifecycle::Failed)) {
             Some(Some("failed"))

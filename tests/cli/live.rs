@@ -333,3 +333,59 @@ fn apply_wait_fails_on_timeout_or_failure_naming_what_is_not_ready() {
         env.idp(&["apply", "-f", &changed, "--repo", STATE, "--yes", "--wait", "--wait-timeout", bad]).code(1);
     }
 }
+
+/// `delete --wait` exits 0 once nothing the request rendered is left: the cell's
+/// Application synced the deletion and the claim is gone (DELETING while Crossplane's
+/// finalizer deletes the cloud database). What this cannot prove: how long a real cloud
+/// takes, or that Argo CD prunes as the stand-in pretends.
+#[test]
+fn delete_wait_returns_once_the_claim_is_gone() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    // Staging: no deletion protection to turn off first.
+    let request = env.write("db.yaml", env.read(&env.example("orders-db.yaml")).replace("production", "staging"));
+    env.idp(&["apply", "-f", &request, "--repo", STATE, "--yes"]).code(0);
+    let repo = env.path(STATE);
+    let claims = [Some(ready_claim()), Some(fixture("claim-deleting-background")), None];
+    let served = Arc::new(Mutex::new(0usize));
+    let api = FakeApi::start(move |seen: &Seen| match seen.path() {
+        "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/cell--cell-us-east--staging" => {
+            let head = std::process::Command::new("git").arg("-C").arg(&repo).args(["rev-parse", "HEAD"]).output();
+            (200, cell_application(String::from_utf8(head.unwrap().stdout).unwrap().trim()).to_string())
+        }
+        CLAIM => {
+            let mut n = served.lock().unwrap();
+            let claim = claims[(*n).min(claims.len() - 1)].clone();
+            *n += 1;
+            match claim {
+                Some(claim) => (200, claim.to_string()),
+                None => (404, fixture("status-notfound").to_string()),
+            }
+        }
+        _ => (404, fixture("status-notfound").to_string()),
+    });
+    kubeconfig(&env, &api.url());
+    let run = env.idp(&[
+        "delete",
+        "mysql",
+        "team-alpha/orders-db",
+        "--repo",
+        STATE,
+        "--yes",
+        "--allow-destroy",
+        "--wait",
+        "-o",
+        "json",
+    ]);
+    let doc = run.code(0).json();
+    assert_eq!(doc["commit"], env.head(STATE).as_str());
+    assert_eq!(doc["live"]["ready"], true, "{doc:#}");
+    assert_eq!(doc["live"]["requests"][0]["state"], "GONE");
+    crate::output::assert_shape("delete", &run.args, &doc);
+    run.stderr_says(
+        "waiting: mysql team-alpha/orders-db DELETING: MySQLInstanceClaim team-alpha/orders-db is being deleted",
+    );
+    run.stderr_says("waiting: mysql team-alpha/orders-db GONE");
+    // The cell's last request: Argo CD will not prune its Application down to nothing.
+    run.stderr_says("argocd app sync cell--cell-us-east--staging --prune");
+}
