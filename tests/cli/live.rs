@@ -252,6 +252,13 @@ fn the_context_comes_from_the_flag_the_policy_or_the_kubeconfig() {
     assert_eq!(run(&[]).code(0).json()["cluster"], format!("platform-mgmt ({})", api.url()));
 }
 
+/// HEAD of the repo at `path`, read with the git CLI when the stand-in is asked (as Argo
+/// CD would see it, minutes after a commit).
+fn head_of(path: &std::path::Path) -> String {
+    let output = std::process::Command::new("git").arg("-C").arg(path).args(["rev-parse", "HEAD"]).output();
+    String::from_utf8(output.expect("git rev-parse").stdout).expect("a hash").trim().to_owned()
+}
+
 /// A stand-in that follows the state repo: the cell's Application is synced to whatever
 /// HEAD is when it is asked (as Argo CD would be, minutes later), and the claim answers
 /// `claims` in turn, the last one for ever.
@@ -259,11 +266,7 @@ fn following(env: &TestEnv, claims: Vec<Value>) -> FakeApi {
     let repo = env.path(STATE);
     let served = Arc::new(Mutex::new(0usize));
     FakeApi::start(move |seen: &Seen| match seen.path() {
-        CELL_APP => {
-            let head = std::process::Command::new("git").arg("-C").arg(&repo).args(["rev-parse", "HEAD"]).output();
-            let head = String::from_utf8(head.unwrap().stdout).unwrap();
-            (200, cell_application(head.trim()).to_string())
-        }
+        CELL_APP => (200, cell_application(&head_of(&repo)).to_string()),
         CLAIM => {
             let mut n = served.lock().unwrap();
             let claim = &claims[(*n).min(claims.len() - 1)];
@@ -350,8 +353,7 @@ fn delete_wait_returns_once_the_claim_is_gone() {
     let served = Arc::new(Mutex::new(0usize));
     let api = FakeApi::start(move |seen: &Seen| match seen.path() {
         "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/cell--cell-us-east--staging" => {
-            let head = std::process::Command::new("git").arg("-C").arg(&repo).args(["rev-parse", "HEAD"]).output();
-            (200, cell_application(String::from_utf8(head.unwrap().stdout).unwrap().trim()).to_string())
+            (200, cell_application(&head_of(&repo)).to_string())
         }
         CLAIM => {
             let mut n = served.lock().unwrap();
