@@ -102,11 +102,7 @@ pub fn application(name: &str, app: Option<&Value>, reflects: &dyn Fn(&str) -> b
             .unwrap_or("comparison status Unknown");
         return Assessment::new(Failed, format!("Argo CD cannot compare {name}: {error}"));
     }
-    let compared_to_spec = ["source", "destination"].iter().all(|field| {
-        app.pointer(&format!("/status/sync/comparedTo/{field}")) == app.pointer(&format!("/spec/{field}"))
-    });
-    let synced = sync == Some("Synced") && compared_to_spec && text(app, "/status/sync/revision").is_some_and(reflects);
-    if !synced {
+    if !synced_to(app, reflects) {
         if ours && phase == Some("Running") {
             let retrying = app.pointer("/status/operationState/finishedAt").is_some_and(|t| !t.is_null());
             let doing = if retrying { "retrying a failed sync of" } else { "syncing" };
@@ -129,6 +125,18 @@ pub fn application(name: &str, app: Option<&Value>, reflects: &dyn Fn(&str) -> b
         "Missing" => Assessment::new(Pending, format!("{name} is synced but its objects are Missing")),
         _ => Assessment::new(Degraded, format!("{name} is {health}{message}")),
     }
+}
+
+/// Whether the Application's live objects match a revision that contains the
+/// commit: `Synced`, compared with the current spec (not an older one), at a
+/// revision `reflects` accepts.
+pub fn synced_to(app: &Value, reflects: &dyn Fn(&str) -> bool) -> bool {
+    let compared_to_spec = ["source", "destination"].iter().all(|field| {
+        app.pointer(&format!("/status/sync/comparedTo/{field}")) == app.pointer(&format!("/spec/{field}"))
+    });
+    text(app, "/status/sync/status") == Some("Synced")
+        && compared_to_spec
+        && text(app, "/status/sync/revision").is_some_and(reflects)
 }
 
 /// A Crossplane claim idp rendered (`None`: the API server says 404).

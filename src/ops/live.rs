@@ -4,6 +4,7 @@
 //! its value), against the commit that last changed the request.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::resource::ResourceRef;
 use super::{Context, Error};
@@ -134,19 +135,41 @@ pub fn live_status(ctx: &Context, target: &ResourceRef, cluster: &Management) ->
 
 /// The objects a request's committed manifests name on the management
 /// cluster, read before a deletion removes the manifests.
-pub struct Manifests(Vec<Wanted>);
+pub struct Manifests(Vec<Manifest>);
+
+/// One object the cluster should hold, and where Git says so (none for the
+/// cell's Application, which other requests share).
+struct Manifest {
+    wanted: Wanted,
+    source: Option<Source>,
+}
+
+/// The Git file that renders an object, and the `spec` it renders.
+struct Source {
+    path: String,
+    spec: Value,
+}
 
 impl Manifests {
     pub fn of(ctx: &Context, target: &ResourceRef) -> Result<Self, Error> {
         let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
         let at = layout::CellOf { cell: &record.cell, environment: &record.environment };
-        let mut wanted = vec![Wanted::Application { name: layout::cell_application_name(at), cell: true }];
+        let cell = Wanted::Application { name: layout::cell_application_name(at), cell: true };
+        let mut objects = vec![Manifest { wanted: cell, source: None }];
         for path in target.rendered_files(ctx, Some(&record))?.iter().filter(|p| p.starts_with("platform/")) {
             let Some(bytes) = ctx.read(path)? else { continue };
-            let Ok(documents) = crate::yaml::non_empty_documents(&String::from_utf8_lossy(&bytes)) else { continue };
-            wanted.extend(documents.iter().filter_map(wanted_object));
+            // What idp rendered and its guard checked: plain YAML, read as JSON values.
+            let Ok(documents) = serde_saphyr::from_multiple::<Value>(&String::from_utf8_lossy(&bytes)) else {
+                continue;
+            };
+            for document in documents.iter().filter(|d| !d.is_null()) {
+                if let Some(wanted) = wanted_object(document) {
+                    let spec = document.get("spec").cloned().unwrap_or(Value::Null);
+                    objects.push(Manifest { wanted, source: Some(Source { path: path.clone(), spec }) });
+                }
+            }
         }
-        Ok(Self(wanted))
+        Ok(Self(objects))
     }
 }
 
@@ -207,13 +230,13 @@ fn assess(
 /// deleted, so what it rendered should be going or gone.
 fn read_all(
     client: &LiveClient,
-    wanted: &[Wanted],
+    wanted: &[Manifest],
     reflects: &dyn Fn(&str) -> bool,
     deleted: bool,
 ) -> Result<Vec<LivePart>, LiveError> {
     let mut parts = Vec::new();
     for object in wanted {
-        match object {
+        match &object.wanted {
             Wanted::Application { name, cell } => {
                 let app = client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name)?;
                 let object = format!("Application {ARGOCD_NAMESPACE}/{name}");
@@ -256,18 +279,19 @@ fn read_all(
 
 /// The object a committed manifest asks the management cluster for, when it
 /// is one whose status idp reads: an Application or a claim of idp's XRDs.
-fn wanted_object(document: &crate::yaml::Node) -> Option<Wanted> {
-    let (group, version) = document.str_at(&["apiVersion"])?.split_once('/')?;
-    let kind = document.str_at(&["kind"])?;
-    let name = document.str_at(&["metadata", "name"])?.to_owned();
+fn wanted_object(document: &Value) -> Option<Wanted> {
+    let text = |pointer: &str| document.pointer(pointer).and_then(Value::as_str);
+    let (group, version) = text("/apiVersion")?.split_once('/')?;
+    let kind = text("/kind")?;
+    let name = text("/metadata/name")?.to_owned();
     match (group, kind) {
         ("argoproj.io", "Application") => Some(Wanted::Application { name, cell: false }),
         (CLAIM_GROUP, kind) if kind.ends_with("Claim") => Some(Wanted::Claim {
             kind: kind.to_owned(),
             version: version.to_owned(),
-            namespace: document.str_at(&["metadata", "namespace"])?.to_owned(),
+            namespace: text("/metadata/namespace")?.to_owned(),
             name,
-            secret: document.str_at(&["spec", "writeConnectionSecretToRef", "name"]).map(str::to_owned),
+            secret: text("/spec/writeConnectionSecretToRef/name").map(str::to_owned),
         }),
         _ => None,
     }
@@ -343,5 +367,160 @@ pub fn wait_for(
         }
         std::thread::sleep(poll);
         poll = (poll * 2).min(std::time::Duration::from_secs(5));
+    }
+}
+
+/// The claim kinds of idp's XRDs (manifests/crossplane/xrd-*.yaml,
+/// `claimNames`), listed to find claims no request explains.
+const CLAIM_KINDS: [(&str, &str); 2] = [("MySQLInstanceClaim", "v1alpha1"), ("ReplicationClaim", "v1alpha1")];
+/// The label idp puts on everything it renders (render::STANDARD_LABELS).
+const MANAGED_BY_IDP: &str = "app.kubernetes.io/managed-by=idp";
+
+/// `idp verify --live`: where the management cluster differs from Git.
+/// Errors: an object Git renders that is missing although Argo CD synced the
+/// commit, a field the cluster holds otherwise than Git renders it, a claim
+/// labelled as idp's that no request explains. Warnings: objects not synced
+/// yet. Read-only, like `status --live`.
+pub fn drift(ctx: &Context, cluster: &Management) -> Result<Vec<super::verify::Finding>, Error> {
+    use super::verify::{Finding, Severity};
+    let client = match &cluster.client {
+        Ok(client) => client,
+        Err(error) => {
+            let message = format!("cannot read the management cluster: {error}");
+            return Ok(vec![Finding { severity: Severity::Error, file: cluster.described.clone(), message }]);
+        }
+    };
+    let unreadable = |error: LiveError| {
+        vec![Finding { severity: Severity::Error, file: cluster.described.clone(), message: error.to_string() }]
+    };
+    let state = ctx.state()?;
+    let mut findings = Vec::new();
+    let mut explained = std::collections::BTreeSet::new();
+    for record in ctx.placements_in(None)? {
+        let target = ResourceRef {
+            kind: record.request_kind,
+            namespace: record.metadata.namespace.clone(),
+            name: record.metadata.name.clone(),
+        };
+        let Some(commit) = state.last_change(&target.files(ctx, Some(&record))?)? else { continue };
+        let id = state.revparse(&commit.id)?;
+        let manifests = Manifests::of(ctx, &target)?;
+        let cell = match &manifests.0[0].wanted {
+            Wanted::Application { name, .. } => client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name),
+            Wanted::Claim { .. } => unreachable!("the cell's Application comes first"),
+        };
+        let cell = match cell {
+            Ok(cell) => cell,
+            Err(error) => return Ok(unreadable(error)),
+        };
+        let synced =
+            cell.as_ref().is_some_and(|app| lifecycle::synced_to(app, &|revision| state.contains(revision, id)));
+        for manifest in &manifests.0[1..] {
+            let Some(source) = &manifest.source else { continue };
+            let (resource, namespace, name, plural);
+            match &manifest.wanted {
+                Wanted::Application { name: n, .. } => {
+                    (resource, namespace, name) = (APPLICATION, ARGOCD_NAMESPACE.to_owned(), n.clone());
+                }
+                Wanted::Claim { kind, version, namespace: ns, name: n, .. } => {
+                    plural = format!("{}s", kind.to_ascii_lowercase());
+                    resource = Resource { group: CLAIM_GROUP, version, kind, plural: &plural };
+                    (namespace, name) = (ns.clone(), n.clone());
+                    explained.insert((kind.clone(), ns.clone(), n.clone()));
+                }
+            }
+            let live = match client.get(&resource, Some(&namespace), &name) {
+                Ok(live) => live,
+                Err(error) => return Ok(unreadable(error)),
+            };
+            let object = format!("{} {namespace}/{name}", resource.kind);
+            let (severity, message) = match (live, synced) {
+                (None, true) => {
+                    (Severity::Error, format!("{object} is not in the cluster, though Argo CD synced the commit"))
+                }
+                (None, false) => (
+                    Severity::Warning,
+                    format!("{object} is not in the cluster yet: Argo CD has not synced the commit"),
+                ),
+                (Some(live), _) => match differs(&source.spec, live.get("spec").unwrap_or(&Value::Null), "spec") {
+                    Some(field) => (Severity::Error, format!("{object} differs from Git at {field}")),
+                    None => continue,
+                },
+            };
+            findings.push(Finding { severity, file: source.path.clone(), message });
+        }
+    }
+    for (kind, version) in CLAIM_KINDS {
+        let plural = format!("{}s", kind.to_ascii_lowercase());
+        let resource = Resource { group: CLAIM_GROUP, version, kind, plural: &plural };
+        let claims = match client.list(&resource, None, Some(MANAGED_BY_IDP)) {
+            Ok(claims) => claims,
+            Err(error) => return Ok(unreadable(error)),
+        };
+        for claim in claims {
+            let text = |pointer: &str| claim.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let (namespace, name) = (text("/metadata/namespace"), text("/metadata/name"));
+            if !explained.contains(&(kind.to_owned(), namespace.clone(), name.clone())) {
+                findings.push(Finding {
+                    severity: Severity::Error,
+                    file: cluster.described.clone(),
+                    message: format!(
+                        "{kind} {namespace}/{name} is labelled as idp's but no request explains it (a hand-made claim, or one Argo CD did not prune)"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(findings)
+}
+
+/// The first field Git renders that the cluster holds otherwise, as
+/// `spec.a.b: Git x, cluster y`. Fields the cluster adds (defaults,
+/// Crossplane's references) are not drift; a field Git renders is.
+fn differs(git: &Value, live: &Value, at: &str) -> Option<String> {
+    match (git, live) {
+        (Value::Object(git), Value::Object(live)) => git
+            .iter()
+            .find_map(|(key, value)| differs(value, live.get(key).unwrap_or(&Value::Null), &format!("{at}.{key}"))),
+        (git, live) if git == live => None,
+        (git, live) => Some(format!("{at}: Git {git}, cluster {live}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn drift_is_a_field_git_renders_that_the_cluster_holds_otherwise() {
+        let git = json!({"parameters": {"size": "large", "ha": true}});
+        let live = json!({"parameters": {"size": "large", "ha": true, "defaulted": 1}, "resourceRef": {"name": "x"}});
+        assert_eq!(differs(&git, &live, "spec"), None, "what the cluster adds is not drift");
+        let edited = json!({"parameters": {"size": "xlarge", "ha": true}});
+        assert_eq!(
+            differs(&git, &edited, "spec").as_deref(),
+            Some("spec.parameters.size: Git \"large\", cluster \"xlarge\"")
+        );
+        let removed = json!({"parameters": {"size": "large"}});
+        assert_eq!(differs(&git, &removed, "spec").as_deref(), Some("spec.parameters.ha: Git true, cluster null"));
+    }
+
+    /// The kinds listed for claims no request explains, and the plural every claim is
+    /// read by, are the XRDs' own `claimNames` and served version.
+    #[test]
+    fn the_claim_kinds_are_those_of_the_xrds() {
+        let xrds = [
+            include_str!("../../manifests/crossplane/xrd-mysql.yaml"),
+            include_str!("../../manifests/crossplane/xrd-replication.yaml"),
+        ];
+        for (text, (kind, version)) in xrds.iter().zip(CLAIM_KINDS) {
+            let xrd: Value = serde_saphyr::from_str(text).unwrap();
+            assert_eq!(xrd["spec"]["group"], CLAIM_GROUP);
+            assert_eq!(xrd["spec"]["claimNames"]["kind"], kind);
+            assert_eq!(xrd["spec"]["claimNames"]["plural"], format!("{}s", kind.to_ascii_lowercase()));
+            assert_eq!(xrd["spec"]["versions"][0]["name"], version);
+        }
     }
 }

@@ -396,16 +396,27 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         }
     }
 
-    findings.extend(warnings.into_iter().map(|mut w| {
-        if strict {
-            w.severity = Severity::Error;
-        }
-        w
-    }));
-    findings.sort();
-    findings.dedup();
-    let ok = findings.iter().all(|f| f.severity == Severity::Warning);
-    Ok(VerifyOutcome { ok, strict, requests, files: files.len(), findings })
+    findings.extend(warnings);
+    let mut outcome = VerifyOutcome { ok: true, strict, requests, files: files.len(), findings: Vec::new() };
+    outcome.add(findings);
+    Ok(outcome)
+}
+
+impl VerifyOutcome {
+    /// Adds findings (`verify --live`'s), sorted, with `ok` kept true only
+    /// while there are warnings alone (which `--strict` makes errors).
+    pub fn add(&mut self, findings: Vec<Finding>) {
+        let strict = self.strict;
+        self.findings.extend(findings.into_iter().map(|mut f| {
+            if strict {
+                f.severity = Severity::Error;
+            }
+            f
+        }));
+        self.findings.sort();
+        self.findings.dedup();
+        self.ok = self.findings.iter().all(|f| f.severity == Severity::Warning);
+    }
 }
 
 /// Whether a root Application (bootstrap/argocd/root-application.yaml) syncs the

@@ -391,3 +391,81 @@ fn delete_wait_returns_once_the_claim_is_gone() {
     // The cell's last request: Argo CD will not prune its Application down to nothing.
     run.stderr_says("argocd app sync cell--cell-us-east--staging --prune");
 }
+
+/// `verify --live`: Git against the management cluster. The claim served is the one Git
+/// renders plus what the API server and Crossplane add (status, references, defaults),
+/// which is not drift; a field Git renders and the cluster holds otherwise is.
+#[test]
+fn verify_live_reports_drift_missing_objects_and_claims_no_request_explains() {
+    let (env, head) = placed();
+    let rendered =
+        env.git_in(STATE, &["show", "HEAD:platform/team-alpha/mysql-orders-db/cell-us-east.production.primary.yaml"]);
+    let mut claim = crate::common::yaml_documents(&rendered).remove(0);
+    claim["spec"]["compositeDeletePolicy"] = json!("Background");
+    claim["spec"]["resourceRef"] =
+        json!({"apiVersion": "platform.example.org/v1alpha1", "kind": "XMySQLInstance", "name": "orders-db-x7k2p"});
+    claim["status"] = fixture("claim-ready")["status"].clone();
+    let list = |items: Vec<Value>| json!({"apiVersion": "platform.example.org/v1alpha1", "kind": "MySQLInstanceClaimList", "metadata": {}, "items": items});
+    let stray = json!({"apiVersion": "platform.example.org/v1alpha1", "kind": "MySQLInstanceClaim",
+                       "metadata": {"name": "stray", "namespace": "team-x", "labels": {"app.kubernetes.io/managed-by": "idp"}}});
+    let all_claims = "/apis/platform.example.org/v1alpha1/mysqlinstanceclaims";
+    let all_replications = "/apis/platform.example.org/v1alpha1/replicationclaims";
+    let verify = |objects: Served| {
+        let api = Cluster { objects }.serve();
+        kubeconfig(&env, &api.url());
+        let run = env.idp(&["verify", "--live", "--repo", STATE, "-o", "json"]);
+        let findings: Vec<(String, String)> = run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["severity"].as_str().unwrap().to_owned(), f["message"].as_str().unwrap().to_owned()))
+            .collect();
+        (run.code, findings)
+    };
+
+    // As Git renders it: nothing to say.
+    let in_sync = vec![
+        (CELL_APP, cell_application(&head)),
+        (CLAIM, claim.clone()),
+        (all_claims, list(vec![claim.clone()])),
+        (all_replications, list(vec![])),
+    ];
+    assert_eq!(verify(in_sync), (0, vec![]));
+
+    // A hand edit in the cluster, and a claim nobody asked for.
+    let mut edited = claim.clone();
+    edited["spec"]["parameters"]["size"] = json!("xlarge");
+    let (code, findings) = verify(vec![
+        (CELL_APP, cell_application(&head)),
+        (CLAIM, edited),
+        (all_claims, list(vec![claim.clone(), stray])),
+        (all_replications, list(vec![])),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings,
+        [
+            // Sorted by file: the cluster's name, then the Git path.
+            ("error".to_owned(), "MySQLInstanceClaim team-x/stray is labelled as idp's but no request explains it (a hand-made claim, or one Argo CD did not prune)".to_owned()),
+            ("error".to_owned(), "MySQLInstanceClaim team-alpha/orders-db differs from Git at spec.parameters.size: Git \"large\", cluster \"xlarge\"".to_owned()),
+        ]
+    );
+
+    // Missing: an error once Argo CD synced the commit, a warning before.
+    let missing = |revision: &str| {
+        vec![(CELL_APP, cell_application(revision)), (all_claims, list(vec![])), (all_replications, list(vec![]))]
+    };
+    let (code, findings) = verify(missing(&head));
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings,
+        [(
+            "error".to_owned(),
+            "MySQLInstanceClaim team-alpha/orders-db is not in the cluster, though Argo CD synced the commit"
+                .to_owned()
+        )]
+    );
+    let (code, findings) = verify(missing(&env.rev(STATE, "HEAD~1")));
+    assert_eq!(code, 0);
+    assert_eq!(findings[0].0, "warning");
+}
