@@ -469,3 +469,32 @@ fn verify_live_reports_drift_missing_objects_and_claims_no_request_explains() {
     assert_eq!(code, 0);
     assert_eq!(findings[0].0, "warning");
 }
+
+/// An app's live state is its cell's Application and its own Applications (one per
+/// side), whose health Argo CD reports for the Deployment on the runtime cluster.
+#[test]
+fn an_app_is_ready_when_its_applications_are_synced_and_healthy() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let request = env.example("web-app.yaml");
+    env.idp(&["apply", "-f", &request, "--repo", STATE, "--yes"]).code(0);
+    let head = env.head(STATE);
+    let at_head = |name: &str| {
+        let mut app = fixture(name);
+        app["status"]["sync"]["revision"] = json!(head);
+        app
+    };
+    let cell = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/cell--cell-eu--dev";
+    let primary = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/team-web--storefront-primary";
+    for (served, expected) in [("application-synced-healthy", "READY"), ("application-degraded", "DEGRADED")] {
+        let api = Cluster { objects: vec![(cell, cell_application(&head)), (primary, at_head(served))] }.serve();
+        kubeconfig(&env, &api.url());
+        let run = env.idp(&["status", "app", "team-web/storefront", "--live", "--repo", STATE, "-o", "json"]);
+        let doc = run.code(0).json();
+        assert_eq!(doc["state"], expected, "{doc:#}");
+        assert_eq!(
+            parts(&doc).into_iter().map(|(object, _)| object).collect::<Vec<_>>(),
+            ["Application argocd/cell--cell-eu--dev", "Application argocd/team-web--storefront-primary"]
+        );
+    }
+}
