@@ -183,30 +183,64 @@ pub fn claim(name: &str, claim: Option<&Value>) -> Assessment {
     if text(ready, "/status") != Some("True") {
         return Assessment::new(if was_ready { Degraded } else { Provisioning }, explained(ready));
     }
-    if let Some(waiting) = fence_pending(claim) {
+    if let Some(waiting) = Fence::of(claim).pending() {
         return Assessment::new(Provisioning, format!("claim {name} is Ready, {waiting}"));
     }
     Assessment::new(Ready, format!("claim {name} is Ready"))
 }
 
-/// The write fence the claim asks for, when the cloud does not report it yet:
-/// the same reading as idp's Argo CD health check
+/// A claim's write fence: what `spec.parameters.writeFence` asks and what the
+/// cloud reports (`status.fence.observed`, which the Compositions copy from
+/// the provider), read as idp's Argo CD health check reads it
 /// (manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua).
-fn fence_pending(claim: &Value) -> Option<String> {
-    let fenced = claim.pointer("/spec/parameters/writeFence").and_then(Value::as_bool).unwrap_or(false);
-    let want = if fenced { "read-only" } else { "read-write" };
-    let observed = match claim.pointer("/status/fence/observed") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => return Some(format!("waiting for the cloud to report the write fence (want {want})")),
-    };
-    let now = match observed.to_ascii_uppercase().as_str() {
-        "1" | "ON" | "TRUE" | "READ_ONLY" => "read-only",
-        "0" | "OFF" | "FALSE" | "READ_WRITE" => "read-write",
-        _ => return Some(format!("but the cloud reports an unknown write fence {observed} (want {want})")),
-    };
-    (now != want).then(|| format!("waiting for the write fence: want {want}, the cloud reports {now} ({observed})"))
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fence {
+    /// `read-only` (fenced) or `read-write`.
+    pub wanted: &'static str,
+    /// The cloud's own value (`1`, `off`, `READ_ONLY`, ...), when reported.
+    pub observed: Option<String>,
+    /// Whether the observed value is the one wanted.
+    pub applied: bool,
+}
+
+impl Fence {
+    pub fn of(claim: &Value) -> Self {
+        let fenced = claim.pointer("/spec/parameters/writeFence").and_then(Value::as_bool).unwrap_or(false);
+        let wanted = if fenced { "read-only" } else { "read-write" };
+        let observed = match claim.pointer("/status/fence/observed") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::Bool(b)) => Some(b.to_string()),
+            _ => None,
+        };
+        let applied = observed.as_deref().and_then(reading) == Some(wanted);
+        Self { wanted, observed, applied }
+    }
+
+    /// What the claim still waits for, if anything.
+    fn pending(&self) -> Option<String> {
+        let want = self.wanted;
+        let Some(observed) = &self.observed else {
+            return Some(format!("waiting for the cloud to report the write fence (want {want})"));
+        };
+        match reading(observed) {
+            None => Some(format!("but the cloud reports an unknown write fence {observed} (want {want})")),
+            Some(now) if now != want => {
+                Some(format!("waiting for the write fence: want {want}, the cloud reports {now} ({observed})"))
+            }
+            Some(_) => None,
+        }
+    }
+}
+
+/// The cloud's read-only setting as each provider reports it: RDS parameter
+/// read_only (1/0), Cloud SQL flag read_only (on/off), OCI databaseMode.
+fn reading(observed: &str) -> Option<&'static str> {
+    match observed.to_ascii_uppercase().as_str() {
+        "1" | "ON" | "TRUE" | "READ_ONLY" => Some("read-only"),
+        "0" | "OFF" | "FALSE" | "READ_WRITE" => Some("read-write"),
+        _ => None,
+    }
 }
 
 /// An object of a deleted request: GONE once the API server says 404,
@@ -335,6 +369,11 @@ mod tests {
         assert!(waiting.why.ends_with("want read-only, the cloud reports read-write (0)"), "{waiting:?}");
         fenced["status"]["fence"]["observed"] = "1".into();
         assert_eq!(claim("orders-db", Some(&fenced)).state, Ready);
+        assert_eq!(Fence::of(&fenced), Fence { wanted: "read-only", observed: Some("1".into()), applied: true });
+        fenced["status"]["fence"]["observed"] = "READ_WRITE".into();
+        assert!(!Fence::of(&fenced).applied);
+        fenced["status"].as_object_mut().unwrap().remove("fence");
+        assert_eq!(Fence::of(&fenced).observed, None);
     }
 
     #[test]

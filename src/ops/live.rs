@@ -45,6 +45,9 @@ pub struct LivePart {
     pub object: String,
     pub state: Lifecycle,
     pub why: String,
+    /// A claim's write fence, wanted and observed (claims only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fence: Option<lifecycle::Fence>,
 }
 
 /// `idp status cell CELL ENV --live`: each member's live status.
@@ -251,7 +254,7 @@ fn read_all(
                     },
                     (true, _) => lifecycle::removed(&object, app.as_ref()),
                 };
-                parts.push(LivePart { object, state, why });
+                parts.push(LivePart { object, state, why, fence: None });
             }
             Wanted::Claim { kind, version, namespace, name, secret } => {
                 let plural = format!("{}s", kind.to_ascii_lowercase());
@@ -261,15 +264,16 @@ fn read_all(
                 if deleted {
                     // Its connection secret is the claim's (owner reference): it goes with it.
                     let Assessment { state, why } = lifecycle::removed(&object, claim.as_ref());
-                    parts.push(LivePart { object, state, why });
+                    parts.push(LivePart { object, state, why, fence: None });
                     continue;
                 }
                 let Assessment { state, why } = lifecycle::claim(name, claim.as_ref());
-                parts.push(LivePart { object, state, why });
+                let fence = claim.as_ref().map(lifecycle::Fence::of);
+                parts.push(LivePart { object, state, why, fence });
                 if let Some(secret) = secret {
                     let present = client.metadata(&SECRET, Some(namespace), secret)?.is_some();
                     let Assessment { state, why } = lifecycle::connection_secret(secret, present);
-                    parts.push(LivePart { object: format!("Secret {namespace}/{secret}"), state, why });
+                    parts.push(LivePart { object: format!("Secret {namespace}/{secret}"), state, why, fence: None });
                 }
             }
         }

@@ -104,9 +104,17 @@ impl Outcome for crate::ops::live::LiveOutcome {
         let mut out = format!("{} {}/{}: {state}\n", self.kind, self.namespace, self.name);
         let _ = writeln!(out, "  {}", self.why);
         let _ = writeln!(out, "  commit {}, cluster {}\n", &self.commit[..12.min(self.commit.len())], self.cluster);
-        let mut table = Table::new(&["object", "state", "why"], style.no_headers);
+        let mut table = Table::new(&["object", "state", "fence", "why"], style.no_headers);
         for part in &self.parts {
-            table.row([part.object.clone(), part.state.as_str().to_owned(), part.why.clone()]);
+            let fence = part.fence.as_ref().map_or_else(
+                || "-".to_owned(),
+                |f| match (&f.observed, f.applied) {
+                    (Some(observed), true) => format!("{} ({observed})", f.wanted),
+                    (Some(observed), false) => format!("{}? cloud: {observed}", f.wanted),
+                    (None, _) => format!("{}? not reported", f.wanted),
+                },
+            );
+            table.row([part.object.clone(), part.state.as_str().to_owned(), fence, part.why.clone()]);
         }
         if !self.parts.is_empty() {
             out.push_str(&table.render());

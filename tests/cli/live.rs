@@ -115,6 +115,9 @@ fn a_database_synced_ready_and_published_is_ready() {
     let doc = run.code(0).json();
     assert_eq!(doc["state"], "READY", "{doc:#}");
     crate::output::assert_shape("status-live", &run.args, &doc);
+    // The claim's write fence as wanted and as the cloud reports it: a failover's first question.
+    assert_eq!(doc["parts"][1]["fence"], json!({"wanted": "read-write", "observed": "0", "applied": true}));
+    assert_eq!(doc["parts"][0].get("fence"), None, "claims only");
     assert_eq!(doc["commit"], head.as_str());
     assert_eq!(doc["cluster"], format!("mgmt ({})", api.url()));
     assert_eq!(
