@@ -243,6 +243,22 @@ fn reading(observed: &str) -> Option<&'static str> {
     }
 }
 
+/// The composed resources' readiness, as the claim's composite sums it up:
+/// crossplane's composite reconciler sets `Ready=False` reason `Creating` with
+/// `Unready resources: <names>` until every composed resource is Ready
+/// (`composite-unready.json`), then `Ready=True` (Available).
+pub fn composed(composite: &Value) -> String {
+    let ready = composite
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|all| all.iter().find(|c| text(c, "/type") == Some("Ready")));
+    match ready {
+        None => "Crossplane has not reported on the composed resources yet".to_owned(),
+        Some(c) if text(c, "/status") == Some("True") => "every composed resource is Ready".to_owned(),
+        Some(c) => text(c, "/message").or_else(|| text(c, "/reason")).unwrap_or("not Ready").to_owned(),
+    }
+}
+
 /// An object of a deleted request: GONE once the API server says 404,
 /// DELETING while it has a `deletionTimestamp` (finalizers at work: Argo CD's
 /// for an Application's resources, Crossplane's for the cloud database),
@@ -374,6 +390,14 @@ mod tests {
         assert!(!Fence::of(&fenced).applied);
         fenced["status"].as_object_mut().unwrap().remove("fence");
         assert_eq!(Fence::of(&fenced).observed, None);
+    }
+
+    #[test]
+    fn the_composite_sums_up_its_composed_resources() {
+        assert_eq!(composed(&fixture("composite-unready")), "Unready resources: instance");
+        let mut ready = fixture("composite-unready");
+        ready["status"]["conditions"] = serde_json::json!([{"type": "Ready", "status": "True", "reason": "Available"}]);
+        assert_eq!(composed(&ready), "every composed resource is Ready");
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct LivePart {
     /// A claim's write fence, wanted and observed (claims only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fence: Option<lifecycle::Fence>,
+    /// A claim's composed resources, as its composite sums them up (claims only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub composed: Option<String>,
 }
 
 /// `idp status cell CELL ENV --live`: each member's live status.
@@ -254,7 +257,7 @@ fn read_all(
                     },
                     (true, _) => lifecycle::removed(&object, app.as_ref()),
                 };
-                parts.push(LivePart { object, state, why, fence: None });
+                parts.push(LivePart { object, state, why, fence: None, composed: None });
             }
             Wanted::Claim { kind, version, namespace, name, secret } => {
                 let plural = format!("{}s", kind.to_ascii_lowercase());
@@ -264,21 +267,46 @@ fn read_all(
                 if deleted {
                     // Its connection secret is the claim's (owner reference): it goes with it.
                     let Assessment { state, why } = lifecycle::removed(&object, claim.as_ref());
-                    parts.push(LivePart { object, state, why, fence: None });
+                    parts.push(LivePart { object, state, why, fence: None, composed: None });
                     continue;
                 }
-                let Assessment { state, why } = lifecycle::claim(name, claim.as_ref());
+                let Assessment { state, mut why } = lifecycle::claim(name, claim.as_ref());
                 let fence = claim.as_ref().map(lifecycle::Fence::of);
-                parts.push(LivePart { object, state, why, fence });
+                let composed = claim.as_ref().and_then(|claim| composite_summary(client, claim));
+                if let Some(composed) = composed.as_ref().filter(|_| state != Lifecycle::Ready) {
+                    why = format!("{why}; composite: {composed}");
+                }
+                parts.push(LivePart { object, state, why, fence, composed });
                 if let Some(secret) = secret {
                     let present = client.metadata(&SECRET, Some(namespace), secret)?.is_some();
                     let Assessment { state, why } = lifecycle::connection_secret(secret, present);
-                    parts.push(LivePart { object: format!("Secret {namespace}/{secret}"), state, why, fence: None });
+                    parts.push(LivePart {
+                        object: format!("Secret {namespace}/{secret}"),
+                        state,
+                        why,
+                        fence: None,
+                        composed: None,
+                    });
                 }
             }
         }
     }
     Ok(parts)
+}
+
+/// The claim's composite (`spec.resourceRef`, cluster-scoped), summed up; or
+/// why it could not be read. Supplementary: never fails the whole read.
+fn composite_summary(client: &LiveClient, claim: &Value) -> Option<String> {
+    let text = |pointer: &str| claim.pointer(pointer).and_then(Value::as_str);
+    let (group, version) = text("/spec/resourceRef/apiVersion")?.split_once('/')?;
+    let (kind, name) = (text("/spec/resourceRef/kind")?, text("/spec/resourceRef/name")?);
+    // The XRDs' `names.plural` (a test ties them): the kind in lower case, plus s.
+    let plural = format!("{}s", kind.to_ascii_lowercase());
+    match client.get(&Resource { group, version, kind, plural: &plural }, None, name) {
+        Ok(Some(composite)) => Some(lifecycle::composed(&composite)),
+        Ok(None) => Some(format!("{kind} {name} does not exist")),
+        Err(error) => Some(format!("{kind} {name} cannot be read: {error}")),
+    }
 }
 
 /// The object a committed manifest asks the management cluster for, when it
@@ -525,6 +553,9 @@ mod tests {
             assert_eq!(xrd["spec"]["claimNames"]["kind"], kind);
             assert_eq!(xrd["spec"]["claimNames"]["plural"], format!("{}s", kind.to_ascii_lowercase()));
             assert_eq!(xrd["spec"]["versions"][0]["name"], version);
+            // And the composite the claim's resourceRef names, read by the same rule.
+            let composite = xrd["spec"]["names"]["kind"].as_str().unwrap();
+            assert_eq!(xrd["spec"]["names"]["plural"], format!("{}s", composite.to_ascii_lowercase()));
         }
     }
 }

@@ -17,6 +17,8 @@ const STATE: &str = "state";
 const CELL_APP: &str = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/cell--cell-us-east--production";
 const CLAIM: &str = "/apis/platform.example.org/v1alpha1/namespaces/team-alpha/mysqlinstanceclaims/orders-db";
 const SECRET: &str = "/api/v1/namespaces/team-alpha/secrets/orders-db-conn";
+/// The claims' composite (their `spec.resourceRef`), cluster-scoped.
+const COMPOSITE: &str = "/apis/platform.example.org/v1alpha1/xmysqlinstances/orders-db-7xk2p";
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/live/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -115,6 +117,7 @@ fn a_database_synced_ready_and_published_is_ready() {
     let doc = run.code(0).json();
     assert_eq!(doc["state"], "READY", "{doc:#}");
     crate::output::assert_shape("status-live", &run.args, &doc);
+    assert_eq!(doc["parts"][1]["composed"], "XMySQLInstance orders-db-7xk2p does not exist", "not served here");
     // The claim's write fence as wanted and as the cloud reports it: a failover's first question.
     assert_eq!(doc["parts"][1]["fence"], json!({"wanted": "read-write", "observed": "0", "applied": true}));
     assert_eq!(doc["parts"][0].get("fence"), None, "claims only");
@@ -161,7 +164,16 @@ fn each_lifecycle_state_from_what_the_cluster_reports() {
         ),
         // No claim yet, and the Application not there at all.
         ("PENDING", vec![], "Argo CD has no Application cell--cell-us-east--production yet"),
-        ("PROVISIONING", vec![(CELL_APP, cell_application(&head)), (CLAIM, fixture("claim-creating"))], "Waiting"),
+        // What is not ready, as the composite sums up its composed resources.
+        (
+            "PROVISIONING",
+            vec![
+                (CELL_APP, cell_application(&head)),
+                (CLAIM, fixture("claim-creating")),
+                (COMPOSITE, fixture("composite-unready")),
+            ],
+            "Ready=False (Waiting): Claim is waiting for composite resource to become Ready; composite: Unready resources: instance",
+        ),
         (
             "DEGRADED",
             vec![(CELL_APP, cell_application(&head)), (CLAIM, fixture("claim-unavailable")), secret()],
