@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{Ending, Failure};
 use crate::live::lifecycle::Lifecycle;
-use crate::ops::live::{LiveOutcome, Management, WaitReport, wait_for};
+use crate::ops::live::{LiveOutcome, Management, WaitEnd, WaitReport, wait_for};
 use crate::ops::{Context, Error};
 use crate::output::Printer;
 
@@ -65,9 +65,9 @@ impl WaitArgs {
     pub(super) fn ending(&self, report: &WaitReport, goal: Lifecycle) -> Result<Ending, Failure> {
         let Some(why) = report.ended else { return Ok(Ending::Success) };
         let lead = match why {
-            "timeout" => format!("not {} after {}s", goal.as_str().to_lowercase(), self.wait_timeout.as_secs()),
-            "failed" => "the change failed in the cluster".to_owned(),
-            _ => "the management cluster cannot be read".to_owned(),
+            WaitEnd::Timeout => format!("not {} after {}s", goal.as_str().to_lowercase(), self.wait_timeout.as_secs()),
+            WaitEnd::Failed => "the change failed in the cluster".to_owned(),
+            WaitEnd::Unreadable => "the management cluster cannot be read".to_owned(),
         };
         Err(Failure::AfterResult(miette::miette!(
             code = "idp::wait::not_ready",

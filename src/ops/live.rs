@@ -1,7 +1,9 @@
-//! `idp status KIND NS/NAME --live`: the request's lifecycle state, read from
-//! the management cluster (read-only): the Argo CD Applications that carry
-//! it, each claim's conditions and its connection secret's presence (never
-//! its value), against the commit that last changed the request.
+//! What the management cluster reports about what Git holds, read-only:
+//! `idp status --live` (a request's lifecycle state from the Argo CD
+//! Applications that carry it, each claim's conditions, fence and composite,
+//! its connection secret's presence, never its value, against the commit
+//! that last changed the request), the waits of `apply --wait` and
+//! `delete --wait`, and `verify --live` (drift between Git and the cluster).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -19,8 +21,7 @@ const ARGOCD_NAMESPACE: &str = "argocd";
 const APPLICATION: Resource<'static> =
     Resource { group: "argoproj.io", version: "v1alpha1", kind: "Application", plural: "applications" };
 const SECRET: Resource<'static> = Resource { group: "", version: "v1", kind: "Secret", plural: "secrets" };
-/// The group of idp's XRDs; their claim kinds are plural in lower case
-/// (manifests/xrd: `claimNames.plural`).
+/// The group of idp's XRDs (manifests/crossplane/xrd-*.yaml).
 const CLAIM_GROUP: &str = "platform.example.org";
 
 #[derive(Debug, Serialize)]
@@ -51,6 +52,12 @@ pub struct LivePart {
     /// A claim's composed resources, as its composite sums them up (claims only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub composed: Option<String>,
+}
+
+impl LivePart {
+    fn new(object: String, Assessment { state, why }: Assessment) -> Self {
+        Self { object, state, why, fence: None, composed: None }
+    }
 }
 
 /// `idp status cell CELL ENV --live`: each member's live status.
@@ -95,11 +102,9 @@ pub fn cell_live_status(
 
 /// An object the request's committed manifests say the cluster should hold.
 enum Wanted {
-    /// `cell`: the cell's Application, which syncs the request's manifests
-    /// (and stays when the request is deleted); else one the request renders.
+    /// An app's Application, in Argo CD's namespace.
     Application {
         name: String,
-        cell: bool,
     },
     Claim {
         kind: String,
@@ -108,6 +113,28 @@ enum Wanted {
         name: String,
         secret: Option<String>,
     },
+}
+
+impl Wanted {
+    /// `Kind namespace/name`, as the outcome names it.
+    fn describe(&self) -> String {
+        match self {
+            Wanted::Application { name } => format!("Application {ARGOCD_NAMESPACE}/{name}"),
+            Wanted::Claim { kind, namespace, name, .. } => format!("{kind} {namespace}/{name}"),
+        }
+    }
+
+    /// The object as the cluster serves it (None: 404).
+    fn get(&self, client: &LiveClient) -> Result<Option<Value>, LiveError> {
+        match self {
+            Wanted::Application { name } => client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name),
+            Wanted::Claim { kind, version, namespace, name, .. } => {
+                // The XRDs' `claimNames.plural` (a test ties them): the kind in lower case, plus s.
+                let plural = format!("{}s", kind.to_ascii_lowercase());
+                client.get(&Resource { group: CLAIM_GROUP, version, kind, plural: &plural }, Some(namespace), name)
+            }
+        }
+    }
 }
 
 /// The management cluster, connected or not: a cluster that cannot be used
@@ -139,19 +166,18 @@ pub fn live_status(ctx: &Context, target: &ResourceRef, cluster: &Management) ->
     Ok(assess(target, &commit.id, &wanted, cluster, &|revision| state.contains(revision, id), false))
 }
 
-/// The objects a request's committed manifests name on the management
-/// cluster, read before a deletion removes the manifests.
-pub struct Manifests(Vec<Manifest>);
-
-/// One object the cluster should hold, and where Git says so (none for the
-/// cell's Application, which other requests share).
-struct Manifest {
-    wanted: Wanted,
-    source: Option<Source>,
+/// What a request's committed manifests ask of the management cluster, read
+/// before a deletion removes them: the cell's Application that syncs them
+/// (shared with the cell's other requests), and each object they render.
+pub struct Manifests {
+    cell_application: String,
+    objects: Vec<Manifest>,
 }
 
-/// The Git file that renders an object, and the `spec` it renders.
-struct Source {
+/// One object the cluster should hold, the Git file that renders it and the
+/// `spec` it renders there.
+struct Manifest {
+    wanted: Wanted,
     path: String,
     spec: Value,
 }
@@ -160,8 +186,7 @@ impl Manifests {
     pub fn of(ctx: &Context, target: &ResourceRef) -> Result<Self, Error> {
         let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
         let at = layout::CellOf { cell: &record.cell, environment: &record.environment };
-        let cell = Wanted::Application { name: layout::cell_application_name(at), cell: true };
-        let mut objects = vec![Manifest { wanted: cell, source: None }];
+        let mut objects = Vec::new();
         for path in target.rendered_files(ctx, Some(&record))?.iter().filter(|p| p.starts_with("platform/")) {
             let Some(bytes) = ctx.read(path)? else { continue };
             // What idp rendered and its guard checked: plain YAML, read as JSON values.
@@ -171,11 +196,11 @@ impl Manifests {
             for document in documents.iter().filter(|d| !d.is_null()) {
                 if let Some(wanted) = wanted_object(document) {
                     let spec = document.get("spec").cloned().unwrap_or(Value::Null);
-                    objects.push(Manifest { wanted, source: Some(Source { path: path.clone(), spec }) });
+                    objects.push(Manifest { wanted, path: path.clone(), spec });
                 }
             }
         }
-        Ok(Self(objects))
+        Ok(Self { cell_application: layout::cell_application_name(at), objects })
     }
 }
 
@@ -218,7 +243,7 @@ fn assess(
             return outcome;
         }
     };
-    match read_all(client, &wanted.0, reflects, deleted) {
+    match read_all(client, wanted, reflects, deleted) {
         Ok(parts) => {
             let assessments: Vec<Assessment> =
                 parts.iter().map(|p| Assessment { state: p.state, why: p.why.clone() }).collect();
@@ -236,57 +261,47 @@ fn assess(
 /// deleted, so what it rendered should be going or gone.
 fn read_all(
     client: &LiveClient,
-    wanted: &[Manifest],
+    manifests: &Manifests,
     reflects: &dyn Fn(&str) -> bool,
     deleted: bool,
 ) -> Result<Vec<LivePart>, LiveError> {
-    let mut parts = Vec::new();
-    for object in wanted {
-        match &object.wanted {
-            Wanted::Application { name, cell } => {
-                let app = client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name)?;
-                let object = format!("Application {ARGOCD_NAMESPACE}/{name}");
-                let Assessment { state, why } = match (deleted, cell) {
-                    (false, _) => lifecycle::application(name, app.as_ref(), reflects),
-                    // The cell's Application syncs the deletion (or went with the cell's last member).
-                    (true, true) if app.is_some() => match lifecycle::application(name, app.as_ref(), reflects) {
-                        Assessment { state: Lifecycle::Ready, .. } => {
-                            Assessment { state: Lifecycle::Gone, why: format!("{name} synced the deletion") }
-                        }
-                        other => other,
-                    },
-                    (true, _) => lifecycle::removed(&object, app.as_ref()),
-                };
-                parts.push(LivePart { object, state, why, fence: None, composed: None });
+    let name = &manifests.cell_application;
+    let app = client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name)?;
+    let cell = match (deleted, lifecycle::application(name, app.as_ref(), reflects)) {
+        // After a deletion, the cell's Application syncs it (or went with the cell's last request).
+        (true, Assessment { state: Lifecycle::Ready, .. }) => {
+            Assessment { state: Lifecycle::Gone, why: format!("{name} synced the deletion") }
+        }
+        (true, _) if app.is_none() => Assessment { state: Lifecycle::Gone, why: format!("{name} is gone") },
+        (_, assessment) => assessment,
+    };
+    let mut parts = vec![LivePart::new(format!("Application {ARGOCD_NAMESPACE}/{name}"), cell)];
+    for Manifest { wanted, .. } in &manifests.objects {
+        let live = wanted.get(client)?;
+        let object = wanted.describe();
+        if deleted {
+            // A claim's connection secret is the claim's (owner reference): it goes with it.
+            parts.push(LivePart::new(object, lifecycle::removed(&wanted.describe(), live.as_ref())));
+            continue;
+        }
+        match wanted {
+            Wanted::Application { name } => {
+                parts.push(LivePart::new(object, lifecycle::application(name, live.as_ref(), reflects)));
             }
-            Wanted::Claim { kind, version, namespace, name, secret } => {
-                let plural = format!("{}s", kind.to_ascii_lowercase());
-                let resource = Resource { group: CLAIM_GROUP, version, kind, plural: &plural };
-                let claim = client.get(&resource, Some(namespace), name)?;
-                let object = format!("{kind} {namespace}/{name}");
-                if deleted {
-                    // Its connection secret is the claim's (owner reference): it goes with it.
-                    let Assessment { state, why } = lifecycle::removed(&object, claim.as_ref());
-                    parts.push(LivePart { object, state, why, fence: None, composed: None });
-                    continue;
+            Wanted::Claim { namespace, name, secret, .. } => {
+                let mut part = LivePart::new(object, lifecycle::claim(name, live.as_ref()));
+                if let Some(claim) = &live {
+                    part.fence = Some(lifecycle::Fence::of(claim));
+                    part.composed = composite_summary(client, claim);
                 }
-                let Assessment { state, mut why } = lifecycle::claim(name, claim.as_ref());
-                let fence = claim.as_ref().map(lifecycle::Fence::of);
-                let composed = claim.as_ref().and_then(|claim| composite_summary(client, claim));
-                if let Some(composed) = composed.as_ref().filter(|_| state != Lifecycle::Ready) {
-                    why = format!("{why}; composite: {composed}");
+                if let Some(composed) = part.composed.as_ref().filter(|_| part.state != Lifecycle::Ready) {
+                    part.why = format!("{}; composite: {composed}", part.why);
                 }
-                parts.push(LivePart { object, state, why, fence, composed });
+                parts.push(part);
                 if let Some(secret) = secret {
                     let present = client.metadata(&SECRET, Some(namespace), secret)?.is_some();
-                    let Assessment { state, why } = lifecycle::connection_secret(secret, present);
-                    parts.push(LivePart {
-                        object: format!("Secret {namespace}/{secret}"),
-                        state,
-                        why,
-                        fence: None,
-                        composed: None,
-                    });
+                    let object = format!("Secret {namespace}/{secret}");
+                    parts.push(LivePart::new(object, lifecycle::connection_secret(secret, present)));
                 }
             }
         }
@@ -317,7 +332,7 @@ fn wanted_object(document: &Value) -> Option<Wanted> {
     let kind = text("/kind")?;
     let name = text("/metadata/name")?.to_owned();
     match (group, kind) {
-        ("argoproj.io", "Application") => Some(Wanted::Application { name, cell: false }),
+        ("argoproj.io", "Application") => Some(Wanted::Application { name }),
         (CLAIM_GROUP, kind) if kind.ends_with("Claim") => Some(Wanted::Claim {
             kind: kind.to_owned(),
             version: version.to_owned(),
@@ -335,10 +350,21 @@ fn wanted_object(document: &Value) -> Option<Wanted> {
 pub struct WaitReport {
     /// Every request READY (GONE after a delete).
     pub ready: bool,
-    /// Why the wait ended otherwise: `failed`, `unreadable` or `timeout`.
-    pub ended: Option<&'static str>,
+    /// Why the wait ended otherwise; null when it reached its goal.
+    pub ended: Option<WaitEnd>,
     pub waited_seconds: u64,
     pub requests: Vec<LiveOutcome>,
+}
+
+/// Why a wait ended before its goal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaitEnd {
+    /// A request FAILED: waiting longer would not help.
+    Failed,
+    /// The kubeconfig cannot be used.
+    Unreadable,
+    Timeout,
 }
 
 impl WaitReport {
@@ -378,24 +404,19 @@ pub fn wait_for(
             progress(&requests);
             last = states;
         }
-        let ended = if requests.iter().all(|r| r.state == Some(goal)) {
-            Some(None)
-        } else if requests.iter().any(|r| r.state == Some(Lifecycle::Failed)) {
-            Some(Some("failed"))
+        let reached = requests.iter().all(|r| r.state == Some(goal));
+        let ended = if requests.iter().any(|r| r.state == Some(Lifecycle::Failed)) {
+            Some(WaitEnd::Failed)
         } else if cluster.client.is_err() {
-            Some(Some("unreadable"))
+            Some(WaitEnd::Unreadable)
         } else if started.elapsed() >= timeout {
-            Some(Some("timeout"))
+            Some(WaitEnd::Timeout)
         } else {
             None
         };
-        if let Some(ended) = ended {
-            return Ok(WaitReport {
-                ready: ended.is_none(),
-                ended,
-                waited_seconds: started.elapsed().as_secs(),
-                requests,
-            });
+        if reached || ended.is_some() {
+            let ended = if reached { None } else { ended };
+            return Ok(WaitReport { ready: reached, ended, waited_seconds: started.elapsed().as_secs(), requests });
         }
         std::thread::sleep(poll);
         poll = (poll * 2).min(std::time::Duration::from_secs(5));
@@ -437,35 +458,21 @@ pub fn drift(ctx: &Context, cluster: &Management) -> Result<Vec<super::verify::F
         let Some(commit) = state.last_change(&target.files(ctx, Some(&record))?)? else { continue };
         let id = state.revparse(&commit.id)?;
         let manifests = Manifests::of(ctx, &target)?;
-        let cell = match &manifests.0[0].wanted {
-            Wanted::Application { name, .. } => client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name),
-            Wanted::Claim { .. } => unreachable!("the cell's Application comes first"),
-        };
-        let cell = match cell {
+        let cell = match client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), &manifests.cell_application) {
             Ok(cell) => cell,
             Err(error) => return Ok(unreadable(error)),
         };
         let synced =
             cell.as_ref().is_some_and(|app| lifecycle::synced_to(app, &|revision| state.contains(revision, id)));
-        for manifest in &manifests.0[1..] {
-            let Some(source) = &manifest.source else { continue };
-            let (resource, namespace, name, plural);
-            match &manifest.wanted {
-                Wanted::Application { name: n, .. } => {
-                    (resource, namespace, name) = (APPLICATION, ARGOCD_NAMESPACE.to_owned(), n.clone());
-                }
-                Wanted::Claim { kind, version, namespace: ns, name: n, .. } => {
-                    plural = format!("{}s", kind.to_ascii_lowercase());
-                    resource = Resource { group: CLAIM_GROUP, version, kind, plural: &plural };
-                    (namespace, name) = (ns.clone(), n.clone());
-                    explained.insert((kind.clone(), ns.clone(), n.clone()));
-                }
+        for Manifest { wanted, path, spec } in &manifests.objects {
+            if let Wanted::Claim { kind, namespace, name, .. } = wanted {
+                explained.insert((kind.clone(), namespace.clone(), name.clone()));
             }
-            let live = match client.get(&resource, Some(&namespace), &name) {
+            let live = match wanted.get(client) {
                 Ok(live) => live,
                 Err(error) => return Ok(unreadable(error)),
             };
-            let object = format!("{} {namespace}/{name}", resource.kind);
+            let object = wanted.describe();
             let (severity, message) = match (live, synced) {
                 (None, true) => {
                     (Severity::Error, format!("{object} is not in the cluster, though Argo CD synced the commit"))
@@ -474,12 +481,12 @@ pub fn drift(ctx: &Context, cluster: &Management) -> Result<Vec<super::verify::F
                     Severity::Warning,
                     format!("{object} is not in the cluster yet: Argo CD has not synced the commit"),
                 ),
-                (Some(live), _) => match differs(&source.spec, live.get("spec").unwrap_or(&Value::Null), "spec") {
+                (Some(live), _) => match differs(spec, live.get("spec").unwrap_or(&Value::Null), "spec") {
                     Some(field) => (Severity::Error, format!("{object} differs from Git at {field}")),
                     None => continue,
                 },
             };
-            findings.push(Finding { severity, file: source.path.clone(), message });
+            findings.push(Finding { severity, file: path.clone(), message });
         }
     }
     for (kind, version) in CLAIM_KINDS {
