@@ -268,11 +268,8 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         }
 
         // Placements that the policy of today would not make: reported, never moved.
-        let on = |target: &schedule::Target| {
-            policy.candidates.iter().find(|c| c.provider == target.provider && c.region == target.region)
-        };
         for target in std::iter::once(&record.primary).chain(record.secondary.as_ref()) {
-            if on(target).is_some_and(|c| c.cordoned) {
+            if policy.candidate(&target.provider, &target.region).is_some_and(|c| c.cordoned) {
                 warnings.push(Finding {
                     severity: Severity::Warning,
                     file: record_path.clone(),

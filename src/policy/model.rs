@@ -324,6 +324,16 @@ pub struct Gitops {
 }
 
 impl Policy {
+    /// Where `provider/region` stands in the candidate pool.
+    pub fn candidate_index(&self, provider: &str, region: &str) -> Option<usize> {
+        self.candidates.iter().position(|c| c.provider == provider && c.region == region)
+    }
+
+    /// The candidate `provider/region` (a placement's), if the pool still has it.
+    pub fn candidate(&self, provider: &str, region: &str) -> Option<&Candidate> {
+        self.candidate_index(provider, region).map(|i| &self.candidates[i])
+    }
+
     /// The canonical environment name for a name or alias.
     pub fn resolve_environment(&self, name: &str) -> Option<&str> {
         self.environments

@@ -308,17 +308,14 @@ pub fn follow(
     }
     let mut decision = schedule_with(policy, policy_ref, demand, refuse)?;
     let weights = decision.reason.weights.clone();
-    let index_of = |target: &Target| {
-        policy.candidates.iter().position(|c| c.provider == target.provider && c.region == target.region)
-    };
+    let index_of = |target: &Target| policy.candidate_index(&target.provider, &target.region);
     let scored = |target: &Target| Some(score(policy, index_of(target)?, &weights).scored(policy, demand.environment));
     // The app runs on the runtime cluster of its own environment in the data's
     // region; the database's record may predate the policy's cluster map.
-    let beside = |target: &Target| match index_of(target) {
-        Some(index) => Target {
-            runtime_cluster: policy.candidates[index].runtime_cluster_in(demand.environment).to_owned(),
-            ..target.clone()
-        },
+    let beside = |target: &Target| match policy.candidate(&target.provider, &target.region) {
+        Some(candidate) => {
+            Target { runtime_cluster: candidate.runtime_cluster_in(demand.environment).to_owned(), ..target.clone() }
+        }
         None => target.clone(),
     };
     if let Some(selected) = scored(primary) {
@@ -378,7 +375,7 @@ pub fn apart(data: &str, with: (&Target, Option<&Target>), app: (&Target, Option
 /// cluster after the app was placed. The app stays (placements never move
 /// silently) until `--reschedule`.
 pub fn stale_cluster(policy: &Policy, environment: &str, placed: &Target) -> Option<String> {
-    let candidate = policy.candidates.iter().find(|c| c.provider == placed.provider && c.region == placed.region)?;
+    let candidate = policy.candidate(&placed.provider, &placed.region)?;
     let wanted = candidate.runtime_cluster_in(environment);
     (wanted != placed.runtime_cluster).then(|| {
         format!(
@@ -395,9 +392,7 @@ pub fn stale_cluster(policy: &Policy, environment: &str, placed: &Target) -> Opt
 /// `--reschedule`.
 pub fn unsatisfied(policy: &Policy, demand: &Demand<'_>, existing: &Target) -> Option<String> {
     let tier = policy.tiers.get(demand.tier)?;
-    let Some(candidate) =
-        policy.candidates.iter().find(|c| c.provider == existing.provider && c.region == existing.region)
-    else {
+    let Some(candidate) = policy.candidate(&existing.provider, &existing.region) else {
         return Some(format!("{} is no longer in the policy's candidate pool", existing.id()));
     };
     if !policy.cell_allows(demand.cell, candidate) {
