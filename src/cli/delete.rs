@@ -10,7 +10,7 @@ use super::{
 use crate::live::lifecycle::Lifecycle;
 use crate::ops::delete::{Removal, UnprotectOutcome, delete, unprotect};
 use crate::ops::land::Proposed;
-use crate::ops::live::{Management, Manifests, deletion_status};
+use crate::ops::live::{Management, Tracked};
 use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
 use crate::request::Kind;
@@ -53,9 +53,9 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     };
     let land = args.write.land();
     // What the request rendered, read before the commit removes it: what --wait waits to see go.
-    let removed = args.wait.wait.then(|| Manifests::of(&ctx, &target)).transpose()?;
+    let tracked = args.wait.wait.then(|| Tracked::placed(&ctx, &target)).transpose()?;
     let outcome = with_progress(printer, &mut ctx, |ctx, progress| delete(ctx, &target, &land, &mut ask, progress))?;
-    let Some(removed) = removed else { return print_written(printer, outcome) };
+    let Some(tracked) = tracked else { return print_written(printer, outcome) };
     let Some(mut outcome) = outcome else { return super::prompt::declined(printer) };
     if let Some(application) = &outcome.emptied_cell_application {
         printer.warn(&format!(
@@ -64,7 +64,8 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
         ));
     }
     let ctx = super::context(global)?;
-    let read = |cluster: &Management| Ok(vec![deletion_status(&ctx, &target, &removed, &outcome.commit, cluster)?]);
+    let removed = tracked.deleted_in(&outcome.commit);
+    let read = |cluster: &Management| Ok(vec![removed.read(&ctx, cluster)?]);
     let report = args.wait.wait(printer, &ctx, Lifecycle::Gone, &read)?;
     let ending = args.wait.ending(&report, Lifecycle::Gone);
     outcome.live = Some(report);

@@ -4,7 +4,6 @@ use clap::Args;
 use clap_complete::{ArgValueCandidates, engine::CompletionCandidate};
 
 use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
-use crate::live::client::KubeTarget;
 use crate::ops::live::{Management, cell_live_status, live_status};
 use crate::ops::resource::ResourceRef;
 use crate::ops::status::{cell_status, status};
@@ -51,12 +50,6 @@ pub(super) fn resource(kind: Kind, target: &str) -> Result<ResourceRef, Failure>
     Ok(ResourceRef { kind, namespace: namespace.into(), name: name.into() })
 }
 
-/// The management cluster: `--context`, else the policy's, else the kubeconfig's current one.
-pub(super) fn management(ctx: &crate::ops::Context, context: Option<String>) -> Management {
-    let context = context.or_else(|| ctx.policy.policy.kube_contexts.management.clone());
-    Management::connect(&KubeTarget { context })
-}
-
 pub fn run(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     if args.what == "cell" {
         let Some(environment) = &args.environment else {
@@ -68,7 +61,7 @@ pub fn run(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
         };
         let ctx = super::context(global)?;
         if args.live {
-            let outcome = cell_live_status(&ctx, &args.target, environment, &management(&ctx, args.context))?;
+            let outcome = cell_live_status(&ctx, &args.target, environment, &Management::connect(&ctx, args.context))?;
             printer.result(&outcome)?;
             return if outcome.read() { Ok(Ending::Success) } else { Err(Failure::Silent) };
         }
@@ -79,7 +72,7 @@ pub fn run(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     let target = resource(kind, &args.target)?;
     let ctx = super::context(global)?;
     if args.live {
-        let outcome = live_status(&ctx, &target, &management(&ctx, args.context))?;
+        let outcome = live_status(&ctx, &target, &Management::connect(&ctx, args.context))?;
         printer.result(&outcome)?;
         // Unread is not a state: say so in the exit code, as kubectl does.
         return if outcome.state.is_some() { Ok(Ending::Success) } else { Err(Failure::Silent) };

@@ -34,7 +34,7 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     }
     let mut outcome = verify(&ctx, args.strict)?;
     if args.live {
-        let cluster = super::status::management(&ctx, args.context);
+        let cluster = crate::ops::live::Management::connect(&ctx, args.context);
         outcome.add(crate::ops::live::drift(&ctx, &cluster)?);
     }
     printer.result(&outcome)?;

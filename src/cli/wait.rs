@@ -50,7 +50,7 @@ impl WaitArgs {
         goal: Lifecycle,
         read: &dyn Fn(&Management) -> Result<Vec<LiveOutcome>, Error>,
     ) -> Result<WaitReport, Failure> {
-        let cluster = super::status::management(ctx, self.context.clone());
+        let cluster = Management::connect(ctx, self.context.clone());
         let mut progress = |requests: &[LiveOutcome]| {
             for r in requests {
                 let state = r.state.map_or("UNKNOWN", |s| s.as_str());

@@ -60,7 +60,8 @@ pub fn overall(parts: &[Assessment]) -> Assessment {
     Assessment::new(state, why.join("; "))
 }
 
-fn text<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
+/// The string at a JSON pointer of an API object, if it is one.
+pub fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
     object.pointer(pointer).and_then(Value::as_str)
 }
 
@@ -82,23 +83,23 @@ pub fn application(name: &str, app: Option<&Value>, reflects: &dyn Fn(&str) -> b
     if app.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
         return Assessment::new(Deleting, format!("Application {name} is being deleted"));
     }
-    let phase = text(app, "/status/operationState/phase");
-    let operation_message = text(app, "/status/operationState/message").unwrap_or_default();
-    let operated_on = text(app, "/status/operationState/syncResult/revision")
-        .or_else(|| text(app, "/status/operationState/operation/sync/revision"));
+    let phase = str_at(app, "/status/operationState/phase");
+    let operation_message = str_at(app, "/status/operationState/message").unwrap_or_default();
+    let operated_on = str_at(app, "/status/operationState/syncResult/revision")
+        .or_else(|| str_at(app, "/status/operationState/operation/sync/revision"));
     let ours = operated_on.is_some_and(reflects);
     // A final failure of a sync of this commit; `Running` with `finishedAt` is a
     // failed attempt waiting for its retry (appcontroller.go), reported below.
     if ours && matches!(phase, Some("Failed" | "Error")) {
         return Assessment::new(Failed, format!("Argo CD failed to sync {name}: {operation_message}"));
     }
-    let sync = text(app, "/status/sync/status");
+    let sync = str_at(app, "/status/sync/status");
     if sync == Some("Unknown") {
         let error = app
             .pointer("/status/conditions")
             .and_then(Value::as_array)
-            .and_then(|c| c.iter().find(|c| text(c, "/type") == Some("ComparisonError")))
-            .and_then(|c| text(c, "/message"))
+            .and_then(|c| c.iter().find(|c| str_at(c, "/type") == Some("ComparisonError")))
+            .and_then(|c| str_at(c, "/message"))
             .unwrap_or("comparison status Unknown");
         return Assessment::new(Failed, format!("Argo CD cannot compare {name}: {error}"));
     }
@@ -113,12 +114,12 @@ pub fn application(name: &str, app: Option<&Value>, reflects: &dyn Fn(&str) -> b
             format!(
                 "Argo CD has not synced the commit to {name} yet (sync {}, compared {})",
                 sync.unwrap_or("not reported"),
-                text(app, "/status/sync/revision").map(short).unwrap_or("nothing")
+                str_at(app, "/status/sync/revision").map(short).unwrap_or("nothing")
             ),
         );
     }
-    let health = text(app, "/status/health/status").unwrap_or("Unknown");
-    let message = text(app, "/status/health/message").map(|m| format!(": {m}")).unwrap_or_default();
+    let health = str_at(app, "/status/health/status").unwrap_or("Unknown");
+    let message = str_at(app, "/status/health/message").map(|m| format!(": {m}")).unwrap_or_default();
     match health {
         "Healthy" => Assessment::new(Ready, format!("{name} is synced and Healthy")),
         "Progressing" | "Suspended" => Assessment::new(Provisioning, format!("{name} is {health}{message}")),
@@ -134,9 +135,9 @@ pub fn synced_to(app: &Value, reflects: &dyn Fn(&str) -> bool) -> bool {
     let compared_to_spec = ["source", "destination"].iter().all(|field| {
         app.pointer(&format!("/status/sync/comparedTo/{field}")) == app.pointer(&format!("/spec/{field}"))
     });
-    text(app, "/status/sync/status") == Some("Synced")
+    str_at(app, "/status/sync/status") == Some("Synced")
         && compared_to_spec
-        && text(app, "/status/sync/revision").is_some_and(reflects)
+        && str_at(app, "/status/sync/revision").is_some_and(reflects)
 }
 
 /// A Crossplane claim idp rendered (`None`: the API server says 404).
@@ -160,27 +161,27 @@ pub fn claim(name: &str, claim: Option<&Value>) -> Assessment {
         claim
             .pointer("/status/conditions")
             .and_then(Value::as_array)
-            .and_then(|all| all.iter().find(|c| text(c, "/type") == Some(kind)))
+            .and_then(|all| all.iter().find(|c| str_at(c, "/type") == Some(kind)))
     };
     let explained = |c: &Value| {
-        let reason = text(c, "/reason").map(|r| format!(" ({r})")).unwrap_or_default();
-        let message = text(c, "/message").map(|m| format!(": {m}")).unwrap_or_default();
+        let reason = str_at(c, "/reason").map(|r| format!(" ({r})")).unwrap_or_default();
+        let message = str_at(c, "/message").map(|m| format!(": {m}")).unwrap_or_default();
         format!(
             "claim {name} {}={}{reason}{message}",
-            text(c, "/type").unwrap_or("?"),
-            text(c, "/status").unwrap_or("?")
+            str_at(c, "/type").unwrap_or("?"),
+            str_at(c, "/status").unwrap_or("?")
         )
     };
     let was_ready = claim.pointer("/status/connectionDetails/lastPublishedTime").is_some_and(|t| !t.is_null());
     if let Some(synced) = condition("Synced")
-        && text(synced, "/status") == Some("False")
+        && str_at(synced, "/status") == Some("False")
     {
         return Assessment::new(if was_ready { Degraded } else { Failed }, explained(synced));
     }
     let Some(ready) = condition("Ready") else {
         return Assessment::new(Provisioning, format!("claim {name}: Crossplane has not reported on it yet"));
     };
-    if text(ready, "/status") != Some("True") {
+    if str_at(ready, "/status") != Some("True") {
         return Assessment::new(if was_ready { Degraded } else { Provisioning }, explained(ready));
     }
     if let Some(waiting) = Fence::of(claim).pending() {
@@ -251,11 +252,11 @@ pub fn composed(composite: &Value) -> String {
     let ready = composite
         .pointer("/status/conditions")
         .and_then(Value::as_array)
-        .and_then(|all| all.iter().find(|c| text(c, "/type") == Some("Ready")));
+        .and_then(|all| all.iter().find(|c| str_at(c, "/type") == Some("Ready")));
     match ready {
         None => "Crossplane has not reported on the composed resources yet".to_owned(),
-        Some(c) if text(c, "/status") == Some("True") => "every composed resource is Ready".to_owned(),
-        Some(c) => text(c, "/message").or_else(|| text(c, "/reason")).unwrap_or("not Ready").to_owned(),
+        Some(c) if str_at(c, "/status") == Some("True") => "every composed resource is Ready".to_owned(),
+        Some(c) => str_at(c, "/message").or_else(|| str_at(c, "/reason")).unwrap_or("not Ready").to_owned(),
     }
 }
 
@@ -302,12 +303,12 @@ mod tests {
 
     /// The revision an Application fixture reports, as if it were the request's commit.
     fn its_revision(app: &Value) -> String {
-        text(app, "/status/sync/revision").unwrap().to_owned()
+        str_at(app, "/status/sync/revision").unwrap().to_owned()
     }
 
     fn assess_app(name: &str) -> Assessment {
         let app = fixture(name);
-        let commit = text(&app, "/status/operationState/syncResult/revision")
+        let commit = str_at(&app, "/status/operationState/syncResult/revision")
             .map(str::to_owned)
             .unwrap_or_else(|| its_revision(&app));
         application("app", Some(&app), &|revision| revision == commit)

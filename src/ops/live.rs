@@ -12,7 +12,8 @@ use super::resource::ResourceRef;
 use super::{Context, Error};
 use crate::layout;
 use crate::live::client::{KubeTarget, LiveClient, LiveError, Resource};
-use crate::live::lifecycle::{self, Assessment, Lifecycle};
+use crate::live::lifecycle::{self, Assessment, Lifecycle, str_at};
+use crate::record::PlacementRecord;
 use crate::request::Kind;
 
 /// Argo CD's namespace, where idp puts every Application it renders
@@ -145,11 +146,14 @@ pub struct Management {
 }
 
 impl Management {
-    pub fn connect(target: &KubeTarget) -> Self {
-        let client = LiveClient::connect(target);
-        let described = match (&client, &target.context) {
+    /// Its kubeconfig context: `context` (`--context`), else the policy's
+    /// `kubeContexts.management`, else the kubeconfig's current context.
+    pub fn connect(ctx: &Context, context: Option<String>) -> Self {
+        let context = context.or_else(|| ctx.policy.policy.kube_contexts.management.clone());
+        let client = LiveClient::connect(&KubeTarget { context: context.clone() });
+        let described = match (&client, context) {
             (Ok(client), _) => client.describe(),
-            (Err(_), Some(context)) => context.clone(),
+            (Err(_), Some(context)) => context,
             (Err(_), None) => "the kubeconfig's current context".to_owned(),
         };
         Self { client, described }
@@ -157,19 +161,79 @@ impl Management {
 }
 
 pub fn live_status(ctx: &Context, target: &ResourceRef, cluster: &Management) -> Result<LiveOutcome, Error> {
-    let state = ctx.state()?;
-    let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
-    let files = target.files(ctx, Some(&record))?;
-    let commit = state.last_change(&files)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
-    let id = state.revparse(&commit.id)?;
-    let wanted = Manifests::of(ctx, target)?;
-    Ok(assess(target, &commit.id, &wanted, cluster, &|revision| state.contains(revision, id), false))
+    Tracked::placed(ctx, target)?.read(ctx, cluster)
 }
 
-/// What a request's committed manifests ask of the management cluster, read
-/// before a deletion removes them: the cell's Application that syncs them
-/// (shared with the cell's other requests), and each object they render.
-pub struct Manifests {
+/// A request and what the cluster should show of it, resolved from Git once
+/// (a wait reads the cluster many times, Git once): the commit it must
+/// reflect and the objects its manifests name.
+pub struct Tracked {
+    target: ResourceRef,
+    commit: String,
+    manifests: Manifests,
+    /// Deleted in `commit`: what it rendered should be going or gone.
+    deleted: bool,
+}
+
+impl Tracked {
+    /// A placed request, against the commit that last changed its files.
+    pub fn placed(ctx: &Context, target: &ResourceRef) -> Result<Self, Error> {
+        let not_found = || Error::NotFound { resource: target.display() };
+        let record = target.record(ctx)?.ok_or_else(not_found)?;
+        let files = target.files(ctx, Some(&record))?;
+        let commit = ctx.state()?.last_change(&files)?.ok_or_else(not_found)?;
+        let manifests = Manifests::of(ctx, &record, &files)?;
+        Ok(Self { target: target.clone(), commit: commit.id, manifests, deleted: false })
+    }
+
+    /// The same request once `commit` (`idp delete`'s) removed its files:
+    /// DELETING while anything it rendered is still in the cluster, GONE
+    /// once nothing is.
+    pub fn deleted_in(self, commit: &str) -> Self {
+        Self { commit: commit.to_owned(), deleted: true, ..self }
+    }
+
+    /// What the cluster reports now.
+    pub fn read(&self, ctx: &Context, cluster: &Management) -> Result<LiveOutcome, Error> {
+        let state = ctx.state()?;
+        let id = state.revparse(&self.commit)?;
+        let target = &self.target;
+        let mut outcome = LiveOutcome {
+            kind: target.kind,
+            namespace: target.namespace.clone(),
+            name: target.name.clone(),
+            commit: self.commit.clone(),
+            cluster: cluster.described.clone(),
+            state: None,
+            why: String::new(),
+            parts: Vec::new(),
+        };
+        let client = match &cluster.client {
+            Ok(client) => client,
+            Err(error) => {
+                outcome.why = error.to_string();
+                return Ok(outcome);
+            }
+        };
+        match read_all(client, &self.manifests, &|revision| state.contains(revision, id), self.deleted) {
+            Ok(parts) => {
+                let assessments: Vec<Assessment> =
+                    parts.iter().map(|p| Assessment { state: p.state, why: p.why.clone() }).collect();
+                let overall = lifecycle::overall(&assessments);
+                outcome.state = Some(overall.state);
+                outcome.why = overall.why;
+                outcome.parts = parts;
+            }
+            Err(error) => outcome.why = error.to_string(),
+        }
+        Ok(outcome)
+    }
+}
+
+/// What a request's committed manifests ask of the management cluster: the
+/// cell's Application that syncs them (shared with the cell's other
+/// requests), and each object they render.
+struct Manifests {
     cell_application: String,
     objects: Vec<Manifest>,
 }
@@ -183,11 +247,12 @@ struct Manifest {
 }
 
 impl Manifests {
-    pub fn of(ctx: &Context, target: &ResourceRef) -> Result<Self, Error> {
-        let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
+    /// From the request's files (`ResourceRef::files`): those under platform/
+    /// are what the management cluster applies.
+    fn of(ctx: &Context, record: &PlacementRecord, files: &[String]) -> Result<Self, Error> {
         let at = layout::CellOf { cell: &record.cell, environment: &record.environment };
         let mut objects = Vec::new();
-        for path in target.rendered_files(ctx, Some(&record))?.iter().filter(|p| p.starts_with("platform/")) {
+        for path in files.iter().filter(|p| p.starts_with("platform/")) {
             let Some(bytes) = ctx.read(path)? else { continue };
             // What idp rendered and its guard checked: plain YAML, read as JSON values.
             let Ok(documents) = serde_saphyr::from_multiple::<Value>(&String::from_utf8_lossy(&bytes)) else {
@@ -202,59 +267,6 @@ impl Manifests {
         }
         Ok(Self { cell_application: layout::cell_application_name(at), objects })
     }
-}
-
-/// After `idp delete` committed `commit`: DELETING while anything the request
-/// rendered is still in the cluster, GONE once nothing is.
-pub fn deletion_status(
-    ctx: &Context,
-    target: &ResourceRef,
-    removed: &Manifests,
-    commit: &str,
-    cluster: &Management,
-) -> Result<LiveOutcome, Error> {
-    let state = ctx.state()?;
-    let id = state.revparse(commit)?;
-    Ok(assess(target, commit, removed, cluster, &|revision| state.contains(revision, id), true))
-}
-
-fn assess(
-    target: &ResourceRef,
-    commit: &str,
-    wanted: &Manifests,
-    cluster: &Management,
-    reflects: &dyn Fn(&str) -> bool,
-    deleted: bool,
-) -> LiveOutcome {
-    let mut outcome = LiveOutcome {
-        kind: target.kind,
-        namespace: target.namespace.clone(),
-        name: target.name.clone(),
-        commit: commit.to_owned(),
-        cluster: cluster.described.clone(),
-        state: None,
-        why: String::new(),
-        parts: Vec::new(),
-    };
-    let client = match &cluster.client {
-        Ok(client) => client,
-        Err(error) => {
-            outcome.why = error.to_string();
-            return outcome;
-        }
-    };
-    match read_all(client, wanted, reflects, deleted) {
-        Ok(parts) => {
-            let assessments: Vec<Assessment> =
-                parts.iter().map(|p| Assessment { state: p.state, why: p.why.clone() }).collect();
-            let overall = lifecycle::overall(&assessments);
-            outcome.state = Some(overall.state);
-            outcome.why = overall.why;
-            outcome.parts = parts;
-        }
-        Err(error) => outcome.why = error.to_string(),
-    }
-    outcome
 }
 
 /// Each wanted object as the cluster reports it; `deleted`: the request was
@@ -312,9 +324,8 @@ fn read_all(
 /// The claim's composite (`spec.resourceRef`, cluster-scoped), summed up; or
 /// why it could not be read. Supplementary: never fails the whole read.
 fn composite_summary(client: &LiveClient, claim: &Value) -> Option<String> {
-    let text = |pointer: &str| claim.pointer(pointer).and_then(Value::as_str);
-    let (group, version) = text("/spec/resourceRef/apiVersion")?.split_once('/')?;
-    let (kind, name) = (text("/spec/resourceRef/kind")?, text("/spec/resourceRef/name")?);
+    let (group, version) = str_at(claim, "/spec/resourceRef/apiVersion")?.split_once('/')?;
+    let (kind, name) = (str_at(claim, "/spec/resourceRef/kind")?, str_at(claim, "/spec/resourceRef/name")?);
     // The XRDs' `names.plural` (a test ties them): the kind in lower case, plus s.
     let plural = format!("{}s", kind.to_ascii_lowercase());
     match client.get(&Resource { group, version, kind, plural: &plural }, None, name) {
@@ -327,7 +338,7 @@ fn composite_summary(client: &LiveClient, claim: &Value) -> Option<String> {
 /// The object a committed manifest asks the management cluster for, when it
 /// is one whose status idp reads: an Application or a claim of idp's XRDs.
 fn wanted_object(document: &Value) -> Option<Wanted> {
-    let text = |pointer: &str| document.pointer(pointer).and_then(Value::as_str);
+    let text = |pointer: &str| str_at(document, pointer);
     let (group, version) = text("/apiVersion")?.split_once('/')?;
     let kind = text("/kind")?;
     let name = text("/metadata/name")?.to_owned();
@@ -455,9 +466,10 @@ pub fn drift(ctx: &Context, cluster: &Management) -> Result<Vec<super::verify::F
             namespace: record.metadata.namespace.clone(),
             name: record.metadata.name.clone(),
         };
-        let Some(commit) = state.last_change(&target.files(ctx, Some(&record))?)? else { continue };
+        let files = target.files(ctx, Some(&record))?;
+        let Some(commit) = state.last_change(&files)? else { continue };
         let id = state.revparse(&commit.id)?;
-        let manifests = Manifests::of(ctx, &target)?;
+        let manifests = Manifests::of(ctx, &record, &files)?;
         let cell = match client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), &manifests.cell_application) {
             Ok(cell) => cell,
             Err(error) => return Ok(unreadable(error)),
@@ -497,7 +509,7 @@ pub fn drift(ctx: &Context, cluster: &Management) -> Result<Vec<super::verify::F
             Err(error) => return Ok(unreadable(error)),
         };
         for claim in claims {
-            let text = |pointer: &str| claim.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let text = |pointer: &str| str_at(&claim, pointer).unwrap_or_default().to_owned();
             let (namespace, name) = (text("/metadata/namespace"), text("/metadata/name"));
             if !explained.contains(&(kind.to_owned(), namespace.clone(), name.clone())) {
                 findings.push(Finding {
