@@ -184,7 +184,7 @@ pub fn claim(name: &str, claim: Option<&Value>) -> Assessment {
     if str_at(ready, "/status") != Some("True") {
         return Assessment::new(if was_ready { Degraded } else { Provisioning }, explained(ready));
     }
-    if let Some(waiting) = Fence::of(claim).pending() {
+    if let Some(waiting) = Fence::of(claim).and_then(|fence| fence.pending()) {
         return Assessment::new(Provisioning, format!("claim {name} is Ready, {waiting}"));
     }
     Assessment::new(Ready, format!("claim {name} is Ready"))
@@ -205,8 +205,10 @@ pub struct Fence {
 }
 
 impl Fence {
-    pub fn of(claim: &Value) -> Self {
-        let fenced = claim.pointer("/spec/parameters/writeFence").and_then(Value::as_bool).unwrap_or(false);
+    /// None for a claim without the parameter (a `ReplicationClaim`: only
+    /// databases are fenced).
+    pub fn of(claim: &Value) -> Option<Self> {
+        let fenced = claim.pointer("/spec/parameters/writeFence")?.as_bool()?;
         let wanted = if fenced { "read-only" } else { "read-write" };
         let observed = match claim.pointer("/status/fence/observed") {
             Some(Value::String(s)) => Some(s.clone()),
@@ -215,7 +217,7 @@ impl Fence {
             _ => None,
         };
         let applied = observed.as_deref().and_then(reading) == Some(wanted);
-        Self { wanted, observed, applied }
+        Some(Self { wanted, observed, applied })
     }
 
     /// What the claim still waits for, if anything.
@@ -386,11 +388,26 @@ mod tests {
         assert!(waiting.why.ends_with("want read-only, the cloud reports read-write (0)"), "{waiting:?}");
         fenced["status"]["fence"]["observed"] = "1".into();
         assert_eq!(claim("orders-db", Some(&fenced)).state, Ready);
-        assert_eq!(Fence::of(&fenced), Fence { wanted: "read-only", observed: Some("1".into()), applied: true });
+        assert_eq!(
+            Fence::of(&fenced).unwrap(),
+            Fence { wanted: "read-only", observed: Some("1".into()), applied: true }
+        );
         fenced["status"]["fence"]["observed"] = "READ_WRITE".into();
-        assert!(!Fence::of(&fenced).applied);
+        assert!(!Fence::of(&fenced).unwrap().applied);
         fenced["status"].as_object_mut().unwrap().remove("fence");
-        assert_eq!(Fence::of(&fenced).observed, None);
+        assert_eq!(Fence::of(&fenced).unwrap().observed, None);
+    }
+
+    /// Only databases are fenced (xrd-mysql.yaml's writeFence; xrd-replication.yaml has
+    /// none): a Ready ReplicationClaim waits for no fence.
+    #[test]
+    fn a_claim_without_a_write_fence_waits_for_none() {
+        let mut replication = fixture("claim-ready");
+        replication["kind"] = "ReplicationClaim".into();
+        replication["spec"]["parameters"] = serde_json::json!({"direction": "primary-to-secondary"});
+        replication["status"].as_object_mut().unwrap().remove("fence");
+        assert_eq!(Fence::of(&replication), None);
+        assert_eq!(claim("orders-db-replication", Some(&replication)).state, Ready);
     }
 
     #[test]

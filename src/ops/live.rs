@@ -303,7 +303,7 @@ fn read_all(
             Wanted::Claim { namespace, name, secret, .. } => {
                 let mut part = LivePart::new(object, lifecycle::claim(name, live.as_ref()));
                 if let Some(claim) = &live {
-                    part.fence = Some(lifecycle::Fence::of(claim));
+                    part.fence = lifecycle::Fence::of(claim);
                     part.composed = composite_summary(client, claim);
                 }
                 if let Some(composed) = part.composed.as_ref().filter(|_| part.state != Lifecycle::Ready) {
