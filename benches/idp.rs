@@ -152,6 +152,7 @@ fn render_request_files(bencher: Bencher, tier: &str) {
         names,
         unprotect: false,
         draining: false,
+        moving: None,
     };
     let files = renderer.request_files(&input).unwrap();
     assert_eq!(files.len(), if tier == "C0" { 3 } else { 1 }, "claims (+ replication)");
@@ -181,6 +182,7 @@ fn check_claims(bencher: Bencher, tier: &str) {
         names,
         unprotect: false,
         draining: false,
+        moving: None,
     };
     let files = Renderer::embedded().request_files(&input).unwrap();
     let xrds = Xrds::embedded().unwrap();

@@ -1,5 +1,6 @@
-//! Cells: which side of a cell is active and its failover events
-//! (`cells/<cell>/<environment>.yaml`, written only by failover/failback),
+//! Cells: which side of a cell is active, the staged failover or failback in
+//! progress, and the failover events (`cells/<cell>/<environment>.yaml`,
+//! written only by failover/failback),
 //! and what runs in it: one member file per request
 //! (`cells/<cell>/<environment>/members/<namespace>/<kind>-<name>.yaml`),
 //! written with the request's own files.
@@ -50,7 +51,75 @@ pub struct CellState {
     /// (docs/disaster-recovery.md, "Bronze failback").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cold_standbys_draining: bool,
+    /// A staged failover or failback between two of its commits: the stages
+    /// up to `stage` are committed, the rest still render the old side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<Runbook>,
     pub events: Vec<Event>,
+}
+
+/// The committed stages of a staged runbook, in the order they land. Each is
+/// one commit that moves one sync wave's objects to the new side (fence -1,
+/// data 0, compute 1, traffic 2), and each waits for the cluster to report
+/// its effect before the next one lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// The side losing the writer role turns read-only.
+    Fence,
+    /// The new side's databases turn writable; replication turns round.
+    Data,
+    /// The new side's apps scale up, the old side's down.
+    Compute,
+    /// The DNS records put the new side first.
+    Traffic,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [Stage::Fence, Stage::Data, Stage::Compute, Stage::Traffic];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Fence => "fence",
+            Stage::Data => "data",
+            Stage::Compute => "compute",
+            Stage::Traffic => "traffic",
+        }
+    }
+}
+
+/// A staged failover or failback in progress (`idp failover --resume` goes on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Runbook {
+    /// `failover` or `failback`.
+    pub action: String,
+    pub to: Side,
+    /// The last stage committed.
+    pub stage: Stage,
+    pub started_at: String,
+    pub by: String,
+    pub forced: bool,
+    pub reason: Option<String>,
+    /// What the cluster reported of each stage before the next one landed.
+    #[serde(default)]
+    pub observed: Vec<Observation>,
+    /// The lag read after the fence took effect (the gate before `data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_lag_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_source: Option<String>,
+}
+
+/// A stage whose effect the management cluster reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Observation {
+    pub stage: Stage,
+    /// When idp saw it (to the second).
+    pub at: String,
+    /// The cluster that reported it (`context (server)`).
+    pub cluster: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +150,10 @@ pub struct Event {
     pub rpo_seconds: u32,
     pub forced: bool,
     pub reason: Option<String>,
+    /// A staged runbook's stages as the cluster reported them; empty for a
+    /// one-commit (`--no-wait`) runbook, which observed nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<Observation>,
 }
 
 impl CellState {
@@ -92,8 +165,15 @@ impl CellState {
             environment: environment.into(),
             active_side: Side::Primary,
             cold_standbys_draining: false,
+            runbook: None,
             events: Vec::new(),
         }
+    }
+
+    /// The side each sync wave renders: while a runbook is between its
+    /// commits, waves up to its stage render the new side (`Moving`).
+    pub fn moving(&self) -> Option<Moving> {
+        self.runbook.as_ref().map(|r| Moving { to: r.to, through: r.stage })
     }
 
     pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
@@ -103,6 +183,14 @@ impl CellState {
     pub fn to_yaml(&self) -> String {
         serde_saphyr::to_string(self).expect("a cell state always serializes")
     }
+}
+
+/// A cell part way through a staged runbook: documents whose sync wave is
+/// `through` or before render `to` as the active side, the others the old one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moving {
+    pub to: Side,
+    pub through: Stage,
 }
 
 impl Member {
@@ -151,5 +239,24 @@ mod tests {
         let mut cell = CellState::new("payments", "production");
         cell.active_side = Side::Secondary;
         assert_eq!(CellState::parse(&cell.to_yaml()).unwrap(), cell);
+        assert_eq!(cell.moving(), None);
+        let observed = Observation { stage: Stage::Fence, at: "2026-12-06T23:00:00Z".into(), cluster: "mgmt".into() };
+        cell.runbook = Some(Runbook {
+            action: "failback".into(),
+            to: Side::Primary,
+            stage: Stage::Data,
+            started_at: "2026-12-06T22:59:00Z".into(),
+            by: "Ops <ops@example.org>".into(),
+            forced: false,
+            reason: None,
+            observed: vec![observed],
+            observed_lag_seconds: Some(2.0),
+            lag_source: Some("operator reading".into()),
+        });
+        assert_eq!(CellState::parse(&cell.to_yaml()).unwrap(), cell);
+        assert_eq!(cell.moving(), Some(Moving { to: Side::Primary, through: Stage::Data }));
+        // A file written before runbooks existed reads as none in progress.
+        let older = "apiVersion: idp.platform.example.org/v1alpha1\nkind: CellState\ncell: c\nenvironment: dev\nactiveSide: primary\nevents: []\n";
+        assert_eq!(CellState::parse(older).unwrap().runbook, None);
     }
 }

@@ -114,8 +114,16 @@ pub(crate) mod test_support {
         active: crate::cell::Side,
     ) -> Vec<crate::render::RenderedFile> {
         let names = crate::layout::NameScheme::for_new(request.kind);
-        let input =
-            crate::render::RenderInput { request, decision, policy, active, names, unprotect: false, draining: false };
+        let input = crate::render::RenderInput {
+            request,
+            decision,
+            policy,
+            active,
+            moving: None,
+            names,
+            unprotect: false,
+            draining: false,
+        };
         crate::render::Renderer::embedded().request_files(&input).unwrap()
     }
 }

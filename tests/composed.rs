@@ -265,6 +265,7 @@ fn matrix() -> Vec<(String, Claims, Claims)> {
                             names: NameScheme::for_new(request.kind),
                             unprotect: false,
                             draining: false,
+                            moving: None,
                         };
                         let files = Renderer::embedded().request_files(&input).expect("render");
                         files

@@ -2912,7 +2912,10 @@ fn app_secrets_and_routes_reach_each_runtime_cluster_as_the_claims_and_service_s
     let repo = payments_app_repo(Some("/status/ready"));
     for moment in ["placed", "failed over"] {
         if moment == "failed over" {
-            repo.idp(&["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--yes"], ".");
+            repo.idp(
+                &["failover", "--no-wait", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--yes"],
+                ".",
+            );
         }
         let docs = repo.documents();
         let mut problems: Vec<String> = check_app_sides(&docs, "/status/ready");
@@ -2961,7 +2964,7 @@ fn a_cold_standby_gets_its_secrets_with_the_failover() {
         |side: &str| repo.state().join(format!("platform/team-shop/app-shop/payments.production.secrets-{side}.yaml"));
     assert!(secrets("primary").is_file(), "the active side's secrets");
     assert!(!secrets("secondary").exists(), "a cold standby gets none before a failover");
-    repo.idp(&["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--yes"], ".");
+    repo.idp(&["failover", "--no-wait", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--yes"], ".");
     let pushed = parse_yaml(&secrets("secondary"));
     assert_eq!(pushed.len(), 1, "{pushed:#?}");
     assert_eq!(pushed[0]["spec"]["selector"]["secret"]["name"], "shop-db-secondary-conn");

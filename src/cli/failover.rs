@@ -3,16 +3,16 @@
 use clap::Args;
 use clap_complete::ArgValueCandidates;
 
-use super::{Consent, Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, print_written, with_progress};
+use super::{Consent, Ending, Failure, GlobalArgs, PushArgs, Question, confirm_write, with_progress};
 use crate::cell::Side;
-use crate::ops::failover::{FailoverOptions, FailoverOutcome, failover};
+use crate::ops::failover::{FailoverOptions, FailoverOutcome, StageWaits, failover};
 use crate::ops::lag::LagSource;
 use crate::ops::land::{LandOptions, Proposed};
 use crate::output::{Outcome, Printer};
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp failover --cell payments --env prod --replication-lag 4 --reason 'us-east-1 outage'\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --yes --push\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --dry-run"
+    after_help = "Examples:\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --reason 'us-east-1 degraded' --push\n  idp failover --cell payments --env prod --lag-url http://prometheus:9090 --dry-run\n  idp failover --cell payments --env prod --resume --lag-url http://prometheus:9090 --push --yes\n  idp failover --cell payments --env prod --no-wait --replication-lag 4 --reason 'us-east-1 unreachable' --push"
 )]
 pub struct FailoverArgs {
     #[command(flatten)]
@@ -21,7 +21,7 @@ pub struct FailoverArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  idp failback --cell payments --env prod --replication-lag 2\n  idp failback --cell payments --env prod --replication-lag 2 --dry-run"
+    after_help = "Examples:\n  idp failback --cell payments --env prod --lag-url http://prometheus:9090 --push\n  idp failback --cell payments --env prod --replication-lag 2 --dry-run\n  idp failback --cell payments --env prod --resume --replication-lag 2 --push --yes"
 )]
 pub struct FailbackArgs {
     #[command(flatten)]
@@ -51,9 +51,25 @@ pub struct RunbookArgs {
     /// Why: recorded in the cell's state file and the commit
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    /// Show the runbook and the changes; write nothing
+    /// Show the runbook, its stages and the changes; write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Go on with the failover or failback the cell's file records as part way
+    /// (after an interruption, a timeout or a fix)
+    #[arg(long)]
+    pub resume: bool,
+    /// Commit the whole runbook at once without waiting on the cluster: for a
+    /// disaster in which the management cluster or the old side cannot be
+    /// reached. Nothing is verified, and idp says what
+    #[arg(long, conflicts_with_all = ["wait_timeout", "context"])]
+    pub no_wait: bool,
+    /// How long each stage waits for the cluster to report it done (`90s`, `15m`)
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = super::wait::parse_duration)]
+    pub wait_timeout: std::time::Duration,
+    /// The kubeconfig context of the management cluster (default: the policy's
+    /// kubeContexts.management, else the current context)
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: Option<String>,
     /// Do not ask for the cell name (required without a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -85,7 +101,19 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
         force: args.force,
         reason: args.reason.clone(),
         dry_run: args.dry_run,
+        wait: (!args.no_wait).then(|| StageWaits { timeout: args.wait_timeout, context: args.context.clone() }),
+        resume: args.resume,
     };
+    // Argo CD syncs the branch it tracks: a stage pushed to a pull-request
+    // branch would wait for ever.
+    if let (false, Some(branch)) = (args.no_wait, &args.push.branch) {
+        return Err(Failure::Error(miette::miette!(
+            code = "idp::failover::branch",
+            help = "a staged runbook lands each stage on the branch Argo CD tracks; review it with --dry-run, or commit it at once to a branch with --no-wait",
+            "--branch {branch}: a staged {} waits for Argo CD to sync each stage, which it does only on its own branch",
+            if to == Side::Secondary { "failover" } else { "failback" }
+        )));
+    }
     let consent = Consent { yes: args.yes, allow_destroy: false };
     let mut ask = |plan: &FailoverOutcome, proposed: &Proposed<'_>| {
         let what = match plan.action {
@@ -99,8 +127,34 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
     };
     // A failover moves roles; it destroys no claim (land would refuse one).
     let land = LandOptions { push: args.push.options(), allow_destroy: false };
-    let outcome = with_progress(printer, &mut ctx, |ctx, progress| failover(ctx, &options, &land, &mut ask, progress))?;
-    print_written(printer, outcome)
+    let say = |line: &str| printer.note(line);
+    let outcome =
+        with_progress(printer, &mut ctx, |ctx, progress| failover(ctx, &options, &land, &mut ask, progress, &say))?;
+    let Some(outcome) = outcome else { return super::prompt::declined(printer) };
+    for unchecked in &outcome.unverified {
+        printer.warn(&format!("--no-wait: not verified: {unchecked}"));
+    }
+    printer.result(&outcome)?;
+    match &outcome.stopped {
+        None => Ok(Ending::Success),
+        Some(stopped) => Err(Failure::AfterResult(miette::miette!(
+            code = "idp::failover::stage_not_done",
+            help = format!(
+                "the stage's commit stays: fix the cause, then `idp {} --cell {} --env {} --resume` goes on from there (it waits for this stage again); `idp status cell {} {} --live` shows the cluster; `idp rollback` undoes the last stage",
+                outcome.action, outcome.cell, outcome.environment, outcome.cell, outcome.environment
+            ),
+            "{} stopped at its {} stage{}:\n  {}",
+            outcome.action,
+            stopped.stage,
+            match stopped.ended {
+                Some(crate::ops::live::WaitEnd::Timeout) => " (timed out)",
+                Some(crate::ops::live::WaitEnd::Failed) => " (failed in the cluster)",
+                Some(crate::ops::live::WaitEnd::Unreadable) => " (the cluster cannot be read)",
+                None => "",
+            },
+            stopped.reasons.join("\n  ")
+        ))),
+    }
 }
 
 /// A lag reading is a finite, non-negative number of seconds.

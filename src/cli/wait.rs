@@ -33,7 +33,7 @@ pub struct WaitArgs {
 }
 
 /// `90s`, `15m`, `1h30m` (jiff's friendly format), or ISO 8601 (`PT15M`).
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(super) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let duration: jiff::SignedDuration = text.parse().map_err(|e| format!("not a duration (e.g. 90s, 15m): {e}"))?;
     std::time::Duration::try_from(duration)
         .ok()

@@ -134,6 +134,7 @@ pub fn unprotect(
             policy,
             active: cell.active_side,
             draining: cell.cold_standbys_draining,
+            moving: cell.moving(),
             names: record.names(),
             unprotect: true,
         };

@@ -1,25 +1,39 @@
 //! `idp failover` / `idp failback`: move a cell's data, compute and traffic
-//! to its other side as one reviewed, revertable commit.
+//! to its other side, so that there is never a moment with two writers.
 //!
-//! The commit fences the old writer (its claim turns read-only), brings the
-//! new side's compute up and the old side's down, and switches the traffic
-//! records; Argo CD applies them in sync waves in that order (fence -1,
-//! data 0, compute 1, traffic 2), so there is never a moment with two
-//! writers.
+//! Staged (the default): one commit per sync wave (fence, data, compute,
+//! traffic), each landing only once the management cluster reports the one
+//! before it done (`ops::live`): the old side's fence observed, then the lag
+//! within RPO, the new side writable, its apps up, its traffic records synced;
+//! a last commit records the move. The cell's file records the last stage
+//! committed (`cell::Runbook`), so `--resume` goes on after an interruption
+//! and every other command renders the cell as the stage left it
+//! (`CellState::moving`); `idp rollback` undoes a stage.
+//!
+//! `--no-wait` (a disaster in which the old side or the cluster cannot be
+//! reached): the whole move as one commit, whose sync waves Argo CD applies
+//! in order (fence -1, data 0, compute 1, traffic 2) without anyone checking
+//! that each took effect.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::lag::LagSource;
-use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
+use super::land::{Answer, Confirm, LandOptions, Landed, Landing, Proposal, Proposed, land};
+use super::live::{LiveOutcome, Management, Tracked, WaitEnd, WaitReport, wait_for};
 use super::objects::{Changeset, ObjectChange, manifest_documents};
 use super::plan::{Change, ChangeAction};
+use super::resource::ResourceRef;
 use super::{Context, Error};
-use crate::cell::{CellState, Event, Member, Side};
+use crate::cell::{CellState, Event, Member, Observation, Runbook, Side, Stage};
 use crate::layout;
+use crate::live::lifecycle::Lifecycle;
 use crate::policy::ComputeMode;
 use crate::record::{DataLink, PlacementRecord};
-use crate::render::RenderInput;
-use crate::request::Kind;
+use crate::render::{RenderInput, RenderedFile};
+use crate::request::{Kind, Request};
 use crate::schedule;
 use crate::state::FileChange;
 
@@ -34,6 +48,19 @@ pub struct FailoverOptions {
     pub force: bool,
     pub reason: Option<String>,
     pub dry_run: bool,
+    /// Stage by stage, waiting on the cluster; None: `--no-wait`, one commit.
+    pub wait: Option<StageWaits>,
+    /// Go on with the runbook the cell's file records.
+    pub resume: bool,
+}
+
+/// How a staged runbook waits on the management cluster.
+#[derive(Debug, Clone)]
+pub struct StageWaits {
+    /// Per stage (and for the lag gate).
+    pub timeout: Duration,
+    /// The kubeconfig context (`--context`).
+    pub context: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,17 +74,67 @@ pub struct FailoverOutcome {
     pub noop: bool,
     pub dry_run: bool,
     pub forced: bool,
+    /// Staged (one commit per wave, each waited on) or one commit (`--no-wait`).
+    pub staged: bool,
+    /// Went on with a runbook an earlier run left part way.
+    pub resumed: bool,
     pub observed_lag_seconds: Option<f64>,
     pub rpo_seconds: u32,
     /// The runbook, in the order Argo CD applies it.
     pub steps: Vec<String>,
+    /// Every file the whole move changes.
     pub changes: Vec<Change>,
-    /// What the commit does to each Kubernetes object (`ops::objects`): a
+    /// What the whole move does to each Kubernetes object (`ops::objects`): a
     /// replacement a provider would refuse shows here, and is not refused:
     /// the runbook must run in an outage.
     pub objects: Vec<ObjectChange>,
+    /// A staged runbook's stages: what each commits and what the cluster reported.
+    pub stages: Vec<StageOutcome>,
+    /// The last commit landed.
     pub commit: Option<String>,
     pub landed: Option<Landed>,
+    /// `--no-wait`: what idp did not check before or after the commit.
+    pub unverified: Vec<String>,
+    /// Why a staged runbook stopped before its end (its commits stay).
+    pub stopped: Option<Stopped>,
+}
+
+/// One stage of a staged runbook, or its lag gate.
+#[derive(Debug, Serialize)]
+pub struct StageOutcome {
+    /// `fence`, `lag` (the gate before `data`), `data`, `compute`, `traffic`, `record`.
+    pub stage: &'static str,
+    pub status: StageStatus,
+    pub what: String,
+    pub commit: Option<String>,
+    pub changes: Vec<Change>,
+    pub objects: Vec<ObjectChange>,
+    /// What the cluster reported when the stage's wait ended.
+    pub wait: Option<WaitReport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageStatus {
+    /// A dry run, or a stage not reached yet.
+    Planned,
+    /// Nothing of the cell renders differently at this stage: no commit.
+    Unchanged,
+    /// Committed, and the cluster reported it done (the gate: lag within RPO).
+    Done,
+    /// Committed, and the cluster did not report it done in time (the gate:
+    /// the lag did not come within RPO).
+    NotDone,
+}
+
+/// Where and why a staged runbook stopped.
+#[derive(Debug, Serialize)]
+pub struct Stopped {
+    pub stage: &'static str,
+    /// Why the wait ended, when a wait ended it.
+    pub ended: Option<WaitEnd>,
+    /// One line per part not done, with the cluster's reason.
+    pub reasons: Vec<String>,
 }
 
 pub fn failover(
@@ -66,6 +143,7 @@ pub fn failover(
     land_options: &LandOptions,
     confirm: Confirm<'_, FailoverOutcome>,
     progress: &dyn Fn(&str),
+    say: &dyn Fn(&str),
 ) -> Result<Option<FailoverOutcome>, Error> {
     let environment = ctx
         .policy
@@ -73,35 +151,51 @@ pub fn failover(
         .resolve_environment(&options.environment)
         .ok_or_else(|| Error::UnknownEnvironment { environment: options.environment.clone() })?
         .to_owned();
-    let landing = land(ctx, land_options, confirm, progress, |ctx| {
-        let (mut outcome, files, message) = prepare(ctx, options, &environment)?;
-        outcome.changes = changes_of(ctx, &files)?;
-        outcome.objects = objects_of(ctx, &files)?;
-        if outcome.noop || options.dry_run || files.is_empty() {
-            return Ok(Proposal::unchanged(outcome));
-        }
-        Ok(Proposal::commit(outcome, files, message))
-    })?;
-    Ok(match landing {
-        Landing::Declined => None,
-        Landing::Unchanged(outcome) => Some(outcome),
-        Landing::Landed(mut outcome, landed) => {
-            outcome.commit = Some(landed.commit.clone());
-            outcome.landed = Some(landed);
-            Some(outcome)
-        }
-    })
+    let base = survey(ctx, options, &environment)?;
+    check_runbook(&base, options)?;
+    match &options.wait {
+        None => one_commit(ctx, options, &environment, land_options, confirm, progress),
+        Some(waits) => staged(ctx, options, &environment, waits, land_options, confirm, progress, say),
+    }
 }
 
-/// Checks, lag, re-rendering and the new cell state: everything but writing.
-fn prepare(
-    ctx: &Context,
-    options: &FailoverOptions,
-    environment: &str,
-) -> Result<(FailoverOutcome, Vec<FileChange>, String), Error> {
+/// What a move starts from: the cell, its members and their placements, and
+/// the checks that hold whatever the stage.
+struct Move {
+    /// The cell's file at the base commit.
+    cell: CellState,
+    members: Vec<Placed>,
+    from: Side,
+    to: Side,
+    action: &'static str,
+    /// The second commit of a one-commit failback of a cell with cold
+    /// standbys: their scale to 0 is applied, their automated sync stops.
+    finishing: bool,
+    /// The cell's cold standbys keep automated sync until their scale to 0 is
+    /// applied (`CellState::cold_standbys_draining`).
+    draining: bool,
+    rpo_seconds: u32,
+    /// The apps whose standby is cold, `namespace/name`.
+    cold: Vec<String>,
+}
+
+struct Placed {
+    member: Member,
+    record: PlacementRecord,
+    request: Request,
+}
+
+impl Placed {
+    fn reference(&self) -> ResourceRef {
+        ResourceRef { kind: self.member.kind, namespace: self.member.namespace.clone(), name: self.member.name.clone() }
+    }
+}
+
+/// The checks before any move: the cell exists and holds requests, each has
+/// a standby beside its data. Read at the base commit.
+fn survey(ctx: &Context, options: &FailoverOptions, environment: &str) -> Result<Move, Error> {
     let policy = &ctx.policy.policy;
-    let cell_path = layout::cell_state_path(&options.cell, environment);
-    let mut cell = ctx.cell_state(&options.cell, environment)?;
+    let cell = ctx.cell_state(&options.cell, environment)?;
     // A cell the policy does not define is a typo, not an empty cell.
     if !policy.cells.contains_key(&options.cell) {
         return Err(Error::UnknownName {
@@ -114,18 +208,16 @@ fn prepare(
     if members.is_empty() {
         return Err(Error::EmptyCell { cell: options.cell.clone(), environment: environment.into() });
     }
-    let from = cell.active_side;
-    let to = options.to;
-    // A failback of a cell with cold standbys is two commits: the first keeps
-    // their automated sync so that Argo CD applies their scale to 0, the second
-    // (this command again) stops it. Nothing moves in the second.
+    let (from, to) = (cell.active_side, options.to);
+    // A failback of a cell with cold standbys in one commit is two commits: the
+    // first keeps their automated sync so that Argo CD applies their scale to
+    // 0, the second (this command again) stops it. Nothing moves in the second.
     let finishing = to == Side::Primary && from == Side::Primary && cell.cold_standbys_draining;
     let action = match (to, finishing) {
         (Side::Secondary, _) => "failover",
         (Side::Primary, false) => "failback",
         (Side::Primary, true) => "finish-failback",
     };
-
     // The tightest RPO among the cell's databases bounds the acceptable lag;
     // a cell of apps only takes its apps' drProfiles.
     let rpo_of = |databases_only: bool| {
@@ -137,8 +229,6 @@ fn prepare(
             .min()
     };
     let rpo_seconds = rpo_of(true).or_else(|| rpo_of(false)).unwrap_or(0);
-    // Apps whose standby is cold: a failback scales their secondary to 0 with
-    // automated sync kept, and the second commit stops that sync.
     let cold: Vec<String> = members
         .iter()
         .filter(|m| m.kind == Kind::App && m.secondary.is_some())
@@ -149,34 +239,12 @@ fn prepare(
         .map(|m| format!("{}/{}", m.namespace, m.name))
         .collect();
     let draining = to == Side::Primary && !finishing && !cold.is_empty();
-    let steps =
-        if finishing { finish_runbook(&cell, &cold) } else { runbook(action, &cell, &members, to, &cold, environment) };
-    let mut outcome = FailoverOutcome {
-        action,
-        cell: options.cell.clone(),
-        environment: environment.into(),
-        from,
-        to,
-        noop: from == to && !finishing,
-        dry_run: options.dry_run,
-        forced: options.force,
-        observed_lag_seconds: None,
-        rpo_seconds,
-        steps,
-        changes: Vec::new(),
-        objects: Vec::new(),
-        commit: None,
-        landed: None,
-    };
-    if outcome.noop {
-        return Ok((outcome, Vec::new(), String::new()));
-    }
 
     // Every member must have a standby to move to.
-    let renderer = ctx.renderer()?;
     let mut missing = Vec::new();
-    let mut files = Vec::new();
-    for member in &members {
+    let mut placed = Vec::new();
+    let moving = from != to || finishing || cell.runbook.is_some();
+    for member in members {
         let id = format!("{} {}/{}", member.kind, member.namespace, member.name);
         let Some(record) = ctx.placement(member.kind, &member.namespace, &member.name)? else {
             missing.push(format!("{id}: no placement record"));
@@ -213,87 +281,785 @@ fn prepare(
             missing.push(format!("{id}: no request file"));
             continue;
         };
-        let decision = record.decision();
-        let input = RenderInput {
-            request: &request,
-            decision: &decision,
-            policy,
-            active: to,
-            names: record.names(),
-            unprotect: false,
-            draining,
-        };
-        let rendered = renderer.request_files(&input)?;
-        // Files under the names an older idp gave them move to the names the
-        // cell's Application selects (same objects; see layout::platform_file).
-        let reference =
-            super::resource::ResourceRef { kind: member.kind, namespace: namespace.into(), name: name.into() };
-        for path in reference.rendered_files(ctx, Some(&record))? {
-            if layout::is_manifest_path(&path) && !rendered.iter().any(|f| f.path == path) {
-                files.push(FileChange::Remove { path });
-            }
-        }
-        for file in rendered {
-            let stored = ctx.read(&file.path)?;
-            if stored.as_deref() != Some(file.content.as_bytes()) {
-                // The re-rendered claims must pass their XRDs too (a template
-                // override renders them as much as a plan does).
-                super::claims::admit(&id, &file.path, &file.documents, stored.as_deref())?;
-                files.push(FileChange::upsert(file.path, file.content.as_bytes()));
-            }
-        }
+        placed.push(Placed { member, record, request });
     }
-    if !missing.is_empty() {
+    if moving && !missing.is_empty() {
         return Err(Error::NoStandby { cell: options.cell.clone(), environment: environment.into(), missing });
     }
+    Ok(Move { cell, members: placed, from, to, action, finishing, draining, rpo_seconds, cold })
+}
 
-    // Lag within RPO, or an explicit, recorded --force. Finishing a failback
-    // moves no data: there is no lag to check.
-    let observed = if finishing { None } else { options.lag.observe()? };
-    outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
-    // A dry run gives the verdict the real run would: an operator rehearsing
-    // the runbook must learn that the lag gate will stop it.
-    match &observed {
-        Some((lag, _)) if *lag > f64::from(rpo_seconds) && !options.force => {
-            return Err(Error::LagAboveRpo { lag: *lag, rpo: rpo_seconds });
+/// A runbook part way is resumed, or finished with `--resume --no-wait`;
+/// nothing else starts over it.
+fn check_runbook(base: &Move, options: &FailoverOptions) -> Result<(), Error> {
+    let (cell, environment) = (base.cell.cell.clone(), base.cell.environment.clone());
+    match (&base.cell.runbook, options.resume) {
+        (Some(runbook), resume) if !resume || runbook.to != options.to => Err(Error::RunbookInProgress {
+            cell,
+            environment,
+            action: runbook.action.clone(),
+            stage: runbook.stage.as_str().into(),
+        }),
+        (None, true) => Err(Error::NothingToResume { cell, environment, action: base.action.into() }),
+        _ => Ok(()),
+    }
+}
+
+impl Move {
+    fn outcome(&self, options: &FailoverOptions, environment: &str) -> FailoverOutcome {
+        let staged = options.wait.is_some();
+        FailoverOutcome {
+            action: self.action,
+            cell: options.cell.clone(),
+            environment: environment.into(),
+            from: self.from,
+            to: self.to,
+            noop: self.from == self.to && !self.finishing && self.cell.runbook.is_none(),
+            dry_run: options.dry_run,
+            forced: options.force || self.cell.runbook.as_ref().is_some_and(|r| r.forced),
+            staged,
+            resumed: self.cell.runbook.is_some(),
+            observed_lag_seconds: None,
+            rpo_seconds: self.rpo_seconds,
+            steps: self.steps(staged),
+            changes: Vec::new(),
+            objects: Vec::new(),
+            stages: Vec::new(),
+            commit: None,
+            landed: None,
+            unverified: Vec::new(),
+            stopped: None,
         }
-        None if !finishing && !options.force => return Err(Error::LagUnknown),
-        _ => {}
     }
 
-    let by = ctx.state()?.identity().unwrap_or_default();
-    cell.active_side = to;
-    cell.cold_standbys_draining = draining;
-    cell.events.push(Event {
-        action: action.into(),
-        from,
-        to,
-        // To the second, as every other time idp records.
-        at: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        by,
-        observed_lag_seconds: outcome.observed_lag_seconds,
-        lag_source: observed.map(|(_, source)| source),
-        rpo_seconds,
+    /// The cell's file once the move is done, recording `event`.
+    fn done(&self, draining: bool, event: Event) -> CellState {
+        let mut cell = self.cell.clone();
+        cell.active_side = self.to;
+        cell.cold_standbys_draining = draining;
+        cell.runbook = None;
+        cell.events.push(event);
+        cell
+    }
+
+    /// The cell's file once `stage` of `runbook` is committed.
+    fn at_stage(&self, runbook: &Runbook, stage: Stage) -> CellState {
+        let mut cell = self.cell.clone();
+        cell.cold_standbys_draining = self.draining;
+        cell.runbook = Some(Runbook { stage, ..runbook.clone() });
+        cell
+    }
+
+    /// What `stage` of `runbook` changed over the stage before it, as
+    /// rendered: what a resumed runbook waits for first.
+    fn moved_by(&self, ctx: &Context, runbook: &Runbook, stage: Stage) -> Result<StageFiles, Error> {
+        let before = match Stage::ALL.into_iter().rev().find(|s| *s < stage) {
+            Some(earlier) => self.at_stage(runbook, earlier),
+            None => CellState { runbook: None, ..self.cell.clone() },
+        };
+        let mut rendered = Overlay { ctx, written: BTreeMap::new() };
+        for (path, (file, _)) in self.desired(ctx, &before)?.files {
+            rendered.written.insert(path, file.map(|f| f.content.into_bytes()));
+        }
+        self.desired(ctx, &self.at_stage(runbook, stage))?.against(&|path| rendered.read(path))
+    }
+
+    /// Every file of the cell's members as `cell` renders them, and the
+    /// cell's file: path → content and the member it belongs to.
+    fn desired(&self, ctx: &Context, cell: &CellState) -> Result<Desired, Error> {
+        let policy = &ctx.policy.policy;
+        let renderer = ctx.renderer()?;
+        let mut desired = Desired::default();
+        for placed in &self.members {
+            let decision = placed.record.decision();
+            let input = RenderInput {
+                request: &placed.request,
+                decision: &decision,
+                policy,
+                active: cell.active_side,
+                moving: cell.moving(),
+                names: placed.record.names(),
+                unprotect: false,
+                draining: cell.cold_standbys_draining,
+            };
+            let rendered = renderer.request_files(&input)?;
+            // Files under the names an older idp gave them move to the names the
+            // cell's Application selects (same objects; see layout::platform_file).
+            let reference = placed.reference();
+            for path in reference.rendered_files(ctx, Some(&placed.record))? {
+                if layout::is_manifest_path(&path) && !rendered.iter().any(|f| f.path == path) {
+                    desired.files.insert(path, (None, Some(reference.clone())));
+                }
+            }
+            for file in rendered {
+                desired.files.insert(file.path.clone(), (Some(file), Some(reference.clone())));
+            }
+        }
+        let path = layout::cell_state_path(&cell.cell, &cell.environment);
+        let file =
+            RenderedFile { path: path.clone(), content: cell.to_yaml(), template: String::new(), documents: vec![] };
+        desired.files.insert(path, (Some(file), None));
+        Ok(desired)
+    }
+}
+
+/// A cell's files as some stage renders them (None: removed).
+#[derive(Default)]
+struct Desired {
+    files: BTreeMap<String, (Option<RenderedFile>, Option<ResourceRef>)>,
+}
+
+/// What one commit of a runbook changes, against what is there before it.
+struct StageFiles {
+    files: Vec<FileChange>,
+    /// The changed files of each member, for the wait.
+    owners: BTreeMap<ResourceRef, Vec<String>>,
+}
+
+impl StageFiles {
+    /// Whether anything besides the cell's own file changes.
+    fn moves_anything(&self) -> bool {
+        self.files.iter().any(|f| !f.path().starts_with("cells/"))
+    }
+}
+
+impl Desired {
+    /// The changes from what `read` holds; re-rendered claims must pass their
+    /// XRDs (a template override renders them as much as a plan does).
+    fn against(&self, read: Read<'_>) -> Result<StageFiles, Error> {
+        let mut stage = StageFiles { files: Vec::new(), owners: BTreeMap::new() };
+        for (path, (file, owner)) in &self.files {
+            let stored = read(path)?;
+            let change = match file {
+                None if stored.is_some() => FileChange::Remove { path: path.clone() },
+                Some(file) if stored.as_deref() != Some(file.content.as_bytes()) => {
+                    if let Some(owner) = owner {
+                        let id = format!("{} {}/{}", owner.kind, owner.namespace, owner.name);
+                        super::claims::admit(&id, path, &file.documents, stored.as_deref())?;
+                    }
+                    FileChange::upsert(path.clone(), file.content.as_bytes())
+                }
+                _ => continue,
+            };
+            if let Some(owner) = owner {
+                stage.owners.entry(owner.clone()).or_default().push(path.clone());
+            }
+            stage.files.push(change);
+        }
+        Ok(stage)
+    }
+}
+
+/// The files as they stand after some changes, over the base commit: how a
+/// dry run sees each stage after the ones before it.
+struct Overlay<'a> {
+    ctx: &'a Context,
+    written: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+impl Overlay<'_> {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        match self.written.get(path) {
+            Some(content) => Ok(content.clone()),
+            None => self.ctx.read(path),
+        }
+    }
+
+    fn write(&mut self, files: &[FileChange]) {
+        for file in files {
+            self.written.insert(file.path().to_owned(), file.content().map(|c| c.into_owned()));
+        }
+    }
+}
+
+/// Each commit of a staged runbook: the four stages, then the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Point {
+    Stage(Stage),
+    Record,
+}
+
+impl Point {
+    fn as_str(self) -> &'static str {
+        match self {
+            Point::Stage(stage) => stage.as_str(),
+            Point::Record => "record",
+        }
+    }
+
+    /// The points after `stage` (all of them when nothing is committed yet).
+    fn after(stage: Option<Stage>) -> Vec<Point> {
+        let stages = Stage::ALL.into_iter().filter(|s| stage.is_none_or(|done| *s > done));
+        stages.map(Point::Stage).chain(std::iter::once(Point::Record)).collect()
+    }
+}
+
+/// The runbook as one commit (`--no-wait`, or a finished cell's second
+/// failback commit), or the rest of a staged one at once (`--resume --no-wait`).
+fn one_commit(
+    ctx: &mut Context,
+    options: &FailoverOptions,
+    environment: &str,
+    land_options: &LandOptions,
+    confirm: Confirm<'_, FailoverOutcome>,
+    progress: &dyn Fn(&str),
+) -> Result<Option<FailoverOutcome>, Error> {
+    let landing = land(ctx, land_options, confirm, progress, |ctx| {
+        let base = survey(ctx, options, environment)?;
+        let mut outcome = base.outcome(options, environment);
+        outcome.unverified = unverified(&base);
+        if outcome.noop {
+            return Ok(Proposal::unchanged(outcome));
+        }
+        // Lag within RPO, or an explicit, recorded --force. Finishing a failback
+        // moves no data, and a staged runbook past its gate checked it then.
+        let checked = base.cell.runbook.as_ref().filter(|r| r.stage >= Stage::Data);
+        let observed = match checked {
+            Some(runbook) => runbook.observed_lag_seconds.zip(runbook.lag_source.clone()),
+            None if base.finishing => None,
+            None => {
+                let observed = options.lag.observe()?;
+                // A dry run gives the verdict the real run would: an operator
+                // rehearsing the runbook must learn that the lag gate will stop it.
+                match &observed {
+                    Some((lag, _)) if *lag > f64::from(base.rpo_seconds) && !outcome.forced => {
+                        return Err(Error::LagAboveRpo { lag: *lag, rpo: base.rpo_seconds });
+                    }
+                    None if !outcome.forced => return Err(Error::LagUnknown),
+                    _ => observed,
+                }
+            }
+        };
+        outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
+        let runbook = base.cell.runbook.clone();
+        let event = Event {
+            action: base.action.into(),
+            from: base.from,
+            to: base.to,
+            at: now(),
+            by: runbook.as_ref().map_or_else(|| identity(ctx), |r| r.by.clone()),
+            observed_lag_seconds: outcome.observed_lag_seconds,
+            lag_source: observed.map(|(_, source)| source),
+            rpo_seconds: base.rpo_seconds,
+            forced: outcome.forced,
+            reason: options.reason.clone().or_else(|| runbook.as_ref().and_then(|r| r.reason.clone())),
+            observed: runbook.map(|r| r.observed).unwrap_or_default(),
+        };
+        let cell = base.done(base.draining, event);
+        let files = base.desired(ctx, &cell)?.against(&|path| ctx.read(path))?.files;
+        outcome.changes = changes_of(&|path| ctx.read(path), &files)?;
+        outcome.objects = objects_of(&|path| ctx.read(path), &files)?;
+        if options.dry_run || files.is_empty() {
+            return Ok(Proposal::unchanged(outcome));
+        }
+        let reason = options.reason.as_deref().or(base.cell.runbook.as_ref().and_then(|r| r.reason.as_deref()));
+        let message = message(&base, &outcome, None, &outcome.steps, reason);
+        Ok(Proposal::commit(outcome, files, message))
+    })?;
+    Ok(match landing {
+        Landing::Declined => None,
+        Landing::Unchanged(outcome) => Some(outcome),
+        Landing::Landed(mut outcome, landed) => {
+            outcome.commit = Some(landed.commit.clone());
+            outcome.landed = Some(landed);
+            Some(outcome)
+        }
+    })
+}
+
+/// What a one-commit runbook leaves unchecked, said loudly.
+fn unverified(base: &Move) -> Vec<String> {
+    let (from, to) = (base.from.as_str(), base.to.as_str());
+    let mut said = vec![
+        format!("that the {from} databases' write fence took effect before the {to} side turned writable"),
+        "that the replication lag was within RPO once the fence stopped writes (only the reading given)".to_owned(),
+        format!("that the {to} databases, apps and traffic records are Ready"),
+    ];
+    if base.draining {
+        said.push("that the cold standbys' scale to 0 was applied before the next failback stops their sync".into());
+    }
+    said.push(format!(
+        "`idp status cell {} {} --live` shows what the cluster reports once it can be read",
+        base.cell.cell, base.cell.environment
+    ));
+    said
+}
+
+/// The staged runbook: plan every stage, confirm once, then commit and wait
+/// stage by stage.
+#[allow(clippy::too_many_arguments)]
+fn staged(
+    ctx: &mut Context,
+    options: &FailoverOptions,
+    environment: &str,
+    waits: &StageWaits,
+    land_options: &LandOptions,
+    confirm: Confirm<'_, FailoverOutcome>,
+    progress: &dyn Fn(&str),
+    say: &dyn Fn(&str),
+) -> Result<Option<FailoverOutcome>, Error> {
+    let base = survey(ctx, options, environment)?;
+    let mut outcome = base.outcome(options, environment);
+    if outcome.noop {
+        return Ok(Some(outcome));
+    }
+    let resumed_at = base.cell.runbook.as_ref().map(|r| r.stage);
+    let mut runbook = base.cell.runbook.clone().unwrap_or_else(|| Runbook {
+        action: base.action.into(),
+        to: base.to,
+        stage: Stage::Fence,
+        started_at: now(),
+        by: identity(ctx),
         forced: options.force,
         reason: options.reason.clone(),
+        observed: Vec::new(),
+        observed_lag_seconds: None,
+        lag_source: None,
     });
-    files.push(FileChange::upsert(cell_path, cell.to_yaml().as_bytes()));
+    runbook.forced |= options.force;
+    outcome.observed_lag_seconds = runbook.observed_lag_seconds;
+    // The lag gate is ahead unless the runbook passed it, or no data moves.
+    let gate_ahead = !base.finishing && resumed_at.is_none_or(|s| s < Stage::Data);
+    if gate_ahead {
+        outcome.observed_lag_seconds = precheck_lag(&options.lag, base.rpo_seconds, runbook.forced)?;
+    }
 
-    let lag = outcome.observed_lag_seconds.map_or("unknown".to_owned(), |l| format!("{l}s"));
-    let mut message = format!("idp: {action} cell {}/{environment} to {}\n\n", options.cell, to.as_str());
-    for (i, step) in outcome.steps.iter().enumerate() {
+    // Every stage planned over the one before it: for the dry run and the confirmation.
+    let points = Point::after(resumed_at);
+    let mut overlay = Overlay { ctx, written: BTreeMap::new() };
+    let mut all = Vec::new();
+    for &point in &points {
+        let cell = cell_at(&base, &runbook, point, &outcome);
+        let files = base.desired(ctx, &cell)?.against(&|path| overlay.read(path))?;
+        if point == Point::Stage(Stage::Data) && gate_ahead {
+            outcome.stages.push(gate_outcome(&base, StageStatus::Planned));
+        }
+        let moves = files.moves_anything() || point == Point::Record;
+        let mut stage = stage_outcome(&base, point, if moves { StageStatus::Planned } else { StageStatus::Unchanged });
+        if moves {
+            stage.changes = changes_of(&|path| overlay.read(path), &files.files)?;
+            stage.objects = objects_of(&|path| overlay.read(path), &files.files)?;
+            overlay.write(&files.files);
+            all.extend(files.files);
+        }
+        outcome.stages.push(stage);
+    }
+    let whole: Vec<FileChange> = {
+        let paths: std::collections::BTreeSet<&str> = all.iter().map(FileChange::path).collect();
+        paths
+            .into_iter()
+            .filter_map(|path| match overlay.written.get(path) {
+                Some(Some(content)) => Some(FileChange::upsert(path.to_owned(), content.as_slice())),
+                Some(None) => Some(FileChange::Remove { path: path.to_owned() }),
+                None => None,
+            })
+            .collect()
+    };
+    outcome.changes = changes_of(&|path| ctx.read(path), &whole)?;
+    outcome.objects = objects_of(&|path| ctx.read(path), &whole)?;
+    if options.dry_run {
+        return Ok(Some(outcome));
+    }
+
+    // Waits need the cluster: find out now, before anything is written.
+    let cluster = Management::connect(ctx, waits.context.clone());
+    let cell_application = layout::cell_application_name(layout::CellOf { cell: &options.cell, environment });
+    cluster.probe(&cell_application).map_err(|why| Error::ClusterUnreadable {
+        action: base.action.into(),
+        cluster: cluster.described().to_owned(),
+        why,
+    })?;
+    if confirm(&outcome, &Proposed { files: &whole, destroys: &[] })? == Answer::No {
+        return Ok(None);
+    }
+    outcome.stages.clear();
+    let at = layout::CellOf { cell: &options.cell, environment };
+    let waiter = Waiter { at, cluster: &cluster, timeout: waits.timeout, say };
+
+    // A resumed runbook first waits for the stage it had committed.
+    if let Some(stage) = resumed_at {
+        let cell_path = layout::cell_state_path(&options.cell, environment);
+        let commit = ctx.state()?.last_change(&[cell_path])?.map(|c| c.id).unwrap_or_default();
+        let files = base.moved_by(ctx, &runbook, stage)?;
+        say(&format!(
+            "{} {}: stage {} was committed ({}); waiting for it",
+            base.action,
+            options.cell,
+            stage.as_str(),
+            short(&commit)
+        ));
+        let mut entry = stage_outcome(&base, Point::Stage(stage), StageStatus::Done);
+        entry.commit = Some(commit.clone());
+        let report = waiter.wait(ctx, &files.owners, &commit)?;
+        if !finish_wait(&mut outcome, entry, report, &mut runbook, Point::Stage(stage), &cluster) {
+            return Ok(Some(outcome));
+        }
+    }
+
+    // The stage the cell's file must still record when the next one lands:
+    // another failover, failback or rollback in between is not overwritten.
+    let mut committed = resumed_at;
+    for point in Point::after(resumed_at) {
+        if point == Point::Stage(Stage::Data) && gate_ahead {
+            match gate(&options.lag, base.rpo_seconds, runbook.forced, waits.timeout, say) {
+                Ok(observed) => {
+                    outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
+                    (runbook.observed_lag_seconds, runbook.lag_source) = observed.unzip();
+                    outcome.stages.push(gate_outcome(&base, StageStatus::Done));
+                }
+                Err(why) => {
+                    outcome.stages.push(gate_outcome(&base, StageStatus::NotDone));
+                    outcome.stopped = Some(Stopped { stage: "lag", ended: Some(WaitEnd::Timeout), reasons: vec![why] });
+                    return Ok(Some(outcome));
+                }
+            }
+        }
+        let landing = land(ctx, land_options, &mut |_, _| Ok(Answer::Yes), progress, |ctx| {
+            let now = survey(ctx, options, environment)?;
+            let found = now.cell.runbook.as_ref().map(|r| r.stage);
+            if found != committed || now.from != base.from {
+                let said =
+                    |stage: Option<Stage>| stage.map_or("no runbook".to_owned(), |s| format!("stage {}", s.as_str()));
+                return Err(Error::RunbookChanged {
+                    cell: options.cell.clone(),
+                    environment: environment.into(),
+                    expected: said(committed),
+                    found: format!("{}, active side {}", said(found), now.from.as_str()),
+                });
+            }
+            let cell = cell_at(&now, &runbook, point, &outcome);
+            let files = now.desired(ctx, &cell)?.against(&|path| ctx.read(path))?;
+            let mut stage = stage_outcome(&now, point, StageStatus::Unchanged);
+            if !files.moves_anything() && point != Point::Record {
+                return Ok(Proposal::unchanged((stage, files.owners)));
+            }
+            stage.status = StageStatus::Done;
+            stage.changes = changes_of(&|path| ctx.read(path), &files.files)?;
+            stage.objects = objects_of(&|path| ctx.read(path), &files.files)?;
+            let steps = std::slice::from_ref(&stage.what);
+            let message = message(&now, &outcome, Some(point), steps, runbook.reason.as_deref());
+            Ok(Proposal::commit((stage, files.owners), files.files, message))
+        })?;
+        let (mut stage, owners, landed) = match landing {
+            Landing::Landed((stage, owners), landed) => (stage, owners, landed),
+            Landing::Unchanged((stage, _)) => {
+                outcome.stages.push(stage);
+                continue;
+            }
+            Landing::Declined => return Ok(None),
+        };
+        let commit = landed.commit.clone();
+        say(&format!("{} {}: stage {} committed ({})", base.action, options.cell, point.as_str(), short(&commit)));
+        if let Point::Stage(stage) = point {
+            committed = Some(stage);
+        }
+        stage.commit = Some(commit.clone());
+        outcome.commit = Some(commit.clone());
+        outcome.landed = Some(landed);
+        // Read the stage's files as committed.
+        let id = ctx.state()?.revparse(&commit)?;
+        ctx.rebase(Some(id))?;
+        let report = waiter.wait(ctx, &owners, &commit)?;
+        if !finish_wait(&mut outcome, stage, report, &mut runbook, point, &cluster) {
+            return Ok(Some(outcome));
+        }
+    }
+    Ok(Some(outcome))
+}
+
+/// Records a stage's wait in the outcome; false when it stopped the runbook.
+fn finish_wait(
+    outcome: &mut FailoverOutcome,
+    mut stage: StageOutcome,
+    report: Option<WaitReport>,
+    runbook: &mut Runbook,
+    point: Point,
+    cluster: &Management,
+) -> bool {
+    let done = report.as_ref().is_none_or(|r| r.ready);
+    if let Some(report) = report.as_ref().filter(|r| !r.ready) {
+        outcome.stopped =
+            Some(Stopped { stage: point.as_str(), ended: report.ended, reasons: report.not_there(Lifecycle::Ready) });
+        stage.status = StageStatus::NotDone;
+    }
+    if done && let Point::Stage(stage) = point {
+        runbook.observed.push(Observation { stage, at: now(), cluster: cluster.described().to_owned() });
+    }
+    stage.wait = report;
+    outcome.stages.push(stage);
+    done
+}
+
+/// Waits for a stage's objects, with progress said.
+struct Waiter<'a> {
+    at: layout::CellOf<'a>,
+    cluster: &'a Management,
+    timeout: Duration,
+    say: &'a dyn Fn(&str),
+}
+
+impl Waiter<'_> {
+    /// Until every member's changed objects are READY against `commit` (the
+    /// cell's Application synced it, claims Ready with their fence as wanted,
+    /// Applications synced and Healthy). None: the stage moved no object the
+    /// cluster reports on.
+    fn wait(
+        &self,
+        ctx: &Context,
+        owners: &BTreeMap<ResourceRef, Vec<String>>,
+        commit: &str,
+    ) -> Result<Option<WaitReport>, Error> {
+        // Not the ReplicationClaim: its status says nothing of its direction, and
+        // it cannot be Ready while the old side's cloud is down, the very outage a
+        // failover is for (docs/disaster-recovery.md: the same reason idp's Argo CD
+        // health checks leave it out). The new writer's claim is what the data
+        // stage waits for.
+        let tracked = owners
+            .iter()
+            .map(|(member, files)| {
+                let replication = layout::replication_path(self.at, &member.namespace, &member.name);
+                let files: Vec<String> =
+                    files.iter().filter(|f| f.starts_with("platform/") && **f != replication).cloned().collect();
+                (member, files)
+            })
+            .filter(|(_, files)| !files.is_empty())
+            .map(|(member, files)| Tracked::changed_in(ctx, member, commit, &files))
+            .collect::<Result<Vec<_>, _>>()?;
+        if tracked.is_empty() {
+            return Ok(None);
+        }
+        let read = || tracked.iter().map(|t| t.read(ctx, self.cluster)).collect::<Result<Vec<_>, _>>();
+        let mut progress = |requests: &[LiveOutcome]| {
+            for r in requests {
+                let state = r.state.map_or("UNKNOWN", |s| s.as_str());
+                (self.say)(&format!("waiting: {} {}/{} {state}: {}", r.kind, r.namespace, r.name, r.why));
+            }
+        };
+        wait_for(Lifecycle::Ready, &read, self.cluster, self.timeout, &mut progress).map(Some)
+    }
+}
+
+/// The cell's file at `point` of the runbook.
+fn cell_at(base: &Move, runbook: &Runbook, point: Point, outcome: &FailoverOutcome) -> CellState {
+    match point {
+        Point::Stage(stage) => base.at_stage(runbook, stage),
+        Point::Record => base.done(
+            false,
+            Event {
+                action: base.action.into(),
+                from: base.from,
+                to: base.to,
+                at: now(),
+                by: runbook.by.clone(),
+                observed_lag_seconds: runbook.observed_lag_seconds.or(outcome.observed_lag_seconds),
+                lag_source: runbook.lag_source.clone(),
+                rpo_seconds: base.rpo_seconds,
+                forced: runbook.forced,
+                reason: runbook.reason.clone(),
+                observed: runbook.observed.clone(),
+            },
+        ),
+    }
+}
+
+/// Before anything is written: a lag source, or --force; a reading given by
+/// hand cannot change, so it must already be within RPO. A query is read
+/// once here (to fail early); its value is gated after the fence.
+fn precheck_lag(lag: &LagSource, rpo: u32, forced: bool) -> Result<Option<f64>, Error> {
+    match lag.observe()? {
+        None if !forced => Err(Error::LagUnknown),
+        Some((seconds, _)) if matches!(lag, LagSource::Reading(_)) && seconds > f64::from(rpo) && !forced => {
+            Err(Error::LagAboveRpo { lag: seconds, rpo })
+        }
+        observed => Ok(observed.map(|(seconds, _)| seconds)),
+    }
+}
+
+/// The gate between the fence and the data stage: with writes stopped, the
+/// lag only drains, so a query is read again until it is within RPO (or
+/// `timeout`). Err: why the runbook stops here.
+fn gate(
+    lag: &LagSource,
+    rpo: u32,
+    forced: bool,
+    timeout: Duration,
+    say: &dyn Fn(&str),
+) -> Result<Option<(f64, String)>, String> {
+    let started = Instant::now();
+    let mut poll = Duration::from_secs(1);
+    loop {
+        let observed = lag.observe().map_err(|e| format!("the replication lag cannot be read: {e}"))?;
+        match &observed {
+            None if forced => return Ok(None),
+            None => return Err("the replication lag is unknown (pass --replication-lag or --lag-url)".into()),
+            Some((seconds, _)) if *seconds <= f64::from(rpo) || forced => return Ok(observed),
+            Some((seconds, _)) if started.elapsed() >= timeout || !matches!(lag, LagSource::Prometheus { .. }) => {
+                return Err(format!(
+                    "replication lag {seconds}s is still above the RPO of {rpo}s after {}s; the fence holds (no writes on either side)",
+                    started.elapsed().as_secs()
+                ));
+            }
+            Some((seconds, _)) => say(&format!("waiting: replication lag {seconds}s > RPO {rpo}s")),
+        }
+        std::thread::sleep(poll);
+        poll = (poll * 2).min(Duration::from_secs(10));
+    }
+}
+
+fn gate_outcome(base: &Move, status: StageStatus) -> StageOutcome {
+    StageOutcome {
+        stage: "lag",
+        status,
+        what: format!("check replication lag ≤ RPO ({}s) once the fence stops writes", base.rpo_seconds),
+        commit: None,
+        changes: Vec::new(),
+        objects: Vec::new(),
+        wait: None,
+    }
+}
+
+fn stage_outcome(base: &Move, point: Point, status: StageStatus) -> StageOutcome {
+    StageOutcome {
+        stage: point.as_str(),
+        status,
+        what: base.describe(point),
+        commit: None,
+        changes: Vec::new(),
+        objects: Vec::new(),
+        wait: None,
+    }
+}
+
+impl Move {
+    fn of_kind(&self, kind: Kind) -> String {
+        let names: Vec<String> = self
+            .members
+            .iter()
+            .filter(|m| m.member.kind == kind)
+            .map(|m| format!("{}/{}", m.member.namespace, m.member.name))
+            .collect();
+        names.join(", ")
+    }
+
+    /// What a stage's commit does, as its message and the outcome say it.
+    fn describe(&self, point: Point) -> String {
+        let (from, to) = (self.from.as_str(), self.to.as_str());
+        match point {
+            Point::Stage(Stage::Fence) => {
+                format!(
+                    "fence the {from} databases read-only, wait until the cloud reports it: {}",
+                    self.of_kind(Kind::MySql)
+                )
+            }
+            Point::Stage(Stage::Data) => {
+                format!("make the {to} databases writable and replicate from them to the {from} side, wait until Ready")
+            }
+            Point::Stage(Stage::Compute) => format!(
+                "scale the {to} apps up with automated sync, the {from} apps to 0, wait until synced and Healthy: {}",
+                self.of_kind(Kind::App)
+            ),
+            Point::Stage(Stage::Traffic) => {
+                format!("point the DNS failover records at the {to} side, wait until synced")
+            }
+            Point::Record if self.draining || self.finishing => format!(
+                "stop the cold standbys' automated sync (they stay at 0 until a failover) and record the {} in cells/{}/{}.yaml: {}",
+                self.action,
+                self.cell.cell,
+                self.cell.environment,
+                self.cold.join(", ")
+            ),
+            Point::Record => {
+                format!("record the {} in cells/{}/{}.yaml", self.action, self.cell.cell, self.cell.environment)
+            }
+        }
+    }
+
+    /// The runbook steps, in sync-wave order.
+    fn steps(&self, staged: bool) -> Vec<String> {
+        let (from, to) = (self.from, self.to);
+        let (cell, environment) = (&self.cell.cell, &self.cell.environment);
+        if self.finishing {
+            return vec![
+                format!(
+                    "check that Argo CD has applied the failback's scale to 0 (argocd app get: Synced, 0 replicas) on the secondary Applications of: {}",
+                    self.cold.join(", ")
+                ),
+                "wave 1 (compute): stop their automated sync; they stay at 0 until a failover".to_owned(),
+                format!("record the finished failback in cells/{cell}/{environment}.yaml"),
+            ];
+        }
+        let (dbs, apps) = (self.of_kind(Kind::MySql), self.of_kind(Kind::App));
+        let mut steps =
+            vec![format!("check every member has a {} standby and replication lag is within RPO", to.as_str())];
+        if !dbs.is_empty() {
+            steps.push(format!("wave -1 (fence): fence the {} databases read-only: {dbs}", from.as_str()));
+            steps.push(format!(
+                "wave 0 (data): make the {} databases writable and replicate from them to the {} side",
+                to.as_str(),
+                from.as_str()
+            ));
+        }
+        if !apps.is_empty() {
+            steps.push(format!(
+                "wave 1 (compute): scale the {} apps up with automated sync, the {} apps to 0: {apps}",
+                to.as_str(),
+                from.as_str()
+            ));
+            steps.push(format!("wave 2 (traffic): point the DNS failover records at the {} side", to.as_str()));
+            if to == Side::Primary && !self.cold.is_empty() && !staged {
+                // An Application without automated sync never syncs a change by
+                // itself: dropping it in the commit that scales the standby to 0
+                // would leave the standby running. Two commits order the two.
+                steps.push(format!(
+                    "then, once Argo CD reports the cold standbys' secondary Applications synced at 0 replicas, run `idp failback --cell {cell} --env {environment}` again to stop their automated sync (step 2 of 2): {}",
+                    self.cold.join(", ")
+                ));
+            }
+        }
+        steps.push(self.describe(Point::Record));
+        steps
+    }
+}
+
+/// A runbook commit's message: what it does and the trailers `idp history`
+/// and `verify` read.
+fn message(
+    base: &Move,
+    outcome: &FailoverOutcome,
+    point: Option<Point>,
+    steps: &[String],
+    reason: Option<&str>,
+) -> String {
+    let (cell, environment) = (&base.cell.cell, &base.cell.environment);
+    let action = base.action;
+    let title = match point {
+        Some(point) => format!("idp: {action} cell {cell}/{environment} to {}: {}", base.to.as_str(), point.as_str()),
+        None => format!("idp: {action} cell {cell}/{environment} to {}", base.to.as_str()),
+    };
+    let mut message = format!("{title}\n\n");
+    for (i, step) in steps.iter().enumerate() {
         message.push_str(&format!("{}. {step}\n", i + 1));
     }
-    if let Some(reason) = &options.reason {
+    if let Some(reason) = reason {
         message.push_str(&format!("\nReason: {}\n", reason.trim()));
     }
+    let lag = outcome.observed_lag_seconds.map_or("unknown".to_owned(), |l| format!("{l}s"));
+    // The active side moves with the record (the one commit of --no-wait).
+    let active = match point {
+        Some(Point::Stage(_)) => base.from,
+        _ => base.to,
+    };
+    message.push_str(&format!("\nIdp-Action: {action}\nIdp-Cell: {cell} {environment}\n"));
+    if let Some(point) = point {
+        message.push_str(&format!("Idp-Stage: {}\n", point.as_str()));
+    }
     message.push_str(&format!(
-        "\nIdp-Action: {action}\nIdp-Cell: {} {environment}\nIdp-Active-Side: {}\nIdp-Observed-Lag: {lag}\nIdp-RPO: {rpo_seconds}s\nIdp-Forced: {}\n",
-        options.cell,
-        to.as_str(),
-        options.force
+        "Idp-Active-Side: {}\nIdp-Observed-Lag: {lag}\nIdp-RPO: {}s\nIdp-Forced: {}\n",
+        active.as_str(),
+        base.rpo_seconds,
+        outcome.forced
     ));
-    Ok((outcome, files, message))
+    message
 }
 
 /// What keeps an app from moving with its data: each database it names
@@ -320,83 +1086,23 @@ fn broken_links(ctx: &Context, id: &str, link: &DataLink, record: &PlacementReco
     Ok(broken)
 }
 
-/// The runbook steps, in sync-wave order.
-fn runbook(
-    action: &str,
-    cell: &CellState,
-    members: &[Member],
-    to: Side,
-    cold: &[String],
-    environment: &str,
-) -> Vec<String> {
-    let from = to.other();
-    let of = |kind: Kind| {
-        members
-            .iter()
-            .filter(|m| m.kind == kind)
-            .map(|m| format!("{}/{}", m.namespace, m.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let (dbs, apps) = (of(Kind::MySql), of(Kind::App));
-    let mut steps = vec![format!("check every member has a {} standby and replication lag is within RPO", to.as_str())];
-    if !dbs.is_empty() {
-        steps.push(format!("wave -1 (fence): fence the {} databases read-only: {dbs}", from.as_str()));
-        steps.push(format!(
-            "wave 0 (data): make the {} databases writable and replicate from them to the {} side",
-            to.as_str(),
-            from.as_str()
-        ));
-    }
-    if !apps.is_empty() {
-        steps.push(format!(
-            "wave 1 (compute): scale the {} apps up with automated sync, the {} apps to 0: {apps}",
-            to.as_str(),
-            from.as_str()
-        ));
-        steps.push(format!("wave 2 (traffic): point the DNS failover records at the {} side", to.as_str()));
-        if to == Side::Primary && !cold.is_empty() {
-            // An Application without automated sync never syncs a change by
-            // itself: dropping it in the commit that scales the standby to 0
-            // would leave the standby running. Two commits order the two.
-            steps.push(format!(
-                "then, once Argo CD reports the cold standbys' secondary Applications synced at 0 replicas, run `idp failback {} --env {environment}` again to stop their automated sync (step 2 of 2): {}",
-                cell.cell,
-                cold.join(", ")
-            ));
-        }
-    }
-    steps.push(format!("record the {action} in cells/{}/{}.yaml", cell.cell, cell.environment));
-    steps
-}
+type Read<'a> = &'a dyn Fn(&str) -> Result<Option<Vec<u8>>, Error>;
 
-/// The second commit of a failback with cold standbys.
-fn finish_runbook(cell: &CellState, cold: &[String]) -> Vec<String> {
-    vec![
-        format!(
-            "check that Argo CD has applied the failback's scale to 0 (argocd app get: Synced, 0 replicas) on the secondary Applications of: {}",
-            cold.join(", ")
-        ),
-        "wave 1 (compute): stop their automated sync; they stay at 0 until a failover".to_owned(),
-        format!("record the finished failback in cells/{}/{}.yaml", cell.cell, cell.environment),
-    ]
-}
-
-fn objects_of(ctx: &Context, files: &[FileChange]) -> Result<Vec<ObjectChange>, Error> {
+fn objects_of(read: Read<'_>, files: &[FileChange]) -> Result<Vec<ObjectChange>, Error> {
     let mut changeset = Changeset::default();
     for file in files {
         let path = file.path();
-        let before = manifest_documents(path, ctx.read(path)?.as_deref());
+        let before = manifest_documents(path, read(path)?.as_deref());
         changeset.file(path, before, manifest_documents(path, file.content().as_deref()));
     }
     changeset.classify()
 }
 
-fn changes_of(ctx: &Context, files: &[FileChange]) -> Result<Vec<Change>, Error> {
+fn changes_of(read: Read<'_>, files: &[FileChange]) -> Result<Vec<Change>, Error> {
     files
         .iter()
         .map(|f| {
-            let action = match (f, ctx.read(f.path())?.is_some()) {
+            let action = match (f, read(f.path())?.is_some()) {
                 (FileChange::Remove { .. }, _) => ChangeAction::Delete,
                 (_, true) => ChangeAction::Update,
                 (_, false) => ChangeAction::Create,
@@ -404,4 +1110,17 @@ fn changes_of(ctx: &Context, files: &[FileChange]) -> Result<Vec<Change>, Error>
             Ok(Change { action, path: f.path().to_owned() })
         })
         .collect()
+}
+
+/// Now, to the second, as every other time idp records.
+fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn identity(ctx: &Context) -> String {
+    ctx.state().ok().and_then(|s| s.identity().ok()).unwrap_or_default()
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
 }

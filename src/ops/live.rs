@@ -158,6 +158,18 @@ impl Management {
         };
         Self { client, described }
     }
+
+    /// The cluster, as `context (server)`.
+    pub fn described(&self) -> &str {
+        &self.described
+    }
+
+    /// Whether the cluster answers: one read of `application` in Argo CD's
+    /// namespace (a 404 answers too). The error says why not.
+    pub fn probe(&self, application: &str) -> Result<(), String> {
+        let client = self.client.as_ref().map_err(ToString::to_string)?;
+        client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), application).map(drop).map_err(|e| e.to_string())
+    }
 }
 
 pub fn live_status(ctx: &Context, target: &ResourceRef, cluster: &Management) -> Result<LiveOutcome, Error> {
@@ -184,6 +196,14 @@ impl Tracked {
         let commit = ctx.state()?.last_change(&files)?.ok_or_else(not_found)?;
         let manifests = Manifests::of(ctx, &record, &files)?;
         Ok(Self { target: target.clone(), commit: commit.id, manifests, deleted: false })
+    }
+
+    /// Some of a placed request's files (`files`, those a commit changed),
+    /// against `commit`: what a runbook stage waits for.
+    pub fn changed_in(ctx: &Context, target: &ResourceRef, commit: &str, files: &[String]) -> Result<Self, Error> {
+        let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
+        let manifests = Manifests::of(ctx, &record, files)?;
+        Ok(Self { target: target.clone(), commit: commit.to_owned(), manifests, deleted: false })
     }
 
     /// The same request once `commit` (`idp delete`'s) removed its files:

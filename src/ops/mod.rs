@@ -117,6 +117,44 @@ pub enum Error {
     )]
     LagUnknown,
 
+    #[error("a {action} of cell {cell}/{environment} is in progress: its {stage} stage is committed")]
+    #[diagnostic(
+        code(idp::failover::in_progress),
+        help(
+            "`idp {action} --cell {cell} --env {environment} --resume` goes on from there (add --no-wait to finish in one commit when the cluster cannot be read); `idp status cell {cell} {environment}` shows the stage; `idp rollback` undoes the last stage. Nothing was written"
+        )
+    )]
+    RunbookInProgress { cell: String, environment: String, action: String, stage: String },
+
+    #[error("cell {cell}/{environment} has no {action} in progress to resume")]
+    #[diagnostic(
+        code(idp::failover::nothing_to_resume),
+        help(
+            "`idp status cell {cell} {environment}` shows the active side; run the command without --resume to start one"
+        )
+    )]
+    NothingToResume { cell: String, environment: String, action: String },
+
+    #[error(
+        "cell {cell}/{environment} changed under the runbook: it expected {expected}, the state repo now records {found}"
+    )]
+    #[diagnostic(
+        code(idp::failover::changed),
+        help(
+            "another failover, failback or rollback of the cell landed between two stages; `idp history --cell {cell}` shows it and `idp status cell {cell} {environment}` where the cell is now. Nothing more was written"
+        )
+    )]
+    RunbookChanged { cell: String, environment: String, expected: String, found: String },
+
+    #[error("a staged {action} waits on the management cluster, which cannot be read ({cluster}): {why}")]
+    #[diagnostic(
+        code(idp::failover::cluster),
+        help(
+            "fix the kubeconfig context (--context, the policy's kubeContexts.management) and retry; in a disaster in which the cluster cannot be reached, --no-wait commits the whole runbook at once without verifying it. Nothing was written"
+        )
+    )]
+    ClusterUnreadable { action: String, cluster: String, why: String },
+
     #[error("cannot read the replication lag from {url}: {message}")]
     #[diagnostic(
         code(idp::failover::lag_query),

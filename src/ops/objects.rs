@@ -518,6 +518,7 @@ spec:
             names: layout::NameScheme::for_new(request.kind),
             unprotect: false,
             draining: false,
+            moving: None,
         };
         let files = crate::render::Renderer::embedded().request_files(&input).unwrap();
         files.into_iter().map(|f| (f.path, f.content)).collect()

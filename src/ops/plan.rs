@@ -421,6 +421,7 @@ impl Planner<'_> {
             names,
             unprotect: false,
             draining: cell.cold_standbys_draining,
+            moving: cell.moving(),
         };
         for mut file in renderer.request_files(&input)? {
             let documents = std::mem::take(&mut file.documents);

@@ -7,7 +7,7 @@ use crate::record::PlacementRecord;
 use crate::request::{Kind, Request};
 
 /// `namespace/name` (namespace `default` when omitted) of a kind.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ResourceRef {
     pub kind: Kind,
     pub namespace: String,

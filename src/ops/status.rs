@@ -70,6 +70,8 @@ pub struct CellStatusOutcome {
     pub cell: String,
     pub environment: String,
     pub active_side: crate::cell::Side,
+    /// A staged failover or failback part way: its last committed stage.
+    pub runbook: Option<crate::cell::Runbook>,
     pub traffic_provider: String,
     pub members: Vec<CellMemberStatus>,
     /// Newest first.
@@ -102,11 +104,16 @@ pub fn cell_status(ctx: &Context, cell: &str, environment: &str) -> Result<CellS
         return Err(Error::EmptyCell { cell: cell.into(), environment: environment.into() });
     }
     let active = state.active_side;
+    // Traffic moves with the runbook's traffic stage, before the active side is recorded.
+    let traffic_side = match &state.runbook {
+        Some(runbook) if runbook.stage >= crate::cell::Stage::Traffic => runbook.to,
+        _ => active,
+    };
     let members = members
         .iter()
         .map(|m| {
             let profile = m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p));
-            let serving = match (active, &m.secondary) {
+            let serving = match (traffic_side, &m.secondary) {
                 (crate::cell::Side::Secondary, Some(secondary)) => secondary,
                 _ => &m.primary,
             };
@@ -127,6 +134,7 @@ pub fn cell_status(ctx: &Context, cell: &str, environment: &str) -> Result<CellS
         cell: cell.into(),
         environment: environment.into(),
         active_side: active,
+        runbook: state.runbook,
         traffic_provider: policy.traffic_provider(cell).into(),
         members,
         events: state.events.into_iter().rev().collect(),

@@ -191,6 +191,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             policy,
             active: cell.active_side,
             draining: cell.cold_standbys_draining,
+            moving: cell.moving(),
             names: record.names(),
             unprotect: false,
         };

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{Outcome, Style};
+use crate::ops::failover::StageStatus;
 
 impl Outcome for crate::ops::failover::FailoverOutcome {
     fn human(&self, style: &Style) -> String {
@@ -29,16 +30,27 @@ impl Outcome for crate::ops::failover::FailoverOutcome {
         let _ = writeln!(out, "{}", style.bold(&title));
         let lag = self.observed_lag_seconds.map_or("unknown".to_owned(), |l| format!("{l}s"));
         let _ = writeln!(out, "lag {lag} (RPO {}s){}", self.rpo_seconds, if self.forced { ", FORCED" } else { "" });
-        for (i, step) in self.steps.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {step}", i + 1);
+        if self.stages.is_empty() {
+            for (i, step) in self.steps.iter().enumerate() {
+                let _ = writeln!(out, "  {}. {step}", i + 1);
+            }
         }
-        for c in &self.changes {
-            let action = match c.action {
-                crate::ops::plan::ChangeAction::Create => "create",
-                crate::ops::plan::ChangeAction::Update => "update",
-                crate::ops::plan::ChangeAction::Delete => "delete",
+        for (i, stage) in self.stages.iter().enumerate() {
+            let status = match stage.status {
+                StageStatus::Planned => style.dim("planned"),
+                StageStatus::Unchanged => style.dim("nothing to move"),
+                StageStatus::Done => style.green("done"),
+                StageStatus::NotDone => style.red("NOT DONE"),
             };
-            let _ = writeln!(out, "  {action} {}", c.path);
+            let commit = stage.commit.as_deref().map(|c| format!(" {}", c.get(..12).unwrap_or(c))).unwrap_or_default();
+            let _ = writeln!(out, "  {}. {:<8} {status}{commit}: {}", i + 1, stage.stage, stage.what);
+            changes(&mut out, "       ", &stage.changes);
+        }
+        if self.stages.is_empty() {
+            changes(&mut out, "  ", &self.changes);
+        }
+        if self.resumed {
+            let _ = writeln!(out, "resumed the {} the cell's file recorded as part way", self.action);
         }
         if !self.objects.is_empty() {
             let _ = writeln!(out);
@@ -48,11 +60,28 @@ impl Outcome for crate::ops::failover::FailoverOutcome {
             (Some(commit), _) => {
                 let _ = writeln!(out, "{} {commit}", style.green("committed"));
             }
+            (None, true) if self.staged => {
+                let _ = writeln!(
+                    out,
+                    "dry run: nothing written; each stage would wait until the management cluster reports it done"
+                );
+            }
             (None, true) => {
                 let _ = writeln!(out, "dry run: nothing written");
             }
             _ => {}
         }
         out
+    }
+}
+
+fn changes(out: &mut String, indent: &str, changes: &[crate::ops::plan::Change]) {
+    for c in changes {
+        let action = match c.action {
+            crate::ops::plan::ChangeAction::Create => "create",
+            crate::ops::plan::ChangeAction::Update => "update",
+            crate::ops::plan::ChangeAction::Delete => "delete",
+        };
+        let _ = writeln!(out, "{indent}{action} {}", c.path);
     }
 }

@@ -51,6 +51,20 @@ impl Outcome for CellStatusOutcome {
             style.bold(self.active_side.as_str()),
             self.traffic_provider
         );
+        if let Some(runbook) = &self.runbook {
+            let _ = writeln!(
+                out,
+                "{} to {} in progress since {} ({}): stage {} committed; `idp {} --cell {} --env {} --resume` goes on\n",
+                style.bold(&runbook.action),
+                runbook.to.as_str(),
+                runbook.started_at,
+                runbook.by,
+                style.bold(runbook.stage.as_str()),
+                runbook.action,
+                self.cell,
+                self.environment
+            );
+        }
         let mut table = Table::new(
             &["kind", "request", "primary", "secondary", "drprofile", "rto", "rpo", "traffic"],
             style.no_headers,

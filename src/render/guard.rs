@@ -262,6 +262,7 @@ mod tests {
             names,
             unprotect: false,
             draining: false,
+            moving: None,
         };
         let files = Renderer::embedded().request_files(&input)?;
         Ok(files.iter().map(|f| documents(&f.content).unwrap()).collect())
@@ -412,6 +413,7 @@ mod tests {
             names: crate::layout::NameScheme::for_new(app.kind),
             unprotect: false,
             draining: false,
+            moving: None,
         };
         let files = Renderer::embedded().request_files(&input).unwrap();
         let application = files.iter().find(|f| f.template == "app/application.yaml.j2").unwrap();

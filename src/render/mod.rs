@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
 
-use crate::cell::Side;
+use crate::cell::{Moving, Side, Stage};
 use crate::layout::{self, CellOf, NameScheme};
 use crate::policy::{ComputeMode, Policy, Replication};
 use crate::record::DataLink;
@@ -171,7 +171,7 @@ impl Renderer {
     }
 
     fn mysql_files(&self, input: &RenderInput<'_>) -> Result<Vec<RenderedFile>, RenderError> {
-        let RenderInput { request, decision, policy, active, unprotect, .. } = *input;
+        let RenderInput { request, decision, policy, unprotect, .. } = *input;
         let labels = labels(request);
         let reason_json = serde_json::to_string(&decision.reason).unwrap_or_default();
         // Both sides alike: the standby holds the same data, and becomes the
@@ -186,7 +186,8 @@ impl Renderer {
             // Only the active side takes writes: the standby is fenced read-only.
             // Fencing comes a wave before unfencing, so a move never has two
             // writers: the side losing the role is fenced first.
-            let fenced = side != active;
+            let wave = if side == input.destination() { SyncWave::Data } else { SyncWave::Fence };
+            let fenced = side != input.active_for(wave);
             let ctx = json!({
                 "request": request_ctx,
                 "side": side.as_str(),
@@ -220,7 +221,7 @@ impl Renderer {
             // The databases keep their roles; replication runs from the active
             // side to the standby, and only that direction moves on failover.
             let (primary, secondary) = ((Side::Primary, &decision.primary), (Side::Secondary, secondary));
-            let (from, to, direction) = match active {
+            let (from, to, direction) = match input.active_for(SyncWave::Data) {
                 Side::Primary => (primary, secondary, "primary-to-secondary"),
                 Side::Secondary => (secondary, primary, "secondary-to-primary"),
             };
@@ -252,7 +253,8 @@ impl Renderer {
         replicas: u32,
         public_host: Option<&str>,
     ) -> Result<Vec<RenderedFile>, RenderError> {
-        let RenderInput { request, decision, policy, active, names, draining, .. } = *input;
+        let RenderInput { request, decision, policy, names, draining, .. } = *input;
+        let (active, traffic_active) = (input.active_for(SyncWave::Compute), input.active_for(SyncWave::Traffic));
         let labels = labels(request);
         let request_ctx = request_json(request, decision);
         let compute =
@@ -386,7 +388,7 @@ impl Renderer {
                     "publicHost": host,
                     "zone": zone,
                     "ttl": 60,
-                    "activeSide": active.as_str(),
+                    "activeSide": traffic_active.as_str(),
                     "primary": endpoint(&decision.primary),
                     "secondary": endpoint(secondary),
                     "healthCheck": { "path": health_path, "port": 443 },
@@ -450,6 +452,9 @@ pub struct RenderInput<'a> {
     pub policy: &'a Policy,
     /// The side of the cell that serves traffic (from the cell state).
     pub active: Side,
+    /// A staged runbook part way: its committed waves render the new side
+    /// (`CellState::moving`).
+    pub moving: Option<Moving>,
     /// How the request's objects are named: its placement record's scheme.
     pub names: NameScheme,
     /// Render every claim with deletion protection off, whatever the policy
@@ -459,6 +464,22 @@ pub struct RenderInput<'a> {
     /// failback, whose scale to 0 Argo CD must still apply (cell state
     /// `coldStandbysDraining`).
     pub draining: bool,
+}
+
+impl RenderInput<'_> {
+    /// The side a document renders as active, by the sync wave it has once
+    /// the move is done: the new side for the waves a runbook has committed.
+    fn active_for(&self, wave: SyncWave) -> Side {
+        match self.moving {
+            Some(Moving { to, through }) if wave.stage().is_some_and(|stage| stage <= through) => to,
+            _ => self.active,
+        }
+    }
+
+    /// The side the cell ends on: the active one when nothing moves.
+    fn destination(&self) -> Side {
+        self.moving.map_or(self.active, |m| m.to)
+    }
 }
 
 /// The `kustomization.yaml` of an app side's workload folder: it lists the side's
@@ -651,6 +672,17 @@ impl SyncWave {
             SyncWave::Traffic => "2",
         }
     }
+
+    /// The runbook stage that moves the documents of this wave.
+    pub fn stage(self) -> Option<Stage> {
+        match self {
+            SyncWave::Namespace => None,
+            SyncWave::Fence => Some(Stage::Fence),
+            SyncWave::Data => Some(Stage::Data),
+            SyncWave::Compute => Some(Stage::Compute),
+            SyncWave::Traffic => Some(Stage::Traffic),
+        }
+    }
 }
 
 /// `request` in every template's context: the request's flat fields, with
@@ -743,6 +775,7 @@ mod tests {
                 names: NameScheme::for_new(request.kind),
                 unprotect: false,
                 draining: false,
+                moving: None,
             };
             frugal.request_files(&input)
         };
@@ -772,6 +805,7 @@ mod tests {
             names: NameScheme::for_new(request.kind),
             unprotect: false,
             draining: false,
+            moving: None,
         };
         match Renderer::new(custom).request_files(&input) {
             Err(RenderError::OutOfFuel { template, fuel }) => {
@@ -779,6 +813,75 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A staged runbook part way renders each document by its sync wave: the
+    /// waves it has committed on the new side, the rest on the old. At the
+    /// fence both databases are read-only (no writer until the data stage);
+    /// replication, apps and traffic move in their own stages.
+    #[test]
+    fn a_runbook_part_way_renders_each_wave_as_its_stage_left_it() {
+        let (policy, request, decision) = crate::test_support::payments_c0();
+        let mut app = request.clone();
+        app.kind = crate::request::Kind::App;
+        app.spec = crate::test_support::app_spec(Some("shop.example.org"), vec![request.name.clone()]);
+        let render = |request: &Request, moving: Option<Moving>| {
+            let input = RenderInput {
+                request,
+                decision: &decision,
+                policy: &policy,
+                active: Side::Primary,
+                names: NameScheme::for_new(request.kind),
+                unprotect: false,
+                draining: false,
+                moving,
+            };
+            Renderer::embedded().request_files(&input).unwrap()
+        };
+        let text = |files: &[RenderedFile], template: &str, nth: usize| {
+            files.iter().filter(|f| f.template == template).nth(nth).unwrap().content.clone()
+        };
+        let fenced =
+            |files: &[RenderedFile], nth: usize| text(files, "mysql/claim.yaml.j2", nth).contains("writeFence: true");
+        let at = |through| Some(Moving { to: Side::Secondary, through });
+        // (primary fenced, secondary fenced, replication reversed, apps moved, traffic moved)
+        let expect = [
+            (None, (false, true, false, false, false)),
+            (at(Stage::Fence), (true, true, false, false, false)),
+            (at(Stage::Data), (true, false, true, false, false)),
+            (at(Stage::Compute), (true, false, true, true, false)),
+            (at(Stage::Traffic), (true, false, true, true, true)),
+        ];
+        let (db_after, app_after) = (render(&request, at(Stage::Traffic)), render(&app, at(Stage::Traffic)));
+        for (moving, (primary, secondary, replication, apps, traffic)) in expect {
+            let (db, web) = (render(&request, moving), render(&app, moving));
+            let label = format!("{moving:?}");
+            assert_eq!((fenced(&db, 0), fenced(&db, 1)), (primary, secondary), "{label}");
+            let same = |now: &[RenderedFile], after: &[RenderedFile], template: &str| {
+                text(now, template, 0) == text(after, template, 0)
+            };
+            assert_eq!(same(&db, &db_after, "mysql/replication.yaml.j2"), replication, "{label}");
+            assert_eq!(same(&web, &app_after, "app/application.yaml.j2"), apps, "{label}");
+            let dns = web.iter().find(|f| f.template.starts_with("traffic/")).unwrap().template.clone();
+            assert_eq!(same(&web, &app_after, &dns), traffic, "{label}");
+        }
+        // Once done, the runbook's last stage renders what the new side as active renders.
+        let done = |request: &Request| {
+            let input = RenderInput {
+                request,
+                decision: &decision,
+                policy: &policy,
+                active: Side::Secondary,
+                names: NameScheme::for_new(request.kind),
+                unprotect: false,
+                draining: false,
+                moving: None,
+            };
+            Renderer::embedded().request_files(&input).unwrap()
+        };
+        let contents = |files: Vec<RenderedFile>| files.into_iter().map(|f| (f.path, f.content)).collect::<Vec<_>>();
+        assert_eq!(contents(done(&request)), contents(db_after));
+        assert_eq!(contents(done(&app)), contents(app_after));
     }
 
     /// The longest names validation lets an app have (`<namespace>.app.<name>`
@@ -806,6 +909,7 @@ mod tests {
                     names,
                     unprotect: false,
                     draining: false,
+                    moving: None,
                 };
                 Renderer::embedded().request_files(&input)
             };
@@ -853,6 +957,7 @@ mod tests {
                         names: NameScheme::for_new(kind),
                         unprotect: false,
                         draining: false,
+                        moving: None,
                     };
                     if let Err(e) = Renderer::embedded().request_files(&input) {
                         panic!("{kind} {namespace}/{} ({provider}): {e}", request.name);
@@ -885,6 +990,7 @@ mod tests {
                     names: NameScheme::for_new(request.kind),
                     unprotect: false,
                     draining: false,
+                    moving: None,
                 };
                 let files = Renderer::embedded().request_files(&input).unwrap_or_else(|e| panic!("{provider}: {e}"));
                 let zones: Vec<&str> = files
@@ -930,6 +1036,7 @@ mod tests {
                 names: NameScheme::for_new(request.kind),
                 unprotect: false,
                 draining: false,
+                moving: None,
             };
             let files = Renderer::embedded().request_files(&input).unwrap();
             let pushed: Vec<String> = files
@@ -966,7 +1073,16 @@ mod tests {
     /// `spec.parameters.deletionProtection` of each claim rendered for `request`.
     fn protection(policy: &Policy, request: &Request, decision: &Decision, unprotect: bool) -> Vec<bool> {
         let names = NameScheme::for_new(request.kind);
-        let input = RenderInput { request, decision, policy, active: Side::Primary, names, unprotect, draining: false };
+        let input = RenderInput {
+            request,
+            decision,
+            policy,
+            active: Side::Primary,
+            moving: None,
+            names,
+            unprotect,
+            draining: false,
+        };
         let files = Renderer::embedded().request_files(&input).unwrap();
         files
             .iter()

@@ -381,6 +381,7 @@ mod tests {
             names,
             unprotect: false,
             draining: false,
+            moving: None,
         };
         let files = Renderer::embedded().request_files(&input).unwrap();
         files.into_iter().map(|f| (f.path, f.content)).collect()

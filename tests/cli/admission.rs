@@ -185,6 +185,7 @@ fn failover_refuses_claims_an_override_makes_invalid() {
     let head = commit_override(&env);
     let run = env.idp(&[
         "failover",
+        "--no-wait",
         "--cell",
         "cell-us-east",
         "--env",

@@ -328,6 +328,7 @@ fn failover_refuses_naming_the_app_left_behind_by_its_database() {
     let head = env.head(STATE);
     let run = env.idp(&[
         "failover",
+        "--no-wait",
         "--cell",
         "cell-us-east",
         "--env",
@@ -352,8 +353,19 @@ fn failover_refuses_naming_the_app_left_behind_by_its_database() {
 
     // Fixed as it says: the cell moves, app and database together.
     applied(&env, &["-f", "web.yaml", "--reschedule"]);
-    env.idp(&["failover", "--cell", "cell-us-east", "--env", "production", "--force", "--repo", STATE, "--yes"])
-        .code(0);
+    env.idp(&[
+        "failover",
+        "--no-wait",
+        "--cell",
+        "cell-us-east",
+        "--env",
+        "production",
+        "--force",
+        "--repo",
+        STATE,
+        "--yes",
+    ])
+    .code(0);
 }
 
 // ---------------------------------------------------------------------------------------

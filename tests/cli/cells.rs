@@ -231,7 +231,19 @@ fn a_failover_in_an_older_repo_moves_the_cells_files() {
     env.write(&format!("{STATE}/{ROOT}"), edit(&root, "path: argocd", "path: platform"));
     commit_all(&env, "as an older idp left it");
 
-    let args = ["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--yes", "--repo", STATE];
+    let args = [
+        "failover",
+        "--no-wait",
+        "--cell",
+        "payments",
+        "--env",
+        "prod",
+        "--replication-lag",
+        "4",
+        "--yes",
+        "--repo",
+        STATE,
+    ];
     env.idp(&args).code(0);
     let platform = files(&env, "platform");
     let legacy: Vec<&String> =

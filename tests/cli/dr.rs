@@ -234,7 +234,8 @@ impl Dr {
 
     /// `idp ACTION --cell CELL --env ENV --repo state --yes EXTRA...`.
     fn run_book(&self, action: &str, cell: &str, environment: &str, extra: &[&str]) -> Run {
-        let mut args = vec![action, "--cell", cell, "--env", environment, "--repo", STATE, "--yes"];
+        // The one-commit runbook: no cluster here (tests/cli/runbook.rs waits on a stand-in).
+        let mut args = vec![action, "--no-wait", "--cell", cell, "--env", environment, "--repo", STATE, "--yes"];
         args.extend_from_slice(extra);
         self.idp(&args)
     }
@@ -846,7 +847,10 @@ fn a_bronze_failback_scales_the_cold_standby_to_0_before_a_second_commit_stops_i
     assert_eq!(dr.doc("HEAD", &cell_file)["coldStandbysDraining"], true);
     let steps_1 = steps(&failback);
     let next = steps_1.iter().find(|s| s.contains("step 2 of 2")).expect("the runbook names the second step");
-    assert!(next.contains("idp failback cell-eu --env dev") && next.ends_with(": team-bronze/archive-web"), "{next}");
+    assert!(
+        next.contains("idp failback --cell cell-eu --env dev") && next.ends_with(": team-bronze/archive-web"),
+        "{next}"
+    );
 
     // Commit 2: the same command again; nothing moves, so no lag is asked for. Only the
     // standby's Application (and the cell state) change: it stops syncing, at 0, and the
@@ -874,6 +878,48 @@ fn a_bronze_failback_scales_the_cold_standby_to_0_before_a_second_commit_stops_i
     let noop = dr.run_book("failback", b.cell, "dev", &["-o", "json"]).code(0).json();
     assert_eq!(noop["noop"], true, "{noop:#}");
     assert_eq!(dr.head(), head);
+}
+
+/// Staged, the bronze failback is one command: its compute stage scales the cold standby
+/// to 0 with its sync kept, and its record, which lands only once the cluster reported that
+/// stage synced and Healthy, stops the sync: the check the one-commit runbook leaves to the
+/// operator between its two commits. What this cannot prove: that a real Argo CD reports
+/// the child Application synced only after the 0 is applied (the stand-in of
+/// tests/cli/runbook.rs says synced at HEAD at once).
+#[test]
+fn a_staged_bronze_failback_stops_the_cold_standbys_sync_once_the_cluster_applied_its_0() {
+    use crate::runbook::{Cloud, cluster};
+    let dr = Dr::new();
+    let bronze = dr.write("bronze.yaml", BRONZE);
+    dr.apply(None, &[&bronze]);
+    let api = cluster(&dr.env, Cloud::Follows);
+    crate::live::kubeconfig(&dr.env, &api.url());
+    let b = &BRONZE_STANDBY;
+    let application = b.platform("app", "application-secondary.yaml");
+    let staged = |action: &str| {
+        let before = dr.head();
+        let args = [action, "--cell", b.cell, "--env", "dev", "--replication-lag", "600", "--repo", STATE, "--yes"];
+        let doc = dr.idp(&[&args[..], &["-o", "json"]].concat()).code(0).json();
+        (before, doc)
+    };
+    staged("failover");
+    let (before, failback) = staged("failback");
+    assert_eq!(failback["action"], "failback");
+    let steps: Vec<&str> = failback["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(steps.iter().all(|s| !s.contains("step 2 of 2")), "one command: {steps:?}");
+    let commits: Vec<String> =
+        dr.git(&["rev-list", "--reverse", &format!("{before}..HEAD")]).lines().map(str::to_owned).collect();
+    let compute = &commits[2];
+    assert!(dr.title(compute).ends_with(": compute"), "{}", dr.title(compute));
+    let scaled = dr.doc(compute, &application);
+    assert_eq!((replicas(&scaled), automated(&scaled)), (0, &json!({"prune": true, "selfHeal": true})));
+    let record = commits.last().unwrap();
+    assert!(dr.title(record).ends_with(": record"));
+    let stopped = dr.doc(record, &application);
+    assert_eq!((replicas(&stopped), automated(&stopped)), (0, &Value::Null));
+    let cell = dr.doc("HEAD", &format!("cells/{}/dev.yaml", b.cell));
+    assert_eq!((&cell["activeSide"], &cell["coldStandbysDraining"]), (&json!("primary"), &Value::Null));
+    assert_eq!(dr.idp(&["verify", "--repo", STATE]).code, 0);
 }
 
 /// The replica count a side's Application carries reaches its Deployment the way Argo CD
@@ -969,7 +1015,7 @@ fn lag_above_the_rpo_or_unknown_is_refused_and_writes_nothing() {
 
     // Not on a terminal and no --yes: the runbook is shown, nothing is written.
     let run = dr.env.idp_stdin(
-        &["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--repo", STATE],
+        &["failover", "--no-wait", "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--repo", STATE],
         "payments\n",
     );
     run.code(1);
@@ -1472,7 +1518,18 @@ fn a_dry_run_gives_the_real_runs_verdict_on_the_lag() {
             assert_eq!(dr.head(), head);
         }
     }
-    let run = dr.idp(&["failover", "--cell", "payments", "--env", "prod", "--dry-run", "--force", "--repo", STATE]);
+    let run = dr.idp(&[
+        "failover",
+        "--no-wait",
+        "--cell",
+        "payments",
+        "--env",
+        "prod",
+        "--dry-run",
+        "--force",
+        "--repo",
+        STATE,
+    ]);
     run.code(0);
     assert_runbook_waves(&run.stdout.lines().map(str::to_owned).collect::<Vec<_>>());
     assert_eq!(dr.head(), head);

@@ -20,13 +20,13 @@ const SECRET: &str = "/api/v1/namespaces/team-alpha/secrets/orders-db-conn";
 /// The claims' composite (their `spec.resourceRef`), cluster-scoped.
 const COMPOSITE: &str = "/apis/platform.example.org/v1alpha1/xmysqlinstances/orders-db-7xk2p";
 
-fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/live/{name}.json", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// The cell's Application, synced and Healthy at `revision`, compared with its own spec.
-fn cell_application(revision: &str) -> Value {
+pub(crate) fn cell_application(revision: &str) -> Value {
     let mut app = fixture("application-syncing");
     let spec_source = app["spec"]["source"].clone();
     let spec_destination = app["spec"]["destination"].clone();
@@ -77,7 +77,7 @@ fn placed() -> (TestEnv, String) {
 }
 
 /// A kubeconfig at the sandbox's ~/.kube/config (where kubectl looks) for `server`.
-fn kubeconfig(env: &TestEnv, server: &str) {
+pub(crate) fn kubeconfig(env: &TestEnv, server: &str) {
     let text = format!(
         "apiVersion: v1\nkind: Config\ncurrent-context: mgmt\nclusters:\n- name: mgmt\n  cluster:\n    server: {server}\n\
          contexts:\n- name: mgmt\n  context:\n    cluster: mgmt\n    user: reader\n\
@@ -269,7 +269,7 @@ fn the_context_comes_from_the_flag_the_policy_or_the_kubeconfig() {
 
 /// HEAD of the repo at `path`, read with the git CLI when the stand-in is asked (as Argo
 /// CD would see it, minutes after a commit).
-fn head_of(path: &std::path::Path) -> String {
+pub(crate) fn head_of(path: &std::path::Path) -> String {
     let output = std::process::Command::new("git").arg("-C").arg(path).args(["rev-parse", "HEAD"]).output();
     String::from_utf8(output.expect("git rev-parse").stdout).expect("a hash").trim().to_owned()
 }

@@ -43,6 +43,7 @@ mod reapply;
 mod records;
 mod remote;
 mod rollback;
+mod runbook;
 mod secrets;
 mod terminal;
 mod trailers;

@@ -65,7 +65,7 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("policy-cordon", "policy cordon oci/us-ashburn-1 --yes --repo state", 0),
     ("policy-cordon", "policy uncordon oci/us-ashburn-1 --yes --repo state", 0),
     ("doctor", "doctor --repo state", 0),
-    ("failover", "failover --cell payments --env prod --replication-lag 3 --yes --repo state", 0),
+    ("failover", "failover --no-wait --cell payments --env prod --replication-lag 3 --yes --repo state", 0),
     ("failover", "failback --cell payments --env prod --replication-lag 3 --dry-run --repo state", 0),
     ("rollback", "rollback --yes --allow-destroy --repo state", 0),
     ("error", "delete mysql team-alpha/orders-db --yes --allow-destroy --repo state", 1),
@@ -210,11 +210,23 @@ fn nothing_prompts_without_a_terminal() {
     refuses("delete mysql team-alpha/orders-db --unprotect --repo state");
     refuses("delete app team-payments/checkout --repo state");
     refuses("rollback --repo state");
-    refuses("failover --cell payments --env prod --replication-lag 3 --repo state");
+    refuses("failover --no-wait --cell payments --env prod --replication-lag 3 --repo state");
     refuses("init");
-    env.idp(&["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "3", "--repo", STATE, "--yes"])
-        .code(0);
-    refuses("failback --cell payments --env prod --replication-lag 3 --repo state");
+    env.idp(&[
+        "failover",
+        "--no-wait",
+        "--cell",
+        "payments",
+        "--env",
+        "prod",
+        "--replication-lag",
+        "3",
+        "--repo",
+        STATE,
+        "--yes",
+    ])
+    .code(0);
+    refuses("failback --no-wait --cell payments --env prod --replication-lag 3 --repo state");
 }
 
 /// The everyday human output, against a fixed repo. Commit ids, times and
@@ -280,10 +292,28 @@ fn human_output_of_init() {
 #[test]
 fn human_output_of_failover_and_its_dry_run() {
     let env = payments_cell();
-    let failover = ["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "3", "--repo", STATE];
+    let failover =
+        ["failover", "--no-wait", "--cell", "payments", "--env", "prod", "--replication-lag", "3", "--repo", STATE];
     let dry_run = env.idp(&[&failover[..], &["--dry-run", "--color", "never"]].concat());
     dry_run.code(0);
     assert_human_snapshot!("human_failover_dry_run", dry_run);
+    // Staged (the default): the stages, each with what it moves.
+    let staged = env.idp(&[
+        "failover",
+        "--cell",
+        "payments",
+        "--env",
+        "prod",
+        "--replication-lag",
+        "3",
+        "--repo",
+        STATE,
+        "--dry-run",
+        "--color",
+        "never",
+    ]);
+    staged.code(0);
+    assert_human_snapshot!("human_failover_staged_dry_run", staged);
     let run = env.idp(&[&failover[..], &["--yes", "--color", "never"]].concat());
     run.code(0);
     assert_human_snapshot!("human_failover", run);

@@ -43,7 +43,7 @@ fn a_team_permission_change_refuses_changes_and_never_blocks_a_failover() {
     let verify = json(&["verify"]).code(0).json();
     assert_eq!(verify["requests"], 2, "{verify:#}");
     let head = env.head(STATE);
-    json(&["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "2", "--yes"]).code(0);
+    json(&["failover", "--no-wait", "--cell", "payments", "--env", "prod", "--replication-lag", "2", "--yes"]).code(0);
     assert_ne!(env.head(STATE), head, "the failover committed");
     assert_eq!(
         env.git(&["-C", STATE, "log", "-1", "--format=%(trailers:key=Idp-Action,valueonly)"]).trim(),

@@ -252,7 +252,19 @@ fn verify_passes_a_failover_its_failback_and_their_rollback_and_flags_only_the_s
     env.idp(&["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]).code(0);
     env.idp(&["apply", "-f", "payments-app.yaml", "--repo", STATE, "--yes"]).code(0);
     let runbook = |action: &str| {
-        let args = [action, "--cell", "payments", "--env", "prod", "--replication-lag", "4", "--repo", STATE, "--yes"];
+        let args = [
+            action,
+            "--no-wait",
+            "--cell",
+            "payments",
+            "--env",
+            "prod",
+            "--replication-lag",
+            "4",
+            "--repo",
+            STATE,
+            "--yes",
+        ];
         env.idp(&args).code(0);
         env.head(STATE)
     };

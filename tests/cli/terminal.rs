@@ -66,7 +66,8 @@ fn the_failover_question_is_worded_and_kept_on_screen() {
     env.idp(&["apply", "mysql", "-f", &database, "--repo", STATE_DIR, "--yes"]).code(0);
     let app = env.example("payments-app.yaml");
     env.idp(&["apply", "-f", &app, "--repo", STATE_DIR, "--yes"]).code(0);
-    let args = ["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "2", "--repo", STATE_DIR];
+    let args =
+        ["failover", "--no-wait", "--cell", "payments", "--env", "prod", "--replication-lag", "2", "--repo", STATE_DIR];
     let Some((code, screen)) = in_terminal(&env, &args, "payments\n", 1500) else { return };
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("Type the cell name (payments) to fail it over"), "{screen}");

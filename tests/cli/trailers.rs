@@ -47,6 +47,7 @@ fn a_failover_reason_cannot_forge_trailers() {
     env.idp(&["apply", "mysql", "-f", &env.example("payments-c0.json"), "--yes", "--repo", STATE]).code(0);
     let args = [
         "failover",
+        "--no-wait",
         "--cell",
         "payments",
         "--env",
