@@ -513,3 +513,34 @@ fn an_app_is_ready_when_its_applications_are_synced_and_healthy() {
         );
     }
 }
+
+/// A database with a secondary: its primary and secondary claims (each with the fence it
+/// asks for) and its ReplicationClaim (which has none: xrd-replication.yaml) are all READY
+/// once Crossplane reports them Ready, and so is the request. The stand-in is the cluster of
+/// tests/cli/runbook.rs, following Git.
+#[test]
+fn apply_wait_of_a_database_with_a_standby_is_ready_with_its_replication() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let api = crate::runbook::cluster(&env, crate::runbook::Cloud::Follows);
+    kubeconfig(&env, &api.url());
+    let request = env.example("payments-c0.json");
+    let run = env.idp(&[
+        "apply",
+        "mysql",
+        "-f",
+        &request,
+        "--repo",
+        STATE,
+        "--yes",
+        "--wait",
+        "--wait-timeout",
+        "20s",
+        "-o",
+        "json",
+    ]);
+    let doc = run.code(0).json();
+    let parts = parts(&doc["live"]["requests"][0]);
+    let replication = ("ReplicationClaim team-payments/payments-db-replication".to_owned(), "READY".to_owned());
+    assert!(parts.contains(&replication), "{parts:?}");
+}
