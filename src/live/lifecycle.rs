@@ -246,6 +246,96 @@ fn reading(observed: &str) -> Option<&'static str> {
     }
 }
 
+/// What an app side's Application asks its runtime cluster to run: the
+/// Deployment (`spec.source.kustomize.replicas[0].name`), in the
+/// Application's destination namespace, at its count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    pub cluster: String,
+    pub namespace: String,
+    pub deployment: String,
+    pub replicas: Option<u64>,
+    /// Automated sync: a cold standby without it is never applied until a failover.
+    pub automated: bool,
+}
+
+impl Workload {
+    /// From an Application idp rendered (templates/app/application.yaml.j2).
+    pub fn of(application: &Value) -> Option<Self> {
+        let replicas = application.pointer("/spec/source/kustomize/replicas/0");
+        Some(Self {
+            cluster: str_at(application, "/spec/destination/name")?.to_owned(),
+            namespace: str_at(application, "/spec/destination/namespace")?.to_owned(),
+            deployment: replicas.and_then(|r| str_at(r, "/name"))?.to_owned(),
+            replicas: replicas.and_then(|r| r.get("count")).and_then(Value::as_u64),
+            automated: application.pointer("/spec/syncPolicy/automated").is_some_and(|a| !a.is_null()),
+        })
+    }
+}
+
+/// A workload's Deployment on its runtime cluster (None: 404), read as Argo CD
+/// reads its health: gitops-engine `pkg/health/health_deployment.go` (after
+/// kubectl's rollout status): paused is Suspended; with the generation observed,
+/// `ProgressDeadlineExceeded` is Degraded, fewer updated replicas than wanted,
+/// old replicas not yet gone or updated ones not yet available is
+/// Progressing; else Healthy. And the count: Argo CD has not applied the
+/// Application's count while the Deployment asks another.
+pub fn deployment(wanted: &Workload, live: Option<&Value>) -> Assessment {
+    use Lifecycle::*;
+    let Workload { cluster, namespace, deployment: name, .. } = wanted;
+    let object = format!("Deployment {namespace}/{name} on {cluster}");
+    let Some(live) = live else {
+        if wanted.replicas == Some(0) && !wanted.automated {
+            return Assessment::new(Ready, format!("{object} is not there: a cold standby is applied on failover"));
+        }
+        return Assessment::new(Pending, format!("{object} does not exist yet"));
+    };
+    if live.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        return Assessment::new(Deleting, format!("{object} is being deleted"));
+    }
+    let number = |pointer: &str| live.pointer(pointer).and_then(Value::as_i64).unwrap_or(0);
+    let spec_replicas = live.pointer("/spec/replicas").and_then(Value::as_i64);
+    if let (Some(wanted), Some(runs)) = (wanted.replicas, spec_replicas)
+        && i64::try_from(wanted).ok() != Some(runs)
+    {
+        return Assessment::new(
+            Pending,
+            format!("{object} asks {runs} replicas, its Application {wanted}: not synced yet"),
+        );
+    }
+    if live.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
+        return Assessment::new(Provisioning, format!("{object} is paused"));
+    }
+    if number("/metadata/generation") > number("/status/observedGeneration") {
+        return Assessment::new(Provisioning, format!("{object}: the controller has not observed its latest spec"));
+    }
+    let progressing = live
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|all| all.iter().find(|c| str_at(c, "/type") == Some("Progressing")));
+    if progressing.and_then(|c| str_at(c, "/reason")) == Some("ProgressDeadlineExceeded") {
+        let message = progressing.and_then(|c| str_at(c, "/message")).map(|m| format!(": {m}")).unwrap_or_default();
+        return Assessment::new(Degraded, format!("{object} exceeded its progress deadline{message}"));
+    }
+    let (replicas, updated, available) =
+        (number("/status/replicas"), number("/status/updatedReplicas"), number("/status/availableReplicas"));
+    if let Some(wanted) = spec_replicas
+        && updated < wanted
+    {
+        return Assessment::new(Provisioning, format!("{object}: {updated} of {wanted} replicas updated"));
+    }
+    if replicas > updated {
+        return Assessment::new(
+            Provisioning,
+            format!("{object}: {} old replicas pending termination", replicas - updated),
+        );
+    }
+    if available < updated {
+        return Assessment::new(Provisioning, format!("{object}: {available} of {updated} updated replicas available"));
+    }
+    Assessment::new(Ready, format!("{object} runs {available} available replicas"))
+}
+
 /// The composed resources' readiness, as the claim's composite sums it up:
 /// crossplane's composite reconciler sets `Ready=False` reason `Creating` with
 /// `Unready resources: <names>` until every composed resource is Ready
@@ -408,6 +498,51 @@ mod tests {
         replication["status"].as_object_mut().unwrap().remove("fence");
         assert_eq!(Fence::of(&replication), None);
         assert_eq!(claim("orders-db-replication", Some(&replication)).state, Ready);
+    }
+
+    /// gitops-engine pkg/health/health_deployment.go, case by case, and the count the
+    /// Application asks (spec.source.kustomize.replicas).
+    #[test]
+    fn a_deployment_is_read_as_argo_cd_reads_its_health() {
+        let wanted = Workload {
+            cluster: "aws-use1-prod-01".into(),
+            namespace: "team-payments".into(),
+            deployment: "checkout".into(),
+            replicas: Some(3),
+            automated: true,
+        };
+        let state = |live: &Value| deployment(&wanted, Some(live)).state;
+        assert_eq!(state(&fixture("deployment-available")), Ready);
+        let rolling = deployment(&wanted, Some(&fixture("deployment-rolling")));
+        assert_eq!(rolling.state, Provisioning);
+        assert!(rolling.why.ends_with("2 of 3 replicas updated"), "{rolling:?}");
+        let stuck = deployment(&wanted, Some(&fixture("deployment-deadline")));
+        assert_eq!(stuck.state, Degraded);
+        assert!(stuck.why.contains("has timed out progressing"), "{stuck:?}");
+        let mut unobserved = fixture("deployment-available");
+        unobserved["metadata"]["generation"] = 5.into();
+        assert_eq!(state(&unobserved), Provisioning);
+        let mut paused = fixture("deployment-available");
+        paused["spec"]["paused"] = true.into();
+        assert_eq!(state(&paused), Provisioning);
+        let mut other_count = fixture("deployment-available");
+        other_count["spec"]["replicas"] = 1.into();
+        assert_eq!(state(&other_count), Pending, "Argo CD has not applied the Application's count");
+        assert_eq!(deployment(&wanted, None).state, Pending);
+        let cold = Workload { replicas: Some(0), automated: false, ..wanted.clone() };
+        assert_eq!(deployment(&cold, None).state, Ready, "a cold standby is not applied before a failover");
+    }
+
+    #[test]
+    fn a_workload_is_what_its_application_deploys() {
+        let application = serde_json::json!({"spec": {
+            "destination": {"name": "gcp-usc1-prod-01", "namespace": "team-payments"},
+            "source": {"kustomize": {"replicas": [{"name": "checkout", "count": 0}]}},
+            "syncPolicy": {"syncOptions": ["CreateNamespace=true"]}
+        }});
+        let workload = Workload::of(&application).unwrap();
+        assert_eq!((workload.cluster.as_str(), workload.deployment.as_str()), ("gcp-usc1-prod-01", "checkout"));
+        assert_eq!((workload.replicas, workload.automated), (Some(0), false));
     }
 
     #[test]

@@ -22,6 +22,8 @@ const ARGOCD_NAMESPACE: &str = "argocd";
 const APPLICATION: Resource<'static> =
     Resource { group: "argoproj.io", version: "v1alpha1", kind: "Application", plural: "applications" };
 const SECRET: Resource<'static> = Resource { group: "", version: "v1", kind: "Secret", plural: "secrets" };
+const DEPLOYMENT: Resource<'static> =
+    Resource { group: "apps", version: "v1", kind: "Deployment", plural: "deployments" };
 /// The group of idp's XRDs (manifests/crossplane/xrd-*.yaml).
 const CLAIM_GROUP: &str = "platform.example.org";
 
@@ -39,6 +41,21 @@ pub struct LiveOutcome {
     pub why: String,
     /// Every object read, in the order read.
     pub parts: Vec<LivePart>,
+    /// Each runtime cluster the request's Applications deploy to, and whether
+    /// idp could read its workloads there (`kubeContexts.runtime`).
+    pub runtime: Vec<RuntimeRead>,
+}
+
+/// A runtime cluster as one read saw it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeRead {
+    /// As the candidates name it (the Applications' `destination.name`).
+    pub cluster: String,
+    /// Its kubeconfig context; null without a `kubeContexts.runtime` entry,
+    /// when only Argo CD's Application health speaks for it.
+    pub context: Option<String>,
+    pub read: bool,
+    pub why: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,9 +120,11 @@ pub fn cell_live_status(
 
 /// An object the request's committed manifests say the cluster should hold.
 enum Wanted {
-    /// An app's Application, in Argo CD's namespace.
+    /// An app's Application, in Argo CD's namespace, and the workload it
+    /// deploys to its runtime cluster.
     Application {
         name: String,
+        workload: Option<lifecycle::Workload>,
     },
     Claim {
         kind: String,
@@ -120,7 +139,7 @@ impl Wanted {
     /// `Kind namespace/name`, as the outcome names it.
     fn describe(&self) -> String {
         match self {
-            Wanted::Application { name } => format!("Application {ARGOCD_NAMESPACE}/{name}"),
+            Wanted::Application { name, .. } => format!("Application {ARGOCD_NAMESPACE}/{name}"),
             Wanted::Claim { kind, namespace, name, .. } => format!("{kind} {namespace}/{name}"),
         }
     }
@@ -128,7 +147,7 @@ impl Wanted {
     /// The object as the cluster serves it (None: 404).
     fn get(&self, client: &LiveClient) -> Result<Option<Value>, LiveError> {
         match self {
-            Wanted::Application { name } => client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name),
+            Wanted::Application { name, .. } => client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name),
             Wanted::Claim { kind, version, namespace, name, .. } => {
                 // The XRDs' `claimNames.plural` (a test ties them): the kind in lower case, plus s.
                 let plural = format!("{}s", kind.to_ascii_lowercase());
@@ -138,11 +157,15 @@ impl Wanted {
     }
 }
 
-/// The management cluster, connected or not: a cluster that cannot be used
-/// is reported in each outcome, never raised.
+/// The management cluster, connected or not, and the runtime clusters the
+/// policy names a context for, connected when first read: a cluster that
+/// cannot be used is reported in each outcome, never raised.
 pub struct Management {
     client: Result<LiveClient, LiveError>,
     described: String,
+    /// `kubeContexts.runtime`: runtime cluster → context.
+    runtime_contexts: std::collections::BTreeMap<String, String>,
+    runtime: std::cell::RefCell<std::collections::BTreeMap<String, std::rc::Rc<Result<LiveClient, LiveError>>>>,
 }
 
 impl Management {
@@ -156,7 +179,19 @@ impl Management {
             (Err(_), Some(context)) => context,
             (Err(_), None) => "the kubeconfig's current context".to_owned(),
         };
-        Self { client, described }
+        let runtime_contexts = ctx.policy.policy.kube_contexts.runtime.clone();
+        Self { client, described, runtime_contexts, runtime: Default::default() }
+    }
+
+    /// A runtime cluster's client, when the policy names its context.
+    fn runtime(&self, cluster: &str) -> Option<(String, std::rc::Rc<Result<LiveClient, LiveError>>)> {
+        let context = self.runtime_contexts.get(cluster)?.clone();
+        let mut connected = self.runtime.borrow_mut();
+        let client = connected
+            .entry(cluster.to_owned())
+            .or_insert_with(|| std::rc::Rc::new(LiveClient::connect(&KubeTarget { context: Some(context.clone()) })))
+            .clone();
+        Some((context, client))
     }
 
     /// The cluster, as `context (server)`.
@@ -227,6 +262,7 @@ impl Tracked {
             state: None,
             why: String::new(),
             parts: Vec::new(),
+            runtime: Vec::new(),
         };
         let client = match &cluster.client {
             Ok(client) => client,
@@ -236,7 +272,12 @@ impl Tracked {
             }
         };
         match read_all(client, &self.manifests, &|revision| state.contains(revision, id), self.deleted) {
-            Ok(parts) => {
+            Ok(mut parts) => {
+                if !self.deleted {
+                    let (workloads, runtime) = read_runtime(cluster, &self.manifests);
+                    parts.extend(workloads);
+                    outcome.runtime = runtime;
+                }
                 let assessments: Vec<Assessment> =
                     parts.iter().map(|p| Assessment { state: p.state, why: p.why.clone() }).collect();
                 let overall = lifecycle::overall(&assessments);
@@ -317,7 +358,7 @@ fn read_all(
             continue;
         }
         match wanted {
-            Wanted::Application { name } => {
+            Wanted::Application { name, .. } => {
                 parts.push(LivePart::new(object, lifecycle::application(name, live.as_ref(), reflects)));
             }
             Wanted::Claim { namespace, name, secret, .. } => {
@@ -339,6 +380,55 @@ fn read_all(
         }
     }
     Ok(parts)
+}
+
+/// Each workload's Deployment on its runtime cluster, where the policy names
+/// the cluster's context (read-only, as the management cluster is read), and
+/// each runtime cluster as it answered: one that cannot be read is reported,
+/// and its workloads are left to Argo CD's Application health.
+fn read_runtime(cluster: &Management, manifests: &Manifests) -> (Vec<LivePart>, Vec<RuntimeRead>) {
+    let mut parts = Vec::new();
+    let mut reads: Vec<RuntimeRead> = Vec::new();
+    let workloads = manifests.objects.iter().filter_map(|m| match &m.wanted {
+        Wanted::Application { workload, .. } => workload.as_ref(),
+        Wanted::Claim { .. } => None,
+    });
+    for workload in workloads {
+        let Some((context, client)) = cluster.runtime(&workload.cluster) else {
+            if !reads.iter().any(|r| r.cluster == workload.cluster) {
+                reads.push(RuntimeRead {
+                    cluster: workload.cluster.clone(),
+                    context: None,
+                    read: false,
+                    why: "no kubeContexts.runtime entry: its Application's health speaks for it".into(),
+                });
+            }
+            continue;
+        };
+        let read = match client.as_ref() {
+            Ok(client) => {
+                client.get(&DEPLOYMENT, Some(&workload.namespace), &workload.deployment).map_err(|e| e.to_string())
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        let (read, why) = match read {
+            Ok(live) => {
+                let object =
+                    format!("Deployment {}/{} on {}", workload.namespace, workload.deployment, workload.cluster);
+                parts.push(LivePart::new(object, lifecycle::deployment(workload, live.as_ref())));
+                let described = client.as_ref().as_ref().map(LiveClient::describe).unwrap_or_default();
+                (true, described)
+            }
+            Err(error) => (false, error),
+        };
+        match reads.iter_mut().find(|r| r.cluster == workload.cluster) {
+            // One failed read makes the cluster unread.
+            Some(seen) if seen.read && !read => (seen.read, seen.why) = (false, why),
+            Some(_) => {}
+            None => reads.push(RuntimeRead { cluster: workload.cluster.clone(), context: Some(context), read, why }),
+        }
+    }
+    (parts, reads)
 }
 
 /// The claim's composite (`spec.resourceRef`, cluster-scoped), summed up; or
@@ -363,7 +453,9 @@ fn wanted_object(document: &Value) -> Option<Wanted> {
     let kind = text("/kind")?;
     let name = text("/metadata/name")?.to_owned();
     match (group, kind) {
-        ("argoproj.io", "Application") => Some(Wanted::Application { name }),
+        ("argoproj.io", "Application") => {
+            Some(Wanted::Application { name, workload: lifecycle::Workload::of(document) })
+        }
         (CLAIM_GROUP, kind) if kind.ends_with("Claim") => Some(Wanted::Claim {
             kind: kind.to_owned(),
             version: version.to_owned(),

@@ -133,6 +133,17 @@ impl Outcome for crate::ops::live::LiveOutcome {
         if !self.parts.is_empty() {
             out.push_str(&table.render());
         }
+        for runtime in &self.runtime {
+            let line = match (&runtime.context, runtime.read) {
+                (_, true) => format!("runtime cluster {}: read ({})", runtime.cluster, runtime.why),
+                (None, false) => format!("runtime cluster {}: not read: {}", runtime.cluster, runtime.why),
+                (Some(context), false) => style.yellow(&format!(
+                    "runtime cluster {} (context {context}) cannot be read: {}",
+                    runtime.cluster, runtime.why
+                )),
+            };
+            let _ = writeln!(out, "  {line}");
+        }
         out
     }
 

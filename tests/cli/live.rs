@@ -544,3 +544,99 @@ fn apply_wait_of_a_database_with_a_standby_is_ready_with_its_replication() {
     let replication = ("ReplicationClaim team-payments/payments-db-replication".to_owned(), "READY".to_owned());
     assert!(parts.contains(&replication), "{parts:?}");
 }
+
+/// An app's workload on its runtime cluster, where the policy names that cluster's context
+/// (`kubeContexts.runtime`): its Deployment read there as Argo CD reads a Deployment's health
+/// (gitops-engine pkg/health/health_deployment.go), and every runtime cluster reported, read
+/// or not and why, per cluster; one that cannot be reached never fails the read of the
+/// management cluster. What this cannot prove: a real runtime cluster's credentials (the
+/// stand-ins speak plain HTTP with a static token).
+#[test]
+fn an_apps_workload_is_read_on_its_runtime_cluster_where_the_policy_names_its_context() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    let request = env.example("web-app.yaml");
+    env.idp(&["apply", "-f", &request, "--repo", STATE, "--yes"]).code(0);
+    let head = env.head(STATE);
+    let path = "platform/team-web/app-storefront/cell-eu.dev.application-primary.yaml";
+    let application = &crate::common::yaml_documents(&env.git_in(STATE, &["show", &format!("HEAD:{path}")]))[0];
+    let runtime = application["spec"]["destination"]["name"].as_str().unwrap().to_owned();
+    let count = application["spec"]["source"]["kustomize"]["replicas"][0]["count"].as_i64().unwrap();
+    let mut synced = fixture("application-synced-healthy");
+    synced["status"]["sync"]["revision"] = json!(head);
+    let management = Cluster {
+        objects: vec![
+            ("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/cell--cell-eu--dev", cell_application(&head)),
+            ("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/team-web--storefront-primary", synced),
+        ],
+    }
+    .serve();
+    let deployment = |name: &str, updated: i64| {
+        let mut served = fixture(name);
+        served["metadata"]["name"] = json!("storefront");
+        served["metadata"]["namespace"] = json!("team-web");
+        served["spec"]["replicas"] = json!(count);
+        served["status"]["replicas"] = json!(count);
+        served["status"]["updatedReplicas"] = json!(updated);
+        served["status"]["availableReplicas"] = json!(updated);
+        served
+    };
+    const WORKLOAD: &str = "/apis/apps/v1/namespaces/team-web/deployments/storefront";
+    let kubeconfig_for = |runtime_server: &str| {
+        let text = format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: mgmt\nclusters:\n- name: mgmt\n  cluster:\n    server: {}\n\
+             - name: rt\n  cluster:\n    server: {runtime_server}\n\
+             contexts:\n- name: mgmt\n  context:\n    cluster: mgmt\n    user: reader\n- name: runtime\n  context:\n    cluster: rt\n    user: reader\n\
+             users:\n- name: reader\n  user:\n    token: read-only-token\n",
+            management.url()
+        );
+        let dir = env.home().join(".kube");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config"), text).unwrap();
+    };
+    let status = || env.idp(&["status", "app", "team-web/storefront", "--live", "--repo", STATE, "-o", "json"]);
+
+    // No context for the runtime cluster: not read, and said so.
+    let available = Cluster { objects: vec![(WORKLOAD, deployment("deployment-available", count))] }.serve();
+    kubeconfig_for(&available.url());
+    let doc = status().code(0).json();
+    assert_eq!(doc["state"], "READY", "{doc:#}");
+    assert_eq!((&doc["runtime"][0]["cluster"], &doc["runtime"][0]["context"]), (&json!(runtime), &Value::Null));
+    assert_eq!(doc["runtime"][0]["read"], false);
+    assert!(available.seen().is_empty(), "not asked without a context");
+
+    // The policy names it: the Deployment is read there.
+    let policy = env.read("state/policy/policy.yaml") + &format!("kubeContexts:\n  runtime:\n    {runtime}: runtime\n");
+    env.write("state/policy/policy.yaml", policy);
+    env.git_in(STATE, &["commit", "-qam", "policy: the runtime cluster's context"]);
+    let run = status();
+    let doc = run.code(0).json();
+    crate::output::assert_shape("status-live", &run.args, &doc);
+    let object = format!("Deployment team-web/storefront on {runtime}");
+    assert!(parts(&doc).contains(&(object.clone(), "READY".to_owned())), "{doc:#}");
+    assert_eq!((&doc["runtime"][0]["context"], &doc["runtime"][0]["read"]), (&json!("runtime"), &json!(true)));
+
+    // A rollout under way, then one past its deadline.
+    for (fixture_name, updated, state, says) in [
+        ("deployment-rolling", count - 1, "PROVISIONING", format!("{} of {count} replicas updated", count - 1)),
+        ("deployment-deadline", count - 1, "DEGRADED", "exceeded its progress deadline".to_owned()),
+    ] {
+        let api = Cluster { objects: vec![(WORKLOAD, deployment(fixture_name, updated))] }.serve();
+        kubeconfig_for(&api.url());
+        let doc = status().code(0).json();
+        assert_eq!(doc["state"], state, "{fixture_name}: {doc:#}");
+        assert!(doc["why"].as_str().unwrap().contains(&says), "{fixture_name}: {doc:#}");
+    }
+
+    // The runtime cluster cannot be reached: the management cluster's read stands, and the
+    // runtime cluster is reported as not read, with why.
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = gone.local_addr().unwrap().port();
+    drop(gone);
+    kubeconfig_for(&format!("http://127.0.0.1:{port}"));
+    let doc = status().code(0).json();
+    assert_eq!(doc["state"], "READY", "{doc:#}");
+    assert_eq!((&doc["runtime"][0]["read"], &doc["runtime"][0]["context"]), (&json!(false), &json!("runtime")));
+    let human = env.idp(&["status", "app", "team-web/storefront", "--live", "--repo", STATE, "--color", "never"]);
+    assert!(human.code(0).stdout.contains(&format!("runtime cluster {runtime} (context runtime) cannot be read")));
+}
