@@ -183,15 +183,10 @@ pub fn unprotect(
         }
         Ok(Proposal::commit(outcome, changes, message))
     })?;
-    Ok(match landing {
-        Landing::Declined => None,
-        Landing::Unchanged(outcome) => Some(outcome),
-        Landing::Landed(mut outcome, landed) => {
-            outcome.commit = Some(landed.commit.clone());
-            outcome.landed = Some(landed);
-            Some(outcome)
-        }
-    })
+    Ok(landing.into_value(|outcome, landed| {
+        outcome.commit = Some(landed.commit.clone());
+        outcome.landed = Some(landed);
+    }))
 }
 
 /// The trailer that records each claim an unprotect commit turns

@@ -556,15 +556,10 @@ fn one_commit(
         let message = message(&base, &outcome, None, &outcome.steps, reason);
         Ok(Proposal::commit(outcome, files, message))
     })?;
-    Ok(match landing {
-        Landing::Declined => None,
-        Landing::Unchanged(outcome) => Some(outcome),
-        Landing::Landed(mut outcome, landed) => {
-            outcome.commit = Some(landed.commit.clone());
-            outcome.landed = Some(landed);
-            Some(outcome)
-        }
-    })
+    Ok(landing.into_value(|outcome, landed| {
+        outcome.commit = Some(landed.commit.clone());
+        outcome.landed = Some(landed);
+    }))
 }
 
 /// What a one-commit runbook leaves unchecked, said loudly.

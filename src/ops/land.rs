@@ -109,6 +109,21 @@ pub enum Landing<T> {
     Declined,
 }
 
+impl<T> Landing<T> {
+    /// The command's value (None when declined), told by `record` where its
+    /// commit landed, if it made one.
+    pub fn into_value(self, record: impl FnOnce(&mut T, Landed)) -> Option<T> {
+        match self {
+            Landing::Declined => None,
+            Landing::Unchanged(value) => Some(value),
+            Landing::Landed(mut value, landed) => {
+                record(&mut value, landed);
+                Some(value)
+            }
+        }
+    }
+}
+
 /// Builds a proposal against the newest base, confirms it once, and lands
 /// its commit: under the repo lock on the local branch, or with `--push` on
 /// the remote, rebuilding from scratch after every lost race. Every command

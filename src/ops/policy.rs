@@ -256,7 +256,7 @@ pub fn cordon(
     confirm: super::land::Confirm<'_, CordonOutcome>,
     progress: &dyn Fn(&str),
 ) -> Result<Option<CordonOutcome>, Error> {
-    use super::land::{Landing, Proposal, land};
+    use super::land::{Proposal, land};
     let action = if cordoned { "cordon" } else { "uncordon" };
     let landing = land(ctx, land_options, confirm, progress, |ctx| {
         let state = ctx.state()?;
@@ -279,15 +279,10 @@ pub fn cordon(
         let files = vec![crate::state::FileChange::upsert(POLICY_PATH, edited)];
         Ok(Proposal::commit(outcome, files, message))
     })?;
-    Ok(match landing {
-        Landing::Unchanged(outcome) => Some(outcome),
-        Landing::Landed(mut outcome, landed) => {
-            outcome.commit = Some(landed.commit.clone());
-            outcome.landed = Some(landed);
-            Some(outcome)
-        }
-        Landing::Declined => None,
-    })
+    Ok(landing.into_value(|outcome, landed| {
+        outcome.commit = Some(landed.commit.clone());
+        outcome.landed = Some(landed);
+    }))
 }
 
 /// How many requests are placed on a candidate, primary or secondary.
