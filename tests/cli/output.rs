@@ -258,7 +258,7 @@ fn human_output_of_plan_apply_status_history() {
 
 /// The payments C0 database and the checkout app that follows it (a cell that can
 /// fail over), applied to a fresh state repo with the test identity.
-fn payments_cell() -> TestEnv {
+pub(crate) fn payments_cell() -> TestEnv {
     let env = TestEnv::new();
     env.init_state(STATE);
     env.example("payments-c0.json");

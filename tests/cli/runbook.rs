@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 use crate::common::{Run, TestEnv};
 use crate::fake_api::FakeApi;
 use crate::live::{cell_application, fixture, head_of, kubeconfig};
+// The payments cell (a gold database and its app) in a fresh state repo.
+use crate::output::payments_cell as payments;
 
 const STATE: &str = "state";
 const CELL_FILE: &str = "cells/payments/production.yaml";
@@ -35,17 +37,6 @@ pub(crate) enum Cloud {
     /// Never: every database stays read-write (a parameter group the provider cannot
     /// apply, a Composition that does not map the fence).
     NeverFences,
-}
-
-/// The payments cell (a gold database and its app) in a fresh state repo.
-fn payments() -> TestEnv {
-    let env = TestEnv::new();
-    env.init_state(STATE);
-    env.example("payments-c0.json");
-    env.example("payments-app.yaml");
-    env.idp(&["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]).code(0);
-    env.idp(&["apply", "-f", "payments-app.yaml", "--repo", STATE, "--yes"]).code(0);
-    env
 }
 
 /// The committed document named `name` in namespace `namespace`, read with the git CLI
@@ -128,6 +119,16 @@ fn stages(doc: &Value) -> Vec<(String, String)> {
     stages.iter().map(|s| (s["stage"].as_str().unwrap().into(), s["status"].as_str().unwrap().into())).collect()
 }
 
+/// A whole failover, as its outcome's stages say it: each stage and the gate done.
+const EVERY_STAGE_DONE: [(&str, &str); 6] = [
+    ("fence", "done"),
+    ("lag", "done"),
+    ("data", "done"),
+    ("compute", "done"),
+    ("traffic", "done"),
+    ("record", "done"),
+];
+
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
 }
@@ -145,14 +146,7 @@ fn a_staged_failover_commits_each_stage_once_the_cluster_reports_the_one_before(
     let run = failover(&env, &["--replication-lag", "3", "--reason", "us-east-1 degraded"]);
     let doc = run.code(0).json();
     crate::output::assert_shape("failover", &run.args, &doc);
-    let done = pairs(&[
-        ("fence", "done"),
-        ("lag", "done"),
-        ("data", "done"),
-        ("compute", "done"),
-        ("traffic", "done"),
-        ("record", "done"),
-    ]);
+    let done = pairs(&EVERY_STAGE_DONE);
     assert_eq!(stages(&doc), done, "{doc:#}");
     assert_eq!((doc["staged"].as_bool(), doc["stopped"].is_null()), (Some(true), true));
 
@@ -267,14 +261,7 @@ fn a_fence_that_never_takes_effect_stops_the_runbook_until_it_is_resumed() {
     let run = failover(&env, &["--resume", "--replication-lag", "3"]);
     let doc = run.code(0).json();
     assert_eq!(doc["resumed"], true);
-    let done = pairs(&[
-        ("fence", "done"),
-        ("lag", "done"),
-        ("data", "done"),
-        ("compute", "done"),
-        ("traffic", "done"),
-        ("record", "done"),
-    ]);
+    let done = pairs(&EVERY_STAGE_DONE);
     assert_eq!(stages(&doc), done, "{doc:#}");
     assert_eq!(doc["stages"][0]["commit"], fence.as_str(), "the fence committed before, waited for again");
     assert_eq!(env.git_in(STATE, &["rev-list", "--count", &format!("{fence}..HEAD")]).trim(), "4");
