@@ -127,7 +127,7 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
     };
     // A failover moves roles; it destroys no claim (land would refuse one).
     let land = LandOptions { push: args.push.options(), allow_destroy: false };
-    let say = |line: &str| printer.note(line);
+    let say = |line: &str| super::prompt::note_beside_progress(printer, line);
     let outcome =
         with_progress(printer, &mut ctx, |ctx, progress| failover(ctx, &options, &land, &mut ask, progress, &say))?;
     let Some(outcome) = outcome else { return super::prompt::declined(printer) };

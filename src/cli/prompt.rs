@@ -44,6 +44,15 @@ impl Progress {
     }
 }
 
+/// A note on stderr while the progress line may be on screen (a staged
+/// runbook's notes between its pushes): printed above the line, not through it.
+pub(crate) fn note_beside_progress(printer: &Printer, message: &str) {
+    match SPINNER.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        Some(bar) => bar.suspend(|| printer.note(message)),
+        None => printer.note(message),
+    }
+}
+
 /// Clears the progress line: its ticks would redraw over a question and the
 /// answer being typed. The next progress message draws a new one.
 fn hide_progress() {

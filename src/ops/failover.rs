@@ -155,7 +155,7 @@ pub fn failover(
     check_runbook(&base, options)?;
     match &options.wait {
         None => one_commit(ctx, options, &environment, land_options, confirm, progress),
-        Some(waits) => staged(ctx, options, &environment, waits, land_options, confirm, progress, say),
+        Some(waits) => staged(ctx, base, options, waits, land_options, confirm, progress, say),
     }
 }
 
@@ -585,15 +585,16 @@ fn unverified(base: &Move) -> Vec<String> {
 #[allow(clippy::too_many_arguments)]
 fn staged(
     ctx: &mut Context,
+    base: Move,
     options: &FailoverOptions,
-    environment: &str,
     waits: &StageWaits,
     land_options: &LandOptions,
     confirm: Confirm<'_, FailoverOutcome>,
     progress: &dyn Fn(&str),
     say: &dyn Fn(&str),
 ) -> Result<Option<FailoverOutcome>, Error> {
-    let base = survey(ctx, options, environment)?;
+    let environment = base.cell.environment.clone();
+    let environment = environment.as_str();
     let mut outcome = base.outcome(options, environment);
     if outcome.noop {
         return Ok(Some(outcome));
