@@ -176,6 +176,15 @@ pub fn claim(name: &str, claim: Option<&Value>) -> Assessment {
     if let Some(synced) = condition("Synced")
         && str_at(synced, "/status") == Some("False")
     {
+        // A person paused it (`crossplane.io/paused`): not a failure, and
+        // nothing changes until the annotation goes (crossplane
+        // apis/core/v2/condition.go ReconcilePaused, claim/reconciler.go).
+        if str_at(synced, "/reason") == Some("ReconcilePaused") {
+            return Assessment::new(
+                Degraded,
+                format!("{}; remove the crossplane.io/paused annotation", explained(synced)),
+            );
+        }
         return Assessment::new(if was_ready { Degraded } else { Failed }, explained(synced));
     }
     let Some(ready) = condition("Ready") else {
@@ -486,6 +495,21 @@ mod tests {
         assert!(!Fence::of(&fenced).unwrap().applied);
         fenced["status"].as_object_mut().unwrap().remove("fence");
         assert_eq!(Fence::of(&fenced).unwrap().observed, None);
+    }
+
+    /// A paused claim (crossplane.io/paused) is not FAILED: a wait goes on, since removing
+    /// the annotation resumes it.
+    #[test]
+    fn a_paused_claim_is_degraded_not_failed() {
+        let mut paused = fixture("claim-creating");
+        paused["status"]["conditions"][0] = serde_json::json!({
+            "type": "Synced", "status": "False", "reason": "ReconcilePaused",
+            "message": "Reconciliation (including deletion) is paused via the pause annotation",
+            "lastTransitionTime": "2026-12-06T15:40:00Z"
+        });
+        let assessment = claim("orders-db", Some(&paused));
+        assert_eq!(assessment.state, Degraded, "{assessment:?}");
+        assert!(assessment.why.contains("paused via the pause annotation"), "{assessment:?}");
     }
 
     /// Only databases are fenced (xrd-mysql.yaml's writeFence; xrd-replication.yaml has
