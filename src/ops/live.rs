@@ -84,6 +84,8 @@ pub struct CellLiveOutcome {
     pub cell: String,
     pub environment: String,
     pub cluster: String,
+    /// A staged failover or failback part way, as the cell's file records it.
+    pub runbook: Option<crate::cell::Runbook>,
     pub members: Vec<LiveOutcome>,
 }
 
@@ -114,6 +116,7 @@ pub fn cell_live_status(
         cell: placed.cell,
         environment: placed.environment,
         cluster: cluster.described.clone(),
+        runbook: placed.runbook,
         members,
     })
 }

@@ -156,6 +156,15 @@ impl Outcome for crate::ops::live::LiveOutcome {
 impl Outcome for crate::ops::live::CellLiveOutcome {
     fn human(&self, style: &Style) -> String {
         let mut out = format!("cell {}/{} on {}\n\n", self.cell, self.environment, self.cluster);
+        if let Some(runbook) = &self.runbook {
+            let _ = writeln!(
+                out,
+                "{} to {} in progress: stage {} committed\n",
+                runbook.action,
+                runbook.to.as_str(),
+                runbook.stage.as_str()
+            );
+        }
         let mut table = Table::new(&["kind", "request", "state", "why"], style.no_headers);
         for m in &self.members {
             let state = m.state.map_or("UNKNOWN", |s| s.as_str());

@@ -241,6 +241,10 @@ fn a_fence_that_never_takes_effect_stops_the_runbook_until_it_is_resumed() {
     assert_eq!(reapply.code(0).json()["commit"], Value::Null, "nothing renders differently mid-runbook");
     let status = env.idp(&["status", "cell", "payments", "prod", "--repo", STATE, "-o", "json"]).code(0).json();
     assert_eq!((&status["runbook"]["action"], &status["runbook"]["stage"]), (&json!("failover"), &json!("fence")));
+    let run = env.idp(&["status", "cell", "payments", "prod", "--live", "--repo", STATE, "-o", "json"]);
+    let live = run.code(0).json();
+    crate::output::assert_shape("status-cell-live", &run.args, &live);
+    assert_eq!(live["runbook"]["stage"], "fence");
     let human = env.idp(&["status", "cell", "payments", "prod", "--repo", STATE, "--color", "never"]);
     assert!(human.code(0).stdout.contains("failover to secondary in progress since"), "{}", human.stdout);
     assert!(human.stdout.contains("stage fence committed; `idp failover --cell payments --env production --resume`"));
