@@ -8,7 +8,7 @@ use super::{Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, pla
 use crate::live::lifecycle::Lifecycle;
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::land::Proposed;
-use crate::ops::live::{Management, Tracked};
+use crate::ops::live::{Management, Origin, Tracked};
 use crate::ops::plan::{PlanOptions, PlanOutcome, Requests};
 use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
@@ -90,12 +90,13 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
             if args.wait.wait {
                 // A context at the new commit: the requests' files as committed.
                 let ctx = super::context(global)?;
+                let origin = Origin::of(options.land.push.as_ref(), outcome.landed.as_ref());
                 let tracked = outcome
                     .results
                     .iter()
                     .map(|r| {
                         let target = ResourceRef { kind: r.kind, namespace: r.namespace.clone(), name: r.name.clone() };
-                        Tracked::placed(&ctx, &target)
+                        Tracked::placed(&ctx, &target).map(|t| t.pushed_to(origin.clone()))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let read = |cluster: &Management| tracked.iter().map(|t| t.read(&ctx, cluster)).collect();

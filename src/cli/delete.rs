@@ -10,7 +10,7 @@ use super::{
 use crate::live::lifecycle::Lifecycle;
 use crate::ops::delete::{Removal, UnprotectOutcome, delete, unprotect};
 use crate::ops::land::Proposed;
-use crate::ops::live::{Management, Tracked};
+use crate::ops::live::{Management, Origin, Tracked};
 use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
 use crate::request::Kind;
@@ -64,7 +64,8 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
         ));
     }
     let ctx = super::context(global)?;
-    let removed = tracked.deleted_in(&outcome.commit);
+    let origin = Origin::of(land.push.as_ref(), Some(&outcome.landed));
+    let removed = tracked.deleted_in(&outcome.commit).pushed_to(origin);
     let read = |cluster: &Management| Ok(vec![removed.read(&ctx, cluster)?]);
     let report = args.wait.wait(printer, &ctx, Lifecycle::Gone, &read)?;
     let ending = args.wait.ending(&report, Lifecycle::Gone);

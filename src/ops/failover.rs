@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::lag::LagSource;
 use super::land::{Answer, Confirm, LandOptions, Landed, Landing, Proposal, Proposed, land};
-use super::live::{LiveOutcome, Management, Tracked, WaitEnd, WaitReport, wait_for};
+use super::live::{LiveOutcome, Management, Origin, Tracked, WaitEnd, WaitReport, wait_for};
 use super::objects::{Changeset, ObjectChange, manifest_documents};
 use super::plan::{Change, ChangeAction};
 use super::resource::ResourceRef;
@@ -670,7 +670,7 @@ fn staged(
     }
     outcome.stages.clear();
     let at = layout::CellOf { cell: &options.cell, environment };
-    let waiter = Waiter { at, cluster: &cluster, timeout: waits.timeout, say };
+    let mut waiter = Waiter { at, origin: None, cluster: &cluster, timeout: waits.timeout, say };
 
     // A resumed runbook first waits for the stage it had committed.
     if let Some(stage) = resumed_at {
@@ -751,6 +751,7 @@ fn staged(
         }
         stage.commit = Some(commit.clone());
         outcome.commit = Some(commit.clone());
+        waiter.origin = Origin::of(land_options.push.as_ref(), Some(&landed));
         outcome.landed = Some(landed);
         // Read the stage's files as committed.
         let id = ctx.state()?.revparse(&commit)?;
@@ -789,6 +790,8 @@ fn finish_wait(
 /// Waits for a stage's objects, with progress said.
 struct Waiter<'a> {
     at: layout::CellOf<'a>,
+    /// Where each stage's commit is pushed, when it is.
+    origin: Option<Origin>,
     cluster: &'a Management,
     timeout: Duration,
     say: &'a dyn Fn(&str),
@@ -819,7 +822,9 @@ impl Waiter<'_> {
                 (member, files)
             })
             .filter(|(_, files)| !files.is_empty())
-            .map(|(member, files)| Tracked::changed_in(ctx, member, commit, &files))
+            .map(|(member, files)| {
+                Tracked::changed_in(ctx, member, commit, &files).map(|t| t.pushed_to(self.origin.clone()))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if tracked.is_empty() {
             return Ok(None);

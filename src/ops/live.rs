@@ -223,6 +223,29 @@ pub struct Tracked {
     manifests: Manifests,
     /// Deleted in `commit`: what it rendered should be going or gone.
     deleted: bool,
+    /// The remote branch Argo CD reads, when the commit was pushed there.
+    origin: Option<Origin>,
+    /// Revisions fetched for already: each at most once.
+    fetched: std::cell::RefCell<std::collections::BTreeSet<String>>,
+}
+
+/// The remote branch a commit was pushed to, and so the one Argo CD syncs.
+/// Another pipeline may push after it: the revision Argo CD reports is then
+/// one this clone has not fetched, and is fetched once to see whether it
+/// contains the commit.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub remote: String,
+    pub branch: String,
+    pub timeout: std::time::Duration,
+}
+
+impl Origin {
+    /// Where a landed commit went, when it was pushed (None: committed locally).
+    pub fn of(push: Option<&super::land::PushOptions>, landed: Option<&super::land::Landed>) -> Option<Self> {
+        let (push, landed) = (push?, landed?);
+        Some(Self { remote: push.remote.clone(), branch: landed.branch.clone(), timeout: push.timeout })
+    }
 }
 
 impl Tracked {
@@ -233,7 +256,7 @@ impl Tracked {
         let files = target.files(ctx, Some(&record))?;
         let commit = ctx.state()?.last_change(&files)?.ok_or_else(not_found)?;
         let manifests = Manifests::of(ctx, &record, &files)?;
-        Ok(Self { target: target.clone(), commit: commit.id, manifests, deleted: false })
+        Ok(Self::new(target, commit.id, manifests))
     }
 
     /// Some of a placed request's files (`files`, those a commit changed),
@@ -241,7 +264,31 @@ impl Tracked {
     pub fn changed_in(ctx: &Context, target: &ResourceRef, commit: &str, files: &[String]) -> Result<Self, Error> {
         let record = target.record(ctx)?.ok_or_else(|| Error::NotFound { resource: target.display() })?;
         let manifests = Manifests::of(ctx, &record, files)?;
-        Ok(Self { target: target.clone(), commit: commit.to_owned(), manifests, deleted: false })
+        Ok(Self::new(target, commit.to_owned(), manifests))
+    }
+
+    fn new(target: &ResourceRef, commit: String, manifests: Manifests) -> Self {
+        let (deleted, origin, fetched) = (false, None, Default::default());
+        Self { target: target.clone(), commit, manifests, deleted, origin, fetched }
+    }
+
+    /// Against what Argo CD reads from `origin` (the commit was pushed there).
+    pub fn pushed_to(self, origin: Option<Origin>) -> Self {
+        Self { origin, ..self }
+    }
+
+    /// Whether `revision` (what Argo CD synced) contains the commit; a
+    /// revision this clone lacks is fetched from the origin first, once.
+    fn reflected_in(&self, state: &crate::state::StateRepo, id: crate::state::ObjectId, revision: &str) -> bool {
+        if state.contains(revision, id) {
+            return true;
+        }
+        let Some(origin) = &self.origin else { return false };
+        if state.has_commit(revision) || !self.fetched.borrow_mut().insert(revision.to_owned()) {
+            return false;
+        }
+        state.fetch_branch(&origin.remote, &origin.branch, origin.timeout, &|_| {}).is_ok()
+            && state.contains(revision, id)
     }
 
     /// The same request once `commit` (`idp delete`'s) removed its files:
@@ -274,7 +321,7 @@ impl Tracked {
                 return Ok(outcome);
             }
         };
-        match read_all(client, &self.manifests, &|revision| state.contains(revision, id), self.deleted) {
+        match read_all(client, &self.manifests, &|revision| self.reflected_in(state, id, revision), self.deleted) {
             Ok(mut parts) => {
                 if !self.deleted {
                     let (workloads, runtime) = read_runtime(cluster, &self.manifests);

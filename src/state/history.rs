@@ -143,6 +143,11 @@ impl StateRepo {
         }
     }
 
+    /// Whether this clone holds the commit `revision` (a full hash) names.
+    pub fn has_commit(&self, revision: &str) -> bool {
+        Oid::from_str(revision).is_ok_and(|oid| self.repo.find_commit(oid).is_ok())
+    }
+
     /// The commit a revision names (`HEAD~2`, a branch, a hash), as git reads it.
     pub fn revparse(&self, revision: &str) -> Result<ObjectId, StateError> {
         let commit = self

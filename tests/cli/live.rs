@@ -640,3 +640,60 @@ fn an_apps_workload_is_read_on_its_runtime_cluster_where_the_policy_names_its_co
     let human = env.idp(&["status", "app", "team-web/storefront", "--live", "--repo", STATE, "--color", "never"]);
     assert!(human.code(0).stdout.contains(&format!("runtime cluster {runtime} (context runtime) cannot be read")));
 }
+
+/// `apply --push --wait` while another pipeline pushes after it: Argo CD reports a revision
+/// this clone has never fetched. It is fetched (once) from the remote the commit went to,
+/// and found to contain the commit. What this cannot prove: a remote over the network (the
+/// remote here is a local bare repository).
+#[test]
+fn a_wait_fetches_a_revision_another_pipeline_pushed_after_the_commit() {
+    let env = TestEnv::new();
+    env.idp(&["init", "seed"]).code(0);
+    env.git(&["clone", "--quiet", "--bare", "seed", "remote.git"]);
+    for clone in [STATE, "other"] {
+        env.git(&["clone", "--quiet", "remote.git", clone]);
+        env.set_identity(clone);
+    }
+    let (remote, other) = (env.path("remote.git"), env.path("other"));
+    let pushed = Arc::new(Mutex::new(false));
+    let api = FakeApi::start(move |seen: &Seen| {
+        let git = |dir: &std::path::Path, args: &[&str]| {
+            let out = std::process::Command::new("git").arg("-C").arg(dir).args(args).output().expect("git");
+            String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+        };
+        let mut pushed = pushed.lock().unwrap();
+        if !*pushed {
+            // Another pipeline lands a commit on top of ours before Argo CD polls.
+            git(&other, &["pull", "--quiet", "--ff-only"]);
+            git(&other, &["commit", "--quiet", "--allow-empty", "-m", "another pipeline"]);
+            git(&other, &["push", "--quiet"]);
+            *pushed = true;
+        }
+        match seen.path() {
+            CELL_APP => (200, cell_application(&git(&remote, &["rev-parse", "HEAD"])).to_string()),
+            CLAIM => (200, ready_claim().to_string()),
+            SECRET => (200, fixture("secret-metadata").to_string()),
+            _ => (404, fixture("status-notfound").to_string()),
+        }
+    });
+    kubeconfig(&env, &api.url());
+    let request = env.example("orders-db.yaml");
+    let run = env.idp(&[
+        "apply",
+        "-f",
+        &request,
+        "--repo",
+        STATE,
+        "--yes",
+        "--push",
+        "--wait",
+        "--wait-timeout",
+        "10s",
+        "-o",
+        "json",
+    ]);
+    let doc = run.code(0).json();
+    assert_eq!(doc["live"]["requests"][0]["state"], "READY", "{doc:#}");
+    let newer = env.git_in("remote.git", &["rev-parse", "HEAD"]);
+    assert_ne!(newer.trim(), doc["commit"].as_str().unwrap(), "Argo CD synced a later commit than the apply's");
+}
