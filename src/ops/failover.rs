@@ -80,6 +80,11 @@ pub struct FailoverOutcome {
     pub resumed: bool,
     pub observed_lag_seconds: Option<f64>,
     pub rpo_seconds: u32,
+    /// The tightest RTO of the cell's members, when their drProfiles say.
+    pub rto_minutes: Option<u32>,
+    /// A staged runbook: how long this run took, from its first commit (or
+    /// its resumed wait) to its end.
+    pub elapsed_seconds: Option<u64>,
     /// The runbook, in the order Argo CD applies it.
     pub steps: Vec<String>,
     /// Every file the whole move changes.
@@ -175,6 +180,7 @@ struct Move {
     /// applied (`CellState::cold_standbys_draining`).
     draining: bool,
     rpo_seconds: u32,
+    rto_minutes: Option<u32>,
     /// The apps whose standby is cold, `namespace/name`.
     cold: Vec<String>,
 }
@@ -229,6 +235,12 @@ fn survey(ctx: &Context, options: &FailoverOptions, environment: &str) -> Result
             .min()
     };
     let rpo_seconds = rpo_of(true).or_else(|| rpo_of(false)).unwrap_or(0);
+    // The tightest RTO among all members: the time the whole move has.
+    let rto_minutes = members
+        .iter()
+        .filter_map(|m| m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)))
+        .map(|p| p.rto_minutes)
+        .min();
     let cold: Vec<String> = members
         .iter()
         .filter(|m| m.kind == Kind::App && m.secondary.is_some())
@@ -286,7 +298,7 @@ fn survey(ctx: &Context, options: &FailoverOptions, environment: &str) -> Result
     if moving && !missing.is_empty() {
         return Err(Error::NoStandby { cell: options.cell.clone(), environment: environment.into(), missing });
     }
-    Ok(Move { cell, members: placed, from, to, action, finishing, draining, rpo_seconds, cold })
+    Ok(Move { cell, members: placed, from, to, action, finishing, draining, rpo_seconds, rto_minutes, cold })
 }
 
 /// A runbook part way is resumed, or finished with `--resume --no-wait`;
@@ -321,6 +333,8 @@ impl Move {
             resumed: self.cell.runbook.is_some(),
             observed_lag_seconds: None,
             rpo_seconds: self.rpo_seconds,
+            rto_minutes: self.rto_minutes,
+            elapsed_seconds: None,
             steps: self.steps(staged),
             changes: Vec::new(),
             objects: Vec::new(),
@@ -669,98 +683,107 @@ fn staged(
         return Ok(None);
     }
     outcome.stages.clear();
-    let at = layout::CellOf { cell: &options.cell, environment };
-    let mut waiter = Waiter { at, origin: None, cluster: &cluster, timeout: waits.timeout, say };
+    let started = Instant::now();
+    let mut run = || -> Result<(), Error> {
+        let at = layout::CellOf { cell: &options.cell, environment };
+        let mut waiter = Waiter { at, origin: None, cluster: &cluster, timeout: waits.timeout, say };
 
-    // A resumed runbook first waits for the stage it had committed.
-    if let Some(stage) = resumed_at {
-        let cell_path = layout::cell_state_path(&options.cell, environment);
-        let commit = ctx.state()?.last_change(&[cell_path])?.map(|c| c.id).unwrap_or_default();
-        let files = base.moved_by(ctx, &runbook, stage)?;
-        say(&format!(
-            "{} {}: stage {} was committed ({}); waiting for it",
-            base.action,
-            options.cell,
-            stage.as_str(),
-            short(&commit)
-        ));
-        let mut entry = stage_outcome(&base, Point::Stage(stage), StageStatus::Done);
-        entry.commit = Some(commit.clone());
-        let report = waiter.wait(ctx, &files.owners, &commit)?;
-        if !finish_wait(&mut outcome, entry, report, &mut runbook, Point::Stage(stage), &cluster) {
-            return Ok(Some(outcome));
+        // A resumed runbook first waits for the stage it had committed.
+        if let Some(stage) = resumed_at {
+            let cell_path = layout::cell_state_path(&options.cell, environment);
+            let commit = ctx.state()?.last_change(&[cell_path])?.map(|c| c.id).unwrap_or_default();
+            let files = base.moved_by(ctx, &runbook, stage)?;
+            say(&format!(
+                "{} {}: stage {} was committed ({}); waiting for it",
+                base.action,
+                options.cell,
+                stage.as_str(),
+                short(&commit)
+            ));
+            let mut entry = stage_outcome(&base, Point::Stage(stage), StageStatus::Done);
+            entry.commit = Some(commit.clone());
+            let report = waiter.wait(ctx, &files.owners, &commit)?;
+            if !finish_wait(&mut outcome, entry, report, &mut runbook, Point::Stage(stage), &cluster) {
+                return Ok(());
+            }
         }
-    }
 
-    // The stage the cell's file must still record when the next one lands:
-    // another failover, failback or rollback in between is not overwritten.
-    let mut committed = resumed_at;
-    for point in Point::after(resumed_at) {
-        if point == Point::Stage(Stage::Data) && gate_ahead {
-            match gate(&options.lag, base.rpo_seconds, runbook.forced, waits.timeout, say) {
-                Ok(observed) => {
-                    outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
-                    (runbook.observed_lag_seconds, runbook.lag_source) = observed.unzip();
-                    outcome.stages.push(gate_outcome(&base, StageStatus::Done));
+        // The stage the cell's file must still record when the next one lands:
+        // another failover, failback or rollback in between is not overwritten.
+        let mut committed = resumed_at;
+        for point in Point::after(resumed_at) {
+            if point == Point::Stage(Stage::Data) && gate_ahead {
+                match gate(&options.lag, base.rpo_seconds, runbook.forced, waits.timeout, say) {
+                    Ok(observed) => {
+                        outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
+                        (runbook.observed_lag_seconds, runbook.lag_source) = observed.unzip();
+                        outcome.stages.push(gate_outcome(&base, StageStatus::Done));
+                    }
+                    Err(why) => {
+                        outcome.stages.push(gate_outcome(&base, StageStatus::NotDone));
+                        outcome.stopped =
+                            Some(Stopped { stage: "lag", ended: Some(WaitEnd::Timeout), reasons: vec![why] });
+                        return Ok(());
+                    }
                 }
-                Err(why) => {
-                    outcome.stages.push(gate_outcome(&base, StageStatus::NotDone));
-                    outcome.stopped = Some(Stopped { stage: "lag", ended: Some(WaitEnd::Timeout), reasons: vec![why] });
-                    return Ok(Some(outcome));
+            }
+            let landing = land(ctx, land_options, &mut |_, _| Ok(Answer::Yes), progress, |ctx| {
+                let now = survey(ctx, options, environment)?;
+                let found = now.cell.runbook.as_ref().map(|r| r.stage);
+                if found != committed || now.from != base.from {
+                    let said = |stage: Option<Stage>| {
+                        stage.map_or("no runbook".to_owned(), |s| format!("stage {}", s.as_str()))
+                    };
+                    return Err(Error::RunbookChanged {
+                        cell: options.cell.clone(),
+                        environment: environment.into(),
+                        expected: said(committed),
+                        found: format!("{}, active side {}", said(found), now.from.as_str()),
+                    });
                 }
+                let cell = cell_at(&now, &runbook, point, &outcome);
+                let files = now.desired(ctx, &cell)?.against(&|path| ctx.read(path))?;
+                let mut stage = stage_outcome(&now, point, StageStatus::Unchanged);
+                if !files.moves_anything() && point != Point::Record {
+                    return Ok(Proposal::unchanged((stage, files.owners)));
+                }
+                stage.status = StageStatus::Done;
+                stage.changes = changes_of(&|path| ctx.read(path), &files.files)?;
+                stage.objects = objects_of(&|path| ctx.read(path), &files.files)?;
+                let steps = std::slice::from_ref(&stage.what);
+                let message = message(&now, &outcome, Some(point), steps, runbook.reason.as_deref());
+                Ok(Proposal::commit((stage, files.owners), files.files, message))
+            })?;
+            let (mut stage, owners, landed) = match landing {
+                Landing::Landed((stage, owners), landed) => (stage, owners, landed),
+                Landing::Unchanged((stage, _)) => {
+                    outcome.stages.push(stage);
+                    continue;
+                }
+                // Every stage after the first confirmation is answered yes.
+                Landing::Declined => return Ok(()),
+            };
+            let commit = landed.commit.clone();
+            say(&format!("{} {}: stage {} committed ({})", base.action, options.cell, point.as_str(), short(&commit)));
+            if let Point::Stage(stage) = point {
+                committed = Some(stage);
+            }
+            stage.commit = Some(commit.clone());
+            outcome.commit = Some(commit.clone());
+            waiter.origin = Origin::of(land_options.push.as_ref(), Some(&landed));
+            outcome.landed = Some(landed);
+            // Read the stage's files as committed.
+            let id = ctx.state()?.revparse(&commit)?;
+            ctx.rebase(Some(id))?;
+            let report = waiter.wait(ctx, &owners, &commit)?;
+            if !finish_wait(&mut outcome, stage, report, &mut runbook, point, &cluster) {
+                return Ok(());
             }
         }
-        let landing = land(ctx, land_options, &mut |_, _| Ok(Answer::Yes), progress, |ctx| {
-            let now = survey(ctx, options, environment)?;
-            let found = now.cell.runbook.as_ref().map(|r| r.stage);
-            if found != committed || now.from != base.from {
-                let said =
-                    |stage: Option<Stage>| stage.map_or("no runbook".to_owned(), |s| format!("stage {}", s.as_str()));
-                return Err(Error::RunbookChanged {
-                    cell: options.cell.clone(),
-                    environment: environment.into(),
-                    expected: said(committed),
-                    found: format!("{}, active side {}", said(found), now.from.as_str()),
-                });
-            }
-            let cell = cell_at(&now, &runbook, point, &outcome);
-            let files = now.desired(ctx, &cell)?.against(&|path| ctx.read(path))?;
-            let mut stage = stage_outcome(&now, point, StageStatus::Unchanged);
-            if !files.moves_anything() && point != Point::Record {
-                return Ok(Proposal::unchanged((stage, files.owners)));
-            }
-            stage.status = StageStatus::Done;
-            stage.changes = changes_of(&|path| ctx.read(path), &files.files)?;
-            stage.objects = objects_of(&|path| ctx.read(path), &files.files)?;
-            let steps = std::slice::from_ref(&stage.what);
-            let message = message(&now, &outcome, Some(point), steps, runbook.reason.as_deref());
-            Ok(Proposal::commit((stage, files.owners), files.files, message))
-        })?;
-        let (mut stage, owners, landed) = match landing {
-            Landing::Landed((stage, owners), landed) => (stage, owners, landed),
-            Landing::Unchanged((stage, _)) => {
-                outcome.stages.push(stage);
-                continue;
-            }
-            Landing::Declined => return Ok(None),
-        };
-        let commit = landed.commit.clone();
-        say(&format!("{} {}: stage {} committed ({})", base.action, options.cell, point.as_str(), short(&commit)));
-        if let Point::Stage(stage) = point {
-            committed = Some(stage);
-        }
-        stage.commit = Some(commit.clone());
-        outcome.commit = Some(commit.clone());
-        waiter.origin = Origin::of(land_options.push.as_ref(), Some(&landed));
-        outcome.landed = Some(landed);
-        // Read the stage's files as committed.
-        let id = ctx.state()?.revparse(&commit)?;
-        ctx.rebase(Some(id))?;
-        let report = waiter.wait(ctx, &owners, &commit)?;
-        if !finish_wait(&mut outcome, stage, report, &mut runbook, point, &cluster) {
-            return Ok(Some(outcome));
-        }
-    }
+        Ok(())
+    };
+    run()?;
+    outcome.elapsed_seconds = Some(started.elapsed().as_secs());
     Ok(Some(outcome))
 }
 

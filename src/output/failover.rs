@@ -49,6 +49,17 @@ impl Outcome for crate::ops::failover::FailoverOutcome {
         if self.stages.is_empty() {
             changes(&mut out, "  ", &self.changes);
         }
+        if let Some(elapsed) = self.elapsed_seconds {
+            let took = format!("took {}m {:02}s", elapsed / 60, elapsed % 60);
+            let line = match self.rto_minutes {
+                Some(rto) if elapsed > u64::from(rto) * 60 => {
+                    style.yellow(&format!("{took}: longer than the cell's RTO of {rto} min"))
+                }
+                Some(rto) => format!("{took} (RTO {rto} min)"),
+                None => took,
+            };
+            let _ = writeln!(out, "{line}");
+        }
         if self.resumed {
             let _ = writeln!(out, "resumed the {} the cell's file recorded as part way", self.action);
         }

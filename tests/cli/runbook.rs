@@ -149,6 +149,8 @@ fn a_staged_failover_commits_each_stage_once_the_cluster_reports_the_one_before(
     let done = pairs(&EVERY_STAGE_DONE);
     assert_eq!(stages(&doc), done, "{doc:#}");
     assert_eq!((doc["staged"].as_bool(), doc["stopped"].is_null()), (Some(true), true));
+    assert_eq!(doc["rto_minutes"], 15, "gold's RTO");
+    assert!(doc["elapsed_seconds"].is_u64(), "{doc:#}");
 
     let commits: Vec<String> =
         env.git_in(STATE, &["rev-list", "--reverse", &format!("{before}..HEAD")]).lines().map(str::to_owned).collect();
