@@ -134,21 +134,26 @@ pub enum Command {
     /// `--unprotect` has turned that off in a commit of its own and Argo CD has
     /// synced it.
     Delete(delete::DeleteArgs),
-    /// Move a cell's data, compute and traffic to its secondary cloud, as one commit
+    /// Move a cell's data, compute and traffic to its secondary cloud, stage by stage
     ///
     /// Checks that every database has a secondary and a replication claim and
-    /// every app a secondary Application, checks replication lag against the
-    /// drProfile's RPO, then fences the primary databases, scales the secondary
-    /// apps up and the primary apps down, and switches the DNS records, ordered
-    /// with Argo CD sync waves (fence, data, compute, traffic). Idempotent.
+    /// every app a secondary Application, and that the lag can be read. Then one
+    /// commit per stage, each landing once the management cluster reports the one
+    /// before it done: fence the primary databases (and wait until the cloud
+    /// reports them read-only), check replication lag against the drProfile's RPO,
+    /// make the secondary databases writable, scale the secondary apps up and the
+    /// primary apps down, switch the DNS records, record the move. `--resume` goes
+    /// on after an interruption; `--no-wait` commits it all at once, unverified,
+    /// for a disaster in which the cluster cannot be read. Idempotent.
     Failover(failover::FailoverArgs),
-    /// Return a failed-over cell to its primary cloud
+    /// Return a failed-over cell to its primary cloud, stage by stage
     ///
-    /// The reverse of `idp failover`, with the same checks in the other direction:
-    /// replication from the secondary back to the primary must be within RPO. One
-    /// commit, unless the cell has cold standbys (bronze): then the first commit
-    /// scales them to 0 with automated sync kept, so Argo CD applies it, and
-    /// running `idp failback` again once it has (no lag needed) stops their sync.
+    /// The reverse of `idp failover`, with the same stages and checks in the other
+    /// direction: replication from the secondary back to the primary must be
+    /// within RPO. A cell with cold standbys (bronze) keeps their automated sync
+    /// until the cluster reports them scaled to 0, then stops it in the last
+    /// commit. With `--no-wait`, that is a second run of `idp failback` (no lag
+    /// needed) once Argo CD has applied the 0.
     Failback(failover::FailbackArgs),
     /// Show idp's commits as an audit log: who placed what, where, and when
     ///
