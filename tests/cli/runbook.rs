@@ -103,6 +103,16 @@ fn failover(env: &TestEnv, extra: &[&str]) -> Run {
     env.idp(&args)
 }
 
+/// The payments cell's manifests in `env` are those a one-commit failover of a fresh
+/// payments cell writes.
+fn assert_ends_as_the_one_commit_runbook(env: &TestEnv) {
+    let twin = payments();
+    let args = ["failover", "--no-wait", "--cell", "payments", "--env", "prod", "--replication-lag", "3"];
+    twin.idp(&[&args[..], &["--repo", STATE, "--yes"]].concat()).code(0);
+    let tree = |env: &TestEnv| env.git_in(STATE, &["ls-tree", "-r", "HEAD", "platform/", "workloads/"]);
+    assert_eq!(tree(env), tree(&twin));
+}
+
 /// The files a commit changed, as git lists them.
 fn changed(env: &TestEnv, commit: &str) -> Vec<String> {
     let out = env.git_in(STATE, &["diff-tree", "--no-commit-id", "--name-only", "-r", commit]);
@@ -196,23 +206,7 @@ fn a_staged_failover_commits_each_stage_once_the_cluster_reports_the_one_before(
     assert_eq!(env.idp(&["verify", "--repo", STATE]).code, 0);
 
     // The same end state as the one-commit runbook.
-    let twin = payments();
-    twin.idp(&[
-        "failover",
-        "--no-wait",
-        "--cell",
-        "payments",
-        "--env",
-        "prod",
-        "--replication-lag",
-        "3",
-        "--repo",
-        STATE,
-        "--yes",
-    ])
-    .code(0);
-    let tree = |env: &TestEnv| env.git_in(STATE, &["ls-tree", "-r", "HEAD", "platform/", "workloads/"]);
-    assert_eq!(tree(&env), tree(&twin));
+    assert_ends_as_the_one_commit_runbook(&env);
 }
 
 /// A fence the cloud never applies: the runbook waits, then stops at the fence with the
@@ -307,23 +301,7 @@ fn without_a_cluster_only_no_wait_moves_and_it_says_what_it_cannot_verify() {
     assert_eq!((&cell["activeSide"], &cell["runbook"]), (&json!("secondary"), &Value::Null));
 
     // The same end state as a failover that never stopped.
-    let twin = payments();
-    twin.idp(&[
-        "failover",
-        "--no-wait",
-        "--cell",
-        "payments",
-        "--env",
-        "prod",
-        "--replication-lag",
-        "3",
-        "--repo",
-        STATE,
-        "--yes",
-    ])
-    .code(0);
-    let tree = |env: &TestEnv| env.git_in(STATE, &["ls-tree", "-r", "HEAD", "platform/", "workloads/"]);
-    assert_eq!(tree(&env), tree(&twin));
+    assert_ends_as_the_one_commit_runbook(&env);
 }
 
 /// A Prometheus query API whose lag drains after `high` queries above RPO (or never).
