@@ -364,18 +364,22 @@ impl Move {
         cell
     }
 
-    /// What `stage` of `runbook` changed over the stage before it, as
-    /// rendered: what a resumed runbook waits for first.
-    fn moved_by(&self, ctx: &Context, runbook: &Runbook, stage: Stage) -> Result<StageFiles, Error> {
-        let before = match Stage::ALL.into_iter().rev().find(|s| *s < stage) {
-            Some(earlier) => self.at_stage(runbook, earlier),
-            None => CellState { runbook: None, ..self.cell.clone() },
-        };
-        let mut rendered = Overlay { ctx, written: BTreeMap::new() };
-        for (path, (file, _)) in self.desired(ctx, &before)?.files {
-            rendered.written.insert(path, file.map(|f| f.content.into_bytes()));
+    /// The files a commit changed, by the member that owns each (from the
+    /// path alone, `layout::RequestFileName::owner_of`): what a resumed
+    /// runbook waits for first, as its stage committed them.
+    fn owners(&self, changed: &[crate::state::PathChange]) -> BTreeMap<ResourceRef, Vec<String>> {
+        let mut owners: BTreeMap<ResourceRef, Vec<String>> = BTreeMap::new();
+        for change in changed {
+            let Some(owner) = layout::RequestFileName::owner_of(&change.path) else { continue };
+            let member = self.members.iter().map(Placed::reference).find(|m| {
+                (m.kind.cli_name(), m.namespace.as_str(), m.name.as_str())
+                    == (owner.kind.as_str(), owner.namespace.as_str(), owner.name.as_str())
+            });
+            if let Some(member) = member {
+                owners.entry(member).or_default().push(change.path.clone());
+            }
         }
-        self.desired(ctx, &self.at_stage(runbook, stage))?.against(&|path| rendered.read(path))
+        owners
     }
 
     /// Every file of the cell's members as `cell` renders them, and the
@@ -531,21 +535,11 @@ fn one_commit(
         let observed = match checked {
             Some(runbook) => runbook.observed_lag_seconds.zip(runbook.lag_source.clone()),
             None if base.finishing => None,
-            None => {
-                let observed = options.lag.observe()?;
-                // A dry run gives the verdict the real run would: an operator
-                // rehearsing the runbook must learn that the lag gate will stop it.
-                match &observed {
-                    Some((lag, _)) if *lag > f64::from(base.rpo_seconds) && !outcome.forced => {
-                        return Err(Error::LagAboveRpo { lag: *lag, rpo: base.rpo_seconds });
-                    }
-                    None if !outcome.forced => return Err(Error::LagUnknown),
-                    _ => observed,
-                }
-            }
+            None => lag_verdict(&options.lag, base.rpo_seconds, outcome.forced, false)?,
         };
         outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
         let runbook = base.cell.runbook.clone();
+        let reason = options.reason.clone().or_else(|| runbook.as_ref().and_then(|r| r.reason.clone()));
         let event = Event {
             action: base.action.into(),
             from: base.from,
@@ -556,7 +550,7 @@ fn one_commit(
             lag_source: observed.map(|(_, source)| source),
             rpo_seconds: base.rpo_seconds,
             forced: outcome.forced,
-            reason: options.reason.clone().or_else(|| runbook.as_ref().and_then(|r| r.reason.clone())),
+            reason: reason.clone(),
             observed: runbook.map(|r| r.observed).unwrap_or_default(),
         };
         let cell = base.done(base.draining, event);
@@ -566,8 +560,7 @@ fn one_commit(
         if options.dry_run || files.is_empty() {
             return Ok(Proposal::unchanged(outcome));
         }
-        let reason = options.reason.as_deref().or(base.cell.runbook.as_ref().and_then(|r| r.reason.as_deref()));
-        let message = message(&base, &outcome, None, &outcome.steps, reason);
+        let message = message(&base, &outcome, None, &outcome.steps, reason.as_deref());
         Ok(Proposal::commit(outcome, files, message))
     })?;
     Ok(landing.into_value(|outcome, landed| {
@@ -631,13 +624,13 @@ fn staged(
     // The lag gate is ahead unless the runbook passed it, or no data moves.
     let gate_ahead = !base.finishing && resumed_at.is_none_or(|s| s < Stage::Data);
     if gate_ahead {
-        outcome.observed_lag_seconds = precheck_lag(&options.lag, base.rpo_seconds, runbook.forced)?;
+        let observed = lag_verdict(&options.lag, base.rpo_seconds, runbook.forced, true)?;
+        outcome.observed_lag_seconds = observed.map(|(seconds, _)| seconds);
     }
 
     // Every stage planned over the one before it: for the dry run and the confirmation.
     let points = Point::after(resumed_at);
     let mut overlay = Overlay { ctx, written: BTreeMap::new() };
-    let mut all = Vec::new();
     for &point in &points {
         let cell = cell_at(&base, &runbook, point, &outcome);
         let files = base.desired(ctx, &cell)?.against(&|path| overlay.read(path))?;
@@ -650,21 +643,17 @@ fn staged(
             stage.changes = changes_of(&|path| overlay.read(path), &files.files)?;
             stage.objects = objects_of(&|path| overlay.read(path), &files.files)?;
             overlay.write(&files.files);
-            all.extend(files.files);
         }
         outcome.stages.push(stage);
     }
-    let whole: Vec<FileChange> = {
-        let paths: std::collections::BTreeSet<&str> = all.iter().map(FileChange::path).collect();
-        paths
-            .into_iter()
-            .filter_map(|path| match overlay.written.get(path) {
-                Some(Some(content)) => Some(FileChange::upsert(path.to_owned(), content.as_slice())),
-                Some(None) => Some(FileChange::Remove { path: path.to_owned() }),
-                None => None,
-            })
-            .collect()
-    };
+    let whole: Vec<FileChange> = overlay
+        .written
+        .into_iter()
+        .map(|(path, content)| match content {
+            Some(content) => FileChange::upsert(path, content),
+            None => FileChange::Remove { path },
+        })
+        .collect();
     outcome.changes = changes_of(&|path| ctx.read(path), &whole)?;
     outcome.objects = objects_of(&|path| ctx.read(path), &whole)?;
     if options.dry_run {
@@ -690,9 +679,10 @@ fn staged(
 
         // A resumed runbook first waits for the stage it had committed.
         if let Some(stage) = resumed_at {
+            let state = ctx.state()?;
             let cell_path = layout::cell_state_path(&options.cell, environment);
-            let commit = ctx.state()?.last_change(&[cell_path])?.map(|c| c.id).unwrap_or_default();
-            let files = base.moved_by(ctx, &runbook, stage)?;
+            let commit = state.last_change(&[cell_path])?.map(|c| c.id).unwrap_or_default();
+            let owners = base.owners(&state.changed_files(state.revparse(&commit)?)?);
             say(&format!(
                 "{} {}: stage {} was committed ({}); waiting for it",
                 base.action,
@@ -702,7 +692,7 @@ fn staged(
             ));
             let mut entry = stage_outcome(&base, Point::Stage(stage), StageStatus::Done);
             entry.commit = Some(commit.clone());
-            let report = waiter.wait(ctx, &files.owners, &commit)?;
+            let report = waiter.wait(ctx, &owners, &commit)?;
             if !finish_wait(&mut outcome, entry, report, &mut runbook, Point::Stage(stage), &cluster) {
                 return Ok(());
             }
@@ -711,7 +701,7 @@ fn staged(
         // The stage the cell's file must still record when the next one lands:
         // another failover, failback or rollback in between is not overwritten.
         let mut committed = resumed_at;
-        for point in Point::after(resumed_at) {
+        for &point in &points {
             if point == Point::Stage(Stage::Data) && gate_ahead {
                 match gate(&options.lag, base.rpo_seconds, runbook.forced, waits.timeout, say) {
                     Ok(observed) => {
@@ -886,16 +876,20 @@ fn cell_at(base: &Move, runbook: &Runbook, point: Point, outcome: &FailoverOutco
     }
 }
 
-/// Before anything is written: a lag source, or --force; a reading given by
-/// hand cannot change, so it must already be within RPO. A query is read
-/// once here (to fail early); its value is gated after the fence.
-fn precheck_lag(lag: &LagSource, rpo: u32, forced: bool) -> Result<Option<f64>, Error> {
+/// Before anything is written: a lag source, or --force, and a lag within
+/// RPO. With `gated_later` (a staged runbook), a query's value is not held
+/// against it here: it is read again after the fence, when the lag drains;
+/// a reading given by hand cannot change, so it must already be within RPO.
+/// A dry run gives the same verdict: an operator rehearsing the runbook must
+/// learn that the lag will stop it.
+fn lag_verdict(lag: &LagSource, rpo: u32, forced: bool, gated_later: bool) -> Result<Option<(f64, String)>, Error> {
+    let drains = gated_later && matches!(lag, LagSource::Prometheus { .. });
     match lag.observe()? {
         None if !forced => Err(Error::LagUnknown),
-        Some((seconds, _)) if matches!(lag, LagSource::Reading(_)) && seconds > f64::from(rpo) && !forced => {
+        Some((seconds, _)) if seconds > f64::from(rpo) && !forced && !drains => {
             Err(Error::LagAboveRpo { lag: seconds, rpo })
         }
-        observed => Ok(observed.map(|(seconds, _)| seconds)),
+        observed => Ok(observed),
     }
 }
 

@@ -264,6 +264,8 @@ fn a_fence_that_never_takes_effect_stops_the_runbook_until_it_is_resumed() {
     let done = pairs(&EVERY_STAGE_DONE);
     assert_eq!(stages(&doc), done, "{doc:#}");
     assert_eq!(doc["stages"][0]["commit"], fence.as_str(), "the fence committed before, waited for again");
+    let waited = &doc["stages"][0]["wait"]["requests"][0];
+    assert_eq!((&waited["name"], &waited["state"]), (&json!("payments-db"), &json!("READY")), "{doc:#}");
     assert_eq!(env.git_in(STATE, &["rev-list", "--count", &format!("{fence}..HEAD")]).trim(), "4");
     let cell = cell_file(&env, "HEAD");
     assert_eq!((&cell["activeSide"], &cell["runbook"]), (&json!("secondary"), &Value::Null));
