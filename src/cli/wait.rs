@@ -52,9 +52,8 @@ impl WaitArgs {
     ) -> Result<WaitReport, Failure> {
         let cluster = Management::connect(ctx, self.context.clone());
         let mut progress = |requests: &[LiveOutcome]| {
-            for r in requests {
-                let state = r.state.map_or("UNKNOWN", |s| s.as_str());
-                printer.note(&format!("waiting: {} {}/{} {state}: {}", r.kind, r.namespace, r.name, r.why));
+            for request in requests {
+                printer.note(&request.progress_line());
             }
         };
         Ok(wait_for(goal, &|| read(&cluster), &cluster, self.wait_timeout, &mut progress)?)

@@ -280,6 +280,11 @@ impl Workload {
             automated: application.pointer("/spec/syncPolicy/automated").is_some_and(|a| !a.is_null()),
         })
     }
+
+    /// `Deployment namespace/name on cluster`, as an outcome names it.
+    pub fn describe(&self) -> String {
+        format!("Deployment {}/{} on {}", self.namespace, self.deployment, self.cluster)
+    }
 }
 
 /// A workload's Deployment on its runtime cluster (None: 404), read as Argo CD
@@ -291,8 +296,7 @@ impl Workload {
 /// Application's count while the Deployment asks another.
 pub fn deployment(wanted: &Workload, live: Option<&Value>) -> Assessment {
     use Lifecycle::*;
-    let Workload { cluster, namespace, deployment: name, .. } = wanted;
-    let object = format!("Deployment {namespace}/{name} on {cluster}");
+    let object = wanted.describe();
     let Some(live) = live else {
         if wanted.replicas == Some(0) && !wanted.automated {
             return Assessment::new(Ready, format!("{object} is not there: a cold standby is applied on failover"));

@@ -844,9 +844,8 @@ impl Waiter<'_> {
         }
         let read = || tracked.iter().map(|t| t.read(ctx, self.cluster)).collect::<Result<Vec<_>, _>>();
         let mut progress = |requests: &[LiveOutcome]| {
-            for r in requests {
-                let state = r.state.map_or("UNKNOWN", |s| s.as_str());
-                (self.say)(&format!("waiting: {} {}/{} {state}: {}", r.kind, r.namespace, r.name, r.why));
+            for request in requests {
+                (self.say)(&request.progress_line());
             }
         };
         wait_for(Lifecycle::Ready, &read, self.cluster, self.timeout, &mut progress).map(Some)

@@ -78,6 +78,14 @@ impl LivePart {
     }
 }
 
+impl LiveOutcome {
+    /// What a wait says of the request as it goes.
+    pub fn progress_line(&self) -> String {
+        let state = self.state.map_or("UNKNOWN", Lifecycle::as_str);
+        format!("waiting: {} {}/{} {state}: {}", self.kind, self.namespace, self.name, self.why)
+    }
+}
+
 /// `idp status cell CELL ENV --live`: each member's live status.
 #[derive(Debug, Serialize)]
 pub struct CellLiveOutcome {
@@ -438,47 +446,41 @@ fn read_all(
 /// and its workloads are left to Argo CD's Application health.
 fn read_runtime(cluster: &Management, manifests: &Manifests) -> (Vec<LivePart>, Vec<RuntimeRead>) {
     let mut parts = Vec::new();
-    let mut reads: Vec<RuntimeRead> = Vec::new();
+    let mut reads: std::collections::BTreeMap<String, RuntimeRead> = Default::default();
     let workloads = manifests.objects.iter().filter_map(|m| match &m.wanted {
         Wanted::Application { workload, .. } => workload.as_ref(),
         Wanted::Claim { .. } => None,
     });
     for workload in workloads {
-        let Some((context, client)) = cluster.runtime(&workload.cluster) else {
-            if !reads.iter().any(|r| r.cluster == workload.cluster) {
-                reads.push(RuntimeRead {
-                    cluster: workload.cluster.clone(),
-                    context: None,
-                    read: false,
-                    why: "no kubeContexts.runtime entry: its Application's health speaks for it".into(),
+        let (context, read) = match cluster.runtime(&workload.cluster) {
+            None => (None, Err("no kubeContexts.runtime entry: its Application's health speaks for it".to_owned())),
+            Some((context, client)) => {
+                let read = client.as_ref().as_ref().map_err(ToString::to_string).and_then(|client| {
+                    let live = client.get(&DEPLOYMENT, Some(&workload.namespace), &workload.deployment);
+                    live.map(|live| (client.describe(), live)).map_err(|e| e.to_string())
                 });
+                (Some(context), read)
             }
-            continue;
         };
-        let read = match client.as_ref() {
-            Ok(client) => {
-                client.get(&DEPLOYMENT, Some(&workload.namespace), &workload.deployment).map_err(|e| e.to_string())
+        let why = match read {
+            Ok((described, live)) => {
+                parts.push(LivePart::new(workload.describe(), lifecycle::deployment(workload, live.as_ref())));
+                Ok(described)
             }
-            Err(error) => Err(error.to_string()),
+            Err(why) => Err(why),
         };
-        let (read, why) = match read {
-            Ok(live) => {
-                let object =
-                    format!("Deployment {}/{} on {}", workload.namespace, workload.deployment, workload.cluster);
-                parts.push(LivePart::new(object, lifecycle::deployment(workload, live.as_ref())));
-                let described = client.as_ref().as_ref().map(LiveClient::describe).unwrap_or_default();
-                (true, described)
-            }
-            Err(error) => (false, error),
-        };
-        match reads.iter_mut().find(|r| r.cluster == workload.cluster) {
-            // One failed read makes the cluster unread.
-            Some(seen) if seen.read && !read => (seen.read, seen.why) = (false, why),
-            Some(_) => {}
-            None => reads.push(RuntimeRead { cluster: workload.cluster.clone(), context: Some(context), read, why }),
+        let seen = reads.entry(workload.cluster.clone()).or_insert_with(|| RuntimeRead {
+            cluster: workload.cluster.clone(),
+            context,
+            read: why.is_ok(),
+            why: why.clone().unwrap_or_else(|e| e),
+        });
+        // One failed read makes the cluster unread.
+        if let (true, Err(why)) = (seen.read, why) {
+            (seen.read, seen.why) = (false, why);
         }
     }
-    (parts, reads)
+    (parts, reads.into_values().collect())
 }
 
 /// The claim's composite (`spec.resourceRef`, cluster-scoped), summed up; or
