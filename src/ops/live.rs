@@ -160,8 +160,7 @@ impl Wanted {
         match self {
             Wanted::Application { name, .. } => client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), name),
             Wanted::Claim { kind, version, namespace, name, .. } => {
-                // The XRDs' `claimNames.plural` (a test ties them): the kind in lower case, plus s.
-                let plural = format!("{}s", kind.to_ascii_lowercase());
+                let plural = xrd_plural(kind);
                 client.get(&Resource { group: CLAIM_GROUP, version, kind, plural: &plural }, Some(namespace), name)
             }
         }
@@ -261,10 +260,15 @@ impl Tracked {
     pub fn placed(ctx: &Context, target: &ResourceRef) -> Result<Self, Error> {
         let not_found = || Error::NotFound { resource: target.display() };
         let record = target.record(ctx)?.ok_or_else(not_found)?;
-        let files = target.files(ctx, Some(&record))?;
-        let commit = ctx.state()?.last_change(&files)?.ok_or_else(not_found)?;
-        let manifests = Manifests::of(ctx, &record, &files)?;
-        Ok(Self::new(target, commit.id, manifests))
+        Self::recorded(ctx, target, &record)?.ok_or_else(not_found)
+    }
+
+    /// The same from its record, read already; None when no commit changed
+    /// its files.
+    fn recorded(ctx: &Context, target: &ResourceRef, record: &PlacementRecord) -> Result<Option<Self>, Error> {
+        let files = target.files(ctx, Some(record))?;
+        let Some(commit) = ctx.state()?.last_change(&files)? else { return Ok(None) };
+        Ok(Some(Self::new(target, commit.id, Manifests::of(ctx, record, &files)?)))
     }
 
     /// Some of a placed request's files (`files`, those a commit changed),
@@ -483,13 +487,18 @@ fn read_runtime(cluster: &Management, manifests: &Manifests) -> (Vec<LivePart>, 
     (parts, reads.into_values().collect())
 }
 
+/// The plural of a claim or composite kind of idp's XRDs (`claimNames.plural`,
+/// `names.plural`; a test ties them): the kind in lower case, plus s.
+fn xrd_plural(kind: &str) -> String {
+    format!("{}s", kind.to_ascii_lowercase())
+}
+
 /// The claim's composite (`spec.resourceRef`, cluster-scoped), summed up; or
 /// why it could not be read. Supplementary: never fails the whole read.
 fn composite_summary(client: &LiveClient, claim: &Value) -> Option<String> {
     let (group, version) = str_at(claim, "/spec/resourceRef/apiVersion")?.split_once('/')?;
     let (kind, name) = (str_at(claim, "/spec/resourceRef/kind")?, str_at(claim, "/spec/resourceRef/name")?);
-    // The XRDs' `names.plural` (a test ties them): the kind in lower case, plus s.
-    let plural = format!("{}s", kind.to_ascii_lowercase());
+    let plural = xrd_plural(kind);
     match client.get(&Resource { group, version, kind, plural: &plural }, None, name) {
         Ok(Some(composite)) => Some(lifecycle::composed(&composite)),
         Ok(None) => Some(format!("{kind} {name} does not exist")),
@@ -630,10 +639,8 @@ pub fn drift(ctx: &Context, cluster: &Management) -> Result<Vec<super::verify::F
             namespace: record.metadata.namespace.clone(),
             name: record.metadata.name.clone(),
         };
-        let files = target.files(ctx, Some(&record))?;
-        let Some(commit) = state.last_change(&files)? else { continue };
-        let id = state.revparse(&commit.id)?;
-        let manifests = Manifests::of(ctx, &record, &files)?;
+        let Some(Tracked { commit, manifests, .. }) = Tracked::recorded(ctx, &target, &record)? else { continue };
+        let id = state.revparse(&commit)?;
         let cell = match client.get(&APPLICATION, Some(ARGOCD_NAMESPACE), &manifests.cell_application) {
             Ok(cell) => cell,
             Err(error) => return Ok(unreadable(error)),
@@ -666,7 +673,7 @@ pub fn drift(ctx: &Context, cluster: &Management) -> Result<Vec<super::verify::F
         }
     }
     for (kind, version) in CLAIM_KINDS {
-        let plural = format!("{}s", kind.to_ascii_lowercase());
+        let plural = xrd_plural(kind);
         let resource = Resource { group: CLAIM_GROUP, version, kind, plural: &plural };
         let claims = match client.list(&resource, None, Some(MANAGED_BY_IDP)) {
             Ok(claims) => claims,
@@ -734,11 +741,11 @@ mod tests {
             let xrd: Value = serde_saphyr::from_str(text).unwrap();
             assert_eq!(xrd["spec"]["group"], CLAIM_GROUP);
             assert_eq!(xrd["spec"]["claimNames"]["kind"], kind);
-            assert_eq!(xrd["spec"]["claimNames"]["plural"], format!("{}s", kind.to_ascii_lowercase()));
+            assert_eq!(xrd["spec"]["claimNames"]["plural"], xrd_plural(kind));
             assert_eq!(xrd["spec"]["versions"][0]["name"], version);
             // And the composite the claim's resourceRef names, read by the same rule.
             let composite = xrd["spec"]["names"]["kind"].as_str().unwrap();
-            assert_eq!(xrd["spec"]["names"]["plural"], format!("{}s", composite.to_ascii_lowercase()));
+            assert_eq!(xrd["spec"]["names"]["plural"], xrd_plural(composite));
         }
     }
 }
