@@ -825,12 +825,12 @@ mod tests {
         let mut app = request.clone();
         app.kind = crate::request::Kind::App;
         app.spec = crate::test_support::app_spec(Some("shop.example.org"), vec![request.name.clone()]);
-        let render = |request: &Request, moving: Option<Moving>| {
+        let render_as = |request: &Request, active: Side, moving: Option<Moving>| {
             let input = RenderInput {
                 request,
                 decision: &decision,
                 policy: &policy,
-                active: Side::Primary,
+                active,
                 names: NameScheme::for_new(request.kind),
                 unprotect: false,
                 draining: false,
@@ -838,6 +838,7 @@ mod tests {
             };
             Renderer::embedded().request_files(&input).unwrap()
         };
+        let render = |request: &Request, moving: Option<Moving>| render_as(request, Side::Primary, moving);
         let text = |files: &[RenderedFile], template: &str, nth: usize| {
             files.iter().filter(|f| f.template == template).nth(nth).unwrap().content.clone()
         };
@@ -866,19 +867,7 @@ mod tests {
             assert_eq!(same(&web, &app_after, &dns), traffic, "{label}");
         }
         // Once done, the runbook's last stage renders what the new side as active renders.
-        let done = |request: &Request| {
-            let input = RenderInput {
-                request,
-                decision: &decision,
-                policy: &policy,
-                active: Side::Secondary,
-                names: NameScheme::for_new(request.kind),
-                unprotect: false,
-                draining: false,
-                moving: None,
-            };
-            Renderer::embedded().request_files(&input).unwrap()
-        };
+        let done = |request: &Request| render_as(request, Side::Secondary, None);
         let contents = |files: Vec<RenderedFile>| files.into_iter().map(|f| (f.path, f.content)).collect::<Vec<_>>();
         assert_eq!(contents(done(&request)), contents(db_after));
         assert_eq!(contents(done(&app)), contents(app_after));
