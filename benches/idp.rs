@@ -145,6 +145,7 @@ fn render_request_files(bencher: Bencher, tier: &str) {
     let renderer = Renderer::embedded();
     let names = NameScheme::for_new(request.kind);
     let input = RenderInput {
+        data: &idp::record::DataClaims::NONE,
         request: &request,
         decision: &decision,
         policy,
@@ -175,6 +176,7 @@ fn check_claims(bencher: Bencher, tier: &str) {
     let decision: Decision = schedule::schedule(policy, &policy_ref(&loaded), &request.demand()).unwrap();
     let names = NameScheme::for_new(request.kind);
     let input = RenderInput {
+        data: &idp::record::DataClaims::NONE,
         request: &request,
         decision: &decision,
         policy,

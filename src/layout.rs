@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cell::Side;
-use crate::names::{APP_SEPARATOR, REPLICATION_SUFFIX, SECONDARY_SUFFIX};
+use crate::names::{APP_SEPARATOR, MIGRATION_SUFFIX, REPLICATION_SUFFIX, SECONDARY_SUFFIX};
 use crate::request::Kind;
 
 /// Present in every state repo; records which idp wrote its layout.
@@ -104,9 +104,19 @@ fn platform_file(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str, what: 
     format!("{}/{}.{}.{what}.yaml", platform_dir(kind, namespace, name), at.cell, at.environment)
 }
 
-/// A database's claim on one side.
-pub fn claim_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
-    platform_file(Kind::MySql, at, namespace, name, side.as_str())
+/// A database's claim on one side; the primary claim of a later generation
+/// (`idp migrate`) has a file of its own (`primary-m1`), so that each commit
+/// of a migration changes each claim's file alone.
+pub fn claim_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side, generation: u32) -> String {
+    match (side, generation) {
+        (Side::Primary, 1..) => platform_file(Kind::MySql, at, namespace, name, &format!("primary-m{generation}")),
+        _ => platform_file(Kind::MySql, at, namespace, name, side.as_str()),
+    }
+}
+
+/// A database's migration replication claim (`idp migrate`).
+pub fn migration_path(at: CellOf<'_>, namespace: &str, name: &str) -> String {
+    platform_file(Kind::MySql, at, namespace, name, "migration")
 }
 
 /// A database's replication claim.
@@ -320,18 +330,21 @@ impl RequestFileName {
     }
 }
 
-/// A database's claim on one side: the primary keeps the request's name.
-pub fn claim_name(name: &str, side: Side) -> String {
-    match side {
-        Side::Primary => name.to_owned(),
-        Side::Secondary => format!("{name}{SECONDARY_SUFFIX}"),
+/// A database's claim on one side: the primary keeps the request's name
+/// until a migration gives it a new claim of the next generation
+/// (`orders-m1`); the secondary, which a migration never moves, keeps its own.
+pub fn claim_name(name: &str, side: Side, generation: u32) -> String {
+    match (side, generation) {
+        (Side::Primary, 0) => name.to_owned(),
+        (Side::Primary, n) => format!("{name}-m{n}"),
+        (Side::Secondary, _) => format!("{name}{SECONDARY_SUFFIX}"),
     }
 }
 
 /// The connection secret Crossplane writes for a side's claim; only its name
 /// is ever known to idp.
-pub fn secret_name(name: &str, side: Side) -> String {
-    format!("{}-conn", claim_name(name, side))
+pub fn secret_name(name: &str, side: Side, generation: u32) -> String {
+    format!("{}-conn", claim_name(name, side, generation))
 }
 
 /// The prefix of the environment variables an app gets from a database's
@@ -346,6 +359,11 @@ pub fn env_prefix(database: &str) -> String {
 /// A database's replication claim.
 pub fn replication_name(name: &str) -> String {
     format!("{name}{REPLICATION_SUFFIX}")
+}
+
+/// The replication claim of a database's migration (`idp migrate`).
+pub fn migration_name(name: &str) -> String {
+    format!("{name}{MIGRATION_SUFFIX}")
 }
 
 /// How an app's Argo CD Applications and traffic objects are named from its
@@ -564,7 +582,7 @@ pub fn name_twins(kind: Kind, names: NameScheme, namespace: &str, name: &str) ->
             }
         }
         Kind::MySql => {
-            let secondary = claim_name(name, Side::Secondary);
+            let secondary = claim_name(name, Side::Secondary, 0);
             if crate::names::is_dns_label(&secondary) {
                 twins.push(NameTwin {
                     kind,
@@ -662,7 +680,7 @@ mod tests {
         for path in [
             placement_path(Kind::App, "team", "web-2"),
             application_path(AT, "team", "webx", Side::Primary),
-            claim_path(AT, "team", "web", Side::Primary),
+            claim_path(AT, "team", "web", Side::Primary, 0),
             member_path("payments", "production", Kind::App, "other", "web"),
         ] {
             assert!(!owner.owns(&path), "{path}");
@@ -683,7 +701,7 @@ mod tests {
         assert_eq!(workload_side_of(&deployment), Some(("team".into(), "web-x".into(), Side::Secondary)));
         assert_eq!(request_of_manifest(&deployment).as_deref(), Some("app team/web-x"));
         assert_eq!(
-            request_of_manifest(&claim_path(AT, "team", "orders-db", Side::Primary)).as_deref(),
+            request_of_manifest(&claim_path(AT, "team", "orders-db", Side::Primary, 0)).as_deref(),
             Some("mysql team/orders-db")
         );
         assert_eq!(request_of_manifest("bootstrap/argocd/appproject.yaml"), None);
@@ -709,15 +727,15 @@ mod tests {
         let other = CellOf { cell: "payments-eu", environment: "production" };
         let staging = CellOf { cell: "payments", environment: "staging" };
         let ours = [
-            claim_path(AT, "team", "db", Side::Primary),
-            claim_path(AT, "team", "db", Side::Secondary),
+            claim_path(AT, "team", "db", Side::Primary, 0),
+            claim_path(AT, "team", "db", Side::Secondary, 0),
             replication_path(AT, "team", "db"),
             application_path(AT, "team", "web", Side::Primary),
             dns_path(AT, "team", "web"),
         ];
         let theirs = [
-            claim_path(other, "team", "db", Side::Primary),
-            claim_path(staging, "team", "db", Side::Primary),
+            claim_path(other, "team", "db", Side::Primary, 0),
+            claim_path(staging, "team", "db", Side::Primary, 0),
             application_path(CellOf { cell: "x-payments", environment: "production" }, "team", "web", Side::Primary),
             namespace_path("payments"),
             "platform/team/mysql-db/primary.yaml".to_owned(),
@@ -733,10 +751,10 @@ mod tests {
         assert!(glob("*/namespace.yaml", &relative(&namespace_path("team"))));
         assert!(ours.iter().all(|p| !glob("*/namespace.yaml", &relative(p))));
         assert_eq!(
-            legacy_platform_path(&claim_path(AT, "team", "db", Side::Primary), AT).as_deref(),
+            legacy_platform_path(&claim_path(AT, "team", "db", Side::Primary, 0), AT).as_deref(),
             Some("platform/team/mysql-db/primary.yaml")
         );
-        assert_eq!(legacy_platform_path(&claim_path(AT, "team", "db", Side::Primary), other), None);
+        assert_eq!(legacy_platform_path(&claim_path(AT, "team", "db", Side::Primary, 0), other), None);
     }
 
     #[test]
@@ -794,7 +812,7 @@ mod tests {
         assert_eq!(request_path(Kind::MySql, "team", "db"), "requests/team/mysql-db.yaml");
         // `platform/<namespace>/<kind>-<name>/*.yaml`, named by cell first.
         assert_eq!(
-            claim_path(AT, "team", "db", Side::Secondary),
+            claim_path(AT, "team", "db", Side::Secondary, 0),
             "platform/team/mysql-db/payments.production.secondary.yaml"
         );
         assert_eq!(cell_application_path(AT), "argocd/cells/payments/production.yaml");
@@ -966,7 +984,10 @@ mod tests {
                 match kind {
                     Kind::MySql => {
                         derived.push(replication_name(&name));
-                        derived.extend([Side::Primary, Side::Secondary].map(|side| claim_name(&name, side)));
+                        derived.push(migration_name(&name));
+                        derived.extend([Side::Primary, Side::Secondary].map(|side| claim_name(&name, side, 0)));
+                        // A migration's claim and secret, to the 99th generation.
+                        derived.push(secret_name(&name, Side::Primary, 99));
                     }
                     Kind::App => {
                         let names = NameScheme::for_new(kind);
@@ -1095,13 +1116,13 @@ mod tests {
                 (Side::Primary, Side::Secondary, TwinWhen::TwinHasSecondary),
             ];
             for (s1, s2, when) in pairs {
-                let meet = claim_name(&n1, s1) == claim_name(&n2, s2);
-                prop_assert_eq!(meet, secret_name(&n1, s1) == secret_name(&n2, s2));
+                let meet = claim_name(&n1, s1, 0) == claim_name(&n2, s2, 0);
+                prop_assert_eq!(meet, secret_name(&n1, s1, 0) == secret_name(&n2, s2, 0));
                 let named = twins.iter().any(|t| t.name == n2 && t.when == when && t.names.is_none());
                 prop_assert_eq!(meet, named, "{} {:?} and {} {:?}: {:?}", n1, s1, n2, s2, twins);
             }
             // Two secondaries meet only if their requests do.
-            prop_assert_ne!(claim_name(&n1, Side::Secondary), claim_name(&n2, Side::Secondary));
+            prop_assert_ne!(claim_name(&n1, Side::Secondary, 0), claim_name(&n2, Side::Secondary, 0));
             prop_assert_ne!(replication_name(&n1), replication_name(&n2));
         }
 
@@ -1114,11 +1135,16 @@ mod tests {
             prop_assume!(crate::names::reserved_suffix(&n1).is_none() && crate::names::reserved_suffix(&n2).is_none());
             let objects = |name: &str| {
                 [
-                    ("claim", "primary", claim_name(name, Side::Primary)),
-                    ("claim", "secondary", claim_name(name, Side::Secondary)),
+                    ("claim", "primary", claim_name(name, Side::Primary, 0)),
+                    ("claim", "secondary", claim_name(name, Side::Secondary, 0)),
                     ("claim", "replication", replication_name(name)),
-                    ("secret", "primary", secret_name(name, Side::Primary)),
-                    ("secret", "secondary", secret_name(name, Side::Secondary)),
+                    ("claim", "migrated", claim_name(name, Side::Primary, 1)),
+                    ("claim", "migrated again", claim_name(name, Side::Primary, 12)),
+                    ("claim", "migration", migration_name(name)),
+                    ("secret", "primary", secret_name(name, Side::Primary, 0)),
+                    ("secret", "secondary", secret_name(name, Side::Secondary, 0)),
+                    ("secret", "migrated", secret_name(name, Side::Primary, 1)),
+                    ("secret", "migrated again", secret_name(name, Side::Primary, 12)),
                 ]
             };
             for (kind1, role1, object1) in objects(&n1) {

@@ -115,6 +115,7 @@ pub(crate) mod test_support {
     ) -> Vec<crate::render::RenderedFile> {
         let names = crate::layout::NameScheme::for_new(request.kind);
         let input = crate::render::RenderInput {
+            data: &crate::record::DataClaims::NONE,
             request,
             decision,
             policy,

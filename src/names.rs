@@ -10,11 +10,17 @@ pub const SECONDARY_SUFFIX: &str = "-secondary";
 /// What idp appends to a database's name for its replication claim
 /// (`layout::replication_name`).
 pub const REPLICATION_SUFFIX: &str = "-replication";
+/// What idp appends to a database's name for the replication claim of its
+/// `idp migrate` (`layout::migration_name`).
+pub const MIGRATION_SUFFIX: &str = "-migration";
+/// What idp appends to a database's name for the primary claim a migration
+/// made, followed by its generation (`orders-m1`, `layout::claim_name`).
+pub const GENERATION_SUFFIX: &str = "-m<n>";
 /// The suffixes of derived claim names, which no new database's name may end
 /// with: so that a claim name in a namespace, of either kind, is one
 /// request's one claim (`orders-secondary` could otherwise be a database of
 /// its own and the secondary claim of `orders`).
-pub const RESERVED_SUFFIXES: [&str; 2] = [SECONDARY_SUFFIX, REPLICATION_SUFFIX];
+pub const RESERVED_SUFFIXES: [&str; 4] = [SECONDARY_SUFFIX, REPLICATION_SUFFIX, MIGRATION_SUFFIX, GENERATION_SUFFIX];
 
 /// What separates an app's namespace from its name in the names derived
 /// from both (`layout::NameScheme::Separated`). No new app's namespace or
@@ -23,6 +29,12 @@ pub const APP_SEPARATOR: &str = "--";
 
 /// The reserved suffix (`RESERVED_SUFFIXES`) a database's name ends with.
 pub fn reserved_suffix(name: &str) -> Option<&'static str> {
+    let generation = name
+        .rsplit_once("-m")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'));
+    if generation {
+        return Some(GENERATION_SUFFIX);
+    }
     RESERVED_SUFFIXES.into_iter().find(|suffix| name.ends_with(suffix))
 }
 
@@ -96,6 +108,17 @@ pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_names_a_migration_derives_are_reserved_and_only_those() {
+        for name in ["orders-m1", "orders-m12", "a-m9"] {
+            assert_eq!(reserved_suffix(name), Some(GENERATION_SUFFIX), "{name}");
+        }
+        assert_eq!(reserved_suffix("orders-migration"), Some(MIGRATION_SUFFIX));
+        for name in ["orders-m0", "orders-m01", "orders-m", "orders-mx", "orders-m1x", "orders", "m1"] {
+            assert_eq!(reserved_suffix(name), None, "{name}");
+        }
+    }
 
     #[test]
     fn dns_labels() {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::layout::NameScheme;
+use crate::policy::Replication;
 use crate::request::{Kind, Request};
 use crate::schedule::{Decision, Reason, Target};
 
@@ -27,6 +28,111 @@ pub struct PlacementRecord {
     /// re-plan: a renamed Application would be deleted with its workload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub names: Option<NameScheme>,
+    /// A database's primary claim generation: 0 (absent) names it after the
+    /// request, `n` after the `n`th migration moved it (`<name>-m<n>`,
+    /// `layout::claim_name`). Kept on every re-plan, like the placement.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u32,
+    /// A database's `idp migrate` in progress: the stages committed, and the
+    /// claim it moves from or to (`idp migrate --finish` ends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<Migration>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A database moving to a new claim in another place, with its data
+/// (`idp migrate`). Before the cutover the record's primary is still the
+/// old claim and `to` the new one; the cutover makes the new one the
+/// primary (and its generation the record's), and the old one stays,
+/// fenced and replicated to, until `--finish` removes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Migration {
+    /// The last stage committed.
+    pub stage: MigrationStage,
+    /// Where the data comes from: the primary when the migration started.
+    pub from: Target,
+    pub from_generation: u32,
+    /// Where it goes: the new claim.
+    pub to: Target,
+    pub to_generation: u32,
+    /// How the data is copied: `goldengate-cdc` or `backup-restore`.
+    pub replication: Replication,
+    pub started_at: String,
+    pub by: String,
+    pub reason: Option<String>,
+    /// What the cluster reported of each stage before the next one landed.
+    #[serde(default)]
+    pub observed: Vec<MigrationObservation>,
+    /// The lag read once the fence stopped writes (the gate before the cutover).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_lag_seconds: Option<f64>,
+    /// `--force` went past a missing or high lag reading.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forced: bool,
+    /// `--finish --unprotect` turned the old claim's deletion protection off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unprotected: bool,
+}
+
+/// The commits of a migration, in the order they land.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrationStage {
+    /// The new claim exists, fenced read-only, and replication copies into it.
+    Provision,
+    /// The old claim is fenced too: no writes anywhere while the lag drains.
+    Fence,
+    /// The new claim is the writer; apps and the DR replication use it, and
+    /// replication runs back to the old claim until `--finish`.
+    Cutover,
+}
+
+impl MigrationStage {
+    pub const ALL: [MigrationStage; 3] = [MigrationStage::Provision, MigrationStage::Fence, MigrationStage::Cutover];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrationStage::Provision => "provision",
+            MigrationStage::Fence => "fence",
+            MigrationStage::Cutover => "cutover",
+        }
+    }
+}
+
+/// A migration stage whose effect the management cluster reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MigrationObservation {
+    pub stage: MigrationStage,
+    pub at: String,
+    pub cluster: String,
+}
+
+impl Migration {
+    /// What goes on from the committed stage, for `request` (`mysql ns/name`).
+    pub fn next(&self, request: &str) -> String {
+        match self.stage {
+            MigrationStage::Cutover => format!(
+                "it is cut over to {}: `idp migrate {request} --finish --allow-destroy` deletes the old claim once it is no longer needed",
+                self.to.id()
+            ),
+            _ => format!("`idp migrate {request} --resume` goes on from there; `idp rollback` undoes the last stage"),
+        }
+    }
+
+    /// The other claim of the migration (not the record's primary): the new
+    /// one before the cutover, the old one after it, with its place.
+    pub fn other(&self) -> (u32, &Target) {
+        if self.stage >= MigrationStage::Cutover {
+            (self.from_generation, &self.from)
+        } else {
+            (self.to_generation, &self.to)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +156,17 @@ impl PlacementRecord {
             secondary: decision.secondary.clone(),
             reason: decision.reason.clone(),
             names: (names != NameScheme::Joined).then_some(names),
+            generation: 0,
+            migration: None,
+        }
+    }
+
+    /// The same record, keeping what a re-plan never changes from `stored`:
+    /// its database's claim generation and migration in progress.
+    pub fn keeping(self, stored: Option<&PlacementRecord>) -> Self {
+        match stored {
+            Some(stored) => Self { generation: stored.generation, migration: stored.migration.clone(), ..self },
+            None => self,
         }
     }
 
@@ -86,6 +203,39 @@ impl PlacementRecord {
 
     pub fn to_yaml(&self) -> String {
         serde_saphyr::to_string(self).expect("a placement record always serializes")
+    }
+}
+
+/// What a request's files need from the placement records of the databases
+/// they name: each database's claim generation (its own, or for an app, those
+/// it uses: whose connection secrets it reads), and a database's own
+/// migration in progress.
+#[derive(Debug, Clone, Default)]
+pub struct DataClaims {
+    generations: std::collections::BTreeMap<(String, String), u32>,
+    pub migration: Option<Migration>,
+}
+
+impl DataClaims {
+    /// No database of a later generation, no migration: a new request's.
+    pub const NONE: DataClaims = DataClaims { generations: std::collections::BTreeMap::new(), migration: None };
+
+    /// A database's, from its own record.
+    pub fn of_database(record: &PlacementRecord) -> Self {
+        let mut claims = Self { migration: record.migration.clone(), ..Self::default() };
+        claims.insert(&record.metadata.namespace, &record.metadata.name, record.generation);
+        claims
+    }
+
+    pub fn insert(&mut self, namespace: &str, name: &str, generation: u32) {
+        if generation > 0 {
+            self.generations.insert((namespace.to_owned(), name.to_owned()), generation);
+        }
+    }
+
+    /// The generation of a database's primary claim (0: named after it).
+    pub fn generation(&self, namespace: &str, name: &str) -> u32 {
+        self.generations.get(&(namespace.to_owned(), name.to_owned())).copied().unwrap_or(0)
     }
 }
 
@@ -149,7 +299,7 @@ fn parse_follows(follows: &str) -> Option<(String, String)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -173,6 +323,57 @@ mod tests {
         app.spec = crate::test_support::app_spec(None, Vec::new());
         reason.follows = named.follows();
         assert_eq!(DataLink::of(&app, &reason), DataLink::None);
+    }
+
+    /// A record mid-migration, as `idp migrate` writes it at `stage`.
+    pub(crate) fn migrating(stage: MigrationStage) -> PlacementRecord {
+        let (_, request, decision) = crate::test_support::payments_c0();
+        let mut record = PlacementRecord::new(&request, &decision, NameScheme::Joined);
+        let mut to = decision.primary.clone();
+        to.region = "eu-west-1".into();
+        let migration = Migration {
+            stage,
+            from: decision.primary.clone(),
+            from_generation: 0,
+            to: to.clone(),
+            to_generation: 1,
+            replication: Replication::GoldengateCdc,
+            started_at: "2026-12-07T01:00:00Z".into(),
+            by: "Ops <ops@example.org>".into(),
+            reason: Some("leave us-east-1".into()),
+            observed: Vec::new(),
+            observed_lag_seconds: None,
+            forced: false,
+            unprotected: false,
+        };
+        if stage == MigrationStage::Cutover {
+            (record.primary, record.generation) = (to, 1);
+        }
+        record.migration = Some(migration);
+        record
+    }
+
+    #[test]
+    fn a_migration_round_trips_and_names_its_other_claim_by_stage() {
+        for stage in MigrationStage::ALL {
+            let record = migrating(stage);
+            let text = record.to_yaml();
+            assert_eq!(PlacementRecord::parse(&text).unwrap(), record, "{text}");
+            let migration = record.migration.as_ref().unwrap();
+            // Before the cutover the other claim is the new one; after it, the old one.
+            let (generation, target) = migration.other();
+            match stage {
+                MigrationStage::Cutover => assert_eq!((generation, target), (0, &migration.from)),
+                _ => assert_eq!((generation, target), (1, &migration.to)),
+            }
+            assert_eq!(text.contains("generation: 1"), stage == MigrationStage::Cutover, "{text}");
+            let claims = DataClaims::of_database(&record);
+            assert_eq!(claims.generation("team", "db"), record.generation);
+        }
+        // A record without either field reads as generation 0, no migration, and writes neither.
+        let (_, request, decision) = crate::test_support::payments_c0();
+        let plain = PlacementRecord::new(&request, &decision, NameScheme::Joined).to_yaml();
+        assert!(!plain.contains("generation") && !plain.contains("migration"), "{plain}");
     }
 
     #[test]

@@ -258,6 +258,7 @@ fn matrix() -> Vec<(String, Claims, Claims)> {
                     };
                     let render = |active| -> Claims {
                         let input = RenderInput {
+                            data: &idp::record::DataClaims::NONE,
                             request: &request,
                             decision: &decision,
                             policy,

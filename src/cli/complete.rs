@@ -64,6 +64,12 @@ pub fn environments() -> Vec<CompletionCandidate> {
     candidates(values)
 }
 
+/// The policy's candidates, `provider/region`, each with its runtime cluster.
+pub fn pool() -> Vec<CompletionCandidate> {
+    let Some(ctx) = context() else { return Vec::new() };
+    candidates(ctx.policy.policy.candidates.iter().map(|c| (c.id(), Some(c.runtime_cluster.clone()))))
+}
+
 pub fn dr_profiles() -> Vec<CompletionCandidate> {
     let Some(ctx) = context() else { return Vec::new() };
     candidates(ctx.policy.policy.dr_profiles.keys().map(|p| (p.clone(), None)))

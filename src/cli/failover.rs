@@ -28,6 +28,37 @@ pub struct FailbackArgs {
     pub run: RunbookArgs,
 }
 
+// Where a runbook reads the replication lag from (a plain comment: a doc comment
+// here would become the summary of the commands that flatten it).
+#[derive(Debug, Args)]
+pub struct LagArgs {
+    /// Observed replication lag in seconds (your reading)
+    #[arg(long, value_name = "SECONDS", conflicts_with = "lag_url", value_parser = parse_lag)]
+    pub replication_lag: Option<f64>,
+    /// A Prometheus-compatible API to read the lag from (instant query)
+    #[arg(long, value_name = "URL")]
+    pub lag_url: Option<String>,
+    /// The query to send to --lag-url ($cell and $environment are substituted; for a migration, $namespace and $replication too)
+    #[arg(long, value_name = "PROMQL", requires = "lag_url")]
+    pub lag_query: Option<String>,
+}
+
+impl LagArgs {
+    /// The source, with `default_query` for --lag-url without --lag-query and
+    /// each `($variable, value)` substituted.
+    pub fn source(&self, default_query: &str, variables: &[(&str, &str)]) -> LagSource {
+        match (self.replication_lag, &self.lag_url) {
+            (Some(seconds), _) => LagSource::Reading(seconds),
+            (None, Some(url)) => {
+                let query = self.lag_query.as_deref().unwrap_or(default_query);
+                let query = variables.iter().fold(query.to_owned(), |q, (name, value)| q.replace(name, value));
+                LagSource::Prometheus { url: url.clone(), query }
+            }
+            (None, None) => LagSource::Unknown,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RunbookArgs {
     /// The cell to move
@@ -36,15 +67,8 @@ pub struct RunbookArgs {
     /// Its environment (aliases such as prod work)
     #[arg(long = "env", value_name = "ENV", add = ArgValueCandidates::new(super::complete::environments))]
     pub environment: String,
-    /// Observed replication lag in seconds (your reading)
-    #[arg(long, value_name = "SECONDS", conflicts_with = "lag_url", value_parser = parse_lag)]
-    pub replication_lag: Option<f64>,
-    /// A Prometheus-compatible API to read the lag from (instant query)
-    #[arg(long, value_name = "URL")]
-    pub lag_url: Option<String>,
-    /// The query to send to --lag-url ($cell and $environment are substituted)
-    #[arg(long, value_name = "PROMQL", requires = "lag_url")]
-    pub lag_query: Option<String>,
+    #[command(flatten)]
+    pub lag: LagArgs,
     /// Proceed without a lag reading or above RPO; recorded in the commit
     #[arg(long)]
     pub force: bool,
@@ -84,15 +108,7 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
     let mut ctx = super::context(global)?;
     // The query names the environment as the cell's files do, not as typed.
     let environment = ctx.policy.policy.resolve_environment(&args.environment).unwrap_or(&args.environment).to_owned();
-    let lag = match (args.replication_lag, &args.lag_url) {
-        (Some(seconds), _) => LagSource::Reading(seconds),
-        (None, Some(url)) => {
-            let query = args.lag_query.clone().unwrap_or_else(|| DEFAULT_LAG_QUERY.to_owned());
-            let query = query.replace("$cell", &args.cell).replace("$environment", &environment);
-            LagSource::Prometheus { url: url.clone(), query }
-        }
-        (None, None) => LagSource::Unknown,
-    };
+    let lag = args.lag.source(DEFAULT_LAG_QUERY, &[("$cell", &args.cell), ("$environment", &environment)]);
     let options = FailoverOptions {
         cell: args.cell.clone(),
         environment: args.environment.clone(),
@@ -146,14 +162,19 @@ pub fn run(args: RunbookArgs, to: Side, global: &GlobalArgs, printer: &Printer) 
             "{} stopped at its {} stage{}:\n  {}",
             outcome.action,
             stopped.stage,
-            match stopped.ended {
-                Some(crate::ops::live::WaitEnd::Timeout) => " (timed out)",
-                Some(crate::ops::live::WaitEnd::Failed) => " (failed in the cluster)",
-                Some(crate::ops::live::WaitEnd::Unreadable) => " (the cluster cannot be read)",
-                None => "",
-            },
+            ended(stopped.ended),
             stopped.reasons.join("\n  ")
         ))),
+    }
+}
+
+/// Why a stage's wait ended, said after the stage's name.
+pub(super) fn ended(ended: Option<crate::ops::live::WaitEnd>) -> &'static str {
+    match ended {
+        Some(crate::ops::live::WaitEnd::Timeout) => " (timed out)",
+        Some(crate::ops::live::WaitEnd::Failed) => " (failed in the cluster)",
+        Some(crate::ops::live::WaitEnd::Unreadable) => " (the cluster cannot be read)",
+        None => "",
     }
 }
 

@@ -11,6 +11,7 @@ mod failure;
 mod history;
 mod init;
 mod list;
+mod migrate;
 mod plan;
 mod policy;
 mod prompt;
@@ -155,6 +156,19 @@ pub enum Command {
     /// commit. With `--no-wait`, that is a second run of `idp failback` (no lag
     /// needed) once Argo CD has applied the 0.
     Failback(failover::FailbackArgs),
+    /// Move a database to another cloud or region with its data, stage by stage
+    ///
+    /// A claim cannot move, so the database gets a new claim of the next
+    /// generation (`orders-db-m1`) where `--to` says. One commit per stage, each
+    /// landing once the management cluster reports the one before it done:
+    /// provision the new claim read-only and replicate into it (CDC, or backup and
+    /// restore when the drProfile says so), fence the old claim, wait until the
+    /// replication lag is within RPO, cut over (the new claim takes writes; the
+    /// apps' connection secrets and the DR replication move to it, and replication
+    /// runs back to the old one). The old claim stays until `--finish` deletes it
+    /// with `--allow-destroy`. `--resume` goes on after an interruption; `idp
+    /// rollback` undoes a stage.
+    Migrate(migrate::MigrateArgs),
     /// Show idp's commits as an audit log: who placed what, where, and when
     ///
     /// Reads the `Idp-*` trailers of the state repo's commits, newest first: one
@@ -228,6 +242,7 @@ pub fn run() -> ExitCode {
         Command::Delete(args) => delete::run(args, &cli.global, &printer),
         Command::Failover(args) => failover::run(args.run, crate::cell::Side::Secondary, &cli.global, &printer),
         Command::Failback(args) => failover::run(args.run, crate::cell::Side::Primary, &cli.global, &printer),
+        Command::Migrate(args) => migrate::run(args, &cli.global, &printer),
         Command::History(args) => history::run(args, &cli.global, &printer),
         Command::Rollback(args) => rollback::run(args, &cli.global, &printer),
         Command::Verify(args) => verify::run(args, &cli.global, &printer),

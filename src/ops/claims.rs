@@ -43,9 +43,9 @@ fn help(violations: &[&Violation]) -> String {
     if refused("provider") || refused("region") {
         help.push(
             "the claim keeps its name, so a new provider or region would replace the database with a new, empty one \
-             (the old one and its data would be deleted); the data-preserving move across clouds is a later \
-             `idp migrate`. For now keep the placement: no `--reschedule` across clouds or regions for databases \
-             (revert the request change that asked for it)"
+             (the old one and its data would be deleted). Keep the placement (revert the request change that asked \
+             for it): `idp migrate mysql NAMESPACE/NAME --to PROVIDER/REGION` moves a database with its data, to a \
+             new claim"
                 .to_owned(),
         );
     }

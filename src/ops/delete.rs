@@ -128,8 +128,10 @@ pub fn unprotect(
         let decision = record.decision();
         let cell = ctx.cell_state(&request.cell, &request.environment)?;
         let policy = &ctx.policy.policy;
+        let data = ctx.data_claims(&request, &decision.reason, Some(&record))?;
         let input = RenderInput {
             request: &request,
+            data: &data,
             decision: &decision,
             policy,
             active: cell.active_side,

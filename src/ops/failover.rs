@@ -22,10 +22,12 @@ use serde::Serialize;
 
 use super::lag::LagSource;
 use super::land::{Answer, Confirm, LandOptions, Landed, Landing, Proposal, Proposed, land};
-use super::live::{LiveOutcome, Management, Origin, Tracked, WaitEnd, WaitReport, wait_for};
-use super::objects::{Changeset, ObjectChange, manifest_documents};
-use super::plan::{Change, ChangeAction};
+use super::live::{Management, Origin, WaitEnd, WaitReport};
+use super::objects::ObjectChange;
+use super::plan::Change;
 use super::resource::ResourceRef;
+use super::runbook::{Desired, Overlay, Waiter, changes_of, gate, identity, lag_verdict, now, objects_of, short};
+pub use super::runbook::{StageOutcome, StageStatus, Stopped};
 use super::{Context, Error};
 use crate::cell::{CellState, Event, Member, Observation, Runbook, Side, Stage};
 use crate::layout;
@@ -35,7 +37,6 @@ use crate::record::{DataLink, PlacementRecord};
 use crate::render::{RenderInput, RenderedFile};
 use crate::request::{Kind, Request};
 use crate::schedule;
-use crate::state::FileChange;
 
 #[derive(Debug, Clone)]
 pub struct FailoverOptions {
@@ -102,44 +103,6 @@ pub struct FailoverOutcome {
     pub unverified: Vec<String>,
     /// Why a staged runbook stopped before its end (its commits stay).
     pub stopped: Option<Stopped>,
-}
-
-/// One stage of a staged runbook, or its lag gate.
-#[derive(Debug, Serialize)]
-pub struct StageOutcome {
-    /// `fence`, `lag` (the gate before `data`), `data`, `compute`, `traffic`, `record`.
-    pub stage: &'static str,
-    pub status: StageStatus,
-    pub what: String,
-    pub commit: Option<String>,
-    pub changes: Vec<Change>,
-    pub objects: Vec<ObjectChange>,
-    /// What the cluster reported when the stage's wait ended.
-    pub wait: Option<WaitReport>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StageStatus {
-    /// A dry run, or a stage not reached yet.
-    Planned,
-    /// Nothing of the cell renders differently at this stage: no commit.
-    Unchanged,
-    /// Committed, and the cluster reported it done (the gate: lag within RPO).
-    Done,
-    /// Committed, and the cluster did not report it done in time (the gate:
-    /// the lag did not come within RPO).
-    NotDone,
-}
-
-/// Where and why a staged runbook stopped.
-#[derive(Debug, Serialize)]
-pub struct Stopped {
-    pub stage: &'static str,
-    /// Why the wait ended, when a wait ended it.
-    pub ended: Option<WaitEnd>,
-    /// One line per part not done, with the cluster's reason.
-    pub reasons: Vec<String>,
 }
 
 pub fn failover(
@@ -266,7 +229,7 @@ fn survey(ctx: &Context, options: &FailoverOptions, environment: &str) -> Result
         let at = layout::CellOf { cell: &options.cell, environment };
         let standby = match member.kind {
             Kind::MySql => vec![
-                ("secondary", layout::claim_path(at, namespace, name, Side::Secondary)),
+                ("secondary", layout::claim_path(at, namespace, name, Side::Secondary, 0)),
                 ("replication", layout::replication_path(at, namespace, name)),
             ],
             Kind::App => {
@@ -390,7 +353,9 @@ impl Move {
         let mut desired = Desired::default();
         for placed in &self.members {
             let decision = placed.record.decision();
+            let data = ctx.data_claims(&placed.request, &decision.reason, Some(&placed.record))?;
             let input = RenderInput {
+                data: &data,
                 request: &placed.request,
                 decision: &decision,
                 policy,
@@ -418,75 +383,6 @@ impl Move {
             RenderedFile { path: path.clone(), content: cell.to_yaml(), template: String::new(), documents: vec![] };
         desired.files.insert(path, (Some(file), None));
         Ok(desired)
-    }
-}
-
-/// A cell's files as some stage renders them (None: removed).
-#[derive(Default)]
-struct Desired {
-    files: BTreeMap<String, (Option<RenderedFile>, Option<ResourceRef>)>,
-}
-
-/// What one commit of a runbook changes, against what is there before it.
-struct StageFiles {
-    files: Vec<FileChange>,
-    /// The changed files of each member, for the wait.
-    owners: BTreeMap<ResourceRef, Vec<String>>,
-}
-
-impl StageFiles {
-    /// Whether anything besides the cell's own file changes.
-    fn moves_anything(&self) -> bool {
-        self.files.iter().any(|f| !f.path().starts_with("cells/"))
-    }
-}
-
-impl Desired {
-    /// The changes from what `read` holds; re-rendered claims must pass their
-    /// XRDs (a template override renders them as much as a plan does).
-    fn against(&self, read: Read<'_>) -> Result<StageFiles, Error> {
-        let mut stage = StageFiles { files: Vec::new(), owners: BTreeMap::new() };
-        for (path, (file, owner)) in &self.files {
-            let stored = read(path)?;
-            let change = match file {
-                None if stored.is_some() => FileChange::Remove { path: path.clone() },
-                Some(file) if stored.as_deref() != Some(file.content.as_bytes()) => {
-                    if let Some(owner) = owner {
-                        let id = format!("{} {}/{}", owner.kind, owner.namespace, owner.name);
-                        super::claims::admit(&id, path, &file.documents, stored.as_deref())?;
-                    }
-                    FileChange::upsert(path.clone(), file.content.as_bytes())
-                }
-                _ => continue,
-            };
-            if let Some(owner) = owner {
-                stage.owners.entry(owner.clone()).or_default().push(path.clone());
-            }
-            stage.files.push(change);
-        }
-        Ok(stage)
-    }
-}
-
-/// The files as they stand after some changes, over the base commit: how a
-/// dry run sees each stage after the ones before it.
-struct Overlay<'a> {
-    ctx: &'a Context,
-    written: BTreeMap<String, Option<Vec<u8>>>,
-}
-
-impl Overlay<'_> {
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, Error> {
-        match self.written.get(path) {
-            Some(content) => Ok(content.clone()),
-            None => self.ctx.read(path),
-        }
-    }
-
-    fn write(&mut self, files: &[FileChange]) {
-        for file in files {
-            self.written.insert(file.path().to_owned(), file.content().map(|c| c.into_owned()));
-        }
     }
 }
 
@@ -646,14 +542,7 @@ fn staged(
         }
         outcome.stages.push(stage);
     }
-    let whole: Vec<FileChange> = overlay
-        .written
-        .into_iter()
-        .map(|(path, content)| match content {
-            Some(content) => FileChange::upsert(path, content),
-            None => FileChange::Remove { path },
-        })
-        .collect();
+    let whole = overlay.changes();
     outcome.changes = changes_of(&|path| ctx.read(path), &whole)?;
     outcome.objects = objects_of(&|path| ctx.read(path), &whole)?;
     if options.dry_run {
@@ -800,58 +689,6 @@ fn finish_wait(
     done
 }
 
-/// Waits for a stage's objects, with progress said.
-struct Waiter<'a> {
-    at: layout::CellOf<'a>,
-    /// Where each stage's commit is pushed, when it is.
-    origin: Option<Origin>,
-    cluster: &'a Management,
-    timeout: Duration,
-    say: &'a dyn Fn(&str),
-}
-
-impl Waiter<'_> {
-    /// Until every member's changed objects are READY against `commit` (the
-    /// cell's Application synced it, claims Ready with their fence as wanted,
-    /// Applications synced and Healthy). None: the stage moved no object the
-    /// cluster reports on.
-    fn wait(
-        &self,
-        ctx: &Context,
-        owners: &BTreeMap<ResourceRef, Vec<String>>,
-        commit: &str,
-    ) -> Result<Option<WaitReport>, Error> {
-        // Not the ReplicationClaim: its status says nothing of its direction, and
-        // it cannot be Ready while the old side's cloud is down, the very outage a
-        // failover is for (docs/disaster-recovery.md: the same reason idp's Argo CD
-        // health checks leave it out). The new writer's claim is what the data
-        // stage waits for.
-        let tracked = owners
-            .iter()
-            .map(|(member, files)| {
-                let replication = layout::replication_path(self.at, &member.namespace, &member.name);
-                let files: Vec<String> =
-                    files.iter().filter(|f| f.starts_with("platform/") && **f != replication).cloned().collect();
-                (member, files)
-            })
-            .filter(|(_, files)| !files.is_empty())
-            .map(|(member, files)| {
-                Tracked::changed_in(ctx, member, commit, &files).map(|t| t.pushed_to(self.origin.clone()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if tracked.is_empty() {
-            return Ok(None);
-        }
-        let read = || tracked.iter().map(|t| t.read(ctx, self.cluster)).collect::<Result<Vec<_>, _>>();
-        let mut progress = |requests: &[LiveOutcome]| {
-            for request in requests {
-                (self.say)(&request.progress_line());
-            }
-        };
-        wait_for(Lifecycle::Ready, &read, self.cluster, self.timeout, &mut progress).map(Some)
-    }
-}
-
 /// The cell's file at `point` of the runbook.
 fn cell_at(base: &Move, runbook: &Runbook, point: Point, outcome: &FailoverOutcome) -> CellState {
     match point {
@@ -872,54 +709,6 @@ fn cell_at(base: &Move, runbook: &Runbook, point: Point, outcome: &FailoverOutco
                 observed: runbook.observed.clone(),
             },
         ),
-    }
-}
-
-/// Before anything is written: a lag source, or --force, and a lag within
-/// RPO. With `gated_later` (a staged runbook), a query's value is not held
-/// against it here: it is read again after the fence, when the lag drains;
-/// a reading given by hand cannot change, so it must already be within RPO.
-/// A dry run gives the same verdict: an operator rehearsing the runbook must
-/// learn that the lag will stop it.
-fn lag_verdict(lag: &LagSource, rpo: u32, forced: bool, gated_later: bool) -> Result<Option<(f64, String)>, Error> {
-    let drains = gated_later && matches!(lag, LagSource::Prometheus { .. });
-    match lag.observe()? {
-        None if !forced => Err(Error::LagUnknown),
-        Some((seconds, _)) if seconds > f64::from(rpo) && !forced && !drains => {
-            Err(Error::LagAboveRpo { lag: seconds, rpo })
-        }
-        observed => Ok(observed),
-    }
-}
-
-/// The gate between the fence and the data stage: with writes stopped, the
-/// lag only drains, so a query is read again until it is within RPO (or
-/// `timeout`). Err: why the runbook stops here.
-fn gate(
-    lag: &LagSource,
-    rpo: u32,
-    forced: bool,
-    timeout: Duration,
-    say: &dyn Fn(&str),
-) -> Result<Option<(f64, String)>, String> {
-    let started = Instant::now();
-    let mut poll = Duration::from_secs(1);
-    loop {
-        let observed = lag.observe().map_err(|e| format!("the replication lag cannot be read: {e}"))?;
-        match &observed {
-            None if forced => return Ok(None),
-            None => return Err("the replication lag is unknown (pass --replication-lag or --lag-url)".into()),
-            Some((seconds, _)) if *seconds <= f64::from(rpo) || forced => return Ok(observed),
-            Some((seconds, _)) if started.elapsed() >= timeout || !matches!(lag, LagSource::Prometheus { .. }) => {
-                return Err(format!(
-                    "replication lag {seconds}s is still above the RPO of {rpo}s after {}s; the fence holds (no writes on either side)",
-                    started.elapsed().as_secs()
-                ));
-            }
-            Some((seconds, _)) => say(&format!("waiting: replication lag {seconds}s > RPO {rpo}s")),
-        }
-        std::thread::sleep(poll);
-        poll = (poll * 2).min(Duration::from_secs(10));
     }
 }
 
@@ -1101,43 +890,4 @@ fn broken_links(ctx: &Context, id: &str, link: &DataLink, record: &PlacementReco
         }
     }
     Ok(broken)
-}
-
-type Read<'a> = &'a dyn Fn(&str) -> Result<Option<Vec<u8>>, Error>;
-
-fn objects_of(read: Read<'_>, files: &[FileChange]) -> Result<Vec<ObjectChange>, Error> {
-    let mut changeset = Changeset::default();
-    for file in files {
-        let path = file.path();
-        let before = manifest_documents(path, read(path)?.as_deref());
-        changeset.file(path, before, manifest_documents(path, file.content().as_deref()));
-    }
-    changeset.classify()
-}
-
-fn changes_of(read: Read<'_>, files: &[FileChange]) -> Result<Vec<Change>, Error> {
-    files
-        .iter()
-        .map(|f| {
-            let action = match (f, read(f.path())?.is_some()) {
-                (FileChange::Remove { .. }, _) => ChangeAction::Delete,
-                (_, true) => ChangeAction::Update,
-                (_, false) => ChangeAction::Create,
-            };
-            Ok(Change { action, path: f.path().to_owned() })
-        })
-        .collect()
-}
-
-/// Now, to the second, as every other time idp records.
-fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn identity(ctx: &Context) -> String {
-    ctx.state().ok().and_then(|s| s.identity().ok()).unwrap_or_default()
-}
-
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
 }

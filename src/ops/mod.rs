@@ -15,6 +15,7 @@ pub mod lag;
 pub mod land;
 pub mod list;
 pub mod live;
+pub mod migrate;
 pub mod objects;
 pub mod plan;
 pub mod policy;
@@ -23,6 +24,7 @@ pub mod render;
 pub mod resource;
 pub mod rollback;
 pub mod rules;
+pub mod runbook;
 pub mod scope;
 pub mod status;
 pub mod verify;
@@ -154,6 +156,64 @@ pub enum Error {
         )
     )]
     ClusterUnreadable { action: String, cluster: String, why: String },
+
+    #[error("cannot migrate {request} to {to}: {why}")]
+    #[diagnostic(
+        code(idp::migrate::target),
+        help(
+            "`idp policy show` lists the candidates; choose one of the request's cell that passes its tier's gates, in another provider than its secondary (and, for a database whose DR replication is CDC, in the provider it is on: each GoldenGate Connection is of one cloud's technology for good). Nothing was written"
+        )
+    )]
+    MigrateTarget { request: String, to: String, why: String },
+
+    #[error("a migration of {request} is in progress: its {stage} stage is committed")]
+    #[diagnostic(
+        code(idp::migrate::in_progress),
+        help(
+            "{next}; `idp status {request}` shows it. A placement does not move, nor does another migration start, until it is finished. Nothing was written"
+        )
+    )]
+    MigrationInProgress { request: String, stage: String, next: String },
+
+    #[error("{request} has no migration to go on with")]
+    #[diagnostic(code(idp::migrate::nothing), help("{help}. Nothing was written"))]
+    NoMigration { request: String, help: String },
+
+    #[error("{request} cannot migrate while its cell {cell}/{environment} moves: {why}")]
+    #[diagnostic(
+        code(idp::migrate::cell),
+        help(
+            "a failover and a migration move the same claims: finish the runbook (`idp failover --resume`, or `idp failback` to come back), then migrate (or `--resume`). Nothing was written"
+        )
+    )]
+    MigrateCell { request: String, cell: String, environment: String, why: String },
+
+    #[error("a migration waits on the management cluster, which cannot be read ({cluster}): {why}")]
+    #[diagnostic(
+        code(idp::migrate::cluster),
+        help(
+            "fix the kubeconfig context (--context, the policy's kubeContexts.management) and retry: every stage of {request}'s migration lands only once the cluster reports the one before it done, so there is no way to run it blind. Nothing was written"
+        )
+    )]
+    MigrateCluster { request: String, cluster: String, why: String },
+
+    #[error("{request} changed under its migration: it expected {expected}, the state repo now records {found}")]
+    #[diagnostic(
+        code(idp::migrate::changed),
+        help(
+            "another migrate, a rollback or a delete landed between two stages; `idp history` shows it and `idp status {request}` where the migration is now. Nothing more was written"
+        )
+    )]
+    MigrationChanged { request: String, expected: String, found: String },
+
+    #[error("deletion protection is on for the old claim of {request}: {}", objects.join(", "))]
+    #[diagnostic(
+        code(idp::migrate::protected),
+        help(
+            "the cloud would refuse to delete it, and --allow-destroy cannot override that. It takes two commits: `idp migrate {request} --finish --unprotect` (it turns the old claim's protection off and changes nothing else); wait until Argo CD has synced it and the provider has turned protection off; then `idp migrate {request} --finish --allow-destroy`. Nothing was written"
+        )
+    )]
+    MigrationProtected { request: String, objects: Vec<String> },
 
     #[error("cannot read the replication lag from {url}: {message}")]
     #[diagnostic(
@@ -383,7 +443,7 @@ pub enum Error {
     #[diagnostic(
         code(idp::plan::provider_refuses),
         help(
-            "the provider can only replace what these fields configure, and upjet refuses such a change rather than replace: the resource would stay Synced=False, blocking every later update of it (a failover's fence included). Keep the value as it is (revert the change that asks for it: the request, or its placement record); moving a database's data to a new resource is a later `idp migrate`. Nothing was written"
+            "the provider can only replace what these fields configure, and upjet refuses such a change rather than replace: the resource would stay Synced=False, blocking every later update of it (a failover's fence included). Keep the value as it is (revert the change that asks for it: the request, or its placement record); `idp migrate` moves a database's data to a new claim in another place instead. Nothing was written"
         )
     )]
     ProviderRefuses { request: String, object: String, forces: Vec<String> },

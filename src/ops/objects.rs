@@ -511,6 +511,7 @@ spec:
     fn payments(active: crate::cell::Side) -> Vec<(String, String)> {
         let (policy, request, decision) = crate::test_support::payments_c0();
         let input = crate::render::RenderInput {
+            data: &crate::record::DataClaims::NONE,
             request: &request,
             decision: &decision,
             policy: &policy,

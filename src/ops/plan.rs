@@ -367,7 +367,10 @@ impl Planner<'_> {
                             // Same placement, new cell or a new link: the record says so.
                             let mut decision = record.decision();
                             decision.reason.follows = follows;
-                            let bytes = PlacementRecord::new(request, &decision, names).to_yaml().into_bytes();
+                            let bytes = PlacementRecord::new(request, &decision, names)
+                                .keeping(existing_record.as_ref())
+                                .to_yaml()
+                                .into_bytes();
                             (decision, bytes)
                         }
                     }
@@ -378,20 +381,31 @@ impl Planner<'_> {
                             why,
                         });
                     }
+                    Some(_) if let Some(migration) = &record.migration => {
+                        let id = format!("{} {}", request.kind, request.id());
+                        let (stage, next) = (migration.stage.as_str().into(), migration.next(&id));
+                        return Err(Error::MigrationInProgress { request: id, stage, next });
+                    }
                     Some(_) => {
                         rescheduled = true;
                         let decision = decide(ctx, rules, request, data.as_ref(), &warnings)?;
                         if implicit && let Some(follows) = &record.reason.follows {
                             warnings.push(format!("no longer follows {follows}: it names no database (spec.database)"));
                         }
-                        let bytes = PlacementRecord::new(request, &decision, names).to_yaml().into_bytes();
+                        let bytes = PlacementRecord::new(request, &decision, names)
+                            .keeping(existing_record.as_ref())
+                            .to_yaml()
+                            .into_bytes();
                         (decision, bytes)
                     }
                 }
             }
             None => {
                 let decision = decide(ctx, rules, request, data.as_ref(), &warnings)?;
-                let bytes = PlacementRecord::new(request, &decision, names).to_yaml().into_bytes();
+                let bytes = PlacementRecord::new(request, &decision, names)
+                    .keeping(existing_record.as_ref())
+                    .to_yaml()
+                    .into_bytes();
                 (decision, bytes)
             }
         };
@@ -413,7 +427,10 @@ impl Planner<'_> {
         ];
         let (entity_path, entity) = crate::catalog::entity(request, &decision)?;
         desired.push((entity_path, entity.into_bytes(), Vec::new()));
+        let own = existing_record.as_ref().map(|r| PlacementRecord::new(request, &decision, names).keeping(Some(r)));
+        let data = ctx.data_claims(request, &decision.reason, own.as_ref())?;
         let input = RenderInput {
+            data: &data,
             request,
             decision: &decision,
             policy,
@@ -556,7 +573,16 @@ impl Planner<'_> {
 /// Refuses a change that reaches a field its provider can only replace
 /// (`compose`): upjet would refuse it and leave the resource stuck.
 fn refuse_provider_replacements(request: &str, objects: &[ObjectChange]) -> Result<(), Error> {
-    for object in objects {
+    match provider_replacements(objects) {
+        Some((object, forces)) => Err(Error::ProviderRefuses { request: request.to_owned(), object, forces }),
+        None => Ok(()),
+    }
+}
+
+/// The first object whose change reaches a field its provider can only
+/// replace, with each such field said: what upjet would refuse.
+pub(super) fn provider_replacements(objects: &[ObjectChange]) -> Option<(String, Vec<String>)> {
+    objects.iter().find_map(|object| {
         let forces: Vec<String> = object
             .forces
             .iter()
@@ -569,11 +595,8 @@ fn refuse_provider_replacements(request: &str, objects: &[ObjectChange]) -> Resu
                 Some(format!("{}{values} sets {composed} ({}; {})", force.field, force.why, force.source))
             })
             .collect();
-        if !forces.is_empty() {
-            return Err(Error::ProviderRefuses { request: request.to_owned(), object: object.object(), forces });
-        }
-    }
-    Ok(())
+        (!forces.is_empty()).then(|| (object.object(), forces))
+    })
 }
 
 /// Refuses a plan in which a request would render an object that another

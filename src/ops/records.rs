@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 use super::{Context, Error};
 use crate::cell::{CellState, Member};
 use crate::layout;
-use crate::record::PlacementRecord;
+use crate::record::{DataClaims, DataLink, PlacementRecord};
 use crate::request::{self, Kind, Request};
+use crate::schedule::Reason;
 use crate::yaml::Source;
 
 /// Parses a record's bytes; the error names the file.
@@ -51,6 +52,27 @@ impl Context {
     }
 
     /// The placement record of a request.
+    /// What a request's files need from the records of the databases they
+    /// name ([`DataClaims`]): a database's own record's (`own`); for an app,
+    /// the claim generation of each database it uses (`reason`: its placement's).
+    pub fn data_claims(
+        &self,
+        request: &Request,
+        reason: &Reason,
+        own: Option<&PlacementRecord>,
+    ) -> Result<DataClaims, Error> {
+        if request.kind == Kind::MySql {
+            return Ok(own.map_or(DataClaims::NONE, DataClaims::of_database));
+        }
+        let mut claims = DataClaims::NONE;
+        for (namespace, name) in DataLink::of(request, reason).databases() {
+            if let Some(record) = self.placement(Kind::MySql, namespace, name)? {
+                claims.insert(namespace, name, record.generation);
+            }
+        }
+        Ok(claims)
+    }
+
     pub fn placement(&self, kind: Kind, namespace: &str, name: &str) -> Result<Option<PlacementRecord>, Error> {
         self.record(&layout::placement_path(kind, namespace, name))
     }

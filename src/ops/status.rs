@@ -25,6 +25,8 @@ pub struct StatusOutcome {
     /// only; an app shows the database it follows in its reason.
     pub connection_secret: Option<String>,
     pub secondary_connection_secret: Option<String>,
+    /// A database's `idp migrate` in progress, as its placement record holds it.
+    pub migration: Option<crate::record::Migration>,
     pub files: Vec<String>,
     pub last_change: Option<CommitInfo>,
 }
@@ -48,16 +50,18 @@ pub fn status(ctx: &Context, target: &ResourceRef) -> Result<StatusOutcome, Erro
         kind: target.kind,
         namespace: target.namespace.clone(),
         name: target.name.clone(),
-        connection_secret: (target.kind == Kind::MySql).then(|| layout::secret_name(&target.name, Side::Primary)),
+        connection_secret: (target.kind == Kind::MySql)
+            .then(|| layout::secret_name(&target.name, Side::Primary, record.generation)),
         secondary_connection_secret: record
             .secondary
             .as_ref()
             .filter(|_| target.kind == Kind::MySql)
-            .map(|_| layout::secret_name(&target.name, Side::Secondary)),
+            .map(|_| layout::secret_name(&target.name, Side::Secondary, 0)),
         tier: record.reason.tier.clone(),
         dr_profile: record.reason.dr_profile.clone(),
         total_score: record.reason.selected.total_score,
         policy_version: record.reason.policy.version.clone(),
+        migration: record.migration,
         placement: record.primary,
         secondary: record.secondary,
         files,

@@ -185,8 +185,10 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         // Re-render from the recorded placement: any difference is a hand edit
         // (or a policy/template change not yet applied).
         let cell = ctx.cell_state(&request.cell, &request.environment)?;
+        let data = ctx.data_claims(&request, &decision.reason, Some(&record))?;
         let input = RenderInput {
             request: &request,
+            data: &data,
             decision: &decision,
             policy,
             active: cell.active_side,

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::{Outcome, Style};
-use crate::ops::failover::StageStatus;
+use crate::ops::failover::{StageOutcome, StageStatus};
 
 impl Outcome for crate::ops::failover::FailoverOutcome {
     fn human(&self, style: &Style) -> String {
@@ -35,17 +35,7 @@ impl Outcome for crate::ops::failover::FailoverOutcome {
                 let _ = writeln!(out, "  {}. {step}", i + 1);
             }
         }
-        for (i, stage) in self.stages.iter().enumerate() {
-            let status = match stage.status {
-                StageStatus::Planned => style.dim("planned"),
-                StageStatus::Unchanged => style.dim("nothing to move"),
-                StageStatus::Done => style.green("done"),
-                StageStatus::NotDone => style.red("NOT DONE"),
-            };
-            let commit = stage.commit.as_deref().map(|c| format!(" {}", c.get(..12).unwrap_or(c))).unwrap_or_default();
-            let _ = writeln!(out, "  {}. {:<8} {status}{commit}: {}", i + 1, stage.stage, stage.what);
-            changes(&mut out, "       ", &stage.changes);
-        }
+        stages(&mut out, style, &self.stages, 8);
         if self.stages.is_empty() {
             changes(&mut out, "  ", &self.changes);
         }
@@ -86,7 +76,23 @@ impl Outcome for crate::ops::failover::FailoverOutcome {
     }
 }
 
-fn changes(out: &mut String, indent: &str, changes: &[crate::ops::plan::Change]) {
+/// A staged runbook's stages, one numbered line each (the name padded to
+/// `width`) with the files it changes below.
+pub(super) fn stages(out: &mut String, style: &Style, stages: &[StageOutcome], width: usize) {
+    for (i, stage) in stages.iter().enumerate() {
+        let status = match stage.status {
+            StageStatus::Planned => style.dim("planned"),
+            StageStatus::Unchanged => style.dim("nothing to move"),
+            StageStatus::Done => style.green("done"),
+            StageStatus::NotDone => style.red("NOT DONE"),
+        };
+        let commit = stage.commit.as_deref().map(|c| format!(" {}", c.get(..12).unwrap_or(c))).unwrap_or_default();
+        let _ = writeln!(out, "  {}. {:<width$} {status}{commit}: {}", i + 1, stage.stage, stage.what);
+        changes(out, "       ", &stage.changes);
+    }
+}
+
+pub(super) fn changes(out: &mut String, indent: &str, changes: &[crate::ops::plan::Change]) {
     for c in changes {
         let action = match c.action {
             crate::ops::plan::ChangeAction::Create => "create",

@@ -11,6 +11,7 @@ mod failover;
 mod history;
 mod init;
 mod list;
+mod migrate;
 mod plan;
 mod policy;
 mod render;

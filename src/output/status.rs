@@ -27,6 +27,26 @@ impl Outcome for StatusOutcome {
         if let Some(s) = &self.secondary_connection_secret {
             table.row(["secret (dr)".into(), s.clone()]);
         }
+        if let Some(m) = &self.migration {
+            let id = format!("{} {}/{}", self.kind, self.namespace, self.name);
+            let next = match m.stage {
+                crate::record::MigrationStage::Cutover => {
+                    format!("`idp migrate {id} --finish --allow-destroy` deletes the old claim")
+                }
+                _ => format!("`idp migrate {id} --resume` goes on"),
+            };
+            table.row([
+                "migration".into(),
+                style.bold(&format!(
+                    "{} → {} since {} ({}): stage {} committed; {next}",
+                    m.from.id(),
+                    m.to.id(),
+                    m.started_at,
+                    m.by,
+                    m.stage.as_str()
+                )),
+            ]);
+        }
         if let Some(c) = &self.last_change {
             table.row([
                 "last change".into(),

@@ -255,6 +255,7 @@ mod tests {
         let (policy, _, decision) = crate::test_support::payments_c0();
         let names = crate::layout::NameScheme::for_new(request.kind);
         let input = RenderInput {
+            data: &crate::record::DataClaims::NONE,
             request,
             decision: &decision,
             policy: &policy,
@@ -406,6 +407,7 @@ mod tests {
         app.kind = crate::request::Kind::App;
         app.spec = crate::test_support::app_spec(None, Vec::new());
         let input = RenderInput {
+            data: &crate::record::DataClaims::NONE,
             request: &app,
             decision: &decision,
             policy: &policy,

@@ -21,7 +21,7 @@ pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
 use crate::cell::{Moving, Side, Stage};
 use crate::layout::{self, CellOf, NameScheme};
 use crate::policy::{ComputeMode, Policy, Replication};
-use crate::record::DataLink;
+use crate::record::{DataClaims, DataLink, MigrationStage};
 use crate::request::{Request, Spec};
 use crate::schedule::{Decision, Target};
 
@@ -171,13 +171,31 @@ impl Renderer {
     }
 
     fn mysql_files(&self, input: &RenderInput<'_>) -> Result<Vec<RenderedFile>, RenderError> {
-        let RenderInput { request, decision, policy, unprotect, .. } = *input;
+        let RenderInput { request, decision, policy, unprotect, data, .. } = *input;
         let labels = labels(request);
         let reason_json = serde_json::to_string(&decision.reason).unwrap_or_default();
         // Both sides alike: the standby holds the same data, and becomes the
         // writer on failover.
         let deletion_protection = !unprotect && policy.deletion_protection(&request.environment, &request.tier);
         let request_ctx = request_json(request, decision);
+        let generation = data.generation(&request.namespace, &request.name);
+        let migration = data.migration.as_ref();
+        let claim = |side: Side, generation: u32, target: &Target, fenced: bool, protected: bool| {
+            let ctx = json!({
+                "request": request_ctx,
+                "side": side.as_str(),
+                "target": target_json(target),
+                "claim_name": layout::claim_name(&request.name, side, generation),
+                "secret_name": layout::secret_name(&request.name, side, generation),
+                "labels": labels,
+                "reason_json": reason_json,
+                "write_fence": fenced,
+                "deletion_protection": protected,
+                "sync_wave": if fenced { SyncWave::Fence.as_str() } else { SyncWave::Data.as_str() },
+            });
+            let path = layout::claim_path(request.at(), &request.namespace, &request.name, side, generation);
+            self.checked("mysql/claim.yaml.j2", path, &ctx, request, policy)
+        };
 
         let mut files = Vec::new();
         let sides = std::iter::once((Side::Primary, &decision.primary))
@@ -185,63 +203,79 @@ impl Renderer {
         for (side, target) in sides {
             // Only the active side takes writes: the standby is fenced read-only.
             // Fencing comes a wave before unfencing, so a move never has two
-            // writers: the side losing the role is fenced first.
+            // writers: the side losing the role is fenced first. A migration's
+            // fence stops the writer's writes until its cutover.
             let wave = if side == input.destination() { SyncWave::Data } else { SyncWave::Fence };
-            let fenced = side != input.active_for(wave);
-            let ctx = json!({
-                "request": request_ctx,
-                "side": side.as_str(),
-                "target": target_json(target),
-                "claim_name": layout::claim_name(&request.name, side),
-                "secret_name": layout::secret_name(&request.name, side),
-                "labels": labels,
-                "reason_json": reason_json,
-                "write_fence": fenced,
-                "deletion_protection": deletion_protection,
-                "sync_wave": if fenced { SyncWave::Fence.as_str() } else { SyncWave::Data.as_str() },
-            });
-            let path = layout::claim_path(request.at(), &request.namespace, &request.name, side);
-            files.push(self.checked("mysql/claim.yaml.j2", path, &ctx, request, policy)?);
+            let migrating = side == Side::Primary && migration.is_some_and(|m| m.stage == MigrationStage::Fence);
+            let fenced = side != input.active_for(wave) || migrating;
+            files.push(claim(side, generation, target, fenced, deletion_protection)?);
         }
-        if let Some(secondary) = &decision.secondary {
-            let profile = decision.reason.dr_profile.as_deref().and_then(|name| policy.dr_profiles.get(name));
-            let (tool, mode) = match profile.map(|p| p.replication) {
-                Some(Replication::BackupRestore) => ("backup-restore", "backup-restore"),
-                _ => ("oci-goldengate", "cdc"),
-            };
-            let rpo = profile.map_or((decision.reason.rpo_minutes * 60.0).round() as u32, |p| p.rpo_seconds);
-            let end = |(side, t): (Side, &Target)| {
+        // A migration's other claim (the new one before its cutover, the old
+        // one after it) is never a writer: it is replicated to. The new one is
+        // protected from its cutover on: before, it holds a copy, and an
+        // abandoned migration (`idp rollback`) must be able to delete it. `idp
+        // migrate --finish --unprotect` turns the old one's protection off alone.
+        if let Some(migration) = migration {
+            let (other, target) = migration.other();
+            let protected = migration.stage == MigrationStage::Cutover && !migration.unprotected;
+            files.push(claim(Side::Primary, other, target, true, deletion_protection && protected)?);
+        }
+        let profile = decision.reason.dr_profile.as_deref().and_then(|name| policy.dr_profiles.get(name));
+        let rpo = decision.reason.rpo_seconds(policy);
+        let replication =
+            |name: String, replication: Option<Replication>, ends: [(Side, u32, &Target); 2], forward: bool| {
+                let (tool, mode) = match replication {
+                    Some(Replication::BackupRestore) => ("backup-restore", "backup-restore"),
+                    _ => ("oci-goldengate", "cdc"),
+                };
+                let end = |(side, generation, t): (Side, u32, &Target)| {
+                    json!({
+                        "provider": t.provider,
+                        "region": t.region,
+                        "claimName": layout::claim_name(&request.name, side, generation),
+                        "secretName": layout::secret_name(&request.name, side, generation),
+                    })
+                };
+                let [primary, secondary] = ends;
+                let (from, to, direction) = match forward {
+                    true => (primary, secondary, "primary-to-secondary"),
+                    false => (secondary, primary, "secondary-to-primary"),
+                };
                 json!({
-                    "provider": t.provider,
-                    "region": t.region,
-                    "claimName": layout::claim_name(&request.name, side),
-                    "secretName": layout::secret_name(&request.name, side),
+                    "request": request_ctx,
+                    "labels": labels,
+                    "sync_wave": SyncWave::Data.as_str(),
+                    "replication": {
+                        "name": name,
+                        "tool": tool,
+                        "mode": mode,
+                        "expectedRpoSeconds": rpo,
+                        "primary": end(primary),
+                        "secondary": end(secondary),
+                        "direction": direction,
+                        "source": end(from),
+                        "target": end(to),
+                    },
                 })
             };
+        if let Some(secondary) = &decision.secondary {
             // The databases keep their roles; replication runs from the active
             // side to the standby, and only that direction moves on failover.
-            let (primary, secondary) = ((Side::Primary, &decision.primary), (Side::Secondary, secondary));
-            let (from, to, direction) = match input.active_for(SyncWave::Data) {
-                Side::Primary => (primary, secondary, "primary-to-secondary"),
-                Side::Secondary => (secondary, primary, "secondary-to-primary"),
-            };
-            let ctx = json!({
-                "request": request_ctx,
-                "labels": labels,
-                "sync_wave": SyncWave::Data.as_str(),
-                "replication": {
-                    "name": layout::replication_name(&request.name),
-                    "tool": tool,
-                    "mode": mode,
-                    "expectedRpoSeconds": rpo,
-                    "primary": end(primary),
-                    "secondary": end(secondary),
-                    "direction": direction,
-                    "source": end(from),
-                    "target": end(to),
-                },
-            });
+            let ends = [(Side::Primary, generation, &decision.primary), (Side::Secondary, 0, secondary)];
+            let forward = input.active_for(SyncWave::Data) == Side::Primary;
+            let ctx =
+                replication(layout::replication_name(&request.name), profile.map(|p| p.replication), ends, forward);
             let path = layout::replication_path(request.at(), &request.namespace, &request.name);
+            files.push(self.checked("mysql/replication.yaml.j2", path, &ctx, request, policy)?);
+        }
+        // A migration's replication: from the old claim (its `primary`) to the
+        // new one (its `secondary`) until the cutover, then back, so that the
+        // old claim stays a current copy until `idp migrate --finish`.
+        if let Some(m) = migration {
+            let ends = [(Side::Primary, m.from_generation, &m.from), (Side::Primary, m.to_generation, &m.to)];
+            let forward = m.stage < MigrationStage::Cutover;
+            let ctx = replication(layout::migration_name(&request.name), Some(m.replication), ends, forward);
+            let path = layout::migration_path(request.at(), &request.namespace, &request.name);
             files.push(self.checked("mysql/replication.yaml.j2", path, &ctx, request, policy)?);
         }
         Ok(files)
@@ -253,7 +287,7 @@ impl Renderer {
         replicas: u32,
         public_host: Option<&str>,
     ) -> Result<Vec<RenderedFile>, RenderError> {
-        let RenderInput { request, decision, policy, names, draining, .. } = *input;
+        let RenderInput { request, decision, policy, names, draining, data, .. } = *input;
         let (active, traffic_active) = (input.active_for(SyncWave::Compute), input.active_for(SyncWave::Traffic));
         let labels = labels(request);
         let request_ctx = request_json(request, decision);
@@ -283,7 +317,7 @@ impl Renderer {
                 .map(|(i, (namespace, name))| {
                     json!({
                         "name": name,
-                        "secret": layout::secret_name(name, side),
+                        "secret": layout::secret_name(name, side, data.generation(namespace, name)),
                         "envPrefix": (i > 0).then(|| layout::env_prefix(name)),
                         "delivered": *namespace == request.namespace,
                     })
@@ -333,10 +367,10 @@ impl Renderer {
                 .iter()
                 .enumerate()
                 .filter(|(_, (namespace, _))| *namespace == request.namespace)
-                .map(|(i, (_, name))| {
+                .map(|(i, (namespace, name))| {
                     json!({
                         "name": layout::push_secret_name(&request.namespace, &request.name, side, i + 1),
-                        "secret": layout::secret_name(name, side),
+                        "secret": layout::secret_name(name, side, data.generation(namespace, name)),
                     })
                 })
                 .collect();
@@ -464,6 +498,9 @@ pub struct RenderInput<'a> {
     /// failback, whose scale to 0 Argo CD must still apply (cell state
     /// `coldStandbysDraining`).
     pub draining: bool,
+    /// The claim generations of the databases the files name, and a
+    /// database's migration in progress: from the placement records.
+    pub data: &'a DataClaims,
 }
 
 impl RenderInput<'_> {
@@ -768,6 +805,7 @@ mod tests {
         let (mut policy, mut request, decision) = crate::test_support::payments_c0();
         let render = |request: &Request, policy: &Policy| {
             let input = RenderInput {
+                data: &crate::record::DataClaims::NONE,
                 request,
                 decision: &decision,
                 policy,
@@ -798,6 +836,7 @@ mod tests {
         )]);
         let (policy, request, _) = crate::test_support::payments_c0();
         let input = RenderInput {
+            data: &crate::record::DataClaims::NONE,
             request: &request,
             decision: &decision,
             policy: &policy,
@@ -819,6 +858,84 @@ mod tests {
     /// waves it has committed on the new side, the rest on the old. At the
     /// fence both databases are read-only (no writer until the data stage);
     /// replication, apps and traffic move in their own stages.
+    /// Each stage of a migration, as the database and an app that reads it render it:
+    /// which claim exists and writes, where replication runs, which secret the app
+    /// reads; and every claim passes its XRD as a new object.
+    #[test]
+    fn a_migration_renders_each_stage_with_one_writer_and_the_data_in_two_claims() {
+        use crate::record::{DataClaims, MigrationStage as M};
+        let (policy, request, _) = crate::test_support::payments_c0();
+        let mut app = request.clone();
+        app.kind = crate::request::Kind::App;
+        app.spec = crate::test_support::app_spec(None, vec![request.name.clone()]);
+        let xrds = crate::xrd::Xrds::embedded().unwrap();
+        // (writer claim, its fence, the other claim, DR replication reads, migration direction, app's secret)
+        let expect = [
+            (M::Provision, ("db", false, "db-m1", "db", "primary-to-secondary", "db-conn")),
+            (M::Fence, ("db", true, "db-m1", "db", "primary-to-secondary", "db-conn")),
+            (M::Cutover, ("db-m1", false, "db", "db-m1", "secondary-to-primary", "db-m1-conn")),
+        ];
+        for (stage, (writer, writer_fenced, other, dr_source, direction, secret)) in expect {
+            let record = crate::record::tests::migrating(stage);
+            let decision = record.decision();
+            let data = DataClaims::of_database(&record);
+            let render = |request: &Request| {
+                let input = RenderInput {
+                    data: &data,
+                    request,
+                    decision: &decision,
+                    policy: &policy,
+                    active: Side::Primary,
+                    names: NameScheme::for_new(request.kind),
+                    unprotect: false,
+                    draining: false,
+                    moving: None,
+                };
+                Renderer::embedded().request_files(&input).unwrap()
+            };
+            let files = render(&request);
+            let doc = |suffix: &str| {
+                let file =
+                    files.iter().find(|f| f.path.ends_with(suffix)).unwrap_or_else(|| panic!("{stage:?}: {suffix}"));
+                let doc: serde_json::Value = serde_saphyr::from_str(&file.content).unwrap();
+                doc
+            };
+            let generation = |name: &str| if name == "db" { "primary.yaml" } else { "primary-m1.yaml" };
+            let (w, o) = (doc(generation(writer)), doc(generation(other)));
+            assert_eq!(w["metadata"]["name"], writer, "{stage:?}");
+            assert_eq!(w["spec"]["parameters"]["writeFence"], writer_fenced, "{stage:?}");
+            assert_eq!((&o["metadata"]["name"], &o["spec"]["parameters"]["writeFence"]), (&json!(other), &json!(true)));
+            assert_eq!(doc("replication.yaml")["spec"]["parameters"]["source"]["claimName"], dr_source, "{stage:?}");
+            assert_eq!(doc("secondary.yaml")["metadata"]["name"], "db-secondary", "the standby never moves");
+            let migration = doc("migration.yaml");
+            assert_eq!(
+                (&migration["metadata"]["name"], &migration["spec"]["parameters"]["direction"]),
+                (&json!("db-migration"), &json!(direction))
+            );
+            for file in files.iter().filter(|f| f.template.starts_with("mysql/")) {
+                let checked = xrds.check_documents(&file.documents, None);
+                assert!(checked.iter().all(|c| c.violations.is_empty()), "{stage:?} {}: {checked:?}", file.path);
+            }
+            // The app reads the writer's connection secret: the database's generation.
+            let mut claims = DataClaims::NONE;
+            claims.insert(&request.namespace, &request.name, record.generation);
+            let input = RenderInput {
+                data: &claims,
+                request: &app,
+                decision: &decision,
+                policy: &policy,
+                active: Side::Primary,
+                names: NameScheme::for_new(app.kind),
+                unprotect: false,
+                draining: false,
+                moving: None,
+            };
+            let app_files = Renderer::embedded().request_files(&input).unwrap();
+            let deployment = app_files.iter().find(|f| f.path.ends_with("primary/deployment.yaml")).unwrap();
+            assert!(deployment.content.contains(&format!("\"{secret}\"")), "{stage:?}: {}", deployment.content);
+        }
+    }
+
     #[test]
     fn a_runbook_part_way_renders_each_wave_as_its_stage_left_it() {
         let (policy, request, decision) = crate::test_support::payments_c0();
@@ -827,6 +944,7 @@ mod tests {
         app.spec = crate::test_support::app_spec(Some("shop.example.org"), vec![request.name.clone()]);
         let render_as = |request: &Request, active: Side, moving: Option<Moving>| {
             let input = RenderInput {
+                data: &crate::record::DataClaims::NONE,
                 request,
                 decision: &decision,
                 policy: &policy,
@@ -891,6 +1009,7 @@ mod tests {
             policy.cells.values_mut().for_each(|cell| cell.traffic_provider = None);
             let render = |names| {
                 let input = RenderInput {
+                    data: &crate::record::DataClaims::NONE,
                     request: &request,
                     decision: &decision,
                     policy: &policy,
@@ -939,6 +1058,7 @@ mod tests {
                 for provider in &providers {
                     policy.traffic.default_provider = provider.clone();
                     let input = RenderInput {
+                        data: &crate::record::DataClaims::NONE,
                         request: &request,
                         decision: &decision,
                         policy: &policy,
@@ -972,6 +1092,7 @@ mod tests {
             for (zone, expected) in [(Some("example.org"), "example.org"), (None, "eu.example.org")] {
                 policy.traffic.providers.get_mut(&provider).unwrap().zone = zone.map(str::to_owned);
                 let input = RenderInput {
+                    data: &crate::record::DataClaims::NONE,
                     request: &request,
                     decision: &decision,
                     policy: &policy,
@@ -1018,6 +1139,7 @@ mod tests {
         let mut rendered = |follows: &str| {
             decision.reason.follows = Some(follows.to_owned());
             let input = RenderInput {
+                data: &crate::record::DataClaims::NONE,
                 request: &request,
                 decision: &decision,
                 policy: &policy,
@@ -1063,6 +1185,7 @@ mod tests {
     fn protection(policy: &Policy, request: &Request, decision: &Decision, unprotect: bool) -> Vec<bool> {
         let names = NameScheme::for_new(request.kind);
         let input = RenderInput {
+            data: &crate::record::DataClaims::NONE,
             request,
             decision,
             policy,

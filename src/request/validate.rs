@@ -604,9 +604,11 @@ fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &st
                     node.span,
                     "reserved suffix",
                     format!(
-                        "name `{name}` ends in `{suffix}`: idp names a database's secondary claim `<name>{}` and its replication claim `<name>{}`, so a new database may not end so",
+                        "name `{name}` ends in `{suffix}`: idp names a database's secondary claim `<name>{}`, its replication claim `<name>{}`, and the claims an `idp migrate` makes `<name>{}` and `<name>{}`, so a new database may not end so",
                         names::SECONDARY_SUFFIX,
-                        names::REPLICATION_SUFFIX
+                        names::REPLICATION_SUFFIX,
+                        names::GENERATION_SUFFIX,
+                        names::MIGRATION_SUFFIX
                     ),
                     Some(format!(
                         "choose a name that does not end in {}; {placed_before}",

@@ -42,7 +42,7 @@ pub struct Target {
 }
 
 impl Target {
-    fn of(candidate: &Candidate, environment: &str) -> Self {
+    pub fn of(candidate: &Candidate, environment: &str) -> Self {
         Self {
             provider: candidate.provider.clone(),
             region: candidate.region.clone(),
@@ -91,6 +91,15 @@ pub struct Reason {
     #[serde(default)]
     pub warnings: Vec<String>,
     pub policy: PolicyRef,
+}
+
+impl Reason {
+    /// The RPO a replication of the placement is held to: its drProfile's,
+    /// else the one recorded (the tier's).
+    pub fn rpo_seconds(&self, policy: &Policy) -> u32 {
+        let profile = self.dr_profile.as_deref().and_then(|name| policy.dr_profiles.get(name));
+        profile.map_or((self.rpo_minutes * 60.0).round() as u32, |p| p.rpo_seconds)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

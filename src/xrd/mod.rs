@@ -374,6 +374,7 @@ mod tests {
         let (policy, request, decision) = crate::test_support::payments_c0();
         let names = crate::layout::NameScheme::for_new(request.kind);
         let input = RenderInput {
+            data: &crate::record::DataClaims::NONE,
             request: &request,
             decision: &decision,
             policy: &policy,

@@ -128,7 +128,9 @@ spec:
     ] {
         assert!(message.contains(expected), "{expected}\nnot in\n{message}");
     }
-    for phrase in ["replace the database with a new, empty one", "`idp migrate`", "no `--reschedule` across clouds"] {
+    for phrase in
+        ["replace the database with a new, empty one", "`idp migrate mysql NAMESPACE/NAME --to PROVIDER/REGION`"]
+    {
         assert!(help.contains(phrase), "{phrase} not in {help}");
     }
     assert_eq!(env.head(STATE), head, "nothing committed");

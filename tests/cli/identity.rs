@@ -120,9 +120,10 @@ fn a_new_database_named_like_another_ones_secondary_claim_is_refused_where_its_n
         assert_eq!(run.json()["error"]["code"], "idp::request::invalid");
         let message = format!(
             "{twin}:2:11: name `orders-secondary` ends in `-secondary`: idp names a database's secondary claim \
-             `<name>-secondary` and its replication claim `<name>-replication`, so a new database may not end so"
+             `<name>-secondary`, its replication claim `<name>-replication`, and the claims an `idp migrate` makes \
+             `<name>-m<n>` and `<name>-migration`, so a new database may not end so"
         );
-        let help = "choose a name that does not end in -secondary or -replication; requests placed before this rule keep their names";
+        let help = "choose a name that does not end in -secondary or -replication or -migration or -m<n>; requests placed before this rule keep their names";
         assert_eq!(run.issues(), [(message.clone(), Some(help.to_owned()))]);
         run.stderr_says(&message);
     }
@@ -133,6 +134,17 @@ fn a_new_database_named_like_another_ones_secondary_claim_is_refused_where_its_n
     run.code(1);
     assert!(run.issues()[0].0.contains("name `orders-replication` ends in `-replication`"), "{:?}", run.issues());
     assert_eq!(env.head(STATE), head);
+    // And the names a migration gives a database's claims (`orders-m1`, `orders-migration`).
+    for (name, suffix) in [("orders-m1", "-m<n>"), ("orders-m12", "-m<n>"), ("orders-migration", "-migration")] {
+        let run = apply(&env, Some("mysql"), &database(&env, "team-y", name));
+        run.code(1);
+        assert!(run.issues()[0].0.contains(&format!("name `{name}` ends in `{suffix}`")), "{:?}", run.issues());
+    }
+    assert_eq!(env.head(STATE), head);
+    // A name that only looks like one is free.
+    for name in ["orders-m0", "orders-mx", "orders-m"] {
+        apply(&env, Some("mysql"), &database(&env, "team-y", name)).code(0);
+    }
 }
 
 #[test]

@@ -32,6 +32,7 @@ mod identity;
 mod init;
 mod list;
 mod live;
+mod migrate;
 mod namespaces;
 mod output;
 mod plan;

@@ -67,6 +67,11 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("doctor", "doctor --repo state", 0),
     ("failover", "failover --no-wait --cell payments --env prod --replication-lag 3 --yes --repo state", 0),
     ("failover", "failback --cell payments --env prod --replication-lag 3 --dry-run --repo state", 0),
+    (
+        "migrate",
+        "migrate mysql team-alpha/orders-db --to gcp/us-central1 --replication-lag 3 --dry-run --repo state",
+        0,
+    ),
     ("rollback", "rollback --yes --allow-destroy --repo state", 0),
     ("error", "delete mysql team-alpha/orders-db --yes --allow-destroy --repo state", 1),
     ("delete-unprotect", "delete mysql team-alpha/orders-db --unprotect --yes --repo state", 0),
