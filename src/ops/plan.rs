@@ -13,7 +13,7 @@ use super::records::parse_record;
 use super::resource::ResourceRef;
 use super::rules;
 use super::{Context, Error};
-use crate::cell::{CellState, Member};
+use crate::cell::{CellState, Member, Side};
 use crate::cost::Cost;
 use crate::layout::{self, NameScheme, TwinWhen};
 use crate::record::PlacementRecord;
@@ -392,6 +392,9 @@ impl Planner<'_> {
                         if implicit && let Some(follows) = &record.reason.follows {
                             warnings.push(format!("no longer follows {follows}: it names no database (spec.database)"));
                         }
+                        if request.kind == Kind::App {
+                            warnings.extend(left_behind(&record, &decision));
+                        }
                         let bytes = PlacementRecord::new(request, &decision, names)
                             .keeping(existing_record.as_ref())
                             .to_yaml()
@@ -568,6 +571,33 @@ impl Planner<'_> {
             names,
         })
     }
+}
+
+/// What a rescheduled app leaves on the runtime clusters it moves off: Argo CD
+/// does not delete what an Application deployed when its destination changes
+/// (argoproj/argo-cd#9172, #1640: it only reads the cluster it points at), so
+/// the old Deployment runs on until someone deletes it there.
+fn left_behind(record: &PlacementRecord, decision: &Decision) -> Vec<String> {
+    let sides = [(Side::Primary, Some(&record.primary), Some(&decision.primary))].into_iter().chain([(
+        Side::Secondary,
+        record.secondary.as_ref(),
+        decision.secondary.as_ref(),
+    )]);
+    sides
+        .filter_map(|(side, old, new)| {
+            let (old, new) = (old?, new?);
+            (old.runtime_cluster != new.runtime_cluster).then(|| {
+                format!(
+                    "its {} side moves from runtime cluster {} to {}: Argo CD does not delete what the side's Application deployed on {} when its destination changes (argo-cd #9172); once the app serves from {}, delete its Deployment and Service (and HTTPRoute) there",
+                    side.as_str(),
+                    old.runtime_cluster,
+                    new.runtime_cluster,
+                    old.runtime_cluster,
+                    new.runtime_cluster
+                )
+            })
+        })
+        .collect()
 }
 
 /// Refuses a change that reaches a field its provider can only replace

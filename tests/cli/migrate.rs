@@ -141,6 +141,10 @@ fn a_migration_moves_the_database_stage_by_stage_and_keeps_the_old_claim_until_f
         assert!(message.contains(&format!("Idp-Action: migrate\nIdp-Request: mysql team-alpha/orders-db\nIdp-Cell: cell-us-east production\nIdp-Stage: {stage}\n")), "{message}");
         assert!(message.contains("Reason: INC-7 leave us-east-1"), "{message}");
     }
+    let history =
+        env.idp(&["history", "--namespace", "team-alpha", "--name", "orders-db", "--repo", STATE, "-o", "json"]);
+    let history = history.code(0).json().to_string();
+    assert_eq!(history.matches("\"migrate\"").count(), 3, "each stage is in the audit log: {history}");
     let cutover = env.git_in(STATE, &["log", "-1", "--format=%B", &commits[2]]);
     assert!(cutover.contains("Idp-Action: update\nIdp-Request: app team-alpha/orders-api\n"), "{cutover}");
 
@@ -201,6 +205,9 @@ fn a_migration_moves_the_database_stage_by_stage_and_keeps_the_old_claim_until_f
     assert_eq!(app.code(1).json()["error"]["code"], "idp::plan::sticky_conflict");
     let moved = env.idp(&["apply", "-f", "orders-api.yaml", "--reschedule", "--repo", STATE, "--yes", "-o", "json"]);
     assert_eq!(moved.code(0).json()["results"][0]["placement"]["provider"], "gcp", "{}", moved.stdout);
+    // Argo CD leaves what the Application deployed on the cluster it moved off: said.
+    moved.stderr_says("its primary side moves from runtime cluster aws-use1-prod-01 to gcp-usc1-prod-01");
+    moved.stderr_says("argo-cd #9172");
     let deployment = env.git_in(STATE, &["show", &format!("HEAD:{DEPLOYMENT}")]);
     assert!(deployment.contains("orders-db-m1-conn"), "the moved app keeps the new claim's secret: {deployment}");
     verified(&env);
