@@ -13,7 +13,7 @@ use crate::request::Kind;
 
 #[derive(Debug, Args)]
 #[command(
-    group(ArgGroup::new("step").required(true).args(["to", "resume", "finish"])),
+    group(ArgGroup::new("step").required(true).args(["to", "reschedule", "resume", "finish"])),
     after_help = "Examples:\n  idp migrate mysql team-alpha/orders-db --to gcp/us-central1 --lag-url http://prometheus:9090 --dry-run\n  idp migrate mysql team-alpha/orders-db --to gcp/us-central1 --lag-url http://prometheus:9090 --push\n\nOnce the apps work on the new claim, the old one goes in its own commit (two, when protected):\n  idp migrate mysql team-alpha/orders-db --finish --unprotect --yes\n  (wait until Argo CD has synced it)\n  idp migrate mysql team-alpha/orders-db --finish --allow-destroy --yes"
 )]
 pub struct MigrateArgs {
@@ -26,6 +26,10 @@ pub struct MigrateArgs {
     /// Where to move the database: a candidate of the policy (PROVIDER/REGION)
     #[arg(long, value_name = "PROVIDER/REGION", add = ArgValueCandidates::new(super::complete::pool))]
     pub to: Option<String>,
+    /// Where the policy in force places the primary now (after a cordon, a new
+    /// candidate, new weights), keeping its secondary; instead of --to
+    #[arg(long)]
+    pub reschedule: bool,
     /// Go on with the migration the placement record holds as part way
     #[arg(long)]
     pub resume: bool,

@@ -159,7 +159,8 @@ pub enum Command {
     /// Move a database to another cloud or region with its data, stage by stage
     ///
     /// A claim cannot move, so the database gets a new claim of the next
-    /// generation (`orders-db-m1`) where `--to` says. One commit per stage, each
+    /// generation (`orders-db-m1`) where `--to` says (or, with `--reschedule`,
+    /// where the policy in force places it now). One commit per stage, each
     /// landing once the management cluster reports the one before it done:
     /// provision the new claim read-only and replicate into it (CDC, or backup and
     /// restore when the drProfile says so), fence the old claim, wait until the

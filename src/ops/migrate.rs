@@ -60,7 +60,9 @@ use crate::schedule::Target;
 pub struct MigrateOptions {
     /// The database (`mysql NS/NAME`).
     pub target: ResourceRef,
-    /// `--to PROVIDER/REGION`: where a new migration goes.
+    /// `--to PROVIDER/REGION`: where a new migration goes. None when
+    /// starting one (neither `resume` nor `finish`): `--reschedule`, the best
+    /// place the policy in force has for the primary.
     pub to: Option<String>,
     /// Go on with the migration the placement record holds.
     pub resume: bool,
@@ -185,35 +187,58 @@ impl Subject {
     /// other request holds.
     fn start(&self, ctx: &Context, options: &MigrateOptions) -> Result<Migration, Error> {
         let policy = &ctx.policy.policy;
-        let to = options.to.as_deref().unwrap_or_default();
-        let refuse =
-            |why: String| Error::MigrateTarget { request: self.target.display(), to: crate::names::printable(to), why };
-        let (provider, region) = to.split_once('/').ok_or_else(|| refuse("it is not PROVIDER/REGION".into()))?;
-        let candidate = policy.candidate(provider, region).ok_or_else(|| {
-            let pool: Vec<String> = policy.candidates.iter().map(|c| c.id()).collect();
-            refuse(format!("it is not in the policy's candidate pool ({})", pool.join(", ")))
-        })?;
-        let target = Target::of(candidate, &self.request.environment);
-        if target.id() == self.record.primary.id() {
-            return Err(refuse(format!("the database is there already ({})", self.record.primary.id())));
-        }
-        if let Some(secondary) = self.record.secondary.as_ref().filter(|s| s.provider == target.provider) {
-            return Err(refuse(format!(
-                "its secondary is in {} ({}), and a database and its standby are never in one provider",
-                secondary.provider,
-                secondary.id()
-            )));
-        }
-        if let Some(why) = crate::schedule::unsatisfied(policy, &self.request.demand(), &target) {
-            return Err(refuse(why));
-        }
+        // The policy rules' refusals, by candidate, as plan asks them.
+        let refused = super::rules::refusals(&super::rules::load(ctx)?, policy, &self.request)?;
+        let here = self.record.primary.id();
+        let standby = self.record.secondary.as_ref();
+        let target = match options.to.as_deref() {
+            Some(to) => {
+                let refuse = |why: String| Error::MigrateTarget {
+                    request: self.target.display(),
+                    to: crate::names::printable(to),
+                    why,
+                };
+                let (provider, region) =
+                    to.split_once('/').ok_or_else(|| refuse("it is not PROVIDER/REGION".into()))?;
+                let candidate = policy.candidate(provider, region).ok_or_else(|| {
+                    let pool: Vec<String> = policy.candidates.iter().map(|c| c.id()).collect();
+                    refuse(format!("it is not in the policy's candidate pool ({})", pool.join(", ")))
+                })?;
+                let target = Target::of(candidate, &self.request.environment);
+                if let Some(why) = unfit(candidate, Some(&here), standby, &refused) {
+                    return Err(refuse(why));
+                }
+                if let Some(why) = crate::schedule::unsatisfied(policy, &self.request.demand(), &target) {
+                    return Err(refuse(why));
+                }
+                target
+            }
+            // --reschedule: the best place the policy in force has for the primary.
+            None => {
+                let refuse = |c: &crate::policy::Candidate| unfit(c, None, standby, &refused);
+                let target = crate::schedule::best_primary(policy, &self.request.demand(), &refuse)
+                    .map_err(|error| Error::Schedule { request: self.target.display(), error })?;
+                if target.id() == here {
+                    return Err(Error::MigrateTarget {
+                        request: self.target.display(),
+                        to: here,
+                        why: "the policy in force places its primary where it is; `--to PROVIDER/REGION` moves it elsewhere".into(),
+                    });
+                }
+                target
+            }
+        };
         let generation = self.record.generation + 1;
         let (namespace, name) = (&self.target.namespace, &self.target.name);
         for taken in [layout::claim_name(name, Side::Primary, generation), layout::migration_name(name)] {
             if ctx.placement(Kind::MySql, namespace, &taken)?.is_some() {
-                return Err(refuse(format!(
-                    "the migration's claim would be named {taken}, and mysql {namespace}/{taken} (placed before names ending so were reserved) holds that name"
-                )));
+                return Err(Error::MigrateTarget {
+                    request: self.target.display(),
+                    to: target.id(),
+                    why: format!(
+                        "the migration's claim would be named {taken}, and mysql {namespace}/{taken} (placed before names ending so were reserved) holds that name"
+                    ),
+                });
             }
         }
         let profile = self.record.reason.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p));
@@ -343,6 +368,31 @@ impl Subject {
     fn id(&self) -> String {
         self.target.display()
     }
+}
+
+/// Why a candidate cannot take a database's primary by migration, if it
+/// cannot: it is where the primary is (`here`), in its standby's provider,
+/// cordoned, or refused by the policy rules (`refused`, by candidate).
+fn unfit(
+    candidate: &crate::policy::Candidate,
+    here: Option<&str>,
+    standby: Option<&Target>,
+    refused: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
+    if let Some(here) = here.filter(|here| candidate.id() == *here) {
+        return Some(format!("the database is there already ({here})"));
+    }
+    if let Some(standby) = standby.filter(|s| s.provider == candidate.provider) {
+        return Some(format!(
+            "its secondary is in {} ({}), and a database and its standby are never in one provider",
+            standby.provider,
+            standby.id()
+        ));
+    }
+    if candidate.cordoned {
+        return Some("it is cordoned: it takes no new placements (`idp policy uncordon`)".into());
+    }
+    refused.get(&candidate.id()).map(|why| format!("the policy rules refuse it: {why}"))
 }
 
 /// What one stage of a migration commits.

@@ -221,22 +221,8 @@ pub fn schedule_with(
         None => None,
     };
 
-    let mut gates = tier.gates.clone();
-    if demand.ha && !gates.iter().any(|g| g == "multi_az") {
-        gates.push("multi_az".into());
-    }
-    let weights: IndexMap<String, f64> =
-        policy.dimensions.iter().map(|d| (d.clone(), tier.weights.get(d).copied().unwrap_or(0.0))).collect();
-
-    let evaluated = evaluate(policy, &weights, &gates, demand, refuse);
-    let Some(winner) = evaluated.ranked.first() else {
-        return Err(ScheduleError::NoCandidate {
-            tier: demand.tier.into(),
-            cell: demand.cell.into(),
-            gates,
-            rejected: evaluated.rejected,
-        });
-    };
+    let Primaries { gates, weights, evaluated } = rank_primaries(policy, tier, demand, refuse)?;
+    let winner = &evaluated.ranked[0];
     let primary = &policy.candidates[winner.index];
 
     let wants_secondary = tier.secondary.required || demand.dr_profile.is_some();
@@ -297,6 +283,52 @@ pub fn schedule_with(
         reason,
         ranking,
     })
+}
+
+/// A primary's gates (the tier's, and multi_az with ha), the tier's weights,
+/// and every candidate ranked by them or rejected.
+struct Primaries {
+    gates: Vec<String>,
+    weights: IndexMap<String, f64>,
+    evaluated: Evaluation,
+}
+
+/// The candidates for a primary; an error when none passes.
+fn rank_primaries(
+    policy: &Policy,
+    tier: &crate::policy::Tier,
+    demand: &Demand<'_>,
+    refuse: &dyn Fn(&Candidate) -> Option<String>,
+) -> Result<Primaries, ScheduleError> {
+    let mut gates = tier.gates.clone();
+    if demand.ha && !gates.iter().any(|g| g == "multi_az") {
+        gates.push("multi_az".into());
+    }
+    let weights: IndexMap<String, f64> =
+        policy.dimensions.iter().map(|d| (d.clone(), tier.weights.get(d).copied().unwrap_or(0.0))).collect();
+    let evaluated = evaluate(policy, &weights, &gates, demand, refuse);
+    if evaluated.ranked.is_empty() {
+        return Err(ScheduleError::NoCandidate {
+            tier: demand.tier.into(),
+            cell: demand.cell.into(),
+            gates,
+            rejected: evaluated.rejected,
+        });
+    }
+    Ok(Primaries { gates, weights, evaluated })
+}
+
+/// The best place for a request's primary alone, under the policy in force,
+/// with `refuse` saying which candidates may not take it (and why): where
+/// `idp migrate --reschedule` moves a database, keeping its secondary.
+pub fn best_primary(
+    policy: &Policy,
+    demand: &Demand<'_>,
+    refuse: &dyn Fn(&Candidate) -> Option<String>,
+) -> Result<Target, ScheduleError> {
+    let tier = policy.tiers.get(demand.tier).ok_or_else(|| ScheduleError::UnknownTier(demand.tier.into()))?;
+    let best = &rank_primaries(policy, tier, demand, refuse)?.evaluated.ranked[0];
+    Ok(Target::of(&policy.candidates[best.index], demand.environment))
 }
 
 /// Places an app with the data it uses: its primary on the database's

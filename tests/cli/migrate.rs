@@ -583,3 +583,46 @@ fn human_output_of_a_migration_dry_run() {
     run.code(0);
     assert_human_snapshot!("human_migrate_dry_run", run);
 }
+
+/// `--reschedule`: the policy in force picks the place, as plan would for a new request
+/// of the same spec; where that is where the database is, there is nothing to migrate.
+/// A cordoned candidate takes no migration, named or picked.
+#[test]
+fn a_migration_by_reschedule_goes_where_the_policy_places_a_new_request_now() {
+    let env = orders();
+    let run = migrate(&env, &["--reschedule", "--replication-lag", "3", "--dry-run"]);
+    assert_eq!(run.code(1).json()["error"]["code"], "idp::migrate::target");
+    run.stderr_says("the policy in force places its primary where it is");
+
+    let cordon = |candidate: &str| {
+        let args = ["policy", "cordon", candidate, "--reason", "INC-9", "--yes", "--repo", STATE];
+        env.idp(&args).code(0);
+    };
+    cordon("aws/us-east-1");
+    let doc = migrate(&env, &["--reschedule", "--replication-lag", "3", "--dry-run"]).code(0).json();
+    crate::output::assert_shape("migrate", "migrate --reschedule --dry-run", &doc);
+    let text = env.read("orders-db.yaml");
+    env.write("twin.yaml", text.replace("name: orders-db", "name: orders-twin"));
+    let plan = env.idp(&["plan", "-f", "twin.yaml", "--repo", STATE, "-o", "json"]).code(0).json();
+    let placed = &plan["results"][0]["placement"];
+    assert_eq!((&doc["to"]["provider"], &doc["to"]["region"]), (&placed["provider"], &placed["region"]), "{plan:#}");
+    let to = format!("{}/{}", doc["to"]["provider"].as_str().unwrap(), doc["to"]["region"].as_str().unwrap());
+
+    cordon(&to);
+    let head = env.head(STATE);
+    let run = migrate(&env, &["--to", &to, "--replication-lag", "3"]);
+    assert_eq!(run.code(1).json()["error"]["code"], "idp::migrate::target");
+    run.stderr_says("it is cordoned: it takes no new placements");
+    let again = migrate(&env, &["--reschedule", "--replication-lag", "3", "--dry-run"]).code(0).json();
+    assert_ne!(again["to"], doc["to"], "the next best, the cordoned one left out");
+    assert_eq!(env.head(STATE), head);
+
+    // The policy rules' deny_candidate refuse a place for a migration as for a plan.
+    let rule = "package idp\n\ndeny_candidate contains msg if {\n\tinput.candidate.provider == \"gcp\"\n\tmsg := \"no gcp for team-alpha\"\n}\n";
+    env.write("state/policy/rules/no_gcp.rego", rule);
+    env.git_in(STATE, &["add", "policy/rules/no_gcp.rego"]);
+    env.git_in(STATE, &["commit", "--quiet", "-m", "rules: no gcp"]);
+    let run = migrate(&env, &["--to", "gcp/europe-west1", "--replication-lag", "3", "--dry-run"]);
+    assert_eq!(run.code(1).json()["error"]["code"], "idp::migrate::target");
+    run.stderr_says("the policy rules refuse it: denied by policy/rules/no_gcp.rego: no gcp for team-alpha");
+}
