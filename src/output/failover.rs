@@ -57,22 +57,28 @@ impl Outcome for crate::ops::failover::FailoverOutcome {
             let _ = writeln!(out);
             out.push_str(&super::plan::objects(&self.objects, style));
         }
-        match (&self.commit, self.dry_run) {
-            (Some(commit), _) => {
-                let _ = writeln!(out, "{} {commit}", style.green("committed"));
-            }
-            (None, true) if self.staged => {
-                let _ = writeln!(
-                    out,
-                    "dry run: nothing written; each stage would wait until the management cluster reports it done"
-                );
-            }
-            (None, true) => {
-                let _ = writeln!(out, "dry run: nothing written");
-            }
-            _ => {}
-        }
+        ending(&mut out, style, self.commit.as_deref(), self.dry_run, self.staged);
         out
+    }
+}
+
+/// The last line of a runbook's result: its commit, or what a dry run did
+/// not do (`staged`: each stage would have waited on the cluster).
+pub(super) fn ending(out: &mut String, style: &Style, commit: Option<&str>, dry_run: bool, staged: bool) {
+    match (commit, dry_run) {
+        (Some(commit), _) => {
+            let _ = writeln!(out, "{} {commit}", style.green("committed"));
+        }
+        (None, true) if staged => {
+            let _ = writeln!(
+                out,
+                "dry run: nothing written; each stage would wait until the management cluster reports it done"
+            );
+        }
+        (None, true) => {
+            let _ = writeln!(out, "dry run: nothing written");
+        }
+        _ => {}
     }
 }
 

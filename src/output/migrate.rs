@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::failover::{changes, stages};
+use super::failover::{changes, ending, stages};
 use super::{Outcome, Style};
 
 impl Outcome for crate::ops::migrate::MigrateOutcome {
@@ -43,21 +43,7 @@ impl Outcome for crate::ops::migrate::MigrateOutcome {
             let _ = writeln!(out);
             out.push_str(&super::plan::objects(&self.objects, style));
         }
-        match (&self.commit, self.dry_run) {
-            (Some(commit), _) => {
-                let _ = writeln!(out, "{} {commit}", style.green("committed"));
-            }
-            (None, true) if self.action == "migrate" => {
-                let _ = writeln!(
-                    out,
-                    "dry run: nothing written; each stage would wait until the management cluster reports it done"
-                );
-            }
-            (None, true) => {
-                let _ = writeln!(out, "dry run: nothing written");
-            }
-            _ => {}
-        }
+        ending(&mut out, style, self.commit.as_deref(), self.dry_run, self.action == "migrate");
         if let Some(next) = self.next.as_ref().filter(|_| self.stopped.is_none()) {
             let _ = writeln!(out, "next: {next}");
         }

@@ -878,10 +878,9 @@ mod tests {
         for (stage, (writer, writer_fenced, other, dr_source, direction, secret)) in expect {
             let record = crate::record::tests::migrating(stage);
             let decision = record.decision();
-            let data = DataClaims::of_database(&record);
-            let render = |request: &Request| {
+            let render = |request: &Request, data: &DataClaims| {
                 let input = RenderInput {
-                    data: &data,
+                    data,
                     request,
                     decision: &decision,
                     policy: &policy,
@@ -893,7 +892,7 @@ mod tests {
                 };
                 Renderer::embedded().request_files(&input).unwrap()
             };
-            let files = render(&request);
+            let files = render(&request, &DataClaims::of_database(&record));
             let doc = |suffix: &str| {
                 let file =
                     files.iter().find(|f| f.path.ends_with(suffix)).unwrap_or_else(|| panic!("{stage:?}: {suffix}"));
@@ -919,18 +918,7 @@ mod tests {
             // The app reads the writer's connection secret: the database's generation.
             let mut claims = DataClaims::NONE;
             claims.insert(&request.namespace, &request.name, record.generation);
-            let input = RenderInput {
-                data: &claims,
-                request: &app,
-                decision: &decision,
-                policy: &policy,
-                active: Side::Primary,
-                names: NameScheme::for_new(app.kind),
-                unprotect: false,
-                draining: false,
-                moving: None,
-            };
-            let app_files = Renderer::embedded().request_files(&input).unwrap();
+            let app_files = render(&app, &claims);
             let deployment = app_files.iter().find(|f| f.path.ends_with("primary/deployment.yaml")).unwrap();
             assert!(deployment.content.contains(&format!("\"{secret}\"")), "{stage:?}: {}", deployment.content);
         }
