@@ -140,7 +140,9 @@ pub fn migrate(
         (None, true) => {
             return Err(Error::NoMigration {
                 request: id.clone(),
-                help: format!("start one with `idp migrate {id} --to PROVIDER/REGION`"),
+                help: format!(
+                    "--resume reads the migration from this clone: if it was started elsewhere, pull the state repo first (`git pull`); otherwise start one with `idp migrate {id} --to PROVIDER/REGION`"
+                ),
             });
         }
         (None, false) => base.start(ctx, options)?,

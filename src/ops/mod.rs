@@ -132,7 +132,7 @@ pub enum Error {
     #[diagnostic(
         code(idp::failover::nothing_to_resume),
         help(
-            "`idp status cell {cell} {environment}` shows the active side; run the command without --resume to start one"
+            "--resume reads the runbook from this clone: if it was started elsewhere, pull the state repo first (`git pull`); `idp status cell {cell} {environment}` shows the active side; run the command without --resume to start one"
         )
     )]
     NothingToResume { cell: String, environment: String, action: String },

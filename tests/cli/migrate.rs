@@ -254,10 +254,11 @@ fn a_migration_moves_the_database_stage_by_stage_and_keeps_the_old_claim_until_f
     verified(&env);
     let reapply = env.idp(&["apply", "-f", "orders-db.yaml", "--repo", STATE, "--yes", "-o", "json"]);
     assert_eq!(reapply.code(0).json()["commit"], Value::Null, "the record keeps its generation");
-    // Nothing left to finish or resume.
+    // Nothing left to finish or resume (in this clone: one started elsewhere is pulled first).
     for extra in [&["--finish", "--allow-destroy"][..], &["--resume", "--replication-lag", "1"]] {
         assert_eq!(migrate(&env, extra).code(1).json()["error"]["code"], "idp::migrate::nothing");
     }
+    migrate(&env, &["--resume", "--replication-lag", "1"]).stderr_says("pull the state repo first (`git pull`)");
 }
 
 /// A new claim the cloud never reports as the stage wants it (here: its fence never
