@@ -298,6 +298,19 @@ fn a_migration_stopped_at_a_stage_resumes_from_its_record() {
         "{}",
         human.stdout
     );
+    // The cluster's view names each claim of the migration and why it is not there yet.
+    let run = env.idp(&["status", "mysql", "team-alpha/orders-db", "--live", "--repo", STATE, "-o", "json"]);
+    let live = run.json();
+    crate::output::assert_shape("status-live", &run.args, &live);
+    let parts: Vec<&str> = live["parts"].as_array().unwrap().iter().map(|p| p["object"].as_str().unwrap()).collect();
+    for object in [
+        "MySQLInstanceClaim team-alpha/orders-db",
+        "MySQLInstanceClaim team-alpha/orders-db-m1",
+        "ReplicationClaim team-alpha/orders-db-migration",
+    ] {
+        assert!(parts.contains(&object), "{object} in {parts:?}");
+    }
+    assert!(live["why"].as_str().unwrap().contains("orders-db-m1"), "{live:#}");
     // Nothing starts over it, and nothing finishes it before its cutover.
     let again = migrate(&env, &["--to", "oci/us-ashburn-1", "--replication-lag", "3"]);
     assert_eq!(again.code(1).json()["error"]["code"], "idp::migrate::in_progress");
