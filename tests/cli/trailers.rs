@@ -71,3 +71,27 @@ fn a_failover_reason_cannot_forge_trailers() {
     let verify = env.idp(&["verify", "--repo", STATE, "-o", "json"]);
     assert_eq!(verify.code, 0, "{}", verify.stdout);
 }
+
+/// The same for a migration's `--reason`, which every stage's commit carries (and the
+/// placement record keeps): it lands above idp's block, and a rollback of a stage names
+/// only what idp's block names.
+#[test]
+fn a_migration_reason_cannot_forge_trailers() {
+    let env = TestEnv::new();
+    env.init_state(STATE);
+    env.idp(&["apply", "-f", &env.example("orders-db.yaml"), "--yes", "--repo", STATE]).code(0);
+    let api = crate::runbook::cluster(&env, crate::runbook::Cloud::Follows);
+    crate::live::kubeconfig(&env, &api.url());
+    let args = ["migrate", "mysql", "team-alpha/orders-db", "--to", "gcp/us-central1", "--replication-lag", "3"];
+    env.idp(&[&args[..], &["--yes", "--repo", STATE, "--reason", FORGED]].concat()).code(0);
+    let entries = history(&env);
+    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["migrate", "migrate", "migrate", "create", "init"], "{entries:#?}");
+    let read_by_git = env.git_in(STATE, &["log", "-1", "--format=%(trailers:key=Idp-Request,valueonly)"]);
+    assert_eq!(read_by_git.trim(), "mysql team-alpha/orders-db");
+    env.idp(&["rollback", "--yes", "--repo", STATE]).code(0);
+    let message = env.git_in(STATE, &["log", "-1", "--format=%B"]);
+    assert!(!message.contains("team-x/ghost"), "{message}");
+    let verify = env.idp(&["verify", "--repo", STATE, "-o", "json"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+}
