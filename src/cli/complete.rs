@@ -76,7 +76,8 @@ pub fn dr_profiles() -> Vec<CompletionCandidate> {
 }
 
 /// `namespace/name` of every placed request of the kind typed before it
-/// (`idp delete mysql <TAB>` offers databases only): one listing of `placements/`.
+/// (`idp delete mysql <TAB>`, `idp migrate mysql <TAB>` offer databases only):
+/// one listing of `placements/`.
 pub fn placed() -> Vec<CompletionCandidate> {
     let typed = typed_kind();
     candidates(
@@ -96,10 +97,10 @@ pub fn status_targets() -> Vec<CompletionCandidate> {
     placed()
 }
 
-/// The kind typed after `status` or `delete` on the command line being
-/// completed (the shell passes it after `--`), as placements name it.
+/// The kind typed after `status`, `delete` or `migrate` on the command line
+/// being completed (the shell passes it after `--`), as placements name it.
 fn typed_kind() -> Option<String> {
-    let word = typed_word_after(&["status", "delete"])?;
+    let word = typed_word_after(&["status", "delete", "migrate"])?;
     crate::request::Kind::from_cli_name(&word).map(|kind| kind.to_string())
 }
 

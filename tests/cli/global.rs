@@ -272,4 +272,9 @@ fn completion_of_a_target_follows_the_kind_typed() {
     assert_eq!(complete(&["status", "app"]), ["team-payments/checkout"]);
     assert_eq!(complete(&["delete", "app"]), ["team-payments/checkout"]);
     assert_eq!(complete(&["status", "cell"]), ["cell-us-east", "cell-eu", "payments"]);
+    // A migration's target, and whom to migrate: the policy's candidates, the placed databases.
+    assert_eq!(complete(&["migrate", "mysql"]), ["team-payments/payments-db"]);
+    let to = complete(&["migrate", "mysql", "team-payments/payments-db", "--to"]);
+    assert_eq!(to.len(), 7, "{to:?}");
+    assert!(to.contains(&"oci/us-ashburn-1".to_owned()), "{to:?}");
 }
