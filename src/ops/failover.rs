@@ -26,12 +26,13 @@ use super::live::{Management, Origin, WaitEnd, WaitReport};
 use super::objects::ObjectChange;
 use super::plan::Change;
 use super::resource::ResourceRef;
-use super::runbook::{Desired, Overlay, Waiter, changes_of, gate, identity, lag_verdict, now, objects_of, short};
+use super::runbook::{
+    Desired, Overlay, Owners, Waiter, changes_of, gate, identity, lag_verdict, now, objects_of, short,
+};
 pub use super::runbook::{StageOutcome, StageStatus, Stopped};
 use super::{Context, Error};
 use crate::cell::{CellState, Event, Member, Observation, Runbook, Side, Stage};
 use crate::layout;
-use crate::live::lifecycle::Lifecycle;
 use crate::policy::ComputeMode;
 use crate::record::{DataLink, PlacementRecord};
 use crate::render::{RenderInput, RenderedFile};
@@ -327,22 +328,10 @@ impl Move {
         cell
     }
 
-    /// The files a commit changed, by the member that owns each (from the
-    /// path alone, `layout::RequestFileName::owner_of`): what a resumed
-    /// runbook waits for first, as its stage committed them.
-    fn owners(&self, changed: &[crate::state::PathChange]) -> BTreeMap<ResourceRef, Vec<String>> {
-        let mut owners: BTreeMap<ResourceRef, Vec<String>> = BTreeMap::new();
-        for change in changed {
-            let Some(owner) = layout::RequestFileName::owner_of(&change.path) else { continue };
-            let member = self.members.iter().map(Placed::reference).find(|m| {
-                (m.kind.cli_name(), m.namespace.as_str(), m.name.as_str())
-                    == (owner.kind.as_str(), owner.namespace.as_str(), owner.name.as_str())
-            });
-            if let Some(member) = member {
-                owners.entry(member).or_default().push(change.path.clone());
-            }
-        }
-        owners
+    /// The files a commit changed, by the member that owns each.
+    fn owners(&self, changed: &[crate::state::PathChange]) -> Owners {
+        let members: Vec<ResourceRef> = self.members.iter().map(Placed::reference).collect();
+        super::runbook::owners(members.iter(), changed)
     }
 
     /// Every file of the cell's members as `cell` renders them, and the
@@ -365,23 +354,10 @@ impl Move {
                 unprotect: false,
                 draining: cell.cold_standbys_draining,
             };
-            let rendered = renderer.request_files(&input)?;
-            // Files under the names an older idp gave them move to the names the
-            // cell's Application selects (same objects; see layout::platform_file).
-            let reference = placed.reference();
-            for path in reference.rendered_files(ctx, Some(&placed.record))? {
-                if layout::is_manifest_path(&path) && !rendered.iter().any(|f| f.path == path) {
-                    desired.files.insert(path, (None, Some(reference.clone())));
-                }
-            }
-            for file in rendered {
-                desired.files.insert(file.path.clone(), (Some(file), Some(reference.clone())));
-            }
+            desired.add_request(ctx, &placed.reference(), &placed.record, renderer.request_files(&input)?)?;
         }
         let path = layout::cell_state_path(&cell.cell, &cell.environment);
-        let file =
-            RenderedFile { path: path.clone(), content: cell.to_yaml(), template: String::new(), documents: vec![] };
-        desired.files.insert(path, (Some(file), None));
+        desired.add(RenderedFile::untemplated(path, cell.to_yaml()), None);
         Ok(desired)
     }
 }
@@ -666,7 +642,8 @@ fn staged(
     Ok(Some(outcome))
 }
 
-/// Records a stage's wait in the outcome; false when it stopped the runbook.
+/// Records a stage's wait in the outcome, and what the cluster reported in
+/// the runbook (written with the next stage); false when it stopped the runbook.
 fn finish_wait(
     outcome: &mut FailoverOutcome,
     mut stage: StageOutcome,
@@ -675,16 +652,11 @@ fn finish_wait(
     point: Point,
     cluster: &Management,
 ) -> bool {
-    let done = report.as_ref().is_none_or(|r| r.ready);
-    if let Some(report) = report.as_ref().filter(|r| !r.ready) {
-        outcome.stopped =
-            Some(Stopped { stage: point.as_str(), ended: report.ended, reasons: report.not_there(Lifecycle::Ready) });
-        stage.status = StageStatus::NotDone;
-    }
+    outcome.stopped = stage.settle(report);
+    let done = outcome.stopped.is_none();
     if done && let Point::Stage(stage) = point {
         runbook.observed.push(Observation { stage, at: now(), cluster: cluster.described().to_owned() });
     }
-    stage.wait = report;
     outcome.stages.push(stage);
     done
 }
@@ -713,27 +685,11 @@ fn cell_at(base: &Move, runbook: &Runbook, point: Point, outcome: &FailoverOutco
 }
 
 fn gate_outcome(base: &Move, status: StageStatus) -> StageOutcome {
-    StageOutcome {
-        stage: "lag",
-        status,
-        what: format!("check replication lag ≤ RPO ({}s) once the fence stops writes", base.rpo_seconds),
-        commit: None,
-        changes: Vec::new(),
-        objects: Vec::new(),
-        wait: None,
-    }
+    StageOutcome::gate(base.rpo_seconds, status)
 }
 
 fn stage_outcome(base: &Move, point: Point, status: StageStatus) -> StageOutcome {
-    StageOutcome {
-        stage: point.as_str(),
-        status,
-        what: base.describe(point),
-        commit: None,
-        changes: Vec::new(),
-        objects: Vec::new(),
-        wait: None,
-    }
+    StageOutcome::new(point.as_str(), base.describe(point), status)
 }
 
 impl Move {

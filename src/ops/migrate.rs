@@ -43,13 +43,12 @@ use super::objects::ObjectChange;
 use super::plan::Change;
 use super::resource::ResourceRef;
 use super::runbook::{
-    Desired, Overlay, StageOutcome, StageStatus, Stopped, Waiter, changes_of, gate, identity, lag_verdict, now,
+    Desired, Overlay, Owners, StageOutcome, StageStatus, Stopped, Waiter, changes_of, gate, identity, lag_verdict, now,
     objects_of, short,
 };
 use super::{Context, Error};
 use crate::cell::{CellState, Side};
 use crate::layout;
-use crate::live::lifecycle::Lifecycle;
 use crate::policy::Replication;
 use crate::record::{DataLink, Migration, MigrationObservation, MigrationStage, PlacementRecord};
 use crate::render::{RenderInput, RenderedFile};
@@ -301,15 +300,6 @@ impl Subject {
         let renderer = ctx.renderer()?;
         let cell = &self.cell;
         let mut desired = Desired::default();
-        let add = |desired: &mut Desired, file: RenderedFile, owner: &ResourceRef| {
-            desired.files.insert(file.path.clone(), (Some(file), Some(owner.clone())));
-        };
-        let plain = |path: String, content: String| RenderedFile {
-            path,
-            content,
-            template: String::new(),
-            documents: Vec::new(),
-        };
         let (request, target) = (&self.request, &self.target);
         let decision = record.decision();
         let data = crate::record::DataClaims::of_database(record);
@@ -324,25 +314,16 @@ impl Subject {
             draining: cell.cold_standbys_draining,
             data: &data,
         };
-        let rendered = renderer.request_files(&input)?;
-        // A claim file the stage no longer renders (the old claim, once finished) goes.
-        for path in target.rendered_files(ctx, Some(&self.record))? {
-            if layout::is_manifest_path(&path) && !rendered.iter().any(|f| f.path == path) {
-                desired.files.insert(path, (None, Some(target.clone())));
-            }
-        }
-        for file in rendered {
-            add(&mut desired, file, target);
-        }
+        desired.add_request(ctx, target, &self.record, renderer.request_files(&input)?)?;
         let placement = layout::placement_path(target.kind, &target.namespace, &target.name);
-        add(&mut desired, plain(placement, record.to_yaml()), target);
+        desired.add(RenderedFile::untemplated(placement, record.to_yaml()), Some(target));
         let mut member = record.member();
         member.monthly_usd = crate::cost::estimate(policy, request, &decision).map(|c| c.monthly_usd);
         let at = (&request.cell, &request.environment);
         let member_path = layout::member_path(at.0, at.1, target.kind, &target.namespace, &target.name);
-        add(&mut desired, plain(member_path, member.to_yaml()), target);
+        desired.add(RenderedFile::untemplated(member_path, member.to_yaml()), Some(target));
         let (entity_path, entity) = crate::catalog::entity(request, &decision)?;
-        add(&mut desired, plain(entity_path, entity), target);
+        desired.add(RenderedFile::untemplated(entity_path, entity), Some(target));
 
         for (app, app_request, app_record) in &self.apps {
             let app_decision = app_record.decision();
@@ -361,7 +342,7 @@ impl Subject {
                 data: &data,
             };
             for file in renderer.request_files(&input)? {
-                add(&mut desired, file, app);
+                desired.add(file, Some(app));
             }
         }
         Ok(desired)
@@ -430,22 +411,6 @@ fn describe(base: &Subject, stage: MigrationStage, m: &Migration) -> String {
             if base.apps.is_empty() { "" } else { " and the apps have rolled out" }
         ),
     }
-}
-
-fn gate_stage(rpo: u32, status: StageStatus) -> StageOutcome {
-    StageOutcome {
-        stage: "lag",
-        status,
-        what: format!("check replication lag ≤ RPO ({rpo}s) once the fence stops writes"),
-        commit: None,
-        changes: Vec::new(),
-        objects: Vec::new(),
-        wait: None,
-    }
-}
-
-fn stage_outcome(stage: &'static str, what: String, status: StageStatus) -> StageOutcome {
-    StageOutcome { stage, status, what, commit: None, changes: Vec::new(), objects: Vec::new(), wait: None }
 }
 
 impl Subject {
@@ -528,11 +493,11 @@ fn staged(
     let mut overlay = Overlay { ctx, written: Default::default() };
     for &stage in &stages {
         if stage == MigrationStage::Cutover {
-            outcome.stages.push(gate_stage(base.rpo_seconds, StageStatus::Planned));
+            outcome.stages.push(StageOutcome::gate(base.rpo_seconds, StageStatus::Planned));
         }
         let record = base.record_at(&migration, Some(stage));
         let files = base.desired(ctx, &record)?.against(&|path| overlay.read(path))?;
-        let mut planned = stage_outcome(stage.as_str(), describe(base, stage, &migration), StageStatus::Planned);
+        let mut planned = StageOutcome::new(stage.as_str(), describe(base, stage, &migration), StageStatus::Planned);
         planned.changes = changes_of(&|path| overlay.read(path), &files.files)?;
         planned.objects = objects_of(&|path| overlay.read(path), &files.files)?;
         // A change upjet refuses would leave a composed resource Synced=False (the
@@ -595,7 +560,7 @@ fn staged(
         let commit = state.last_change(&files)?.map(|c| c.id).unwrap_or_default();
         let owners = owners_of(base, &state.changed_files(state.revparse(&commit)?)?);
         say(&format!("migrate {id}: stage {} was committed ({}); waiting for it", stage.as_str(), short(&commit)));
-        let mut entry = stage_outcome(stage.as_str(), describe(base, stage, &migration), StageStatus::Done);
+        let mut entry = StageOutcome::new(stage.as_str(), describe(base, stage, &migration), StageStatus::Done);
         entry.commit = Some(commit.clone());
         let report = waiter.wait(ctx, &owners, &commit)?;
         if !finished(&mut outcome, entry, report, stage, &mut migration) {
@@ -612,10 +577,10 @@ fn staged(
                 Ok(observed) => {
                     outcome.observed_lag_seconds = observed.as_ref().map(|(lag, _)| *lag);
                     migration.observed_lag_seconds = outcome.observed_lag_seconds;
-                    outcome.stages.push(gate_stage(base.rpo_seconds, StageStatus::Done));
+                    outcome.stages.push(StageOutcome::gate(base.rpo_seconds, StageStatus::Done));
                 }
                 Err(why) => {
-                    outcome.stages.push(gate_stage(base.rpo_seconds, StageStatus::NotDone));
+                    outcome.stages.push(StageOutcome::gate(base.rpo_seconds, StageStatus::NotDone));
                     let ended = Some(WaitEnd::Timeout);
                     outcome.stopped = Some(Stopped { stage: "lag", ended, reasons: vec![why] });
                     return Ok(Some(outcome));
@@ -639,7 +604,7 @@ fn staged(
             let record = now.record_at(&migration, Some(stage));
             let files = now.desired(ctx, &record)?.against(&|path| ctx.read(path))?;
             let what = describe(&now, stage, &migration);
-            let mut entry = stage_outcome(stage.as_str(), what.clone(), StageStatus::Done);
+            let mut entry = StageOutcome::new(stage.as_str(), what.clone(), StageStatus::Done);
             entry.changes = changes_of(&|path| ctx.read(path), &files.files)?;
             entry.objects = objects_of(&|path| ctx.read(path), &files.files)?;
             let apps: Vec<&ResourceRef> = files.owners.keys().filter(|o| o.kind == Kind::App).collect();
@@ -679,38 +644,19 @@ fn record_wait(
     migration: &mut Migration,
     cluster: &Management,
 ) -> bool {
-    let done = report.as_ref().is_none_or(|r| r.ready);
-    if let Some(report) = report.as_ref().filter(|r| !r.ready) {
-        let reasons = report.not_there(Lifecycle::Ready);
-        outcome.stopped = Some(Stopped { stage: entry.stage, ended: report.ended, reasons });
-        entry.status = StageStatus::NotDone;
-    }
+    outcome.stopped = entry.settle(report);
+    let done = outcome.stopped.is_none();
     if done {
         migration.observed.push(MigrationObservation { stage, at: now(), cluster: cluster.described().to_owned() });
     }
-    entry.wait = report;
     outcome.stages.push(entry);
     done
 }
 
-type Owners = std::collections::BTreeMap<ResourceRef, Vec<String>>;
-
 /// The files a commit changed, by the request that owns each: what a
 /// resumed migration waits for first.
 fn owners_of(base: &Subject, changed: &[crate::state::PathChange]) -> Owners {
-    let mut owners = Owners::new();
-    let requests = std::iter::once(&base.target).chain(base.apps.iter().map(|(app, ..)| app));
-    for change in changed {
-        let Some(owner) = layout::RequestFileName::owner_of(&change.path) else { continue };
-        let request = requests.clone().find(|r| {
-            (r.kind.cli_name(), r.namespace.as_str(), r.name.as_str())
-                == (owner.kind.as_str(), owner.namespace.as_str(), owner.name.as_str())
-        });
-        if let Some(request) = request {
-            owners.entry(request.clone()).or_default().push(change.path.clone());
-        }
-    }
-    owners
+    super::runbook::owners(std::iter::once(&base.target).chain(base.apps.iter().map(|(app, ..)| app)), changed)
 }
 
 /// An app's changed files are its workload and its PushSecrets, which say

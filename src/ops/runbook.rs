@@ -34,6 +34,34 @@ pub struct StageOutcome {
     pub wait: Option<WaitReport>,
 }
 
+impl StageOutcome {
+    /// A stage not committed yet (or planned): `what` it does.
+    pub(super) fn new(stage: &'static str, what: String, status: StageStatus) -> Self {
+        StageOutcome { stage, status, what, commit: None, changes: Vec::new(), objects: Vec::new(), wait: None }
+    }
+
+    /// The lag gate before the stage that moves the writer: no commit.
+    pub(super) fn gate(rpo_seconds: u32, status: StageStatus) -> Self {
+        let what = format!("check replication lag ≤ RPO ({rpo_seconds}s) once the fence stops writes");
+        Self::new("lag", what, status)
+    }
+
+    /// Records the wait that followed the stage's commit; Some(why the run
+    /// stops here) when the cluster did not report the stage done.
+    pub(super) fn settle(&mut self, report: Option<WaitReport>) -> Option<Stopped> {
+        let stopped = report.as_ref().filter(|r| !r.ready).map(|report| Stopped {
+            stage: self.stage,
+            ended: report.ended,
+            reasons: report.not_there(Lifecycle::Ready),
+        });
+        if stopped.is_some() {
+            self.status = StageStatus::NotDone;
+        }
+        self.wait = report;
+        stopped
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StageStatus {
@@ -68,7 +96,7 @@ pub(super) struct Desired {
 pub(super) struct StageFiles {
     pub(super) files: Vec<FileChange>,
     /// The changed files of each member, for the wait.
-    pub(super) owners: BTreeMap<ResourceRef, Vec<String>>,
+    pub(super) owners: Owners,
 }
 
 impl StageFiles {
@@ -79,6 +107,34 @@ impl StageFiles {
 }
 
 impl Desired {
+    /// A request's files as `rendered`, and a removal for each manifest it
+    /// has at the base commit that the render no longer has: files under the
+    /// names an older idp gave them move to the names the cell's Application
+    /// selects (same objects; see layout::platform_file), and a claim a stage
+    /// no longer renders (a migration's old one, once finished) goes.
+    pub(super) fn add_request(
+        &mut self,
+        ctx: &Context,
+        owner: &ResourceRef,
+        record: &crate::record::PlacementRecord,
+        rendered: Vec<RenderedFile>,
+    ) -> Result<(), Error> {
+        for path in owner.rendered_files(ctx, Some(record))? {
+            if layout::is_manifest_path(&path) && !rendered.iter().any(|f| f.path == path) {
+                self.files.insert(path, (None, Some(owner.clone())));
+            }
+        }
+        for file in rendered {
+            self.add(file, Some(owner));
+        }
+        Ok(())
+    }
+
+    /// One file, of `owner` when a request's.
+    pub(super) fn add(&mut self, file: RenderedFile, owner: Option<&ResourceRef>) {
+        self.files.insert(file.path.clone(), (Some(file), owner.cloned()));
+    }
+
     /// The changes from what `read` holds; re-rendered claims must pass their
     /// XRDs (a template override renders them as much as a plan does).
     pub(super) fn against(&self, read: Read<'_>) -> Result<StageFiles, Error> {
@@ -151,12 +207,7 @@ impl Waiter<'_> {
     /// cell's Application synced it, claims Ready with their fence as wanted,
     /// Applications synced and Healthy). None: the stage moved no object the
     /// cluster reports on.
-    pub(super) fn wait(
-        &self,
-        ctx: &Context,
-        owners: &BTreeMap<ResourceRef, Vec<String>>,
-        commit: &str,
-    ) -> Result<Option<WaitReport>, Error> {
+    pub(super) fn wait(&self, ctx: &Context, owners: &Owners, commit: &str) -> Result<Option<WaitReport>, Error> {
         // Not the ReplicationClaim: its status says nothing of its direction, and
         // it cannot be Ready while the old side's cloud is down, the very outage a
         // failover is for (docs/disaster-recovery.md: the same reason idp's Argo CD
@@ -239,6 +290,30 @@ pub(super) fn gate(
         std::thread::sleep(poll);
         poll = (poll * 2).min(Duration::from_secs(10));
     }
+}
+
+/// The files a stage's commit changed, by the request that owns each.
+pub(super) type Owners = BTreeMap<ResourceRef, Vec<String>>;
+
+/// The files a commit changed, by the one of `requests` that owns each (from
+/// the path alone, `layout::RequestFileName::owner_of`): what a resumed
+/// runbook waits for first, as its stage committed them.
+pub(super) fn owners<'a>(
+    requests: impl Iterator<Item = &'a ResourceRef> + Clone,
+    changed: &[crate::state::PathChange],
+) -> Owners {
+    let mut owners = Owners::new();
+    for change in changed {
+        let Some(owner) = layout::RequestFileName::owner_of(&change.path) else { continue };
+        let request = requests.clone().find(|r| {
+            (r.kind.cli_name(), r.namespace.as_str(), r.name.as_str())
+                == (owner.kind.as_str(), owner.namespace.as_str(), owner.name.as_str())
+        });
+        if let Some(request) = request {
+            owners.entry(request.clone()).or_default().push(change.path.clone());
+        }
+    }
+    owners
 }
 
 pub(super) type Read<'a> = &'a dyn Fn(&str) -> Result<Option<Vec<u8>>, Error>;

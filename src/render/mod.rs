@@ -86,6 +86,14 @@ pub struct RenderedFile {
     pub documents: Vec<crate::yaml::Node>,
 }
 
+impl RenderedFile {
+    /// A file idp writes in a fixed shape, from no template (a record, a
+    /// kustomization): nothing for the guard to have parsed.
+    pub fn untemplated(path: String, content: String) -> Self {
+        Self { path, content, template: String::new(), documents: Vec::new() }
+    }
+}
+
 /// The templates; build once, render many requests. Each template is
 /// compiled on first use (a MySQL request needs one or two of the nine) and
 /// kept compiled for every later request.
@@ -538,12 +546,7 @@ fn kustomization(workload_path: &str, files: &[RenderedFile]) -> RenderedFile {
         let name = file.path.rsplit('/').next().unwrap_or_default();
         content.push_str(&format!("  - {name}\n"));
     }
-    RenderedFile {
-        path: layout::kustomization_path(workload_path),
-        content,
-        template: String::new(),
-        documents: Vec::new(),
-    }
+    RenderedFile::untemplated(layout::kustomization_path(workload_path), content)
 }
 
 /// The Namespace a team's claims live in on the management cluster: Argo
