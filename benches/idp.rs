@@ -20,11 +20,15 @@ use divan::{Bencher, black_box};
 use idp::cell::Side;
 use idp::layout::NameScheme;
 use idp::policy::{self, Candidate, LoadedPolicy, Policy, PolicyOrigin, ProviderPrices};
+use idp::product::Products;
 use idp::render::{RenderInput, Renderer};
 use idp::request::{self, Request};
 use idp::schedule::{self, Decision, Demand, PolicyRef};
 use idp::xrd::{EMBEDDED_XRDS, Xrds};
 use idp::yaml::Source;
+
+/// The gates MySQL's `ha: true` adds (its product definition).
+static MULTI_AZ: std::sync::LazyLock<[String; 1]> = std::sync::LazyLock::new(|| ["multi_az".to_owned()]);
 
 fn main() {
     divan::main();
@@ -53,9 +57,14 @@ fn policy_ref(loaded: &LoadedPolicy) -> PolicyRef {
 }
 
 fn parse_one(text: &str, policy: &Policy) -> Request {
-    let mut requests =
-        request::parse_sources(&[Source::new("bench.yaml", text)], None, policy, request::Admission::Submitted)
-            .expect("a valid request");
+    let mut requests = request::parse_sources(
+        &[Source::new("bench.yaml", text)],
+        None,
+        policy,
+        Products::embedded(),
+        request::Admission::Submitted,
+    )
+    .expect("a valid request");
     requests.remove(0)
 }
 
@@ -63,8 +72,22 @@ const TIERS: &[&str] = &["medium", "C0"];
 
 fn demand_for(tier: &str) -> Demand<'_> {
     match tier {
-        "C0" => Demand { cell: "payments", environment: "production", tier: "C0", ha: true, dr_profile: None },
-        _ => Demand { cell: "cell-us-east", environment: "production", tier, ha: true, dr_profile: None },
+        "C0" => Demand {
+            cell: "payments",
+            environment: "production",
+            tier: "C0",
+            ha: true,
+            gates: &*MULTI_AZ,
+            dr_profile: None,
+        },
+        _ => Demand {
+            cell: "cell-us-east",
+            environment: "production",
+            tier,
+            ha: true,
+            gates: &*MULTI_AZ,
+            dr_profile: None,
+        },
     }
 }
 
@@ -164,8 +187,10 @@ fn render_request_files(bencher: Bencher, tier: &str) {
 fn parse_request(bencher: Bencher, tier: &str) {
     let policy = LoadedPolicy::embedded().policy;
     let sources = [Source::new("bench.yaml", request_for(tier))];
-    bencher
-        .bench(|| request::parse_sources(black_box(&sources), None, &policy, request::Admission::Submitted).unwrap());
+    bencher.bench(|| {
+        request::parse_sources(black_box(&sources), None, &policy, Products::embedded(), request::Admission::Submitted)
+            .unwrap()
+    });
 }
 
 #[divan::bench(args = TIERS)]

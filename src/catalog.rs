@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::names;
-use crate::record::DataLink;
+use crate::product::Role;
+use crate::record::{DataClaims, DataLink};
 use crate::render::RenderError;
 use crate::request::{Kind, Request};
 use crate::schedule::Decision;
@@ -24,7 +25,7 @@ pub const ANNOTATION_PREFIX: &str = "idp.platform.example.org";
 
 /// The entity's name ([`crate::request::catalog_entity_name`]).
 pub fn entity_name(kind: Kind, name: &str) -> String {
-    crate::request::catalog_entity_name(kind, name)
+    crate::request::catalog_entity_name(kind.cli_name(), name)
 }
 
 #[derive(Serialize)]
@@ -61,7 +62,7 @@ struct ResourceSpec {
 /// The request's entity: where it runs (annotations), who owns it (the
 /// namespace's group), which system (the cell) and, for an app, the database
 /// it follows.
-pub fn entity(request: &Request, decision: &Decision) -> Result<(String, String), RenderError> {
+pub fn entity(request: &Request, decision: &Decision, data: &DataClaims) -> Result<(String, String), RenderError> {
     let reason = &decision.reason;
     let annotation = |key: &str| format!("{ANNOTATION_PREFIX}/{key}");
     let mut annotations = BTreeMap::from([
@@ -83,14 +84,23 @@ pub fn entity(request: &Request, decision: &Decision) -> Result<(String, String)
         annotations.insert(annotation("dr-profile"), profile.clone());
     }
     // The databases an app names (or, placed before apps named their data, followed).
-    let depends_on = DataLink::of(request, reason)
+    // Each database's product: as a followed one's record says, else as placed.
+    let link = DataLink::of(request, reason);
+    let depends_on = link
         .databases()
         .into_iter()
-        .map(|(namespace, name)| format!("resource:{namespace}/{}", entity_name(Kind::MySql, name)))
+        .filter_map(|(namespace, name)| {
+            let kind = match &link {
+                DataLink::Implicit { kind, .. } => kind.clone(),
+                _ => data.kind_of(namespace, name)?.to_string(),
+            };
+            Some(format!("resource:{namespace}/{}", crate::request::catalog_entity_name(&kind, name)))
+        })
         .collect();
-    let (spec_type, noun) = match request.kind {
-        Kind::MySql => ("database", "MySQL database"),
-        Kind::App => ("service", "app"),
+    let noun = format!("{} database", request.kind.manifest_kind());
+    let (spec_type, noun) = match request.kind.role() {
+        Role::Data => ("database", noun.as_str()),
+        Role::App => ("service", "app"),
     };
     let where_ = match &decision.secondary {
         Some(s) => format!("{} (secondary {}/{})", decision.primary.id(), s.provider, s.region),
@@ -176,10 +186,19 @@ fn check_name(key: &str, value: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    /// What plan knows of the databases the tests' apps name.
+    fn data() -> DataClaims {
+        let mut data = DataClaims::NONE;
+        for name in ["db", "reports-db"] {
+            data.know(crate::test_support::mysql(), "team", name);
+        }
+        data
+    }
+
     #[test]
     fn a_database_entity_says_where_it_runs_and_who_owns_it() {
         let (_, request, decision) = crate::test_support::payments_c0();
-        let (path, text) = entity(&request, &decision).unwrap();
+        let (path, text) = entity(&request, &decision, &data()).unwrap();
         assert_eq!(path, "catalog/team/mysql-db.yaml");
         let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["apiVersion"], "backstage.io/v1alpha1");
@@ -202,18 +221,18 @@ mod tests {
     fn an_entity_name_backstage_would_refuse_is_not_written() {
         let (_, mut request, decision) = crate::test_support::payments_c0();
         request.name = "n".repeat(60);
-        let error = entity(&request, &decision).unwrap_err().to_string();
+        let error = entity(&request, &decision, &data()).unwrap_err().to_string();
         assert!(error.contains("is not a valid entity name"), "{error}");
-        assert!(check(&entity(&crate::test_support::payments_c0().1, &decision).unwrap().1).is_ok());
+        assert!(check(&entity(&crate::test_support::payments_c0().1, &decision, &data()).unwrap().1).is_ok());
     }
 
     #[test]
     fn an_app_depends_on_the_database_it_follows() {
         let (_, mut request, mut decision) = crate::test_support::payments_c0();
-        request.kind = Kind::App;
+        request.kind = crate::test_support::app();
         request.name = "checkout".into();
         decision.reason.follows = Some("mysql team-data/db".into());
-        let (path, text) = entity(&request, &decision).unwrap();
+        let (path, text) = entity(&request, &decision, &data()).unwrap();
         assert_eq!(path, "catalog/team/app-checkout.yaml");
         let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["spec"]["type"], "service");
@@ -222,7 +241,7 @@ mod tests {
         // An app that names its data depends on each database it names.
         request.spec = crate::test_support::app_spec(None, vec!["db".into(), "reports-db".into()]);
         decision.reason.follows = Some("mysql team/db, mysql team/reports-db".into());
-        let doc: serde_json::Value = serde_saphyr::from_str(&entity(&request, &decision).unwrap().1).unwrap();
+        let doc: serde_json::Value = serde_saphyr::from_str(&entity(&request, &decision, &data()).unwrap().1).unwrap();
         assert_eq!(
             doc["spec"]["dependsOn"],
             serde_json::json!(["resource:team/mysql-db", "resource:team/mysql-reports-db"])
@@ -234,7 +253,7 @@ mod tests {
         // Policy values are validated elsewhere; even a hostile one stays one scalar.
         let (_, request, mut decision) = crate::test_support::payments_c0();
         decision.primary.runtime_cluster = "x\nkind: Secret\n#".into();
-        let (_, text) = entity(&request, &decision).unwrap();
+        let (_, text) = entity(&request, &decision, &data()).unwrap();
         let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(doc["kind"], "Resource");
         assert_eq!(doc["metadata"]["annotations"]["idp.platform.example.org/runtime-cluster"], "x\nkind: Secret\n#");

@@ -194,8 +194,9 @@ pub struct Moving {
 }
 
 impl Member {
-    pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
-        serde_saphyr::from_str(text)
+    /// A member file's text, its kind resolved against `products`.
+    pub fn parse(text: &str, products: &crate::product::Products) -> Result<Self, serde_saphyr::Error> {
+        crate::request::resolving(products, || serde_saphyr::from_str(text))
     }
 
     pub fn to_yaml(&self) -> String {
@@ -230,8 +231,8 @@ mod tests {
 
     #[test]
     fn members_round_trip() {
-        let member = member(Kind::MySql, "a", "db");
-        assert_eq!(Member::parse(&member.to_yaml()).unwrap(), member);
+        let member = member(crate::test_support::mysql(), "a", "db");
+        assert_eq!(Member::parse(&member.to_yaml(), crate::product::Products::embedded()).unwrap(), member);
     }
 
     #[test]

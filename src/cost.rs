@@ -26,15 +26,21 @@ pub fn estimate(policy: &Policy, request: &Request, decision: &Decision) -> Opti
     let prices = |provider: &str| pricing.providers.get(provider);
     let mut breakdown = IndexMap::new();
     match &request.spec {
-        Spec::MySql { size, storage_gb, ha } => {
+        Spec::Data { fields, .. } => {
+            // The policy prices a data product by its `size` and `storageGB`
+            // (none: no storage cost), and `ha: true` by the ha multiplier.
+            let size = fields.get("size").and_then(|s| s.as_str())?;
+            let storage_gb = fields.get("storageGB").and_then(|s| s.as_f64());
             let database = |provider: &str| {
                 let p = prices(provider)?;
-                Some((p.sizes.get(size).copied()?, f64::from(*storage_gb) * p.per_gb))
+                Some((p.sizes.get(size).copied()?, storage_gb.unwrap_or(0.0) * p.per_gb))
             };
             let (instance, storage) = database(&decision.primary.provider)?;
             breakdown.insert("instance".into(), instance);
-            breakdown.insert("storage".into(), storage);
-            if *ha {
+            if storage_gb.is_some() {
+                breakdown.insert("storage".into(), storage);
+            }
+            if request.ha() {
                 breakdown.insert("ha".into(), (instance + storage) * (pricing.ha_multiplier - 1.0));
             }
             if let Some(secondary) = &decision.secondary {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cell::Side;
 use crate::names::{APP_SEPARATOR, MIGRATION_SUFFIX, REPLICATION_SUFFIX, SECONDARY_SUFFIX};
+use crate::product::{APP_PRODUCT, Role};
 use crate::request::Kind;
 
 /// Present in every state repo; records which idp wrote its layout.
@@ -55,6 +56,12 @@ pub const NAMESPACES_APPLICATION_PATH: &str = "argocd/namespaces.yaml";
 
 /// `requests/<namespace>/<kind>-<name>.yaml`: the normalized request.
 pub fn request_path(kind: Kind, namespace: &str, name: &str) -> String {
+    request_path_of(kind.cli_name(), namespace, name)
+}
+
+/// [`request_path`] of a product named in words (a commit's trailer), which
+/// may no longer be in force.
+pub fn request_path_of(kind: &str, namespace: &str, name: &str) -> String {
     format!("{REQUESTS_DIR}/{namespace}/{kind}-{name}.yaml")
 }
 
@@ -107,37 +114,37 @@ fn platform_file(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str, what: 
 /// A database's claim on one side; the primary claim of a later generation
 /// (`idp migrate`) has a file of its own (`primary-m1`), so that each commit
 /// of a migration changes each claim's file alone.
-pub fn claim_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side, generation: u32) -> String {
+pub fn claim_path(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str, side: Side, generation: u32) -> String {
     match (side, generation) {
-        (Side::Primary, 1..) => platform_file(Kind::MySql, at, namespace, name, &format!("primary-m{generation}")),
-        _ => platform_file(Kind::MySql, at, namespace, name, side.as_str()),
+        (Side::Primary, 1..) => platform_file(kind, at, namespace, name, &format!("primary-m{generation}")),
+        _ => platform_file(kind, at, namespace, name, side.as_str()),
     }
 }
 
 /// A database's migration replication claim (`idp migrate`).
-pub fn migration_path(at: CellOf<'_>, namespace: &str, name: &str) -> String {
-    platform_file(Kind::MySql, at, namespace, name, "migration")
+pub fn migration_path(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str) -> String {
+    platform_file(kind, at, namespace, name, "migration")
 }
 
 /// A database's replication claim.
-pub fn replication_path(at: CellOf<'_>, namespace: &str, name: &str) -> String {
-    platform_file(Kind::MySql, at, namespace, name, "replication")
+pub fn replication_path(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str) -> String {
+    platform_file(kind, at, namespace, name, "replication")
 }
 
 /// An app's Argo CD Application for one side.
-pub fn application_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
-    platform_file(Kind::App, at, namespace, name, &format!("application-{}", side.as_str()))
+pub fn application_path(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
+    platform_file(kind, at, namespace, name, &format!("application-{}", side.as_str()))
 }
 
 /// An app's PushSecrets for one side: each database's connection secret,
 /// copied from the management cluster to the side's runtime cluster.
-pub fn push_secrets_path(at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
-    platform_file(Kind::App, at, namespace, name, &format!("secrets-{}", side.as_str()))
+pub fn push_secrets_path(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str, side: Side) -> String {
+    platform_file(kind, at, namespace, name, &format!("secrets-{}", side.as_str()))
 }
 
 /// An app's traffic records (its public host's failover DNS).
-pub fn dns_path(at: CellOf<'_>, namespace: &str, name: &str) -> String {
-    platform_file(Kind::App, at, namespace, name, "dns")
+pub fn dns_path(kind: Kind, at: CellOf<'_>, namespace: &str, name: &str) -> String {
+    platform_file(kind, at, namespace, name, "dns")
 }
 
 /// The name the same file had before files were named by cell
@@ -206,7 +213,7 @@ pub fn workload_side_of(path: &str) -> Option<(String, String, Side)> {
 /// `platform/<ns>/<kind>-<name>/…` or an app's `workloads/<ns>/<name>/…`.
 pub fn request_of_manifest(path: &str) -> Option<String> {
     if let Some((namespace, name, _)) = workload_side_of(path) {
-        return Some(format!("{} {namespace}/{name}", Kind::App));
+        return Some(format!("{APP_PRODUCT} {namespace}/{name}"));
     }
     let mut parts = path.strip_prefix("platform/")?.split('/');
     let (namespace, stem) = (parts.next()?, parts.next()?);
@@ -299,7 +306,7 @@ impl RequestFileName {
         path == format!("{PLACEMENTS_DIR}/{namespace}/{stem}.yaml")
             || path == format!("catalog/{namespace}/{stem}.yaml")
             || path.starts_with(&format!("platform/{namespace}/{stem}/"))
-            || (kind == "app" && path.starts_with(&format!("{}/", workload_dir(namespace, name))))
+            || (kind == APP_PRODUCT && path.starts_with(&format!("{}/", workload_dir(namespace, name))))
             || (is_member_path(path) && path.ends_with(&format!("/members/{namespace}/{stem}.yaml")))
     }
 
@@ -319,7 +326,7 @@ impl RequestFileName {
         } else if let Some(rest) = path.strip_prefix("workloads/") {
             let (namespace, rest) = rest.split_once('/')?;
             let name = rest.split_once('/')?.0;
-            Self { kind: Kind::App.cli_name().into(), namespace: namespace.into(), name: name.into() }
+            Self { kind: APP_PRODUCT.into(), namespace: namespace.into(), name: name.into() }
         } else if is_member_path(path) {
             let (namespace, file) = path.split_once("/members/")?.1.split_once('/')?;
             named(namespace, file.strip_suffix(".yaml")?)?
@@ -391,10 +398,7 @@ pub enum NameScheme {
 impl NameScheme {
     /// The scheme of a request placed now.
     pub fn for_new(kind: Kind) -> Self {
-        match kind {
-            Kind::App => NameScheme::Separated,
-            Kind::MySql => NameScheme::Joined,
-        }
+        if kind.is_app() { NameScheme::Separated } else { NameScheme::Joined }
     }
 }
 
@@ -550,10 +554,10 @@ pub enum TwinWhen {
 /// Databases: `orders` (with a secondary) and `orders-secondary` meet on a
 /// claim. No new database ends in a reserved suffix, so one of the two was
 /// placed before that rule.
-pub fn name_twins(kind: Kind, names: NameScheme, namespace: &str, name: &str) -> Vec<NameTwin> {
+pub fn name_twins(kind: Kind, names: NameScheme, namespace: &str, name: &str, in_force: &[Kind]) -> Vec<NameTwin> {
     let mut twins = Vec::new();
-    match kind {
-        Kind::App => {
+    match kind.role() {
+        Role::App => {
             let base = app_base(names, namespace, name);
             let object = format!("Application argocd/{}", application_name(names, namespace, name, Side::Primary));
             let mut twin = |twin_namespace: &str, twin_name: &str, twin_names: NameScheme| {
@@ -581,27 +585,42 @@ pub fn name_twins(kind: Kind, names: NameScheme, namespace: &str, name: &str) ->
                 twin(twin_namespace, twin_name, NameScheme::Separated);
             }
         }
-        Kind::MySql => {
-            let secondary = claim_name(name, Side::Secondary, 0);
-            if crate::names::is_dns_label(&secondary) {
-                twins.push(NameTwin {
-                    kind,
-                    namespace: namespace.into(),
-                    object: format!("MySQLInstanceClaim {namespace}/{secondary}"),
-                    name: secondary,
-                    when: TwinWhen::ThisHasSecondary,
-                    names: None,
-                });
-            }
-            if let Some(primary) = name.strip_suffix(SECONDARY_SUFFIX) {
-                twins.push(NameTwin {
-                    kind,
-                    namespace: namespace.into(),
-                    name: primary.into(),
-                    object: format!("MySQLInstanceClaim {namespace}/{name}"),
-                    when: TwinWhen::TwinHasSecondary,
-                    names: None,
-                });
+        Role::Data => {
+            // Every data product's claims share the ReplicationClaim kind and
+            // the connection secrets' names: a name is one data request's in
+            // its namespace, whatever its product.
+            for other in in_force.iter().filter(|k| k.is_data()) {
+                if *other != kind {
+                    twins.push(NameTwin {
+                        kind: *other,
+                        namespace: namespace.into(),
+                        name: name.into(),
+                        object: format!("connection Secret {namespace}/{}", secret_name(name, Side::Primary, 0)),
+                        when: TwinWhen::Always,
+                        names: None,
+                    });
+                }
+                let secondary = claim_name(name, Side::Secondary, 0);
+                if crate::names::is_dns_label(&secondary) {
+                    twins.push(NameTwin {
+                        kind: *other,
+                        namespace: namespace.into(),
+                        object: format!("claim {namespace}/{secondary}"),
+                        name: secondary,
+                        when: TwinWhen::ThisHasSecondary,
+                        names: None,
+                    });
+                }
+                if let Some(primary) = name.strip_suffix(SECONDARY_SUFFIX) {
+                    twins.push(NameTwin {
+                        kind: *other,
+                        namespace: namespace.into(),
+                        name: primary.into(),
+                        object: format!("claim {namespace}/{name}"),
+                        when: TwinWhen::TwinHasSecondary,
+                        names: None,
+                    });
+                }
             }
         }
     }
@@ -666,27 +685,27 @@ mod tests {
 
     #[test]
     fn a_request_path_owns_exactly_its_files() {
-        let owner = RequestFileName::parse(&request_path(Kind::App, "team", "web")).unwrap();
+        let owner = RequestFileName::parse(&request_path(crate::test_support::app(), "team", "web")).unwrap();
         for path in [
-            placement_path(Kind::App, "team", "web"),
-            catalog_path(Kind::App, "team", "web"),
-            application_path(AT, "team", "web", Side::Secondary),
-            dns_path(AT, "team", "web"),
+            placement_path(crate::test_support::app(), "team", "web"),
+            catalog_path(crate::test_support::app(), "team", "web"),
+            application_path(crate::test_support::app(), AT, "team", "web", Side::Secondary),
+            dns_path(crate::test_support::app(), AT, "team", "web"),
             format!("{}/deployment.yaml", workload_side_dir("team", "web", Side::Primary)),
-            member_path("payments", "production", Kind::App, "team", "web"),
+            member_path("payments", "production", crate::test_support::app(), "team", "web"),
         ] {
             assert!(owner.owns(&path), "{path}");
         }
         for path in [
-            placement_path(Kind::App, "team", "web-2"),
-            application_path(AT, "team", "webx", Side::Primary),
-            claim_path(AT, "team", "web", Side::Primary, 0),
-            member_path("payments", "production", Kind::App, "other", "web"),
+            placement_path(crate::test_support::app(), "team", "web-2"),
+            application_path(crate::test_support::app(), AT, "team", "webx", Side::Primary),
+            claim_path(crate::test_support::mysql(), AT, "team", "web", Side::Primary, 0),
+            member_path("payments", "production", crate::test_support::app(), "other", "web"),
         ] {
             assert!(!owner.owns(&path), "{path}");
         }
-        let database = RequestFileName::parse(&request_path(Kind::MySql, "team", "web")).unwrap();
-        assert!(database.owns(&replication_path(AT, "team", "web")));
+        let database = RequestFileName::parse(&request_path(crate::test_support::mysql(), "team", "web")).unwrap();
+        assert!(database.owns(&replication_path(crate::test_support::mysql(), AT, "team", "web")));
         assert!(!database.owns(&format!("{}/deployment.yaml", workload_side_dir("team", "web", Side::Primary))));
         assert_eq!(
             RequestFileName::parse("placements/team/app-web-x.yaml"),
@@ -701,7 +720,8 @@ mod tests {
         assert_eq!(workload_side_of(&deployment), Some(("team".into(), "web-x".into(), Side::Secondary)));
         assert_eq!(request_of_manifest(&deployment).as_deref(), Some("app team/web-x"));
         assert_eq!(
-            request_of_manifest(&claim_path(AT, "team", "orders-db", Side::Primary, 0)).as_deref(),
+            request_of_manifest(&claim_path(crate::test_support::mysql(), AT, "team", "orders-db", Side::Primary, 0))
+                .as_deref(),
             Some("mysql team/orders-db")
         );
         assert_eq!(request_of_manifest("bootstrap/argocd/appproject.yaml"), None);
@@ -727,16 +747,22 @@ mod tests {
         let other = CellOf { cell: "payments-eu", environment: "production" };
         let staging = CellOf { cell: "payments", environment: "staging" };
         let ours = [
-            claim_path(AT, "team", "db", Side::Primary, 0),
-            claim_path(AT, "team", "db", Side::Secondary, 0),
-            replication_path(AT, "team", "db"),
-            application_path(AT, "team", "web", Side::Primary),
-            dns_path(AT, "team", "web"),
+            claim_path(crate::test_support::mysql(), AT, "team", "db", Side::Primary, 0),
+            claim_path(crate::test_support::mysql(), AT, "team", "db", Side::Secondary, 0),
+            replication_path(crate::test_support::mysql(), AT, "team", "db"),
+            application_path(crate::test_support::app(), AT, "team", "web", Side::Primary),
+            dns_path(crate::test_support::app(), AT, "team", "web"),
         ];
         let theirs = [
-            claim_path(other, "team", "db", Side::Primary, 0),
-            claim_path(staging, "team", "db", Side::Primary, 0),
-            application_path(CellOf { cell: "x-payments", environment: "production" }, "team", "web", Side::Primary),
+            claim_path(crate::test_support::mysql(), other, "team", "db", Side::Primary, 0),
+            claim_path(crate::test_support::mysql(), staging, "team", "db", Side::Primary, 0),
+            application_path(
+                crate::test_support::app(),
+                CellOf { cell: "x-payments", environment: "production" },
+                "team",
+                "web",
+                Side::Primary,
+            ),
             namespace_path("payments"),
             "platform/team/mysql-db/primary.yaml".to_owned(),
         ];
@@ -751,10 +777,14 @@ mod tests {
         assert!(glob("*/namespace.yaml", &relative(&namespace_path("team"))));
         assert!(ours.iter().all(|p| !glob("*/namespace.yaml", &relative(p))));
         assert_eq!(
-            legacy_platform_path(&claim_path(AT, "team", "db", Side::Primary, 0), AT).as_deref(),
+            legacy_platform_path(&claim_path(crate::test_support::mysql(), AT, "team", "db", Side::Primary, 0), AT)
+                .as_deref(),
             Some("platform/team/mysql-db/primary.yaml")
         );
-        assert_eq!(legacy_platform_path(&claim_path(AT, "team", "db", Side::Primary, 0), other), None);
+        assert_eq!(
+            legacy_platform_path(&claim_path(crate::test_support::mysql(), AT, "team", "db", Side::Primary, 0), other),
+            None
+        );
     }
 
     #[test]
@@ -775,7 +805,9 @@ mod tests {
 
     #[test]
     fn every_file_of_a_request_leads_back_to_it_and_no_other_file_does() {
-        for (kind, namespace, name) in [(Kind::App, "team", "web"), (Kind::MySql, "team-x", "a-db")] {
+        for (kind, namespace, name) in
+            [(crate::test_support::app(), "team", "web"), (crate::test_support::mysql(), "team-x", "a-db")]
+        {
             let owner = RequestFileName::parse(&request_path(kind, namespace, name)).unwrap();
             let mut files = vec![
                 request_path(kind, namespace, name),
@@ -784,7 +816,7 @@ mod tests {
                 format!("{}/primary.yaml", platform_dir(kind, namespace, name)),
                 member_path("payments", "production", kind, namespace, name),
             ];
-            if kind == Kind::App {
+            if kind == crate::test_support::app() {
                 files.push(format!("{}/deployment.yaml", workload_side_dir(namespace, name, Side::Secondary)));
             }
             for file in files {
@@ -809,18 +841,18 @@ mod tests {
 
     #[test]
     fn paths_are_where_product_md_puts_them() {
-        assert_eq!(request_path(Kind::MySql, "team", "db"), "requests/team/mysql-db.yaml");
+        assert_eq!(request_path(crate::test_support::mysql(), "team", "db"), "requests/team/mysql-db.yaml");
         // `platform/<namespace>/<kind>-<name>/*.yaml`, named by cell first.
         assert_eq!(
-            claim_path(AT, "team", "db", Side::Secondary, 0),
+            claim_path(crate::test_support::mysql(), AT, "team", "db", Side::Secondary, 0),
             "platform/team/mysql-db/payments.production.secondary.yaml"
         );
         assert_eq!(cell_application_path(AT), "argocd/cells/payments/production.yaml");
         assert_eq!(
-            member_path("payments", "production", Kind::App, "b", "web"),
+            member_path("payments", "production", crate::test_support::app(), "b", "web"),
             "cells/payments/production/members/b/app-web.yaml"
         );
-        assert!(is_member_path(&member_path("c", "e", Kind::MySql, "n", "x")));
+        assert!(is_member_path(&member_path("c", "e", crate::test_support::mysql(), "n", "x")));
         assert!(!is_member_path(&cell_state_path("c", "e")));
     }
 
@@ -872,7 +904,8 @@ mod tests {
     #[test]
     fn a_separated_app_meets_only_a_joined_one_holding_two_hyphens() {
         // team/a--b (placed before `--` was refused) and the new team-a/b share team-a--b.
-        let legacy = name_twins(Kind::App, NameScheme::Joined, "team", "a--b");
+        let legacy =
+            name_twins(crate::test_support::app(), NameScheme::Joined, "team", "a--b", &crate::test_support::kinds());
         assert!(
             legacy
                 .iter()
@@ -880,21 +913,34 @@ mod tests {
                     == ("team-a", "b", Some(NameScheme::Separated))),
             "{legacy:?}"
         );
-        let new = name_twins(Kind::App, NameScheme::Separated, "team-a", "b");
+        let new =
+            name_twins(crate::test_support::app(), NameScheme::Separated, "team-a", "b", &crate::test_support::kinds());
         assert_eq!(
             new.iter().map(|t| (t.namespace.as_str(), t.name.as_str(), t.names)).collect::<Vec<_>>(),
             [("team", "a--b", Some(NameScheme::Joined))]
         );
         assert_eq!(new[0].object, "Application argocd/team-a--b-primary");
         // A Joined base holds `--` only if a part does, and a Separated one always does.
-        for twin in name_twins(Kind::App, NameScheme::Separated, "team-a", "web-x") {
+        for twin in name_twins(
+            crate::test_support::app(),
+            NameScheme::Separated,
+            "team-a",
+            "web-x",
+            &crate::test_support::kinds(),
+        ) {
             assert_eq!(twin.names, Some(NameScheme::Joined));
             assert!(twin.namespace.contains("--") || twin.name.contains("--"), "{twin:?}");
         }
         assert!(
-            name_twins(Kind::App, NameScheme::Joined, "team-a", "web-x")
-                .iter()
-                .all(|t| t.names == Some(NameScheme::Joined))
+            name_twins(
+                crate::test_support::app(),
+                NameScheme::Joined,
+                "team-a",
+                "web-x",
+                &crate::test_support::kinds()
+            )
+            .iter()
+            .all(|t| t.names == Some(NameScheme::Joined))
         );
     }
 
@@ -964,8 +1010,9 @@ mod tests {
     /// The namespace and name of a valid new app: validation keeps every
     /// name derived from them within 63 characters.
     fn new_app() -> impl Strategy<Value = (String, String)> {
-        (separable_label(), separable_label())
-            .prop_filter("validation's lengths", |(ns, name)| crate::request::derived_names_fit(Kind::App, ns, name))
+        (separable_label(), separable_label()).prop_filter("validation's lengths", |(ns, name)| {
+            crate::request::derived_names_fit(crate::test_support::app(), ns, name)
+        })
     }
 
     /// The names request validation does not list ([`crate::request::derived_names`])
@@ -974,22 +1021,22 @@ mod tests {
     /// module derives for a new request is a DNS-1123 label (issue 19).
     #[test]
     fn every_name_derived_for_an_admitted_request_is_a_label() {
-        for kind in Kind::ALL {
+        for kind in [crate::test_support::mysql(), crate::test_support::app()] {
             for namespace_len in 1..=63 {
                 let namespace = format!("n{}", "s".repeat(namespace_len - 1));
                 let admitted = |len: usize| crate::request::derived_names_fit(kind, &namespace, &"a".repeat(len));
                 let Some(longest) = (1..=63).rev().find(|&len| admitted(len)) else { continue };
                 let name = "a".repeat(longest);
-                let mut derived = vec![crate::request::catalog_entity_name(kind, &name)];
-                match kind {
-                    Kind::MySql => {
+                let mut derived = vec![crate::request::catalog_entity_name(kind.cli_name(), &name)];
+                match kind.role() {
+                    Role::Data => {
                         derived.push(replication_name(&name));
                         derived.push(migration_name(&name));
                         derived.extend([Side::Primary, Side::Secondary].map(|side| claim_name(&name, side, 0)));
                         // A migration's claim and secret, to the 99th generation.
                         derived.push(secret_name(&name, Side::Primary, 99));
                     }
-                    Kind::App => {
+                    Role::App => {
                         let names = NameScheme::for_new(kind);
                         for side in [Side::Primary, Side::Secondary] {
                             derived.push(application_name(names, &namespace, &name, side));
@@ -1048,7 +1095,7 @@ mod tests {
         fn apps_whose_names_meet_are_twins((one, two) in two_apps()) {
             prop_assume!(admissible(&one) && admissible(&two) && (&one.1, &one.2) != (&two.1, &two.2));
             let meet = apps_meet(&one, &two);
-            let twins = name_twins(Kind::App, one.0, &one.1, &one.2);
+            let twins = name_twins(crate::test_support::app(), one.0, &one.1, &one.2, &crate::test_support::kinds());
             let named = twins
                 .iter()
                 .any(|t| t.namespace == two.1 && t.name == two.2 && t.names == Some(two.0) && t.when == TwinWhen::Always);
@@ -1109,7 +1156,7 @@ mod tests {
         #[test]
         fn databases_whose_names_meet_are_twins(n1 in label(), n2 in label()) {
             prop_assume!(n1 != n2);
-            let twins = name_twins(Kind::MySql, NameScheme::Joined, "team", &n1);
+            let twins = name_twins(crate::test_support::mysql(), NameScheme::Joined, "team", &n1, &crate::test_support::kinds());
             let pairs = [
                 (Side::Primary, Side::Primary, TwinWhen::Always),
                 (Side::Secondary, Side::Primary, TwinWhen::ThisHasSecondary),

@@ -18,6 +18,7 @@ pub mod names;
 pub mod ops;
 pub mod output;
 pub mod policy;
+pub mod product;
 pub mod record;
 pub mod render;
 pub mod request;
@@ -34,25 +35,58 @@ pub use cli::run;
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::policy::{LoadedPolicy, Policy};
+    use crate::product::Products;
     use crate::request::{Kind, Request, Spec};
+
+    /// The built-in MySQL product.
+    pub fn mysql() -> Kind {
+        Kind::named(Products::embedded(), "mysql").expect("a built-in product")
+    }
+
+    /// The built-in app product.
+    pub fn app() -> Kind {
+        Kind::named(Products::embedded(), "app").expect("a built-in product")
+    }
+
+    /// The built-in products' kinds.
+    pub fn kinds() -> Vec<Kind> {
+        Kind::all(Products::embedded())
+    }
+
+    /// A MySQL request's spec, as validation makes it.
+    pub fn mysql_spec(size: &str, storage_gb: u32, ha: bool) -> Spec {
+        let product = Products::embedded().named("mysql").expect("a built-in product");
+        let fields = serde_json::json!({ "size": size, "storageGB": storage_gb, "ha": ha });
+        Spec::data(product, fields.as_object().expect("an object").clone())
+    }
     use crate::schedule::{Decision, Demand, PolicyRef, schedule};
+
+    /// The gates MySQL's `ha: true` adds (its product definition).
+    static MULTI_AZ: std::sync::LazyLock<[String; 1]> = std::sync::LazyLock::new(|| ["multi_az".to_owned()]);
 
     /// The seed's payments database (C0, ha, small, 50 GB) placed on the
     /// default policy: aws/us-east-1 with a gcp/us-central1 secondary.
     pub fn payments_c0() -> (Policy, Request, Decision) {
         let policy = LoadedPolicy::embedded().policy;
         let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
-        let demand = Demand { cell: "payments", environment: "production", tier: "C0", ha: true, dr_profile: None };
+        let demand = Demand {
+            cell: "payments",
+            environment: "production",
+            tier: "C0",
+            ha: true,
+            gates: &*MULTI_AZ,
+            dr_profile: None,
+        };
         let decision = schedule(&policy, &pref, &demand).expect("the seed places");
         let request = Request {
-            kind: Kind::MySql,
+            kind: mysql(),
             name: "db".into(),
             namespace: "team".into(),
             cell: "payments".into(),
             tier: "C0".into(),
             environment: "production".into(),
             dr_profile: None,
-            spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha: true },
+            spec: mysql_spec("small", 50, true),
             origin: "t".into(),
         };
         (policy, request, decision)
@@ -85,17 +119,24 @@ pub(crate) mod test_support {
             for cell in policy.cells.keys() {
                 for dr_profile in &profiles {
                     for ha in [false, true] {
-                        let demand = Demand { cell, environment: "production", tier, ha, dr_profile: *dr_profile };
+                        let demand = Demand {
+                            cell,
+                            environment: "production",
+                            tier,
+                            ha,
+                            gates: if ha { &*MULTI_AZ } else { &[] },
+                            dr_profile: *dr_profile,
+                        };
                         let Ok(decision) = schedule(&policy, &pref, &demand) else { continue };
                         let request = Request {
-                            kind: Kind::MySql,
+                            kind: mysql(),
                             name: "db".into(),
                             namespace: "team".into(),
                             cell: cell.clone(),
                             tier: tier.clone(),
                             environment: "production".into(),
                             dr_profile: dr_profile.map(str::to_owned),
-                            spec: Spec::MySql { size: "small".into(), storage_gb: 50, ha },
+                            spec: mysql_spec("small", 50, ha),
                             origin: "t".into(),
                         };
                         databases.push((format!("{tier} {cell} {dr_profile:?} ha={ha}"), request, decision));

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::layout::NameScheme;
 use crate::policy::Replication;
+use crate::product::Products;
 use crate::request::{Kind, Request};
 use crate::schedule::{Decision, Reason, Target};
 
@@ -197,8 +198,9 @@ impl PlacementRecord {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
-        serde_saphyr::from_str(text)
+    /// A record's text, its kind resolved against `products`.
+    pub fn parse(text: &str, products: &Products) -> Result<Self, serde_saphyr::Error> {
+        crate::request::resolving(products, || serde_saphyr::from_str(text))
     }
 
     pub fn to_yaml(&self) -> String {
@@ -213,24 +215,45 @@ impl PlacementRecord {
 #[derive(Debug, Clone, Default)]
 pub struct DataClaims {
     generations: std::collections::BTreeMap<(String, String), u32>,
+    /// The product of each database an app uses (its catalog entity depends
+    /// on `<product>-<name>`).
+    kinds: std::collections::BTreeMap<(String, String), Kind>,
     pub migration: Option<Migration>,
 }
 
 impl DataClaims {
     /// No database of a later generation, no migration: a new request's.
-    pub const NONE: DataClaims = DataClaims { generations: std::collections::BTreeMap::new(), migration: None };
+    pub const NONE: DataClaims = DataClaims {
+        generations: std::collections::BTreeMap::new(),
+        kinds: std::collections::BTreeMap::new(),
+        migration: None,
+    };
 
     /// A database's, from its own record.
     pub fn of_database(record: &PlacementRecord) -> Self {
         let mut claims = Self { migration: record.migration.clone(), ..Self::default() };
-        claims.insert(&record.metadata.namespace, &record.metadata.name, record.generation);
+        claims.insert(record);
         claims
     }
 
-    pub fn insert(&mut self, namespace: &str, name: &str, generation: u32) {
-        if generation > 0 {
-            self.generations.insert((namespace.to_owned(), name.to_owned()), generation);
+    /// A database's record: its product and its claim's generation.
+    pub fn insert(&mut self, record: &PlacementRecord) {
+        let key = (record.metadata.namespace.clone(), record.metadata.name.clone());
+        if record.generation > 0 {
+            self.generations.insert(key.clone(), record.generation);
         }
+        self.kinds.insert(key, record.request_kind);
+    }
+
+    /// A database's product, known before its record is written (placed
+    /// by the same plan).
+    pub fn know(&mut self, kind: Kind, namespace: &str, name: &str) {
+        self.kinds.entry((namespace.to_owned(), name.to_owned())).or_insert(kind);
+    }
+
+    /// The product of a database placed, if it is.
+    pub fn kind_of(&self, namespace: &str, name: &str) -> Option<Kind> {
+        self.kinds.get(&(namespace.to_owned(), name.to_owned())).copied()
     }
 
     /// The generation of a database's primary claim (0: named after it).
@@ -252,20 +275,20 @@ pub enum DataLink {
     /// Followed without being named, as apps were placed before they named
     /// their data: the one database the placement's reason names, possibly
     /// of another namespace. A stored request keeps it until it changes.
-    Implicit { namespace: String, name: String },
+    Implicit { kind: String, namespace: String, name: String },
 }
 
 impl DataLink {
     /// An app's link, from its request and its placement's reason.
     pub fn of(request: &Request, reason: &Reason) -> Self {
-        if request.kind != Kind::App {
+        if !request.kind.is_app() {
             return DataLink::None;
         }
         if !request.databases().is_empty() {
             return DataLink::Named { namespace: request.namespace.clone(), names: request.databases().to_vec() };
         }
         match reason.follows.as_deref().and_then(parse_follows) {
-            Some((namespace, name)) => DataLink::Implicit { namespace, name },
+            Some((kind, namespace, name)) => DataLink::Implicit { kind, namespace, name },
             None => DataLink::None,
         }
     }
@@ -275,27 +298,36 @@ impl DataLink {
         match self {
             DataLink::None => Vec::new(),
             DataLink::Named { namespace, names } => names.iter().map(|n| (namespace.as_str(), n.as_str())).collect(),
-            DataLink::Implicit { namespace, name } => vec![(namespace.as_str(), name.as_str())],
+            DataLink::Implicit { namespace, name, .. } => vec![(namespace.as_str(), name.as_str())],
         }
     }
 
     /// What a placement's `reason.follows` says for this link:
-    /// `mysql <namespace>/<name>`, several joined by `, `.
-    pub fn follows(&self) -> Option<String> {
+    /// `<product> <namespace>/<name>`, several joined by `, `; `kind_of`
+    /// says which data product holds a named request (None: not placed, and
+    /// shown as `<namespace>/<name>`).
+    pub fn follows(&self, kind_of: impl Fn(&str, &str) -> Option<Kind>) -> Option<String> {
+        if let DataLink::Implicit { kind, namespace, name } = self {
+            return Some(format!("{kind} {namespace}/{name}"));
+        }
         let databases = self.databases();
         (!databases.is_empty()).then(|| {
-            databases.iter().map(|(ns, name)| format!("{} {ns}/{name}", Kind::MySql)).collect::<Vec<_>>().join(", ")
+            let shown = |(ns, name): &(&str, &str)| match kind_of(ns, name) {
+                Some(kind) => format!("{kind} {ns}/{name}"),
+                None => format!("{ns}/{name}"),
+            };
+            databases.iter().map(shown).collect::<Vec<_>>().join(", ")
         })
     }
 }
 
-/// `mysql <namespace>/<name>`, as apps placed before they named their data
-/// record the one database they followed.
-fn parse_follows(follows: &str) -> Option<(String, String)> {
+/// `<product> <namespace>/<name>`, as apps placed before they named their
+/// data record the one database they followed (`mysql`, the only data
+/// product then).
+fn parse_follows(follows: &str) -> Option<(String, String, String)> {
     let (kind, id) = follows.split_once(' ')?;
     let (namespace, name) = id.split_once('/')?;
-    (Kind::from_cli_name(kind) == Some(Kind::MySql) && !name.contains(' '))
-        .then(|| (namespace.to_owned(), name.to_owned()))
+    (!kind.is_empty() && !name.contains(' ')).then(|| (kind.to_owned(), namespace.to_owned(), name.to_owned()))
 }
 
 #[cfg(test)]
@@ -305,23 +337,28 @@ pub(crate) mod tests {
     #[test]
     fn an_app_links_to_the_databases_it_names_or_to_the_one_it_followed() {
         let (_, mut app, decision) = crate::test_support::payments_c0();
-        app.kind = Kind::App;
+        app.kind = crate::test_support::app();
         app.spec = crate::test_support::app_spec(None, Vec::new());
         let mut reason = decision.reason.clone();
         assert_eq!(DataLink::of(&app, &reason), DataLink::None);
         reason.follows = Some("mysql team-ledger/ledger-db".into());
         let implicit = DataLink::of(&app, &reason);
-        assert_eq!(implicit, DataLink::Implicit { namespace: "team-ledger".into(), name: "ledger-db".into() });
-        assert_eq!(implicit.follows(), reason.follows);
+        assert_eq!(
+            implicit,
+            DataLink::Implicit { kind: "mysql".into(), namespace: "team-ledger".into(), name: "ledger-db".into() }
+        );
+        let placed = |_: &str, _: &str| Some(crate::test_support::mysql());
+        assert_eq!(implicit.follows(|_, _| None), reason.follows);
         if let crate::request::Spec::App { databases, .. } = &mut app.spec {
             *databases = vec!["a".into(), "b".into()];
         }
         let named = DataLink::of(&app, &reason);
         assert_eq!(named.databases(), [(app.namespace.as_str(), "a"), (app.namespace.as_str(), "b")]);
-        assert_eq!(named.follows(), Some(format!("mysql {0}/a, mysql {0}/b", app.namespace)));
+        assert_eq!(named.follows(placed), Some(format!("mysql {0}/a, mysql {0}/b", app.namespace)));
+        assert_eq!(named.follows(|_, _| None), Some(format!("{0}/a, {0}/b", app.namespace)));
         // A reason joining several is never read as one database.
         app.spec = crate::test_support::app_spec(None, Vec::new());
-        reason.follows = named.follows();
+        reason.follows = named.follows(placed);
         assert_eq!(DataLink::of(&app, &reason), DataLink::None);
     }
 
@@ -358,7 +395,7 @@ pub(crate) mod tests {
         for stage in MigrationStage::ALL {
             let record = migrating(stage);
             let text = record.to_yaml();
-            assert_eq!(PlacementRecord::parse(&text).unwrap(), record, "{text}");
+            assert_eq!(PlacementRecord::parse(&text, Products::embedded()).unwrap(), record, "{text}");
             let migration = record.migration.as_ref().unwrap();
             // Before the cutover the other claim is the new one; after it, the old one.
             let (generation, target) = migration.other();
@@ -382,7 +419,7 @@ pub(crate) mod tests {
         for names in [NameScheme::Joined, NameScheme::Separated] {
             let record = PlacementRecord::new(&request, &decision, names);
             let text = record.to_yaml();
-            assert_eq!(PlacementRecord::parse(&text).unwrap(), record, "{text}");
+            assert_eq!(PlacementRecord::parse(&text, Products::embedded()).unwrap(), record, "{text}");
             assert_eq!(record.names(), names);
         }
     }
@@ -395,10 +432,11 @@ pub(crate) mod tests {
         let separated = PlacementRecord::new(&request, &decision, NameScheme::Separated).to_yaml();
         assert!(separated.ends_with("names: 2\n"), "{separated}");
         // A record without the field is of the first scheme; `names: 1` says so too.
-        assert_eq!(PlacementRecord::parse(&joined).unwrap().names(), NameScheme::Joined);
+        assert_eq!(PlacementRecord::parse(&joined, Products::embedded()).unwrap().names(), NameScheme::Joined);
         let one = format!("{joined}names: 1\n");
-        assert_eq!(PlacementRecord::parse(&one).unwrap().names(), NameScheme::Joined);
-        let error = PlacementRecord::parse(&format!("{joined}names: 3\n")).unwrap_err().to_string();
+        assert_eq!(PlacementRecord::parse(&one, Products::embedded()).unwrap().names(), NameScheme::Joined);
+        let error =
+            PlacementRecord::parse(&format!("{joined}names: 3\n"), Products::embedded()).unwrap_err().to_string();
         assert!(error.contains("unknown naming scheme 3"), "{error}");
     }
 }

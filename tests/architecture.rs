@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["cell"],
     &["request"],
     &["schedule"],
+    &["product"],
     &["policy"],
     &["rules", "xrd", "compose"],
     &["secrets"],

@@ -24,6 +24,17 @@ use idp::render::{RenderInput, Renderer};
 use idp::request::{Kind, Request, Spec};
 use idp::schedule::{Demand, PolicyRef, schedule};
 
+/// The gates MySQL's `ha: true` adds (its product definition).
+static MULTI_AZ: std::sync::LazyLock<[String; 1]> = std::sync::LazyLock::new(|| ["multi_az".to_owned()]);
+
+/// The built-in MySQL product's kind, and a MySQL spec as validation makes it.
+fn mysql(size: &str, storage_gb: u32, ha: bool) -> (Kind, Spec) {
+    let products = idp::product::Products::embedded();
+    let product = products.named("mysql").expect("a built-in product");
+    let fields = serde_json::json!({ "size": size, "storageGB": storage_gb, "ha": ha });
+    (Kind::of(product), Spec::data(product, fields.as_object().expect("an object").clone()))
+}
+
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -242,18 +253,25 @@ fn matrix() -> Vec<(String, Claims, Claims)> {
         for cell in policy.cells.keys() {
             for dr_profile in &profiles {
                 for ha in [false, true] {
-                    let demand = Demand { cell, environment: "production", tier, ha, dr_profile: *dr_profile };
+                    let demand = Demand {
+                        cell,
+                        environment: "production",
+                        tier,
+                        ha,
+                        gates: if ha { &*MULTI_AZ } else { &[] },
+                        dr_profile: *dr_profile,
+                    };
                     let Ok(decision) = schedule(policy, &pref, &demand) else { continue };
                     // 10 GB, the smallest idp accepts, reaches the Compositions' clamps.
                     let request = Request {
-                        kind: Kind::MySql,
+                        kind: mysql("small", 10, false).0,
                         name: "orders".into(),
                         namespace: "team-a".into(),
                         cell: cell.clone(),
                         tier: tier.clone(),
                         environment: "production".into(),
                         dr_profile: dr_profile.map(str::to_owned),
-                        spec: Spec::MySql { size: "small".into(), storage_gb: 10, ha },
+                        spec: mysql("small", 10, ha).1,
                         origin: "composed.rs".into(),
                     };
                     let render = |active| -> Claims {

@@ -15,6 +15,17 @@ use idp::request::{Kind, Request, Spec};
 use idp::schedule::{Demand, PolicyRef, ScheduleError, schedule, unsatisfied};
 use proptest::prelude::*;
 
+/// The gates MySQL's `ha: true` adds (its product definition).
+static MULTI_AZ: std::sync::LazyLock<[String; 1]> = std::sync::LazyLock::new(|| ["multi_az".to_owned()]);
+
+/// The built-in MySQL product's kind, and a MySQL spec as validation makes it.
+fn mysql(size: &str, storage_gb: u32, ha: bool) -> (Kind, Spec) {
+    let products = idp::product::Products::embedded();
+    let product = products.named("mysql").expect("a built-in product");
+    let fields = serde_json::json!({ "size": size, "storageGB": storage_gb, "ha": ha });
+    (Kind::of(product), Spec::data(product, fields.as_object().expect("an object").clone()))
+}
+
 const CAPABILITIES: [&str; 4] = ["pitr", "multi_az", "private_networking", "cross_region_replication"];
 const PROVIDERS: [&str; 4] = ["aws", "gcp", "oci", "azure"];
 
@@ -99,7 +110,7 @@ proptest! {
     fn decisions_are_deterministic_and_explainable((policy, ha) in scenario(), dev in any::<bool>()) {
         let pref = PolicyRef { version: "p".into(), digest: "d".into() };
         let environment = if dev { "dev" } else { "production" };
-        let demand = Demand { cell: "cell-eu", environment, tier: "t", ha, dr_profile: None };
+        let demand = Demand { cell: "cell-eu", environment, tier: "t", ha, gates: if ha { &*MULTI_AZ } else { &[] }, dr_profile: None };
         let first = schedule(&policy, &pref, &demand);
         let second = schedule(&policy, &pref, &demand);
         prop_assert_eq!(format!("{first:?}"), format!("{second:?}"));
@@ -174,14 +185,14 @@ proptest! {
 
 fn request() -> Request {
     Request {
-        kind: Kind::MySql,
+        kind: mysql("small", 10, false).0,
         name: "db".into(),
         namespace: "team".into(),
         cell: "cell-eu".into(),
         tier: "t".into(),
         environment: "production".into(),
         dr_profile: None,
-        spec: Spec::MySql { size: "small".into(), storage_gb: 10, ha: false },
+        spec: mysql("small", 10, false).1,
         origin: "prop".into(),
     }
 }
@@ -201,16 +212,16 @@ proptest! {
     ) {
         let pref = PolicyRef { version: "p".into(), digest: "d".into() };
         let dr_profile = wants_dr.then_some("gold");
-        let demand = Demand { cell: "cell-eu", environment: "production", tier: "t", ha, dr_profile };
+        let demand = Demand { cell: "cell-eu", environment: "production", tier: "t", ha, gates: if ha { &*MULTI_AZ } else { &[] }, dr_profile };
         let Ok(decision) = schedule(&policy, &pref, &demand) else { return Ok(()) };
         if wants_dr {
             prop_assert!(decision.secondary.is_some(), "a drProfile asks for a secondary");
         }
         let mut req = request();
         req.dr_profile = dr_profile.map(str::to_owned);
-        req.spec = Spec::MySql { size: "small".into(), storage_gb: 10, ha };
+        req.spec = mysql("small", 10, ha).1;
         let yaml = PlacementRecord::new(&req, &decision, NameScheme::for_new(req.kind)).to_yaml();
-        let read_back = PlacementRecord::parse(&yaml).expect("a record reads back").decision();
+        let read_back = PlacementRecord::parse(&yaml, idp::product::Products::embedded()).expect("a record reads back").decision();
         prop_assert_eq!(&read_back.primary, &decision.primary);
         prop_assert_eq!(&read_back.secondary, &decision.secondary);
         prop_assert_eq!(&read_back.reason, &decision.reason);

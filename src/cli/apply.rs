@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, with_progress};
+use super::{Ending, Failure, GlobalArgs, KindArg, Question, WriteArgs, confirm_write, parse_kind, with_progress};
 use crate::live::lifecycle::Lifecycle;
 use crate::ops::apply::{ApplyOptions, apply};
 use crate::ops::land::Proposed;
@@ -12,7 +12,6 @@ use crate::ops::live::{Management, Origin, Tracked};
 use crate::ops::plan::{PlanOptions, PlanOutcome, Requests};
 use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
-use crate::request::Kind;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -24,9 +23,9 @@ Examples:
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES, override_usage = "idp apply [OPTIONS] [KIND] --file <PATH>...\n       idp apply [OPTIONS] --all")]
 pub struct ApplyArgs {
-    /// The kind of the requests (required by the flat form): mysql
+    /// The kind of the requests, required by the flat form: mysql, postgres, redis, app (`idp products`)
     #[arg(value_parser = parse_kind, conflicts_with = "all")]
-    pub kind: Option<Kind>,
+    pub kind: Option<KindArg>,
 
     /// Request file or directory, read with its subfolders (repeatable; `-` reads stdin)
     #[arg(short = 'f', long = "file", value_name = "PATH", required_unless_present = "all", conflicts_with = "all")]
@@ -55,7 +54,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
     let mut ctx = super::context(global)?;
     let options = ApplyOptions {
         plan: PlanOptions {
-            kind: args.kind,
+            kind: KindArg::resolve_opt(args.kind.as_ref(), &ctx)?,
             requests: if args.all { Requests::Stored } else { Requests::Files(args.files) },
             reschedule: args.reschedule,
             keep_rendered: false,

@@ -101,7 +101,17 @@ pub fn status_targets() -> Vec<CompletionCandidate> {
 /// being completed (the shell passes it after `--`), as placements name it.
 fn typed_kind() -> Option<String> {
     let word = typed_word_after(&["status", "delete", "migrate"])?;
-    crate::request::Kind::from_cli_name(&word).map(|kind| kind.to_string())
+    crate::request::Kind::named(&products(), &word).map(|kind| kind.to_string())
+}
+
+/// The products in force here, else idp's own.
+fn products() -> crate::product::Products {
+    context().map_or_else(|| crate::product::Products::embedded().clone(), |ctx| ctx.products)
+}
+
+/// The products' names, each with its description.
+pub fn kinds() -> Vec<CompletionCandidate> {
+    candidates(products().iter().map(|p| (p.name.clone(), Some(p.description.clone()))))
 }
 
 /// The word after the first of `commands` in the command line being completed.

@@ -5,7 +5,7 @@ use clap::Args;
 use clap_complete::ArgValueCandidates;
 
 use super::{
-    Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, print_written, with_progress,
+    Ending, Failure, GlobalArgs, KindArg, Question, WriteArgs, confirm_write, parse_kind, print_written, with_progress,
 };
 use crate::live::lifecycle::Lifecycle;
 use crate::ops::delete::{Removal, UnprotectOutcome, delete, unprotect};
@@ -13,16 +13,15 @@ use crate::ops::land::Proposed;
 use crate::ops::live::{Management, Origin, Tracked};
 use crate::ops::resource::ResourceRef;
 use crate::output::Printer;
-use crate::request::Kind;
 
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp delete mysql team-alpha/orders-db\n  idp delete mysql team-alpha/orders-db --yes --allow-destroy\n\nA deletion-protected database (production, by the default policy) takes two commits:\n  idp delete mysql team-alpha/orders-db --unprotect --yes\n  (wait until Argo CD has synced it)\n  idp delete mysql team-alpha/orders-db --yes --allow-destroy"
 )]
 pub struct DeleteArgs {
-    /// The kind: mysql
+    /// The kind: mysql, postgres, redis, app (`idp products`)
     #[arg(value_parser = parse_kind)]
-    pub kind: Kind,
+    pub kind: KindArg,
     /// NAMESPACE/NAME (namespace `default` when omitted)
     #[arg(add = ArgValueCandidates::new(super::complete::placed))]
     pub target: String,
@@ -39,11 +38,11 @@ pub struct DeleteArgs {
 }
 
 pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    let target = super::status::resource(args.kind, &args.target)?;
-    if args.unprotect {
-        return run_unprotect(&args, target, global, printer);
-    }
     let mut ctx = super::context(global)?;
+    let target = super::status::resource(args.kind.resolve(&ctx)?, &args.target)?;
+    if args.unprotect {
+        return run_unprotect(&args, target, ctx, printer);
+    }
     let consent = args.write.consent();
     let mut ask = |removal: &Removal, proposed: &Proposed<'_>| {
         let files = removal.files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n");
@@ -77,18 +76,17 @@ pub fn run(args: DeleteArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
 fn run_unprotect(
     args: &DeleteArgs,
     target: ResourceRef,
-    global: &GlobalArgs,
+    mut ctx: crate::ops::Context,
     printer: &Printer,
 ) -> Result<Ending, Failure> {
-    if target.kind != Kind::MySql {
+    if !target.kind.is_data() {
         return Err(Failure::Error(miette::miette!(
             code = "idp::usage::unprotect",
             help = format!("`idp delete {} --yes` removes it without that step", target.display()),
-            "--unprotect is for databases (mysql): {} has no deletion protection to turn off",
+            "--unprotect is for databases: {} has no deletion protection to turn off",
             target.display()
         )));
     }
-    let mut ctx = super::context(global)?;
     let consent = args.write.consent();
     let mut ask = |outcome: &UnprotectOutcome, proposed: &Proposed<'_>| {
         let summary = format!(

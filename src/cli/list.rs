@@ -1,31 +1,26 @@
 //! `idp list`: what is placed, where, and what it costs (kubectl `get`).
 
 use clap::Args;
-use clap_complete::{ArgValueCandidates, engine::CompletionCandidate};
+use clap_complete::ArgValueCandidates;
 
-use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
+use super::{Ending, Failure, GlobalArgs, KindArg, parse_kind};
 use crate::ops::list::{ListOptions, list};
 use crate::output::Printer;
-use crate::request::Kind;
 
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp list\n  idp list mysql --cell payments\n  idp list --namespace team-alpha -o json"
 )]
 pub struct ListArgs {
-    /// Only this kind: mysql or app
-    #[arg(value_parser = parse_kind, add = ArgValueCandidates::new(kinds))]
-    pub kind: Option<Kind>,
+    /// Only this kind: mysql, postgres, redis or app (`idp products`)
+    #[arg(value_parser = parse_kind, add = ArgValueCandidates::new(super::complete::kinds))]
+    pub kind: Option<KindArg>,
     /// Only requests in this cell
     #[arg(long, add = ArgValueCandidates::new(super::complete::cells))]
     pub cell: Option<String>,
     /// Only requests in this namespace
     #[arg(long, add = ArgValueCandidates::new(super::complete::namespaces))]
     pub namespace: Option<String>,
-}
-
-fn kinds() -> Vec<CompletionCandidate> {
-    Kind::ALL.iter().map(|k| CompletionCandidate::new(k.cli_name())).collect()
 }
 
 pub fn run(args: ListArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
@@ -49,7 +44,8 @@ pub fn run(args: ListArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
             "no state repo here: `idp list` shows what a state repo holds"
         )));
     }
-    let outcome = list(&ctx, &ListOptions { kind: args.kind, cell: args.cell.clone(), namespace: args.namespace })?;
+    let kind = KindArg::resolve_opt(args.kind.as_ref(), &ctx)?;
+    let outcome = list(&ctx, &ListOptions { kind, cell: args.cell.clone(), namespace: args.namespace })?;
     printer.result(&outcome)?;
     if outcome.items.is_empty() && !printer.is_machine() {
         let scope = args.cell.map(|c| format!(" in cell {c}")).unwrap_or_default();

@@ -4,12 +4,11 @@ use clap::{ArgGroup, Args};
 use clap_complete::ArgValueCandidates;
 
 use super::failover::LagArgs;
-use super::{Ending, Failure, GlobalArgs, Question, WriteArgs, confirm_write, plan::parse_kind, with_progress};
+use super::{Ending, Failure, GlobalArgs, KindArg, Question, WriteArgs, confirm_write, parse_kind, with_progress};
 use crate::ops::failover::StageWaits;
 use crate::ops::land::Proposed;
 use crate::ops::migrate::{MigrateOptions, MigrateOutcome, migrate};
 use crate::output::{Outcome, Printer};
-use crate::request::Kind;
 
 #[derive(Debug, Args)]
 #[command(
@@ -17,9 +16,9 @@ use crate::request::Kind;
     after_help = "Examples:\n  idp migrate mysql team-alpha/orders-db --to gcp/us-central1 --lag-url http://prometheus:9090 --dry-run\n  idp migrate mysql team-alpha/orders-db --to gcp/us-central1 --lag-url http://prometheus:9090 --push\n\nOnce the apps work on the new claim, the old one goes in its own commit (two, when protected):\n  idp migrate mysql team-alpha/orders-db --finish --unprotect --yes\n  (wait until Argo CD has synced it)\n  idp migrate mysql team-alpha/orders-db --finish --allow-destroy --yes"
 )]
 pub struct MigrateArgs {
-    /// The kind: mysql
+    /// The kind: a database product (mysql)
     #[arg(value_parser = parse_kind)]
-    pub kind: Kind,
+    pub kind: KindArg,
     /// NAMESPACE/NAME (namespace `default` when omitted)
     #[arg(add = ArgValueCandidates::new(super::complete::placed))]
     pub target: String,
@@ -66,15 +65,23 @@ const DEFAULT_LAG_QUERY: &str =
     r#"max(idp_replication_lag_seconds{namespace="$namespace",replication="$replication"})"#;
 
 pub fn run(args: MigrateArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
-    if args.kind != Kind::MySql {
+    let mut ctx = super::context(global)?;
+    let kind = args.kind.resolve(&ctx)?;
+    if !kind.is_data() {
         return Err(Failure::Error(miette::miette!(
             code = "idp::migrate::kind",
             help = "an app follows its database: once the database has moved, re-apply the app's request with --reschedule (`idp apply -f FILE --reschedule`)",
-            "`idp migrate` moves databases (mysql), not {}",
-            args.kind
+            "`idp migrate` moves databases (mysql), not {kind}",
         )));
     }
-    let target = super::status::resource(args.kind, &args.target)?;
+    if ctx.products.named(kind.cli_name()).is_some_and(|p| p.replication.is_empty()) {
+        return Err(Failure::Error(miette::miette!(
+            code = "idp::migrate::kind",
+            help = "a migration fills the new claim by replication; its product definition lists none (`idp products {kind}`)",
+            "`idp migrate` cannot move {kind}: it has no replication between clouds",
+        )));
+    }
+    let target = super::status::resource(kind, &args.target)?;
     // Argo CD syncs the branch it tracks: a stage pushed to a pull-request
     // branch would wait for ever. `--finish` does not wait.
     if let (false, Some(branch)) = (args.finish, &args.write.push.branch) {
@@ -84,7 +91,6 @@ pub fn run(args: MigrateArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             "--branch {branch}: a migration waits for Argo CD to sync each stage, which it does only on its own branch"
         )));
     }
-    let mut ctx = super::context(global)?;
     let replication = crate::layout::migration_name(&target.name);
     // The request's cell and environment, for a query that names them.
     let placed = ctx.stored_request(target.kind, &target.namespace, &target.name).ok().flatten();

@@ -14,6 +14,7 @@ mod list;
 mod migrate;
 mod plan;
 mod policy;
+mod products;
 mod prompt;
 mod push;
 mod render;
@@ -31,7 +32,7 @@ pub use failure::{Ending, Failure};
 pub(crate) use prompt::{Consent, Question, confirm_write, print_written, with_progress};
 pub use push::{PushArgs, WriteArgs};
 pub use settings::{ColorChoice, GlobalArgs};
-pub(crate) use settings::{context, note_if_stateless};
+pub(crate) use settings::{KindArg, context, note_if_stateless, parse_kind};
 
 const ABOUT: &str = "Place managed databases and apps on the right cloud, explain why, and commit the result to Git.";
 
@@ -125,6 +126,15 @@ pub enum Command {
     /// requests, as budgets count them), with its budget when the policy sets
     /// one. Filters: KIND, --cell, --namespace. Writes nothing.
     List(list::ListArgs),
+    /// List the products a request may ask for, as their definitions and XRDs say
+    ///
+    /// Each product in force: its name and aliases (what `idp plan KIND` takes),
+    /// its manifest kind (what request files say), its role, the claim kind of
+    /// its XRD, its request fields, and where its definition comes from (idp's
+    /// own, or the state repo's `policy/products/<name>/product.yaml`). With a
+    /// product named, what each field takes under the policy in force: type,
+    /// values or range, default, and the gates it adds. Writes nothing.
+    Products(products::ProductsArgs),
     /// Remove a request's files in one commit (Argo CD prunes the resources)
     ///
     /// Removes the request, its placement record, its manifests under platform/
@@ -240,6 +250,7 @@ pub fn run() -> ExitCode {
         Command::Render(args) => render::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),
         Command::List(args) => list::run(args, &cli.global, &printer),
+        Command::Products(args) => products::run(args, &cli.global, &printer),
         Command::Delete(args) => delete::run(args, &cli.global, &printer),
         Command::Failover(args) => failover::run(args.run, crate::cell::Side::Secondary, &cli.global, &printer),
         Command::Failback(args) => failover::run(args.run, crate::cell::Side::Primary, &cli.global, &printer),

@@ -4,10 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs};
+use super::{Ending, Failure, GlobalArgs, KindArg, parse_kind};
 use crate::ops::plan::{PlanOptions, Requests, plan};
 use crate::output::Printer;
-use crate::request::Kind;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -18,9 +17,9 @@ Examples:
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct PlanArgs {
-    /// The kind of the requests (required by the flat form): mysql
+    /// The kind of the requests, required by the flat form: mysql, postgres, redis, app (`idp products`)
     #[arg(value_parser = parse_kind)]
-    pub kind: Option<Kind>,
+    pub kind: Option<KindArg>,
 
     /// Request file or directory, read with its subfolders (repeatable; `-` reads stdin)
     #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
@@ -39,20 +38,13 @@ pub struct PlanArgs {
     pub reschedule: bool,
 }
 
-pub(super) fn parse_kind(s: &str) -> Result<Kind, String> {
-    Kind::from_cli_name(s).ok_or_else(|| {
-        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.cli_name()).collect();
-        format!("unknown kind `{s}` (idp places: {})", kinds.join(", "))
-    })
-}
-
 pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ending, Failure> {
     let ctx = super::context(global)?;
     super::note_if_stateless(&ctx, printer);
     let prepared = plan(
         &ctx,
         &PlanOptions {
-            kind: args.kind,
+            kind: KindArg::resolve_opt(args.kind.as_ref(), &ctx)?,
             requests: Requests::Files(args.files),
             reschedule: args.reschedule,
             keep_rendered: false,

@@ -8,8 +8,6 @@ use clap_complete::ArgValueCandidates;
 use super::{Ending, Failure, GlobalArgs};
 use crate::ops::policy::{PolicyOutcome, PricingOutcome, ValidateOutcome, diff, explain, load_named};
 use crate::output::Printer;
-use crate::policy::{self, PolicyOrigin};
-use crate::yaml::Source;
 
 /// Inspect and check the placement policy
 ///
@@ -49,7 +47,7 @@ pub enum PolicyCommand {
         /// candidate's `runtimeCluster`)
         #[arg(long = "env", value_name = "ENV", add = ArgValueCandidates::new(super::complete::environments))]
         environment: Option<String>,
-        /// As for a request with ha: true (adds the multi_az gate)
+        /// As for a request with ha: true (adds the gates its product's `ha` field adds: multi_az for MySQL)
         #[arg(long)]
         ha: bool,
         /// As for a request naming this drProfile
@@ -89,9 +87,12 @@ pub enum PolicyCommand {
     /// Reports every problem at once, each with its line and column: unknown
     /// fields and values, scores outside 0..=1, weights that do not add up to
     /// 1, drProfiles weaker than their tier, duplicate candidates, and more.
+    /// Then the product definitions in force (`policy/products/`): each
+    /// against its XRD and the policy, and all of them together.
     #[command(after_help = "Examples:\n  idp policy validate policy/policy.yaml\n  idp policy validate --repo ./state")]
     Validate {
-        /// The policy file to check
+        /// The policy file to check, with the product definitions beside it
+        /// (`products/<name>/product.yaml` in its folder)
         file: Option<PathBuf>,
     },
     /// Cordon a candidate: no new placements there; the placed ones stay
@@ -136,8 +137,15 @@ pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Re
         }
         PolicyCommand::Explain { tier, cell, environment, ha, dr_profile } => {
             let ctx = super::context(global)?;
-            let outcome =
-                explain(&ctx.policy, &tier, cell.as_deref(), environment.as_deref(), ha, dr_profile.as_deref())?;
+            let gates = if ha { ctx.products.field_gates("ha") } else { Vec::new() };
+            let outcome = explain(
+                &ctx.policy,
+                &tier,
+                cell.as_deref(),
+                environment.as_deref(),
+                (ha, &gates),
+                dr_profile.as_deref(),
+            )?;
             printer.result(&outcome)?;
         }
         PolicyCommand::Test { strict } => {
@@ -163,20 +171,15 @@ pub fn run(command: PolicyCommand, global: &GlobalArgs, printer: &Printer) -> Re
             printer.result(&diff(&ctx, &old, &new)?)?;
         }
         PolicyCommand::Validate { file } => {
-            let loaded = match file {
-                Some(file) => {
-                    let source =
-                        Source::read(&file).map_err(|e| crate::ops::Error::from(policy::PolicyError::from(e)))?;
-                    policy::load(source, PolicyOrigin::File(file.display().to_string()))
-                        .map_err(crate::ops::Error::from)?
-                }
-                None => super::context(global)?.policy,
-            };
+            // The policy and the product definitions beside it, each checked.
+            let ctx = super::settings::context_with_policy(global, file.or_else(|| global.policy.clone()))?;
+            let loaded = &ctx.policy;
             printer.result(&ValidateOutcome {
                 valid: true,
                 origin: loaded.origin.to_string(),
                 version: loaded.policy.version.clone(),
                 digest: loaded.digest.clone(),
+                products: ctx.products.iter().map(|p| format!("{} ({})", p.name, p.origin)).collect(),
             })?;
         }
     }

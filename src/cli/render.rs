@@ -4,20 +4,19 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
+use super::{Ending, Failure, GlobalArgs, KindArg, parse_kind};
 use crate::ops::plan::{PlanOptions, Requests, plan};
 use crate::ops::render::RenderOutcome;
 use crate::output::Printer;
-use crate::request::Kind;
 
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  idp render -f examples/orders-db.yaml\n  idp render -f examples/orders-db.yaml | kubectl apply --dry-run=client -f -"
 )]
 pub struct RenderArgs {
-    /// The kind of the requests (required by the flat form): mysql
+    /// The kind of the requests, required by the flat form: mysql, postgres, redis, app (`idp products`)
     #[arg(value_parser = parse_kind)]
-    pub kind: Option<Kind>,
+    pub kind: Option<KindArg>,
 
     /// Request file or directory (repeatable; `-` reads stdin)
     #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
@@ -30,7 +29,7 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
     let prepared = plan(
         &ctx,
         &PlanOptions {
-            kind: args.kind,
+            kind: KindArg::resolve_opt(args.kind.as_ref(), &ctx)?,
             requests: Requests::Files(args.files),
             reschedule: false,
             keep_rendered: true,

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use super::Failure;
 use crate::ops::{Context, ContextOptions};
 use crate::output::{Format, Printer, Style};
+use crate::request::Kind;
 
 /// The help section of the flags every command takes, apart from each
 /// command's own (as kubectl and gh show them).
@@ -87,9 +88,14 @@ pub(super) fn install_report_handler(color: bool) {
 
 /// Resolves the state repo and policy for a command.
 pub(crate) fn context(global: &GlobalArgs) -> Result<Context, Failure> {
+    context_with_policy(global, global.policy.clone())
+}
+
+/// [`context`] with `policy` as the policy file (its products beside it).
+pub(crate) fn context_with_policy(global: &GlobalArgs, policy: Option<PathBuf>) -> Result<Context, Failure> {
     let options = ContextOptions {
         repo: global.repo.clone(),
-        policy: global.policy.clone(),
+        policy,
         cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         author: global.author.clone(),
     };
@@ -106,4 +112,33 @@ pub(crate) fn note_if_stateless(ctx: &Context, printer: &Printer) {
     if ctx.state.is_none() {
         printer.note("no state repo here (use --repo, IDP_REPO or `idp init`): planning against an empty state");
     }
+}
+
+/// A product named on the command line (`mysql`, an alias): a word here,
+/// resolved against the products in force once the state repo is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindArg(String);
+
+impl KindArg {
+    /// The product it names, or a usage error naming those in force.
+    pub fn resolve(&self, ctx: &Context) -> Result<Kind, Failure> {
+        Kind::named(&ctx.products, &self.0).ok_or_else(|| {
+            Failure::Error(miette::miette!(
+                code = "idp::usage::kind",
+                help = "`idp products` lists the products in force",
+                "{}",
+                ctx.products.unknown(&self.0)
+            ))
+        })
+    }
+
+    /// `Option<KindArg>` resolved.
+    pub fn resolve_opt(arg: Option<&KindArg>, ctx: &Context) -> Result<Option<Kind>, Failure> {
+        arg.map(|a| a.resolve(ctx)).transpose()
+    }
+}
+
+/// clap's parser of a kind: any word; the products in force judge it.
+pub fn parse_kind(s: &str) -> Result<KindArg, String> {
+    Ok(KindArg(s.to_owned()))
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 use clap_complete::{ArgValueCandidates, engine::CompletionCandidate};
 
-use super::{Ending, Failure, GlobalArgs, plan::parse_kind};
+use super::{Ending, Failure, GlobalArgs, KindArg, parse_kind};
 use crate::ops::live::{Management, cell_live_status, live_status};
 use crate::ops::resource::ResourceRef;
 use crate::ops::status::{cell_status, status};
@@ -15,8 +15,12 @@ use crate::request::Kind;
     after_help = "Examples:\n  idp status mysql team-alpha/orders-db\n  idp status app team-payments/checkout -o json\n  idp status mysql team-alpha/orders-db --live\n  idp status cell payments prod"
 )]
 pub struct StatusArgs {
-    /// mysql, app, or cell
-    #[arg(add = ArgValueCandidates::new(|| ["mysql", "app", "cell"].into_iter().map(CompletionCandidate::new).collect::<Vec<_>>()))]
+    /// A product (mysql, postgres, redis, app: `idp products`), or cell
+    #[arg(add = ArgValueCandidates::new(|| {
+        let mut kinds = super::complete::kinds();
+        kinds.push(CompletionCandidate::new("cell"));
+        kinds
+    }))]
     pub what: String,
     /// NAMESPACE/NAME of a request (namespace `default` when omitted), or the CELL
     #[arg(add = ArgValueCandidates::new(super::complete::status_targets))]
@@ -68,9 +72,9 @@ pub fn run(args: StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
         printer.result(&cell_status(&ctx, &args.target, environment)?)?;
         return Ok(Ending::Success);
     }
-    let kind = parse_kind(&args.what).map_err(|e| Failure::Error(miette::miette!(code = "idp::usage::kind", "{e}")))?;
-    let target = resource(kind, &args.target)?;
     let ctx = super::context(global)?;
+    let kind = KindArg::resolve(&parse_kind(&args.what).expect("any word parses"), &ctx)?;
+    let target = resource(kind, &args.target)?;
     if args.live {
         let outcome = live_status(&ctx, &target, &Management::connect(&ctx, args.context))?;
         printer.result(&outcome)?;

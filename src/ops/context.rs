@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::Error;
 use crate::layout::{self, POLICY_PATH};
 use crate::policy::{self, LoadedPolicy, PolicyOrigin};
+use crate::product::{self, ProductError, Products};
 use crate::render::Renderer;
 use crate::state::{Author, ObjectId, StateRepo};
 use crate::yaml::Source;
@@ -25,6 +26,9 @@ pub struct ContextOptions {
 
 pub struct Context {
     pub policy: LoadedPolicy,
+    /// The products in force: idp's, with the state repo's definitions
+    /// (or those beside `--policy FILE`) over them.
+    pub products: Products,
     pub state: Option<StateRepo>,
     /// The commit everything is read from: HEAD, or a fetched remote head.
     pub base: Option<ObjectId>,
@@ -49,6 +53,7 @@ impl Context {
             None => None,
         };
         let policy = load_policy(options.policy.as_deref(), state.as_ref(), base)?;
+        let products = load_products(options.policy.as_deref(), state.as_ref(), base, &policy)?;
         let mut notes = Vec::new();
         // The policy is read at HEAD: edits not committed yet are not in force,
         // and a person previewing one must not think it is.
@@ -56,20 +61,21 @@ impl Context {
             let edited = state.uncommitted(&[layout::POLICY_DIR])?;
             if !edited.is_empty() {
                 notes.push(format!(
-                    "uncommitted edits to {} are not used: this uses the policy and rules at HEAD; \
+                    "uncommitted edits to {} are not used: this uses the policy, rules and product definitions at HEAD; \
                      to preview them, pass --policy {}",
                     edited.join(", "),
                     state.path().join(POLICY_PATH).display()
                 ));
             }
         }
-        Ok(Self { policy, state, base, policy_file: options.policy.clone(), notes })
+        Ok(Self { policy, products, state, base, policy_file: options.policy.clone(), notes })
     }
 
     /// The same repo read at another commit (a freshly fetched remote head);
     /// the policy is re-read there unless `--policy` named a file.
     pub fn rebase(&mut self, base: Option<ObjectId>) -> Result<(), Error> {
         self.policy = load_policy(self.policy_file.as_deref(), self.state.as_ref(), base)?;
+        self.products = load_products(self.policy_file.as_deref(), self.state.as_ref(), base, &self.policy)?;
         self.base = base;
         Ok(())
     }
@@ -106,7 +112,7 @@ impl Context {
     /// folder, most repos have none, then a read of each override).
     pub fn renderer(&self) -> Result<Renderer, Error> {
         let present = self.list(layout::TEMPLATES_DIR)?;
-        Renderer::with_overrides(|name| {
+        Renderer::with_overrides(&self.products, |name| {
             let path = layout::template_path(name);
             if !present.contains(&path) {
                 return Ok(None);
@@ -139,4 +145,41 @@ fn load_policy(file: Option<&Path>, state: Option<&StateRepo>, base: Option<Obje
         }
         None => Ok(LoadedPolicy::embedded()),
     }
+}
+
+/// The products in force: the definitions beside a `--policy` file
+/// (`<its folder>/products/<name>/product.yaml`), else the state repo's
+/// under `policy/products/` at the base commit, over idp's own.
+fn load_products(
+    file: Option<&Path>,
+    state: Option<&StateRepo>,
+    base: Option<ObjectId>,
+    policy: &LoadedPolicy,
+) -> Result<Products, Error> {
+    let mut own = Vec::new();
+    match (file, state, base) {
+        (Some(file), _, _) => {
+            let dir = file.parent().unwrap_or(Path::new(".")).join("products");
+            let mut folders: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+                Err(_) => Vec::new(),
+            };
+            folders.sort();
+            for definition in folders.into_iter().map(|f| f.join("product.yaml")).filter(|f| f.is_file()) {
+                let folder = definition.parent().and_then(Path::file_name).unwrap_or_default().to_string_lossy();
+                let source = Source::read(&definition).map_err(ProductError::from)?;
+                own.push((product::definition_path(&folder), source));
+            }
+        }
+        (None, Some(state), Some(base)) => {
+            let repo = state.path().display().to_string();
+            for path in state.list_dir(base, product::PRODUCTS_DIR)?.into_iter().filter(|p| product::is_definition(p)) {
+                let bytes = state.read_at(base, &path)?.unwrap_or_default();
+                let source = Source::from_bytes(format!("{repo}:{path}"), bytes).map_err(ProductError::from)?;
+                own.push((path, source));
+            }
+        }
+        _ => {}
+    }
+    Ok(Products::load(&own, &policy.policy)?)
 }

@@ -29,7 +29,7 @@ use super::{Context, Error};
 use crate::state::FileChange;
 use crate::yaml::{Key, Node, Value};
 
-pub use super::objects::STATEFUL_KINDS;
+pub use super::objects::is_stateful_kind;
 
 /// The trailer that records a destroyed object in a commit.
 pub const DESTROY_TRAILER: &str = "Idp-Destroy";

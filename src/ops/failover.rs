@@ -34,9 +34,10 @@ use super::{Context, Error};
 use crate::cell::{CellState, Event, Member, Observation, Runbook, Side, Stage};
 use crate::layout;
 use crate::policy::ComputeMode;
+use crate::product::Role;
 use crate::record::{DataLink, PlacementRecord};
 use crate::render::{RenderInput, RenderedFile};
-use crate::request::{Kind, Request};
+use crate::request::Request;
 use crate::schedule;
 
 #[derive(Debug, Clone)]
@@ -193,7 +194,7 @@ fn survey(ctx: &Context, options: &FailoverOptions, environment: &str) -> Result
     let rpo_of = |databases_only: bool| {
         members
             .iter()
-            .filter(|m| !databases_only || m.kind == Kind::MySql)
+            .filter(|m| !databases_only || m.kind.is_data())
             .filter_map(|m| m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)))
             .map(|p| p.rpo_seconds)
             .min()
@@ -207,7 +208,7 @@ fn survey(ctx: &Context, options: &FailoverOptions, environment: &str) -> Result
         .min();
     let cold: Vec<String> = members
         .iter()
-        .filter(|m| m.kind == Kind::App && m.secondary.is_some())
+        .filter(|m| m.kind.is_app() && m.secondary.is_some())
         .filter(|m| {
             m.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p)).map(|p| p.compute_mode)
                 == Some(ComputeMode::Cold)
@@ -228,13 +229,21 @@ fn survey(ctx: &Context, options: &FailoverOptions, environment: &str) -> Result
         };
         let (namespace, name) = (member.namespace.as_str(), member.name.as_str());
         let at = layout::CellOf { cell: &options.cell, environment };
-        let standby = match member.kind {
-            Kind::MySql => vec![
-                ("secondary", layout::claim_path(at, namespace, name, Side::Secondary, 0)),
-                ("replication", layout::replication_path(at, namespace, name)),
+        let kind = member.kind;
+        if kind.is_data() && ctx.products.named(kind.cli_name()).is_some_and(|p| p.replication.is_empty()) {
+            missing.push(format!(
+                "{id}: a {} keeps no secondary in another cloud (its product lists no replication), so no failover can move it",
+                kind.manifest_kind()
+            ));
+            continue;
+        }
+        let standby = match kind.role() {
+            Role::Data => vec![
+                ("secondary", layout::claim_path(kind, at, namespace, name, Side::Secondary, 0)),
+                ("replication", layout::replication_path(kind, at, namespace, name)),
             ],
-            Kind::App => {
-                vec![("application secondary", layout::application_path(at, namespace, name, Side::Secondary))]
+            Role::App => {
+                vec![("application secondary", layout::application_path(kind, at, namespace, name, Side::Secondary))]
             }
         };
         for (what, path) in standby {
@@ -244,11 +253,11 @@ fn survey(ctx: &Context, options: &FailoverOptions, environment: &str) -> Result
         }
         let request = ctx.stored_request(member.kind, namespace, name)?;
         let link = request.as_ref().map_or(DataLink::None, |r| DataLink::of(r, &record.reason));
-        if member.kind == Kind::App {
+        if member.kind.is_app() {
             missing.extend(broken_links(ctx, &id, &link, &record)?);
         }
         if record.secondary.is_none() {
-            let names_none = member.kind == Kind::App && link == DataLink::None;
+            let names_none = member.kind.is_app() && link == DataLink::None;
             let hint = if names_none { ", and it names no database to follow (spec.database)" } else { "" };
             missing.push(format!("{id}: placed without a secondary{hint}"));
             continue;
@@ -693,11 +702,11 @@ fn stage_outcome(base: &Move, point: Point, status: StageStatus) -> StageOutcome
 }
 
 impl Move {
-    fn of_kind(&self, kind: Kind) -> String {
+    fn of_role(&self, role: Role) -> String {
         let names: Vec<String> = self
             .members
             .iter()
-            .filter(|m| m.member.kind == kind)
+            .filter(|m| m.member.kind.role() == role)
             .map(|m| format!("{}/{}", m.member.namespace, m.member.name))
             .collect();
         names.join(", ")
@@ -710,7 +719,7 @@ impl Move {
             Point::Stage(Stage::Fence) => {
                 format!(
                     "fence the {from} databases read-only, wait until the cloud reports it: {}",
-                    self.of_kind(Kind::MySql)
+                    self.of_role(Role::Data)
                 )
             }
             Point::Stage(Stage::Data) => {
@@ -718,7 +727,7 @@ impl Move {
             }
             Point::Stage(Stage::Compute) => format!(
                 "scale the {to} apps up with automated sync, the {from} apps to 0, wait until synced and Healthy: {}",
-                self.of_kind(Kind::App)
+                self.of_role(Role::App)
             ),
             Point::Stage(Stage::Traffic) => {
                 format!("point the DNS failover records at the {to} side, wait until synced")
@@ -750,7 +759,7 @@ impl Move {
                 format!("record the finished failback in cells/{cell}/{environment}.yaml"),
             ];
         }
-        let (dbs, apps) = (self.of_kind(Kind::MySql), self.of_kind(Kind::App));
+        let (dbs, apps) = (self.of_role(Role::Data), self.of_role(Role::App));
         let mut steps =
             vec![format!("check every member has a {} standby and replication lag is within RPO", to.as_str())];
         if !dbs.is_empty() {
@@ -831,13 +840,13 @@ fn broken_links(ctx: &Context, id: &str, link: &DataLink, record: &PlacementReco
     let how = if matches!(link, DataLink::Implicit { .. }) { " (followed without being named)" } else { "" };
     let mut broken = Vec::new();
     for (namespace, name) in link.databases() {
-        let database = format!("{} {namespace}/{name}", Kind::MySql);
-        let Some(data) = ctx.placement(Kind::MySql, namespace, name)? else {
+        let Some(data) = ctx.data_placement(namespace, name)? else {
             broken.push(format!(
-                "{id} → {database}{how}: the database is not placed; apply it, or name another in the app's spec.database and re-apply the app"
+                "{id} → {namespace}/{name}{how}: the database is not placed; apply it, or name another in the app's spec.database and re-apply the app"
             ));
             continue;
         };
+        let database = format!("{} {namespace}/{name}", data.request_kind);
         let with = (&data.primary, data.secondary.as_ref());
         if let Some(why) = schedule::apart(&database, with, (&record.primary, record.secondary.as_ref())) {
             broken.push(format!(

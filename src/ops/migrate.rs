@@ -169,9 +169,9 @@ impl Subject {
         let cell = ctx.cell_state(&request.cell, &request.environment)?;
         let rpo_seconds = record.reason.rpo_seconds(&ctx.policy.policy);
         let mut apps = Vec::new();
-        for app in ctx.placements_in(None)?.into_iter().filter(|r| r.request_kind == Kind::App) {
+        for app in ctx.placements_in(None)?.into_iter().filter(|r| r.request_kind.is_app()) {
             let (namespace, name) = (&app.metadata.namespace, &app.metadata.name);
-            let Some(app_request) = ctx.stored_request(Kind::App, namespace, name)? else { continue };
+            let Some(app_request) = ctx.stored_request(app.request_kind, namespace, name)? else { continue };
             let uses = DataLink::of(&app_request, &app.reason)
                 .databases()
                 .contains(&(target.namespace.as_str(), target.name.as_str()));
@@ -232,12 +232,13 @@ impl Subject {
         let generation = self.record.generation + 1;
         let (namespace, name) = (&self.target.namespace, &self.target.name);
         for taken in [layout::claim_name(name, Side::Primary, generation), layout::migration_name(name)] {
-            if ctx.placement(Kind::MySql, namespace, &taken)?.is_some() {
+            if let Some(holder) = ctx.data_placement(namespace, &taken)? {
                 return Err(Error::MigrateTarget {
                     request: self.target.display(),
                     to: target.id(),
                     why: format!(
-                        "the migration's claim would be named {taken}, and mysql {namespace}/{taken} (placed before names ending so were reserved) holds that name"
+                        "the migration's claim would be named {taken}, and {} {namespace}/{taken} (placed before names ending so were reserved) holds that name",
+                        holder.request_kind
                     ),
                 });
             }
@@ -322,13 +323,14 @@ impl Subject {
         let at = (&request.cell, &request.environment);
         let member_path = layout::member_path(at.0, at.1, target.kind, &target.namespace, &target.name);
         desired.add(RenderedFile::untemplated(member_path, member.to_yaml()), Some(target));
-        let (entity_path, entity) = crate::catalog::entity(request, &decision)?;
+        let data = ctx.data_claims(request, &decision.reason, Some(record))?;
+        let (entity_path, entity) = crate::catalog::entity(request, &decision, &data)?;
         desired.add(RenderedFile::untemplated(entity_path, entity), Some(target));
 
         for (app, app_request, app_record) in &self.apps {
             let app_decision = app_record.decision();
             let mut data = ctx.data_claims(app_request, &app_decision.reason, Some(app_record))?;
-            data.insert(&target.namespace, &target.name, record.generation);
+            data.insert(record);
             let app_cell = ctx.cell_state(&app_request.cell, &app_request.environment)?;
             let input = RenderInput {
                 request: app_request,
@@ -607,7 +609,7 @@ fn staged(
             let mut entry = StageOutcome::new(stage.as_str(), what.clone(), StageStatus::Done);
             entry.changes = changes_of(&|path| ctx.read(path), &files.files)?;
             entry.objects = objects_of(&|path| ctx.read(path), &files.files)?;
-            let apps: Vec<&ResourceRef> = files.owners.keys().filter(|o| o.kind == Kind::App).collect();
+            let apps: Vec<&ResourceRef> = files.owners.keys().filter(|o| o.kind.is_app()).collect();
             let message = now.message("migrate", &what, stage.as_str(), &migration, &apps);
             Ok(Proposal::commit((entry, files.owners), files.files, message))
         })?;
@@ -666,7 +668,9 @@ fn with_applications(base: &Subject, mut owners: Owners) -> Owners {
     for (app, request, record) in &base.apps {
         if let Some(files) = owners.get_mut(app) {
             let sides = std::iter::once(Side::Primary).chain(record.secondary.as_ref().map(|_| Side::Secondary));
-            files.extend(sides.map(|side| layout::application_path(request.at(), &app.namespace, &app.name, side)));
+            files.extend(
+                sides.map(|side| layout::application_path(app.kind, request.at(), &app.namespace, &app.name, side)),
+            );
             files.sort();
             files.dedup();
         }
@@ -721,6 +725,7 @@ fn finish(
             return Err(Error::MigrationChanged { request: id.clone(), expected: "stage cutover".into(), found });
         }
         let old_file = layout::claim_path(
+            now.target.kind,
             now.request.at(),
             &now.target.namespace,
             &now.target.name,
@@ -759,7 +764,9 @@ fn finish(
             now.message(&format!("migrate ({action})"), &what, action, &Migration { reason, ..migration.clone() }, &[]);
         if options.unprotect {
             let trailer = super::delete::UNPROTECT_TRAILER;
-            message.push_str(&format!("{trailer}: MySQLInstanceClaim {}/{old_claim}\n", now.target.namespace));
+            let product = ctx.products.named(now.target.kind.cli_name());
+            let claim = product.and_then(|p| p.claim.as_ref()).map_or("claim", |c| c.kind.as_str());
+            message.push_str(&format!("{trailer}: {claim} {}/{old_claim}\n", now.target.namespace));
         }
         Ok(Proposal::commit(outcome, files.files, message))
     });

@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod objects;
 pub mod plan;
 pub mod policy;
+pub mod products;
 pub mod records;
 pub mod render;
 pub mod resource;
@@ -34,6 +35,7 @@ use miette::Diagnostic;
 pub use context::{Context, ContextOptions};
 
 use crate::policy::PolicyError;
+use crate::product::ProductError;
 use crate::render::RenderError;
 use crate::request::RequestError;
 use crate::schedule::ScheduleError;
@@ -46,6 +48,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Policy(#[from] PolicyError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Product(#[from] ProductError),
 
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -26,9 +26,11 @@ use crate::layout;
 use crate::xrd::Xrds;
 use crate::yaml::{Node, Value};
 
-/// The kinds whose deletion loses data: a database and its replication.
-pub const STATEFUL_KINDS: &[(&str, &str)] =
-    &[("platform.example.org/v1alpha1", "MySQLInstanceClaim"), ("platform.example.org/v1alpha1", "ReplicationClaim")];
+/// Whether objects of a kind hold data that their deletion loses: the
+/// claims of idp's XRDs (each data product's, and the ReplicationClaim).
+pub fn is_stateful_kind(api_version: &str, kind: &str) -> bool {
+    crate::xrd::embedded_claim_kinds().iter().any(|c| c.api_version == api_version && c.kind == kind)
+}
 
 /// What happens to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -221,7 +223,8 @@ pub fn destroying<'a>(
             created.push(path);
             continue;
         };
-        if !STATEFUL_KINDS.iter().any(|(_, kind)| String::from_utf8_lossy(&old).contains(kind)) {
+        let text = String::from_utf8_lossy(&old);
+        if !crate::xrd::embedded_claim_kinds().iter().any(|c| text.contains(c.kind)) {
             continue;
         }
         held_data = true;
@@ -261,8 +264,7 @@ fn key(node: &Node) -> Option<(Key, String)> {
 
 /// Whether a document is a stateful claim with deletion protection on.
 pub fn is_protected(doc: &Node) -> bool {
-    let stateful =
-        key(doc).is_some_and(|(key, api_version)| STATEFUL_KINDS.contains(&(api_version.as_str(), key.kind.as_str())));
+    let stateful = key(doc).is_some_and(|(key, api_version)| is_stateful_kind(&api_version, &key.kind));
     stateful
         && matches!(doc.at(&["spec", "parameters", "deletionProtection"]).map(|n| &n.value), Some(Value::Bool(true)))
 }
@@ -276,10 +278,9 @@ pub fn object_of(doc: &Node) -> Option<String> {
     })
 }
 
-/// A claim whose cloud resources hold data (`destroy::STATEFUL_KINDS`).
+/// A claim whose cloud resources hold data ([`is_stateful_kind`]).
 fn is_stateful(held: &Held) -> bool {
-    let kind = held.node.str_at(&["kind"]).unwrap_or_default();
-    STATEFUL_KINDS.contains(&(held.api_version.as_str(), kind))
+    is_stateful_kind(&held.api_version, held.node.str_at(&["kind"]).unwrap_or_default())
 }
 
 /// What forces `was` to be replaced by `now`: the XRD's transition rules,
@@ -299,7 +300,7 @@ fn forces(key: &Key, was: &Held, now: &Held, fields: &[FieldDiff]) -> Result<Vec
             field: v.path.clone(),
             composed: None,
             why: format!("the XRD refuses the update ({})", v.message),
-            source: format!("{} x-kubernetes-validations", xrd_file(&key.kind)),
+            source: format!("{} x-kubernetes-validations", xrd_file(xrds, &key.kind)),
             destroys_data: stateful,
         })
         .collect();
@@ -340,11 +341,9 @@ fn forces(key: &Key, was: &Held, now: &Held, fields: &[FieldDiff]) -> Result<Vec
     Ok(forces)
 }
 
-fn xrd_file(claim_kind: &str) -> &'static str {
-    match claim_kind {
-        "ReplicationClaim" => "manifests/crossplane/xrd-replication.yaml",
-        _ => "manifests/crossplane/xrd-mysql.yaml",
-    }
+/// The XRD file that defines a claim kind.
+fn xrd_file<'a>(xrds: &'a Xrds, claim_kind: &str) -> &'a str {
+    xrds.claim_kinds().find(|c| c.kind == claim_kind).map_or("the XRD", |c| c.file)
 }
 
 /// Every leaf that differs between two objects, by field path.

@@ -140,11 +140,13 @@ pub enum ChangeAction {
 pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let requests = match &options.requests {
         // A name only a request placed before may keep is refused for a new one.
-        Requests::Files(files) => request::load(files, options.kind, &ctx.policy.policy)?.admit(|request| {
-            Ok::<_, Error>(
-                ctx.read(&layout::placement_path(request.kind, &request.namespace, &request.name))?.is_some(),
-            )
-        })?,
+        Requests::Files(files) => {
+            request::load(files, options.kind, &ctx.policy.policy, &ctx.products)?.admit(|request| {
+                Ok::<_, Error>(
+                    ctx.read(&layout::placement_path(request.kind, &request.namespace, &request.name))?.is_some(),
+                )
+            })?
+        }
         Requests::Stored => ctx.stored_requests()?,
     };
     let renderer = ctx.renderer()?;
@@ -163,7 +165,7 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     // Databases first, so that apps in the same invocation follow them;
     // results keep the order of the files.
     let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&i| requests[i].kind == Kind::App);
+    order.sort_by_key(|&i| requests[i].kind.is_app());
     let mut results: Vec<Option<PlanResult>> = (0..requests.len()).map(|_| None).collect();
     let mut deflated = 0;
     for i in order {
@@ -228,20 +230,23 @@ impl<'a> Cells<'a> {
         let app = format!("{} {}", request.kind, request.id());
         let namespace = &request.namespace;
         let mut found: Vec<(String, Target, Option<Target>)> = Vec::new();
+        let mut databases = Vec::new();
         for name in request.databases() {
-            let database = format!("{} {namespace}/{name}", Kind::MySql);
+            // A name is one data request's in its namespace, whatever its product.
             let planned = self.placed.iter().find_map(|((cell, environment), members)| {
                 let member =
-                    members.iter().find(|m| m.kind == Kind::MySql && m.namespace == *namespace && m.name == *name)?;
-                Some((cell.clone(), environment.clone(), member.primary.clone(), member.secondary.clone()))
+                    members.iter().find(|m| m.kind.is_data() && m.namespace == *namespace && m.name == *name)?;
+                Some((member.kind, cell.clone(), environment.clone(), member.primary.clone(), member.secondary.clone()))
             });
-            let (cell, environment, primary, secondary) = match planned {
+            let (kind, cell, environment, primary, secondary) = match planned {
                 Some(placed) => placed,
-                None => match self.ctx.placement(Kind::MySql, namespace, name)? {
-                    Some(record) => (record.cell, record.environment, record.primary, record.secondary),
-                    None => return Err(Error::DataMissing { app, database }),
+                None => match self.ctx.data_placement(namespace, name)? {
+                    Some(r) => (r.request_kind, r.cell, r.environment, r.primary, r.secondary),
+                    None => return Err(Error::DataMissing { app, database: format!("{namespace}/{name}") }),
                 },
             };
+            let database = format!("{kind} {namespace}/{name}");
+            databases.push((kind, namespace.clone(), name.clone()));
             if (cell.as_str(), environment.as_str()) != (request.cell.as_str(), request.environment.as_str()) {
                 return Err(Error::DataElsewhere {
                     app,
@@ -262,7 +267,7 @@ impl<'a> Cells<'a> {
             return Err(Error::DataApart { app, placements });
         }
         let follows = found.into_iter().map(|(database, _, _)| database).collect::<Vec<_>>().join(", ");
-        Ok(Data { follows, primary, secondary })
+        Ok(Data { follows, databases, primary, secondary })
     }
 
     fn state(&self, cell: &str, environment: &str) -> Result<CellState, Error> {
@@ -274,6 +279,8 @@ impl<'a> Cells<'a> {
 struct Data {
     /// `mysql <namespace>/<name>`, several joined by `, ` (the reason's `follows`).
     follows: String,
+    /// Each database's product, namespace and name.
+    databases: Vec<(Kind, String, String)>,
     primary: Target,
     secondary: Option<Target>,
 }
@@ -294,7 +301,7 @@ impl Planner<'_> {
         let placement_path = layout::placement_path(request.kind, &request.namespace, &request.name);
         // The record's bytes are kept as they are while it stays put.
         let existing = match ctx.read(&placement_path)? {
-            Some(bytes) => Some((parse_record::<PlacementRecord>(&placement_path, &bytes)?, bytes)),
+            Some(bytes) => Some((parse_record::<PlacementRecord>(&placement_path, &bytes, &ctx.products)?, bytes)),
             None => None,
         };
         let existing_record = existing.as_ref().map(|(record, _)| record.clone());
@@ -336,7 +343,7 @@ impl Planner<'_> {
                 };
                 // An app on a cluster its environment no longer runs on stays,
                 // with a warning, unless it is rescheduled.
-                let stale: Vec<String> = if request.kind == Kind::App {
+                let stale: Vec<String> = if request.kind.is_app() {
                     let sides = std::iter::once(&record.primary).chain(record.secondary.as_ref());
                     sides.filter_map(|side| schedule::stale_cluster(policy, &request.environment, side)).collect()
                 } else {
@@ -392,7 +399,7 @@ impl Planner<'_> {
                         if implicit && let Some(follows) = &record.reason.follows {
                             warnings.push(format!("no longer follows {follows}: it names no database (spec.database)"));
                         }
-                        if request.kind == Kind::App {
+                        if request.kind.is_app() {
                             warnings.extend(left_behind(&record, &decision));
                         }
                         let bytes = PlacementRecord::new(request, &decision, names)
@@ -428,10 +435,15 @@ impl Planner<'_> {
             (placement_path, record_bytes, Vec::new()),
             (member_path, member.to_yaml().into_bytes(), Vec::new()),
         ];
-        let (entity_path, entity) = crate::catalog::entity(request, &decision)?;
-        desired.push((entity_path, entity.into_bytes(), Vec::new()));
         let own = existing_record.as_ref().map(|r| PlacementRecord::new(request, &decision, names).keeping(Some(r)));
-        let data = ctx.data_claims(request, &decision.reason, own.as_ref())?;
+        let mut data_claims = ctx.data_claims(request, &decision.reason, own.as_ref())?;
+        // Databases placed by this plan are not in the repo yet.
+        for (kind, namespace, name) in data.iter().flat_map(|d| &d.databases) {
+            data_claims.know(*kind, namespace, name);
+        }
+        let data = data_claims;
+        let (entity_path, entity) = crate::catalog::entity(request, &decision, &data)?;
+        desired.push((entity_path, entity.into_bytes(), Vec::new()));
         let input = RenderInput {
             data: &data,
             request,
@@ -495,7 +507,7 @@ impl Planner<'_> {
         // A database's claims need their namespace on the management cluster:
         // written with the first database of a namespace (or the first plan
         // of one in a repo that predates it), never removed.
-        if request.kind == Kind::MySql && prepared.namespaces.insert(request.namespace.clone()) {
+        if request.kind.is_data() && prepared.namespaces.insert(request.namespace.clone()) {
             let path = layout::namespace_path(&request.namespace);
             if ctx.read(&path)?.is_none() {
                 let content = crate::render::namespace_manifest(&request.namespace);
@@ -511,7 +523,7 @@ impl Planner<'_> {
             layout::cell_application_path(request.at()),
             crate::render::cell_application(request.at(), &policy.gitops),
         )];
-        if request.kind == Kind::MySql {
+        if request.kind.is_data() {
             let path = layout::NAMESPACES_APPLICATION_PATH.to_owned();
             applications.push((path, crate::render::namespaces_application(&policy.gitops)));
         }
@@ -640,7 +652,9 @@ fn refuse_name_twins(ctx: &Context, results: &[PlanResult]) -> Result<(), Error>
         .map(|r| ((r.kind, r.namespace.as_str(), r.name.as_str()), (r.secondary.is_some(), r.names)))
         .collect();
     for result in results {
-        for twin in layout::name_twins(result.kind, result.names, &result.namespace, &result.name) {
+        for twin in
+            layout::name_twins(result.kind, result.names, &result.namespace, &result.name, &Kind::all(&ctx.products))
+        {
             let (twin_has_secondary, twin_names) =
                 match planned.get(&(twin.kind, twin.namespace.as_str(), twin.name.as_str())) {
                     Some(found) => *found,
@@ -735,8 +749,7 @@ fn sticky_conflict(
 /// The refusal of a changed request of an app that followed a database
 /// without naming it: name it, or let it go with --reschedule.
 fn implicit_data(request: &Request, follows: String) -> Error {
-    let own = format!("{} {}/", Kind::MySql, request.namespace);
-    let help = match follows.strip_prefix(&own) {
+    let help = match followed_of_own_namespace(request, &follows) {
         Some(name) => format!(
             "apps name their data now: add `database: {name}` to its spec to keep following it (the placement stays), or pass --reschedule to place the app on its own, without a database. Nothing was written"
         ),
@@ -751,8 +764,7 @@ fn implicit_data(request: &Request, follows: String) -> Error {
 /// The warning of an app that keeps following a database it does not name
 /// (plan and verify).
 pub(super) fn implicit_warning(request: &Request, follows: &str) -> String {
-    let own = format!("{} {}/", Kind::MySql, request.namespace);
-    match follows.strip_prefix(&own) {
+    match followed_of_own_namespace(request, follows) {
         Some(name) => format!(
             "follows {follows} without naming it (placed before apps named their data): add `database: {name}` to its spec and re-apply it"
         ),
@@ -760,6 +772,13 @@ pub(super) fn implicit_warning(request: &Request, follows: &str) -> String {
             "follows {follows} of another namespace without naming it (placed before apps named their data): an app may use only databases of its own namespace; re-apply it with --reschedule"
         ),
     }
+}
+
+/// The name of the database `<product> <namespace>/<name>` an app followed,
+/// if it is of the app's own namespace.
+fn followed_of_own_namespace<'a>(request: &Request, follows: &'a str) -> Option<&'a str> {
+    let (_, id) = follows.split_once(' ')?;
+    id.strip_prefix(&request.namespace)?.strip_prefix('/')
 }
 
 fn id_of(request: &Request) -> String {

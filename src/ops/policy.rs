@@ -53,6 +53,8 @@ pub struct ValidateOutcome {
     pub origin: String,
     pub version: String,
     pub digest: String,
+    /// The products in force, each `name (where its definition comes from)`.
+    pub products: Vec<String>,
 }
 
 /// `idp policy explain`: what a request of a tier would get, and why.
@@ -76,7 +78,7 @@ pub fn explain(
     tier: &str,
     cell: Option<&str>,
     environment: Option<&str>,
-    ha: bool,
+    (ha, gates): (bool, &[String]),
     dr_profile: Option<&str>,
 ) -> Result<ExplainOutcome, Error> {
     let policy = &loaded.policy;
@@ -104,7 +106,8 @@ pub fn explain(
             valid: policy.tiers.keys().cloned().collect(),
         });
     }
-    let demand = Demand { cell: cell.unwrap_or(""), environment: environment.unwrap_or(""), tier, ha, dr_profile };
+    let demand =
+        Demand { cell: cell.unwrap_or(""), environment: environment.unwrap_or(""), tier, ha, gates, dr_profile };
     let decision = schedule(policy, &policy_ref(loaded), &demand)
         .map_err(|error| Error::Schedule { request: format!("tier {tier}"), error })?;
     Ok(ExplainOutcome {
@@ -165,7 +168,7 @@ pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<Pol
             // A request either policy accepts; one neither accepts is verify's business.
             let validate = |loaded: &LoadedPolicy, admission| {
                 let source = Source::from_bytes(path.clone(), bytes.clone()).map_err(|e| vec![e.to_string()])?;
-                crate::request::parse_sources(&[source], None, &loaded.policy, admission)
+                crate::request::parse_sources(&[source], None, &loaded.policy, &ctx.products, admission)
                     .map_err(|e| e.messages())
                     .map(|mut requests| requests.pop())
             };
@@ -184,9 +187,9 @@ pub fn diff(ctx: &Context, old: &LoadedPolicy, new: &LoadedPolicy) -> Result<Pol
                 });
             }
             // An app's runtime cluster is part of where it runs; a database's is not.
-            let side = |t: &Target| match request.kind {
-                Kind::App => format!("{} ({})", t.id(), t.runtime_cluster),
-                Kind::MySql => t.id(),
+            let side = |t: &Target| match request.kind.is_app() {
+                true => format!("{} ({})", t.id(), t.runtime_cluster),
+                false => t.id(),
             };
             let place = |loaded: &LoadedPolicy| match schedule(&loaded.policy, &policy_ref(loaded), &request.demand()) {
                 Ok(d) => match d.secondary {
@@ -290,7 +293,7 @@ fn placed_on(ctx: &Context, candidate: &str) -> Result<usize, Error> {
     let mut placed = 0;
     for path in ctx.list(layout::PLACEMENTS_DIR)? {
         let Some(bytes) = ctx.read(&path)? else { continue };
-        let record: crate::record::PlacementRecord = super::records::parse_record(&path, &bytes)?;
+        let record: crate::record::PlacementRecord = super::records::parse_record(&path, &bytes, &ctx.products)?;
         let on = |t: &Target| t.id() == candidate;
         if on(&record.primary) || record.secondary.as_ref().is_some_and(on) {
             placed += 1;

@@ -10,16 +10,18 @@ use serde::de::DeserializeOwned;
 use super::{Context, Error};
 use crate::cell::{CellState, Member};
 use crate::layout;
+use crate::product::Products;
 use crate::record::{DataClaims, DataLink, PlacementRecord};
 use crate::request::{self, Kind, Request};
 use crate::schedule::Reason;
 use crate::yaml::Source;
 
-/// Parses a record's bytes; the error names the file.
-pub fn parse_record<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, Error> {
+/// Parses a record's bytes, its kinds resolved against the products in
+/// force; the error names the file.
+pub fn parse_record<T: DeserializeOwned>(path: &str, bytes: &[u8], products: &Products) -> Result<T, Error> {
     let corrupt = |message: String| Error::CorruptRecord { path: path.into(), message };
     let text = std::str::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))?;
-    serde_saphyr::from_str(text).map_err(|e| corrupt(e.to_string()))
+    request::resolving(products, || serde_saphyr::from_str(text)).map_err(|e| corrupt(e.to_string()))
 }
 
 /// Parses a stored request (exactly one document, in either form).
@@ -36,7 +38,7 @@ pub fn parse_stored_request_as(
     admission: request::Admission,
 ) -> Result<Request, Error> {
     let source = Source::from_bytes(path.to_owned(), bytes).map_err(request::RequestError::from)?;
-    let mut requests = request::parse_sources(&[source], None, &context.policy.policy, admission)?;
+    let mut requests = request::parse_sources(&[source], None, &context.policy.policy, &context.products, admission)?;
     match requests.len() {
         1 => Ok(requests.remove(0)),
         _ => Err(Error::CorruptRecord {
@@ -48,7 +50,7 @@ pub fn parse_stored_request_as(
 
 impl Context {
     fn record<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, Error> {
-        self.read(path)?.map(|bytes| parse_record(path, &bytes)).transpose()
+        self.read(path)?.map(|bytes| parse_record(path, &bytes, &self.products)).transpose()
     }
 
     /// The placement record of a request.
@@ -61,16 +63,43 @@ impl Context {
         reason: &Reason,
         own: Option<&PlacementRecord>,
     ) -> Result<DataClaims, Error> {
-        if request.kind == Kind::MySql {
+        if request.kind.is_data() {
             return Ok(own.map_or(DataClaims::NONE, DataClaims::of_database));
         }
         let mut claims = DataClaims::NONE;
         for (namespace, name) in DataLink::of(request, reason).databases() {
-            if let Some(record) = self.placement(Kind::MySql, namespace, name)? {
-                claims.insert(namespace, name, record.generation);
+            if let Some(record) = self.data_placement(namespace, name)? {
+                claims.insert(&record);
             }
         }
         Ok(claims)
+    }
+
+    /// The app product: there is one ([`crate::product::APP_PRODUCT`]).
+    pub fn app_kind(&self) -> Kind {
+        Kind::named(&self.products, crate::product::APP_PRODUCT).expect("the app product is always in force")
+    }
+
+    /// The product of the data request `namespace/name`, if it is placed.
+    pub fn data_kind(&self, namespace: &str, name: &str) -> Option<Kind> {
+        self.data_placement(namespace, name).ok().flatten().map(|r| r.request_kind)
+    }
+
+    /// The data products in force.
+    pub fn data_kinds(&self) -> Vec<Kind> {
+        Kind::all(&self.products).into_iter().filter(Kind::is_data).collect()
+    }
+
+    /// The placement record of the data request `namespace/name`, whatever
+    /// its product: a name is one data request's in its namespace
+    /// (`layout::name_twins`). One lookup by path per data product.
+    pub fn data_placement(&self, namespace: &str, name: &str) -> Result<Option<PlacementRecord>, Error> {
+        for kind in self.data_kinds() {
+            if let Some(record) = self.placement(kind, namespace, name)? {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
     }
 
     pub fn placement(&self, kind: Kind, namespace: &str, name: &str) -> Result<Option<PlacementRecord>, Error> {
@@ -122,7 +151,8 @@ impl Context {
         }
         // A re-render of what is placed, not a submission: admission rules
         // added since do not refuse it (policy diff and verify name those).
-        let requests = request::parse_sources(&sources, None, &self.policy.policy, request::Admission::Stored)?;
+        let requests =
+            request::parse_sources(&sources, None, &self.policy.policy, &self.products, request::Admission::Stored)?;
         for request in &requests {
             let path = layout::request_path(request.kind, &request.namespace, &request.name);
             if request.origin != path {

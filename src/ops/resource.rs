@@ -50,10 +50,10 @@ impl ResourceRef {
     /// membership, as the base commit holds them.
     pub fn rendered_files(&self, ctx: &Context, record: Option<&PlacementRecord>) -> Result<Vec<String>, Error> {
         let mut files = ctx.list(&layout::platform_dir(self.kind, &self.namespace, &self.name))?;
-        if self.kind == Kind::App {
+        if self.kind.is_app() {
             files.extend(ctx.list(&layout::workload_dir(&self.namespace, &self.name))?);
         }
-        if self.kind == Kind::App
+        if self.kind.is_app()
             && let Some(path) = self.host_claim_path(ctx)?
         {
             files.push(path);

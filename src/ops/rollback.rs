@@ -7,7 +7,6 @@ use super::history::{is_idp_commit, named, trailers};
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::{Context, Error};
 use crate::layout;
-use crate::request::Kind;
 use crate::state::{Commit, ObjectId, Revert, StateRepo};
 
 #[derive(Debug, Clone)]
@@ -244,8 +243,10 @@ struct Gone {
 fn gone(state: &StateRepo, target: &Commit, base: ObjectId, reverting: &[ObjectId]) -> Result<Vec<Gone>, Error> {
     let mut gone = Vec::new();
     for request in named(&target.message).requests {
-        let Some(kind) = Kind::from_cli_name(&request.kind) else { continue };
-        let path = layout::request_path(kind, &request.namespace, &request.name);
+        if !crate::names::is_dns_label(&request.kind) {
+            continue;
+        }
+        let path = layout::request_path_of(&request.kind, &request.namespace, &request.name);
         if state.file_id(target.id, &path)?.is_none() || state.file_id(base, &path)?.is_some() {
             continue;
         }
@@ -253,7 +254,7 @@ fn gone(state: &StateRepo, target: &Commit, base: ObjectId, reverting: &[ObjectI
             Some(parent) => state.file_id(*parent, &path)?.is_none(),
             None => true,
         };
-        let id = format!("{kind} {}/{}", request.namespace, request.name);
+        let id = format!("{} {}/{}", request.kind, request.namespace, request.name);
         let changed = if created { format!("it created {id}") } else { format!("it changed {id}") };
         gone.push(match state.last_change_from(base, &[path])? {
             Some(removal) if reverting.iter().any(|id| id.to_string() == removal.id) => continue,

@@ -216,7 +216,7 @@ impl Waiter<'_> {
         let tracked = owners
             .iter()
             .map(|(member, files)| {
-                let replication = layout::replication_path(self.at, &member.namespace, &member.name);
+                let replication = layout::replication_path(member.kind, self.at, &member.namespace, &member.name);
                 let files: Vec<String> =
                     files.iter().filter(|f| f.starts_with("platform/") && **f != replication).cloned().collect();
                 (member, files)

@@ -205,16 +205,21 @@ fn display(request: &RequestFileName) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Kind;
     use crate::state::FileChange;
 
     const A: &str = "Idp-Action: update\nIdp-Request: mysql team-x/a-db\nIdp-Cell: payments production\n";
 
     fn files(namespace: &str, name: &str, size: &str) -> Vec<FileChange> {
         vec![
-            FileChange::upsert(layout::request_path(Kind::MySql, namespace, name), size),
-            FileChange::upsert(format!("{}/primary.yaml", layout::platform_dir(Kind::MySql, namespace, name)), size),
-            FileChange::upsert(layout::member_path("payments", "production", Kind::MySql, namespace, name), size),
+            FileChange::upsert(layout::request_path(crate::test_support::mysql(), namespace, name), size),
+            FileChange::upsert(
+                format!("{}/primary.yaml", layout::platform_dir(crate::test_support::mysql(), namespace, name)),
+                size,
+            ),
+            FileChange::upsert(
+                layout::member_path("payments", "production", crate::test_support::mysql(), namespace, name),
+                size,
+            ),
         ]
     }
 

@@ -50,12 +50,12 @@ pub fn status(ctx: &Context, target: &ResourceRef) -> Result<StatusOutcome, Erro
         kind: target.kind,
         namespace: target.namespace.clone(),
         name: target.name.clone(),
-        connection_secret: (target.kind == Kind::MySql)
+        connection_secret: (target.kind.is_data())
             .then(|| layout::secret_name(&target.name, Side::Primary, record.generation)),
         secondary_connection_secret: record
             .secondary
             .as_ref()
-            .filter(|_| target.kind == Kind::MySql)
+            .filter(|_| target.kind.is_data())
             .map(|_| layout::secret_name(&target.name, Side::Secondary, 0)),
         tier: record.reason.tier.clone(),
         dr_profile: record.reason.dr_profile.clone(),
@@ -121,9 +121,9 @@ pub fn cell_status(ctx: &Context, cell: &str, environment: &str) -> Result<CellS
                 (crate::cell::Side::Secondary, Some(secondary)) => secondary,
                 _ => &m.primary,
             };
-            let has_host = m.kind == Kind::App && {
+            let has_host = m.kind.is_app() && {
                 let at = layout::CellOf { cell, environment };
-                ctx.platform_file_exists(&layout::dns_path(at, &m.namespace, &m.name), at).unwrap_or(false)
+                ctx.platform_file_exists(&layout::dns_path(m.kind, at, &m.namespace, &m.name), at).unwrap_or(false)
             };
             CellMemberStatus {
                 member: m.clone(),

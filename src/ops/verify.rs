@@ -15,7 +15,7 @@ use crate::cell::Side;
 use crate::layout;
 use crate::record::{DataLink, PlacementRecord};
 use crate::render::RenderInput;
-use crate::request::{Admission, Kind, Request};
+use crate::request::{Admission, Request};
 use crate::schedule::{self, PolicyRef};
 use crate::state;
 
@@ -130,7 +130,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 continue;
             }
         };
-        if request.kind == Kind::MySql {
+        if request.kind.is_data() {
             claim_namespaces.insert(request.namespace.clone());
         }
         cells.insert((request.cell.clone(), request.environment.clone()));
@@ -164,7 +164,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             error(path, format!("has no placement record ({record_path})"));
             continue;
         };
-        let record: PlacementRecord = match parse_record(&record_path, &record_bytes) {
+        let record: PlacementRecord = match parse_record(&record_path, &record_bytes, &ctx.products) {
             Ok(record) => record,
             Err(Error::CorruptRecord { message, .. }) => {
                 error(&record_path, format!("is not a record idp can read: {message}"));
@@ -202,7 +202,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         let member_path =
             layout::member_path(&request.cell, &request.environment, request.kind, &request.namespace, &request.name);
         let mut wanted = vec![(member_path, member.to_yaml())];
-        match crate::catalog::entity(&request, &decision) {
+        match crate::catalog::entity(&request, &decision, &data) {
             Ok(entity) => wanted.push(entity),
             Err(e) => error(path, e.to_string()),
         }
@@ -234,7 +234,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 }
                 None => error(&file, format!("is missing: {} {} renders it", request.kind, request.id())),
                 Some(committed) if committed != content.as_bytes() => {
-                    let unprotected = request.kind == Kind::MySql && {
+                    let unprotected = request.kind.is_data() && {
                         let unprotected = lifted.get_or_insert_with(|| {
                             let input = RenderInput { unprotect: true, ..input };
                             let files = renderer.request_files(&input).unwrap_or_default();
@@ -279,7 +279,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                     message: format!("placed on cordoned candidate {}", target.id()),
                 });
             }
-            if request.kind == Kind::App
+            if request.kind.is_app()
                 && let Some(why) = schedule::stale_cluster(policy, &request.environment, target)
             {
                 warnings.push(Finding {
@@ -289,7 +289,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 });
             }
         }
-        if request.kind == Kind::App {
+        if request.kind.is_app() {
             let (errors, warned) = data_links(ctx, &request, &record, &record_path)?;
             errors.into_iter().for_each(|message| error(&record_path, message));
             warnings.extend(warned);
@@ -444,27 +444,28 @@ fn data_links(
     let mut warnings = Vec::new();
     let mut warn =
         |message: String| warnings.push(Finding { severity: Severity::Warning, file: record_path.to_owned(), message });
+    let follows = link.follows(|namespace, name| ctx.data_kind(namespace, name));
     match &link {
         DataLink::Implicit { .. } => {
-            warn(format!("{app} {}", super::plan::implicit_warning(request, &link.follows().unwrap_or_default())));
+            warn(format!("{app} {}", super::plan::implicit_warning(request, &follows.unwrap_or_default())));
         }
-        DataLink::Named { .. } if record.reason.follows != link.follows() => warn(format!(
+        DataLink::Named { .. } if record.reason.follows != follows => warn(format!(
             "{app} names {} in spec.database, and its placement record says it follows {}: re-apply the app to record the link",
-            link.follows().unwrap_or_default(),
+            follows.unwrap_or_default(),
             record.reason.follows.as_deref().unwrap_or("nothing")
         )),
         _ => {}
     }
     for (namespace, name) in link.databases() {
-        let database = format!("{} {namespace}/{name}", Kind::MySql);
         // A record idp cannot read is reported as its own file.
-        let Ok(placed) = ctx.placement(Kind::MySql, namespace, name) else { continue };
+        let Ok(placed) = ctx.data_placement(namespace, name) else { continue };
         let Some(data) = placed else {
             errors.push(format!(
-                "{app} names {database}, which is not placed: apply the database, or take it out of the app's spec.database and re-apply the app"
+                "{app} names {namespace}/{name}, which is not placed: apply the database, or take it out of the app's spec.database and re-apply the app"
             ));
             continue;
         };
+        let database = format!("{} {namespace}/{name}", data.request_kind);
         if matches!(link, DataLink::Named { .. })
             && (data.cell.as_str(), data.environment.as_str()) != (request.cell.as_str(), request.environment.as_str())
         {
@@ -521,7 +522,7 @@ impl Objects {
         let Some((namespace, name, side)) = layout::workload_side_of(path) else { return Ok(None) };
         let key = (namespace.clone(), name.clone(), side);
         if !self.clusters.contains_key(&key) {
-            let record = ctx.placement(Kind::App, &namespace, &name).ok().flatten();
+            let record = ctx.placement(ctx.app_kind(), &namespace, &name).ok().flatten();
             let target = record.and_then(|r| match side {
                 Side::Primary => Some(r.primary),
                 Side::Secondary => r.secondary,

@@ -14,6 +14,7 @@ mod list;
 mod migrate;
 mod plan;
 mod policy;
+mod products;
 mod render;
 mod rollback;
 mod status;

@@ -9,7 +9,6 @@ use super::{Outcome, Style, Table, number};
 use crate::ops::destroy::{Destroy, DestroyAction};
 use crate::ops::objects::{FieldDiff, ObjectAction, ObjectChange};
 use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, Prepared, ResultStatus};
-use crate::request::Kind;
 use crate::schedule::{Ranked, Reason, Target};
 
 impl Outcome for PlanOutcome {
@@ -89,7 +88,7 @@ fn result(r: &PlanResult, style: &Style) -> String {
     // Sticky results carry only the recorded top three.
     let ranking: &[Ranked] = if r.ranking.is_empty() { &reason.top_3_candidates } else { &r.ranking };
     explanation(&mut out, reason, ranking, &r.placement, r.secondary.as_ref(), style);
-    if r.kind == Kind::App && reason.follows.is_none() {
+    if r.kind.is_app() && reason.follows.is_none() {
         let _ =
             writeln!(out, "follows    nothing: the app names no database (spec.database), so it is placed on its own");
     }

@@ -116,7 +116,12 @@ impl Outcome for PolicyOutcome {
 
 impl Outcome for ValidateOutcome {
     fn human(&self, style: &Style) -> String {
-        format!("{} {} is valid: version {}, {}\n", style.green("✓"), self.origin, self.version, self.digest)
+        let mut out =
+            format!("{} {} is valid: version {}, {}\n", style.green("✓"), self.origin, self.version, self.digest);
+        for product in &self.products {
+            out.push_str(&format!("{} product {product}\n", style.green("✓")));
+        }
+        out
     }
 }
 

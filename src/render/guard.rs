@@ -3,6 +3,7 @@
 
 use crate::names;
 use crate::policy::Policy;
+use crate::product::ClaimRef;
 use crate::request::Request;
 use crate::yaml::{self, Node, Value};
 
@@ -25,9 +26,9 @@ enum Scope {
 }
 
 /// `(apiVersion, kind)` pairs idp itself may write, and where they live.
-/// Traffic providers add theirs in the policy.
+/// Traffic providers add theirs in the policy; a data product's claim kind
+/// is its definition's (its XRD's), for its own requests only.
 pub const ALLOWED_KINDS: &[(&str, &str)] = &[
-    ("platform.example.org/v1alpha1", "MySQLInstanceClaim"),
     ("platform.example.org/v1alpha1", "ReplicationClaim"),
     ("apps/v1", "Deployment"),
     ("v1", "Service"),
@@ -41,7 +42,10 @@ pub const ALLOWED_KINDS: &[(&str, &str)] = &[
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
 ];
 
-fn scope_of(api_version: &str, kind: &str, policy: &Policy) -> Option<Scope> {
+fn scope_of(api_version: &str, kind: &str, policy: &Policy, claim: Option<&ClaimRef>) -> Option<Scope> {
+    if claim.is_some_and(|c| c.api_version == api_version && c.kind == kind) {
+        return Some(Scope::Request);
+    }
     if ALLOWED_KINDS.contains(&(api_version, kind)) {
         return Some(if kind == "Application" { Scope::ArgoCd } else { Scope::Request });
     }
@@ -80,13 +84,19 @@ use crate::secrets::secret_value;
 
 /// Checks the manifests rendered for a request; returns their documents,
 /// parsed once, for the checks after this one (the claims' XRDs).
-pub fn check_request_manifest(text: &str, request: &Request, policy: &Policy) -> Result<Vec<Node>, String> {
+/// `claim`: the claim kind of the request's product, for a data request.
+pub fn check_request_manifest(
+    text: &str,
+    request: &Request,
+    policy: &Policy,
+    claim: Option<&ClaimRef>,
+) -> Result<Vec<Node>, String> {
     let expected = super::labels(request);
     let docs = documents(text)?;
     for doc in &docs {
         let api_version = doc.str_at(&["apiVersion"]).ok_or("a document has no apiVersion")?;
         let kind = doc.str_at(&["kind"]).ok_or("a document has no kind")?;
-        let Some(scope) = scope_of(api_version, kind, policy) else {
+        let Some(scope) = scope_of(api_version, kind, policy, claim) else {
             return Err(format!("{api_version} {kind} is not on idp's allowlist"));
         };
         // Whatever a policy lists: idp references secrets, it never writes one.
@@ -316,7 +326,7 @@ mod tests {
             }
         };
         let (_, mut app, _) = crate::test_support::payments_c0();
-        app.kind = crate::request::Kind::App;
+        app.kind = crate::test_support::app();
         app.spec = Spec::App {
             image: "registry.example.org/a:1".into(),
             port: 8080,
@@ -404,7 +414,7 @@ mod tests {
     #[test]
     fn applications_are_pinned_to_the_project_the_state_repo_and_the_requests_folder() {
         let (policy, mut app, decision) = crate::test_support::payments_c0();
-        app.kind = crate::request::Kind::App;
+        app.kind = crate::test_support::app();
         app.spec = crate::test_support::app_spec(None, Vec::new());
         let input = RenderInput {
             data: &crate::record::DataClaims::NONE,
@@ -420,7 +430,7 @@ mod tests {
         let files = Renderer::embedded().request_files(&input).unwrap();
         let application = files.iter().find(|f| f.template == "app/application.yaml.j2").unwrap();
         let text = &application.content;
-        assert!(check_request_manifest(text, &app, &policy).is_ok());
+        assert!(check_request_manifest(text, &app, &policy, None).is_ok());
         let name = application.documents[0].str_at(&["metadata", "name"]).unwrap();
         let line = |prefix: &str| text.lines().find(|l| l.trim_start().starts_with(prefix)).unwrap().to_owned();
         let cases = [
@@ -480,7 +490,7 @@ mod tests {
         for (from, to, expected) in cases {
             let hostile = text.replacen(&from, &to, 1);
             assert_ne!(&hostile, text, "{from:?}");
-            let error = check_request_manifest(&hostile, &app, &policy).unwrap_err();
+            let error = check_request_manifest(&hostile, &app, &policy, None).unwrap_err();
             let expected =
                 if expected.starts_with(':') { format!("Application {name}{expected}") } else { expected.to_owned() };
             assert!(error.contains(&expected), "{to:?}: {error}");

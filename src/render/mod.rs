@@ -21,6 +21,7 @@ pub use guard::{ALLOWED_KINDS, STANDARD_LABELS};
 use crate::cell::{Moving, Side, Stage};
 use crate::layout::{self, CellOf, NameScheme};
 use crate::policy::{ComputeMode, Policy, Replication};
+use crate::product::{Product, Products, Role};
 use crate::record::{DataClaims, DataLink, MigrationStage};
 use crate::request::{Request, Spec};
 use crate::schedule::{Decision, Target};
@@ -35,10 +36,13 @@ use crate::schedule::{Decision, Target};
 pub const RENDER_FUEL: u64 = 100_000;
 
 /// Templates shipped in the binary. A state repo may override any of them
-/// with a file of the same name under `templates/`.
+/// with a file of the same name under `templates/`. A data product's claim
+/// and replication are rendered as `<product>/claim.yaml.j2` and
+/// `<product>/replication.yaml.j2` ([`DATA_TEMPLATES`]), which are the
+/// `data/` ones unless a state repo has its own under that name.
 pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
-    ("mysql/claim.yaml.j2", include_str!("../../templates/mysql/claim.yaml.j2")),
-    ("mysql/replication.yaml.j2", include_str!("../../templates/mysql/replication.yaml.j2")),
+    ("data/claim.yaml.j2", include_str!("../../templates/data/claim.yaml.j2")),
+    ("data/replication.yaml.j2", include_str!("../../templates/data/replication.yaml.j2")),
     ("app/deployment.yaml.j2", include_str!("../../templates/app/deployment.yaml.j2")),
     ("app/application.yaml.j2", include_str!("../../templates/app/application.yaml.j2")),
     ("app/pushsecret.yaml.j2", include_str!("../../templates/app/pushsecret.yaml.j2")),
@@ -94,6 +98,10 @@ impl RenderedFile {
     }
 }
 
+/// What each data product renders from: `<product>/<file>`, which is
+/// `data/<file>` unless overridden.
+pub const DATA_TEMPLATES: [&str; 2] = ["claim.yaml.j2", "replication.yaml.j2"];
+
 /// The templates; build once, render many requests. Each template is
 /// compiled on first use (a MySQL request needs one or two of the nine) and
 /// kept compiled for every later request.
@@ -101,55 +109,87 @@ pub struct Renderer {
     env: Environment<'static>,
     /// Templates a state repo overrides, for notes and `doctor`.
     pub overridden: Vec<String>,
+    /// The products in force: a data request's claim kind and fields.
+    products: Products,
 }
 
 impl Renderer {
     /// The embedded templates, with a state repo's own versions (by
     /// template name) in place of theirs.
-    pub fn new(custom: BTreeMap<&'static str, String>) -> Self {
-        Self::with_fuel(custom, RENDER_FUEL)
+    pub fn new(custom: BTreeMap<String, String>, products: Products) -> Self {
+        Self::with_fuel(custom, products, RENDER_FUEL)
     }
 
-    fn with_fuel(custom: BTreeMap<&'static str, String>, fuel: u64) -> Self {
-        let overridden = custom.keys().map(|name| (*name).to_owned()).collect();
+    fn with_fuel(custom: BTreeMap<String, String>, products: Products, fuel: u64) -> Self {
+        let overridden = custom.keys().cloned().collect();
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(fuel));
+        let data: Vec<String> = products.iter().filter(|p| p.role == Role::Data).map(|p| p.name.clone()).collect();
         env.set_loader(move |name| {
-            let embedded = EMBEDDED_TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, text)| *text);
-            Ok(custom.get(name).cloned().or_else(|| embedded.map(str::to_owned)))
+            let embedded = |name: &str| EMBEDDED_TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, text)| *text);
+            // `<product>/claim.yaml.j2` of a data product is `data/claim.yaml.j2`
+            // unless the state repo has its own.
+            let generic = name
+                .split_once('/')
+                .filter(|(product, file)| data.iter().any(|d| d == product) && DATA_TEMPLATES.contains(file))
+                .map(|(_, file)| format!("data/{file}"));
+            let text =
+                custom.get(name).cloned().or_else(|| embedded(name).map(str::to_owned)).or_else(|| {
+                    generic.and_then(|g| custom.get(&g).cloned().or_else(|| embedded(&g).map(str::to_owned)))
+                });
+            Ok(text)
         });
-        Self { env, overridden }
+        Self { env, overridden, products }
+    }
+
+    /// Every template name a state repo may override: the embedded ones,
+    /// and each data product's own.
+    pub fn template_names(products: &Products) -> Vec<String> {
+        let mut names: Vec<String> = EMBEDDED_TEMPLATES.iter().map(|(name, _)| (*name).to_owned()).collect();
+        for product in products.iter().filter(|p| p.role == Role::Data) {
+            names.extend(DATA_TEMPLATES.iter().map(|file| format!("{}/{file}", product.name)));
+        }
+        names
     }
 
     /// Compiles every template now, for checks that must see a broken
     /// override before a request happens to use it.
     pub fn compile_all(&self) -> Result<(), RenderError> {
-        for (name, _) in EMBEDDED_TEMPLATES {
+        for name in Self::template_names(&self.products) {
             self.env
-                .get_template(name)
-                .map_err(|e| RenderError::Template { template: (*name).into(), message: e.to_string() })?;
+                .get_template(&name)
+                .map_err(|e| RenderError::Template { template: name.clone(), message: e.to_string() })?;
         }
         Ok(())
     }
 
-    /// The embedded templates only.
+    /// The embedded templates only, for idp's own products.
     pub fn embedded() -> Self {
-        Self::new(BTreeMap::new())
+        Self::new(BTreeMap::new(), Products::embedded().clone())
     }
 
     /// The embedded templates with overrides read by `read_override`
-    /// (template name to its text, None when not overridden).
+    /// (template name to its text, None when not overridden), for `products`.
     pub fn with_overrides<E>(
-        mut read_override: impl FnMut(&'static str) -> Result<Option<String>, E>,
+        products: &Products,
+        mut read_override: impl FnMut(&str) -> Result<Option<String>, E>,
     ) -> Result<Self, E> {
         let mut custom = BTreeMap::new();
-        for (name, _) in EMBEDDED_TEMPLATES {
-            if let Some(text) = read_override(name)? {
-                custom.insert(*name, text);
+        for name in Self::template_names(products) {
+            if let Some(text) = read_override(&name)? {
+                custom.insert(name, text);
             }
         }
-        Ok(Self::new(custom))
+        Ok(Self::new(custom, products.clone()))
+    }
+
+    /// A data request's product definition.
+    fn product(&self, request: &Request) -> Result<&Product, RenderError> {
+        self.products.named(request.kind.cli_name()).ok_or_else(|| RenderError::Template {
+            template: format!("{}/claim.yaml.j2", request.kind),
+            message: self.products.unknown(request.kind.cli_name()),
+        })
     }
 
     fn render_template(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
@@ -173,23 +213,39 @@ impl Renderer {
     /// `workloads/`), checked by the guard.
     pub fn request_files(&self, input: &RenderInput<'_>) -> Result<Vec<RenderedFile>, RenderError> {
         match &input.request.spec {
-            Spec::MySql { .. } => self.mysql_files(input),
+            Spec::Data { fields, .. } => self.data_files(input, fields),
             Spec::App { replicas, public_host, .. } => self.app_files(input, *replicas, public_host.as_deref()),
         }
     }
 
-    fn mysql_files(&self, input: &RenderInput<'_>) -> Result<Vec<RenderedFile>, RenderError> {
+    fn data_files(
+        &self,
+        input: &RenderInput<'_>,
+        fields: &serde_json::Map<String, Value>,
+    ) -> Result<Vec<RenderedFile>, RenderError> {
         let RenderInput { request, decision, policy, unprotect, data, .. } = *input;
+        let product = self.product(request)?;
+        let claim_ref = product.claim.as_ref().ok_or_else(|| RenderError::Template {
+            template: format!("{}/claim.yaml.j2", product.name),
+            message: format!("product {} has no XRD", product.name),
+        })?;
+        let claim_template = format!("{}/claim.yaml.j2", product.name);
+        let replication_template = format!("{}/replication.yaml.j2", product.name);
         let labels = labels(request);
         let reason_json = serde_json::to_string(&decision.reason).unwrap_or_default();
         // Both sides alike: the standby holds the same data, and becomes the
         // writer on failover.
         let deletion_protection = !unprotect && policy.deletion_protection(&request.environment, &request.tier);
         let request_ctx = request_json(request, decision);
+        let fields: Vec<(&String, Value)> =
+            fields.iter().map(|(name, value)| (name, in_effect(product, name, value, decision))).collect();
         let generation = data.generation(&request.namespace, &request.name);
         let migration = data.migration.as_ref();
         let claim = |side: Side, generation: u32, target: &Target, fenced: bool, protected: bool| {
             let ctx = json!({
+                "product": product.name,
+                "claim": { "apiVersion": claim_ref.api_version, "kind": claim_ref.kind, "fences": claim_ref.fences },
+                "fields": fields,
                 "request": request_ctx,
                 "side": side.as_str(),
                 "target": target_json(target),
@@ -201,8 +257,9 @@ impl Renderer {
                 "deletion_protection": protected,
                 "sync_wave": if fenced { SyncWave::Fence.as_str() } else { SyncWave::Data.as_str() },
             });
-            let path = layout::claim_path(request.at(), &request.namespace, &request.name, side, generation);
-            self.checked("mysql/claim.yaml.j2", path, &ctx, request, policy)
+            let path =
+                layout::claim_path(request.kind, request.at(), &request.namespace, &request.name, side, generation);
+            self.checked(&claim_template, path, &ctx, request, policy)
         };
 
         let mut files = Vec::new();
@@ -273,8 +330,8 @@ impl Renderer {
             let forward = input.active_for(SyncWave::Data) == Side::Primary;
             let ctx =
                 replication(layout::replication_name(&request.name), profile.map(|p| p.replication), ends, forward);
-            let path = layout::replication_path(request.at(), &request.namespace, &request.name);
-            files.push(self.checked("mysql/replication.yaml.j2", path, &ctx, request, policy)?);
+            let path = layout::replication_path(request.kind, request.at(), &request.namespace, &request.name);
+            files.push(self.checked(&replication_template, path, &ctx, request, policy)?);
         }
         // A migration's replication: from the old claim (its `primary`) to the
         // new one (its `secondary`) until the cutover, then back, so that the
@@ -283,8 +340,8 @@ impl Renderer {
             let ends = [(Side::Primary, m.from_generation, &m.from), (Side::Primary, m.to_generation, &m.to)];
             let forward = m.stage < MigrationStage::Cutover;
             let ctx = replication(layout::migration_name(&request.name), Some(m.replication), ends, forward);
-            let path = layout::migration_path(request.at(), &request.namespace, &request.name);
-            files.push(self.checked("mysql/replication.yaml.j2", path, &ctx, request, policy)?);
+            let path = layout::migration_path(request.kind, request.at(), &request.namespace, &request.name);
+            files.push(self.checked(&replication_template, path, &ctx, request, policy)?);
         }
         Ok(files)
     }
@@ -391,7 +448,8 @@ impl Renderer {
                     "pushes": pushes,
                     "sync_wave": SyncWave::Compute.as_str(),
                 });
-                let path = layout::push_secrets_path(request.at(), &request.namespace, &request.name, side);
+                let path =
+                    layout::push_secrets_path(request.kind, request.at(), &request.namespace, &request.name, side);
                 files.push(self.checked("app/pushsecret.yaml.j2", path, &ctx, request, policy)?);
             }
             let ctx = json!({
@@ -407,7 +465,7 @@ impl Renderer {
                 "automated": automated,
                 "sync_wave": SyncWave::Compute.as_str(),
             });
-            let path = layout::application_path(request.at(), &request.namespace, &request.name, side);
+            let path = layout::application_path(request.kind, request.at(), &request.namespace, &request.name, side);
             files.push(self.checked("app/application.yaml.j2", path, &ctx, request, policy)?);
         }
         if let (Some(host), Some(secondary)) = (public_host, &decision.secondary) {
@@ -437,7 +495,7 @@ impl Renderer {
                 },
             });
             let template = format!("traffic/{provider}/record.yaml.j2");
-            let path = layout::dns_path(request.at(), &request.namespace, &request.name);
+            let path = layout::dns_path(request.kind, request.at(), &request.namespace, &request.name);
             files.push(self.checked(&template, path, &ctx, request, policy)?);
         }
         Ok(files)
@@ -476,7 +534,8 @@ impl Renderer {
         policy: &Policy,
     ) -> Result<RenderedFile, RenderError> {
         let content = self.render_template(template, ctx)?;
-        let documents = guard::check_request_manifest(&content, request, policy)
+        let claim = self.products.named(request.kind.cli_name()).and_then(|p| p.claim.as_ref());
+        let documents = guard::check_request_manifest(&content, request, policy, claim)
             .map_err(|message| RenderError::Unsafe { template: template.into(), message })?;
         Ok(RenderedFile { path, content, template: template.into(), documents })
     }
@@ -737,10 +796,18 @@ impl SyncWave {
 fn request_json(request: &Request, decision: &Decision) -> Value {
     let mut fields = request.flat();
     fields.insert("drProfile".into(), decision.reason.dr_profile.clone().into());
-    if fields.contains_key("ha") && decision.reason.gates.iter().any(|g| g == "multi_az") {
-        fields.insert("ha".into(), true.into());
-    }
     Value::Object(fields)
+}
+
+/// A data request's field as its claim gets it: a boolean field whose gates
+/// the placement required anyway is on (a tier that gates multi_az makes
+/// MySQL's `ha` true: the candidate has it, and the tier asked for it).
+fn in_effect(product: &Product, name: &str, value: &Value, decision: &Decision) -> Value {
+    let gated = product
+        .field(name)
+        .filter(|f| !f.gates.is_empty())
+        .is_some_and(|f| f.gates.iter().all(|g| decision.reason.gates.contains(g)));
+    if gated && value.is_boolean() { Value::Bool(true) } else { value.clone() }
 }
 
 /// What the Deployment template needs of an app's container settings: the
@@ -804,7 +871,7 @@ mod tests {
     /// a fiftieth of it.
     #[test]
     fn embedded_templates_stay_far_below_the_fuel_limit() {
-        let frugal = Renderer::with_fuel(BTreeMap::new(), RENDER_FUEL / 50);
+        let frugal = Renderer::with_fuel(BTreeMap::new(), Products::embedded().clone(), RENDER_FUEL / 50);
         let (mut policy, mut request, decision) = crate::test_support::payments_c0();
         let render = |request: &Request, policy: &Policy| {
             let input = RenderInput {
@@ -822,7 +889,7 @@ mod tests {
         };
         let files = render(&request, &policy).unwrap();
         assert!(files.iter().any(|f| f.template == "mysql/replication.yaml.j2"));
-        request.kind = crate::request::Kind::App;
+        request.kind = crate::test_support::app();
         request.spec = crate::test_support::app_spec(Some("shop.example.org"), vec![request.name.clone()]);
         let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
         for provider in providers {
@@ -834,7 +901,7 @@ mod tests {
         }
         // The same fuel stops a template that loops for ever, with its name.
         let custom = BTreeMap::from([(
-            "mysql/claim.yaml.j2",
+            "mysql/claim.yaml.j2".to_owned(),
             "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}".to_owned(),
         )]);
         let (policy, request, _) = crate::test_support::payments_c0();
@@ -849,7 +916,7 @@ mod tests {
             draining: false,
             moving: None,
         };
-        match Renderer::new(custom).request_files(&input) {
+        match Renderer::new(custom, Products::embedded().clone()).request_files(&input) {
             Err(RenderError::OutOfFuel { template, fuel }) => {
                 assert_eq!((template.as_str(), fuel), ("mysql/claim.yaml.j2", RENDER_FUEL));
             }
@@ -869,7 +936,7 @@ mod tests {
         use crate::record::{DataClaims, MigrationStage as M};
         let (policy, request, _) = crate::test_support::payments_c0();
         let mut app = request.clone();
-        app.kind = crate::request::Kind::App;
+        app.kind = crate::test_support::app();
         app.spec = crate::test_support::app_spec(None, vec![request.name.clone()]);
         let xrds = crate::xrd::Xrds::embedded().unwrap();
         // (writer claim, its fence, the other claim, DR replication reads, migration direction, app's secret)
@@ -920,7 +987,7 @@ mod tests {
             }
             // The app reads the writer's connection secret: the database's generation.
             let mut claims = DataClaims::NONE;
-            claims.insert(&request.namespace, &request.name, record.generation);
+            claims.insert(&record);
             let app_files = render(&app, &claims);
             let deployment = app_files.iter().find(|f| f.path.ends_with("primary/deployment.yaml")).unwrap();
             assert!(deployment.content.contains(&format!("\"{secret}\"")), "{stage:?}: {}", deployment.content);
@@ -931,7 +998,7 @@ mod tests {
     fn a_runbook_part_way_renders_each_wave_as_its_stage_left_it() {
         let (policy, request, decision) = crate::test_support::payments_c0();
         let mut app = request.clone();
-        app.kind = crate::request::Kind::App;
+        app.kind = crate::test_support::app();
         app.spec = crate::test_support::app_spec(Some("shop.example.org"), vec![request.name.clone()]);
         let render_as = |request: &Request, active: Side, moving: Option<Moving>| {
             let input = RenderInput {
@@ -988,7 +1055,7 @@ mod tests {
     #[test]
     fn the_longest_new_app_renders_under_every_traffic_provider() {
         let (mut policy, mut request, decision) = crate::test_support::payments_c0();
-        request.kind = crate::request::Kind::App;
+        request.kind = crate::test_support::app();
         request.namespace = "team-nn".into();
         request.name = format!("web-{}", "w".repeat(47));
         assert_eq!(request.namespace.len() + request.name.len(), 58, "as long as validation allows");
@@ -1034,7 +1101,7 @@ mod tests {
         policy.cells.values_mut().for_each(|cell| cell.traffic_provider = None);
         let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
         let databases = vec!["db-one".to_owned(), "db-two".to_owned()];
-        for kind in crate::request::Kind::ALL {
+        for kind in crate::test_support::kinds() {
             for namespace_len in 1..=63 {
                 let namespace = format!("n{}", "s".repeat(namespace_len - 1));
                 let fits = |len: usize| crate::request::derived_names_fit(kind, &namespace, &"a".repeat(len));
@@ -1043,7 +1110,7 @@ mod tests {
                 request.kind = kind;
                 request.namespace = namespace.clone();
                 request.name = "a".repeat(longest);
-                if kind == crate::request::Kind::App {
+                if kind == crate::test_support::app() {
                     request.spec = crate::test_support::app_spec(Some("web.example.org"), databases.clone());
                 }
                 for provider in &providers {
@@ -1073,7 +1140,7 @@ mod tests {
     #[test]
     fn traffic_records_go_in_the_zone_the_policy_names() {
         let (mut policy, mut request, decision) = crate::test_support::payments_c0();
-        request.kind = crate::request::Kind::App;
+        request.kind = crate::test_support::app();
         request.spec = crate::test_support::app_spec(Some("shop.eu.example.org"), Vec::new());
         policy.cells.values_mut().for_each(|cell| cell.traffic_provider = None);
         let providers: Vec<String> = policy.traffic.providers.keys().cloned().collect();
@@ -1125,7 +1192,7 @@ mod tests {
     #[test]
     fn only_a_database_of_the_apps_own_namespace_is_pushed() {
         let (policy, mut request, mut decision) = crate::test_support::payments_c0();
-        request.kind = crate::request::Kind::App;
+        request.kind = crate::test_support::app();
         request.spec = crate::test_support::app_spec(None, Vec::new());
         let mut rendered = |follows: &str| {
             decision.reason.follows = Some(follows.to_owned());
@@ -1212,7 +1279,10 @@ mod tests {
 
     #[test]
     fn a_broken_override_is_named_by_compile_all() {
-        let renderer = Renderer::new(BTreeMap::from([("mysql/claim.yaml.j2", "{% if %}".to_owned())]));
+        let renderer = Renderer::new(
+            BTreeMap::from([("mysql/claim.yaml.j2".to_owned(), "{% if %}".to_owned())]),
+            Products::embedded().clone(),
+        );
         assert_eq!(renderer.overridden, ["mysql/claim.yaml.j2"]);
         let error = renderer.compile_all().unwrap_err();
         assert!(

@@ -39,7 +39,7 @@ pub fn request_label(kind: Kind, namespace: &str, name: &str) -> String {
 
 /// A request's Backstage catalog entity: `<kind>-<name>`, like the request's
 /// files, because a database and an app may share a name in one namespace.
-pub fn catalog_entity_name(kind: Kind, name: &str) -> String {
+pub fn catalog_entity_name(kind: &str, name: &str) -> String {
     format!("{kind}-{name}")
 }
 
@@ -51,15 +51,14 @@ pub fn derived_names(kind: Kind, namespace: &str, name: &str) -> Vec<DerivedName
     let derived = |what, name: String| DerivedName { what, name };
     let mut all = vec![
         derived("the request label on every manifest", request_label(kind, namespace, name)),
-        derived("its Backstage catalog entity", catalog_entity_name(kind, name)),
+        derived("its Backstage catalog entity", catalog_entity_name(kind.cli_name(), name)),
     ];
-    match kind {
-        Kind::MySql => {
-            all.push(derived("its primary claim", name.to_owned()));
-            all.push(derived("its secondary claim", format!("{name}{SECONDARY_SUFFIX}")));
-            all.push(derived("its ReplicationClaim", format!("{name}{REPLICATION_SUFFIX}")));
-        }
-        Kind::App => all.push(derived("its Deployment, Service and HTTPRoute", name.to_owned())),
+    if kind.is_data() {
+        all.push(derived("its primary claim", name.to_owned()));
+        all.push(derived("its secondary claim", format!("{name}{SECONDARY_SUFFIX}")));
+        all.push(derived("its ReplicationClaim", format!("{name}{REPLICATION_SUFFIX}")));
+    } else {
+        all.push(derived("its Deployment, Service and HTTPRoute", name.to_owned()));
     }
     all
 }

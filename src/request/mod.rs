@@ -16,10 +16,11 @@ use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 pub use derived::{DerivedName, NAME_LIMIT, catalog_entity_name, derived_names, derived_names_fit, request_label};
-pub use kind::Kind;
+pub use kind::{Kind, resolving};
 pub use validate::{Admission, Issue, RequestError};
 
 use crate::policy::Policy;
+use crate::product::{Product, Products};
 use crate::schedule::Demand;
 use crate::yaml::{self, Source};
 
@@ -49,13 +50,17 @@ pub struct Request {
     pub origin: String,
 }
 
-/// What is particular to each kind.
+/// What is particular to each role.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Spec {
-    MySql {
-        size: String,
-        storage_gb: u32,
-        ha: bool,
+    /// A data product's request fields (`size`, `storageGB`, `ha` for
+    /// MySQL), in its definition's order, as validated against its XRD,
+    /// defaults applied: each becomes the claim parameter of its name.
+    Data {
+        fields: serde_json::Map<String, serde_json::Value>,
+        /// The capabilities its true boolean fields require of a primary,
+        /// as its definition says (MySQL's `ha: true`: multi_az).
+        gates: Vec<String>,
     },
     App {
         image: String,
@@ -233,18 +238,27 @@ impl EnvVar {
 }
 
 impl Spec {
-    /// The sizing fields under the names requests use (`size`, `storageGB`,
-    /// `ha`; `image`, `port`, `replicas`). An app's public host and databases
+    /// A data product's spec of `fields` (validated against its XRD): the
+    /// gates are those its definition gives its true boolean fields.
+    pub fn data(product: &Product, fields: serde_json::Map<String, serde_json::Value>) -> Spec {
+        let mut gates: Vec<String> = Vec::new();
+        let on = product.fields.iter().filter(|f| fields.get(&f.parameter.name) == Some(&true.into()));
+        for gate in on.flat_map(|f| &f.gates) {
+            if !gates.contains(gate) {
+                gates.push(gate.clone());
+            }
+        }
+        Spec::Data { fields, gates }
+    }
+
+    /// The sizing fields under the names requests use (a data product's
+    /// fields; `image`, `port`, `replicas`). An app's public host and databases
     /// are not among them: the stored request nests the host under `traffic`
     /// and writes `database` only when the app names one.
     pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut fields = serde_json::Map::new();
         match self {
-            Spec::MySql { size, storage_gb, ha } => {
-                fields.insert("size".into(), size.clone().into());
-                fields.insert("storageGB".into(), (*storage_gb).into());
-                fields.insert("ha".into(), (*ha).into());
-            }
+            Spec::Data { fields: data, .. } => fields.extend(data.clone()),
             Spec::App { image, port, replicas, .. } => {
                 fields.insert("image".into(), image.clone().into());
                 fields.insert("port".into(), (*port).into());
@@ -274,12 +288,17 @@ impl Request {
         CellOf { cell: &self.cell, environment: &self.environment }
     }
 
-    /// High availability within a region: a gate for databases; apps get
-    /// theirs from replicas.
+    /// High availability within a region (a data product's `ha` field):
+    /// apps get theirs from replicas.
     pub fn ha(&self) -> bool {
-        match self.spec {
-            Spec::MySql { ha, .. } => ha,
-            Spec::App { .. } => false,
+        self.data_field("ha").and_then(serde_json::Value::as_bool).unwrap_or(false)
+    }
+
+    /// A data product's field as validated; None for an app.
+    pub fn data_field(&self, name: &str) -> Option<&serde_json::Value> {
+        match &self.spec {
+            Spec::Data { fields, .. } => fields.get(name),
+            Spec::App { .. } => None,
         }
     }
 
@@ -294,7 +313,7 @@ impl Request {
             Spec::App { health_path: Some(path), .. } => Some(path),
             Spec::App { container, .. } if container.probes != Probes::Http => Some(ROOT_PATH),
             Spec::App { .. } => Some(DEFAULT_HEALTH_PATH),
-            Spec::MySql { .. } => None,
+            Spec::Data { .. } => None,
         }
     }
 
@@ -302,7 +321,7 @@ impl Request {
     pub fn container(&self) -> Option<&Container> {
         match &self.spec {
             Spec::App { container, .. } => Some(container),
-            Spec::MySql { .. } => None,
+            Spec::Data { .. } => None,
         }
     }
 
@@ -311,16 +330,21 @@ impl Request {
     pub fn databases(&self) -> &[String] {
         match &self.spec {
             Spec::App { databases, .. } => databases,
-            Spec::MySql { .. } => &[],
+            Spec::Data { .. } => &[],
         }
     }
 
     pub fn demand(&self) -> Demand<'_> {
+        let gates = match &self.spec {
+            Spec::Data { gates, .. } => gates.as_slice(),
+            Spec::App { .. } => &[],
+        };
         Demand {
             cell: &self.cell,
             environment: &self.environment,
             tier: &self.tier,
             ha: self.ha(),
+            gates,
             dr_profile: self.dr_profile.as_deref(),
         }
     }
@@ -530,12 +554,17 @@ impl Loaded {
 /// Reads and validates every request in the given files. `cli_kind` is the
 /// kind named on the command line: it is required by the flat form and must
 /// agree with the Kubernetes form.
-pub fn load(paths: &[PathBuf], cli_kind: Option<Kind>, policy: &Policy) -> Result<Loaded, RequestError> {
+pub fn load(
+    paths: &[PathBuf],
+    cli_kind: Option<Kind>,
+    policy: &Policy,
+    products: &Products,
+) -> Result<Loaded, RequestError> {
     let mut sources = Vec::new();
     for path in expand_paths(paths)? {
         sources.push(read_source(&path)?);
     }
-    parse_all(&sources, cli_kind, policy, Admission::Submitted)
+    parse_all(&sources, cli_kind, (policy, products), Admission::Submitted)
 }
 
 fn read_source(path: &Path) -> Result<Source, RequestError> {
@@ -560,15 +589,16 @@ pub fn parse_sources(
     sources: &[Source],
     cli_kind: Option<Kind>,
     policy: &Policy,
+    products: &Products,
     admission: Admission,
 ) -> Result<Vec<Request>, RequestError> {
-    Ok(parse_all(sources, cli_kind, policy, admission)?.requests)
+    Ok(parse_all(sources, cli_kind, (policy, products), admission)?.requests)
 }
 
 fn parse_all(
     sources: &[Source],
     cli_kind: Option<Kind>,
-    policy: &Policy,
+    in_force: (&Policy, &Products),
     admission: Admission,
 ) -> Result<Loaded, RequestError> {
     let mut loaded = Loaded { requests: Vec::new(), new_only: Vec::new() };
@@ -580,7 +610,7 @@ fn parse_all(
         let many = documents.len() > 1;
         for (index, document) in documents.iter().enumerate() {
             let origin = if many { format!("{}#{}", source.name, index + 1) } else { source.name.clone() };
-            match validate::document(source, document, cli_kind, policy, origin, admission) {
+            match validate::document(source, document, cli_kind, in_force, origin, admission) {
                 Ok((request, new_only)) => {
                     match seen.entry((request.kind, request.namespace.clone(), request.name.clone())) {
                         Entry::Occupied(first) => {
@@ -611,7 +641,9 @@ mod tests {
 
     fn parse(text: &str, kind: Option<Kind>) -> Result<Vec<Request>, Vec<String>> {
         let policy = LoadedPolicy::embedded().policy;
-        parse_sources(&[Source::new("r.yaml", text)], kind, &policy, Admission::Submitted).map_err(|e| e.messages())
+        let products = Products::embedded();
+        parse_sources(&[Source::new("r.yaml", text)], kind, &policy, products, Admission::Submitted)
+            .map_err(|e| e.messages())
     }
 
     const SEED: &str = "apiVersion: idp.platform.example.org/v1alpha1\nkind: MySQL\nmetadata:\n  name: orders-db\n  namespace: team-alpha\nspec:\n  cell: cell-us-east\n  tier: medium\n  environment: prod\n  size: large\n  storageGB: 100\n  ha: true\n";
@@ -621,7 +653,7 @@ mod tests {
         let k8s = parse(SEED, None).unwrap();
         let flat = parse(
             r#"{"name": "orders-db", "namespace": "team-alpha", "cell": "cell-us-east", "tier": "medium", "environment": "production", "size": "large", "storageGB": 100, "ha": true}"#,
-            Some(Kind::MySql),
+            Some(crate::test_support::mysql()),
         )
         .unwrap();
         assert_eq!(k8s[0].environment, "production");
@@ -1015,7 +1047,7 @@ mod tests {
         // The flat form takes it too.
         let flat = parse(
             r#"{"name": "web", "namespace": "team-a", "cell": "cell-eu", "tier": "C2", "environment": "dev", "image": "registry.example.org/web:1.0.0", "database": ["orders-db", "reports-db"]}"#,
-            Some(Kind::App),
+            Some(crate::test_support::app()),
         )
         .unwrap();
         assert_eq!(flat[0].spec, two[0].spec);
@@ -1029,7 +1061,9 @@ mod tests {
     /// The messages of the problems a new request has, or None when it is admitted.
     fn new_only(text: &str, placed: bool) -> Option<Vec<String>> {
         let policy = LoadedPolicy::embedded().policy;
-        let loaded = parse_all(&[Source::new("r.yaml", text)], None, &policy, Admission::Submitted).unwrap();
+        let loaded =
+            parse_all(&[Source::new("r.yaml", text)], None, (&policy, Products::embedded()), Admission::Submitted)
+                .unwrap();
         let mut asked = 0;
         let admitted = loaded.admit(|_| {
             asked += 1;
@@ -1122,7 +1156,7 @@ mod tests {
         assert!(parse(flat, None).unwrap_err()[0].contains("does not say its kind"));
         let twice = format!("{SEED}---\n{SEED}");
         assert!(parse(&twice, None).unwrap_err()[0].contains("requested twice"));
-        let defaulted = parse(flat, Some(Kind::MySql)).unwrap();
+        let defaulted = parse(flat, Some(crate::test_support::mysql())).unwrap();
         assert_eq!((defaulted[0].namespace.as_str(), defaulted[0].ha()), ("default", false));
     }
 }

@@ -6,6 +6,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 
 use super::derived::NAME_LIMIT;
 use super::{API_VERSION, Kind, Request, Spec};
+use crate::product::{Product, Products, Role};
 mod container;
 
 use crate::names;
@@ -103,8 +104,9 @@ impl Issue {
 
 /// The fields each kind's spec accepts. Order is the order of error reports
 /// and of `did you mean` candidates.
-struct Field {
-    name: &'static str,
+#[derive(Clone, Copy)]
+struct Field<'f> {
+    name: &'f str,
     ty: Type,
     required: bool,
 }
@@ -127,13 +129,12 @@ enum Type {
 /// characters ([`super::derived_names`]), whatever the namespace.
 const MAX_NAME: usize = 63 - names::REPLICATION_SUFFIX.len();
 
-const MYSQL_SPEC: &[Field] = &[
+/// Where every request is placed: the fields a data product's own come
+/// between.
+const PLACEMENT_SPEC: [Field<'static>; 4] = [
     Field { name: "cell", ty: Type::Str, required: true },
     Field { name: "tier", ty: Type::Str, required: true },
     Field { name: "environment", ty: Type::Str, required: true },
-    Field { name: "size", ty: Type::Str, required: true },
-    Field { name: "storageGB", ty: Type::Int, required: true },
-    Field { name: "ha", ty: Type::Bool, required: false },
     Field { name: "drProfile", ty: Type::Str, required: false },
 ];
 
@@ -197,11 +198,24 @@ const TOP_FIELDS: &[Field] = &[
     Field { name: "spec", ty: Type::Map, required: true },
 ];
 
-fn spec_fields(kind: Kind) -> &'static [Field] {
-    match kind {
-        Kind::MySql => MYSQL_SPEC,
-        Kind::App => APP_SPEC,
+/// The spec fields a product's requests accept: for a data product, the
+/// placement's with its definition's fields among them (after environment,
+/// as requests write them), each typed as its XRD parameter.
+fn spec_fields(product: &Product) -> Vec<Field<'_>> {
+    if product.role == Role::App {
+        return APP_SPEC.to_vec();
     }
+    let [cell, tier, environment, dr_profile] = PLACEMENT_SPEC;
+    let own = product.fields.iter().map(|f| Field {
+        name: &f.parameter.name,
+        ty: match f.parameter.type_.as_str() {
+            "integer" => Type::Int,
+            "boolean" => Type::Bool,
+            _ => Type::Str,
+        },
+        required: f.request_default.is_none(),
+    });
+    [cell, tier, environment].into_iter().chain(own).chain([dr_profile]).collect()
 }
 
 struct Checker<'a> {
@@ -261,14 +275,14 @@ impl Checker<'_> {
     /// Picks the known, well-typed fields out of a mapping; unknown ones are
     /// reported with a suggestion, mistyped ones with the type expected, missing
     /// required ones at `at`.
-    fn fields<'n>(
+    fn fields<'n, 'f>(
         &mut self,
         map: &'n [(Key, Node)],
-        allowed: &[&[Field]],
+        allowed: &[&[Field<'f>]],
         at: SourceSpan,
         context: &str,
-    ) -> Vec<(&'static str, &'n Node)> {
-        let all: Vec<&Field> = allowed.iter().flat_map(|f| f.iter()).collect();
+    ) -> Vec<(&'f str, &'n Node)> {
+        let all: Vec<&Field<'f>> = allowed.iter().flat_map(|f| f.iter()).collect();
         let mut found = Vec::new();
         let mut present = Vec::new();
         for (key, value) in map {
@@ -343,12 +357,17 @@ impl Checker<'_> {
 
     /// A value the policy must define; the error lists what it does define.
     fn one_of(&mut self, node: &Node, field: &str, value: &str, valid: &[String]) -> bool {
+        self.one_of_in(node, field, value, valid, "in the policy in force")
+    }
+
+    /// [`one_of`](Self::one_of), saying where the valid values come from.
+    fn one_of_in(&mut self, node: &Node, field: &str, value: &str, valid: &[String], whence: &str) -> bool {
         if valid.iter().any(|v| v == value) {
             return true;
         }
         let hint = match names::did_you_mean(value, valid.iter().map(String::as_str)) {
-            Some(s) => format!("did you mean `{s}`? valid values in the policy in force: {}", valid.join(", ")),
-            None => format!("valid values in the policy in force: {}", valid.join(", ")),
+            Some(s) => format!("did you mean `{s}`? valid values {whence}: {}", valid.join(", ")),
+            None => format!("valid values {whence}: {}", valid.join(", ")),
         };
         self.issue(node.span, &format!("unknown {field}"), format!("unknown {field} `{}`", shown(value)), Some(hint));
         false
@@ -412,7 +431,7 @@ pub(super) fn document(
     source: &Source,
     doc: &Node,
     cli_kind: Option<Kind>,
-    policy: &Policy,
+    (policy, products): (&Policy, &Products),
     origin: String,
     admission: Admission,
 ) -> Result<(Request, Vec<Issue>), Vec<Issue>> {
@@ -446,16 +465,15 @@ pub(super) fn document(
         }
         let kind = get("kind").and_then(|node| {
             let name = node.as_str()?;
-            let kind = Kind::from_manifest_kind(name);
+            let kind = products.of_manifest_kind(name).map(Kind::of);
             match (kind, cli_kind) {
                 (None, _) => {
-                    let valid: Vec<&str> = Kind::ALL.iter().map(|k| k.manifest_kind()).collect();
-                    c.issue(
-                        node.span,
-                        "unknown kind",
-                        format!("unknown kind `{}`", shown(name)),
-                        Some(format!("idp places: {}", valid.join(", "))),
-                    );
+                    let valid: Vec<&str> = products.iter().map(|p| p.manifest_kind.as_str()).collect();
+                    let help = match names::did_you_mean(name, valid.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`? idp places: {}", valid.join(", ")),
+                        None => format!("idp places: {}", valid.join(", ")),
+                    };
+                    c.issue(node.span, "unknown kind", format!("unknown kind `{}`", shown(name)), Some(help));
                 }
                 (Some(k), Some(cli)) if k != cli => {
                     c.issue(
@@ -483,11 +501,19 @@ pub(super) fn document(
         (kind, map, doc.span, map, doc.span)
     };
 
-    let spec_fields = spec_fields(kind);
+    let Some(product) = products.named(kind.cli_name()) else {
+        // A kind comes from the products in force; only a caller's own can miss.
+        c.issue(doc.span, "unknown kind", products.unknown(kind.cli_name()), None);
+        return Err(c.issues);
+    };
+    let spec_fields = spec_fields(product);
     let (name_nodes, spec_nodes) = if kubernetes_form {
-        (c.fields(names_map, &[NAME_FIELDS], names_at, "metadata"), c.fields(spec_map, &[spec_fields], spec_at, "spec"))
+        (
+            c.fields(names_map, &[NAME_FIELDS], names_at, "metadata"),
+            c.fields(spec_map, &[&spec_fields], spec_at, "spec"),
+        )
     } else {
-        let all = c.fields(spec_map, &[NAME_FIELDS, spec_fields], spec_at, "a flat request");
+        let all = c.fields(spec_map, &[NAME_FIELDS, &spec_fields], spec_at, "a flat request");
         let (names, spec) = all.into_iter().partition(|(n, _)| NAME_FIELDS.iter().any(|f| f.name == *n));
         (names, spec)
     };
@@ -549,9 +575,9 @@ pub(super) fn document(
         }
     }
 
-    let spec = match kind {
-        Kind::MySql => mysql_spec(&mut c, &spec_nodes, p),
-        Kind::App => app_spec(&mut c, &spec_nodes, namespace.as_deref(), p, cell.as_deref()),
+    let spec = match product.role {
+        Role::Data => data_spec(&mut c, &spec_nodes, p, product),
+        Role::App => app_spec(&mut c, &spec_nodes, namespace.as_deref(), p, cell.as_deref()),
     };
 
     // A named drProfile must meet the tier's own targets.
@@ -579,12 +605,69 @@ pub(super) fn document(
         }
     }
 
+    if product.role == Role::Data
+        && let Some(tier_name) = &tier
+    {
+        secondary_supported(&mut c, product, p, tier_name, dr_profile.as_deref(), &spec_nodes, doc);
+    }
+
     match (name, namespace, cell, tier, environment, spec) {
         (Some(name), Some(namespace), Some(cell), Some(tier), Some(environment), Some(spec)) if c.issues.is_empty() => {
             let later = new_only(source, kind, &name_nodes, &name, &namespace);
             Ok((Request { kind, name, namespace, cell, tier, environment, dr_profile, spec, origin }, later))
         }
         _ => Err(c.issues),
+    }
+}
+
+/// Whether a data product can have the secondary that the tier requires, or
+/// that a named drProfile asks for: its definition lists the replications
+/// its data can be kept by in another cloud (none: it has no secondary).
+fn secondary_supported(
+    c: &mut Checker<'_>,
+    product: &Product,
+    p: &Policy,
+    tier_name: &str,
+    dr_profile: Option<&str>,
+    spec_nodes: &[(&str, &Node)],
+    doc: &Node,
+) {
+    let tier = &p.tiers[tier_name];
+    if !tier.secondary.required && dr_profile.is_none() {
+        return;
+    }
+    let (field, why) = match dr_profile {
+        Some(name) => ("drProfile", format!("drProfile {name} keeps a secondary in another cloud")),
+        None => ("tier", format!("tier {tier_name} requires a secondary in another cloud")),
+    };
+    let node = get(spec_nodes, field).unwrap_or(doc);
+    let kind = &product.manifest_kind;
+    if product.replication.is_empty() {
+        let optional: Vec<&str> =
+            p.tiers.iter().filter(|(_, t)| !t.secondary.required).map(|(name, _)| name.as_str()).collect();
+        let help = match optional.as_slice() {
+            [] => "no tier of the policy in force places it".to_owned(),
+            tiers => format!("tiers without a required secondary: {} (and no drProfile)", tiers.join(", ")),
+        };
+        c.issue(
+            node.span,
+            "no secondary",
+            format!("{why}, and {kind} has none: its product definition lists no replication"),
+            Some(help),
+        );
+        return;
+    }
+    let profile = dr_profile.or(tier.default_dr_profile.as_deref());
+    if let Some((name, dr)) = profile.and_then(|name| Some((name, p.dr_profiles.get(name)?)))
+        && !product.replication.contains(&dr.replication)
+    {
+        let supported: Vec<&str> = product.replication.iter().map(|r| r.as_str()).collect();
+        c.issue(
+            node.span,
+            "replication unsupported",
+            format!("drProfile {name} replicates by {}, which {kind} does not support", dr.replication.as_str()),
+            Some(format!("{kind} is replicated by {}: name a drProfile that uses one", supported.join(", "))),
+        );
     }
 }
 
@@ -597,8 +680,8 @@ pub(super) fn document(
 fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &str, namespace: &str) -> Vec<Issue> {
     let mut c = Checker { source, issues: Vec::new() };
     let placed_before = "requests placed before this rule keep their names";
-    match kind {
-        Kind::MySql => {
+    match kind.role() {
+        Role::Data => {
             if let (Some(suffix), Some(node)) = (names::reserved_suffix(name), get(name_nodes, "name")) {
                 c.issue(
                     node.span,
@@ -617,7 +700,7 @@ fn new_only(source: &Source, kind: Kind, name_nodes: &[(&str, &Node)], name: &st
                 );
             }
         }
-        Kind::App => {
+        Role::App => {
             for (field, value) in [("namespace", namespace), ("name", name)] {
                 let Some(node) = get(name_nodes, field).filter(|_| value.contains(names::APP_SEPARATOR)) else {
                     continue;
@@ -654,9 +737,9 @@ fn derived_names_fit(
         return;
     };
     let limit = NAME_LIMIT;
-    let a_kind = match kind {
-        Kind::App => "an app",
-        Kind::MySql => "a MySQL",
+    let a_kind = match kind.role() {
+        Role::App => "an app".to_owned(),
+        Role::Data => format!("a {}", kind.manifest_kind()),
     };
     let what = format!(
         "the longest name idp derives from it, `{}` ({}), would be {} characters, {over} over the limit of {limit}",
@@ -701,18 +784,55 @@ fn collapse_hyphens(value: &str) -> String {
     out
 }
 
-fn mysql_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], p: &Policy) -> Option<Spec> {
-    let size = get(spec, "size").and_then(|node| {
-        let value = node.as_str()?;
-        c.one_of(node, "size", value, &p.sizes).then(|| value.to_owned())
-    });
-    let range = p.storage_gb;
-    let storage_gb = get(spec, "storageGB").and_then(|node| c.int_in(node, "storageGB", range.min, range.max, "GB"));
-    let ha = get(spec, "ha").map_or(Some(false), |node| match node.value {
-        Value::Bool(ha) => Some(ha),
-        _ => None,
-    });
-    Some(Spec::MySql { size: size?, storage_gb: storage_gb?, ha: ha? })
+/// A data product's fields, each held to what its XRD parameter and the
+/// policy admit ([`crate::product::Field::admitted`]): a string to its
+/// values, an integer to its range, a boolean. An absent field takes its
+/// default.
+fn data_spec(c: &mut Checker<'_>, spec: &[(&str, &Node)], p: &Policy, product: &Product) -> Option<Spec> {
+    let mut fields = serde_json::Map::new();
+    let mut complete = true;
+    for field in &product.fields {
+        let parameter = &field.parameter;
+        let name = parameter.name.as_str();
+        let Some(node) = get(spec, name) else {
+            // A required field that is absent is reported by `fields`.
+            match &field.request_default {
+                Some(default) => {
+                    fields.insert(name.to_owned(), default.clone());
+                }
+                None => complete = false,
+            }
+            continue;
+        };
+        let admitted = field.admitted(p);
+        let value: Option<serde_json::Value> = match parameter.type_.as_str() {
+            "string" => node.as_str().and_then(|value| {
+                // The policy narrows `size`; any other field's values are its XRD's.
+                let whence = if name == "size" {
+                    "in the policy in force".to_owned()
+                } else {
+                    format!("for {}", product.manifest_kind)
+                };
+                c.one_of_in(node, name, value, &admitted.values, &whence).then(|| value.into())
+            }),
+            "integer" => {
+                let (min, max) = (admitted.min.unwrap_or(0), admitted.max.unwrap_or(u32::MAX));
+                let unit = if name == "storageGB" { "GB" } else { "" };
+                c.int_in(node, name, min, max, unit).map(Into::into)
+            }
+            _ => match node.value {
+                Value::Bool(on) => Some(on.into()),
+                _ => None,
+            },
+        };
+        match value {
+            Some(value) => {
+                fields.insert(name.to_owned(), value);
+            }
+            None => complete = false,
+        }
+    }
+    complete.then(|| Spec::data(product, fields))
 }
 
 fn app_spec(

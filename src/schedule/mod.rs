@@ -19,7 +19,12 @@ pub struct Demand<'a> {
     /// The canonical environment: it picks each candidate's runtime cluster.
     pub environment: &'a str,
     pub tier: &'a str,
+    /// Whether the request asks for high availability (recorded in the reason).
     pub ha: bool,
+    /// The capabilities its fields require of a primary beyond the tier's
+    /// gates (MySQL's `ha: true` requires multi_az): its product's
+    /// definition says which.
+    pub gates: &'a [String],
     /// The drProfile the request names; the tier's default applies otherwise.
     pub dr_profile: Option<&'a str>,
 }
@@ -285,7 +290,7 @@ pub fn schedule_with(
     })
 }
 
-/// A primary's gates (the tier's, and multi_az with ha), the tier's weights,
+/// A primary's gates (the tier's, and those the request's fields add), the tier's weights,
 /// and every candidate ranked by them or rejected.
 struct Primaries {
     gates: Vec<String>,
@@ -301,8 +306,10 @@ fn rank_primaries(
     refuse: &dyn Fn(&Candidate) -> Option<String>,
 ) -> Result<Primaries, ScheduleError> {
     let mut gates = tier.gates.clone();
-    if demand.ha && !gates.iter().any(|g| g == "multi_az") {
-        gates.push("multi_az".into());
+    for gate in demand.gates {
+        if !gates.contains(gate) {
+            gates.push(gate.clone());
+        }
     }
     let weights: IndexMap<String, f64> =
         policy.dimensions.iter().map(|d| (d.clone(), tier.weights.get(d).copied().unwrap_or(0.0))).collect();
@@ -440,8 +447,10 @@ pub fn unsatisfied(policy: &Policy, demand: &Demand<'_>, existing: &Target) -> O
         return Some(format!("{} is not a candidate of cell {}", existing.id(), demand.cell));
     }
     let mut missing: Vec<&str> = tier.gates.iter().map(String::as_str).filter(|g| !candidate.has(g)).collect();
-    if demand.ha && !candidate.has("multi_az") && !missing.contains(&"multi_az") {
-        missing.push("multi_az");
+    for gate in demand.gates.iter().map(String::as_str) {
+        if !candidate.has(gate) && !missing.contains(&gate) {
+            missing.push(gate);
+        }
     }
     (!missing.is_empty()).then(|| {
         format!(
@@ -538,6 +547,9 @@ fn round4(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The gates MySQL's `ha: true` adds (its product definition).
+    static MULTI_AZ: std::sync::LazyLock<[String; 1]> = std::sync::LazyLock::new(|| ["multi_az".to_owned()]);
     use crate::policy::LoadedPolicy;
 
     fn policy() -> Policy {
@@ -549,7 +561,18 @@ mod tests {
     }
 
     fn place(tier: &str, ha: bool, cell: &str, dr: Option<&str>) -> Result<Decision, ScheduleError> {
-        schedule(&policy(), &pref(), &Demand { cell, environment: "production", tier, ha, dr_profile: dr })
+        schedule(
+            &policy(),
+            &pref(),
+            &Demand {
+                cell,
+                environment: "production",
+                tier,
+                ha,
+                gates: if ha { &*MULTI_AZ } else { &[] },
+                dr_profile: dr,
+            },
+        )
     }
 
     #[test]
@@ -646,7 +669,14 @@ mod tests {
         let err = schedule(
             &p,
             &pref(),
-            &Demand { cell: "payments", environment: "production", tier: "low", ha: false, dr_profile: None },
+            &Demand {
+                cell: "payments",
+                environment: "production",
+                tier: "low",
+                ha: false,
+                gates: &[],
+                dr_profile: None,
+            },
         )
         .unwrap_err();
         let ScheduleError::NoCandidate { rejected, .. } = &err else { panic!("{err:?}") };
@@ -661,7 +691,14 @@ mod tests {
         let err = schedule(
             &p,
             &pref(),
-            &Demand { cell: "payments", environment: "production", tier: "low", ha: false, dr_profile: None },
+            &Demand {
+                cell: "payments",
+                environment: "production",
+                tier: "low",
+                ha: false,
+                gates: &[],
+                dr_profile: None,
+            },
         )
         .unwrap_err();
         let ScheduleError::NoSecondary { rejected, primary, .. } = &err else { panic!("{err:?}") };
@@ -679,7 +716,14 @@ mod tests {
         let d = schedule(
             &p,
             &pref(),
-            &Demand { cell: "cell-us-east", environment: "production", tier: "medium", ha: false, dr_profile: None },
+            &Demand {
+                cell: "cell-us-east",
+                environment: "production",
+                tier: "medium",
+                ha: false,
+                gates: &[],
+                dr_profile: None,
+            },
         )
         .unwrap();
         assert_eq!(d.primary.id(), "gcp/us-central1");
@@ -695,6 +739,7 @@ mod tests {
                     environment: "production",
                     tier: "medium",
                     ha: false,
+                    gates: &[],
                     dr_profile: None
                 },
                 &existing
@@ -712,7 +757,14 @@ mod tests {
         let d = schedule(
             &p,
             &pref(),
-            &Demand { cell: "cell-us-east", environment: "production", tier: "critical", ha: false, dr_profile: None },
+            &Demand {
+                cell: "cell-us-east",
+                environment: "production",
+                tier: "critical",
+                ha: false,
+                gates: &[],
+                dr_profile: None,
+            },
         )
         .unwrap();
         let order: Vec<_> = d.reason.top_3_candidates.iter().map(|c| c.region.as_str()).collect();
@@ -745,15 +797,22 @@ mod tests {
     fn apps_follow_their_data() {
         let p = policy();
         let db = place("C0", true, "payments", None).unwrap();
-        let app = Demand { cell: "payments", environment: "production", tier: "C1", ha: false, dr_profile: None };
+        let app =
+            Demand { cell: "payments", environment: "production", tier: "C1", ha: false, gates: &[], dr_profile: None };
         let d = follow(&p, &pref(), &app, (&db.primary, db.secondary.as_ref()), "mysql team/db", &|_| None).unwrap();
         assert_eq!((d.primary.id(), d.secondary.as_ref().unwrap().id()), (db.primary.id(), db.secondary.unwrap().id()));
         assert_eq!(d.reason.follows.as_deref(), Some("mysql team/db"));
         assert_eq!(d.reason.selected.provider, "aws");
         // A database on a candidate that fails the app's gates cannot be followed.
         let oci = place("critical", false, "cell-us-east", None).unwrap();
-        let strict =
-            Demand { cell: "cell-us-east", environment: "production", tier: "low", ha: false, dr_profile: None };
+        let strict = Demand {
+            cell: "cell-us-east",
+            environment: "production",
+            tier: "low",
+            ha: false,
+            gates: &[],
+            dr_profile: None,
+        };
         assert!(matches!(
             follow(&p, &pref(), &strict, (&oci.primary, None), "x", &|_| None),
             Err(ScheduleError::CannotFollow { .. })
@@ -785,10 +844,16 @@ mod tests {
     fn existing_placements_are_checked_against_changed_requests() {
         let p = policy();
         let oci = place("critical", false, "cell-us-east", None).unwrap().primary;
-        let still =
-            Demand { cell: "cell-us-east", environment: "production", tier: "critical", ha: false, dr_profile: None };
+        let still = Demand {
+            cell: "cell-us-east",
+            environment: "production",
+            tier: "critical",
+            ha: false,
+            gates: &[],
+            dr_profile: None,
+        };
         assert_eq!(unsatisfied(&p, &still, &oci), None);
-        let ha = Demand { ha: true, ..still };
+        let ha = Demand { ha: true, gates: &*MULTI_AZ, ..still };
         assert!(unsatisfied(&p, &ha, &oci).unwrap().contains("lacks multi_az"));
         let moved = Demand { cell: "payments", environment: "production", tier: "critical", ..still };
         assert_eq!(unsatisfied(&p, &moved, &oci), None);

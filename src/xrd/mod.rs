@@ -29,6 +29,8 @@ use crate::yaml::{self, Node, Value};
 /// The XRDs whose claims idp renders, as shipped in `manifests/crossplane/`.
 pub const EMBEDDED_XRDS: &[(&str, &str)] = &[
     ("manifests/crossplane/xrd-mysql.yaml", include_str!("../../manifests/crossplane/xrd-mysql.yaml")),
+    ("manifests/crossplane/xrd-postgres.yaml", include_str!("../../manifests/crossplane/xrd-postgres.yaml")),
+    ("manifests/crossplane/xrd-redis.yaml", include_str!("../../manifests/crossplane/xrd-redis.yaml")),
     ("manifests/crossplane/xrd-replication.yaml", include_str!("../../manifests/crossplane/xrd-replication.yaml")),
 ];
 
@@ -143,6 +145,91 @@ struct Claim {
     /// The XRD file it comes from.
     file: String,
     schema: Schema,
+    parameters: Vec<Parameter>,
+}
+
+/// One field of a claim's `spec.parameters` as its XRD declares it: what a
+/// product's request field takes its type, values, range and default from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Parameter {
+    pub name: String,
+    /// The OpenAPI type: `string`, `integer`, `boolean`, ...
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[serde(rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<Json>,
+    /// Listed in `parameters.required` (the claim must have it).
+    #[serde(skip)]
+    pub required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A claim kind and the XRD file that defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimKind<'a> {
+    /// `group/version`.
+    pub api_version: String,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub file: &'a str,
+}
+
+/// The claim kinds of the XRDs idp ships: every one a database, a cache or
+/// their replication, whose deletion loses data.
+pub fn embedded_claim_kinds() -> &'static [ClaimKind<'static>] {
+    static KINDS: OnceLock<Vec<ClaimKind<'static>>> = OnceLock::new();
+    KINDS.get_or_init(|| Xrds::embedded().expect("the embedded XRDs are validated by tests").claim_kinds().collect())
+}
+
+/// A claim kind of a set of XRDs: its served version and its parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimApi<'a> {
+    pub group: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub parameters: &'a [Parameter],
+}
+
+impl ClaimApi<'_> {
+    pub fn parameter(&self, name: &str) -> Option<&Parameter> {
+        self.parameters.iter().find(|p| p.name == name)
+    }
+}
+
+/// The fields of `spec.parameters` in a claim's raw schema, in name order.
+fn parameters_of(raw: &RawSchema) -> Vec<Parameter> {
+    let Some(parameters) = raw
+        .properties
+        .as_ref()
+        .and_then(|p| p.get("spec"))
+        .and_then(|s| s.properties.as_ref())
+        .and_then(|p| p.get("parameters"))
+    else {
+        return Vec::new();
+    };
+    let required = parameters.required.clone().unwrap_or_default();
+    parameters
+        .properties
+        .iter()
+        .flatten()
+        .map(|(name, field)| Parameter {
+            name: name.clone(),
+            type_: field.type_.clone().unwrap_or_default(),
+            values: field.enum_.clone().unwrap_or_default(),
+            minimum: field.minimum,
+            maximum: field.maximum,
+            default: field.default.clone(),
+            required: required.contains(name),
+            description: field.description.clone(),
+        })
+        .collect()
 }
 
 /// The claim kinds of a set of XRDs, with their schemas and compiled rules.
@@ -201,6 +288,7 @@ impl Xrds {
                         .schema
                         .ok_or_else(|| error(format!("version {} has no schema", version.name)))?
                         .open_api_v3_schema;
+                    let parameters = parameters_of(&raw);
                     let schema = Schema::claim(raw, crossplane_spec.clone())
                         .map_err(|e| error(format!("{} {}: {e}", names.kind, version.name)))?;
                     claims.push(Claim {
@@ -210,11 +298,33 @@ impl Xrds {
                         served: version.served,
                         file: file.clone(),
                         schema,
+                        parameters,
                     });
                 }
             }
         }
         Ok(Self { claims })
+    }
+
+    /// Every claim kind, with its served version and the file defining it.
+    pub fn claim_kinds(&self) -> impl Iterator<Item = ClaimKind<'_>> {
+        self.claims.iter().filter(|c| c.served).map(|c| ClaimKind {
+            api_version: format!("{}/{}", c.group, c.version),
+            version: &c.version,
+            kind: &c.kind,
+            file: &c.file,
+        })
+    }
+
+    /// The claim kind an XRD file defines, at its first served version.
+    pub fn claim_of_file(&self, file: &str) -> Option<ClaimApi<'_>> {
+        let claim = self.claims.iter().find(|c| c.file == file && c.served)?;
+        Some(ClaimApi {
+            group: &claim.group,
+            version: &claim.version,
+            kind: &claim.kind,
+            parameters: &claim.parameters,
+        })
     }
 
     /// Every reason the API server would refuse `new` if it is a claim of
@@ -413,6 +523,8 @@ mod tests {
             kinds,
             [
                 ("platform.example.org", "v1alpha1", "MySQLInstanceClaim"),
+                ("platform.example.org", "v1alpha1", "PostgreSQLInstanceClaim"),
+                ("platform.example.org", "v1alpha1", "RedisInstanceClaim"),
                 ("platform.example.org", "v1alpha1", "ReplicationClaim")
             ]
         );
@@ -443,7 +555,7 @@ mod tests {
                 rules += 1;
             }
         }
-        assert_eq!(rules, 6, "the XRDs' rules moved: read them again");
+        assert_eq!(rules, 12, "the XRDs' rules moved: read them again");
     }
 
     #[test]

@@ -22,7 +22,6 @@ use super::rule::{RawRule, Rule, Verdict};
 pub(super) struct RawSchema {
     #[serde(rename = "type")]
     pub type_: Option<String>,
-    #[allow(dead_code)]
     pub description: Option<String>,
     #[allow(dead_code)]
     pub title: Option<String>,

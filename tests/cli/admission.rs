@@ -141,7 +141,7 @@ spec:
 /// The embedded claim template with one more parameter, which the XRD does not declare:
 /// the API server would drop it silently, so the setting it stands for would never apply.
 fn override_with_undeclared_field() -> String {
-    let template = std::fs::read_to_string(crate_dir().join("templates/mysql/claim.yaml.j2")).unwrap();
+    let template = std::fs::read_to_string(crate_dir().join("templates/data/claim.yaml.j2")).unwrap();
     edit(
         &template,
         "    writeFence: {{ write_fence | tojson }}\n",

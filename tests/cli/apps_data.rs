@@ -260,7 +260,7 @@ fn an_app_applied_before_its_database_is_refused_then_follows_it_in_one_invocati
     let head = env.head(STATE);
     let (code, message, help) = refused(&env, &apply(&env, &["-f", &checkout]), &head);
     assert_eq!(code, "idp::plan::data_missing");
-    assert_eq!(message, "app team-payments/checkout names mysql team-payments/payments-db, which is not placed");
+    assert_eq!(message, "app team-payments/checkout names team-payments/payments-db, which is not placed");
     assert!(help.contains("apply the database first, or in the same invocation"), "{help}");
 
     // In one invocation, the app first on the command line: it follows the database.

@@ -1478,10 +1478,10 @@ fn assert_claim_template_refused(template: &str, problem: &str) {
 
 #[test]
 fn a_claim_template_that_renders_a_secret_is_refused() {
-    let claim = embedded_template("mysql/claim.yaml.j2");
+    let claim = embedded_template("data/claim.yaml.j2");
     let secret = edit(
-        &edit(&claim, "apiVersion: platform.example.org/v1alpha1", "apiVersion: v1"),
-        "kind: MySQLInstanceClaim",
+        &edit(&claim, "apiVersion: {{ claim.apiVersion | safe }}", "apiVersion: v1"),
+        "kind: {{ claim.kind | safe }}",
         "kind: Secret",
     );
     assert_claim_template_refused(&secret, "v1 Secret is not on idp's allowlist");
@@ -1489,14 +1489,14 @@ fn a_claim_template_that_renders_a_secret_is_refused() {
 
 #[test]
 fn a_claim_template_that_smuggles_in_a_second_document_is_refused() {
-    let claim = embedded_template("mysql/claim.yaml.j2");
+    let claim = embedded_template("data/claim.yaml.j2");
     let smuggled = format!("{claim}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n  namespace: team-alpha\n");
     assert_claim_template_refused(&smuggled, "v1 Secret is not on idp's allowlist");
 }
 
 #[test]
 fn a_claim_template_that_drops_the_labels_is_refused() {
-    let claim = embedded_template("mysql/claim.yaml.j2");
+    let claim = embedded_template("data/claim.yaml.j2");
     let start = claim.find("{%- for key, value in labels").expect("labels loop");
     let end = start + claim[start..].find("{%- endfor %}\n").expect("endfor") + "{%- endfor %}\n".len();
     let unlabelled = format!("{}{}", &claim[..start], &claim[end..]);
@@ -1508,7 +1508,7 @@ fn a_claim_template_that_drops_the_labels_is_refused() {
 
 #[test]
 fn a_claim_template_that_changes_the_namespace_is_refused() {
-    let claim = embedded_template("mysql/claim.yaml.j2");
+    let claim = embedded_template("data/claim.yaml.j2");
     let moved = edit(&claim, "namespace: {{ request.namespace | tojson }}", "namespace: \"kube-system\"");
     // The message quotes the namespace as a user would read it (no Rust `Some(..)`).
     assert_claim_template_refused(
@@ -1521,7 +1521,7 @@ fn a_claim_template_that_changes_the_namespace_is_refused() {
 fn a_hostile_replication_template_is_refused() {
     let s = Sandbox::with_state_repo();
     let replication = edit(
-        &embedded_template("mysql/replication.yaml.j2"),
+        &embedded_template("data/replication.yaml.j2"),
         "namespace: {{ request.namespace | tojson }}",
         "namespace: \"default\"",
     );
@@ -1556,7 +1556,7 @@ fn a_template_that_does_not_compile_is_named() {
 fn a_benign_template_override_is_used_by_apply() {
     let s = Sandbox::with_state_repo();
     let template = edit(
-        &embedded_template("mysql/claim.yaml.j2"),
+        &embedded_template("data/claim.yaml.j2"),
         "  annotations:\n",
         "  annotations:\n    example.org/owner: \"dba-team\"\n",
     );

@@ -64,7 +64,7 @@ fn failover_help_documents_the_lag_sources_and_status_the_cell_form() {
     let run = env.idp(&["status", "--help"]);
     run.code(0);
     assert!(run.stdout.contains("Usage: idp status [OPTIONS] <WHAT> <TARGET> [ENVIRONMENT]"), "{}", run.stdout);
-    assert!(run.stdout.contains("mysql, app, or cell"), "{}", run.stdout);
+    assert!(run.stdout.contains("A product (mysql, postgres, redis, app: `idp products`), or cell"), "{}", run.stdout);
 }
 
 #[test]
@@ -100,7 +100,10 @@ fn usage_errors_exit_1_with_nothing_on_stdout() {
             &["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "soon"],
             "error: invalid value 'soon' for '--replication-lag <SECONDS>'",
         ),
-        (&["status", "postgres", "team-alpha/orders-db"], "unknown kind `postgres` (idp places: mysql, app)"),
+        (
+            &["status", "kafka", "team-alpha/orders-db"],
+            "unknown kind `kafka` (idp places: mysql, postgres, redis, app)",
+        ),
     ];
     for (args, says) in cases {
         let run = env.idp(args);

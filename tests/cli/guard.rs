@@ -100,7 +100,7 @@ fn verify_findings(env: &TestEnv) -> Vec<(String, String)> {
 #[test]
 fn a_template_that_renders_a_merge_key_is_refused_where_it_is() {
     let env = state();
-    let claim = embedded_template("mysql/claim.yaml.j2");
+    let claim = embedded_template("data/claim.yaml.j2");
     let anchor = "  namespace: {{ request.namespace | tojson }}\n";
     assert_eq!(claim.matches(anchor).count(), 1, "the claim template changed; update this test");
     let merged = claim.replacen(anchor, &format!("{anchor}  <<: {{namespace: kube-system}}\n"), 1);
@@ -116,7 +116,7 @@ fn a_template_that_renders_a_merge_key_is_refused_where_it_is() {
 #[test]
 fn a_template_that_renders_an_anchor_and_alias_is_refused() {
     let env = state();
-    let claim = embedded_template("mysql/claim.yaml.j2");
+    let claim = embedded_template("data/claim.yaml.j2");
     let labels = "  labels:\n";
     assert_eq!(claim.matches(labels).count(), 1, "the claim template changed; update this test");
     commit(&env, "templates/mysql/claim.yaml.j2", &claim.replacen(labels, "  labels: &labels\n", 1));

@@ -164,7 +164,7 @@ fn a_database_placed_before_the_rule_keeps_its_name_and_still_meets_its_twin_ref
     refused(
         &env,
         &apply(&env, Some("mysql"), &database(&env, "team-z", "orders")),
-        "mysql team-z/orders and mysql team-z/orders-secondary would both render MySQLInstanceClaim team-z/orders-secondary",
+        "mysql team-z/orders and mysql team-z/orders-secondary would both render claim team-z/orders-secondary",
     );
     assert_eq!(env.head(STATE), head, "nothing was committed");
 }

@@ -206,7 +206,7 @@ fn an_unknown_kind_cell_or_a_bad_namespace_is_a_clear_error() {
 
     let kind = env.idp(&["list", "database", "--repo", STATE]);
     kind.code(1);
-    kind.stderr_says("unknown kind `database` (idp places: mysql, app)");
+    kind.stderr_says("unknown kind `database` (idp places: mysql, postgres, redis, app)");
     assert_eq!(kind.stdout, "");
 
     let cell = env.idp(&["list", "--cell", "cell-nowhere", "--repo", STATE]);

@@ -39,6 +39,7 @@ mod plan;
 mod plan_contract;
 mod policy;
 mod policy_change;
+mod products;
 mod protection;
 mod reapply;
 mod records;

@@ -51,6 +51,8 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
     ("status-cell", "status cell payments prod --repo state", 0),
     ("list", "list --repo state", 0),
     ("list", "list mysql --cell payments --namespace team-payments --repo state", 0),
+    ("products", "products --repo state", 0),
+    ("products", "products pg --repo state", 0),
     ("history", "history --repo state", 0),
     ("verify", "verify --repo state", 0),
     // No cluster here (no kubeconfig in the sandbox's home): the document says so, exit 1.
@@ -93,7 +95,6 @@ const OUTCOMES: &[(&str, &str, i32)] = &[
 fn usage_errors_are_error_documents_under_json_and_yaml() {
     let env = TestEnv::new();
     for (args, code) in [
-        (&["delete", "mysqlx", "team-alpha/orders-db"][..], "idp::usage::kind"),
         (&["apply"][..], "idp::usage::missing_argument"),
         (&["plan", "--no-such-flag"][..], "idp::usage::unknown_argument"),
         (&["plan", "--timeout", "x"][..], "idp::usage::unknown_argument"),

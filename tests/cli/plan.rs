@@ -238,11 +238,13 @@ fn kind_on_the_command_line_also_accepts_the_kubernetes_form() {
 fn a_kind_idp_does_not_place_is_a_usage_error() {
     let env = TestEnv::new();
     let file = env.fixture("orders-db.yaml");
-    let run = env.idp(&["plan", "postgres", "-f", &file, "-o", "json"]);
+    let run = env.idp(&["plan", "postgress", "-f", &file, "-o", "json"]);
     run.code(1);
     // Under -o json a usage error is the one error document too.
     assert_eq!(run.json()["error"]["code"], "idp::usage::kind");
-    run.stderr_says("error: invalid value 'postgres' for '[KIND]': unknown kind `postgres` (idp places: mysql, app)");
+    run.stderr_says(
+        "unknown kind `postgress` (did you mean `postgres`? idp places: mysql, postgres, redis, app)\n  help: `idp products` lists the products in force",
+    );
 }
 
 #[test]

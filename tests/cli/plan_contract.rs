@@ -517,7 +517,7 @@ fn an_unknown_kind_names_the_kinds_idp_places() {
         &request_with("kind: MySQL", "kind: Postgres"),
         "2:7",
         "unknown kind `Postgres`",
-        Some("idp places: MySQL, App"),
+        Some("did you mean `PostgreSQL`? idp places: MySQL, PostgreSQL, Redis, App"),
     );
 }
 

@@ -211,7 +211,13 @@ fn validate_accepts_the_built_in_policy() {
     let expected_digest = digest(default_policy_text().as_bytes());
     assert_eq!(
         run.stdout,
-        format!("✓ the built-in default policy is valid: version {POLICY_VERSION}, {expected_digest}\n")
+        format!(
+            "✓ the built-in default policy is valid: version {POLICY_VERSION}, {expected_digest}\n\
+             ✓ product mysql (policy/products/mysql/product.yaml (built-in))\n\
+             ✓ product postgres (policy/products/postgres/product.yaml (built-in))\n\
+             ✓ product redis (policy/products/redis/product.yaml (built-in))\n\
+             ✓ product app (policy/products/app/product.yaml (built-in))\n"
+        )
     );
     let doc = env.idp(&["policy", "validate", "-o", "json"]).code(0).json();
     assert_eq!(
@@ -221,6 +227,12 @@ fn validate_accepts_the_built_in_policy() {
             "origin": "the built-in default policy",
             "version": POLICY_VERSION,
             "digest": expected_digest,
+            "products": [
+                "mysql (policy/products/mysql/product.yaml (built-in))",
+                "postgres (policy/products/postgres/product.yaml (built-in))",
+                "redis (policy/products/redis/product.yaml (built-in))",
+                "app (policy/products/app/product.yaml (built-in))",
+            ],
         })
     );
 }
@@ -362,7 +374,7 @@ fn uncommitted_policy_edits_are_named_and_the_preview_flag_given() {
         &["policy", "test", "--repo", "state"],
     ] {
         let run = env.idp(args);
-        run.stderr_says("uncommitted edits to policy/policy.yaml are not used: this uses the policy and rules at HEAD");
+        run.stderr_says("uncommitted edits to policy/policy.yaml are not used: this uses the policy, rules and product definitions at HEAD");
         run.stderr_says("to preview them, pass --policy state/policy/policy.yaml");
     }
     let run = env.idp(&["plan", "-f", &request, "--repo", "state", "--policy", "state/policy/policy.yaml"]);

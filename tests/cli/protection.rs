@@ -313,7 +313,7 @@ fn unprotect_is_for_databases_and_is_its_own_commit() {
         env.idp(&["delete", "app", "team-payments/checkout", "--unprotect", "--yes", "--repo", STATE, "-o", "json"]);
     run.code(1);
     assert_eq!(run.json()["error"]["code"], "idp::usage::unprotect");
-    run.stderr_says("--unprotect is for databases (mysql): app team-payments/checkout has no deletion protection");
+    run.stderr_says("--unprotect is for databases: app team-payments/checkout has no deletion protection");
 
     // Both at once would be one commit; the cloud needs the first synced before the second.
     let run = env.idp(&["delete", "mysql", PAYMENTS, "--unprotect", "--allow-destroy", "--yes", "--repo", STATE]);

@@ -56,7 +56,7 @@ fn apply_all_rerenders_every_stored_request_in_one_commit_and_keeps_placements()
     let env = placed();
     let before = placements(&env);
     assert_eq!(before.len(), 3);
-    let claim = std::fs::read_to_string(crate::common::crate_dir().join("templates/mysql/claim.yaml.j2")).unwrap();
+    let claim = std::fs::read_to_string(crate::common::crate_dir().join("templates/data/claim.yaml.j2")).unwrap();
     let marked = edit(
         &claim,
         "    platform.example.org/role: {{ side | tojson }}\n",

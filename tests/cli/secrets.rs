@@ -15,7 +15,7 @@ fn state_with_claim_template(env: &TestEnv, template: &str) -> String {
 
 #[test]
 fn a_template_that_writes_a_secret_value_is_refused_without_repeating_it() {
-    let claim = std::fs::read_to_string(crate_dir().join("templates/mysql/claim.yaml.j2")).unwrap();
+    let claim = std::fs::read_to_string(crate_dir().join("templates/data/claim.yaml.j2")).unwrap();
     let anchor = "  writeConnectionSecretToRef:\n";
     assert_eq!(claim.matches(anchor).count(), 1, "the claim template changed; update this test");
     let cases = [

@@ -1,0 +1,63 @@
+//! A product definition as a platform team writes it.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Definition {
+    pub api_version: String,
+    pub kind: String,
+    /// How command lines and the state repo's paths name it: `mysql`.
+    pub name: String,
+    /// How request files name it: `kind: MySQL`.
+    pub manifest_kind: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub description: String,
+    pub role: Role,
+    /// Data products: the XRD file whose claim idp writes.
+    #[serde(default)]
+    pub xrd: Option<String>,
+    /// Data products: the request fields, each a parameter of the claim.
+    #[serde(default)]
+    pub fields: IndexMap<String, FieldDef>,
+    /// Data products: how a secondary in another cloud may be kept (the
+    /// drProfiles' `replication`). None: it has no secondary.
+    #[serde(default)]
+    pub replication: Vec<crate::policy::Replication>,
+}
+
+/// What idp does with a product's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Stateful: placed by the scheduler, written as Crossplane claims of
+    /// its XRD, kept in a secondary per its drProfile, failed over with its
+    /// cell, moved with `idp migrate`.
+    Data,
+    /// A workload: runs on its placement's runtime cluster, follows the
+    /// data it names.
+    App,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Data => "data",
+            Role::App => "app",
+        }
+    }
+}
+
+/// What a definition says of one request field beyond its XRD parameter.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FieldDef {
+    /// What a request that omits it gets, where the XRD has no default.
+    #[serde(default)]
+    pub default: Option<serde_json::Value>,
+    /// Boolean fields: the capabilities a primary must offer when true.
+    #[serde(default)]
+    pub gates: Vec<String>,
+}

@@ -1,0 +1,198 @@
+//! Products as data: `idp products`, PostgreSQL and Redis requests end to end,
+//! a state repo's own definition replacing idp's, and what a definition refuses.
+//! Everything written is read back with the git CLI.
+//!
+//! What these cannot prove: that the Compositions provision what the claims ask
+//! for (tests/composed_products.rs checks them against the pinned provider CRDs;
+//! no provider runs here), nor that Argo CD syncs the files.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestEnv, edit};
+
+const STATE: &str = "state";
+
+fn env_with_state() -> TestEnv {
+    let env = TestEnv::new();
+    for example in ["catalog-db.yaml", "sessions-cache.yaml", "sessions-cache.json", "orders-db.yaml"] {
+        env.example(example);
+    }
+    env.init_state(STATE);
+    env
+}
+
+fn commit(env: &TestEnv, rel: &str, text: &str) {
+    env.write(&format!("{STATE}/{rel}"), text);
+    env.git_in(STATE, &["add", "--all"]);
+    env.git_in(STATE, &["commit", "--quiet", "-m", &format!("add {rel}")]);
+}
+
+fn names(doc: &Value) -> Vec<&str> {
+    doc["products"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect()
+}
+
+/// The one claim document of a file at HEAD, read with git.
+fn claim_at_head(env: &TestEnv, path: &str) -> Value {
+    serde_saphyr::from_str(&env.git_in(STATE, &["show", &format!("HEAD:{path}")])).unwrap()
+}
+
+#[test]
+fn idp_products_lists_the_built_in_products_and_what_each_field_takes() {
+    let env = env_with_state();
+    let doc = env.idp(&["products", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(names(&doc), ["mysql", "postgres", "redis", "app"]);
+    let postgres = &doc["products"][1];
+    assert_eq!(postgres["manifestKind"], "PostgreSQL");
+    assert_eq!(postgres["aliases"], json!(["postgresql", "pg"]));
+    assert_eq!(postgres["claim"]["kind"], "PostgreSQLInstanceClaim");
+    assert_eq!(postgres["claim"]["fences"], false);
+    assert!(postgres.get("replication").is_none(), "{postgres:#}");
+    let version = &postgres["fields"][3];
+    assert_eq!(
+        (&version["name"], &version["requestDefault"], &version["required"]),
+        (&json!("version"), &json!("15"), &json!(false))
+    );
+    assert_eq!(doc["products"][0]["replication"], json!(["goldengate-cdc", "backup-restore"]));
+
+    // The policy narrows what the XRD admits: a state repo without xlarge.
+    let policy = env.read(&format!("{STATE}/policy/policy.yaml"));
+    commit(
+        &env,
+        "policy/policy.yaml",
+        &edit(&policy, "sizes: [small, medium, large, xlarge]", "sizes: [small, medium, large]"),
+    );
+    let table = env.idp(&["products", "redis", "--repo", STATE]).code(0).stdout.clone();
+    assert!(table.contains("size     string   small, medium, large  (required)"), "{table}");
+    assert!(table.contains("ha       boolean  true, false           false       multi_az"), "{table}");
+    let doc = env.idp(&["products", "cache", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(names(&doc), ["redis"]);
+    assert_eq!(doc["products"][0]["fields"][0]["admitted"]["values"], json!(["small", "medium", "large"]));
+}
+
+#[test]
+fn postgres_and_redis_plan_like_mysql_in_both_forms_and_apply_verify_and_delete() {
+    let env = env_with_state();
+    // The Kubernetes form, by manifest kind; the flat form, by name or alias.
+    let k8s = env.idp(&["plan", "-f", "sessions-cache.yaml", "--repo", STATE, "-o", "json"]).code(0).json();
+    for kind in ["redis", "cache"] {
+        let flat = env.idp(&["plan", kind, "-f", "sessions-cache.json", "--repo", STATE, "-o", "json"]).code(0).json();
+        assert_eq!(flat["results"][0]["placement"], k8s["results"][0]["placement"], "{kind}");
+        assert_eq!(flat["results"][0]["kind"], "redis");
+    }
+    // ha: true adds the gate the definition names.
+    assert!(k8s["results"][0]["reason"]["gates"].as_array().unwrap().contains(&json!("multi_az")), "{k8s:#}");
+
+    env.idp(&["apply", "-f", "catalog-db.yaml", "-f", "sessions-cache.yaml", "--repo", STATE, "--yes"]).code(0);
+    let postgres = claim_at_head(&env, "platform/team-alpha/postgres-catalog-db/cell-us-east.production.primary.yaml");
+    assert_eq!(postgres["kind"], "PostgreSQLInstanceClaim");
+    assert_eq!(postgres["spec"]["parameters"]["version"], "15");
+    assert_eq!(postgres["spec"]["parameters"]["storageGB"], 200);
+    assert_eq!(postgres["spec"]["compositionSelector"]["matchLabels"]["class"], "postgres");
+    // No fence: the XRD has none to take.
+    assert!(postgres["spec"]["parameters"].get("writeFence").is_none(), "{postgres:#}");
+    let redis = claim_at_head(&env, "platform/team-alpha/redis-sessions/cell-us-east.production.primary.yaml");
+    assert_eq!(redis["kind"], "RedisInstanceClaim");
+    assert_eq!(redis["spec"]["parameters"]["version"], "7.x");
+    assert!(redis["spec"]["parameters"].get("storageGB").is_none(), "{redis:#}");
+    let stored = env.git_in(STATE, &["show", "HEAD:requests/team-alpha/redis-sessions.yaml"]);
+    assert!(stored.contains("kind: Redis") && stored.contains("version: 7.x"), "{stored}");
+    let entity = env.git_in(STATE, &["show", "HEAD:catalog/team-alpha/postgres-catalog-db.yaml"]);
+    assert!(entity.contains("PostgreSQL database"), "{entity}");
+    env.idp(&["verify", "--repo", STATE]).code(0);
+    let list = env.idp(&["list", "redis", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // A PostgreSQL claim holds data: deleting it is a destroy, and production's
+    // is deletion-protected until unprotected in a commit of its own.
+    env.idp(&["delete", "pg", "team-alpha/catalog-db", "--yes", "--repo", STATE]).code(1);
+    env.idp(&["delete", "pg", "team-alpha/catalog-db", "--unprotect", "--yes", "--repo", STATE]).code(0);
+    env.idp(&["delete", "postgres", "team-alpha/catalog-db", "--yes", "--repo", STATE]).code(1);
+    env.idp(&["delete", "postgres", "team-alpha/catalog-db", "--yes", "--allow-destroy", "--repo", STATE]).code(0);
+    let message = env.git_in(STATE, &["log", "-1", "--format=%B"]);
+    assert!(message.contains("Idp-Destroy: PostgreSQLInstanceClaim team-alpha/catalog-db"), "{message}");
+    env.idp(&["verify", "--repo", STATE]).code(0);
+}
+
+#[test]
+fn what_a_product_cannot_do_is_refused_where_the_request_says_it() {
+    let env = env_with_state();
+    let c0 = env.write("c0.yaml", edit(&env.read("sessions-cache.yaml"), "tier: critical", "tier: C0"));
+    let run = env.idp(&["plan", "-f", &c0, "--repo", STATE, "-o", "json"]);
+    run.code(1);
+    let issues = run.issues();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert!(issues[0].0.ends_with("c0.yaml:10:9: tier C0 requires a secondary in another cloud, and Redis has none: its product definition lists no replication"), "{issues:?}");
+    assert!(
+        issues[0].1.as_deref().unwrap().starts_with("tiers without a required secondary: medium, critical"),
+        "{issues:?}"
+    );
+
+    // Fields come from the XRD: a version it lacks, a field it does not have.
+    let v16 = env.write("v16.yaml", edit(&env.read("catalog-db.yaml"), "version: \"15\"", "version: \"16\""));
+    env.idp(&["plan", "-f", &v16, "--repo", STATE])
+        .code(1)
+        .stderr_says("unknown version `16`")
+        .stderr_says("valid values for PostgreSQL: 14, 15");
+    let storage =
+        env.write("storage.yaml", edit(&env.read("sessions-cache.yaml"), "ha: true", "ha: true\n  storageGB: 10"));
+    env.idp(&["plan", "-f", &storage, "--repo", STATE]).code(1).stderr_says("unknown field `storageGB` in spec");
+
+    // A name is one data request's in its namespace, whatever its product.
+    env.idp(&["apply", "-f", "sessions-cache.yaml", "--repo", STATE, "--yes"]).code(0);
+    let twin = env.write(
+        "twin.yaml",
+        edit(
+            &edit(&env.read("orders-db.yaml"), "name: orders-db", "name: sessions"),
+            "namespace: team-alpha",
+            "namespace: team-alpha",
+        ),
+    );
+    let run = env.idp(&["plan", "-f", &twin, "--repo", STATE, "-o", "json"]);
+    run.code(1);
+    assert_eq!(
+        run.json()["error"]["message"],
+        "mysql team-alpha/sessions and redis team-alpha/sessions would both render connection Secret team-alpha/sessions-conn"
+    );
+    // No replication, nothing to migrate with.
+    env.idp(&["migrate", "redis", "team-alpha/sessions", "--to", "aws/us-east-1", "--repo", STATE])
+        .code(1)
+        .stderr_says("`idp migrate` cannot move redis: it has no replication between clouds");
+    env.assert_clean(STATE);
+}
+
+#[test]
+fn a_state_repos_definition_replaces_idps_and_a_broken_one_stops_every_command() {
+    let env = env_with_state();
+    let redis = std::fs::read_to_string(crate::common::crate_dir().join("policy/products/redis/product.yaml")).unwrap();
+    let own = edit(
+        &edit(&redis, "aliases: [cache]", "aliases: [cache, sessions]"),
+        "ha: { default: false, gates: [multi_az] }",
+        "ha: { default: true, gates: [multi_az] }",
+    );
+    commit(&env, "policy/products/redis/product.yaml", &own);
+    let doc = env.idp(&["products", "sessions", "--repo", STATE, "-o", "json"]).code(0).json();
+    assert!(
+        doc["products"][0]["origin"].as_str().unwrap().ends_with("state:policy/products/redis/product.yaml"),
+        "{doc:#}"
+    );
+    // Its default applies: no ha written, ha true, and the gate with it.
+    let no_ha = env.write("no-ha.json", env.read("sessions-cache.json").replace(",\n  \"ha\": true", ""));
+    let plan = env.idp(&["plan", "sessions", "-f", &no_ha, "--repo", STATE, "-o", "json"]).code(0).json();
+    assert!(plan["results"][0]["reason"]["gates"].as_array().unwrap().contains(&json!("multi_az")), "{plan:#}");
+    env.idp(&["apply", "sessions", "-f", &no_ha, "--repo", STATE, "--yes"]).code(0);
+    let claim = claim_at_head(&env, "platform/team-alpha/redis-sessions/cell-us-east.production.primary.yaml");
+    assert_eq!(claim["spec"]["parameters"]["ha"], true);
+
+    // A definition the XRD contradicts stops plan and policy validate alike, located.
+    commit(&env, "policy/products/redis/product.yaml", &edit(&own, "  version: {}", "  version: { default: \"6.x\" }"));
+    let head = env.head(STATE);
+    for args in
+        [&["plan", "-f", "sessions-cache.yaml", "--repo", STATE][..], &["policy", "validate", "--repo", STATE][..]]
+    {
+        env.idp(args).code(1).stderr_says(
+            "state:policy/products/redis/product.yaml:16:23: the XRD already defaults `version` to \"7.x\"",
+        );
+    }
+    assert_eq!(env.head(STATE), head);
+    env.assert_clean(STATE);
+}
