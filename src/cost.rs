@@ -26,21 +26,23 @@ pub fn estimate(policy: &Policy, request: &Request, decision: &Decision) -> Opti
     let prices = |provider: &str| pricing.providers.get(provider);
     let mut breakdown = IndexMap::new();
     match &request.spec {
-        Spec::Data { fields, .. } => {
-            // The policy prices a data product by its `size` and `storageGB`
-            // (none: no storage cost), and `ha: true` by the ha multiplier.
-            let size = fields.get("size").and_then(|s| s.as_str())?;
-            let storage_gb = fields.get("storageGB").and_then(|s| s.as_f64());
+        Spec::Data { fields, cost, .. } => {
+            // The product's cost model says which fields the table prices: a
+            // size, a size per GB (none: no storage line), an ha multiplier.
+            let model = cost.as_ref()?;
+            let size = fields.get(&model.size).and_then(|s| s.as_str())?;
+            let storage_gb = model.per_gb.as_ref().map(|f| fields.get(f).and_then(|g| g.as_f64()).unwrap_or(0.0));
+            let ha = model.ha.as_ref().and_then(|f| fields.get(f)).and_then(|h| h.as_bool()).unwrap_or(false);
             let database = |provider: &str| {
                 let p = prices(provider)?;
-                Some((p.sizes.get(size).copied()?, storage_gb.unwrap_or(0.0) * p.per_gb))
+                Some((p.sizes.get(size).copied()? * model.factor, storage_gb.unwrap_or(0.0) * p.per_gb * model.factor))
             };
             let (instance, storage) = database(&decision.primary.provider)?;
             breakdown.insert("instance".into(), instance);
             if storage_gb.is_some() {
                 breakdown.insert("storage".into(), storage);
             }
-            if request.ha() {
+            if ha {
                 breakdown.insert("ha".into(), (instance + storage) * (pricing.ha_multiplier - 1.0));
             }
             if let Some(secondary) = &decision.secondary {
@@ -93,6 +95,35 @@ pub fn cents(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A product's cost model prices the fields it names: Redis has no
+    /// storage line; a factor scales the table; no model, no estimate.
+    #[test]
+    fn each_product_is_priced_by_its_cost_model() {
+        let (policy, mut request, mut decision) = crate::test_support::payments_c0();
+        decision.secondary = None;
+        let products = crate::product::Products::embedded();
+        let redis = products.named("redis").unwrap();
+        request.spec = Spec::data(
+            redis,
+            serde_json::json!({"size": "small", "ha": true, "version": "7.x"}).as_object().unwrap().clone(),
+        );
+        let cost = estimate(&policy, &request, &decision).unwrap();
+        assert_eq!(cost.breakdown.keys().collect::<Vec<_>>(), ["instance", "ha"]);
+        assert_eq!(cost.monthly_usd, 300.0);
+
+        let mut half = redis.clone();
+        half.cost.as_mut().unwrap().factor = 0.5;
+        request.spec =
+            Spec::data(&half, serde_json::json!({"size": "small", "ha": false}).as_object().unwrap().clone());
+        assert_eq!(estimate(&policy, &request, &decision).unwrap().monthly_usd, 75.0);
+
+        let mut unpriced = redis.clone();
+        unpriced.cost = None;
+        request.spec =
+            Spec::data(&unpriced, serde_json::json!({"size": "small", "ha": false}).as_object().unwrap().clone());
+        assert_eq!(estimate(&policy, &request, &decision), None);
+    }
 
     #[test]
     fn a_database_costs_instance_storage_ha_and_secondary() {

@@ -103,6 +103,7 @@ pub(crate) mod test_support {
             container: Default::default(),
             public_host: public_host.map(Into::into),
             databases,
+            dependency_kinds: None,
         }
     }
 

@@ -269,9 +269,11 @@ impl DataClaims {
 pub enum DataLink {
     /// A database, or an app that names none (and follows none).
     None,
-    /// Named in the app's `spec.database`: databases of its own namespace,
-    /// in the order named.
-    Named { namespace: String, names: Vec<String> },
+    /// Named in the app's `spec.database` (all on one placement, which
+    /// the app follows) or `spec.dependsOn` (`first_only`: the app follows
+    /// the first; the others are delivered wherever they are): data requests
+    /// of its own namespace, in the order named.
+    Named { namespace: String, names: Vec<String>, first_only: bool },
     /// Followed without being named, as apps were placed before they named
     /// their data: the one database the placement's reason names, possibly
     /// of another namespace. A stored request keeps it until it changes.
@@ -285,7 +287,11 @@ impl DataLink {
             return DataLink::None;
         }
         if !request.databases().is_empty() {
-            return DataLink::Named { namespace: request.namespace.clone(), names: request.databases().to_vec() };
+            return DataLink::Named {
+                namespace: request.namespace.clone(),
+                names: request.databases().to_vec(),
+                first_only: request.depends_on().is_some(),
+            };
         }
         match reason.follows.as_deref().and_then(parse_follows) {
             Some((kind, namespace, name)) => DataLink::Implicit { kind, namespace, name },
@@ -297,9 +303,21 @@ impl DataLink {
     pub fn databases(&self) -> Vec<(&str, &str)> {
         match self {
             DataLink::None => Vec::new(),
-            DataLink::Named { namespace, names } => names.iter().map(|n| (namespace.as_str(), n.as_str())).collect(),
+            DataLink::Named { namespace, names, .. } => {
+                names.iter().map(|n| (namespace.as_str(), n.as_str())).collect()
+            }
             DataLink::Implicit { namespace, name, .. } => vec![(namespace.as_str(), name.as_str())],
         }
+    }
+
+    /// The databases whose placement the app shares: all it names in
+    /// `spec.database`, the first of `spec.dependsOn`, the one it followed.
+    pub fn followed(&self) -> Vec<(&str, &str)> {
+        let mut databases = self.databases();
+        if let DataLink::Named { first_only: true, .. } = self {
+            databases.truncate(1);
+        }
+        databases
     }
 
     /// What a placement's `reason.follows` says for this link:

@@ -21,19 +21,12 @@ use idp::cell::Side;
 use idp::layout::NameScheme;
 use idp::policy::LoadedPolicy;
 use idp::render::{RenderInput, Renderer};
-use idp::request::{Kind, Request, Spec};
+use idp::request::Request;
 use idp::schedule::{Demand, PolicyRef, schedule};
 
-/// The gates MySQL's `ha: true` adds (its product definition).
-static MULTI_AZ: std::sync::LazyLock<[String; 1]> = std::sync::LazyLock::new(|| ["multi_az".to_owned()]);
-
-/// The built-in MySQL product's kind, and a MySQL spec as validation makes it.
-fn mysql(size: &str, storage_gb: u32, ha: bool) -> (Kind, Spec) {
-    let products = idp::product::Products::embedded();
-    let product = products.named("mysql").expect("a built-in product");
-    let fields = serde_json::json!({ "size": size, "storageGB": storage_gb, "ha": ha });
-    (Kind::of(product), Spec::data(product, fields.as_object().expect("an object").clone()))
-}
+#[path = "support/mysql.rs"]
+mod mysql_support;
+use mysql_support::{MULTI_AZ, mysql};
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -11,20 +11,13 @@ use std::collections::BTreeMap;
 use idp::layout::NameScheme;
 use idp::policy::{Candidate, LoadedPolicy, Policy, SecondaryRule, Tier};
 use idp::record::PlacementRecord;
-use idp::request::{Kind, Request, Spec};
+use idp::request::Request;
 use idp::schedule::{Demand, PolicyRef, ScheduleError, schedule, unsatisfied};
 use proptest::prelude::*;
 
-/// The gates MySQL's `ha: true` adds (its product definition).
-static MULTI_AZ: std::sync::LazyLock<[String; 1]> = std::sync::LazyLock::new(|| ["multi_az".to_owned()]);
-
-/// The built-in MySQL product's kind, and a MySQL spec as validation makes it.
-fn mysql(size: &str, storage_gb: u32, ha: bool) -> (Kind, Spec) {
-    let products = idp::product::Products::embedded();
-    let product = products.named("mysql").expect("a built-in product");
-    let fields = serde_json::json!({ "size": size, "storageGB": storage_gb, "ha": ha });
-    (Kind::of(product), Spec::data(product, fields.as_object().expect("an object").clone()))
-}
+#[path = "support/mysql.rs"]
+mod mysql_support;
+use mysql_support::{MULTI_AZ, mysql};
 
 const CAPABILITIES: [&str; 4] = ["pitr", "multi_az", "private_networking", "cross_region_replication"];
 const PROVIDERS: [&str; 4] = ["aws", "gcp", "oci", "azure"];

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use clap_complete::ArgValueCandidates;
 
 use super::{Ending, Failure, GlobalArgs, KindArg, Question, WriteArgs, confirm_write, parse_kind, with_progress};
 use crate::live::lifecycle::Lifecycle;
@@ -24,7 +25,7 @@ Examples:
 #[command(after_help = EXAMPLES, override_usage = "idp apply [OPTIONS] [KIND] --file <PATH>...\n       idp apply [OPTIONS] --all")]
 pub struct ApplyArgs {
     /// The kind of the requests, required by the flat form: mysql, postgres, redis, app (`idp products`)
-    #[arg(value_parser = parse_kind, conflicts_with = "all")]
+    #[arg(value_parser = parse_kind, conflicts_with = "all", add = ArgValueCandidates::new(super::complete::kinds))]
     pub kind: Option<KindArg>,
 
     /// Request file or directory, read with its subfolders (repeatable; `-` reads stdin)

@@ -20,7 +20,7 @@ use crate::output::Printer;
 )]
 pub struct DeleteArgs {
     /// The kind: mysql, postgres, redis, app (`idp products`)
-    #[arg(value_parser = parse_kind)]
+    #[arg(value_parser = parse_kind, add = ArgValueCandidates::new(super::complete::kinds))]
     pub kind: KindArg,
     /// NAMESPACE/NAME (namespace `default` when omitted)
     #[arg(add = ArgValueCandidates::new(super::complete::placed))]

@@ -17,7 +17,7 @@ use crate::output::{Outcome, Printer};
 )]
 pub struct MigrateArgs {
     /// The kind: a database product (mysql)
-    #[arg(value_parser = parse_kind)]
+    #[arg(value_parser = parse_kind, add = ArgValueCandidates::new(super::complete::kinds))]
     pub kind: KindArg,
     /// NAMESPACE/NAME (namespace `default` when omitted)
     #[arg(add = ArgValueCandidates::new(super::complete::placed))]

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use clap_complete::ArgValueCandidates;
 
 use super::{Ending, Failure, GlobalArgs, KindArg, parse_kind};
 use crate::ops::plan::{PlanOptions, Requests, plan};
@@ -18,7 +19,7 @@ Examples:
 #[command(after_help = EXAMPLES)]
 pub struct PlanArgs {
     /// The kind of the requests, required by the flat form: mysql, postgres, redis, app (`idp products`)
-    #[arg(value_parser = parse_kind)]
+    #[arg(value_parser = parse_kind, add = ArgValueCandidates::new(super::complete::kinds))]
     pub kind: Option<KindArg>,
 
     /// Request file or directory, read with its subfolders (repeatable; `-` reads stdin)

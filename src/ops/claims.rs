@@ -4,20 +4,26 @@
 //! (`oldSelf`) run as they would on the update Argo CD is about to make.
 
 use super::Error;
-use crate::xrd::{Violation, Xrds};
+use crate::product::Products;
+use crate::xrd::Violation;
 use crate::yaml::Node;
 
 /// Refuses `documents` (the parsed text to be written at `path` for
 /// `request`, `kind ns/name`) when the API server would refuse a claim among
 /// them; `old` is what `path` holds at the base commit.
-pub(super) fn admit(request: &str, path: &str, documents: &[Node], old: Option<&[u8]>) -> Result<(), Error> {
+pub(super) fn admit(
+    products: &Products,
+    request: &str,
+    path: &str,
+    documents: &[Node],
+    old: Option<&[u8]>,
+) -> Result<(), Error> {
     // Most manifests are no claim: they need not wait for the XRDs to load.
-    if !documents.iter().any(|doc| doc.str_at(&["kind"]).is_some_and(crate::xrd::embedded_may_define)) {
+    if !documents.iter().any(|doc| doc.str_at(&["kind"]).is_some_and(|kind| products.may_define(kind))) {
         return Ok(());
     }
-    let xrds = Xrds::embedded().map_err(|e| Error::XrdLoad { message: e.to_string() })?;
     let old = old.and_then(|bytes| std::str::from_utf8(bytes).ok());
-    let checked = xrds.check_documents(documents, old);
+    let checked = products.check_documents(documents, old)?;
     let violations: Vec<&Violation> = checked.iter().flat_map(|c| &c.violations).collect();
     if violations.is_empty() {
         return Ok(());

@@ -9,7 +9,7 @@ use crate::policy::{self, LoadedPolicy, PolicyOrigin};
 use crate::product::{self, ProductError, Products};
 use crate::render::Renderer;
 use crate::state::{Author, ObjectId, StateRepo};
-use crate::yaml::Source;
+use crate::yaml::{Source, SourceError};
 
 #[derive(Debug, Clone, Default)]
 pub struct ContextOptions {
@@ -149,7 +149,8 @@ fn load_policy(file: Option<&Path>, state: Option<&StateRepo>, base: Option<Obje
 
 /// The products in force: the definitions beside a `--policy` file
 /// (`<its folder>/products/<name>/product.yaml`), else the state repo's
-/// under `policy/products/` at the base commit, over idp's own.
+/// under `policy/products/` at the base commit, over idp's own; with the
+/// YAML files beside each definition (an XRD and Compositions of its own).
 fn load_products(
     file: Option<&Path>,
     state: Option<&StateRepo>,
@@ -165,15 +166,26 @@ fn load_products(
                 Err(_) => Vec::new(),
             };
             folders.sort();
-            for definition in folders.into_iter().map(|f| f.join("product.yaml")).filter(|f| f.is_file()) {
-                let folder = definition.parent().and_then(Path::file_name).unwrap_or_default().to_string_lossy();
-                let source = Source::read(&definition).map_err(ProductError::from)?;
-                own.push((product::definition_path(&folder), source));
+            for folder in folders.into_iter().filter(|f| f.join("product.yaml").is_file()) {
+                let name = folder.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                let unreadable =
+                    |error| ProductError::from(SourceError::Io { name: folder.display().to_string(), error });
+                let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+                    .map_err(unreadable)?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                    .collect();
+                files.sort();
+                for file in files {
+                    let file_name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                    let source = Source::read(&file).map_err(ProductError::from)?;
+                    own.push((format!("{}/{name}/{file_name}", product::PRODUCTS_DIR), source));
+                }
             }
         }
         (None, Some(state), Some(base)) => {
             let repo = state.path().display().to_string();
-            for path in state.list_dir(base, product::PRODUCTS_DIR)?.into_iter().filter(|p| product::is_definition(p)) {
+            for path in state.list_dir(base, product::PRODUCTS_DIR)?.into_iter().filter(|p| p.ends_with(".yaml")) {
                 let bytes = state.read_at(base, &path)?.unwrap_or_default();
                 let source = Source::from_bytes(format!("{repo}:{path}"), bytes).map_err(ProductError::from)?;
                 own.push((path, source));

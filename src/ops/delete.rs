@@ -52,6 +52,17 @@ pub fn delete(
         if files.is_empty() {
             return Err(Error::NotFound { resource: target.display() });
         }
+        // An app that still uses the data would lose its connection secret.
+        if target.kind.is_data() {
+            let apps: Vec<String> = ctx
+                .apps_using(&target.namespace, &target.name)?
+                .iter()
+                .map(|(app, _)| format!("{} {}", app.kind, app.id()))
+                .collect();
+            if !apps.is_empty() {
+                return Err(Error::DataInUse { data: target.display(), apps });
+            }
+        }
         let was = record
             .as_ref()
             .map(|r| format!(" (was on {}/{})", r.primary.provider, r.primary.region))
@@ -154,7 +165,7 @@ pub fn unprotect(
         for file in ctx.renderer()?.request_files(&input)? {
             let Some(stored) = ctx.read(&file.path)? else { continue };
             let text = String::from_utf8_lossy(&stored);
-            let protected = destroy::protected_claims(&text);
+            let protected = destroy::protected_claims(&ctx.products, &text);
             if protected.is_empty() {
                 continue;
             }
@@ -163,7 +174,7 @@ pub fn unprotect(
             if !same {
                 return Err(Error::UnprotectDrift { request: id.clone(), file: file.path });
             }
-            claims::admit(&id, &file.path, &file.documents, Some(&stored))?;
+            claims::admit(&ctx.products, &id, &file.path, &file.documents, Some(&stored))?;
             outcome.unprotected.extend(protected);
             outcome.files.push(file.path.clone());
             changes.push(FileChange::upsert(file.path, file.content.as_bytes()));

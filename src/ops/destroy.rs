@@ -26,10 +26,9 @@ use serde::Serialize;
 
 use super::objects::{self, ObjectAction, ObjectChange};
 use super::{Context, Error};
+use crate::product::Products;
 use crate::state::FileChange;
 use crate::yaml::{Key, Node, Value};
-
-pub use super::objects::is_stateful_kind;
 
 /// The trailer that records a destroyed object in a commit.
 pub const DESTROY_TRAILER: &str = "Idp-Destroy";
@@ -89,6 +88,7 @@ impl Destroy {
 pub fn classify(ctx: &Context, files: &[FileChange]) -> Result<Vec<Destroy>, Error> {
     let by_path: BTreeMap<&str, &FileChange> = files.iter().map(|f| (f.path(), f)).collect();
     let destroyed = objects::destroying(
+        &ctx.products,
         by_path.keys().copied(),
         |path| ctx.read(path),
         |path| Ok(by_path[path].content().map(|c| c.into_owned())),
@@ -153,9 +153,9 @@ pub fn refuse_protected(destroys: &[Destroy]) -> Result<(), Error> {
 
 /// The deletion-protected claims of a manifest file (`MySQLInstanceClaim
 /// team/orders`).
-pub fn protected_claims(text: &str) -> Vec<String> {
+pub fn protected_claims(products: &Products, text: &str) -> Vec<String> {
     let Ok(documents) = crate::yaml::non_empty_documents(text) else { return Vec::new() };
-    documents.iter().filter(|doc| objects::is_protected(doc)).filter_map(objects::object_of).collect()
+    documents.iter().filter(|doc| objects::is_protected(products, doc)).filter_map(objects::object_of).collect()
 }
 
 /// Whether two manifest files hold the same documents but for the
@@ -209,13 +209,25 @@ mod tests {
 
     #[test]
     fn only_a_true_deletion_protection_protects() {
-        assert_eq!(protected_claims(CLAIM), ["MySQLInstanceClaim team/db"]);
-        assert!(protected_claims(&CLAIM.replace("deletionProtection: true", "deletionProtection: false")).is_empty());
+        assert_eq!(protected_claims(Products::embedded(), CLAIM), ["MySQLInstanceClaim team/db"]);
         assert!(
-            protected_claims(&CLAIM.replace("deletionProtection: true", "deletionProtection: \"true\"")).is_empty()
+            protected_claims(
+                Products::embedded(),
+                &CLAIM.replace("deletionProtection: true", "deletionProtection: false")
+            )
+            .is_empty()
         );
-        assert!(protected_claims(&CLAIM.replace("    deletionProtection: true\n", "")).is_empty());
-        assert!(protected_claims(&CLAIM.replace("MySQLInstanceClaim", "Deployment")).is_empty());
+        assert!(
+            protected_claims(
+                Products::embedded(),
+                &CLAIM.replace("deletionProtection: true", "deletionProtection: \"true\"")
+            )
+            .is_empty()
+        );
+        assert!(
+            protected_claims(Products::embedded(), &CLAIM.replace("    deletionProtection: true\n", "")).is_empty()
+        );
+        assert!(protected_claims(Products::embedded(), &CLAIM.replace("MySQLInstanceClaim", "Deployment")).is_empty());
     }
 
     #[test]

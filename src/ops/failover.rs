@@ -435,9 +435,9 @@ fn one_commit(
             observed: runbook.map(|r| r.observed).unwrap_or_default(),
         };
         let cell = base.done(base.draining, event);
-        let files = base.desired(ctx, &cell)?.against(&|path| ctx.read(path))?.files;
+        let files = base.desired(ctx, &cell)?.against(&ctx.products, &|path| ctx.read(path))?.files;
         outcome.changes = changes_of(&|path| ctx.read(path), &files)?;
-        outcome.objects = objects_of(&|path| ctx.read(path), &files)?;
+        outcome.objects = objects_of(&ctx.products, &|path| ctx.read(path), &files)?;
         if options.dry_run || files.is_empty() {
             return Ok(Proposal::unchanged(outcome));
         }
@@ -514,7 +514,7 @@ fn staged(
     let mut overlay = Overlay { ctx, written: BTreeMap::new() };
     for &point in &points {
         let cell = cell_at(&base, &runbook, point, &outcome);
-        let files = base.desired(ctx, &cell)?.against(&|path| overlay.read(path))?;
+        let files = base.desired(ctx, &cell)?.against(&ctx.products, &|path| overlay.read(path))?;
         if point == Point::Stage(Stage::Data) && gate_ahead {
             outcome.stages.push(gate_outcome(&base, StageStatus::Planned));
         }
@@ -522,14 +522,14 @@ fn staged(
         let mut stage = stage_outcome(&base, point, if moves { StageStatus::Planned } else { StageStatus::Unchanged });
         if moves {
             stage.changes = changes_of(&|path| overlay.read(path), &files.files)?;
-            stage.objects = objects_of(&|path| overlay.read(path), &files.files)?;
+            stage.objects = objects_of(&ctx.products, &|path| overlay.read(path), &files.files)?;
             overlay.write(&files.files);
         }
         outcome.stages.push(stage);
     }
     let whole = overlay.changes();
     outcome.changes = changes_of(&|path| ctx.read(path), &whole)?;
-    outcome.objects = objects_of(&|path| ctx.read(path), &whole)?;
+    outcome.objects = objects_of(&ctx.products, &|path| ctx.read(path), &whole)?;
     if options.dry_run {
         return Ok(Some(outcome));
     }
@@ -606,14 +606,14 @@ fn staged(
                     });
                 }
                 let cell = cell_at(&now, &runbook, point, &outcome);
-                let files = now.desired(ctx, &cell)?.against(&|path| ctx.read(path))?;
+                let files = now.desired(ctx, &cell)?.against(&ctx.products, &|path| ctx.read(path))?;
                 let mut stage = stage_outcome(&now, point, StageStatus::Unchanged);
                 if !files.moves_anything() && point != Point::Record {
                     return Ok(Proposal::unchanged((stage, files.owners)));
                 }
                 stage.status = StageStatus::Done;
                 stage.changes = changes_of(&|path| ctx.read(path), &files.files)?;
-                stage.objects = objects_of(&|path| ctx.read(path), &files.files)?;
+                stage.objects = objects_of(&ctx.products, &|path| ctx.read(path), &files.files)?;
                 let steps = std::slice::from_ref(&stage.what);
                 let message = message(&now, &outcome, Some(point), steps, runbook.reason.as_deref());
                 Ok(Proposal::commit((stage, files.owners), files.files, message))
@@ -848,6 +848,10 @@ fn broken_links(ctx: &Context, id: &str, link: &DataLink, record: &PlacementReco
         };
         let database = format!("{} {namespace}/{name}", data.request_kind);
         let with = (&data.primary, data.secondary.as_ref());
+        // Only the data the app follows moves with it (`spec.dependsOn`: the first).
+        if !link.followed().contains(&(namespace, name)) {
+            continue;
+        }
         if let Some(why) = schedule::apart(&database, with, (&record.primary, record.secondary.as_ref())) {
             broken.push(format!(
                 "{id} → {database}{how}: {why}; re-apply the app with --reschedule so it follows its database"

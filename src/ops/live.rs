@@ -607,10 +607,11 @@ pub fn wait_for(
     }
 }
 
-/// The claim kinds of idp's XRDs (manifests/crossplane/xrd-*.yaml,
-/// `claimNames`), listed to find claims no request explains.
-fn claim_kinds() -> Vec<(&'static str, &'static str)> {
-    crate::xrd::embedded_claim_kinds().iter().map(|c| (c.kind, c.version)).collect()
+/// The claim kinds in force (idp's XRDs, manifests/crossplane/xrd-*.yaml
+/// `claimNames`, and a state repo's products'), listed to find claims no
+/// request explains.
+fn claim_kinds(products: &crate::product::Products) -> Vec<(String, String)> {
+    products.claim_kinds().iter().map(|c| (c.kind.to_owned(), c.version.to_owned())).collect()
 }
 /// The label idp puts on everything it renders (render::STANDARD_LABELS).
 const MANAGED_BY_IDP: &str = "app.kubernetes.io/managed-by=idp";
@@ -674,7 +675,8 @@ pub fn drift(ctx: &Context, cluster: &Management) -> Result<Vec<super::verify::F
             findings.push(Finding { severity, file: path.clone(), message });
         }
     }
-    for (kind, version) in claim_kinds() {
+    for (kind, version) in claim_kinds(&ctx.products) {
+        let (kind, version) = (kind.as_str(), version.as_str());
         let plural = xrd_plural(kind);
         let resource = Resource { group: CLAIM_GROUP, version, kind, plural: &plural };
         let claims = match client.list(&resource, None, Some(MANAGED_BY_IDP)) {
@@ -739,12 +741,13 @@ mod tests {
     #[test]
     fn the_claim_kinds_are_those_of_the_xrds() {
         let xrds = crate::xrd::EMBEDDED_XRDS.iter().map(|(_, text)| text);
-        assert_eq!(xrds.len(), claim_kinds().len());
-        for (text, (kind, version)) in xrds.zip(claim_kinds()) {
+        let kinds = claim_kinds(crate::product::Products::embedded());
+        assert_eq!(xrds.len(), kinds.len());
+        for (text, (kind, version)) in xrds.zip(kinds) {
             let xrd: Value = serde_saphyr::from_str(text).unwrap();
             assert_eq!(xrd["spec"]["group"], CLAIM_GROUP);
             assert_eq!(xrd["spec"]["claimNames"]["kind"], kind);
-            assert_eq!(xrd["spec"]["claimNames"]["plural"], xrd_plural(kind));
+            assert_eq!(xrd["spec"]["claimNames"]["plural"], xrd_plural(&kind));
             assert_eq!(xrd["spec"]["versions"][0]["name"], version);
             // And the composite the claim's resourceRef names, read by the same rule.
             let composite = xrd["spec"]["names"]["kind"].as_str().unwrap();

@@ -50,7 +50,7 @@ use super::{Context, Error};
 use crate::cell::{CellState, Side};
 use crate::layout;
 use crate::policy::Replication;
-use crate::record::{DataLink, Migration, MigrationObservation, MigrationStage, PlacementRecord};
+use crate::record::{Migration, MigrationObservation, MigrationStage, PlacementRecord};
 use crate::render::{RenderInput, RenderedFile};
 use crate::request::{Kind, Request};
 use crate::schedule::Target;
@@ -168,17 +168,11 @@ impl Subject {
         let request = ctx.stored_request(target.kind, &target.namespace, &target.name)?.ok_or_else(not_found)?;
         let cell = ctx.cell_state(&request.cell, &request.environment)?;
         let rpo_seconds = record.reason.rpo_seconds(&ctx.policy.policy);
-        let mut apps = Vec::new();
-        for app in ctx.placements_in(None)?.into_iter().filter(|r| r.request_kind.is_app()) {
-            let (namespace, name) = (&app.metadata.namespace, &app.metadata.name);
-            let Some(app_request) = ctx.stored_request(app.request_kind, namespace, name)? else { continue };
-            let uses = DataLink::of(&app_request, &app.reason)
-                .databases()
-                .contains(&(target.namespace.as_str(), target.name.as_str()));
-            if uses {
-                apps.push((ResourceRef::of(&app_request), app_request, app));
-            }
-        }
+        let apps = ctx
+            .apps_using(&target.namespace, &target.name)?
+            .into_iter()
+            .map(|(app_request, app)| (ResourceRef::of(&app_request), app_request, app))
+            .collect();
         Ok(Self { target: target.clone(), request, record, cell, apps, rpo_seconds })
     }
 
@@ -498,10 +492,10 @@ fn staged(
             outcome.stages.push(StageOutcome::gate(base.rpo_seconds, StageStatus::Planned));
         }
         let record = base.record_at(&migration, Some(stage));
-        let files = base.desired(ctx, &record)?.against(&|path| overlay.read(path))?;
+        let files = base.desired(ctx, &record)?.against(&ctx.products, &|path| overlay.read(path))?;
         let mut planned = StageOutcome::new(stage.as_str(), describe(base, stage, &migration), StageStatus::Planned);
         planned.changes = changes_of(&|path| overlay.read(path), &files.files)?;
-        planned.objects = objects_of(&|path| overlay.read(path), &files.files)?;
+        planned.objects = objects_of(&ctx.products, &|path| overlay.read(path), &files.files)?;
         // A change upjet refuses would leave a composed resource Synced=False (the
         // DR replication's, when its GoldenGate Connection changes technologyType
         // with the provider: manifests/crossplane/force-new.yaml).
@@ -521,7 +515,7 @@ fn staged(
     }
     let whole = overlay.changes();
     outcome.changes = changes_of(&|path| ctx.read(path), &whole)?;
-    outcome.objects = objects_of(&|path| ctx.read(path), &whole)?;
+    outcome.objects = objects_of(&ctx.products, &|path| ctx.read(path), &whole)?;
     let finish = format!("idp migrate {id} --finish --allow-destroy");
     outcome.next = Some(match base.apps.is_empty() {
         true => format!("once its clients work on {}: {finish}", migration.to.id()),
@@ -604,11 +598,11 @@ fn staged(
             }
             now.check_cell()?;
             let record = now.record_at(&migration, Some(stage));
-            let files = now.desired(ctx, &record)?.against(&|path| ctx.read(path))?;
+            let files = now.desired(ctx, &record)?.against(&ctx.products, &|path| ctx.read(path))?;
             let what = describe(&now, stage, &migration);
             let mut entry = StageOutcome::new(stage.as_str(), what.clone(), StageStatus::Done);
             entry.changes = changes_of(&|path| ctx.read(path), &files.files)?;
-            entry.objects = objects_of(&|path| ctx.read(path), &files.files)?;
+            entry.objects = objects_of(&ctx.products, &|path| ctx.read(path), &files.files)?;
             let apps: Vec<&ResourceRef> = files.owners.keys().filter(|o| o.kind.is_app()).collect();
             let message = now.message("migrate", &what, stage.as_str(), &migration, &apps);
             Ok(Proposal::commit((entry, files.owners), files.files, message))
@@ -732,9 +726,9 @@ fn finish(
             Side::Primary,
             migration.from_generation,
         );
-        let protected = ctx
-            .read(&old_file)?
-            .is_some_and(|text| !super::destroy::protected_claims(&String::from_utf8_lossy(&text)).is_empty());
+        let protected = ctx.read(&old_file)?.is_some_and(|text| {
+            !super::destroy::protected_claims(&ctx.products, &String::from_utf8_lossy(&text)).is_empty()
+        });
         let record = match options.unprotect {
             true if !protected => {
                 let mut outcome = now.outcome(action, &migration, options);
@@ -749,10 +743,10 @@ fn finish(
             }
             false => now.record_at(&migration, None),
         };
-        let files = now.desired(ctx, &record)?.against(&|path| ctx.read(path))?;
+        let files = now.desired(ctx, &record)?.against(&ctx.products, &|path| ctx.read(path))?;
         let mut outcome = now.outcome(action, &migration, options);
         outcome.changes = changes_of(&|path| ctx.read(path), &files.files)?;
-        outcome.objects = objects_of(&|path| ctx.read(path), &files.files)?;
+        outcome.objects = objects_of(&ctx.products, &|path| ctx.read(path), &files.files)?;
         outcome.next = options.unprotect.then(|| {
             format!("once Argo CD has synced it and the cloud has turned protection off: idp migrate {id} --finish --allow-destroy")
         });

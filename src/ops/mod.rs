@@ -75,6 +75,15 @@ pub enum Error {
     #[diagnostic(code(idp::state::not_found), help("`idp plan` shows where it would land; `idp apply` places it"))]
     NotFound { resource: String },
 
+    #[error("{data} is used by {}", apps.join(", "))]
+    #[diagnostic(
+        code(idp::delete::in_use),
+        help(
+            "take it out of each app's spec.dependsOn (or spec.database) and apply the app first, or delete the app. Nothing was written"
+        )
+    )]
+    DataInUse { data: String, apps: Vec<String> },
+
     #[error("refusing to initialize {path}: {why}")]
     #[diagnostic(
         code(idp::init::not_empty),

@@ -23,14 +23,8 @@ use serde::Serialize;
 use super::Error;
 use crate::compose::{Effects, FieldChange};
 use crate::layout;
-use crate::xrd::Xrds;
+use crate::product::Products;
 use crate::yaml::{Node, Value};
-
-/// Whether objects of a kind hold data that their deletion loses: the
-/// claims of idp's XRDs (each data product's, and the ReplicationClaim).
-pub fn is_stateful_kind(api_version: &str, kind: &str) -> bool {
-    crate::xrd::embedded_claim_kinds().iter().any(|c| c.api_version == api_version && c.kind == kind)
-}
 
 /// What happens to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -116,9 +110,10 @@ pub struct Force {
     pub destroys_data: bool,
 }
 
-/// The objects of the files a change touches, before and after it.
-#[derive(Default)]
-pub struct Changeset {
+/// The objects of the files a change touches, before and after it, and the
+/// products in force, whose claim kinds hold data.
+pub struct Changeset<'a> {
+    products: &'a Products,
     before: BTreeMap<Key, Held>,
     after: BTreeMap<Key, Held>,
 }
@@ -139,7 +134,11 @@ struct Held {
     node: Node,
 }
 
-impl Changeset {
+impl<'a> Changeset<'a> {
+    pub fn new(products: &'a Products) -> Self {
+        Changeset { products, before: BTreeMap::new(), after: BTreeMap::new() }
+    }
+
     /// The documents a file holds before the change and after it (`None`:
     /// the file is absent). Documents that are not objects (no kind or
     /// name, e.g. a file that no longer parses) are left to `verify`.
@@ -154,7 +153,7 @@ impl Changeset {
 
     /// Every object that changes, sorted by action then object.
     pub fn classify(self) -> Result<Vec<ObjectChange>, Error> {
-        let Changeset { mut before, after } = self;
+        let Changeset { products, mut before, after } = self;
         let mut changes = Vec::new();
         for (key, now) in after {
             let change = match before.remove(&key) {
@@ -164,17 +163,17 @@ impl Changeset {
                     if fields.is_empty() {
                         continue;
                     }
-                    let forces = forces(&key, &was, &now, &fields)?;
+                    let forces = forces(products, &key, &was, &now, &fields)?;
                     let action = if forces.is_empty() { ObjectAction::Update } else { ObjectAction::Replace };
                     let destroys_data = forces.iter().any(|f| f.destroys_data);
-                    let protected = is_protected(&was.node);
+                    let protected = is_protected(products, &was.node);
                     ObjectChange { destroys_data, protected, fields, forces, ..ObjectChange::new(action, &key, &now) }
                 }
             };
             changes.push(change);
         }
         for (key, was) in before {
-            let (destroys_data, protected) = (is_stateful(&was), is_protected(&was.node));
+            let (destroys_data, protected) = (is_stateful(products, &was), is_protected(products, &was.node));
             changes.push(ObjectChange {
                 destroys_data,
                 protected,
@@ -211,11 +210,13 @@ impl ObjectChange {
 /// each; the files it creates join in only then, so that a claim moved to
 /// another file is not taken for a deleted one.
 pub fn destroying<'a>(
+    products: &Products,
     paths: impl IntoIterator<Item = &'a str>,
     mut before: impl FnMut(&str) -> Result<Option<Vec<u8>>, Error>,
     mut after: impl FnMut(&str) -> Result<Option<Vec<u8>>, Error>,
 ) -> Result<Vec<ObjectChange>, Error> {
-    let mut changeset = Changeset::default();
+    let mut changeset = Changeset::new(products);
+    let claim_kinds = products.claim_kinds();
     let mut created = Vec::new();
     let mut held_data = false;
     for path in paths.into_iter().filter(|path| layout::is_manifest_path(path)) {
@@ -224,7 +225,7 @@ pub fn destroying<'a>(
             continue;
         };
         let text = String::from_utf8_lossy(&old);
-        if !crate::xrd::embedded_claim_kinds().iter().any(|c| text.contains(c.kind)) {
+        if !claim_kinds.iter().any(|c| text.contains(c.kind)) {
             continue;
         }
         held_data = true;
@@ -263,8 +264,8 @@ fn key(node: &Node) -> Option<(Key, String)> {
 }
 
 /// Whether a document is a stateful claim with deletion protection on.
-pub fn is_protected(doc: &Node) -> bool {
-    let stateful = key(doc).is_some_and(|(key, api_version)| is_stateful_kind(&api_version, &key.kind));
+pub fn is_protected(products: &Products, doc: &Node) -> bool {
+    let stateful = key(doc).is_some_and(|(key, api_version)| products.is_stateful_kind(&api_version, &key.kind));
     stateful
         && matches!(doc.at(&["spec", "parameters", "deletionProtection"]).map(|n| &n.value), Some(Value::Bool(true)))
 }
@@ -278,21 +279,24 @@ pub fn object_of(doc: &Node) -> Option<String> {
     })
 }
 
-/// A claim whose cloud resources hold data ([`is_stateful_kind`]).
-fn is_stateful(held: &Held) -> bool {
-    is_stateful_kind(&held.api_version, held.node.str_at(&["kind"]).unwrap_or_default())
+/// A claim whose cloud resources hold data (a claim kind in force).
+fn is_stateful(products: &Products, held: &Held) -> bool {
+    products.is_stateful_kind(&held.api_version, held.node.str_at(&["kind"]).unwrap_or_default())
 }
 
 /// What forces `was` to be replaced by `now`: the XRD's transition rules,
-/// then the provider fields its parameters reach.
-fn forces(key: &Key, was: &Held, now: &Held, fields: &[FieldDiff]) -> Result<Vec<Force>, Error> {
-    if !crate::xrd::embedded_may_define(&key.kind) {
+/// then the provider fields its parameters reach (the force-new table of
+/// idp's Compositions; a state repo's own product has none, so only its
+/// XRD's rules are known: docs/products.md).
+fn forces(products: &Products, key: &Key, was: &Held, now: &Held, fields: &[FieldDiff]) -> Result<Vec<Force>, Error> {
+    if !products.may_define(&key.kind) {
         return Ok(Vec::new());
     }
-    let xrds = Xrds::embedded().map_err(|e| Error::XrdLoad { message: e.to_string() })?;
-    let stateful = is_stateful(now);
-    let mut forces: Vec<Force> = xrds
-        .check(&now.node, Some(&was.node))
+    let stateful = is_stateful(products, now);
+    let file =
+        products.claim_kinds().iter().find(|c| c.kind == key.kind).map_or("the XRD".to_owned(), |c| c.file.to_owned());
+    let mut forces: Vec<Force> = products
+        .check_claim(&now.node, Some(&was.node))?
         .unwrap_or_default()
         .into_iter()
         .filter(|v| v.transition)
@@ -300,7 +304,7 @@ fn forces(key: &Key, was: &Held, now: &Held, fields: &[FieldDiff]) -> Result<Vec
             field: v.path.clone(),
             composed: None,
             why: format!("the XRD refuses the update ({})", v.message),
-            source: format!("{} x-kubernetes-validations", xrd_file(xrds, &key.kind)),
+            source: format!("{file} x-kubernetes-validations"),
             destroys_data: stateful,
         })
         .collect();
@@ -339,11 +343,6 @@ fn forces(key: &Key, was: &Held, now: &Held, fields: &[FieldDiff]) -> Result<Vec
     }
     forces.dedup();
     Ok(forces)
-}
-
-/// The XRD file that defines a claim kind.
-fn xrd_file<'a>(xrds: &'a Xrds, claim_kind: &str) -> &'a str {
-    xrds.claim_kinds().find(|c| c.kind == claim_kind).map_or("the XRD", |c| c.file)
 }
 
 /// Every leaf that differs between two objects, by field path.
@@ -432,7 +431,7 @@ spec:
     }
 
     fn classify(files: &[(&str, Option<&str>, Option<&str>)]) -> Vec<ObjectChange> {
-        let mut objects = Changeset::default();
+        let mut objects = Changeset::new(Products::embedded());
         for (path, before, after) in files {
             objects.file(path, before.map(docs).unwrap_or_default(), after.map(docs).unwrap_or_default());
         }
@@ -629,7 +628,7 @@ spec:
             let steady = render(&policy, request, decision, Side::Primary);
             let failed_over = render(&policy, request, decision, Side::Secondary);
             for (from, to) in [(&steady, &failed_over), (&failed_over, &steady)] {
-                let mut changeset = Changeset::default();
+                let mut changeset = Changeset::new(Products::embedded());
                 for (before, after) in from.iter().zip(to) {
                     assert_eq!(before.path, after.path);
                     changeset.file(&before.path, before.documents.clone(), after.documents.clone());

@@ -231,7 +231,9 @@ impl<'a> Cells<'a> {
         let namespace = &request.namespace;
         let mut found: Vec<(String, Target, Option<Target>)> = Vec::new();
         let mut databases = Vec::new();
-        for name in request.databases() {
+        // `spec.dependsOn` says each one's product: a request of another is not it.
+        let declared = request.depends_on();
+        for (i, name) in request.databases().iter().enumerate() {
             // A name is one data request's in its namespace, whatever its product.
             let planned = self.placed.iter().find_map(|((cell, environment), members)| {
                 let member =
@@ -245,6 +247,9 @@ impl<'a> Cells<'a> {
                     None => return Err(Error::DataMissing { app, database: format!("{namespace}/{name}") }),
                 },
             };
+            if let Some(want) = declared.as_ref().map(|d| d[i].0).filter(|want| *want != kind) {
+                return Err(Error::DataMissing { app, database: format!("{want} {namespace}/{name}") });
+            }
             let database = format!("{kind} {namespace}/{name}");
             databases.push((kind, namespace.clone(), name.clone()));
             if (cell.as_str(), environment.as_str()) != (request.cell.as_str(), request.environment.as_str()) {
@@ -259,7 +264,9 @@ impl<'a> Cells<'a> {
         }
         let (_, primary, secondary) = found.first().expect("an app that names its data").clone();
         let sides_of = |p: &Target, s: Option<&Target>| (p.id(), s.map(Target::id));
-        if found.iter().any(|(_, p, s)| sides_of(p, s.as_ref()) != sides_of(&primary, secondary.as_ref())) {
+        // An app follows all it names in `spec.database`, the first of `spec.dependsOn`.
+        let followed = if declared.is_some() { &found[..1] } else { &found[..] };
+        if followed.iter().any(|(_, p, s)| sides_of(p, s.as_ref()) != sides_of(&primary, secondary.as_ref())) {
             let placements = found
                 .iter()
                 .map(|(database, p, s)| format!("{database} on {}", schedule::sides(p, s.as_ref())))
@@ -484,7 +491,7 @@ impl Planner<'_> {
             desired.push((path, claim.into_bytes(), Vec::new()));
         }
         let mut changes = Vec::new();
-        let mut objects = Changeset::default();
+        let mut objects = Changeset::new(&ctx.products);
         let desired_paths: Vec<String> = desired.iter().map(|(path, ..)| path.clone()).collect();
         let id = format!("{} {}", request.kind, request.id());
         for (path, content, documents) in desired {
@@ -496,7 +503,7 @@ impl Planner<'_> {
             };
             // Nothing the cluster would refuse is written; the claim at the
             // base commit is the stored object its transition rules compare with.
-            claims::admit(&id, &path, &documents, current.as_deref())?;
+            claims::admit(&ctx.products, &id, &path, &documents, current.as_deref())?;
             objects.file(&path, manifest_documents(&path, current.as_deref()), documents);
             if let Some(old) = current {
                 prepared.before.insert(path.clone(), old);

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::Context;
-use crate::product::{Admitted, ClaimRef, Field, Role};
+use crate::product::{Admitted, Field, Product};
 use crate::request::Kind;
 
 #[derive(Debug, Serialize)]
@@ -14,24 +14,15 @@ pub struct ProductsOutcome {
     pub products: Vec<ProductView>,
 }
 
+/// A product as its definition says, its fields with what the policy in
+/// force admits in each.
 #[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ProductView {
-    pub name: String,
-    pub manifest_kind: String,
-    pub aliases: Vec<String>,
-    pub description: String,
-    pub role: Role,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claim: Option<ClaimRef>,
+    #[serde(flatten)]
+    pub product: Product,
     /// A data product's request fields, in the definition's order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldView>,
-    /// How a data product's secondary may be kept; absent: it has none.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub replication: Vec<crate::policy::Replication>,
-    /// The definition in force: built-in, or the state repo's file.
-    pub origin: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,12 +42,6 @@ pub fn products(ctx: &Context, only: Option<Kind>) -> ProductsOutcome {
         .iter()
         .filter(|p| only.is_none_or(|kind| kind.cli_name() == p.name))
         .map(|p| ProductView {
-            name: p.name.clone(),
-            manifest_kind: p.manifest_kind.clone(),
-            aliases: p.aliases.clone(),
-            description: p.description.clone(),
-            role: p.role,
-            claim: p.claim.clone(),
             fields: p
                 .fields
                 .iter()
@@ -66,8 +51,7 @@ pub fn products(ctx: &Context, only: Option<Kind>) -> ProductsOutcome {
                     field: f.clone(),
                 })
                 .collect(),
-            replication: p.replication.clone(),
-            origin: p.origin.clone(),
+            product: p.clone(),
         })
         .collect();
     ProductsOutcome { products }

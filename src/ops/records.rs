@@ -85,6 +85,22 @@ impl Context {
         self.data_placement(namespace, name).ok().flatten().map(|r| r.request_kind)
     }
 
+    /// The apps that use the data request `namespace/name` (named in
+    /// `spec.database` or `spec.dependsOn`, or followed before apps named
+    /// their data), with their requests and records. Reads every app's
+    /// record: `migrate` and `delete` of a data request only.
+    pub fn apps_using(&self, namespace: &str, name: &str) -> Result<Vec<(Request, PlacementRecord)>, Error> {
+        let mut apps = Vec::new();
+        for app in self.placements_in(None)?.into_iter().filter(|r| r.request_kind.is_app()) {
+            let (app_namespace, app_name) = (&app.metadata.namespace, &app.metadata.name);
+            let Some(request) = self.stored_request(app.request_kind, app_namespace, app_name)? else { continue };
+            if DataLink::of(&request, &app.reason).databases().contains(&(namespace, name)) {
+                apps.push((request, app));
+            }
+        }
+        Ok(apps)
+    }
+
     /// The data products in force.
     pub fn data_kinds(&self) -> Vec<Kind> {
         Kind::all(&self.products).into_iter().filter(Kind::is_data).collect()

@@ -17,6 +17,7 @@ use super::resource::ResourceRef;
 use super::{Context, Error};
 use crate::layout;
 use crate::live::lifecycle::Lifecycle;
+use crate::product::Products;
 use crate::render::RenderedFile;
 use crate::state::FileChange;
 
@@ -137,7 +138,7 @@ impl Desired {
 
     /// The changes from what `read` holds; re-rendered claims must pass their
     /// XRDs (a template override renders them as much as a plan does).
-    pub(super) fn against(&self, read: Read<'_>) -> Result<StageFiles, Error> {
+    pub(super) fn against(&self, products: &Products, read: Read<'_>) -> Result<StageFiles, Error> {
         let mut stage = StageFiles { files: Vec::new(), owners: BTreeMap::new() };
         for (path, (file, owner)) in &self.files {
             let stored = read(path)?;
@@ -146,7 +147,7 @@ impl Desired {
                 Some(file) if stored.as_deref() != Some(file.content.as_bytes()) => {
                     if let Some(owner) = owner {
                         let id = format!("{} {}/{}", owner.kind, owner.namespace, owner.name);
-                        super::claims::admit(&id, path, &file.documents, stored.as_deref())?;
+                        super::claims::admit(products, &id, path, &file.documents, stored.as_deref())?;
                     }
                     FileChange::upsert(path.clone(), file.content.as_bytes())
                 }
@@ -318,8 +319,12 @@ pub(super) fn owners<'a>(
 
 pub(super) type Read<'a> = &'a dyn Fn(&str) -> Result<Option<Vec<u8>>, Error>;
 
-pub(super) fn objects_of(read: Read<'_>, files: &[FileChange]) -> Result<Vec<ObjectChange>, Error> {
-    let mut changeset = Changeset::default();
+pub(super) fn objects_of(
+    products: &Products,
+    read: Read<'_>,
+    files: &[FileChange],
+) -> Result<Vec<ObjectChange>, Error> {
+    let mut changeset = Changeset::new(products);
     for file in files {
         let path = file.path();
         let before = manifest_documents(path, read(path)?.as_deref());

@@ -14,6 +14,7 @@ use super::destroy::DESTROY_TRAILER;
 use super::history::{is_idp_commit, named, reverted_commit, trailers};
 use super::objects::{ObjectChange, destroying};
 use crate::layout::{self, RequestFileName};
+use crate::product::Products;
 use crate::state::{Commit, ObjectId, PathChange, StateRepo};
 
 /// A commit that changed files of requests it does not name, while those
@@ -63,13 +64,14 @@ struct Scope {
 /// and reverts of them) are not judged here: `verify`'s re-render judges
 /// what they left. A commit whose stray files were changed again since
 /// (reverted, re-applied, deleted) is no longer reported.
-pub fn strays(state: &StateRepo, head: ObjectId) -> Result<Vec<Stray>, Error> {
-    Ok(audit(state, head)?.strays)
+pub fn strays(state: &StateRepo, head: ObjectId, products: &Products) -> Result<Vec<Stray>, Error> {
+    Ok(audit(state, head, products)?.strays)
 }
 
 /// The strays and the unrecorded destroys of HEAD's first-parent history,
-/// newest first, each commit's changes read once.
-pub fn audit(state: &StateRepo, head: ObjectId) -> Result<Audit, Error> {
+/// newest first, each commit's changes read once; `products`: those in
+/// force, whose claim kinds hold data.
+pub fn audit(state: &StateRepo, head: ObjectId, products: &Products) -> Result<Audit, Error> {
     let mut audit = Audit::default();
     // Destroys recorded after the fact by a later commit: (commit, object).
     let mut recorded_later: Vec<(String, String)> = Vec::new();
@@ -85,7 +87,7 @@ pub fn audit(state: &StateRepo, head: ObjectId) -> Result<Audit, Error> {
         }
         let changes = state.changed_files(commit.id)?;
         audit.strays.extend(stray_of(state, head, &commit, &changes)?);
-        if let Some(mut unrecorded) = unrecorded_of(state, head, &commit, &changes)? {
+        if let Some(mut unrecorded) = unrecorded_of(state, head, &commit, &changes, products)? {
             let full = commit.id.to_string();
             unrecorded.destroys.retain(|object| {
                 let object = object.object();
@@ -150,12 +152,13 @@ fn unrecorded_of(
     head: ObjectId,
     commit: &Commit,
     changes: &[PathChange],
+    products: &Products,
 ) -> Result<Option<Unrecorded>, Error> {
     let by_path: BTreeMap<&str, &PathChange> = changes.iter().map(|c| (c.path.as_str(), c)).collect();
     let read =
         |id: Option<ObjectId>| -> Result<Option<Vec<u8>>, Error> { Ok(id.map(|id| state.blob(id)).transpose()?) };
     let destroyed =
-        destroying(by_path.keys().copied(), |path| read(by_path[path].old), |path| read(by_path[path].blob))?;
+        destroying(products, by_path.keys().copied(), |path| read(by_path[path].old), |path| read(by_path[path].blob))?;
     let recorded: HashSet<&str> = recorded(&commit.message).collect();
     let mut destroys = Vec::new();
     for object in destroyed {
@@ -242,7 +245,8 @@ mod tests {
 
         /// (commit, foreign requests, files) of every stray from HEAD.
         fn strays(&self) -> Vec<(ObjectId, Vec<String>, Vec<String>)> {
-            let strays = strays(&self.state, self.state.head().unwrap().unwrap()).unwrap();
+            let strays =
+                strays(&self.state, self.state.head().unwrap().unwrap(), crate::product::Products::embedded()).unwrap();
             strays.into_iter().map(|s| (s.commit, s.foreign, s.files)).collect()
         }
     }
@@ -304,7 +308,7 @@ mod tests {
             &files("team-y", "b-db", "tiny"),
             &format!("Revert \"update a\"\n\nThis reverts commit {update}.\n"),
         );
-        let strays = strays(&repo.state, wrong).unwrap();
+        let strays = strays(&repo.state, wrong, crate::product::Products::embedded()).unwrap();
         assert_eq!(strays.len(), 1);
         assert_eq!(
             (strays[0].commit, strays[0].named.as_slice()),

@@ -376,7 +376,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 check_manifest(path, &text, &mut error);
             }
             if layout::is_manifest_path(path) {
-                check_claims(path, &text, &mut error);
+                check_claims(&ctx.products, path, &text, &mut error);
             }
             objects.add(ctx, path, &text)?;
         }
@@ -386,7 +386,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     // History: every idp commit changed only the files of the requests it
     // names (a revert made with rename detection does not), and every
     // commit that destroyed data said so.
-    let audit = super::scope::audit(repo, base)?;
+    let audit = super::scope::audit(repo, base, &ctx.products)?;
     for stray in &audit.strays {
         error(&stray.files[0], stray_message(stray));
     }
@@ -475,7 +475,10 @@ fn data_links(
             ));
         }
         let with = (&data.primary, data.secondary.as_ref());
-        if let Some(why) = schedule::apart(&database, with, (&record.primary, record.secondary.as_ref())) {
+        let sits_with = link.followed().contains(&(namespace, name));
+        if let Some(why) = schedule::apart(&database, with, (&record.primary, record.secondary.as_ref()))
+            && sits_with
+        {
             errors.push(format!(
                 "{app} no longer sits with {database}: {why}; re-apply the app with --reschedule so it follows its database again (or, if the database moved by mistake, roll that back)"
             ));
@@ -645,13 +648,13 @@ fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) 
 /// (`oldSelf`) do not run here: they judge a change, and verify sees one
 /// commit with no history; `plan`/`apply` run them against the base commit
 /// before anything is written.
-fn check_claims(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
-    let xrds = match crate::xrd::Xrds::embedded() {
-        Ok(xrds) => xrds,
+fn check_claims(products: &crate::product::Products, path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
+    // Not YAML: check_manifest has said so already.
+    let Ok(documents) = crate::yaml::non_empty_documents(text) else { return };
+    let claims = match products.check_documents(&documents, None) {
+        Ok(claims) => claims,
         Err(e) => return error(path, format!("cannot be checked against its XRD: {e}")),
     };
-    // Not YAML: check_manifest has said so already.
-    let Ok(claims) = xrds.check_file(text, None) else { return };
     for claim in claims {
         for violation in claim.violations {
             error(path, format!("{} {}: the cluster would refuse it: {violation}", claim.kind, claim.name));

@@ -11,13 +11,13 @@ impl Outcome for ProductsOutcome {
         for p in &self.products {
             let fields: Vec<&str> = p.fields.iter().map(|f| f.field.name()).collect();
             table.row([
-                p.name.clone(),
-                p.manifest_kind.clone(),
-                dash(p.aliases.join(", ")),
-                p.role.as_str().to_owned(),
-                p.claim.as_ref().map_or_else(|| "-".to_owned(), |c| c.kind.clone()),
+                p.product.name.clone(),
+                p.product.manifest_kind.clone(),
+                dash(p.product.aliases.join(", ")),
+                p.product.role.as_str().to_owned(),
+                p.product.claim.as_ref().map_or_else(|| "-".to_owned(), |c| c.kind.clone()),
                 dash(fields.join(", ")),
-                p.origin.clone(),
+                p.product.origin.clone(),
             ]);
         }
         let mut out = table.render();

@@ -28,13 +28,14 @@ impl Checker<'_> {
 }
 
 /// One definition, read from its only document. `folder`: the name its
-/// state-repo folder gives it (None for a built-in one).
+/// state-repo folder gives it (None for a built-in one); `files`: the state
+/// repo's files under `policy/products/`, for an XRD and Compositions of its own.
 pub(super) fn definition(
     source: &Source,
     documents: &[Node],
     folder: Option<&str>,
     policy: &Policy,
-    xrds: &Xrds,
+    files: &[(String, Source)],
 ) -> Result<Product, Vec<ProductIssue>> {
     let root = &documents[0];
     let mut c = Checker { source, root, issues: Vec::new() };
@@ -102,7 +103,7 @@ pub(super) fn definition(
     }
     let claim = match def.role {
         Role::App => {
-            for field in ["xrd", "fields", "replication"] {
+            for field in ["xrd", "fields", "replication", "cost"] {
                 if root.get(field).is_some() {
                     c.issue(
                         &[Key(field)],
@@ -113,7 +114,7 @@ pub(super) fn definition(
             }
             None
         }
-        Role::Data => c.data(&def, policy, xrds),
+        Role::Data => c.data(&def, policy, folder.map(|f| (f, files))),
     };
     if !c.issues.is_empty() {
         return Err(c.issues);
@@ -128,6 +129,7 @@ pub(super) fn definition(
         claim,
         fields,
         replication: def.replication,
+        cost: def.cost,
         origin: source.name.clone(),
     })
 }
@@ -145,25 +147,76 @@ impl Checker<'_> {
         }
     }
 
-    /// A data product's claim and fields, checked against its XRD and the policy.
-    fn data(&mut self, def: &Definition, policy: &Policy, xrds: &Xrds) -> Option<(Option<ClaimRef>, Vec<Field>)> {
+    /// A data product's claim and fields, checked against its XRD and the
+    /// policy. `own`: a state repo's definition, with the repo's files.
+    fn data(
+        &mut self,
+        def: &Definition,
+        policy: &Policy,
+        own: Option<(&str, &[(String, Source)])>,
+    ) -> Option<(Option<ClaimRef>, Vec<Field>)> {
         let Some(file) = &def.xrd else {
             self.issue(
                 &[Key("role")],
                 "a data product names its XRD (`xrd:`)",
-                Some("e.g. xrd: manifests/crossplane/xrd-mysql.yaml".into()),
+                Some(
+                    "one idp ships (xrd: manifests/crossplane/xrd-mysql.yaml), or a file of its folder (xrd: xrd.yaml)"
+                        .into(),
+                ),
             );
             return None;
         };
-        let Some(api) = xrds.claim_of_file(file) else {
+        // One of idp's XRDs (a path), or a file of the definition's own folder.
+        let parsed: Xrds;
+        let (xrds, path): (&Xrds, String) = match own.filter(|_| !file.contains('/')) {
+            Some((folder, files)) => {
+                let path = format!("{}/{folder}/{file}", super::PRODUCTS_DIR);
+                let Some((_, text)) = files.iter().find(|(p, _)| *p == path) else {
+                    self.issue(&[Key("xrd")], format!("xrd `{file}`: there is no {path}"), None);
+                    return None;
+                };
+                match Xrds::parse(&[(path.as_str(), text.text.as_str())]) {
+                    Ok(xrds) => {
+                        parsed = xrds;
+                        (&parsed, path)
+                    }
+                    Err(error) => {
+                        self.issue(&[Key("xrd")], format!("xrd `{file}` cannot be read: {}", error.message), None);
+                        return None;
+                    }
+                }
+            }
+            None => match Xrds::embedded() {
+                Ok(xrds) => (xrds, file.clone()),
+                Err(error) => {
+                    self.issue(&[Key("xrd")], error.to_string(), None);
+                    return None;
+                }
+            },
+        };
+        let Some(api) = xrds.claim_of_file(&path) else {
             let shipped: Vec<&str> = crate::xrd::EMBEDDED_XRDS.iter().map(|(path, _)| *path).collect();
-            self.issue(
-                &[Key("xrd")],
-                format!("xrd `{file}` is not an XRD with a claim that idp ships"),
-                Some(format!("idp ships: {}", shipped.join(", "))),
-            );
+            let (message, help) = match own.filter(|_| !file.contains('/')) {
+                Some(_) => (
+                    format!("xrd `{file}` defines no claim kind: a v1 XRD with `spec.claimNames`"),
+                    "idp writes claims: give the XRD claimNames, as manifests/crossplane/xrd-mysql.yaml does"
+                        .to_owned(),
+                ),
+                None => (
+                    format!("xrd `{file}` is not an XRD with a claim that idp ships"),
+                    format!(
+                        "idp ships: {}; a state repo's product may name a file of its folder (xrd: xrd.yaml)",
+                        shipped.join(", ")
+                    ),
+                ),
+            };
+            self.issue(&[Key("xrd")], message, Some(help));
             return None;
         };
+        self.placement_declared(&api, file);
+        if let Some((folder, files)) = own.filter(|_| !file.contains('/')) {
+            self.compositions(&api, &def.name, folder, files, policy);
+        }
         let mut fields = Vec::new();
         for (name, field_def) in &def.fields {
             let at = [Key("fields"), Key(name)];
@@ -205,6 +258,7 @@ impl Checker<'_> {
             }
         }
         self.narrowed(&api, policy);
+        self.cost(def, &fields);
         let fences = api.parameter("writeFence").is_some_and(|p| p.type_ == "boolean");
         if !def.replication.is_empty() && !fences {
             self.issue(
@@ -214,12 +268,125 @@ impl Checker<'_> {
             );
         }
         let claim = ClaimRef {
-            xrd: file.clone(),
+            xrd: path.clone(),
             api_version: format!("{}/{}", api.group, api.version),
             kind: api.kind.to_owned(),
+            composite: api.composite.to_owned(),
             fences,
         };
         Some((Some(claim), fields))
+    }
+
+    /// A cost model prices fields the product has, of the types it prices.
+    fn cost(&mut self, def: &Definition, fields: &[Field]) {
+        let Some(cost) = &def.cost else { return };
+        let bindings = [
+            ("size", Some(&cost.size), "string"),
+            ("perGB", cost.per_gb.as_ref(), "integer"),
+            ("ha", cost.ha.as_ref(), "boolean"),
+        ];
+        for (key, field, type_) in bindings {
+            let Some(field) = field else { continue };
+            match fields.iter().find(|f| f.name() == field.as_str()) {
+                Some(f) if f.parameter.type_ == type_ => {}
+                Some(f) => self.issue(
+                    &[Key("cost"), Key(key)],
+                    format!("cost.{key} prices a {type_} field; `{field}` is a {}", f.parameter.type_),
+                    None,
+                ),
+                None => self.issue(
+                    &[Key("cost"), Key(key)],
+                    format!("cost.{key}: `{field}` is no field of the product"),
+                    None,
+                ),
+            }
+        }
+        if !(cost.factor.is_finite() && cost.factor > 0.0 && cost.factor <= 100.0) {
+            self.issue(&[Key("cost"), Key("factor")], format!("cost.factor {} is not in (0, 100]", cost.factor), None);
+        }
+    }
+
+    /// The parameters idp writes from the placement (all but `writeFence`,
+    /// which a claim may lack) are declared by the XRD: the API server would
+    /// prune an undeclared one, and the Composition never see it.
+    fn placement_declared(&mut self, api: &ClaimApi<'_>, file: &str) {
+        let missing: Vec<&str> = super::PLACEMENT_PARAMETERS
+            .iter()
+            .copied()
+            .filter(|p| *p != "writeFence" && api.parameter(p).is_none())
+            .collect();
+        if !missing.is_empty() {
+            self.issue(
+                &[Key("xrd")],
+                format!(
+                    "{} ({file}) does not declare {}, which idp writes in every claim",
+                    api.kind,
+                    missing.join(", ")
+                ),
+                Some("declare them under spec.parameters, as manifests/crossplane/xrd-mysql.yaml does".into()),
+            );
+        }
+    }
+
+    /// A product's own Compositions (`composition-*.yaml` of its folder):
+    /// each composes its XRD's composite, and every provider of the policy's
+    /// candidates has one its claims select (`provider` and `class: <name>`,
+    /// as the claim template's compositionSelector says). Otherwise a claim
+    /// placed on that provider would wait for ever for a Composition.
+    fn compositions(
+        &mut self,
+        api: &ClaimApi<'_>,
+        name: &str,
+        folder: &str,
+        files: &[(String, Source)],
+        policy: &Policy,
+    ) {
+        let prefix = format!("{}/{folder}/composition-", super::PRODUCTS_DIR);
+        let mut selected: Vec<String> = Vec::new();
+        for (path, source) in files.iter().filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".yaml")) {
+            let documents = match crate::yaml::non_empty_documents(&source.text) {
+                Ok(documents) => documents,
+                Err(error) => {
+                    self.issue(&[Key("xrd")], format!("{path} is not YAML: {}", error.in_text(&source.text)), None);
+                    continue;
+                }
+            };
+            for doc in documents.iter().filter(|d| d.str_at(&["kind"]) == Some("Composition")) {
+                let composition = doc.str_at(&["metadata", "name"]).unwrap_or("a Composition");
+                let group = doc.str_at(&["spec", "compositeTypeRef", "apiVersion"]).and_then(|v| v.split_once('/'));
+                let kind = doc.str_at(&["spec", "compositeTypeRef", "kind"]);
+                if group.map(|(g, _)| g) != Some(api.group) || kind != Some(api.composite) {
+                    self.issue(
+                        &[Key("xrd")],
+                        format!(
+                            "{composition} in {path} does not compose {}/{} {}",
+                            api.group, api.version, api.composite
+                        ),
+                        Some("set its spec.compositeTypeRef to the XRD's composite".into()),
+                    );
+                    continue;
+                }
+                let label = |key: &str| doc.str_at(&["metadata", "labels", key]);
+                if label("class") == Some(name)
+                    && let Some(provider) = label("provider")
+                {
+                    selected.push(provider.to_owned());
+                }
+            }
+        }
+        let providers: std::collections::BTreeSet<&str> =
+            policy.candidates.iter().map(|c| c.provider.as_str()).collect();
+        let unselected: Vec<&str> = providers.into_iter().filter(|p| !selected.iter().any(|s| s == p)).collect();
+        if !unselected.is_empty() {
+            self.issue(
+                &[Key("xrd")],
+                format!(
+                    "claims of {name} placed on {} would select no Composition: no {prefix}*.yaml is labelled provider: <provider>, class: {name}",
+                    unselected.join(", ")
+                ),
+                Some("add a Composition per provider of the policy's candidates, labelled as its claims select it".into()),
+            );
+        }
     }
 
     /// One request field: a type idp can validate, a default of that type,
@@ -351,12 +518,33 @@ pub(super) fn admits(parameter: &Parameter, value: &Json) -> Option<String> {
 }
 
 /// What no two products in force may share: a name or alias, a manifest
-/// kind. Located in the state repo's definition that brings the clash.
+/// kind, and a claim kind of an XRD of their own (with idp's XRDs too): two
+/// XRDs of one claim kind cannot both be installed. Located in the state
+/// repo's definition that brings the clash.
 pub(super) fn together(products: &[(Product, Option<(Source, Node)>)]) -> Vec<ProductIssue> {
     let mut issues = Vec::new();
     for (i, (product, own)) in products.iter().enumerate() {
         let Some((source, root)) = own else { continue };
         let mut c = Checker { source, root, issues: Vec::new() };
+        let own_claim = product.claim.as_ref().filter(|claim| claim.xrd.starts_with(super::PRODUCTS_DIR));
+        if let Some(claim) = own_claim {
+            let shipped = crate::xrd::embedded_claim_kinds().iter().find(|k| k.kind == claim.kind);
+            let other = products
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, (p, _))| p)
+                .find(|p| p.claim.as_ref().is_some_and(|other| other.kind == claim.kind && other.xrd != claim.xrd));
+            let holder =
+                shipped.map(|k| k.file.to_owned()).or_else(|| other.and_then(|p| Some(p.claim.as_ref()?.xrd.clone())));
+            if let Some(holder) = holder {
+                c.issue(
+                    &[Key("xrd")],
+                    format!("its XRD's claim kind {} is {holder}'s too", claim.kind),
+                    Some("give the XRD a claim kind of its own (`spec.claimNames.kind`)".into()),
+                );
+            }
+        }
         for (other, _) in products.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| p) {
             if other.manifest_kind == product.manifest_kind {
                 c.issue(

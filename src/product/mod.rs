@@ -18,10 +18,10 @@ use std::sync::Arc;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Serialize;
 
-pub use model::{Definition, FieldDef, Role};
+pub use model::{Cost, Definition, FieldDef, Role};
 
 use crate::policy::Policy;
-use crate::xrd::{Parameter, Xrds};
+use crate::xrd::{Checked, ClaimKind, Parameter, Violation, Xrds};
 use crate::yaml::{self, Source, SourceError};
 
 /// The built-in definitions, in the order `idp products` lists them.
@@ -67,12 +67,16 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim: Option<ClaimRef>,
     /// Data products: the request fields, in definition order, each with
-    /// what its XRD parameter says of it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// what its XRD parameter says of it (`idp products` writes them with
+    /// what the policy admits: `ops::products`).
+    #[serde(skip)]
     pub fields: Vec<Field>,
     /// Data products: how a secondary may be kept; empty, it has none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replication: Vec<crate::policy::Replication>,
+    /// Data products: how the policy's price table prices its requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
     /// Where the definition in force comes from.
     pub origin: String,
 }
@@ -83,6 +87,8 @@ pub struct ClaimRef {
     pub xrd: String,
     pub api_version: String,
     pub kind: String,
+    /// The composite kind its Compositions compose.
+    pub composite: String,
     /// Whether the claim takes `writeFence`: a standby's writes can be
     /// fenced off, which a failover needs before it makes the other side
     /// the writer.
@@ -160,10 +166,19 @@ impl Product {
     }
 }
 
-/// The products in force.
-#[derive(Debug, Clone, Serialize)]
+/// The products in force, and the claim APIs they bring: idp's XRDs, and
+/// those of the state repo's own products.
+#[derive(Clone)]
 pub struct Products {
     products: Vec<Product>,
+    /// The XRDs of the state repo's products that bring their own.
+    own_xrds: Option<Arc<Xrds>>,
+}
+
+impl std::fmt::Debug for Products {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Products").field("products", &self.names()).finish_non_exhaustive()
+    }
 }
 
 impl Products {
@@ -177,19 +192,24 @@ impl Products {
         })
     }
 
-    /// The built-in definitions with a state repo's over them (each
-    /// `(path in the repo, source)`), all checked against `policy`. A
-    /// repo's definition replaces the built-in one of its name.
+    /// The built-in definitions with a state repo's over them, all checked
+    /// against `policy`. `repo`: the repo's files under `policy/products/`
+    /// (`(path in the repo, source)`): its definitions, and the XRDs and
+    /// Compositions they bring. A repo's definition replaces the built-in
+    /// one of its name.
     pub fn load(repo: &[(String, Source)], policy: &Policy) -> Result<Products, ProductError> {
-        let xrds = Xrds::embedded().map_err(|e| ProductError::Xrd { message: e.to_string() })?;
+        Xrds::embedded().map_err(|e| ProductError::Xrd { message: e.to_string() })?;
         let mut found: Vec<(Product, Option<(Source, yaml::Node)>)> = Vec::new();
         let mut issues = Vec::new();
         let built_in =
             EMBEDDED_PRODUCTS.iter().map(|(path, text)| (None, Source::new(format!("{path} (built-in)"), *text)));
-        let own = repo.iter().map(|(path, source)| (Some(folder_of(path)), source.clone()));
+        let own = repo
+            .iter()
+            .filter(|(path, _)| is_definition(path))
+            .map(|(path, source)| (Some(folder_of(path)), source.clone()));
         for (folder, source) in built_in.chain(own) {
             let documents = yaml::parse_documents(&source)?;
-            match check::definition(&source, &documents, folder, policy, xrds) {
+            match check::definition(&source, &documents, folder, policy, repo) {
                 Ok(product) => {
                     let root = documents.into_iter().next().expect("a parsed file has a document");
                     let own = folder.map(|_| (source, root));
@@ -204,11 +224,71 @@ impl Products {
         if issues.is_empty() {
             issues = check::together(&found);
         }
-        if issues.is_empty() {
-            Ok(Products { products: found.into_iter().map(|(product, _)| product).collect() })
-        } else {
-            Err(ProductError::Invalid { issues })
+        if !issues.is_empty() {
+            return Err(ProductError::Invalid { issues });
         }
+        let products: Vec<Product> = found.into_iter().map(|(product, _)| product).collect();
+        // The repo's own XRDs, read once more as one set for the claim checks.
+        let own: Vec<(&str, &str)> = repo
+            .iter()
+            .filter(|(path, _)| products.iter().any(|p| p.claim.as_ref().is_some_and(|c| c.xrd == *path)))
+            .map(|(path, source)| (path.as_str(), source.text.as_str()))
+            .collect();
+        let own_xrds = match own.is_empty() {
+            true => None,
+            false => Some(Arc::new(Xrds::parse(&own).map_err(|e| ProductError::Xrd { message: e.to_string() })?)),
+        };
+        Ok(Products { products, own_xrds })
+    }
+
+    /// Every claim kind in force (idp's XRDs', then the state repo's
+    /// products'), each with its version and XRD file: every one a
+    /// database, a cache, a store or their replication, whose deletion
+    /// loses data.
+    pub fn claim_kinds(&self) -> Vec<ClaimKind<'_>> {
+        let mut kinds: Vec<ClaimKind<'_>> = crate::xrd::embedded_claim_kinds().to_vec();
+        kinds.extend(self.own_xrds.iter().flat_map(|x| x.claim_kinds()));
+        kinds
+    }
+
+    /// Whether objects of a kind hold data their deletion loses: a claim
+    /// kind in force.
+    pub fn is_stateful_kind(&self, api_version: &str, kind: &str) -> bool {
+        crate::xrd::embedded_claim_kinds().iter().any(|c| c.api_version == api_version && c.kind == kind)
+            || self
+                .own_xrds
+                .iter()
+                .flat_map(|x| x.claim_kinds())
+                .any(|c| c.api_version == api_version && c.kind == kind)
+    }
+
+    /// Whether a document of `kind` may be a claim in force (cheap: most
+    /// manifests are none, and need not wait for the XRDs).
+    pub fn may_define(&self, kind: &str) -> bool {
+        crate::xrd::embedded_may_define(kind)
+            || self.own_xrds.iter().flat_map(|x| x.claim_kinds()).any(|c| c.kind == kind)
+    }
+
+    /// Every reason the API server would refuse `new`, a claim of an XRD in
+    /// force (None: it is no claim); `old` is the object as stored.
+    pub fn check_claim(
+        &self,
+        new: &yaml::Node,
+        old: Option<&yaml::Node>,
+    ) -> Result<Option<Vec<Violation>>, ProductError> {
+        let embedded = Xrds::embedded().map_err(|e| ProductError::Xrd { message: e.to_string() })?;
+        Ok(embedded.check(new, old).or_else(|| self.own_xrds.as_ref().and_then(|x| x.check(new, old))))
+    }
+
+    /// The claims among a file's documents, each with its violations;
+    /// `old` is the same file as stored.
+    pub fn check_documents(&self, documents: &[yaml::Node], old: Option<&str>) -> Result<Vec<Checked>, ProductError> {
+        let embedded = Xrds::embedded().map_err(|e| ProductError::Xrd { message: e.to_string() })?;
+        let mut checked = embedded.check_documents(documents, old);
+        if let Some(own) = &self.own_xrds {
+            checked.extend(own.check_documents(documents, old));
+        }
+        Ok(checked)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Product> {

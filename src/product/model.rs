@@ -26,6 +26,30 @@ pub struct Definition {
     /// drProfiles' `replication`). None: it has no secondary.
     #[serde(default)]
     pub replication: Vec<crate::policy::Replication>,
+    /// Data products: how the policy's price table prices a request.
+    /// None: its requests get no estimate.
+    #[serde(default)]
+    pub cost: Option<Cost>,
+}
+
+/// A data product's cost model over the policy's `pricing` table: which
+/// request field picks the instance price (a size of the table), which is
+/// priced per GB, which multiplies by `haMultiplier`, and the product's
+/// prices relative to the table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cost {
+    pub size: String,
+    #[serde(default, rename = "perGB", skip_serializing_if = "Option::is_none")]
+    pub per_gb: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha: Option<String>,
+    #[serde(default = "one")]
+    pub factor: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// What idp does with a product's requests.

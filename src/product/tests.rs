@@ -30,6 +30,7 @@ fields:
   size: {}
   storageGB: {}
   ha: { default: false, gates: [multi_az] }
+cost: { size: size, perGB: storageGB, ha: ha, factor: 0.5 }
 ";
 
 #[test]
@@ -126,6 +127,10 @@ fn every_problem_of_a_definition_is_located() {
             "an app product has no `xrd`",
         ),
         ("description: MySQL under another name", "description: ''", "description must be one line"),
+        ("size: size, perGB", "size: ha, perGB", "cost.size prices a string field; `ha` is a boolean"),
+        ("perGB: storageGB", "perGB: disk", "cost.perGB: `disk` is no field of the product"),
+        ("factor: 0.5", "factor: 0", "cost.factor 0 is not in (0, 100]"),
+        ("factor: 0.5", "factor: 0.5, perHour: 3", "unknown field `perHour`"),
     ];
     assert!(problems("mydb", POSTGRES_LIKE).is_empty(), "{:?}", problems("mydb", POSTGRES_LIKE));
     for (from, to, expected) in cases {
@@ -178,4 +183,54 @@ fn definition_paths_are_one_level_below_the_products_folder() {
     ] {
         assert!(!is_definition(path), "{path}");
     }
+}
+
+/// The objectstore product of tests/fixtures/products/, as a state repo holds it.
+fn objectstore(edit: impl Fn(&str, &str) -> String) -> Vec<(String, Source)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/products/objectstore");
+    ["product.yaml", "xrd.yaml", "composition-aws.yaml", "composition-gcp.yaml", "composition-oci.yaml"]
+        .iter()
+        .map(|file| {
+            let path = format!("{PRODUCTS_DIR}/objectstore/{file}");
+            let text = edit(file, &std::fs::read_to_string(format!("{dir}/{file}")).unwrap());
+            (path.clone(), Source::new(path, text))
+        })
+        .collect()
+}
+
+#[test]
+fn a_product_brings_its_own_xrd_and_compositions() {
+    let products = Products::load(&objectstore(|_, text| text.to_owned()), &policy()).unwrap();
+    let store = products.named("bucket").unwrap();
+    let claim = store.claim.as_ref().unwrap();
+    assert_eq!((claim.kind.as_str(), claim.composite.as_str()), ("ObjectStoreClaim", "XObjectStore"));
+    assert!(!claim.fences);
+    assert!(products.is_stateful_kind("storage.example.org/v1alpha1", "ObjectStoreClaim"));
+    assert!(!Products::embedded().is_stateful_kind("storage.example.org/v1alpha1", "ObjectStoreClaim"));
+    assert!(products.claim_kinds().iter().any(|k| k.kind == "ObjectStoreClaim" && k.file == claim.xrd));
+
+    // Its claim kind may be no other XRD's: two of one kind cannot both be installed.
+    let clash = objectstore(|file, text| match file {
+        "xrd.yaml" => text.replace("kind: ObjectStoreClaim", "kind: MySQLInstanceClaim"),
+        _ => text.to_owned(),
+    });
+    let Err(ProductError::Invalid { issues }) = Products::load(&clash, &policy()) else { panic!("a clash loads") };
+    let messages: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+    assert!(
+        messages.contains(&"its XRD's claim kind MySQLInstanceClaim is manifests/crossplane/xrd-mysql.yaml's too"),
+        "{messages:?}"
+    );
+
+    // Each Composition composes its composite.
+    let stray = objectstore(|file, text| match file {
+        "composition-oci.yaml" => text.replace("kind: XObjectStore", "kind: XMySQLInstance"),
+        _ => text.to_owned(),
+    });
+    let Err(ProductError::Invalid { issues }) = Products::load(&stray, &policy()) else { panic!("a stray loads") };
+    let messages: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+    assert!(messages.iter().any(|m| m.starts_with("xobjectstores-oci in policy/products/objectstore/composition-oci.yaml does not compose storage.example.org/v1alpha1 XObjectStore")), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.starts_with("claims of objectstore placed on oci would select no Composition")),
+        "{messages:?}"
+    );
 }

@@ -335,6 +335,7 @@ mod tests {
             container: Box::new(container("x")),
             public_host: None,
             databases: Vec::new(),
+            dependency_kinds: None,
         };
         let benign = render(&app).unwrap();
         let shapes = |docs: &[Vec<Node>]| -> Vec<String> {
@@ -354,6 +355,7 @@ mod tests {
                 container: Box::new(container(hostile)),
                 public_host: None,
                 databases: Vec::new(),
+                dependency_kinds: None,
             };
             let docs = render(&app).unwrap();
             let paths: Vec<&str> = docs

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use derived::{DerivedName, NAME_LIMIT, catalog_entity_name, derived_names, derived_names_fit, request_label};
 pub use kind::{Kind, resolving};
-pub use validate::{Admission, Issue, RequestError};
+pub use validate::{Admission, Issue, RequestError, request_schema};
 
 use crate::policy::Policy;
 use crate::product::{Product, Products};
@@ -61,6 +61,8 @@ pub enum Spec {
         /// The capabilities its true boolean fields require of a primary,
         /// as its definition says (MySQL's `ha: true`: multi_az).
         gates: Vec<String>,
+        /// How the policy's price table prices it (its definition's `cost`).
+        cost: Option<crate::product::Cost>,
     },
     App {
         image: String,
@@ -70,9 +72,13 @@ pub enum Spec {
         /// provider's health check ask; None for [`DEFAULT_HEALTH_PATH`].
         health_path: Option<String>,
         public_host: Option<String>,
-        /// The databases it uses (`spec.database`): MySQL requests of its own
-        /// namespace, in the order named. Empty: it uses none.
+        /// The data it uses (`spec.database` or `spec.dependsOn`): data
+        /// requests of its own namespace, in the order named. Empty: it
+        /// uses none.
         databases: Vec<String>,
+        /// With `spec.dependsOn`, each one's product (as `databases`):
+        /// the app follows the first one's placement only.
+        dependency_kinds: Option<Vec<Kind>>,
         /// What its container gets beyond image and port: env, resources,
         /// command and args, probes. The default is what every app got
         /// before requests could say any of it. Boxed: most apps set none
@@ -248,7 +254,7 @@ impl Spec {
                 gates.push(gate.clone());
             }
         }
-        Spec::Data { fields, gates }
+        Spec::Data { fields, gates, cost: product.cost.clone() }
     }
 
     /// The sizing fields under the names requests use (a data product's
@@ -325,12 +331,23 @@ impl Request {
         }
     }
 
-    /// The databases an app names (`spec.database`), all of its own
-    /// namespace; none for a database.
+    /// The data requests an app names (`spec.database` or
+    /// `spec.dependsOn`), all of its own namespace; none for a data request.
     pub fn databases(&self) -> &[String] {
         match &self.spec {
             Spec::App { databases, .. } => databases,
             Spec::Data { .. } => &[],
+        }
+    }
+
+    /// `spec.dependsOn` of an app, each dependency's product and name; None
+    /// when it names its data in `spec.database`, or none.
+    pub fn depends_on(&self) -> Option<Vec<(Kind, &str)>> {
+        match &self.spec {
+            Spec::App { databases, dependency_kinds: Some(kinds), .. } => {
+                Some(kinds.iter().copied().zip(databases.iter().map(String::as_str)).collect())
+            }
+            _ => None,
         }
     }
 
@@ -387,15 +404,21 @@ impl Request {
         if let Spec::App { public_host: Some(host), .. } = &self.spec {
             fields.insert("traffic".into(), serde_json::json!({ "publicHost": host, "mode": "active-passive" }));
         }
-        // One name as a string, several as a list; none is no field at all,
+        // `dependsOn` as `<product>/<name>` (canonical names), else `database`:
+        // one name as a string, several as a list; none is no field at all,
         // so that requests stored before apps named their data keep their bytes.
-        match self.databases() {
-            [] => {}
-            [one] => {
-                fields.insert("database".into(), one.clone().into());
-            }
-            several => {
-                fields.insert("database".into(), several.to_vec().into());
+        if let Some(dependencies) = self.depends_on() {
+            let written: Vec<String> = dependencies.iter().map(|(kind, name)| format!("{kind}/{name}")).collect();
+            fields.insert("dependsOn".into(), written.into());
+        } else {
+            match self.databases() {
+                [] => {}
+                [one] => {
+                    fields.insert("database".into(), one.clone().into());
+                }
+                several => {
+                    fields.insert("database".into(), several.to_vec().into());
+                }
             }
         }
         serde_json::json!({

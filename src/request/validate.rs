@@ -8,6 +8,9 @@ use super::derived::NAME_LIMIT;
 use super::{API_VERSION, Kind, Request, Spec};
 use crate::product::{Product, Products, Role};
 mod container;
+mod schema;
+
+pub use schema::request_schema;
 
 use crate::names;
 use crate::policy::{self, Policy};
@@ -149,6 +152,7 @@ const APP_SPEC: &[Field] = &[
     Field { name: "healthPath", ty: Type::Str, required: false },
     Field { name: "traffic", ty: Type::Map, required: false },
     Field { name: "database", ty: Type::Names, required: false },
+    Field { name: "dependsOn", ty: Type::List, required: false },
     Field { name: "probes", ty: Type::Str, required: false },
     Field { name: "livenessPath", ty: Type::Str, required: false },
     Field { name: "command", ty: Type::List, required: false },
@@ -577,7 +581,7 @@ pub(super) fn document(
 
     let spec = match product.role {
         Role::Data => data_spec(&mut c, &spec_nodes, p, product),
-        Role::App => app_spec(&mut c, &spec_nodes, namespace.as_deref(), p, cell.as_deref()),
+        Role::App => app_spec(&mut c, &spec_nodes, namespace.as_deref(), (p, products), cell.as_deref()),
     };
 
     // A named drProfile must meet the tier's own targets.
@@ -839,7 +843,7 @@ fn app_spec(
     c: &mut Checker<'_>,
     spec: &[(&str, &Node)],
     namespace: Option<&str>,
-    p: &Policy,
+    (p, products): (&Policy, &Products),
     cell: Option<&str>,
 ) -> Option<Spec> {
     let image = get(spec, "image").and_then(|node| {
@@ -928,15 +932,34 @@ fn app_spec(
             crate::request::DEFAULT_HEALTH_PATH
         ),
     );
-    let databases = get(spec, "database").map_or(Some(Vec::new()), |node| databases(c, node, namespace));
+    // (names, each one's product when written as dependsOn)
+    let data: Option<(Vec<String>, Option<Vec<Kind>>)> = match (get(spec, "database"), get(spec, "dependsOn")) {
+        (Some(_), Some(node)) => {
+            c.issue(
+                node.span,
+                "and database",
+                "an app names its data in `dependsOn` or in `database`, not in both".into(),
+                Some("move each database into dependsOn as `<product>/<name>`, e.g. `mysql/orders-db`".into()),
+            );
+            None
+        }
+        (Some(node), None) => databases(c, node, namespace).map(|names| (names, None)),
+        (None, Some(node)) => depends_on(c, node, products).map(|dependencies| {
+            let (kinds, names): (Vec<Kind>, Vec<String>) = dependencies.into_iter().unzip();
+            (names, Some(kinds))
+        }),
+        (None, None) => Some((Vec::new(), None)),
+    };
     let container = container::container(c, spec, namespace);
+    let (databases, dependency_kinds) = data?;
     Some(Spec::App {
         image: image?,
         port: port?,
         replicas: replicas?,
         health_path: health_path?,
         public_host: traffic?,
-        databases: databases?,
+        databases,
+        dependency_kinds,
         container: Box::new(container?),
     })
 }
@@ -953,6 +976,76 @@ fn url_path(c: &mut Checker<'_>, node: Option<&Node>, field: &str, help: &str) -
             None
         }
     }
+}
+
+/// `spec.dependsOn` of an app: a list of `<product>/<name>`, each a data
+/// request of the app's own namespace (a product's name or alias, which the
+/// stored request writes as its name). The app follows the first.
+fn depends_on(c: &mut Checker<'_>, node: &Node, products: &Products) -> Option<Vec<(Kind, String)>> {
+    let Value::Seq(items) = &node.value else { return None };
+    if items.is_empty() {
+        c.issue(
+            node.span,
+            "no dependency",
+            "`dependsOn` lists nothing".into(),
+            Some(
+                "leave `dependsOn` out for an app without data, or name `<product>/<name>`, e.g. `mysql/orders-db`"
+                    .into(),
+            ),
+        );
+        return None;
+    }
+    let data: Vec<&str> = products.iter().filter(|p| p.role == Role::Data).map(|p| p.name.as_str()).collect();
+    let mut dependencies: Vec<(Kind, String)> = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let written = item.as_str().unwrap_or_default();
+        let Some((product, name)) = written.split_once('/') else {
+            c.issue(
+                item.span,
+                "not product/name",
+                format!("dependency `{}` is not `<product>/<name>`", shown(written)),
+                Some(format!("e.g. `mysql/orders-db`; the data products: {}", data.join(", "))),
+            );
+            ok = false;
+            continue;
+        };
+        let kind = match products.named(product) {
+            Some(p) if p.role == Role::Data => Kind::of(p),
+            _ => {
+                let hint = match names::did_you_mean(product, data.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`? the data products: {}", data.join(", ")),
+                    None => format!("the data products: {}", data.join(", ")),
+                };
+                c.issue(item.span, "unknown product", format!("`{}` is no data product", shown(product)), Some(hint));
+                ok = false;
+                continue;
+            }
+        };
+        if !c.dns_label(item, "dependsOn", name) {
+            ok = false;
+        } else if name.len() > MAX_NAME {
+            c.issue(
+                item.span,
+                "too long",
+                format!("dependency `{name}` is {} characters; no data request can be named so", name.len()),
+                Some(format!("data requests are named with at most {MAX_NAME} characters")),
+            );
+            ok = false;
+        } else if dependencies.iter().any(|(_, n)| n == name) {
+            // A name is one data request's in a namespace, whatever its product.
+            c.issue(
+                item.span,
+                "named twice",
+                format!("`{name}` is named twice"),
+                Some("name each dependency once".into()),
+            );
+            ok = false;
+        } else {
+            dependencies.push((kind, name.to_owned()));
+        }
+    }
+    ok.then_some(dependencies)
 }
 
 /// `spec.database` of an app: one name or a list of them, each a MySQL

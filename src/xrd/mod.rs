@@ -113,6 +113,7 @@ struct RawXrd {
 #[serde(rename_all = "camelCase")]
 struct RawXrdSpec {
     group: String,
+    names: RawNames,
     claim_names: Option<RawNames>,
     versions: Vec<RawVersion>,
 }
@@ -141,6 +142,8 @@ struct Claim {
     group: String,
     version: String,
     kind: String,
+    /// The composite kind its Compositions compose (`XMySQLInstance`).
+    composite: String,
     served: bool,
     /// The XRD file it comes from.
     file: String,
@@ -194,6 +197,8 @@ pub struct ClaimApi<'a> {
     pub group: &'a str,
     pub version: &'a str,
     pub kind: &'a str,
+    /// The composite kind, which its Compositions' `compositeTypeRef` names.
+    pub composite: &'a str,
     pub parameters: &'a [Parameter],
 }
 
@@ -295,6 +300,7 @@ impl Xrds {
                         group: xrd.spec.group.clone(),
                         version: version.name,
                         kind: names.kind.clone(),
+                        composite: xrd.spec.names.kind.clone(),
                         served: version.served,
                         file: file.clone(),
                         schema,
@@ -323,6 +329,7 @@ impl Xrds {
             group: &claim.group,
             version: &claim.version,
             kind: &claim.kind,
+            composite: &claim.composite,
             parameters: &claim.parameters,
         })
     }

@@ -196,3 +196,229 @@ fn a_state_repos_definition_replaces_idps_and_a_broken_one_stops_every_command()
     assert_eq!(env.head(STATE), head);
     env.assert_clean(STATE);
 }
+
+/// `policy/products/objectstore/` as tests/fixtures/products/objectstore has it, committed.
+fn add_objectstore(env: &TestEnv, skip: &[&str]) {
+    let dir = crate::common::crate_dir().join("tests/fixtures/products/objectstore");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "yaml")) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if !skip.contains(&name.as_str()) {
+            env.write(&format!("{STATE}/policy/products/objectstore/{name}"), std::fs::read(file).unwrap());
+        }
+    }
+    env.git_in(STATE, &["add", "--all"]);
+    env.git_in(STATE, &["commit", "--quiet", "-m", "add the objectstore product"]);
+}
+
+const INVOICES: &str = "\
+apiVersion: idp.platform.example.org/v1alpha1
+kind: ObjectStore
+metadata:
+  name: invoices
+  namespace: team-alpha
+spec:
+  cell: cell-us-east
+  tier: medium
+  environment: staging
+  retentionDays: 90
+";
+
+/// A product added from files alone: no idp change, only a definition, an
+/// XRD and Compositions in the state repo, and the generic claim template.
+/// Cannot prove: that the Compositions provision a bucket (no provider runs).
+#[test]
+fn a_product_added_from_files_alone_is_planned_applied_rendered_verified_and_deleted() {
+    let env = env_with_state();
+    add_objectstore(&env, &[]);
+    let doc = env.idp(&["products", "bucket", "--repo", STATE, "-o", "json"]).code(0).json();
+    let product = &doc["products"][0];
+    assert_eq!((&product["name"], &product["role"]), (&json!("objectstore"), &json!("data")));
+    assert_eq!(product["claim"]["kind"], "ObjectStoreClaim");
+    assert_eq!(product["claim"]["xrd"], "policy/products/objectstore/xrd.yaml");
+    assert!(product["origin"].as_str().unwrap().ends_with("state:policy/products/objectstore/product.yaml"));
+
+    let request = env.write("invoices.yaml", INVOICES);
+    let plan = env.idp(&["plan", "-f", &request, "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(plan["results"][0]["kind"], "objectstore");
+    env.idp(&["apply", "-f", &request, "--repo", STATE, "--yes"]).code(0);
+    let path = "platform/team-alpha/objectstore-invoices/cell-us-east.staging.primary.yaml";
+    let claim = claim_at_head(&env, path);
+    assert_eq!(
+        (&claim["apiVersion"], &claim["kind"]),
+        (&json!("storage.example.org/v1alpha1"), &json!("ObjectStoreClaim"))
+    );
+    let parameters = &claim["spec"]["parameters"];
+    assert_eq!((&parameters["versioning"], &parameters["retentionDays"]), (&json!(true), &json!(90)));
+    assert!(parameters.get("writeFence").is_none(), "{claim:#}");
+    assert_eq!(claim["spec"]["compositionSelector"]["matchLabels"]["class"], "objectstore");
+    let rendered = env.idp(&["render", "-f", &request, "--repo", STATE]).code(0).stdout.clone();
+    assert!(rendered.contains("kind: ObjectStoreClaim"), "{rendered}");
+    env.idp(&["verify", "--repo", STATE]).code(0);
+
+    // Its XRD's rules hold: retention cannot shorten.
+    let shorter = env.write("shorter.yaml", edit(INVOICES, "retentionDays: 90", "retentionDays: 30"));
+    env.idp(&["apply", "-f", &shorter, "--repo", STATE, "--yes"]).code(1).stderr_says("retentionDays cannot shorten");
+
+    // Its claim holds data: deleting it is a destroy, said in a trailer.
+    env.idp(&["delete", "bucket", "team-alpha/invoices", "--yes", "--repo", STATE]).code(1);
+    env.idp(&["delete", "bucket", "team-alpha/invoices", "--yes", "--allow-destroy", "--repo", STATE]).code(0);
+    let message = env.git_in(STATE, &["log", "-1", "--format=%B"]);
+    assert!(message.contains("Idp-Destroy: ObjectStoreClaim team-alpha/invoices"), "{message}");
+    env.idp(&["verify", "--repo", STATE]).code(0);
+}
+
+/// A product whose claims on some provider would select no Composition, or
+/// whose XRD lacks a parameter idp writes, never reaches a plan.
+#[test]
+fn a_product_from_files_is_refused_when_its_claims_could_not_be_composed() {
+    let env = env_with_state();
+    add_objectstore(&env, &["composition-gcp.yaml"]);
+    let request = env.write("invoices.yaml", INVOICES);
+    env.idp(&["plan", "-f", &request, "--repo", STATE])
+        .code(1)
+        .stderr_says("claims of objectstore placed on gcp would select no Composition");
+
+    let xrd = env.read(&format!("{STATE}/policy/products/objectstore/xrd.yaml"));
+    commit(
+        &env,
+        "policy/products/objectstore/composition-gcp.yaml",
+        &env.read(&format!("{STATE}/policy/products/objectstore/composition-aws.yaml"))
+            .replace("provider: aws", "provider: gcp")
+            .replace("xobjectstores-aws", "xobjectstores-gcp"),
+    );
+    commit(
+        &env,
+        "policy/products/objectstore/xrd.yaml",
+        &edit(
+            &xrd,
+            "                    network:\n                      type: object\n                      additionalProperties: { type: string }\n",
+            "",
+        ),
+    );
+    env.idp(&["policy", "validate", "--repo", STATE])
+        .code(1)
+        .stderr_says("ObjectStoreClaim (xrd.yaml) does not declare network, which idp writes in every claim");
+    env.assert_clean(STATE);
+}
+
+/// An app that depends on several products: it follows the first, gets each
+/// one's connection secret, and keeps them from being deleted under it.
+/// Cannot prove: that the app reaches them (no cluster runs it).
+#[test]
+fn an_app_depends_on_several_products_and_keeps_them() {
+    let env = env_with_state();
+    env.example("orders-app.yaml");
+    let app =
+        env.write("orders-app-alias.yaml", edit(&env.read("orders-app.yaml"), "redis/sessions", "cache/sessions"));
+    env.idp(&["apply", "-f", "orders-db.yaml", "-f", "sessions-cache.yaml", "-f", &app, "--repo", STATE, "--yes"])
+        .code(0);
+
+    let record = |kind: &str, name: &str| -> Value {
+        serde_saphyr::from_str(&env.git_in(STATE, &["show", &format!("HEAD:placements/team-alpha/{kind}-{name}.yaml")]))
+            .unwrap()
+    };
+    let (db, cache, orders) = (record("mysql", "orders-db"), record("redis", "sessions"), record("app", "orders"));
+    // It follows its first dependency, wherever the second is.
+    assert_eq!(orders["primary"]["provider"], db["primary"]["provider"]);
+    assert_eq!(orders["primary"]["region"], db["primary"]["region"]);
+    assert_ne!(cache["primary"]["provider"], db["primary"]["provider"], "the test wants them apart: {cache:#}");
+    assert_eq!(orders["reason"]["follows"], "mysql team-alpha/orders-db, redis team-alpha/sessions");
+    // The stored request names the products by name, not alias.
+    let stored = env.git_in(STATE, &["show", "HEAD:requests/team-alpha/app-orders.yaml"]);
+    assert!(stored.contains("dependsOn:\n  - mysql/orders-db\n  - redis/sessions\n"), "{stored}");
+    // Each one's secret reaches the app's runtime cluster and its container.
+    let secrets = env
+        .git_in(STATE, &["show", "HEAD:platform/team-alpha/app-orders/cell-us-east.production.secrets-primary.yaml"]);
+    assert!(secrets.contains("\"orders-db-conn\"") && secrets.contains("\"sessions-conn\""), "{secrets}");
+    let deployment = env.git_in(STATE, &["show", "HEAD:workloads/team-alpha/orders/primary/deployment.yaml"]);
+    assert!(deployment.contains("\"orders-db-conn\"") && deployment.contains("\"SESSIONS_\""), "{deployment}");
+    let entity = env.git_in(STATE, &["show", "HEAD:catalog/team-alpha/app-orders.yaml"]);
+    assert!(
+        entity.contains("resource:team-alpha/mysql-orders-db") && entity.contains("resource:team-alpha/redis-sessions"),
+        "{entity}"
+    );
+    env.idp(&["verify", "--repo", STATE]).code(0);
+
+    // Neither can be deleted while the app uses it.
+    let head = env.head(STATE);
+    let run =
+        env.idp(&["delete", "redis", "team-alpha/sessions", "--yes", "--allow-destroy", "--repo", STATE, "-o", "json"]);
+    run.code(1);
+    let error = &run.json()["error"];
+    assert_eq!(error["code"], "idp::delete::in_use");
+    assert_eq!(error["message"], "redis team-alpha/sessions is used by app team-alpha/orders");
+    assert_eq!(env.head(STATE), head);
+
+    // What dependsOn refuses, on its line.
+    let both = env
+        .write("both.yaml", edit(&env.read("orders-app.yaml"), "  dependsOn:", "  database: orders-db\n  dependsOn:"));
+    env.idp(&["plan", "-f", &both, "--repo", STATE])
+        .code(1)
+        .stderr_says("an app names its data in `dependsOn` or in `database`, not in both");
+    let unknown = env.write("unknown.yaml", edit(&env.read("orders-app.yaml"), "redis/sessions", "rediss/sessions"));
+    env.idp(&["plan", "-f", &unknown, "--repo", STATE])
+        .code(1)
+        .stderr_says("`rediss` is no data product")
+        .stderr_says("did you mean `redis`?");
+    let app_dep = env.write("app-dep.yaml", edit(&env.read("orders-app.yaml"), "redis/sessions", "app/sessions"));
+    env.idp(&["plan", "-f", &app_dep, "--repo", STATE]).code(1).stderr_says("`app` is no data product");
+    // A request of another product is not the one named.
+    let wrong = env.write("wrong.yaml", edit(&env.read("orders-app.yaml"), "redis/sessions", "postgres/sessions"));
+    let run = env.idp(&["plan", "-f", &wrong, "--repo", STATE, "-o", "json"]);
+    run.code(1);
+    assert_eq!(
+        run.json()["error"]["message"],
+        "app team-alpha/orders names postgres team-alpha/sessions, which is not placed"
+    );
+    env.assert_clean(STATE);
+}
+
+/// `idp products KIND --schema`: the JSON Schema of a product's requests,
+/// made from its definition and the policy in force, admits every shipped
+/// example of it and refuses what plan refuses on the same grounds. Cannot
+/// prove the converse: plan refuses more than a schema can say (names idp
+/// derives, team permissions, secrets in env, what the state repo holds).
+#[test]
+fn each_products_request_schema_admits_its_examples_and_refuses_bad_values() {
+    let env = TestEnv::new();
+    // (product, example, edits the schema and plan both refuse)
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: &[Case<'_>] = &[
+        (
+            "mysql",
+            "orders-db.yaml",
+            &[("size: large", "size: huge"), ("storageGB: 100", "storageGB: 5"), ("ha: true", "ha: yes-please")],
+        ),
+        ("postgres", "catalog-db.yaml", &[("version: \"15\"", "version: \"16\""), ("tier: medium", "tier: gold")]),
+        (
+            "redis",
+            "sessions-cache.yaml",
+            &[("ha: true", "ha: true\n  storageGB: 10"), ("cell: cell-us-east", "cell: cell-mars")],
+        ),
+        (
+            "app",
+            "orders-app.yaml",
+            &[("replicas: 2", "replicas: two"), ("port: 8080", "port: 8080\n  region: us-east-1")],
+        ),
+        ("app", "web-app.yaml", &[("  probes: tcp", "  probes: [tcp]")]),
+    ];
+    for (kind, example, bad) in cases {
+        let schema: Value = serde_json::from_str(&env.idp(&["products", kind, "--schema"]).code(0).stdout).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        env.example(example);
+        let text = env.read(example);
+        let request: Value = serde_saphyr::from_str(&text).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&request).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{example} against the {kind} schema: {errors:?}");
+        for (from, to) in *bad {
+            let edited = edit(&text, from, to);
+            let request: Value = serde_saphyr::from_str(&edited).unwrap();
+            assert!(!validator.is_valid(&request), "the {kind} schema admits {to:?}");
+            let file = env.write("bad.yaml", &edited);
+            env.idp(&["plan", "-f", &file]).code(1);
+        }
+    }
+}
