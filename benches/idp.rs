@@ -78,6 +78,7 @@ fn demand_for(tier: &str) -> Demand<'_> {
             tier: "C0",
             ha: true,
             gates: &*MULTI_AZ,
+            pairs: None,
             dr_profile: None,
         },
         _ => Demand {
@@ -86,6 +87,7 @@ fn demand_for(tier: &str) -> Demand<'_> {
             tier,
             ha: true,
             gates: &*MULTI_AZ,
+            pairs: None,
             dr_profile: None,
         },
     }

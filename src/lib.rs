@@ -75,6 +75,7 @@ pub(crate) mod test_support {
             tier: "C0",
             ha: true,
             gates: &*MULTI_AZ,
+            pairs: None,
             dr_profile: None,
         };
         let decision = schedule(&policy, &pref, &demand).expect("the seed places");
@@ -126,6 +127,7 @@ pub(crate) mod test_support {
                             tier,
                             ha,
                             gates: if ha { &*MULTI_AZ } else { &[] },
+                            pairs: None,
                             dr_profile: *dr_profile,
                         };
                         let Ok(decision) = schedule(&policy, &pref, &demand) else { continue };

@@ -252,6 +252,7 @@ fn matrix() -> Vec<(String, Claims, Claims)> {
                         tier,
                         ha,
                         gates: if ha { &*MULTI_AZ } else { &[] },
+                        pairs: None,
                         dr_profile: *dr_profile,
                     };
                     let Ok(decision) = schedule(policy, &pref, &demand) else { continue };

@@ -103,7 +103,7 @@ proptest! {
     fn decisions_are_deterministic_and_explainable((policy, ha) in scenario(), dev in any::<bool>()) {
         let pref = PolicyRef { version: "p".into(), digest: "d".into() };
         let environment = if dev { "dev" } else { "production" };
-        let demand = Demand { cell: "cell-eu", environment, tier: "t", ha, gates: if ha { &*MULTI_AZ } else { &[] }, dr_profile: None };
+        let demand = Demand { cell: "cell-eu", environment, tier: "t", ha, gates: if ha { &*MULTI_AZ } else { &[] }, pairs: None, dr_profile: None };
         let first = schedule(&policy, &pref, &demand);
         let second = schedule(&policy, &pref, &demand);
         prop_assert_eq!(format!("{first:?}"), format!("{second:?}"));
@@ -205,7 +205,7 @@ proptest! {
     ) {
         let pref = PolicyRef { version: "p".into(), digest: "d".into() };
         let dr_profile = wants_dr.then_some("gold");
-        let demand = Demand { cell: "cell-eu", environment: "production", tier: "t", ha, gates: if ha { &*MULTI_AZ } else { &[] }, dr_profile };
+        let demand = Demand { cell: "cell-eu", environment: "production", tier: "t", ha, gates: if ha { &*MULTI_AZ } else { &[] }, pairs: None, dr_profile };
         let Ok(decision) = schedule(&policy, &pref, &demand) else { return Ok(()) };
         if wants_dr {
             prop_assert!(decision.secondary.is_some(), "a drProfile asks for a secondary");

@@ -238,14 +238,29 @@ impl Subject {
             }
         }
         let profile = self.record.reason.dr_profile.as_deref().and_then(|p| policy.dr_profiles.get(p));
+        // CDC, unless the database's drProfile copies by backup and restore.
+        let replication = profile.map_or(Replication::GoldengateCdc, |p| p.replication);
+        // Both the migration's replication (old to new) and the DR one (new to
+        // the secondary) must work between their providers, as the product says.
+        let product = ctx.products.named(self.target.kind.cli_name());
+        let limited = |tool: Replication, a: &str, b: &str| {
+            let pairs = product.and_then(|p| p.replicated_by(tool)).and_then(|r| r.between())?;
+            let allowed = crate::schedule::SecondaryPairs { tool: tool.as_str(), between: pairs }.allows(a, b);
+            (!allowed).then(|| format!("{} does not replicate {a} to {b} for this product", tool.as_str()))
+        };
+        let dr = profile.map(|p| p.replication).zip(self.record.secondary.as_ref());
+        let why = limited(replication, &self.record.primary.provider, &target.provider)
+            .or_else(|| dr.and_then(|(tool, secondary)| limited(tool, &target.provider, &secondary.provider)));
+        if let Some(why) = why {
+            return Err(Error::MigrateTarget { request: self.target.display(), to: target.id(), why });
+        }
         Ok(Migration {
             stage: MigrationStage::Provision,
             from: self.record.primary.clone(),
             from_generation: self.record.generation,
             to: target,
             to_generation: generation,
-            // CDC, unless the database's drProfile copies by backup and restore.
-            replication: profile.map_or(Replication::GoldengateCdc, |p| p.replication),
+            replication,
             started_at: now(),
             by: identity(ctx),
             reason: options.reason.clone(),

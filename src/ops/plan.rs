@@ -572,6 +572,7 @@ impl Planner<'_> {
             (true, false) => ResultStatus::Update,
         };
         let Decision { primary, secondary, reason, ranking } = decision;
+        warnings.extend(blocks_failover(ctx, request)?);
         Ok(PlanResult {
             kind: request.kind,
             namespace: request.namespace.clone(),
@@ -751,6 +752,31 @@ fn sticky_conflict(
         (false, true) => Some("the request no longer asks for a secondary, which the placement has".into()),
         _ => None,
     }
+}
+
+/// A data request whose product keeps no secondary, in a cell whose other
+/// members have one: `idp failover` refuses a member it cannot move, so it
+/// would refuse the cell while this is in it.
+fn blocks_failover(ctx: &Context, request: &Request) -> Result<Option<String>, Error> {
+    let without = ctx
+        .products
+        .named(request.kind.cli_name())
+        .is_some_and(|p| p.role == crate::product::Role::Data && p.replication.is_empty());
+    if !without {
+        return Ok(None);
+    }
+    let members = ctx.cell_members(&request.cell, &request.environment)?;
+    let others = members.iter().any(|m| {
+        m.secondary.is_some() && (m.kind, &m.namespace, &m.name) != (request.kind, &request.namespace, &request.name)
+    });
+    Ok(others.then(|| {
+        format!(
+            "a {} keeps no secondary in another cloud: while it is a member of {}/{}, `idp failover` of that cell and environment is refused, though its other members have secondaries",
+            request.kind.manifest_kind(),
+            request.cell,
+            request.environment
+        )
+    }))
 }
 
 /// The refusal of a changed request of an app that followed a database

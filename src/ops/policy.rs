@@ -106,8 +106,15 @@ pub fn explain(
             valid: policy.tiers.keys().cloned().collect(),
         });
     }
-    let demand =
-        Demand { cell: cell.unwrap_or(""), environment: environment.unwrap_or(""), tier, ha, gates, dr_profile };
+    let demand = Demand {
+        cell: cell.unwrap_or(""),
+        environment: environment.unwrap_or(""),
+        tier,
+        ha,
+        gates,
+        dr_profile,
+        pairs: None,
+    };
     let decision = schedule(policy, &policy_ref(loaded), &demand)
         .map_err(|error| Error::Schedule { request: format!("tier {tier}"), error })?;
     Ok(ExplainOutcome {

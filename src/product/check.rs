@@ -260,6 +260,21 @@ impl Checker<'_> {
         self.narrowed(&api, policy);
         self.cost(def, &fields);
         let fences = api.parameter("writeFence").is_some_and(|p| p.type_ == "boolean");
+        let providers: std::collections::BTreeSet<&str> =
+            policy.candidates.iter().map(|c| c.provider.as_str()).collect();
+        for (i, pairs) in def.replication.iter().enumerate().filter_map(|(i, r)| Some((i, r.between()?))) {
+            for [a, b] in pairs {
+                let unknown: Vec<&str> =
+                    [a, b].into_iter().map(String::as_str).filter(|p| !providers.contains(p)).collect();
+                if a == b || !unknown.is_empty() {
+                    self.issue(
+                        &[Key("replication"), PathSegment::Index(i)],
+                        format!("the pair {a}/{b} is not two providers of the policy's candidates"),
+                        Some(format!("the providers: {}", providers.iter().copied().collect::<Vec<_>>().join(", "))),
+                    );
+                }
+            }
+        }
         if !def.replication.is_empty() && !fences {
             self.issue(
                 &[Key("replication")],

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Serialize;
 
-pub use model::{Cost, Definition, FieldDef, Role};
+pub use model::{Cost, Definition, FieldDef, Pairs, ReplicationDef, Role};
 
 use crate::policy::Policy;
 use crate::xrd::{Checked, ClaimKind, Parameter, Violation, Xrds};
@@ -73,7 +73,7 @@ pub struct Product {
     pub fields: Vec<Field>,
     /// Data products: how a secondary may be kept; empty, it has none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub replication: Vec<crate::policy::Replication>,
+    pub replication: Vec<ReplicationDef>,
     /// Data products: how the policy's price table prices its requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Cost>,
@@ -163,6 +163,11 @@ impl Product {
 
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.parameter.name == name)
+    }
+
+    /// How it may be replicated by `tool`, if it may.
+    pub fn replicated_by(&self, tool: crate::policy::Replication) -> Option<&ReplicationDef> {
+        self.replication.iter().find(|r| r.tool() == tool)
     }
 }
 

@@ -1,6 +1,8 @@
 //! A product definition as a platform team writes it.
 
 use indexmap::IndexMap;
+
+use crate::policy::Replication;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -23,13 +25,48 @@ pub struct Definition {
     #[serde(default)]
     pub fields: IndexMap<String, FieldDef>,
     /// Data products: how a secondary in another cloud may be kept (the
-    /// drProfiles' `replication`). None: it has no secondary.
+    /// drProfiles' `replication`), between any two providers or the pairs
+    /// listed. None: it has no secondary.
     #[serde(default)]
-    pub replication: Vec<crate::policy::Replication>,
+    pub replication: Vec<ReplicationDef>,
     /// Data products: how the policy's price table prices a request.
     /// None: its requests get no estimate.
     #[serde(default)]
     pub cost: Option<Cost>,
+}
+
+/// A replication a product's secondary may be kept by: between any two
+/// providers (`goldengate-cdc`), or only between the pairs listed
+/// (`{tool: goldengate-cdc, between: [[aws, oci]]}`, either way round).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReplicationDef {
+    Any(Replication),
+    Between(Pairs),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pairs {
+    pub tool: Replication,
+    pub between: Vec<[String; 2]>,
+}
+
+impl ReplicationDef {
+    pub fn tool(&self) -> Replication {
+        match self {
+            ReplicationDef::Any(tool) => *tool,
+            ReplicationDef::Between(pairs) => pairs.tool,
+        }
+    }
+
+    /// The provider pairs it is limited to; None: any two.
+    pub fn between(&self) -> Option<&[[String; 2]]> {
+        match self {
+            ReplicationDef::Any(_) => None,
+            ReplicationDef::Between(pairs) => Some(&pairs.between),
+        }
+    }
 }
 
 /// A data product's cost model over the policy's `pricing` table: which

@@ -63,6 +63,9 @@ pub enum Spec {
         gates: Vec<String>,
         /// How the policy's price table prices it (its definition's `cost`).
         cost: Option<crate::product::Cost>,
+        /// The provider pairs its secondary's replication works between,
+        /// when its definition limits them: the tool and the pairs.
+        pairs: Option<(crate::policy::Replication, Vec<[String; 2]>)>,
     },
     App {
         image: String,
@@ -254,7 +257,7 @@ impl Spec {
                 gates.push(gate.clone());
             }
         }
-        Spec::Data { fields, gates, cost: product.cost.clone() }
+        Spec::Data { fields, gates, cost: product.cost.clone(), pairs: None }
     }
 
     /// The sizing fields under the names requests use (a data product's
@@ -352,10 +355,11 @@ impl Request {
     }
 
     pub fn demand(&self) -> Demand<'_> {
-        let gates = match &self.spec {
-            Spec::Data { gates, .. } => gates.as_slice(),
-            Spec::App { .. } => &[],
+        let (gates, pairs) = match &self.spec {
+            Spec::Data { gates, pairs, .. } => (gates.as_slice(), pairs.as_ref()),
+            Spec::App { .. } => (&[][..], None),
         };
+        let pairs = pairs.map(|(tool, between)| crate::schedule::SecondaryPairs { tool: tool.as_str(), between });
         Demand {
             cell: &self.cell,
             environment: &self.environment,
@@ -363,6 +367,7 @@ impl Request {
             ha: self.ha(),
             gates,
             dr_profile: self.dr_profile.as_deref(),
+            pairs,
         }
     }
 

@@ -609,10 +609,14 @@ pub(super) fn document(
         }
     }
 
+    let mut spec = spec;
     if product.role == Role::Data
         && let Some(tier_name) = &tier
     {
-        secondary_supported(&mut c, product, p, tier_name, dr_profile.as_deref(), &spec_nodes, doc);
+        let limited = secondary_supported(&mut c, product, p, tier_name, dr_profile.as_deref(), &spec_nodes, doc);
+        if let Some(Spec::Data { pairs, .. }) = &mut spec {
+            *pairs = limited;
+        }
     }
 
     match (name, namespace, cell, tier, environment, spec) {
@@ -627,6 +631,7 @@ pub(super) fn document(
 /// Whether a data product can have the secondary that the tier requires, or
 /// that a named drProfile asks for: its definition lists the replications
 /// its data can be kept by in another cloud (none: it has no secondary).
+/// The provider pairs that replication is limited to, if it is.
 fn secondary_supported(
     c: &mut Checker<'_>,
     product: &Product,
@@ -635,10 +640,10 @@ fn secondary_supported(
     dr_profile: Option<&str>,
     spec_nodes: &[(&str, &Node)],
     doc: &Node,
-) {
+) -> Option<(crate::policy::Replication, Vec<[String; 2]>)> {
     let tier = &p.tiers[tier_name];
     if !tier.secondary.required && dr_profile.is_none() {
-        return;
+        return None;
     }
     let (field, why) = match dr_profile {
         Some(name) => ("drProfile", format!("drProfile {name} keeps a secondary in another cloud")),
@@ -659,19 +664,22 @@ fn secondary_supported(
             format!("{why}, and {kind} has none: its product definition lists no replication"),
             Some(help),
         );
-        return;
+        return None;
     }
     let profile = dr_profile.or(tier.default_dr_profile.as_deref());
-    if let Some((name, dr)) = profile.and_then(|name| Some((name, p.dr_profiles.get(name)?)))
-        && !product.replication.contains(&dr.replication)
-    {
-        let supported: Vec<&str> = product.replication.iter().map(|r| r.as_str()).collect();
-        c.issue(
-            node.span,
-            "replication unsupported",
-            format!("drProfile {name} replicates by {}, which {kind} does not support", dr.replication.as_str()),
-            Some(format!("{kind} is replicated by {}: name a drProfile that uses one", supported.join(", "))),
-        );
+    let (name, dr) = profile.and_then(|name| Some((name, p.dr_profiles.get(name)?)))?;
+    match product.replicated_by(dr.replication) {
+        Some(replication) => replication.between().map(|pairs| (dr.replication, pairs.to_vec())),
+        None => {
+            let supported: Vec<&str> = product.replication.iter().map(|r| r.tool().as_str()).collect();
+            c.issue(
+                node.span,
+                "replication unsupported",
+                format!("drProfile {name} replicates by {}, which {kind} does not support", dr.replication.as_str()),
+                Some(format!("{kind} is replicated by {}: name a drProfile that uses one", supported.join(", "))),
+            );
+            None
+        }
     }
 }
 

@@ -27,6 +27,23 @@ pub struct Demand<'a> {
     pub gates: &'a [String],
     /// The drProfile the request names; the tier's default applies otherwise.
     pub dr_profile: Option<&'a str>,
+    /// The provider pairs its secondary may be placed in with its primary,
+    /// when its product's replication is limited to some (None: any pair).
+    pub pairs: Option<SecondaryPairs<'a>>,
+}
+
+/// The replication that keeps a secondary and the provider pairs it works
+/// between, either way round.
+#[derive(Debug, Clone, Copy)]
+pub struct SecondaryPairs<'a> {
+    pub tool: &'a str,
+    pub between: &'a [[String; 2]],
+}
+
+impl SecondaryPairs<'_> {
+    pub fn allows(&self, a: &str, b: &str) -> bool {
+        self.between.iter().any(|[x, y]| (x == a && y == b) || (x == b && y == a))
+    }
 }
 
 /// The policy identity recorded with every decision.
@@ -235,6 +252,13 @@ pub fn schedule_with(
         let other = evaluate(policy, &weights, &tier.secondary.gates, demand, &|c| {
             (c.provider == primary.provider)
                 .then(|| format!("same provider as the primary ({})", primary.provider))
+                .or_else(|| {
+                    let pairs = demand.pairs.filter(|p| !p.allows(&primary.provider, &c.provider))?;
+                    Some(format!(
+                        "{} does not replicate {} to {} for this product",
+                        pairs.tool, primary.provider, c.provider
+                    ))
+                })
                 .or_else(|| refuse(c))
         });
         let Some(best) = other.ranked.first() else {
@@ -570,6 +594,7 @@ mod tests {
                 tier,
                 ha,
                 gates: if ha { &*MULTI_AZ } else { &[] },
+                pairs: None,
                 dr_profile: dr,
             },
         )
@@ -675,6 +700,7 @@ mod tests {
                 tier: "low",
                 ha: false,
                 gates: &[],
+                pairs: None,
                 dr_profile: None,
             },
         )
@@ -697,6 +723,7 @@ mod tests {
                 tier: "low",
                 ha: false,
                 gates: &[],
+                pairs: None,
                 dr_profile: None,
             },
         )
@@ -722,6 +749,7 @@ mod tests {
                 tier: "medium",
                 ha: false,
                 gates: &[],
+                pairs: None,
                 dr_profile: None,
             },
         )
@@ -740,6 +768,7 @@ mod tests {
                     tier: "medium",
                     ha: false,
                     gates: &[],
+                    pairs: None,
                     dr_profile: None
                 },
                 &existing
@@ -763,6 +792,7 @@ mod tests {
                 tier: "critical",
                 ha: false,
                 gates: &[],
+                pairs: None,
                 dr_profile: None,
             },
         )
@@ -797,8 +827,15 @@ mod tests {
     fn apps_follow_their_data() {
         let p = policy();
         let db = place("C0", true, "payments", None).unwrap();
-        let app =
-            Demand { cell: "payments", environment: "production", tier: "C1", ha: false, gates: &[], dr_profile: None };
+        let app = Demand {
+            cell: "payments",
+            environment: "production",
+            tier: "C1",
+            ha: false,
+            gates: &[],
+            pairs: None,
+            dr_profile: None,
+        };
         let d = follow(&p, &pref(), &app, (&db.primary, db.secondary.as_ref()), "mysql team/db", &|_| None).unwrap();
         assert_eq!((d.primary.id(), d.secondary.as_ref().unwrap().id()), (db.primary.id(), db.secondary.unwrap().id()));
         assert_eq!(d.reason.follows.as_deref(), Some("mysql team/db"));
@@ -811,6 +848,7 @@ mod tests {
             tier: "low",
             ha: false,
             gates: &[],
+            pairs: None,
             dr_profile: None,
         };
         assert!(matches!(
@@ -850,10 +888,11 @@ mod tests {
             tier: "critical",
             ha: false,
             gates: &[],
+            pairs: None,
             dr_profile: None,
         };
         assert_eq!(unsatisfied(&p, &still, &oci), None);
-        let ha = Demand { ha: true, gates: &*MULTI_AZ, ..still };
+        let ha = Demand { ha: true, gates: &*MULTI_AZ, pairs: None, ..still };
         assert!(unsatisfied(&p, &ha, &oci).unwrap().contains("lacks multi_az"));
         let moved = Demand { cell: "payments", environment: "production", tier: "critical", ..still };
         assert_eq!(unsatisfied(&p, &moved, &oci), None);

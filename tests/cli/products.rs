@@ -422,3 +422,78 @@ fn each_products_request_schema_admits_its_examples_and_refuses_bad_values() {
         }
     }
 }
+
+/// A data product without a secondary in a cell whose other members have
+/// one: the plan says the cell's failover will be refused, and it is, naming
+/// the member it cannot move. Cannot prove what an operator should do then
+/// (move the cache to another cell, or delete it): idp only says so.
+#[test]
+fn a_product_without_a_secondary_says_it_holds_back_its_cells_failover() {
+    let env = env_with_state();
+    env.example("payments-c0.json");
+    env.idp(&["apply", "mysql", "-f", "payments-c0.json", "--repo", STATE, "--yes"]).code(0);
+    let cache = env.write("cache.yaml", edit(&env.read("sessions-cache.yaml"), "cell: cell-us-east", "cell: payments"));
+    let plan = env.idp(&["plan", "-f", &cache, "--repo", STATE, "-o", "json"]).code(0).json();
+    assert_eq!(
+        plan["results"][0]["warnings"],
+        json!([
+            "a Redis keeps no secondary in another cloud: while it is a member of payments/production, `idp failover` of that cell and environment is refused, though its other members have secondaries"
+        ])
+    );
+    env.idp(&["apply", "-f", &cache, "--repo", STATE, "--yes"]).code(0);
+    let head = env.head(STATE);
+    env.idp(&["failover", "--cell", "payments", "--env", "prod", "--replication-lag", "3", "--yes", "--no-wait", "--repo", STATE])
+        .code(1)
+        .stderr_says("redis team-alpha/sessions: a Redis keeps no secondary in another cloud (its product lists no replication), so no failover can move it");
+    assert_eq!(env.head(STATE), head);
+}
+
+/// A definition may limit a replication to some provider pairs: the
+/// secondary is then placed only where the pair is one of them, and every
+/// other candidate says why it is not. Cannot prove that the tool cannot
+/// replicate between the others: that is the platform team's word.
+#[test]
+fn a_replication_limited_to_some_provider_pairs_places_the_secondary_there() {
+    let env = env_with_state();
+    let request = env.write(
+        "c1.yaml",
+        edit(&edit(&env.read("orders-db.yaml"), "tier: medium", "tier: C1"), "cell: cell-us-east", "cell: payments"),
+    );
+    let plan = |env: &TestEnv| env.idp(&["plan", "-f", &request, "--repo", STATE, "-o", "json"]).code(0).json();
+    let secondary = |doc: &Value| {
+        format!(
+            "{}/{}",
+            doc["results"][0]["secondary"]["provider"].as_str().unwrap(),
+            doc["results"][0]["secondary"]["region"].as_str().unwrap()
+        )
+    };
+    let before = plan(&env);
+    assert_eq!(before["results"][0]["placement"]["provider"], "aws");
+    assert_eq!(secondary(&before), "gcp/us-central1");
+
+    let mysql = std::fs::read_to_string(crate::common::crate_dir().join("policy/products/mysql/product.yaml")).unwrap();
+    let limited = edit(
+        &mysql,
+        "replication: [goldengate-cdc, backup-restore]",
+        "replication:\n  - { tool: goldengate-cdc, between: [[oci, aws]] }\n  - backup-restore",
+    );
+    commit(&env, "policy/products/mysql/product.yaml", &limited);
+    let after = plan(&env);
+    assert_eq!(secondary(&after), "oci/us-ashburn-1");
+    let rejected = after["results"][0]["reason"]["secondary"]["rejected"].as_array().unwrap();
+    assert!(
+        rejected.iter().any(|r| r["provider"] == "gcp"
+            && r["excluded"] == "goldengate-cdc does not replicate aws to gcp for this product"),
+        "{rejected:#?}"
+    );
+    // A migration replicates by the same tool: only between the pairs listed.
+    env.idp(&["apply", "-f", &request, "--repo", STATE, "--yes"]).code(0);
+    env.idp(&["migrate", "mysql", "team-alpha/orders-db", "--to", "gcp/us-central1", "--dry-run", "--repo", STATE])
+        .code(1)
+        .stderr_says("goldengate-cdc does not replicate aws to gcp for this product");
+    // A pair of a provider the policy has no candidate of is refused.
+    commit(&env, "policy/products/mysql/product.yaml", &edit(&limited, "[[oci, aws]]", "[[oci, azure]]"));
+    env.idp(&["plan", "-f", &request, "--repo", STATE])
+        .code(1)
+        .stderr_says("the pair oci/azure is not two providers of the policy's candidates");
+}
