@@ -1,5 +1,6 @@
-//! The Argo CD health check idp ships for MySQLInstanceClaim
-//! (manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua), run in an
+//! The Argo CD health checks idp ships for MySQLInstanceClaim
+//! (manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua), for the
+//! claims that take no fence (manifests/argocd/health/ready/health.lua), run in an
 //! embedded Lua 5.1 (mlua, vendored PUC-Rio Lua) against claims shaped like the ones
 //! Crossplane reports: each fixture asserts the status and message Argo CD would show.
 //!
@@ -352,4 +353,41 @@ fn a_child_without_automated_sync_is_not_awaited() {
     let mut disabled = child_spec(0, true);
     disabled["syncPolicy"]["automated"]["enabled"] = json!(false);
     assert_eq!(application_health(disabled, Value::Null).0, "Healthy", "automated.enabled: false is manual");
+}
+
+/// The check of the claims that take no write fence (PostgreSQL, Redis).
+const READY_LUA: &str = include_str!("../manifests/argocd/health/ready/health.lua");
+
+fn ready_health(claim: &Value) -> (String, String) {
+    let lua = Lua::new();
+    lua.globals().set("obj", to_lua(&lua, claim)).expect("set obj");
+    let result: Table = lua.load(READY_LUA).set_name("health.lua").eval().expect("the script returns a table");
+    (result.get("status").expect("status"), result.get("message").expect("message"))
+}
+
+/// A PostgreSQL or Redis claim is Healthy once Ready, whatever its
+/// parameters say of a fence it does not take; Degraded when Synced is False.
+#[test]
+fn a_claim_without_a_fence_is_healthy_once_ready() {
+    for kind in ["PostgreSQLInstanceClaim", "RedisInstanceClaim"] {
+        let claim = |status: Value| {
+            json!({
+                "apiVersion": "platform.example.org/v1alpha1", "kind": kind,
+                "metadata": {"name": "sessions", "namespace": "team-alpha"},
+                "spec": {"parameters": {"provider": "gcp", "region": "us-central1", "size": "small", "ha": true, "role": "primary"}},
+                "status": status,
+            })
+        };
+        let say = |status: Value| ready_health(&claim(status));
+        assert_eq!(say(json!({})).0, "Progressing", "{kind}");
+        let waiting = json!({"conditions": conditions(SYNCED, ("False", "Waiting", ""))});
+        assert_eq!(say(waiting).0, "Progressing", "{kind}");
+        let ready = json!({"conditions": conditions(SYNCED, READY)});
+        assert_eq!(say(ready), ("Healthy".to_owned(), "Ready".to_owned()), "{kind}");
+        let failed = json!({"conditions": conditions(("False", "ReconcileError", "cannot create"), READY)});
+        assert_eq!(say(failed).0, "Degraded", "{kind}");
+        let mut deleting = claim(json!({}));
+        deleting["metadata"]["deletionTimestamp"] = json!("2026-12-07T00:00:00Z");
+        assert_eq!(ready_health(&deleting), ("Progressing".to_owned(), "Being deleted".to_owned()), "{kind}");
+    }
 }

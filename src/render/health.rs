@@ -7,12 +7,21 @@ use super::RenderedFile;
 use crate::layout;
 
 /// (argocd-cm key, Lua source) for each kind idp renders whose health a sync
-/// wave must wait for: the database claims (the fence), and the apps'
-/// Applications (compute before traffic).
+/// wave must wait for: the database claims (MySQL's: the fence too; those of
+/// products without a fence: Ready), and the apps' Applications (compute
+/// before traffic).
 pub const HEALTH_CHECKS: &[(&str, &str)] = &[
     (
         "resource.customizations.health.platform.example.org_MySQLInstanceClaim",
         include_str!("../../manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua"),
+    ),
+    (
+        "resource.customizations.health.platform.example.org_PostgreSQLInstanceClaim",
+        include_str!("../../manifests/argocd/health/ready/health.lua"),
+    ),
+    (
+        "resource.customizations.health.platform.example.org_RedisInstanceClaim",
+        include_str!("../../manifests/argocd/health/ready/health.lua"),
     ),
     (
         "resource.customizations.health.argoproj.io_Application",
@@ -24,7 +33,8 @@ const HEADER: &str = "\
 # Argo CD health checks for the claims idp renders. Without them Argo CD cannot assess a
 # platform.example.org claim, so it does not wait for one between sync waves: a failover's
 # fence (wave -1) would not hold its data (wave 0). MySQLInstanceClaim stays Progressing
-# until the cloud reports the write fence the claim asks for (status.fence.observed). An
+# until the cloud reports the write fence the claim asks for (status.fence.observed);
+# PostgreSQLInstanceClaim and RedisInstanceClaim, which take no fence, until Ready. An
 # app's Application reports its own health again (Argo CD 1.8 stopped assessing
 # Applications), so traffic (wave 2) waits for the compute it points at (wave 1).
 #

@@ -297,6 +297,8 @@ fn init_creates_a_state_repo_with_one_commit_on_main() {
         json!({"data": {
             "resource.customizations.health.platform.example.org_MySQLInstanceClaim":
                 lua("platform.example.org_MySQLInstanceClaim"),
+            "resource.customizations.health.platform.example.org_PostgreSQLInstanceClaim": lua("ready"),
+            "resource.customizations.health.platform.example.org_RedisInstanceClaim": lua("ready"),
             "resource.customizations.health.argoproj.io_Application": lua("argoproj.io_Application"),
         }})
     );
@@ -311,12 +313,8 @@ fn verify_warns_about_a_health_check_patch_an_older_idp_wrote() {
     assert_eq!(s.idp(&["verify", "--repo", STATE, "-o", "json"]).code(0).json()["findings"], json!([]));
     let patch = "bootstrap/argocd-cm/health-checks.patch.yaml";
     let current = s.show(STATE, &format!("HEAD:{patch}"));
-    // The check as idp shipped it before it knew claims say Waiting, not Creating.
-    let older = edit(
-        &current,
-        "  hs.message = explained(ready)\n",
-        "  if ready.reason ~= \"Creating\" then\n    hs.status = \"Degraded\"\n  end\n  hs.message = explained(ready)\n",
-    );
+    // A check as an older idp shipped it: one that read no OCI fence as writable.
+    let older = edit(&current, ", [\"READ_WRITE\"] = true }", " }");
     s.write(&format!("{STATE}/{patch}"), older);
     s.git_in(STATE, &["commit", "-qam", "an older idp's health checks"]);
     let run = s.idp(&["verify", "--repo", STATE, "-o", "json"]);
