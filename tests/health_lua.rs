@@ -1,6 +1,5 @@
-//! The Argo CD health checks idp ships for MySQLInstanceClaim
-//! (manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua), for the
-//! claims that take no fence (manifests/argocd/health/ready/health.lua), run in an
+//! The Argo CD health check idp ships for its claims
+//! (manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua), run in an
 //! embedded Lua 5.1 (mlua, vendored PUC-Rio Lua) against claims shaped like the ones
 //! Crossplane reports: each fixture asserts the status and message Argo CD would show.
 //!
@@ -355,16 +354,6 @@ fn a_child_without_automated_sync_is_not_awaited() {
     assert_eq!(application_health(disabled, Value::Null).0, "Healthy", "automated.enabled: false is manual");
 }
 
-/// The check of the claims that take no write fence (PostgreSQL, Redis).
-const READY_LUA: &str = include_str!("../manifests/argocd/health/ready/health.lua");
-
-fn ready_health(claim: &Value) -> (String, String) {
-    let lua = Lua::new();
-    lua.globals().set("obj", to_lua(&lua, claim)).expect("set obj");
-    let result: Table = lua.load(READY_LUA).set_name("health.lua").eval().expect("the script returns a table");
-    (result.get("status").expect("status"), result.get("message").expect("message"))
-}
-
 /// A PostgreSQL or Redis claim is Healthy once Ready, whatever its
 /// parameters say of a fence it does not take; Degraded when Synced is False.
 #[test]
@@ -378,7 +367,7 @@ fn a_claim_without_a_fence_is_healthy_once_ready() {
                 "status": status,
             })
         };
-        let say = |status: Value| ready_health(&claim(status));
+        let say = |status: Value| health(&claim(status));
         assert_eq!(say(json!({})).0, "Progressing", "{kind}");
         let waiting = json!({"conditions": conditions(SYNCED, ("False", "Waiting", ""))});
         assert_eq!(say(waiting).0, "Progressing", "{kind}");
@@ -388,6 +377,6 @@ fn a_claim_without_a_fence_is_healthy_once_ready() {
         assert_eq!(say(failed).0, "Degraded", "{kind}");
         let mut deleting = claim(json!({}));
         deleting["metadata"]["deletionTimestamp"] = json!("2026-12-07T00:00:00Z");
-        assert_eq!(ready_health(&deleting), ("Progressing".to_owned(), "Being deleted".to_owned()), "{kind}");
+        assert_eq!(health(&deleting), ("Progressing".to_owned(), "Being deleted".to_owned()), "{kind}");
     }
 }

@@ -17,11 +17,11 @@ pub const HEALTH_CHECKS: &[(&str, &str)] = &[
     ),
     (
         "resource.customizations.health.platform.example.org_PostgreSQLInstanceClaim",
-        include_str!("../../manifests/argocd/health/ready/health.lua"),
+        include_str!("../../manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua"),
     ),
     (
         "resource.customizations.health.platform.example.org_RedisInstanceClaim",
-        include_str!("../../manifests/argocd/health/ready/health.lua"),
+        include_str!("../../manifests/argocd/health/platform.example.org_MySQLInstanceClaim/health.lua"),
     ),
     (
         "resource.customizations.health.argoproj.io_Application",

@@ -297,8 +297,9 @@ fn init_creates_a_state_repo_with_one_commit_on_main() {
         json!({"data": {
             "resource.customizations.health.platform.example.org_MySQLInstanceClaim":
                 lua("platform.example.org_MySQLInstanceClaim"),
-            "resource.customizations.health.platform.example.org_PostgreSQLInstanceClaim": lua("ready"),
-            "resource.customizations.health.platform.example.org_RedisInstanceClaim": lua("ready"),
+            "resource.customizations.health.platform.example.org_PostgreSQLInstanceClaim": lua("platform.example.org_MySQLInstanceClaim"),
+            "resource.customizations.health.platform.example.org_RedisInstanceClaim":
+                lua("platform.example.org_MySQLInstanceClaim"),
             "resource.customizations.health.argoproj.io_Application": lua("argoproj.io_Application"),
         }})
     );
@@ -313,8 +314,12 @@ fn verify_warns_about_a_health_check_patch_an_older_idp_wrote() {
     assert_eq!(s.idp(&["verify", "--repo", STATE, "-o", "json"]).code(0).json()["findings"], json!([]));
     let patch = "bootstrap/argocd-cm/health-checks.patch.yaml";
     let current = s.show(STATE, &format!("HEAD:{patch}"));
-    // A check as an older idp shipped it: one that read no OCI fence as writable.
-    let older = edit(&current, ", [\"READ_WRITE\"] = true }", " }");
+    // A check as an older idp shipped it: an Application check that ignored automated sync.
+    let older = edit(
+        &current,
+        "local automated = spec.syncPolicy ~= nil and spec.syncPolicy.automated ~= nil",
+        "local automated = false",
+    );
     s.write(&format!("{STATE}/{patch}"), older);
     s.git_in(STATE, &["commit", "-qam", "an older idp's health checks"]);
     let run = s.idp(&["verify", "--repo", STATE, "-o", "json"]);

@@ -1,16 +1,22 @@
--- Argo CD health for platform.example.org/MySQLInstanceClaim (argocd-cm key
--- resource.customizations.health.platform.example.org_MySQLInstanceClaim).
+-- Argo CD health for idp's claims: platform.example.org/MySQLInstanceClaim,
+-- PostgreSQLInstanceClaim and RedisInstanceClaim (argocd-cm keys
+-- resource.customizations.health.platform.example.org_<Kind>, one script for all).
 --
 -- Argo CD waits between sync waves only for resources whose health it can assess, and a
 -- claim is Ready before the cloud has applied a change to its write fence. This check
 -- keeps the claim Progressing until the fence the cloud reports (status.fence.observed,
 -- copied by the Compositions from the provider's atProvider) agrees with
 -- spec.parameters.writeFence, so a failover's fence wave (-1) holds its data wave (0).
+-- The claims whose XRD takes no writeFence (PostgreSQL, Redis: xrd-postgres.yaml,
+-- xrd-redis.yaml say why) are Healthy once Ready.
 --
 -- Argo CD runs it with gopher-lua (Lua 5.1): plain tables and string functions only.
 -- Tested in the idp project by tests/health_lua.rs.
 
 local hs = { status = "Progressing", message = "Waiting for Crossplane to report the claim's status" }
+
+-- The claim kinds whose XRD takes a write fence.
+local FENCED = { MySQLInstanceClaim = true }
 
 -- The cloud's own read-only setting, as each provider reports it: RDS parameter
 -- read_only ("1"/"0"), Cloud SQL flag read_only ("on"/"off"), OCI databaseMode.
@@ -65,6 +71,12 @@ if ready.status ~= "True" then
   -- (resource_customizations/_.crossplane.io/_/health.lua) keeps Ready=False
   -- Progressing too; Synced=False, above, is what is Degraded.
   hs.message = explained(ready)
+  return hs
+end
+
+if not FENCED[obj.kind] then
+  hs.status = "Healthy"
+  hs.message = "Ready"
   return hs
 end
 
