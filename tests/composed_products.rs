@@ -1,6 +1,7 @@
-//! What the PostgreSQL and Redis Compositions compose, before idp renders their claims: for
-//! each product, claims shaped exactly as its XRD admits (written here by hand: every
-//! provider, every size, ha on and off, primary and secondary, protected or not) are checked against the XRD's claim schema, turned into the
+//! What the PostgreSQL and Redis Compositions compose: for each product, claims shaped
+//! exactly as its XRD admits (written here by hand: every provider, every size, ha on and
+//! off, primary and secondary, protected or not), and the claims idp renders for every tier,
+//! cell, environment and ha of the default policy, are checked against the XRD's claim schema, turned into the
 //! composite Crossplane would make, run through the function-patch-and-transform evaluator in
 //! support/pt.rs, and every composed resource is validated against its pinned provider CRD in
 //! tests/fixtures/crds (aws/, gcp/, and the oci-index/ excerpts; the README there says which
@@ -272,30 +273,61 @@ fn as_applied(resource: &Value, composite: &Value, template: &str) -> Value {
 /// template name) after checking the claim against the XRD and each resource against its
 /// pinned CRD; problems go to `problems`.
 fn compose_all(product: &Product, problems: &mut BTreeSet<String>) -> Vec<(Choice, BTreeMap<String, Value>)> {
-    let xrd = xrd(product);
-    let claim_schema = crd_schema::claim_schema(&xrd, "v1alpha1").expect("claim schema");
-    let compositions = compositions(product.composite_kind);
-    let crds = provider_crds();
+    let pipeline = Pipeline::of(product);
     let mut out = Vec::new();
     for choice in choices() {
         let claim = claim(product, &choice);
         let at = format!("{} {choice:?}", product.claim_kind);
-        for v in crd_schema::validate(&claim_schema, &claim) {
+        if let Some(applied) = pipeline.compose(product, &at, &claim, problems) {
+            out.push((choice, applied));
+        }
+    }
+    out
+}
+
+/// What a claim of a product goes through: its XRD's claim schema, its Compositions, the
+/// pinned provider CRDs.
+struct Pipeline {
+    claim_schema: Value,
+    compositions: Vec<(String, Value)>,
+    crds: BTreeMap<(String, String), Value>,
+}
+
+impl Pipeline {
+    fn of(product: &Product) -> Self {
+        let xrd = xrd(product);
+        Pipeline {
+            claim_schema: crd_schema::claim_schema(&xrd, "v1alpha1").expect("claim schema"),
+            compositions: compositions(product.composite_kind),
+            crds: provider_crds(),
+        }
+    }
+
+    /// One claim checked against the XRD, composed, and each resource checked against its
+    /// pinned CRD: the resources by template name, None when no Composition ran.
+    fn compose(
+        &self,
+        product: &Product,
+        at: &str,
+        claim: &Value,
+        problems: &mut BTreeSet<String>,
+    ) -> Option<BTreeMap<String, Value>> {
+        for v in crd_schema::validate(&self.claim_schema, claim) {
             problems.insert(format!("{at}: the claim is not one the XRD admits: {v}"));
         }
-        let composite = composite_of(product, &claim);
-        let (file, composition) = match selected(&compositions, &composite) {
+        let composite = composite_of(product, claim);
+        let (file, composition) = match selected(&self.compositions, &composite) {
             Ok(found) => found,
             Err(e) => {
                 problems.insert(format!("{at}: {e}"));
-                continue;
+                return None;
             }
         };
         let desired = match pt::run(composition, &composite, &BTreeSet::new()) {
             Ok(desired) => desired,
             Err(e) => {
                 problems.insert(format!("{at}: {file}: {e}"));
-                continue;
+                return None;
             }
         };
         for name in &desired.left_out {
@@ -306,7 +338,7 @@ fn compose_all(product: &Product, problems: &mut BTreeSet<String>) -> Vec<(Choic
             let resource = as_applied(resource, &composite, name);
             let group = resource["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(g, _)| g);
             let kind = resource["kind"].as_str().unwrap_or_default();
-            match crds.get(&(group.to_owned(), kind.to_owned())) {
+            match self.crds.get(&(group.to_owned(), kind.to_owned())) {
                 Some(crd) => {
                     for v in crd_schema::validate_against_crd(crd, &resource) {
                         problems.insert(format!("{file} {name} ({group} {kind}): {v} [{at}]"));
@@ -318,9 +350,83 @@ fn compose_all(product: &Product, problems: &mut BTreeSet<String>) -> Vec<(Choic
             }
             applied.insert(name.clone(), resource);
         }
-        out.push((choice, applied));
+        Some(applied)
     }
-    out
+}
+
+/// Every PostgreSQL and Redis claim idp itself renders for the default policy: each tier
+/// that places them (those without a required secondary), cell, environment and ha, as
+/// idp's generic claim template writes it (no `writeFence`: their XRDs take none), goes
+/// through its XRD's claim schema, its Composition and the pinned provider CRDs. Neither
+/// product has a secondary, so there is no failover to render.
+///
+/// Cannot prove: what `every_postgres_claim_...` and `every_redis_claim_...` cannot (no
+/// provider or API server runs).
+#[test]
+fn every_claim_idp_renders_for_postgres_and_redis_composes() {
+    use idp::product::Products;
+    use idp::render::{RenderInput, Renderer};
+    use idp::request::{Kind, Request, Spec};
+    use idp::schedule::{Demand, PolicyRef, schedule};
+
+    let policy = &idp::policy::LoadedPolicy::embedded().policy;
+    let pref = PolicyRef { version: "v".into(), digest: "sha256:00".into() };
+    let multi_az = ["multi_az".to_owned()];
+    let mut problems = BTreeSet::new();
+    let mut rendered = 0;
+    for (product, name) in [(&POSTGRES, "postgres"), (&REDIS, "redis")] {
+        let pipeline = Pipeline::of(product);
+        let definition = Products::embedded().named(name).expect("a built-in product");
+        for (tier, _) in policy.tiers.iter().filter(|(_, t)| !t.secondary.required) {
+            for cell in policy.cells.keys() {
+                for environment in policy.environments.keys() {
+                    for ha in [false, true] {
+                        let gates: &[String] = if ha { &multi_az } else { &[] };
+                        let demand = Demand { cell, environment, tier, ha, gates, dr_profile: None, pairs: None };
+                        let Ok(decision) = schedule(policy, &pref, &demand) else { continue };
+                        let mut fields =
+                            json!({"size": "small", "ha": ha, "version": if product.database { "15" } else { "7.x" }});
+                        if product.database {
+                            fields["storageGB"] = json!(10);
+                        }
+                        let request = Request {
+                            kind: Kind::of(definition),
+                            name: "orders-cache".into(),
+                            namespace: "team-a".into(),
+                            cell: cell.clone(),
+                            tier: tier.clone(),
+                            environment: environment.clone(),
+                            dr_profile: None,
+                            spec: Spec::data(definition, fields.as_object().unwrap().clone()),
+                            origin: "composed_products.rs".into(),
+                        };
+                        let input = RenderInput {
+                            data: &idp::record::DataClaims::NONE,
+                            request: &request,
+                            decision: &decision,
+                            policy,
+                            active: idp::cell::Side::Primary,
+                            names: idp::layout::NameScheme::for_new(request.kind),
+                            unprotect: false,
+                            draining: false,
+                            moving: None,
+                        };
+                        for file in Renderer::embedded().request_files(&input).expect("render") {
+                            let docs: Vec<Value> = serde_saphyr::from_multiple(&file.content).expect("YAML");
+                            for claim in docs.iter().filter(|d| d["kind"] == product.claim_kind) {
+                                let at = format!("{tier} {cell} {environment} ha={ha}: {}", file.path);
+                                assert!(claim["spec"]["parameters"].get("writeFence").is_none(), "{at}");
+                                pipeline.compose(product, &at, claim, &mut problems);
+                                rendered += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(rendered >= 2 * 2 * 3 * 3 * 2, "only {rendered} claims rendered");
+    report(problems);
 }
 
 fn report(problems: BTreeSet<String>) {
