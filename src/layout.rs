@@ -72,6 +72,11 @@ pub fn placements_dir(namespace: &str) -> String {
 
 /// `placements/<namespace>/<kind>-<name>.yaml`: the decision record.
 pub fn placement_path(kind: Kind, namespace: &str, name: &str) -> String {
+    placement_path_of(kind.cli_name(), namespace, name)
+}
+
+/// [`placement_path`] of a product named in words (a path, a trailer).
+pub fn placement_path_of(kind: &str, namespace: &str, name: &str) -> String {
     format!("{}/{kind}-{name}.yaml", placements_dir(namespace))
 }
 

@@ -60,6 +60,8 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
             reschedule: args.reschedule,
             keep_rendered: false,
             explain: !printer.is_machine(),
+            diff: false,
+            committing: true,
         },
         message: args.message,
         land: args.write.land(),
@@ -93,7 +95,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
                 let origin = Origin::of(options.land.push.as_ref(), outcome.landed.as_ref());
                 let tracked = outcome
                     .results
-                    .iter()
+                    .briefs()
                     .map(|r| {
                         let target = ResourceRef { kind: r.kind, namespace: r.namespace.clone(), name: r.name.clone() };
                         Tracked::placed(&ctx, &target).map(|t| t.pushed_to(origin.clone()))

@@ -50,6 +50,8 @@ pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
             reschedule: args.reschedule,
             keep_rendered: false,
             explain: !printer.is_machine(),
+            diff: args.diff && !printer.is_machine(),
+            committing: false,
         },
     )?;
     warn_rules(printer, &prepared.outcome.results);
@@ -61,8 +63,8 @@ pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
 }
 
 /// Rule warnings go to stderr too, so they reach people even with `-o json`.
-pub(super) fn warn_rules(printer: &Printer, results: &[crate::ops::plan::PlanResult]) {
-    for result in results {
+pub(super) fn warn_rules(printer: &Printer, results: &crate::ops::results::Results) {
+    for result in results.briefs() {
         for warning in &result.warnings {
             printer.warn(&format!("{} {}/{}: {warning}", result.kind, result.namespace, result.name));
         }

@@ -35,6 +35,8 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, printer: &Printer) -> Result<E
             reschedule: false,
             keep_rendered: true,
             explain: false,
+            diff: false,
+            committing: false,
         },
     )?;
     let outcome = RenderOutcome::from(prepared.rendered);

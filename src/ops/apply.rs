@@ -1,11 +1,13 @@
 //! `idp apply`: a prepared plan becomes one commit on the state repo.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use super::history::{NAMED_LIMIT, REQUESTS_TRAILER};
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
-use super::plan::{PlanOptions, PlanOutcome, PlanResult, Requests, ResultStatus, plan};
+use super::plan::{PlanOptions, PlanOutcome, Requests, ResultStatus, plan};
+use super::results::{Brief, Results};
 use super::{Context, Error};
 use crate::request::{Kind, Request};
 
@@ -15,7 +17,7 @@ pub struct ApplyOutcome {
     pub commit: Option<String>,
     /// Where it landed (branch, remote, attempts), or null.
     pub landed: Option<Landed>,
-    pub results: Vec<PlanResult>,
+    pub results: Results,
     /// With `--wait`: what the cluster reported when the wait ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live: Option<super::live::WaitReport>,
@@ -51,13 +53,7 @@ pub fn apply(
             Some(ApplyOutcome { commit: None, landed: None, results: plan.results, live: None })
         }
         Landing::Landed(mut plan, landed) => {
-            for result in &mut plan.results {
-                result.status = match result.status {
-                    ResultStatus::Create => ResultStatus::Created,
-                    ResultStatus::Update => ResultStatus::Updated,
-                    other => other,
-                };
-            }
+            plan.results.landed();
             Some(ApplyOutcome {
                 commit: Some(landed.commit.clone()),
                 landed: Some(landed),
@@ -72,8 +68,15 @@ pub fn apply(
 /// queryable (`git log --grep 'Idp-Request: mysql team-alpha/orders-db'`).
 /// `all`: every stored request was re-planned (`apply --all`), which the
 /// title says, since nothing about the requests themselves changed.
-fn commit_message(results: &[PlanResult], requests: &[Request], all: bool, message: Option<&str>) -> String {
-    let changed: Vec<&PlanResult> = results.iter().filter(|r| !r.changes.is_empty()).collect();
+///
+/// A commit that changes more than [`NAMED_LIMIT`] requests names none of
+/// them: its body counts them per cell and placement, and its
+/// `Idp-Requests` trailer says that its tree diff names them (`idp history`
+/// reads each one's placement record there). A message of 60,000 lines for
+/// a bulk apply would cost every later reader of the commit, a plan among
+/// them, the time to parse it.
+fn commit_message(results: &Results, requests: &[Request], all: bool, message: Option<&str>) -> String {
+    let changed: Vec<&Brief> = results.briefs().filter(|r| r.changed).collect();
     let title = match changed.as_slice() {
         many if all => {
             let plural = if results.len() == 1 { "" } else { "s" };
@@ -98,6 +101,13 @@ fn commit_message(results: &[PlanResult], requests: &[Request], all: bool, messa
         text.push_str(message.trim());
         text.push_str("\n\n");
     }
+    let cells: HashMap<(Kind, &str, &str), &Request> =
+        requests.iter().map(|q| ((q.kind, q.namespace.as_str(), q.name.as_str()), q)).collect();
+    let cell_of = |r: &Brief| cells.get(&(r.kind, r.namespace.as_str(), r.name.as_str())).copied();
+    if changed.len() > NAMED_LIMIT {
+        text.push_str(&bulk_summary(&changed, cell_of));
+        return text;
+    }
     for r in &changed {
         let secondary =
             r.secondary.as_ref().map(|s| format!(", secondary {}/{}", s.provider, s.region)).unwrap_or_default();
@@ -110,29 +120,64 @@ fn commit_message(results: &[PlanResult], requests: &[Request], all: bool, messa
             r.placement.provider,
             r.placement.region,
             r.placement.runtime_cluster,
-            r.reason.tier,
-            r.reason.selected.total_score,
+            r.tier,
+            r.total_score,
             if r.rescheduled { ", RESCHEDULED (--reschedule)" } else { "" },
         ));
     }
     text.push('\n');
-    let cells: HashMap<(Kind, &str, &str), &Request> =
-        requests.iter().map(|q| ((q.kind, q.namespace.as_str(), q.name.as_str()), q)).collect();
     for r in &changed {
         let secondary =
             r.secondary.as_ref().map(|s| format!(" secondary={}/{}", s.provider, s.region)).unwrap_or_default();
         text.push_str(&format!("Idp-Action: {}\n", verb(r)));
         text.push_str(&format!("Idp-Request: {} {}/{}\n", r.kind, r.namespace, r.name));
-        if let Some(q) = cells.get(&(r.kind, r.namespace.as_str(), r.name.as_str())) {
+        if let Some(q) = cell_of(r) {
             text.push_str(&format!("Idp-Cell: {} {}\n", q.cell, q.environment));
         }
         text.push_str(&format!("Idp-Placement: {}/{}{secondary}\n", r.placement.provider, r.placement.region));
-        text.push_str(&format!("Idp-Policy-Version: {}\n", r.reason.policy.version));
+        text.push_str(&format!("Idp-Policy-Version: {}\n", r.policy_version));
     }
     text
 }
 
-fn verb(r: &PlanResult) -> &'static str {
+/// The body and trailers of a commit too large to name its requests: how
+/// many per cell and environment, and per placement, then the count. Its
+/// size depends on the policy (cells, candidates), not on the requests.
+fn bulk_summary<'a>(changed: &[&Brief], cell_of: impl Fn(&Brief) -> Option<&'a Request>) -> String {
+    let mut per_cell: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut versions = BTreeSet::new();
+    let mut rescheduled = 0;
+    for r in changed {
+        let cell = cell_of(r).map_or_else(|| "(no cell)".to_owned(), |q| format!("{} {}", q.cell, q.environment));
+        let secondary = r.secondary.as_ref().map(|s| format!(" + {}/{}", s.provider, s.region)).unwrap_or_default();
+        let placement = format!("{}/{}{secondary}", r.placement.provider, r.placement.region);
+        *per_cell.entry(cell).or_default().entry(placement).or_default() += 1;
+        versions.insert(r.policy_version.as_str());
+        rescheduled += usize::from(r.rescheduled);
+    }
+    let mut text = format!(
+        "{} requests, too many to name here: `idp history --namespace NS --name NAME` shows one,\n\
+         from this commit's changes and the request's placement record (placements/).\n",
+        changed.len()
+    );
+    if rescheduled > 0 {
+        text.push_str(&format!("{rescheduled} of them RESCHEDULED (--reschedule).\n"));
+    }
+    for (cell, placements) in &per_cell {
+        let count: usize = placements.values().sum();
+        text.push_str(&format!("- {cell}: {count}\n"));
+        for (placement, count) in placements {
+            text.push_str(&format!("  - {placement}: {count}\n"));
+        }
+    }
+    text.push_str(&format!("\nIdp-Action: apply\n{REQUESTS_TRAILER}: {}\n", changed.len()));
+    for version in versions {
+        text.push_str(&format!("Idp-Policy-Version: {version}\n"));
+    }
+    text
+}
+
+fn verb(r: &Brief) -> &'static str {
     match (r.status, r.rescheduled) {
         (_, true) => "reschedule",
         (ResultStatus::Create | ResultStatus::Created, _) => "create",

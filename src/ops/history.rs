@@ -4,9 +4,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use super::{Context, Error};
-use crate::layout::{POLICY_PATH, RequestFileName};
-use crate::state::{Commit, ObjectId, StateRepo};
+use crate::layout::{self, POLICY_PATH, RequestFileName};
+use crate::state::{Commit, ObjectId, PathChange, StateRepo};
+
+/// The most requests a commit message names one by one (`Idp-Request`
+/// trailers and a line each); a commit that changes more counts them in
+/// [`REQUESTS_TRAILER`] instead.
+pub const NAMED_LIMIT: usize = 50;
+
+/// The count of a commit's requests when its message does not name them:
+/// its tree diff does (the requests whose files it changed), and each one's
+/// placement record at the commit says where it went.
+pub const REQUESTS_TRAILER: &str = "Idp-Requests";
 
 /// The folder whose commits are policy changes: the policy, its rules and tests.
 const POLICY_DIR: &str = "policy";
@@ -91,6 +103,41 @@ pub struct Named {
     pub cells: Vec<(String, String)>,
 }
 
+/// Whether a commit's requests are named by its tree diff, not its message.
+pub fn named_by_tree(message: &str) -> bool {
+    trailers(message).iter().any(|(k, _)| *k == REQUESTS_TRAILER)
+}
+
+/// The requests and cells a commit names: its trailers, and for a commit
+/// that only counts its requests, those whose files it changed.
+pub fn named_in(state: &StateRepo, commit: &Commit) -> Result<Named, Error> {
+    let mut named = named(&commit.message);
+    if named_by_tree(&commit.message) {
+        named.requests.extend(requests_changed(state, commit)?.into_keys());
+    }
+    Ok(named)
+}
+
+/// The requests whose files `commit` changed against its first parent, by
+/// path (`RequestFileName::owner_of`), each with the change to its
+/// placement record when the commit made one.
+pub fn requests_changed(
+    state: &StateRepo,
+    commit: &Commit,
+) -> Result<BTreeMap<RequestFileName, Option<PathChange>>, Error> {
+    let mut requests: BTreeMap<RequestFileName, Option<PathChange>> = BTreeMap::new();
+    for change in state.changed_files(commit.id)? {
+        let Some(owner) = RequestFileName::owner_of(&change.path) else { continue };
+        let record = change.path.starts_with(layout::PLACEMENTS_DIR)
+            && change.path == layout::placement_path_of(&owner.kind, &owner.namespace, &owner.name);
+        let slot = requests.entry(owner).or_default();
+        if record {
+            *slot = Some(change);
+        }
+    }
+    Ok(requests)
+}
+
 /// The requests and cells a commit's `Idp-*` trailers name.
 pub fn named(message: &str) -> Named {
     let mut named = Named::default();
@@ -137,16 +184,38 @@ pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome
         let cut = boundary.contains(&commit.id);
         let policy_change = if cut { None } else { policy_change(state, &commit)? };
         let time = jiff::Timestamp::from_second(commit.time).map(|t| t.to_string()).unwrap_or_default();
-        let mut of_commit = entries_of(&commit.message);
+        let mut of_commit: Vec<Pending> = entries_of(&commit.message).into_iter().map(Pending::Told).collect();
+        if named_by_tree(&commit.message) && !cut {
+            // The message counts its requests; its tree diff names them.
+            let told = match of_commit.pop() {
+                Some(Pending::Told(entry)) => entry,
+                _ => HistoryEntry::empty(),
+            };
+            of_commit.extend(requests_changed(state, &commit)?.into_iter().map(|(request, record)| {
+                Pending::Recorded {
+                    request,
+                    record,
+                    action: told.action.clone(),
+                    policy_version: told.policy_version.clone(),
+                }
+            }));
+        }
         if of_commit.is_empty() && policy_change.is_some() {
             // A policy edit made without idp (a reviewed pull request): it
             // changes where every later request lands, so it is audited too.
-            of_commit.push(HistoryEntry { action: "policy".into(), ..HistoryEntry::empty() });
+            of_commit.push(Pending::Told(HistoryEntry { action: "policy".into(), ..HistoryEntry::empty() }));
         }
-        for entry in of_commit {
+        for pending in of_commit {
             if full(&outcome.entries) {
                 break;
             }
+            let (namespace, name) = pending.request();
+            let wanted = options.namespace.as_ref().is_none_or(|ns| namespace == Some(ns))
+                && options.name.as_ref().is_none_or(|n| name == Some(n));
+            if !wanted {
+                continue;
+            }
+            let entry = pending.entry(state, &commit);
             let entry = HistoryEntry {
                 time: time.clone(),
                 author: commit.author.clone(),
@@ -159,10 +228,7 @@ pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome
                 policy_change: policy_change.clone(),
                 ..entry
             };
-            let keep = options.namespace.as_ref().is_none_or(|ns| entry.namespace.as_ref() == Some(ns))
-                && options.name.as_ref().is_none_or(|n| entry.name.as_ref() == Some(n))
-                && options.cell.as_ref().is_none_or(|c| entry.cell.as_ref() == Some(c));
-            if keep {
+            if options.cell.as_ref().is_none_or(|c| entry.cell.as_ref() == Some(c)) {
                 outcome.entries.push(entry);
             }
         }
@@ -171,6 +237,101 @@ pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome
         }
     }
     Ok(outcome)
+}
+
+/// An entry of a commit, as its message tells it, or one of the requests
+/// its tree diff names, read from its placement record only when shown.
+enum Pending {
+    Told(HistoryEntry),
+    Recorded {
+        request: RequestFileName,
+        /// The commit's change to the request's placement record, if any.
+        record: Option<PathChange>,
+        /// The commit's action (`apply`, `revert`) and the policy version
+        /// its trailers give, for a record without one.
+        action: String,
+        policy_version: Option<String>,
+    },
+}
+
+impl Pending {
+    fn request(&self) -> (Option<&String>, Option<&String>) {
+        match self {
+            Pending::Told(entry) => (entry.namespace.as_ref(), entry.name.as_ref()),
+            Pending::Recorded { request, .. } => (Some(&request.namespace), Some(&request.name)),
+        }
+    }
+
+    fn entry(self, state: &StateRepo, commit: &Commit) -> HistoryEntry {
+        let (request, record, told, told_version) = match self {
+            Pending::Told(entry) => return entry,
+            Pending::Recorded { request, record, action, policy_version } => (request, record, action, policy_version),
+        };
+        // An apply says per request what it did by its record; a revert
+        // (of a bulk apply) is a revert for each of them.
+        let action = match &record {
+            _ if told != "apply" => told,
+            Some(PathChange { old: None, .. }) => "create".into(),
+            Some(PathChange { blob: None, .. }) => "delete".into(),
+            _ => "update".into(),
+        };
+        // A removed record is read as it was before the commit.
+        let blob = record.as_ref().map_or_else(
+            || state.file_id(commit.id, &layout::placement_path_of(&request.kind, &request.namespace, &request.name)),
+            |change| Ok(change.blob.or(change.old)),
+        );
+        let sketch: RecordSketch = blob
+            .ok()
+            .flatten()
+            .and_then(|id| state.blob(id).ok())
+            .and_then(|bytes| serde_saphyr::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        let side = |s: &SideSketch| format!("{}/{}", s.provider, s.region);
+        let placement = sketch.primary.as_ref().map(|primary| match &sketch.secondary {
+            Some(secondary) => format!("{} secondary={}", side(primary), side(secondary)),
+            None => side(primary),
+        });
+        let policy_version = sketch.reason.and_then(|r| r.policy).and_then(|p| p.version).or(told_version);
+        HistoryEntry {
+            action,
+            kind: Some(request.kind),
+            namespace: Some(request.namespace),
+            name: Some(request.name),
+            cell: sketch.cell,
+            environment: sketch.environment,
+            placement,
+            policy_version,
+            ..HistoryEntry::empty()
+        }
+    }
+}
+
+/// The parts of a placement record a history entry names, read leniently:
+/// a record idp can no longer read still gives its request an entry.
+#[derive(Debug, Default, Deserialize)]
+struct RecordSketch {
+    #[serde(default)]
+    cell: Option<String>,
+    #[serde(default)]
+    environment: Option<String>,
+    #[serde(default)]
+    primary: Option<SideSketch>,
+    #[serde(default)]
+    secondary: Option<SideSketch>,
+    #[serde(default)]
+    reason: Option<ReasonSketch>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SideSketch {
+    provider: String,
+    region: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReasonSketch {
+    #[serde(default)]
+    policy: Option<PolicySketch>,
 }
 
 /// What a commit changed under `policy/`, or None when it changed nothing there.

@@ -23,6 +23,7 @@ pub mod products;
 pub mod records;
 pub mod render;
 pub mod resource;
+pub mod results;
 pub mod rollback;
 pub mod rules;
 pub mod runbook;
@@ -253,6 +254,16 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Rules(#[from] crate::rules::RulesError),
+
+    #[error("could not {what} a bulk plan's results in a temporary file: {message}")]
+    #[diagnostic(
+        code(idp::spool),
+        help(
+            "a plan of many requests written as JSON or YAML keeps its results in the temporary folder \
+             ($TMPDIR, else /tmp) until they are printed: check that it exists, is writable and has room"
+        )
+    )]
+    Spool { what: String, message: String },
 
     #[error("cannot read rule file {path}: {message}")]
     #[diagnostic(code(idp::rules::io))]

@@ -11,9 +11,10 @@ use super::destroy::Destroy;
 use super::objects::{Changeset, ObjectChange, manifest_documents};
 use super::records::parse_record;
 use super::resource::ResourceRef;
+use super::results::{self, Results};
 use super::rules;
 use super::{Context, Error};
-use crate::cell::{CellState, Member, Side};
+use crate::cell::{CellState, Side};
 use crate::cost::Cost;
 use crate::layout::{self, NameScheme, TwinWhen};
 use crate::record::PlacementRecord;
@@ -35,6 +36,13 @@ pub struct PlanOptions {
     /// Keep each fresh decision's full ranking for the human explanation
     /// (JSON and YAML carry the top three only).
     pub explain: bool,
+    /// Keep what each changed path held at the base (`Prepared::before`),
+    /// for `--diff`.
+    pub diff: bool,
+    /// The plan is for a commit (`apply`): a bulk plan's blobs go straight
+    /// into a pack in the state repo's object store, which the commit
+    /// completes; a plan alone spools them in the temporary folder.
+    pub committing: bool,
 }
 
 /// The requests a plan places.
@@ -69,7 +77,7 @@ pub struct Prepared {
 
 #[derive(Debug, Serialize)]
 pub struct PlanOutcome {
-    pub results: Vec<PlanResult>,
+    pub results: Results,
     /// Estimated spend of each cell (and budgeted namespace) the plan touches.
     pub spend: Vec<Spend>,
     /// Stateful objects applying the plan would delete or replace; applying
@@ -79,7 +87,7 @@ pub struct PlanOutcome {
 
 impl PlanOutcome {
     pub fn has_changes(&self) -> bool {
-        self.results.iter().any(|r| !r.changes.is_empty())
+        self.results.briefs().any(|r| r.changed)
     }
 }
 
@@ -151,8 +159,11 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     };
     let renderer = ctx.renderer()?;
     let rules = rules::load(ctx)?;
+    // A bulk plan written out as JSON or YAML spools its results as they
+    // are made; one that explains itself to a person holds them.
+    let spool = !options.explain && requests.len() > results::SPOOL_ABOVE;
     let mut prepared = Prepared {
-        outcome: PlanOutcome { results: Vec::new(), spend: Vec::new(), destroys: Vec::new() },
+        outcome: PlanOutcome { results: Results::new(requests.len(), spool)?, spend: Vec::new(), destroys: Vec::new() },
         requests: Vec::new(),
         files: Vec::new(),
         before: BTreeMap::new(),
@@ -161,65 +172,93 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
         applications: BTreeSet::new(),
         hosts: BTreeMap::new(),
     };
-    let mut cells = Cells::new(ctx);
+    let mut cells = Cells::new(ctx, requests.iter().any(|r| r.kind.is_app()));
+    // Backstage finds the entities through one Location (state repos older
+    // than the catalog lack it): the first request's change adds it.
+    let location_missing = ctx.state.is_some() && ctx.read(layout::CATALOG_LOCATION_PATH)?.is_none();
     // Databases first, so that apps in the same invocation follow them;
     // results keep the order of the files.
     let mut order: Vec<usize> = (0..requests.len()).collect();
     order.sort_by_key(|&i| requests[i].kind.is_app());
-    let mut results: Vec<Option<PlanResult>> = (0..requests.len()).map(|_| None).collect();
-    let mut deflated = 0;
+    let mut destroys: Vec<ObjectChange> = Vec::new();
+    let mut packed = 0;
+    let mut pack = None;
     for i in order {
         let planner = Planner { ctx, renderer: &renderer, rules: &rules, options };
-        results[i] = Some(planner.plan_one(&mut cells, &requests[i], &mut prepared)?);
-        // A bulk plan's files wait in memory for one packed commit: hold
-        // them deflated, as the pack will.
+        let mut result = planner.plan_one(&mut cells, &requests[i], &mut prepared)?;
+        if i == 0 && location_missing {
+            let path = layout::CATALOG_LOCATION_PATH.to_owned();
+            if result.status == ResultStatus::Exists {
+                result.status = ResultStatus::Update;
+            }
+            result.changes.push(Change { action: ChangeAction::Create, path: path.clone() });
+            prepared.files.push(FileChange::upsert(path, crate::catalog::location().as_bytes()));
+        }
+        // What the plan destroys is what plan_one classified: no file is read again.
+        destroys.extend(result.objects.iter().filter(|o| o.destroys_data).cloned());
+        prepared.outcome.results.put(i, result)?;
+        // A bulk plan's files go into the pack of its commit as they are
+        // rendered: memory keeps their paths and ids, not their contents.
         if prepared.files.len() >= state::PACK_THRESHOLD {
-            prepared.files[deflated..].iter_mut().for_each(FileChange::deflate);
-            deflated = prepared.files.len();
+            let pack = match &pack {
+                Some(pack) => pack,
+                None => pack.insert(match (options.committing, &ctx.state) {
+                    (true, Some(state)) => state.start_pack()?,
+                    _ => state::PackStream::create(&std::env::temp_dir())?,
+                }),
+            };
+            for file in &mut prepared.files[packed..] {
+                file.pack_into(pack)?;
+            }
+            packed = prepared.files.len();
         }
     }
-    prepared.outcome.results = results.into_iter().flatten().collect();
-    // Backstage finds the entities through one Location (state repos older than the catalog lack it).
-    if let Some(first) = prepared.outcome.results.first_mut()
-        && ctx.state.is_some()
-        && ctx.read(layout::CATALOG_LOCATION_PATH)?.is_none()
-    {
-        let path = layout::CATALOG_LOCATION_PATH.to_owned();
-        if first.status == ResultStatus::Exists {
-            first.status = ResultStatus::Update;
-        }
-        first.changes.push(Change { action: ChangeAction::Create, path: path.clone() });
-        prepared.files.push(FileChange::upsert(path, crate::catalog::location().as_bytes()));
-    }
+    prepared.outcome.results.flush()?;
     refuse_name_twins(ctx, &prepared.outcome.results)?;
-    let costs: Vec<Option<f64>> =
-        prepared.outcome.results.iter().map(|r| r.cost.as_ref().map(|c| c.monthly_usd)).collect();
+    let costs: Vec<Option<f64>> = prepared.outcome.results.briefs().map(|r| r.monthly_usd).collect();
     prepared.outcome.spend = budget::check(ctx, &requests, &costs)?;
-    // What the plan destroys is what plan_one classified: no file is read again.
-    let mut destroys: Vec<&ObjectChange> =
-        prepared.outcome.results.iter().flat_map(|r| &r.objects).filter(|o| o.destroys_data).collect();
     destroys.sort_by_key(|o| (o.action, o.object()));
-    prepared.outcome.destroys = destroys.into_iter().cloned().map(Destroy::of).collect();
+    prepared.outcome.destroys = destroys.into_iter().map(Destroy::of).collect();
     prepared.requests = requests;
     Ok(prepared)
 }
 
-/// What a plan knows about cells: the members at the base commit plus those
-/// this plan places, and each cell's active side. Read once per cell.
+/// What a plan knows about cells: the members at the base commit plus the
+/// data this plan places, and each cell's active side. Read once per cell.
 struct Cells<'a> {
     ctx: &'a Context,
-    /// Members this plan places, per (cell, environment), in plan order.
-    placed: BTreeMap<(String, String), Vec<Member>>,
+    /// The data this plan places, by namespace and name, for the apps
+    /// planned after it; None when the plan places no app (a bulk of
+    /// databases keeps nothing here).
+    placed: Option<HashMap<(String, String), PlacedData>>,
+}
+
+/// Where this plan places a data request.
+struct PlacedData {
+    kind: Kind,
+    cell: String,
+    environment: String,
+    primary: Target,
+    secondary: Option<Target>,
 }
 
 impl<'a> Cells<'a> {
-    fn new(ctx: &'a Context) -> Self {
-        Self { ctx, placed: BTreeMap::new() }
+    fn new(ctx: &'a Context, with_apps: bool) -> Self {
+        Self { ctx, placed: with_apps.then(HashMap::new) }
     }
 
-    /// Records a member placed by this plan, for apps planned after it.
-    fn place(&mut self, cell: &str, environment: &str, member: Member) {
-        self.placed.entry((cell.to_owned(), environment.to_owned())).or_default().push(member);
+    /// Records data placed by this plan, for apps planned after it.
+    fn place(&mut self, request: &Request, decision: &Decision) {
+        if let Some(placed) = self.placed.as_mut().filter(|_| request.kind.is_data()) {
+            let data = PlacedData {
+                kind: request.kind,
+                cell: request.cell.clone(),
+                environment: request.environment.clone(),
+                primary: decision.primary.clone(),
+                secondary: decision.secondary.clone(),
+            };
+            placed.insert((request.namespace.clone(), request.name.clone()), data);
+        }
     }
 
     /// Where the databases an app names are placed: by this plan, else in
@@ -235,10 +274,9 @@ impl<'a> Cells<'a> {
         let declared = request.depends_on();
         for (i, name) in request.databases().iter().enumerate() {
             // A name is one data request's in its namespace, whatever its product.
-            let planned = self.placed.iter().find_map(|((cell, environment), members)| {
-                let member =
-                    members.iter().find(|m| m.kind.is_data() && m.namespace == *namespace && m.name == *name)?;
-                Some((member.kind, cell.clone(), environment.clone(), member.primary.clone(), member.secondary.clone()))
+            let planned = self.placed.as_ref().and_then(|placed| {
+                let d = placed.get(&(namespace.clone(), name.clone()))?;
+                Some((d.kind, d.cell.clone(), d.environment.clone(), d.primary.clone(), d.secondary.clone()))
             });
             let (kind, cell, environment, primary, secondary) = match planned {
                 Some(placed) => placed,
@@ -429,7 +467,7 @@ impl Planner<'_> {
         let cost = crate::cost::estimate(policy, request, &decision);
         let mut member = PlacementRecord::new(request, &decision, names).member();
         member.monthly_usd = cost.as_ref().map(|c| c.monthly_usd);
-        cells.place(&request.cell, &request.environment, member.clone());
+        cells.place(request, &decision);
         let cell = cells.state(&request.cell, &request.environment)?;
         let sticky = !rescheduled && existing_record.is_some();
 
@@ -505,7 +543,9 @@ impl Planner<'_> {
             // base commit is the stored object its transition rules compare with.
             claims::admit(&ctx.products, &id, &path, &documents, current.as_deref())?;
             objects.file(&path, manifest_documents(&path, current.as_deref()), documents);
-            if let Some(old) = current {
+            if let Some(old) = current
+                && options.diff
+            {
                 prepared.before.insert(path.clone(), old);
             }
             changes.push(Change { action, path: path.clone() });
@@ -545,7 +585,9 @@ impl Planner<'_> {
             let before = manifest_documents(&path, current.as_deref());
             objects.file(&path, before, manifest_documents(&path, Some(content.as_bytes())));
             let action = if current.is_some() { ChangeAction::Update } else { ChangeAction::Create };
-            if let Some(old) = current {
+            if let Some(old) = current
+                && options.diff
+            {
                 prepared.before.insert(path.clone(), old);
             }
             changes.push(Change { action, path: path.clone() });
@@ -557,7 +599,9 @@ impl Planner<'_> {
             if !desired_paths.contains(&path) {
                 if let Some(old) = ctx.read(&path)? {
                     objects.file(&path, manifest_documents(&path, Some(&old)), Vec::new());
-                    prepared.before.insert(path.clone(), old);
+                    if options.diff {
+                        prepared.before.insert(path.clone(), old);
+                    }
                 }
                 changes.push(Change { action: ChangeAction::Delete, path: path.clone() });
                 prepared.files.push(FileChange::Remove { path });
@@ -654,15 +698,14 @@ pub(super) fn provider_replacements(objects: &[ObjectChange]) -> Option<(String,
 /// requests whose derived names can meet this one's are looked up by path
 /// (`layout::name_twins`), never the whole repo. A twin meets only if its
 /// names are of the scheme the meeting needs.
-fn refuse_name_twins(ctx: &Context, results: &[PlanResult]) -> Result<(), Error> {
+fn refuse_name_twins(ctx: &Context, results: &Results) -> Result<(), Error> {
     let planned: HashMap<(Kind, &str, &str), (bool, NameScheme)> = results
-        .iter()
+        .briefs()
         .map(|r| ((r.kind, r.namespace.as_str(), r.name.as_str()), (r.secondary.is_some(), r.names)))
         .collect();
-    for result in results {
-        for twin in
-            layout::name_twins(result.kind, result.names, &result.namespace, &result.name, &Kind::all(&ctx.products))
-        {
+    let in_force = Kind::all(&ctx.products);
+    for result in results.briefs() {
+        for twin in layout::name_twins(result.kind, result.names, &result.namespace, &result.name, &in_force) {
             let (twin_has_secondary, twin_names) =
                 match planned.get(&(twin.kind, twin.namespace.as_str(), twin.name.as_str())) {
                     Some(found) => *found,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::history::{is_idp_commit, named, trailers};
+use super::history::{REQUESTS_TRAILER, is_idp_commit, named_in, trailers};
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::{Context, Error};
 use crate::layout;
@@ -146,7 +146,9 @@ fn message(commits: &[Commit]) -> String {
     let mut named = std::collections::BTreeSet::new();
     for commit in commits {
         for (key, value) in trailers(&commit.message) {
-            if matches!(key, "Idp-Request" | "Idp-Cell") && named.insert((key, value)) {
+            // A commit that only counts its requests (`Idp-Requests`) is
+            // reverted by one that names them the same way: by its changes.
+            if matches!(key, "Idp-Request" | "Idp-Cell" | REQUESTS_TRAILER) && named.insert((key, value)) {
                 text.push_str(&format!("{key}: {value}\n"));
             }
         }
@@ -242,7 +244,7 @@ struct Gone {
 /// A removal that is itself among the commits `reverting` is undone first.
 fn gone(state: &StateRepo, target: &Commit, base: ObjectId, reverting: &[ObjectId]) -> Result<Vec<Gone>, Error> {
     let mut gone = Vec::new();
-    for request in named(&target.message).requests {
+    for request in named_in(state, target)?.requests {
         if !crate::names::is_dns_label(&request.kind) {
             continue;
         }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::Error;
 use super::destroy::DESTROY_TRAILER;
-use super::history::{is_idp_commit, named, reverted_commit, trailers};
+use super::history::{is_idp_commit, named_in, reverted_commit, trailers};
 use super::objects::{ObjectChange, destroying};
 use crate::layout::{self, RequestFileName};
 use crate::product::Products;
@@ -189,7 +189,7 @@ fn scope_of(state: &StateRepo, commit: &Commit, depth: usize) -> Result<Option<S
     if !is_idp_commit(&commit.message) {
         return Ok(None);
     }
-    let named = named(&commit.message);
+    let named = named_in(state, commit)?;
     let mut scope = Scope { requests: named.requests.into_iter().collect(), paths: HashSet::new() };
     for (cell, environment) in &named.cells {
         let members = layout::members_dir(cell, environment);

@@ -9,6 +9,7 @@ use super::{Outcome, Style, Table, number};
 use crate::ops::destroy::{Destroy, DestroyAction};
 use crate::ops::objects::{FieldDiff, ObjectAction, ObjectChange};
 use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, Prepared, ResultStatus};
+use crate::ops::results::Results;
 use crate::schedule::{Ranked, Reason, Target};
 
 impl Outcome for PlanOutcome {
@@ -23,8 +24,12 @@ impl Outcome for PlanOutcome {
 }
 
 impl PlanOutcome {
-    pub(super) fn human_of(results: &[PlanResult], style: &Style) -> String {
-        results.iter().map(|r| result(r, style)).collect::<Vec<_>>().join("\n")
+    pub(super) fn human_of(results: &Results, style: &Style) -> String {
+        match results.whole() {
+            Some(whole) => whole.iter().map(|r| result(r, style)).collect::<Vec<_>>().join("\n"),
+            // A plan that spools its results is written as JSON or YAML.
+            None => format!("{} results\n", results.len()),
+        }
     }
 }
 

@@ -7,24 +7,24 @@ use std::path::Path;
 
 use std::collections::HashSet;
 
-use git2::build::TreeUpdateBuilder;
-use git2::{FileMode, IndexEntry, IndexTime, Oid, Repository, Signature, Status, StatusOptions};
+use git2::{IndexEntry, IndexTime, ObjectType, Oid, Signature, Status, StatusOptions};
 
-use super::pack::{Blob, PACK_THRESHOLD, PackEntry, write_pack};
+use super::pack::{Blob, PACK_THRESHOLD, PackStream};
+use super::tree_update;
 use super::{ObjectId, StateError, StateRepo, git};
 
-/// libgit2 checks that every object a tree names exists; a packed commit's
-/// blobs are written after its trees, so the check is off while they are built.
-struct RelaxedObjectCreation;
+/// Turns off libgit2's check that each object an index entry (or tree)
+/// names exists, until dropped. Process-wide: idp stages from one thread.
+struct TrustedObjects;
 
-impl RelaxedObjectCreation {
+impl TrustedObjects {
     fn start() -> Self {
         git2::opts::strict_object_creation(false);
         Self
     }
 }
 
-impl Drop for RelaxedObjectCreation {
+impl Drop for TrustedObjects {
     fn drop(&mut self) {
         git2::opts::strict_object_creation(true);
     }
@@ -103,10 +103,12 @@ impl FileChange {
         FileChange::Upsert { path: path.into(), blob: Blob::new(content.into()) }
     }
 
-    /// Holds the new content deflated from now on (see [`Blob::deflate`]).
-    pub fn deflate(&mut self) {
-        if let FileChange::Upsert { blob, .. } = self {
-            blob.deflate();
+    /// Appends the new content to `pack` and keeps only where it lies
+    /// there (see [`PackStream`]).
+    pub fn pack_into(&mut self, pack: &std::sync::Arc<PackStream>) -> Result<(), StateError> {
+        match self {
+            FileChange::Upsert { blob, .. } => blob.pack_into(pack),
+            FileChange::Remove { .. } => Ok(()),
         }
     }
 
@@ -344,97 +346,63 @@ impl StateRepo {
         // idp's commits say which idp wrote them (`idp doctor` compares).
         let stamped = format!("{message}{VERSION_TRAILER}: {}\n", env!("CARGO_PKG_VERSION"));
         let message = if message.contains("\nIdp-Action: ") { stamped.as_str() } else { message };
-        if changes.len() < PACK_THRESHOLD {
-            return self.write_loose(&self.repo, parent, changes, message, |blob| self.repo.blob(&blob.content()));
-        }
-        // Trees and the commit are built in memory over the repo's objects;
-        // then every new object goes to disk in one pack.
-        let odb = git2::Odb::new().map_err(git("open an in-memory object store"))?;
-        let _memory = odb.add_new_mempack_backend(2).map_err(git("open an in-memory object store"))?;
-        odb.add_disk_alternate(&self.repo.path().join("objects").to_string_lossy())
-            .map_err(git("read the object store"))?;
-        let scratch = Repository::from_odb(odb).map_err(git("open an in-memory object store"))?;
-        let commit = {
-            // The blobs reach the object store with the pack, after the trees
-            // that name them are built.
-            let _relaxed = RelaxedObjectCreation::start();
-            self.write_loose(&scratch, parent, changes, message, |blob| Ok(blob.id()))?
+        let parent = parent.map(|oid| self.repo.find_commit(oid).map_err(git("read the base commit"))).transpose()?;
+        let base = parent.as_ref().map(|c| c.tree_id());
+        let mut updates: Vec<tree_update::Update<'_>> = changes
+            .iter()
+            .map(|change| match change {
+                FileChange::Upsert { path, blob } => (path.as_str(), Some(blob.id())),
+                FileChange::Remove { path } => (path.as_str(), None),
+            })
+            .collect();
+        let tree = if changes.len() < PACK_THRESHOLD {
+            let odb = self.repo.odb().map_err(git("open the object store"))?;
+            for change in changes {
+                if let FileChange::Upsert { path, blob } = change {
+                    self.repo.blob(&blob.content()).map_err(git(format!("write {path}")))?;
+                }
+            }
+            let mut write = |bytes: &[u8]| odb.write(ObjectType::Tree, bytes).map_err(git("write a tree"));
+            tree_update::apply(&self.repo, base, &mut updates, &mut write)?
+        } else {
+            // The blobs are in a pack stream already (a bulk plan's) or go
+            // into one now; the trees follow, and the pack is installed whole
+            // before the commit that names them is written.
+            let pack = match changes.iter().find_map(|c| match c {
+                FileChange::Upsert { blob, .. } => blob.pack(),
+                FileChange::Remove { .. } => None,
+            }) {
+                Some(pack) => std::sync::Arc::clone(pack),
+                None => PackStream::create(&self.pack_dir())?,
+            };
+            for change in changes {
+                if let FileChange::Upsert { blob, .. } = change
+                    && !pack.contains(blob.id())
+                {
+                    pack.append(ObjectType::Blob, &blob.content())?;
+                }
+            }
+            let mut write = |bytes: &[u8]| pack.append(ObjectType::Tree, bytes).map(|written| written.id);
+            let tree = tree_update::apply(&self.repo, base, &mut updates, &mut write)?;
+            pack.install(&self.pack_dir())?;
+            self.repo.odb().and_then(|odb| odb.refresh()).map_err(git("read the new pack"))?;
+            tree
         };
-        let scratch_odb = scratch.odb().map_err(git("read the in-memory object store"))?;
-        let disk = self.repo.odb().map_err(git("open the object store"))?;
-        let mut seen = HashSet::new();
-        // Without NO_REFRESH every miss (most of them here) rescans the pack folder.
-        let mut new = |id: Oid| seen.insert(id) && !disk.exists_ext(id, git2::OdbLookupFlags::NO_REFRESH);
-        let mut built = Vec::new();
-        if new(commit) {
-            built.push(commit);
-        }
-        let root = scratch.find_commit(commit).and_then(|c| c.tree()).map_err(git("read the new tree"))?;
-        let mut dirs: Vec<&str> = vec![""];
-        for change in changes {
-            let path = change.path();
-            dirs.extend(path.char_indices().filter(|(_, c)| *c == '/').map(|(at, _)| &path[..at]));
-        }
-        for dir in dirs {
-            let id = if dir.is_empty() { Some(root.id()) } else { root.get_path(Path::new(dir)).ok().map(|e| e.id()) };
-            if let Some(id) = id.filter(|id| new(*id)) {
-                built.push(id);
-            }
-        }
-        let built: Vec<git2::OdbObject<'_>> = built
-            .into_iter()
-            .map(|id| scratch_odb.read(id))
-            .collect::<Result<_, _>>()
-            .map_err(git("read a new tree"))?;
-        let mut objects: Vec<PackEntry<'_>> = built.iter().map(|o| PackEntry::object(o.kind(), o.data())).collect();
-        for change in changes {
-            if let FileChange::Upsert { blob, .. } = change
-                && new(blob.id())
-            {
-                objects.push(PackEntry::blob(blob));
-            }
-        }
-        write_pack(&disk, &objects)?;
-        Ok(commit)
+        let tree = self.repo.find_tree(tree).map_err(git("read the new tree"))?;
+        let signature = self.signature()?;
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        self.repo.commit(None, &signature, &signature, message, &tree, &parents).map_err(git("write the commit"))
     }
 
-    /// Blobs (by `blob`), trees and the commit, written through `repo`.
-    fn write_loose(
-        &self,
-        repo: &Repository,
-        parent: Option<Oid>,
-        changes: &[FileChange],
-        message: &str,
-        write_blob: impl Fn(&Blob) -> Result<Oid, git2::Error>,
-    ) -> Result<Oid, StateError> {
-        let base = match parent {
-            Some(oid) => repo.find_commit(oid).and_then(|c| c.tree()).map_err(git("read the base tree"))?,
-            None => {
-                let empty = repo.treebuilder(None).and_then(|b| b.write()).map_err(git("write empty tree"))?;
-                repo.find_tree(empty).map_err(git("read empty tree"))?
-            }
-        };
-        let mut update = TreeUpdateBuilder::new();
-        for change in changes {
-            match change {
-                FileChange::Upsert { path, blob } => {
-                    let id = write_blob(blob).map_err(git(format!("write {path}")))?;
-                    update.upsert(path.as_str(), id, FileMode::Blob);
-                }
-                FileChange::Remove { path } => {
-                    update.remove(path.as_str());
-                }
-            }
-        }
-        let tree_id = update.create_updated(repo, &base).map_err(git("build the new tree"))?;
-        let tree = repo.find_tree(tree_id).map_err(git("read the new tree"))?;
-        let signature = self.signature()?;
-        let parents = match parent {
-            Some(oid) => vec![repo.find_commit(oid).map_err(git("read the base commit"))?],
-            None => Vec::new(),
-        };
-        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        repo.commit(None, &signature, &signature, message, &tree, &parent_refs).map_err(git("write the commit"))
+    /// `objects/pack/` of the repo.
+    fn pack_dir(&self) -> std::path::PathBuf {
+        self.repo.path().join("objects").join("pack")
+    }
+
+    /// A pack for the next commit, written in the object store (and
+    /// invisible there until the commit installs it).
+    pub fn start_pack(&self) -> Result<std::sync::Arc<PackStream>, StateError> {
+        PackStream::create(&self.pack_dir())
     }
 
     /// The branch HEAD names (also when it has no commit yet). A detached
@@ -457,6 +425,11 @@ impl StateRepo {
             .to_path_buf();
         let mut index = self.repo.index().map_err(git("open the index"))?;
         let mut made_dirs = HashSet::new();
+        // The blobs are the commit's, in the object store already: libgit2
+        // would otherwise read each one's header back as it is staged
+        // (`index_insert`, strict object creation), which maps the whole
+        // pack of a bulk commit into memory.
+        let _trusted = TrustedObjects::start();
         for change in changes {
             let path = Path::new(change.path());
             let full = root.join(path);

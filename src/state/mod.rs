@@ -15,6 +15,7 @@ mod remote;
 mod revert;
 mod transport;
 mod tree;
+mod tree_update;
 
 use std::cell::Cell;
 use std::fmt;
@@ -31,7 +32,7 @@ pub use config::global_config_string;
 pub use diff::PathChange;
 pub use history::{Commit, CommitSummary};
 pub use lock::{DEFAULT_LOCK_WAIT, RepoLock};
-pub use pack::PACK_THRESHOLD;
+pub use pack::{PACK_THRESHOLD, PackStream};
 pub use remote::{PushFailure, tracking_ref};
 pub use revert::Revert;
 pub use transport::{DEFAULT_NETWORK_TIMEOUT, redact_url, ssh_askpass};

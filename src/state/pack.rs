@@ -3,46 +3,59 @@
 //! one file per object, which is what bounds a bulk apply of thousands of
 //! requests (file creation, not hashing, dominates a loose write).
 //!
-//! The pack holds whole objects, zlib-compressed, no deltas (like `git
-//! fast-import` without a delta base); libgit2's indexer verifies it, writes
-//! the `.idx` and moves both into place atomically when it is complete, so a
-//! killed process leaves at most a temporary file behind.
+//! The pack is written as the commit is built ([`PackStream`]): a bulk plan
+//! appends each file's blob as it renders it and keeps only its id and where
+//! it lies, so memory does not grow with the manifests; the trees and the
+//! commit follow, then the `.idx` (sorted ids, CRCs, offsets: the version 2
+//! format of git's `Documentation/gitformat-pack.txt`) is written and both
+//! files are renamed into `objects/pack/`, the `.idx` last, as `git
+//! index-pack` does: a reader sees the whole pack or none of it, and a killed
+//! process leaves at most a `tmp_idp_pack_*` file behind. Objects are whole
+//! and zlib-compressed, no deltas (like `git fast-import`); `git gc`
+//! repacks them with deltas.
 
-use std::borrow::Cow;
-use std::cell::{OnceCell, RefCell};
-use std::io::Write;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
-use git2::{ObjectType, Odb, Oid};
+use git2::{ObjectType, Oid};
 use sha1::{Digest, Sha1};
 
-use super::{StateError, git};
+use super::StateError;
 
 /// Objects in one write above which they are packed rather than loose.
 pub const PACK_THRESHOLD: usize = 100;
 
-/// A file's content as it waits to be committed, with its blob id. A bulk
-/// plan deflates what it holds ([`Blob::deflate`]) into the zlib stream a
-/// pack entry carries, about a quarter of the text, so 10,000 requests keep
-/// tens of megabytes in memory rather than hundreds; a small plan never pays
-/// for compression it will not use, nor for a hash: `idp plan` compares
-/// contents and never writes, so the id is worked out when first asked for.
+/// A file's content as it waits to be committed, with its blob id: in
+/// memory, or already appended to the pack of the commit being built. A
+/// small plan never pays for compression or a file, nor for a hash: `idp
+/// plan` compares contents and never writes, so the id is worked out when
+/// first asked for.
 #[derive(Clone)]
 pub struct Blob {
-    id: OnceCell<Oid>,
+    id: std::cell::OnceCell<Oid>,
     size: usize,
     data: Data,
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 enum Data {
     Raw(Vec<u8>),
-    Zlib(Vec<u8>),
+    /// Compressed in a pack stream: `zlib_len` bytes from `at`.
+    Packed {
+        pack: Arc<PackStream>,
+        at: u64,
+        zlib_len: u32,
+    },
 }
 
 impl Blob {
     pub fn new(content: Vec<u8>) -> Self {
-        Self { id: OnceCell::new(), size: content.len(), data: Data::Raw(content) }
+        Self { id: std::cell::OnceCell::new(), size: content.len(), data: Data::Raw(content) }
     }
 
     pub(super) fn id(&self) -> Oid {
@@ -51,33 +64,36 @@ impl Blob {
         })
     }
 
-    /// Keeps the content deflated from now on, its id worked out while the
-    /// text is at hand (a commit will ask for it).
-    pub fn deflate(&mut self) {
+    /// Appends the content to `pack` (once) and keeps only where it lies.
+    pub fn pack_into(&mut self, pack: &Arc<PackStream>) -> Result<(), StateError> {
         if let Data::Raw(raw) = &self.data {
-            self.id();
-            self.data = Data::Zlib(deflate(raw));
+            let written = pack.append(ObjectType::Blob, raw)?;
+            let _ = self.id.set(written.id);
+            self.data = Data::Packed { pack: Arc::clone(pack), at: written.at, zlib_len: written.zlib_len };
+        }
+        Ok(())
+    }
+
+    /// The pack stream holding this blob, if it was packed.
+    pub(super) fn pack(&self) -> Option<&Arc<PackStream>> {
+        match &self.data {
+            Data::Packed { pack, .. } => Some(pack),
+            Data::Raw(_) => None,
         }
     }
 
-    pub fn content(&self) -> Cow<'_, [u8]> {
+    pub fn content(&self) -> std::borrow::Cow<'_, [u8]> {
         match &self.data {
-            Data::Raw(raw) => Cow::Borrowed(raw),
-            Data::Zlib(zlib) => {
+            Data::Raw(raw) => std::borrow::Cow::Borrowed(raw),
+            Data::Packed { pack, at, zlib_len } => {
+                let zlib = pack.read(*at, *zlib_len as usize).expect("reading back the pack being written");
                 let mut out = Vec::with_capacity(self.size);
                 let mut inflate = flate2::Decompress::new(true);
                 inflate
-                    .decompress_vec(zlib, &mut out, flate2::FlushDecompress::Finish)
+                    .decompress_vec(&zlib, &mut out, flate2::FlushDecompress::Finish)
                     .expect("a blob inflates what it deflated");
-                Cow::Owned(out)
+                std::borrow::Cow::Owned(out)
             }
-        }
-    }
-
-    fn zlib(&self) -> Cow<'_, [u8]> {
-        match &self.data {
-            Data::Raw(raw) => Cow::Owned(deflate(raw)),
-            Data::Zlib(zlib) => Cow::Borrowed(zlib),
         }
     }
 }
@@ -102,7 +118,7 @@ impl std::fmt::Debug for Blob {
 /// setting one up costs more than compressing a typical manifest.
 fn deflate(data: &[u8]) -> Vec<u8> {
     thread_local! {
-        static ZLIB: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), true));
+        static ZLIB: std::cell::RefCell<Compress> = std::cell::RefCell::new(Compress::new(Compression::fast(), true));
     }
     ZLIB.with_borrow_mut(|zlib| {
         zlib.reset();
@@ -115,53 +131,191 @@ fn deflate(data: &[u8]) -> Vec<u8> {
                 _ => out.reserve(out.capacity().max(64)),
             }
         }
-        out.shrink_to_fit();
         out
     })
 }
 
-/// One object of a pack: whole, already deflated.
-pub struct PackEntry<'a> {
-    kind: ObjectType,
-    size: usize,
-    zlib: Cow<'a, [u8]>,
+/// A pack being written, object by object, in a temporary file of
+/// `objects/pack/` (or any folder, for a plan that will not commit).
+pub struct PackStream {
+    file: Mutex<Spool>,
 }
 
-impl<'a> PackEntry<'a> {
-    pub fn blob(blob: &'a Blob) -> Self {
-        Self { kind: ObjectType::Blob, size: blob.size, zlib: blob.zlib() }
-    }
-
-    pub fn object(kind: ObjectType, data: &[u8]) -> Self {
-        Self { kind, size: data.len(), zlib: Cow::Owned(deflate(data)) }
-    }
+struct Spool {
+    out: BufWriter<File>,
+    /// Removed when dropped, unless installed first.
+    temp: Option<tempfile::TempPath>,
+    written: u64,
+    objects: HashMap<Oid, Entry>,
 }
 
-/// Writes `objects` into the object database as one pack.
-pub fn write_pack(odb: &Odb<'_>, objects: &[PackEntry<'_>]) -> Result<(), StateError> {
-    // The packwriter's io::Error only says "Write error"; libgit2 keeps the
-    // cause (a full disk, say) as its last error.
-    let io = |e: std::io::Error| {
-        let cause = match e.to_string().as_str() {
-            "Write error" => git2::Error::last_error(-1),
-            other => git2::Error::from_str(other),
+/// Where an object lies in the pack (for the index), and how long its
+/// compressed data is (to read it back).
+#[derive(Clone, Copy)]
+struct Entry {
+    offset: u64,
+    crc: u32,
+    zlib_len: u32,
+}
+
+/// An object just appended.
+pub(super) struct Written {
+    pub id: Oid,
+    /// Where its compressed data starts, and how long it is.
+    at: u64,
+    zlib_len: u32,
+}
+
+const HEADER_LEN: u64 = 12;
+
+fn io_error(what: &str, e: std::io::Error) -> StateError {
+    super::git(format!("{what} the pack being written"))(git2::Error::from_str(&e.to_string()))
+}
+
+impl PackStream {
+    /// Starts a pack in `dir`; its object count is written when it is installed.
+    pub fn create(dir: &Path) -> Result<Arc<Self>, StateError> {
+        let temp = tempfile::Builder::new().prefix("tmp_idp_pack_").tempfile_in(dir).map_err(|e| {
+            super::git(format!("start a pack in {}", dir.display()))(git2::Error::from_str(&e.to_string()))
+        })?;
+        let (file, temp) = temp.into_parts();
+        let mut out = BufWriter::with_capacity(1 << 16, file);
+        out.write_all(b"PACK\0\0\0\x02\0\0\0\0").map_err(|e| io_error("write", e))?;
+        let spool = Spool { out, temp: Some(temp), written: HEADER_LEN, objects: HashMap::new() };
+        Ok(Arc::new(Self { file: Mutex::new(spool) }))
+    }
+
+    fn spool(&self) -> std::sync::MutexGuard<'_, Spool> {
+        self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends one object (once: the same content twice is one object).
+    pub(super) fn append(&self, kind: ObjectType, raw: &[u8]) -> Result<Written, StateError> {
+        let id = Oid::hash_object(kind, raw).map_err(super::git("hash an object"))?;
+        let header = entry_header(kind, raw.len());
+        let mut spool = self.spool();
+        if let Some(entry) = spool.objects.get(&id) {
+            return Ok(Written { id, at: entry.offset + header.len() as u64, zlib_len: entry.zlib_len });
+        }
+        let zlib = deflate(raw);
+        let zlib_len =
+            u32::try_from(zlib.len()).map_err(|_| io_error("write", std::io::Error::other("object too large")))?;
+        let mut crc = flate2::Crc::new();
+        crc.update(&header);
+        crc.update(&zlib);
+        let offset = spool.written;
+        spool.out.write_all(&header).and_then(|()| spool.out.write_all(&zlib)).map_err(|e| io_error("write", e))?;
+        spool.written += (header.len() + zlib.len()) as u64;
+        spool.objects.insert(id, Entry { offset, crc: crc.sum(), zlib_len });
+        Ok(Written { id, at: offset + header.len() as u64, zlib_len })
+    }
+
+    /// The `len` bytes at `at`, as written.
+    fn read(&self, at: u64, len: usize) -> Result<Vec<u8>, StateError> {
+        let mut spool = self.spool();
+        spool.out.flush().map_err(|e| io_error("write", e))?;
+        let mut bytes = vec![0; len];
+        spool.out.get_ref().read_exact_at(&mut bytes, at).map_err(|e| io_error("read", e))?;
+        Ok(bytes)
+    }
+
+    pub(super) fn contains(&self, id: Oid) -> bool {
+        self.spool().objects.contains_key(&id)
+    }
+
+    /// Completes the pack (its count, its checksum), writes its index, and
+    /// moves both into `pack_dir`; from then on the object database finds
+    /// its objects (after a refresh).
+    pub(super) fn install(&self, pack_dir: &Path) -> Result<(), StateError> {
+        let mut spool = self.spool();
+        let Some(temp) = spool.temp.take() else {
+            return Err(io_error("install", std::io::Error::other("it was installed already")));
         };
-        git("write a pack")(cause)
-    };
-    let count = u32::try_from(objects.len()).map_err(|_| io(std::io::Error::other("too many objects for one pack")))?;
-    let mut writer = odb.packwriter().map_err(git("start a pack"))?;
-    let mut pack = HashingWriter { inner: &mut writer, hash: Sha1::new() };
-    pack.write_all(b"PACK").map_err(io)?;
-    pack.write_all(&2u32.to_be_bytes()).map_err(io)?;
-    pack.write_all(&count.to_be_bytes()).map_err(io)?;
-    for entry in objects {
-        pack.write_all(&entry_header(entry.kind, entry.size)).map_err(io)?;
-        pack.write_all(&entry.zlib).map_err(io)?;
+        let count = u32::try_from(spool.objects.len())
+            .map_err(|_| io_error("count", std::io::Error::other("too many objects for one pack")))?;
+        spool.out.flush().map_err(|e| io_error("write", e))?;
+        let written = spool.written;
+        let file = spool.out.get_mut();
+        file.write_all_at(&count.to_be_bytes(), 8).map_err(|e| io_error("write", e))?;
+        // The trailer is the SHA-1 of everything before it.
+        let mut hash = Sha1::new();
+        file.seek(SeekFrom::Start(0)).map_err(|e| io_error("read", e))?;
+        let mut chunk = vec![0; 1 << 16];
+        let mut reader = (&*file).take(written);
+        loop {
+            let n = reader.read(&mut chunk).map_err(|e| io_error("read", e))?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&chunk[..n]);
+        }
+        let checksum: [u8; 20] = hash.finalize().into();
+        file.write_all_at(&checksum, written).map_err(|e| io_error("write", e))?;
+        // Read-only, as git and libgit2 leave their packs (a temporary file
+        // is readable by its owner only).
+        file.set_permissions(std::fs::Permissions::from_mode(0o444)).map_err(|e| io_error("install", e))?;
+        file.sync_all().map_err(|e| io_error("sync", e))?;
+        let name = pack_dir.join(format!("pack-{}", hex(&checksum)));
+        temp.persist(name.with_extension("pack")).map_err(|e| io_error("install", e.error))?;
+        let index = index_of(&spool.objects, &checksum);
+        let temp_index =
+            tempfile::Builder::new().prefix("tmp_idp_idx_").tempfile_in(pack_dir).map_err(|e| io_error("index", e))?;
+        let mut index_file = temp_index.as_file();
+        (index_file.write_all(&index))
+            .and_then(|()| index_file.set_permissions(std::fs::Permissions::from_mode(0o444)))
+            .and_then(|()| index_file.sync_all())
+            .map_err(|e| io_error("index", e))?;
+        temp_index.persist(name.with_extension("idx")).map_err(|e| io_error("index", e.error))?;
+        Ok(())
     }
-    let trailer = pack.hash.finalize();
-    writer.write_all(&trailer).map_err(io)?;
-    writer.commit().map_err(git("store the pack"))?;
-    Ok(())
+}
+
+/// The version 2 pack index of `objects`: magic and version, a fan-out
+/// table of cumulative counts by first byte, the sorted ids, their CRC-32s,
+/// their offsets (31 bits, or an index into a table of 64-bit ones), the
+/// pack's checksum, and the SHA-1 of all that.
+fn index_of(objects: &HashMap<Oid, Entry>, pack_checksum: &[u8; 20]) -> Vec<u8> {
+    let mut sorted: Vec<(&Oid, &Entry)> = objects.iter().collect();
+    sorted.sort_unstable_by_key(|(id, _)| *id);
+    let mut index = Vec::with_capacity(8 + 1024 + sorted.len() * 28 + 40);
+    index.extend_from_slice(b"\xfftOc\0\0\0\x02");
+    let mut fanout = [0u32; 256];
+    for (id, _) in &sorted {
+        fanout[id.as_bytes()[0] as usize] += 1;
+    }
+    let mut total = 0;
+    for count in fanout {
+        total += count;
+        index.extend_from_slice(&total.to_be_bytes());
+    }
+    for (id, _) in &sorted {
+        index.extend_from_slice(id.as_bytes());
+    }
+    for (_, entry) in &sorted {
+        index.extend_from_slice(&entry.crc.to_be_bytes());
+    }
+    let mut large = Vec::new();
+    for (_, entry) in &sorted {
+        let small = match u32::try_from(entry.offset) {
+            Ok(offset) if offset < 0x8000_0000 => offset,
+            _ => {
+                large.push(entry.offset);
+                0x8000_0000 | (large.len() as u32 - 1)
+            }
+        };
+        index.extend_from_slice(&small.to_be_bytes());
+    }
+    for offset in large {
+        index.extend_from_slice(&offset.to_be_bytes());
+    }
+    index.extend_from_slice(pack_checksum);
+    let own: [u8; 20] = Sha1::digest(&index).into();
+    index.extend_from_slice(&own);
+    index
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A pack entry's header: the type, then the inflated size in 7-bit groups,
@@ -185,24 +339,6 @@ fn entry_header(kind: ObjectType, size: usize) -> Vec<u8> {
     header
 }
 
-/// The pack's trailer is the SHA-1 of everything before it.
-struct HashingWriter<W> {
-    inner: W,
-    hash: Sha1,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        self.hash.update(&buf[..written]);
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,19 +353,60 @@ mod tests {
     }
 
     #[test]
-    fn a_blob_keeps_git_s_id_and_its_content_deflated_or_not() {
+    fn a_blob_keeps_git_s_id_and_its_content_in_memory_or_packed() {
+        let dir = tempfile::tempdir().unwrap();
         let text = "kind: MySQLInstanceClaim\n".repeat(100);
         let mut blob = Blob::new(text.clone().into_bytes());
         // `git hash-object` of the same bytes.
-        assert_eq!(blob.id(), Oid::hash_object(ObjectType::Blob, text.as_bytes()).unwrap());
+        let id = Oid::hash_object(ObjectType::Blob, text.as_bytes()).unwrap();
+        assert_eq!(blob.id(), id);
         assert_eq!(*blob.content(), *text.as_bytes());
-        let zlib = blob.zlib().into_owned();
-        blob.deflate();
-        assert!(matches!(&blob.data, Data::Zlib(z) if *z == zlib && z.len() < text.len() / 4));
-        assert_eq!(
-            (blob.id(), &*blob.content()),
-            (Oid::hash_object(ObjectType::Blob, text.as_bytes()).unwrap(), text.as_bytes())
-        );
+        let pack = PackStream::create(dir.path()).unwrap();
+        blob.pack_into(&pack).unwrap();
+        let mut twin = Blob::new(text.clone().into_bytes());
+        twin.pack_into(&pack).unwrap();
+        assert!(matches!(&blob.data, Data::Packed { zlib_len, .. } if (*zlib_len as usize) < text.len() / 4));
+        assert_eq!((blob.id(), &*blob.content()), (id, text.as_bytes()));
+        assert_eq!(twin, blob);
+        assert_eq!(pack.spool().objects.len(), 1, "the same content is one object");
         assert_eq!(*Blob::new(Vec::new()).content(), *b"");
+    }
+
+    /// The installed pack and index are what git writes and reads: `git
+    /// verify-pack` checks every object against the index, and
+    /// `git index-pack` of the same pack writes a byte-identical index.
+    #[test]
+    fn an_installed_pack_is_one_git_verifies_and_indexes_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let pack = PackStream::create(dir.path()).unwrap();
+        let mut ids = Vec::new();
+        for i in 0..300 {
+            let mut blob = Blob::new(format!("file {i}\n").repeat(i % 7 + 1).into_bytes());
+            blob.pack_into(&pack).unwrap();
+            ids.push(blob.id());
+        }
+        let tree = pack.append(ObjectType::Tree, b"").unwrap().id;
+        pack.install(dir.path()).unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(files.len(), 2, "the pack and its index, no temporary file: {files:?}");
+        for file in &files {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o444, "{} is read-only for all, as git leaves a pack", file.display());
+        }
+        let idx = files.iter().find(|f| f.extension().is_some_and(|e| e == "idx")).unwrap();
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git").args(args).current_dir(dir.path()).output().unwrap();
+            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let verified = git(&["verify-pack", "-v", idx.to_str().unwrap()]);
+        for id in ids.iter().chain([&tree]) {
+            assert!(verified.contains(&id.to_string()), "{id} missing: {verified}");
+        }
+        let ours = std::fs::read(idx).unwrap();
+        let pack_file = idx.with_extension("pack");
+        let theirs = dir.path().join("theirs.idx");
+        git(&["index-pack", "-o", theirs.to_str().unwrap(), pack_file.to_str().unwrap()]);
+        assert_eq!(ours, std::fs::read(theirs).unwrap(), "git's index of the same pack");
     }
 }
