@@ -58,7 +58,7 @@ impl Context {
         // The policy is read at HEAD: edits not committed yet are not in force,
         // and a person previewing one must not think it is.
         if let Some(state) = state.as_ref().filter(|_| options.policy.is_none()) {
-            let edited = state.uncommitted(&[layout::POLICY_DIR])?;
+            let edited = state.edited_in_work_tree(base, layout::POLICY_DIR)?;
             if !edited.is_empty() {
                 notes.push(format!(
                     "uncommitted edits to {} are not used: this uses the policy, rules and product definitions at HEAD; \

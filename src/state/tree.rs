@@ -41,6 +41,52 @@ impl StateRepo {
             .collect())
     }
 
+    /// The files under `dir` whose content in the work tree differs from
+    /// `commit`'s, or that only one of them has; none in a bare repo. Read
+    /// without the index: after a bulk apply it holds tens of thousands of
+    /// entries, and loading it (as a status does) cost a plan 70 ms.
+    pub fn edited_in_work_tree(&self, commit: Option<ObjectId>, dir: &str) -> Result<Vec<String>, StateError> {
+        let Some(root) = self.repo.workdir() else { return Ok(Vec::new()) };
+        let mut committed: BTreeMap<String, git2::Oid> = BTreeMap::new();
+        if let Some(commit) = commit {
+            let tree = self.tree_at(commit.0)?;
+            if let Some(subtree) = tree.get_path(Path::new(dir)).ok().and_then(|e| self.repo.find_tree(e.id()).ok()) {
+                subtree
+                    .walk(TreeWalkMode::PreOrder, |parent, e| {
+                        if e.kind() == Some(ObjectType::Blob) {
+                            committed.insert(format!("{dir}/{parent}{}", e.name().unwrap_or_default()), e.id());
+                        }
+                        TreeWalkResult::Ok
+                    })
+                    .map_err(git(format!("list {dir}")))?;
+            }
+        }
+        let mut edited = Vec::new();
+        let mut folders = vec![dir.to_owned()];
+        while let Some(folder) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(root.join(&folder)) else { continue };
+            for entry in entries.flatten() {
+                let path = format!("{folder}/{}", entry.file_name().to_string_lossy());
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => folders.push(path),
+                    Ok(kind) if kind.is_file() => {
+                        let same = std::fs::read(entry.path()).ok().is_some_and(|bytes| {
+                            git2::Oid::hash_object(ObjectType::Blob, &bytes).ok() == committed.get(&path).copied()
+                        });
+                        committed.remove(&path);
+                        if !same {
+                            edited.push(path);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        edited.extend(committed.into_keys());
+        edited.sort();
+        Ok(edited)
+    }
+
     /// Every file at a commit, by path, with its blob id (for [`blob`](Self::blob)).
     /// Walks the whole tree.
     pub fn all_files(&self, commit: ObjectId) -> Result<BTreeMap<String, ObjectId>, StateError> {

@@ -380,6 +380,16 @@ fn uncommitted_policy_edits_are_named_and_the_preview_flag_given() {
     let run = env.idp(&["plan", "-f", &request, "--repo", "state", "--policy", "state/policy/policy.yaml"]);
     run.code(0);
     assert!(!run.stderr.contains("uncommitted edits"), "{}", run.stderr);
+
+    // Read from the work tree against HEAD, not from the index: an edit
+    // undone is none, a new file is one.
+    env.write("state/policy/policy.yaml", &policy);
+    env.write("state/policy/rules/extra.rego", "package idp\n");
+    let run = env.idp(&["plan", "-f", &request, "--repo", "state"]);
+    run.code(0).stderr_says("uncommitted edits to policy/rules/extra.rego are not used");
+    std::fs::remove_file(env.path("state/policy/rules/extra.rego")).unwrap();
+    let run = env.idp(&["plan", "-f", &request, "--repo", "state"]);
+    assert!(!run.code(0).stderr.contains("uncommitted edits"), "{}", run.stderr);
 }
 
 /// `idp policy cordon` is the one-line policy change as a reviewed commit: the line is
