@@ -3,35 +3,35 @@
 # by side in the same run (hyperfine), with a target. Prints a table and
 # writes it to bench/results.md. See docs/performance.md.
 #
-#   bench/run.sh                               # full sizes (long: see docs/performance.md)
+#   bench/run.sh                               # full sizes (~15 min on 2 cores)
 #   N_BULK=500 N_BIG=2000 bench/run.sh         # a quick run
-#   ONLY="plan bulk" bench/run.sh              # a subset: plan, big, bulk, push
+#   ONLY="plan bulk" bench/run.sh              # a subset: plan, bulk, big, push
 #
 # Environment (defaults in brackets):
-#   N_BULK [10000]   requests in the bulk apply / verify benchmarks
-#   N_BIG [100000]   placements in the big state repo (cached in bench/.cache/)
-#   N_PIPELINES [16] concurrent `apply --push` pipelines
+#   N_BULK [10000]   requests in the bulk benchmarks (apply, memory, verify, ...)
+#   N_BIG [100000]   requests in the big benchmarks: one bulk apply of N_BIG-1
+#                    into a bare repo, one more request on top, then verify,
+#                    policy diff, history and plan on it; growth against N_BULK
+#   N_PIPELINES [32] concurrent `apply --push` pipelines
 #   RUNS [100]       hyperfine runs of the fast benchmarks (plan): a few ms each, so
 #                    medians of many runs, which a noisy VM needs
 #   ROUNDS [10]      the fast benchmarks' runs are split into this many rounds,
 #                    alternating which command goes first (see `side_by_side`)
 #   BULK_RUNS [3]    hyperfine runs of the bulk benchmarks (apply, git)
 #   VERIFY_RUNS [BULK_RUNS] hyperfine runs of verify
-#   VERIFY_TIMEOUT [7200] seconds before the verify benchmark is given up
+#   VERIFY_TIMEOUT [7200] seconds before a verify is given up
 #   BIG_RUNS [RUNS]  hyperfine runs of the big-repo plan benchmark
-#   PUSH_ROUNDS [3]  rounds of the concurrent-push benchmark
-#   BIG_CHUNK [5000] requests per `idp apply` when building the big repo
-#   BIG_BUILD [union] how to build it: union or sequential (see below); `check`
-#                    compares the two for N_CHECK [300] requests and exits
+#   PUSH_ROUNDS [3]  rounds of each concurrent-push benchmark
+#   PUSH_PORT [9418+] the git daemon's port (the first free one from 9418)
 #   SKIP_BUILD [0]   1: use target/release/idp as it is
 #   KEEP [0]         1: keep the scratch directory
-#   ONLY [all]       which benchmarks: plan big bulk push
+#   ONLY [all]       which benchmarks: plan bulk big push
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N_BULK=${N_BULK:-10000}
 N_BIG=${N_BIG:-100000}
-N_PIPELINES=${N_PIPELINES:-16}
+N_PIPELINES=${N_PIPELINES:-32}
 RUNS=${RUNS:-100}
 ROUNDS=${ROUNDS:-10}
 BULK_RUNS=${BULK_RUNS:-3}
@@ -39,9 +39,7 @@ VERIFY_RUNS=${VERIFY_RUNS:-$BULK_RUNS}
 VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-7200}
 BIG_RUNS=${BIG_RUNS:-$RUNS}
 PUSH_ROUNDS=${PUSH_ROUNDS:-3}
-BIG_CHUNK=${BIG_CHUNK:-5000}
-ONLY=${ONLY:-plan big bulk push}
-CACHE=$ROOT/bench/.cache
+ONLY=${ONLY:-plan bulk big push}
 IDP=$ROOT/target/release/idp
 GEN=$ROOT/bench/gen-requests
 RESULTS=$ROOT/bench/results.md
@@ -65,7 +63,6 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/idp-bench.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then say "scratch: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
-mkdir -p "$CACHE"
 # A private copy: a rebuild during the run must not change what is measured.
 cp "$IDP" "$WORK/idp"
 IDP=$WORK/idp
@@ -153,157 +150,86 @@ if wants plan; then
   row "plan one request vs \`git rev-parse HEAD\`" "$(human "$a")" "$(human "$b")" "$r×" "≤ 3×" "$(verdict "$r" 3)"
 fi
 
-# --- 2. plan against a big repo vs a fresh one -------------------------------
-# The big repo is bare (a checkout of N_BIG placements is ~6 N_BIG files that
-# plan never reads: it reads the object database at HEAD), and so is its
-# fresh counterpart; both are packed (`git gc`), as a served repo would be.
-#
-# Two ways to build it, both from files idp itself writes:
-#   sequential: `idp apply` of BIG_CHUNK requests at a time onto the growing
-#     repo, one commit per chunk: the honest way, but each apply pays for the
-#     size of the repo (see docs/performance.md), far too slow for 100,000.
-#   union (default): `idp apply` of each chunk into its own fresh copy of the
-#     `idp init` repo, then one commit of the union of their trees, built with
-#     git plumbing (update-index --index-info, write-tree, commit-tree). A MySQL
-#     request's files depend only on the request and the policy, never on the
-#     other placements, and no two requests share a file, so the union is the
-#     tree sequential applies produce (checked for small N by
-#     `BIG_BUILD=check`). The last request is then applied by idp on top, so
-#     HEAD is an ordinary one-request idp commit, as in a repo that grew by
-#     many small applies.
-big_chunks() { # dir n: split requests 0..n-1 into dir.chunks/NNN/
-  local dir=$1 n=$2 c=0
-  for ((i = 0; i < n; i += BIG_CHUNK)); do
-    "$GEN" "$dir.chunks/$(printf %04d $c)" "$((i + BIG_CHUNK < n ? BIG_CHUNK : n - i))" --start "$i"
-    c=$((c + 1))
-  done
+# (rss_mb FILE): max RSS in MB from a `/usr/bin/time -v` report.
+rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$1"; }
+# (wall_s FILE): elapsed seconds from a `/usr/bin/time -v` report (h:mm:ss or m:ss).
+wall_s() { awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$1"; }
+# (timed NAME CMD...): runs CMD once under /usr/bin/time -v into $WORK/NAME.time.
+timed() { local name=$1; shift; /usr/bin/time -v -o "$WORK/$name.time" "$@"; }
+# A policy one edit away from the default: the candidate most requests land
+# on is cordoned, so that `policy diff` re-decides every placement and moves many.
+cordoned_policy() {
+  git -C "$1" show HEAD:policy/policy.yaml |
+    python3 -c '
+import sys
+text = sys.stdin.read()
+anchor = "  - provider: aws\n    region: us-east-1\n"
+assert anchor in text, "the default policy lists aws/us-east-1"
+print(text.replace(anchor, anchor + "    cordoned: true\n", 1), end="")' >"$2"
+}
+# growth NAME T_SMALL T_BIG: a row saying how a time grew from N_BULK to N_BIG
+# requests; linear or better passes (with 10% for the VM's noise).
+growth() {
+  local factor scale
+  factor=$(python3 -c "print(f'{float($3) / float($2):.1f}')")
+  scale=$(python3 -c "print(f'{$N_BIG / $N_BULK:g}')")
+  row "$1: $N_BIG vs $N_BULK requests" "$(human "$3")" "$(human "$2")" "$factor×" "≤ ${scale}× (linear)" "$(verdict "$factor" "$(python3 -c "print($scale * 1.1)")")"
 }
 
-build_big_sequential() {
-  local dir=$1 n=$2
-  big_chunks "$dir" "$n"
-  new_state "$dir.seed"
-  git clone -q --bare "$dir.seed" "$dir"
-  for chunk in "$dir".chunks/*; do
-    say "   chunk ${chunk##*/}"
-    /usr/bin/time -f "   %e s, %M KB max RSS" "$IDP" -q apply -f "$chunk" --repo "$dir" --yes -o json >/dev/null
-  done
-  rm -rf "$dir.seed" "$dir.chunks"
-}
-
-build_big_union() {
-  local dir=$1 n=$2
-  big_chunks "$dir" "$((n - 1))"
-  new_state "$dir.seed"
-  git clone -q --bare "$dir.seed" "$dir"
-  git clone -q --bare "$dir.seed" "$dir.fresh"
-  : >"$dir.entries"
-  for chunk in "$dir".chunks/*; do
-    local c=${chunk##*/}
-    say "   chunk $c"
-    rm -rf "$dir.c" && cp -a "$dir.fresh" "$dir.c"
-    /usr/bin/time -f "   %e s, %M KB max RSS" "$IDP" -q apply -f "$chunk" --repo "$dir.c" --yes -o json >/dev/null
-    git -C "$dir" fetch -q "$dir.c" "main:refs/chunks/$c"
-    git -C "$dir" ls-tree -r "refs/chunks/$c" >>"$dir.entries"
-  done
-  sort -u "$dir.entries" | GIT_INDEX_FILE=$dir.index git -C "$dir" update-index --add --index-info
-  local tree commit
-  tree=$(GIT_INDEX_FILE=$dir.index git -C "$dir" write-tree)
-  commit=$(git -C "$dir" commit-tree "$tree" -p main -m "bench: $((n - 1)) placements applied by idp in chunks of $BIG_CHUNK")
-  git -C "$dir" update-ref refs/heads/main "$commit"
-  git -C "$dir" for-each-ref --format='delete %(refname)' refs/chunks | git -C "$dir" update-ref --stdin
-  "$GEN" "$dir.last" 1 --start "$((n - 1))"
-  "$IDP" -q apply -f "$dir.last" --repo "$dir" --yes -o json >/dev/null
-  rm -rf "$dir.seed" "$dir.fresh" "$dir.c" "$dir.chunks" "$dir.entries" "$dir.index" "$dir.last"
-}
-
-if [ "${BIG_BUILD:-union}" = check ]; then
-  # The union build yields the tree of sequential applies (small N only).
-  N=${N_CHECK:-300}
-  build_big_sequential "$WORK/seq.git" "$N"
-  build_big_union "$WORK/union.git" "$N"
-  a=$(git -C "$WORK/seq.git" rev-parse 'HEAD^{tree}') b=$(git -C "$WORK/union.git" rev-parse 'HEAD^{tree}')
-  [ "$a" = "$b" ] && say "union build == sequential build for N=$N ($a)" || { say "trees differ: $a vs $b"; exit 1; }
-  exit 0
-fi
-
-if wants big; then
-  big=$CACHE/big-$N_BIG.git
-  if [ ! -f "$big/idp-bench-complete" ]; then
-    rm -rf "$big"
-    build=${BIG_BUILD:-union}
-    say "2. building the $N_BIG-placement state repo ($build, chunks of $BIG_CHUNK; cached in $big)"
-    start=$(date +%s)
-    "build_big_$build" "$big" "$N_BIG"
-    git -C "$big" gc -q
-    echo "built ($build, chunks of $BIG_CHUNK) in $(($(date +%s) - start)) s on $(date -u +%FT%TZ)" >"$big/idp-bench-complete"
-  fi
-  NOTES+=("big repo: $(cat "$big/idp-bench-complete"); $(git -C "$big" count-objects -vH | awk '/size-pack/ {print "pack " $2 " " $3}'), $(git -C "$big" ls-tree -r --name-only HEAD | wc -l) files at HEAD")
-  new_state "$WORK/fresh-seed"
-  git clone -q --bare "$WORK/fresh-seed" "$WORK/fresh.git"
-  git -C "$WORK/fresh.git" gc -q
-  "$GEN" "$WORK/big-req" 1 --start 9000001
-  req=$(ls "$WORK"/big-req/*.yaml)
-  say "2. idp plan of one new request: $N_BIG-placement repo vs fresh repo"
-  side_by_side "$WORK/big.json" "$BIG_RUNS" \
-    "idp plan (big repo)" "$IDP plan -f $req --repo $big -o json" \
-    "idp plan (fresh repo)" "$IDP plan -f $req --repo $WORK/fresh.git -o json"
-  a=$(median "$WORK/big.json" 0) b=$(median "$WORK/big.json" 1) r=$(ratio "$a" "$b")
-  row "plan one new request, $N_BIG-placement repo vs fresh repo" "$(human "$a")" "$(human "$b")" "$r×" "≤ 1.5×" "$(verdict "$r" 1.5)"
-  # How the repo itself scales: what one more request's commit adds, and
-  # what a clone (what Argo CD's repo server and every pipeline do) costs.
-  objs=$(git -C "$big" rev-list --objects HEAD~1..HEAD | cut -d' ' -f1 | git -C "$big" cat-file --batch-check='%(objecttype) %(objectsize)' |
-    awk '{n++; s += $2; if ($1 == "tree") {t++; ts += $2}} END {printf "%d objects, %.0f KB (%d trees, %.0f KB)", n, s / 1024, t, ts / 1024}')
-  cstart=$(date +%s.%N)
-  git clone -q --bare --no-local "$big" "$WORK/clone-bare.git"
-  cbare=$(python3 -c "print(f'{$(date +%s.%N) - $cstart:.1f}')")
-  cstart=$(date +%s.%N)
-  git clone -q --no-local "$big" "$WORK/clone-checkout"
-  ccheck=$(python3 -c "print(f'{$(date +%s.%N) - $cstart:.1f}')")
-  csize=$(du -sh "$WORK/clone-checkout" | cut -f1)
-  rm -rf "$WORK/clone-bare.git" "$WORK/clone-checkout"
-  NOTES+=("$N_BIG-placement repo: the last one-request idp commit added $objs (uncompressed); full clone $cbare s bare, $ccheck s with checkout ($csize on disk); platform/ holds $(git -C "$big" ls-tree -r -l HEAD platform | awk '{s += $4} END {printf "%.0f MB", s / 1e6}') of manifests")
-fi
-
-# --- 3./4. bulk apply vs git add+commit; verify vs the bulk apply ------------
-if wants bulk; then
-  say "3. bulk: $N_BULK requests"
+# --- 2. bulk apply vs git writing the same files; memory; verify ------------
+if wants bulk || wants big; then
+  say "2. bulk: $N_BULK requests"
   "$GEN" "$WORK/bulk-req" "$N_BULK"
   new_state "$WORK/bulk-fresh"
-  # One apply to produce the tree (and the repo that verify reads).
-  cp -a "$WORK/bulk-fresh" "$WORK/bulk-done"
-  /usr/bin/time -v -o "$WORK/bulk-apply.time" \
-    "$IDP" -q apply -f "$WORK/bulk-req" --repo "$WORK/bulk-done" --yes -o json >"$WORK/bulk-apply.json"
-  rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/bulk-apply.time")
-  files=$(git -C "$WORK/bulk-done" diff --name-only HEAD~1 HEAD | wc -l)
-  # The floor: the git CLI committing exactly those files on the same
-  # `idp init` commit, in a fresh copy whose work tree already holds them.
-  mkdir "$WORK/bulk-tree"
-  git -C "$WORK/bulk-done" archive HEAD | tar -x -C "$WORK/bulk-tree"
   git -C "$WORK/bulk-fresh" status --porcelain | (! grep -q .) # clean seed
-  /usr/bin/time -v -o "$WORK/git-commit.time" bash -c "
-    cp -a '$WORK/bulk-fresh' '$WORK/git-once' && cp -a '$WORK/bulk-tree/.' '$WORK/git-once/' &&
-    cd '$WORK/git-once' && git add -A && git commit -qm bulk"
-  git_rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/git-commit.time")
-  same=$(git -C "$WORK/git-once" rev-parse HEAD^{tree})
-  [ "$same" = "$(git -C "$WORK/bulk-done" rev-parse HEAD^{tree})" ] || {
+  # One apply to produce the tree (and the repo the read benchmarks use).
+  cp -a "$WORK/bulk-fresh" "$WORK/bulk-done"
+  timed bulk-apply "$IDP" -q apply -f "$WORK/bulk-req" --repo "$WORK/bulk-done" --yes -o json >"$WORK/bulk-apply.json"
+  files=$(git -C "$WORK/bulk-done" diff --name-only HEAD~1 HEAD | wc -l)
+  message=$(git -C "$WORK/bulk-done" cat-file -s HEAD)
+  # The same apply into a bare repo: no work tree, as the big benchmarks run.
+  git clone -q --bare "$WORK/bulk-fresh" "$WORK/bulk-bare.git"
+  timed bulk-bare "$IDP" -q apply -f "$WORK/bulk-req" --repo "$WORK/bulk-bare.git" --yes -o json >/dev/null
+fi
+if wants bulk; then
+  # The floors: the git CLI writing exactly those files on the same `idp init`
+  # commit. (a) all of it: the files extracted from a tar into the work tree,
+  # `git add -A`, `git commit`; (b) `git add -A && git commit` alone, the
+  # files already in the work tree.
+  git -C "$WORK/bulk-done" archive -o "$WORK/bulk.tar" HEAD
+  bash -c "cp -a '$WORK/bulk-fresh' '$WORK/git-once' && tar -xf '$WORK/bulk.tar' -C '$WORK/git-once' &&
+    cd '$WORK/git-once' && /usr/bin/time -v -o '$WORK/git-commit.time' bash -c 'git add -A && git commit -qm bulk'"
+  [ "$(git -C "$WORK/git-once" rev-parse HEAD^{tree})" = "$(git -C "$WORK/bulk-done" rev-parse HEAD^{tree})" ] || {
     echo "the git floor's tree differs from idp's" >&2
     exit 1
   }
   hf --runs "$BULK_RUNS" --export-json "$WORK/bulk.json" \
     --prepare "rm -rf $WORK/a && cp -a $WORK/bulk-fresh $WORK/a" \
     -n "idp apply ($N_BULK requests)" "$IDP -q apply -f $WORK/bulk-req --repo $WORK/a --yes -o json" \
-    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g && cp -a $WORK/bulk-tree/. $WORK/g/" \
+    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g" \
+    -n "tar -x && git add -A && git commit" "tar -xf $WORK/bulk.tar -C $WORK/g && cd $WORK/g && git add -A && git commit -qm bulk" \
+    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g && tar -xf $WORK/bulk.tar -C $WORK/g" \
     -n "git add -A && git commit" "cd $WORK/g && git add -A && git commit -qm bulk"
-  a=$(median "$WORK/bulk.json" 0) g=$(median "$WORK/bulk.json" 1)
-  r=$(ratio "$a" "$g")
-  row "apply $N_BULK requests (one commit, $files files) vs \`git add -A && git commit\`" "$(human "$a")" "$(human "$g")" "$r×" "≤ 1.5×" "$(verdict "$r" 1.5)"
-  mb=$(python3 -c "print(f'{$rss_kb/1024:.0f}')")
-  row "apply $N_BULK requests: peak memory (max RSS)" "$mb MB" "$(python3 -c "print(f'{$git_rss_kb/1024:.0f}')") MB (git commit)" "–" "≤ 256 MB" "$(verdict "$mb" 256)"
-  NOTES+=("bulk repo: commit message of the $N_BULK-request commit $(git -C "$WORK/bulk-done" cat-file -s HEAD) bytes; platform/ holds $(git -C "$WORK/bulk-done" ls-tree -r -l HEAD platform | awk '{s += $4} END {printf "%.1f MB", s / 1e6}') of manifests (Argo CD's default cap for one directory-type Application is 10M)")
-  # verify, right after (same run, same repo); time-boxed: it can take very
-  # long (docs/performance.md), and a timed-out run is reported as such.
-  say "4. idp verify of the $N_BULK-request repo (runs: $VERIFY_RUNS, time box: ${VERIFY_TIMEOUT}s per run)"
+  a=$(median "$WORK/bulk.json" 0) full=$(median "$WORK/bulk.json" 1) commit=$(median "$WORK/bulk.json" 2)
+  r=$(ratio "$a" "$full")
+  row "apply $N_BULK requests (one commit, $files files) vs git writing them (\`tar -x\`, \`git add -A\`, \`git commit\`)" "$(human "$a")" "$(human "$full")" "$r×" "≤ 0.8×" "$(verdict "$r" 0.8)"
+  row "apply $N_BULK requests vs \`git add -A && git commit\` of the files in place" "$(human "$a")" "$(human "$commit")" "$(ratio "$a" "$commit")×" "–" "(for scale)"
+  mb=$(rss_mb "$WORK/bulk-apply.time")
+  row "apply $N_BULK requests: peak memory (max RSS)" "$mb MB" "$(rss_mb "$WORK/git-commit.time") MB (git add + commit)" "–" "≤ 64 MB" "$(verdict "$mb" 64)"
+  row "apply $N_BULK requests: the commit message" "$message bytes" "–" "–" "≤ 16 KB (summary and count)" "$(verdict "$message" 16384)"
+  NOTES+=("bulk repo: platform/ holds $(git -C "$WORK/bulk-done" ls-tree -r -l HEAD platform | awk '{s += $4} END {printf "%.1f MB", s / 1e6}') of manifests (Argo CD's default cap for one directory-type Application is 10M); the same apply into a bare repo: $(human "$(wall_s "$WORK/bulk-bare.time")"), $(rss_mb "$WORK/bulk-bare.time") MB max RSS")
+
+  say "2b. idp plan of one new request right after the bulk apply vs in a fresh repo"
+  "$GEN" "$WORK/after-req" 1 --start 9000002
+  req=$(ls "$WORK"/after-req/*.yaml)
+  side_by_side "$WORK/after.json" "$RUNS" \
+    "idp plan (after bulk)" "$IDP plan -f $req --repo $WORK/bulk-done -o json" \
+    "idp plan (fresh repo)" "$IDP plan -f $req --repo $WORK/bulk-fresh -o json"
+  p=$(median "$WORK/after.json" 0) f=$(median "$WORK/after.json" 1) r=$(ratio "$p" "$f")
+  row "plan one new request right after the $N_BULK-request apply vs in a fresh repo" "$(human "$p")" "$(human "$f")" "$r×" "≤ 1.2×" "$(verdict "$r" 1.2)"
+
+  # verify, right after (same run, same repo); time-boxed: a timed-out run is reported as such.
+  say "2c. idp verify of the $N_BULK-request repo (runs: $VERIFY_RUNS, time box: ${VERIFY_TIMEOUT}s per run)"
   vstart=$(date +%s.%N)
   if timeout "$VERIFY_TIMEOUT" hyperfine --style basic --runs "$VERIFY_RUNS" --export-json "$WORK/verify.json" \
     -n "idp verify ($N_BULK requests)" "$IDP verify --repo $WORK/bulk-done -o json" >&2; then
@@ -316,12 +242,124 @@ if wants bulk; then
   fi
 fi
 
-# --- 5. concurrent apply --push ----------------------------------------------
+# --- 3. N_BIG requests: apply, verify, policy diff, history, plan ------------
+# One bulk apply of N_BIG-1 requests into a bare repo (a checkout of N_BIG
+# requests is ~7 N_BIG files that none of these commands reads: they read the
+# object database at HEAD, as Argo CD's repo server does), then one ordinary
+# request on top, so that HEAD is an everyday commit. Each read command runs
+# on the N_BULK-request bare repo too, for its growth.
+if wants big; then
+  say "3. big: $N_BIG requests"
+  "$GEN" "$WORK/big-req" "$((N_BIG - 1))"
+  "$GEN" "$WORK/big-last" 1 --start "$((N_BIG - 1))"
+  git clone -q --bare "$WORK/bulk-fresh" "$WORK/big.git"
+  say "3a. idp apply of $((N_BIG - 1)) requests (one run)"
+  timed big-apply "$IDP" -q apply -f "$WORK/big-req" --repo "$WORK/big.git" --yes -o json >/dev/null
+  "$IDP" -q apply -f "$WORK/big-last" --repo "$WORK/big.git" --yes -o json >/dev/null
+  big_mb=$(rss_mb "$WORK/big-apply.time")
+  row "apply $((N_BIG - 1)) requests (bare repo): peak memory (max RSS)" "$big_mb MB" "$(rss_mb "$WORK/bulk-bare.time") MB ($N_BULK)" "–" "≤ 96 MB" "$(verdict "$big_mb" 96)"
+  growth "apply (bare repo)" "$(wall_s "$WORK/bulk-bare.time")" "$(wall_s "$WORK/big-apply.time")"
+  # The same request on top of the N_BULK repo, so both repos read alike.
+  "$GEN" "$WORK/bulk-last" 1 --start "$N_BULK"
+  "$IDP" -q apply -f "$WORK/bulk-last" --repo "$WORK/bulk-bare.git" --yes -o json >/dev/null
+  for repo in bulk-bare big; do cordoned_policy "$WORK/$repo.git" "$WORK/$repo-cordoned.yaml"; done
+
+  say "3b. verify, policy diff, history -n 20: $N_BULK vs $N_BIG requests"
+  for repo in bulk-bare big; do
+    timeout "$VERIFY_TIMEOUT" /usr/bin/time -v -o "$WORK/$repo-verify.time" "$IDP" verify --repo "$WORK/$repo.git" -o json >/dev/null || true
+    /usr/bin/time -v -o "$WORK/$repo-diff.time" "$IDP" policy diff HEAD "$WORK/$repo-cordoned.yaml" --repo "$WORK/$repo.git" -o json >"$WORK/$repo-diff.json"
+  done
+  WARMUP=2 hf --runs 10 --export-json "$WORK/history.json" -N \
+    -n "history -n 20 ($N_BULK)" "$IDP history -n 20 --repo $WORK/bulk-bare.git -o json" \
+    -n "history -n 20 ($N_BIG)" "$IDP history -n 20 --repo $WORK/big.git -o json"
+  growth "verify" "$(wall_s "$WORK/bulk-bare-verify.time")" "$(wall_s "$WORK/big-verify.time")"
+  growth "policy diff (aws/us-east-1 cordoned)" "$(wall_s "$WORK/bulk-bare-diff.time")" "$(wall_s "$WORK/big-diff.time")"
+  growth "history -n 20" "$(median "$WORK/history.json" 0)" "$(median "$WORK/history.json" 1)"
+  moved=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(len(d["changed"]), "of", d["evaluated"])' "$WORK/big-diff.json")
+  NOTES+=("$N_BIG-request repo: apply $(human "$(wall_s "$WORK/big-apply.time")"), verify $(human "$(wall_s "$WORK/big-verify.time")") ($(rss_mb "$WORK/big-verify.time") MB), policy diff $(human "$(wall_s "$WORK/big-diff.time")") ($(rss_mb "$WORK/big-diff.time") MB, $moved placements differ), pack $(du -sh "$WORK/big.git/objects/pack" | cut -f1), $(git -C "$WORK/big.git" ls-tree -r --name-only HEAD | wc -l) files at HEAD; at $N_BULK: verify $(human "$(wall_s "$WORK/bulk-bare-verify.time")") ($(rss_mb "$WORK/bulk-bare-verify.time") MB), policy diff $(human "$(wall_s "$WORK/bulk-bare-diff.time")") ($(rss_mb "$WORK/bulk-bare-diff.time") MB)")
+
+  say "3c. idp plan of one new request: $N_BIG-request repo vs fresh repo"
+  git clone -q --bare "$WORK/bulk-fresh" "$WORK/fresh.git"
+  "$GEN" "$WORK/big-req1" 1 --start 9000001
+  req=$(ls "$WORK"/big-req1/*.yaml)
+  side_by_side "$WORK/big.json" "$BIG_RUNS" \
+    "idp plan (big repo)" "$IDP plan -f $req --repo $WORK/big.git -o json" \
+    "idp plan (fresh repo)" "$IDP plan -f $req --repo $WORK/fresh.git -o json"
+  a=$(median "$WORK/big.json" 0) b=$(median "$WORK/big.json" 1) r=$(ratio "$a" "$b")
+  row "plan one new request, $N_BIG-request repo vs fresh repo" "$(human "$a")" "$(human "$b")" "$r×" "≤ 1.5×" "$(verdict "$r" 1.5)"
+  # How the repo itself scales: what one more request's commit adds, and
+  # what a clone (what Argo CD's repo server and every pipeline do) costs.
+  objs=$(git -C "$WORK/big.git" rev-list --objects HEAD~1..HEAD | cut -d' ' -f1 | git -C "$WORK/big.git" cat-file --batch-check='%(objecttype) %(objectsize)' |
+    awk '{n++; s += $2; if ($1 == "tree") {t++; ts += $2}} END {printf "%d objects, %.0f KB (%d trees, %.0f KB)", n, s / 1024, t, ts / 1024}')
+  cstart=$(date +%s.%N)
+  git clone -q --bare --no-local "$WORK/big.git" "$WORK/clone-bare.git"
+  cbare=$(python3 -c "print(f'{$(date +%s.%N) - $cstart:.1f}')")
+  rm -rf "$WORK/clone-bare.git"
+  NOTES+=("$N_BIG-request repo: the last one-request idp commit added $objs (uncompressed); full bare clone $cbare s; platform/ holds $(git -C "$WORK/big.git" ls-tree -r -l HEAD platform | awk '{s += $4} END {printf "%.0f MB", s / 1e6}') of manifests")
+fi
+
+# --- 4. concurrent apply --push, to a local path and through git daemon -------
+# N_PIPELINES clones, each applying its own request with --push at the same
+# moment to one bare remote; PUSH_ROUNDS rounds each. Reported: whether all
+# land, the mean and 99th percentile of each pipeline's time to land (from
+# its start to its exit), and its retries (`landed.attempts` - 1).
+push_rounds() { # id label url_of: one transport's rounds (url_of DIR prints the remote's URL)
+  local id=$1 label=$2 url_of=$3 round p d
+  local -a pids
+  : >"$WORK/push-$id.times"
+  : >"$WORK/push-$id.attempts"
+  local landed_all=0
+  for ((round = 0; round < PUSH_ROUNDS; round++)); do
+    d=$WORK/push-$id-$round
+    new_state "$d/seed"
+    git clone -q --bare "$d/seed" "$d/remote.git"
+    local url
+    url=$("$url_of" "$d")
+    for ((p = 0; p < N_PIPELINES; p++)); do
+      git clone -q "$url" "$d/p$p"
+      git -C "$d/p$p" config user.name "pipeline-$p"
+      git -C "$d/p$p" config user.email "p$p@localhost"
+    done
+    pids=()
+    for ((p = 0; p < N_PIPELINES; p++)); do
+      (
+        s=$(date +%s.%N) code=0
+        "$IDP" -q apply -f "${reqs[round * N_PIPELINES + p]}" --repo "$d/p$p" --yes --push -o json >"$d/p$p.json" 2>"$d/p$p.err" || code=$?
+        echo "$s $(date +%s.%N) $code" >"$d/p$p.time"
+      ) &
+      pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+    local landed=$(($(git -C "$d/remote.git" rev-list --count main) - 1))
+    landed_all=$((landed_all + landed))
+    for ((p = 0; p < N_PIPELINES; p++)); do
+      awk '{print $2 - $1}' "$d/p$p.time" >>"$WORK/push-$id.times"
+      python3 -c 'import json,sys
+try: print(json.load(open(sys.argv[1]))["landed"]["attempts"])
+except Exception: print("nan")' "$d/p$p.json" >>"$WORK/push-$id.attempts"
+    done
+    say "   $label round $round: $landed/$N_PIPELINES landed"
+  done
+  local total=$((N_PIPELINES * PUSH_ROUNDS)) stats ok=FAIL
+  stats=$(python3 -c '
+import math, statistics, sys
+times = sorted(float(x) for x in open(sys.argv[1]))
+attempts = [float(x) for x in open(sys.argv[2])]
+ok = [a for a in attempts if a == a]
+p99 = times[min(len(times) - 1, math.ceil(0.99 * len(times)) - 1)]
+print(f"{statistics.mean(times):.2f} {p99:.2f} {statistics.mean(a - 1 for a in ok):.2f} {int(max(ok))}")' "$WORK/push-$id.times" "$WORK/push-$id.attempts")
+  read -r mean p99 retries max_attempts <<<"$stats"
+  [ "$landed_all" = "$total" ] && ok=PASS
+  row "$N_PIPELINES concurrent \`apply --push\`, $label: time to land, mean (p99)" "$mean s ($p99 s)" "$(human "$solo")" "$(ratio "$mean" "$solo")×" "all land" "$ok ($landed_all/$total landed)"
+  NOTES+=("concurrent push, $label: mean retries per pipeline $retries (landed.attempts − 1, $total pipelines over $PUSH_ROUNDS rounds), max attempts $max_attempts of 10")
+}
+local_url() { echo "$1/remote.git"; }
+daemon_url() { echo "git://127.0.0.1:$PORT/$(basename "$1")/remote.git"; }
+
 if wants push; then
-  say "5. $N_PIPELINES concurrent apply --push pipelines, $PUSH_ROUNDS rounds"
+  say "4. $N_PIPELINES concurrent apply --push pipelines, $PUSH_ROUNDS rounds, local path and git daemon"
   "$GEN" "$WORK/push-req" "$((N_PIPELINES * PUSH_ROUNDS + 1))" --start 8000000
   mapfile -t reqs < <(ls "$WORK"/push-req/*.yaml)
-  walls=() attempts_all=() landed_all=0
   # The floor: one uncontended apply --push (median of 5), for scale.
   new_state "$WORK/solo-seed"
   git clone -q --bare "$WORK/solo-seed" "$WORK/solo.git"
@@ -329,46 +367,14 @@ if wants push; then
     --prepare "rm -rf $WORK/solo && git clone -q $WORK/solo.git $WORK/solo && git -C $WORK/solo config user.name bench && git -C $WORK/solo config user.email bench@localhost && git -C $WORK/solo.git update-ref refs/heads/main \$(git -C $WORK/solo-seed rev-parse HEAD)" \
     -n "idp apply --push (uncontended)" "$IDP -q apply -f ${reqs[-1]} --repo $WORK/solo --yes --push -o json"
   solo=$(median "$WORK/solo.json" 0)
-  for ((round = 0; round < PUSH_ROUNDS; round++)); do
-    d=$WORK/push-$round
-    new_state "$d/seed"
-    git clone -q --bare "$d/seed" "$d/remote.git"
-    for ((p = 0; p < N_PIPELINES; p++)); do
-      git clone -q "$d/remote.git" "$d/p$p"
-      git -C "$d/p$p" config user.name "pipeline-$p"
-      git -C "$d/p$p" config user.email "p$p@localhost"
-    done
-    start=$(date +%s.%N)
-    pids=()
-    for ((p = 0; p < N_PIPELINES; p++)); do
-      "$IDP" -q apply -f "${reqs[round * N_PIPELINES + p]}" --repo "$d/p$p" --yes --push -o json >"$d/p$p.json" 2>"$d/p$p.err" &
-      pids+=($!)
-    done
-    fails=0
-    for pid in "${pids[@]}"; do wait "$pid" || fails=$((fails + 1)); done
-    end=$(date +%s.%N)
-    walls+=("$(python3 -c "print(f'{$end - $start:.2f}')")")
-    commits=$(git -C "$d/remote.git" rev-list --count main)
-    landed=$((commits - 1))
-    landed_all=$((landed_all + landed))
-    for ((p = 0; p < N_PIPELINES; p++)); do
-      attempts_all+=("$(python3 -c 'import json,sys
-try: print(json.load(open(sys.argv[1]))["landed"]["attempts"])
-except Exception: print("nan")' "$d/p$p.json")")
-    done
-    say "   round $round: ${walls[-1]} s, $landed/$N_PIPELINES landed, $fails failed"
-  done
-  read -r wall mean_retries max_attempts < <(python3 -c '
-import statistics, sys
-walls = [float(x) for x in sys.argv[1].split()]
-attempts = [float(x) for x in sys.argv[2].split()]
-ok = [a for a in attempts if a == a]
-print(statistics.median(walls), statistics.mean(a - 1 for a in ok) if ok else float("nan"), int(max(ok)) if ok else 0)' "${walls[*]}" "${attempts_all[*]}")
-  total=$((N_PIPELINES * PUSH_ROUNDS))
-  ok=FAIL
-  [ "$landed_all" = "$total" ] && ok=PASS
-  row "$N_PIPELINES concurrent \`apply --push\` to one bare remote (wall time) vs one uncontended push" "$(human "$wall")" "$(human "$solo")" "$(ratio "$wall" "$solo")×" "all land" "$ok ($landed_all/$total landed)"
-  NOTES+=("concurrent push: mean retries per pipeline $(printf '%.2f' "$mean_retries") (landed.attempts − 1, $total pipelines over $PUSH_ROUNDS rounds), max attempts $max_attempts; wall times ${walls[*]} s")
+  push_rounds local "local path" local_url
+  PORT=${PUSH_PORT:-9418}
+  while (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
+  git daemon --reuseaddr --base-path="$WORK" --export-all --enable=receive-pack --listen=127.0.0.1 --port="$PORT" \
+    --pid-file="$WORK/daemon.pid" --detach "$WORK"
+  trap 'kill "$(cat "$WORK/daemon.pid")" 2>/dev/null; [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"' EXIT
+  for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+  push_rounds daemon "git daemon" daemon_url
 fi
 
 # --- the table ---------------------------------------------------------------
