@@ -195,7 +195,9 @@ if wants bulk; then
   # The floors: the git CLI writing exactly those files on the same `idp init`
   # commit. (a) all of it: the files extracted from a tar into the work tree,
   # `git add -A`, `git commit`; (b) `git add -A && git commit` alone, the
-  # files already in the work tree.
+  # files already in the work tree. Each run starts after a `sync`: the
+  # previous run's 60,000 files are still being written back otherwise, and
+  # this VM's file creation then swings from 10 s to 80 s.
   git -C "$WORK/bulk-done" archive -o "$WORK/bulk.tar" HEAD
   bash -c "cp -a '$WORK/bulk-fresh' '$WORK/git-once' && tar -xf '$WORK/bulk.tar' -C '$WORK/git-once' &&
     cd '$WORK/git-once' && /usr/bin/time -v -o '$WORK/git-commit.time' bash -c 'git add -A && git commit -qm bulk'"
@@ -204,11 +206,11 @@ if wants bulk; then
     exit 1
   }
   hf --runs "$BULK_RUNS" --export-json "$WORK/bulk.json" \
-    --prepare "rm -rf $WORK/a && cp -a $WORK/bulk-fresh $WORK/a" \
+    --prepare "rm -rf $WORK/a && cp -a $WORK/bulk-fresh $WORK/a && sync" \
     -n "idp apply ($N_BULK requests)" "$IDP -q apply -f $WORK/bulk-req --repo $WORK/a --yes -o json" \
-    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g" \
+    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g && sync" \
     -n "tar -x && git add -A && git commit" "tar -xf $WORK/bulk.tar -C $WORK/g && cd $WORK/g && git add -A && git commit -qm bulk" \
-    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g && tar -xf $WORK/bulk.tar -C $WORK/g" \
+    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g && tar -xf $WORK/bulk.tar -C $WORK/g && sync" \
     -n "git add -A && git commit" "cd $WORK/g && git add -A && git commit -qm bulk"
   a=$(median "$WORK/bulk.json" 0) full=$(median "$WORK/bulk.json" 1) commit=$(median "$WORK/bulk.json" 2)
   r=$(ratio "$a" "$full")
