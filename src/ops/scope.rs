@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::Error;
 use super::destroy::DESTROY_TRAILER;
-use super::history::{is_idp_commit, named_in, reverted_commit, trailers};
+use super::history::{is_idp_commit, named_by_tree, named_in, reverted_commit, trailers};
 use super::objects::{ObjectChange, destroying};
 use crate::layout::{self, RequestFileName};
 use crate::product::Products;
@@ -117,6 +117,11 @@ fn stray_of(
     commit: &Commit,
     changes: &[PathChange],
 ) -> Result<Option<Stray>, Error> {
+    // A commit named by its changes names every request it changed: nothing
+    // to find, and no second diff of a bulk commit to pay for.
+    if named_by_tree(&commit.message) && reverted_commit(&commit.message).is_none() {
+        return Ok(None);
+    }
     let Some(scope) = scope_of(state, commit, REVERT_DEPTH)? else { return Ok(None) };
     let mut foreign = BTreeSet::new();
     let mut files = Vec::new();
@@ -275,6 +280,35 @@ mod tests {
         assert_eq!(repo.strays().len(), 1);
         repo.commit(&files("team-y", "b-db", "large"), "fix b\n\nIdp-Action: update\nIdp-Request: mysql team-y/b-db\n");
         assert_eq!(repo.strays(), [], "no longer reported once b-db's files were changed again");
+    }
+
+    /// A commit that counts its requests (`Idp-Requests`) names those whose
+    /// files it changed; a revert of it may put back exactly those files,
+    /// and one that also changed another request's files is a stray.
+    #[test]
+    fn a_commit_named_by_its_changes_names_them_and_a_revert_of_it_is_held_to_them() {
+        let repo = Repo::new();
+        repo.commit(
+            &files("team-z", "c-db", "small"),
+            "create c\n\nIdp-Action: create\nIdp-Request: mysql team-z/c-db\n",
+        );
+        let mut bulk = files("team-x", "a-db", "small");
+        bulk.extend(files("team-y", "b-db", "small"));
+        let bulk = repo.commit(&bulk, "idp: apply 2 requests\n\nIdp-Action: apply\nIdp-Requests: 2\n");
+        assert_eq!(repo.strays(), []);
+
+        // The revert puts back a-db's and b-db's files, and changes c-db's too.
+        let mut revert: Vec<FileChange> = files("team-x", "a-db", "")
+            .into_iter()
+            .chain(files("team-y", "b-db", ""))
+            .map(|f| FileChange::Remove { path: f.path().to_owned() })
+            .collect();
+        revert.extend(files("team-z", "c-db", "large"));
+        let message = format!("idp: revert\n\nIdp-Action: revert\nIdp-Reverts: {bulk}\nIdp-Requests: 2\n");
+        let stray = repo.commit(&revert, &message);
+        let strays = repo.strays();
+        assert_eq!(strays.len(), 1, "{strays:?}");
+        assert_eq!((strays[0].0, strays[0].1.as_slice()), (stray, &["mysql team-z/c-db".to_owned()][..]));
     }
 
     #[test]

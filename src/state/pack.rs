@@ -256,18 +256,29 @@ impl PackStream {
         file.set_permissions(std::fs::Permissions::from_mode(0o444)).map_err(|e| io_error("install", e))?;
         file.sync_all().map_err(|e| io_error("sync", e))?;
         let name = pack_dir.join(format!("pack-{}", hex(&checksum)));
-        temp.persist(name.with_extension("pack")).map_err(|e| io_error("install", e.error))?;
-        let index = index_of(&spool.objects, &checksum);
-        let temp_index =
-            tempfile::Builder::new().prefix("tmp_idp_idx_").tempfile_in(pack_dir).map_err(|e| io_error("index", e))?;
-        let mut index_file = temp_index.as_file();
-        (index_file.write_all(&index))
-            .and_then(|()| index_file.set_permissions(std::fs::Permissions::from_mode(0o444)))
-            .and_then(|()| index_file.sync_all())
-            .map_err(|e| io_error("index", e))?;
-        temp_index.persist(name.with_extension("idx")).map_err(|e| io_error("index", e.error))?;
+        let pack_path = name.with_extension("pack");
+        temp.persist(&pack_path).map_err(|e| io_error("install", e.error))?;
+        let indexed = write_index(&index_of(&spool.objects, &checksum), pack_dir, &name.with_extension("idx"));
+        if indexed.is_err() {
+            // A pack without its index is invisible to git, and garbage.
+            let _ = std::fs::remove_file(&pack_path);
+        }
+        indexed?;
         Ok(())
     }
+}
+
+/// Writes a pack's index, read-only, under its final name only once whole.
+fn write_index(index: &[u8], pack_dir: &Path, to: &Path) -> Result<(), StateError> {
+    let temp =
+        tempfile::Builder::new().prefix("tmp_idp_idx_").tempfile_in(pack_dir).map_err(|e| io_error("index", e))?;
+    let mut file = temp.as_file();
+    (file.write_all(index))
+        .and_then(|()| file.set_permissions(std::fs::Permissions::from_mode(0o444)))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_error("index", e))?;
+    temp.persist(to).map_err(|e| io_error("index", e.error))?;
+    Ok(())
 }
 
 /// The version 2 pack index of `objects`: magic and version, a fan-out
