@@ -63,7 +63,7 @@ pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
 }
 
 /// Rule warnings go to stderr too, so they reach people even with `-o json`.
-pub(super) fn warn_rules(printer: &Printer, results: &crate::ops::results::Results) {
+pub(super) fn warn_rules(printer: &Printer, results: &crate::ops::plan::results::Results) {
     for result in results.briefs() {
         for warning in &result.warnings {
             printer.warn(&format!("{} {}/{}: {warning}", result.kind, result.namespace, result.name));

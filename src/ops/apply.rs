@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::history::{NAMED_LIMIT, REQUESTS_TRAILER};
 use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
+use super::plan::results::{Brief, Results};
 use super::plan::{PlanOptions, PlanOutcome, Requests, ResultStatus, plan};
-use super::results::{Brief, Results};
 use super::{Context, Error};
 use crate::request::{Kind, Request};
 

@@ -23,7 +23,6 @@ pub mod products;
 pub mod records;
 pub mod render;
 pub mod resource;
-pub mod results;
 pub mod rollback;
 pub mod rules;
 pub mod runbook;

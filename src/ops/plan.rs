@@ -1,5 +1,7 @@
 //! `idp plan`: validate, schedule (sticky first), and say what would change.
 
+pub mod results;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
@@ -11,7 +13,6 @@ use super::destroy::Destroy;
 use super::objects::{Changeset, ObjectChange, manifest_documents};
 use super::records::parse_record;
 use super::resource::ResourceRef;
-use super::results::{self, Results};
 use super::rules;
 use super::{Context, Error};
 use crate::cell::{CellState, Side};
@@ -23,6 +24,7 @@ use crate::request::{self, Kind, Request};
 use crate::rules::Rules;
 use crate::schedule::{self, Decision, PolicyRef, Ranked, Reason, Target};
 use crate::state::{self, FileChange};
+use results::Results;
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {

@@ -8,8 +8,8 @@ use similar::TextDiff;
 use super::{Outcome, Style, Table, number};
 use crate::ops::destroy::{Destroy, DestroyAction};
 use crate::ops::objects::{FieldDiff, ObjectAction, ObjectChange};
+use crate::ops::plan::results::Results;
 use crate::ops::plan::{ChangeAction, PlanOutcome, PlanResult, Prepared, ResultStatus};
-use crate::ops::results::Results;
 use crate::schedule::{Ranked, Reason, Target};
 
 impl Outcome for PlanOutcome {

@@ -162,7 +162,7 @@ fn a_commit_of_fifty_requests_names_each() {
 }
 
 /// Above 200 requests, a plan written as JSON or YAML spools its results
-/// (src/ops/results.rs): the output is the same list, in the order of the
+/// (src/ops/plan/results.rs): the output is the same list, in the order of the
 /// files, with the statuses of the commit.
 #[test]
 fn a_bulk_apply_s_spooled_results_come_out_in_file_order_as_committed() {

@@ -13,9 +13,9 @@ use std::os::unix::fs::FileExt;
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use super::Error;
-use super::plan::{PlanResult, ResultStatus};
+use super::{PlanResult, ResultStatus};
 use crate::layout::NameScheme;
+use crate::ops::Error;
 use crate::request::Kind;
 
 /// Results above which a plan that keeps no explanation spools them.
