@@ -21,7 +21,7 @@ pub type Update<'a> = (&'a str, Option<Oid>);
 const BLOB_MODE: u32 = 0o100644;
 const TREE_MODE: u32 = 0o040000;
 
-/// Applies `updates` (any order; one per path) to `base` and returns the
+/// Applies `updates` (any order) to `base` and returns the
 /// new root tree's id; `write` stores each new tree and returns its id.
 pub fn apply(
     repo: &Repository,
@@ -29,7 +29,9 @@ pub fn apply(
     updates: &mut [Update<'_>],
     write: &mut dyn FnMut(&[u8]) -> Result<Oid, StateError>,
 ) -> Result<Oid, StateError> {
-    updates.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // Stable: of two updates of one path, the later wins, as it would in
+    // git's index or libgit2's tree updater.
+    updates.sort_by(|a, b| a.0.cmp(b.0));
     let root = build(repo, base, updates, write)?;
     match root {
         Some(id) => Ok(id),
@@ -163,6 +165,13 @@ mod tests {
         assert_eq!(tree.to_string(), run_git(path, &["write-tree"], None));
         let keep = |tree: Oid| repo.find_tree(tree).unwrap().get_name("keep").unwrap().id();
         assert_eq!(keep(tree), keep(base), "an untouched folder keeps its id");
+
+        // Two updates of one path: the later one wins, whatever the sort.
+        let mut twice: Vec<Update<'_>> = vec![("top.yaml", Some(blob("first"))), ("a-b", None), ("top.yaml", None)];
+        let removed = apply(&repo, Some(base), &mut twice, &mut write).unwrap();
+        let names: Vec<String> =
+            repo.find_tree(removed).unwrap().iter().map(|e| e.name().unwrap().to_owned()).collect();
+        assert_eq!(names, ["a", "file", "gone", "keep"]);
 
         let mut everything: Vec<Update<'_>> = base_files.iter().map(|p| (*p, None)).collect();
         let empty = apply(&repo, Some(base), &mut everything, &mut write).unwrap();
