@@ -13,7 +13,6 @@ mod pt;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -24,71 +23,12 @@ use idp::render::{RenderInput, Renderer};
 use idp::request::Request;
 use idp::schedule::{Demand, PolicyRef, schedule};
 
+#[path = "support/crossplane.rs"]
+mod crossplane;
 #[path = "support/mysql.rs"]
 mod mysql_support;
+use crossplane::{as_applied, compositions, crate_dir, parse_yaml_str, provider_crds, selected};
 use mysql_support::{MULTI_AZ, mysql};
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn parse_yaml_str(text: &str, origin: &str) -> Vec<Value> {
-    serde_saphyr::from_multiple::<Value>(text)
-        .unwrap_or_else(|e| panic!("{origin} is not valid YAML: {e}"))
-        .into_iter()
-        .filter(|doc| !doc.is_null())
-        .collect()
-}
-
-fn parse_yaml(path: &Path) -> Vec<Value> {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    parse_yaml_str(&text, &path.display().to_string())
-}
-
-/// The Compositions in manifests/crossplane, by file name.
-fn compositions() -> Vec<(String, Value)> {
-    let dir = crate_dir().join("manifests/crossplane");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("composition-")))
-        .collect();
-    files.sort();
-    let out: Vec<(String, Value)> = files
-        .iter()
-        .flat_map(|file| {
-            let name = file.file_name().unwrap().to_string_lossy().into_owned();
-            parse_yaml(file).into_iter().map(move |doc| (name.clone(), doc))
-        })
-        .filter(|(_, doc)| doc["kind"] == "Composition")
-        .collect();
-    assert!(out.len() >= 5, "only {} Compositions found in {}", out.len(), dir.display());
-    out
-}
-
-/// The provider CRDs the manifests pin (providers.yaml: provider-upjet-aws v2.6.0 in
-/// `aws/`, provider-upjet-gcp v3.0.0 in `gcp/`, oracle's OCI provider in `oci/` (tag v0.0.2)
-/// and `oci-bf00b89/` (the commit whose mysql and goldengate kinds the Compositions use), by
-/// (group, kind), from tests/fixtures/crds (its README says where each file comes from).
-fn provider_crds() -> BTreeMap<(String, String), Value> {
-    let dir = crate_dir().join("tests/fixtures/crds");
-    let mut crds = BTreeMap::new();
-    for pinned in ["aws", "gcp", "oci", "oci-bf00b89"] {
-        let mut files: Vec<PathBuf> = fs::read_dir(dir.join(pinned))
-            .unwrap_or_else(|e| panic!("read {}/{pinned}: {e}", dir.display()))
-            .map(|entry| entry.expect("directory entry").path())
-            .collect();
-        files.sort();
-        for file in files {
-            for crd in parse_yaml(&file) {
-                let group = crd["spec"]["group"].as_str().expect("CRD group").to_owned();
-                let kind = crd["spec"]["names"]["kind"].as_str().expect("CRD kind").to_owned();
-                crds.insert((group, kind), crd);
-            }
-        }
-    }
-    crds
-}
 
 /// The force-new.yaml rows that replace, by (apiVersion, kind): (path, `when`).
 type ReplaceRows = BTreeMap<(String, String), Vec<(String, Option<String>)>>;
@@ -116,44 +56,21 @@ fn replace_rows() -> ReplaceRows {
 // Claims to composites, as Crossplane does
 // ---------------------------------------------------------------------------------------
 
-/// A fixed uid per composite name, so the two sides of a failover agree (a real composite
-/// keeps its uid).
-fn uid_for(name: &str) -> String {
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        hash >> 32,
-        hash & 0xffff,
-        hash >> 52,
-        hash >> 40 & 0xfff,
-        hash >> 4
-    )
-}
-
 /// The annotations an operator sets on a ReplicationClaim for the GoldenGate Composition,
 /// per role (manifests/README.md, "oci-goldengate"): the database's endpoint and the OCID of
 /// the OCI Vault secret holding its password.
 const OPERATOR_ANNOTATIONS: &[&str] = &["host", "password-secret-id"];
 
-/// The composite Crossplane creates for a claim: the claim's parameters, labels and
-/// annotations, a fixed name (the claim name and a suffix), its uid, and the claim labels.
-/// `annotated` names which of OPERATOR_ANNOTATIONS an operator has set on the claim.
+/// The composite Crossplane creates for a MySQL or replication claim, with the claim's
+/// annotations and, on a ReplicationClaim, those of OPERATOR_ANNOTATIONS that `annotated`
+/// names an operator has set.
 fn composite_of(claim: &Value, annotated: &[&str]) -> Value {
     let kind = match claim["kind"].as_str() {
         Some("MySQLInstanceClaim") => "XMySQLInstance",
         Some("ReplicationClaim") => "XReplication",
         other => panic!("{other:?} is no claim kind the XRDs offer"),
     };
-    let claim_name = claim["metadata"]["name"].as_str().expect("claim name");
     let namespace = claim["metadata"]["namespace"].as_str().expect("claim namespace");
-    let name = format!("{claim_name}-h7x2q");
-    let mut labels = claim["metadata"]["labels"].clone();
-    if !labels.is_object() {
-        labels = json!({});
-    }
-    labels["crossplane.io/claim-name"] = json!(claim_name);
-    labels["crossplane.io/claim-namespace"] = json!(namespace);
-    labels["crossplane.io/composite"] = json!(name);
     let mut annotations = claim["metadata"]["annotations"].clone();
     if !annotations.is_object() {
         annotations = json!({});
@@ -171,60 +88,7 @@ fn composite_of(claim: &Value, annotated: &[&str]) -> Value {
             }
         }
     }
-    let mut spec = claim["spec"].clone();
-    spec["claimRef"] = json!({
-        "apiVersion": claim["apiVersion"], "kind": claim["kind"], "name": claim_name, "namespace": namespace
-    });
-    // The claim's secret reference is the claim's; the composite's is Crossplane's own.
-    if spec.get("writeConnectionSecretToRef").is_some() {
-        spec["writeConnectionSecretToRef"] = json!({"name": uid_for(&name), "namespace": "crossplane-system"});
-    }
-    json!({
-        "apiVersion": claim["apiVersion"],
-        "kind": kind,
-        "metadata": {"name": name, "uid": uid_for(&name), "labels": labels, "annotations": annotations},
-        "spec": spec
-    })
-}
-
-/// The one Composition whose type and labels the claim's selector matches.
-fn selected<'a>(compositions: &'a [(String, Value)], composite: &Value) -> Result<&'a (String, Value), String> {
-    let wanted = composite["spec"]["compositionSelector"]["matchLabels"].as_object().cloned().unwrap_or_default();
-    let matching: Vec<&(String, Value)> = compositions
-        .iter()
-        .filter(|(_, c)| {
-            let type_ref = &c["spec"]["compositeTypeRef"];
-            type_ref["apiVersion"] == composite["apiVersion"] && type_ref["kind"] == composite["kind"]
-        })
-        .filter(|(_, c)| wanted.iter().all(|(k, v)| &c["metadata"]["labels"][k] == v))
-        .collect();
-    match matching.as_slice() {
-        [one] => Ok(one),
-        _ => Err(format!("selector {wanted:?} matches {} Compositions", matching.len())),
-    }
-}
-
-/// A composed resource as Crossplane applies it: the function's output plus the name and
-/// the labels and annotation Crossplane adds.
-fn as_applied(resource: &Value, composite: &Value, template: &str) -> Value {
-    let mut applied = resource.clone();
-    let name = composite["metadata"]["name"].as_str().unwrap_or_default();
-    let meta = &mut applied["metadata"];
-    if !meta.is_object() {
-        *meta = json!({});
-    }
-    meta["name"] = json!(format!("{name}-{}", uid_for(template).split('-').next().unwrap_or_default()));
-    if !meta["labels"].is_object() {
-        meta["labels"] = json!({});
-    }
-    for key in ["crossplane.io/composite", "crossplane.io/claim-name", "crossplane.io/claim-namespace"] {
-        meta["labels"][key] = composite["metadata"]["labels"][key].clone();
-    }
-    if !meta["annotations"].is_object() {
-        meta["annotations"] = json!({});
-    }
-    meta["annotations"]["crossplane.io/composition-resource-name"] = json!(template);
-    applied
+    crossplane::composite_of(claim, kind, annotations)
 }
 
 // ---------------------------------------------------------------------------------------

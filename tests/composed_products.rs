@@ -14,27 +14,17 @@
 
 #[path = "support/crd_schema.rs"]
 mod crd_schema;
+#[path = "support/crossplane.rs"]
+mod crossplane;
 #[path = "support/pt.rs"]
 mod pt;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn parse_yaml(path: &Path) -> Vec<Value> {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_saphyr::from_multiple::<Value>(&text)
-        .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()))
-        .into_iter()
-        .filter(|doc| !doc.is_null())
-        .collect()
-}
+use crossplane::{as_applied, crate_dir, parse_yaml, provider_crds, selected};
 
 /// One product of this file: its XRD, its claim kind, composite kind and selector class.
 struct Product {
@@ -75,42 +65,10 @@ fn xrd(product: &Product) -> Value {
 
 /// The Compositions in manifests/crossplane for `composite_kind`, by file name.
 fn compositions(composite_kind: &str) -> Vec<(String, Value)> {
-    let dir = crate_dir().join("manifests/crossplane");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("composition-")))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|file| {
-            let name = file.file_name().unwrap().to_string_lossy().into_owned();
-            parse_yaml(file).into_iter().map(move |doc| (name.clone(), doc))
-        })
-        .filter(|(_, doc)| doc["kind"] == "Composition" && doc["spec"]["compositeTypeRef"]["kind"] == composite_kind)
+    crossplane::compositions()
+        .into_iter()
+        .filter(|(_, c)| c["spec"]["compositeTypeRef"]["kind"] == composite_kind)
         .collect()
-}
-
-/// The pinned provider CRDs the new Compositions compose from, by (group, kind).
-fn provider_crds() -> BTreeMap<(String, String), Value> {
-    let dir = crate_dir().join("tests/fixtures/crds");
-    let mut crds = BTreeMap::new();
-    for pinned in ["aws", "gcp", "oci", "oci-bf00b89", "oci-index"] {
-        let mut files: Vec<PathBuf> = fs::read_dir(dir.join(pinned))
-            .unwrap_or_else(|e| panic!("read {}/{pinned}: {e}", dir.display()))
-            .map(|entry| entry.expect("directory entry").path())
-            .collect();
-        files.sort();
-        for file in files {
-            for crd in parse_yaml(&file) {
-                let group = crd["spec"]["group"].as_str().expect("CRD group").to_owned();
-                let kind = crd["spec"]["names"]["kind"].as_str().expect("CRD kind").to_owned();
-                crds.insert((group, kind), crd);
-            }
-        }
-    }
-    crds
 }
 
 /// The network ids idp's policy gives each provider (manifests/README.md).
@@ -198,75 +156,10 @@ fn choices() -> Vec<Choice> {
     out
 }
 
-/// A fixed uid per composite name (tests/composed.rs does the same).
-fn uid_for(name: &str) -> String {
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        hash >> 32,
-        hash & 0xffff,
-        hash >> 52,
-        hash >> 40 & 0xfff,
-        hash >> 4
-    )
-}
-
-/// The composite Crossplane creates for a claim, as tests/composed.rs makes it: the claim's
-/// spec with its claimRef, a fixed name and uid, and the claim labels.
+/// The composite Crossplane creates for a claim of `product`.
 fn composite_of(product: &Product, claim: &Value) -> Value {
     assert_eq!(claim["kind"], product.claim_kind);
-    let claim_name = claim["metadata"]["name"].as_str().expect("claim name");
-    let namespace = claim["metadata"]["namespace"].as_str().expect("claim namespace");
-    let name = format!("{claim_name}-h7x2q");
-    let mut labels = claim["metadata"]["labels"].clone();
-    labels["crossplane.io/claim-name"] = json!(claim_name);
-    labels["crossplane.io/claim-namespace"] = json!(namespace);
-    labels["crossplane.io/composite"] = json!(name);
-    let mut spec = claim["spec"].clone();
-    spec["claimRef"] = json!({
-        "apiVersion": claim["apiVersion"], "kind": claim["kind"], "name": claim_name, "namespace": namespace
-    });
-    spec["writeConnectionSecretToRef"] = json!({"name": uid_for(&name), "namespace": "crossplane-system"});
-    json!({
-        "apiVersion": claim["apiVersion"],
-        "kind": product.composite_kind,
-        "metadata": {"name": name, "uid": uid_for(&name), "labels": labels, "annotations": {}},
-        "spec": spec
-    })
-}
-
-/// The one Composition whose labels the composite's selector matches.
-fn selected<'a>(compositions: &'a [(String, Value)], composite: &Value) -> Result<&'a (String, Value), String> {
-    let wanted = composite["spec"]["compositionSelector"]["matchLabels"].as_object().cloned().unwrap_or_default();
-    let matching: Vec<&(String, Value)> =
-        compositions.iter().filter(|(_, c)| wanted.iter().all(|(k, v)| &c["metadata"]["labels"][k] == v)).collect();
-    match matching.as_slice() {
-        [one] => Ok(one),
-        _ => Err(format!("selector {wanted:?} matches {} Compositions", matching.len())),
-    }
-}
-
-/// A composed resource as Crossplane applies it: the function's output plus its name and the
-/// labels and annotation Crossplane adds.
-fn as_applied(resource: &Value, composite: &Value, template: &str) -> Value {
-    let mut applied = resource.clone();
-    let name = composite["metadata"]["name"].as_str().unwrap_or_default();
-    let meta = &mut applied["metadata"];
-    if !meta.is_object() {
-        *meta = json!({});
-    }
-    meta["name"] = json!(format!("{name}-{}", uid_for(template).split('-').next().unwrap_or_default()));
-    if !meta["labels"].is_object() {
-        meta["labels"] = json!({});
-    }
-    for key in ["crossplane.io/composite", "crossplane.io/claim-name", "crossplane.io/claim-namespace"] {
-        meta["labels"][key] = composite["metadata"]["labels"][key].clone();
-    }
-    if !meta["annotations"].is_object() {
-        meta["annotations"] = json!({});
-    }
-    meta["annotations"]["crossplane.io/composition-resource-name"] = json!(template);
-    applied
+    crossplane::composite_of(claim, product.composite_kind, json!({}))
 }
 
 /// Composes every claim of `product` and returns (claim choice, composed resources by
