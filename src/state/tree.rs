@@ -13,19 +13,30 @@ impl StateRepo {
     /// The files below a directory at a commit (that directory only, recursively;
     /// never the whole tree).
     pub fn list_dir(&self, commit: ObjectId, dir: &str) -> Result<Vec<String>, StateError> {
-        let tree = self.tree_at(commit.0)?;
-        let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(Vec::new()) };
-        let Ok(subtree) = self.repo.find_tree(entry.id()) else { return Ok(Vec::new()) };
         let mut files = Vec::new();
+        self.walk_dir(commit, dir, |path, _| files.push(path))?;
+        Ok(files)
+    }
+
+    /// Calls `found` with the path and blob id of every file below `dir` at
+    /// a commit, in git's order; nothing when `dir` is not a folder there.
+    fn walk_dir(
+        &self,
+        commit: ObjectId,
+        dir: &str,
+        mut found: impl FnMut(String, git2::Oid),
+    ) -> Result<(), StateError> {
+        let tree = self.tree_at(commit.0)?;
+        let Ok(entry) = tree.get_path(Path::new(dir)) else { return Ok(()) };
+        let Ok(subtree) = self.repo.find_tree(entry.id()) else { return Ok(()) };
         subtree
             .walk(TreeWalkMode::PreOrder, |parent, e| {
                 if e.kind() == Some(ObjectType::Blob) {
-                    files.push(format!("{dir}/{parent}{}", e.name().unwrap_or_default()));
+                    found(format!("{dir}/{parent}{}", e.name().unwrap_or_default()), e.id());
                 }
                 TreeWalkResult::Ok
             })
-            .map_err(git(format!("list {dir}")))?;
-        Ok(files)
+            .map_err(git(format!("list {dir}")))
     }
 
     /// The folders directly under `dir` at a commit (none when `dir` is not a
@@ -49,17 +60,9 @@ impl StateRepo {
         let Some(root) = self.repo.workdir() else { return Ok(Vec::new()) };
         let mut committed: BTreeMap<String, git2::Oid> = BTreeMap::new();
         if let Some(commit) = commit {
-            let tree = self.tree_at(commit.0)?;
-            if let Some(subtree) = tree.get_path(Path::new(dir)).ok().and_then(|e| self.repo.find_tree(e.id()).ok()) {
-                subtree
-                    .walk(TreeWalkMode::PreOrder, |parent, e| {
-                        if e.kind() == Some(ObjectType::Blob) {
-                            committed.insert(format!("{dir}/{parent}{}", e.name().unwrap_or_default()), e.id());
-                        }
-                        TreeWalkResult::Ok
-                    })
-                    .map_err(git(format!("list {dir}")))?;
-            }
+            self.walk_dir(commit, dir, |path, id| {
+                committed.insert(path, id);
+            })?;
         }
         let mut edited = Vec::new();
         let mut folders = vec![dir.to_owned()];
