@@ -16,7 +16,7 @@ mod rule;
 mod schema;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -165,8 +165,35 @@ struct Claim {
     served: bool,
     /// The XRD file it comes from.
     file: String,
-    schema: Schema,
+    schema: LazySchema,
     parameters: Vec<Parameter>,
+}
+
+/// A claim kind's schema, compiled when a claim of it is first checked: a
+/// plan checks one or two of the kinds idp ships, and compiling all of them
+/// cost it ~0.9 M instructions (docs/performance.md). A repo's own XRDs are
+/// compiled when read, so that a schema idp cannot check is refused there.
+struct LazySchema {
+    /// The XRD's schema, until compiled (taken, not copied: a copy cost a
+    /// fifth of the compiling).
+    raw: Mutex<Option<RawSchema>>,
+    /// Crossplane's claim fields, shared by every claim kind.
+    crossplane_spec: Arc<BTreeMap<String, RawSchema>>,
+    /// `<claim kind> <version>`, for the error.
+    at: String,
+    compiled: OnceLock<Result<Schema, String>>,
+}
+
+impl LazySchema {
+    fn compiled(&self) -> Result<&Schema, &String> {
+        self.compiled
+            .get_or_init(|| {
+                let raw = self.raw.lock().unwrap_or_else(PoisonError::into_inner).take();
+                let raw = raw.expect("compiled once: the OnceLock runs this at most once");
+                Schema::claim(raw, (*self.crossplane_spec).clone()).map_err(|e| format!("{}: {e}", self.at))
+            })
+            .as_ref()
+    }
 }
 
 /// One field of a claim's `spec.parameters` as its XRD declares it: what a
@@ -279,7 +306,7 @@ impl Xrds {
                     file: "src/xrd/embedded.json".into(),
                     message: format!("{e} (regenerate it: IDP_REGENERATE=1 cargo test --lib xrd)"),
                 })?;
-                Xrds::from_xrds(&parsed.crossplane_claim_spec, parsed.files)
+                Xrds::from_xrds(parsed.crossplane_claim_spec, parsed.files)
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -310,15 +337,30 @@ impl Xrds {
             }
             xrds.push((file, typed));
         }
-        Self::from_xrds(&crossplane_spec, xrds)
+        let xrds = Self::from_xrds(crossplane_spec, xrds)?;
+        xrds.compile_all()?;
+        Ok(xrds)
+    }
+
+    /// Compiles every claim schema now: a schema idp cannot check is an
+    /// error in the XRD, not in the first claim checked against it.
+    fn compile_all(&self) -> Result<(), XrdError> {
+        for claim in &self.claims {
+            claim
+                .schema
+                .compiled()
+                .map_err(|message| XrdError { file: claim.file.clone(), message: message.clone() })?;
+        }
+        Ok(())
     }
 
     /// The claims of XRDs read into their types; documents that are not v1
     /// XRDs with claim names define none.
     fn from_xrds(
-        crossplane_spec: &BTreeMap<String, RawSchema>,
+        crossplane_spec: BTreeMap<String, RawSchema>,
         files: Vec<(String, Vec<RawXrd>)>,
     ) -> Result<Self, XrdError> {
+        let crossplane_spec = Arc::new(crossplane_spec);
         let mut claims = Vec::new();
         for (file, xrds) in files {
             let error = |message: String| XrdError { file: file.clone(), message };
@@ -333,8 +375,12 @@ impl Xrds {
                         .ok_or_else(|| error(format!("version {} has no schema", version.name)))?
                         .open_api_v3_schema;
                     let parameters = parameters_of(&raw);
-                    let schema = Schema::claim(raw, crossplane_spec.clone())
-                        .map_err(|e| error(format!("{} {}: {e}", names.kind, version.name)))?;
+                    let schema = LazySchema {
+                        raw: Mutex::new(Some(raw)),
+                        crossplane_spec: Arc::clone(&crossplane_spec),
+                        at: format!("{} {}", names.kind, version.name),
+                        compiled: OnceLock::new(),
+                    };
                     claims.push(Claim {
                         group: xrd.spec.group.clone(),
                         version: version.name,
@@ -386,15 +432,23 @@ impl Xrds {
             let message = format!("{api_version} is not a served version of {kind} ({file})");
             return Some(vec![Violation { path: "apiVersion".into(), message, rule: None, transition: false }]);
         };
+        let schema = match claim.schema.compiled() {
+            Ok(schema) => schema,
+            // Fails closed: a claim the check cannot judge is not admitted.
+            Err(message) => {
+                let message = format!("{message} ({file})");
+                return Some(vec![Violation { path: "spec".into(), message, rule: None, transition: false }]);
+            }
+        };
         let admitted = |node: &Node| {
             let mut value = to_json(node);
-            claim.schema.prune_nulls_and_default(&mut value);
+            schema.prune_nulls_and_default(&mut value);
             value
         };
         let value = admitted(new);
         let stored = old.map(admitted);
         let mut violations = Vec::new();
-        claim.schema.validate(&value, stored.as_ref(), &mut Path::default(), &mut violations);
+        schema.validate(&value, stored.as_ref(), &mut Path::default(), &mut violations);
         Some(violations)
     }
 
@@ -478,10 +532,32 @@ mod tests {
         };
         let from_json = kinds(Xrds::embedded().unwrap());
         assert_eq!(kinds(&Xrds::parse(EMBEDDED_XRDS).unwrap()), from_json);
+        // The embedded schemas compile on first check; each one does.
+        Xrds::embedded().unwrap().compile_all().unwrap();
         assert!(
             from_json.iter().any(|c| c.1 == "MySQLInstanceClaim")
                 && from_json.iter().any(|c| c.1 == "ReplicationClaim")
         );
+    }
+
+    /// A schema compiled on first check that idp cannot check refuses the
+    /// claim (fails closed) and says why, instead of admitting it unchecked.
+    #[test]
+    fn a_schema_that_fails_to_compile_on_first_check_refuses_the_claim() {
+        let xrd: RawXrd = serde_json::from_value(serde_json::json!({
+            "apiVersion": XRD_API_VERSION, "kind": XRD_KIND,
+            "spec": {"group": "example.org", "names": {"kind": "XThing"}, "claimNames": {"kind": "Thing"},
+                     "versions": [{"name": "v1", "served": true, "schema": {"openAPIV3Schema": {
+                         "type": "object",
+                         "properties": {"spec": {"type": "object", "properties": {"size": {"type": "decimal"}}}}}}}]}
+        }))
+        .unwrap();
+        let xrds = Xrds::from_xrds(BTreeMap::new(), vec![("xrd-thing.yaml".into(), vec![xrd])]).unwrap();
+        assert!(xrds.compile_all().unwrap_err().message.contains("type `decimal`"));
+        let claim = &yaml::parse("apiVersion: example.org/v1\nkind: Thing\nspec: {}\n").unwrap()[0];
+        let violations = xrds.check(claim, None).expect("a Thing is a claim of these XRDs");
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert!(violations[0].message.contains("Thing v1") && violations[0].message.contains("xrd-thing.yaml"));
     }
 
     /// Every claim the default policy can render — each tier, drProfile,
