@@ -82,7 +82,7 @@ impl Source {
             return Err(SourceError::TooLarge { name, bytes: bytes.len() as u64 });
         }
         match String::from_utf8(bytes) {
-            Ok(text) => match text.find(is_control) {
+            Ok(text) => match find_control(&text) {
                 None => Ok(Self::new(name, text)),
                 Some(at) => {
                     let location = format!("{}:{}:{}", name, line_col(&text, at).0, line_col(&text, at).1);
@@ -140,6 +140,20 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// nothing and keeps them out of every snippet.
 pub fn is_control(c: char) -> bool {
     c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Where the first [`is_control`] character of `text` starts: a byte scan,
+/// as every control character (U+0000-U+001F, U+007F-U+009F) is one byte
+/// below 0x20, 0x7F, or the pair 0xC2 0x80-0x9F in UTF-8. Decoding each
+/// character instead cost a plan's files ~1% of its run.
+pub fn find_control(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().position(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => false,
+        0..0x20 | 0x7f => true,
+        0xc2 => bytes.get(i + 1).is_some_and(|next| (0x80..0xa0).contains(next)),
+        _ => false,
+    })
 }
 
 /// A text as a report may show it: each control character written as its
@@ -442,6 +456,19 @@ mod tests {
 
     fn parse(text: &str) -> Result<Vec<Node>, SourceError> {
         parse_documents(&Source::new("t.yaml", text))
+    }
+
+    /// The byte scan finds what the per-character test finds, for every
+    /// character up to U+0800 (all the one- and two-byte encodings, which
+    /// hold every control character) and some beyond, anywhere in a text.
+    #[test]
+    fn the_control_scan_agrees_with_is_control() {
+        let samples = (0..0x800u32).chain([0x2028, 0xfeff, 0x1f600]).filter_map(char::from_u32);
+        for c in samples {
+            for text in [format!("{c}"), format!("key: va{c}lue\n"), format!("é{c}\u{85}")] {
+                assert_eq!(find_control(&text), text.find(is_control), "{:?}", c);
+            }
+        }
     }
 
     #[test]
