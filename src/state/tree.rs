@@ -73,8 +73,13 @@ impl StateRepo {
                 match entry.file_type() {
                     Ok(kind) if kind.is_dir() => folders.push(path),
                     Ok(kind) if kind.is_file() => {
-                        let same = std::fs::read(entry.path()).ok().is_some_and(|bytes| {
-                            git2::Oid::hash_object(ObjectType::Blob, &bytes).ok() == committed.get(&path).copied()
+                        // Compared with the blob's bytes, not its id: hashing the
+                        // file (SHA-1 with collision detection) cost more than reading
+                        // the blob, which the policy's loading has just read anyway.
+                        let same = committed.get(&path).is_some_and(|id| {
+                            let blob = self.repo.find_blob(*id);
+                            let file = std::fs::read(entry.path());
+                            matches!((blob, file), (Ok(blob), Ok(bytes)) if blob.content() == bytes.as_slice())
                         });
                         committed.remove(&path);
                         if !same {
