@@ -4,7 +4,9 @@
 //! that HEAD's history changed no request's files behind another's name
 //! (`scope`), and never moves anything.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
@@ -18,6 +20,7 @@ use crate::render::RenderInput;
 use crate::request::{Admission, Request};
 use crate::schedule::{self, PolicyRef};
 use crate::state;
+use crate::yaml::Node;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -51,8 +54,8 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     let Some(base) = ctx.base else {
         return Ok(VerifyOutcome { ok: true, strict, requests: 0, files: 0, findings: Vec::new() });
     };
-    let files = repo.all_files(base)?;
-    let read = |path: &str| files.get(path).map(|id| repo.blob(*id)).transpose();
+    let files = Files::at(repo, base)?;
+    let read = |path: &str| files.read(repo, path);
 
     // Rules must compile.
     let rules = match super::rules::load(ctx) {
@@ -65,10 +68,6 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
 
     let renderer = ctx.renderer()?;
     let policy_ref = PolicyRef { version: policy.version.clone(), digest: ctx.policy.digest.clone() };
-    let mut expected: BTreeSet<String> = BTreeSet::new();
-    // Files byte-identical to what idp renders today: the render guard has
-    // already checked their structure, so only the secret scan reads them.
-    let mut as_rendered: BTreeSet<String> = BTreeSet::new();
     let mut warnings = Vec::new();
     let mut requests = 0;
     // The namespaces that hold claims: each needs its Namespace manifest.
@@ -93,9 +92,9 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             message: "is not the health-check patch this idp ships (an older idp wrote it): `idp init` into a new folder writes the current one at the same path; commit it here and merge it into argocd-cm (docs/bootstrap.md, \"The health checks\")".to_owned(),
         });
     }
-    for path in files.keys().filter(|p| layout::is_request_path(p)) {
+    for path in files.paths().filter(|p| layout::is_request_path(p)) {
         let bytes = read(path)?.unwrap_or_default();
-        expected.insert(path.clone());
+        files.expect(path);
         // Counted whether or not it still validates: it is a request of the repo.
         requests += 1;
         // Read as the policy in force would admit it today (one parse, the
@@ -126,7 +125,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 }
                 // Its files are still its own: never advise deleting a live
                 // database because its request stopped validating.
-                expected.extend(owned_by(&files, path));
+                files.expect_owned_by(path);
                 continue;
             }
         };
@@ -153,13 +152,13 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                     ),
                 );
             }
-            expected.insert(claim_path);
+            files.expect(&claim_path);
         }
         if request_yaml(&request).as_bytes() != bytes {
             error(path, "is not in idp's normalized form (edited by hand?)".into());
         }
         let record_path = layout::placement_path(request.kind, &request.namespace, &request.name);
-        expected.insert(record_path.clone());
+        files.expect(&record_path);
         let Some(record_bytes) = read(&record_path)? else {
             error(path, format!("has no placement record ({record_path})"));
             continue;
@@ -214,7 +213,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
         // database's file differs from the policy's render.
         let mut lifted: Option<Vec<(String, String)>> = None;
         for (file, content) in wanted {
-            expected.insert(file.clone());
+            files.expect(&file);
             let legacy = layout::legacy_platform_path(&file, request.at());
             match read(&file)? {
                 // Named as an older idp named it: the same objects, but no cell's
@@ -229,8 +228,8 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                     );
                     let severity = if cell_root { Severity::Error } else { Severity::Warning };
                     warnings.push(Finding { severity, file: legacy.clone(), message });
-                    expected.insert(legacy.clone());
-                    as_rendered.insert(legacy);
+                    files.expect(&legacy);
+                    files.as_rendered(&legacy);
                 }
                 None => error(&file, format!("is missing: {} {} renders it", request.kind, request.id())),
                 Some(committed) if committed != content.as_bytes() => {
@@ -252,7 +251,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                             ),
                             file: file.clone(),
                         });
-                        as_rendered.insert(file);
+                        files.as_rendered(&file);
                     } else {
                         error(
                             &file,
@@ -264,9 +263,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                         )
                     }
                 }
-                Some(_) => {
-                    as_rendered.insert(file);
-                }
+                Some(_) => files.as_rendered(&file),
             }
         }
 
@@ -315,7 +312,9 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
 
     // A namespace outlives its last database (Argo CD never deletes it):
     // its manifest is nobody's orphan.
-    expected.extend(files.keys().filter(|p| layout::is_namespace_path(p)).cloned());
+    for path in files.paths().filter(|p| layout::is_namespace_path(p)) {
+        files.expect(path);
+    }
     for namespace in &claim_namespaces {
         let path = layout::namespace_path(namespace);
         if read(&path)?.is_none_or(|b| b != crate::render::namespace_manifest(namespace).as_bytes()) {
@@ -326,7 +325,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
                 ),
             );
         }
-        expected.insert(path);
+        files.expect(&path);
     }
     // The Applications the root syncs: one per cell and environment, and the
     // namespaces' one. Under a root that still syncs platform/ whole they are not
@@ -350,38 +349,42 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             let severity = if cell_root { Severity::Error } else { Severity::Warning };
             warnings.push(Finding { severity, file: path.clone(), message });
         } else {
-            as_rendered.insert(path);
+            files.as_rendered(&path);
         }
     }
     let location = layout::CATALOG_LOCATION_PATH;
-    expected.insert(location.to_owned());
+    files.expect(location);
     if requests > 0 && read(location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {
         error(location, "is missing or edited: Backstage finds the catalog through it (re-apply any request)".into());
     }
     let mut objects = Objects::default();
-    for path in files.keys() {
+    let hosts_dir = format!("{}/", layout::HOSTS_DIR);
+    for (index, (path, held)) in files.held.iter().enumerate() {
         let owned = layout::REQUEST_PREFIXES.iter().any(|p| path.starts_with(p))
             || layout::is_member_path(path)
-            || path.starts_with(&format!("{}/", layout::HOSTS_DIR));
-        if owned && !expected.contains(path) {
+            || path.starts_with(&hosts_dir);
+        if owned && !held.expected.get() {
             error(path, "is an orphan: no request renders it (remove it, or restore its request)".into());
         }
         // Every file, whatever its kind: a password in a README or a Rego
         // rule is as public as one in a manifest.
-        let bytes = read(path)?.unwrap_or_default();
+        let bytes = repo.blob(held.id)?;
         let text = String::from_utf8_lossy(&bytes);
         check_secrets(path, &text, &mut error);
         if path.ends_with(".yaml") || path.ends_with(".yml") {
-            if !as_rendered.contains(path) {
-                check_manifest(path, &text, &mut error);
-            }
+            // One parse of the file for every check below.
+            let documents = match held.as_rendered.get() {
+                true => crate::yaml::non_empty_documents(&text).ok(),
+                false => check_manifest(path, &text, &mut error),
+            };
+            let Some(documents) = documents else { continue };
             if layout::is_manifest_path(path) {
-                check_claims(&ctx.products, path, &text, &mut error);
+                check_claims(&ctx.products, path, &documents, &mut error);
             }
-            objects.add(ctx, path, &text)?;
+            objects.add(ctx, index, path, &documents)?;
         }
     }
-    objects.report(&mut error);
+    objects.report(ctx, repo, &files, &mut error)?;
 
     // History: every idp commit changed only the files of the requests it
     // names (a revert made with rename detection does not), and every
@@ -397,7 +400,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     }
 
     findings.extend(warnings);
-    let mut outcome = VerifyOutcome { ok: true, strict, requests, files: files.len(), findings: Vec::new() };
+    let mut outcome = VerifyOutcome { ok: true, strict, requests, files: files.held.len(), findings: Vec::new() };
     outcome.add(findings);
     Ok(outcome)
 }
@@ -491,28 +494,54 @@ fn data_links(
 /// the same (cluster, apiVersion, kind, namespace, name) fight over one
 /// object, and Argo CD applies whichever it reads last. Hand-written files
 /// count as much as rendered ones.
+///
+/// Objects are held as a hash of that identity and the file's place among
+/// HEAD's files (~20 bytes each, not five strings and a path: a
+/// 100,000-request repo holds ~800,000 objects). Files whose hashes meet are
+/// read again and told apart by the identity itself, so a collision of
+/// hashes is never reported as a conflict.
 #[derive(Default)]
 struct Objects {
-    /// (cluster, apiVersion, kind, namespace, name) -> the files holding it.
-    files: BTreeMap<(String, String, String, String, String), Vec<String>>,
+    /// An identity's hash -> the first file holding such an object.
+    first: HashMap<u64, usize>,
+    /// Hashes held more than once (by two files, or twice by one): every holder.
+    shared: HashMap<u64, Vec<usize>>,
     /// The runtime cluster of an app's side, from its placement record.
     clusters: BTreeMap<(String, String, Side), Option<String>>,
 }
 
+/// Where an object lands and what it is: (cluster, apiVersion, kind, namespace, name).
+type ObjectKey = (String, String, String, String, String);
+
 impl Objects {
-    fn add(&mut self, ctx: &Context, path: &str, text: &str) -> Result<(), Error> {
-        let Some(cluster) = self.cluster_of(ctx, path)? else { return Ok(()) };
-        let Ok(documents) = crate::yaml::non_empty_documents(text) else { return Ok(()) };
-        for doc in &documents {
+    fn add(&mut self, ctx: &Context, index: usize, path: &str, documents: &[Node]) -> Result<(), Error> {
+        for key in self.keys(ctx, path, documents)? {
+            let hash = hash_of(&key);
+            match self.first.entry(hash) {
+                std::collections::hash_map::Entry::Vacant(vacant) => {
+                    vacant.insert(index);
+                }
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    self.shared.entry(hash).or_insert_with(|| vec![*first.get()]).push(index);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The identities of a file's objects, one per document that has a kind and a name.
+    fn keys(&mut self, ctx: &Context, path: &str, documents: &[Node]) -> Result<Vec<ObjectKey>, Error> {
+        let Some(cluster) = self.cluster_of(ctx, path)? else { return Ok(Vec::new()) };
+        let mut keys = Vec::new();
+        for doc in documents {
             let field = |at: &[&str]| doc.str_at(at).unwrap_or_default().to_owned();
             let (kind, name) = (field(&["kind"]), field(&["metadata", "name"]));
             if kind.is_empty() || name.is_empty() {
                 continue;
             }
-            let key = (cluster.clone(), field(&["apiVersion"]), kind, field(&["metadata", "namespace"]), name);
-            self.files.entry(key).or_default().push(path.to_owned());
+            keys.push((cluster.clone(), field(&["apiVersion"]), kind, field(&["metadata", "namespace"]), name));
         }
-        Ok(())
+        Ok(keys)
     }
 
     /// The management cluster for platform/ and bootstrap/; for an app's
@@ -536,8 +565,33 @@ impl Objects {
         Ok(Some(self.clusters[&key].clone().unwrap_or(folder)))
     }
 
-    fn report(&self, error: &mut impl FnMut(&str, String)) {
-        for ((cluster, _, kind, namespace, name), files) in &self.files {
+    /// Each object more than one file (or document) holds, once per holder.
+    fn report(
+        mut self,
+        ctx: &Context,
+        repo: &state::StateRepo,
+        files: &Files,
+        error: &mut impl FnMut(&str, String),
+    ) -> Result<(), Error> {
+        // The files whose hashes met, read again for their objects' identities.
+        let mut holders: Vec<usize> = self.shared.values().flatten().copied().collect();
+        holders.sort_unstable();
+        holders.dedup();
+        let mut held: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
+        let mut wanted = holders.into_iter().peekable();
+        for (index, (path, file)) in files.held.iter().enumerate() {
+            if wanted.next_if_eq(&index).is_none() {
+                continue;
+            }
+            let bytes = repo.blob(file.id)?;
+            let documents = crate::yaml::non_empty_documents(&String::from_utf8_lossy(&bytes)).unwrap_or_default();
+            for key in self.keys(ctx, path, &documents)? {
+                if self.shared.contains_key(&hash_of(&key)) {
+                    held.entry(key).or_default().push(path.clone());
+                }
+            }
+        }
+        for ((cluster, _, kind, namespace, name), files) in &held {
             let object =
                 if namespace.is_empty() { format!("{kind} {name}") } else { format!("{kind} {namespace}/{name}") };
             for (i, file) in files.iter().enumerate() {
@@ -561,7 +615,15 @@ impl Objects {
                 }
             }
         }
+        Ok(())
     }
+}
+
+/// A stable hash of an object's identity (SipHash with fixed keys).
+fn hash_of(key: &ObjectKey) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A commit that changed another request's files: which, and how to undo it.
@@ -614,21 +676,24 @@ fn check_secrets(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
 }
 
 /// Labels on manifests and no `kind: Secret`, for files idp did not render
-/// as they stand.
-fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
+/// as they stand. Returns the file's documents (None: not YAML).
+fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) -> Option<Vec<Node>> {
     // Plain YAML only: Argo CD decodes merge keys otherwise than idp does, so
-    // what is checked here would not be what it applies.
-    if let Err(e) = crate::yaml::plain_documents(text)
-        && e.kind == crate::yaml::ErrorKind::Reference
-    {
-        let (line, column) = crate::yaml::line_col(text, e.span.offset());
-        error(path, format!("line {line} column {column}: {}; write the values out in full", e.message));
-    }
-    let Ok(documents) = crate::yaml::non_empty_documents(text) else {
+    // what is checked here would not be what it applies. A plain text reads
+    // the same either way; only one with references is read again.
+    let documents = match crate::yaml::plain_documents(text) {
+        Err(e) if e.kind == crate::yaml::ErrorKind::Reference => {
+            let (line, column) = crate::yaml::line_col(text, e.span.offset());
+            error(path, format!("line {line} column {column}: {}; write the values out in full", e.message));
+            crate::yaml::non_empty_documents(text)
+        }
+        read => read,
+    };
+    let Ok(documents) = documents else {
         if layout::is_manifest_path(path) {
             error(path, "is not valid YAML".into());
         }
-        return;
+        return None;
     };
     for doc in &documents {
         let field = |path: &[&str]| doc.str_at(path);
@@ -642,16 +707,20 @@ fn check_manifest(path: &str, text: &str, error: &mut impl FnMut(&str, String)) 
             error(path, format!("{name} lacks the label app.kubernetes.io/managed-by: idp"));
         }
     }
+    Some(documents)
 }
 
 /// Claims the cluster would refuse, as they stand. Transition rules
 /// (`oldSelf`) do not run here: they judge a change, and verify sees one
 /// commit with no history; `plan`/`apply` run them against the base commit
 /// before anything is written.
-fn check_claims(products: &crate::product::Products, path: &str, text: &str, error: &mut impl FnMut(&str, String)) {
-    // Not YAML: check_manifest has said so already.
-    let Ok(documents) = crate::yaml::non_empty_documents(text) else { return };
-    let claims = match products.check_documents(&documents, None) {
+fn check_claims(
+    products: &crate::product::Products,
+    path: &str,
+    documents: &[Node],
+    error: &mut impl FnMut(&str, String),
+) {
+    let claims = match products.check_documents(documents, None) {
         Ok(claims) => claims,
         Err(e) => return error(path, format!("cannot be checked against its XRD: {e}")),
     };
@@ -662,8 +731,56 @@ fn check_claims(products: &crate::product::Products, path: &str, text: &str, err
     }
 }
 
-/// The files a request file's path says belong to it, whatever its content.
-fn owned_by(files: &BTreeMap<String, state::ObjectId>, request_path: &str) -> Vec<String> {
-    let Some(owner) = layout::RequestFileName::parse(request_path) else { return Vec::new() };
-    files.keys().filter(|f| owner.owns(f)).cloned().collect()
+/// Every file at HEAD, with what verify has learned of it. Held once: a
+/// 100,000-request repo has ~700,000 files, and three sets of their paths
+/// (the files, those some request renders, those as idp renders them) were
+/// most of verify's memory there.
+struct Files {
+    held: BTreeMap<String, Held>,
+}
+
+struct Held {
+    id: state::ObjectId,
+    /// A request renders it (or owns it by name): not an orphan.
+    expected: Cell<bool>,
+    /// Byte-identical to what idp renders today: the render guard has
+    /// already checked its structure, so only the secret scan reads it.
+    as_rendered: Cell<bool>,
+}
+
+impl Files {
+    fn at(repo: &state::StateRepo, commit: state::ObjectId) -> Result<Self, Error> {
+        let held = repo
+            .all_files(commit)?
+            .into_iter()
+            .map(|(path, id)| (path, Held { id, expected: Cell::new(false), as_rendered: Cell::new(false) }));
+        Ok(Files { held: held.collect() })
+    }
+
+    fn read(&self, repo: &state::StateRepo, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.held.get(path).map(|held| repo.blob(held.id)).transpose()?)
+    }
+
+    fn paths(&self) -> impl Iterator<Item = &String> {
+        self.held.keys()
+    }
+
+    /// A file some request renders (a path HEAD lacks is reported where it is expected).
+    fn expect(&self, path: &str) {
+        if let Some(held) = self.held.get(path) {
+            held.expected.set(true);
+        }
+    }
+
+    /// The files a request file's path says belong to it, whatever its content.
+    fn expect_owned_by(&self, request_path: &str) {
+        let Some(owner) = layout::RequestFileName::parse(request_path) else { return };
+        self.held.iter().filter(|(path, _)| owner.owns(path)).for_each(|(_, held)| held.expected.set(true));
+    }
+
+    fn as_rendered(&self, path: &str) {
+        if let Some(held) = self.held.get(path) {
+            held.as_rendered.set(true);
+        }
+    }
 }
