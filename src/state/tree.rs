@@ -1,5 +1,5 @@
 //! Listing what a commit holds under a folder. The plan/apply path only
-//! ever lists one request's folders; `all_files` (the whole tree) is for
+//! ever lists one request's folders; `each_file` (the whole tree) is for
 //! `idp verify`.
 
 use std::collections::BTreeMap;
@@ -95,19 +95,22 @@ impl StateRepo {
         Ok(edited)
     }
 
-    /// Every file at a commit, by path, with its blob id (for [`blob`](Self::blob)).
-    /// Walks the whole tree.
-    pub fn all_files(&self, commit: ObjectId) -> Result<BTreeMap<String, ObjectId>, StateError> {
+    /// Every file at a commit with its blob id (for [`blob`](Self::blob)),
+    /// in git's order, which is the byte order of the paths. Walks the whole
+    /// tree; the path is lent, so a caller that keeps it decides how.
+    pub fn each_file(&self, commit: ObjectId, mut found: impl FnMut(&str, ObjectId)) -> Result<(), StateError> {
         let tree = self.repo.find_commit(commit.0).and_then(|c| c.tree()).map_err(git("read HEAD tree"))?;
-        let mut files = BTreeMap::new();
+        let mut path = String::new();
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() == Some(ObjectType::Blob) {
-                files.insert(format!("{dir}{}", entry.name().unwrap_or_default()), ObjectId(entry.id()));
+                path.clear();
+                path.push_str(dir);
+                path.push_str(entry.name().unwrap_or_default());
+                found(&path, ObjectId(entry.id()));
             }
             TreeWalkResult::Ok
         })
-        .map_err(git("walk HEAD tree"))?;
-        Ok(files)
+        .map_err(git("walk HEAD tree"))
     }
 }
 
@@ -120,17 +123,30 @@ mod tests {
     fn folders_and_files_are_listed_at_a_commit() {
         let dir = tempfile::tempdir().unwrap();
         let state = StateRepo::init(dir.path()).unwrap();
-        let files = ["p/ns-a/x.yaml", "p/ns-a/deep/y.yaml", "p/ns-b/z.yaml", "p/file.yaml", "top.yaml"];
+        // With names around `/` in byte order: `a-b/` < `a.yaml` < `a/` < `a0`.
+        let files = [
+            "p/ns-a/x.yaml",
+            "p/ns-a/deep/y.yaml",
+            "p/ns-b/z.yaml",
+            "p/file.yaml",
+            "top.yaml",
+            "q/a0.yaml",
+            "q/a/x.yaml",
+            "q/a.yaml",
+            "q/a-b/x.yaml",
+        ];
         let changes: Vec<FileChange> = files.iter().map(|f| FileChange::upsert(*f, f.as_bytes())).collect();
         let commit = state.commit_changes(None, &changes, "files\n").unwrap();
         assert_eq!(state.subdirs(commit, "p").unwrap(), ["ns-a", "ns-b"]);
         assert!(state.subdirs(commit, "missing").unwrap().is_empty());
         assert!(state.subdirs(commit, "top.yaml").unwrap().is_empty());
-        let all = state.all_files(commit).unwrap();
+        let mut all = Vec::new();
+        state.each_file(commit, |path, id| all.push((path.to_owned(), id))).unwrap();
         let mut expected = files.map(str::to_owned).to_vec();
         expected.sort();
-        assert_eq!(all.keys().cloned().collect::<Vec<_>>(), expected);
-        assert_eq!(state.blob(all["p/ns-b/z.yaml"]).unwrap(), b"p/ns-b/z.yaml");
+        // In the byte order of the paths, as git orders a tree's walk.
+        assert_eq!(all.iter().map(|(path, _)| path.clone()).collect::<Vec<_>>(), expected);
+        assert_eq!(state.blob(all[1].1).unwrap(), b"p/ns-a/deep/y.yaml");
         let mut listed = state.list_dir(commit, "p/ns-a").unwrap();
         listed.sort();
         assert_eq!(listed, ["p/ns-a/deep/y.yaml", "p/ns-a/x.yaml"]);
