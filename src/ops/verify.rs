@@ -357,7 +357,7 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
     if requests > 0 && read(location)?.is_none_or(|b| b != crate::catalog::location().as_bytes()) {
         error(location, "is missing or edited: Backstage finds the catalog through it (re-apply any request)".into());
     }
-    let mut objects = Objects::default();
+    let (mut objects, mut landing) = (Objects::default(), Landing::default());
     let hosts_dir = format!("{}/", layout::HOSTS_DIR);
     for (index, (path, held)) in files.iter().enumerate() {
         let owned = layout::REQUEST_PREFIXES.iter().any(|p| path.starts_with(p))
@@ -381,10 +381,17 @@ pub fn verify(ctx: &Context, strict: bool) -> Result<VerifyOutcome, Error> {
             if layout::is_manifest_path(path) {
                 check_claims(&ctx.products, path, &documents, &mut error);
             }
-            objects.add(ctx, index, path, &documents)?;
+            objects.add(index, &landing.keys(ctx, path, &documents)?);
         }
     }
-    objects.report(ctx, repo, &files, &mut error)?;
+    let conflicts = objects.conflicts(|index| {
+        let held = &files.held[index];
+        let path = files.path(held);
+        let bytes = repo.blob(held.id)?;
+        let documents = crate::yaml::non_empty_documents(&String::from_utf8_lossy(&bytes)).unwrap_or_default();
+        Ok((path.to_owned(), landing.keys(ctx, path, &documents)?))
+    })?;
+    report_conflicts(&conflicts, &mut error);
 
     // History: every idp commit changed only the files of the requests it
     // names (a revert made with rename detection does not), and every
@@ -500,23 +507,28 @@ fn data_links(
 /// 100,000-request repo holds ~800,000 objects). Files whose hashes meet are
 /// read again and told apart by the identity itself, so a collision of
 /// hashes is never reported as a conflict.
-#[derive(Default)]
 struct Objects {
     /// An identity's hash -> the first file holding such an object.
     first: HashMap<u64, usize>,
     /// Hashes held more than once (by two files, or twice by one): every holder.
     shared: HashMap<u64, Vec<usize>>,
-    /// The runtime cluster of an app's side, from its placement record.
-    clusters: BTreeMap<(String, String, Side), Option<String>>,
+    hash: fn(&ObjectKey) -> u64,
 }
 
 /// Where an object lands and what it is: (cluster, apiVersion, kind, namespace, name).
 type ObjectKey = (String, String, String, String, String);
 
+impl Default for Objects {
+    fn default() -> Self {
+        Self { first: HashMap::new(), shared: HashMap::new(), hash: hash_of }
+    }
+}
+
 impl Objects {
-    fn add(&mut self, ctx: &Context, index: usize, path: &str, documents: &[Node]) -> Result<(), Error> {
-        for key in self.keys(ctx, path, documents)? {
-            let hash = hash_of(&key);
+    /// The objects of the file at `index`.
+    fn add(&mut self, index: usize, keys: &[ObjectKey]) {
+        for key in keys {
+            let hash = (self.hash)(key);
             match self.first.entry(hash) {
                 std::collections::hash_map::Entry::Vacant(vacant) => {
                     vacant.insert(index);
@@ -526,9 +538,45 @@ impl Objects {
                 }
             }
         }
-        Ok(())
     }
 
+    /// Each object more than one file (or document) holds, with every
+    /// holder: the files whose hashes met, read again (`keys_of`: a file's
+    /// path and objects by its index) and grouped by identity.
+    fn conflicts(
+        &self,
+        mut keys_of: impl FnMut(usize) -> Result<(String, Vec<ObjectKey>), Error>,
+    ) -> Result<BTreeMap<ObjectKey, Vec<String>>, Error> {
+        let mut holders: Vec<usize> = self.shared.values().flatten().copied().collect();
+        holders.sort_unstable();
+        holders.dedup();
+        let mut held: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
+        for index in holders {
+            let (path, keys) = keys_of(index)?;
+            for key in keys.into_iter().filter(|key| self.shared.contains_key(&(self.hash)(key))) {
+                held.entry(key).or_default().push(path.clone());
+            }
+        }
+        held.retain(|_, files| files.len() > 1);
+        Ok(held)
+    }
+}
+
+/// A stable hash of an object's identity (SipHash with fixed keys).
+fn hash_of(key: &ObjectKey) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Where a file's objects land, and what they are.
+#[derive(Default)]
+struct Landing {
+    /// The runtime cluster of an app's side, from its placement record.
+    clusters: BTreeMap<(String, String, Side), Option<String>>,
+}
+
+impl Landing {
     /// The identities of a file's objects, one per document that has a kind and a name.
     fn keys(&mut self, ctx: &Context, path: &str, documents: &[Node]) -> Result<Vec<ObjectKey>, Error> {
         let Some(cluster) = self.cluster_of(ctx, path)? else { return Ok(Vec::new()) };
@@ -564,66 +612,31 @@ impl Objects {
         let folder = layout::workload_side_dir(&namespace, &name, side);
         Ok(Some(self.clusters[&key].clone().unwrap_or(folder)))
     }
-
-    /// Each object more than one file (or document) holds, once per holder.
-    fn report(
-        mut self,
-        ctx: &Context,
-        repo: &state::StateRepo,
-        files: &Files,
-        error: &mut impl FnMut(&str, String),
-    ) -> Result<(), Error> {
-        // The files whose hashes met, read again for their objects' identities.
-        let mut holders: Vec<usize> = self.shared.values().flatten().copied().collect();
-        holders.sort_unstable();
-        holders.dedup();
-        let mut held: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
-        let mut wanted = holders.into_iter().peekable();
-        for (index, (path, file)) in files.iter().enumerate() {
-            if wanted.next_if_eq(&index).is_none() {
-                continue;
-            }
-            let bytes = repo.blob(file.id)?;
-            let documents = crate::yaml::non_empty_documents(&String::from_utf8_lossy(&bytes)).unwrap_or_default();
-            for key in self.keys(ctx, path, &documents)? {
-                if self.shared.contains_key(&hash_of(&key)) {
-                    held.entry(key).or_default().push(path.to_owned());
-                }
-            }
-        }
-        for ((cluster, _, kind, namespace, name), files) in &held {
-            let object =
-                if namespace.is_empty() { format!("{kind} {name}") } else { format!("{kind} {namespace}/{name}") };
-            for (i, file) in files.iter().enumerate() {
-                let others: Vec<String> = files
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, other)| match layout::request_of_manifest(other) {
-                        Some(request) => format!("{other} ({request})"),
-                        None => other.clone(),
-                    })
-                    .collect();
-                if !others.is_empty() {
-                    error(
-                        file,
-                        format!(
-                            "holds {object} on {cluster}, as does {}: Argo CD applies whichever it reads last (rename one request)",
-                            others.join(", ")
-                        ),
-                    );
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
-/// A stable hash of an object's identity (SipHash with fixed keys).
-fn hash_of(key: &ObjectKey) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    key.hash(&mut hasher);
-    hasher.finish()
+/// One error per holder of an object that several files hold.
+fn report_conflicts(conflicts: &BTreeMap<ObjectKey, Vec<String>>, error: &mut impl FnMut(&str, String)) {
+    for ((cluster, _, kind, namespace, name), files) in conflicts {
+        let object = if namespace.is_empty() { format!("{kind} {name}") } else { format!("{kind} {namespace}/{name}") };
+        for (i, file) in files.iter().enumerate() {
+            let others: Vec<String> = files
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, other)| match layout::request_of_manifest(other) {
+                    Some(request) => format!("{other} ({request})"),
+                    None => other.clone(),
+                })
+                .collect();
+            error(
+                file,
+                format!(
+                    "holds {object} on {cluster}, as does {}: Argo CD applies whichever it reads last (rename one request)",
+                    others.join(", ")
+                ),
+            );
+        }
+    }
 }
 
 /// A commit that changed another request's files: which, and how to undo it.
@@ -806,6 +819,47 @@ impl Files {
     fn as_rendered(&self, path: &str) {
         if let Some(held) = self.get(path) {
             held.as_rendered.set(true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kind: &str, name: &str) -> ObjectKey {
+        let cluster = "the management cluster".to_owned();
+        (cluster, "example.org/v1".into(), kind.into(), "team-a".into(), name.into())
+    }
+
+    /// Files whose objects' hashes meet are told apart by the identities
+    /// themselves: with every hash colliding, only the object two files
+    /// really share (and one a file holds twice) is a conflict.
+    #[test]
+    fn only_objects_that_really_meet_are_conflicts_whatever_their_hashes() {
+        let files: Vec<(&str, Vec<ObjectKey>)> = vec![
+            ("platform/a.yaml", vec![key("Claim", "a"), key("Claim", "shared")]),
+            ("platform/b.yaml", vec![key("Claim", "b")]),
+            ("platform/c.yaml", vec![key("Claim", "shared")]),
+            ("platform/d.yaml", vec![key("Claim", "twice"), key("Claim", "twice")]),
+        ];
+        for hash in [hash_of as fn(&ObjectKey) -> u64, |_: &ObjectKey| 7] {
+            let mut objects = Objects { hash, ..Objects::default() };
+            for (index, (_, keys)) in files.iter().enumerate() {
+                objects.add(index, keys);
+            }
+            let conflicts = objects.conflicts(|index| Ok((files[index].0.to_owned(), files[index].1.clone()))).unwrap();
+            let found: Vec<(&str, Vec<&str>)> = conflicts
+                .iter()
+                .map(|(key, holders)| (key.4.as_str(), holders.iter().map(String::as_str).collect()))
+                .collect();
+            assert_eq!(
+                found,
+                [
+                    ("shared", vec!["platform/a.yaml", "platform/c.yaml"]),
+                    ("twice", vec!["platform/d.yaml", "platform/d.yaml"])
+                ]
+            );
         }
     }
 }
