@@ -57,7 +57,7 @@ pub fn run(args: PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<End
     warn_rules(printer, &prepared.outcome.results);
     printer.result(&prepared.outcome)?;
     if args.diff && !printer.is_machine() {
-        printer.raw(&crate::output::diff(&prepared, &printer.style))?;
+        printer.raw(&crate::output::diff(&prepared, &printer.style).map_err(crate::ops::Error::from)?)?;
     }
     Ok(if args.detailed_exitcode && prepared.outcome.has_changes() { Ending::Changes } else { Ending::Success })
 }

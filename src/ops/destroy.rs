@@ -91,7 +91,7 @@ pub fn classify(ctx: &Context, files: &[FileChange]) -> Result<Vec<Destroy>, Err
         &ctx.products,
         by_path.keys().copied(),
         |path| ctx.read(path),
-        |path| Ok(by_path[path].content().map(|c| c.into_owned())),
+        |path| Ok(by_path[path].content()?.map(|c| c.into_owned())),
     )?;
     Ok(destroyed.into_iter().map(Destroy::of).collect())
 }

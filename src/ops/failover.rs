@@ -523,7 +523,7 @@ fn staged(
         if moves {
             stage.changes = changes_of(&|path| overlay.read(path), &files.files)?;
             stage.objects = objects_of(&ctx.products, &|path| overlay.read(path), &files.files)?;
-            overlay.write(&files.files);
+            overlay.write(&files.files)?;
         }
         outcome.stages.push(stage);
     }

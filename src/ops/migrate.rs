@@ -525,7 +525,7 @@ fn staged(
                 ),
             });
         }
-        overlay.write(&files.files);
+        overlay.write(&files.files)?;
         outcome.stages.push(planned);
     }
     let whole = overlay.changes();

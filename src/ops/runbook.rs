@@ -186,10 +186,11 @@ impl Overlay<'_> {
         self.written.iter().map(change).collect()
     }
 
-    pub(super) fn write(&mut self, files: &[FileChange]) {
+    pub(super) fn write(&mut self, files: &[FileChange]) -> Result<(), Error> {
         for file in files {
-            self.written.insert(file.path().to_owned(), file.content().map(|c| c.into_owned()));
+            self.written.insert(file.path().to_owned(), file.content()?.map(|c| c.into_owned()));
         }
+        Ok(())
     }
 }
 
@@ -328,7 +329,7 @@ pub(super) fn objects_of(
     for file in files {
         let path = file.path();
         let before = manifest_documents(path, read(path)?.as_deref());
-        changeset.file(path, before, manifest_documents(path, file.content().as_deref()));
+        changeset.file(path, before, manifest_documents(path, file.content()?.as_deref()));
     }
     changeset.classify()
 }

@@ -270,13 +270,14 @@ pub(super) fn short_digest(digest: &str) -> String {
     digest.get(..19).unwrap_or(digest).to_owned()
 }
 
-/// Unified diffs of a prepared plan's file changes, for `plan --diff`.
-pub fn diff(prepared: &Prepared, style: &Style) -> String {
+/// Unified diffs of a prepared plan's file changes, for `plan --diff`
+/// (a bulk plan's new contents are read back from its spooled pack).
+pub fn diff(prepared: &Prepared, style: &Style) -> Result<String, crate::state::StateError> {
     let mut out = String::new();
     for change in &prepared.files {
         let path = change.path();
         let old = prepared.before.get(path).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-        let new = change.content().map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default();
+        let new = change.content()?.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default();
         let diff = TextDiff::from_lines(&old, &new);
         let text = diff.unified_diff().header(&format!("a/{path}"), &format!("b/{path}")).to_string();
         for line in text.lines() {
@@ -289,7 +290,7 @@ pub fn diff(prepared: &Prepared, style: &Style) -> String {
             out.push('\n');
         }
     }
-    out
+    Ok(out)
 }
 
 /// What a landed commit destroyed, said with `--allow-destroy` (nothing when none).

@@ -119,10 +119,10 @@ impl FileChange {
     }
 
     /// The new content, or None for a removal.
-    pub fn content(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+    pub fn content(&self) -> Result<Option<std::borrow::Cow<'_, [u8]>>, StateError> {
         match self {
-            FileChange::Upsert { blob, .. } => Some(blob.content()),
-            FileChange::Remove { .. } => None,
+            FileChange::Upsert { blob, .. } => Ok(Some(blob.content()?)),
+            FileChange::Remove { .. } => Ok(None),
         }
     }
 }
@@ -359,7 +359,7 @@ impl StateRepo {
             let odb = self.repo.odb().map_err(git("open the object store"))?;
             for change in changes {
                 if let FileChange::Upsert { path, blob } = change {
-                    self.repo.blob(&blob.content()).map_err(git(format!("write {path}")))?;
+                    self.repo.blob(&blob.content()?).map_err(git(format!("write {path}")))?;
                 }
             }
             let mut write = |bytes: &[u8]| odb.write(ObjectType::Tree, bytes).map_err(git("write a tree"));
@@ -379,7 +379,7 @@ impl StateRepo {
                 if let FileChange::Upsert { blob, .. } = change
                     && !pack.contains(blob.id())
                 {
-                    pack.append(ObjectType::Blob, &blob.content())?;
+                    pack.append(ObjectType::Blob, &blob.content()?)?;
                 }
             }
             let mut write = |bytes: &[u8]| pack.append(ObjectType::Tree, bytes).map(|written| written.id);
@@ -442,7 +442,7 @@ impl StateRepo {
                         std::fs::create_dir_all(dir).map_err(io)?;
                         made_dirs.insert(dir.to_path_buf());
                     }
-                    std::fs::write(&full, blob.content()).map_err(io)?;
+                    std::fs::write(&full, blob.content()?).map_err(io)?;
                     let metadata = std::fs::metadata(&full).map_err(io)?;
                     index
                         .add(&index_entry(change.path(), blob.id(), &metadata))

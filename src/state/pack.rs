@@ -59,9 +59,12 @@ impl Blob {
     }
 
     pub(super) fn id(&self) -> Oid {
-        *self.id.get_or_init(|| {
-            Oid::hash_object(ObjectType::Blob, &self.content()).expect("hashing bytes in memory cannot fail")
-        })
+        match &self.data {
+            Data::Raw(raw) => *self
+                .id
+                .get_or_init(|| Oid::hash_object(ObjectType::Blob, raw).expect("hashing bytes in memory cannot fail")),
+            Data::Packed { .. } => *self.id.get().expect("a blob's id is set when it is packed"),
+        }
     }
 
     /// Appends the content to `pack` (once) and keeps only where it lies.
@@ -82,26 +85,34 @@ impl Blob {
         }
     }
 
-    pub fn content(&self) -> std::borrow::Cow<'_, [u8]> {
+    /// The content, read back from the pack if it was packed: an error
+    /// there (the temporary file gone, the disk failing) is the caller's to
+    /// report, like any other failed read of the state repo.
+    pub fn content(&self) -> Result<std::borrow::Cow<'_, [u8]>, StateError> {
         match &self.data {
-            Data::Raw(raw) => std::borrow::Cow::Borrowed(raw),
+            Data::Raw(raw) => Ok(std::borrow::Cow::Borrowed(raw)),
             Data::Packed { pack, at, zlib_len } => {
-                let zlib = pack.read(*at, *zlib_len as usize).expect("reading back the pack being written");
+                let zlib = pack.read(*at, *zlib_len as usize)?;
                 let mut out = Vec::with_capacity(self.size);
                 let mut inflate = flate2::Decompress::new(true);
-                inflate
-                    .decompress_vec(&zlib, &mut out, flate2::FlushDecompress::Finish)
-                    .expect("a blob inflates what it deflated");
-                std::borrow::Cow::Owned(out)
+                let inflated = inflate.decompress_vec(&zlib, &mut out, flate2::FlushDecompress::Finish);
+                match inflated {
+                    Ok(flate2::Status::StreamEnd) if out.len() == self.size => Ok(std::borrow::Cow::Owned(out)),
+                    _ => Err(io_error("read back", std::io::Error::other(format!("a blob at {at} does not inflate")))),
+                }
             }
         }
     }
 }
 
-/// Same content, same blob, however each is held.
+/// Same content, same blob, however each is held: the bytes of two held in
+/// memory, else the ids (a packed blob's was worked out when it was packed).
 impl PartialEq for Blob {
     fn eq(&self, other: &Self) -> bool {
-        self.size == other.size && self.content() == other.content()
+        match (&self.data, &other.data) {
+            (Data::Raw(a), Data::Raw(b)) => a == b,
+            _ => self.size == other.size && self.id() == other.id(),
+        }
     }
 }
 
@@ -371,16 +382,40 @@ mod tests {
         // `git hash-object` of the same bytes.
         let id = Oid::hash_object(ObjectType::Blob, text.as_bytes()).unwrap();
         assert_eq!(blob.id(), id);
-        assert_eq!(*blob.content(), *text.as_bytes());
+        assert_eq!(*blob.content().unwrap(), *text.as_bytes());
         let pack = PackStream::create(dir.path()).unwrap();
         blob.pack_into(&pack).unwrap();
         let mut twin = Blob::new(text.clone().into_bytes());
         twin.pack_into(&pack).unwrap();
         assert!(matches!(&blob.data, Data::Packed { zlib_len, .. } if (*zlib_len as usize) < text.len() / 4));
-        assert_eq!((blob.id(), &*blob.content()), (id, text.as_bytes()));
+        assert_eq!((blob.id(), &*blob.content().unwrap()), (id, text.as_bytes()));
         assert_eq!(twin, blob);
         assert_eq!(pack.spool().objects.len(), 1, "the same content is one object");
-        assert_eq!(*Blob::new(Vec::new()).content(), *b"");
+        assert_eq!(*Blob::new(Vec::new()).content().unwrap(), *b"");
+    }
+
+    /// A packed blob whose bytes can no longer be read back (the temporary
+    /// pack cut short, or overwritten) is an error for the caller to
+    /// report, not a panic; and the same blob held in memory still equals it.
+    #[test]
+    fn a_packed_blob_that_cannot_be_read_back_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "kind: MySQLInstanceClaim\n".repeat(100);
+        let pack = PackStream::create(dir.path()).unwrap();
+        let mut blob = Blob::new(text.clone().into_bytes());
+        blob.pack_into(&pack).unwrap();
+        pack.spool().out.flush().unwrap();
+        let file = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+        let whole = std::fs::read(&file).unwrap();
+        // Overwritten with other bytes: they do not inflate to the blob.
+        std::fs::write(&file, vec![0x55; whole.len()]).unwrap();
+        assert!(blob.content().is_err());
+        // Cut short: the bytes are not there.
+        std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(12).unwrap();
+        let error = blob.content().unwrap_err().to_string();
+        assert!(error.contains("the pack being written"), "{error}");
+        // Equality of a packed blob is by id, which needs no read-back.
+        assert_eq!(blob, Blob::new(text.into_bytes()));
     }
 
     /// The installed pack and index are what git writes and reads: `git
