@@ -777,8 +777,13 @@ impl Files {
             let (expected, as_rendered) = (Cell::new(false), Cell::new(false));
             files.held.push(Held { start, end: files.paths.len(), id, expected, as_rendered });
         })?;
-        // Already in order (git walks a tree in the byte order of its paths); lookups rely on it.
-        debug_assert!(files.held.windows(2).all(|w| files.path(&w[0]) < files.path(&w[1])));
+        // Lookups need path order. git walks a tree in it (its trees sort
+        // names that way); a tree another tool wrote out of order is sorted
+        // here rather than misread.
+        if !files.held.windows(2).all(|w| files.path(&w[0]) < files.path(&w[1])) {
+            let paths = &files.paths;
+            files.held.sort_by(|a, b| paths[a.start..a.end].cmp(&paths[b.start..b.end]));
+        }
         Ok(files)
     }
 
