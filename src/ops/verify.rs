@@ -832,6 +832,31 @@ impl Files {
 mod tests {
     use super::*;
 
+    /// A tree written out of git's order (by another tool: git sorts) is
+    /// still read right: HEAD's files are sorted before they are looked up.
+    #[test]
+    fn files_of_a_tree_listed_out_of_order_are_found_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state::StateRepo::init(dir.path()).unwrap();
+        let repo = git2::Repository::open(dir.path()).unwrap();
+        let blob = |text: &str| repo.blob(text.as_bytes()).unwrap();
+        let (a, b) = (blob("a\n"), blob("b\n"));
+        // `b.yaml` before `a.yaml`: a raw tree object, as no git command writes one.
+        let mut raw = Vec::new();
+        for (name, id) in [("b.yaml", b), ("a.yaml", a)] {
+            raw.extend_from_slice(format!("100644 {name}\0").as_bytes());
+            raw.extend_from_slice(id.as_bytes());
+        }
+        let tree = repo.odb().unwrap().write(git2::ObjectType::Tree, &raw).unwrap();
+        let signature = git2::Signature::now("t", "t@example.org").unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        let commit = repo.commit(None, &signature, &signature, "unsorted\n", &tree, &[]).unwrap();
+        let files = Files::at(&state, state.revparse(&commit.to_string()).unwrap()).unwrap();
+        assert_eq!(files.paths().collect::<Vec<_>>(), ["a.yaml", "b.yaml"]);
+        assert_eq!(files.read(&state, "a.yaml").unwrap().as_deref(), Some(&b"a\n"[..]));
+        assert_eq!(files.read(&state, "b.yaml").unwrap().as_deref(), Some(&b"b\n"[..]));
+    }
+
     fn key(kind: &str, name: &str) -> ObjectKey {
         let cluster = "the management cluster".to_owned();
         (cluster, "example.org/v1".into(), kind.into(), "team-a".into(), name.into())
