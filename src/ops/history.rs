@@ -111,31 +111,37 @@ pub fn named_by_tree(message: &str) -> bool {
 /// The requests and cells a commit names: its trailers, and for a commit
 /// that only counts its requests, those whose files it changed.
 pub fn named_in(state: &StateRepo, commit: &Commit) -> Result<Named, Error> {
-    let mut named = named(&commit.message);
-    if named_by_tree(&commit.message) {
-        named.requests.extend(requests_changed(state, commit)?.into_keys());
+    match named_by_tree(&commit.message) {
+        true => Ok(named_with(commit, &state.changed_files(commit.id)?)),
+        false => Ok(named(&commit.message)),
     }
-    Ok(named)
 }
 
-/// The requests whose files `commit` changed against its first parent, by
-/// path (`RequestFileName::owner_of`), each with the change to its
-/// placement record when the commit made one.
-pub fn requests_changed(
-    state: &StateRepo,
-    commit: &Commit,
-) -> Result<BTreeMap<RequestFileName, Option<PathChange>>, Error> {
+/// [`named_in`] of a commit whose changes against its first parent are at
+/// hand: a bulk commit's diff is not worked out twice.
+pub fn named_with(commit: &Commit, changes: &[PathChange]) -> Named {
+    let mut named = named(&commit.message);
+    if named_by_tree(&commit.message) {
+        named.requests.extend(requests_of(changes).into_keys());
+    }
+    named
+}
+
+/// The requests whose files a commit's `changes` touch, by path
+/// (`RequestFileName::owner_of`), each with the change to its placement
+/// record when the commit made one.
+fn requests_of(changes: &[PathChange]) -> BTreeMap<RequestFileName, Option<PathChange>> {
     let mut requests: BTreeMap<RequestFileName, Option<PathChange>> = BTreeMap::new();
-    for change in state.changed_files(commit.id)? {
+    for change in changes {
         let Some(owner) = RequestFileName::owner_of(&change.path) else { continue };
         let record = change.path.starts_with(layout::PLACEMENTS_DIR)
             && change.path == layout::placement_path_of(&owner.kind, &owner.namespace, &owner.name);
         let slot = requests.entry(owner).or_default();
         if record {
-            *slot = Some(change);
+            *slot = Some(change.clone());
         }
     }
-    Ok(requests)
+    requests
 }
 
 /// The requests and cells a commit's `Idp-*` trailers name.
@@ -191,7 +197,7 @@ pub fn history(ctx: &Context, options: &HistoryOptions) -> Result<HistoryOutcome
                 Some(Pending::Told(entry)) => entry,
                 _ => HistoryEntry::empty(),
             };
-            of_commit.extend(requests_changed(state, &commit)?.into_iter().map(|(request, record)| {
+            of_commit.extend(requests_of(&state.changed_files(commit.id)?).into_iter().map(|(request, record)| {
                 Pending::Recorded {
                     request,
                     record,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::Error;
 use super::destroy::DESTROY_TRAILER;
-use super::history::{is_idp_commit, named_by_tree, named_in, reverted_commit, trailers};
+use super::history::{is_idp_commit, named_by_tree, named_with, reverted_commit, trailers};
 use super::objects::{ObjectChange, destroying};
 use crate::layout::{self, RequestFileName};
 use crate::product::Products;
@@ -122,7 +122,7 @@ fn stray_of(
     if named_by_tree(&commit.message) && reverted_commit(&commit.message).is_none() {
         return Ok(None);
     }
-    let Some(scope) = scope_of(state, commit, REVERT_DEPTH)? else { return Ok(None) };
+    let Some(scope) = scope_of(state, commit, changes, REVERT_DEPTH)? else { return Ok(None) };
     let mut foreign = BTreeSet::new();
     let mut files = Vec::new();
     for change in changes {
@@ -176,25 +176,35 @@ fn unrecorded_of(
     Ok((!destroys.is_empty()).then(|| Unrecorded { commit: commit.id, title: commit.title().to_owned(), destroys }))
 }
 
-/// What a commit may change, or None when it names nothing to judge it by.
-fn scope_of(state: &StateRepo, commit: &Commit, depth: usize) -> Result<Option<Scope>, Error> {
+/// What a commit may change, or None when it names nothing to judge it by;
+/// `changes`: the commit's changes against its first parent.
+fn scope_of(state: &StateRepo, commit: &Commit, changes: &[PathChange], depth: usize) -> Result<Option<Scope>, Error> {
     if depth > 0
         && let Some(reverted) = reverted_commit(&commit.message)
         && let Ok(id) = state.revparse(reverted)
     {
         let target = state.commit(id)?;
-        let Some(mut scope) = scope_of(state, &target, depth - 1)? else { return Ok(None) };
+        // The target's diff, worked out once: a target that leaves naming its
+        // requests to its tree needs it for that, and its paths bound the revert.
+        let mut target_changes =
+            if named_by_tree(&target.message) { Some(state.changed_files(target.id)?) } else { None };
+        let named_by = target_changes.as_deref().unwrap_or_default();
+        let Some(mut scope) = scope_of(state, &target, named_by, depth - 1)? else { return Ok(None) };
         // What a shallow clone's first commit changed is unknown (its tree
         // is not its change): its trailers have to do.
         if !target.parents.is_empty() {
-            scope.paths.extend(state.changed_files(target.id)?.into_iter().map(|c| c.path));
+            let changes = match target_changes.take() {
+                Some(changes) => changes,
+                None => state.changed_files(target.id)?,
+            };
+            scope.paths.extend(changes.into_iter().map(|c| c.path));
         }
         return Ok(Some(scope));
     }
     if !is_idp_commit(&commit.message) {
         return Ok(None);
     }
-    let named = named_in(state, commit)?;
+    let named = named_with(commit, changes);
     let mut scope = Scope { requests: named.requests.into_iter().collect(), paths: HashSet::new() };
     for (cell, environment) in &named.cells {
         let members = layout::members_dir(cell, environment);
