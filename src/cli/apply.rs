@@ -97,7 +97,8 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs, printer: &Printer) -> Result<En
                     .results
                     .briefs()
                     .map(|r| {
-                        let target = ResourceRef { kind: r.kind, namespace: r.namespace.clone(), name: r.name.clone() };
+                        let target =
+                            ResourceRef { kind: r.kind, namespace: r.namespace.to_string(), name: r.name.clone() };
                         Tracked::placed(&ctx, &target).map(|t| t.pushed_to(origin.clone()))
                     })
                     .collect::<Result<Vec<_>, _>>()?;

@@ -1,6 +1,6 @@
 //! `idp apply`: a prepared plan becomes one commit on the state repo.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -9,7 +9,6 @@ use super::land::{Confirm, LandOptions, Landed, Landing, Proposal, land};
 use super::plan::results::{Brief, Results};
 use super::plan::{PlanOptions, PlanOutcome, Requests, ResultStatus, plan};
 use super::{Context, Error};
-use crate::request::{Kind, Request};
 
 #[derive(Debug, Serialize)]
 pub struct ApplyOutcome {
@@ -44,7 +43,7 @@ pub fn apply(
             return Ok(Proposal::unchanged(prepared.outcome));
         }
         let all = matches!(options.plan.requests, Requests::Stored);
-        let message = commit_message(&prepared.outcome.results, &prepared.requests, all, options.message.as_deref());
+        let message = commit_message(&prepared.outcome.results, all, options.message.as_deref());
         Ok(Proposal::commit(prepared.outcome, prepared.files, message))
     })?;
     Ok(match landing {
@@ -75,25 +74,27 @@ pub fn apply(
 /// reads each one's placement record there). A message of 60,000 lines for
 /// a bulk apply would cost every later reader of the commit, a plan among
 /// them, the time to parse it.
-fn commit_message(results: &Results, requests: &[Request], all: bool, message: Option<&str>) -> String {
-    let changed: Vec<&Brief> = results.briefs().filter(|r| r.changed).collect();
-    let title = match changed.as_slice() {
-        many if all => {
+fn commit_message(results: &Results, all: bool, message: Option<&str>) -> String {
+    // Read twice rather than held: a bulk plan's briefs are made one at a time.
+    let changed = || results.briefs().filter(|r| r.changed);
+    let count = changed().count();
+    let title = match changed().next() {
+        _ if all => {
             let plural = if results.len() == 1 { "" } else { "s" };
-            format!("idp: re-render {} of {} stored request{plural} (apply --all)", many.len(), results.len())
+            format!("idp: re-render {count} of {} stored request{plural} (apply --all)", results.len())
         }
-        [one] => format!(
+        Some(one) if count == 1 => format!(
             "idp: {} {} {}/{} on {}/{}",
-            verb(one),
+            verb(&one),
             one.kind,
             one.namespace,
             one.name,
             one.placement.provider,
             one.placement.region
         ),
-        many => {
-            let created = many.iter().filter(|r| r.status == ResultStatus::Create).count();
-            format!("idp: apply {} requests ({created} created, {} updated)", many.len(), many.len() - created)
+        _ => {
+            let created = changed().filter(|r| r.status == ResultStatus::Create).count();
+            format!("idp: apply {count} requests ({created} created, {} updated)", count - created)
         }
     };
     let mut text = format!("{title}\n\n");
@@ -101,13 +102,11 @@ fn commit_message(results: &Results, requests: &[Request], all: bool, message: O
         text.push_str(message.trim());
         text.push_str("\n\n");
     }
-    let cells: HashMap<(Kind, &str, &str), &Request> =
-        requests.iter().map(|q| ((q.kind, q.namespace.as_str(), q.name.as_str()), q)).collect();
-    let cell_of = |r: &Brief| cells.get(&(r.kind, r.namespace.as_str(), r.name.as_str())).copied();
-    if changed.len() > NAMED_LIMIT {
-        text.push_str(&bulk_summary(&changed, cell_of));
+    if count > NAMED_LIMIT {
+        text.push_str(&bulk_summary(changed(), count));
         return text;
     }
+    let changed: Vec<Brief> = changed().collect();
     for r in &changed {
         let secondary =
             r.secondary.as_ref().map(|s| format!(", secondary {}/{}", s.provider, s.region)).unwrap_or_default();
@@ -131,9 +130,7 @@ fn commit_message(results: &Results, requests: &[Request], all: bool, message: O
             r.secondary.as_ref().map(|s| format!(" secondary={}/{}", s.provider, s.region)).unwrap_or_default();
         text.push_str(&format!("Idp-Action: {}\n", verb(r)));
         text.push_str(&format!("Idp-Request: {} {}/{}\n", r.kind, r.namespace, r.name));
-        if let Some(q) = cell_of(r) {
-            text.push_str(&format!("Idp-Cell: {} {}\n", q.cell, q.environment));
-        }
+        text.push_str(&format!("Idp-Cell: {} {}\n", r.cell, r.environment));
         text.push_str(&format!("Idp-Placement: {}/{}{secondary}\n", r.placement.provider, r.placement.region));
         text.push_str(&format!("Idp-Policy-Version: {}\n", r.policy_version));
     }
@@ -143,22 +140,21 @@ fn commit_message(results: &Results, requests: &[Request], all: bool, message: O
 /// The body and trailers of a commit too large to name its requests: how
 /// many per cell and environment, and per placement, then the count. Its
 /// size depends on the policy (cells, candidates), not on the requests.
-fn bulk_summary<'a>(changed: &[&Brief], cell_of: impl Fn(&Brief) -> Option<&'a Request>) -> String {
+fn bulk_summary(changed: impl Iterator<Item = Brief>, count: usize) -> String {
     let mut per_cell: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut versions = BTreeSet::new();
     let mut rescheduled = 0;
     for r in changed {
-        let cell = cell_of(r).map_or_else(|| "(no cell)".to_owned(), |q| format!("{} {}", q.cell, q.environment));
+        let cell = format!("{} {}", r.cell, r.environment);
         let secondary = r.secondary.as_ref().map(|s| format!(" + {}/{}", s.provider, s.region)).unwrap_or_default();
         let placement = format!("{}/{}{secondary}", r.placement.provider, r.placement.region);
         *per_cell.entry(cell).or_default().entry(placement).or_default() += 1;
-        versions.insert(r.policy_version.as_str());
+        versions.insert(r.policy_version.to_string());
         rescheduled += usize::from(r.rescheduled);
     }
     let mut text = format!(
-        "{} requests, too many to name here: `idp history --namespace NS --name NAME` shows one,\n\
-         from this commit's changes and the request's placement record (placements/).\n",
-        changed.len()
+        "{count} requests, too many to name here: `idp history --namespace NS --name NAME` shows one,\n\
+         from this commit's changes and the request's placement record (placements/).\n"
     );
     if rescheduled > 0 {
         text.push_str(&format!("{rescheduled} of them RESCHEDULED (--reschedule).\n"));
@@ -170,7 +166,7 @@ fn bulk_summary<'a>(changed: &[&Brief], cell_of: impl Fn(&Brief) -> Option<&'a R
             text.push_str(&format!("  - {placement}: {count}\n"));
         }
     }
-    text.push_str(&format!("\nIdp-Action: apply\n{REQUESTS_TRAILER}: {}\n", changed.len()));
+    text.push_str(&format!("\nIdp-Action: apply\n{REQUESTS_TRAILER}: {count}\n"));
     for version in versions {
         text.push_str(&format!("Idp-Policy-Version: {version}\n"));
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Context, Error};
 use crate::cell::Member;
 use crate::cost::cents;
-use crate::request::Request;
+use crate::request::Kind;
 
 /// Spend of one cell or namespace, in estimated USD per month.
 #[derive(Debug, Clone, Serialize)]
@@ -30,23 +30,34 @@ pub struct Spend {
     pub replaced_usd: f64,
 }
 
+/// A planned request, as budgets count it.
+pub trait Planned {
+    /// Kind, namespace and name.
+    fn key(&self) -> (Kind, &str, &str);
+    fn cell(&self) -> &str;
+    fn namespace(&self) -> &str {
+        self.key().1
+    }
+    /// Its estimate, if the policy prices it.
+    fn monthly_usd(&self) -> Option<f64>;
+}
+
 /// The spend of every cell the plan touches (and of every namespace with a
-/// budget); an error when a budget would be exceeded. `monthly_usd` is each
-/// planned request's estimate, in the order of `requests`.
-pub fn check(ctx: &Context, requests: &[Request], monthly_usd: &[Option<f64>]) -> Result<Vec<Spend>, Error> {
+/// budget); an error when a budget would be exceeded. `planned` is sorted
+/// by key.
+pub fn check<P: Planned>(ctx: &Context, planned: &[P]) -> Result<Vec<Spend>, Error> {
     let policy = &ctx.policy.policy;
     if policy.pricing.is_none() {
         return Ok(Vec::new());
     }
-    let planned = |matches: &dyn Fn(&Request) -> bool| -> f64 {
-        requests.iter().zip(monthly_usd).filter(|(r, _)| matches(r)).filter_map(|(_, cost)| *cost).sum()
+    let planned_usd = |matches: &dyn Fn(&P) -> bool| -> f64 {
+        planned.iter().filter(|r| matches(r)).filter_map(|r| r.monthly_usd()).sum()
     };
-    let in_plan = |kind, namespace: &str, name: &str| {
-        requests.iter().any(|r| r.kind == kind && r.namespace == namespace && r.name == name)
-    };
+    let in_plan =
+        |kind, namespace: &str, name: &str| planned.binary_search_by(|r| r.key().cmp(&(kind, namespace, name))).is_ok();
 
     let mut spends = Vec::new();
-    let cells: BTreeMap<&str, ()> = requests.iter().map(|r| (r.cell.as_str(), ())).collect();
+    let cells: BTreeMap<&str, ()> = planned.iter().map(|r| (r.cell(), ())).collect();
     for cell in cells.keys() {
         let limit = policy.budgets.cells.get(*cell).map(|b| b.monthly_usd);
         let (replaced, current) = match limit {
@@ -56,15 +67,15 @@ pub fn check(ctx: &Context, requests: &[Request], monthly_usd: &[Option<f64>]) -
         spends.push(Spend {
             scope: format!("cell {cell}"),
             current_usd: limit.map(|_| cents(current)),
-            planned_usd: cents(planned(&|r| r.cell == *cell)),
+            planned_usd: cents(planned_usd(&|r| r.cell() == *cell)),
             limit_usd: limit,
             replaced_usd: replaced,
         });
     }
-    let namespaces: BTreeMap<&str, ()> = requests
+    let namespaces: BTreeMap<&str, ()> = planned
         .iter()
-        .filter(|r| policy.budgets.namespaces.contains_key(&r.namespace))
-        .map(|r| (r.namespace.as_str(), ()))
+        .filter(|r| policy.budgets.namespaces.contains_key(r.namespace()))
+        .map(|r| (r.namespace(), ()))
         .collect();
     for namespace in namespaces.keys() {
         let (replaced, current) = split(&ctx.members_of_namespace(namespace)?, &in_plan);
@@ -72,7 +83,7 @@ pub fn check(ctx: &Context, requests: &[Request], monthly_usd: &[Option<f64>]) -
         spends.push(Spend {
             scope: format!("namespace {namespace}"),
             current_usd: Some(cents(current)),
-            planned_usd: cents(planned(&|r| r.namespace == *namespace)),
+            planned_usd: cents(planned_usd(&|r| r.namespace() == *namespace)),
             limit_usd: limit,
             replaced_usd: replaced,
         });
@@ -117,7 +128,7 @@ pub fn cell_spend(ctx: &Context, cell: &str) -> Result<CellSpend, Error> {
 }
 
 /// Spend of members this plan re-plans, and of all the others.
-fn split(members: &[Member], in_plan: &dyn Fn(crate::request::Kind, &str, &str) -> bool) -> (f64, f64) {
+fn split(members: &[Member], in_plan: &dyn Fn(Kind, &str, &str) -> bool) -> (f64, f64) {
     members.iter().fold((0.0, 0.0), |(replaced, others), m| {
         let cost = m.monthly_usd.unwrap_or(0.0);
         if in_plan(m.kind, &m.namespace, &m.name) { (replaced + cost, others) } else { (replaced, others + cost) }

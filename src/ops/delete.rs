@@ -76,7 +76,7 @@ pub fn delete(
             message.push_str(&format!("- {file}\n"));
         }
         message.push_str(&format!("\nIdp-Action: delete\nIdp-Request: {} {}/{}\n", t.kind, t.namespace, t.name));
-        let changes = files.iter().map(|path| FileChange::Remove { path: path.clone() }).collect();
+        let changes: Vec<FileChange> = files.iter().map(|path| FileChange::Remove { path: path.clone() }).collect();
         let emptied = match &record {
             Some(record) => {
                 let members = ctx.cell_members(&record.cell, &record.environment)?;

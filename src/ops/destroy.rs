@@ -20,14 +20,12 @@
 //! because its XRD refuses the update in place. (A provider's `ForceNew`
 //! field destroys nothing: upjet refuses the change, and plan with it.)
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::objects::{self, ObjectAction, ObjectChange};
 use super::{Context, Error};
 use crate::product::Products;
-use crate::state::FileChange;
+use crate::state::Changes;
 use crate::yaml::{Key, Node, Value};
 
 /// The trailer that records a destroyed object in a commit.
@@ -85,13 +83,15 @@ impl Destroy {
 }
 
 /// What `files` would destroy, read against the context's base commit.
-pub fn classify(ctx: &Context, files: &[FileChange]) -> Result<Vec<Destroy>, Error> {
-    let by_path: BTreeMap<&str, &FileChange> = files.iter().map(|f| (f.path(), f)).collect();
+pub fn classify(ctx: &Context, files: &Changes) -> Result<Vec<Destroy>, Error> {
     let destroyed = objects::destroying(
         &ctx.products,
-        by_path.keys().copied(),
+        files.paths(),
         |path| ctx.read(path),
-        |path| Ok(by_path[path].content()?.map(|c| c.into_owned())),
+        |path| match files.get(path) {
+            Some(file) => Ok(file.content()?.map(std::borrow::Cow::into_owned)),
+            None => Ok(None),
+        },
     )?;
     Ok(destroyed.into_iter().map(Destroy::of).collect())
 }

@@ -542,7 +542,7 @@ fn staged(
         cluster: cluster.described().to_owned(),
         why,
     })?;
-    if confirm(&outcome, &Proposed { files: &whole, destroys: &[] })? == Answer::No {
+    if confirm(&outcome, &Proposed { files: &whole.as_slice().into(), destroys: &[] })? == Answer::No {
         return Ok(None);
     }
     outcome.stages.clear();

@@ -110,7 +110,7 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
     } else {
         let message =
             "idp: initialize state repo\n\nPolicy, Argo CD bootstrap and layout marker.\n\nIdp-Action: init\n";
-        Some(state.commit_changes(head, &changes, message)?.to_string())
+        Some(state.commit_changes(head, &changes.into(), message)?.to_string())
     };
     Ok(InitOutcome { path: display(dir), commit, files: written })
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::destroy::{self, Destroy};
 use super::{Context, Error};
-use crate::state::{DEFAULT_LOCK_WAIT, FileChange, ObjectId, PushFailure};
+use crate::state::{Changes, DEFAULT_LOCK_WAIT, ObjectId, PushFailure};
 
 /// `--push` and its companions.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub struct Proposal<T> {
 }
 
 pub struct NewCommit {
-    pub files: Vec<FileChange>,
+    pub files: Changes,
     pub message: String,
 }
 
@@ -73,14 +73,14 @@ impl<T> Proposal<T> {
         Self { value, commit: None }
     }
 
-    pub fn commit(value: T, files: Vec<FileChange>, message: String) -> Self {
-        Self { value, commit: Some(NewCommit { files, message }) }
+    pub fn commit(value: T, files: impl Into<Changes>, message: String) -> Self {
+        Self { value, commit: Some(NewCommit { files: files.into(), message }) }
     }
 }
 
 /// What the confirmation is shown besides the command's own value.
 pub struct Proposed<'a> {
-    pub files: &'a [FileChange],
+    pub files: &'a Changes,
     /// Stateful objects the commit would destroy.
     pub destroys: &'a [Destroy],
 }

@@ -207,23 +207,21 @@ impl ObjectChange {
 /// empty ones). `paths` are the files it touches, `before` and `after` read
 /// one as it was and as it will be. Only files that held a stateful kind
 /// are parsed, so a change that creates thousands of files costs a lookup
-/// each; the files it creates join in only then, so that a claim moved to
-/// another file is not taken for a deleted one.
-pub fn destroying<'a>(
+/// each; the files it creates join in only then (a second pass over
+/// `paths`, not a list of them), so that a claim moved to another file is
+/// not taken for a deleted one.
+pub fn destroying<P: AsRef<str>>(
     products: &Products,
-    paths: impl IntoIterator<Item = &'a str>,
+    paths: impl IntoIterator<Item = P> + Clone,
     mut before: impl FnMut(&str) -> Result<Option<Vec<u8>>, Error>,
     mut after: impl FnMut(&str) -> Result<Option<Vec<u8>>, Error>,
 ) -> Result<Vec<ObjectChange>, Error> {
     let mut changeset = Changeset::new(products);
     let claim_kinds = products.claim_kinds();
-    let mut created = Vec::new();
     let mut held_data = false;
-    for path in paths.into_iter().filter(|path| layout::is_manifest_path(path)) {
-        let Some(old) = before(path)? else {
-            created.push(path);
-            continue;
-        };
+    for path in paths.clone().into_iter().filter(|path| layout::is_manifest_path(path.as_ref())) {
+        let path = path.as_ref();
+        let Some(old) = before(path)? else { continue };
         let text = String::from_utf8_lossy(&old);
         if !claim_kinds.iter().any(|c| text.contains(c.kind)) {
             continue;
@@ -234,8 +232,11 @@ pub fn destroying<'a>(
     if !held_data {
         return Ok(Vec::new());
     }
-    for path in created {
-        changeset.file(path, Vec::new(), manifest_documents(path, after(path)?.as_deref()));
+    for path in paths.into_iter().filter(|path| layout::is_manifest_path(path.as_ref())) {
+        let path = path.as_ref();
+        if before(path)?.is_none() {
+            changeset.file(path, Vec::new(), manifest_documents(path, after(path)?.as_deref()));
+        }
     }
     Ok(changeset.classify()?.into_iter().filter(|object| object.destroys_data).collect())
 }

@@ -23,8 +23,8 @@ use crate::render::{RenderInput, RenderedFile, Renderer};
 use crate::request::{self, Kind, Request};
 use crate::rules::Rules;
 use crate::schedule::{self, Decision, PolicyRef, Ranked, Reason, Target};
-use crate::state::{self, FileChange};
-use results::Results;
+use crate::state::{self, Changes, FileChange};
+use results::{BriefRef, Results};
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -60,9 +60,7 @@ pub enum Requests {
 /// A plan and the exact file changes that applying it would commit.
 pub struct Prepared {
     pub outcome: PlanOutcome,
-    /// The validated requests, in the order of `outcome.results`.
-    pub requests: Vec<Request>,
-    pub files: Vec<FileChange>,
+    pub files: Changes,
     /// What each path held at `base`, for `--diff`.
     pub before: BTreeMap<String, Vec<u8>>,
     /// Every manifest the requests render to (changed or not), when
@@ -148,80 +146,76 @@ pub enum ChangeAction {
 }
 
 pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
-    let requests = match &options.requests {
+    let in_force = (&ctx.policy.policy, &ctx.products);
+    let listing = match &options.requests {
         // A name only a request placed before may keep is refused for a new one.
-        Requests::Files(files) => {
-            request::load(files, options.kind, &ctx.policy.policy, &ctx.products)?.admit(|request| {
-                Ok::<_, Error>(
-                    ctx.read(&layout::placement_path(request.kind, &request.namespace, &request.name))?.is_some(),
-                )
-            })?
-        }
+        Requests::Files(files) => request::load(files, options.kind, in_force, |request| {
+            Ok::<_, Error>(
+                ctx.read(&layout::placement_path(request.kind, &request.namespace, &request.name))?.is_some(),
+            )
+        })?,
         Requests::Stored => ctx.stored_requests()?,
     };
     let renderer = ctx.renderer()?;
     let rules = rules::load(ctx)?;
     // A bulk plan written out as JSON or YAML spools its results as they
     // are made; one that explains itself to a person holds them.
-    let spool = !options.explain && requests.len() > results::SPOOL_ABOVE;
+    let spool = !options.explain && listing.len() > results::SPOOL_ABOVE;
     let mut prepared = Prepared {
-        outcome: PlanOutcome { results: Results::new(requests.len(), spool)?, spend: Vec::new(), destroys: Vec::new() },
-        requests: Vec::new(),
-        files: Vec::new(),
+        outcome: PlanOutcome { results: Results::new(listing.len(), spool)?, spend: Vec::new(), destroys: Vec::new() },
+        files: Changes::new(),
         before: BTreeMap::new(),
         rendered: Vec::new(),
         namespaces: BTreeSet::new(),
         applications: BTreeSet::new(),
         hosts: BTreeMap::new(),
     };
-    let mut cells = Cells::new(ctx, requests.iter().any(|r| r.kind.is_app()));
+    let mut cells = Cells::new(ctx, listing.any_app());
     // Backstage finds the entities through one Location (state repos older
     // than the catalog lack it): the first request's change adds it.
     let location_missing = ctx.state.is_some() && ctx.read(layout::CATALOG_LOCATION_PATH)?.is_none();
-    // Databases first, so that apps in the same invocation follow them;
-    // results keep the order of the files.
-    let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&i| requests[i].kind.is_app());
     let mut destroys: Vec<ObjectChange> = Vec::new();
-    let mut packed = 0;
-    let mut pack = None;
-    for i in order {
-        let planner = Planner { ctx, renderer: &renderer, rules: &rules, options };
-        let mut result = planner.plan_one(&mut cells, &requests[i], &mut prepared)?;
-        if i == 0 && location_missing {
-            let path = layout::CATALOG_LOCATION_PATH.to_owned();
-            if result.status == ResultStatus::Exists {
-                result.status = ResultStatus::Update;
-            }
-            result.changes.push(Change { action: ChangeAction::Create, path: path.clone() });
-            prepared.files.push(FileChange::upsert(path, crate::catalog::location().as_bytes()));
-        }
-        // What the plan destroys is what plan_one classified: no file is read again.
-        destroys.extend(result.objects.iter().filter(|o| o.destroys_data).cloned());
-        prepared.outcome.results.put(i, result)?;
-        // A bulk plan's files go into the pack of its commit as they are
-        // rendered: memory keeps their paths and ids, not their contents.
-        if prepared.files.len() >= state::PACK_THRESHOLD {
-            let pack = match &pack {
-                Some(pack) => pack,
-                None => pack.insert(match (options.committing, &ctx.state) {
-                    (true, Some(state)) => state.start_pack()?,
-                    _ => state::PackStream::create(&std::env::temp_dir())?,
-                }),
+    // Databases first, so that apps in the same invocation follow them;
+    // results keep the order of the files. Each source is read again for
+    // the requests it holds of each kind.
+    for apps in [false, true] {
+        for source in listing.sources_with(apps) {
+            let requests = match &options.requests {
+                Requests::Files(_) => listing.read(source, in_force, request::read_again)?,
+                Requests::Stored => listing.read(source, in_force, |path| ctx.stored_source(path))?,
             };
-            for file in &mut prepared.files[packed..] {
-                file.pack_into(pack)?;
+            for (i, request) in requests.iter().filter(|(_, r)| r.kind.is_app() == apps) {
+                let planner = Planner { ctx, renderer: &renderer, rules: &rules, options };
+                let mut result = planner.plan_one(&mut cells, request, &mut prepared)?;
+                if *i == 0 && location_missing {
+                    let path = layout::CATALOG_LOCATION_PATH.to_owned();
+                    if result.status == ResultStatus::Exists {
+                        result.status = ResultStatus::Update;
+                    }
+                    result.changes.push(Change { action: ChangeAction::Create, path: path.clone() });
+                    prepared.files.push(FileChange::upsert(path, crate::catalog::location().as_bytes()))?;
+                }
+                // What the plan destroys is what plan_one classified: no file is read again.
+                destroys.extend(result.objects.iter().filter(|o| o.destroys_data).cloned());
+                prepared.outcome.results.put(*i, result, request)?;
+                // A bulk plan's files go into the pack of its commit as they are
+                // rendered: memory keeps the tree of their paths, not their contents.
+                if !prepared.files.is_packed() && prepared.files.len() >= state::PACK_THRESHOLD {
+                    let pack = match (options.committing, &ctx.state) {
+                        (true, Some(state)) => state.start_pack()?,
+                        _ => state::PackStream::create(&std::env::temp_dir())?,
+                    };
+                    prepared.files.pack_into(&pack)?;
+                }
             }
-            packed = prepared.files.len();
         }
     }
     prepared.outcome.results.flush()?;
-    refuse_name_twins(ctx, &prepared.outcome.results)?;
-    let costs: Vec<Option<f64>> = prepared.outcome.results.briefs().map(|r| r.monthly_usd).collect();
-    prepared.outcome.spend = budget::check(ctx, &requests, &costs)?;
+    let planned = prepared.outcome.results.by_key();
+    refuse_name_twins(ctx, &prepared.outcome.results, &planned)?;
+    prepared.outcome.spend = budget::check(ctx, &planned)?;
     destroys.sort_by_key(|o| (o.action, o.object()));
     prepared.outcome.destroys = destroys.into_iter().map(Destroy::of).collect();
-    prepared.requests = requests;
     Ok(prepared)
 }
 
@@ -551,7 +545,7 @@ impl Planner<'_> {
                 prepared.before.insert(path.clone(), old);
             }
             changes.push(Change { action, path: path.clone() });
-            prepared.files.push(FileChange::upsert(path, content));
+            prepared.files.push(FileChange::upsert(path, content))?;
         }
         // A database's claims need their namespace on the management cluster:
         // written with the first database of a namespace (or the first plan
@@ -562,7 +556,7 @@ impl Planner<'_> {
                 let content = crate::render::namespace_manifest(&request.namespace);
                 objects.file(&path, Vec::new(), manifest_documents(&path, Some(content.as_bytes())));
                 changes.push(Change { action: ChangeAction::Create, path: path.clone() });
-                prepared.files.push(FileChange::upsert(path, content.into_bytes()));
+                prepared.files.push(FileChange::upsert(path, content.into_bytes()))?;
             }
         }
         // The Argo CD Application of the request's cell (and the namespaces'
@@ -593,7 +587,7 @@ impl Planner<'_> {
                 prepared.before.insert(path.clone(), old);
             }
             changes.push(Change { action, path: path.clone() });
-            prepared.files.push(FileChange::upsert(path, content.into_bytes()));
+            prepared.files.push(FileChange::upsert(path, content.into_bytes()))?;
         }
         // Files of this request that it no longer renders (a dropped
         // secondary), and the membership of a cell it left.
@@ -606,7 +600,7 @@ impl Planner<'_> {
                     }
                 }
                 changes.push(Change { action: ChangeAction::Delete, path: path.clone() });
-                prepared.files.push(FileChange::Remove { path });
+                prepared.files.push(FileChange::Remove { path })?;
             }
         }
 
@@ -700,18 +694,16 @@ pub(super) fn provider_replacements(objects: &[ObjectChange]) -> Option<(String,
 /// requests whose derived names can meet this one's are looked up by path
 /// (`layout::name_twins`), never the whole repo. A twin meets only if its
 /// names are of the scheme the meeting needs.
-fn refuse_name_twins(ctx: &Context, results: &Results) -> Result<(), Error> {
-    let planned: HashMap<(Kind, &str, &str), (bool, NameScheme)> = results
-        .briefs()
-        .map(|r| ((r.kind, r.namespace.as_str(), r.name.as_str()), (r.secondary.is_some(), r.names)))
-        .collect();
+/// `planned` is `results` sorted by key.
+fn refuse_name_twins(ctx: &Context, results: &Results, planned: &[BriefRef<'_>]) -> Result<(), Error> {
     let in_force = Kind::all(&ctx.products);
-    for result in results.briefs() {
-        for twin in layout::name_twins(result.kind, result.names, &result.namespace, &result.name, &in_force) {
+    for result in results.brief_refs() {
+        let (kind, namespace, name) = result.key();
+        for twin in layout::name_twins(kind, result.names(), namespace, name, &in_force) {
             let (twin_has_secondary, twin_names) =
-                match planned.get(&(twin.kind, twin.namespace.as_str(), twin.name.as_str())) {
-                    Some(found) => *found,
-                    None => match ctx.placement(twin.kind, &twin.namespace, &twin.name)? {
+                match planned.binary_search_by(|r| r.key().cmp(&(twin.kind, &twin.namespace, &twin.name))) {
+                    Ok(found) => (planned[found].has_secondary(), planned[found].names()),
+                    Err(_) => match ctx.placement(twin.kind, &twin.namespace, &twin.name)? {
                         Some(record) => (record.secondary.is_some(), record.names()),
                         None => continue,
                     },
@@ -719,12 +711,12 @@ fn refuse_name_twins(ctx: &Context, results: &Results) -> Result<(), Error> {
             let meet = twin.names.is_none_or(|names| names == twin_names)
                 && match twin.when {
                     TwinWhen::Always => true,
-                    TwinWhen::ThisHasSecondary => result.secondary.is_some(),
+                    TwinWhen::ThisHasSecondary => result.has_secondary(),
                     TwinWhen::TwinHasSecondary => twin_has_secondary,
                 };
             if meet {
                 return Err(Error::NameCollision {
-                    request: format!("{} {}/{}", result.kind, result.namespace, result.name),
+                    request: format!("{kind} {namespace}/{name}"),
                     other: format!("{} {}/{}", twin.kind, twin.namespace, twin.name),
                     object: twin.object,
                 });

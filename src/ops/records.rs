@@ -154,22 +154,26 @@ impl Context {
     }
 
     /// Every request stored under `requests/`, in path order: what
-    /// `apply --all` re-plans. All their problems are reported at once, each
-    /// against its stored file; a file holding several documents, or a
+    /// `apply --all` re-plans, listed ([`request::Listing`]; each file is
+    /// read again from the base commit as it is planned, with
+    /// [`Context::stored_source`]). All their problems are reported at once,
+    /// each against its stored file; a file holding several documents, or a
     /// request that belongs in another file, is a corrupt record.
-    pub fn stored_requests(&self) -> Result<Vec<Request>, Error> {
-        let mut sources = Vec::new();
+    pub fn stored_requests(&self) -> Result<request::Listing, Error> {
         let mut paths = self.list(layout::REQUESTS_DIR)?;
         paths.sort();
-        for path in paths {
-            let Some(bytes) = self.read(&path)? else { continue };
-            sources.push(Source::from_bytes(path, bytes).map_err(request::RequestError::from)?);
-        }
+        let sources = paths.into_iter().filter_map(|path| {
+            let bytes = self.read(&path).transpose()?;
+            let read = bytes.and_then(|bytes| {
+                let source = Source::from_bytes(path.clone(), bytes).map_err(request::RequestError::from)?;
+                Ok(request::Read { path: path.into(), source, again: true })
+            });
+            Some(read)
+        });
         // A re-render of what is placed, not a submission: admission rules
         // added since do not refuse it (policy diff and verify name those).
-        let requests =
-            request::parse_sources(&sources, None, &self.policy.policy, &self.products, request::Admission::Stored)?;
-        for request in &requests {
+        let in_force = (&self.policy.policy, &self.products);
+        request::Listing::of(sources, None, in_force, request::Admission::Stored, |request, _| {
             let path = layout::request_path(request.kind, &request.namespace, &request.name);
             if request.origin != path {
                 let (file, _) = request.origin.split_once('#').unwrap_or((&request.origin, ""));
@@ -180,8 +184,18 @@ impl Context {
                 };
                 return Err(Error::CorruptRecord { path: file.to_owned(), message });
             }
-        }
-        Ok(requests)
+            Ok(Vec::new())
+        })
+    }
+
+    /// A file under `requests/` at the base commit, as a source to validate.
+    pub fn stored_source(&self, path: &std::path::Path) -> Result<Source, Error> {
+        let path = path.to_string_lossy().into_owned();
+        let bytes = self.read(&path)?.ok_or_else(|| Error::CorruptRecord {
+            path: path.clone(),
+            message: "is listed at the base commit but cannot be read there".into(),
+        })?;
+        Ok(Source::from_bytes(path, bytes).map_err(request::RequestError::from)?)
     }
 
     /// Whether a request's file under `platform/` exists, under its name or the

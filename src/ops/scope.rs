@@ -250,12 +250,12 @@ mod tests {
         fn new() -> Self {
             let dir = tempfile::tempdir().unwrap();
             let state = StateRepo::init(dir.path()).unwrap();
-            state.commit_changes(None, &[FileChange::upsert(layout::MARKER_PATH, "v1")], "init\n").unwrap();
+            state.commit_changes(None, &[FileChange::upsert(layout::MARKER_PATH, "v1")].into(), "init\n").unwrap();
             Self { _dir: dir, state }
         }
 
         fn commit(&self, changes: &[FileChange], message: &str) -> ObjectId {
-            self.state.commit_changes(self.state.head().unwrap(), changes, message).unwrap()
+            self.state.commit_changes(self.state.head().unwrap(), &changes.into(), message).unwrap()
         }
 
         /// (commit, foreign requests, files) of every stray from HEAD.

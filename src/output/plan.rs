@@ -274,7 +274,7 @@ pub(super) fn short_digest(digest: &str) -> String {
 /// (a bulk plan's new contents are read back from its spooled pack).
 pub fn diff(prepared: &Prepared, style: &Style) -> Result<String, crate::state::StateError> {
     let mut out = String::new();
-    for change in &prepared.files {
+    for change in prepared.files.iter() {
         let path = change.path();
         let old = prepared.before.get(path).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         let new = change.content()?.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default();

@@ -9,6 +9,7 @@
 mod derived;
 mod image;
 mod kind;
+mod listing;
 mod validate;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use derived::{DerivedName, NAME_LIMIT, catalog_entity_name, derived_names, derived_names_fit, request_label};
 pub use kind::{Kind, resolving};
+pub use listing::{Listing, Read};
 pub use validate::{Admission, Issue, RequestError, request_schema};
 
 use crate::policy::Policy;
@@ -549,50 +551,33 @@ fn is_hidden(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
 }
 
-/// Requests read and validated, each with the problems that refuse it only
-/// if it is new to the state repo: a name that a request placed before may
-/// keep, but that no new request may take (a database ending in
-/// `-secondary`, an app holding `--`).
-#[derive(Debug)]
-pub struct Loaded {
-    requests: Vec<Request>,
-    /// Per request, in the same order: its problems if it is new.
-    new_only: Vec<Vec<Issue>>,
-}
-
-impl Loaded {
-    /// The requests, or the new-only problems of those that `placed` says
-    /// the state repo does not hold (asked only of requests that have any),
-    /// reported like every other problem of a request file.
-    pub fn admit<E: From<RequestError>>(
-        self,
-        mut placed: impl FnMut(&Request) -> Result<bool, E>,
-    ) -> Result<Vec<Request>, E> {
-        let Loaded { requests, new_only } = self;
-        let mut issues = Vec::new();
-        for (request, found) in requests.iter().zip(new_only) {
-            if !found.is_empty() && !placed(request)? {
-                issues.extend(found);
-            }
-        }
-        if issues.is_empty() { Ok(requests) } else { Err(RequestError::Invalid { issues }.into()) }
-    }
-}
-
-/// Reads and validates every request in the given files. `cli_kind` is the
-/// kind named on the command line: it is required by the flat form and must
-/// agree with the Kubernetes form.
-pub fn load(
+/// Lists the requests in the given files (see [`Listing`]). `cli_kind` is
+/// the kind named on the command line: it is required by the flat form and
+/// must agree with the Kubernetes form. A request with problems that refuse
+/// it only if it is new to the state repo (a name that a request placed
+/// before may keep, but that no new request may take: a database ending in
+/// `-secondary`, an app holding `--`) is refused when `placed` says the
+/// state repo does not hold it (asked only of requests that have any).
+pub fn load<E: From<RequestError>>(
     paths: &[PathBuf],
     cli_kind: Option<Kind>,
-    policy: &Policy,
-    products: &Products,
-) -> Result<Loaded, RequestError> {
-    let mut sources = Vec::new();
-    for path in expand_paths(paths)? {
-        sources.push(read_source(&path)?);
-    }
-    parse_all(&sources, cli_kind, (policy, products), Admission::Submitted)
+    (policy, products): (&Policy, &Products),
+    mut placed: impl FnMut(&Request) -> Result<bool, E>,
+) -> Result<Listing, E> {
+    let sources = expand_paths(paths)?.into_iter().map(|path| {
+        let source = read_source(&path)?;
+        // Standard input is read once, and kept.
+        let again = path != Path::new("-");
+        Ok(Read { path, source, again })
+    });
+    Listing::of(sources, cli_kind, (policy, products), Admission::Submitted, |request, new_only| {
+        Ok(if !new_only.is_empty() && !placed(request)? { new_only } else { Vec::new() })
+    })
+}
+
+/// A listed request file, read again to plan it.
+pub fn read_again(path: &Path) -> Result<Source, RequestError> {
+    Ok(Source::read(path)?)
 }
 
 fn read_source(path: &Path) -> Result<Source, RequestError> {
@@ -620,7 +605,7 @@ pub fn parse_sources(
     products: &Products,
     admission: Admission,
 ) -> Result<Vec<Request>, RequestError> {
-    Ok(parse_all(sources, cli_kind, (policy, products), admission)?.requests)
+    parse_all(sources, cli_kind, (policy, products), admission)
 }
 
 fn parse_all(
@@ -628,38 +613,31 @@ fn parse_all(
     cli_kind: Option<Kind>,
     in_force: (&Policy, &Products),
     admission: Admission,
-) -> Result<Loaded, RequestError> {
-    let mut loaded = Loaded { requests: Vec::new(), new_only: Vec::new() };
+) -> Result<Vec<Request>, RequestError> {
+    let mut requests: Vec<Request> = Vec::new();
     // (kind, namespace, name) -> index in `requests`, to find duplicates.
     let mut seen: HashMap<(Kind, String, String), usize> = HashMap::new();
     let mut issues = Vec::new();
     for source in sources {
-        let documents = yaml::parse_documents(source)?;
-        let many = documents.len() > 1;
-        for (index, document) in documents.iter().enumerate() {
-            let origin = if many { format!("{}#{}", source.name, index + 1) } else { source.name.clone() };
-            match validate::document(source, document, cli_kind, in_force, origin, admission) {
-                Ok((request, new_only)) => {
+        for document in listing::documents(source, cli_kind, in_force, admission)? {
+            match document {
+                Ok((document, request, _)) => {
                     match seen.entry((request.kind, request.namespace.clone(), request.name.clone())) {
                         Entry::Occupied(first) => {
-                            let first = &loaded.requests[*first.get()].origin;
-                            issues.push(validate::duplicate(source, document, &request, first));
+                            let first = &requests[*first.get()].origin;
+                            issues.push(validate::duplicate(source, &document, &request, first));
                         }
                         Entry::Vacant(slot) => {
-                            slot.insert(loaded.requests.len());
-                            loaded.requests.push(request);
-                            loaded.new_only.push(new_only);
+                            slot.insert(requests.len());
+                            requests.push(request);
                         }
                     }
                 }
-                Err(mut found) => {
-                    found.sort_by_key(Issue::offset);
-                    issues.extend(found);
-                }
+                Err(found) => issues.extend(found),
             }
         }
     }
-    if issues.is_empty() { Ok(loaded) } else { Err(RequestError::Invalid { issues }) }
+    if issues.is_empty() { Ok(requests) } else { Err(RequestError::Invalid { issues }) }
 }
 
 #[cfg(test)]
@@ -1089,13 +1067,12 @@ mod tests {
     /// The messages of the problems a new request has, or None when it is admitted.
     fn new_only(text: &str, placed: bool) -> Option<Vec<String>> {
         let policy = LoadedPolicy::embedded().policy;
-        let loaded =
-            parse_all(&[Source::new("r.yaml", text)], None, (&policy, Products::embedded()), Admission::Submitted)
-                .unwrap();
+        let read = Read { path: "r.yaml".into(), source: Source::new("r.yaml", text), again: false };
         let mut asked = 0;
-        let admitted = loaded.admit(|_| {
+        let in_force = (&policy, Products::embedded());
+        let admitted = Listing::of([Ok(read)], None, in_force, Admission::Submitted, |_, new_only| {
             asked += 1;
-            Ok::<_, RequestError>(placed)
+            Ok::<_, RequestError>(if placed { Vec::new() } else { new_only })
         });
         assert!(asked <= 1, "asked once, for the one request");
         admitted.err().map(|e| e.messages())

@@ -58,6 +58,13 @@ pub enum RequestError {
     #[diagnostic(code(idp::request::not_a_file), help("a request directory holds request files only; remove it"))]
     NotAFile { path: String, what: &'static str },
 
+    #[error("{path} changed while idp was planning it")]
+    #[diagnostic(
+        code(idp::request::changed),
+        help("idp reads each request file again to plan it; run the command again once nothing writes the files")
+    )]
+    Changed { path: String },
+
     #[error("{} invalid: {} problem{} found", if issues.len() == 1 { "request" } else { "requests" }, issues.len(), if issues.len() == 1 { "" } else { "s" })]
     #[diagnostic(code(idp::request::invalid))]
     Invalid {

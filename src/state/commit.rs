@@ -9,7 +9,8 @@ use std::collections::HashSet;
 
 use git2::{IndexEntry, IndexTime, ObjectType, Oid, Signature, Status, StatusOptions};
 
-use super::pack::{Blob, PACK_THRESHOLD, PackStream};
+use super::changes::{Changes, FileChange};
+use super::pack::{PACK_THRESHOLD, PackStream};
 use super::tree_update;
 use super::{ObjectId, StateError, StateRepo, git};
 
@@ -91,42 +92,6 @@ impl std::str::FromStr for Author {
     }
 }
 
-/// One file to write or remove, by repo-relative path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileChange {
-    Upsert { path: String, blob: Blob },
-    Remove { path: String },
-}
-
-impl FileChange {
-    pub fn upsert(path: impl Into<String>, content: impl Into<Vec<u8>>) -> Self {
-        FileChange::Upsert { path: path.into(), blob: Blob::new(content.into()) }
-    }
-
-    /// Appends the new content to `pack` and keeps only where it lies
-    /// there (see [`PackStream`]).
-    pub fn pack_into(&mut self, pack: &std::sync::Arc<PackStream>) -> Result<(), StateError> {
-        match self {
-            FileChange::Upsert { blob, .. } => blob.pack_into(pack),
-            FileChange::Remove { .. } => Ok(()),
-        }
-    }
-
-    pub fn path(&self) -> &str {
-        match self {
-            FileChange::Upsert { path, .. } | FileChange::Remove { path } => path,
-        }
-    }
-
-    /// The new content, or None for a removal.
-    pub fn content(&self) -> Result<Option<std::borrow::Cow<'_, [u8]>>, StateError> {
-        match self {
-            FileChange::Upsert { blob, .. } => Ok(Some(blob.content()?)),
-            FileChange::Remove { .. } => Ok(None),
-        }
-    }
-}
-
 /// The trailer naming the idp version that wrote a commit.
 pub const VERSION_TRAILER: &str = "Idp-Version";
 
@@ -203,7 +168,7 @@ impl StateRepo {
     pub fn commit_changes(
         &self,
         parent: Option<ObjectId>,
-        changes: &[FileChange],
+        changes: &Changes,
         message: &str,
     ) -> Result<ObjectId, StateError> {
         let parent = parent.map(|p| p.0);
@@ -265,12 +230,12 @@ impl StateRepo {
     }
 
     /// The changes that turn `from`'s tree (nothing when None) into `to`'s.
-    fn changes_between(&self, from: Option<Oid>, to: Oid) -> Result<Vec<FileChange>, StateError> {
+    fn changes_between(&self, from: Option<Oid>, to: Oid) -> Result<Changes, StateError> {
         let tree = |id: Oid| self.repo.find_commit(id).and_then(|c| c.tree()).map_err(git(format!("read {id}")));
         let old = from.map(tree).transpose()?;
         let new = tree(to)?;
         let diff = self.repo.diff_tree_to_tree(old.as_ref(), Some(&new), None).map_err(git("diff the commits"))?;
-        let mut changes = Vec::new();
+        let mut changes = Changes::new();
         for delta in diff.deltas() {
             let file = delta.new_file();
             let path = file.path().or(delta.old_file().path()).and_then(Path::to_str).unwrap_or_default();
@@ -279,7 +244,7 @@ impl StateRepo {
             } else {
                 let blob = self.repo.find_blob(file.id()).map_err(git(format!("read {path}")))?;
                 FileChange::upsert(path, blob.content())
-            });
+            })?;
         }
         Ok(changes)
     }
@@ -336,54 +301,40 @@ impl StateRepo {
     pub fn create_commit(
         &self,
         parent: Option<ObjectId>,
-        changes: &[FileChange],
+        changes: &Changes,
         message: &str,
     ) -> Result<ObjectId, StateError> {
         self.write_commit(parent.map(|p| p.0), changes, message).map(ObjectId)
     }
 
-    fn write_commit(&self, parent: Option<Oid>, changes: &[FileChange], message: &str) -> Result<Oid, StateError> {
+    fn write_commit(&self, parent: Option<Oid>, changes: &Changes, message: &str) -> Result<Oid, StateError> {
         // idp's commits say which idp wrote them (`idp doctor` compares).
         let stamped = format!("{message}{VERSION_TRAILER}: {}\n", env!("CARGO_PKG_VERSION"));
         let message = if message.contains("\nIdp-Action: ") { stamped.as_str() } else { message };
         let parent = parent.map(|oid| self.repo.find_commit(oid).map_err(git("read the base commit"))).transpose()?;
         let base = parent.as_ref().map(|c| c.tree_id());
-        let mut updates: Vec<tree_update::Update<'_>> = changes
-            .iter()
-            .map(|change| match change {
-                FileChange::Upsert { path, blob } => (path.as_str(), Some(blob.id())),
-                FileChange::Remove { path } => (path.as_str(), None),
-            })
-            .collect();
-        let tree = if changes.len() < PACK_THRESHOLD {
+        let tree = if changes.pack().is_none() && changes.len() < PACK_THRESHOLD {
             let odb = self.repo.odb().map_err(git("open the object store"))?;
-            for change in changes {
+            for change in changes.iter() {
                 if let FileChange::Upsert { path, blob } = change {
                     self.repo.blob(&blob.content()?).map_err(git(format!("write {path}")))?;
                 }
             }
             let mut write = |bytes: &[u8]| odb.write(ObjectType::Tree, bytes).map_err(git("write a tree"));
-            tree_update::apply(&self.repo, base, &mut updates, &mut write)?
+            tree_update::apply(&self.repo, base, changes, &mut write)?
         } else {
             // The blobs are in a pack stream already (a bulk plan's) or go
             // into one now; the trees follow, and the pack is installed whole
             // before the commit that names them is written.
-            let pack = match changes.iter().find_map(|c| match c {
-                FileChange::Upsert { blob, .. } => blob.pack(),
-                FileChange::Remove { .. } => None,
-            }) {
+            let pack = match changes.pack() {
                 Some(pack) => std::sync::Arc::clone(pack),
                 None => PackStream::create(&self.pack_dir())?,
             };
-            for change in changes {
-                if let FileChange::Upsert { blob, .. } = change
-                    && !pack.contains(blob.id())
-                {
-                    pack.append(ObjectType::Blob, &blob.content()?)?;
-                }
+            for blob in changes.memory_blobs() {
+                pack.append(ObjectType::Blob, &blob.content()?)?;
             }
-            let mut write = |bytes: &[u8]| pack.append(ObjectType::Tree, bytes).map(|written| written.id);
-            let tree = tree_update::apply(&self.repo, base, &mut updates, &mut write)?;
+            let mut write = |bytes: &[u8]| pack.append(ObjectType::Tree, bytes).map(|number| pack.id(number));
+            let tree = tree_update::apply(&self.repo, base, changes, &mut write)?;
             pack.install(&self.pack_dir())?;
             self.repo.odb().and_then(|odb| odb.refresh()).map_err(git("read the new pack"))?;
             tree
@@ -417,7 +368,7 @@ impl StateRepo {
 
     /// Brings the work tree and index in line with a commit for the given
     /// paths only, so other staged or local work is left alone.
-    fn sync_work_tree(&self, changes: &[FileChange]) -> Result<(), StateError> {
+    fn sync_work_tree(&self, changes: &Changes) -> Result<(), StateError> {
         let root = self
             .repo
             .workdir()
@@ -430,11 +381,11 @@ impl StateRepo {
         // (`index_insert`, strict object creation), which maps the whole
         // pack of a bulk commit into memory.
         let _trusted = TrustedObjects::start();
-        for change in changes {
+        for change in changes.iter() {
             let path = Path::new(change.path());
             let full = root.join(path);
             let io = |e| io_error(format!("update {}", full.display()), e);
-            match change {
+            match &change {
                 FileChange::Upsert { blob, .. } => {
                     if let Some(dir) = full.parent()
                         && !made_dirs.contains(dir)
@@ -481,7 +432,7 @@ mod tests {
     fn locks_of_an_interrupted_write_are_removed_and_no_others() {
         let dir = tempfile::tempdir().unwrap();
         let state = StateRepo::init(dir.path()).unwrap();
-        let first = state.commit_changes(None, &[FileChange::upsert("a", "1")], "first\n").unwrap();
+        let first = state.commit_changes(None, &[FileChange::upsert("a", "1")].into(), "first\n").unwrap();
         let git_dir = state.repo.path().to_path_buf();
         let branch = state.branch_ref().unwrap();
         let locks = [git_dir.join("index.lock"), git_dir.join(format!("{branch}.lock"))];
@@ -491,13 +442,13 @@ mod tests {
         }
         state.finish_interrupted_checkout().unwrap();
         assert!(locks.iter().all(|l| l.exists()), "no mark: not idp's locks");
-        assert!(state.commit_changes(Some(first), &[FileChange::upsert("a", "2")], "blocked\n").is_err());
+        assert!(state.commit_changes(Some(first), &[FileChange::upsert("a", "2")].into(), "blocked\n").is_err());
         assert!(!git_dir.join(CHECKOUT_MARK).exists(), "a write stopped by a live lock leaves no mark");
 
         std::fs::write(git_dir.join(CHECKOUT_MARK), first.to_string()).unwrap();
         state.finish_interrupted_checkout().unwrap();
         assert!(locks.iter().all(|l| !l.exists()), "the interrupted write's locks are gone");
-        let second = state.commit_changes(Some(first), &[FileChange::upsert("a", "2")], "second\n").unwrap();
+        let second = state.commit_changes(Some(first), &[FileChange::upsert("a", "2")].into(), "second\n").unwrap();
         assert_eq!(state.head().unwrap(), Some(second));
     }
 }

@@ -141,7 +141,7 @@ mod tests {
         let first = state
             .commit_changes(
                 None,
-                &[FileChange::upsert("a/one.yaml", text.clone()), FileChange::upsert("b/two.yaml", "two\n")],
+                &[FileChange::upsert("a/one.yaml", text.clone()), FileChange::upsert("b/two.yaml", "two\n")].into(),
                 "first\n",
             )
             .unwrap();
@@ -151,7 +151,7 @@ mod tests {
         let moved = state
             .commit_changes(
                 Some(first),
-                &[FileChange::Remove { path: "a/one.yaml".into() }, FileChange::upsert("c/one.yaml", text)],
+                &[FileChange::Remove { path: "a/one.yaml".into() }, FileChange::upsert("c/one.yaml", text)].into(),
                 "move\n",
             )
             .unwrap();
@@ -211,7 +211,7 @@ mod tests {
         ]);
         rounds.push(vec![FileChange::upsert("a-b", "a file again"), FileChange::upsert("a-b.yaml", "beside it")]);
         for (round, changes) in rounds.iter().enumerate() {
-            let commit = state.commit_changes(parent, changes, &format!("round {round}\n")).unwrap();
+            let commit = state.commit_changes(parent, &changes.as_slice().into(), &format!("round {round}\n")).unwrap();
             let mut mine = state.changed_files(commit).unwrap();
             mine.sort_by(|a, b| a.path.cmp(&b.path));
             assert_eq!(mine, libgit2_diff(&state, commit), "round {round}");

@@ -198,8 +198,8 @@ mod tests {
     fn the_log_reads_commits_newest_first_and_revisions_resolve_to_commits() {
         let dir = tempfile::tempdir().unwrap();
         let state = StateRepo::init(dir.path()).unwrap();
-        let first = state.commit_changes(None, &[FileChange::upsert("a", "1")], "first\n\nbody\n").unwrap();
-        let second = state.commit_changes(Some(first), &[FileChange::upsert("a", "2")], "second\n").unwrap();
+        let first = state.commit_changes(None, &[FileChange::upsert("a", "1")].into(), "first\n\nbody\n").unwrap();
+        let second = state.commit_changes(Some(first), &[FileChange::upsert("a", "2")].into(), "second\n").unwrap();
         let log: Vec<Commit> = state.log(second).unwrap().collect::<Result<_, _>>().unwrap();
         assert_eq!(log.iter().map(|c| c.id).collect::<Vec<_>>(), [second, first]);
         assert_eq!(log[0].parents, [first]);
@@ -216,12 +216,12 @@ mod tests {
     fn a_commit_changes_a_folder_when_it_differs_from_every_parent() {
         let dir = tempfile::tempdir().unwrap();
         let state = StateRepo::init(dir.path()).unwrap();
-        let root = state.commit_changes(None, &[FileChange::upsert("policy/p.yaml", "1")], "root\n").unwrap();
-        let other = state.commit_changes(Some(root), &[FileChange::upsert("a", "1")], "a\n").unwrap();
+        let root = state.commit_changes(None, &[FileChange::upsert("policy/p.yaml", "1")].into(), "root\n").unwrap();
+        let other = state.commit_changes(Some(root), &[FileChange::upsert("a", "1")].into(), "a\n").unwrap();
         let edit = state
             .commit_changes(
                 Some(other),
-                &[FileChange::upsert("policy/p.yaml", "2"), FileChange::upsert("policy/r/x", "x")],
+                &[FileChange::upsert("policy/p.yaml", "2"), FileChange::upsert("policy/r/x", "x")].into(),
                 "e\n",
             )
             .unwrap();

@@ -5,6 +5,8 @@
 //! exactly what Argo CD would reconcile. Every lookup is by path; nothing here
 //! walks the whole tree on the plan/apply path.
 
+mod changes;
+mod chunked;
 mod commit;
 mod config;
 mod diff;
@@ -27,7 +29,8 @@ use miette::Diagnostic;
 
 use crate::layout::MARKER_PATH;
 
-pub use commit::{Author, FileChange, VERSION_TRAILER, given_identity};
+pub use changes::{Changes, FileChange};
+pub use commit::{Author, VERSION_TRAILER, given_identity};
 pub use config::global_config_string;
 pub use diff::PathChange;
 pub use history::{Commit, CommitSummary};

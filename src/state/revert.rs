@@ -72,7 +72,9 @@ impl StateRepo {
         let mut onto = base;
         for commit in commits {
             match self.revert(*commit, onto)? {
-                Revert::Changes(changes) => onto = self.create_commit(Some(onto), &changes, "idp: rollback step\n")?,
+                Revert::Changes(changes) => {
+                    onto = self.create_commit(Some(onto), &changes.into(), "idp: rollback step\n")?
+                }
                 conflicts => return Ok(conflicts),
             }
         }
@@ -93,7 +95,7 @@ mod tests {
     use super::*;
 
     fn commit(state: &StateRepo, changes: &[FileChange], message: &str) -> ObjectId {
-        state.commit_changes(state.head().unwrap(), changes, message).unwrap()
+        state.commit_changes(state.head().unwrap(), &changes.into(), message).unwrap()
     }
 
     #[test]

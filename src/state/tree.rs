@@ -136,7 +136,7 @@ mod tests {
             "q/a-b/x.yaml",
         ];
         let changes: Vec<FileChange> = files.iter().map(|f| FileChange::upsert(*f, f.as_bytes())).collect();
-        let commit = state.commit_changes(None, &changes, "files\n").unwrap();
+        let commit = state.commit_changes(None, &changes.as_slice().into(), "files\n").unwrap();
         assert_eq!(state.subdirs(commit, "p").unwrap(), ["ns-a", "ns-b"]);
         assert!(state.subdirs(commit, "missing").unwrap().is_empty());
         assert!(state.subdirs(commit, "top.yaml").unwrap().is_empty());

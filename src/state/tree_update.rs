@@ -13,38 +13,58 @@ use std::collections::BTreeMap;
 
 use git2::{Oid, Repository};
 
+use super::changes::{Changes, Node, ROOT};
+use super::chunked::Chunked;
 use super::{StateError, git};
-
-/// A file's new state: a blob (mode 100644), or None to remove it.
-pub type Update<'a> = (&'a str, Option<Oid>);
 
 const BLOB_MODE: u32 = 0o100644;
 const TREE_MODE: u32 = 0o040000;
 
-/// Applies `updates` (any order) to `base` and returns the
-/// new root tree's id; `write` stores each new tree and returns its id.
+/// Applies `changes` to `base` and returns the new root tree's id; `write`
+/// stores each new tree and returns its id.
 pub fn apply(
     repo: &Repository,
     base: Option<Oid>,
-    updates: &mut [Update<'_>],
+    changes: &Changes,
     write: &mut dyn FnMut(&[u8]) -> Result<Oid, StateError>,
 ) -> Result<Oid, StateError> {
-    // Stable: of two updates of one path, the later wins, as it would in
-    // git's index or libgit2's tree updater.
-    updates.sort_by(|a, b| a.0.cmp(b.0));
-    let root = build(repo, base, updates, write)?;
-    match root {
+    let nodes = changes.nodes();
+    // The nodes grouped by folder (the root's last), each folder's in the
+    // order they were made: 4 bytes a path, for the whole build.
+    let mut by_folder: Vec<u32> = (0..nodes.len() as u32).collect();
+    by_folder.sort_by_key(|&n| nodes[n as usize].parent);
+    let folders = Folders { changes, nodes, by_folder };
+    match build(repo, base, ROOT, &folders, write)? {
         Some(id) => Ok(id),
         None => write(&[]),
     }
 }
 
-/// The folder `base` with `updates` (paths relative to it, sorted) applied:
-/// None when it ends up empty (git stores no empty folder).
+struct Folders<'a> {
+    changes: &'a Changes,
+    nodes: &'a Chunked<Node>,
+    by_folder: Vec<u32>,
+}
+
+impl Folders<'_> {
+    /// The nodes right under `folder`.
+    fn under(&self, folder: u32) -> &[u32] {
+        let parent = |n: &u32| self.nodes[*n as usize].parent;
+        let start = self.by_folder.partition_point(|n| parent(n) < folder);
+        let end = self.by_folder.partition_point(|n| parent(n) <= folder);
+        &self.by_folder[start..end]
+    }
+}
+
+/// The folder `base` with the changes under `folder` applied: None when
+/// it ends up empty (git stores no empty folder). A name that is both a
+/// changed file and a changed folder ends as the folder, as it would in
+/// git's index, where `name` sorts before `name/...`.
 fn build(
     repo: &Repository,
     base: Option<Oid>,
-    updates: &[Update<'_>],
+    folder: u32,
+    folders: &Folders<'_>,
     write: &mut dyn FnMut(&[u8]) -> Result<Oid, StateError>,
 ) -> Result<Option<Oid>, StateError> {
     // The base folder's entries: name -> (mode, id).
@@ -55,27 +75,25 @@ fn build(
         }
         None => BTreeMap::new(),
     };
-    let mut i = 0;
-    while i < updates.len() {
-        let (path, id) = updates[i];
-        let (name, new) = match path.split_once('/') {
-            Some((name, _)) => {
-                // Every update under `name/`: sorted, they are next to each other.
-                let prefix = &path[..=name.len()];
-                let end = i + updates[i..].iter().take_while(|(p, _)| p.starts_with(prefix)).count();
-                let inner: Vec<Update<'_>> = updates[i..end].iter().map(|(p, id)| (&p[prefix.len()..], *id)).collect();
-                i = end;
-                let subtree = entries.get(name.as_bytes()).filter(|(mode, _)| *mode == TREE_MODE).map(|(_, id)| *id);
-                (name, build(repo, subtree, &inner, write)?.map(|id| (TREE_MODE, id)))
-            }
-            None => {
-                i += 1;
-                (path, id.map(|id| (BLOB_MODE, id)))
-            }
+    let under = folders.under(folder);
+    for &n in under {
+        let node = &folders.nodes[n as usize];
+        let name = folders.changes.name(node).as_bytes();
+        match folders.changes.file_id(node) {
+            Some(Some(id)) => entries.insert(name.to_vec(), (BLOB_MODE, id)),
+            Some(None) => entries.remove(name),
+            None => None,
         };
-        match new {
-            Some(entry) => entries.insert(name.as_bytes().to_vec(), entry),
-            None => entries.remove(name.as_bytes()),
+    }
+    for &n in under {
+        if folders.under(n).is_empty() {
+            continue;
+        }
+        let name = folders.changes.name(&folders.nodes[n as usize]).as_bytes();
+        let subtree = entries.get(name).filter(|(mode, _)| *mode == TREE_MODE).map(|(_, id)| *id);
+        match build(repo, subtree, n, folders, write)? {
+            Some(id) => entries.insert(name.to_vec(), (TREE_MODE, id)),
+            None => entries.remove(name),
         };
     }
     if entries.is_empty() {
@@ -106,6 +124,7 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::FileChange;
 
     fn run_git(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> String {
         use std::io::Write;
@@ -134,31 +153,43 @@ mod tests {
         let repo = Repository::open(path).unwrap();
         let blob = |text: &str| repo.blob(text.as_bytes()).unwrap();
         let base_files = ["a/x.yaml", "a/y/z.yaml", "a-b", "gone/only.yaml", "keep/deep/k.yaml", "file", "top.yaml"];
-        let mut base_updates: Vec<Update<'_>> = base_files.iter().map(|p| (*p, Some(blob(p)))).collect();
+        let changes_of = |updates: &[(&str, Option<&str>)]| -> Changes {
+            updates
+                .iter()
+                .map(|(p, text)| match text {
+                    Some(text) => FileChange::upsert(*p, text.as_bytes()),
+                    None => FileChange::Remove { path: (*p).to_owned() },
+                })
+                .collect()
+        };
+        let base_updates: Vec<(&str, Option<&str>)> = base_files.iter().map(|p| (*p, Some(*p))).collect();
         let odb = repo.odb().unwrap();
         let mut write = |bytes: &[u8]| odb.write(git2::ObjectType::Tree, bytes).map_err(super::git("write a tree"));
-        let base = apply(&repo, None, &mut base_updates, &mut write).unwrap();
+        let base = apply(&repo, None, &changes_of(&base_updates), &mut write).unwrap();
         let index_of =
             |files: &[(&str, Oid)]| files.iter().map(|(p, id)| format!("100644 {id}\t{p}\n")).collect::<String>();
         let base_list: Vec<(&str, Oid)> = base_files.iter().map(|p| (*p, blob(p))).collect();
         run_git(path, &["update-index", "--add", "--index-info"], Some(&index_of(&base_list)));
         assert_eq!(base.to_string(), run_git(path, &["write-tree"], None), "a tree from nothing");
 
-        let changes: Vec<(&str, Option<Oid>)> = vec![
-            ("a/x.yaml", Some(blob("changed"))),
-            ("a/new.yaml", Some(blob("new"))),
-            ("a.yaml", Some(blob("a.yaml"))),
-            ("a0", Some(blob("a0"))),
+        let changes: Vec<(&str, Option<&str>)> = vec![
+            ("a/x.yaml", Some("changed")),
+            ("a/new.yaml", Some("new")),
+            ("a.yaml", Some("a.yaml")),
+            ("a0", Some("a0")),
             ("gone/only.yaml", None),
             ("file", None),
-            ("file/now-a-folder.yaml", Some(blob("inside"))),
+            ("file/now-a-folder.yaml", Some("inside")),
             ("missing/never.yaml", None),
         ];
-        let mut updates = changes.clone();
-        let tree = apply(&repo, Some(base), &mut updates, &mut write).unwrap();
-        for (p, id) in &changes {
-            match id {
-                Some(id) => run_git(path, &["update-index", "--add", "--cacheinfo", &format!("100644,{id},{p}")], None),
+        let tree = apply(&repo, Some(base), &changes_of(&changes), &mut write).unwrap();
+        for (p, text) in &changes {
+            match text {
+                Some(text) => run_git(
+                    path,
+                    &["update-index", "--add", "--cacheinfo", &format!("100644,{},{p}", blob(text))],
+                    None,
+                ),
                 None => run_git(path, &["update-index", "--force-remove", p], None),
             };
         }
@@ -166,15 +197,16 @@ mod tests {
         let keep = |tree: Oid| repo.find_tree(tree).unwrap().get_name("keep").unwrap().id();
         assert_eq!(keep(tree), keep(base), "an untouched folder keeps its id");
 
-        // Two updates of one path: the later one wins, whatever the sort.
-        let mut twice: Vec<Update<'_>> = vec![("top.yaml", Some(blob("first"))), ("a-b", None), ("top.yaml", None)];
-        let removed = apply(&repo, Some(base), &mut twice, &mut write).unwrap();
+        // Two changes of one path: the later one wins.
+        let twice = changes_of(&[("top.yaml", Some("first")), ("a-b", None), ("top.yaml", None)]);
+        assert_eq!(twice.len(), 2, "one change a path");
+        let removed = apply(&repo, Some(base), &twice, &mut write).unwrap();
         let names: Vec<String> =
             repo.find_tree(removed).unwrap().iter().map(|e| e.name().unwrap().to_owned()).collect();
         assert_eq!(names, ["a", "file", "gone", "keep"]);
 
-        let mut everything: Vec<Update<'_>> = base_files.iter().map(|p| (*p, None)).collect();
-        let empty = apply(&repo, Some(base), &mut everything, &mut write).unwrap();
+        let everything: Vec<(&str, Option<&str>)> = base_files.iter().map(|p| (*p, None)).collect();
+        let empty = apply(&repo, Some(base), &changes_of(&everything), &mut write).unwrap();
         assert_eq!(empty.to_string(), "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "git's empty tree");
     }
 }

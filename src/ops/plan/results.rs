@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -16,62 +17,236 @@ use serde::{Serialize, Serializer};
 use super::{PlanResult, ResultStatus};
 use crate::layout::NameScheme;
 use crate::ops::Error;
-use crate::request::Kind;
+use crate::ops::budget::Planned;
+use crate::request::{Kind, Request};
 
 /// Results above which a plan that keeps no explanation spools them.
 pub const SPOOL_ABOVE: usize = 200;
 
-/// What idp reads back from a result once the plan is made.
+/// What idp reads back from a result once the plan is made: the commit
+/// message, the budgets, the name check, the warnings, the requests
+/// `--wait` follows. Made from a [`Held`] brief when asked for.
 #[derive(Debug, Clone)]
 pub struct Brief {
     pub kind: Kind,
-    pub namespace: String,
+    pub namespace: Arc<str>,
     pub name: String,
+    pub cell: Arc<str>,
+    pub environment: Arc<str>,
     pub status: ResultStatus,
     pub rescheduled: bool,
     /// The plan changes files of the request.
     pub changed: bool,
-    pub placement: Place,
-    pub secondary: Option<Place>,
-    pub tier: String,
+    pub placement: Arc<Place>,
+    pub secondary: Option<Arc<Place>>,
+    pub tier: Arc<str>,
     pub total_score: f64,
-    pub policy_version: String,
+    pub policy_version: Arc<str>,
     pub monthly_usd: Option<f64>,
     pub names: NameScheme,
     pub warnings: Vec<String>,
 }
 
 /// Where one side of a request runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Place {
-    pub provider: String,
-    pub region: String,
-    pub runtime_cluster: String,
+    pub provider: Arc<str>,
+    pub region: Arc<str>,
+    pub runtime_cluster: Arc<str>,
 }
 
-impl Brief {
-    fn of(r: &PlanResult) -> Self {
-        let place = |t: &crate::schedule::Target| Place {
-            provider: t.provider.clone(),
-            region: t.region.clone(),
-            runtime_cluster: t.runtime_cluster.clone(),
+/// A brief as every request of a bulk plan keeps it, in 64 bytes: what
+/// many results share (kinds, namespaces, cells, placements, tiers, policy
+/// versions: a few dozen values among 100,000 results) is a number into
+/// the tables of [`Briefs`], the name a span of its text. As a [`Brief`]
+/// it took ~300 bytes, 30 MB at 100,000 requests.
+#[derive(Clone, Copy)]
+struct Held {
+    kind: u32,
+    namespace: u32,
+    cell: u32,
+    environment: u32,
+    tier: u32,
+    policy_version: u32,
+    placement: u32,
+    /// [`NONE`] when it has none.
+    secondary: u32,
+    /// Into [`Briefs::warnings`]; [`NONE`] when it has none.
+    warnings: u32,
+    /// Where its name lies in [`Briefs::names`].
+    name: (u32, u32),
+    status: ResultStatus,
+    rescheduled: bool,
+    changed: bool,
+    names: NameScheme,
+    total_score: f64,
+    /// NaN when the policy has no price.
+    monthly_usd: f64,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The briefs of a plan, by request (file order).
+#[derive(Default)]
+struct Briefs {
+    held: Vec<Option<Held>>,
+    kinds: Vec<Kind>,
+    texts: Table<Arc<str>>,
+    places: Table<Arc<Place>>,
+    names: String,
+    warnings: Vec<Vec<String>>,
+}
+
+/// Values held once, by number.
+struct Table<T> {
+    values: Vec<T>,
+    numbers: std::collections::HashMap<T, u32>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Self { values: Vec::new(), numbers: std::collections::HashMap::new() }
+    }
+}
+
+impl<T: Clone + Eq + std::hash::Hash> Table<T> {
+    fn number<Q: ?Sized + Eq + std::hash::Hash + ToOwned>(&mut self, value: &Q) -> u32
+    where
+        T: std::borrow::Borrow<Q> + From<Q::Owned>,
+    {
+        if let Some(&number) = self.numbers.get(value) {
+            return number;
+        }
+        let number = self.values.len() as u32;
+        let value: T = T::from(value.to_owned());
+        self.values.push(value.clone());
+        self.numbers.insert(value, number);
+        number
+    }
+}
+
+impl Briefs {
+    fn put(&mut self, index: usize, r: &PlanResult, request: &Request) {
+        let kind = match self.kinds.iter().position(|k| *k == r.kind) {
+            Some(found) => found,
+            None => {
+                self.kinds.push(r.kind);
+                self.kinds.len() - 1
+            }
+        } as u32;
+        let mut place = |t: &crate::schedule::Target| {
+            let mut text = |value: &str| {
+                let number = self.texts.number(value);
+                Arc::clone(&self.texts.values[number as usize])
+            };
+            let place = Place {
+                provider: text(&t.provider),
+                region: text(&t.region),
+                runtime_cluster: text(&t.runtime_cluster),
+            };
+            self.places.number(&Arc::new(place))
         };
-        Self {
-            kind: r.kind,
-            namespace: r.namespace.clone(),
-            name: r.name.clone(),
+        let placement = place(&r.placement);
+        let secondary = r.secondary.as_ref().map_or(NONE, place);
+        let start = self.names.len() as u32;
+        self.names.push_str(&r.name);
+        let warnings = match r.warnings.is_empty() {
+            true => NONE,
+            false => {
+                self.warnings.push(r.warnings.clone());
+                self.warnings.len() as u32 - 1
+            }
+        };
+        let mut text = |value: &str| self.texts.number(value);
+        self.held[index] = Some(Held {
+            kind,
+            namespace: text(&r.namespace),
+            cell: text(&request.cell),
+            environment: text(&request.environment),
+            tier: text(&r.reason.tier),
+            policy_version: text(&r.reason.policy.version),
+            placement,
+            secondary,
+            warnings,
+            name: (start, self.names.len() as u32),
             status: r.status,
             rescheduled: r.rescheduled,
             changed: !r.changes.is_empty(),
-            placement: place(&r.placement),
-            secondary: r.secondary.as_ref().map(place),
-            tier: r.reason.tier.clone(),
-            total_score: r.reason.selected.total_score,
-            policy_version: r.reason.policy.version.clone(),
-            monthly_usd: r.cost.as_ref().map(|c| c.monthly_usd),
             names: r.names,
-            warnings: r.warnings.clone(),
+            total_score: r.reason.selected.total_score,
+            monthly_usd: r.cost.as_ref().map_or(f64::NAN, |c| c.monthly_usd),
+        });
+    }
+
+    fn brief(&self, held: &Held) -> Brief {
+        let text = |number: u32| Arc::clone(&self.texts.values[number as usize]);
+        let place = |number: u32| Arc::clone(&self.places.values[number as usize]);
+        Brief {
+            kind: self.kinds[held.kind as usize],
+            namespace: text(held.namespace),
+            name: self.name(held).to_owned(),
+            cell: text(held.cell),
+            environment: text(held.environment),
+            status: held.status,
+            rescheduled: held.rescheduled,
+            changed: held.changed,
+            placement: place(held.placement),
+            secondary: (held.secondary != NONE).then(|| place(held.secondary)),
+            tier: text(held.tier),
+            total_score: held.total_score,
+            policy_version: text(held.policy_version),
+            monthly_usd: (!held.monthly_usd.is_nan()).then_some(held.monthly_usd),
+            names: held.names,
+            warnings: self.warnings.get(held.warnings as usize).cloned().unwrap_or_default(),
         }
+    }
+
+    fn name(&self, held: &Held) -> &str {
+        &self.names[held.name.0 as usize..held.name.1 as usize]
+    }
+}
+
+/// A brief read where it is held, for the checks that look at every
+/// result of a bulk plan (names, budgets) without making each a [`Brief`].
+#[derive(Clone, Copy)]
+pub struct BriefRef<'a> {
+    briefs: &'a Briefs,
+    held: &'a Held,
+}
+
+impl<'a> BriefRef<'a> {
+    pub fn key(&self) -> (Kind, &'a str, &'a str) {
+        (
+            self.briefs.kinds[self.held.kind as usize],
+            &self.briefs.texts.values[self.held.namespace as usize],
+            self.briefs.name(self.held),
+        )
+    }
+
+    pub fn has_secondary(&self) -> bool {
+        self.held.secondary != NONE
+    }
+
+    pub fn names(&self) -> NameScheme {
+        self.held.names
+    }
+
+    pub fn brief(&self) -> Brief {
+        self.briefs.brief(self.held)
+    }
+}
+
+impl Planned for BriefRef<'_> {
+    fn key(&self) -> (Kind, &str, &str) {
+        BriefRef::key(self)
+    }
+
+    fn cell(&self) -> &str {
+        &self.briefs.texts.values[self.held.cell as usize]
+    }
+
+    fn monthly_usd(&self) -> Option<f64> {
+        (!self.held.monthly_usd.is_nan()).then_some(self.held.monthly_usd)
     }
 }
 
@@ -79,7 +254,7 @@ pub struct Results {
     /// By request (file order); None until planned. Empty when spooled.
     held: Vec<Option<PlanResult>>,
     spool: Option<Spool>,
-    briefs: Vec<Option<Brief>>,
+    briefs: Briefs,
     /// The results were committed: `create` reads `created` (see [`Results::landed`]).
     landed: bool,
 }
@@ -105,14 +280,14 @@ impl Results {
         Ok(Self {
             held: (0..if spool.is_some() { 0 } else { count }).map(|_| None).collect(),
             spool,
-            briefs: vec![None; count],
+            briefs: Briefs { held: vec![None; count], ..Briefs::default() },
             landed: false,
         })
     }
 
-    /// The result of the request at `index` (in file order).
-    pub fn put(&mut self, index: usize, result: PlanResult) -> Result<(), Error> {
-        self.briefs[index] = Some(Brief::of(&result));
+    /// The result of `request`, at `index` (in file order).
+    pub fn put(&mut self, index: usize, result: PlanResult, request: &Request) -> Result<(), Error> {
+        self.briefs.put(index, &result, request);
         match &mut self.spool {
             None => self.held[index] = Some(result),
             Some(spool) => {
@@ -127,9 +302,22 @@ impl Results {
         Ok(())
     }
 
+    /// Every result's brief where it is held, sorted by kind, namespace
+    /// and name.
+    pub fn by_key(&self) -> Vec<BriefRef<'_>> {
+        let mut sorted: Vec<BriefRef<'_>> = self.brief_refs().collect();
+        sorted.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
+        sorted
+    }
+
+    /// Every result's brief where it is held, in file order.
+    pub fn brief_refs(&self) -> impl Iterator<Item = BriefRef<'_>> {
+        self.briefs.held.iter().flatten().map(|held| BriefRef { briefs: &self.briefs, held })
+    }
+
     /// A brief of every result, in file order.
-    pub fn briefs(&self) -> impl Iterator<Item = &Brief> {
-        self.briefs.iter().flatten()
+    pub fn briefs(&self) -> impl Iterator<Item = Brief> + '_ {
+        self.brief_refs().map(|r| r.brief())
     }
 
     /// Every result whole, when they are held (a plan that explains itself
@@ -139,7 +327,7 @@ impl Results {
     }
 
     pub fn len(&self) -> usize {
-        self.briefs().count()
+        self.brief_refs().count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -152,8 +340,8 @@ impl Results {
         for result in self.held.iter_mut().flatten() {
             result.status = result.status.landed();
         }
-        for brief in self.briefs.iter_mut().flatten() {
-            brief.status = brief.status.landed();
+        for held in self.briefs.held.iter_mut().flatten() {
+            held.status = held.status.landed();
         }
     }
 }
@@ -276,12 +464,28 @@ mod tests {
         // Planned last to first: the spool keeps the order of the files.
         let whole: Vec<PlanResult> = std::mem::take(&mut held.held).into_iter().flatten().collect();
         let expected = serde_json::to_value(&whole).unwrap();
+        let requests: Vec<Request> = ["a-db", "b-db", "c-db"]
+            .iter()
+            .map(|name| {
+                let source = crate::yaml::Source::new(*name, example.replace("orders-db", name));
+                let in_force = (&ctx.policy.policy, &ctx.products);
+                crate::request::parse_sources(
+                    &[source],
+                    None,
+                    in_force.0,
+                    in_force.1,
+                    crate::request::Admission::Submitted,
+                )
+                .unwrap()
+                .remove(0)
+            })
+            .collect();
         for (i, result) in whole.into_iter().enumerate().rev() {
-            spooled.put(i, result).unwrap();
+            spooled.put(i, result, &requests[i]).unwrap();
         }
         spooled.flush().unwrap();
         assert_eq!(serde_json::to_value(&spooled).unwrap(), expected);
-        let names: Vec<&str> = spooled.briefs().map(|b| b.name.as_str()).collect();
+        let names: Vec<String> = spooled.briefs().map(|b| b.name).collect();
         assert_eq!(names, ["a-db", "b-db", "c-db"]);
 
         spooled.landed();
