@@ -147,7 +147,7 @@ pub enum ChangeAction {
 
 pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     let in_force = (&ctx.policy.policy, &ctx.products);
-    let listing = match &options.requests {
+    let mut listing = match &options.requests {
         // A name only a request placed before may keep is refused for a new one.
         Requests::Files(files) => request::load(files, options.kind, in_force, |request| {
             Ok::<_, Error>(
@@ -179,12 +179,13 @@ pub fn plan(ctx: &Context, options: &PlanOptions) -> Result<Prepared, Error> {
     // results keep the order of the files. Each source is read again for
     // the requests it holds of each kind.
     for apps in [false, true] {
-        for source in listing.sources_with(apps) {
+        let sources: Vec<usize> = listing.sources_with(apps).collect();
+        for source in sources {
             let requests = match &options.requests {
-                Requests::Files(_) => listing.read(source, in_force, request::read_again)?,
-                Requests::Stored => listing.read(source, in_force, |path| ctx.stored_source(path))?,
+                Requests::Files(_) => listing.read(source, apps, in_force, request::read_again)?,
+                Requests::Stored => listing.read(source, apps, in_force, |path| ctx.stored_source(path))?,
             };
-            for (i, request) in requests.iter().filter(|(_, r)| r.kind.is_app() == apps) {
+            for (i, request) in &requests {
                 let planner = Planner { ctx, renderer: &renderer, rules: &rules, options };
                 let mut result = planner.plan_one(&mut cells, request, &mut prepared)?;
                 if *i == 0 && location_missing {

@@ -173,7 +173,7 @@ impl Context {
         // A re-render of what is placed, not a submission: admission rules
         // added since do not refuse it (policy diff and verify name those).
         let in_force = (&self.policy.policy, &self.products);
-        request::Listing::of(sources, None, in_force, request::Admission::Stored, |request, _| {
+        request::Listing::of(sources, None, in_force, request::Admission::Stored, request::KEPT_UP_TO, |request, _| {
             let path = layout::request_path(request.kind, &request.namespace, &request.name);
             if request.origin != path {
                 let (file, _) = request.origin.split_once('#').unwrap_or((&request.origin, ""));

@@ -5,7 +5,9 @@
 //! bytes a request and ~100 a source. What only the first pass can judge
 //! (a request given twice, a name only a placed request may keep) is judged
 //! there; a source whose bytes differ when read again is refused rather
-//! than planned as something other than what was checked.
+//! than planned as something other than what was checked. A listing of a
+//! few requests keeps them instead: reading a file twice is a tenth of a
+//! one-request plan's system time.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -20,6 +22,10 @@ use crate::policy::Policy;
 use crate::product::Products;
 use crate::yaml::{self, Source};
 
+/// Requests a listing keeps rather than reads again (a plan of more spools
+/// its results too, `ops::plan::results`).
+pub const KEPT_UP_TO: usize = 200;
+
 pub struct Listing {
     /// Per request, in the order of the sources: its source and whether it
     /// is an app (a plan places data first).
@@ -30,6 +36,9 @@ pub struct Listing {
     paths: Vec<u8>,
     /// The one source that cannot be read again (standard input), kept.
     held: Option<(usize, Source)>,
+    /// The requests themselves while there are at most the `keep` given to
+    /// [`Listing::of`]; None once there are more.
+    kept: Option<Vec<Option<Request>>>,
     cli_kind: Option<Kind>,
     admission: Admission,
 }
@@ -56,15 +65,24 @@ impl Listing {
     /// `judge` for each request's problems beyond its own document (its new-
     /// only ones when the state repo does not hold it, a stored request in
     /// the wrong file): an error ends the listing, issues join the others.
+    /// Up to `keep` requests are kept; more are read again.
     pub fn of<E: From<RequestError>>(
         sources: impl IntoIterator<Item = Result<Read, E>>,
         cli_kind: Option<Kind>,
         in_force: (&Policy, &Products),
         admission: Admission,
+        keep: usize,
         mut judge: impl FnMut(&Request, Vec<Issue>) -> Result<Vec<Issue>, E>,
     ) -> Result<Self, E> {
-        let mut listing =
-            Listing { requests: Vec::new(), sources: Vec::new(), paths: Vec::new(), held: None, cli_kind, admission };
+        let mut listing = Listing {
+            requests: Vec::new(),
+            sources: Vec::new(),
+            paths: Vec::new(),
+            held: None,
+            kept: Some(Vec::new()),
+            cli_kind,
+            admission,
+        };
         // (kind, namespace, name) -> where it was first given, to find duplicates.
         let mut seen: HashMap<(Kind, String, String), String> = HashMap::new();
         let mut issues = Vec::new();
@@ -83,6 +101,10 @@ impl Listing {
                                 slot.insert(request.origin.clone());
                                 issues.extend(judge(&request, new_only)?);
                                 listing.requests.push((number, request.kind.is_app()));
+                                match &mut listing.kept {
+                                    Some(kept) if kept.len() < keep => kept.push(Some(request)),
+                                    _ => listing.kept = None,
+                                }
                             }
                         }
                     }
@@ -121,16 +143,23 @@ impl Listing {
             .map(|&(source, _)| source as usize)
     }
 
-    /// The requests of source `number` with their numbers, read again with
-    /// `read` (unless held) and validated again: a source whose bytes
-    /// changed since it was listed is refused.
+    /// The apps (or data, when `apps` is false) of source `number`, with
+    /// their numbers: the kept ones, or read again with `read` (unless
+    /// held) and validated again. A source whose bytes changed since it
+    /// was listed is refused.
     pub fn read<E: From<RequestError>>(
-        &self,
+        &mut self,
         number: usize,
+        apps: bool,
         in_force: (&Policy, &Products),
         read: impl FnOnce(&std::path::Path) -> Result<Source, E>,
     ) -> Result<Vec<(usize, Request)>, E> {
         let listed = &self.sources[number];
+        let end = self.sources.get(number + 1).map_or(self.requests.len(), |next| next.first as usize);
+        if let Some(kept) = &mut self.kept {
+            let of_source = (listed.first as usize..end).filter(|&i| self.requests[i].1 == apps);
+            return Ok(of_source.filter_map(|i| Some((i, kept[i].take()?))).collect());
+        }
         let again;
         let source = match &self.held {
             Some((held, source)) if *held == number => source,
@@ -145,13 +174,15 @@ impl Listing {
             return Err(changed().into());
         }
         let mut requests = Vec::new();
-        for (i, document) in documents(source, self.cli_kind, in_force, self.admission)?.into_iter().enumerate() {
-            let (_, request, _) = document.map_err(|_| changed())?;
-            requests.push((listed.first as usize + i, request));
-        }
-        let end = self.sources.get(number + 1).map_or(self.requests.len(), |next| next.first as usize);
-        if requests.len() != end - listed.first as usize {
+        let validated = documents(source, self.cli_kind, in_force, self.admission)?;
+        if validated.len() != end - listed.first as usize {
             return Err(changed().into());
+        }
+        for (i, document) in validated.into_iter().enumerate() {
+            let (_, request, _) = document.map_err(|_| changed())?;
+            if request.kind.is_app() == apps {
+                requests.push((listed.first as usize + i, request));
+            }
         }
         Ok(requests)
     }
@@ -205,7 +236,8 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             Ok(Read { path: path.clone(), source: Source::read(&path)?, again: true })
         });
-        Listing::of(reads, None, (&policy, Products::embedded()), Admission::Submitted, |_, _| Ok(Vec::new()))
+        // Nothing kept: every read is a second pass.
+        Listing::of(reads, None, (&policy, Products::embedded()), Admission::Submitted, 0, |_, _| Ok(Vec::new()))
     }
 
     /// Each source is read again for the requests it holds of each role,
@@ -214,7 +246,7 @@ mod tests {
     #[test]
     fn sources_are_read_again_by_role_with_the_numbers_of_the_first_pass() {
         let dir = tempfile::tempdir().unwrap();
-        let listing = listed(
+        let mut listing = listed(
             dir.path(),
             &[
                 ("a.yaml", format!("{APP}---\n{DB}")),
@@ -228,12 +260,14 @@ mod tests {
         assert_eq!(listing.sources_with(true).collect::<Vec<_>>(), [0, 2]);
         let policy = LoadedPolicy::embedded().policy;
         let in_force = (&policy, Products::embedded());
-        let names = |source| -> Vec<(usize, String)> {
-            listing.read(source, in_force, read_again).unwrap().into_iter().map(|(i, r)| (i, r.name)).collect()
+        let mut names = |source, apps| -> Vec<(usize, String)> {
+            listing.read(source, apps, in_force, read_again).unwrap().into_iter().map(|(i, r)| (i, r.name)).collect()
         };
-        assert_eq!(names(0), [(0, "web".to_owned()), (1, "orders-db".to_owned())]);
-        assert_eq!(names(1), [(2, "b-db".to_owned())]);
-        assert_eq!(names(2), [(3, "c".to_owned())]);
+        assert_eq!(names(0, false), [(1, "orders-db".to_owned())]);
+        assert_eq!(names(0, true), [(0, "web".to_owned())]);
+        assert_eq!(names(1, false), [(2, "b-db".to_owned())]);
+        assert_eq!(names(2, true), [(3, "c".to_owned())]);
+        assert_eq!(names(2, false), []);
     }
 
     /// A file whose bytes change between the two passes is refused, even
@@ -242,15 +276,15 @@ mod tests {
     #[test]
     fn a_source_changed_between_the_passes_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let listing = listed(dir.path(), &[("a.yaml", DB.to_owned())]).unwrap();
+        let mut listing = listed(dir.path(), &[("a.yaml", DB.to_owned())]).unwrap();
         let policy = LoadedPolicy::embedded().policy;
         let in_force = (&policy, Products::embedded());
-        assert!(listing.read(0, in_force, read_again).is_ok());
+        assert_eq!(listing.read(0, false, in_force, read_again).unwrap().len(), 1);
         std::fs::write(dir.path().join("a.yaml"), DB.replace("orders-db", "other-db")).unwrap();
-        let error = listing.read(0, in_force, read_again).unwrap_err();
+        let error = listing.read(0, false, in_force, read_again).unwrap_err();
         assert!(matches!(&error, RequestError::Changed { path } if path.ends_with("a.yaml")), "{error:?}");
         std::fs::write(dir.path().join("a.yaml"), format!("{DB}---\n{APP}")).unwrap();
-        assert!(matches!(listing.read(0, in_force, read_again), Err(RequestError::Changed { .. })));
+        assert!(matches!(listing.read(0, false, in_force, read_again), Err(RequestError::Changed { .. })));
     }
 
     /// A request given twice is found in the first pass, where it is
@@ -265,6 +299,30 @@ mod tests {
         };
         let message = issues[0].to_string();
         assert!(message.contains("requested twice") && message.contains("a.yaml"), "{message}");
+    }
+
+    /// A listing of few requests keeps them: they are handed out once
+    /// each, by role, and the file is not read again.
+    #[test]
+    fn a_small_listing_keeps_its_requests() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = LoadedPolicy::embedded().policy;
+        let in_force = (&policy, Products::embedded());
+        let path = dir.path().join("a.yaml");
+        std::fs::write(&path, format!("{DB}---\n{APP}")).unwrap();
+        let read = Read { path: path.clone(), source: Source::read(&path).unwrap(), again: true };
+        let mut listing =
+            Listing::of([Ok::<_, RequestError>(read)], None, in_force, Admission::Submitted, KEPT_UP_TO, |_, _| {
+                Ok(Vec::new())
+            })
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let unread =
+            |_: &std::path::Path| -> Result<Source, RequestError> { panic!("a kept request is not read again") };
+        let apps = listing.read(0, true, in_force, unread).unwrap();
+        assert_eq!(apps.iter().map(|(i, r)| (*i, r.name.as_str())).collect::<Vec<_>>(), [(1, "web")]);
+        let data = listing.read(0, false, in_force, unread).unwrap();
+        assert_eq!(data.iter().map(|(i, r)| (*i, r.name.as_str())).collect::<Vec<_>>(), [(0, "orders-db")]);
     }
 
     fn read_again(path: &std::path::Path) -> Result<Source, RequestError> {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use derived::{DerivedName, NAME_LIMIT, catalog_entity_name, derived_names, derived_names_fit, request_label};
 pub use kind::{Kind, resolving};
-pub use listing::{Listing, Read};
+pub use listing::{KEPT_UP_TO, Listing, Read};
 pub use validate::{Admission, Issue, RequestError, request_schema};
 
 use crate::policy::Policy;
@@ -570,7 +570,7 @@ pub fn load<E: From<RequestError>>(
         let again = path != Path::new("-");
         Ok(Read { path, source, again })
     });
-    Listing::of(sources, cli_kind, (policy, products), Admission::Submitted, |request, new_only| {
+    Listing::of(sources, cli_kind, (policy, products), Admission::Submitted, KEPT_UP_TO, |request, new_only| {
         Ok(if !new_only.is_empty() && !placed(request)? { new_only } else { Vec::new() })
     })
 }
@@ -1070,7 +1070,7 @@ mod tests {
         let read = Read { path: "r.yaml".into(), source: Source::new("r.yaml", text), again: false };
         let mut asked = 0;
         let in_force = (&policy, Products::embedded());
-        let admitted = Listing::of([Ok(read)], None, in_force, Admission::Submitted, |_, new_only| {
+        let admitted = Listing::of([Ok(read)], None, in_force, Admission::Submitted, 1, |_, new_only| {
             asked += 1;
             Ok::<_, RequestError>(if placed { Vec::new() } else { new_only })
         });
