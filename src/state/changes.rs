@@ -120,10 +120,8 @@ impl Changes {
                         blobs.push(blob);
                         (blobs.len() - 1) as u32
                     }
-                    Blobs::Packed(pack) => match blob.raw() {
-                        Some(bytes) => pack.append(git2::ObjectType::Blob, bytes)?,
-                        None => pack.append(git2::ObjectType::Blob, &blob.content()?)?,
-                    },
+                    // Borrowed when held in memory: nothing is copied.
+                    Blobs::Packed(pack) => pack.append(git2::ObjectType::Blob, &blob.content()?)?,
                 };
                 (path, file)
             }
@@ -143,10 +141,7 @@ impl Changes {
         let Blobs::Memory(blobs) = &self.blobs else { return Ok(()) };
         let mut numbers = Vec::with_capacity(blobs.len());
         for blob in blobs {
-            numbers.push(match blob.raw() {
-                Some(bytes) => pack.append(git2::ObjectType::Blob, bytes)?,
-                None => pack.append(git2::ObjectType::Blob, &blob.content()?)?,
-            });
+            numbers.push(pack.append(git2::ObjectType::Blob, &blob.content()?)?);
         }
         for node in self.nodes.iter_mut() {
             if node.file != NO_FILE && node.file != REMOVED {

@@ -82,14 +82,6 @@ impl Blob {
             Data::Packed { pack, object } => pack.content(*object).map(std::borrow::Cow::Owned),
         }
     }
-
-    /// The bytes, when held in memory (to pack them).
-    pub(super) fn raw(&self) -> Option<&[u8]> {
-        match &self.data {
-            Data::Raw { bytes, .. } => Some(bytes),
-            Data::Packed { .. } => None,
-        }
-    }
 }
 
 /// Same content, same blob, however each is held: the bytes of two held in
