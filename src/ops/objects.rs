@@ -208,20 +208,27 @@ impl ObjectChange {
 /// one as it was and as it will be. Only files that held a stateful kind
 /// are parsed, so a change that creates thousands of files costs a lookup
 /// each; the files it creates join in only then (a second pass over
-/// `paths`, not a list of them), so that a claim moved to another file is
-/// not taken for a deleted one.
+/// `paths`, which keeps their places, not their paths), so that a claim
+/// moved to another file is not taken for a deleted one.
 pub fn destroying<P: AsRef<str>>(
     products: &Products,
     paths: impl IntoIterator<Item = P> + Clone,
     mut before: impl FnMut(&str) -> Result<Option<Vec<u8>>, Error>,
     mut after: impl FnMut(&str) -> Result<Option<Vec<u8>>, Error>,
 ) -> Result<Vec<ObjectChange>, Error> {
+    let manifests = || paths.clone().into_iter().filter(|path| layout::is_manifest_path(path.as_ref()));
     let mut changeset = Changeset::new(products);
     let claim_kinds = products.claim_kinds();
+    // The places in `manifests()` of the files the change creates (4 bytes
+    // each, read again only when some file held data).
+    let mut created: Vec<u32> = Vec::new();
     let mut held_data = false;
-    for path in paths.clone().into_iter().filter(|path| layout::is_manifest_path(path.as_ref())) {
+    for (place, path) in manifests().enumerate() {
         let path = path.as_ref();
-        let Some(old) = before(path)? else { continue };
+        let Some(old) = before(path)? else {
+            created.push(place as u32);
+            continue;
+        };
         let text = String::from_utf8_lossy(&old);
         if !claim_kinds.iter().any(|c| text.contains(c.kind)) {
             continue;
@@ -232,9 +239,10 @@ pub fn destroying<P: AsRef<str>>(
     if !held_data {
         return Ok(Vec::new());
     }
-    for path in paths.into_iter().filter(|path| layout::is_manifest_path(path.as_ref())) {
-        let path = path.as_ref();
-        if before(path)?.is_none() {
+    let mut created = created.into_iter().peekable();
+    for (place, path) in manifests().enumerate() {
+        if created.next_if_eq(&(place as u32)).is_some() {
+            let path = path.as_ref();
             changeset.file(path, Vec::new(), manifest_documents(path, after(path)?.as_deref()));
         }
     }
