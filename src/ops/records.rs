@@ -163,12 +163,8 @@ impl Context {
         let mut paths = self.list(layout::REQUESTS_DIR)?;
         paths.sort();
         let sources = paths.into_iter().filter_map(|path| {
-            let bytes = self.read(&path).transpose()?;
-            let read = bytes.and_then(|bytes| {
-                let source = Source::from_bytes(path.clone(), bytes).map_err(request::RequestError::from)?;
-                Ok(request::Read { path: path.into(), source, again: true })
-            });
-            Some(read)
+            let source = self.stored_file(&path).transpose()?;
+            Some(source.map(|source| request::Read { path: path.into(), source, again: true }))
         });
         // A re-render of what is placed, not a submission: admission rules
         // added since do not refuse it (policy diff and verify name those).
@@ -190,12 +186,17 @@ impl Context {
 
     /// A file under `requests/` at the base commit, as a source to validate.
     pub fn stored_source(&self, path: &std::path::Path) -> Result<Source, Error> {
-        let path = path.to_string_lossy().into_owned();
-        let bytes = self.read(&path)?.ok_or_else(|| Error::CorruptRecord {
-            path: path.clone(),
+        let path = path.to_string_lossy();
+        self.stored_file(&path)?.ok_or_else(|| Error::CorruptRecord {
+            path: path.into_owned(),
             message: "is listed at the base commit but cannot be read there".into(),
-        })?;
-        Ok(Source::from_bytes(path, bytes).map_err(request::RequestError::from)?)
+        })
+    }
+
+    /// The file at `path` in the base commit as a source, if it is there.
+    fn stored_file(&self, path: &str) -> Result<Option<Source>, Error> {
+        let Some(bytes) = self.read(path)? else { return Ok(None) };
+        Ok(Some(Source::from_bytes(path.to_owned(), bytes).map_err(request::RequestError::from)?))
     }
 
     /// Whether a request's file under `platform/` exists, under its name or the
