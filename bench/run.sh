@@ -21,6 +21,7 @@
 #   VERIFY_RUNS [BULK_RUNS] hyperfine runs of verify
 #   VERIFY_TIMEOUT [7200] seconds before a verify is given up
 #   BIG_RUNS [RUNS]  hyperfine runs of the big-repo plan benchmark
+#   GROWTH_RUNS [3]  runs of each size for verify and policy diff growth
 #   PUSH_ROUNDS [3]  rounds of each concurrent-push benchmark
 #   PUSH_PORT [9418+] the git daemon's port (the first free one from 9418)
 #   SKIP_BUILD [0]   1: use target/release/idp as it is
@@ -38,6 +39,7 @@ BULK_RUNS=${BULK_RUNS:-3}
 VERIFY_RUNS=${VERIFY_RUNS:-$BULK_RUNS}
 VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-7200}
 BIG_RUNS=${BIG_RUNS:-$RUNS}
+GROWTH_RUNS=${GROWTH_RUNS:-3}
 PUSH_ROUNDS=${PUSH_ROUNDS:-3}
 ONLY=${ONLY:-plan bulk big push}
 IDP=$ROOT/target/release/idp
@@ -111,16 +113,16 @@ hf() { hyperfine --style basic --warmup "${WARMUP:-0}" "$@" >&2; }
 # every run's time pooled into OUT (hyperfine's export shape). One hyperfine
 # call runs all of one command, then all of the other, so a slow spell of a
 # shared VM lands on one of them and moves the ratio; interleaved, it slows
-# both alike. Each round warms up 10 runs: the first command of a hyperfine
-# call runs slow for longer than 3.
+# both alike. Each round warms up WARMUP_OF (10) runs: the first command of a
+# hyperfine call runs slow for longer than 3.
 side_by_side() {
   local out=$1 runs=$2 n1=$3 c1=$4 n2=$5 c2=$6 r
   local per=$((runs / ROUNDS > 0 ? runs / ROUNDS : 1))
   for ((r = 0; r < ROUNDS; r++)); do
     if ((r % 2 == 0)); then
-      WARMUP=10 hf -N --runs "$per" --export-json "$out.$r" -n "$n1" "$c1" -n "$n2" "$c2"
+      WARMUP=${WARMUP_OF:-10} hf -N --runs "$per" --export-json "$out.$r" -n "$n1" "$c1" -n "$n2" "$c2"
     else
-      WARMUP=10 hf -N --runs "$per" --export-json "$out.$r" -n "$n2" "$c2" -n "$n1" "$c1"
+      WARMUP=${WARMUP_OF:-10} hf -N --runs "$per" --export-json "$out.$r" -n "$n2" "$c2" -n "$n1" "$c1"
     fi
   done
   python3 - "$out" "$ROUNDS" "$n1" "$n2" <<'PY'
@@ -173,6 +175,33 @@ text = sys.stdin.read()
 anchor = "  - provider: aws\n    region: us-east-1\n"
 assert anchor in text, "the default policy lists aws/us-east-1"
 print(text.replace(anchor, anchor + "    cordoned: true\n", 1), end="")' >"$2"
+}
+# paired NAME SMALL_CMD BIG_CMD: each command GROWTH_RUNS times, alternating
+# small, big, small, big, ..., each run under `/usr/bin/time -v` (time-boxed)
+# into $WORK/NAME-{small,big}-<i>.time and its output into NAME-{small,big}.out.
+# Alternating, a slow spell of the VM lands on both sizes, not on every run
+# of one, and the medians drop it (one 142 s verify among 125-132 s ones
+# once failed a growth row on its own).
+paired() {
+  local name=$1 i side cmd
+  local -a argv
+  for ((i = 0; i < GROWTH_RUNS; i++)); do
+    for side in small big; do
+      if [ "$side" = small ]; then cmd=$2; else cmd=$3; fi
+      read -ra argv <<<"$cmd"
+      timeout "$VERIFY_TIMEOUT" /usr/bin/time -v -o "$WORK/$name-$side-$i.time" "${argv[@]}" >"$WORK/$name-$side.out" || true
+    done
+  done
+}
+# (paired_s NAME SIDE): the median wall time (s) of a paired side's runs.
+paired_s() {
+  local f
+  for f in "$WORK/$1-$2"-*.time; do wall_s "$f"; done | python3 -c 'import statistics, sys; print(statistics.median(float(l) for l in sys.stdin))'
+}
+# (paired_mb NAME SIDE): the largest max RSS (MB) of a paired side's runs.
+paired_mb() {
+  local f
+  for f in "$WORK/$1-$2"-*.time; do rss_mb "$f"; echo; done | sort -n | tail -1
 }
 # growth NAME T_SMALL T_BIG: a row saying how a time grew from N_BULK to N_BIG
 # requests; linear or better passes (with 10% for the VM's noise).
@@ -271,19 +300,19 @@ if wants big; then
   "$IDP" -q apply -f "$WORK/bulk-last" --repo "$WORK/bulk-bare.git" --yes -o json >/dev/null
   for repo in bulk-bare big; do cordoned_policy "$WORK/$repo.git" "$WORK/$repo-cordoned.yaml"; done
 
-  say "3b. verify, policy diff, history -n 20: $N_BULK vs $N_BIG requests"
-  for repo in bulk-bare big; do
-    timeout "$VERIFY_TIMEOUT" /usr/bin/time -v -o "$WORK/$repo-verify.time" "$IDP" verify --repo "$WORK/$repo.git" -o json >/dev/null || true
-    /usr/bin/time -v -o "$WORK/$repo-diff.time" "$IDP" policy diff HEAD "$WORK/$repo-cordoned.yaml" --repo "$WORK/$repo.git" -o json >"$WORK/$repo-diff.json"
-  done
-  WARMUP=2 hf --runs 10 --export-json "$WORK/history.json" -N \
-    -n "history -n 20 ($N_BULK)" "$IDP history -n 20 --repo $WORK/bulk-bare.git -o json" \
-    -n "history -n 20 ($N_BIG)" "$IDP history -n 20 --repo $WORK/big.git -o json"
-  growth "verify" "$(wall_s "$WORK/bulk-bare-verify.time")" "$(wall_s "$WORK/big-verify.time")"
-  growth "policy diff (aws/us-east-1 cordoned)" "$(wall_s "$WORK/bulk-bare-diff.time")" "$(wall_s "$WORK/big-diff.time")"
+  say "3b. verify, policy diff, history -n 20: $N_BULK vs $N_BIG requests ($GROWTH_RUNS runs of each, alternating)"
+  paired verify "$IDP verify --repo $WORK/bulk-bare.git -o json" "$IDP verify --repo $WORK/big.git -o json"
+  paired diff "$IDP policy diff HEAD $WORK/bulk-bare-cordoned.yaml --repo $WORK/bulk-bare.git -o json" \
+    "$IDP policy diff HEAD $WORK/big-cordoned.yaml --repo $WORK/big.git -o json"
+  # A second each: interleaved rounds like the plans', with fewer warm-ups.
+  ROUNDS=5 WARMUP_OF=1 side_by_side "$WORK/history.json" 10 \
+    "history -n 20 ($N_BULK)" "$IDP history -n 20 --repo $WORK/bulk-bare.git -o json" \
+    "history -n 20 ($N_BIG)" "$IDP history -n 20 --repo $WORK/big.git -o json"
+  growth "verify" "$(paired_s verify small)" "$(paired_s verify big)"
+  growth "policy diff (aws/us-east-1 cordoned)" "$(paired_s diff small)" "$(paired_s diff big)"
   growth "history -n 20" "$(median "$WORK/history.json" 0)" "$(median "$WORK/history.json" 1)"
-  moved=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(len(d["changed"]), "of", d["evaluated"])' "$WORK/big-diff.json")
-  NOTES+=("$N_BIG-request repo: apply $(human "$(wall_s "$WORK/big-apply.time")"), verify $(human "$(wall_s "$WORK/big-verify.time")") ($(rss_mb "$WORK/big-verify.time") MB), policy diff $(human "$(wall_s "$WORK/big-diff.time")") ($(rss_mb "$WORK/big-diff.time") MB, $moved placements differ), pack $(du -sh "$WORK/big.git/objects/pack" | cut -f1), $(git -C "$WORK/big.git" ls-tree -r --name-only HEAD | wc -l) files at HEAD; at $N_BULK: verify $(human "$(wall_s "$WORK/bulk-bare-verify.time")") ($(rss_mb "$WORK/bulk-bare-verify.time") MB), policy diff $(human "$(wall_s "$WORK/bulk-bare-diff.time")") ($(rss_mb "$WORK/bulk-bare-diff.time") MB)")
+  moved=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(len(d["changed"]), "of", d["evaluated"])' "$WORK/diff-big.out")
+  NOTES+=("$N_BIG-request repo: apply $(human "$(wall_s "$WORK/big-apply.time")"), verify $(human "$(paired_s verify big)") ($(paired_mb verify big) MB), policy diff $(human "$(paired_s diff big)") ($(paired_mb diff big) MB, $moved placements differ), pack $(du -sh "$WORK/big.git/objects/pack" | cut -f1), $(git -C "$WORK/big.git" ls-tree -r --name-only HEAD | wc -l) files at HEAD; at $N_BULK: verify $(human "$(paired_s verify small)") ($(paired_mb verify small) MB), policy diff $(human "$(paired_s diff small)") ($(paired_mb diff small) MB); medians of $GROWTH_RUNS alternating runs")
 
   say "3c. idp plan of one new request: $N_BIG-request repo vs fresh repo"
   git clone -q --bare "$WORK/bulk-fresh" "$WORK/fresh.git"
