@@ -205,11 +205,16 @@ pub enum Command {
     /// that the current policy would make elsewhere, are warnings (`--strict`
     /// makes them errors). Nothing is ever moved.
     Verify(verify::VerifyArgs),
+    /// Inspect and check the placement policy
+    ///
+    /// The policy in force is `--policy FILE`, else policy/policy.yaml of the
+    /// state repo, else the default built into idp.
     #[command(
-        subcommand,
+        subcommand_required = true,
+        arg_required_else_help = true,
         after_help = "Examples:\n  idp policy show\n  idp policy diff HEAD policy/policy.yaml\n  idp policy cordon aws/us-east-1 --reason 'INC-1234'"
     )]
-    Policy(policy::PolicyCommand),
+    Policy(policy::PolicyArgs),
     /// Check the environment idp runs in, and say how to fix what is wrong
     ///
     /// Checks the git identity idp's commits will carry, that a state repo is
@@ -258,7 +263,7 @@ pub fn run() -> ExitCode {
         Command::History(args) => history::run(args, &cli.global, &printer),
         Command::Rollback(args) => rollback::run(args, &cli.global, &printer),
         Command::Verify(args) => verify::run(args, &cli.global, &printer),
-        Command::Policy(command) => policy::run(command, &cli.global, &printer),
+        Command::Policy(args) => policy::run(args.command, &cli.global, &printer),
         Command::Doctor(args) => doctor::run(args, &cli.global, &printer),
         Command::Completions(args) => completions::run(args, &printer),
     };
@@ -276,5 +281,31 @@ fn fix_mmap_threshold() {
     // SAFETY: mallopt only sets an allocator parameter; glibc serializes it.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// A run builds the arguments of the command it invokes, and nothing of
+    /// the others: a command with subcommands of its own (`policy`) must be
+    /// deferred like the rest. What it costs is not measured here (see
+    /// bench/run.sh); that the parser stays the same is (tests/completions.rs,
+    /// the man pages and help snapshots).
+    #[test]
+    fn no_command_is_built_before_it_is_invoked() {
+        let cli = Cli::command();
+        for command in cli.get_subcommands() {
+            let name = command.get_name();
+            assert_eq!(command.get_arguments().count(), 0, "`idp {name}`'s arguments are built eagerly");
+            assert_eq!(command.get_subcommands().count(), 0, "`idp {name}`'s subcommands are built eagerly");
+        }
+        let mut built = Cli::command();
+        built.build();
+        let policy = built.find_subcommand("policy").expect("idp policy");
+        assert!(policy.get_subcommands().any(|c| c.get_name() == "diff"), "built on use");
     }
 }

@@ -9,10 +9,17 @@ use super::{Ending, Failure, GlobalArgs};
 use crate::ops::policy::{PolicyOutcome, PricingOutcome, ValidateOutcome, diff, explain, load_named};
 use crate::output::Printer;
 
-/// Inspect and check the placement policy
-///
-/// The policy in force is `--policy FILE`, else policy/policy.yaml of the
-/// state repo, else the default built into idp.
+// `idp policy`'s subcommands, as the arguments of a command: clap_derive
+// defers a command's arguments (`Command`'s `defer`) but builds a nested
+// subcommand enum eagerly (clap_derive 4.6.9 `derives/subcommand.rs`,
+// `Kind::Subcommand`), which every run of idp paid for: ~90 page faults.
+// (No doc comment: it would replace the help that `Command::Policy` gives.)
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Show the policy in force: tiers, gates, weights and candidates
