@@ -3,7 +3,7 @@
 # by side in the same run (hyperfine), with a target. Prints a table and
 # writes it to bench/results.md. See docs/performance.md.
 #
-#   bench/run.sh                               # full sizes (~15 min on 2 cores)
+#   bench/run.sh                               # full sizes (~30 min on 2 cores)
 #   N_BULK=500 N_BIG=2000 bench/run.sh         # a quick run
 #   ONLY="plan bulk" bench/run.sh              # a subset: plan, bulk, big, push
 #
