@@ -293,8 +293,8 @@ mod tests {
     /// A run builds the arguments of the command it invokes, and nothing of
     /// the others: a command with subcommands of its own (`policy`) must be
     /// deferred like the rest. What it costs is not measured here (see
-    /// bench/run.sh); that the parser stays the same is (tests/completions.rs,
-    /// the man pages and help snapshots).
+    /// docs/performance.md); that the parser and its help stay the same is,
+    /// by the checked-in man pages (tests/completions.rs) and tests/cli/help.rs.
     #[test]
     fn no_command_is_built_before_it_is_invoked() {
         let cli = Cli::command();

@@ -12,7 +12,8 @@ use crate::output::Printer;
 // `idp policy`'s subcommands, as the arguments of a command: clap_derive
 // defers a command's arguments (`Command`'s `defer`) but builds a nested
 // subcommand enum eagerly (clap_derive 4.6.9 `derives/subcommand.rs`,
-// `Kind::Subcommand`), which every run of idp paid for: ~90 page faults.
+// `Kind::Subcommand`), which every run of idp paid for (0.11 M instructions
+// of a plan's 13.3 M, and 23 of `idp --version`'s 289 page faults).
 // (No doc comment: it would replace the help that `Command::Policy` gives.)
 #[derive(Debug, clap::Args)]
 pub struct PolicyArgs {
