@@ -121,6 +121,12 @@ impl Listing {
         if issues.is_empty() { Ok(listing) } else { Err(RequestError::Invalid { issues }.into()) }
     }
 
+    /// The requests, in the order of their sources, when every one was
+    /// kept and none has been read yet.
+    pub fn into_kept(self) -> Option<Vec<Request>> {
+        self.kept?.into_iter().collect()
+    }
+
     /// How many requests.
     pub fn len(&self) -> usize {
         self.requests.len()

@@ -12,8 +12,6 @@ mod kind;
 mod listing;
 mod validate;
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 pub use derived::{DerivedName, NAME_LIMIT, catalog_entity_name, derived_names, derived_names_fit, request_label};
@@ -597,7 +595,7 @@ fn read_source(path: &Path) -> Result<Source, RequestError> {
 /// together, after the first file that is not YAML at all. `admission` says
 /// whether the policy's admission rules apply (what is submitted) or not
 /// (what the state repo holds); the problems only a new request has are not
-/// looked at here (`load` and `Loaded::admit` do that).
+/// looked at here (`load` does that).
 pub fn parse_sources(
     sources: &[Source],
     cli_kind: Option<Kind>,
@@ -605,39 +603,12 @@ pub fn parse_sources(
     products: &Products,
     admission: Admission,
 ) -> Result<Vec<Request>, RequestError> {
-    parse_all(sources, cli_kind, (policy, products), admission)
-}
-
-fn parse_all(
-    sources: &[Source],
-    cli_kind: Option<Kind>,
-    in_force: (&Policy, &Products),
-    admission: Admission,
-) -> Result<Vec<Request>, RequestError> {
-    let mut requests: Vec<Request> = Vec::new();
-    // (kind, namespace, name) -> index in `requests`, to find duplicates.
-    let mut seen: HashMap<(Kind, String, String), usize> = HashMap::new();
-    let mut issues = Vec::new();
-    for source in sources {
-        for document in listing::documents(source, cli_kind, in_force, admission)? {
-            match document {
-                Ok((document, request, _)) => {
-                    match seen.entry((request.kind, request.namespace.clone(), request.name.clone())) {
-                        Entry::Occupied(first) => {
-                            let first = &requests[*first.get()].origin;
-                            issues.push(validate::duplicate(source, &document, &request, first));
-                        }
-                        Entry::Vacant(slot) => {
-                            slot.insert(requests.len());
-                            requests.push(request);
-                        }
-                    }
-                }
-                Err(found) => issues.extend(found),
-            }
-        }
-    }
-    if issues.is_empty() { Ok(requests) } else { Err(RequestError::Invalid { issues }) }
+    // Listed with every request kept: none is read again.
+    let reads = sources
+        .iter()
+        .map(|source| Ok::<_, RequestError>(Read { path: PathBuf::new(), source: source.clone(), again: false }));
+    let listing = Listing::of(reads, cli_kind, (policy, products), admission, usize::MAX, |_, _| Ok(Vec::new()))?;
+    Ok(listing.into_kept().expect("a listing that keeps every request holds them all"))
 }
 
 #[cfg(test)]
