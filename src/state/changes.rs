@@ -185,11 +185,9 @@ impl Changes {
         let mut parent = ROOT;
         for component in path.split('/') {
             let name = self.names.intern(component);
-            let hash = self.hasher.hash_one((parent, name));
-            let nodes = &self.nodes;
-            let found = self.by_path.find(hash, |&n| nodes[n as usize].key() == (parent, name));
+            let (hash, found) = self.child(parent, name);
             parent = match found {
-                Some(&n) => n,
+                Some(n) => n,
                 None => {
                     let n = self.nodes.len() as u32;
                     self.nodes.push(Node { parent, name, file: NO_FILE });
@@ -206,12 +204,16 @@ impl Changes {
     fn find(&self, path: &str) -> Option<u32> {
         let mut parent = ROOT;
         for component in path.split('/') {
-            let name = self.names.find(component)?;
-            let hash = self.hasher.hash_one((parent, name));
-            let nodes = &self.nodes;
-            parent = *self.by_path.find(hash, |&n| nodes[n as usize].key() == (parent, name))?;
+            parent = self.child(parent, self.names.find(component)?).1?;
         }
         Some(parent)
+    }
+
+    /// The node named `name` right under `parent`, if any, with the hash
+    /// it is (or would be) found by.
+    fn child(&self, parent: u32, name: u32) -> (u64, Option<u32>) {
+        let hash = self.hasher.hash_one((parent, name));
+        (hash, self.by_path.find(hash, |&n| self.nodes[n as usize].key() == (parent, name)).copied())
     }
 
     fn path_of(&self, node: u32) -> String {
