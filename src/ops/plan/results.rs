@@ -179,7 +179,7 @@ impl Briefs {
     }
 
     fn brief(&self, held: &Held) -> Brief {
-        let text = |number: u32| Arc::clone(&self.texts.values[number as usize]);
+        let text = |number: u32| Arc::clone(self.text(number));
         let place = |number: u32| Arc::clone(&self.places.values[number as usize]);
         Brief {
             kind: self.kinds[held.kind as usize],
@@ -195,7 +195,7 @@ impl Briefs {
             tier: text(held.tier),
             total_score: held.total_score,
             policy_version: text(held.policy_version),
-            monthly_usd: (!held.monthly_usd.is_nan()).then_some(held.monthly_usd),
+            monthly_usd: held.monthly_usd(),
             names: held.names,
             warnings: self.warnings.get(held.warnings as usize).cloned().unwrap_or_default(),
         }
@@ -203,6 +203,16 @@ impl Briefs {
 
     fn name(&self, held: &Held) -> &str {
         &self.names[held.name.0 as usize..held.name.1 as usize]
+    }
+
+    fn text(&self, number: u32) -> &Arc<str> {
+        &self.texts.values[number as usize]
+    }
+}
+
+impl Held {
+    fn monthly_usd(&self) -> Option<f64> {
+        (!self.monthly_usd.is_nan()).then_some(self.monthly_usd)
     }
 }
 
@@ -216,11 +226,7 @@ pub struct BriefRef<'a> {
 
 impl<'a> BriefRef<'a> {
     pub fn key(&self) -> (Kind, &'a str, &'a str) {
-        (
-            self.briefs.kinds[self.held.kind as usize],
-            &self.briefs.texts.values[self.held.namespace as usize],
-            self.briefs.name(self.held),
-        )
+        (self.briefs.kinds[self.held.kind as usize], self.briefs.text(self.held.namespace), self.briefs.name(self.held))
     }
 
     pub fn has_secondary(&self) -> bool {
@@ -242,11 +248,11 @@ impl Planned for BriefRef<'_> {
     }
 
     fn cell(&self) -> &str {
-        &self.briefs.texts.values[self.held.cell as usize]
+        self.briefs.text(self.held.cell)
     }
 
     fn monthly_usd(&self) -> Option<f64> {
-        (!self.held.monthly_usd.is_nan()).then_some(self.held.monthly_usd)
+        self.held.monthly_usd()
     }
 }
 
