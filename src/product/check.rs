@@ -16,13 +16,15 @@ pub const NAME_LIMIT: usize = 24;
 
 struct Checker<'a> {
     source: &'a Source,
-    root: &'a Node,
+    /// The document each problem is located in; None for a built-in
+    /// definition read from its JSON ([`built_in`]).
+    root: Option<&'a Node>,
     issues: Vec<ProductIssue>,
 }
 
 impl Checker<'_> {
     fn issue(&mut self, path: &[PathSegment<'_>], message: impl Into<String>, help: Option<String>) {
-        let span = self.root.locate(path);
+        let span = self.root.map_or_else(|| (0, 0).into(), |root| root.locate(path));
         self.issues.push(ProductIssue::new(self.source, span, message.into(), help));
     }
 }
@@ -38,7 +40,7 @@ pub(super) fn definition(
     files: &[(String, Source)],
 ) -> Result<Product, Vec<ProductIssue>> {
     let root = &documents[0];
-    let mut c = Checker { source, root, issues: Vec::new() };
+    let mut c = Checker { source, root: Some(root), issues: Vec::new() };
     if documents.len() > 1 {
         let span = documents[1].span;
         let help = Some("remove the extra `---` documents".to_owned());
@@ -53,15 +55,34 @@ pub(super) fn definition(
             return Err(c.issues);
         }
     };
-    if def.api_version != API_VERSION {
-        c.issue(&[Key("apiVersion")], format!("apiVersion must be {API_VERSION}"), None);
-    }
-    if def.kind != "Product" {
-        c.issue(&[Key("kind")], "kind must be Product", None);
-    }
-    c.label(&def.name, &[Key("name")], "name");
-    if def.name.contains('-') {
-        c.issue(
+    c.checked(def, folder, policy, files)
+}
+
+/// A built-in definition, read from its JSON (`src/product/embedded.json`)
+/// rather than its YAML: None when the policy in force gives it a problem,
+/// which [`definition`] then locates in the YAML.
+pub(super) fn built_in(source: &Source, def: Definition, policy: &Policy) -> Option<Product> {
+    Checker { source, root: None, issues: Vec::new() }.checked(def, None, policy, &[]).ok()
+}
+
+impl Checker<'_> {
+    /// Every check of a definition once it is read.
+    fn checked(
+        mut self,
+        def: Definition,
+        folder: Option<&str>,
+        policy: &Policy,
+        files: &[(String, Source)],
+    ) -> Result<Product, Vec<ProductIssue>> {
+        if def.api_version != API_VERSION {
+            self.issue(&[Key("apiVersion")], format!("apiVersion must be {API_VERSION}"), None);
+        }
+        if def.kind != "Product" {
+            self.issue(&[Key("kind")], "kind must be Product", None);
+        }
+        self.label(&def.name, &[Key("name")], "name");
+        if def.name.contains('-') {
+            self.issue(
             &[Key("name")],
             format!("name `{}` holds `-`", def.name),
             Some(format!(
@@ -69,69 +90,71 @@ pub(super) fn definition(
                 def.name.replace('-', "")
             )),
         );
-    }
-    if (def.role == Role::App) != (def.name == super::APP_PRODUCT) {
-        c.issue(
+        }
+        if (def.role == Role::App) != (def.name == super::APP_PRODUCT) {
+            self.issue(
             &[Key("role")],
             format!("only the product named `{}` has role app", super::APP_PRODUCT),
             Some("apps' fields are idp's own: replace policy/products/app/product.yaml, or give this product an alias there".into()),
         );
-    }
-    if let Some(folder) = folder.filter(|f| *f != def.name) {
-        c.issue(
-            &[Key("name")],
-            format!("name `{}` differs from its folder `{folder}`", def.name),
-            Some(format!("a definition lives at {}", super::definition_path(&def.name))),
-        );
-    }
-    let pascal = def.manifest_kind.len() <= super::KIND_NAME_LIMIT
-        && def.manifest_kind.starts_with(|ch: char| ch.is_ascii_uppercase())
-        && def.manifest_kind.chars().all(|ch| ch.is_ascii_alphanumeric());
-    if !pascal {
-        c.issue(
-            &[Key("manifestKind")],
-            format!("manifestKind `{}` is not a Kubernetes kind", def.manifest_kind),
-            Some("letters and digits, starting with a capital, e.g. PostgreSQL".into()),
-        );
-    }
-    for (i, alias) in def.aliases.iter().enumerate() {
-        c.label(alias, &[Key("aliases"), PathSegment::Index(i)], "alias");
-    }
-    let description = def.description.trim();
-    if description.is_empty() || description.contains('\n') || description.len() > 200 {
-        c.issue(&[Key("description")], "description must be one line of 1 to 200 characters", None);
-    }
-    let claim = match def.role {
-        Role::App => {
-            for field in ["xrd", "fields", "replication", "cost"] {
-                if root.get(field).is_some() {
-                    c.issue(
-                        &[Key(field)],
-                        format!("an app product has no `{field}`: its fields are idp's own (docs/requests.md)"),
-                        Some("remove it, or make the product `role: data`".into()),
-                    );
-                }
-            }
-            None
         }
-        Role::Data => c.data(&def, policy, folder.map(|f| (f, files))),
-    };
-    if !c.issues.is_empty() {
-        return Err(c.issues);
+        if let Some(folder) = folder.filter(|f| *f != def.name) {
+            self.issue(
+                &[Key("name")],
+                format!("name `{}` differs from its folder `{folder}`", def.name),
+                Some(format!("a definition lives at {}", super::definition_path(&def.name))),
+            );
+        }
+        let pascal = def.manifest_kind.len() <= super::KIND_NAME_LIMIT
+            && def.manifest_kind.starts_with(|ch: char| ch.is_ascii_uppercase())
+            && def.manifest_kind.chars().all(|ch| ch.is_ascii_alphanumeric());
+        if !pascal {
+            self.issue(
+                &[Key("manifestKind")],
+                format!("manifestKind `{}` is not a Kubernetes kind", def.manifest_kind),
+                Some("letters and digits, starting with a capital, e.g. PostgreSQL".into()),
+            );
+        }
+        for (i, alias) in def.aliases.iter().enumerate() {
+            self.label(alias, &[Key("aliases"), PathSegment::Index(i)], "alias");
+        }
+        let description = def.description.trim();
+        if description.is_empty() || description.contains('\n') || description.len() > 200 {
+            self.issue(&[Key("description")], "description must be one line of 1 to 200 characters", None);
+        }
+        let claim = match def.role {
+            // A built-in app's keys are held by the test of the built-ins.
+            Role::App => {
+                for field in ["xrd", "fields", "replication", "cost"] {
+                    if self.root.is_some_and(|root| root.get(field).is_some()) {
+                        self.issue(
+                            &[Key(field)],
+                            format!("an app product has no `{field}`: its fields are idp's own (docs/requests.md)"),
+                            Some("remove it, or make the product `role: data`".into()),
+                        );
+                    }
+                }
+                None
+            }
+            Role::Data => self.data(&def, policy, folder.map(|f| (f, files))),
+        };
+        if !self.issues.is_empty() {
+            return Err(self.issues);
+        }
+        let (claim, fields) = claim.unwrap_or_default();
+        Ok(Product {
+            name: def.name,
+            manifest_kind: def.manifest_kind,
+            aliases: def.aliases,
+            description: description.to_owned(),
+            role: def.role,
+            claim,
+            fields,
+            replication: def.replication,
+            cost: def.cost,
+            origin: self.source.name.clone(),
+        })
     }
-    let (claim, fields) = claim.unwrap_or_default();
-    Ok(Product {
-        name: def.name,
-        manifest_kind: def.manifest_kind,
-        aliases: def.aliases,
-        description: description.to_owned(),
-        role: def.role,
-        claim,
-        fields,
-        replication: def.replication,
-        cost: def.cost,
-        origin: source.name.clone(),
-    })
 }
 
 impl Checker<'_> {
@@ -540,7 +563,7 @@ pub(super) fn together(products: &[(Product, Option<(Source, Node)>)]) -> Vec<Pr
     let mut issues = Vec::new();
     for (i, (product, own)) in products.iter().enumerate() {
         let Some((source, root)) = own else { continue };
-        let mut c = Checker { source, root, issues: Vec::new() };
+        let mut c = Checker { source, root: Some(root), issues: Vec::new() };
         let own_claim = product.claim.as_ref().filter(|claim| claim.xrd.starts_with(super::PRODUCTS_DIR));
         if let Some(claim) = own_claim {
             let shipped = crate::xrd::embedded_claim_kinds().iter().find(|k| k.kind == claim.kind);

@@ -32,6 +32,16 @@ pub const EMBEDDED_PRODUCTS: &[(&str, &str)] = &[
     ("policy/products/app/product.yaml", include_str!("../../policy/products/app/product.yaml")),
 ];
 
+/// [`EMBEDDED_PRODUCTS`] as JSON, in their order, generated from their YAML
+/// and kept fresh by a test (`IDP_REGENERATE=1 cargo test --lib product`
+/// writes it): serde_json reads them in a twelfth of the YAML parser's time,
+/// which cost every plan ~0.6 M instructions (docs/performance.md).
+const EMBEDDED_JSON: &str = include_str!("embedded.json");
+
+fn embedded_definitions() -> Vec<Definition> {
+    serde_json::from_str(EMBEDDED_JSON).expect("src/product/embedded.json holds the built-in definitions")
+}
+
 /// The longest product name or manifest kind: a request's kind holds both
 /// inline (`request::Kind`).
 pub const KIND_NAME_LIMIT: usize = 32;
@@ -206,23 +216,31 @@ impl Products {
         Xrds::embedded().map_err(|e| ProductError::Xrd { message: e.to_string() })?;
         let mut found: Vec<(Product, Option<(Source, yaml::Node)>)> = Vec::new();
         let mut issues = Vec::new();
-        let built_in =
-            EMBEDDED_PRODUCTS.iter().map(|(path, text)| (None, Source::new(format!("{path} (built-in)"), *text)));
+        let built_in = EMBEDDED_PRODUCTS
+            .iter()
+            .zip(embedded_definitions())
+            .map(|((path, text), def)| (None, Source::new(format!("{path} (built-in)"), *text), Some(def)));
         let own = repo
             .iter()
             .filter(|(path, _)| is_definition(path))
-            .map(|(path, source)| (Some(folder_of(path)), source.clone()));
-        for (folder, source) in built_in.chain(own) {
-            let documents = yaml::parse_documents(&source)?;
-            match check::definition(&source, &documents, folder, policy, repo) {
-                Ok(product) => {
-                    let root = documents.into_iter().next().expect("a parsed file has a document");
-                    let own = folder.map(|_| (source, root));
-                    match found.iter_mut().find(|(p, _)| p.name == product.name) {
-                        Some(replaced) => *replaced = (product, own),
-                        None => found.push((product, own)),
-                    }
+            .map(|(path, source)| (Some(folder_of(path)), source.clone(), None));
+        for (folder, source, json) in built_in.chain(own) {
+            // A built-in's YAML is parsed only to locate a problem the policy gives it.
+            let checked = match json.and_then(|def| check::built_in(&source, def, policy)) {
+                Some(product) => Ok((product, None)),
+                None => {
+                    let documents = yaml::parse_documents(&source)?;
+                    check::definition(&source, &documents, folder, policy, repo).map(|product| {
+                        let root = documents.into_iter().next().expect("a parsed file has a document");
+                        (product, folder.map(|_| (source, root)))
+                    })
                 }
+            };
+            match checked {
+                Ok((product, own)) => match found.iter_mut().find(|(p, _)| p.name == product.name) {
+                    Some(replaced) => *replaced = (product, own),
+                    None => found.push((product, own)),
+                },
                 Err(mut problems) => issues.append(&mut problems),
             }
         }

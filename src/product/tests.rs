@@ -69,6 +69,35 @@ fn the_built_in_definitions_describe_mysql_postgres_redis_and_app() {
     }
 }
 
+/// src/product/embedded.json is exactly the built-in definitions read as
+/// YAML (`IDP_REGENERATE=1` rewrites it), and each built-in read from it is
+/// the product its YAML gives, every check passed (the app-only keys check
+/// too, which the JSON reading skips).
+#[test]
+fn the_embedded_json_is_the_built_in_definitions() {
+    let documents: Vec<serde_json::Value> = EMBEDDED_PRODUCTS
+        .iter()
+        .map(|(_, text)| crate::xrd::to_json(&yaml::non_empty_documents(text).unwrap()[0]))
+        .collect();
+    let fresh = serde_json::to_string_pretty(&documents).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/product/embedded.json");
+    if std::env::var_os("IDP_REGENERATE").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    assert!(
+        fresh == EMBEDDED_JSON,
+        "src/product/embedded.json is stale: regenerate it with IDP_REGENERATE=1 cargo test --lib product"
+    );
+    let policy = policy();
+    for ((path, text), def) in EMBEDDED_PRODUCTS.iter().zip(embedded_definitions()) {
+        let source = Source::new(format!("{path} (built-in)"), *text);
+        let documents = yaml::parse_documents(&source).unwrap();
+        let from_yaml = check::definition(&source, &documents, None, &policy, &[]).expect("a built-in passes");
+        let from_json = check::built_in(&source, def, &policy).expect("a built-in read from JSON passes");
+        assert_eq!(format!("{from_json:?}"), format!("{from_yaml:?}"), "{path}");
+    }
+}
+
 #[test]
 fn a_product_without_a_write_fence_cannot_list_a_replication() {
     let redis = include_str!("../../policy/products/redis/product.yaml")
@@ -151,9 +180,13 @@ fn a_policy_may_narrow_a_products_sizes_but_not_widen_them() {
     wide.sizes.push("huge".into());
     wide.storage_gb.max = 100_000;
     let Err(ProductError::Invalid { issues }) = Products::load(&[], &wide) else { panic!("a wider policy loads") };
-    let messages: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+    let messages: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.location, i.message)).collect();
+    // Located in the built-in's YAML, though a built-in is read from its JSON.
     assert!(
-        messages.iter().any(|m| m.contains("the policy's sizes huge are not sizes MySQLInstanceClaim admits")),
+        messages.contains(
+            &"policy/products/mysql/product.yaml (built-in):21:6: the policy's sizes huge are not sizes MySQLInstanceClaim admits"
+                .to_owned()
+        ),
         "{messages:?}"
     );
     assert!(messages.iter().any(|m| m.contains("storageGB 10..=100000 is wider")), "{messages:?}");

@@ -487,7 +487,7 @@ impl Xrds {
 /// A YAML tree as the JSON the API server decodes. A float JSON cannot
 /// hold (`.nan`, `.inf`) becomes its text, which no numeric field admits; an
 /// integer past i64 is the decimal number JSON makes of it.
-fn to_json(node: &Node) -> Json {
+pub(crate) fn to_json(node: &Node) -> Json {
     match &node.value {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
