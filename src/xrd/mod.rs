@@ -15,14 +15,13 @@
 mod rule;
 mod schema;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Deserialize;
 use serde_json::Value as Json;
 
 pub use schema::Violation;
-use schema::{Path, RawSchema, Schema};
+use schema::{Fields, Path, RawSchema, Schema};
 
 use crate::yaml::{self, Node, Value};
 
@@ -83,7 +82,7 @@ type XrdFile = (String, Vec<Json>);
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EmbeddedTyped {
-    crossplane_claim_spec: BTreeMap<String, RawSchema>,
+    crossplane_claim_spec: Fields<RawSchema>,
     files: Vec<(String, Vec<RawXrd>)>,
 }
 
@@ -178,7 +177,7 @@ struct LazySchema {
     /// fifth of the compiling).
     raw: Mutex<Option<RawSchema>>,
     /// Crossplane's claim fields, shared by every claim kind.
-    crossplane_spec: Arc<BTreeMap<String, RawSchema>>,
+    crossplane_spec: Arc<Fields<RawSchema>>,
     /// `<claim kind> <version>`, for the error.
     at: String,
     compiled: OnceLock<Result<Schema, String>>,
@@ -190,7 +189,7 @@ impl LazySchema {
             .get_or_init(|| {
                 let raw = self.raw.lock().unwrap_or_else(PoisonError::into_inner).take();
                 let raw = raw.expect("compiled once: the OnceLock runs this at most once");
-                Schema::claim(raw, (*self.crossplane_spec).clone()).map_err(|e| format!("{}: {e}", self.at))
+                Schema::claim(raw, &self.crossplane_spec).map_err(|e| format!("{}: {e}", self.at))
             })
             .as_ref()
     }
@@ -320,7 +319,7 @@ impl Xrds {
     }
 
     fn from_documents(crossplane_spec: Json, files: Vec<XrdFile>) -> Result<Self, XrdError> {
-        let crossplane_spec: BTreeMap<String, RawSchema> =
+        let crossplane_spec: Fields<RawSchema> =
             serde_json::from_value(crossplane_spec).expect("Crossplane's claim fields are a schema");
         let mut xrds = Vec::new();
         for (file, documents) in files {
@@ -356,10 +355,7 @@ impl Xrds {
 
     /// The claims of XRDs read into their types; documents that are not v1
     /// XRDs with claim names define none.
-    fn from_xrds(
-        crossplane_spec: BTreeMap<String, RawSchema>,
-        files: Vec<(String, Vec<RawXrd>)>,
-    ) -> Result<Self, XrdError> {
+    fn from_xrds(crossplane_spec: Fields<RawSchema>, files: Vec<(String, Vec<RawXrd>)>) -> Result<Self, XrdError> {
         let crossplane_spec = Arc::new(crossplane_spec);
         let mut claims = Vec::new();
         for (file, xrds) in files {
@@ -508,6 +504,7 @@ pub(crate) fn to_json(node: &Node) -> Json {
 mod tests {
     use super::*;
     use crate::render::{RenderInput, Renderer};
+    use std::collections::BTreeMap;
 
     /// src/xrd/embedded.json is exactly the shipped XRDs (and Crossplane's
     /// claim fields) read as YAML; `IDP_REGENERATE=1` rewrites it.
@@ -552,7 +549,7 @@ mod tests {
                          "properties": {"spec": {"type": "object", "properties": {"size": {"type": "decimal"}}}}}}}]}
         }))
         .unwrap();
-        let xrds = Xrds::from_xrds(BTreeMap::new(), vec![("xrd-thing.yaml".into(), vec![xrd])]).unwrap();
+        let xrds = Xrds::from_xrds(Fields::default(), vec![("xrd-thing.yaml".into(), vec![xrd])]).unwrap();
         assert!(xrds.compile_all().unwrap_err().message.contains("type `decimal`"));
         let claim = &yaml::parse("apiVersion: example.org/v1\nkind: Thing\nspec: {}\n").unwrap()[0];
         let violations = xrds.check(claim, None).expect("a Thing is a claim of these XRDs");
