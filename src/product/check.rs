@@ -83,20 +83,20 @@ impl Checker<'_> {
         self.label(&def.name, &[Key("name")], "name");
         if def.name.contains('-') {
             self.issue(
-            &[Key("name")],
-            format!("name `{}` holds `-`", def.name),
-            Some(format!(
-                "a product's name leads its requests' files (`<product>-<request>.yaml`), which are split at the first `-`: use letters and digits, e.g. {}; an alias may hold `-`",
-                def.name.replace('-', "")
-            )),
-        );
+                &[Key("name")],
+                format!("name `{}` holds `-`", def.name),
+                Some(format!(
+                    "a product's name leads its requests' files (`<product>-<request>.yaml`), which are split at the first `-`: use letters and digits, e.g. {}; an alias may hold `-`",
+                    def.name.replace('-', "")
+                )),
+            );
         }
         if (def.role == Role::App) != (def.name == super::APP_PRODUCT) {
             self.issue(
-            &[Key("role")],
-            format!("only the product named `{}` has role app", super::APP_PRODUCT),
-            Some("apps' fields are idp's own: replace policy/products/app/product.yaml, or give this product an alias there".into()),
-        );
+                &[Key("role")],
+                format!("only the product named `{}` has role app", super::APP_PRODUCT),
+                Some("apps' fields are idp's own: replace policy/products/app/product.yaml, or give this product an alias there".into()),
+            );
         }
         if let Some(folder) = folder.filter(|f| *f != def.name) {
             self.issue(
@@ -155,9 +155,7 @@ impl Checker<'_> {
             origin: self.source.name.clone(),
         })
     }
-}
 
-impl Checker<'_> {
     fn label(&mut self, value: &str, path: &[PathSegment<'_>], what: &str) {
         if value == "cell" {
             self.issue(path, format!("{what} `cell` is taken: `idp status cell` shows a cell"), None);
