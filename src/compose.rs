@@ -271,14 +271,7 @@ mod tests {
     #[test]
     fn the_embedded_json_is_the_shipped_compositions() {
         let generated = serde_json::to_string_pretty(&generate()).unwrap() + "\n";
-        let path = crate_dir().join("src/compose/embedded.json");
-        if std::env::var_os("IDP_REGENERATE").is_some_and(|v| v == "1") {
-            std::fs::write(&path, &generated).unwrap();
-        }
-        assert!(
-            std::fs::read_to_string(&path).unwrap() == generated,
-            "src/compose/embedded.json is stale: regenerate it with IDP_REGENERATE=1 cargo test --lib compose"
-        );
+        crate::test_support::assert_generated("src/compose/embedded.json", &generated, "compose");
     }
 
     fn selector(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -53,6 +53,18 @@ pub(crate) mod test_support {
         Kind::all(Products::embedded())
     }
 
+    /// Holds a file generated from idp's sources to what generating it
+    /// gives now, or with `IDP_REGENERATE=1` writes it: `path` from the
+    /// crate's root, `module` the `cargo test --lib` filter that writes it.
+    pub fn assert_generated(path: &str, generated: &str, module: &str) {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        if std::env::var_os("IDP_REGENERATE").is_some_and(|v| v == "1") {
+            std::fs::write(&file, generated).expect("the generated file is writable");
+        }
+        let current = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(current == generated, "{path} is stale: regenerate it with IDP_REGENERATE=1 cargo test --lib {module}");
+    }
+
     /// A MySQL request's spec, as validation makes it.
     pub fn mysql_spec(size: &str, storage_gb: u32, ha: bool) -> Spec {
         let product = Products::embedded().named("mysql").expect("a built-in product");

@@ -80,14 +80,7 @@ fn the_embedded_json_is_the_built_in_definitions() {
         .map(|(_, text)| crate::xrd::to_json(&yaml::non_empty_documents(text).unwrap()[0]))
         .collect();
     let fresh = serde_json::to_string_pretty(&documents).unwrap() + "\n";
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/product/embedded.json");
-    if std::env::var_os("IDP_REGENERATE").is_some_and(|v| v == "1") {
-        std::fs::write(&path, &fresh).unwrap();
-    }
-    assert!(
-        fresh == EMBEDDED_JSON,
-        "src/product/embedded.json is stale: regenerate it with IDP_REGENERATE=1 cargo test --lib product"
-    );
+    crate::test_support::assert_generated("src/product/embedded.json", &fresh, "product");
     let policy = policy();
     for ((path, text), def) in EMBEDDED_PRODUCTS.iter().zip(embedded_definitions()) {
         let source = Source::new(format!("{path} (built-in)"), *text);

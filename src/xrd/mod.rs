@@ -512,14 +512,7 @@ mod tests {
     fn the_embedded_json_is_the_shipped_xrds() {
         let (crossplane_claim_spec, files) = yaml_documents(EMBEDDED_XRDS).unwrap();
         let fresh = serde_json::to_string_pretty(&EmbeddedJson { crossplane_claim_spec, files }).unwrap() + "\n";
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/xrd/embedded.json");
-        if std::env::var_os("IDP_REGENERATE").is_some_and(|v| v == "1") {
-            std::fs::write(&path, &fresh).unwrap();
-        }
-        assert!(
-            fresh == EMBEDDED_JSON,
-            "src/xrd/embedded.json is stale: regenerate it with IDP_REGENERATE=1 cargo test --lib xrd"
-        );
+        crate::test_support::assert_generated("src/xrd/embedded.json", &fresh, "xrd");
         // Both forms go through `from_documents`; they define the same claims.
         let kinds = |xrds: &Xrds| -> Vec<(String, String, String, bool, String)> {
             xrds.claims
