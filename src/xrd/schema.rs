@@ -79,13 +79,15 @@ impl<T> Fields<T> {
     }
 
     pub fn get(&self, name: &str) -> Option<&T> {
-        let at = self.0.binary_search_by(|(declared, _)| declared.as_str().cmp(name));
-        at.ok().map(|i| &self.0[i].1)
+        self.index(name).map(|i| &self.0[i].1)
     }
 
     fn get_mut(&mut self, name: &str) -> Option<&mut T> {
-        let at = self.0.binary_search_by(|(declared, _)| declared.as_str().cmp(name));
-        at.ok().map(|i| &mut self.0[i].1)
+        self.index(name).map(|i| &mut self.0[i].1)
+    }
+
+    fn index(&self, name: &str) -> Option<usize> {
+        self.0.binary_search_by(|(declared, _)| declared.as_str().cmp(name)).ok()
     }
 }
 
