@@ -3,6 +3,9 @@
 # by side in the same run (hyperfine), with a target. Prints a table and
 # writes it to bench/results.md. See docs/performance.md.
 #
+# The binary measured is idp's release build, profile-guided (bench/build-pgo);
+# the plan is also measured as plain `cargo build --release` builds it, for scale.
+#
 #   bench/run.sh                               # full sizes (~30 min on 2 cores)
 #   N_BULK=500 N_BIG=2000 bench/run.sh         # a quick run
 #   ONLY="plan bulk" bench/run.sh              # a subset: plan, bulk, big, push
@@ -24,7 +27,8 @@
 #   GROWTH_RUNS [3]  runs of each size for verify and policy diff growth
 #   PUSH_ROUNDS [3]  rounds of each concurrent-push benchmark
 #   PUSH_PORT [9418+] the git daemon's port (the first free one from 9418)
-#   SKIP_BUILD [0]   1: use target/release/idp as it is
+#   SKIP_BUILD [0]   1: use the binaries as they are (target/pgo/<host>/release/idp,
+#                    and target/release/idp for the plain plan row)
 #   KEEP [0]         1: keep the scratch directory
 #   ONLY [all]       which benchmarks: plan bulk big push
 set -euo pipefail
@@ -42,7 +46,8 @@ BIG_RUNS=${BIG_RUNS:-$RUNS}
 GROWTH_RUNS=${GROWTH_RUNS:-3}
 PUSH_ROUNDS=${PUSH_ROUNDS:-3}
 ONLY=${ONLY:-plan bulk big push}
-IDP=$ROOT/target/release/idp
+IDP=$ROOT/target/pgo/$(rustc -vV | sed -n 's/^host: //p')/release/idp
+PLAIN=$ROOT/target/release/idp
 GEN=$ROOT/bench/gen-requests
 RESULTS=$ROOT/bench/results.md
 
@@ -59,15 +64,18 @@ if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  say "cargo build --release"
-  (cd "$ROOT" && cargo build --release --quiet)
+  say "bench/build-pgo (the release binary), cargo build --release (plain, for scale)"
+  "$ROOT/bench/build-pgo" >/dev/null
+  (cd "$ROOT" && cargo build --release --locked --quiet)
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/idp-bench.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then say "scratch: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
-# A private copy: a rebuild during the run must not change what is measured.
+# Private copies: a rebuild during the run must not change what is measured.
 cp "$IDP" "$WORK/idp"
 IDP=$WORK/idp
+cp "$PLAIN" "$WORK/idp-plain"
+PLAIN=$WORK/idp-plain
 IDP_SHA=$(sha256sum "$IDP" | cut -c1-12)
 
 # One identity for idp (libgit2 reads the repo config) and the git CLI, and
@@ -137,12 +145,17 @@ PY
 }
 
 # compare OUT LABEL TARGET NAME1 CMD1 NAME2 CMD2: two millisecond commands side
-# by side, and a row with their medians and the first's ratio to the second.
+# by side, and a row with their medians and the first's ratio to the second
+# (TARGET – : no target, a row for scale).
 compare() {
   local out=$1 label=$2 target=$3 a b r
   side_by_side "$out" "${RUNS_OF:-$RUNS}" "$4" "$5" "$6" "$7"
   a=$(median "$out" 0) b=$(median "$out" 1) r=$(ratio "$a" "$b")
-  row "$label" "$(human "$a")" "$(human "$b")" "$r×" "≤ $target×" "$(verdict "$r" "$target")"
+  if [ "$target" = – ]; then
+    row "$label" "$(human "$a")" "$(human "$b")" "$r×" "–" "(for scale)"
+  else
+    row "$label" "$(human "$a")" "$(human "$b")" "$r×" "≤ $target×" "$(verdict "$r" "$target")"
+  fi
 }
 
 say "generator check: every (cell, tier, ha, drProfile) against $IDP"
@@ -154,8 +167,17 @@ if wants plan; then
   new_state "$WORK/plan-repo"
   "$GEN" "$WORK/plan-req" 1 --start 9000000
   req=$(ls "$WORK"/plan-req/*.yaml)
+  # The profile changes the optimizer's choices, never the output.
+  cmp -s <("$IDP" plan -f "$req" --repo "$WORK/plan-repo" -o json) <("$PLAIN" plan -f "$req" --repo "$WORK/plan-repo" -o json) || {
+    echo "the PGO and plain builds plan the request differently" >&2
+    exit 1
+  }
   compare "$WORK/plan.json" "plan one request vs \`git rev-parse HEAD\`" 3 \
     "idp plan" "$IDP plan -f $req --repo $WORK/plan-repo -o json" \
+    "git rev-parse HEAD" "git -C $WORK/plan-repo rev-parse HEAD"
+  say "1b. the same, built by plain cargo build --release (no profile), for scale"
+  compare "$WORK/plan-plain.json" "plan one request vs \`git rev-parse HEAD\`, plain \`cargo build --release\` (no PGO)" – \
+    "idp plan (plain build)" "$PLAIN plan -f $req --repo $WORK/plan-repo -o json" \
     "git rev-parse HEAD" "git -C $WORK/plan-repo rev-parse HEAD"
 fi
 
@@ -415,7 +437,7 @@ fi
 {
   echo "# idp benchmark results"
   echo
-  echo "$(date -u +%F), idp $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet -- src || echo '+dirty') (binary sha256 $IDP_SHA), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)."
+  echo "$(date -u +%F), idp $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet -- src || echo '+dirty') (PGO binary, bench/build-pgo, sha256 $IDP_SHA), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)."
   echo "Sizes: N_BULK=$N_BULK, N_BIG=$N_BIG, N_PIPELINES=$N_PIPELINES; hyperfine runs: $RUNS (plan, in $ROUNDS interleaved rounds), $BULK_RUNS (bulk). Medians."
   echo
   echo "| benchmark | idp median | floor median | ratio | target | result |"
