@@ -116,24 +116,33 @@ row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 # is noisier than git rev-parse itself on a loaded machine.
 hf() { hyperfine --style basic --warmup "${WARMUP:-0}" "$@" >&2; }
 
-# side_by_side OUT RUNS NAME1 CMD1 NAME2 CMD2: two millisecond commands, their
-# runs split into $ROUNDS hyperfine rounds that alternate which goes first,
-# every run's time pooled into OUT (hyperfine's export shape). One hyperfine
-# call runs all of one command, then all of the other, so a slow spell of a
-# shared VM lands on one of them and moves the ratio; interleaved, it slows
-# both alike. Each round warms up WARMUP_OF (10) runs: the first command of a
-# hyperfine call runs slow for longer than 3.
+# side_by_side OUT RUNS NAME1 CMD1 NAME2 CMD2 [NAME3 CMD3 ...]: millisecond
+# commands, their runs split into $ROUNDS hyperfine rounds that alternate the
+# order (as given, then reversed), every run's time pooled into OUT
+# (hyperfine's export shape, in the order given). One hyperfine call runs all
+# of one command, then all of the next, so a slow spell of a shared VM lands
+# on one of them and moves the ratio; interleaved, it slows them alike. Each
+# round warms up WARMUP_OF (10) runs: the first command of a hyperfine call
+# runs slow for longer than 3.
 side_by_side() {
-  local out=$1 runs=$2 n1=$3 c1=$4 n2=$5 c2=$6 r
+  local out=$1 runs=$2 r i
+  shift 2
+  local -a names=() commands=() order
+  while (($#)); do
+    names+=("$1")
+    commands+=("$2")
+    shift 2
+  done
   local per=$((runs / ROUNDS > 0 ? runs / ROUNDS : 1))
   for ((r = 0; r < ROUNDS; r++)); do
-    if ((r % 2 == 0)); then
-      WARMUP=${WARMUP_OF:-10} hf -N --runs "$per" --export-json "$out.$r" -n "$n1" "$c1" -n "$n2" "$c2"
-    else
-      WARMUP=${WARMUP_OF:-10} hf -N --runs "$per" --export-json "$out.$r" -n "$n2" "$c2" -n "$n1" "$c1"
-    fi
+    order=()
+    for i in "${!names[@]}"; do
+      ((r % 2 == 0)) || i=$((${#names[@]} - 1 - i))
+      order+=(-n "${names[i]}" "${commands[i]}")
+    done
+    WARMUP=${WARMUP_OF:-10} hf -N --runs "$per" --export-json "$out.$r" "${order[@]}"
   done
-  python3 - "$out" "$ROUNDS" "$n1" "$n2" <<'PY'
+  python3 - "$out" "$ROUNDS" "${names[@]}" <<'PY'
 import json, statistics, sys
 out, rounds, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 times = {n: [] for n in names}
@@ -145,12 +154,17 @@ PY
 }
 
 # compare OUT LABEL TARGET NAME1 CMD1 NAME2 CMD2: two millisecond commands side
-# by side, and a row with their medians and the first's ratio to the second
-# (TARGET – : no target, a row for scale).
+# by side, and a row with their medians and the first's ratio to the second.
 compare() {
+  side_by_side "$1" "${RUNS_OF:-$RUNS}" "$4" "$5" "$6" "$7"
+  ratio_row "$1" "$2" "$3" 0 1
+}
+
+# ratio_row OUT LABEL TARGET I J: a row with the medians of commands I and J
+# of a side_by_side export and I's ratio to J (TARGET – : a row for scale).
+ratio_row() {
   local out=$1 label=$2 target=$3 a b r
-  side_by_side "$out" "${RUNS_OF:-$RUNS}" "$4" "$5" "$6" "$7"
-  a=$(median "$out" 0) b=$(median "$out" 1) r=$(ratio "$a" "$b")
+  a=$(median "$out" "$4") b=$(median "$out" "$5") r=$(ratio "$a" "$b")
   if [ "$target" = – ]; then
     row "$label" "$(human "$a")" "$(human "$b")" "$r×" "–" "(for scale)"
   else
@@ -172,13 +186,14 @@ if wants plan; then
     echo "the PGO and plain builds plan the request differently" >&2
     exit 1
   }
-  compare "$WORK/plan.json" "plan one request vs \`git rev-parse HEAD\`" 3 \
+  # The plain build in the same rounds, for scale: measured apart, a slow
+  # spell between the two series once made it look faster than the PGO one.
+  side_by_side "$WORK/plan.json" "$RUNS" \
     "idp plan" "$IDP plan -f $req --repo $WORK/plan-repo -o json" \
-    "git rev-parse HEAD" "git -C $WORK/plan-repo rev-parse HEAD"
-  say "1b. the same, built by plain cargo build --release (no profile), for scale"
-  compare "$WORK/plan-plain.json" "plan one request vs \`git rev-parse HEAD\`, plain \`cargo build --release\` (no PGO)" – \
-    "idp plan (plain build)" "$PLAIN plan -f $req --repo $WORK/plan-repo -o json" \
-    "git rev-parse HEAD" "git -C $WORK/plan-repo rev-parse HEAD"
+    "git rev-parse HEAD" "git -C $WORK/plan-repo rev-parse HEAD" \
+    "idp plan (plain build)" "$PLAIN plan -f $req --repo $WORK/plan-repo -o json"
+  ratio_row "$WORK/plan.json" "plan one request vs \`git rev-parse HEAD\`" 3 0 1
+  ratio_row "$WORK/plan.json" "plan one request vs \`git rev-parse HEAD\`, plain \`cargo build --release\` (no PGO), in the same rounds" – 2 1
 fi
 
 # (rss_mb FILE): max RSS in MB from a `/usr/bin/time -v` report.
