@@ -116,6 +116,13 @@ row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 # is noisier than git rev-parse itself on a loaded machine.
 hf() { hyperfine --style basic --warmup "${WARMUP:-0}" "$@" >&2; }
 
+# unused_copy LINK: a shell command that copies the bulk seed into a folder
+# of $WORK/runs no run used before and points $WORK/LINK at it (a --prepare:
+# the previous run's copy stays until the end, see section 2).
+unused_copy() {
+  echo "mkdir -p $WORK/runs && d=\$(mktemp -d $WORK/runs/$1.XXXXXX) && cp -a $WORK/bulk-fresh/. \$d && ln -sfn \$d $WORK/$1"
+}
+
 # side_by_side OUT RUNS NAME1 CMD1 NAME2 CMD2 [NAME3 CMD3 ...]: millisecond
 # commands, their runs split into $ROUNDS hyperfine rounds that alternate the
 # order (as given, then reversed), every run's time pooled into OUT
@@ -252,6 +259,15 @@ growth() {
 # --- 2. bulk apply vs git writing the same files; memory; verify ------------
 if wants bulk || wants big; then
   say "2. bulk: $N_BULK requests"
+  # This section deletes nothing until the run ends, and starts a minute
+  # after the last deletion before it. On ext4 without a journal (this VM's
+  # disk) allocating an inode skips every inode freed in the last 60 s (360 s
+  # while its inode table block is dirty): fs/ext4/ialloc.c, find_inode_bit()
+  # and recently_deleted(). Creating 18,000 files right after deleting as many
+  # took 20 s instead of 1.1 s, 70% of it in recently_deleted() (perf); so a
+  # run that followed the previous run's `rm -rf` measured the deletion.
+  sync
+  sleep 61
   "$GEN" "$WORK/bulk-req" "$N_BULK"
   new_state "$WORK/bulk-fresh"
   git -C "$WORK/bulk-fresh" status --porcelain | (! grep -q .) # clean seed
@@ -268,9 +284,9 @@ if wants bulk; then
   # The floors: the git CLI writing exactly those files on the same `idp init`
   # commit. (a) all of it: the files extracted from a tar into the work tree,
   # `git add -A`, `git commit`; (b) `git add -A && git commit` alone, the
-  # files already in the work tree. Each run starts after a `sync`: the
-  # previous run's 60,000 files are still being written back otherwise, and
-  # this VM's file creation then swings from 10 s to 80 s.
+  # files already in the work tree. Each run writes into a copy of the seed
+  # no run used before ($WORK/runs; see the top of this section), after a
+  # `sync` so that the previous run's files are not being written back.
   git -C "$WORK/bulk-done" archive -o "$WORK/bulk.tar" HEAD
   bash -c "cp -a '$WORK/bulk-fresh' '$WORK/git-once' && tar -xf '$WORK/bulk.tar' -C '$WORK/git-once' &&
     cd '$WORK/git-once' && /usr/bin/time -v -o '$WORK/git-commit.time' bash -c 'git add -A && git commit -qm bulk'"
@@ -279,11 +295,11 @@ if wants bulk; then
     exit 1
   }
   hf --runs "$BULK_RUNS" --export-json "$WORK/bulk.json" \
-    --prepare "rm -rf $WORK/a && cp -a $WORK/bulk-fresh $WORK/a && sync" \
+    --prepare "$(unused_copy a) && sync" \
     -n "idp apply ($N_BULK requests)" "$IDP -q apply -f $WORK/bulk-req --repo $WORK/a --yes -o json" \
-    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g && sync" \
+    --prepare "$(unused_copy g) && sync" \
     -n "tar -x && git add -A && git commit" "tar -xf $WORK/bulk.tar -C $WORK/g && cd $WORK/g && git add -A && git commit -qm bulk" \
-    --prepare "rm -rf $WORK/g && cp -a $WORK/bulk-fresh $WORK/g && tar -xf $WORK/bulk.tar -C $WORK/g && sync" \
+    --prepare "$(unused_copy g) && tar -xf $WORK/bulk.tar -C $WORK/g && sync" \
     -n "git add -A && git commit" "cd $WORK/g && git add -A && git commit -qm bulk"
   a=$(median "$WORK/bulk.json" 0) full=$(median "$WORK/bulk.json" 1) commit=$(median "$WORK/bulk.json" 2)
   r=$(ratio "$a" "$full")
