@@ -278,7 +278,9 @@ impl PackStream {
     }
 
     /// The spool once every object appended is in the file, or the first
-    /// write that failed.
+    /// write that failed. Locks: this takes the outbox, then the spool,
+    /// never both at once; `append` takes the spool while it holds the
+    /// outbox; the writer takes only the spool. No cycle.
     fn settled(&self) -> Result<MutexGuard<'_, Spool>, StateError> {
         self.outbox().send();
         let mut spool = self.spool();
@@ -297,6 +299,10 @@ impl PackStream {
     pub(super) fn append(&self, kind: ObjectType, raw: &[u8]) -> Result<u32, StateError> {
         let id = Oid::hash_object(kind, raw).map_err(super::git("hash an object"))?;
         let id: [u8; 20] = id.as_bytes().try_into().expect("a SHA-1 id is 20 bytes");
+        // Held until the object is queued: one that has a number is in the
+        // outbox, so `settled` (which sends the outbox first) never waits
+        // on one nobody will send.
+        let mut outbox = self.outbox();
         let mut spool = self.spool();
         spool.check()?;
         let Spool { objects, by_id, .. } = &mut *spool;
@@ -310,7 +316,7 @@ impl PackStream {
         by_id.insert_unique(hash, number, |&i| id_hash(&objects[i as usize].id));
         drop(spool);
         let entry = Entry { number, header: entry_header(kind, raw.len()), raw: raw.to_vec() };
-        if !self.outbox().push(entry) {
+        if !outbox.push(entry) {
             // Only a writer that panicked hangs up: `settled` reports it.
             return Err(io_error("write", std::io::Error::other("its writer stopped")));
         }
