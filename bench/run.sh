@@ -116,6 +116,14 @@ row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 # is noisier than git rev-parse itself on a loaded machine.
 hf() { hyperfine --style basic --warmup "${WARMUP:-0}" "$@" >&2; }
 
+# True when folder $1 is on ext4 without a journal: no /proc/fs/jbd2 entry
+# for its device.
+unjournaled_ext4() {
+  local source fstype
+  read -r source fstype < <(findmnt -n -o SOURCE,FSTYPE --target "$1")
+  [ "$fstype" = ext4 ] && ! ls /proc/fs/jbd2/ 2>/dev/null | grep -q "^$(basename "$source")-"
+}
+
 # unused_copy LINK: a shell command that copies the bulk seed into a folder
 # of $WORK/runs no run used before and points $WORK/LINK at it (a --prepare:
 # the previous run's copy stays until the end, see section 2).
@@ -259,15 +267,20 @@ growth() {
 # --- 2. bulk apply vs git writing the same files; memory; verify ------------
 if wants bulk || wants big; then
   say "2. bulk: $N_BULK requests"
-  # This section deletes nothing until the run ends, and starts a minute
-  # after the last deletion before it. On ext4 without a journal (this VM's
-  # disk) allocating an inode skips every inode freed in the last 60 s (360 s
-  # while its inode table block is dirty): fs/ext4/ialloc.c, find_inode_bit()
-  # and recently_deleted(). Creating 18,000 files right after deleting as many
-  # took 20 s instead of 1.1 s, 70% of it in recently_deleted() (perf); so a
-  # run that followed the previous run's `rm -rf` measured the deletion.
-  sync
-  sleep 61
+  # This section deletes nothing until the run ends, and on ext4 without a
+  # journal (this VM's disk) it starts six minutes after the last deletion
+  # before it. There, allocating an inode skips every inode freed in the last
+  # 60 s, or 360 s while its inode table block is dirty, which creating files
+  # beside it makes it: fs/ext4/ialloc.c, find_inode_bit() and
+  # recently_deleted(). Creating 18,000 files right after deleting as many
+  # took 20 s instead of 1.1 s, 70% of it in recently_deleted() (perf); a
+  # run that followed the previous run's `rm -rf` measured the deletion, and
+  # so did one that waited only a minute after the clean-up of a full run.
+  if unjournaled_ext4 "$WORK"; then
+    say "   ext4 without a journal: waiting 361 s for freed inodes to age (see the comment)"
+    sync
+    sleep 361
+  fi
   "$GEN" "$WORK/bulk-req" "$N_BULK"
   new_state "$WORK/bulk-fresh"
   git -C "$WORK/bulk-fresh" status --porcelain | (! grep -q .) # clean seed
