@@ -468,8 +468,8 @@ fn app_base(names: NameScheme, namespace: &str, name: &str) -> String {
 /// The first HASH_HEX hex digits of the SHA-256 of `text`: what tells apart
 /// names cut to fit a label.
 fn short_hash(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().take(HASH_HEX / 2).map(|b| format!("{b:02x}")).collect()
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).iter().take(HASH_HEX / 2).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The namespace and name a [`NameScheme::Separated`] base was made of, if

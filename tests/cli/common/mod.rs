@@ -74,9 +74,8 @@ pub fn default_policy_text() -> String {
 
 /// `sha256:<hex>` of some bytes, computed here rather than trusted from idp.
 pub fn digest(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(bytes);
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let hash = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let hex: String = hash.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
 }
 
