@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use git2::{IndexEntry, IndexTime, ObjectType, Oid, Signature, Status, StatusOptions};
 
 use super::changes::{Changes, FileChange};
-use super::pack::{PACK_THRESHOLD, PackStream};
+use super::pack::{Blob, PACK_THRESHOLD, PackStream};
 use super::tree_update;
 use super::{ObjectId, StateError, StateRepo, git};
 
@@ -389,19 +389,20 @@ impl StateRepo {
             }
         }
         let mut folders = HashSet::new();
-        let mut upserts = changes.iter().filter(|change| matches!(change, FileChange::Upsert { .. }));
+        let mut upserts = changes.iter().filter_map(|change| match change {
+            FileChange::Upsert { path, blob } => Some((path, blob)),
+            FileChange::Remove { .. } => None,
+        });
         loop {
-            let batch: Vec<FileChange> = upserts.by_ref().take(WRITE_BATCH).collect();
+            let batch: Vec<(String, Blob)> = upserts.by_ref().take(WRITE_BATCH).collect();
             if batch.is_empty() {
                 break;
             }
-            for change in &batch {
-                make_folders(&root, change.path(), &mut folders)?;
+            for (path, _) in &batch {
+                make_folders(&root, path, &mut folders)?;
             }
-            for (change, written) in batch.iter().zip(write_files(&root, &batch)?) {
-                if let FileChange::Upsert { path, blob } = change {
-                    index.add(&index_entry(path, blob.id(), &written)).map_err(git(format!("stage {path}")))?;
-                }
+            for ((path, blob), written) in batch.iter().zip(write_files(&root, &batch)?) {
+                index.add(&index_entry(path, blob.id(), &written)).map_err(git(format!("stage {path}")))?;
             }
         }
         index.write().map_err(git("write the index"))
@@ -437,17 +438,13 @@ fn make_folders(root: &Path, path: &str, folders: &mut HashSet<String>) -> Resul
     Ok(())
 }
 
-/// Writes each upsert's content to its file (its folder made already) and
+/// Writes each blob's content to its file (its folder made already) and
 /// returns the stat data of each, in order: the two halves of a larger
 /// batch on two threads.
-fn write_files(root: &Path, batch: &[FileChange]) -> Result<Vec<std::fs::Metadata>, StateError> {
-    let write = |changes: &[FileChange]| -> Result<Vec<std::fs::Metadata>, StateError> {
-        changes
+fn write_files(root: &Path, batch: &[(String, Blob)]) -> Result<Vec<std::fs::Metadata>, StateError> {
+    let write = |files: &[(String, Blob)]| -> Result<Vec<std::fs::Metadata>, StateError> {
+        files
             .iter()
-            .filter_map(|change| match change {
-                FileChange::Upsert { path, blob } => Some((path, blob)),
-                FileChange::Remove { .. } => None,
-            })
             .map(|(path, blob)| {
                 let full = root.join(path);
                 let io = |e| io_error(format!("update {}", full.display()), e);
